@@ -1,0 +1,36 @@
+namespace Unrolled.Generator.Diagnostics;
+
+/// <summary>
+/// The ids of Unrolled's diagnostics. The generator and the shared parsing / shape code only need the ids; the
+/// descriptors (titles, messages, severities) live with the analyzer that reports them.
+/// </summary>
+internal static class DiagnosticIds
+{
+    public const string ShapeMismatch = "UNR0001";
+
+    public const string GraphDisconnected = "UNR0002";
+
+    public const string DuplicateName = "UNR0003";
+
+    public const string NonConstantArgument = "UNR0004";
+
+    public const string UnsupportedConstruct = "UNR0005";
+
+    public const string InvalidBuilder = "UNR0006";
+
+    public const string NoOutputs = "UNR0007";
+
+    public const string DTypeMismatch = "UNR0008";
+
+    public const string InvalidArgument = "UNR0009";
+
+    public const string UnusedInput = "UNR0010";
+
+    public const string InputListedTwice = "UNR0011";
+
+    public const string EvaluationLimit = "UNR0012";
+
+    public const string NotAnInput = "UNR0013";
+
+    public const string Recursion = "UNR0014";
+}

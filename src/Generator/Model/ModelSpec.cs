@@ -1,0 +1,60 @@
+namespace Unrolled.Generator.Model;
+
+/// <summary>
+/// A layer: one set of weights and constant arguments. Applying it creates a <see cref="NodeSpec"/>; a layer applied
+/// several times (a shared layer) has several nodes and one set of weights.
+/// </summary>
+/// <param name="Kind">The layer type.</param>
+/// <param name="Name">The Keras name, explicit or defaulted (<c>dense_1</c>).</param>
+/// <param name="Units">Dense: the number of units.</param>
+/// <param name="Activation">Dense: the activation, as the value of <c>Unrolled.Activation</c>.</param>
+/// <param name="UseBias">Dense: whether there is a bias.</param>
+/// <param name="Axis">Concatenate: the axis as the user wrote it (Keras counts the batch axis).</param>
+/// <param name="Shape">InputLayer: the per-sample shape; -1 stands for an unknown (<c>null</c>) dimension.</param>
+/// <param name="DType">InputLayer: the element type, as the value of <c>Unrolled.DType</c>.</param>
+/// <param name="Span">Where the layer is created (the factory call).</param>
+/// <param name="NameSpan">Where its explicit name is given, else <see cref="Span"/>.</param>
+internal sealed record LayerSpec(
+    LayerKind Kind,
+    string Name,
+    int Units,
+    int Activation,
+    bool UseBias,
+    int Axis,
+    EquatableArray<int> Shape,
+    int DType,
+    SourceSpan Span,
+    SourceSpan NameSpan);
+
+/// <summary>One application of a layer to tensors. Node indices are topological: inputs come first.</summary>
+/// <param name="Layer">Index of the layer in <see cref="ModelSpec.Layers"/>.</param>
+/// <param name="Inputs">Indices of the nodes whose outputs this node consumes.</param>
+/// <param name="Span">The call that created the node (<c>Dense(64)(x)</c>).</param>
+/// <param name="InputSpans">Where each input is given in that call, for diagnostics that point at one input.</param>
+internal sealed record NodeSpec(int Layer, EquatableArray<int> Inputs, SourceSpan Span, EquatableArray<SourceSpan> InputSpans);
+
+/// <summary>A class that contains the model class (nested models need each containing class to be partial).</summary>
+internal sealed record ContainingType(string Keyword, string Name);
+
+/// <summary>
+/// Everything the generator knows about one <c>[ModelBuilder]</c> method after evaluating it: plain, equatable data
+/// with no compiler objects, so the incremental pipeline can cache it.
+/// </summary>
+internal sealed record ModelSpec(
+    string Namespace,
+    EquatableArray<ContainingType> ContainingTypes,
+    string ClassName,
+    string BuilderName,
+    string ModelName,
+    EquatableArray<LayerSpec> Layers,
+    EquatableArray<NodeSpec> Nodes,
+    EquatableArray<int> Inputs,
+    EquatableArray<int> Outputs,
+    SourceSpan ModelSpan,
+    EquatableArray<SourceSpan> InputSpans,
+    EquatableArray<SourceSpan> OutputSpans,
+    EquatableArray<DiagnosticInfo> Diagnostics)
+{
+    /// <summary>Whether evaluation produced a model at all (false when the builder could not be evaluated).</summary>
+    public bool HasGraph => Outputs.Count > 0 || Inputs.Count > 0;
+}

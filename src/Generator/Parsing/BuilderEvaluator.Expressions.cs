@@ -1,0 +1,605 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Operations;
+using Unrolled.Generator.Diagnostics;
+
+namespace Unrolled.Generator.Parsing;
+
+internal sealed partial class BuilderEvaluator
+{
+    private Value Evaluate(IOperation operation, Frame frame)
+    {
+        if (!Step())
+        {
+            return Value.Unknown("evaluation stopped");
+        }
+
+        if (operation.Type is IErrorTypeSymbol)
+        {
+            return Invalid();
+        }
+
+        if (operation.ConstantValue.HasValue)
+        {
+            return FromConstant(operation.ConstantValue.Value);
+        }
+
+        switch (operation)
+        {
+            case IInvalidOperation:
+                return Invalid();
+
+            case ILocalReferenceOperation local:
+                return frame.TryGet(local.Local, out var localValue) ? localValue : Value.Unknown($"'{local.Local.Name}' has no value here");
+
+            case IParameterReferenceOperation parameter:
+                return frame.TryGet(parameter.Parameter, out var parameterValue)
+                    ? parameterValue
+                    : Value.Unknown($"'{parameter.Parameter.Name}' is a parameter whose value is only known at run time");
+
+            case IConversionOperation conversion:
+                return Convert(Evaluate(conversion.Operand, frame), conversion.Type);
+
+            case IBinaryOperation binary:
+                return EvaluateBinary(binary, frame);
+
+            case IUnaryOperation unary:
+                return EvaluateUnary(unary, frame);
+
+            case IConditionalOperation conditional:
+            {
+                var condition = Condition(conditional.Condition, frame, "a conditional expression");
+                return condition is null ? Value.Unknown("the condition is not known")
+                    : Evaluate(condition.Value ? conditional.WhenTrue! : conditional.WhenFalse!, frame);
+            }
+
+            case ICoalesceOperation coalesce:
+            {
+                var value = Evaluate(coalesce.Value, frame);
+                return value.Kind == ValueKind.Null ? Evaluate(coalesce.WhenNull, frame) : value;
+            }
+
+            case ISimpleAssignmentOperation assignment:
+            {
+                var value = Evaluate(assignment.Value, frame);
+                Assign(assignment.Target, value, frame);
+                return value;
+            }
+
+            case ICompoundAssignmentOperation compound:
+            {
+                var left = Evaluate(compound.Target, frame);
+                var right = Evaluate(compound.Value, frame);
+                var value = Arithmetic(compound.OperatorKind, left, right, compound);
+                Assign(compound.Target, value, frame);
+                return value;
+            }
+
+            case IIncrementOrDecrementOperation increment:
+            {
+                var old = Evaluate(increment.Target, frame);
+                var value = Arithmetic(increment.Kind == OperationKind.Increment ? BinaryOperatorKind.Add : BinaryOperatorKind.Subtract,
+                    old, Value.Integer(1), increment);
+                Assign(increment.Target, value, frame);
+                return increment.IsPostfix ? old : value;
+            }
+
+            case IInterpolatedStringOperation interpolated:
+                return EvaluateInterpolation(interpolated, frame);
+
+            case IInvocationOperation invocation:
+                return EvaluateInvocation(invocation, frame);
+
+            case IObjectCreationOperation creation:
+                return EvaluateObjectCreation(creation, frame);
+
+            case IArrayCreationOperation array:
+                return EvaluateArrayCreation(array, frame);
+
+            case ICollectionExpressionOperation collection:
+            {
+                var items = new List<Value>();
+                foreach (var element in collection.Elements)
+                {
+                    if (element is ISpreadOperation spread)
+                    {
+                        var spreadValue = Evaluate(spread.Operand, frame);
+                        if (spreadValue.Kind != ValueKind.List)
+                        {
+                            return Value.Unknown("a spread element is not a list built in the builder");
+                        }
+
+                        items.AddRange(spreadValue.Items!);
+                    }
+                    else
+                    {
+                        items.Add(Evaluate(element, frame).WithOrigin(Spans.Of(element.Syntax)));
+                    }
+                }
+
+                return Value.List(items);
+            }
+
+            case IArrayElementReferenceOperation element:
+            {
+                var (list, index) = ElementTarget(element.ArrayReference, element.Indices, frame);
+                return list is null ? Value.Unknown("the element is not known") : list[index];
+            }
+
+            case IPropertyReferenceOperation property:
+                return EvaluateProperty(property, frame);
+
+            case IFieldReferenceOperation field:
+                return Value.Unknown(field.Field.IsStatic
+                    ? $"'{field.Field.Name}' is a field that is not 'const', so its value is only known at run time"
+                    : $"'{field.Field.Name}' is an instance field");
+
+            case IDefaultValueOperation:
+                return Value.Null;
+
+            case IDelegateCreationOperation or IAnonymousFunctionOperation:
+                return Unsupported(operation, "A lambda or delegate", "; layers take constant arguments");
+
+            default:
+                return Unsupported(operation, Describe(operation));
+        }
+    }
+
+    private static Value FromConstant(object? constant) => constant switch
+    {
+        null => Value.Null,
+        bool b => Value.Boolean(b),
+        string s => Value.Text(s),
+        char c => Value.Text(c.ToString()),
+        int i => Value.Integer(i),
+        long l => Value.Integer(l),
+        short s => Value.Integer(s),
+        byte b => Value.Integer(b),
+        sbyte b => Value.Integer(b),
+        ushort s => Value.Integer(s),
+        uint u => Value.Integer(u),
+        ulong u => Value.Integer((long)u),
+        float f => Value.Real(f),
+        double d => Value.Real(d),
+        decimal m => Value.Real((double)m),
+        _ => Value.Unknown("a constant of an unsupported type"),
+    };
+
+    private static Value Convert(Value value, ITypeSymbol? type)
+    {
+        if (value.Kind != ValueKind.Number || type is null)
+        {
+            return value;
+        }
+
+        var special = type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable
+            ? nullable.TypeArguments[0].SpecialType
+            : type.TypeKind == TypeKind.Enum ? SpecialType.System_Int32 : type.SpecialType;
+        return special switch
+        {
+            SpecialType.System_Int32 or SpecialType.System_Int64 or SpecialType.System_Int16 or SpecialType.System_Byte
+                or SpecialType.System_SByte or SpecialType.System_UInt16 or SpecialType.System_UInt32 or SpecialType.System_UInt64
+                => Value.Integer((long)Math.Truncate(value.Number)),
+            SpecialType.System_Single => Value.Real((float)value.Number),
+            SpecialType.System_Double or SpecialType.System_Decimal => Value.Real(value.Number),
+            _ => value,
+        };
+    }
+
+    private Value EvaluateBinary(IBinaryOperation binary, Frame frame)
+    {
+        var left = Evaluate(binary.LeftOperand, frame);
+        if (binary.OperatorKind is BinaryOperatorKind.ConditionalAnd or BinaryOperatorKind.ConditionalOr && left.Kind == ValueKind.Bool)
+        {
+            if (left.Bool == (binary.OperatorKind == BinaryOperatorKind.ConditionalOr))
+            {
+                return left;
+            }
+
+            return Evaluate(binary.RightOperand, frame);
+        }
+
+        var right = Evaluate(binary.RightOperand, frame);
+        return Arithmetic(binary.OperatorKind, left, right, binary);
+    }
+
+    private Value Arithmetic(BinaryOperatorKind op, Value left, Value right, IOperation at)
+    {
+        if (left.Kind == ValueKind.Unknown)
+        {
+            return left;
+        }
+
+        if (right.Kind == ValueKind.Unknown)
+        {
+            return right;
+        }
+
+        if (op == BinaryOperatorKind.Add && (left.Kind == ValueKind.String || right.Kind == ValueKind.String))
+        {
+            return Value.Text(left + right.ToString());
+        }
+
+        if (left.Kind == ValueKind.Number && right.Kind == ValueKind.Number)
+        {
+            bool integer = left.IsInteger && right.IsInteger;
+            double a = left.Number, b = right.Number;
+            switch (op)
+            {
+                case BinaryOperatorKind.Add: return Number(a + b, integer);
+                case BinaryOperatorKind.Subtract: return Number(a - b, integer);
+                case BinaryOperatorKind.Multiply: return Number(a * b, integer);
+                case BinaryOperatorKind.Divide:
+                case BinaryOperatorKind.Remainder:
+                    if (b == 0 && integer)
+                    {
+                        return Unsupported(at, "A division by zero");
+                    }
+
+                    return op == BinaryOperatorKind.Divide
+                        ? Number(integer ? Math.Truncate(a / b) : a / b, integer)
+                        : Number(integer ? (long)a % (long)b : Math.IEEERemainder(a, b), integer);
+                case BinaryOperatorKind.Equals: return Value.Boolean(a == b);
+                case BinaryOperatorKind.NotEquals: return Value.Boolean(a != b);
+                case BinaryOperatorKind.LessThan: return Value.Boolean(a < b);
+                case BinaryOperatorKind.LessThanOrEqual: return Value.Boolean(a <= b);
+                case BinaryOperatorKind.GreaterThan: return Value.Boolean(a > b);
+                case BinaryOperatorKind.GreaterThanOrEqual: return Value.Boolean(a >= b);
+                case BinaryOperatorKind.LeftShift when integer: return Value.Integer((long)a << (int)b);
+                case BinaryOperatorKind.RightShift when integer: return Value.Integer((long)a >> (int)b);
+                case BinaryOperatorKind.And when integer: return Value.Integer((long)a & (long)b);
+                case BinaryOperatorKind.Or when integer: return Value.Integer((long)a | (long)b);
+                case BinaryOperatorKind.ExclusiveOr when integer: return Value.Integer((long)a ^ (long)b);
+            }
+        }
+
+        if (left.Kind == ValueKind.Bool && right.Kind == ValueKind.Bool)
+        {
+            switch (op)
+            {
+                case BinaryOperatorKind.And or BinaryOperatorKind.ConditionalAnd: return Value.Boolean(left.Bool & right.Bool);
+                case BinaryOperatorKind.Or or BinaryOperatorKind.ConditionalOr: return Value.Boolean(left.Bool | right.Bool);
+                case BinaryOperatorKind.ExclusiveOr or BinaryOperatorKind.NotEquals: return Value.Boolean(left.Bool ^ right.Bool);
+                case BinaryOperatorKind.Equals: return Value.Boolean(left.Bool == right.Bool);
+            }
+        }
+
+        if (left.Kind == ValueKind.String && right.Kind == ValueKind.String && op is BinaryOperatorKind.Equals or BinaryOperatorKind.NotEquals)
+        {
+            return Value.Boolean(string.Equals(left.String, right.String, StringComparison.Ordinal) == (op == BinaryOperatorKind.Equals));
+        }
+
+        if (op is BinaryOperatorKind.Equals or BinaryOperatorKind.NotEquals && (left.Kind == ValueKind.Null || right.Kind == ValueKind.Null))
+        {
+            return Value.Boolean((left.Kind == right.Kind) == (op == BinaryOperatorKind.Equals));
+        }
+
+        return Unsupported(at, $"The operator '{op}' on {left.Kind} and {right.Kind}");
+    }
+
+    private static Value Number(double value, bool integer) => integer ? Value.Integer((long)value) : Value.Real(value);
+
+    private Value EvaluateUnary(IUnaryOperation unary, Frame frame)
+    {
+        var operand = Evaluate(unary.Operand, frame);
+        return (unary.OperatorKind, operand.Kind) switch
+        {
+            (_, ValueKind.Unknown) => operand,
+            (UnaryOperatorKind.Minus, ValueKind.Number) => Number(-operand.Number, operand.IsInteger),
+            (UnaryOperatorKind.Plus, ValueKind.Number) => operand,
+            (UnaryOperatorKind.Not, ValueKind.Bool) => Value.Boolean(!operand.Bool),
+            (UnaryOperatorKind.BitwiseNegation, ValueKind.Number) when operand.IsInteger => Value.Integer(~(long)operand.Number),
+            _ => Unsupported(unary, $"The operator '{unary.OperatorKind}'"),
+        };
+    }
+
+    private Value EvaluateInterpolation(IInterpolatedStringOperation interpolated, Frame frame)
+    {
+        var text = new StringBuilder();
+        foreach (var part in interpolated.Parts)
+        {
+            switch (part)
+            {
+                case IInterpolatedStringTextOperation literal:
+                    text.Append(literal.Text.ConstantValue.Value as string);
+                    break;
+                case IInterpolationOperation hole:
+                {
+                    var value = Evaluate(hole.Expression, frame);
+                    if (value.Kind == ValueKind.Unknown)
+                    {
+                        return value;
+                    }
+
+                    string? format = hole.FormatString?.ConstantValue.Value as string;
+                    text.Append(format is not null && value.Kind == ValueKind.Number
+                        ? (value.IsInteger ? ((long)value.Number).ToString(format, CultureInfo.InvariantCulture) : value.Number.ToString(format, CultureInfo.InvariantCulture))
+                        : value.ToString());
+                    break;
+                }
+            }
+        }
+
+        return Value.Text(text.ToString());
+    }
+
+    private void Assign(IOperation target, Value value, Frame frame)
+    {
+        switch (target)
+        {
+            case ILocalReferenceOperation local:
+                if (!frame.TrySet(local.Local, value))
+                {
+                    frame.Variables[local.Local] = value;
+                }
+
+                break;
+            case IParameterReferenceOperation parameter:
+                if (!frame.TrySet(parameter.Parameter, value))
+                {
+                    frame.Variables[parameter.Parameter] = value;
+                }
+
+                break;
+            case IArrayElementReferenceOperation element:
+            {
+                var (list, index) = ElementTarget(element.ArrayReference, element.Indices, frame);
+                if (list is not null)
+                {
+                    list[index] = value;
+                }
+
+                break;
+            }
+            case IPropertyReferenceOperation { Property.IsIndexer: true } indexer when indexer.Instance is not null:
+            {
+                var (list, index) = ElementTarget(indexer.Instance, indexer.Arguments.Select(a => a.Value).ToImmutableArrayOf(), frame);
+                if (list is not null)
+                {
+                    list[index] = value;
+                }
+
+                break;
+            }
+            default:
+                Unsupported(target, "Assigning to " + Describe(target));
+                break;
+        }
+    }
+
+    private (List<Value>? List, int Index) ElementTarget(IOperation array, System.Collections.Immutable.ImmutableArray<IOperation> indices, Frame frame)
+    {
+        var list = Evaluate(array, frame);
+        if (indices.Length != 1)
+        {
+            Unsupported(array.Parent ?? array, "A multi-dimensional array");
+            return (null, 0);
+        }
+
+        var index = Evaluate(indices[0], frame);
+        if (list.Kind != ValueKind.List || index.Kind != ValueKind.Number || !index.IsInteger)
+        {
+            if (!_stopped && !SawInvalidCode)
+            {
+                Report(DiagnosticIds.UnsupportedConstruct, Spans.Of(array.Parent?.Syntax ?? array.Syntax), "This element access",
+                    list.Kind == ValueKind.Unknown ? ": " + list.Reason : index.Kind == ValueKind.Unknown ? ": " + index.Reason : string.Empty);
+            }
+
+            return (null, 0);
+        }
+
+        int i = (int)index.Number;
+        if (i < 0 || i >= list.Items!.Count)
+        {
+            Report(DiagnosticIds.UnsupportedConstruct, Spans.Of(array.Parent?.Syntax ?? array.Syntax),
+                $"Index {i} is outside the list of {list.Items!.Count} elements, so this element access", string.Empty);
+            return (null, 0);
+        }
+
+        return (list.Items, i);
+    }
+
+    private Value EvaluateProperty(IPropertyReferenceOperation property, Frame frame)
+    {
+        if (property.Property.IsIndexer && property.Instance is not null)
+        {
+            var (list, index) = ElementTarget(property.Instance, property.Arguments.Select(a => a.Value).ToImmutableArrayOf(), frame);
+            return list is null ? Value.Unknown("the element is not known") : list[index];
+        }
+
+        if (property.Instance is not null && property.Property.Name is "Length" or "Count")
+        {
+            var instance = Evaluate(property.Instance, frame);
+            if (instance.Kind == ValueKind.List)
+            {
+                return Value.Integer(instance.Items!.Count);
+            }
+
+            if (instance.Kind == ValueKind.String && property.Property.Name == "Length")
+            {
+                return Value.Integer(instance.String!.Length);
+            }
+        }
+
+        return Value.Unknown($"'{property.Property.ContainingType.Name}.{property.Property.Name}' is a property whose value is only known at run time");
+    }
+
+    private Value EvaluateArrayCreation(IArrayCreationOperation array, Frame frame)
+    {
+        if (array.Initializer is not null)
+        {
+            return Value.List(array.Initializer.ElementValues.Select(e => Evaluate(e, frame).WithOrigin(Spans.Of(e.Syntax))).ToList());
+        }
+
+        if (array.DimensionSizes.Length == 1)
+        {
+            var size = Evaluate(array.DimensionSizes[0], frame);
+            if (size.Kind == ValueKind.Number && size.IsInteger && size.Number >= 0 && size.Number <= 100_000)
+            {
+                var element = ((IArrayTypeSymbol)array.Type!).ElementType;
+                var fill = element.IsValueType && element.OriginalDefinition.SpecialType != SpecialType.System_Nullable_T ? Value.Integer(0) : Value.Null;
+                return Value.List(Enumerable.Repeat(fill, (int)size.Number).ToList());
+            }
+        }
+
+        return Unsupported(array, "This array creation", "; its size must be a constant");
+    }
+
+    private Value EvaluateObjectCreation(IObjectCreationOperation creation, Frame frame)
+    {
+        if (KnownTypes.Is(creation.Type, _types.Model))
+        {
+            return CreateModel(creation, frame);
+        }
+
+        if (KnownTypes.Is(creation.Type, _types.List))
+        {
+            var items = new List<Value>();
+            if (creation.Arguments.Length == 1 && creation.Arguments[0].Value.Type is IArrayTypeSymbol or INamedTypeSymbol { Name: "IEnumerable" })
+            {
+                var source = Evaluate(creation.Arguments[0].Value, frame);
+                if (source.Kind == ValueKind.List)
+                {
+                    items.AddRange(source.Items!);
+                }
+            }
+
+            var list = Value.List(items);
+            if (creation.Initializer is not null)
+            {
+                foreach (var initializer in creation.Initializer.Initializers)
+                {
+                    if (initializer is IInvocationOperation { TargetMethod.Name: "Add" } add && add.Arguments.Length == 1)
+                    {
+                        var item = add.Arguments[0].Value;
+                        items.Add(Evaluate(item, frame).WithOrigin(Spans.Of(item.Syntax)));
+                    }
+                    else
+                    {
+                        return Unsupported(initializer, "This collection initializer");
+                    }
+                }
+            }
+
+            return list;
+        }
+
+        return Unsupported(creation, $"Creating a '{creation.Type?.Name}'");
+    }
+
+    private Value EvaluateInvocation(IInvocationOperation invocation, Frame frame)
+    {
+        var method = invocation.TargetMethod;
+
+        if (KnownTypes.Is(method.ContainingType, _types.Layers))
+        {
+            return CallFactory(invocation, frame);
+        }
+
+        if (method.MethodKind == MethodKind.DelegateInvoke
+            && (KnownTypes.Is(method.ContainingType, _types.Layer) || KnownTypes.Is(method.ContainingType, _types.MergeLayer)))
+        {
+            return ApplyLayer(invocation, frame);
+        }
+
+        if (KnownTypes.Is(method.ContainingType, _types.List) && invocation.Instance is not null)
+        {
+            var list = Evaluate(invocation.Instance, frame);
+            if (list.Kind == ValueKind.List)
+            {
+                switch (method.Name)
+                {
+                    case "Add" when invocation.Arguments.Length == 1:
+                        var item = invocation.Arguments[0].Value;
+                        list.Items!.Add(Evaluate(item, frame).WithOrigin(Spans.Of(item.Syntax)));
+                        return Value.Void;
+                    case "ToArray":
+                        return Value.List(new List<Value>(list.Items!));
+                    case "Clear":
+                        list.Items!.Clear();
+                        return Value.Void;
+                }
+            }
+
+            return Unsupported(invocation, $"'List.{method.Name}'");
+        }
+
+        if (method.Name == "ToArray" && method.IsExtensionMethod && invocation.Arguments.Length == 1)
+        {
+            var source = Evaluate(invocation.Arguments[0].Value, frame);
+            if (source.Kind == ValueKind.List)
+            {
+                return Value.List(new List<Value>(source.Items!));
+            }
+        }
+
+        return CallHelper(invocation, frame);
+    }
+
+    private Value CallHelper(IInvocationOperation invocation, Frame frame)
+    {
+        var method = invocation.TargetMethod;
+        var syntax = method.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_cancellationToken);
+        IOperation? body = null;
+        if (syntax is not null && (method.IsStatic || method.MethodKind == MethodKind.LocalFunction))
+        {
+            var model = _semanticModels(syntax.SyntaxTree);
+            body = syntax switch
+            {
+                BaseMethodDeclarationSyntax m => model?.GetOperation(m, _cancellationToken),
+                LocalFunctionStatementSyntax f => (model?.GetOperation(f, _cancellationToken) as ILocalFunctionOperation)?.Body,
+                _ => null,
+            };
+        }
+
+        if (body is null)
+        {
+            // Not a helper we can read: its value is only known at run time. Whether that matters depends on where
+            // the value goes (a layer argument reports it precisely), so it is not an error yet.
+            return Value.Unknown($"'{method.ContainingType?.Name}.{method.Name}(…)' is a call whose result is only known at run time");
+        }
+
+        if (_callStack.Any(m => SymbolEqualityComparer.Default.Equals(m, method.OriginalDefinition) || SymbolEqualityComparer.Default.Equals(m, method)))
+        {
+            Report(DiagnosticIds.Recursion, Spans.Of(invocation.Syntax), method.Name);
+            return Value.Unknown("recursive call");
+        }
+
+        // Local functions see the locals of the method that declares them; other helpers start from nothing.
+        var callee = new Frame(method.MethodKind == MethodKind.LocalFunction && !method.IsStatic ? frame : null);
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.Parameter is null)
+            {
+                return Invalid();
+            }
+
+            if (argument.Parameter.RefKind != RefKind.None)
+            {
+                return Unsupported(argument, "A 'ref' or 'out' argument");
+            }
+
+            callee.Variables[argument.Parameter] = Evaluate(argument.Value, frame);
+        }
+
+        _callStack.Add(method.OriginalDefinition);
+        var saved = _returnValue;
+        _returnValue = Value.Void;
+        var flow = Execute(body, callee);
+        var result = flow == Flow.Return ? _returnValue : Value.Void;
+        _returnValue = saved;
+        _callStack.RemoveAt(_callStack.Count - 1);
+        return result;
+    }
+}
+
+internal static class OperationListExtensions
+{
+    public static System.Collections.Immutable.ImmutableArray<IOperation> ToImmutableArrayOf(this IEnumerable<IOperation> operations)
+        => System.Collections.Immutable.ImmutableArray.CreateRange(operations);
+}

@@ -1,0 +1,320 @@
+using System.Collections.Generic;
+using System.Globalization;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+using Unrolled.Generator.Diagnostics;
+using Unrolled.Generator.Model;
+
+namespace Unrolled.Generator.Parsing;
+
+internal sealed partial class BuilderEvaluator
+{
+    /// <summary>The arguments of a call, by parameter name, with where each was written.</summary>
+    private sealed class Arguments
+    {
+        private readonly Dictionary<string, (Value Value, SourceSpan Span, bool Explicit)> _byName = new();
+
+        public Arguments(BuilderEvaluator evaluator, IInvocationOperation call, string callee, Frame frame)
+            : this(evaluator, call.Arguments, Spans.Of(call.Syntax), callee, frame)
+        {
+        }
+
+        public Arguments(BuilderEvaluator evaluator, System.Collections.Immutable.ImmutableArray<IArgumentOperation> arguments,
+            SourceSpan callSpan, string callee, Frame frame)
+        {
+            Evaluator = evaluator;
+            Callee = callee;
+            CallSpan = callSpan;
+            foreach (var argument in arguments)
+            {
+                if (argument.Parameter is null)
+                {
+                    evaluator.Invalid();
+                    continue;
+                }
+
+                bool isExplicit = argument.ArgumentKind != ArgumentKind.DefaultValue;
+                var span = isExplicit ? Spans.OfArgument(argument) : callSpan;
+                _byName[argument.Parameter.Name] = (evaluator.Evaluate(argument.Value, frame), span, isExplicit);
+            }
+        }
+
+        public BuilderEvaluator Evaluator { get; }
+
+        public string Callee { get; }
+
+        public SourceSpan CallSpan { get; }
+
+        public SourceSpan SpanOf(string name) => _byName.TryGetValue(name, out var a) ? a.Span : CallSpan;
+
+        public bool IsExplicit(string name) => _byName.TryGetValue(name, out var a) && a.Explicit;
+
+        public Value Raw(string name) => _byName.TryGetValue(name, out var a) ? a.Value : Value.Null;
+
+        /// <summary>The argument's value, or null (after reporting UNR0004) when it is only known at run time.</summary>
+        public Value? Known(string name)
+        {
+            var value = Raw(name);
+            if (value.Kind == ValueKind.Unknown)
+            {
+                if (!Evaluator._stopped && !Evaluator.SawInvalidCode)
+                {
+                    Evaluator.Report(DiagnosticIds.NonConstantArgument, SpanOf(name), name, Callee, value.Reason ?? "it is not constant");
+                }
+
+                return null;
+            }
+
+            return value;
+        }
+
+        public int? Int(string name)
+        {
+            var value = Known(name);
+            return value is { Kind: ValueKind.Number, IsInteger: true } ? (int)value.Number : null;
+        }
+
+        public bool? Bool(string name) => Known(name) is { Kind: ValueKind.Bool } v ? v.Bool : null;
+
+        /// <summary>An optional name: null when absent; reports when it is not a compile-time string.</summary>
+        public (bool Ok, string? Name) Name()
+        {
+            var value = Known("name");
+            return value switch
+            {
+                null => (false, null),
+                { Kind: ValueKind.Null } => (true, null),
+                { Kind: ValueKind.String } => (true, value.String),
+                _ => (false, null),
+            };
+        }
+    }
+
+    private Value CallFactory(IInvocationOperation invocation, Frame frame)
+    {
+        string factory = invocation.TargetMethod.Name;
+        var args = new Arguments(this, invocation, factory, frame);
+        if (_stopped || SawInvalidCode)
+        {
+            return Value.Unknown("evaluation stopped");
+        }
+
+        var span = Spans.Of(invocation.Syntax);
+        var (nameOk, name) = args.Name();
+        if (!nameOk)
+        {
+            return Value.Unknown("invalid name");
+        }
+
+        SourceSpan? nameSpan = args.IsExplicit("name") ? args.SpanOf("name") : null;
+        if (name is not null && name.Length == 0)
+        {
+            Report(DiagnosticIds.InvalidArgument, args.SpanOf("name"), $"The name of {factory} must not be empty");
+            return Value.Unknown("invalid name");
+        }
+
+        switch (factory)
+        {
+            case "Input":
+                return CreateInput(args, span, name, nameSpan);
+
+            case "Dense":
+            {
+                int? units = args.Int("units");
+                int? activation = args.Int("activation");
+                bool? useBias = args.Bool("useBias");
+                if (units is null || activation is null || useBias is null)
+                {
+                    return Value.Unknown("invalid argument");
+                }
+
+                if (units <= 0)
+                {
+                    Report(DiagnosticIds.InvalidArgument, args.SpanOf("units"),
+                        $"Dense needs a positive number of units, but 'units' is {units.Value.ToString(CultureInfo.InvariantCulture)}");
+                    return Value.Unknown("invalid argument");
+                }
+
+                if (activation < 0 || activation >= ActivationInfo.Count)
+                {
+                    Report(DiagnosticIds.InvalidArgument, args.SpanOf("activation"), $"{activation} is not an Unrolled.Activation value");
+                    return Value.Unknown("invalid argument");
+                }
+
+                return Value.Layer(Graph.AddLayer(LayerKind.Dense, name, span, nameSpan, units: units.Value, activation: activation.Value, useBias: useBias.Value));
+            }
+
+            case "Concatenate":
+            case "Add":
+            {
+                var kind = factory == "Add" ? LayerKind.Add : LayerKind.Concatenate;
+                int axis = -1;
+                if (kind == LayerKind.Concatenate)
+                {
+                    int? given = args.Int("axis");
+                    if (given is null)
+                    {
+                        return Value.Unknown("invalid argument");
+                    }
+
+                    axis = given.Value;
+                }
+
+                int layer = Graph.AddLayer(kind, name, span, nameSpan, axis: axis);
+                if (invocation.TargetMethod.Parameters.Length > 0 && invocation.TargetMethod.Parameters[0].Name == "inputs")
+                {
+                    // The functional form, concatenate([a, b]): create the layer and apply it at once.
+                    return Apply(layer, args.Raw("inputs"), args.SpanOf("inputs"), span);
+                }
+
+                return Value.Layer(layer);
+            }
+
+            default:
+                return Unsupported(invocation, $"The layer '{factory}'", " in this version");
+        }
+    }
+
+    private Value CreateInput(Arguments args, SourceSpan span, string? name, SourceSpan? nameSpan)
+    {
+        var shape = args.Known("shape");
+        int? dtype = args.Int("dtype");
+        if (shape is null || dtype is null)
+        {
+            return Value.Unknown("invalid argument");
+        }
+
+        if (shape.Kind != ValueKind.List)
+        {
+            Report(DiagnosticIds.InvalidArgument, args.SpanOf("shape"), "The shape of an Input must be an array such as [784] or [28, 28, 1]");
+            return Value.Unknown("invalid argument");
+        }
+
+        var dims = new List<int>();
+        foreach (var item in shape.Items!)
+        {
+            if (item.Kind == ValueKind.Null)
+            {
+                dims.Add(-1);
+            }
+            else if (item is { Kind: ValueKind.Number, IsInteger: true } && item.Number >= 1 && item.Number <= int.MaxValue)
+            {
+                dims.Add((int)item.Number);
+            }
+            else
+            {
+                Report(item.Kind == ValueKind.Unknown ? DiagnosticIds.NonConstantArgument : DiagnosticIds.InvalidArgument,
+                    item.Origin ?? args.SpanOf("shape"),
+                    item.Kind == ValueKind.Unknown
+                        ? new[] { "shape", "Input", item.Reason ?? "it is not constant" }
+                        : new[] { $"Every dimension of an Input's shape must be a positive integer or null, but one is {item}" });
+                return Value.Unknown("invalid argument");
+            }
+        }
+
+        int layer = Graph.AddLayer(LayerKind.InputLayer, name, span, nameSpan, shape: dims.ToEquatableArray(), dtype: dtype.Value);
+        return Value.Tensor(Graph.AddNode(layer, new List<int>(), span, new List<SourceSpan>()), span);
+    }
+
+    private Value ApplyLayer(IInvocationOperation invocation, Frame frame)
+    {
+        var layer = invocation.Instance is null ? Value.Null : Evaluate(invocation.Instance, frame);
+        if (_stopped || SawInvalidCode)
+        {
+            return Value.Unknown("evaluation stopped");
+        }
+
+        if (layer.Kind != ValueKind.Layer)
+        {
+            return Unsupported(invocation, "Calling this layer", layer.Kind == ValueKind.Unknown ? ": " + layer.Reason : "; it was not created by a layer function");
+        }
+
+        var argument = invocation.Arguments.Length == 1 ? invocation.Arguments[0] : null;
+        if (argument is null)
+        {
+            return Invalid();
+        }
+
+        var value = Evaluate(argument.Value, frame);
+        return Apply(layer.Id, value, Spans.OfArgument(argument), Spans.Of(invocation.Syntax));
+    }
+
+    /// <summary>Applies a layer to a tensor or a list of tensors, adding a node.</summary>
+    private Value Apply(int layer, Value inputs, SourceSpan inputsSpan, SourceSpan callSpan)
+    {
+        if (_stopped || SawInvalidCode)
+        {
+            return Value.Unknown("evaluation stopped");
+        }
+
+        var spec = Graph.Layers[layer];
+        var tensors = inputs.Kind == ValueKind.List ? inputs.Items! : new List<Value> { inputs.WithOrigin(inputsSpan) };
+        var nodes = new List<int>();
+        var spans = new List<SourceSpan>();
+        foreach (var tensor in tensors)
+        {
+            var at = tensor.Origin ?? inputsSpan;
+            if (tensor.Kind != ValueKind.Tensor)
+            {
+                Report(tensor.Kind == ValueKind.Unknown ? DiagnosticIds.NonConstantArgument : DiagnosticIds.InvalidArgument, at,
+                    tensor.Kind == ValueKind.Unknown
+                        ? new[] { "inputs", spec.Name, tensor.Reason ?? "it is not a tensor of the builder" }
+                        : new[] { $"Layer '{spec.Name}' must be applied to tensors, but one input is {(tensor.Kind == ValueKind.Null ? "null" : tensor.Kind.ToString())}" });
+                return Value.Unknown("invalid input");
+            }
+
+            nodes.Add(tensor.Id);
+            spans.Add(at);
+        }
+
+        if (spec.Kind is LayerKind.Concatenate or LayerKind.Add && nodes.Count < 2)
+        {
+            Report(DiagnosticIds.InvalidArgument, inputsSpan,
+                $"A merge layer ('{spec.Name}') must be applied to a list of at least 2 tensors, but it got {nodes.Count}");
+            return Value.Unknown("invalid input");
+        }
+
+        return Value.Tensor(Graph.AddNode(layer, nodes, callSpan, spans), callSpan);
+    }
+
+    private Value CreateModel(IObjectCreationOperation creation, Frame frame)
+    {
+        var args = new Arguments(this, creation.Arguments, Spans.Of(creation.Syntax), "Model", frame);
+        if (_stopped || SawInvalidCode)
+        {
+            return Value.Unknown("evaluation stopped");
+        }
+
+        var (nameOk, name) = args.Name();
+        var inputs = TensorList(args, "inputs");
+        var outputs = TensorList(args, "outputs");
+        if (!nameOk || inputs is null || outputs is null)
+        {
+            return Value.Unknown("invalid model");
+        }
+
+        return Value.Of(new BuiltModel(inputs, outputs, name, Spans.Of(creation.Syntax), args.SpanOf("inputs"), args.SpanOf("outputs")));
+    }
+
+    private List<Value>? TensorList(Arguments args, string parameter)
+    {
+        var value = args.Known(parameter);
+        if (value is null)
+        {
+            return null;
+        }
+
+        var items = value.Kind == ValueKind.List ? value.Items! : new List<Value> { value.WithOrigin(args.SpanOf(parameter)) };
+        foreach (var item in items)
+        {
+            if (item.Kind != ValueKind.Tensor)
+            {
+                Report(DiagnosticIds.InvalidArgument, item.Origin ?? args.SpanOf(parameter),
+                    $"The model's {parameter} must be tensors of this builder, but one is {(item.Kind == ValueKind.Null ? "null" : item.Kind == ValueKind.Unknown ? "unknown: " + item.Reason : item.Kind.ToString())}");
+                return null;
+            }
+        }
+
+        return items;
+    }
+}

@@ -1,0 +1,83 @@
+using System.Collections.Generic;
+using System.Globalization;
+using Unrolled.Generator.Diagnostics;
+using Unrolled.Generator.Model;
+
+namespace Unrolled.Generator.Parsing;
+
+/// <summary>
+/// Collects layers and nodes while a builder is evaluated, names layers as Keras does (<c>dense</c>, <c>dense_1</c>,
+/// <c>input_1</c>) and reports duplicate names.
+/// </summary>
+internal sealed class GraphBuilder
+{
+    private readonly Dictionary<string, int> _counters = new();
+    private readonly Dictionary<string, int> _usedNames = new();
+
+    public List<LayerSpec> Layers { get; } = new();
+
+    public List<NodeSpec> Nodes { get; } = new();
+
+    /// <summary>For each layer, the nodes created by applying it, in call order (Keras's node index).</summary>
+    public List<List<int>> NodesOfLayer { get; } = new();
+
+    public List<DiagnosticInfo> Diagnostics { get; } = new();
+
+    public int AddLayer(LayerKind kind, string? explicitName, SourceSpan span, SourceSpan? nameSpan,
+        int units = 0, int activation = 0, bool useBias = false, int axis = -1, EquatableArray<int> shape = default, int dtype = 0)
+    {
+        string name = explicitName ?? DefaultName(kind);
+        if (_usedNames.TryGetValue(name, out int other))
+        {
+            Diagnostics.Add(new DiagnosticInfo(DiagnosticIds.DuplicateName, nameSpan ?? span,
+                new[] { name, Layers[other].Kind == LayerKind.InputLayer ? "input" : "layer" }.ToEquatableArray()));
+        }
+        else
+        {
+            _usedNames[name] = Layers.Count;
+        }
+
+        Layers.Add(new LayerSpec(kind, name, units, activation, useBias, axis, shape, dtype, span, nameSpan ?? span));
+        NodesOfLayer.Add(new List<int>());
+        return Layers.Count - 1;
+    }
+
+    public int AddNode(int layer, List<int> inputs, SourceSpan span, List<SourceSpan> inputSpans)
+    {
+        Nodes.Add(new NodeSpec(layer, inputs.ToEquatableArray(), span, inputSpans.ToEquatableArray()));
+        NodesOfLayer[layer].Add(Nodes.Count - 1);
+        return Nodes.Count - 1;
+    }
+
+    private string DefaultName(LayerKind kind)
+    {
+        // Keras numbers inputs from 1 (input_1) and other layers from none (dense, dense_1, ...). Names the user has
+        // already taken explicitly are skipped so that a default never collides with them.
+        string prefix = KerasNames.Prefix(kind);
+        while (true)
+        {
+            _counters.TryGetValue(prefix, out int count);
+            _counters[prefix] = count + 1;
+            string name = kind == LayerKind.InputLayer
+                ? prefix + "_" + (count + 1).ToString(CultureInfo.InvariantCulture)
+                : count == 0 ? prefix : prefix + "_" + count.ToString(CultureInfo.InvariantCulture);
+            if (!_usedNames.ContainsKey(name))
+            {
+                return name;
+            }
+        }
+    }
+}
+
+/// <summary>Keras's names for layer types.</summary>
+internal static class KerasNames
+{
+    public static string Prefix(LayerKind kind) => kind switch
+    {
+        LayerKind.InputLayer => "input",
+        LayerKind.Dense => "dense",
+        LayerKind.Concatenate => "concatenate",
+        LayerKind.Add => "add",
+        _ => kind.ToString().ToLowerInvariant(),
+    };
+}

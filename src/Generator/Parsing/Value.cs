@@ -1,0 +1,110 @@
+using System.Collections.Generic;
+using Unrolled.Generator.Model;
+
+namespace Unrolled.Generator.Parsing;
+
+internal enum ValueKind
+{
+    /// <summary>A value only known at run time; <see cref="Value.Reason"/> says why.</summary>
+    Unknown,
+    Null,
+    Number,
+    Bool,
+    String,
+    Tensor,
+    Layer,
+    List,
+    Model,
+    Void,
+}
+
+/// <summary>
+/// A value while the builder is evaluated at compile time. Numbers are kept as doubles with a flag for integers,
+/// which is exact for every integer a builder plausibly uses. Lists have reference semantics, as C# arrays do.
+/// </summary>
+internal sealed class Value
+{
+    public static readonly Value Null = new(ValueKind.Null);
+    public static readonly Value Void = new(ValueKind.Void);
+
+    private Value(ValueKind kind) => Kind = kind;
+
+    public ValueKind Kind { get; private set; }
+
+    public double Number { get; private set; }
+
+    public bool IsInteger { get; private set; }
+
+    public bool Bool { get; private set; }
+
+    public string? String { get; private set; }
+
+    /// <summary>Tensor: the node that produces it. Layer: the layer index.</summary>
+    public int Id { get; private set; }
+
+    public List<Value>? Items { get; private set; }
+
+    public BuiltModel? Model { get; private set; }
+
+    /// <summary>Why an unknown value is unknown ("'n' is a method parameter…").</summary>
+    public string? Reason { get; private set; }
+
+    /// <summary>Where the tensor came from (for diagnostics that point at one input of a merge).</summary>
+    public SourceSpan? Origin { get; private set; }
+
+    public static Value Unknown(string reason) => new(ValueKind.Unknown) { Reason = reason };
+
+    public static Value Integer(long value) => new(ValueKind.Number) { Number = value, IsInteger = true };
+
+    public static Value Real(double value) => new(ValueKind.Number) { Number = value };
+
+    public static Value Boolean(bool value) => new(ValueKind.Bool) { Bool = value };
+
+    public static Value Text(string value) => new(ValueKind.String) { String = value };
+
+    public static Value Tensor(int node, SourceSpan? origin = null) => new(ValueKind.Tensor) { Id = node, Origin = origin };
+
+    public static Value Layer(int layer) => new(ValueKind.Layer) { Id = layer };
+
+    public static Value List(List<Value> items) => new(ValueKind.List) { Items = items };
+
+    public static Value Of(BuiltModel model) => new(ValueKind.Model) { Model = model };
+
+    public Value WithOrigin(SourceSpan origin) => Kind == ValueKind.Tensor ? Tensor(Id, origin) : this;
+
+    public override string ToString() => Kind switch
+    {
+        ValueKind.Number => IsInteger ? ((long)Number).ToString(System.Globalization.CultureInfo.InvariantCulture)
+                                      : Number.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        ValueKind.Bool => Bool ? "true" : "false",
+        ValueKind.String => String!,
+        ValueKind.Null => "null",
+        _ => Kind.ToString(),
+    };
+}
+
+/// <summary>A <c>new Model(inputs, outputs, name)</c> seen during evaluation.</summary>
+internal sealed class BuiltModel
+{
+    public BuiltModel(List<Value> inputs, List<Value> outputs, string? name, SourceSpan span, SourceSpan inputsSpan, SourceSpan outputsSpan)
+    {
+        Inputs = inputs;
+        Outputs = outputs;
+        Name = name;
+        Span = span;
+        InputsSpan = inputsSpan;
+        OutputsSpan = outputsSpan;
+    }
+
+    public List<Value> Inputs { get; }
+
+    public List<Value> Outputs { get; }
+
+    public string? Name { get; }
+
+    public SourceSpan Span { get; }
+
+    public SourceSpan InputsSpan { get; }
+
+    public SourceSpan OutputsSpan { get; }
+}

@@ -1,0 +1,99 @@
+using System.Collections.Generic;
+using System.Linq;
+using Unrolled.Generator.Model;
+using Unrolled.Generator.Shapes;
+
+namespace Unrolled.Generator.Planning;
+
+/// <summary>
+/// Where everything lives at run time: each tensor's region in the workspace (floats per sample), each layer's
+/// weights in the parameter buffer, and which nodes need gradients. Every number here is a compile-time constant
+/// in the generated code.
+/// </summary>
+internal sealed class ExecutionPlan
+{
+    private ExecutionPlan(AnalyzedModel model)
+    {
+        Model = model;
+        var spec = model.Spec;
+        ValueOffset = new int[spec.Nodes.Count];
+        PreActivationOffset = Enumerable.Repeat(-1, spec.Nodes.Count).ToArray();
+        KernelOffset = Enumerable.Repeat(-1, spec.Layers.Count).ToArray();
+        BiasOffset = Enumerable.Repeat(-1, spec.Layers.Count).ToArray();
+        NeedsGradient = new bool[spec.Nodes.Count];
+        NodeIndexInLayer = new int[spec.Nodes.Count];
+        var perLayer = new int[spec.Layers.Count];
+        for (int n = 0; n < spec.Nodes.Count; n++)
+        {
+            NodeIndexInLayer[n] = perLayer[spec.Nodes[n].Layer]++;
+        }
+
+        // Each tensor gets its own region for now; liveness-based reuse belongs to the performance work.
+        int offset = 0;
+        int parameters = 0;
+        foreach (int n in model.UsedNodes)
+        {
+            var node = spec.Nodes[n];
+            var layer = spec.Layers[node.Layer];
+            ValueOffset[n] = offset;
+            offset += model.ShapeOf(n).Size;
+            if (layer.Kind == LayerKind.Dense && ActivationInfo.NeedsPreActivation(layer.Activation))
+            {
+                PreActivationOffset[n] = offset;
+                offset += model.ShapeOf(n).Size;
+            }
+
+            if (!Layers.Contains(node.Layer))
+            {
+                Layers.Add(node.Layer);
+                if (layer.Kind == LayerKind.Dense)
+                {
+                    int units = layer.Units;
+                    int inputSize = (model.ParameterCounts[node.Layer] - (layer.UseBias ? units : 0)) / units;
+                    KernelOffset[node.Layer] = parameters;
+                    parameters += inputSize * units;
+                    if (layer.UseBias)
+                    {
+                        BiasOffset[node.Layer] = parameters;
+                        parameters += units;
+                    }
+                }
+            }
+
+            bool isListedInput = spec.Inputs.Contains(n);
+            NeedsGradient[n] = !isListedInput && (model.ParameterCounts[node.Layer] > 0 || node.Inputs.Any(i => NeedsGradient[i]));
+        }
+
+        ActivationSize = offset;
+        ParameterCount = parameters;
+    }
+
+    public AnalyzedModel Model { get; }
+
+    /// <summary>Per node: offset of its output in the workspace, in floats per sample.</summary>
+    public int[] ValueOffset { get; }
+
+    /// <summary>Per node: offset of the pre-activation kept for backward (Swish, Gelu), or -1.</summary>
+    public int[] PreActivationOffset { get; }
+
+    /// <summary>Per layer: offset of its kernel in the weight buffer, or -1.</summary>
+    public int[] KernelOffset { get; }
+
+    /// <summary>Per layer: offset of its bias in the weight buffer, or -1.</summary>
+    public int[] BiasOffset { get; }
+
+    /// <summary>Per node: whether backward must compute the gradient of its output.</summary>
+    public bool[] NeedsGradient { get; }
+
+    /// <summary>Per node: which call of its layer it is (Keras's node index).</summary>
+    public int[] NodeIndexInLayer { get; }
+
+    /// <summary>The model's layers in first-use order (the order of <c>Summary()</c> and of the weights).</summary>
+    public List<int> Layers { get; } = new();
+
+    public int ActivationSize { get; }
+
+    public int ParameterCount { get; }
+
+    public static ExecutionPlan Create(AnalyzedModel model) => new(model);
+}

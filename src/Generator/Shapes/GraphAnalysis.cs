@@ -1,0 +1,65 @@
+using Unrolled.Generator.Model;
+
+namespace Unrolled.Generator.Shapes;
+
+/// <summary>The shape of one tensor: per-sample dimensions (no batch axis) and element type.</summary>
+internal sealed record TensorShape(EquatableArray<int> Dims, int DType)
+{
+    public int Size
+    {
+        get
+        {
+            int size = 1;
+            foreach (int d in Dims)
+            {
+                size *= d;
+            }
+
+            return size;
+        }
+    }
+
+    /// <summary>As Keras prints it: <c>(None, 28, 28, 1)</c>.</summary>
+    public string Keras => Dims.Count == 0 ? "(None,)" : "(None, " + string.Join(", ", Dims) + ")";
+}
+
+/// <summary>
+/// The result of checking a model: every used node's shape, the layers' parameter counts, and the diagnostics.
+/// Plain data, shared by the analyzer (which reports the diagnostics) and the generator (which emits code only when
+/// there are no errors).
+/// </summary>
+/// <param name="Spec">The evaluated builder.</param>
+/// <param name="UsedNodes">The nodes the outputs depend on, in topological order (original node indices).</param>
+/// <param name="Shapes">Per original node index: its output shape, or null when unknown (after an error).</param>
+/// <param name="ParameterCounts">Per layer: its number of parameters.</param>
+/// <param name="OutputNames">Per model output: its unique name (the producing layer's name).</param>
+/// <param name="Diagnostics">Everything wrong with the model, parse-time diagnostics included.</param>
+internal sealed record AnalyzedModel(
+    ModelSpec Spec,
+    EquatableArray<int> UsedNodes,
+    EquatableArray<TensorShapeOrNone> Shapes,
+    EquatableArray<int> ParameterCounts,
+    EquatableArray<string> OutputNames,
+    EquatableArray<DiagnosticInfo> Diagnostics)
+{
+    public bool HasErrors
+    {
+        get
+        {
+            foreach (var d in Diagnostics)
+            {
+                if (d.Id != global::Unrolled.Generator.Diagnostics.DiagnosticIds.UnusedInput)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
+    public TensorShape ShapeOf(int node) => Shapes[node].Shape!;
+}
+
+/// <summary>A shape that may be missing (records in an <see cref="EquatableArray{T}"/> must not be null).</summary>
+internal sealed record TensorShapeOrNone(TensorShape? Shape);

@@ -1,0 +1,357 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using Unrolled.Generator.Diagnostics;
+using Unrolled.Generator.Model;
+
+namespace Unrolled.Generator.Shapes;
+
+/// <summary>
+/// Checks an evaluated model the way Keras checks it when the model is built, but at compile time: the inputs and
+/// outputs, connectivity, and every node's shape. Pure: same spec in, same result out.
+/// </summary>
+internal static class ShapeInference
+{
+    public static AnalyzedModel Analyze(ModelSpec spec)
+    {
+        var diagnostics = new List<DiagnosticInfo>(spec.Diagnostics);
+        var nodes = spec.Nodes;
+        var layers = spec.Layers;
+        var shapes = new TensorShape?[nodes.Count];
+        var parameterCounts = new int[layers.Count];
+        var used = new List<int>();
+        var outputNames = new List<string>();
+
+        bool parseFailed = spec.Diagnostics.Any(d => d.Id != DiagnosticIds.UnusedInput);
+        if (!parseFailed && spec.HasGraph)
+        {
+            CheckInputsAndOutputs(spec, diagnostics);
+            used = UsedNodes(spec);
+            CheckConnectivity(spec, used, diagnostics);
+            InferShapes(spec, shapes, parameterCounts, diagnostics);
+            outputNames = UniqueOutputNames(spec);
+        }
+
+        return new AnalyzedModel(
+            spec,
+            used.ToEquatableArray(),
+            shapes.Select(s => new TensorShapeOrNone(s)).ToEquatableArray(),
+            parameterCounts.ToEquatableArray(),
+            outputNames.ToEquatableArray(),
+            diagnostics.ToEquatableArray());
+    }
+
+    private static void Report(List<DiagnosticInfo> diagnostics, string id, SourceSpan span, params string[] arguments)
+        => diagnostics.Add(new DiagnosticInfo(id, span, arguments.ToEquatableArray()));
+
+    private static void CheckInputsAndOutputs(ModelSpec spec, List<DiagnosticInfo> diagnostics)
+    {
+        if (spec.Outputs.Count == 0)
+        {
+            Report(diagnostics, DiagnosticIds.NoOutputs, spec.ModelSpan, "The model has no outputs; pass at least one tensor as its outputs");
+        }
+
+        if (spec.Inputs.Count == 0)
+        {
+            Report(diagnostics, DiagnosticIds.NoOutputs, spec.ModelSpan, "The model has no inputs; pass the tensors returned by Input(…) as its inputs");
+        }
+
+        var seen = new HashSet<int>();
+        for (int i = 0; i < spec.Inputs.Count; i++)
+        {
+            int node = spec.Inputs[i];
+            var layer = spec.Layers[spec.Nodes[node].Layer];
+            if (layer.Kind != LayerKind.InputLayer)
+            {
+                Report(diagnostics, DiagnosticIds.NotAnInput, spec.InputSpans[i], TensorName(spec, node), layer.Name);
+            }
+            else if (!seen.Add(node))
+            {
+                Report(diagnostics, DiagnosticIds.InputListedTwice, spec.InputSpans[i], layer.Name);
+            }
+        }
+    }
+
+    /// <summary>The nodes that some output depends on, in node (topological) order.</summary>
+    private static List<int> UsedNodes(ModelSpec spec)
+    {
+        var needed = new bool[spec.Nodes.Count];
+        var stack = new Stack<int>(spec.Outputs);
+        while (stack.Count > 0)
+        {
+            int node = stack.Pop();
+            if (needed[node])
+            {
+                continue;
+            }
+
+            needed[node] = true;
+            if (spec.Inputs.Contains(node))
+            {
+                continue; // a listed input is where the model starts, even if a layer produced it
+            }
+
+            foreach (int input in spec.Nodes[node].Inputs)
+            {
+                stack.Push(input);
+            }
+        }
+
+        return Enumerable.Range(0, spec.Nodes.Count).Where(n => needed[n]).ToList();
+    }
+
+    private static void CheckConnectivity(ModelSpec spec, List<int> used, List<DiagnosticInfo> diagnostics)
+    {
+        var usedSet = new HashSet<int>(used);
+        for (int o = 0; o < spec.Outputs.Count; o++)
+        {
+            foreach (int missing in Ancestors(spec, spec.Outputs[o]).Where(n => spec.Nodes[n].Inputs.Count == 0 && !spec.Inputs.Contains(n)))
+            {
+                string input = spec.Layers[spec.Nodes[missing].Layer].Name;
+                Report(diagnostics, DiagnosticIds.GraphDisconnected, spec.OutputSpans[o], TensorName(spec, spec.Outputs[o]), input,
+                    VariableHint(spec, missing));
+            }
+        }
+
+        for (int i = 0; i < spec.Inputs.Count; i++)
+        {
+            int node = spec.Inputs[i];
+            bool feedsAnOutput = spec.Outputs.Contains(node) || used.Any(n => spec.Nodes[n].Inputs.Contains(node));
+            if (!feedsAnOutput && spec.Layers[spec.Nodes[node].Layer].Kind == LayerKind.InputLayer)
+            {
+                Report(diagnostics, DiagnosticIds.UnusedInput, spec.InputSpans[i], spec.Layers[spec.Nodes[node].Layer].Name);
+            }
+        }
+    }
+
+    private static string VariableHint(ModelSpec spec, int inputNode) => spec.Layers[spec.Nodes[inputNode].Layer].Name;
+
+    private static IEnumerable<int> Ancestors(ModelSpec spec, int output)
+    {
+        var seen = new HashSet<int>();
+        var stack = new Stack<int>();
+        stack.Push(output);
+        while (stack.Count > 0)
+        {
+            int node = stack.Pop();
+            if (!seen.Add(node))
+            {
+                continue;
+            }
+
+            yield return node;
+            if (spec.Inputs.Contains(node))
+            {
+                continue;
+            }
+
+            foreach (int input in spec.Nodes[node].Inputs)
+            {
+                stack.Push(input);
+            }
+        }
+    }
+
+    private static void InferShapes(ModelSpec spec, TensorShape?[] shapes, int[] parameterCounts, List<DiagnosticInfo> diagnostics)
+    {
+        // Dense layers fix their input size at their first call (Keras's build); later calls must match.
+        var denseInput = new int?[spec.Layers.Count];
+        for (int n = 0; n < spec.Nodes.Count; n++)
+        {
+            var node = spec.Nodes[n];
+            var layer = spec.Layers[node.Layer];
+            var inputs = node.Inputs.Select(i => shapes[i]).ToList();
+            if (inputs.Any(s => s is null))
+            {
+                continue; // an earlier error; do not pile more on
+            }
+
+            shapes[n] = layer.Kind switch
+            {
+                LayerKind.InputLayer => InputShape(spec, layer, diagnostics),
+                LayerKind.Dense => DenseShape(spec, n, inputs!, denseInput, parameterCounts, diagnostics),
+                LayerKind.Concatenate => ConcatenateShape(spec, n, inputs!, diagnostics),
+                LayerKind.Add => AddShape(spec, n, inputs!, diagnostics),
+                _ => null,
+            };
+        }
+    }
+
+    private static TensorShape? InputShape(ModelSpec spec, LayerSpec layer, List<DiagnosticInfo> diagnostics)
+    {
+        if (layer.Shape.Any(d => d < 0))
+        {
+            Report(diagnostics, DiagnosticIds.InvalidArgument, layer.Span,
+                $"Input '{layer.Name}' has an unknown (null) dimension; this version needs every dimension of an input to be a constant");
+            return null;
+        }
+
+        return new TensorShape(layer.Shape, layer.DType);
+    }
+
+    private static bool CheckFloat(ModelSpec spec, int node, List<TensorShape> inputs, List<DiagnosticInfo> diagnostics)
+    {
+        var layer = spec.Layers[spec.Nodes[node].Layer];
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            if (inputs[i].DType != 0)
+            {
+                Report(diagnostics, DiagnosticIds.DTypeMismatch, spec.Nodes[node].InputSpans[i],
+                    $"{layer.Kind} '{layer.Name}'", TensorName(spec, spec.Nodes[node].Inputs[i]), "int32");
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static TensorShape? DenseShape(ModelSpec spec, int node, List<TensorShape> inputs, int?[] denseInput, int[] parameterCounts,
+        List<DiagnosticInfo> diagnostics)
+    {
+        var layer = spec.Layers[spec.Nodes[node].Layer];
+        var input = inputs[0];
+        if (!CheckFloat(spec, node, inputs, diagnostics))
+        {
+            return null;
+        }
+
+        if (input.Dims.Count == 0)
+        {
+            Report(diagnostics, DiagnosticIds.ShapeMismatch, spec.Nodes[node].InputSpans[0], $"Dense '{layer.Name}'",
+                $"its input {TensorName(spec, spec.Nodes[node].Inputs[0])} has shape {input.Keras}, but Dense needs at least one axis besides the batch");
+            return null;
+        }
+
+        int k = input.Dims[input.Dims.Count - 1];
+        int layerIndex = spec.Nodes[node].Layer;
+        if (denseInput[layerIndex] is int built && built != k)
+        {
+            Report(diagnostics, DiagnosticIds.ShapeMismatch, spec.Nodes[node].InputSpans[0], $"Dense '{layer.Name}'",
+                $"input has shape {input.Keras} with {k} on axis -1, but the layer was first called on a tensor with {built} on axis -1 " +
+                "and a shared layer keeps one kernel");
+            return null;
+        }
+
+        denseInput[layerIndex] = k;
+        parameterCounts[layerIndex] = k * layer.Units + (layer.UseBias ? layer.Units : 0);
+        var dims = input.Dims.Take(input.Dims.Count - 1).Concat(new[] { layer.Units }).ToEquatableArray();
+        return new TensorShape(dims, 0);
+    }
+
+    private static TensorShape? ConcatenateShape(ModelSpec spec, int node, List<TensorShape> inputs, List<DiagnosticInfo> diagnostics)
+    {
+        var layer = spec.Layers[spec.Nodes[node].Layer];
+        if (!CheckFloat(spec, node, inputs, diagnostics))
+        {
+            return null;
+        }
+
+        int rank = inputs[0].Dims.Count + 1; // Keras counts the batch axis
+        int axis = layer.Axis < 0 ? layer.Axis + rank : layer.Axis;
+        if (axis < 1 || axis >= rank)
+        {
+            Report(diagnostics, DiagnosticIds.InvalidArgument, layer.Span,
+                $"Concatenate '{layer.Name}' has axis {layer.Axis}, but its inputs have rank {rank} (batch included), so the axis must be in 1..{rank - 1} or -{rank - 1}..-1");
+            return null;
+        }
+
+        int sampleAxis = axis - 1;
+        var first = inputs[0];
+        int total = 0;
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            var shape = inputs[i];
+            bool ok = shape.Dims.Count == first.Dims.Count;
+            int badAxis = -1;
+            for (int d = 0; ok && d < shape.Dims.Count; d++)
+            {
+                if (d != sampleAxis && shape.Dims[d] != first.Dims[d])
+                {
+                    ok = false;
+                    badAxis = d + 1;
+                }
+            }
+
+            if (!ok)
+            {
+                Report(diagnostics, DiagnosticIds.ShapeMismatch, spec.Nodes[node].InputSpans[i], $"Concatenate '{layer.Name}'",
+                    $"input {i} has shape {shape.Keras} but input 0 has shape {first.Keras}; " +
+                    (badAxis >= 0 ? $"they differ on axis {badAxis.ToString(CultureInfo.InvariantCulture)}" : "their ranks differ") +
+                    $", and only the concatenation axis ({axis}) may differ");
+                return null;
+            }
+
+            total += shape.Dims[sampleAxis];
+        }
+
+        var dims = first.Dims.Select((d, i) => i == sampleAxis ? total : d).ToEquatableArray();
+        return new TensorShape(dims, 0);
+    }
+
+    private static TensorShape? AddShape(ModelSpec spec, int node, List<TensorShape> inputs, List<DiagnosticInfo> diagnostics)
+    {
+        var layer = spec.Layers[spec.Nodes[node].Layer];
+        if (!CheckFloat(spec, node, inputs, diagnostics))
+        {
+            return null;
+        }
+
+        var first = inputs[0];
+        for (int i = 1; i < inputs.Count; i++)
+        {
+            if (!inputs[i].Dims.Equals(first.Dims))
+            {
+                int axis = FirstDifferentAxis(first.Dims, inputs[i].Dims);
+                Report(diagnostics, DiagnosticIds.ShapeMismatch, spec.Nodes[node].InputSpans[i], $"Add '{layer.Name}'",
+                    $"input {i} has shape {inputs[i].Keras} but input 0 has shape {first.Keras}; " +
+                    (axis > 0 ? $"they differ on axis {axis}" : "their ranks differ") + ", and Add needs inputs of one shape");
+                return null;
+            }
+        }
+
+        return first;
+    }
+
+    private static int FirstDifferentAxis(EquatableArray<int> a, EquatableArray<int> b)
+    {
+        if (a.Count != b.Count)
+        {
+            return -1;
+        }
+
+        for (int i = 0; i < a.Count; i++)
+        {
+            if (a[i] != b[i])
+            {
+                return i + 1;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>A tensor's name as Keras prints it in messages: the producing layer and node.</summary>
+    public static string TensorName(ModelSpec spec, int node)
+    {
+        var layer = spec.Layers[spec.Nodes[node].Layer];
+        return layer.Name;
+    }
+
+    private static List<string> UniqueOutputNames(ModelSpec spec)
+    {
+        var names = new List<string>();
+        foreach (int output in spec.Outputs)
+        {
+            string baseName = spec.Layers[spec.Nodes[output].Layer].Name;
+            string name = baseName;
+            for (int i = 1; names.Contains(name); i++)
+            {
+                name = baseName + "_" + i.ToString(CultureInfo.InvariantCulture);
+            }
+
+            names.Add(name);
+        }
+
+        return names;
+    }
+}

@@ -1,0 +1,60 @@
+namespace Unrolled;
+
+/// <summary>
+/// A symbolic tensor in a <see cref="ModelBuilderAttribute">[ModelBuilder]</see> method: what <see cref="Layers.Input"/>
+/// returns and what a layer returns when applied, as Keras's <c>KerasTensor</c>. It holds no data; the generator
+/// tracks its shape at compile time.
+/// </summary>
+public sealed class Tensor
+{
+    private Tensor()
+    {
+    }
+}
+
+/// <summary>
+/// A layer with one input, as returned by <see cref="Layers.Dense"/>. Apply it to a tensor to add a node to the
+/// graph: <c>Dense(64)(x)</c>. Applying the same layer object again reuses its weights (a shared layer).
+/// </summary>
+/// <param name="input">The tensor the layer is applied to.</param>
+/// <returns>The layer's output tensor for this call.</returns>
+public delegate Tensor Layer(Tensor input);
+
+/// <summary>
+/// A layer that merges several tensors, as returned by <see cref="Layers.Concatenate(int, string?)"/> and
+/// <see cref="Layers.Add(string?)"/>: <c>Concatenate()([a, b])</c>.
+/// </summary>
+/// <param name="inputs">The tensors to merge.</param>
+/// <returns>The merged tensor.</returns>
+public delegate Tensor MergeLayer(params Tensor[] inputs);
+
+/// <summary>
+/// The model a <see cref="ModelBuilderAttribute">[ModelBuilder]</see> method returns: its inputs and outputs, as
+/// Keras's <c>Model(inputs=..., outputs=...)</c>.
+/// </summary>
+public sealed class Model
+{
+    /// <summary>A model with one input and one output.</summary>
+    /// <param name="inputs">The model's input, as returned by <see cref="Layers.Input"/>.</param>
+    /// <param name="outputs">The model's output.</param>
+    /// <param name="name">The model's name, shown by <c>Summary()</c>; Keras's default is <c>"model"</c>.</param>
+    public Model(Tensor inputs, Tensor outputs, string? name = null) => throw BuilderOnlyException.For("Model");
+
+    /// <summary>A model with several inputs and outputs, in the order the generated methods take them.</summary>
+    /// <param name="inputs">The model's inputs, each returned by <see cref="Layers.Input"/>.</param>
+    /// <param name="outputs">The model's outputs.</param>
+    /// <param name="name">The model's name, shown by <c>Summary()</c>; Keras's default is <c>"model"</c>.</param>
+    public Model(Tensor[] inputs, Tensor[] outputs, string? name = null) => throw BuilderOnlyException.For("Model");
+
+    /// <summary>A model with several inputs and one output.</summary>
+    /// <param name="inputs">The model's inputs, each returned by <see cref="Layers.Input"/>.</param>
+    /// <param name="outputs">The model's output.</param>
+    /// <param name="name">The model's name, shown by <c>Summary()</c>; Keras's default is <c>"model"</c>.</param>
+    public Model(Tensor[] inputs, Tensor outputs, string? name = null) => throw BuilderOnlyException.For("Model");
+
+    /// <summary>A model with one input and several outputs.</summary>
+    /// <param name="inputs">The model's input, as returned by <see cref="Layers.Input"/>.</param>
+    /// <param name="outputs">The model's outputs.</param>
+    /// <param name="name">The model's name, shown by <c>Summary()</c>; Keras's default is <c>"model"</c>.</param>
+    public Model(Tensor inputs, Tensor[] outputs, string? name = null) => throw BuilderOnlyException.For("Model");
+}

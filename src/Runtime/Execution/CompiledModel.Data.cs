@@ -1,0 +1,170 @@
+using System;
+using System.Collections.Generic;
+
+namespace Unrolled;
+
+public abstract partial class CompiledModel
+{
+    /// <summary>Arrays for the single-input, single-output overloads, by position.</summary>
+    private (float[][] Inputs, float[]?[] Targets) Single(float[] x, float[]? y, string xName, string yName)
+    {
+        ArgumentNullException.ThrowIfNull(x, xName);
+        if (Description.Inputs.Count != 1 || (y is not null && Description.Outputs.Count != 1))
+        {
+            throw new ArgumentException(
+                $"This overload takes one input and one target array, but the model has {Description.Inputs.Count} inputs " +
+                $"({NameList(Description.Inputs)}) and {Description.Outputs.Count} outputs ({OutputList()}); " +
+                "pass arrays by position (float[][]) or by name (a dictionary).", xName);
+        }
+
+        return ([x], [y]);
+    }
+
+    /// <summary>Checks that there is one array per input, in the model's order.</summary>
+    private float[][] InputsByPosition(float[][] x, string parameterName)
+    {
+        ArgumentNullException.ThrowIfNull(x, parameterName);
+        if (x.Length != Description.Inputs.Count)
+        {
+            throw new ArgumentException(
+                $"{x.Length} input arrays were given but the model has {Description.Inputs.Count} inputs: {NameList(Description.Inputs)}.",
+                parameterName);
+        }
+
+        return x;
+    }
+
+    /// <summary>Checks that there is one array per output, in the model's order.</summary>
+    private float[]?[] TargetsByPosition(float[][] y, string parameterName)
+    {
+        ArgumentNullException.ThrowIfNull(y, parameterName);
+        if (y.Length != Description.Outputs.Count)
+        {
+            throw new ArgumentException(
+                $"{y.Length} target arrays were given but the model has {Description.Outputs.Count} outputs: {OutputList()}.",
+                parameterName);
+        }
+
+        return y;
+    }
+
+    /// <summary>Orders inputs given by name; every input must be named, and nothing else.</summary>
+    private float[][] InputsByName(IReadOnlyDictionary<string, float[]> x, string parameterName)
+    {
+        ArgumentNullException.ThrowIfNull(x, parameterName);
+        var inputs = new float[Description.Inputs.Count][];
+        foreach (var (name, values) in x)
+        {
+            int i = Description.IndexOfInput(name);
+            if (i < 0)
+            {
+                throw new ArgumentException(
+                    $"The model has no input named '{name}'. Its inputs are {NameList(Description.Inputs)}.", parameterName);
+            }
+
+            inputs[i] = values;
+        }
+
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            if (inputs[i] is null)
+            {
+                throw new ArgumentException(
+                    $"No array was given for input '{Description.Inputs[i].Name}'. The model's inputs are {NameList(Description.Inputs)}.",
+                    parameterName);
+            }
+        }
+
+        return inputs;
+    }
+
+    /// <summary>Orders targets given by name; unknown names throw, missing ones are caught by <see cref="ValidateData"/>.</summary>
+    private float[]?[] TargetsByName(IReadOnlyDictionary<string, float[]> y, string parameterName)
+    {
+        ArgumentNullException.ThrowIfNull(y, parameterName);
+        var targets = new float[]?[Description.Outputs.Count];
+        foreach (var (name, values) in y)
+        {
+            targets[OutputIndex(name, parameterName)] = values;
+        }
+
+        return targets;
+    }
+
+    /// <summary>
+    /// Validates flat row-major arrays and returns the number of samples: each array must hold a whole number of
+    /// samples, all the same number; every output with a loss needs targets (the output's size per sample, or one
+    /// class index per row for a sparse loss, each a valid class). Runs before any work, so a bad argument never
+    /// leaves a model half-trained.
+    /// </summary>
+    private int ValidateData(float[][] inputs, float[]?[]? targets, CompiledTraining? compiled, string xName, string yName)
+    {
+        int samples = -1;
+        string reference = string.Empty;
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            TensorInfo info = Description.Inputs[i];
+            float[] values = inputs[i] ?? throw new ArgumentException($"The array for input '{info.Name}' is null.", xName);
+            Check(values.Length, info.Size, $"input '{info.Name}'", xName);
+        }
+
+        if (targets is not null && compiled is not null)
+        {
+            for (int j = 0; j < targets.Length; j++)
+            {
+                Loss? loss = compiled.Losses[j];
+                if (loss is null)
+                {
+                    continue;
+                }
+
+                string name = compiled.OutputNames[j];
+                float[] values = targets[j] ?? throw new ArgumentException(
+                    $"No target was given for output '{name}', which has a loss ({loss.Name}). The model's outputs are {OutputList()}.",
+                    yName);
+                Check(values.Length, compiled.TargetSizes[j], $"the target of output '{name}' ({loss.Name})", yName);
+                if (loss.IsSparse)
+                {
+                    SparseCategoricalCrossentropy.ValidateLabels(values, compiled.Columns[j], compiled.RowsPerSample[j], 0, name, yName);
+                }
+            }
+        }
+
+        return samples;
+
+        void Check(int length, int perSample, string what, string parameterName)
+        {
+            if (perSample == 0 || length % perSample != 0)
+            {
+                throw new ArgumentException(
+                    $"{Capitalize(what)} expects {perSample} values per sample, but its array holds {length} values, " +
+                    "which is not a whole number of samples.", parameterName);
+            }
+
+            int count = length / perSample;
+            if (samples < 0)
+            {
+                samples = count;
+                reference = what;
+            }
+            else if (count != samples)
+            {
+                throw new ArgumentException(
+                    $"{Capitalize(what)} holds {count} samples ({length} values of {perSample}) but {reference} holds {samples}; " +
+                    "every input and target must hold the same number of samples.", parameterName);
+            }
+        }
+    }
+
+    private static string Capitalize(string text) => char.ToUpperInvariant(text[0]) + text[1..];
+
+    /// <summary>Copies samples <paramref name="start"/>.. of every input into the workspace, in order.</summary>
+    private void LoadInputs(Workspace workspace, float[][] inputs, int start, int count)
+    {
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            TensorInfo info = Description.Inputs[i];
+            inputs[i].AsSpan(start * info.Size, count * info.Size).CopyTo(workspace.Values(info.Offset, count * info.Size));
+        }
+    }
+}

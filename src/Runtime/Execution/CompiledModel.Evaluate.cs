@@ -1,0 +1,134 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+
+namespace Unrolled;
+
+public abstract partial class CompiledModel
+{
+    /// <summary>Computes the loss and metrics of a model with one input and one output, as Keras's <c>evaluate</c>.</summary>
+    /// <param name="x">The inputs, flat row-major: samples × input size.</param>
+    /// <param name="y">The targets, flat row-major (class indices for a sparse loss).</param>
+    /// <param name="batchSize">Samples per forward pass.</param>
+    /// <param name="verbose">0 silent, 1 progress bar, 2 one line.</param>
+    /// <param name="output">Where progress goes; <see cref="Console.Out"/> when null.</param>
+    /// <returns><c>loss</c> and each metric (and per-output losses with several outputs), keyed as Keras.</returns>
+    /// <exception cref="ArgumentException">The arrays do not fit the model.</exception>
+    /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
+    public IReadOnlyDictionary<string, double> Evaluate(float[] x, float[] y, int batchSize = 32, int verbose = 0, TextWriter? output = null)
+    {
+        var (inputs, targets) = Single(x, y, nameof(x), nameof(y));
+        return EvaluateChecked(inputs, targets, batchSize, verbose, output);
+    }
+
+    /// <summary>Computes the loss and metrics with inputs and targets by position, as Keras's <c>evaluate</c>.</summary>
+    /// <param name="x">One flat array per input, in the model's order.</param>
+    /// <param name="y">One flat array per output, in the model's order (null for an output without a loss).</param>
+    /// <param name="batchSize">Samples per forward pass.</param>
+    /// <param name="verbose">0 silent, 1 progress bar, 2 one line.</param>
+    /// <param name="output">Where progress goes; <see cref="Console.Out"/> when null.</param>
+    /// <returns><c>loss</c>, per-output losses and metrics, keyed as Keras.</returns>
+    /// <exception cref="ArgumentException">The arrays do not fit the model.</exception>
+    /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
+    public IReadOnlyDictionary<string, double> Evaluate(float[][] x, float[][] y, int batchSize = 32, int verbose = 0, TextWriter? output = null)
+        => EvaluateChecked(InputsByPosition(x, nameof(x)), TargetsByPosition(y, nameof(y)), batchSize, verbose, output);
+
+    /// <summary>Computes the loss and metrics with inputs and targets by name, as Keras's <c>evaluate</c>.</summary>
+    /// <param name="x">Flat arrays keyed by input name; every input.</param>
+    /// <param name="y">Flat arrays keyed by output name; every output with a loss.</param>
+    /// <param name="batchSize">Samples per forward pass.</param>
+    /// <param name="verbose">0 silent, 1 progress bar, 2 one line.</param>
+    /// <param name="output">Where progress goes; <see cref="Console.Out"/> when null.</param>
+    /// <returns><c>loss</c>, per-output losses and metrics, keyed as Keras.</returns>
+    /// <exception cref="ArgumentException">The arrays or names do not fit the model.</exception>
+    /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
+    public IReadOnlyDictionary<string, double> Evaluate(IReadOnlyDictionary<string, float[]> x, IReadOnlyDictionary<string, float[]> y,
+        int batchSize = 32, int verbose = 0, TextWriter? output = null)
+        => EvaluateChecked(InputsByName(x, nameof(x)), TargetsByName(y, nameof(y)), batchSize, verbose, output);
+
+    private Dictionary<string, double> EvaluateChecked(float[][] inputs, float[]?[] targets, int batchSize, int verbose, TextWriter? output)
+    {
+        var compiled = RequireCompiled();
+        CheckBatchSize(batchSize);
+        CheckVerbose(verbose);
+        int samples = ValidateData(inputs, targets, compiled, "x", "y");
+        if (samples == 0)
+        {
+            throw new ArgumentException("The arrays hold no samples.", "x");
+        }
+
+        int steps = (samples + batchSize - 1) / batchSize;
+        var progress = verbose > 0 ? new ProgressBar(output ?? Console.Out, steps, verbose, output is null && !Console.IsOutputRedirected) : null;
+        var workspace = AcquirePredictWorkspace(Math.Min(batchSize, samples));
+        try
+        {
+            var totals = EvaluateRange(workspace, compiled, inputs, targets, 0, samples, batchSize, progress);
+            var logs = totals.ToLogs(string.Empty);
+            progress?.Finish(logs);
+            var result = new Dictionary<string, double>(StringComparer.Ordinal);
+            foreach (var (key, value) in logs)
+            {
+                result.Add(key, value);
+            }
+
+            return result;
+        }
+        finally
+        {
+            ReleaseWorkspace(workspace);
+        }
+    }
+
+    /// <summary>
+    /// Loss and metrics of samples [<paramref name="start"/>, start + count) in order, through the inference forward
+    /// pass. The caller holds the guard, so <c>Fit</c> uses this for validation without re-entering it.
+    /// </summary>
+    private LossTotals EvaluateRange(Workspace workspace, CompiledTraining compiled, float[][] inputs, float[]?[] targets,
+        int start, int count, int batchSize, ProgressBar? progress)
+    {
+        var totals = new LossTotals(compiled);
+        var losses = new double[compiled.Losses.Length];
+        int step = 0;
+        for (int done = 0; done < count; done += batchSize)
+        {
+            int batch = Math.Min(batchSize, count - done);
+            LoadInputs(workspace, inputs, start + done, batch);
+            Forward(workspace, batch, training: false);
+            double total = 0;
+            for (int j = 0; j < losses.Length; j++)
+            {
+                Loss? loss = compiled.Losses[j];
+                if (loss is null)
+                {
+                    continue;
+                }
+
+                TensorInfo info = Description.Outputs[j];
+                int perSample = compiled.TargetSizes[j];
+                ReadOnlySpan<float> predictions = workspace.Values(info.Offset, batch * info.Size);
+                ReadOnlySpan<float> target = targets[j].AsSpan((start + done) * perSample, batch * perSample);
+                int rows = batch * compiled.RowsPerSample[j];
+                losses[j] = loss.Compute(predictions, target, default, rows, compiled.Columns[j], 1f, compiled.Fused[j]);
+                total += compiled.LossWeights[j] * losses[j];
+                totals.AddMetrics(j, predictions, target, rows);
+            }
+
+            totals.AddLosses(total, losses, batch);
+            step++;
+            if (progress is not null && progress.WantsUpdate(step))
+            {
+                progress.Update(step, totals.ToLogs(string.Empty));
+            }
+        }
+
+        return totals;
+    }
+
+    private static void CheckVerbose(int verbose)
+    {
+        if (verbose is < 0 or > 2)
+        {
+            throw new ArgumentOutOfRangeException(nameof(verbose), verbose, "verbose must be 0 (silent), 1 (progress bar) or 2 (one line).");
+        }
+    }
+}

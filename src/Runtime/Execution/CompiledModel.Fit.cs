@@ -1,0 +1,205 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+
+namespace Unrolled;
+
+public abstract partial class CompiledModel
+{
+    /// <summary>Trains a model with one input and one output, as Keras's <c>fit</c>.</summary>
+    /// <param name="x">The inputs, flat row-major: samples × input size.</param>
+    /// <param name="y">The targets, flat row-major (class indices for a sparse loss).</param>
+    /// <param name="epochs">Passes over the training samples; at least 1.</param>
+    /// <param name="batchSize">Samples per step; at least 1. The last batch of an epoch may be smaller.</param>
+    /// <param name="validationSplit">Fraction in [0, 1) of the samples, taken from the end before shuffling, held out
+    /// and evaluated after each epoch (<c>val_loss</c>, …).</param>
+    /// <param name="shuffle">Whether to shuffle the training samples before each epoch.</param>
+    /// <param name="seed">Seed of the shuffling; the same seed and data give the same training.</param>
+    /// <param name="verbose">0 silent, 1 progress bar per epoch, 2 one line per epoch.</param>
+    /// <param name="output">Where progress goes; <see cref="Console.Out"/> when null.</param>
+    /// <returns>The per-epoch losses and metrics.</returns>
+    /// <exception cref="ArgumentException">The arrays or options do not fit the model; nothing was trained.</exception>
+    /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
+    /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
+    public History Fit(float[] x, float[] y, int epochs = 1, int batchSize = 32, double validationSplit = 0, bool shuffle = true,
+        int? seed = null, int verbose = 1, TextWriter? output = null)
+    {
+        ArgumentNullException.ThrowIfNull(y);
+        var (inputs, targets) = Single(x, y, nameof(x), nameof(y));
+        return FitChecked(inputs, targets, epochs, batchSize, validationSplit, shuffle, seed, verbose, output);
+    }
+
+    /// <summary>Trains with inputs and targets by position, as Keras's <c>fit</c>.</summary>
+    /// <param name="x">One flat array per input, in the model's order.</param>
+    /// <param name="y">One flat array per output, in the model's order (null for an output without a loss).</param>
+    /// <param name="epochs">Passes over the training samples; at least 1.</param>
+    /// <param name="batchSize">Samples per step; at least 1.</param>
+    /// <param name="validationSplit">Fraction in [0, 1) of the samples, taken from the end, held out for validation.</param>
+    /// <param name="shuffle">Whether to shuffle the training samples before each epoch.</param>
+    /// <param name="seed">Seed of the shuffling.</param>
+    /// <param name="verbose">0 silent, 1 progress bar per epoch, 2 one line per epoch.</param>
+    /// <param name="output">Where progress goes; <see cref="Console.Out"/> when null.</param>
+    /// <returns>The per-epoch losses and metrics.</returns>
+    /// <exception cref="ArgumentException">The arrays or options do not fit the model; nothing was trained.</exception>
+    /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
+    /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
+    public History Fit(float[][] x, float[][] y, int epochs = 1, int batchSize = 32, double validationSplit = 0, bool shuffle = true,
+        int? seed = null, int verbose = 1, TextWriter? output = null)
+        => FitChecked(InputsByPosition(x, nameof(x)), TargetsByPosition(y, nameof(y)), epochs, batchSize, validationSplit,
+            shuffle, seed, verbose, output);
+
+    /// <summary>Trains with inputs and targets by name, as Keras's <c>fit</c> with dictionaries.</summary>
+    /// <param name="x">Flat arrays keyed by input name; every input.</param>
+    /// <param name="y">Flat arrays keyed by output name; every output with a loss.</param>
+    /// <param name="epochs">Passes over the training samples; at least 1.</param>
+    /// <param name="batchSize">Samples per step; at least 1.</param>
+    /// <param name="validationSplit">Fraction in [0, 1) of the samples, taken from the end, held out for validation.</param>
+    /// <param name="shuffle">Whether to shuffle the training samples before each epoch.</param>
+    /// <param name="seed">Seed of the shuffling.</param>
+    /// <param name="verbose">0 silent, 1 progress bar per epoch, 2 one line per epoch.</param>
+    /// <param name="output">Where progress goes; <see cref="Console.Out"/> when null.</param>
+    /// <returns>The per-epoch losses and metrics.</returns>
+    /// <exception cref="ArgumentException">The arrays, names or options do not fit the model; nothing was trained.</exception>
+    /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
+    /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
+    public History Fit(IReadOnlyDictionary<string, float[]> x, IReadOnlyDictionary<string, float[]> y, int epochs = 1,
+        int batchSize = 32, double validationSplit = 0, bool shuffle = true, int? seed = null, int verbose = 1, TextWriter? output = null)
+        => FitChecked(InputsByName(x, nameof(x)), TargetsByName(y, nameof(y)), epochs, batchSize, validationSplit,
+            shuffle, seed, verbose, output);
+
+    private History FitChecked(float[][] inputs, float[]?[] targets, int epochs, int batchSize, double validationSplit,
+        bool shuffle, int? seed, int verbose, TextWriter? output)
+    {
+        var compiled = RequireCompiled();
+        if (epochs < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "epochs must be at least 1.");
+        }
+
+        CheckBatchSize(batchSize);
+        CheckVerbose(verbose);
+        if (!(validationSplit >= 0 && validationSplit < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(validationSplit), validationSplit, "validationSplit must lie in [0, 1).");
+        }
+
+        int samples = ValidateData(inputs, targets, compiled, "x", "y");
+        // Keras: split_at = floor(n · (1 − split)); the validation samples are the last ones, before any shuffling.
+        int trainCount = validationSplit > 0 ? (int)Math.Floor(samples * (1.0 - validationSplit)) : samples;
+        int validationCount = samples - trainCount;
+        if (trainCount == 0 || (validationSplit > 0 && validationCount == 0))
+        {
+            throw new ArgumentException(
+                $"The arrays hold {samples} samples, too few to split into training and validation samples with " +
+                $"validationSplit = {validationSplit}.", nameof(validationSplit));
+        }
+
+        TextWriter writer = output ?? Console.Out;
+        bool live = output is null && !Console.IsOutputRedirected;
+        var random = seed is int s ? new Random(s) : new Random();
+        var order = new int[trainCount];
+        for (int i = 0; i < order.Length; i++)
+        {
+            order[i] = i;
+        }
+
+        var history = new History();
+        int steps = (trainCount + batchSize - 1) / batchSize;
+        var workspace = AcquireTrainingWorkspace(Math.Min(batchSize, trainCount));
+        try
+        {
+            Workspace? validation = validationCount > 0 ? PredictWorkspaceFor(Math.Min(batchSize, validationCount)) : null;
+            for (int epoch = 1; epoch <= epochs; epoch++)
+            {
+                if (verbose > 0)
+                {
+                    writer.WriteLine($"Epoch {epoch}/{epochs}");
+                }
+
+                if (shuffle)
+                {
+                    random.Shuffle(order);
+                }
+
+                var progress = verbose > 0 ? new ProgressBar(writer, steps, verbose, live) : null;
+                compiled.Train.Reset();
+                compiled.Epoch = epoch;
+                for (int step = 0; step < steps; step++)
+                {
+                    int start = step * batchSize;
+                    int batch = Math.Min(batchSize, trainCount - start);
+                    LoadBatch(workspace, compiled, inputs, targets, order.AsSpan(start, batch), shuffle);
+                    compiled.Step = step + 1;
+                    TrainStep(workspace, batch);
+                    if (progress is not null && progress.WantsUpdate(step + 1))
+                    {
+                        progress.Update(step + 1, compiled.Train.ToLogs(string.Empty));
+                    }
+                }
+
+                var logs = compiled.Train.ToLogs(string.Empty);
+                if (validation is not null)
+                {
+                    logs.AddRange(EvaluateRange(validation, compiled, inputs, targets, trainCount, validationCount, batchSize, null)
+                        .ToLogs("val_"));
+                }
+
+                history.Add(logs);
+                progress?.Finish(logs);
+            }
+
+            return history;
+        }
+        finally
+        {
+            compiled.Epoch = 0;
+            ReleaseWorkspace(workspace);
+        }
+    }
+
+    /// <summary>Gathers the samples of one batch into the training workspace (one copy per sample when shuffled).</summary>
+    private void LoadBatch(Workspace workspace, CompiledTraining compiled, float[][] inputs, float[]?[] targets,
+        ReadOnlySpan<int> samples, bool shuffled)
+    {
+        int batch = samples.Length;
+        if (!shuffled)
+        {
+            LoadInputs(workspace, inputs, samples[0], batch);
+        }
+        else
+        {
+            for (int i = 0; i < inputs.Length; i++)
+            {
+                TensorInfo info = Description.Inputs[i];
+                Gather(inputs[i], info.Size, samples, workspace.Values(info.Offset, batch * info.Size));
+            }
+        }
+
+        for (int j = 0; j < targets.Length; j++)
+        {
+            if (compiled.Losses[j] is null)
+            {
+                continue;
+            }
+
+            int size = compiled.TargetSizes[j];
+            Span<float> destination = workspace.Targets.AsSpan(compiled.TargetOffsets[j] * workspace.Capacity, batch * size);
+            if (shuffled)
+            {
+                Gather(targets[j]!, size, samples, destination);
+            }
+            else
+            {
+                targets[j].AsSpan(samples[0] * size, batch * size).CopyTo(destination);
+            }
+        }
+    }
+
+    private static void Gather(float[] source, int size, ReadOnlySpan<int> samples, Span<float> destination)
+    {
+        for (int s = 0; s < samples.Length; s++)
+        {
+            source.AsSpan(samples[s] * size, size).CopyTo(destination.Slice(s * size, size));
+        }
+    }
+}

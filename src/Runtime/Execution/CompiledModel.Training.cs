@@ -1,0 +1,339 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Threading;
+
+namespace Unrolled;
+
+public abstract partial class CompiledModel
+{
+    private CompiledTraining? _compiled;
+
+    /// <summary>The optimizer given to the last <c>Compile</c>, or null before it.</summary>
+    public Optimizer? Optimizer => _compiled?.Optimizer;
+
+    /// <summary>Configures training with one loss for every output, as Keras's <c>model.compile(optimizer, loss)</c>.</summary>
+    /// <param name="optimizer">The optimizer (or its name: <c>"adam"</c>).</param>
+    /// <param name="loss">The loss (or its Keras name: <c>"categorical_crossentropy"</c>), applied to each output.</param>
+    /// <param name="lossWeights">Per output, by position, the weight of its loss in the total; all 1 when null.</param>
+    /// <param name="metrics">Metric names, computed for every output: <c>"accuracy"</c> (or <c>"acc"</c>).</param>
+    /// <exception cref="ArgumentException">The weights do not match the outputs, or a metric is unknown.</exception>
+    public void Compile(Optimizer optimizer, Loss loss, float[]? lossWeights = null, string[]? metrics = null)
+    {
+        ArgumentNullException.ThrowIfNull(loss);
+        var losses = new Loss?[Description.Outputs.Count];
+        Array.Fill(losses, loss);
+        CompileCore(optimizer, losses, PositionalWeights(lossWeights), metrics);
+    }
+
+    /// <summary>Configures training with one loss per output, by position.</summary>
+    /// <param name="optimizer">The optimizer.</param>
+    /// <param name="losses">One loss per output, in the order of <see cref="ModelDescription.Outputs"/>.</param>
+    /// <param name="lossWeights">Per output, by position, the weight of its loss in the total; all 1 when null.</param>
+    /// <param name="metrics">Metric names, computed for every output: <c>"accuracy"</c> (or <c>"acc"</c>).</param>
+    /// <exception cref="ArgumentException">The counts do not match the outputs, or a metric is unknown.</exception>
+    public void Compile(Optimizer optimizer, Loss[] losses, float[]? lossWeights = null, string[]? metrics = null)
+    {
+        ArgumentNullException.ThrowIfNull(losses);
+        if (losses.Length != Description.Outputs.Count)
+        {
+            throw new ArgumentException(
+                $"{losses.Length} losses were given but the model has {Description.Outputs.Count} outputs: {OutputList()}.",
+                nameof(losses));
+        }
+
+        for (int j = 0; j < losses.Length; j++)
+        {
+            if (losses[j] is null)
+            {
+                throw new ArgumentException($"The loss for output '{Description.Outputs[j].Name}' (position {j}) is null.", nameof(losses));
+            }
+        }
+
+        CompileCore(optimizer, (Loss?[])losses.Clone(), PositionalWeights(lossWeights), metrics);
+    }
+
+    /// <summary>
+    /// Configures training with losses by output name. As in Keras, an output the dictionary leaves out has no loss:
+    /// it is not trained towards a target, needs none, and reports no loss or metric.
+    /// </summary>
+    /// <param name="optimizer">The optimizer.</param>
+    /// <param name="losses">Losses keyed by output name; at least one.</param>
+    /// <param name="lossWeights">Weights keyed by output name; a missing output weighs 1.</param>
+    /// <param name="metrics">Metric names, computed for every output with a loss: <c>"accuracy"</c> (or <c>"acc"</c>).</param>
+    /// <exception cref="ArgumentException">A name is not an output of the model, or no loss is given.</exception>
+    public void Compile(Optimizer optimizer, IReadOnlyDictionary<string, Loss> losses,
+        IReadOnlyDictionary<string, float>? lossWeights = null, string[]? metrics = null)
+    {
+        ArgumentNullException.ThrowIfNull(losses);
+        var byPosition = new Loss?[Description.Outputs.Count];
+        foreach (var (name, loss) in losses)
+        {
+            int j = OutputIndex(name, nameof(losses));
+            byPosition[j] = loss ?? throw new ArgumentException($"The loss for output '{name}' is null.", nameof(losses));
+        }
+
+        if (losses.Count == 0)
+        {
+            throw new ArgumentException($"No loss was given; the model's outputs are {OutputList()}.", nameof(losses));
+        }
+
+        float[] weights = PositionalWeights(null);
+        if (lossWeights is not null)
+        {
+            foreach (var (name, weight) in lossWeights)
+            {
+                weights[OutputIndex(name, nameof(lossWeights))] = CheckWeight(weight, name, nameof(lossWeights));
+            }
+        }
+
+        CompileCore(optimizer, byPosition, weights, metrics);
+    }
+
+    /// <summary>
+    /// Checks one output's targets for a training step and copies them into the workspace (generated
+    /// <c>TrainOnBatch</c> calls it for each output before <see cref="TrainStep"/>). Targets of an output without a
+    /// loss are ignored.
+    /// </summary>
+    /// <param name="workspace">The training workspace.</param>
+    /// <param name="output">The output's position.</param>
+    /// <param name="target">The targets: the output's size per sample, or one class index per row for a sparse loss.</param>
+    /// <param name="batchSize">The number of samples.</param>
+    /// <param name="parameterName">The generated method's parameter, for the exception.</param>
+    /// <exception cref="ArgumentException">The length is wrong, or a sparse label is not a valid class index.</exception>
+    protected void SetTarget(Workspace workspace, int output, ReadOnlySpan<float> target, int batchSize, string parameterName)
+    {
+        ArgumentNullException.ThrowIfNull(workspace);
+        var compiled = RequireCompiled();
+        if ((uint)output >= (uint)compiled.Losses.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(output), output, $"The model has {compiled.Losses.Length} outputs.");
+        }
+
+        Loss? loss = compiled.Losses[output];
+        if (loss is null)
+        {
+            return;
+        }
+
+        string name = compiled.OutputNames[output];
+        int perSample = compiled.TargetSizes[output];
+        long expected = (long)batchSize * perSample;
+        if (target.Length != expected)
+        {
+            throw new ArgumentException(
+                $"The target of output '{name}' ({loss.Name}) needs {perSample} values per sample, so {expected} for a batch of " +
+                $"{batchSize}; it holds {target.Length}.",
+                parameterName);
+        }
+
+        if (loss.IsSparse)
+        {
+            SparseCategoricalCrossentropy.ValidateLabels(target, compiled.Columns[output], compiled.RowsPerSample[output], 0, name, parameterName);
+        }
+
+        target.CopyTo(workspace.Targets.AsSpan(compiled.TargetOffsets[output] * workspace.Capacity, (int)expected));
+    }
+
+    /// <summary>
+    /// One training step on the inputs and targets already in <paramref name="workspace"/>: forward pass, losses and
+    /// their gradients, backward pass, optimizer update, metrics. Allocates nothing.
+    /// </summary>
+    /// <param name="workspace">The training workspace, holding the batch.</param>
+    /// <param name="batchSize">The number of samples.</param>
+    /// <returns>The batch's total loss: the loss-weighted sum of the outputs' losses (Keras's <c>loss</c>).</returns>
+    /// <exception cref="TrainingDivergedException">The loss or the gradient is NaN or infinite; the weights are unchanged.</exception>
+    protected float TrainStep(Workspace workspace, int batchSize)
+    {
+        ArgumentNullException.ThrowIfNull(workspace);
+        var compiled = RequireCompiled();
+        if (!workspace.IsTraining || batchSize < 1 || batchSize > workspace.Capacity)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize,
+                $"A training step needs the training workspace and 1 to {workspace.Capacity} samples.");
+        }
+
+        Forward(workspace, batchSize, training: true);
+        Array.Clear(workspace.Gradients);
+        Array.Clear(workspace.ParameterGradients);
+        double total = 0;
+        Span<double> losses = compiled.BatchLosses;
+        for (int j = 0; j < compiled.Losses.Length; j++)
+        {
+            Loss? loss = compiled.Losses[j];
+            workspace.OutputGradientIsPreActivation[j] = loss is not null && compiled.Fused[j];
+            if (loss is null)
+            {
+                losses[j] = 0;
+                continue;
+            }
+
+            TensorInfo info = Description.Outputs[j];
+            int count = batchSize * info.Size;
+            losses[j] = loss.Compute(workspace.Values(info.Offset, count), BatchTargets(workspace, compiled, j, batchSize),
+                workspace.Gradient(info.Offset, count), batchSize * compiled.RowsPerSample[j], compiled.Columns[j],
+                compiled.LossWeights[j], compiled.Fused[j]);
+            total += compiled.LossWeights[j] * losses[j];
+        }
+
+        if (!double.IsFinite(total))
+        {
+            throw Diverged(compiled, (float)total, FirstNonFinite(losses));
+        }
+
+        compiled.Train.AddLosses(total, losses, batchSize);
+        for (int j = 0; j < compiled.Losses.Length; j++)
+        {
+            if (compiled.Losses[j] is not null)
+            {
+                TensorInfo info = Description.Outputs[j];
+                compiled.Train.AddMetrics(j, workspace.Values(info.Offset, batchSize * info.Size),
+                    BatchTargets(workspace, compiled, j, batchSize), batchSize * compiled.RowsPerSample[j]);
+            }
+        }
+
+        Backward(workspace, batchSize);
+
+        // A finite loss can still have an overflowing gradient; applying it would leave non-finite weights.
+        if (!Kernels.FiniteCheck.AllFinite(workspace.ParameterGradients))
+        {
+            throw Diverged(compiled, (float)total, -1);
+        }
+
+        compiled.Optimizer.Apply(_weights, workspace.ParameterGradients);
+        return (float)total;
+    }
+
+    /// <summary>The training configuration; throws unless <c>Compile</c> has been called.</summary>
+    private CompiledTraining RequireCompiled()
+        => _compiled ?? throw new InvalidOperationException(
+            $"This {GetType().Name} is not compiled. Call Compile(optimizer, loss) before training, as in Keras " +
+            "(for example model.Compile(\"adam\", \"categorical_crossentropy\", metrics: [\"accuracy\"])).");
+
+    private static ReadOnlySpan<float> BatchTargets(Workspace workspace, CompiledTraining compiled, int output, int batchSize)
+        => workspace.Targets.AsSpan(compiled.TargetOffsets[output] * workspace.Capacity, batchSize * compiled.TargetSizes[output]);
+
+    private static int FirstNonFinite(ReadOnlySpan<double> losses)
+    {
+        for (int j = 0; j < losses.Length; j++)
+        {
+            if (!double.IsFinite(losses[j]))
+            {
+                return j;
+            }
+        }
+
+        return -1;
+    }
+
+    private TrainingDivergedException Diverged(CompiledTraining compiled, float total, int output)
+    {
+        int epoch = compiled.Epoch;
+        int step = epoch > 0 ? compiled.Step : (int)Math.Min(int.MaxValue, compiled.Optimizer.Iterations + 1);
+        string where = epoch > 0 ? $"epoch {epoch}, step {step}" : $"training step {step}";
+        string what = output >= 0
+            ? $"the loss of output '{compiled.OutputNames[output]}' ({compiled.Losses[output]!.Name}) is " +
+              $"{compiled.BatchLosses[output].ToString(CultureInfo.InvariantCulture)}"
+            : $"the gradient of the weights is not finite (loss {total.ToString(CultureInfo.InvariantCulture)})";
+        string lr = compiled.Optimizer.LearningRate.ToString(CultureInfo.InvariantCulture);
+        return new TrainingDivergedException(
+            $"Training diverged at {where}: {what}. The update was not applied, so the model's weights are those of the " +
+            $"last finite step. Check the batch's inputs and targets for NaN or infinite values; if they are finite, " +
+            $"lower the learning rate (now {lr}).",
+            epoch, step, total, output >= 0 ? compiled.OutputNames[output] : null);
+    }
+
+    private void CompileCore(Optimizer optimizer, Loss?[] losses, float[] lossWeights, string[]? metrics)
+    {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        string[] metricNames = ValidateMetrics(metrics);
+        Enter();
+        try
+        {
+            optimizer.Build(this, Description.ParameterCount);
+            _compiled = new CompiledTraining(Description, optimizer, losses, lossWeights, metricNames);
+            // Target layout may have changed; the training workspace is rebuilt on next use.
+            _trainingWorkspace = null;
+        }
+        finally
+        {
+            Volatile.Write(ref _busy, 0);
+        }
+    }
+
+    private static string[] ValidateMetrics(string[]? metrics)
+    {
+        if (metrics is null)
+        {
+            return [];
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string name in metrics)
+        {
+            if (name is null || Array.IndexOf(AccuracyMetric.KnownNames, name) < 0)
+            {
+                throw new ArgumentException(
+                    $"Unknown metric '{name}'. Known metrics: {string.Join(", ", Array.ConvertAll(AccuracyMetric.KnownNames, n => $"'{n}'"))}.",
+                    nameof(metrics));
+            }
+
+            if (!seen.Add(name))
+            {
+                throw new ArgumentException($"The metric '{name}' is listed twice.", nameof(metrics));
+            }
+        }
+
+        return (string[])metrics.Clone();
+    }
+
+    private float[] PositionalWeights(float[]? lossWeights)
+    {
+        int outputs = Description.Outputs.Count;
+        var weights = new float[outputs];
+        Array.Fill(weights, 1f);
+        if (lossWeights is null)
+        {
+            return weights;
+        }
+
+        if (lossWeights.Length != outputs)
+        {
+            throw new ArgumentException(
+                $"{lossWeights.Length} loss weights were given but the model has {outputs} outputs: {OutputList()}.", nameof(lossWeights));
+        }
+
+        for (int j = 0; j < outputs; j++)
+        {
+            weights[j] = CheckWeight(lossWeights[j], Description.Outputs[j].Name, nameof(lossWeights));
+        }
+
+        return weights;
+    }
+
+    private static float CheckWeight(float weight, string output, string parameterName)
+        => float.IsFinite(weight)
+            ? weight
+            : throw new ArgumentException($"The loss weight of output '{output}' is {weight}; it must be finite.", parameterName);
+
+    private int OutputIndex(string name, string parameterName)
+    {
+        int j = Description.IndexOfOutput(name);
+        return j >= 0
+            ? j
+            : throw new ArgumentException($"The model has no output named '{name}'. Its outputs are {OutputList()}.", parameterName);
+    }
+
+    private string OutputList() => NameList(Description.Outputs);
+
+    private static string NameList(IReadOnlyList<TensorInfo> tensors)
+    {
+        var names = new string[tensors.Count];
+        for (int i = 0; i < names.Length; i++)
+        {
+            names[i] = "'" + tensors[i].Name + "'";
+        }
+
+        return string.Join(", ", names);
+    }
+}

@@ -1,0 +1,212 @@
+using System;
+using System.Threading;
+
+namespace Unrolled;
+
+/// <summary>
+/// Base class of every generated model. The generator derives the user's partial class from it and supplies the
+/// shape-specialised forward and backward passes; this class holds the weights and the workspaces, and provides
+/// Keras's <c>Compile</c> / <c>Fit</c> / <c>Evaluate</c> / <c>Predict</c>.
+/// </summary>
+/// <remarks>
+/// <para><b>Threads.</b> An instance owns one workspace for prediction and one for training, so it runs one call at a
+/// time: a second thread that calls <c>Predict</c>, <c>TrainOnBatch</c>, <c>Fit</c> or <c>Evaluate</c> while another
+/// call is running gets an <see cref="InvalidOperationException"/> instead of corrupted results. To predict from
+/// several threads, give each thread its own instance (copy the weights with <see cref="Weights"/>).</para>
+/// </remarks>
+public abstract partial class CompiledModel
+{
+    private readonly float[] _weights;
+    private Workspace? _predictWorkspace;
+    private Workspace? _trainingWorkspace;
+    private int _busy;
+
+    /// <summary>Creates the model and initialises its weights as Keras does, from <paramref name="seed"/>.</summary>
+    /// <param name="description">What the generator knows about the model.</param>
+    /// <param name="seed">Seed of the weight initialisers; the same seed gives the same weights.</param>
+    protected CompiledModel(ModelDescription description, int seed)
+    {
+        Description = description ?? throw new ArgumentNullException(nameof(description));
+        _weights = new float[description.ParameterCount];
+        var initializer = new WeightInitializer(seed);
+        InitializeWeights(_weights, ref initializer);
+    }
+
+    /// <summary>What the generator knows about the model: inputs, outputs, parameter count.</summary>
+    public ModelDescription Description { get; }
+
+    /// <summary>All weights in one buffer, layer after layer in the order of <c>Summary()</c>, each layer's
+    /// weights in Keras's order (for <c>Dense</c>: kernel <c>[in, units]</c> row-major, then bias).</summary>
+    public Span<float> Weights => _weights;
+
+    /// <summary>The model summary as Keras prints it (<c>model.summary()</c>).</summary>
+    /// <returns>The summary table.</returns>
+    public string Summary() => Description.Summary;
+
+    /// <summary>Fills <paramref name="weights"/> with the initial values of every layer.</summary>
+    /// <param name="weights">The weight buffer.</param>
+    /// <param name="initializer">The seeded initialiser.</param>
+    protected abstract void InitializeWeights(Span<float> weights, ref WeightInitializer initializer);
+
+    /// <summary>Runs the forward pass over the inputs already in <paramref name="workspace"/>.</summary>
+    /// <param name="workspace">The workspace holding the inputs; receives every intermediate and the outputs.</param>
+    /// <param name="batchSize">The number of samples.</param>
+    /// <param name="training">True in a training step (keeps what backward needs; enables dropout-like layers).</param>
+    protected abstract void Forward(Workspace workspace, int batchSize, bool training);
+
+    /// <summary>
+    /// Runs the backward pass. On entry the workspace holds the loss's gradient with respect to each output; on exit
+    /// <see cref="Workspace.ParameterGradients"/> holds the gradient with respect to every weight.
+    /// </summary>
+    /// <param name="workspace">The workspace of the preceding training forward pass.</param>
+    /// <param name="batchSize">The number of samples.</param>
+    protected abstract void Backward(Workspace workspace, int batchSize);
+
+    /// <summary>Takes the prediction workspace for a call on <paramref name="batchSize"/> samples.</summary>
+    /// <param name="batchSize">The number of samples; at least 1.</param>
+    /// <returns>The workspace; give it back with <see cref="ReleaseWorkspace"/>.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The batch size is below 1.</exception>
+    /// <exception cref="InvalidOperationException">Another call is running on this instance.</exception>
+    protected Workspace AcquirePredictWorkspace(int batchSize)
+    {
+        CheckBatchSize(batchSize);
+        Enter();
+        try
+        {
+            return PredictWorkspaceFor(batchSize);
+        }
+        catch
+        {
+            // A failed allocation must not leave the instance marked busy forever.
+            Volatile.Write(ref _busy, 0);
+            throw;
+        }
+    }
+
+    /// <summary>Takes the training workspace for a step on <paramref name="batchSize"/> samples.</summary>
+    /// <param name="batchSize">The number of samples; at least 1.</param>
+    /// <returns>The workspace; give it back with <see cref="ReleaseWorkspace"/>.</returns>
+    /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
+    protected Workspace AcquireTrainingWorkspace(int batchSize)
+    {
+        CheckBatchSize(batchSize);
+        RequireCompiled();
+        Enter();
+        try
+        {
+            return TrainingWorkspaceFor(batchSize);
+        }
+        catch
+        {
+            Volatile.Write(ref _busy, 0);
+            throw;
+        }
+    }
+
+    /// <summary>Ends the call that took a workspace.</summary>
+    /// <param name="workspace">The workspace taken.</param>
+    protected void ReleaseWorkspace(Workspace workspace) => Volatile.Write(ref _busy, 0);
+
+    /// <summary>Throws an <see cref="ArgumentException"/> unless a span holds exactly <paramref name="batchSize"/> samples.</summary>
+    /// <param name="actual">The span's length.</param>
+    /// <param name="batchSize">The batch size.</param>
+    /// <param name="sampleSize">Floats per sample.</param>
+    /// <param name="tensorName">The Keras name of the input or output.</param>
+    /// <param name="parameterName">The method parameter's name.</param>
+    protected static void CheckLength(int actual, int batchSize, int sampleSize, string tensorName, string parameterName)
+    {
+        long expected = (long)batchSize * sampleSize;
+        if (actual != expected)
+        {
+            throw new ArgumentException(
+                $"'{tensorName}' expects {sampleSize} values per sample, so {expected} values for a batch of {batchSize}; " +
+                $"the span holds {actual}" + (actual % sampleSize == 0 ? $" ({actual / sampleSize} samples)." : "."),
+                parameterName);
+        }
+    }
+
+    /// <summary>The number of samples in a flat array; throws unless it holds a whole, non-zero number of them.</summary>
+    /// <param name="values">The array.</param>
+    /// <param name="sampleSize">Floats per sample.</param>
+    /// <param name="tensorName">The Keras name of the input.</param>
+    /// <param name="parameterName">The method parameter's name.</param>
+    /// <returns>The number of samples.</returns>
+    protected static int CountSamples(float[] values, int sampleSize, string tensorName, string parameterName)
+    {
+        if (values is null)
+        {
+            throw new ArgumentNullException(parameterName, $"Input '{tensorName}' is null.");
+        }
+
+        if (values.Length == 0 || values.Length % sampleSize != 0)
+        {
+            throw new ArgumentException(
+                $"'{tensorName}' expects {sampleSize} values per sample, so a whole, non-zero multiple of {sampleSize}; the array holds {values.Length}.",
+                parameterName);
+        }
+
+        return values.Length / sampleSize;
+    }
+
+    /// <summary>Throws unless a flat array holds exactly <paramref name="samples"/> samples.</summary>
+    /// <param name="samples">The number of samples of the first input.</param>
+    /// <param name="values">The array.</param>
+    /// <param name="sampleSize">Floats per sample.</param>
+    /// <param name="tensorName">The Keras name of the input.</param>
+    /// <param name="parameterName">The method parameter's name.</param>
+    protected static void CheckSameSamples(int samples, float[] values, int sampleSize, string tensorName, string parameterName)
+    {
+        if (values is null)
+        {
+            throw new ArgumentNullException(parameterName, $"Input '{tensorName}' is null.");
+        }
+
+        if (values.Length != (long)samples * sampleSize)
+        {
+            throw new ArgumentException(
+                $"'{tensorName}' must hold {samples} samples like the first input, so {(long)samples * sampleSize} values; the array holds {values.Length}.",
+                parameterName);
+        }
+    }
+
+    private static void CheckBatchSize(int batchSize)
+    {
+        if (batchSize < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "The batch size must be at least 1.");
+        }
+    }
+
+    /// <summary>The prediction workspace, grown to <paramref name="batchSize"/>; the caller holds the guard.</summary>
+    private Workspace PredictWorkspaceFor(int batchSize)
+    {
+        if (_predictWorkspace is null || _predictWorkspace.Capacity < batchSize)
+        {
+            _predictWorkspace = new Workspace(Description, batchSize, training: false, targetSize: 0);
+        }
+
+        return _predictWorkspace;
+    }
+
+    /// <summary>The training workspace, grown to <paramref name="batchSize"/>; the caller holds the guard.</summary>
+    private Workspace TrainingWorkspaceFor(int batchSize)
+    {
+        var compiled = RequireCompiled();
+        if (_trainingWorkspace is null || _trainingWorkspace.Capacity < batchSize)
+        {
+            _trainingWorkspace = new Workspace(Description, batchSize, training: true, compiled.TargetSize);
+        }
+
+        return _trainingWorkspace;
+    }
+
+    private void Enter()
+    {
+        if (Interlocked.Exchange(ref _busy, 1) != 0)
+        {
+            throw new InvalidOperationException(
+                $"This {GetType().Name} instance is already running a call (Predict, TrainOnBatch, Fit or Evaluate), " +
+                "probably on another thread. An instance runs one call at a time; give each thread its own instance.");
+        }
+    }
+}

@@ -1,0 +1,68 @@
+using System;
+using System.Collections.Generic;
+
+namespace Unrolled;
+
+/// <summary>What the generator knows about a model at compile time, available at run time.</summary>
+public sealed class ModelDescription
+{
+    /// <summary>Creates a description; called by generated code.</summary>
+    /// <param name="name">The model's name.</param>
+    /// <param name="inputs">The inputs, in the order of the builder's <c>Model(inputs, …)</c>.</param>
+    /// <param name="outputs">The outputs, in the order of the builder's <c>Model(…, outputs)</c>.</param>
+    /// <param name="parameterCount">The number of trainable parameters.</param>
+    /// <param name="activationSize">Floats per sample of the workspace's activation buffer.</param>
+    /// <param name="scratchSize">Floats per sample of the workspace's scratch buffer.</param>
+    /// <param name="summary">The Keras-format summary table.</param>
+    public ModelDescription(string name, TensorInfo[] inputs, TensorInfo[] outputs, int parameterCount,
+        int activationSize, int scratchSize, string summary)
+    {
+        Name = name;
+        Inputs = inputs;
+        Outputs = outputs;
+        ParameterCount = parameterCount;
+        ActivationSize = activationSize;
+        ScratchSize = scratchSize;
+        Summary = summary;
+    }
+
+    /// <summary>The model's name (Keras's default is <c>model</c>).</summary>
+    public string Name { get; }
+
+    /// <summary>The inputs, in the order the model lists them.</summary>
+    public IReadOnlyList<TensorInfo> Inputs { get; }
+
+    /// <summary>The outputs, in the order the model lists them.</summary>
+    public IReadOnlyList<TensorInfo> Outputs { get; }
+
+    /// <summary>The number of trainable parameters (Keras's <c>count_params()</c>).</summary>
+    public int ParameterCount { get; }
+
+    /// <summary>Floats per sample in a workspace's activation (and activation-gradient) buffer.</summary>
+    public int ActivationSize { get; }
+
+    /// <summary>Floats per sample in a workspace's scratch buffer.</summary>
+    public int ScratchSize { get; }
+
+    /// <summary>The Keras-format summary table.</summary>
+    public string Summary { get; }
+
+    /// <summary>Index of the input called <paramref name="name"/>, or -1.</summary>
+    public int IndexOfInput(string name) => IndexOf(Inputs, name);
+
+    /// <summary>Index of the output called <paramref name="name"/>, or -1.</summary>
+    public int IndexOfOutput(string name) => IndexOf(Outputs, name);
+
+    private static int IndexOf(IReadOnlyList<TensorInfo> list, string name)
+    {
+        for (int i = 0; i < list.Count; i++)
+        {
+            if (string.Equals(list[i].Name, name, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+}

@@ -1,0 +1,78 @@
+using System;
+
+namespace Unrolled;
+
+/// <summary>
+/// The buffers one forward / backward pass works in, sized for up to <see cref="Capacity"/> samples. Every tensor of
+/// the graph has a region at a constant per-sample offset chosen by the generator, so a pass allocates nothing.
+/// Generated code uses it; users normally never see it.
+/// </summary>
+public sealed class Workspace
+{
+    internal Workspace(ModelDescription description, int capacity, bool training, int targetSize)
+    {
+        Capacity = capacity;
+        Activations = new float[checked(description.ActivationSize * capacity)];
+        Scratch = new float[checked(description.ScratchSize * capacity)];
+        if (training)
+        {
+            Gradients = new float[Activations.Length];
+            ParameterGradients = new float[description.ParameterCount];
+            Targets = new float[checked(targetSize * capacity)];
+        }
+        else
+        {
+            Gradients = Array.Empty<float>();
+            ParameterGradients = Array.Empty<float>();
+            Targets = Array.Empty<float>();
+        }
+
+        OutputGradientIsPreActivation = new bool[description.Outputs.Count];
+        IsTraining = training;
+    }
+
+    /// <summary>The largest batch this workspace holds.</summary>
+    public int Capacity { get; }
+
+    /// <summary>Whether the gradient buffers exist.</summary>
+    public bool IsTraining { get; }
+
+    /// <summary>Every tensor's values (inputs, intermediates, outputs).</summary>
+    internal float[] Activations { get; }
+
+    /// <summary>The loss's gradient with respect to every tensor.</summary>
+    internal float[] Gradients { get; }
+
+    /// <summary>The loss's gradient with respect to every weight, laid out as the weights.</summary>
+    public float[] ParameterGradients { get; }
+
+    /// <summary>Temporary space for kernels (transposes), per sample.</summary>
+    internal float[] Scratch { get; }
+
+    /// <summary>The targets of the current batch, laid out by the compiled losses.</summary>
+    internal float[] Targets { get; }
+
+    /// <summary>
+    /// Per output: true when the loss has written the gradient with respect to the output layer's pre-activation
+    /// (softmax or sigmoid fused with cross-entropy), so the generated backward pass skips that activation's derivative.
+    /// </summary>
+    public bool[] OutputGradientIsPreActivation { get; }
+
+    /// <summary>The values of the tensor at <paramref name="offset"/> (floats per sample), first <paramref name="length"/> floats.</summary>
+    /// <param name="offset">The tensor's per-sample offset.</param>
+    /// <param name="length">The number of floats (batch size times the tensor's per-sample size).</param>
+    /// <returns>A span over the tensor's values.</returns>
+    public Span<float> Values(int offset, int length) => new(Activations, offset * Capacity, length);
+
+    /// <summary>The gradient of the tensor at <paramref name="offset"/>; see <see cref="Values"/>.</summary>
+    /// <param name="offset">The tensor's per-sample offset.</param>
+    /// <param name="length">The number of floats.</param>
+    /// <returns>A span over the tensor's gradient.</returns>
+    public Span<float> Gradient(int offset, int length) => new(Gradients, offset * Capacity, length);
+
+    /// <summary>Scratch space at <paramref name="offset"/> (floats per sample).</summary>
+    /// <param name="offset">The per-sample offset in the scratch buffer.</param>
+    /// <param name="length">The number of floats.</param>
+    /// <returns>A span over scratch space.</returns>
+    public Span<float> ScratchSpace(int offset, int length) => new(Scratch, offset * Capacity, length);
+}

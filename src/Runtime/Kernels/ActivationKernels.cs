@@ -1,0 +1,297 @@
+using System;
+using System.ComponentModel;
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace Unrolled.Kernels;
+
+/// <summary>
+/// Forward and backward passes of Keras 3's activations over a [rows, cols] block (softmax runs over each row;
+/// every other activation is element-wise). Called by generated layers.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class ActivationKernels
+{
+    private const float SeluAlpha = 1.6732632423543772f;
+    private const float SeluScale = 1.0507009873554805f;
+
+    /// <summary>Whether <see cref="Backward"/> needs the pre-activation <c>z</c> (true for Swish and GELU, whose
+    /// derivatives cannot be recovered from the output alone); the generator keeps <c>z</c> only then.</summary>
+    /// <param name="activation">The activation.</param>
+    /// <returns>True when <c>z</c> must be kept for the backward pass.</returns>
+    public static bool NeedsPreActivation(Activation activation) => activation is Activation.Swish or Activation.Gelu;
+
+    /// <summary>y = activation(z). <paramref name="y"/> may be the same span as <paramref name="z"/> (in place).</summary>
+    /// <param name="activation">The activation.</param>
+    /// <param name="z">Pre-activations, rows × cols.</param>
+    /// <param name="y">Outputs, rows × cols.</param>
+    /// <param name="rows">Rows (samples, times any inner axes but the last).</param>
+    /// <param name="cols">Size of the last axis (the softmax axis).</param>
+    public static void Forward(Activation activation, ReadOnlySpan<float> z, Span<float> y, int rows, int cols)
+    {
+        int count = checked(rows * cols);
+        z = z[..count];
+        y = y[..count];
+        switch (activation)
+        {
+            case Activation.Linear:
+                z.CopyTo(y); // memmove semantics: a no-op in place
+                break;
+            case Activation.Relu:
+                TensorPrimitives.Max(z, 0f, y);
+                break;
+            case Activation.Relu6:
+                TensorPrimitives.Max(z, 0f, y);
+                TensorPrimitives.Min(y, 6f, y);
+                break;
+            case Activation.Sigmoid:
+                TensorPrimitives.Sigmoid(z, y);
+                break;
+            case Activation.Tanh:
+                TensorPrimitives.Tanh(z, y);
+                break;
+            case Activation.Exponential:
+                TensorPrimitives.Exp(z, y);
+                break;
+            case Activation.Softmax:
+                Softmax(z, y, rows, cols);
+                break;
+            default:
+                for (int i = 0; i < count; i++)
+                {
+                    y[i] = Scalar(activation, z[i]);
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Turns dL/dy into dL/dz in place. <paramref name="y"/> holds the outputs of <see cref="Forward"/>;
+    /// <paramref name="z"/> is read only when <see cref="NeedsPreActivation"/> is true, and may be empty otherwise.
+    /// </summary>
+    /// <param name="activation">The activation.</param>
+    /// <param name="z">Pre-activations (Swish and GELU only).</param>
+    /// <param name="y">Outputs of the forward pass.</param>
+    /// <param name="gradient">dL/dy on entry, dL/dz on exit.</param>
+    /// <param name="rows">Rows.</param>
+    /// <param name="cols">Size of the last axis.</param>
+    public static void Backward(Activation activation, ReadOnlySpan<float> z, ReadOnlySpan<float> y, Span<float> gradient, int rows, int cols)
+    {
+        int count = checked(rows * cols);
+        gradient = gradient[..count];
+        if (activation == Activation.Linear)
+        {
+            return;
+        }
+
+        if (NeedsPreActivation(activation))
+        {
+            z = z[..count];
+            for (int i = 0; i < count; i++)
+            {
+                gradient[i] *= PreActivationDerivative(activation, z[i]);
+            }
+
+            return;
+        }
+
+        y = y[..count];
+        switch (activation)
+        {
+            case Activation.Relu:
+                ReluBackward(y, gradient);
+                break;
+            case Activation.Sigmoid:
+                SigmoidBackward(y, gradient);
+                break;
+            case Activation.Tanh:
+                TanhBackward(y, gradient);
+                break;
+            case Activation.Exponential:
+                TensorPrimitives.Multiply(gradient, y, gradient);
+                break;
+            case Activation.Softmax:
+                SoftmaxBackward(y, gradient, rows, cols);
+                break;
+            default:
+                for (int i = 0; i < count; i++)
+                {
+                    gradient[i] *= OutputDerivative(activation, y[i]);
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>The element-wise activations without a vectorised library routine, in float as Keras computes them.</summary>
+    internal static float Scalar(Activation activation, float x) => activation switch
+    {
+        Activation.Elu => x > 0f ? x : (float)SpecialFunctions.ExpM1(x),
+        Activation.Selu => x > 0f ? SeluScale * x : (float)(SeluScale * SeluAlpha * SpecialFunctions.ExpM1(x)),
+        Activation.HardSigmoid => Math.Clamp(x + 3f, 0f, 6f) / 6f,
+        // Stable log(1 + e^x): for large x the naive form overflows, for very negative x it loses everything.
+        Activation.Softplus => MathF.Max(x, 0f) + (float)Math.Log(1.0 + Math.Exp(-Math.Abs((double)x))),
+        Activation.Softsign => x / (1f + MathF.Abs(x)),
+        Activation.Swish => (float)(x / (1.0 + Math.Exp(-(double)x))),
+        Activation.Gelu => (float)(x * SpecialFunctions.NormalCdf(x)),
+        Activation.Relu => MathF.Max(x, 0f),
+        Activation.Relu6 => MathF.Min(MathF.Max(x, 0f), 6f),
+        Activation.Sigmoid => (float)(1.0 / (1.0 + Math.Exp(-(double)x))),
+        Activation.Tanh => MathF.Tanh(x),
+        Activation.Exponential => MathF.Exp(x),
+        Activation.Linear => x,
+        _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "Softmax is not element-wise."),
+    };
+
+    /// <summary>dy/dz written in terms of y, for activations whose derivative y determines.</summary>
+    private static float OutputDerivative(Activation activation, float y) => activation switch
+    {
+        // y > 0 exactly when z > 0 (the kinks sit at 0); below, ELU's derivative e^z equals y + 1.
+        Activation.Relu6 => y > 0f && y < 6f ? 1f : 0f,
+        Activation.Elu => y > 0f ? 1f : y + 1f,
+        Activation.Selu => y > 0f ? SeluScale : y + (SeluScale * SeluAlpha),
+        Activation.HardSigmoid => y > 0f && y < 1f ? 1f / 6f : 0f,
+        // softplus'(z) = sigmoid(z) = 1 - e^-y.
+        Activation.Softplus => (float)-SpecialFunctions.ExpM1(-(double)y),
+        // softsign'(z) = 1 / (1 + |z|)² and 1 - |y| = 1 / (1 + |z|).
+        Activation.Softsign => (1f - MathF.Abs(y)) * (1f - MathF.Abs(y)),
+        _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, null),
+    };
+
+    private static float PreActivationDerivative(Activation activation, float z)
+    {
+        double x = z;
+        if (activation == Activation.Swish)
+        {
+            double s = 1.0 / (1.0 + Math.Exp(-x));
+            return (float)(s * (1.0 + (x * (1.0 - s))));
+        }
+
+        return (float)(SpecialFunctions.NormalCdf(x) + (x * SpecialFunctions.NormalPdf(x)));
+    }
+
+    /// <summary>Below this row width a plain loop beats five vectorised library calls per row (classifier heads).</summary>
+    private const int NarrowRow = 32;
+
+    private static void Softmax(ReadOnlySpan<float> z, Span<float> y, int rows, int cols)
+    {
+        if (cols < NarrowRow)
+        {
+            NarrowSoftmax(z, y, rows, cols);
+            return;
+        }
+
+        for (int r = 0; r < rows; r++)
+        {
+            ReadOnlySpan<float> zr = z.Slice(r * cols, cols);
+            Span<float> yr = y.Slice(r * cols, cols);
+            // Subtracting the row maximum keeps exp from overflowing; it cancels in the ratio.
+            float max = TensorPrimitives.Max(zr);
+            TensorPrimitives.Subtract(zr, max, yr);
+            TensorPrimitives.Exp(yr, yr);
+            float sum = TensorPrimitives.Sum(yr);
+            TensorPrimitives.Multiply(yr, 1f / sum, yr);
+        }
+    }
+
+    private static void NarrowSoftmax(ReadOnlySpan<float> z, Span<float> y, int rows, int cols)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            ReadOnlySpan<float> zr = z.Slice(r * cols, cols);
+            Span<float> yr = y.Slice(r * cols, cols);
+            float max = float.NegativeInfinity;
+            foreach (float v in zr)
+            {
+                max = v > max || float.IsNaN(v) ? v : max;
+            }
+
+            float sum = 0;
+            for (int i = 0; i < cols; i++)
+            {
+                float e = MathF.Exp(zr[i] - max);
+                yr[i] = e;
+                sum += e;
+            }
+
+            float inverse = 1f / sum;
+            for (int i = 0; i < cols; i++)
+            {
+                yr[i] *= inverse;
+            }
+        }
+    }
+
+    private static void SoftmaxBackward(ReadOnlySpan<float> y, Span<float> gradient, int rows, int cols)
+    {
+        if (cols < NarrowRow)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                ReadOnlySpan<float> yr = y.Slice(r * cols, cols);
+                Span<float> gr = gradient.Slice(r * cols, cols);
+                float dot = 0;
+                for (int i = 0; i < cols; i++)
+                {
+                    dot += gr[i] * yr[i];
+                }
+
+                for (int i = 0; i < cols; i++)
+                {
+                    gr[i] = yr[i] * (gr[i] - dot);
+                }
+            }
+
+            return;
+        }
+
+        for (int r = 0; r < rows; r++)
+        {
+            ReadOnlySpan<float> yr = y.Slice(r * cols, cols);
+            Span<float> gr = gradient.Slice(r * cols, cols);
+            // dz_i = y_i (g_i - Σ_j g_j y_j)
+            float dot = TensorPrimitives.Dot(gr, yr);
+            TensorPrimitives.Subtract(gr, dot, gr);
+            TensorPrimitives.Multiply(gr, yr, gr);
+        }
+    }
+
+    private static void ReluBackward(ReadOnlySpan<float> y, Span<float> gradient) => Simd.MaskPositive(y, gradient);
+
+    private static void SigmoidBackward(ReadOnlySpan<float> y, Span<float> gradient)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            for (; i <= y.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var yv = new Vector<float>(y[i..]);
+                (new Vector<float>(gradient[i..]) * yv * (Vector<float>.One - yv)).CopyTo(gradient[i..]);
+            }
+        }
+
+        for (; i < y.Length; i++)
+        {
+            gradient[i] *= y[i] * (1f - y[i]);
+        }
+    }
+
+    private static void TanhBackward(ReadOnlySpan<float> y, Span<float> gradient)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            for (; i <= y.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var yv = new Vector<float>(y[i..]);
+                (new Vector<float>(gradient[i..]) * (Vector<float>.One - (yv * yv))).CopyTo(gradient[i..]);
+            }
+        }
+
+        for (; i < y.Length; i++)
+        {
+            gradient[i] *= 1f - (y[i] * y[i]);
+        }
+    }
+}

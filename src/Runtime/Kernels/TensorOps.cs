@@ -1,0 +1,116 @@
+using System;
+using System.ComponentModel;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Unrolled.Kernels;
+
+/// <summary>Element-wise and slicing helpers for generated layers (bias, <c>Add</c>, <c>Concatenate</c>).</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class TensorOps
+{
+    /// <summary>Adds <paramref name="bias"/> to every row of <paramref name="y"/> [rows, cols].</summary>
+    /// <param name="y">The rows, updated in place.</param>
+    /// <param name="bias">The bias, <paramref name="cols"/> floats.</param>
+    /// <param name="rows">Rows.</param>
+    /// <param name="cols">Columns.</param>
+    public static void AddBias(Span<float> y, ReadOnlySpan<float> bias, int rows, int cols)
+    {
+        bias = bias[..cols];
+        y = y[..checked(rows * cols)];
+        ref float b = ref MemoryMarshal.GetReference(bias);
+        ref float start = ref MemoryMarshal.GetReference(y);
+        for (int r = 0; r < rows; r++)
+        {
+            ref float row = ref Unsafe.Add(ref start, r * cols);
+            Simd.Add(ref row, ref b, ref row, cols);
+        }
+    }
+
+    /// <summary>Adds the column sums of <paramref name="dy"/> [rows, cols] to <paramref name="db"/>: the bias gradient.</summary>
+    /// <param name="dy">The gradient with respect to the layer's output.</param>
+    /// <param name="db">The bias gradient, <paramref name="cols"/> floats, accumulated into.</param>
+    /// <param name="rows">Rows.</param>
+    /// <param name="cols">Columns.</param>
+    public static void AccumulateBiasGradient(ReadOnlySpan<float> dy, Span<float> db, int rows, int cols)
+    {
+        db = db[..cols];
+        dy = dy[..checked(rows * cols)];
+        ref float sum = ref MemoryMarshal.GetReference(db);
+        ref float start = ref MemoryMarshal.GetReference(dy);
+        for (int r = 0; r < rows; r++)
+        {
+            Simd.Add(ref sum, ref Unsafe.Add(ref start, r * cols), ref sum, cols);
+        }
+    }
+
+    /// <summary>destination = a + b, element-wise; <paramref name="destination"/> may be <paramref name="a"/> or <paramref name="b"/>.</summary>
+    /// <param name="a">The first operand.</param>
+    /// <param name="b">The second operand, as long as <paramref name="a"/>.</param>
+    /// <param name="destination">The sum, as long as <paramref name="a"/>.</param>
+    public static void Add(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> destination)
+        => TensorPrimitives.Add(a, b[..a.Length], destination[..a.Length]);
+
+    /// <summary>destination += source, element-wise.</summary>
+    /// <param name="source">The values to add.</param>
+    /// <param name="destination">The accumulator, at least as long as <paramref name="source"/>.</param>
+    public static void Accumulate(ReadOnlySpan<float> source, Span<float> destination)
+    {
+        Span<float> target = destination[..source.Length];
+        TensorPrimitives.Add(target, source, target);
+    }
+
+    /// <summary>
+    /// Concatenation: copies <paramref name="source"/> [outer, sourceInner] into columns
+    /// [<paramref name="destinationOffset"/>, <paramref name="destinationOffset"/> + sourceInner) of
+    /// <paramref name="destination"/> [outer, destinationInner].
+    /// </summary>
+    /// <param name="source">One input of the concatenation.</param>
+    /// <param name="destination">The concatenated tensor.</param>
+    /// <param name="outer">Product of the axes before the concatenation axis (including the batch).</param>
+    /// <param name="sourceInner">The source's size from the concatenation axis on.</param>
+    /// <param name="destinationInner">The destination's size from the concatenation axis on.</param>
+    /// <param name="destinationOffset">Where the source starts inside a destination row.</param>
+    public static void CopySlices(ReadOnlySpan<float> source, Span<float> destination, int outer, int sourceInner,
+        int destinationInner, int destinationOffset)
+    {
+        CheckSlices(sourceInner, destinationInner, destinationOffset);
+        for (int o = 0; o < outer; o++)
+        {
+            source.Slice(o * sourceInner, sourceInner).CopyTo(destination.Slice((o * destinationInner) + destinationOffset, sourceInner));
+        }
+    }
+
+    /// <summary>Backward of <see cref="CopySlices"/>: sourceGradient[o, i] += destinationGradient[o, destinationOffset + i].</summary>
+    /// <param name="destinationGradient">The gradient of the concatenated tensor.</param>
+    /// <param name="sourceGradient">The gradient of one input, accumulated into.</param>
+    /// <param name="outer">Product of the axes before the concatenation axis (including the batch).</param>
+    /// <param name="sourceInner">The source's size from the concatenation axis on.</param>
+    /// <param name="destinationInner">The destination's size from the concatenation axis on.</param>
+    /// <param name="destinationOffset">Where the source starts inside a destination row.</param>
+    public static void AccumulateSlices(ReadOnlySpan<float> destinationGradient, Span<float> sourceGradient, int outer,
+        int sourceInner, int destinationInner, int destinationOffset)
+    {
+        CheckSlices(sourceInner, destinationInner, destinationOffset);
+        // Slicing the whole extents once bounds-checks every row the loop touches.
+        sourceGradient = sourceGradient[..checked(outer * sourceInner)];
+        destinationGradient = destinationGradient[..checked(outer * destinationInner)];
+        ref float source = ref MemoryMarshal.GetReference(sourceGradient);
+        ref float destination = ref MemoryMarshal.GetReference(destinationGradient);
+        for (int o = 0; o < outer; o++)
+        {
+            ref float target = ref Unsafe.Add(ref source, o * sourceInner);
+            Simd.Add(ref target, ref Unsafe.Add(ref destination, (o * destinationInner) + destinationOffset), ref target, sourceInner);
+        }
+    }
+
+    private static void CheckSlices(int sourceInner, int destinationInner, int destinationOffset)
+    {
+        if (sourceInner < 0 || destinationOffset < 0 || destinationOffset + sourceInner > destinationInner)
+        {
+            throw new ArgumentOutOfRangeException(nameof(destinationOffset),
+                $"A slice of {sourceInner} at offset {destinationOffset} does not fit in rows of {destinationInner}.");
+        }
+    }
+}

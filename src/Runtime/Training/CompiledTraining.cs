@@ -1,0 +1,192 @@
+using System;
+using System.Collections.Generic;
+
+namespace Unrolled;
+
+/// <summary>
+/// What <c>Compile</c> fixed: the optimizer, each output's loss, weight, fusion and metrics, and where each output's
+/// targets live in <see cref="Workspace"/>'s target buffer. Built once so a training step only reads arrays.
+/// </summary>
+internal sealed class CompiledTraining
+{
+    public CompiledTraining(ModelDescription description, Optimizer optimizer, Loss?[] losses, float[] lossWeights,
+        string[] metricNames)
+    {
+        int outputs = description.Outputs.Count;
+        Optimizer = optimizer;
+        Losses = losses;
+        LossWeights = lossWeights;
+        Fused = new bool[outputs];
+        Columns = new int[outputs];
+        RowsPerSample = new int[outputs];
+        TargetOffsets = new int[outputs];
+        TargetSizes = new int[outputs];
+        Metrics = new AccuracyMetric[outputs][];
+        int offset = 0;
+        for (int j = 0; j < outputs; j++)
+        {
+            TensorInfo info = description.Outputs[j];
+            Columns[j] = info.Shape.Count == 0 ? 1 : info.Shape[^1];
+            RowsPerSample[j] = info.Size / Math.Max(Columns[j], 1);
+            Loss? loss = losses[j];
+            if (loss is null)
+            {
+                Metrics[j] = [];
+                continue;
+            }
+
+            Fused[j] = loss.FusesWith(info.Activation);
+            TargetOffsets[j] = offset;
+            TargetSizes[j] = loss.IsSparse ? RowsPerSample[j] : info.Size;
+            offset += TargetSizes[j];
+            Metrics[j] = Array.ConvertAll(metricNames, name => AccuracyMetric.Resolve(name, loss, Columns[j]));
+        }
+
+        TargetSize = offset;
+        MultiOutput = outputs > 1;
+        OutputNames = new string[outputs];
+        for (int j = 0; j < outputs; j++)
+        {
+            OutputNames[j] = description.Outputs[j].Name;
+        }
+
+        BatchLosses = new double[outputs];
+        Train = new LossTotals(this);
+    }
+
+    public Optimizer Optimizer { get; }
+
+    /// <summary>Per output; null when a dictionary of losses left the output out (it is then not trained).</summary>
+    public Loss?[] Losses { get; }
+
+    public float[] LossWeights { get; }
+
+    /// <summary>Per output: the loss's gradient is taken with respect to the softmax / sigmoid input.</summary>
+    public bool[] Fused { get; }
+
+    /// <summary>Per output: the last axis (classes for the cross-entropies).</summary>
+    public int[] Columns { get; }
+
+    /// <summary>Per output: rows of the last axis in one sample (1 for a vector output).</summary>
+    public int[] RowsPerSample { get; }
+
+    /// <summary>Per output: floats per sample before its targets in the workspace's target buffer.</summary>
+    public int[] TargetOffsets { get; }
+
+    /// <summary>Per output: target floats per sample (the output's size, or one label per row when sparse).</summary>
+    public int[] TargetSizes { get; }
+
+    /// <summary>Floats per sample in the workspace's target buffer, across all outputs.</summary>
+    public int TargetSize { get; }
+
+    public AccuracyMetric[][] Metrics { get; }
+
+    public bool MultiOutput { get; }
+
+    public string[] OutputNames { get; }
+
+    /// <summary>Scratch for one step's per-output losses, so a step allocates nothing.</summary>
+    public double[] BatchLosses { get; }
+
+    /// <summary>Running totals of the training steps since the epoch began.</summary>
+    public LossTotals Train { get; }
+
+    /// <summary>The 1-based epoch of the running <c>Fit</c>, or 0.</summary>
+    public int Epoch { get; set; }
+
+    /// <summary>The 1-based step of the running <c>Fit</c>'s epoch.</summary>
+    public int Step { get; set; }
+
+    /// <summary>The key Keras logs an output's loss under.</summary>
+    public string OutputLossKey(int output) => OutputNames[output] + "_loss";
+
+    /// <summary>The key Keras logs a metric under: bare for one output, prefixed by the output's name for several.</summary>
+    public string MetricKey(int output, AccuracyMetric metric) => MultiOutput ? OutputNames[output] + "_" + metric.Name : metric.Name;
+}
+
+/// <summary>Sample-weighted running means of the losses and metrics, as Keras's <c>Mean</c> trackers.</summary>
+internal sealed class LossTotals
+{
+    private readonly CompiledTraining _training;
+    private readonly double[] _outputLosses;
+    private readonly double[][] _metricSums;
+    private readonly long[] _metricRows;
+    private double _loss;
+    private long _samples;
+
+    public LossTotals(CompiledTraining training)
+    {
+        _training = training;
+        int outputs = training.Losses.Length;
+        _outputLosses = new double[outputs];
+        _metricSums = new double[outputs][];
+        _metricRows = new long[outputs];
+        for (int j = 0; j < outputs; j++)
+        {
+            _metricSums[j] = new double[training.Metrics[j].Length];
+        }
+    }
+
+    public void Reset()
+    {
+        _loss = 0;
+        _samples = 0;
+        Array.Clear(_outputLosses);
+        Array.Clear(_metricRows);
+        foreach (double[] sums in _metricSums)
+        {
+            Array.Clear(sums);
+        }
+    }
+
+    /// <summary>Adds a batch's total loss and per-output losses, weighted by its size as Keras weights batch means.</summary>
+    public void AddLosses(double total, ReadOnlySpan<double> outputLosses, int batchSize)
+    {
+        _loss += total * batchSize;
+        for (int j = 0; j < _outputLosses.Length; j++)
+        {
+            _outputLosses[j] += outputLosses[j] * batchSize;
+        }
+
+        _samples += batchSize;
+    }
+
+    /// <summary>Adds a batch's metrics for one output.</summary>
+    public void AddMetrics(int output, ReadOnlySpan<float> predictions, ReadOnlySpan<float> targets, int rows)
+    {
+        AccuracyMetric[] metrics = _training.Metrics[output];
+        for (int m = 0; m < metrics.Length; m++)
+        {
+            _metricSums[output][m] += metrics[m].Sum(predictions, targets, rows, _training.Columns[output]);
+        }
+
+        _metricRows[output] += rows;
+    }
+
+    /// <summary>The current means, keyed as Keras logs them, with an optional prefix (<c>val_</c>).</summary>
+    public List<KeyValuePair<string, double>> ToLogs(string prefix)
+    {
+        var logs = new List<KeyValuePair<string, double>> { new(prefix + "loss", _loss / _samples) };
+        if (_training.MultiOutput)
+        {
+            for (int j = 0; j < _outputLosses.Length; j++)
+            {
+                if (_training.Losses[j] is not null)
+                {
+                    logs.Add(new(prefix + _training.OutputLossKey(j), _outputLosses[j] / _samples));
+                }
+            }
+        }
+
+        for (int j = 0; j < _metricSums.Length; j++)
+        {
+            AccuracyMetric[] metrics = _training.Metrics[j];
+            for (int m = 0; m < metrics.Length; m++)
+            {
+                logs.Add(new(prefix + _training.MetricKey(j, metrics[m]), _metricSums[j][m] / _metricRows[j]));
+            }
+        }
+
+        return logs;
+    }
+}

@@ -1,0 +1,50 @@
+using System;
+using System.Collections.Generic;
+
+namespace Unrolled;
+
+/// <summary>
+/// What <c>Fit</c> returns, as Keras's <c>History</c>: one value per epoch for each logged quantity, keyed as Keras
+/// keys them (<c>loss</c>, <c>accuracy</c>, <c>val_loss</c>, <c>val_accuracy</c>; with several outputs also
+/// <c>&lt;output&gt;_loss</c> and <c>&lt;output&gt;_accuracy</c>).
+/// </summary>
+public sealed class History
+{
+    private readonly Dictionary<string, List<double>> _lists = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IReadOnlyList<double>> _values = new(StringComparer.Ordinal);
+
+    internal History()
+    {
+    }
+
+    /// <summary>Per-epoch values by key, in the order Keras logs them.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<double>> Values => _values;
+
+    /// <summary>The number of epochs recorded.</summary>
+    public int Epochs { get; private set; }
+
+    /// <summary>The per-epoch values of <paramref name="key"/>, as Keras's <c>history.history["loss"]</c>.</summary>
+    /// <param name="key">A logged key such as <c>"loss"</c> or <c>"val_accuracy"</c>.</param>
+    /// <returns>One value per epoch.</returns>
+    /// <exception cref="KeyNotFoundException">Nothing was logged under <paramref name="key"/>; the message lists the keys.</exception>
+    public IReadOnlyList<double> this[string key] => _values.TryGetValue(key, out var list)
+        ? list
+        : throw new KeyNotFoundException($"History has no '{key}'. Keys: {string.Join(", ", _values.Keys)}.");
+
+    internal void Add(IReadOnlyList<KeyValuePair<string, double>> logs)
+    {
+        foreach (var (key, value) in logs)
+        {
+            if (!_lists.TryGetValue(key, out var list))
+            {
+                list = new List<double>();
+                _lists.Add(key, list);
+                _values.Add(key, list);
+            }
+
+            list.Add(value);
+        }
+
+        Epochs++;
+    }
+}

@@ -1,0 +1,76 @@
+using System;
+
+namespace Unrolled;
+
+/// <summary>
+/// A loss function for <see cref="CompiledModel.Compile(Optimizer, Loss, float[], string[])"/>, as Keras's
+/// <c>keras.losses</c>. Each loss reduces as Keras's default <c>"sum_over_batch_size"</c>: the per-element terms are
+/// averaged (MSE, binary cross-entropy) or summed (categorical cross-entropies) over the last axis, then averaged over
+/// every other axis, batch included. Instances are immutable and may be shared by several outputs and models.
+/// </summary>
+/// <remarks>A string converts to a loss by its Keras name: <c>model.Compile("adam", "categorical_crossentropy")</c>.</remarks>
+public abstract class Loss
+{
+    /// <summary>Float32's 1e-7, Keras's <c>backend.epsilon()</c>, used to clip probabilities.</summary>
+    internal const double Epsilon = 1e-7f;
+
+    /// <summary>The names implicit conversion from a string accepts.</summary>
+    internal static readonly string[] KnownNames =
+        ["mse", "mean_squared_error", "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy"];
+
+    private protected Loss()
+    {
+    }
+
+    /// <summary>Keras's name of the loss function (<c>mean_squared_error</c>, <c>categorical_crossentropy</c>, …).</summary>
+    public abstract string Name { get; }
+
+    /// <summary>Whether targets are class indices (one float per row) rather than values shaped as the output.</summary>
+    internal virtual bool IsSparse => false;
+
+    /// <summary>Converts a Keras loss name to a loss with default arguments.</summary>
+    /// <param name="name"><c>"mse"</c>, <c>"mean_squared_error"</c>, <c>"binary_crossentropy"</c>,
+    /// <c>"categorical_crossentropy"</c> or <c>"sparse_categorical_crossentropy"</c>.</param>
+    /// <returns>The loss.</returns>
+    /// <exception cref="ArgumentException">The name is not one of those.</exception>
+    public static implicit operator Loss(string name) => name switch
+    {
+        null => throw new ArgumentNullException(nameof(name)),
+        "mse" or "mean_squared_error" => new MeanSquaredError(),
+        "binary_crossentropy" => new BinaryCrossentropy(),
+        "categorical_crossentropy" => new CategoricalCrossentropy(),
+        "sparse_categorical_crossentropy" => new SparseCategoricalCrossentropy(),
+        _ => throw new ArgumentException(
+            $"Unknown loss '{name}'. Known losses: {string.Join(", ", Array.ConvertAll(KnownNames, n => $"'{n}'"))}.", nameof(name)),
+    };
+
+    /// <summary>Converts a Keras loss name to a loss; the same as the implicit conversion.</summary>
+    /// <param name="name">The Keras name.</param>
+    /// <returns>The loss.</returns>
+    public static Loss FromName(string name) => name;
+
+    /// <inheritdoc/>
+    public override string ToString() => Name;
+
+    /// <summary>
+    /// Whether the loss is computed from the pre-activation of an output with this activation, as Keras does for
+    /// softmax + categorical cross-entropy and sigmoid + binary cross-entropy on probabilities.
+    /// </summary>
+    internal virtual bool FusesWith(Activation activation) => false;
+
+    /// <summary>
+    /// Computes the batch loss (mean over the <paramref name="rows"/> rows of each row's loss) and, unless
+    /// <paramref name="gradient"/> is empty, writes <paramref name="scale"/> times its gradient with respect to the
+    /// predictions, or with respect to the output layer's pre-activation when <paramref name="fused"/>.
+    /// </summary>
+    /// <param name="predictions">The output, [rows, cols].</param>
+    /// <param name="targets">The targets: [rows, cols], or [rows] class indices for a sparse loss (already validated).</param>
+    /// <param name="gradient">Receives the scaled gradient, [rows, cols]; empty to skip it.</param>
+    /// <param name="rows">Batch size times the output's axes other than the last.</param>
+    /// <param name="cols">The output's last axis.</param>
+    /// <param name="scale">The loss weight.</param>
+    /// <param name="fused">Predictions are softmax / sigmoid outputs and the gradient is for their input.</param>
+    /// <returns>The batch loss.</returns>
+    internal abstract double Compute(ReadOnlySpan<float> predictions, ReadOnlySpan<float> targets, Span<float> gradient,
+        int rows, int cols, float scale, bool fused);
+}

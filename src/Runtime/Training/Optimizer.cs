@@ -1,0 +1,108 @@
+using System;
+
+namespace Unrolled;
+
+/// <summary>
+/// A gradient-descent optimizer for <see cref="CompiledModel.Compile(Optimizer, Loss, float[], string[])"/>, as
+/// Keras's <c>keras.optimizers</c>, with Keras 3's defaults and update formulas. Its state (momenta, velocities) is
+/// allocated once, when a model is compiled with it; an update allocates nothing and runs SIMD over the whole weight
+/// buffer.
+/// </summary>
+/// <remarks>
+/// An optimizer holds the state of one model's weights, so it belongs to the first model compiled with it; compiling
+/// that model again keeps the state (as in Keras), compiling another model with it throws. A string converts to an
+/// optimizer with default arguments: <c>"sgd"</c>, <c>"rmsprop"</c>, <c>"adam"</c>.
+/// </remarks>
+public abstract class Optimizer
+{
+    private float _learningRate;
+    private object? _owner;
+
+    private protected Optimizer(float learningRate) => LearningRate = learningRate;
+
+    /// <summary>The learning rate; may be changed between steps.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative, NaN or infinite.</exception>
+    public float LearningRate
+    {
+        get => _learningRate;
+        set => _learningRate = float.IsFinite(value) && value >= 0
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, "The learning rate must be a finite number ≥ 0.");
+    }
+
+    /// <summary>The number of updates applied so far (Keras's <c>optimizer.iterations</c>).</summary>
+    public long Iterations { get; private set; }
+
+    /// <summary>Keras's name of the optimizer (<c>SGD</c>, <c>RMSprop</c>, <c>Adam</c>).</summary>
+    public abstract string Name { get; }
+
+    /// <summary>Converts <c>"sgd"</c>, <c>"rmsprop"</c> or <c>"adam"</c> (any case) to an optimizer with Keras's defaults.</summary>
+    /// <param name="name">The optimizer's name.</param>
+    /// <returns>A new optimizer.</returns>
+    /// <exception cref="ArgumentException">The name is not one of those.</exception>
+    public static implicit operator Optimizer(string name) => name?.ToLowerInvariant() switch
+    {
+        null => throw new ArgumentNullException(nameof(name)),
+        "sgd" => new SGD(),
+        "rmsprop" => new RMSprop(),
+        "adam" => new Adam(),
+        _ => throw new ArgumentException($"Unknown optimizer '{name}'. Known optimizers: 'sgd', 'rmsprop', 'adam'.", nameof(name)),
+    };
+
+    /// <summary>Converts a name to an optimizer; the same as the implicit conversion.</summary>
+    /// <param name="name">The optimizer's name.</param>
+    /// <returns>A new optimizer.</returns>
+    public static Optimizer FromName(string name) => name;
+
+    /// <inheritdoc/>
+    public override string ToString() => Name;
+
+    /// <summary>Binds the optimizer to a model's weights and allocates its state (once).</summary>
+    /// <param name="owner">The model.</param>
+    /// <param name="parameterCount">The number of weights.</param>
+    internal void Build(object owner, int parameterCount)
+    {
+        if (_owner is not null && !ReferenceEquals(_owner, owner))
+        {
+            throw new ArgumentException(
+                $"This {Name} optimizer already holds the state of another model; create a new optimizer for each model.",
+                "optimizer");
+        }
+
+        if (_owner is null)
+        {
+            Allocate(parameterCount);
+            _owner = owner;
+        }
+    }
+
+    /// <summary>Applies one update and counts it.</summary>
+    /// <param name="weights">The weights, updated in place.</param>
+    /// <param name="gradients">The loss's gradient with respect to each weight.</param>
+    internal void Apply(Span<float> weights, ReadOnlySpan<float> gradients)
+    {
+        if (weights.Length != gradients.Length)
+        {
+            throw new ArgumentException("Weights and gradients differ in length.", nameof(gradients));
+        }
+
+        Update(weights, gradients, Iterations);
+        Iterations++;
+    }
+
+    /// <summary>Allocates per-weight state.</summary>
+    /// <param name="parameterCount">The number of weights.</param>
+    private protected abstract void Allocate(int parameterCount);
+
+    /// <summary>Applies one update.</summary>
+    /// <param name="weights">The weights.</param>
+    /// <param name="gradients">Their gradients.</param>
+    /// <param name="iteration">Updates applied before this one (Keras's <c>iterations</c>).</param>
+    private protected abstract void Update(Span<float> weights, ReadOnlySpan<float> gradients, long iteration);
+
+    /// <summary>Throws unless <paramref name="value"/> lies in [<paramref name="min"/>, <paramref name="max"/>].</summary>
+    private protected static float InRange(float value, float min, float max, string name)
+        => value >= min && value <= max
+            ? value
+            : throw new ArgumentOutOfRangeException(name, value, $"'{name}' must lie between {min} and {max}.");
+}

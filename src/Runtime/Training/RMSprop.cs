@@ -1,0 +1,120 @@
+using System;
+using System.Numerics;
+
+namespace Unrolled;
+
+/// <summary>
+/// Keras's <c>RMSprop</c>: v = ρ·v + (1 − ρ)·g²; centered: a = ρ·a + (1 − ρ)·g and the denominator is v − a² + ε,
+/// else v + ε; increment = lr·g / √denominator; with momentum, m = momentum·m + increment and w −= m, else
+/// w −= increment.
+/// </summary>
+public sealed class RMSprop : Optimizer
+{
+    private float[] _velocities = [];
+    private float[] _averageGradients = [];
+    private float[] _momentums = [];
+
+    /// <summary>Creates the optimizer with Keras's defaults.</summary>
+    /// <param name="learningRate">The learning rate.</param>
+    /// <param name="rho">Discount of the squared-gradient average, in [0, 1].</param>
+    /// <param name="momentum">Momentum in [0, 1]; 0 disables it.</param>
+    /// <param name="epsilon">Added to the denominator for numerical stability.</param>
+    /// <param name="centered">Whether to normalise by the gradient's estimated variance instead of its second moment.</param>
+    public RMSprop(float learningRate = 0.001f, float rho = 0.9f, float momentum = 0f, float epsilon = 1e-7f, bool centered = false)
+        : base(learningRate)
+    {
+        Rho = InRange(rho, 0f, 1f, nameof(rho));
+        Momentum = InRange(momentum, 0f, 1f, nameof(momentum));
+        Epsilon = InRange(epsilon, 0f, float.MaxValue, nameof(epsilon));
+        Centered = centered;
+    }
+
+    /// <summary>Discount of the squared-gradient average.</summary>
+    public float Rho { get; }
+
+    /// <summary>The momentum factor.</summary>
+    public float Momentum { get; }
+
+    /// <summary>The stability constant.</summary>
+    public float Epsilon { get; }
+
+    /// <summary>Whether the centered variant is used.</summary>
+    public bool Centered { get; }
+
+    /// <inheritdoc/>
+    public override string Name => "RMSprop";
+
+    private protected override void Allocate(int parameterCount)
+    {
+        _velocities = new float[parameterCount];
+        _averageGradients = Centered ? new float[parameterCount] : [];
+        _momentums = Momentum > 0 ? new float[parameterCount] : [];
+    }
+
+    private protected override void Update(Span<float> weights, ReadOnlySpan<float> gradients, long iteration)
+    {
+        float lr = LearningRate, rho = Rho, oneMinusRho = 1f - Rho, mu = Momentum, eps = Epsilon;
+        Span<float> v = _velocities, a = _averageGradients, m = _momentums;
+        bool centered = Centered, useMomentum = mu > 0;
+        int i = 0;
+        int width = Vector<float>.Count;
+        var vRho = new Vector<float>(rho);
+        var vOneMinusRho = new Vector<float>(oneMinusRho);
+        var vLr = new Vector<float>(lr);
+        var vEps = new Vector<float>(eps);
+        var vMu = new Vector<float>(mu);
+        for (; i <= weights.Length - width; i += width)
+        {
+            var g = new Vector<float>(gradients[i..]);
+            var vel = (vRho * new Vector<float>(v[i..])) + (vOneMinusRho * g * g);
+            vel.CopyTo(v[i..]);
+            Vector<float> denominator;
+            if (centered)
+            {
+                var avg = (vRho * new Vector<float>(a[i..])) + (vOneMinusRho * g);
+                avg.CopyTo(a[i..]);
+                denominator = vel - (avg * avg) + vEps;
+            }
+            else
+            {
+                denominator = vel + vEps;
+            }
+
+            var increment = vLr * g / Vector.SquareRoot(denominator);
+            if (useMomentum)
+            {
+                increment = (vMu * new Vector<float>(m[i..])) + increment;
+                increment.CopyTo(m[i..]);
+            }
+
+            (new Vector<float>(weights[i..]) - increment).CopyTo(weights[i..]);
+        }
+
+        for (; i < weights.Length; i++)
+        {
+            float g = gradients[i];
+            float vel = (rho * v[i]) + (oneMinusRho * g * g);
+            v[i] = vel;
+            float denominator;
+            if (centered)
+            {
+                float avg = (rho * a[i]) + (oneMinusRho * g);
+                a[i] = avg;
+                denominator = vel - (avg * avg) + eps;
+            }
+            else
+            {
+                denominator = vel + eps;
+            }
+
+            float increment = lr * g / MathF.Sqrt(denominator);
+            if (useMomentum)
+            {
+                increment = (mu * m[i]) + increment;
+                m[i] = increment;
+            }
+
+            weights[i] -= increment;
+        }
+    }
+}

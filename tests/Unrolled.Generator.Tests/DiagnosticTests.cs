@@ -1,0 +1,185 @@
+using System.Linq;
+using System.Threading.Tasks;
+using Unrolled.Generator.Tests.Infrastructure;
+using Xunit;
+
+namespace Unrolled.Generator.Tests;
+
+/// <summary>
+/// Each diagnostic, with span markup saying exactly where the squiggle goes. Every case also checks that the
+/// generator stays quiet and emits nothing for the invalid model (and never throws).
+/// </summary>
+public class DiagnosticTests
+{
+    private static string Builder(string body, string members = "") => $$"""
+        using System;
+        using System.Collections.Generic;
+        using Unrolled;
+        using static Unrolled.Layers;
+
+        public partial class M
+        {
+            {{members}}
+
+            [ModelBuilder]
+            static Model Build()
+            {
+                {{body}}
+            }
+        }
+        """;
+
+    public static TheoryData<string, string> Cases => new()
+    {
+        { "Add of different shapes", Builder("""
+            var a = Input([4]);
+            var b = Input([5]);
+            var s = Add([a, {|UNR0001:b|}]);
+            return new Model([a, b], s);
+            """) },
+        { "Concatenate differing off the axis", Builder("""
+            var a = Input([2, 3]);
+            var b = Input([4, 3]);
+            var s = Concatenate(axis: -1)(a, {|UNR0001:b|});
+            return new Model([a, b], s);
+            """) },
+        { "Shared Dense on another width", Builder("""
+            var a = Input([4]);
+            var b = Input([5]);
+            var shared = Dense(8);
+            var y = Add([shared(a), shared({|UNR0001:b|})]);
+            return new Model([a, b], y);
+            """) },
+        { "Output needs an unlisted input", Builder("""
+            var a = Input([4]);
+            var b = Input([4], name: "b");
+            var y = Add([a, b]);
+            return new Model(a, {|UNR0002:y|});
+            """) },
+        { "Duplicate layer name", Builder("""
+            var a = Input([4]);
+            var x = Dense(4, name: "d")(a);
+            var y = Dense(4, name: {|UNR0003:"d"|})(x);
+            return new Model(a, y);
+            """) },
+        { "Non-constant units", Builder("""
+            var a = Input([4]);
+            return new Model(a, Dense({|UNR0004:width|})(a));
+            """, "static int width = 3;") },
+        { "Runtime-only property as argument", Builder("""
+            var a = Input([4]);
+            return new Model(a, Dense({|UNR0004:Environment.ProcessorCount|})(a));
+            """) },
+        { "Console call in a builder", Builder("""
+            var a = Input([4]);
+            {|UNR0005:Console.WriteLine("building")|};
+            return new Model(a, Dense(2)(a));
+            """) },
+        { "try statement", Builder("""
+            var a = Input([4]);
+            {|UNR0005:try { } finally { }|}
+            return new Model(a, Dense(2)(a));
+            """) },
+        { "Lambda", Builder("""
+            var a = Input([4]);
+            Func<int> f = {|UNR0005:() => 1|};
+            return new Model(a, Dense(2)(a));
+            """) },
+        { "Wrong return", Builder("""
+            var a = Input([4]);
+            Model? m = null;
+            return m!;
+            """).Replace("static Model Build()", "static Model {|UNR0007:Build|}()") },
+        { "Empty model", Builder("""
+            return {|UNR0007:new Model(new Tensor[0], new Tensor[0])|};
+            """) },
+        { "Int input into Dense", Builder("""
+            var ids = Input([5], DType.Int32);
+            return new Model(ids, Dense(3)({|UNR0008:ids|}));
+            """) },
+        { "Zero units", Builder("""
+            var a = Input([4]);
+            return new Model(a, Dense({|UNR0009:0|})(a));
+            """) },
+        { "Axis out of range", Builder("""
+            var a = Input([4]);
+            var b = Input([4]);
+            return new Model([a, b], {|UNR0009:Concatenate([a, b], axis: 3)|});
+            """) },
+        { "Zero dimension", Builder("""
+            var a = Input([4, {|UNR0009:0|}]);
+            return new Model(a, Dense(3)(a));
+            """) },
+        { "Unused input", Builder("""
+            var a = Input([4]);
+            var b = Input([4]);
+            return new Model([a, {|UNR0010:b|}], Dense(2)(a));
+            """) },
+        { "Input listed twice", Builder("""
+            var a = Input([4]);
+            return new Model([a, {|UNR0011:a|}], Dense(2)(a));
+            """) },
+        { "Endless loop", Builder("""
+            var a = Input([4]);
+            int i = 0;
+            while (i >= 0) { i = i + 1; }
+            return new Model(a, Dense(2)(a));
+            """).Replace("static Model Build()", "static Model {|UNR0012:Build|}()") },
+        { "Intermediate tensor as input", Builder("""
+            var a = Input([4]);
+            var h = Dense(4)(a);
+            return new Model([a, {|UNR0013:h|}], Dense(2)(h));
+            """) },
+        { "Recursive helper", Builder("""
+            var a = Input([4]);
+            return new Model(a, Deep(a));
+            """, "static Tensor Deep(Tensor x) => {|UNR0014:Deep(x)|};") },
+        { "Instance builder", Builder("""
+            var a = Input([4]);
+            return new Model(a, Dense(2)(a));
+            """).Replace("static Model Build()", "Model {|UNR0006:Build|}()") },
+        { "Class not partial", Builder("""
+            var a = Input([4]);
+            return new Model(a, Dense(2)(a));
+            """).Replace("public partial class M", "public class M").Replace("static Model Build()", "static Model {|UNR0006:Build|}()") },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task Diagnostic_is_reported_exactly_at_the_marked_span(string name, string markup)
+    {
+        var (source, expected) = Markup.Parse(markup);
+        var compilation = TestCompiler.Compile(source);
+        var compilerErrors = compilation.GetDiagnostics().Where(d => d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error).ToList();
+        Assert.True(compilerErrors.Count == 0, name + ": the test source must compile: " + TestCompiler.Describe(compilerErrors));
+
+        var reported = (await TestCompiler.AnalyzeAsync(compilation)).Where(d => d.Id.StartsWith("UNR", System.StringComparison.Ordinal) || d.Id == "AD0001").ToList();
+        var actual = reported.Select(d => (d.Id, d.Location.SourceSpan)).OrderBy(d => d.SourceSpan.Start).ToList();
+        Assert.True(expected.OrderBy(e => e.Span.Start).SequenceEqual(actual),
+            $"{name}: expected {string.Join(", ", expected.Select(e => $"{e.Id}@{source.Substring(e.Span.Start, e.Span.Length)}"))}; " +
+            $"got {string.Join(", ", reported.Select(d => $"{d.Id}@{source.Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length)}: {d.GetMessage()}"))}");
+
+        var (result, _) = TestCompiler.Generate(compilation);
+        bool onlyWarnings = expected.All(e => e.Id == "UNR0010");
+        Assert.Equal(onlyWarnings ? 1 : 0, result.GeneratedTrees.Length);
+    }
+
+    [Fact]
+    public async Task Messages_name_both_shapes_and_the_axis()
+    {
+        var (source, _) = Markup.Parse((string)Cases.First(c => (string)c[0] == "Concatenate differing off the axis")[1]);
+        var diagnostic = Assert.Single((await TestCompiler.AnalyzeAsync(TestCompiler.Compile(source))).Where(d => d.Id == "UNR0001"));
+        string message = diagnostic.GetMessage();
+        Assert.Contains("(None, 4, 3)", message);
+        Assert.Contains("(None, 2, 3)", message);
+        Assert.Contains("axis 1", message);
+    }
+
+    [Fact]
+    public async Task A_valid_model_has_no_diagnostics()
+    {
+        var compilation = TestCompiler.Compile(TestModels.Router);
+        var diagnostics = (await TestCompiler.AnalyzeAsync(compilation)).Where(d => d.Severity >= Microsoft.CodeAnalysis.DiagnosticSeverity.Warning).ToList();
+        Assert.True(diagnostics.Count == 0, TestCompiler.Describe(diagnostics));
+    }
+}

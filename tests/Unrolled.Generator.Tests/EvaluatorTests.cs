@@ -1,0 +1,89 @@
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Unrolled.Generator.Tests.Infrastructure;
+using Xunit;
+
+namespace Unrolled.Generator.Tests;
+
+/// <summary>The compile-time evaluation of builders: loops, helpers, lists and names unroll into the right graph.</summary>
+public class EvaluatorTests
+{
+    private static string Summary(string body, string members = "")
+    {
+        string source = $$"""
+            using System.Collections.Generic;
+            using Unrolled;
+            using static Unrolled.Layers;
+
+            public partial class M
+            {
+                {{members}}
+
+                [ModelBuilder]
+                static Model Build()
+                {
+                    {{body}}
+                }
+            }
+            """;
+        var (result, output) = TestCompiler.Generate(TestCompiler.Compile(source));
+        var errors = output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+        Assert.True(errors.Count == 0, TestCompiler.Describe(errors));
+        return Assert.Single(result.GeneratedTrees).GetText().ToString();
+    }
+
+    [Fact]
+    public void Loops_lists_and_local_functions_unroll()
+    {
+        string code = Summary("""
+            var a = Input([3]);
+            var branches = new List<Tensor>();
+            foreach (var width in new[] { 2, 3, 4 })
+            {
+                branches.Add(Dense(width, name: "branch_" + width)(a));
+            }
+
+            int n = 0;
+            do { n += 2; } while (n < 6);
+            Tensor Grow(Tensor t) => Dense(n)(t);
+            var merged = Concatenate(branches.ToArray());
+            return new Model(a, Grow(merged));
+            """);
+        // branches: 3*2+2 + 3*3+3 + 3*4+4 = 36; dense(6) on 9: 9*6+6 = 60
+        Assert.Contains("ParameterCount = 96;", code);
+        Assert.Contains("branch_4 (Dense)", code);
+    }
+
+    [Fact]
+    public void Constants_fields_and_arithmetic_fold()
+    {
+        string code = Summary("""
+            var a = Input([Width * 2]);
+            var x = a;
+            for (int i = 1; i <= 3; i++)
+            {
+                if (i % 2 == 0) continue;
+                x = Dense(Width / i + 1, Activation.Relu)(x);
+            }
+
+            return new Model(a, x);
+            """, "const int Width = 8;");
+        // 16 -> 9 (8/1+1) -> 3 (8/3+1): 16*9+9 + 9*3+3 = 183
+        Assert.Contains("ParameterCount = 183;", code);
+    }
+
+    [Fact]
+    public void Default_names_follow_keras_and_skip_taken_names()
+    {
+        string code = Summary("""
+            var a = Input([3]);
+            var b = Input([3], name: "input_2");
+            var x = Dense(2, name: "dense")(a);
+            var y = Dense(2)(b);
+            return new Model([a, b], [x, y]);
+            """);
+        Assert.Contains("input_1 (InputLayer)", code);
+        Assert.Contains("dense_1 (Dense)", code);
+        Assert.Contains("public void Predict(global::System.ReadOnlySpan<float> input1, global::System.ReadOnlySpan<float> input2, global::System.Span<float> dense, global::System.Span<float> dense1, int batchSize)", code);
+    }
+}

@@ -1,0 +1,77 @@
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Unrolled.Generator.Tests.Infrastructure;
+using Xunit;
+
+namespace Unrolled.Generator.Tests;
+
+public class GeneratorOutputTests
+{
+    [Theory]
+    [InlineData("FashionMlp", TestModels.Mlp)]
+    [InlineData("Router", TestModels.Router)]
+    public void Generated_code_matches_the_baseline_and_compiles(string name, string source)
+    {
+        var (result, output) = TestCompiler.Generate(TestCompiler.Compile(source));
+
+        var generated = Assert.Single(result.GeneratedTrees);
+        Baseline.Match(name, generated.GetText().ToString());
+        var errors = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
+        Assert.True(errors.Count == 0, TestCompiler.Describe(errors));
+    }
+
+    [Fact]
+    public void Summary_matches_the_tutorials_keras_table()
+    {
+        // The seed prints this table for the same model (Keras 2, TF 2.x); trailing spaces are Keras's own.
+        const string expected =
+            "Model: \"mnist_model\"\n" +
+            "_________________________________________________________________\n" +
+            "Layer (type)                 Output Shape              Param #   \n" +
+            "=================================================================\n" +
+            "input_1 (InputLayer)         [(None, 784)]             0         \n" +
+            "_________________________________________________________________\n" +
+            "dense (Dense)                (None, 64)                50240     \n" +
+            "_________________________________________________________________\n" +
+            "dense_1 (Dense)              (None, 64)                4160      \n" +
+            "_________________________________________________________________\n" +
+            "dense_2 (Dense)              (None, 10)                650       \n" +
+            "=================================================================\n" +
+            "Total params: 55,050\n" +
+            "Trainable params: 55,050\n" +
+            "Non-trainable params: 0\n" +
+            "_________________________________________________________________\n";
+        Assert.Equal(expected, SummaryOf(TestModels.Mlp));
+    }
+
+    [Fact]
+    public void Graph_models_get_the_connected_to_column()
+    {
+        string summary = SummaryOf(TestModels.Router);
+        string[] lines = summary.Split('\n');
+        Assert.Equal(98, lines[1].Length);
+        Assert.StartsWith("Layer (type)                    Output Shape         Param #     Connected to", lines[2]);
+        Assert.Contains(lines, l => l.StartsWith("concatenate (Concatenate)       (None, 44)           0           dense_1[0][0]", System.StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.TrimEnd() == new string(' ', 65) + "tags[0][0]");
+        Assert.Contains("Total params: ", summary);
+        // 16*32+32 + 32*32+32 + 44*32+32 + 32*32+32 + 44*32 + 32*1+1 + 32*4+4
+        int total = 544 + 1056 + 1440 + 1056 + 1408 + 33 + 132;
+        Assert.Contains($"Total params: {total:N0}\n", summary.Replace(",", ","));
+    }
+
+    private static string SummaryOf(string source)
+    {
+        var (result, _) = TestCompiler.Generate(TestCompiler.Compile(source));
+        string text = result.GeneratedTrees.Single().GetText().ToString();
+        var literal = text.Split('\n').Single(l => l.TrimStart().StartsWith("summary: ", System.StringComparison.Ordinal)).Trim();
+        literal = literal.Substring("summary: ".Length).TrimEnd(';').TrimEnd(')');
+        var expression = (Microsoft.CodeAnalysis.CSharp.Syntax.LiteralExpressionSyntax)Microsoft.CodeAnalysis.CSharp.SyntaxFactory.ParseExpression(literal);
+        return expression.Token.ValueText;
+    }
+
+    [Fact]
+    public void Activation_table_follows_the_runtime_enum()
+    {
+        Assert.Equal(System.Enum.GetNames<Activation>(), Model.ActivationInfo.Names);
+    }
+}

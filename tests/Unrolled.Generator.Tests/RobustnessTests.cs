@@ -1,0 +1,59 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading.Tasks;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Unrolled.Generator.Tests.Infrastructure;
+using Xunit;
+
+namespace Unrolled.Generator.Tests;
+
+/// <summary>
+/// Half-typed code: the builder truncated at every token and with each token deleted. The generator and the
+/// analyzer must never throw (an analyzer exception surfaces as AD0001; a generator exception as a run-result
+/// exception or CS8785).
+/// </summary>
+public class RobustnessTests
+{
+    public static IEnumerable<object[]> Sources()
+    {
+        yield return new object[] { "Mlp", TestModels.Mlp };
+        yield return new object[] { "Router", TestModels.Router };
+    }
+
+    [Theory]
+    [MemberData(nameof(Sources))]
+    public async Task Mutated_builders_never_crash_the_generator_or_analyzer(string name, string source)
+    {
+        var mutants = Mutants(source).ToList();
+        Assert.True(mutants.Count > 200, $"{name}: only {mutants.Count} mutants");
+        foreach (var mutant in mutants)
+        {
+            var compilation = TestCompiler.Compile(mutant);
+            var driver = TestCompiler.CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out _, out var generatorDiagnostics);
+            var run = driver.GetRunResult();
+            Assert.True(run.Results.All(r => r.Exception is null), "generator threw on:\n" + mutant + "\n" + run.Results.First(r => r.Exception is not null).Exception);
+            Assert.DoesNotContain(generatorDiagnostics, d => d.Id is "CS8784" or "CS8785");
+
+            var analyzerDiagnostics = await TestCompiler.AnalyzeAsync(compilation);
+            var crash = analyzerDiagnostics.FirstOrDefault(d => d.Id == "AD0001");
+            Assert.True(crash is null, "analyzer threw on:\n" + mutant + "\n" + crash?.GetMessage());
+        }
+    }
+
+    /// <summary>The source cut after each token of the class, and the source with each token of the builder removed.</summary>
+    private static IEnumerable<string> Mutants(string source)
+    {
+        var root = CSharpSyntaxTree.ParseText(source).GetRoot();
+        var tokens = root.DescendantTokens().Where(t => t.SpanStart >= source.IndexOf("partial class", System.StringComparison.Ordinal)).ToList();
+        foreach (var token in tokens)
+        {
+            yield return source.Substring(0, token.Span.End);
+        }
+
+        foreach (var token in tokens.Where(t => !t.IsKind(SyntaxKind.EndOfFileToken)))
+        {
+            yield return source.Remove(token.SpanStart, token.Span.Length);
+        }
+    }
+}

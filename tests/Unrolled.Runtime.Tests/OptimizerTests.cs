@@ -1,0 +1,188 @@
+using System;
+using Xunit;
+
+namespace Unrolled.Runtime.Tests;
+
+/// <summary>
+/// Each optimizer's first three steps against Keras 3's update formulas, written out here in double. 21 weights cover
+/// both the SIMD blocks and the scalar remainder of the update loops.
+/// </summary>
+public class OptimizerTests
+{
+    private const int N = 21;
+
+    [Theory]
+    [InlineData(0.1f, 0f, false)]
+    [InlineData(0.05f, 0.9f, false)]
+    [InlineData(0.05f, 0.9f, true)]
+    public void SgdMatchesKeras(float lr, float momentum, bool nesterov)
+    {
+        var (w, grads) = Problem();
+        var expected = ToDouble(w);
+        var m = new double[N];
+        Check(new SGD(lr, momentum, nesterov), w, grads, expected, (g, t) =>
+        {
+            for (int i = 0; i < N; i++)
+            {
+                if (momentum == 0)
+                {
+                    expected[i] -= lr * g[i];
+                    continue;
+                }
+
+                m[i] = (momentum * m[i]) - (lr * g[i]);
+                expected[i] += nesterov ? (momentum * m[i]) - (lr * g[i]) : m[i];
+            }
+        });
+    }
+
+    [Theory]
+    [InlineData(0f, false)]
+    [InlineData(0.5f, false)]
+    [InlineData(0f, true)]
+    [InlineData(0.3f, true)]
+    public void RmspropMatchesKeras(float momentum, bool centered)
+    {
+        const double lr = 0.01, rho = 0.9, eps = 1e-7;
+        var (w, grads) = Problem();
+        var expected = ToDouble(w);
+        var v = new double[N];
+        var a = new double[N];
+        var m = new double[N];
+        Check(new RMSprop(0.01f, 0.9f, momentum, 1e-7f, centered), w, grads, expected, (g, t) =>
+        {
+            for (int i = 0; i < N; i++)
+            {
+                v[i] = (rho * v[i]) + ((1 - rho) * g[i] * g[i]);
+                double denominator;
+                if (centered)
+                {
+                    a[i] = (rho * a[i]) + ((1 - rho) * g[i]);
+                    denominator = v[i] - (a[i] * a[i]) + eps;
+                }
+                else
+                {
+                    denominator = v[i] + eps;
+                }
+
+                double increment = lr * g[i] / Math.Sqrt(denominator);
+                if (momentum > 0)
+                {
+                    m[i] = (momentum * m[i]) + increment;
+                    expected[i] -= m[i];
+                }
+                else
+                {
+                    expected[i] -= increment;
+                }
+            }
+        });
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AdamMatchesKeras(bool amsgrad)
+    {
+        const double lr = 0.01, b1 = 0.9, b2 = 0.999, eps = 1e-7;
+        var (w, grads) = Problem();
+        var expected = ToDouble(w);
+        var m = new double[N];
+        var v = new double[N];
+        var vHat = new double[N];
+        Check(new Adam(0.01f, amsgrad: amsgrad), w, grads, expected, (g, t) =>
+        {
+            double alpha = lr * Math.Sqrt(1 - Math.Pow(b2, t)) / (1 - Math.Pow(b1, t));
+            for (int i = 0; i < N; i++)
+            {
+                m[i] += (g[i] - m[i]) * (1 - b1);
+                v[i] += ((g[i] * g[i]) - v[i]) * (1 - b2);
+                double vv = v[i];
+                if (amsgrad)
+                {
+                    vHat[i] = Math.Max(vHat[i], v[i]);
+                    vv = vHat[i];
+                }
+
+                expected[i] -= alpha * m[i] / (Math.Sqrt(vv) + eps);
+            }
+        });
+    }
+
+    [Fact]
+    public void DefaultsAreKeras3s()
+    {
+        var sgd = new SGD();
+        Assert.Equal((0.01f, 0f, false), (sgd.LearningRate, sgd.Momentum, sgd.Nesterov));
+        var rms = new RMSprop();
+        Assert.Equal((0.001f, 0.9f, 0f, 1e-7f, false), (rms.LearningRate, rms.Rho, rms.Momentum, rms.Epsilon, rms.Centered));
+        var adam = new Adam();
+        Assert.Equal((0.001f, 0.9f, 0.999f, 1e-7f, false), (adam.LearningRate, adam.Beta1, adam.Beta2, adam.Epsilon, adam.Amsgrad));
+        Assert.IsType<Adam>((Optimizer)"adam");
+        Assert.IsType<SGD>((Optimizer)"SGD");
+        Assert.IsType<RMSprop>((Optimizer)"rmsprop");
+        Assert.Contains("'adamw'", Assert.Throws<ArgumentException>(() => (Optimizer)"adamw").Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SGD(momentum: 1.5f));
+    }
+
+    [Fact]
+    public void UpdateAllocatesNothing()
+    {
+        var (w, grads) = Problem();
+        foreach (Optimizer optimizer in new Optimizer[] { new SGD(0.1f, 0.9f, true), new RMSprop(centered: true, momentum: 0.5f), new Adam(amsgrad: true) })
+        {
+            optimizer.Build(this, N);
+            optimizer.Apply(w, grads[0]);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 10; i++)
+            {
+                optimizer.Apply(w, grads[1]);
+            }
+
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            Assert.Equal(11, optimizer.Iterations);
+        }
+    }
+
+    private static void Check(Optimizer optimizer, float[] w, float[][] grads, double[] expected, Action<float[], int> reference)
+    {
+        optimizer.Build(new object(), N);
+        for (int step = 1; step <= 3; step++)
+        {
+            optimizer.Apply(w, grads[step - 1]);
+            reference(grads[step - 1], step);
+            for (int i = 0; i < N; i++)
+            {
+                Assert.True(Math.Abs(expected[i] - w[i]) <= 1e-5 * (1 + Math.Abs(expected[i])),
+                    $"{optimizer.Name} step {step} weight {i}: expected {expected[i]}, got {w[i]}");
+            }
+        }
+
+        Assert.Equal(3, optimizer.Iterations);
+    }
+
+    private static (float[] Weights, float[][] Gradients) Problem()
+    {
+        var random = new Random(42);
+        var w = new float[N];
+        var grads = new float[3][];
+        for (int i = 0; i < N; i++)
+        {
+            w[i] = (float)((random.NextDouble() * 2) - 1);
+        }
+
+        for (int s = 0; s < 3; s++)
+        {
+            grads[s] = new float[N];
+            for (int i = 0; i < N; i++)
+            {
+                // Varied magnitudes and signs, including a sign flip between steps for the momentum terms.
+                grads[s][i] = (float)(((random.NextDouble() * 2) - 1) * (1 + (i % 4)));
+            }
+        }
+
+        return (w, grads);
+    }
+
+    private static double[] ToDouble(float[] values) => Array.ConvertAll(values, v => (double)v);
+}

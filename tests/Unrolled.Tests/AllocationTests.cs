@@ -1,0 +1,63 @@
+using System;
+using Xunit;
+
+namespace Unrolled.Tests;
+
+/// <summary>Predict and the training step allocate nothing once the workspace exists.</summary>
+public class AllocationTests
+{
+    private static long AllocatedBy(Action action, int repeat = 20)
+    {
+        action(); // warm-up: grows the workspace, JIT-compiles every path
+        action();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < repeat; i++)
+        {
+            action();
+        }
+
+        return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(64)]
+    public void Predict_allocates_nothing(int batch)
+    {
+        var model = new Mlp(seed: 1);
+        float[] x = new float[batch * Mlp.Input1Size], y = new float[batch * Mlp.Dense2Size];
+        Assert.Equal(0, AllocatedBy(() => model.Predict(x, y, batch)));
+        // A smaller batch reuses the grown workspace.
+        Assert.Equal(0, AllocatedBy(() => model.Predict(x.AsSpan(0, Mlp.Input1Size), y.AsSpan(0, Mlp.Dense2Size), 1)));
+    }
+
+    public static TheoryData<string> Optimizers => new() { "sgd", "rmsprop", "adam" };
+
+    [Theory]
+    [MemberData(nameof(Optimizers))]
+    public void Train_step_allocates_nothing(string optimizer)
+    {
+        const int batch = 64;
+        var model = new Mlp(seed: 1);
+        Optimizer chosen = optimizer == "sgd" ? new SGD(momentum: 0.9f, nesterov: true) : optimizer;
+        model.Compile(chosen, "categorical_crossentropy", metrics: ["accuracy"]);
+        float[] x = new float[batch * Mlp.Input1Size], y = new float[batch * Mlp.Dense2Size];
+        for (int b = 0; b < batch; b++)
+        {
+            y[b * 10 + b % 10] = 1;
+            x[b * 784 + b] = 1;
+        }
+
+        Assert.Equal(0, AllocatedBy(() => model.TrainOnBatch(x, y, batch)));
+    }
+
+    [Fact]
+    public void Two_output_train_step_allocates_nothing()
+    {
+        const int batch = 16;
+        var model = new TwoHeads(seed: 2);
+        model.Compile("adam", new Loss[] { "sparse_categorical_crossentropy", "binary_crossentropy" }, lossWeights: [1f, 0.2f], metrics: ["accuracy"]);
+        float[] f = new float[batch * 8], e = new float[batch * 4], c = new float[batch], g = new float[batch];
+        Assert.Equal(0, AllocatedBy(() => model.TrainOnBatch(f, e, c, g, batch)));
+    }
+}

@@ -1,0 +1,150 @@
+using System;
+using System.Linq;
+using Xunit;
+
+namespace Unrolled.Tests;
+
+/// <summary>
+/// The generated backward pass against central finite differences of an independently computed loss (evaluated
+/// here in double precision from Predict's outputs). The analytic gradient is read off one SGD step with learning
+/// rate 1: the weights move by exactly minus the gradient.
+/// </summary>
+public class GradientTests
+{
+    private static float[] Random(int count, int seed, float scale = 1f)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, count).Select(_ => (float)(random.NextDouble() * 2 - 1) * scale).ToArray();
+    }
+
+    private static double[] AnalyticGradient(CompiledModel model, Func<float> trainStep)
+    {
+        float[] before = model.Weights.ToArray();
+        trainStep();
+        float[] after = model.Weights.ToArray();
+        before.CopyTo(model.Weights);
+        return before.Select((w, i) => (double)w - after[i]).ToArray();
+    }
+
+    private static void AssertMatchesFiniteDifferences(CompiledModel model, double[] analytic, Func<double> loss, Func<int, string> where)
+    {
+        const float h = 1e-3f;
+        var weights = model.Weights;
+        int checkedCount = 0;
+        for (int i = 0; i < weights.Length; i++)
+        {
+            float w = weights[i];
+            weights[i] = w + h;
+            double plus = loss();
+            weights[i] = w - h;
+            double minus = loss();
+            weights[i] = w;
+            double numeric = (plus - minus) / (2 * h);
+            double tolerance = 2e-3 + 2e-2 * Math.Abs(numeric);
+            Assert.True(Math.Abs(analytic[i] - numeric) <= tolerance,
+                $"{where(i)}: weight {i}: backward gives {analytic[i]:G6}, finite differences {numeric:G6}");
+            checkedCount++;
+        }
+
+        Assert.Equal(model.Description.ParameterCount, checkedCount);
+        Assert.Contains(analytic, g => Math.Abs(g) > 1e-4); // the test is not vacuous
+    }
+
+    [Fact]
+    public void Dense_with_every_activation_concatenate_and_the_trunk_match_finite_differences()
+    {
+        const int batch = 4;
+        var model = new EveryActivation(seed: 7);
+        float[] x = Random(batch * 5, 1, 1.5f);
+        float[] y = Random(batch * EveryActivation.ConcatenateSize, 2);
+        model.Compile(new SGD(learningRate: 1f), new MeanSquaredError());
+
+        double Loss()
+        {
+            float[] p = model.Predict(x);
+            return p.Select((v, i) => (double)(v - y[i]) * (v - y[i])).Sum() / p.Length;
+        }
+
+        var analytic = AnalyticGradient(model, () => model.TrainOnBatch(x, y, batch));
+        AssertMatchesFiniteDifferences(model, analytic, Loss, i => i < 36 ? "trunk" : $"branch_{(i - 36) / 21} ({(Activation)((i - 36) / 21)})");
+    }
+
+    [Fact]
+    public void Two_outputs_with_weighted_cross_entropies_match_finite_differences()
+    {
+        const int batch = 5;
+        var model = new TwoHeads(seed: 3);
+        float[] features = Random(batch * 8, 4), extra = Random(batch * 4, 5);
+        float[] category = new float[batch * 4], flag = new float[batch];
+        for (int b = 0; b < batch; b++)
+        {
+            category[b * 4 + b % 4] = 1f;
+            flag[b] = b % 2;
+        }
+
+        model.Compile(new SGD(learningRate: 1f), new Loss[] { new CategoricalCrossentropy(), new BinaryCrossentropy() }, lossWeights: [1f, 0.5f]);
+
+        double Loss()
+        {
+            var (p, q) = model.Predict(features, extra);
+            double cce = 0, bce = 0;
+            for (int b = 0; b < batch; b++)
+            {
+                for (int c = 0; c < 4; c++)
+                {
+                    cce -= category[b * 4 + c] * Math.Log(p[b * 4 + c]);
+                }
+
+                bce -= flag[b] * Math.Log(q[b]) + (1 - flag[b]) * Math.Log(1 - q[b]);
+            }
+
+            return cce / batch + 0.5 * bce / batch;
+        }
+
+        var analytic = AnalyticGradient(model, () => model.TrainOnBatch(features, extra, category, flag, batch));
+        AssertMatchesFiniteDifferences(model, analytic, Loss, i => "two_heads");
+    }
+
+    [Fact]
+    public void Sparse_targets_give_the_same_gradient_as_one_hot_targets()
+    {
+        const int batch = 6;
+        float[] features = Random(batch * 8, 8), extra = Random(batch * 4, 9);
+        float[] labels = Enumerable.Range(0, batch).Select(b => (float)(b * 7 % 4)).ToArray();
+        float[] oneHot = new float[batch * 4];
+        for (int b = 0; b < batch; b++)
+        {
+            oneHot[b * 4 + (int)labels[b]] = 1f;
+        }
+
+        float[] flag = Enumerable.Range(0, batch).Select(b => (float)(b % 2)).ToArray();
+        var sparse = new TwoHeads(seed: 11);
+        var dense = new TwoHeads(seed: 11);
+        sparse.Compile(new SGD(1f), new Loss[] { new SparseCategoricalCrossentropy(), new BinaryCrossentropy() });
+        dense.Compile(new SGD(1f), new Loss[] { new CategoricalCrossentropy(), new BinaryCrossentropy() });
+        var a = AnalyticGradient(sparse, () => sparse.TrainOnBatch(features, extra, labels, flag, batch));
+        var b2 = AnalyticGradient(dense, () => dense.TrainOnBatch(features, extra, oneHot, flag, batch));
+        for (int i = 0; i < a.Length; i++)
+        {
+            Assert.True(Math.Abs(a[i] - b2[i]) <= 1e-5 + 1e-4 * Math.Abs(b2[i]), $"weight {i}: sparse {a[i]}, one-hot {b2[i]}");
+        }
+    }
+
+    [Fact]
+    public void Activations_that_keep_their_pre_activation_match_finite_differences()
+    {
+        const int batch = 3;
+        var model = new Regressor(seed: 5);
+        float[] x = Random(batch * 3, 12, 2f), y = Random(batch * 2, 13);
+        model.Compile(new SGD(1f), "mse");
+
+        double Loss()
+        {
+            float[] p = model.Predict(x);
+            return p.Select((v, i) => (double)(v - y[i]) * (v - y[i])).Sum() / p.Length;
+        }
+
+        var analytic = AnalyticGradient(model, () => model.TrainOnBatch(x, y, batch));
+        AssertMatchesFiniteDifferences(model, analytic, Loss, i => "regressor");
+    }
+}

@@ -1,0 +1,72 @@
+using Unrolled;
+using static Unrolled.Layers;
+
+namespace Unrolled.Tests;
+
+/// <summary>The tutorial's MLP.</summary>
+public partial class Mlp
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var inputs = Input([784]);
+        var x = Dense(64, Activation.Relu)(inputs);
+        x = Dense(64, Activation.Relu)(x);
+        var outputs = Dense(10, Activation.Softmax)(x);
+        return new Model(inputs, outputs, name: "mnist_model");
+    }
+}
+
+/// <summary>
+/// One Dense branch per activation on a shared trunk, concatenated: finite differences of a loss over every weight
+/// check each activation's derivative, the Dense kernels, Concatenate, and the gradient flowing back into the trunk.
+/// </summary>
+public partial class EveryActivation
+{
+    public const int Activations = 14;
+
+    [ModelBuilder]
+    static Model Build()
+    {
+        var input = Input([5]);
+        var trunk = Dense(6, Activation.Tanh, name: "trunk")(input);
+        var branches = new Tensor[Activations];
+        for (int i = 0; i < Activations; i++)
+        {
+            branches[i] = Dense(3, (Activation)i, name: $"branch_{i}")(trunk);
+        }
+
+        return new Model(input, Concatenate(branches));
+    }
+}
+
+/// <summary>Two inputs, two outputs (a 4-way softmax and a sigmoid), a residual Add and Concatenate.</summary>
+public partial class TwoHeads
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var features = Input([8], name: "features");
+        var extra = Input([4], name: "extra");
+        var h = Dense(16, Activation.Relu)(Concatenate([features, extra]));
+        var skip = Dense(16, useBias: false)(features);
+        h = Add([h, skip]);
+        h = Dense(16, Activation.Tanh)(h);
+        var category = Dense(4, Activation.Softmax, name: "category")(h);
+        var flag = Dense(1, Activation.Sigmoid, name: "flag")(h);
+        return new Model([features, extra], [category, flag], name: "two_heads");
+    }
+}
+
+/// <summary>A regression model with a Swish layer (its backward needs the stored pre-activation).</summary>
+public partial class Regressor
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([3]);
+        var h = Dense(8, Activation.Swish)(x);
+        h = Dense(8, Activation.Gelu)(h);
+        return new Model(x, Dense(2)(h));
+    }
+}

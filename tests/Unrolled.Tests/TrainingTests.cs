@@ -1,0 +1,185 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Xunit;
+
+namespace Unrolled.Tests;
+
+public class TrainingTests
+{
+    /// <summary>
+    /// A learnable two-input, two-output task: the category is the arg-max of four fixed linear scores of the
+    /// features, the flag says whether the extra input's sum is positive.
+    /// </summary>
+    private static (float[] Features, float[] Extra, float[] Category, float[] Flag) Task(int samples, int seed)
+    {
+        var random = new Random(seed);
+        var features = new float[samples * 8];
+        var extra = new float[samples * 4];
+        var category = new float[samples * 4];
+        var flag = new float[samples];
+        for (int s = 0; s < samples; s++)
+        {
+            for (int i = 0; i < 8; i++)
+            {
+                features[s * 8 + i] = (float)(random.NextDouble() * 2 - 1);
+            }
+
+            for (int i = 0; i < 4; i++)
+            {
+                extra[s * 4 + i] = (float)(random.NextDouble() * 2 - 1);
+            }
+
+            int best = 0;
+            double bestScore = double.MinValue;
+            for (int c = 0; c < 4; c++)
+            {
+                double score = features[s * 8 + c] - features[s * 8 + c + 4];
+                if (score > bestScore)
+                {
+                    bestScore = score;
+                    best = c;
+                }
+            }
+
+            category[s * 4 + best] = 1;
+            flag[s] = extra.Skip(s * 4).Take(4).Sum() > 0 ? 1 : 0;
+        }
+
+        return (features, extra, category, flag);
+    }
+
+    [Fact]
+    public void Two_input_two_output_model_learns_by_position()
+    {
+        var (features, extra, category, flag) = Task(2000, 1);
+        var model = new TwoHeads(seed: 1);
+        model.Compile("adam", new Loss[] { "categorical_crossentropy", "binary_crossentropy" }, lossWeights: [1f, 0.5f], metrics: ["accuracy"]);
+        var output = new StringWriter();
+        var history = model.Fit(new[] { features, extra }, new[] { category, flag }, epochs: 8, batchSize: 32, validationSplit: 0.2, seed: 1, output: output);
+
+        var loss = history["loss"];
+        Assert.Equal(8, loss.Count);
+        Assert.True(loss[^1] < 0.4 * loss[0], $"loss went from {loss[0]} to {loss[^1]}");
+        Assert.True(history["val_category_accuracy"][^1] > 0.85, "category accuracy " + history["val_category_accuracy"][^1]);
+        Assert.True(history["val_flag_accuracy"][^1] > 0.9, "flag accuracy " + history["val_flag_accuracy"][^1]);
+        foreach (string key in new[] { "category_loss", "flag_loss", "val_loss", "val_category_loss", "val_flag_loss" })
+        {
+            Assert.True(history.Values.ContainsKey(key), "history lacks " + key + ": " + string.Join(", ", history.Values.Keys));
+        }
+
+        // Keras reports the total as the weighted sum of the unweighted per-output losses.
+        Assert.Equal(history["val_category_loss"][^1] + 0.5 * history["val_flag_loss"][^1], history["val_loss"][^1], 3);
+        string printed = output.ToString();
+        Assert.Contains("Epoch 8/8", printed);
+        Assert.Contains("val_loss: ", printed);
+    }
+
+    [Fact]
+    public void Fit_and_evaluate_by_name_match_fit_by_position()
+    {
+        var (features, extra, category, flag) = Task(600, 2);
+        var byPosition = new TwoHeads(seed: 4);
+        var byName = new TwoHeads(seed: 4);
+        byPosition.Compile("rmsprop", new Loss[] { "categorical_crossentropy", "binary_crossentropy" }, lossWeights: [1f, 0.2f]);
+        byName.Compile("rmsprop",
+            new Dictionary<string, Loss> { ["flag"] = "binary_crossentropy", ["category"] = "categorical_crossentropy" },
+            new Dictionary<string, float> { ["category"] = 1f, ["flag"] = 0.2f });
+        var a = byPosition.Fit(new[] { features, extra }, new[] { category, flag }, epochs: 2, batchSize: 16, seed: 5, verbose: 0);
+        var b = byName.Fit(new Dictionary<string, float[]> { ["extra"] = extra, ["features"] = features },
+            new Dictionary<string, float[]> { ["flag"] = flag, ["category"] = category }, epochs: 2, batchSize: 16, seed: 5, verbose: 0);
+        Assert.Equal(a["loss"], b["loss"]);
+        Assert.True(byPosition.Weights.SequenceEqual(byName.Weights));
+
+        var evaluation = byName.Evaluate(new Dictionary<string, float[]> { ["features"] = features, ["extra"] = extra },
+            new Dictionary<string, float[]> { ["category"] = category, ["flag"] = flag });
+        Assert.True(evaluation["loss"] > 0);
+    }
+
+    [Fact]
+    public void Wrong_inputs_are_rejected_before_any_work_with_names_and_sizes()
+    {
+        var model = new TwoHeads(seed: 1);
+        float[] weights = model.Weights.ToArray();
+        var tooShort = Assert.Throws<ArgumentException>(() => model.Predict(new float[3 * 8], new float[3 * 4 - 1], new float[3 * 4], new float[3], 3));
+        Assert.Contains("extra", tooShort.Message);
+        Assert.Contains("12", tooShort.Message);
+        Assert.Contains("11", tooShort.Message);
+        Assert.Equal("extra", tooShort.ParamName);
+
+        var wrongBatch = Assert.Throws<ArgumentException>(() => model.Predict(new float[2 * 8], new float[2 * 4], new float[3 * 4], new float[3], 3));
+        Assert.Contains("features", wrongBatch.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => model.Predict(ReadOnlySpan<float>.Empty, ReadOnlySpan<float>.Empty, Span<float>.Empty, Span<float>.Empty, 0));
+
+        var mismatched = Assert.Throws<ArgumentException>(() => model.Predict(new float[16], new float[12]));
+        Assert.Contains("extra", mismatched.Message);
+
+        model.Compile("sgd", "mse");
+        var target = Assert.Throws<ArgumentException>(() => model.TrainOnBatch(new float[16], new float[8], new float[8], new float[3], 2));
+        Assert.Contains("flag", target.Message);
+        var unknown = Assert.Throws<ArgumentException>(() => model.Fit(
+            new Dictionary<string, float[]> { ["features"] = new float[16], ["extras"] = new float[8] },
+            new Dictionary<string, float[]> { ["category"] = new float[8], ["flag"] = new float[2] }, verbose: 0));
+        Assert.Contains("extras", unknown.Message);
+        Assert.True(model.Weights.SequenceEqual(weights), "a rejected call changed the weights");
+    }
+
+    [Fact]
+    public void A_non_finite_loss_stops_fit_and_keeps_the_last_finite_weights()
+    {
+        var (features, extra, category, flag) = Task(64, 3);
+        var model = new TwoHeads(seed: 1);
+        model.Compile("sgd", new Loss[] { "categorical_crossentropy", "binary_crossentropy" });
+        model.TrainOnBatch(features.AsSpan(0, 16 * 8), extra.AsSpan(0, 16 * 4), category.AsSpan(0, 16 * 4), flag.AsSpan(0, 16), 16);
+        float[] lastFinite = model.Weights.ToArray();
+
+        features[40 * 8] = float.NaN;
+        var error = Assert.Throws<TrainingDivergedException>(() =>
+            model.Fit(new[] { features, extra }, new[] { category, flag }, epochs: 1, batchSize: 64, shuffle: false, verbose: 0));
+        Assert.Contains("loss", error.Message);
+        Assert.True(model.Weights.SequenceEqual(lastFinite), "the weights changed after the non-finite step");
+        Assert.All(model.Weights.ToArray(), w => Assert.True(float.IsFinite(w)));
+    }
+
+    [Fact]
+    public async Task One_instance_runs_one_call_at_a_time_and_says_so()
+    {
+        var (features, extra, category, flag) = Task(20_000, 4);
+        var model = new TwoHeads(seed: 1);
+        model.Compile("adam", new Loss[] { "categorical_crossentropy", "binary_crossentropy" });
+        using var started = new ManualResetEventSlim();
+        var training = System.Threading.Tasks.Task.Run(() =>
+        {
+            started.Set();
+            model.Fit(new[] { features, extra }, new[] { category, flag }, epochs: 3, batchSize: 8, verbose: 0);
+        });
+        started.Wait();
+        InvalidOperationException? seen = null;
+        while (!training.IsCompleted && seen is null)
+        {
+            try
+            {
+                model.Predict(features.AsSpan(0, 8), extra.AsSpan(0, 4), new float[4], new float[1], 1);
+            }
+            catch (InvalidOperationException e)
+            {
+                seen = e;
+            }
+        }
+
+        await training;
+        Assert.NotNull(seen);
+        Assert.Contains("one call at a time", seen!.Message);
+
+        // Separate instances are independent and may run in parallel.
+        var results = Enumerable.Range(0, 4).AsParallel().Select(i =>
+        {
+            var own = new TwoHeads(seed: 9);
+            return own.Predict(features.AsSpan(0, 80).ToArray(), extra.AsSpan(0, 40).ToArray()).Category;
+        }).ToList();
+        Assert.All(results, r => Assert.Equal(results[0], r));
+    }
+}
