@@ -26,13 +26,14 @@ public class RobustnessTests
     public async Task Mutated_builders_never_crash_the_generator_or_analyzer(string name, string source)
     {
         var mutants = Mutants(source).ToList();
-        Assert.True(mutants.Count > 200, $"{name}: only {mutants.Count} mutants");
+        Assert.True(mutants.Count > 150, $"{name}: only {mutants.Count} mutants");
         foreach (var mutant in mutants)
         {
             var compilation = TestCompiler.Compile(mutant);
             var driver = TestCompiler.CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out _, out var generatorDiagnostics);
             var run = driver.GetRunResult();
-            Assert.True(run.Results.All(r => r.Exception is null), "generator threw on:\n" + mutant + "\n" + run.Results.First(r => r.Exception is not null).Exception);
+            var thrown = run.Results.Select(r => r.Exception).FirstOrDefault(e => e is not null);
+            Assert.True(thrown is null, "generator threw on:\n" + mutant + "\n" + thrown);
             Assert.DoesNotContain(generatorDiagnostics, d => d.Id is "CS8784" or "CS8785");
 
             var analyzerDiagnostics = await TestCompiler.AnalyzeAsync(compilation);

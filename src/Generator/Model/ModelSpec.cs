@@ -38,7 +38,8 @@ internal sealed record ContainingType(string Keyword, string Name);
 
 /// <summary>
 /// Everything the generator knows about one <c>[ModelBuilder]</c> method after evaluating it: plain, equatable data
-/// with no compiler objects, so the incremental pipeline can cache it.
+/// with no compiler objects, so the incremental pipeline can cache it. <c>HasGraph</c> is false when the builder
+/// produced no model (its diagnostics say why).
 /// </summary>
 internal sealed record ModelSpec(
     string Namespace,
@@ -53,8 +54,5 @@ internal sealed record ModelSpec(
     SourceSpan ModelSpan,
     EquatableArray<SourceSpan> InputSpans,
     EquatableArray<SourceSpan> OutputSpans,
-    EquatableArray<DiagnosticInfo> Diagnostics)
-{
-    /// <summary>Whether evaluation produced a model at all (false when the builder could not be evaluated).</summary>
-    public bool HasGraph => Outputs.Count > 0 || Inputs.Count > 0;
-}
+    EquatableArray<DiagnosticInfo> Diagnostics,
+    bool HasGraph);

@@ -110,14 +110,15 @@ internal static class BuilderParser
             model.Span,
             model.Inputs.Select(v => v.Origin ?? model.InputsSpan).ToEquatableArray(),
             model.Outputs.Select(v => v.Origin ?? model.OutputsSpan).ToEquatableArray(),
-            diagnostics.ToEquatableArray());
+            diagnostics.ToEquatableArray(),
+            HasGraph: true);
     }
 
     private static ModelSpec Empty(string ns, List<ContainingType> containing, INamedTypeSymbol type, IMethodSymbol method,
         List<DiagnosticInfo> diagnostics, SourceSpan where)
         => new(ns, containing.ToEquatableArray(), type.Name, method.Name, "model",
             EquatableArray<LayerSpec>.Empty, EquatableArray<NodeSpec>.Empty, EquatableArray<int>.Empty, EquatableArray<int>.Empty,
-            where, EquatableArray<SourceSpan>.Empty, EquatableArray<SourceSpan>.Empty, diagnostics.ToEquatableArray());
+            where, EquatableArray<SourceSpan>.Empty, EquatableArray<SourceSpan>.Empty, diagnostics.ToEquatableArray(), HasGraph: false);
 
     private static SourceSpan IdentifierSpan(MethodDeclarationSyntax syntax)
     {

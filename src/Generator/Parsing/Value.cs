@@ -70,7 +70,11 @@ internal sealed class Value
 
     public static Value Of(BuiltModel model) => new(ValueKind.Model) { Model = model };
 
-    public Value WithOrigin(SourceSpan origin) => Kind == ValueKind.Tensor ? Tensor(Id, origin) : this;
+    /// <summary>The same value, remembered as written at <paramref name="origin"/> (lists keep sharing their items).</summary>
+    public Value WithOrigin(SourceSpan origin) => Kind == ValueKind.Void ? this : new Value(Kind)
+    {
+        Number = Number, IsInteger = IsInteger, Bool = Bool, String = String, Id = Id, Items = Items, Model = Model, Reason = Reason, Origin = origin,
+    };
 
     public override string ToString() => Kind switch
     {

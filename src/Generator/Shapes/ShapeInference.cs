@@ -46,14 +46,16 @@ internal static class ShapeInference
 
     private static void CheckInputsAndOutputs(ModelSpec spec, List<DiagnosticInfo> diagnostics)
     {
-        if (spec.Outputs.Count == 0)
+        string? missing = (spec.Inputs.Count, spec.Outputs.Count) switch
         {
-            Report(diagnostics, DiagnosticIds.NoOutputs, spec.ModelSpan, "The model has no outputs; pass at least one tensor as its outputs");
-        }
-
-        if (spec.Inputs.Count == 0)
+            (0, 0) => "The model has no inputs and no outputs; pass the tensors returned by Input(…) and the tensors they lead to",
+            (_, 0) => "The model has no outputs; pass at least one tensor as its outputs",
+            (0, _) => "The model has no inputs; pass the tensors returned by Input(…) as its inputs",
+            _ => null,
+        };
+        if (missing is not null)
         {
-            Report(diagnostics, DiagnosticIds.NoOutputs, spec.ModelSpan, "The model has no inputs; pass the tensors returned by Input(…) as its inputs");
+            Report(diagnostics, DiagnosticIds.NoOutputs, spec.ModelSpan, missing);
         }
 
         var seen = new HashSet<int>();
