@@ -10,7 +10,7 @@ using Unrolled;
 using Unrolled.Data;
 
 int epochs = 2, seed = 42, limit = 0;
-string data = "/usr/share/datasets/fashion-mnist";
+string data = DatasetInstaller.DefaultFolder;
 for (int i = 0; i + 1 < args.Length; i += 2)
 {
     switch (args[i])
@@ -21,6 +21,11 @@ for (int i = 0; i + 1 < args.Length; i += 2)
         case "--data": data = args[i + 1]; break;
         default: Console.Error.WriteLine($"Unknown option '{args[i]}'."); return 2;
     }
+}
+
+if (!DatasetInstaller.EnsureInstalled(data))
+{
+    return 1;
 }
 
 string Find(string name)
