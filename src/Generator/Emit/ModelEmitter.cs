@@ -483,18 +483,19 @@ internal sealed class ModelEmitter
         }
     }
 
+    private void WriteParameterDocs(IEnumerable<Port> ports, System.Func<Port, string> parameter, System.Func<Port, string> text)
+    {
+        foreach (var port in ports)
+        {
+            _w.Line($"/// <param name=\"{Xml(parameter(port).TrimStart('@'))}\">{text(port)}</param>");
+        }
+    }
+
     private void WritePredict()
     {
         _w.Line("/// <summary>Runs the model on a batch. Allocates nothing once the workspace has grown to the batch size.</summary>");
-        foreach (var port in _inputs)
-        {
-            _w.Line($"/// <param name=\"{Xml(port.Parameter.TrimStart('@'))}\">Input '{Xml(port.Name)}': <paramref name=\"batchSize\"/> × {N(port.Size)} floats, shape {port.Shape.Keras}, row-major.</param>");
-        }
-
-        foreach (var port in _outputs)
-        {
-            _w.Line($"/// <param name=\"{Xml(port.Parameter.TrimStart('@'))}\">Receives output '{Xml(port.Name)}': <paramref name=\"batchSize\"/> × {N(port.Size)} floats, shape {port.Shape.Keras}.</param>");
-        }
+        WriteParameterDocs(_inputs, p => p.Parameter, p => $"Input '{Xml(p.Name)}': <paramref name=\"batchSize\"/> × {N(p.Size)} floats, shape {p.Shape.Keras}, row-major.");
+        WriteParameterDocs(_outputs, p => p.Parameter, p => $"Receives output '{Xml(p.Name)}': <paramref name=\"batchSize\"/> × {N(p.Size)} floats, shape {p.Shape.Keras}.");
 
         _w.Line("/// <param name=\"batchSize\">The number of samples.</param>");
         _w.Line("/// <exception cref=\"global::System.ArgumentException\">A span's length is not <paramref name=\"batchSize\"/> times its per-sample size.</exception>");
@@ -502,23 +503,15 @@ internal sealed class ModelEmitter
         _w.Open($"public void Predict({parameters}, int batchSize)");
         WriteChecks(_inputs);
         WriteChecks(_outputs);
-        _w.Line("var workspace = AcquirePredictWorkspace(batchSize);");
-        _w.Open("try");
-        foreach (var port in _inputs)
+        WriteWithWorkspace("AcquirePredictWorkspace", () =>
         {
-            _w.Line($"{port.Parameter}.CopyTo({Values(port.Node)});");
-        }
-
-        _w.Line("Forward(workspace, batchSize, training: false);");
-        foreach (var port in _outputs)
-        {
-            _w.Line($"{Values(port.Node)}.CopyTo({port.Parameter});");
-        }
-
-        _w.Close();
-        _w.Open("finally");
-        _w.Line("ReleaseWorkspace(workspace);");
-        _w.Close();
+            WriteInputCopies();
+            _w.Line("Forward(workspace, batchSize, training: false);");
+            foreach (var port in _outputs)
+            {
+                _w.Line($"{Values(port.Node)}.CopyTo({port.Parameter});");
+            }
+        });
         _w.Close();
         _w.Line();
     }
@@ -529,10 +522,7 @@ internal sealed class ModelEmitter
             ? "float[]"
             : "(" + string.Join(", ", _outputs.Select(p => "float[] " + Naming.Pascal(p.Name))) + ")";
         _w.Line("/// <summary>Runs the model on every sample of the given arrays (the batch size is inferred) and returns new arrays.</summary>");
-        foreach (var port in _inputs)
-        {
-            _w.Line($"/// <param name=\"{Xml(port.Parameter.TrimStart('@'))}\">Input '{Xml(port.Name)}': samples × {N(port.Size)} floats, row-major.</param>");
-        }
+        WriteParameterDocs(_inputs, p => p.Parameter, p => $"Input '{Xml(p.Name)}': samples × {N(p.Size)} floats, row-major.");
 
         _w.Line("/// <returns>The output" + (_outputs.Count == 1 ? $" '{Xml(_outputs[0].Name)}'" : "s") + ", samples × size floats each.</returns>");
         _w.Open($"public {returnType} Predict({InputParameters("float[]")})");
@@ -560,39 +550,46 @@ internal sealed class ModelEmitter
         _w.Line("/// One training step on a batch, as Keras's <c>train_on_batch</c>: forward, loss, backward and an optimizer update.");
         _w.Line("/// Needs <c>Compile</c> first. Allocates nothing once the workspace has grown to the batch size.");
         _w.Line("/// </summary>");
-        foreach (var port in _inputs)
-        {
-            _w.Line($"/// <param name=\"{Xml(port.Parameter.TrimStart('@'))}\">Input '{Xml(port.Name)}': <paramref name=\"batchSize\"/> × {N(port.Size)} floats.</param>");
-        }
-
-        foreach (var port in _outputs)
-        {
-            _w.Line($"/// <param name=\"{Xml(port.TargetParameter.TrimStart('@'))}\">Targets for output '{Xml(port.Name)}' (one class index per sample for a sparse loss, else {N(port.Size)} floats per sample).</param>");
-        }
+        WriteParameterDocs(_inputs, p => p.Parameter, p => $"Input '{Xml(p.Name)}': <paramref name=\"batchSize\"/> × {N(p.Size)} floats.");
+        WriteParameterDocs(_outputs, p => p.TargetParameter,
+            p => $"Targets for output '{Xml(p.Name)}' (one class index per sample for a sparse loss, else {N(p.Size)} floats per sample).");
 
         _w.Line("/// <param name=\"batchSize\">The number of samples.</param>");
         _w.Line("/// <returns>The batch's loss (the weighted sum over outputs), computed before the update.</returns>");
         string parameters = string.Join(", ", _inputs.Select(p => $"{ReadOnlySpan} {p.Parameter}").Concat(_outputs.Select(p => $"{ReadOnlySpan} {p.TargetParameter}")));
         _w.Open($"public float TrainOnBatch({parameters}, int batchSize)");
         WriteChecks(_inputs);
-        _w.Line("var workspace = AcquireTrainingWorkspace(batchSize);");
+        WriteWithWorkspace("AcquireTrainingWorkspace", () =>
+        {
+            foreach (var port in _outputs)
+            {
+                _w.Line($"SetTarget(workspace, {N(port.Index)}, {port.TargetParameter}, batchSize, nameof({port.TargetParameter}));");
+            }
+
+            WriteInputCopies();
+            _w.Line("return TrainStep(workspace, batchSize);");
+        });
+        _w.Close();
+    }
+
+    /// <summary>Takes a workspace (which also guards against a concurrent call), runs the body, always gives it back.</summary>
+    private void WriteWithWorkspace(string acquire, System.Action body)
+    {
+        _w.Line($"var workspace = {acquire}(batchSize);");
         _w.Open("try");
-        foreach (var port in _outputs)
-        {
-            _w.Line($"SetTarget(workspace, {N(port.Index)}, {port.TargetParameter}, batchSize, nameof({port.TargetParameter}));");
-        }
-
-        foreach (var port in _inputs)
-        {
-            _w.Line($"{port.Parameter}.CopyTo({Values(port.Node)});");
-        }
-
-        _w.Line("return TrainStep(workspace, batchSize);");
+        body();
         _w.Close();
         _w.Open("finally");
         _w.Line("ReleaseWorkspace(workspace);");
         _w.Close();
-        _w.Close();
+    }
+
+    private void WriteInputCopies()
+    {
+        foreach (var port in _inputs)
+        {
+            _w.Line($"{port.Parameter}.CopyTo({Values(port.Node)});");
+        }
     }
 
     private static string Xml(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;").Replace("\"", "&quot;");

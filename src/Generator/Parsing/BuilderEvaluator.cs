@@ -292,15 +292,9 @@ internal sealed partial class BuilderEvaluator
                 break;
             }
 
-            var flow = Execute(loop.Body, new Frame(frame));
-            if (flow == Flow.Break)
+            if (Iterate(loop.Body, new Frame(frame)) is Flow end)
             {
-                break;
-            }
-
-            if (flow == Flow.Return)
-            {
-                return flow;
+                return end;
             }
 
             foreach (var bottom in loop.AtLoopBottom)
@@ -311,6 +305,14 @@ internal sealed partial class BuilderEvaluator
 
         return Flow.Normal;
     }
+
+    /// <summary>Runs one iteration of a loop body: null to go on, else how the loop ends ('break' ends it normally).</summary>
+    private Flow? Iterate(IOperation body, Frame frame) => Execute(body, frame) switch
+    {
+        Flow.Break => Flow.Normal,
+        Flow.Return => Flow.Return,
+        _ => null,
+    };
 
     private Flow ExecuteWhile(IWhileLoopOperation loop, Frame outer)
     {
@@ -327,16 +329,9 @@ internal sealed partial class BuilderEvaluator
             }
 
             first = false;
-            var frame = new Frame(outer);
-            var flow = Execute(loop.Body, frame);
-            if (flow == Flow.Break)
+            if (Iterate(loop.Body, new Frame(outer)) is Flow end)
             {
-                break;
-            }
-
-            if (flow == Flow.Return)
-            {
-                return flow;
+                return end;
             }
         }
 
@@ -380,15 +375,9 @@ internal sealed partial class BuilderEvaluator
 
             var frame = new Frame(outer);
             frame.Variables[variable] = item;
-            var flow = Execute(loop.Body, frame);
-            if (flow == Flow.Break)
+            if (Iterate(loop.Body, frame) is Flow end)
             {
-                break;
-            }
-
-            if (flow == Flow.Return)
-            {
-                return flow;
+                return end;
             }
         }
 
