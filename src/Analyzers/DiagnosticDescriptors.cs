@@ -82,6 +82,16 @@ internal static class DiagnosticDescriptors
         "'{0}' calls itself (directly or through other helpers); a model builder is unrolled at compile time and cannot recurse",
         "Helper methods called from a builder are inlined at compile time, so they cannot be recursive.");
 
+    public static readonly DiagnosticDescriptor AmbiguousNode = Error(
+        "UNR0015", "Ambiguous output of a shared layer",
+        "Layer '{0}' is applied {1} times, so '{2}' is ambiguous; use {3}(0) … {3}({1} - 1) to say which call you mean",
+        "A layer applied several times has one node per call, indexed from 0. Keras 2 raises this at run time and Keras 3 silently picks node 0; Unrolled reports it at compile time.");
+
+    public static readonly DiagnosticDescriptor SharedLayerShapeMismatch = Error(
+        "UNR0016", "Shared layer applied to tensors of different shapes",
+        "{0}: {1}",
+        "A shared layer has one set of weights, built for the shape of its first call; every later call must pass a tensor that fits those weights.");
+
     private static DiagnosticDescriptor Error(string id, string title, string message, string description)
         => new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, description, HelpRoot + id + ".md");
 
@@ -93,5 +103,6 @@ internal static class DiagnosticDescriptors
     [
         ShapeMismatch, GraphDisconnected, DuplicateName, NonConstantArgument, UnsupportedConstruct, InvalidBuilder,
         NoOutputs, DTypeMismatch, InvalidArgument, UnusedInput, InputListedTwice, EvaluationLimit, NotAnInput, Recursion,
+        AmbiguousNode, SharedLayerShapeMismatch,
     ];
 }

@@ -84,9 +84,15 @@ public sealed class ModelBuilderAnalyzer : DiagnosticAnalyzer
             }
 
             var location = ToLocation(diagnostic.Span, compilation, syntax);
-            context.ReportDiagnostic(Diagnostic.Create(descriptor, location, diagnostic.Arguments.Cast<object>().ToArray()));
+            context.ReportDiagnostic(Diagnostic.Create(descriptor, location, PropertiesFor(diagnostic), diagnostic.Arguments.Cast<object>().ToArray()));
         }
     }
+
+    /// <summary>What a code fix needs to know beyond the location (UNR0015: how many nodes, which method).</summary>
+    private static ImmutableDictionary<string, string?>? PropertiesFor(DiagnosticInfo diagnostic)
+        => diagnostic.Id == DiagnosticDescriptors.AmbiguousNode.Id && diagnostic.Arguments.Count == 4
+            ? ImmutableDictionary<string, string?>.Empty.Add("NodeCount", diagnostic.Arguments[1]).Add("Method", diagnostic.Arguments[3])
+            : null;
 
     private static Location ToLocation(SourceSpan span, Compilation compilation, MethodDeclarationSyntax builder)
     {

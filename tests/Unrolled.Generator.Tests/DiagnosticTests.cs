@@ -47,7 +47,7 @@ public class DiagnosticTests
             var a = Input([4]);
             var b = Input([5]);
             var shared = Dense(8);
-            var y = Add([shared(a), shared({|UNR0001:b|})]);
+            var y = Add([shared(a), shared({|UNR0016:b|})]);
             return new Model([a, b], y);
             """) },
         { "Output needs an unlisted input", Builder("""

@@ -147,4 +147,50 @@ public class GradientTests
         var analytic = AnalyticGradient(model, () => model.TrainOnBatch(x, y, batch));
         AssertMatchesFiniteDifferences(model, analytic, Loss, i => "regressor");
     }
+
+    [Fact]
+    public void Every_merge_layer_matches_finite_differences()
+    {
+        const int batch = 4;
+        var model = new EveryMerge(seed: 21);
+        float[] a = Random(batch * 6, 31, 1.5f), b = Random(batch * 6, 32, 1.5f);
+        float[] y = Random(batch * EveryMerge.ConcatenateSize, 33);
+        model.Compile(new SGD(learningRate: 1f), "mse");
+
+        double Loss()
+        {
+            float[] p = model.Predict(a, b);
+            return p.Select((v, i) => (double)(v - y[i]) * (v - y[i])).Sum() / p.Length;
+        }
+
+        var analytic = AnalyticGradient(model, () => model.TrainOnBatch(a, b, y, batch));
+        AssertMatchesFiniteDifferences(model, analytic, Loss, i => i < 42 ? "dense (a)" : "dense_1 (b)");
+    }
+
+    [Fact]
+    public void Merge_forward_values_match_their_definitions()
+    {
+        var model = new EveryMerge(seed: 2);
+        float[] a = Random(6, 41), b = Random(6, 42);
+        float[] output = model.Predict(a, b);
+        Assert.Equal(6 * 7 + 1 + 1, EveryMerge.ConcatenateSize);
+        // h1 and h2 are not exposed; recover them from Add (last 6) and Subtract (first 6): h1 = (sum + diff) / 2.
+        var sum = output.AsSpan(output.Length - 6).ToArray();
+        var diff = output.AsSpan(0, 6).ToArray();
+        var h1 = sum.Select((s, i) => (s + diff[i]) / 2).ToArray();
+        var h2 = sum.Select((s, i) => (s - diff[i]) / 2).ToArray();
+        for (int i = 0; i < 6; i++)
+        {
+            Assert.Equal(h1[i] * h2[i], output[6 + i], 4);
+            Assert.Equal(h1[i] * h2[i] * diff[i], output[12 + i], 4);
+            Assert.Equal((h1[i] + h2[i] + diff[i]) / 3, output[18 + i], 4);
+            Assert.Equal(Math.Max(Math.Max(h1[i], h2[i]), diff[i]), output[24 + i], 4);
+            Assert.Equal(Math.Min(h1[i], h2[i]), output[30 + i], 4);
+        }
+
+        double dot = h1.Zip(h2, (x, z) => (double)x * z).Sum();
+        double cosine = dot / Math.Sqrt(h1.Sum(x => (double)x * x) * h2.Sum(x => (double)x * x));
+        Assert.Equal(dot, output[36], 4);
+        Assert.Equal(cosine, output[37], 4);
+    }
 }

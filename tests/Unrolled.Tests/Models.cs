@@ -70,3 +70,30 @@ public partial class Regressor
         return new Model(x, Dense(2)(h));
     }
 }
+
+/// <summary>Every merge layer on two Dense branches, concatenated, so finite differences check each backward.</summary>
+public partial class EveryMerge
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var a = Input([6], name: "a");
+        var b = Input([6], name: "b");
+        var h1 = Dense(6, Activation.Tanh)(a);
+        var h2 = Dense(6, Activation.Tanh)(b);
+        var difference = Subtract([h1, h2]);
+        var parts = new[]
+        {
+            difference,
+            Multiply([h1, h2]),
+            Multiply([h1, h2, difference]),
+            Average([h1, h2, difference]),
+            Maximum([h1, h2, difference]),
+            Minimum([h1, h2]),
+            Dot([h1, h2], axes: -1),
+            Dot([h1, h2], axes: -1, normalize: true),
+            Add([h1, h2]),
+        };
+        return new Model([a, b], Concatenate(parts));
+    }
+}

@@ -33,4 +33,8 @@ internal static class DiagnosticIds
     public const string NotAnInput = "UNR0013";
 
     public const string Recursion = "UNR0014";
+
+    public const string AmbiguousNode = "UNR0015";
+
+    public const string SharedLayerShapeMismatch = "UNR0016";
 }

@@ -291,14 +291,11 @@ internal sealed class ModelEmitter
                 case LayerKind.Concatenate:
                     WriteConcatenateForward(n, layer);
                     break;
-                case LayerKind.Add:
-                    _w.Line($"var y = {Values(n)};");
-                    _w.Line($"{Kernels}TensorOps.Add({Values(node.Inputs[0])}, {Values(node.Inputs[1])}, y);");
-                    foreach (int input in node.Inputs.Skip(2))
-                    {
-                        _w.Line($"{Kernels}TensorOps.Accumulate({Values(input)}, y);");
-                    }
-
+                case LayerKind.Dot:
+                    WriteDotForward(n, layer);
+                    break;
+                default:
+                    WriteElementwiseForward(n, layer);
                     break;
             }
 
@@ -413,13 +410,11 @@ internal sealed class ModelEmitter
                     break;
                 }
 
-                case LayerKind.Add:
-                    _w.Line($"var dy = {Gradient(n)};");
-                    foreach (int input in node.Inputs.Where(i => _plan.NeedsGradient[i]))
-                    {
-                        _w.Line($"{Kernels}TensorOps.Accumulate(dy, {Gradient(input)});");
-                    }
-
+                case LayerKind.Dot:
+                    WriteDotBackward(n, layer);
+                    break;
+                default:
+                    WriteElementwiseBackward(n, layer);
                     break;
             }
 
@@ -428,6 +423,154 @@ internal sealed class ModelEmitter
 
         _w.Close();
         _w.Line();
+    }
+
+    private string Temporary(int node, int index, int size) => $"workspace.Values({N(_plan.TemporaryOffsets[node][index])}, batchSize * {N(size)})";
+
+    private string TemporaryGradient(int node, int index, int size) => $"workspace.Gradient({N(_plan.TemporaryOffsets[node][index])}, batchSize * {N(size)})";
+
+    private static string Float(double value) => value.ToString("R", CultureInfo.InvariantCulture) + "f";
+
+    private void WriteElementwiseForward(int n, LayerSpec layer)
+    {
+        var inputs = _spec.Nodes[n].Inputs;
+        string op = layer.Kind switch
+        {
+            LayerKind.Subtract => "MergeOps.Subtract",
+            LayerKind.Multiply => "MergeOps.Multiply",
+            LayerKind.Maximum => "MergeOps.Maximum",
+            LayerKind.Minimum => "MergeOps.Minimum",
+            _ => "TensorOps.Add", // Add, Average
+        };
+        _w.Line($"var y = {Values(n)};");
+        _w.Line($"{Kernels}{op}({Values(inputs[0])}, {Values(inputs[1])}, y);");
+        foreach (int input in inputs.Skip(2))
+        {
+            _w.Line(layer.Kind is LayerKind.Add or LayerKind.Average
+                ? $"{Kernels}TensorOps.Accumulate({Values(input)}, y);"
+                : $"{Kernels}{op}(y, {Values(input)}, y);");
+        }
+
+        if (layer.Kind == LayerKind.Average)
+        {
+            _w.Line($"{Kernels}MergeOps.Scale(y, {Float(1.0 / inputs.Count)});");
+        }
+    }
+
+    private void WriteElementwiseBackward(int n, LayerSpec layer)
+    {
+        var inputs = _spec.Nodes[n].Inputs;
+        _w.Line($"var dy = {Gradient(n)};");
+        int size = _plan.Model.ShapeOf(n).Size;
+        switch (layer.Kind)
+        {
+            case LayerKind.Maximum or LayerKind.Minimum:
+                // Each element's gradient goes to the first input that holds the extreme value.
+                _w.Line($"var claimed = {Temporary(n, 0, size)};");
+                _w.Line("claimed.Clear();");
+                foreach (int input in inputs)
+                {
+                    string destination = _plan.NeedsGradient[input] ? Gradient(input) : $"{Span}.Empty";
+                    _w.Line($"{Kernels}MergeOps.AccumulateSelected(dy, {Values(input)}, {Values(n)}, claimed, {destination});");
+                }
+
+                return;
+            case LayerKind.Multiply when inputs.Count > 2:
+                _w.Line($"var others = {Temporary(n, 0, size)};");
+                break;
+        }
+
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            if (!_plan.NeedsGradient[inputs[i]])
+            {
+                continue;
+            }
+
+            string dx = Gradient(inputs[i]);
+            switch (layer.Kind)
+            {
+                case LayerKind.Subtract when i == 1:
+                    _w.Line($"{Kernels}MergeOps.AccumulateScaled(dy, {dx}, -1f);");
+                    break;
+                case LayerKind.Average:
+                    _w.Line($"{Kernels}MergeOps.AccumulateScaled(dy, {dx}, {Float(1.0 / inputs.Count)});");
+                    break;
+                case LayerKind.Multiply when inputs.Count == 2:
+                    _w.Line($"{Kernels}MergeOps.AccumulateProduct(dy, {Values(inputs[1 - i])}, {dx});");
+                    break;
+                case LayerKind.Multiply:
+                    _w.Line("dy.CopyTo(others);");
+                    for (int j = 0; j < inputs.Count; j++)
+                    {
+                        if (j != i)
+                        {
+                            _w.Line($"{Kernels}MergeOps.Multiply(others, {Values(inputs[j])}, others);");
+                        }
+                    }
+
+                    _w.Line($"{Kernels}TensorOps.Accumulate(others, {dx});");
+                    break;
+                default: // Add, and Subtract's first input
+                    _w.Line($"{Kernels}TensorOps.Accumulate(dy, {dx});");
+                    break;
+            }
+        }
+    }
+
+    private (int P, int Q, int N, int ASize, int BSize) DotGeometry(int n)
+    {
+        var inputs = _spec.Nodes[n].Inputs;
+        var a = _plan.Model.ShapeOf(inputs[0]);
+        var b = _plan.Model.ShapeOf(inputs[1]);
+        int contracted = a.Dims[a.Dims.Count - 1];
+        return (a.Size / contracted, b.Size / contracted, contracted, a.Size, b.Size);
+    }
+
+    private void WriteDotForward(int n, LayerSpec layer)
+    {
+        var inputs = _spec.Nodes[n].Inputs;
+        var (p, q, k, aSize, bSize) = DotGeometry(n);
+        string a = Values(inputs[0]), b = Values(inputs[1]);
+        if (layer.UseBias)
+        {
+            // normalize=True: the cosine similarity of the L2-normalised inputs, kept for backward.
+            _w.Line($"var a = {Temporary(n, 0, aSize)};");
+            _w.Line($"var b = {Temporary(n, 1, bSize)};");
+            _w.Line($"{Kernels}DotKernels.L2Normalize({Values(inputs[0])}, a, {RowsExpression(p)}, {N(k)});");
+            _w.Line($"{Kernels}DotKernels.L2Normalize({Values(inputs[1])}, b, {RowsExpression(q)}, {N(k)});");
+            (a, b) = ("a", "b");
+        }
+
+        _w.Line($"{Kernels}DotKernels.Forward({a}, {b}, {Values(n)}, batchSize, {N(p)}, {N(q)}, {N(k)});");
+    }
+
+    private void WriteDotBackward(int n, LayerSpec layer)
+    {
+        var inputs = _spec.Nodes[n].Inputs;
+        var (p, q, k, aSize, bSize) = DotGeometry(n);
+        string Destination(int i) => _plan.NeedsGradient[inputs[i]] ? Gradient(inputs[i]) : $"{Span}.Empty";
+        _w.Line($"var dy = {Gradient(n)};");
+        if (!layer.UseBias)
+        {
+            _w.Line($"{Kernels}DotKernels.Backward(dy, {Values(inputs[0])}, {Values(inputs[1])}, {Destination(0)}, {Destination(1)}, batchSize, {N(p)}, {N(q)}, {N(k)});");
+            return;
+        }
+
+        _w.Line($"var a = {Temporary(n, 0, aSize)};");
+        _w.Line($"var b = {Temporary(n, 1, bSize)};");
+        _w.Line($"var da = {TemporaryGradient(n, 0, aSize)};");
+        _w.Line($"var db = {TemporaryGradient(n, 1, bSize)};");
+        _w.Line($"{Kernels}DotKernels.Backward(dy, a, b, da, db, batchSize, {N(p)}, {N(q)}, {N(k)});");
+        if (_plan.NeedsGradient[inputs[0]])
+        {
+            _w.Line($"{Kernels}DotKernels.L2NormalizeBackward({Values(inputs[0])}, a, da, {Gradient(inputs[0])}, {RowsExpression(p)}, {N(k)});");
+        }
+
+        if (_plan.NeedsGradient[inputs[1]])
+        {
+            _w.Line($"{Kernels}DotKernels.L2NormalizeBackward({Values(inputs[1])}, b, db, {Gradient(inputs[1])}, {RowsExpression(q)}, {N(k)});");
+        }
     }
 
     private void WriteDenseBackward(int n, LayerSpec layer)

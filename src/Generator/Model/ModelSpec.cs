@@ -8,8 +8,8 @@ namespace Unrolled.Generator.Model;
 /// <param name="Name">The Keras name, explicit or defaulted (<c>dense_1</c>).</param>
 /// <param name="Units">Dense: the number of units.</param>
 /// <param name="Activation">Dense: the activation, as the value of <c>Unrolled.Activation</c>.</param>
-/// <param name="UseBias">Dense: whether there is a bias.</param>
-/// <param name="Axis">Concatenate: the axis as the user wrote it (Keras counts the batch axis).</param>
+/// <param name="UseBias">Dense: whether there is a bias. Dot: whether the inputs are L2-normalised.</param>
+/// <param name="Axis">Concatenate and Dot: the axis as the user wrote it (Keras counts the batch axis).</param>
 /// <param name="Shape">InputLayer: the per-sample shape; -1 stands for an unknown (<c>null</c>) dimension.</param>
 /// <param name="DType">InputLayer: the element type, as the value of <c>Unrolled.DType</c>.</param>
 /// <param name="Span">Where the layer is created (the factory call).</param>

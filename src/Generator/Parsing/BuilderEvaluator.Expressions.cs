@@ -412,6 +412,17 @@ internal sealed partial class BuilderEvaluator
             return list is null ? Value.Unknown("the element is not known") : list[index];
         }
 
+        if (_types.IsNodeApi(property.Property) && property.Instance is not null)
+        {
+            return NodeApi(property, property.Property.Name, Evaluate(property.Instance, frame), null, frame);
+        }
+
+        if (property.Instance is not null && KnownTypes.Is(property.Property.ContainingType, _types.Tensor) && property.Property.Name == "Shape")
+        {
+            var tensor = Evaluate(property.Instance, frame);
+            return tensor.Kind == ValueKind.Tensor ? ShapeValue(tensor.Id) : Value.Unknown("the tensor is not known");
+        }
+
         if (property.Instance is not null && property.Property.Name is "Length" or "Count")
         {
             var instance = Evaluate(property.Instance, frame);
@@ -505,6 +516,13 @@ internal sealed partial class BuilderEvaluator
             && (KnownTypes.Is(method.ContainingType, _types.Layer) || KnownTypes.Is(method.ContainingType, _types.MergeLayer)))
         {
             return ApplyLayer(invocation, frame);
+        }
+
+        if (_types.IsNodeApi(method))
+        {
+            var receiver = invocation.Instance ?? (invocation.Arguments.Length > 0 ? invocation.Arguments[0].Value : null);
+            var index = invocation.Arguments.LastOrDefault(a => a.Parameter?.Name == "nodeIndex");
+            return receiver is null ? Invalid() : NodeApi(invocation, method.Name, Evaluate(receiver, frame), index, frame);
         }
 
         if (KnownTypes.Is(method.ContainingType, _types.List) && invocation.Instance is not null)

@@ -146,12 +146,19 @@ internal sealed partial class BuilderEvaluator
 
             case "Concatenate":
             case "Add":
+            case "Subtract":
+            case "Multiply":
+            case "Average":
+            case "Maximum":
+            case "Minimum":
+            case "Dot":
             {
-                var kind = factory == "Add" ? LayerKind.Add : LayerKind.Concatenate;
+                var kind = (LayerKind)System.Enum.Parse(typeof(LayerKind), factory);
                 int axis = -1;
-                if (kind == LayerKind.Concatenate)
+                bool normalize = false;
+                if (kind is LayerKind.Concatenate or LayerKind.Dot)
                 {
-                    int? given = args.Int("axis");
+                    int? given = args.Int(kind == LayerKind.Dot ? "axes" : "axis");
                     if (given is null)
                     {
                         return Value.Unknown("invalid argument");
@@ -160,7 +167,18 @@ internal sealed partial class BuilderEvaluator
                     axis = given.Value;
                 }
 
-                int layer = Graph.AddLayer(kind, name, span, nameSpan, axis: axis);
+                if (kind == LayerKind.Dot)
+                {
+                    bool? given = args.Bool("normalize");
+                    if (given is null)
+                    {
+                        return Value.Unknown("invalid argument");
+                    }
+
+                    normalize = given.Value;
+                }
+
+                int layer = Graph.AddLayer(kind, name, span, nameSpan, axis: axis, useBias: normalize);
                 if (invocation.TargetMethod.Parameters.Length > 0 && invocation.TargetMethod.Parameters[0].Name == "inputs")
                 {
                     // The functional form, concatenate([a, b]): create the layer and apply it at once.
@@ -267,10 +285,17 @@ internal sealed partial class BuilderEvaluator
             spans.Add(at);
         }
 
-        if (spec.Kind is LayerKind.Concatenate or LayerKind.Add && nodes.Count < 2)
+        if (spec.Kind.IsMerge() && nodes.Count < 2)
         {
             Report(DiagnosticIds.InvalidArgument, inputsSpan,
                 $"A merge layer ('{spec.Name}') must be applied to a list of at least 2 tensors, but it got {nodes.Count}");
+            return Value.Unknown("invalid input");
+        }
+
+        if (spec.Kind is LayerKind.Subtract or LayerKind.Dot && nodes.Count != 2)
+        {
+            Report(DiagnosticIds.InvalidArgument, inputsSpan,
+                $"A {spec.Kind} layer ('{spec.Name}') must be applied to exactly 2 tensors, but it got {nodes.Count}");
             return Value.Unknown("invalid input");
         }
 

@@ -449,6 +449,7 @@ internal sealed class KnownTypes
         MergeLayer = compilation.GetTypeByMetadataName("Unrolled.MergeLayer");
         Model = compilation.GetTypeByMetadataName("Unrolled.Model");
         Tensor = compilation.GetTypeByMetadataName("Unrolled.Tensor");
+        LayerExtensions = compilation.GetTypeByMetadataName("Unrolled.LayerExtensions");
         List = compilation.GetTypeByMetadataName("System.Collections.Generic.List`1");
     }
 
@@ -461,6 +462,13 @@ internal sealed class KnownTypes
     public INamedTypeSymbol? Model { get; }
 
     public INamedTypeSymbol? Tensor { get; }
+
+    /// <summary>Holds the extension members (<c>Output</c>, <c>GetOutputAt</c>, …) of <c>Layer</c> and <c>MergeLayer</c>.</summary>
+    public INamedTypeSymbol? LayerExtensions { get; }
+
+    /// <summary>Whether a member is one of the node API's extension members (declared in an extension block of LayerExtensions).</summary>
+    public bool IsNodeApi(ISymbol member)
+        => member.ContainingType is { } block && (Is(block, LayerExtensions) || Is(block.ContainingType, LayerExtensions));
 
     public INamedTypeSymbol? List { get; }
 

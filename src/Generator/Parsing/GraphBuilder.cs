@@ -78,6 +78,12 @@ internal static class KerasNames
         LayerKind.Dense => "dense",
         LayerKind.Concatenate => "concatenate",
         LayerKind.Add => "add",
+        LayerKind.Subtract => "subtract",
+        LayerKind.Multiply => "multiply",
+        LayerKind.Average => "average",
+        LayerKind.Maximum => "maximum",
+        LayerKind.Minimum => "minimum",
+        LayerKind.Dot => "dot",
         _ => kind.ToString().ToLowerInvariant(),
     };
 }

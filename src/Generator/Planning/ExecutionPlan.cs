@@ -21,6 +21,7 @@ internal sealed class ExecutionPlan
         KernelOffset = Enumerable.Repeat(-1, spec.Layers.Count).ToArray();
         BiasOffset = Enumerable.Repeat(-1, spec.Layers.Count).ToArray();
         NeedsGradient = new bool[spec.Nodes.Count];
+        TemporaryOffsets = new int[spec.Nodes.Count][];
         NodeIndexInLayer = new int[spec.Nodes.Count];
         var perLayer = new int[spec.Layers.Count];
         for (int n = 0; n < spec.Nodes.Count; n++)
@@ -41,6 +42,21 @@ internal sealed class ExecutionPlan
             {
                 PreActivationOffset[n] = offset;
                 offset += model.ShapeOf(n).Size;
+            }
+
+            // Temporaries some merges keep for backward; the gradient buffer mirrors them, giving each a gradient too.
+            var temporaries = layer.Kind switch
+            {
+                LayerKind.Multiply when node.Inputs.Count > 2 => new[] { model.ShapeOf(n).Size },
+                LayerKind.Maximum or LayerKind.Minimum => new[] { model.ShapeOf(n).Size },
+                LayerKind.Dot when layer.UseBias => node.Inputs.Select(i => model.ShapeOf(i).Size).ToArray(),
+                _ => System.Array.Empty<int>(),
+            };
+            TemporaryOffsets[n] = new int[temporaries.Length];
+            for (int t = 0; t < temporaries.Length; t++)
+            {
+                TemporaryOffsets[n][t] = offset;
+                offset += temporaries[t];
             }
 
             if (!Layers.Contains(node.Layer))
@@ -75,6 +91,9 @@ internal sealed class ExecutionPlan
 
     /// <summary>Per node: offset of the pre-activation kept for backward (Swish, Gelu), or -1.</summary>
     public int[] PreActivationOffset { get; }
+
+    /// <summary>Per node: offsets of the temporaries it keeps (normalised Dot inputs, a max/min routing mask, …).</summary>
+    public int[][] TemporaryOffsets { get; }
 
     /// <summary>Per layer: offset of its kernel in the weight buffer, or -1.</summary>
     public int[] KernelOffset { get; }

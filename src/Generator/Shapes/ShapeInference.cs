@@ -6,6 +6,9 @@ using Unrolled.Generator.Model;
 
 namespace Unrolled.Generator.Shapes;
 
+/// <summary>The layers and nodes of a graph, complete or still being built.</summary>
+internal readonly record struct GraphView(IReadOnlyList<LayerSpec> Layers, IReadOnlyList<NodeSpec> Nodes);
+
 /// <summary>
 /// Checks an evaluated model the way Keras checks it when the model is built, but at compile time: the inputs and
 /// outputs, connectivity, and every node's shape. Pure: same spec in, same result out.
@@ -28,7 +31,7 @@ internal static class ShapeInference
             CheckInputsAndOutputs(spec, diagnostics);
             used = UsedNodes(spec);
             CheckConnectivity(spec, used, diagnostics);
-            InferShapes(spec, shapes, parameterCounts, diagnostics);
+            InferShapes(new GraphView(spec.Layers, spec.Nodes), shapes, parameterCounts, diagnostics);
             outputNames = UniqueOutputNames(spec);
         }
 
@@ -39,6 +42,17 @@ internal static class ShapeInference
             parameterCounts.ToEquatableArray(),
             outputNames.ToEquatableArray(),
             diagnostics.ToEquatableArray());
+    }
+
+    /// <summary>
+    /// The shapes of the nodes built so far, for a builder that asks for a shape while it is evaluated
+    /// (<c>x.Shape</c>, <c>layer.OutputShape</c>). Null where a shape is not defined (an error is reported later).
+    /// </summary>
+    public static TensorShape?[] ShapesSoFar(IReadOnlyList<LayerSpec> layers, IReadOnlyList<NodeSpec> nodes)
+    {
+        var shapes = new TensorShape?[nodes.Count];
+        InferShapes(new GraphView(layers, nodes), shapes, new int[layers.Count], new List<DiagnosticInfo>());
+        return shapes;
     }
 
     private static void Report(List<DiagnosticInfo> diagnostics, string id, SourceSpan span, params string[] arguments)
@@ -65,7 +79,7 @@ internal static class ShapeInference
             var layer = spec.Layers[spec.Nodes[node].Layer];
             if (layer.Kind != LayerKind.InputLayer)
             {
-                Report(diagnostics, DiagnosticIds.NotAnInput, spec.InputSpans[i], TensorName(spec, node), layer.Name);
+                Report(diagnostics, DiagnosticIds.NotAnInput, spec.InputSpans[i], TensorName(new GraphView(spec.Layers, spec.Nodes), node), layer.Name);
             }
             else if (!seen.Add(node))
             {
@@ -110,7 +124,7 @@ internal static class ShapeInference
             foreach (int missing in Ancestors(spec, spec.Outputs[o]).Where(n => spec.Nodes[n].Inputs.Count == 0 && !spec.Inputs.Contains(n)))
             {
                 string input = spec.Layers[spec.Nodes[missing].Layer].Name;
-                Report(diagnostics, DiagnosticIds.GraphDisconnected, spec.OutputSpans[o], TensorName(spec, spec.Outputs[o]), input,
+                Report(diagnostics, DiagnosticIds.GraphDisconnected, spec.OutputSpans[o], TensorName(new GraphView(spec.Layers, spec.Nodes), spec.Outputs[o]), input,
                     VariableHint(spec, missing));
             }
         }
@@ -154,7 +168,7 @@ internal static class ShapeInference
         }
     }
 
-    private static void InferShapes(ModelSpec spec, TensorShape?[] shapes, int[] parameterCounts, List<DiagnosticInfo> diagnostics)
+    private static void InferShapes(GraphView spec, TensorShape?[] shapes, int[] parameterCounts, List<DiagnosticInfo> diagnostics)
     {
         // Dense layers fix their input size at their first call (Keras's build); later calls must match.
         var denseInput = new int?[spec.Layers.Count];
@@ -173,13 +187,14 @@ internal static class ShapeInference
                 LayerKind.InputLayer => InputShape(spec, layer, diagnostics),
                 LayerKind.Dense => DenseShape(spec, n, inputs!, denseInput, parameterCounts, diagnostics),
                 LayerKind.Concatenate => ConcatenateShape(spec, n, inputs!, diagnostics),
-                LayerKind.Add => AddShape(spec, n, inputs!, diagnostics),
+                LayerKind.Dot => DotShape(spec, n, inputs!, diagnostics),
+                _ when layer.Kind.IsElementwiseMerge() => ElementwiseShape(spec, n, inputs!, diagnostics),
                 _ => null,
             };
         }
     }
 
-    private static TensorShape? InputShape(ModelSpec spec, LayerSpec layer, List<DiagnosticInfo> diagnostics)
+    private static TensorShape? InputShape(GraphView spec, LayerSpec layer, List<DiagnosticInfo> diagnostics)
     {
         if (layer.Shape.Any(d => d < 0))
         {
@@ -191,7 +206,7 @@ internal static class ShapeInference
         return new TensorShape(layer.Shape, layer.DType);
     }
 
-    private static bool CheckFloat(ModelSpec spec, int node, List<TensorShape> inputs, List<DiagnosticInfo> diagnostics)
+    private static bool CheckFloat(GraphView spec, int node, List<TensorShape> inputs, List<DiagnosticInfo> diagnostics)
     {
         var layer = spec.Layers[spec.Nodes[node].Layer];
         for (int i = 0; i < inputs.Count; i++)
@@ -207,7 +222,7 @@ internal static class ShapeInference
         return true;
     }
 
-    private static TensorShape? DenseShape(ModelSpec spec, int node, List<TensorShape> inputs, int?[] denseInput, int[] parameterCounts,
+    private static TensorShape? DenseShape(GraphView spec, int node, List<TensorShape> inputs, int?[] denseInput, int[] parameterCounts,
         List<DiagnosticInfo> diagnostics)
     {
         var layer = spec.Layers[spec.Nodes[node].Layer];
@@ -228,7 +243,7 @@ internal static class ShapeInference
         int layerIndex = spec.Nodes[node].Layer;
         if (denseInput[layerIndex] is int built && built != k)
         {
-            Report(diagnostics, DiagnosticIds.ShapeMismatch, spec.Nodes[node].InputSpans[0], $"Dense '{layer.Name}'",
+            Report(diagnostics, DiagnosticIds.SharedLayerShapeMismatch, spec.Nodes[node].InputSpans[0], $"Dense '{layer.Name}'",
                 $"input has shape {input.Keras} with {k} on axis -1, but the layer was first called on a tensor with {built} on axis -1 " +
                 "and a shared layer keeps one kernel");
             return null;
@@ -240,7 +255,7 @@ internal static class ShapeInference
         return new TensorShape(dims, 0);
     }
 
-    private static TensorShape? ConcatenateShape(ModelSpec spec, int node, List<TensorShape> inputs, List<DiagnosticInfo> diagnostics)
+    private static TensorShape? ConcatenateShape(GraphView spec, int node, List<TensorShape> inputs, List<DiagnosticInfo> diagnostics)
     {
         var layer = spec.Layers[spec.Nodes[node].Layer];
         if (!CheckFloat(spec, node, inputs, diagnostics))
@@ -290,7 +305,7 @@ internal static class ShapeInference
         return new TensorShape(dims, 0);
     }
 
-    private static TensorShape? AddShape(ModelSpec spec, int node, List<TensorShape> inputs, List<DiagnosticInfo> diagnostics)
+    private static TensorShape? ElementwiseShape(GraphView spec, int node, List<TensorShape> inputs, List<DiagnosticInfo> diagnostics)
     {
         var layer = spec.Layers[spec.Nodes[node].Layer];
         if (!CheckFloat(spec, node, inputs, diagnostics))
@@ -304,14 +319,44 @@ internal static class ShapeInference
             if (!inputs[i].Dims.Equals(first.Dims))
             {
                 int axis = FirstDifferentAxis(first.Dims, inputs[i].Dims);
-                Report(diagnostics, DiagnosticIds.ShapeMismatch, spec.Nodes[node].InputSpans[i], $"Add '{layer.Name}'",
+                Report(diagnostics, DiagnosticIds.ShapeMismatch, spec.Nodes[node].InputSpans[i], $"{layer.Kind} '{layer.Name}'",
                     $"input {i} has shape {inputs[i].Keras} but input 0 has shape {first.Keras}; " +
-                    (axis > 0 ? $"they differ on axis {axis}" : "their ranks differ") + ", and Add needs inputs of one shape");
+                    (axis > 0 ? $"they differ on axis {axis}" : "their ranks differ") + $", and {layer.Kind} needs inputs of one shape");
                 return null;
             }
         }
 
         return first;
+    }
+
+    private static TensorShape? DotShape(GraphView spec, int node, List<TensorShape> inputs, List<DiagnosticInfo> diagnostics)
+    {
+        var layer = spec.Layers[spec.Nodes[node].Layer];
+        if (!CheckFloat(spec, node, inputs, diagnostics))
+        {
+            return null;
+        }
+
+        var (a, b) = (inputs[0], inputs[1]);
+        int rank = a.Dims.Count + 1;
+        int axis = layer.Axis < 0 ? layer.Axis + rank : layer.Axis;
+        if (a.Dims.Count == 0 || b.Dims.Count == 0 || axis != rank - 1)
+        {
+            Report(diagnostics, DiagnosticIds.InvalidArgument, layer.Span,
+                $"Dot '{layer.Name}' has axes {layer.Axis}; this version contracts the last axis of each input (axes: -1)");
+            return null;
+        }
+
+        int n = a.Dims[a.Dims.Count - 1];
+        if (b.Dims[b.Dims.Count - 1] != n)
+        {
+            Report(diagnostics, DiagnosticIds.ShapeMismatch, spec.Nodes[node].InputSpans[1], $"Dot '{layer.Name}'",
+                $"input 1 has shape {b.Keras} but input 0 has shape {a.Keras}; the contracted last axes must have one length ({b.Dims[b.Dims.Count - 1]} vs {n})");
+            return null;
+        }
+
+        var dims = a.Dims.Take(a.Dims.Count - 1).Concat(b.Dims.Take(b.Dims.Count - 1)).ToList();
+        return new TensorShape((dims.Count == 0 ? new List<int> { 1 } : dims).ToEquatableArray(), 0);
     }
 
     private static int FirstDifferentAxis(EquatableArray<int> a, EquatableArray<int> b)
@@ -333,7 +378,7 @@ internal static class ShapeInference
     }
 
     /// <summary>A tensor's name as Keras prints it in messages: the producing layer and node.</summary>
-    public static string TensorName(ModelSpec spec, int node)
+    public static string TensorName(GraphView spec, int node)
     {
         var layer = spec.Layers[spec.Nodes[node].Layer];
         return layer.Name;

@@ -58,4 +58,89 @@ public static class Layers
     /// <returns>The sum.</returns>
     public static Tensor Add(Tensor[] inputs, string? name = null)
         => throw BuilderOnlyException.For(nameof(Add));
+
+    /// <summary>A layer that subtracts its second input from its first, as Keras's <c>Subtract()</c>.</summary>
+    /// <param name="name">The layer's name (<c>subtract</c>, … by default).</param>
+    /// <returns>A layer to apply to exactly 2 tensors of one shape: <c>Subtract()([a, b])</c>.</returns>
+    public static MergeLayer Subtract(string? name = null)
+        => throw BuilderOnlyException.For(nameof(Subtract));
+
+    /// <summary>Applies a new <c>Subtract</c> layer at once, as Keras's <c>subtract([a, b])</c>.</summary>
+    /// <param name="inputs">Exactly 2 tensors of one shape.</param>
+    /// <param name="name">The layer's name (<c>subtract</c>, … by default).</param>
+    /// <returns>A − b.</returns>
+    public static Tensor Subtract(Tensor[] inputs, string? name = null)
+        => throw BuilderOnlyException.For(nameof(Subtract));
+
+    /// <summary>A layer that multiplies its inputs element-wise, as Keras's <c>Multiply()</c>.</summary>
+    /// <param name="name">The layer's name (<c>multiply</c>, … by default).</param>
+    /// <returns>A layer to apply to tensors of one shape: <c>Multiply()([a, b])</c>.</returns>
+    public static MergeLayer Multiply(string? name = null)
+        => throw BuilderOnlyException.For(nameof(Multiply));
+
+    /// <summary>Applies a new <c>Multiply</c> layer at once, as Keras's <c>multiply([a, b])</c>.</summary>
+    /// <param name="inputs">Tensors of one shape.</param>
+    /// <param name="name">The layer's name (<c>multiply</c>, … by default).</param>
+    /// <returns>The element-wise product.</returns>
+    public static Tensor Multiply(Tensor[] inputs, string? name = null)
+        => throw BuilderOnlyException.For(nameof(Multiply));
+
+    /// <summary>A layer that averages its inputs element-wise, as Keras's <c>Average()</c>.</summary>
+    /// <param name="name">The layer's name (<c>average</c>, … by default).</param>
+    /// <returns>A layer to apply to tensors of one shape: <c>Average()([a, b])</c>.</returns>
+    public static MergeLayer Average(string? name = null)
+        => throw BuilderOnlyException.For(nameof(Average));
+
+    /// <summary>Applies a new <c>Average</c> layer at once, as Keras's <c>average([a, b])</c>.</summary>
+    /// <param name="inputs">Tensors of one shape.</param>
+    /// <param name="name">The layer's name (<c>average</c>, … by default).</param>
+    /// <returns>The element-wise mean.</returns>
+    public static Tensor Average(Tensor[] inputs, string? name = null)
+        => throw BuilderOnlyException.For(nameof(Average));
+
+    /// <summary>A layer that takes the element-wise maximum of its inputs, as Keras's <c>Maximum()</c>.</summary>
+    /// <param name="name">The layer's name (<c>maximum</c>, … by default).</param>
+    /// <returns>A layer to apply to tensors of one shape: <c>Maximum()([a, b])</c>.</returns>
+    public static MergeLayer Maximum(string? name = null)
+        => throw BuilderOnlyException.For(nameof(Maximum));
+
+    /// <summary>Applies a new <c>Maximum</c> layer at once, as Keras's <c>maximum([a, b])</c>.</summary>
+    /// <param name="inputs">Tensors of one shape.</param>
+    /// <param name="name">The layer's name (<c>maximum</c>, … by default).</param>
+    /// <returns>The element-wise maximum.</returns>
+    public static Tensor Maximum(Tensor[] inputs, string? name = null)
+        => throw BuilderOnlyException.For(nameof(Maximum));
+
+    /// <summary>A layer that takes the element-wise minimum of its inputs, as Keras's <c>Minimum()</c>.</summary>
+    /// <param name="name">The layer's name (<c>minimum</c>, … by default).</param>
+    /// <returns>A layer to apply to tensors of one shape: <c>Minimum()([a, b])</c>.</returns>
+    public static MergeLayer Minimum(string? name = null)
+        => throw BuilderOnlyException.For(nameof(Minimum));
+
+    /// <summary>Applies a new <c>Minimum</c> layer at once, as Keras's <c>minimum([a, b])</c>.</summary>
+    /// <param name="inputs">Tensors of one shape.</param>
+    /// <param name="name">The layer's name (<c>minimum</c>, … by default).</param>
+    /// <returns>The element-wise minimum.</returns>
+    public static Tensor Minimum(Tensor[] inputs, string? name = null)
+        => throw BuilderOnlyException.For(nameof(Minimum));
+
+    /// <summary>
+    /// A layer that takes the dot product of two tensors over their last axis, as Keras's <c>Dot(axes=-1)</c>:
+    /// vectors give one value per sample, sequences a matrix of every pair's product.
+    /// </summary>
+    /// <param name="axes">The contracted axis, counted as Keras does; this version contracts the last axis (-1).</param>
+    /// <param name="normalize">L2-normalise both inputs first, so the result is the cosine similarity.</param>
+    /// <param name="name">The layer's name (<c>dot</c>, … by default).</param>
+    /// <returns>A layer to apply to two tensors: <c>Dot(axes: -1)([a, b])</c>.</returns>
+    public static MergeLayer Dot(int axes, bool normalize = false, string? name = null)
+        => throw BuilderOnlyException.For(nameof(Dot));
+
+    /// <summary>Applies a new <c>Dot</c> layer at once, as Keras's <c>dot([a, b], axes)</c>.</summary>
+    /// <param name="inputs">Two tensors whose last axes have one length.</param>
+    /// <param name="axes">The contracted axis, counted as Keras does; this version contracts the last axis (-1).</param>
+    /// <param name="normalize">L2-normalise both inputs first, so the result is the cosine similarity.</param>
+    /// <param name="name">The layer's name (<c>dot</c>, … by default).</param>
+    /// <returns>The dot products.</returns>
+    public static Tensor Dot(Tensor[] inputs, int axes, bool normalize = false, string? name = null)
+        => throw BuilderOnlyException.For(nameof(Dot));
 }

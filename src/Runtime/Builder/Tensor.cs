@@ -10,6 +10,9 @@ public sealed class Tensor
     private Tensor()
     {
     }
+
+    /// <summary>The tensor's shape without the batch axis, as Keras's <c>x.shape[1:]</c>; known at compile time.</summary>
+    public int[] Shape => throw BuilderOnlyException.For(nameof(Shape));
 }
 
 /// <summary>
