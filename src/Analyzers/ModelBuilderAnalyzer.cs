@@ -84,15 +84,33 @@ public sealed class ModelBuilderAnalyzer : DiagnosticAnalyzer
             }
 
             var location = ToLocation(diagnostic.Span, compilation, syntax);
-            context.ReportDiagnostic(Diagnostic.Create(descriptor, location, PropertiesFor(diagnostic), diagnostic.Arguments.Cast<object>().ToArray()));
+            context.ReportDiagnostic(Diagnostic.Create(descriptor, location, PropertiesFor(diagnostic, compilation, syntax), diagnostic.Arguments.Cast<object>().ToArray()));
         }
     }
 
-    /// <summary>What a code fix needs to know beyond the location (UNR0015: how many nodes, which method).</summary>
-    private static ImmutableDictionary<string, string?>? PropertiesFor(DiagnosticInfo diagnostic)
-        => diagnostic.Id == DiagnosticDescriptors.AmbiguousNode.Id && diagnostic.Arguments.Count == 4
-            ? ImmutableDictionary<string, string?>.Empty.Add("NodeCount", diagnostic.Arguments[1]).Add("Method", diagnostic.Arguments[3])
-            : null;
+    /// <summary>
+    /// What a code fix needs beyond the location: UNR0015 how many nodes and which method; UNR0002 the variable that
+    /// holds the missing input (when the Input(…) call initialises a local).
+    /// </summary>
+    private static ImmutableDictionary<string, string?>? PropertiesFor(DiagnosticInfo diagnostic, Compilation compilation, MethodDeclarationSyntax builder)
+    {
+        if (diagnostic.Id == DiagnosticDescriptors.AmbiguousNode.Id && diagnostic.Arguments.Count == 4)
+        {
+            return ImmutableDictionary<string, string?>.Empty.Add("NodeCount", diagnostic.Arguments[1]).Add("Method", diagnostic.Arguments[3]);
+        }
+
+        if (diagnostic.Id == DiagnosticDescriptors.GraphDisconnected.Id && diagnostic.Related is { } related)
+        {
+            var location = ToLocation(related, compilation, builder);
+            var node = location.SourceTree?.GetRoot().FindNode(location.SourceSpan, getInnermostNodeForTie: true);
+            if (node?.Parent is EqualsValueClauseSyntax { Parent: VariableDeclaratorSyntax declarator })
+            {
+                return ImmutableDictionary<string, string?>.Empty.Add("InputVariable", declarator.Identifier.ValueText);
+            }
+        }
+
+        return null;
+    }
 
     private static Location ToLocation(SourceSpan span, Compilation compilation, MethodDeclarationSyntax builder)
     {

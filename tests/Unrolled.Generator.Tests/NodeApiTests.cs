@@ -72,7 +72,7 @@ public class NodeApiTests
         Assert.Contains("applied 2 times", diagnostic.GetMessage());
         Assert.Contains("GetOutputAt(0)", diagnostic.GetMessage());
 
-        var fixedSources = await ApplyFixesAsync(source, diagnostic);
+        var fixedSources = (await CodeFixRunner.ApplyEachAsync(new AmbiguousNodeCodeFix(), source, diagnostic)).Select(f => f.Source).ToList();
         Assert.Equal(2, fixedSources.Count);
         Assert.Contains("var x = shared.GetOutputAt(0);", fixedSources[0]);
         Assert.Contains("var x = shared.GetOutputAt(1);", fixedSources[1]);
@@ -125,27 +125,5 @@ public class NodeApiTests
         reported = (await TestCompiler.AnalyzeAsync(TestCompiler.Compile(source))).Where(d => d.Id.StartsWith("UNR", System.StringComparison.Ordinal)).ToList();
         Assert.Equal(expected.Select(e => (e.Id, e.Span)), reported.Select(d => (d.Id, d.Location.SourceSpan)));
         Assert.Contains("has not been applied", reported[0].GetMessage());
-    }
-
-    private static async Task<List<string>> ApplyFixesAsync(string source, Diagnostic diagnostic)
-    {
-        using var workspace = new AdhocWorkspace();
-        var project = workspace.AddProject("Test", LanguageNames.CSharp)
-            .WithParseOptions(TestCompiler.ParseOptions)
-            .WithMetadataReferences(TestCompiler.Compile().References);
-        var document = project.AddDocument("Model0.cs", SourceText.From(source));
-        var actions = new List<CodeAction>();
-        var fix = new AmbiguousNodeCodeFix();
-        var context = new CodeFixContext(document, diagnostic, (action, _) => actions.Add(action), CancellationToken.None);
-        await fix.RegisterCodeFixesAsync(context);
-        var results = new List<string>();
-        foreach (var action in actions)
-        {
-            var operations = await action.GetOperationsAsync(CancellationToken.None);
-            var changed = operations.OfType<ApplyChangesOperation>().Single().ChangedSolution;
-            results.Add((await changed.GetDocument(document.Id)!.GetTextAsync()).ToString());
-        }
-
-        return results;
     }
 }

@@ -123,9 +123,10 @@ internal static class ShapeInference
         {
             foreach (int missing in Ancestors(spec, spec.Outputs[o]).Where(n => spec.Nodes[n].Inputs.Count == 0 && !spec.Inputs.Contains(n)))
             {
-                string input = spec.Layers[spec.Nodes[missing].Layer].Name;
-                Report(diagnostics, DiagnosticIds.GraphDisconnected, spec.OutputSpans[o], TensorName(new GraphView(spec.Layers, spec.Nodes), spec.Outputs[o]), input,
-                    VariableHint(spec, missing));
+                var input = spec.Layers[spec.Nodes[missing].Layer];
+                diagnostics.Add(new DiagnosticInfo(DiagnosticIds.GraphDisconnected, spec.OutputSpans[o],
+                    new[] { TensorName(new GraphView(spec.Layers, spec.Nodes), spec.Outputs[o]), input.Name, input.Name }.ToEquatableArray(),
+                    Related: input.Span));
             }
         }
 
@@ -139,8 +140,6 @@ internal static class ShapeInference
             }
         }
     }
-
-    private static string VariableHint(ModelSpec spec, int inputNode) => spec.Layers[spec.Nodes[inputNode].Layer].Name;
 
     private static IEnumerable<int> Ancestors(ModelSpec spec, int output)
     {
