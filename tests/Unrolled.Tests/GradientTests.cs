@@ -193,4 +193,25 @@ public class GradientTests
         Assert.Equal(dot, output[36], 4);
         Assert.Equal(cosine, output[37], 4);
     }
+
+    [Fact]
+    public void A_nested_model_called_twice_sums_both_calls_gradients_into_one_set_of_weights()
+    {
+        const int batch = 4;
+        var model = new Siamese(seed: 8);
+        Assert.Equal(5 * 6 + 6 + 6 * 4 + 4 + 1 + 1, Siamese.ParameterCount); // the tower's weights once
+        float[] left = Random(batch * 5, 51, 1.5f), right = Random(batch * 5, 52, 1.5f);
+        float[] same = [1, 0, 1, 0];
+        model.Compile(new SGD(learningRate: 1f), "binary_crossentropy");
+
+        double Loss()
+        {
+            float[] p = model.Predict(left, right);
+            return -p.Select((v, i) => same[i] * Math.Log(v) + (1 - same[i]) * Math.Log(1 - v)).Sum() / batch;
+        }
+
+        var analytic = AnalyticGradient(model, () => model.TrainOnBatch(left, right, same, batch));
+        AssertMatchesFiniteDifferences(model, analytic, Loss, i => i < 64 ? "tower" : "same");
+        Assert.Contains("tower (Functional)", model.Summary());
+    }
 }

@@ -97,3 +97,23 @@ public partial class EveryMerge
         return new Model([a, b], Concatenate(parts));
     }
 }
+
+/// <summary>A tower model applied to two inputs (shared weights), as the tutorial's shared-LSTM tweet model does.</summary>
+public partial class Siamese
+{
+    static Model Tower()
+    {
+        var x = Input([5]);
+        return new Model(x, Dense(4, Activation.Tanh)(Dense(6, Activation.Elu)(x)), name: "tower");
+    }
+
+    [ModelBuilder]
+    static Model Build()
+    {
+        Layer tower = Tower();
+        var left = Input([5], name: "left");
+        var right = Input([5], name: "right");
+        var similarity = Dot([tower(left), tower(right)], axes: -1, normalize: true);
+        return new Model([left, right], Dense(1, Activation.Sigmoid, name: "same")(similarity));
+    }
+}

@@ -9,15 +9,32 @@ namespace Unrolled.Generator.Emit;
 
 /// <summary>
 /// Writes <c>model.summary()</c> as Keras 2 prints it (the format of the tutorials): a three-column table for a
-/// plain chain of layers, a four-column table with "Connected to" for any other graph.
+/// plain chain, a four-column table with "Connected to" for any other graph. A model used as a layer is one row,
+/// <c>encoder (Functional)</c>, as in Keras.
 /// </summary>
 internal static class SummaryWriter
 {
+    /// <summary>A row of the table: a layer's top-level nodes, or a nested model's calls.</summary>
+    private sealed class Row
+    {
+        public Row(string name, string type) => (Name, Type) = (name, type);
+
+        public string Name { get; }
+
+        public string Type { get; }
+
+        /// <summary>Each call: the tensors it takes and the tensors it gives.</summary>
+        public List<(IReadOnlyList<int> Inputs, IReadOnlyList<int> Outputs)> Calls { get; } = new();
+
+        public HashSet<int> Layers { get; } = new();
+    }
+
     public static string Write(ExecutionPlan plan)
     {
         var model = plan.Model;
         var spec = model.Spec;
-        bool sequential = IsSequentialLike(plan);
+        var rows = Rows(plan);
+        bool sequential = IsSequentialLike(spec, rows);
         int lineLength = sequential ? 65 : 98;
         int[] positions = sequential
             ? new[] { (int)(lineLength * 0.45), (int)(lineLength * 0.85), lineLength }
@@ -26,43 +43,46 @@ internal static class SummaryWriter
             ? new[] { "Layer (type)", "Output Shape", "Param #" }
             : new[] { "Layer (type)", "Output Shape", "Param #", "Connected to" };
 
+        // Keras names a connection after the row that produced the tensor, that row's call and the tensor's index.
+        var producedBy = new Dictionary<int, string>();
+        foreach (var row in rows)
+        {
+            for (int c = 0; c < row.Calls.Count; c++)
+            {
+                for (int t = 0; t < row.Calls[c].Outputs.Count; t++)
+                {
+                    int call = row.Type == "Functional" ? c : plan.NodeIndexInLayer[row.Calls[c].Outputs[t]];
+                    producedBy[row.Calls[c].Outputs[t]] = $"{row.Name}[{call}][{t}]";
+                }
+            }
+        }
+
         var text = new StringBuilder();
         text.Append("Model: \"").Append(spec.ModelName).Append("\"\n");
         text.Append('_', lineLength).Append('\n');
-        text.Append(Row(header, positions)).Append('\n');
+        text.Append(Format(header, positions)).Append('\n');
         text.Append('=', lineLength).Append('\n');
-        var used = new HashSet<int>(model.UsedNodes);
-        for (int i = 0; i < plan.Layers.Count; i++)
+        for (int i = 0; i < rows.Count; i++)
         {
-            int layerIndex = plan.Layers[i];
-            var layer = spec.Layers[layerIndex];
-            var nodes = model.UsedNodes.Where(n => spec.Nodes[n].Layer == layerIndex).ToList();
-            string shape = OutputShape(plan, layer, nodes);
-            string parameters = model.ParameterCounts[layerIndex].ToString(CultureInfo.InvariantCulture);
-            string name = layer.Name + " (" + layer.Kind + ")";
+            var row = rows[i];
+            string shape = OutputShape(plan, row);
+            string parameters = row.Layers.Sum(l => model.ParameterCounts[l]).ToString(CultureInfo.InvariantCulture);
+            string name = row.Name + " (" + row.Type + ")";
             if (sequential)
             {
-                text.Append(Row(new[] { name, shape, parameters }, positions)).Append('\n');
+                text.Append(Format(new[] { name, shape, parameters }, positions)).Append('\n');
             }
             else
             {
-                var connections = new List<string>();
-                foreach (int n in nodes)
-                {
-                    foreach (int input in spec.Nodes[n].Inputs)
-                    {
-                        connections.Add($"{spec.Layers[spec.Nodes[input].Layer].Name}[{plan.NodeIndexInLayer[input]}][0]");
-                    }
-                }
-
-                text.Append(Row(new[] { name, shape, parameters, connections.FirstOrDefault() ?? string.Empty }, positions)).Append('\n');
+                var connections = row.Calls.SelectMany(c => c.Inputs).Select(n => producedBy.TryGetValue(n, out var p) ? p : "?").ToList();
+                text.Append(Format(new[] { name, shape, parameters, connections.FirstOrDefault() ?? string.Empty }, positions)).Append('\n');
                 foreach (string connection in connections.Skip(1))
                 {
-                    text.Append(Row(new[] { string.Empty, string.Empty, string.Empty, connection }, positions)).Append('\n');
+                    text.Append(Format(new[] { string.Empty, string.Empty, string.Empty, connection }, positions)).Append('\n');
                 }
             }
 
-            text.Append(i == plan.Layers.Count - 1 ? '=' : '_', lineLength).Append('\n');
+            text.Append(i == rows.Count - 1 ? '=' : '_', lineLength).Append('\n');
         }
 
         string total = plan.ParameterCount.ToString("N0", CultureInfo.InvariantCulture);
@@ -73,42 +93,85 @@ internal static class SummaryWriter
         return text.ToString();
     }
 
-    /// <summary>Keras's test: one input, every node has one input (the previous node), no shared layer.</summary>
-    private static bool IsSequentialLike(ExecutionPlan plan)
+    /// <summary>The table's rows in first-use order: top-level layers, and one row per nested model.</summary>
+    private static List<Row> Rows(ExecutionPlan plan)
     {
-        var model = plan.Model;
-        var spec = model.Spec;
-        var used = model.UsedNodes;
-        if (spec.Inputs.Count != 1 || spec.Outputs.Count != 1 || used.Count != plan.Layers.Count || spec.Outputs[0] != used[used.Count - 1])
+        var spec = plan.Model.Spec;
+        var rows = new List<Row>();
+        var byLayer = new Dictionary<int, Row>();
+        var byModel = new Dictionary<int, Row>();
+        var seenApplications = new HashSet<int>();
+        foreach (int n in plan.Model.UsedNodes)
+        {
+            var node = spec.Nodes[n];
+            if (node.Application >= 0)
+            {
+                var application = spec.Applications[node.Application];
+                if (!byModel.TryGetValue(application.Model, out var modelRow))
+                {
+                    modelRow = new Row(application.ModelName, "Functional");
+                    byModel[application.Model] = modelRow;
+                    rows.Add(modelRow);
+                }
+
+                modelRow.Layers.Add(node.Layer);
+                if (seenApplications.Add(node.Application))
+                {
+                    modelRow.Calls.Add((application.Inputs, application.Outputs));
+                }
+
+                continue;
+            }
+
+            if (!byLayer.TryGetValue(node.Layer, out var row))
+            {
+                row = new Row(spec.Layers[node.Layer].Name, spec.Layers[node.Layer].Kind.ToString());
+                row.Layers.Add(node.Layer);
+                byLayer[node.Layer] = row;
+                rows.Add(row);
+            }
+
+            row.Calls.Add((node.Inputs, new[] { n }));
+        }
+
+        return rows;
+    }
+
+    /// <summary>Keras's test: one input and output, each row called once on the previous row's output.</summary>
+    private static bool IsSequentialLike(ModelSpec spec, List<Row> rows)
+    {
+        if (spec.Inputs.Count != 1 || spec.Outputs.Count != 1 || rows.Any(r => r.Calls.Count != 1))
         {
             return false;
         }
 
-        for (int i = 1; i < used.Count; i++)
+        for (int i = 1; i < rows.Count; i++)
         {
-            var inputs = spec.Nodes[used[i]].Inputs;
-            if (inputs.Count != 1 || inputs[0] != used[i - 1])
+            var inputs = rows[i].Calls[0].Inputs;
+            if (inputs.Count != 1 || rows[i - 1].Calls[0].Outputs.Count != 1 || inputs[0] != rows[i - 1].Calls[0].Outputs[0])
             {
                 return false;
             }
         }
 
-        return true;
+        return rows[rows.Count - 1].Calls[0].Outputs.SequenceEqual(new[] { spec.Outputs[0] });
     }
 
-    private static string OutputShape(ExecutionPlan plan, LayerSpec layer, List<int> nodes)
+    private static string OutputShape(ExecutionPlan plan, Row row)
     {
-        var shapes = nodes.Select(n => plan.Model.ShapeOf(n).Keras).Distinct().ToList();
+        var shapes = row.Calls.Select(c => c.Outputs.Count == 1
+            ? plan.Model.ShapeOf(c.Outputs[0]).Keras
+            : "[" + string.Join(", ", c.Outputs.Select(o => plan.Model.ShapeOf(o).Keras)) + "]").Distinct().ToList();
         if (shapes.Count != 1)
         {
             return "multiple";
         }
 
-        return layer.Kind == LayerKind.InputLayer ? "[" + shapes[0] + "]" : shapes[0];
+        return row.Type == nameof(LayerKind.InputLayer) ? "[" + shapes[0] + "]" : shapes[0];
     }
 
     /// <summary>Keras's print_row: each field cut or padded to end at its column, one space kept between fields.</summary>
-    private static string Row(string[] fields, int[] positions)
+    private static string Format(string[] fields, int[] positions)
     {
         string line = string.Empty;
         for (int i = 0; i < fields.Length; i++)

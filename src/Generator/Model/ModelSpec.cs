@@ -31,7 +31,22 @@ internal sealed record LayerSpec(
 /// <param name="Inputs">Indices of the nodes whose outputs this node consumes.</param>
 /// <param name="Span">The call that created the node (<c>Dense(64)(x)</c>).</param>
 /// <param name="InputSpans">Where each input is given in that call, for diagnostics that point at one input.</param>
-internal sealed record NodeSpec(int Layer, EquatableArray<int> Inputs, SourceSpan Span, EquatableArray<SourceSpan> InputSpans);
+/// <param name="Application">When the node was created by applying a nested model: that application's index in
+/// <see cref="ModelSpec.Applications"/>; else -1.</param>
+internal sealed record NodeSpec(int Layer, EquatableArray<int> Inputs, SourceSpan Span, EquatableArray<SourceSpan> InputSpans, int Application = -1);
+
+/// <summary>
+/// One call of a model used as a layer (<c>encoder(x)</c>). Its layers are applied again to the call's inputs, so the
+/// nested model's weights are shared by every call of the same model; the summary shows the call as one row.
+/// </summary>
+/// <param name="Model">Which nested model (calls of the same model share this number).</param>
+/// <param name="ModelName">The nested model's name.</param>
+/// <param name="Inputs">The tensors the model is applied to (outer node indices).</param>
+/// <param name="Outputs">The call's outputs (outer node indices).</param>
+/// <param name="ExpectedShapes">The nested model's input shapes, to check the call against.</param>
+/// <param name="Span">The call.</param>
+internal sealed record ApplicationSpec(int Model, string ModelName, EquatableArray<int> Inputs, EquatableArray<int> Outputs,
+    EquatableArray<EquatableArray<int>> ExpectedShapes, SourceSpan Span);
 
 /// <summary>A class that contains the model class (nested models need each containing class to be partial).</summary>
 internal sealed record ContainingType(string Keyword, string Name);
@@ -55,4 +70,5 @@ internal sealed record ModelSpec(
     EquatableArray<SourceSpan> InputSpans,
     EquatableArray<SourceSpan> OutputSpans,
     EquatableArray<DiagnosticInfo> Diagnostics,
-    bool HasGraph);
+    bool HasGraph,
+    EquatableArray<ApplicationSpec> Applications = default);

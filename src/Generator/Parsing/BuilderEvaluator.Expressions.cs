@@ -518,6 +518,20 @@ internal sealed partial class BuilderEvaluator
             return ApplyLayer(invocation, frame);
         }
 
+        if (KnownTypes.Is(method.ContainingType, _types.Model) && method.Name == "Call" && invocation.Instance is not null && invocation.Arguments.Length == 1)
+        {
+            var model = Evaluate(invocation.Instance, frame);
+            if (model.Kind != ValueKind.Model)
+            {
+                return Unsupported(invocation, "Calling this model", model.Kind == ValueKind.Unknown ? ": " + model.Reason : string.Empty);
+            }
+
+            var argument = invocation.Arguments[0];
+            var outputs = ApplyModel(model.Model!, Evaluate(argument.Value, frame), Spans.OfArgument(argument), Spans.Of(invocation.Syntax));
+            bool single = method.ReturnType.Name == "Tensor";
+            return single && outputs.Kind == ValueKind.List ? outputs.Items![0] : outputs;
+        }
+
         if (_types.IsNodeApi(method))
         {
             var receiver = invocation.Instance ?? (invocation.Arguments.Length > 0 ? invocation.Arguments[0].Value : null);

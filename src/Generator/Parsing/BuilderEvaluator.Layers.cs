@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using System.Globalization;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
@@ -242,7 +243,7 @@ internal sealed partial class BuilderEvaluator
             return Value.Unknown("evaluation stopped");
         }
 
-        if (layer.Kind != ValueKind.Layer)
+        if (layer.Kind is not (ValueKind.Layer or ValueKind.Model))
         {
             return Unsupported(invocation, "Calling this layer", layer.Kind == ValueKind.Unknown ? ": " + layer.Reason : "; it was not created by a layer function");
         }
@@ -254,7 +255,14 @@ internal sealed partial class BuilderEvaluator
         }
 
         var value = Evaluate(argument.Value, frame);
-        return Apply(layer.Id, value, Spans.OfArgument(argument), Spans.Of(invocation.Syntax));
+        var span = Spans.Of(invocation.Syntax);
+        if (layer.Kind == ValueKind.Model)
+        {
+            var result = ApplyModel(layer.Model!, value, Spans.OfArgument(argument), span);
+            return result.Kind == ValueKind.List && result.Items!.Count == 1 ? result.Items[0] : result;
+        }
+
+        return Apply(layer.Id, value, Spans.OfArgument(argument), span);
     }
 
     /// <summary>Applies a layer to a tensor or a list of tensors, adding a node.</summary>
@@ -302,6 +310,67 @@ internal sealed partial class BuilderEvaluator
         return Value.Tensor(Graph.AddNode(layer, nodes, callSpan, spans), callSpan);
     }
 
+    /// <summary>
+    /// Applies a model as a layer, as Keras does: every layer between the model's inputs and outputs is applied again,
+    /// in order, to the new inputs. The layers are the same objects, so every call of one model shares its weights.
+    /// Returns the outputs as a list.
+    /// </summary>
+    private Value ApplyModel(BuiltModel model, Value inputs, SourceSpan inputsSpan, SourceSpan callSpan)
+    {
+        var tensors = inputs.Kind == ValueKind.List ? inputs.Items! : new List<Value> { inputs.WithOrigin(inputsSpan) };
+        string name = model.Name ?? "model";
+        if (tensors.Count != model.Inputs.Count || tensors.Any(t => t.Kind != ValueKind.Tensor))
+        {
+            Report(DiagnosticIds.InvalidArgument, inputsSpan,
+                $"Model '{name}' takes {model.Inputs.Count} input tensor(s), but it is applied to " +
+                (tensors.Any(t => t.Kind != ValueKind.Tensor) ? "something that is not a tensor of the builder" : $"{tensors.Count}"));
+            return Value.Unknown("invalid model call");
+        }
+
+        var mapping = new Dictionary<int, int>();
+        for (int i = 0; i < tensors.Count; i++)
+        {
+            mapping[model.Inputs[i].Id] = tensors[i].Id;
+        }
+
+        // The nodes between the model's inputs and outputs, in creation (topological) order.
+        var inner = new HashSet<int>();
+        var pending = new Stack<int>(model.Outputs.Select(o => o.Id));
+        while (pending.Count > 0)
+        {
+            int node = pending.Pop();
+            if (mapping.ContainsKey(node) || !inner.Add(node))
+            {
+                continue;
+            }
+
+            if (Graph.Nodes[node].Inputs.Count == 0)
+            {
+                Report(DiagnosticIds.InvalidArgument, callSpan,
+                    $"Model '{name}' cannot be applied: its outputs depend on input '{Graph.Layers[Graph.Nodes[node].Layer].Name}', which it does not list");
+                return Value.Unknown("disconnected model");
+            }
+
+            foreach (int input in Graph.Nodes[node].Inputs)
+            {
+                pending.Push(input);
+            }
+        }
+
+        int application = Graph.Applications.Count;
+        foreach (int node in inner.OrderBy(n => n))
+        {
+            var spec = Graph.Nodes[node];
+            var mapped = spec.Inputs.Select(i => mapping[i]).ToList();
+            mapping[node] = Graph.AddNode(spec.Layer, mapped, callSpan, mapped.Select(_ => inputsSpan).ToList(), application);
+        }
+
+        var outputs = model.Outputs.Select(o => mapping[o.Id]).ToList();
+        var expected = model.Inputs.Select(i => Graph.Layers[Graph.Nodes[i.Id].Layer].Shape).ToEquatableArray();
+        Graph.Applications.Add(new ApplicationSpec(model.Id, name, tensors.Select(t => t.Id).ToEquatableArray(), outputs.ToEquatableArray(), expected, callSpan));
+        return Value.List(outputs.Select(o => Value.Tensor(o, callSpan)).ToList());
+    }
+
     private Value CreateModel(IObjectCreationOperation creation, Frame frame)
     {
         var args = new Arguments(this, creation.Arguments, Spans.Of(creation.Syntax), "Model", frame);
@@ -318,7 +387,12 @@ internal sealed partial class BuilderEvaluator
             return Value.Unknown("invalid model");
         }
 
-        return Value.Of(new BuiltModel(inputs, outputs, name, Spans.Of(creation.Syntax), args.SpanOf("inputs"), args.SpanOf("outputs")));
+        var model = new BuiltModel(inputs, outputs, name ?? Graph.DefaultModelName(), Spans.Of(creation.Syntax), args.SpanOf("inputs"), args.SpanOf("outputs"))
+        {
+            Id = Graph.Models.Count,
+        };
+        Graph.Models.Add(model);
+        return Value.Of(model);
     }
 
     private List<Value>? TensorList(Arguments args, string parameter)

@@ -111,7 +111,8 @@ internal static class BuilderParser
             model.Inputs.Select(v => v.Origin ?? model.InputsSpan).ToEquatableArray(),
             model.Outputs.Select(v => v.Origin ?? model.OutputsSpan).ToEquatableArray(),
             diagnostics.ToEquatableArray(),
-            HasGraph: true);
+            HasGraph: true,
+            graph.Applications.ToEquatableArray());
     }
 
     private static ModelSpec Empty(string ns, List<ContainingType> containing, INamedTypeSymbol type, IMethodSymbol method,

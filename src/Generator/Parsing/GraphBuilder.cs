@@ -23,6 +23,12 @@ internal sealed class GraphBuilder
 
     public List<DiagnosticInfo> Diagnostics { get; } = new();
 
+    /// <summary>Every <c>new Model(…)</c> the builder evaluated, in order (a model's id is its index).</summary>
+    public List<BuiltModel> Models { get; } = new();
+
+    /// <summary>Every call of a model as a layer.</summary>
+    public List<ApplicationSpec> Applications { get; } = new();
+
     public int AddLayer(LayerKind kind, string? explicitName, SourceSpan span, SourceSpan? nameSpan,
         int units = 0, int activation = 0, bool useBias = false, int axis = -1, EquatableArray<int> shape = default, int dtype = 0)
     {
@@ -42,11 +48,19 @@ internal sealed class GraphBuilder
         return Layers.Count - 1;
     }
 
-    public int AddNode(int layer, List<int> inputs, SourceSpan span, List<SourceSpan> inputSpans)
+    public int AddNode(int layer, List<int> inputs, SourceSpan span, List<SourceSpan> inputSpans, int application = -1)
     {
-        Nodes.Add(new NodeSpec(layer, inputs.ToEquatableArray(), span, inputSpans.ToEquatableArray()));
+        Nodes.Add(new NodeSpec(layer, inputs.ToEquatableArray(), span, inputSpans.ToEquatableArray(), application));
         NodesOfLayer[layer].Add(Nodes.Count - 1);
         return Nodes.Count - 1;
+    }
+
+    /// <summary>Keras's default model names, in creation order: model, model_1, model_2, …</summary>
+    public string DefaultModelName()
+    {
+        _counters.TryGetValue("model", out int count);
+        _counters["model"] = count + 1;
+        return count == 0 ? "model" : "model_" + count.ToString(CultureInfo.InvariantCulture);
     }
 
     private string DefaultName(LayerKind kind)

@@ -90,6 +90,9 @@ internal sealed class Value
 /// <summary>A <c>new Model(inputs, outputs, name)</c> seen during evaluation.</summary>
 internal sealed class BuiltModel
 {
+    /// <summary>The model's index in the graph's model list (calls of one instance share its weights).</summary>
+    public int Id { get; set; }
+
     public BuiltModel(List<Value> inputs, List<Value> outputs, string? name, SourceSpan span, SourceSpan inputsSpan, SourceSpan outputsSpan)
     {
         Inputs = inputs;

@@ -31,7 +31,7 @@ internal static class ShapeInference
             CheckInputsAndOutputs(spec, diagnostics);
             used = UsedNodes(spec);
             CheckConnectivity(spec, used, diagnostics);
-            InferShapes(new GraphView(spec.Layers, spec.Nodes), shapes, parameterCounts, diagnostics);
+            InferShapes(new GraphView(spec.Layers, spec.Nodes), shapes, parameterCounts, diagnostics, spec.Applications);
             outputNames = UniqueOutputNames(spec);
         }
 
@@ -167,10 +167,33 @@ internal static class ShapeInference
         }
     }
 
-    private static void InferShapes(GraphView spec, TensorShape?[] shapes, int[] parameterCounts, List<DiagnosticInfo> diagnostics)
+    /// <summary>A model applied as a layer must get tensors of its inputs' shapes (Keras checks this at the call).</summary>
+    private static bool CheckApplication(ApplicationSpec application, TensorShape?[] shapes, List<DiagnosticInfo> diagnostics)
+    {
+        for (int i = 0; i < application.Inputs.Count; i++)
+        {
+            var actual = shapes[application.Inputs[i]];
+            var expected = application.ExpectedShapes[i];
+            if (actual is not null && !actual.Dims.Equals(expected))
+            {
+                var wanted = new TensorShape(expected, 0).Keras;
+                int axis = FirstDifferentAxis(actual.Dims, expected);
+                diagnostics.Add(new DiagnosticInfo(DiagnosticIds.ShapeMismatch, application.Span,
+                    new[] { $"Model '{application.ModelName}'", $"input {i} has shape {actual.Keras} but the model expects {wanted}" +
+                        (axis > 0 ? $"; they differ on axis {axis}" : "; their ranks differ") }.ToEquatableArray()));
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static void InferShapes(GraphView spec, TensorShape?[] shapes, int[] parameterCounts, List<DiagnosticInfo> diagnostics,
+        IReadOnlyList<ApplicationSpec>? applications = null)
     {
         // Dense layers fix their input size at their first call (Keras's build); later calls must match.
         var denseInput = new int?[spec.Layers.Count];
+        var applicationChecked = new Dictionary<int, bool>();
         for (int n = 0; n < spec.Nodes.Count; n++)
         {
             var node = spec.Nodes[n];
@@ -179,6 +202,20 @@ internal static class ShapeInference
             if (inputs.Any(s => s is null))
             {
                 continue; // an earlier error; do not pile more on
+            }
+
+            if (node.Application >= 0 && applications is not null)
+            {
+                if (!applicationChecked.TryGetValue(node.Application, out bool fits))
+                {
+                    fits = CheckApplication(applications[node.Application], shapes, diagnostics);
+                    applicationChecked[node.Application] = fits;
+                }
+
+                if (!fits)
+                {
+                    continue;
+                }
             }
 
             shapes[n] = layer.Kind switch

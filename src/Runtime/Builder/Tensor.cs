@@ -60,4 +60,25 @@ public sealed class Model
     /// <param name="outputs">The model's outputs.</param>
     /// <param name="name">The model's name, shown by <c>Summary()</c>; Keras's default is <c>"model"</c>.</param>
     public Model(Tensor inputs, Tensor[] outputs, string? name = null) => throw BuilderOnlyException.For("Model");
+
+    /// <summary>
+    /// Applies the model to a tensor, as Keras's <c>model(x)</c>: its layers are applied again, sharing their weights
+    /// with every other call of this model. For a model with one input and one output.
+    /// </summary>
+    /// <param name="input">The tensor; its shape must be the model's input shape.</param>
+    /// <returns>The model's output for this call.</returns>
+    public Tensor Call(Tensor input) => throw BuilderOnlyException.For(nameof(Call));
+
+    /// <summary>Applies the model to several tensors (one per model input), returning every output.</summary>
+    /// <param name="inputs">One tensor per model input, in order.</param>
+    /// <returns>The model's outputs for this call, in order.</returns>
+    public Tensor[] Call(Tensor[] inputs) => throw BuilderOnlyException.For(nameof(Call));
+
+    /// <summary>Uses a one-input, one-output model as a layer: <c>Layer encoder = new Model(…); var z = encoder(x);</c></summary>
+    /// <param name="model">The model.</param>
+    public static implicit operator Layer(Model model) => throw BuilderOnlyException.For("Model");
+
+    /// <summary>Uses a several-input, one-output model as a merge layer: <c>MergeLayer m = model; var y = m(a, b);</c></summary>
+    /// <param name="model">The model.</param>
+    public static implicit operator MergeLayer(Model model) => throw BuilderOnlyException.For("Model");
 }

@@ -1,0 +1,138 @@
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Unrolled.Generator.Tests.Infrastructure;
+using Xunit;
+
+namespace Unrolled.Generator.Tests;
+
+/// <summary>Models used as layers: the tutorial's autoencoder nesting and ensemble, with Dense stand-ins.</summary>
+public class NestedModelTests
+{
+    private static string Generate(string source)
+    {
+        var (result, output) = TestCompiler.Generate(TestCompiler.Compile(source));
+        var errors = output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+        Assert.True(errors.Count == 0, TestCompiler.Describe(errors));
+        return Assert.Single(result.GeneratedTrees).GetText().ToString();
+    }
+
+    private static string SummaryLines(string code)
+    {
+        string literal = code.Split('\n').Single(l => l.TrimStart().StartsWith("summary: ", System.StringComparison.Ordinal)).Trim();
+        literal = literal.Substring("summary: ".Length).TrimEnd(';').TrimEnd(')');
+        var expression = (Microsoft.CodeAnalysis.CSharp.Syntax.LiteralExpressionSyntax)Microsoft.CodeAnalysis.CSharp.SyntaxFactory.ParseExpression(literal);
+        return expression.Token.ValueText;
+    }
+
+    [Fact]
+    public void Encoder_and_decoder_nest_as_one_row_each_like_keras()
+    {
+        string code = Generate("""
+            using Unrolled;
+            using static Unrolled.Layers;
+
+            public partial class Autoencoder
+            {
+                internal static Model Encoder()
+                {
+                    var input = Input([784], name: "original_img");
+                    var x = Dense(64, Activation.Relu)(input);
+                    return new Model(input, Dense(16, Activation.Relu)(x), name: "encoder");
+                }
+
+                internal static Model Decoder()
+                {
+                    var input = Input([16], name: "encoded_img");
+                    var x = Dense(64, Activation.Relu)(input);
+                    return new Model(input, Dense(784, Activation.Sigmoid)(x), name: "decoder");
+                }
+
+                [ModelBuilder]
+                static Model Build()
+                {
+                    Layer encoder = Encoder();
+                    Layer decoder = Decoder();
+                    var img = Input([784], name: "img");
+                    return new Model(img, decoder(encoder(img)), name: "autoencoder");
+                }
+            }
+            """);
+        string expected =
+            "Model: \"autoencoder\"\n" +
+            "_________________________________________________________________\n" +
+            "Layer (type)                 Output Shape              Param #   \n" +
+            "=================================================================\n" +
+            "img (InputLayer)             [(None, 784)]             0         \n" +
+            "_________________________________________________________________\n" +
+            "encoder (Functional)         (None, 16)                51280     \n" +
+            "_________________________________________________________________\n" +
+            "decoder (Functional)         (None, 784)               52048     \n" +
+            "=================================================================\n" +
+            "Total params: 103,328\n" +
+            "Trainable params: 103,328\n" +
+            "Non-trainable params: 0\n" +
+            "_________________________________________________________________\n";
+        Assert.Equal(expected, SummaryLines(code));
+    }
+
+    [Fact]
+    public void An_ensemble_of_three_models_from_a_helper_has_three_sets_of_weights()
+    {
+        string code = Generate("""
+            using Unrolled;
+            using static Unrolled.Layers;
+
+            public partial class Ensemble
+            {
+                static Model GetModel()
+                {
+                    var inputs = Input([128]);
+                    return new Model(inputs, Dense(1)(inputs));
+                }
+
+                [ModelBuilder]
+                static Model Build()
+                {
+                    Layer model1 = GetModel(), model2 = GetModel(), model3 = GetModel();
+                    var inputs = Input([128]);
+                    var outputs = Average([model1(inputs), model2(inputs), model3(inputs)]);
+                    return new Model(inputs, outputs);
+                }
+            }
+            """);
+        Assert.Contains("ParameterCount = 387;", code); // 3 × (128 + 1), as Keras counts
+        string summary = SummaryLines(code);
+        Assert.Contains("model (Functional)", summary);
+        Assert.Contains("model_1 (Functional)", summary);
+        Assert.Contains("model_2 (Functional)", summary);
+        Assert.Contains("Model: \"model_3\"", summary);
+        Assert.Contains("model_2[0][0]", summary);
+    }
+
+    [Fact]
+    public void One_model_applied_twice_shares_its_weights()
+    {
+        string code = Generate("""
+            using Unrolled;
+            using static Unrolled.Layers;
+
+            public partial class Siamese
+            {
+                [ModelBuilder]
+                static Model Build()
+                {
+                    var x = Input([10]);
+                    var tower = new Model(x, Dense(8, Activation.Tanh)(Dense(8, Activation.Relu)(x)), name: "tower");
+                    var left = Input([10], name: "left");
+                    var right = Input([10], name: "right");
+                    var distance = Subtract([tower.Call(left), tower.Call(right)]);
+                    return new Model([left, right], Dense(1, Activation.Sigmoid)(distance));
+                }
+            }
+            """);
+        Assert.Contains("ParameterCount = 169;", code); // tower 10*8+8 + 8*8+8 = 160 once, head 8+1
+        string summary = SummaryLines(code);
+        Assert.Contains("tower (Functional)", summary);
+        Assert.Contains("tower[1][0]", summary); // the second call is node 1 of the nested model
+    }
+}
