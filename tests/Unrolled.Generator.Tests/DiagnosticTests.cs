@@ -80,10 +80,25 @@ public class DiagnosticTests
             {|UNR0005:try { } finally { }|}
             return new Model(a, Dense(2)(a));
             """) },
-        { "Lambda", Builder("""
+        { "Delegate call as an argument", Builder("""
             var a = Input([4]);
-            Func<int> f = {|UNR0005:() => 1|};
-            return new Model(a, Dense(2)(a));
+            Func<int> f = () => 1;
+            return new Model(a, Dense({|UNR0004:f()|})(a));
+            """) },
+        { "Lambda output shape disagrees", Builder("""
+            var a = Input([4]);
+            var b = Input([4]);
+            var d = Lambda((Tensor[] v) => Ops.Sum(v[0] * v[1], axis: -1, keepDims: true), outputShape: {|UNR0001:s => [2]|})([a, b]);
+            return new Model([a, b], d);
+            """) },
+        { "Broadcast impossible", Builder("""
+            var a = Input([4]);
+            var b = Input([3]);
+            return new Model([a, b], {|UNR0001:a - b|});
+            """) },
+        { "Reducing the batch axis", Builder("""
+            var a = Input([4]);
+            return new Model(a, {|UNR0009:Ops.Sum(a, axis: 0)|});
             """) },
         { "Wrong return", Builder("""
             var a = Input([4]);

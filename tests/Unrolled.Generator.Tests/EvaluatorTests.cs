@@ -86,4 +86,31 @@ public class EvaluatorTests
         Assert.Contains("dense_1 (Dense)", code);
         Assert.Contains("public void Predict(global::System.ReadOnlySpan<float> input1, global::System.ReadOnlySpan<float> input2, global::System.Span<float> dense, global::System.Span<float> dense1, int batchSize)", code);
     }
+
+    [Fact]
+    public void Switch_statements_and_expressions_are_decided_at_compile_time()
+    {
+        string code = Summary("""
+            var a = Input([4]);
+            var x = a;
+            for (int i = 0; i < 4; i++)
+            {
+                switch (i)
+                {
+                    case 0:
+                        x = Dense(8)(x);
+                        break;
+                    case 1 or 2:
+                        x = Dense(Width(i))(x);
+                        break;
+                    default:
+                        continue;
+                }
+            }
+
+            return new Model(a, x);
+            """, "static int Width(int i) => i switch { 1 => 3, > 1 => 5, _ => 0 };");
+        // 4*8+8 = 40, 8*3+3 = 27, 3*5+5 = 20
+        Assert.Contains("ParameterCount = 87;", code);
+    }
 }

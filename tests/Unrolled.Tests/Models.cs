@@ -117,3 +117,49 @@ public partial class Siamese
         return new Model([left, right], Dense(1, Activation.Sigmoid, name: "same")(similarity));
     }
 }
+
+/// <summary>
+/// The tutorial's MaLSTM similarity, exp(-sum(|a - b|)), as a Lambda over a shared encoder (a Dense stand-in for the
+/// shared LSTM until recurrent layers exist).
+/// </summary>
+public partial class Manhattan
+{
+    static Tensor ExponentNegManhattanDistance(Tensor[] v) => Ops.Exp(-Ops.Sum(Ops.Abs(v[0] - v[1]), axis: 1, keepDims: true));
+
+    static int[] OutShape(int[][] shapes) => [1];
+
+    [ModelBuilder]
+    static Model Build()
+    {
+        var left = Input([12], name: "left");
+        var right = Input([12], name: "right");
+        var shared = Dense(6, Activation.Tanh, name: "encoder");
+        var distance = Lambda(ExponentNegManhattanDistance, outputShape: OutShape)([shared(left), shared(right)]);
+        return new Model([left, right], distance, name: "malstm");
+    }
+}
+
+/// <summary>Every tensor operation inside Lambdas, with broadcasting, for finite differences.</summary>
+public partial class EveryOp
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([3, 4], name: "x");
+        var h = Dense(4, Activation.Tanh)(x);
+        var positive = Lambda(t => Ops.Square(t) + 0.5f)(h);
+        var ops = Lambda((Tensor[] v) =>
+        {
+            var a = v[0];
+            var p = v[1];
+            var logs = Ops.Log(p) * Ops.Sqrt(p);
+            var normalised = p / Ops.Sum(p, axis: -1, keepDims: true);        // broadcast [3,4] / [3,1]
+            var centred = a - Ops.Mean(a, axis: 1, keepDims: true);           // broadcast [3,4] - [1,4]
+            var bounded = Ops.Maximum(Ops.Minimum(a, p), -p);                 // p = t² + 0.5 > |a|: no kink; OpBound tests crossings
+            var gates = Ops.Sigmoid(a) * Ops.Tanh(centred) + Ops.Relu(a - 0.1f);
+            return 2f - (logs + normalised + bounded + gates) / 3f;
+        })([h, positive]);
+        var pooled = Lambda(t => Ops.Mean(Ops.Exp(t * 0.5f), axis: 1))(ops);  // [3,4] -> [4]
+        return new Model(x, Dense(2)(pooled));
+    }
+}

@@ -294,6 +294,9 @@ internal sealed class ModelEmitter
                 case LayerKind.Dot:
                     WriteDotForward(n, layer);
                     break;
+                case LayerKind.UnaryOp or LayerKind.ActivationOp or LayerKind.Affine or LayerKind.BinaryOp or LayerKind.Reduce:
+                    WriteOperationForward(n, layer);
+                    break;
                 default:
                     WriteElementwiseForward(n, layer);
                     break;
@@ -412,6 +415,9 @@ internal sealed class ModelEmitter
 
                 case LayerKind.Dot:
                     WriteDotBackward(n, layer);
+                    break;
+                case LayerKind.UnaryOp or LayerKind.ActivationOp or LayerKind.Affine or LayerKind.BinaryOp or LayerKind.Reduce:
+                    WriteOperationBackward(n, layer);
                     break;
                 default:
                     WriteElementwiseBackward(n, layer);
@@ -570,6 +576,82 @@ internal sealed class ModelEmitter
         if (_plan.NeedsGradient[inputs[1]])
         {
             _w.Line($"{Kernels}DotKernels.L2NormalizeBackward({Values(inputs[1])}, b, db, {Gradient(inputs[1])}, {RowsExpression(q)}, {N(k)});");
+        }
+    }
+
+    private static readonly string[] s_unaryOps = ["Abs", "Exp", "Log", "Sqrt", "Square"];
+    private static readonly string[] s_binaryOps = ["Add", "Subtract", "Multiply", "Divide", "Maximum", "Minimum"];
+
+    private string ShapeLiteral(int node) => "[" + string.Join(", ", _plan.Model.ShapeOf(node).Dims) + "]";
+
+    private (int Outer, int Length, int Inner) ReduceGeometry(int n, LayerSpec layer)
+    {
+        var input = _plan.Model.ShapeOf(_spec.Nodes[n].Inputs[0]);
+        int rank = input.Dims.Count + 1;
+        int axis = (layer.Axis < 0 ? layer.Axis + rank : layer.Axis) - 1;
+        int outer = input.Dims.Take(axis).Aggregate(1, (a, d) => a * d);
+        int inner = input.Dims.Skip(axis + 1).Aggregate(1, (a, d) => a * d);
+        return (outer, input.Dims[axis], inner);
+    }
+
+    private void WriteOperationForward(int n, LayerSpec layer)
+    {
+        var inputs = _spec.Nodes[n].Inputs;
+        string x = Values(inputs[0]), y = Values(n);
+        int size = _plan.Model.ShapeOf(n).Size;
+        switch (layer.Kind)
+        {
+            case LayerKind.UnaryOp:
+                _w.Line($"{Kernels}OpKernels.Unary({Kernels}UnaryOp.{s_unaryOps[layer.Units]}, {x}, {y});");
+                break;
+            case LayerKind.ActivationOp:
+                _w.Line($"{Kernels}ActivationKernels.Forward({Rt}Activation.{ActivationInfo.Names[layer.Units]}, {x}, {y}, batchSize, {N(size)});");
+                break;
+            case LayerKind.Affine:
+                _w.Line($"{Kernels}OpKernels.Affine({x}, {y}, {Float(layer.Scale)}, {Float(layer.Shift)});");
+                break;
+            case LayerKind.BinaryOp:
+                _w.Line($"{Kernels}OpKernels.Binary({Kernels}BinaryOp.{s_binaryOps[layer.Units]}, {x}, {ShapeLiteral(inputs[0])}, " +
+                        $"{Values(inputs[1])}, {ShapeLiteral(inputs[1])}, {y}, {ShapeLiteral(n)}, batchSize);");
+                break;
+            case LayerKind.Reduce:
+            {
+                var (outer, length, inner) = ReduceGeometry(n, layer);
+                _w.Line($"{Kernels}OpKernels.Reduce({x}, {y}, {RowsExpression(outer)}, {N(length)}, {N(inner)}, {Float(layer.Units == 1 ? 1.0 / length : 1.0)});");
+                break;
+            }
+        }
+    }
+
+    private void WriteOperationBackward(int n, LayerSpec layer)
+    {
+        var inputs = _spec.Nodes[n].Inputs;
+        string Destination(int i) => _plan.NeedsGradient[inputs[i]] ? Gradient(inputs[i]) : $"{Span}.Empty";
+        _w.Line($"var dy = {Gradient(n)};");
+        int size = _plan.Model.ShapeOf(n).Size;
+        switch (layer.Kind)
+        {
+            case LayerKind.UnaryOp:
+                _w.Line($"{Kernels}OpKernels.UnaryBackward({Kernels}UnaryOp.{s_unaryOps[layer.Units]}, {Values(inputs[0])}, {Values(n)}, dy, {Gradient(inputs[0])});");
+                break;
+            case LayerKind.ActivationOp:
+                // The activation's derivative turns dy into the input's gradient in place (dy is used only here).
+                _w.Line($"{Kernels}ActivationKernels.Backward({Rt}Activation.{ActivationInfo.Names[layer.Units]}, {Values(inputs[0])}, {Values(n)}, dy, batchSize, {N(size)});");
+                _w.Line($"{Kernels}TensorOps.Accumulate(dy, {Gradient(inputs[0])});");
+                break;
+            case LayerKind.Affine:
+                _w.Line($"{Kernels}MergeOps.AccumulateScaled(dy, {Gradient(inputs[0])}, {Float(layer.Scale)});");
+                break;
+            case LayerKind.BinaryOp:
+                _w.Line($"{Kernels}OpKernels.BinaryBackward({Kernels}BinaryOp.{s_binaryOps[layer.Units]}, dy, {Values(inputs[0])}, {ShapeLiteral(inputs[0])}, " +
+                        $"{Values(inputs[1])}, {ShapeLiteral(inputs[1])}, {Destination(0)}, {Destination(1)}, {ShapeLiteral(n)}, batchSize);");
+                break;
+            case LayerKind.Reduce:
+            {
+                var (outer, length, inner) = ReduceGeometry(n, layer);
+                _w.Line($"{Kernels}OpKernels.ReduceBackward(dy, {Gradient(inputs[0])}, {RowsExpression(outer)}, {N(length)}, {N(inner)}, {Float(layer.Units == 1 ? 1.0 / length : 1.0)});");
+                break;
+            }
         }
     }
 

@@ -27,6 +27,9 @@ internal static class SummaryWriter
         public List<(IReadOnlyList<int> Inputs, IReadOnlyList<int> Outputs)> Calls { get; } = new();
 
         public HashSet<int> Layers { get; } = new();
+
+        /// <summary>A nested model's or Lambda's row: its calls are numbered by call, not by layer node.</summary>
+        public bool IsGroup { get; init; }
     }
 
     public static string Write(ExecutionPlan plan)
@@ -51,7 +54,7 @@ internal static class SummaryWriter
             {
                 for (int t = 0; t < row.Calls[c].Outputs.Count; t++)
                 {
-                    int call = row.Type == "Functional" ? c : plan.NodeIndexInLayer[row.Calls[c].Outputs[t]];
+                    int call = row.IsGroup ? c : plan.NodeIndexInLayer[row.Calls[c].Outputs[t]];
                     producedBy[row.Calls[c].Outputs[t]] = $"{row.Name}[{call}][{t}]";
                 }
             }
@@ -99,7 +102,7 @@ internal static class SummaryWriter
         var spec = plan.Model.Spec;
         var rows = new List<Row>();
         var byLayer = new Dictionary<int, Row>();
-        var byModel = new Dictionary<int, Row>();
+        var byModel = new Dictionary<(string, int), Row>();
         var seenApplications = new HashSet<int>();
         foreach (int n in plan.Model.UsedNodes)
         {
@@ -107,10 +110,10 @@ internal static class SummaryWriter
             if (node.Application >= 0)
             {
                 var application = spec.Applications[node.Application];
-                if (!byModel.TryGetValue(application.Model, out var modelRow))
+                if (!byModel.TryGetValue((application.Type, application.Model), out var modelRow))
                 {
-                    modelRow = new Row(application.ModelName, "Functional");
-                    byModel[application.Model] = modelRow;
+                    modelRow = new Row(application.ModelName, application.Type) { IsGroup = true };
+                    byModel[(application.Type, application.Model)] = modelRow;
                     rows.Add(modelRow);
                 }
 
@@ -125,7 +128,9 @@ internal static class SummaryWriter
 
             if (!byLayer.TryGetValue(node.Layer, out var row))
             {
-                row = new Row(spec.Layers[node.Layer].Name, spec.Layers[node.Layer].Kind.ToString());
+                var kind = spec.Layers[node.Layer].Kind;
+                row = new Row(spec.Layers[node.Layer].Name, kind is LayerKind.UnaryOp or LayerKind.ActivationOp or LayerKind.Affine
+                    or LayerKind.BinaryOp or LayerKind.Reduce ? "TFOpLambda" : kind.ToString());
                 row.Layers.Add(node.Layer);
                 byLayer[node.Layer] = row;
                 rows.Add(row);

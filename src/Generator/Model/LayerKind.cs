@@ -13,6 +13,24 @@ internal enum LayerKind
     Maximum,
     Minimum,
     Dot,
+
+    /// <summary>A Lambda layer: its function's operations are nodes of the kinds below, grouped under it.</summary>
+    Lambda,
+
+    /// <summary>An element-wise function (Units: the runtime's <c>UnaryOp</c>).</summary>
+    UnaryOp,
+
+    /// <summary>An activation function used as an operation (Units: the <c>Activation</c> value).</summary>
+    ActivationOp,
+
+    /// <summary><c>Scale · x + Shift</c>: a tensor combined with constants.</summary>
+    Affine,
+
+    /// <summary>A broadcasting binary operation (Units: the runtime's <c>BinaryOp</c>).</summary>
+    BinaryOp,
+
+    /// <summary>A sum (Units 0) or mean (Units 1) over Axis, keeping it when UseBias (keepDims).</summary>
+    Reduce,
 }
 
 internal static class LayerKindExtensions

@@ -14,6 +14,8 @@ namespace Unrolled.Generator.Model;
 /// <param name="DType">InputLayer: the element type, as the value of <c>Unrolled.DType</c>.</param>
 /// <param name="Span">Where the layer is created (the factory call).</param>
 /// <param name="NameSpan">Where its explicit name is given, else <see cref="Span"/>.</param>
+/// <param name="Scale">Affine: the factor.</param>
+/// <param name="Shift">Affine: the offset.</param>
 internal sealed record LayerSpec(
     LayerKind Kind,
     string Name,
@@ -24,7 +26,9 @@ internal sealed record LayerSpec(
     EquatableArray<int> Shape,
     int DType,
     SourceSpan Span,
-    SourceSpan NameSpan);
+    SourceSpan NameSpan,
+    double Scale = 1,
+    double Shift = 0);
 
 /// <summary>One application of a layer to tensors. Node indices are topological: inputs come first.</summary>
 /// <param name="Layer">Index of the layer in <see cref="ModelSpec.Layers"/>.</param>
@@ -45,8 +49,10 @@ internal sealed record NodeSpec(int Layer, EquatableArray<int> Inputs, SourceSpa
 /// <param name="Outputs">The call's outputs (outer node indices).</param>
 /// <param name="ExpectedShapes">The nested model's input shapes, to check the call against.</param>
 /// <param name="Span">The call.</param>
+/// <param name="Type">How the summary names the row's type: <c>Functional</c> for a model, <c>Lambda</c> for a Lambda
+/// layer (whose function's operations are grouped the same way).</param>
 internal sealed record ApplicationSpec(int Model, string ModelName, EquatableArray<int> Inputs, EquatableArray<int> Outputs,
-    EquatableArray<EquatableArray<int>> ExpectedShapes, SourceSpan Span);
+    EquatableArray<EquatableArray<int>> ExpectedShapes, SourceSpan Span, string Type = "Functional");
 
 /// <summary>A class that contains the model class (nested models need each containing class to be partial).</summary>
 internal sealed record ContainingType(string Keyword, string Name);

@@ -7,6 +7,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
 using Unrolled.Generator.Diagnostics;
+using Unrolled.Generator.Model;
 
 namespace Unrolled.Generator.Parsing;
 
@@ -56,6 +57,26 @@ internal sealed partial class BuilderEvaluator
                 var condition = Condition(conditional.Condition, frame, "a conditional expression");
                 return condition is null ? Value.Unknown("the condition is not known")
                     : Evaluate(condition.Value ? conditional.WhenTrue! : conditional.WhenFalse!, frame);
+            }
+
+            case ISwitchExpressionOperation switchExpression:
+            {
+                var subject = Evaluate(switchExpression.Value, frame);
+                foreach (var arm in switchExpression.Arms)
+                {
+                    var matches = Matches(arm.Pattern, subject, frame);
+                    if (matches is null)
+                    {
+                        return Value.Unknown("the switch cannot be decided");
+                    }
+
+                    if (matches.Value && (arm.Guard is null || Condition(arm.Guard, frame, "a 'when' clause") == true))
+                    {
+                        return Evaluate(arm.Value, frame);
+                    }
+                }
+
+                return Unsupported(switchExpression, "A 'switch' expression that matches no arm");
             }
 
             case ICoalesceOperation coalesce:
@@ -142,11 +163,40 @@ internal sealed partial class BuilderEvaluator
             case IDefaultValueOperation:
                 return Value.Null;
 
-            case IDelegateCreationOperation or IAnonymousFunctionOperation:
-                return Unsupported(operation, "A lambda or delegate", "; layers take constant arguments");
+            case IDelegateCreationOperation creation:
+                return CreateFunction(creation, frame);
+
+            case IAnonymousFunctionOperation:
+                return Unsupported(operation, "A lambda expression", "; only a Lambda layer takes one");
 
             default:
                 return Unsupported(operation, Describe(operation));
+        }
+    }
+
+    /// <summary>Whether a constant, discard or relational pattern matches; null (after a diagnostic) when it cannot be decided.</summary>
+    private bool? Matches(IPatternOperation pattern, Value subject, Frame frame)
+    {
+        switch (pattern)
+        {
+            case IDiscardPatternOperation:
+                return true;
+            case IConstantPatternOperation constant:
+            {
+                var value = Evaluate(constant.Value, frame);
+                var equal = Arithmetic(BinaryOperatorKind.Equals, subject, value, pattern);
+                return equal.Kind == ValueKind.Bool ? equal.Bool : null;
+            }
+
+            case IRelationalPatternOperation relational:
+            {
+                var result = Arithmetic(relational.OperatorKind, subject, Evaluate(relational.Value, frame), pattern);
+                return result.Kind == ValueKind.Bool ? result.Bool : null;
+            }
+
+            default:
+                Unsupported(pattern, "This pattern", "; use constants, relational patterns or '_'");
+                return null;
         }
     }
 
@@ -205,6 +255,11 @@ internal sealed partial class BuilderEvaluator
         }
 
         var right = Evaluate(binary.RightOperand, frame);
+        if (binary.OperatorMethod is { } method && KnownTypes.Is(method.ContainingType, _types.Tensor))
+        {
+            return TensorOperator(binary.OperatorKind, left, right, binary);
+        }
+
         return Arithmetic(binary.OperatorKind, left, right, binary);
     }
 
@@ -287,6 +342,11 @@ internal sealed partial class BuilderEvaluator
     private Value EvaluateUnary(IUnaryOperation unary, Frame frame)
     {
         var operand = Evaluate(unary.Operand, frame);
+        if (unary.OperatorMethod is { } method && KnownTypes.Is(method.ContainingType, _types.Tensor))
+        {
+            return unary.OperatorKind == UnaryOperatorKind.Plus ? operand : Negate(operand, unary);
+        }
+
         return (unary.OperatorKind, operand.Kind) switch
         {
             (_, ValueKind.Unknown) => operand,
@@ -518,6 +578,11 @@ internal sealed partial class BuilderEvaluator
             return ApplyLayer(invocation, frame);
         }
 
+        if (KnownTypes.Is(method.ContainingType, _types.Ops))
+        {
+            return CallOp(invocation, frame);
+        }
+
         if (KnownTypes.Is(method.ContainingType, _types.Model) && method.Name == "Call" && invocation.Instance is not null && invocation.Arguments.Length == 1)
         {
             var model = Evaluate(invocation.Instance, frame);
@@ -573,33 +638,33 @@ internal sealed partial class BuilderEvaluator
         return CallHelper(invocation, frame);
     }
 
+    /// <summary>The operation tree of a method or local function declared in this compilation, or null.</summary>
+    private IOperation? MethodBody(IMethodSymbol method)
+    {
+        var syntax = method.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_cancellationToken);
+        if (syntax is null || !(method.IsStatic || method.MethodKind == MethodKind.LocalFunction))
+        {
+            return null;
+        }
+
+        var model = _semanticModels(syntax.SyntaxTree);
+        return syntax switch
+        {
+            BaseMethodDeclarationSyntax m => model?.GetOperation(m, _cancellationToken),
+            LocalFunctionStatementSyntax f => (model?.GetOperation(f, _cancellationToken) as ILocalFunctionOperation)?.Body,
+            _ => null,
+        };
+    }
+
     private Value CallHelper(IInvocationOperation invocation, Frame frame)
     {
         var method = invocation.TargetMethod;
-        var syntax = method.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_cancellationToken);
-        IOperation? body = null;
-        if (syntax is not null && (method.IsStatic || method.MethodKind == MethodKind.LocalFunction))
-        {
-            var model = _semanticModels(syntax.SyntaxTree);
-            body = syntax switch
-            {
-                BaseMethodDeclarationSyntax m => model?.GetOperation(m, _cancellationToken),
-                LocalFunctionStatementSyntax f => (model?.GetOperation(f, _cancellationToken) as ILocalFunctionOperation)?.Body,
-                _ => null,
-            };
-        }
-
+        var body = MethodBody(method);
         if (body is null)
         {
             // Not a helper we can read: its value is only known at run time. Whether that matters depends on where
             // the value goes (a layer argument reports it precisely), so it is not an error yet.
             return Value.Unknown($"'{method.ContainingType?.Name}.{method.Name}(…)' is a call whose result is only known at run time");
-        }
-
-        if (_callStack.Any(m => SymbolEqualityComparer.Default.Equals(m, method.OriginalDefinition) || SymbolEqualityComparer.Default.Equals(m, method)))
-        {
-            Report(DiagnosticIds.Recursion, Spans.Of(invocation.Syntax), method.Name);
-            return Value.Unknown("recursive call");
         }
 
         // Local functions see the locals of the method that declares them; other helpers start from nothing.
@@ -617,6 +682,18 @@ internal sealed partial class BuilderEvaluator
             }
 
             callee.Variables[argument.Parameter] = Evaluate(argument.Value, frame);
+        }
+
+        return RunBody(method, body, callee, Spans.Of(invocation.Syntax));
+    }
+
+    /// <summary>Runs a method's (or lambda's) body in its own frame and returns what it returns.</summary>
+    private Value RunBody(IMethodSymbol method, IOperation body, Frame callee, SourceSpan at)
+    {
+        if (_callStack.Any(m => SymbolEqualityComparer.Default.Equals(m, method.OriginalDefinition) || SymbolEqualityComparer.Default.Equals(m, method)))
+        {
+            Report(DiagnosticIds.Recursion, at, method.Name);
+            return Value.Unknown("recursive call");
         }
 
         _callStack.Add(method.OriginalDefinition);

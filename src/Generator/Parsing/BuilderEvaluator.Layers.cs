@@ -119,6 +119,9 @@ internal sealed partial class BuilderEvaluator
             case "Input":
                 return CreateInput(args, span, name, nameSpan);
 
+            case "Lambda":
+                return CreateLambda(args, span, name, nameSpan);
+
             case "Dense":
             {
                 int? units = args.Int("units");
@@ -260,6 +263,11 @@ internal sealed partial class BuilderEvaluator
         {
             var result = ApplyModel(layer.Model!, value, Spans.OfArgument(argument), span);
             return result.Kind == ValueKind.List && result.Items!.Count == 1 ? result.Items[0] : result;
+        }
+
+        if (Graph.Layers[layer.Id].Kind == LayerKind.Lambda)
+        {
+            return ApplyLambda(layer.Id, value, Spans.OfArgument(argument), span);
         }
 
         return Apply(layer.Id, value, Spans.OfArgument(argument), span);

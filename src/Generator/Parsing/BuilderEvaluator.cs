@@ -221,6 +221,9 @@ internal sealed partial class BuilderEvaluator
                 return Execute(condition.Value ? conditional.WhenTrue : conditional.WhenFalse, frame);
             }
 
+            case ISwitchOperation switchStatement:
+                return ExecuteSwitch(switchStatement, frame);
+
             case IBranchOperation branch when branch.BranchKind == BranchKind.Break:
                 return Flow.Break;
 
@@ -300,6 +303,72 @@ internal sealed partial class BuilderEvaluator
             foreach (var bottom in loop.AtLoopBottom)
             {
                 Execute(bottom, frame);
+            }
+        }
+
+        return Flow.Normal;
+    }
+
+    /// <summary>A 'switch' statement over constant cases; 'break' leaves it, as in C#.</summary>
+    private Flow ExecuteSwitch(ISwitchOperation statement, Frame frame)
+    {
+        var subject = Evaluate(statement.Value, frame);
+        ISwitchCaseOperation? chosen = null, fallback = null;
+        foreach (var section in statement.Cases)
+        {
+            foreach (var clause in section.Clauses)
+            {
+                switch (clause)
+                {
+                    case IDefaultCaseClauseOperation:
+                        fallback = section;
+                        break;
+                    case ISingleValueCaseClauseOperation single when chosen is null:
+                        var equal = Arithmetic(BinaryOperatorKind.Equals, subject, Evaluate(single.Value, frame), clause);
+                        if (equal.Kind != ValueKind.Bool)
+                        {
+                            return Flow.Normal;
+                        }
+
+                        if (equal.Bool)
+                        {
+                            chosen = section;
+                        }
+
+                        break;
+                    case IPatternCaseClauseOperation pattern when chosen is null:
+                        if (Matches(pattern.Pattern, subject, frame) is not bool matched)
+                        {
+                            return Flow.Normal;
+                        }
+
+                        if (matched && (pattern.Guard is null || Condition(pattern.Guard, frame, "a 'when' clause") == true))
+                        {
+                            chosen = section;
+                        }
+
+                        break;
+                }
+            }
+        }
+
+        var body = chosen ?? fallback;
+        if (body is null)
+        {
+            return Flow.Normal;
+        }
+
+        foreach (var statementInCase in body.Body)
+        {
+            var flow = Execute(statementInCase, frame);
+            if (flow == Flow.Break)
+            {
+                return Flow.Normal;
+            }
+
+            if (flow != Flow.Normal || _stopped || SawInvalidCode)
+            {
+                return flow;
             }
         }
 
@@ -386,7 +455,6 @@ internal sealed partial class BuilderEvaluator
 
     private static string Describe(IOperation operation) => operation.Kind switch
     {
-        OperationKind.Switch => "A 'switch' statement",
         OperationKind.Try => "A 'try' statement",
         OperationKind.Throw => "A 'throw'",
         OperationKind.Lock => "A 'lock' statement",
@@ -399,7 +467,6 @@ internal sealed partial class BuilderEvaluator
         OperationKind.AnonymousFunction => "A lambda expression",
         OperationKind.DelegateCreation => "A delegate",
         OperationKind.Await => "An 'await'",
-        OperationKind.SwitchExpression => "A 'switch' expression",
         OperationKind.IsPattern => "A pattern match",
         OperationKind.IsType => "An 'is' type test",
         OperationKind.Tuple => "A tuple",
@@ -450,6 +517,7 @@ internal sealed class KnownTypes
         Model = compilation.GetTypeByMetadataName("Unrolled.Model");
         Tensor = compilation.GetTypeByMetadataName("Unrolled.Tensor");
         LayerExtensions = compilation.GetTypeByMetadataName("Unrolled.LayerExtensions");
+        Ops = compilation.GetTypeByMetadataName("Unrolled.Ops");
         List = compilation.GetTypeByMetadataName("System.Collections.Generic.List`1");
     }
 
@@ -462,6 +530,8 @@ internal sealed class KnownTypes
     public INamedTypeSymbol? Model { get; }
 
     public INamedTypeSymbol? Tensor { get; }
+
+    public INamedTypeSymbol? Ops { get; }
 
     /// <summary>Holds the extension members (<c>Output</c>, <c>GetOutputAt</c>, …) of <c>Layer</c> and <c>MergeLayer</c>.</summary>
     public INamedTypeSymbol? LayerExtensions { get; }

@@ -29,10 +29,14 @@ internal sealed class GraphBuilder
     /// <summary>Every call of a model as a layer.</summary>
     public List<ApplicationSpec> Applications { get; } = new();
 
+    /// <summary>While a Lambda's function is evaluated: its application, which every new node joins; else -1.</summary>
+    public int CurrentApplication { get; set; } = -1;
+
     public int AddLayer(LayerKind kind, string? explicitName, SourceSpan span, SourceSpan? nameSpan,
-        int units = 0, int activation = 0, bool useBias = false, int axis = -1, EquatableArray<int> shape = default, int dtype = 0)
+        int units = 0, int activation = 0, bool useBias = false, int axis = -1, EquatableArray<int> shape = default, int dtype = 0,
+        double scale = 1, double shift = 0, string? prefix = null)
     {
-        string name = explicitName ?? DefaultName(kind);
+        string name = explicitName ?? DefaultName(kind, prefix);
         if (_usedNames.TryGetValue(name, out int other))
         {
             Diagnostics.Add(new DiagnosticInfo(DiagnosticIds.DuplicateName, nameSpan ?? span,
@@ -43,13 +47,18 @@ internal sealed class GraphBuilder
             _usedNames[name] = Layers.Count;
         }
 
-        Layers.Add(new LayerSpec(kind, name, units, activation, useBias, axis, shape, dtype, span, nameSpan ?? span));
+        Layers.Add(new LayerSpec(kind, name, units, activation, useBias, axis, shape, dtype, span, nameSpan ?? span, scale, shift));
         NodesOfLayer.Add(new List<int>());
         return Layers.Count - 1;
     }
 
     public int AddNode(int layer, List<int> inputs, SourceSpan span, List<SourceSpan> inputSpans, int application = -1)
     {
+        if (application < 0)
+        {
+            application = CurrentApplication;
+        }
+
         Nodes.Add(new NodeSpec(layer, inputs.ToEquatableArray(), span, inputSpans.ToEquatableArray(), application));
         NodesOfLayer[layer].Add(Nodes.Count - 1);
         return Nodes.Count - 1;
@@ -63,11 +72,11 @@ internal sealed class GraphBuilder
         return count == 0 ? "model" : "model_" + count.ToString(CultureInfo.InvariantCulture);
     }
 
-    private string DefaultName(LayerKind kind)
+    private string DefaultName(LayerKind kind, string? prefix)
     {
         // Keras numbers inputs from 1 (input_1) and other layers from none (dense, dense_1, ...). Names the user has
         // already taken explicitly are skipped so that a default never collides with them.
-        string prefix = KerasNames.Prefix(kind);
+        prefix ??= KerasNames.Prefix(kind);
         while (true)
         {
             _counters.TryGetValue(prefix, out int count);
@@ -98,6 +107,7 @@ internal static class KerasNames
         LayerKind.Maximum => "maximum",
         LayerKind.Minimum => "minimum",
         LayerKind.Dot => "dot",
+        LayerKind.Lambda => "lambda",
         _ => kind.ToString().ToLowerInvariant(),
     };
 }

@@ -16,6 +16,9 @@ internal enum ValueKind
     List,
     Model,
     Void,
+
+    /// <summary>A lambda expression or method group, kept to be called with tensors (a Lambda layer's function).</summary>
+    Function,
 }
 
 /// <summary>
@@ -46,6 +49,9 @@ internal sealed class Value
 
     public BuiltModel? Model { get; private set; }
 
+    /// <summary>A function value: the lambda or the method, and (for a lambda) the frame it captured.</summary>
+    public FunctionValue? Function { get; private set; }
+
     /// <summary>Why an unknown value is unknown ("'n' is a method parameter…").</summary>
     public string? Reason { get; private set; }
 
@@ -70,10 +76,13 @@ internal sealed class Value
 
     public static Value Of(BuiltModel model) => new(ValueKind.Model) { Model = model };
 
+    public static Value Of(FunctionValue function) => new(ValueKind.Function) { Function = function };
+
     /// <summary>The same value, remembered as written at <paramref name="origin"/> (lists keep sharing their items).</summary>
     public Value WithOrigin(SourceSpan origin) => Kind == ValueKind.Void ? this : new Value(Kind)
     {
-        Number = Number, IsInteger = IsInteger, Bool = Bool, String = String, Id = Id, Items = Items, Model = Model, Reason = Reason, Origin = origin,
+        Number = Number, IsInteger = IsInteger, Bool = Bool, String = String, Id = Id, Items = Items, Model = Model, Function = Function,
+        Reason = Reason, Origin = origin,
     };
 
     public override string ToString() => Kind switch
@@ -114,4 +123,27 @@ internal sealed class BuiltModel
     public SourceSpan InputsSpan { get; }
 
     public SourceSpan OutputsSpan { get; }
+}
+
+/// <summary>
+/// A function a builder passes around (a Lambda layer's body). It holds compiler objects, which is fine: values live
+/// only while the builder is evaluated and never reach the pipeline's model.
+/// </summary>
+internal sealed class FunctionValue
+{
+    public FunctionValue(Microsoft.CodeAnalysis.IMethodSymbol method, Microsoft.CodeAnalysis.IOperation? body, object? captured)
+    {
+        Method = method;
+        Body = body;
+        Captured = captured;
+    }
+
+    /// <summary>The lambda's symbol or the referenced method.</summary>
+    public Microsoft.CodeAnalysis.IMethodSymbol Method { get; }
+
+    /// <summary>A lambda's body; null for a method group (its body is read like a helper's).</summary>
+    public Microsoft.CodeAnalysis.IOperation? Body { get; }
+
+    /// <summary>The evaluator's frame the lambda closes over.</summary>
+    public object? Captured { get; }
 }

@@ -170,7 +170,7 @@ internal static class ShapeInference
     /// <summary>A model applied as a layer must get tensors of its inputs' shapes (Keras checks this at the call).</summary>
     private static bool CheckApplication(ApplicationSpec application, TensorShape?[] shapes, List<DiagnosticInfo> diagnostics)
     {
-        for (int i = 0; i < application.Inputs.Count; i++)
+        for (int i = 0; i < application.ExpectedShapes.Count; i++)
         {
             var actual = shapes[application.Inputs[i]];
             var expected = application.ExpectedShapes[i];
@@ -224,6 +224,9 @@ internal static class ShapeInference
                 LayerKind.Dense => DenseShape(spec, n, inputs!, denseInput, parameterCounts, diagnostics),
                 LayerKind.Concatenate => ConcatenateShape(spec, n, inputs!, diagnostics),
                 LayerKind.Dot => DotShape(spec, n, inputs!, diagnostics),
+                LayerKind.UnaryOp or LayerKind.ActivationOp or LayerKind.Affine => CheckFloat(spec, n, inputs!, diagnostics) ? inputs[0] : null,
+                LayerKind.BinaryOp => BroadcastShape(spec, n, inputs!, diagnostics),
+                LayerKind.Reduce => ReduceShape(spec, n, inputs!, diagnostics),
                 _ when layer.Kind.IsElementwiseMerge() => ElementwiseShape(spec, n, inputs!, diagnostics),
                 _ => null,
             };
@@ -393,6 +396,56 @@ internal static class ShapeInference
 
         var dims = a.Dims.Take(a.Dims.Count - 1).Concat(b.Dims.Take(b.Dims.Count - 1)).ToList();
         return new TensorShape((dims.Count == 0 ? new List<int> { 1 } : dims).ToEquatableArray(), 0);
+    }
+
+    /// <summary>Keras's (NumPy's) broadcasting: shapes aligned on the right; each pair of dimensions equal or one of them 1.</summary>
+    private static TensorShape? BroadcastShape(GraphView spec, int node, List<TensorShape> inputs, List<DiagnosticInfo> diagnostics)
+    {
+        var layer = spec.Layers[spec.Nodes[node].Layer];
+        if (!CheckFloat(spec, node, inputs, diagnostics))
+        {
+            return null;
+        }
+
+        var (a, b) = (inputs[0].Dims, inputs[1].Dims);
+        int rank = System.Math.Max(a.Count, b.Count);
+        var dims = new int[rank];
+        for (int i = 1; i <= rank; i++)
+        {
+            int x = i <= a.Count ? a[a.Count - i] : 1, y = i <= b.Count ? b[b.Count - i] : 1;
+            if (x != y && x != 1 && y != 1)
+            {
+                Report(diagnostics, DiagnosticIds.ShapeMismatch, spec.Nodes[node].Span, $"'{layer.Name}'",
+                    $"shapes {inputs[0].Keras} and {inputs[1].Keras} cannot be broadcast together: axis {rank - i + 1} has {x} and {y}");
+                return null;
+            }
+
+            dims[rank - i] = System.Math.Max(x, y);
+        }
+
+        return new TensorShape(dims.ToEquatableArray(), 0);
+    }
+
+    private static TensorShape? ReduceShape(GraphView spec, int node, List<TensorShape> inputs, List<DiagnosticInfo> diagnostics)
+    {
+        var layer = spec.Layers[spec.Nodes[node].Layer];
+        if (!CheckFloat(spec, node, inputs, diagnostics))
+        {
+            return null;
+        }
+
+        var input = inputs[0];
+        int rank = input.Dims.Count + 1;
+        int axis = layer.Axis < 0 ? layer.Axis + rank : layer.Axis;
+        if (axis < 1 || axis >= rank)
+        {
+            Report(diagnostics, DiagnosticIds.InvalidArgument, spec.Nodes[node].Span,
+                $"'{layer.Name}' reduces axis {layer.Axis}, but its input {input.Keras} has axes 1..{rank - 1} (the batch axis 0 cannot be reduced)");
+            return null;
+        }
+
+        var dims = input.Dims.Select((d, i) => i == axis - 1 ? (layer.UseBias ? 1 : -1) : d).Where(d => d >= 0).ToEquatableArray();
+        return new TensorShape(dims, 0);
     }
 
     private static int FirstDifferentAxis(EquatableArray<int> a, EquatableArray<int> b)

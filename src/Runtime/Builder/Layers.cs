@@ -143,4 +143,28 @@ public static class Layers
     /// <returns>The dot products.</returns>
     public static Tensor Dot(Tensor[] inputs, int axes, bool normalize = false, string? name = null)
         => throw BuilderOnlyException.For(nameof(Dot));
+
+    /// <summary>
+    /// A layer that applies a function of tensors, as Keras's <c>Lambda(function, output_shape)</c>. The function is
+    /// evaluated at compile time from <see cref="Ops"/> and the tensor operators, and differentiated there.
+    /// </summary>
+    /// <param name="function">A lambda or static method: <c>x =&gt; Ops.Square(x)</c>.</param>
+    /// <param name="outputShape">Optionally, the output shape as a function of the input shape (batch axis excluded);
+    /// the generator checks it against the shape it infers.</param>
+    /// <param name="name">The layer's name (<c>lambda</c>, … by default).</param>
+    /// <returns>A layer to apply to a tensor.</returns>
+    public static Layer Lambda(System.Func<Tensor, Tensor> function, System.Func<int[], int[]>? outputShape = null, string? name = null)
+        => throw BuilderOnlyException.For(nameof(Lambda));
+
+    /// <summary>
+    /// A layer that applies a function of several tensors, as Keras's <c>Lambda</c> applied to a list:
+    /// <c>Lambda((Tensor[] v) =&gt; Exp(-Sum(Abs(v[0] - v[1]), axis: 1, keepDims: true)))([left, right])</c>.
+    /// </summary>
+    /// <param name="function">A lambda or static method taking the tensors as an array.</param>
+    /// <param name="outputShape">Optionally, the output shape as a function of the input shapes (batch axis excluded);
+    /// the generator checks it against the shape it infers.</param>
+    /// <param name="name">The layer's name (<c>lambda</c>, … by default).</param>
+    /// <returns>A layer to apply to a list of tensors.</returns>
+    public static MergeLayer Lambda(System.Func<Tensor[], Tensor> function, System.Func<int[][], int[]>? outputShape = null, string? name = null)
+        => throw BuilderOnlyException.For(nameof(Lambda));
 }

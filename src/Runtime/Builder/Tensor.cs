@@ -13,6 +13,83 @@ public sealed class Tensor
 
     /// <summary>The tensor's shape without the batch axis, as Keras's <c>x.shape[1:]</c>; known at compile time.</summary>
     public int[] Shape => throw BuilderOnlyException.For(nameof(Shape));
+
+    /// <summary>Element-wise the sum, with Keras's broadcasting.</summary>
+    /// <param name="a">The left operand.</param>
+    /// <param name="b">The right operand.</param>
+    /// <returns>The result.</returns>
+    public static Tensor operator +(Tensor a, Tensor b) => throw BuilderOnlyException.For("operator +");
+
+    /// <summary>Element-wise the sum with a constant.</summary>
+    /// <param name="a">The tensor.</param>
+    /// <param name="b">The constant.</param>
+    /// <returns>The result.</returns>
+    public static Tensor operator +(Tensor a, float b) => throw BuilderOnlyException.For("operator +");
+
+    /// <summary>Element-wise the sum of a constant and a tensor.</summary>
+    /// <param name="a">The constant.</param>
+    /// <param name="b">The tensor.</param>
+    /// <returns>The result.</returns>
+    public static Tensor operator +(float a, Tensor b) => throw BuilderOnlyException.For("operator +");
+
+    /// <summary>Element-wise the difference, with Keras's broadcasting.</summary>
+    /// <param name="a">The left operand.</param>
+    /// <param name="b">The right operand.</param>
+    /// <returns>The result.</returns>
+    public static Tensor operator -(Tensor a, Tensor b) => throw BuilderOnlyException.For("operator -");
+
+    /// <summary>Element-wise the difference with a constant.</summary>
+    /// <param name="a">The tensor.</param>
+    /// <param name="b">The constant.</param>
+    /// <returns>The result.</returns>
+    public static Tensor operator -(Tensor a, float b) => throw BuilderOnlyException.For("operator -");
+
+    /// <summary>Element-wise the difference of a constant and a tensor.</summary>
+    /// <param name="a">The constant.</param>
+    /// <param name="b">The tensor.</param>
+    /// <returns>The result.</returns>
+    public static Tensor operator -(float a, Tensor b) => throw BuilderOnlyException.For("operator -");
+
+    /// <summary>Element-wise the product, with Keras's broadcasting.</summary>
+    /// <param name="a">The left operand.</param>
+    /// <param name="b">The right operand.</param>
+    /// <returns>The result.</returns>
+    public static Tensor operator *(Tensor a, Tensor b) => throw BuilderOnlyException.For("operator *");
+
+    /// <summary>Element-wise the product with a constant.</summary>
+    /// <param name="a">The tensor.</param>
+    /// <param name="b">The constant.</param>
+    /// <returns>The result.</returns>
+    public static Tensor operator *(Tensor a, float b) => throw BuilderOnlyException.For("operator *");
+
+    /// <summary>Element-wise the product of a constant and a tensor.</summary>
+    /// <param name="a">The constant.</param>
+    /// <param name="b">The tensor.</param>
+    /// <returns>The result.</returns>
+    public static Tensor operator *(float a, Tensor b) => throw BuilderOnlyException.For("operator *");
+
+    /// <summary>Element-wise the quotient, with Keras's broadcasting.</summary>
+    /// <param name="a">The left operand.</param>
+    /// <param name="b">The right operand.</param>
+    /// <returns>The result.</returns>
+    public static Tensor operator /(Tensor a, Tensor b) => throw BuilderOnlyException.For("operator /");
+
+    /// <summary>Element-wise the quotient with a constant.</summary>
+    /// <param name="a">The tensor.</param>
+    /// <param name="b">The constant.</param>
+    /// <returns>The result.</returns>
+    public static Tensor operator /(Tensor a, float b) => throw BuilderOnlyException.For("operator /");
+
+    /// <summary>Element-wise the quotient of a constant and a tensor.</summary>
+    /// <param name="a">The constant.</param>
+    /// <param name="b">The tensor.</param>
+    /// <returns>The result.</returns>
+    public static Tensor operator /(float a, Tensor b) => throw BuilderOnlyException.For("operator /");
+
+    /// <summary>Element-wise negation.</summary>
+    /// <param name="x">The tensor.</param>
+    /// <returns>−x.</returns>
+    public static Tensor operator -(Tensor x) => throw BuilderOnlyException.For("operator -");
 }
 
 /// <summary>

@@ -1,0 +1,254 @@
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+using Unrolled.Generator.Diagnostics;
+using Unrolled.Generator.Model;
+using Unrolled.Generator.Shapes;
+
+namespace Unrolled.Generator.Parsing;
+
+/// <summary>
+/// Lambda layers and tensor operations. Each operation (<c>a - b</c>, <c>Ops.Exp(x)</c>, …) becomes a node with a
+/// known derivative, so a Lambda's function is differentiated at compile time by the ordinary backward pass. A
+/// Lambda's nodes are grouped under one application, shown as one <c>lambda (Lambda)</c> row.
+/// </summary>
+internal sealed partial class BuilderEvaluator
+{
+    private readonly Dictionary<int, (Value Function, Value OutputShape, SourceSpan OutputShapeSpan)> _lambdas = new();
+
+    private Value CreateFunction(IDelegateCreationOperation creation, Frame frame) => creation.Target switch
+    {
+        IAnonymousFunctionOperation lambda => Value.Of(new FunctionValue(lambda.Symbol, lambda.Body, frame)),
+        IMethodReferenceOperation { Method.IsStatic: true } reference => Value.Of(new FunctionValue(reference.Method, null, null)),
+        _ => Unsupported(creation, "This delegate", "; a Lambda takes a lambda expression or a static method"),
+    };
+
+    private Value CreateLambda(Arguments args, SourceSpan span, string? name, SourceSpan? nameSpan)
+    {
+        var function = args.Known("function");
+        var outputShape = args.Known("outputShape");
+        if (function is null || outputShape is null)
+        {
+            return Value.Unknown("invalid argument");
+        }
+
+        if (function.Kind != ValueKind.Function)
+        {
+            Report(DiagnosticIds.InvalidArgument, args.SpanOf("function"), "A Lambda needs a lambda expression or a static method as its function");
+            return Value.Unknown("invalid argument");
+        }
+
+        int layer = Graph.AddLayer(LayerKind.Lambda, name, span, nameSpan);
+        _lambdas[layer] = (function, outputShape, args.SpanOf("outputShape"));
+        return Value.Layer(layer);
+    }
+
+    /// <summary>Runs a Lambda's function on the call's tensors, its new nodes joining one application.</summary>
+    private Value ApplyLambda(int layer, Value inputs, SourceSpan inputsSpan, SourceSpan callSpan)
+    {
+        var (function, outputShape, outputShapeSpan) = _lambdas[layer];
+        var spec = Graph.Layers[layer];
+        var tensors = inputs.Kind == ValueKind.List ? inputs.Items! : new List<Value> { inputs };
+        if (tensors.Any(t => t.Kind != ValueKind.Tensor))
+        {
+            Report(DiagnosticIds.InvalidArgument, inputsSpan, $"Lambda '{spec.Name}' must be applied to tensors of the builder");
+            return Value.Unknown("invalid input");
+        }
+
+        int application = Graph.Applications.Count;
+        var inputNodes = tensors.Select(t => t.Id).ToEquatableArray();
+        Graph.Applications.Add(new ApplicationSpec(layer, spec.Name, inputNodes, EquatableArray<int>.Empty,
+            EquatableArray<EquatableArray<int>>.Empty, callSpan, "Lambda"));
+        int outer = Graph.CurrentApplication;
+        Graph.CurrentApplication = application;
+        var result = InvokeFunction(function.Function!, new List<Value> { inputs }, callSpan);
+        if (result.Kind == ValueKind.Tensor && Graph.Nodes[result.Id].Application != application)
+        {
+            // The function returned one of its inputs: give the Lambda an output node of its own.
+            result = AddOperation(LayerKind.Affine, "tf.identity", new List<int> { result.Id }, callSpan);
+        }
+
+        Graph.CurrentApplication = outer;
+        if (_stopped || SawInvalidCode)
+        {
+            return Value.Unknown("evaluation stopped");
+        }
+
+        if (result.Kind != ValueKind.Tensor)
+        {
+            Report(DiagnosticIds.InvalidArgument, callSpan,
+                $"The function of Lambda '{spec.Name}' must return a tensor, but it returns {(result.Kind == ValueKind.Unknown ? "an unknown value: " + result.Reason : result.Kind.ToString())}");
+            return Value.Unknown("invalid lambda");
+        }
+
+        Graph.Applications[application] = Graph.Applications[application] with { Outputs = new[] { result.Id }.ToEquatableArray() };
+        CheckLambdaShape(spec, result.Id, tensors, inputs.Kind == ValueKind.List, outputShape, outputShapeSpan);
+        return Value.Tensor(result.Id, callSpan);
+    }
+
+    /// <summary>Keras trusts <c>output_shape</c>; here it is checked against the shape the operations give.</summary>
+    private void CheckLambdaShape(LayerSpec spec, int output, List<Value> tensors, bool list, Value outputShape, SourceSpan at)
+    {
+        if (outputShape.Kind != ValueKind.Function)
+        {
+            return;
+        }
+
+        var shapes = ShapeInference.ShapesSoFar(Graph.Layers, Graph.Nodes);
+        if (shapes[output] is not { } actual || tensors.Any(t => shapes[t.Id] is null))
+        {
+            return;
+        }
+
+        Value ShapeOf(int node) => Value.List(shapes[node]!.Dims.Select(d => Value.Integer(d)).ToList());
+        var argument = list ? Value.List(tensors.Select(t => ShapeOf(t.Id)).ToList()) : ShapeOf(tensors[0].Id);
+        var declared = InvokeFunction(outputShape.Function!, new List<Value> { argument }, at);
+        if (declared.Kind != ValueKind.List || declared.Items!.Any(d => d.Kind != ValueKind.Number))
+        {
+            Report(DiagnosticIds.InvalidArgument, at, $"The outputShape of Lambda '{spec.Name}' must return an array of dimensions");
+            return;
+        }
+
+        var dims = declared.Items!.Select(d => (int)d.Number).ToList();
+        if (!dims.SequenceEqual(actual.Dims))
+        {
+            Report(DiagnosticIds.ShapeMismatch, at, $"Lambda '{spec.Name}'",
+                $"outputShape gives {new TensorShape(dims.ToEquatableArray(), 0).Keras} but the function's result has shape {actual.Keras}");
+        }
+    }
+
+    /// <summary>Calls a function value with arguments, inlining its body as a helper's.</summary>
+    private Value InvokeFunction(FunctionValue function, List<Value> arguments, SourceSpan at)
+    {
+        var method = function.Method;
+        var body = function.Body ?? MethodBody(method);
+        if (body is null || method.Parameters.Length != arguments.Count)
+        {
+            Report(DiagnosticIds.UnsupportedConstruct, at, $"Calling '{method.Name}'", "; its body is not in this project");
+            return Value.Unknown("no body");
+        }
+
+        var callee = new Frame(function.Captured as Frame);
+        for (int i = 0; i < arguments.Count; i++)
+        {
+            callee.Variables[method.Parameters[i]] = arguments[i];
+        }
+
+        return RunBody(method, body, callee, at);
+    }
+
+    /// <summary>A tensor operator (<c>a - b</c>, <c>1 - x</c>, <c>x / 2</c>, <c>-x</c>) as an operation node.</summary>
+    private Value TensorOperator(BinaryOperatorKind op, Value left, Value right, IOperation at)
+    {
+        var span = Spans.Of(at.Syntax);
+        if (left.Kind == ValueKind.Tensor && right.Kind == ValueKind.Tensor)
+        {
+            var (code, name) = op switch
+            {
+                BinaryOperatorKind.Add => (0, "tf.__operators__.add"),
+                BinaryOperatorKind.Subtract => (1, "tf.math.subtract"),
+                BinaryOperatorKind.Multiply => (2, "tf.math.multiply"),
+                BinaryOperatorKind.Divide => (3, "tf.math.truediv"),
+                _ => (-1, string.Empty),
+            };
+            return code < 0 ? Unsupported(at, $"The operator '{op}' on tensors")
+                : AddOperation(LayerKind.BinaryOp, name, new List<int> { left.Id, right.Id }, span, units: code);
+        }
+
+        var (tensor, constant, tensorFirst) = left.Kind == ValueKind.Tensor ? (left, right, true) : (right, left, false);
+        if (tensor.Kind != ValueKind.Tensor || constant.Kind != ValueKind.Number)
+        {
+            return constant.Kind == ValueKind.Unknown ? constant : Unsupported(at, $"The operator '{op}' on {left.Kind} and {right.Kind}");
+        }
+
+        double c = constant.Number;
+        (double Scale, double Shift)? affine = (op, tensorFirst) switch
+        {
+            (BinaryOperatorKind.Add, _) => (1, c),
+            (BinaryOperatorKind.Subtract, true) => (1, -c),
+            (BinaryOperatorKind.Subtract, false) => (-1, c),
+            (BinaryOperatorKind.Multiply, _) => (c, 0),
+            (BinaryOperatorKind.Divide, true) when c != 0 => (1 / c, 0),
+            _ => null,
+        };
+        if (affine is null)
+        {
+            return Unsupported(at, tensorFirst ? "Dividing a tensor by zero" : "Dividing a constant by a tensor", "; write it with Ops and tensor operations");
+        }
+
+        return AddOperation(LayerKind.Affine, affine.Value.Shift == 0 ? "tf.math.multiply" : "tf.__operators__.add",
+            new List<int> { tensor.Id }, span, scale: affine.Value.Scale, shift: affine.Value.Shift);
+    }
+
+    private Value Negate(Value tensor, IOperation at)
+        => tensor.Kind == ValueKind.Tensor
+            ? AddOperation(LayerKind.Affine, "tf.math.negative", new List<int> { tensor.Id }, Spans.Of(at.Syntax), scale: -1)
+            : tensor.Kind == ValueKind.Unknown ? tensor : Unsupported(at, "Negating this value");
+
+    /// <summary>A call to <c>Ops.X(…)</c>.</summary>
+    private Value CallOp(IInvocationOperation invocation, Frame frame)
+    {
+        string op = invocation.TargetMethod.Name;
+        var args = new Arguments(this, invocation, "Ops." + op, frame);
+        if (_stopped || SawInvalidCode)
+        {
+            return Value.Unknown("evaluation stopped");
+        }
+
+        var span = Spans.Of(invocation.Syntax);
+        var tensors = new List<int>();
+        foreach (string parameter in new[] { "x", "a", "b" })
+        {
+            var value = args.Raw(parameter);
+            if (value.Kind == ValueKind.Null && !args.IsExplicit(parameter))
+            {
+                continue;
+            }
+
+            if (value.Kind != ValueKind.Tensor)
+            {
+                Report(value.Kind == ValueKind.Unknown ? DiagnosticIds.NonConstantArgument : DiagnosticIds.InvalidArgument, args.SpanOf(parameter),
+                    value.Kind == ValueKind.Unknown ? new[] { parameter, "Ops." + op, value.Reason ?? "it is not a tensor" }
+                        : new[] { $"Ops.{op} takes tensors of the builder, but '{parameter}' is {value.Kind}" });
+                return Value.Unknown("invalid operand");
+            }
+
+            tensors.Add(value.Id);
+        }
+
+        switch (op)
+        {
+            case "Abs": case "Exp": case "Log": case "Sqrt": case "Square":
+                int unary = System.Array.IndexOf(new[] { "Abs", "Exp", "Log", "Sqrt", "Square" }, op);
+                return AddOperation(LayerKind.UnaryOp, "tf.math." + op.ToLowerInvariant(), tensors, span, units: unary);
+            case "Tanh": case "Sigmoid": case "Relu":
+                return AddOperation(LayerKind.ActivationOp, op == "Relu" ? "tf.nn.relu" : "tf.math." + op.ToLowerInvariant(), tensors, span,
+                    units: System.Array.IndexOf(ActivationInfo.Names, op));
+            case "Maximum": case "Minimum":
+                return AddOperation(LayerKind.BinaryOp, "tf.math." + op.ToLowerInvariant(), tensors, span, units: op == "Maximum" ? 4 : 5);
+            case "Sum": case "Mean":
+            {
+                int? axis = args.Int("axis");
+                bool? keep = args.Bool("keepDims");
+                if (axis is null || keep is null)
+                {
+                    return Value.Unknown("invalid argument");
+                }
+
+                return AddOperation(LayerKind.Reduce, op == "Sum" ? "tf.math.reduce_sum" : "tf.math.reduce_mean", tensors, span,
+                    units: op == "Sum" ? 0 : 1, axis: axis.Value, keepDims: keep.Value);
+            }
+
+            default:
+                return Unsupported(invocation, $"'Ops.{op}'", " in this version");
+        }
+    }
+
+    private Value AddOperation(LayerKind kind, string name, List<int> inputs, SourceSpan span, int units = 0, int axis = -1,
+        bool keepDims = false, double scale = 1, double shift = 0)
+    {
+        int layer = Graph.AddLayer(kind, null, span, null, units: units, axis: axis, useBias: keepDims, scale: scale, shift: shift, prefix: name);
+        return Value.Tensor(Graph.AddNode(layer, inputs, span, inputs.Select(_ => span).ToList()), span);
+    }
+}

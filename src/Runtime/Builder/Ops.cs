@@ -1,0 +1,76 @@
+namespace Unrolled;
+
+/// <summary>
+/// Tensor operations for Lambda layers and builders, as Keras's backend (<c>K.exp</c>, <c>K.sum</c>, …) or
+/// <c>keras.ops</c>. The generator differentiates every one at compile time. Together with the <see cref="Tensor"/>
+/// operators (<c>a - b</c>, <c>1 - x</c>, <c>x / 2</c>) they express functions such as the tutorial's Manhattan
+/// similarity <c>Exp(-Sum(Abs(v[0] - v[1]), axis: 1, keepDims: true))</c>.
+/// </summary>
+public static class Ops
+{
+    /// <summary>|x| element-wise.</summary>
+    /// <param name="x">The tensor.</param>
+    /// <returns>The result.</returns>
+    public static Tensor Abs(Tensor x) => throw BuilderOnlyException.For(nameof(Abs));
+
+    /// <summary>eˣ element-wise.</summary>
+    /// <param name="x">The tensor.</param>
+    /// <returns>The result.</returns>
+    public static Tensor Exp(Tensor x) => throw BuilderOnlyException.For(nameof(Exp));
+
+    /// <summary>The natural logarithm element-wise.</summary>
+    /// <param name="x">The tensor.</param>
+    /// <returns>The result.</returns>
+    public static Tensor Log(Tensor x) => throw BuilderOnlyException.For(nameof(Log));
+
+    /// <summary>√x element-wise.</summary>
+    /// <param name="x">The tensor.</param>
+    /// <returns>The result.</returns>
+    public static Tensor Sqrt(Tensor x) => throw BuilderOnlyException.For(nameof(Sqrt));
+
+    /// <summary>x² element-wise.</summary>
+    /// <param name="x">The tensor.</param>
+    /// <returns>The result.</returns>
+    public static Tensor Square(Tensor x) => throw BuilderOnlyException.For(nameof(Square));
+
+    /// <summary>The hyperbolic tangent element-wise.</summary>
+    /// <param name="x">The tensor.</param>
+    /// <returns>The result.</returns>
+    public static Tensor Tanh(Tensor x) => throw BuilderOnlyException.For(nameof(Tanh));
+
+    /// <summary>The logistic sigmoid element-wise.</summary>
+    /// <param name="x">The tensor.</param>
+    /// <returns>The result.</returns>
+    public static Tensor Sigmoid(Tensor x) => throw BuilderOnlyException.For(nameof(Sigmoid));
+
+    /// <summary>max(x, 0) element-wise.</summary>
+    /// <param name="x">The tensor.</param>
+    /// <returns>The result.</returns>
+    public static Tensor Relu(Tensor x) => throw BuilderOnlyException.For(nameof(Relu));
+
+    /// <summary>The element-wise maximum, with broadcasting.</summary>
+    /// <param name="a">The first tensor.</param>
+    /// <param name="b">The second tensor.</param>
+    /// <returns>The result.</returns>
+    public static Tensor Maximum(Tensor a, Tensor b) => throw BuilderOnlyException.For(nameof(Maximum));
+
+    /// <summary>The element-wise minimum, with broadcasting.</summary>
+    /// <param name="a">The first tensor.</param>
+    /// <param name="b">The second tensor.</param>
+    /// <returns>The result.</returns>
+    public static Tensor Minimum(Tensor a, Tensor b) => throw BuilderOnlyException.For(nameof(Minimum));
+
+    /// <summary>The sum over an axis, as Keras's <c>K.sum(x, axis, keepdims)</c>.</summary>
+    /// <param name="x">The tensor.</param>
+    /// <param name="axis">The axis, counted as Keras does (the batch axis is 0; -1 is the last).</param>
+    /// <param name="keepDims">Keep the reduced axis with length 1.</param>
+    /// <returns>The sums.</returns>
+    public static Tensor Sum(Tensor x, int axis = -1, bool keepDims = false) => throw BuilderOnlyException.For(nameof(Sum));
+
+    /// <summary>The mean over an axis, as Keras's <c>K.mean(x, axis, keepdims)</c>.</summary>
+    /// <param name="x">The tensor.</param>
+    /// <param name="axis">The axis, counted as Keras does (the batch axis is 0; -1 is the last).</param>
+    /// <param name="keepDims">Keep the reduced axis with length 1.</param>
+    /// <returns>The means.</returns>
+    public static Tensor Mean(Tensor x, int axis = -1, bool keepDims = false) => throw BuilderOnlyException.For(nameof(Mean));
+}
