@@ -174,7 +174,7 @@ internal sealed partial class BuilderEvaluator
         }
     }
 
-    /// <summary>Whether a constant, discard or relational pattern matches; null (after a diagnostic) when it cannot be decided.</summary>
+    /// <summary>Whether a constant, relational, discard, and/or/not pattern matches; null (after a diagnostic) when it cannot be decided.</summary>
     private bool? Matches(IPatternOperation pattern, Value subject, Frame frame)
     {
         switch (pattern)
@@ -187,6 +187,21 @@ internal sealed partial class BuilderEvaluator
                 var equal = Arithmetic(BinaryOperatorKind.Equals, subject, value, pattern);
                 return equal.Kind == ValueKind.Bool ? equal.Bool : null;
             }
+
+            case IBinaryPatternOperation binary:
+            {
+                var left = Matches(binary.LeftPattern, subject, frame);
+                if (left is null)
+                {
+                    return null;
+                }
+
+                bool isOr = binary.OperatorKind == BinaryOperatorKind.Or;
+                return left.Value == isOr ? left : Matches(binary.RightPattern, subject, frame);
+            }
+
+            case INegatedPatternOperation negated:
+                return !Matches(negated.Pattern, subject, frame);
 
             case IRelationalPatternOperation relational:
             {
