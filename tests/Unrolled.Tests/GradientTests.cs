@@ -311,4 +311,22 @@ public class GradientTests
         var analytic = AnalyticGradient(model, () => (float)model.Fit(x, y, epochs: 1, batchSize: batch, shuffle: false, verbose: 0)["loss"][0]);
         AssertMatchesFiniteDifferences(model, analytic, Loss, i => name);
     }
+
+    [Fact]
+    public void Merges_broadcast_as_keras_and_match_finite_differences()
+    {
+        const int batch = 3;
+        var model = new BroadcastMerges(seed: 12);
+        float[] x = Random(batch * 12, 81), y = Random(batch * 2, 82);
+        model.Compile(new SGD(learningRate: 1f), "mse");
+
+        double Loss()
+        {
+            float[] p = model.Predict(x);
+            return p.Select((v, i) => (double)(v - y[i]) * (v - y[i])).Sum() / p.Length;
+        }
+
+        var analytic = AnalyticGradient(model, () => model.TrainOnBatch(x, y, batch));
+        AssertMatchesFiniteDifferences(model, analytic, Loss, i => "broadcast merges");
+    }
 }

@@ -163,3 +163,25 @@ public partial class EveryOp
         return new Model(x, Dense(2)(pooled));
     }
 }
+
+/// <summary>Merge layers with Keras's broadcasting: a per-sample scale [1] and a per-row bias [1, 4] against [3, 4].</summary>
+public partial class BroadcastMerges
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([3, 4], name: "x");
+        var h = Dense(4, Activation.Tanh)(x);                                    // [3, 4]
+        var scale = Dense(1, Activation.Sigmoid)(Ops.Mean(h, axis: 1));          // [1]
+        var row = Ops.Mean(Dense(4)(x), axis: 1, keepDims: true);                // [1, 4]
+        var parts = new[]
+        {
+            Multiply([h, scale]),
+            Add([h, row, scale]),
+            Subtract([row, h]),
+            Maximum([h, row]),
+            Minimum([scale, h]),
+        };
+        return new Model(x, Dense(2)(Ops.Mean(Concatenate(parts, axis: -1), axis: 1)));
+    }
+}

@@ -437,9 +437,62 @@ internal sealed class ModelEmitter
 
     private static string Float(double value) => value.ToString("R", CultureInfo.InvariantCulture) + "f";
 
+    private bool Broadcasts(int n) => _spec.Nodes[n].Inputs.Any(i => !_plan.Model.ShapeOf(i).Dims.Equals(_plan.Model.ShapeOf(n).Dims));
+
+    private static string BinaryOpOf(LayerKind kind) => kind switch
+    {
+        LayerKind.Subtract => "Subtract",
+        LayerKind.Multiply => "Multiply",
+        LayerKind.Maximum => "Maximum",
+        LayerKind.Minimum => "Minimum",
+        _ => "Add",
+    };
+
+    /// <summary>A merge whose inputs differ in shape: Keras's broadcasting, through the broadcasting kernels.</summary>
+    private void WriteBroadcastMergeForward(int n, LayerSpec layer)
+    {
+        var inputs = _spec.Nodes[n].Inputs;
+        string op = $"{Kernels}BinaryOp.{BinaryOpOf(layer.Kind)}";
+        _w.Line($"var y = {Values(n)};");
+        _w.Line($"{Kernels}OpKernels.Binary({op}, {Values(inputs[0])}, {ShapeLiteral(inputs[0])}, {Values(inputs[1])}, {ShapeLiteral(inputs[1])}, y, {ShapeLiteral(n)}, batchSize);");
+        foreach (int input in inputs.Skip(2))
+        {
+            _w.Line($"{Kernels}OpKernels.Binary({op}, y, {ShapeLiteral(n)}, {Values(input)}, {ShapeLiteral(input)}, y, {ShapeLiteral(n)}, batchSize);");
+        }
+    }
+
+    private void WriteBroadcastMergeBackward(int n, LayerSpec layer)
+    {
+        var inputs = _spec.Nodes[n].Inputs;
+        string Destination(int i) => _plan.NeedsGradient[inputs[i]] ? Gradient(inputs[i]) : $"{Span}.Empty";
+        _w.Line($"var dy = {Gradient(n)};");
+        if (inputs.Count == 2)
+        {
+            _w.Line($"{Kernels}OpKernels.BinaryBackward({Kernels}BinaryOp.{BinaryOpOf(layer.Kind)}, dy, {Values(inputs[0])}, {ShapeLiteral(inputs[0])}, " +
+                    $"{Values(inputs[1])}, {ShapeLiteral(inputs[1])}, {Destination(0)}, {Destination(1)}, {ShapeLiteral(n)}, batchSize);");
+            return;
+        }
+
+        // Add of several inputs: each input's gradient is dy summed over the axes it was broadcast along.
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            if (_plan.NeedsGradient[inputs[i]])
+            {
+                _w.Line($"{Kernels}OpKernels.BinaryBackward({Kernels}BinaryOp.Add, dy, {Values(n)}, {ShapeLiteral(n)}, {Values(inputs[i])}, {ShapeLiteral(inputs[i])}, " +
+                        $"{Span}.Empty, {Gradient(inputs[i])}, {ShapeLiteral(n)}, batchSize);");
+            }
+        }
+    }
+
     private void WriteElementwiseForward(int n, LayerSpec layer)
     {
         var inputs = _spec.Nodes[n].Inputs;
+        if (Broadcasts(n))
+        {
+            WriteBroadcastMergeForward(n, layer);
+            return;
+        }
+
         string op = layer.Kind switch
         {
             LayerKind.Subtract => "MergeOps.Subtract",
@@ -466,6 +519,12 @@ internal sealed class ModelEmitter
     private void WriteElementwiseBackward(int n, LayerSpec layer)
     {
         var inputs = _spec.Nodes[n].Inputs;
+        if (Broadcasts(n))
+        {
+            WriteBroadcastMergeBackward(n, layer);
+            return;
+        }
+
         _w.Line($"var dy = {Gradient(n)};");
         int size = _plan.Model.ShapeOf(n).Size;
         switch (layer.Kind)

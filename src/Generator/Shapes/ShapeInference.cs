@@ -353,19 +353,33 @@ internal static class ShapeInference
         }
 
         var first = inputs[0];
+        if (inputs.All(t => t.Dims.Equals(first.Dims)))
+        {
+            return first;
+        }
+
+        // Keras broadcasts merge inputs (right-aligned, 1 repeats); the generated kernels do so for two inputs,
+        // and for any number of inputs to Add.
+        bool broadcasts = inputs.Count == 2 ? layer.Kind != LayerKind.Average : layer.Kind == LayerKind.Add;
+        var shape = first.Dims;
         for (int i = 1; i < inputs.Count; i++)
         {
-            if (!inputs[i].Dims.Equals(first.Dims))
+            var combined = broadcasts ? Broadcast(shape, inputs[i].Dims) : null;
+            if (combined is null)
             {
                 int axis = FirstDifferentAxis(first.Dims, inputs[i].Dims);
                 Report(diagnostics, DiagnosticIds.ShapeMismatch, spec.Nodes[node].InputSpans[i], $"{layer.Kind} '{layer.Name}'",
                     $"input {i} has shape {inputs[i].Keras} but input 0 has shape {first.Keras}; " +
-                    (axis > 0 ? $"they differ on axis {axis}" : "their ranks differ") + $", and {layer.Kind} needs inputs of one shape");
+                    (axis > 0 ? $"they differ on axis {axis}" : "their ranks differ") +
+                    (broadcasts ? ", and they cannot be broadcast together (each pair of axes, aligned on the right, must be equal or 1)"
+                                : $", and {layer.Kind} of {inputs.Count} inputs needs one shape"));
                 return null;
             }
+
+            shape = combined.Value;
         }
 
-        return first;
+        return new TensorShape(shape, 0);
     }
 
     private static TensorShape? DotShape(GraphView spec, int node, List<TensorShape> inputs, List<DiagnosticInfo> diagnostics)
@@ -398,6 +412,25 @@ internal static class ShapeInference
         return new TensorShape((dims.Count == 0 ? new List<int> { 1 } : dims).ToEquatableArray(), 0);
     }
 
+    /// <summary>The broadcast of two per-sample shapes, or null when they are incompatible.</summary>
+    private static EquatableArray<int>? Broadcast(EquatableArray<int> a, EquatableArray<int> b)
+    {
+        int rank = System.Math.Max(a.Count, b.Count);
+        var dims = new int[rank];
+        for (int i = 1; i <= rank; i++)
+        {
+            int x = i <= a.Count ? a[a.Count - i] : 1, y = i <= b.Count ? b[b.Count - i] : 1;
+            if (x != y && x != 1 && y != 1)
+            {
+                return null;
+            }
+
+            dims[rank - i] = System.Math.Max(x, y);
+        }
+
+        return dims.ToEquatableArray();
+    }
+
     /// <summary>Keras's (NumPy's) broadcasting: shapes aligned on the right; each pair of dimensions equal or one of them 1.</summary>
     private static TensorShape? BroadcastShape(GraphView spec, int node, List<TensorShape> inputs, List<DiagnosticInfo> diagnostics)
     {
@@ -407,23 +440,15 @@ internal static class ShapeInference
             return null;
         }
 
-        var (a, b) = (inputs[0].Dims, inputs[1].Dims);
-        int rank = System.Math.Max(a.Count, b.Count);
-        var dims = new int[rank];
-        for (int i = 1; i <= rank; i++)
+        var shape = Broadcast(inputs[0].Dims, inputs[1].Dims);
+        if (shape is null)
         {
-            int x = i <= a.Count ? a[a.Count - i] : 1, y = i <= b.Count ? b[b.Count - i] : 1;
-            if (x != y && x != 1 && y != 1)
-            {
-                Report(diagnostics, DiagnosticIds.ShapeMismatch, spec.Nodes[node].Span, $"'{layer.Name}'",
-                    $"shapes {inputs[0].Keras} and {inputs[1].Keras} cannot be broadcast together: axis {rank - i + 1} has {x} and {y}");
-                return null;
-            }
-
-            dims[rank - i] = System.Math.Max(x, y);
+            Report(diagnostics, DiagnosticIds.ShapeMismatch, spec.Nodes[node].Span, $"'{layer.Name}'",
+                $"shapes {inputs[0].Keras} and {inputs[1].Keras} cannot be broadcast together (each pair of axes, aligned on the right, must be equal or 1)");
+            return null;
         }
 
-        return new TensorShape(dims.ToEquatableArray(), 0);
+        return new TensorShape(shape.Value, 0);
     }
 
     private static TensorShape? ReduceShape(GraphView spec, int node, List<TensorShape> inputs, List<DiagnosticInfo> diagnostics)
