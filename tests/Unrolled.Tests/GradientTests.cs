@@ -329,4 +329,26 @@ public class GradientTests
         var analytic = AnalyticGradient(model, () => model.TrainOnBatch(x, y, batch));
         AssertMatchesFiniteDifferences(model, analytic, Loss, i => "broadcast merges");
     }
+
+    [Fact]
+    public void TimeDistributed_of_a_layer_and_of_a_model_matches_finite_differences()
+    {
+        const int batch = 3;
+        var model = new TimeSteps(seed: 13);
+        float[] x = Random(batch * 20, 91), y = Random(batch, 92);
+        model.Compile(new SGD(learningRate: 1f), "mse");
+
+        double Loss()
+        {
+            float[] p = model.Predict(x);
+            return p.Select((v, i) => (double)(v - y[i]) * (v - y[i])).Sum() / p.Length;
+        }
+
+        var analytic = AnalyticGradient(model, () => model.TrainOnBatch(x, y, batch));
+        AssertMatchesFiniteDifferences(model, analytic, Loss, i => "time steps");
+        string summary = model.Summary();
+        // Keras cuts the first column at 28 characters.
+        Assert.Contains("time_distributed (TimeDistri (None, 5, 3)              15", summary);
+        Assert.Contains("time_distributed_1 (TimeDist (None, 5, 2)              20", summary);
+    }
 }

@@ -185,3 +185,42 @@ public partial class BroadcastMerges
         return new Model(x, Dense(2)(Ops.Mean(Concatenate(parts, axis: -1), axis: 1)));
     }
 }
+
+/// <summary>The tutorial's TimeDistributed(model): the MLP applied to each of 20 steps of a (20, 784) sequence.</summary>
+public partial class SequenceMlp
+{
+    static Model Classifier()
+    {
+        var inputs = Input([784]);
+        var x = Dense(64, Activation.Relu)(inputs);
+        x = Dense(64, Activation.Relu)(x);
+        return new Model(inputs, Dense(10, Activation.Softmax)(x));
+    }
+
+    [ModelBuilder]
+    static Model Build()
+    {
+        var inputSequences = Input([20, 784]);
+        var processedSequences = TimeDistributed(Classifier())(inputSequences);
+        return new Model(inputSequences, processedSequences);
+    }
+}
+
+/// <summary>TimeDistributed of a Dense layer and of a small model, pooled over time, for finite differences.</summary>
+public partial class TimeSteps
+{
+    static Model Step()
+    {
+        var x = Input([3]);
+        return new Model(x, Dense(2)(Dense(3, Activation.Elu)(x)), name: "step");
+    }
+
+    [ModelBuilder]
+    static Model Build()
+    {
+        var sequence = Input([5, 4]);
+        var h = TimeDistributed(Dense(3, Activation.Tanh))(sequence);   // (None, 5, 3)
+        var s = TimeDistributed(Step())(h);                               // (None, 5, 2)
+        return new Model(sequence, Dense(1)(Ops.Mean(s, axis: 1)));
+    }
+}

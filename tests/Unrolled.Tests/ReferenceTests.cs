@@ -95,4 +95,26 @@ public class ReferenceTests
         Assert.Equal(784, Mlp.Input1Size);
         Assert.Equal(10, Mlp.Dense2Size);
     }
+
+    [Fact]
+    public void TimeDistributed_model_equals_the_model_on_each_step()
+    {
+        var sequence = new SequenceMlp(seed: 3);
+        var single = new Mlp(seed: 0);
+        Assert.Equal(55_050, SequenceMlp.ParameterCount);
+        sequence.Weights.CopyTo(single.Weights); // one set of weights, the same layout
+
+        var random = new Random(5);
+        float[] x = Enumerable.Range(0, 2 * 20 * 784).Select(_ => (float)random.NextDouble()).ToArray();
+        float[] steps = sequence.Predict(x);
+        Assert.Equal(2 * 20 * 10, steps.Length);
+        float[] perStep = single.Predict(x); // the same floats seen as 40 samples of 784
+        for (int i = 0; i < steps.Length; i++)
+        {
+            Assert.Equal(perStep[i], steps[i], 6);
+        }
+
+        Assert.Contains("(None, 20, 10)", sequence.Summary());
+        Assert.Contains("55050", sequence.Summary());
+    }
 }

@@ -275,14 +275,14 @@ internal sealed class ModelEmitter
         {
             var node = _spec.Nodes[n];
             var layer = _spec.Layers[node.Layer];
-            if (layer.Kind == LayerKind.InputLayer)
+            if (layer.Kind is LayerKind.InputLayer or LayerKind.Fold or LayerKind.Unfold)
             {
                 continue;
             }
 
             _w.Line();
             _w.Line(Describe(n));
-            _w.Open(string.Empty);
+            OpenNodeBlock(n, backward: false);
             switch (layer.Kind)
             {
                 case LayerKind.Dense:
@@ -302,11 +302,40 @@ internal sealed class ModelEmitter
                     break;
             }
 
-            _w.Close();
+            CloseNodeBlock(n);
         }
 
         _w.Close();
         _w.Line();
+    }
+
+    /// <summary>
+    /// Opens a node's block. Inside TimeDistributed a sample holds several rows, so the node's code runs in a static
+    /// local function whose <c>batchSize</c> parameter is the row count: the same emitted code serves both cases.
+    /// </summary>
+    private void OpenNodeBlock(int n, bool backward)
+    {
+        _w.Open(string.Empty);
+        int repeat = _plan.Model.ShapeOf(n).Repeat;
+        if (repeat == 1)
+        {
+            return;
+        }
+
+        string spans = backward ? $"weights, gradients" : "weights";
+        string parameters = backward ? $"{ReadOnlySpan} weights, {Span} gradients" : $"{ReadOnlySpan} weights";
+        _w.Line($"Rows(workspace, {spans}, batchSize * {N(repeat)});");
+        _w.Open($"static void Rows({Rt}Workspace workspace, {parameters}, int batchSize)");
+    }
+
+    private void CloseNodeBlock(int n)
+    {
+        if (_plan.Model.ShapeOf(n).Repeat != 1)
+        {
+            _w.Close();
+        }
+
+        _w.Close();
     }
 
     private (int Rows, int InputSize) DenseRows(int n, LayerSpec layer)
@@ -382,14 +411,14 @@ internal sealed class ModelEmitter
         {
             var node = _spec.Nodes[n];
             var layer = _spec.Layers[node.Layer];
-            if (layer.Kind == LayerKind.InputLayer || !_plan.NeedsGradient[n])
+            if (layer.Kind is LayerKind.InputLayer or LayerKind.Fold or LayerKind.Unfold || !_plan.NeedsGradient[n])
             {
                 continue;
             }
 
             _w.Line();
             _w.Line(Describe(n));
-            _w.Open(string.Empty);
+            OpenNodeBlock(n, backward: true);
             switch (layer.Kind)
             {
                 case LayerKind.Dense:
@@ -424,7 +453,7 @@ internal sealed class ModelEmitter
                     break;
             }
 
-            _w.Close();
+            CloseNodeBlock(n);
         }
 
         _w.Close();

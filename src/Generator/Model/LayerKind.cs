@@ -31,6 +31,15 @@ internal enum LayerKind
 
     /// <summary>A sum (Units 0) or mean (Units 1) over Axis, keeping it when UseBias (keepDims).</summary>
     Reduce,
+
+    /// <summary>A TimeDistributed layer: its inner layer's nodes are grouped under it.</summary>
+    TimeDistributed,
+
+    /// <summary>Views [T, rest…] per sample as T rows of rest… (Units: T); aliases its input's memory.</summary>
+    Fold,
+
+    /// <summary>Views T rows of rest… as [T, rest…] per sample (Units: T); aliases its input's memory.</summary>
+    Unfold,
 }
 
 internal static class LayerKindExtensions

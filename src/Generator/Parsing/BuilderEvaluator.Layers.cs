@@ -122,6 +122,25 @@ internal sealed partial class BuilderEvaluator
             case "Lambda":
                 return CreateLambda(args, span, name, nameSpan);
 
+            case "TimeDistributed":
+            {
+                var inner = args.Known("layer");
+                if (inner is null)
+                {
+                    return Value.Unknown("invalid argument");
+                }
+
+                if (inner.Kind is not (ValueKind.Layer or ValueKind.Model))
+                {
+                    Report(DiagnosticIds.InvalidArgument, args.SpanOf("layer"), "TimeDistributed needs a layer or a model created in the builder");
+                    return Value.Unknown("invalid argument");
+                }
+
+                int wrapper = Graph.AddLayer(LayerKind.TimeDistributed, name, span, nameSpan);
+                _timeDistributed[wrapper] = inner;
+                return Value.Layer(wrapper);
+            }
+
             case "Dense":
             {
                 int? units = args.Int("units");
@@ -270,6 +289,11 @@ internal sealed partial class BuilderEvaluator
             return ApplyLambda(layer.Id, value, Spans.OfArgument(argument), span);
         }
 
+        if (Graph.Layers[layer.Id].Kind == LayerKind.TimeDistributed)
+        {
+            return ApplyTimeDistributed(layer.Id, value, Spans.OfArgument(argument), span);
+        }
+
         return Apply(layer.Id, value, Spans.OfArgument(argument), span);
     }
 
@@ -365,18 +389,76 @@ internal sealed partial class BuilderEvaluator
             }
         }
 
+        // Inside a Lambda or TimeDistributed the model's nodes join that group (Keras shows only the outer row).
         int application = Graph.Applications.Count;
+        int group = Graph.CurrentApplication >= 0 ? Graph.CurrentApplication : application;
         foreach (int node in inner.OrderBy(n => n))
         {
             var spec = Graph.Nodes[node];
             var mapped = spec.Inputs.Select(i => mapping[i]).ToList();
-            mapping[node] = Graph.AddNode(spec.Layer, mapped, callSpan, mapped.Select(_ => inputsSpan).ToList(), application);
+            mapping[node] = Graph.AddNode(spec.Layer, mapped, callSpan, mapped.Select(_ => inputsSpan).ToList(), group);
         }
 
         var outputs = model.Outputs.Select(o => mapping[o.Id]).ToList();
         var expected = model.Inputs.Select(i => Graph.Layers[Graph.Nodes[i.Id].Layer].Shape).ToEquatableArray();
         Graph.Applications.Add(new ApplicationSpec(model.Id, name, tensors.Select(t => t.Id).ToEquatableArray(), outputs.ToEquatableArray(), expected, callSpan));
         return Value.List(outputs.Select(o => Value.Tensor(o, callSpan)).ToList());
+    }
+
+    private readonly Dictionary<int, Value> _timeDistributed = new();
+
+    /// <summary>
+    /// TimeDistributed: fold the time axis into the rows, apply the inner layer or model once to all rows (one set of
+    /// weights for every step), unfold. The nodes are grouped under one application for the summary.
+    /// </summary>
+    private Value ApplyTimeDistributed(int wrapper, Value input, SourceSpan inputSpan, SourceSpan callSpan)
+    {
+        var spec = Graph.Layers[wrapper];
+        if (input.Kind != ValueKind.Tensor)
+        {
+            Report(DiagnosticIds.InvalidArgument, inputSpan, $"TimeDistributed '{spec.Name}' must be applied to a tensor of the builder");
+            return Value.Unknown("invalid input");
+        }
+
+        var shape = Shapes.ShapeInference.ShapesSoFar(Graph.Layers, Graph.Nodes)[input.Id];
+        if (shape is null || shape.Dims.Count < 2)
+        {
+            Report(DiagnosticIds.ShapeMismatch, inputSpan, $"TimeDistributed '{spec.Name}'",
+                shape is null ? "its input's shape is not known because of an earlier error"
+                    : $"its input has shape {shape.Keras}, but TimeDistributed needs a time axis and at least one more: (None, steps, …)");
+            return Value.Unknown("invalid input");
+        }
+
+        int steps = shape.Dims[0];
+        int application = Graph.Applications.Count;
+        Graph.Applications.Add(new ApplicationSpec(wrapper, spec.Name, new[] { input.Id }.ToEquatableArray(), EquatableArray<int>.Empty,
+            EquatableArray<EquatableArray<int>>.Empty, callSpan, "TimeDistributed"));
+        int outer = Graph.CurrentApplication;
+        Graph.CurrentApplication = application;
+        var folded = AddOperation(LayerKind.Fold, "fold", new List<int> { input.Id }, callSpan, units: steps);
+        var inner = _timeDistributed[wrapper];
+        var result = inner.Kind == ValueKind.Model
+            ? ApplyModel(inner.Model!, folded, inputSpan, callSpan)
+            : Graph.Layers[inner.Id].Kind == LayerKind.Lambda ? ApplyLambda(inner.Id, folded, inputSpan, callSpan) : Apply(inner.Id, folded, inputSpan, callSpan);
+        if (result.Kind == ValueKind.List && result.Items!.Count == 1)
+        {
+            result = result.Items[0];
+        }
+
+        var unfolded = result.Kind == ValueKind.Tensor ? AddOperation(LayerKind.Unfold, "unfold", new List<int> { result.Id }, callSpan, units: steps) : result;
+        Graph.CurrentApplication = outer;
+        if (unfolded.Kind != ValueKind.Tensor)
+        {
+            if (!_stopped && !SawInvalidCode)
+            {
+                Report(DiagnosticIds.UnsupportedConstruct, callSpan, "TimeDistributed of a layer or model with several outputs", string.Empty);
+            }
+
+            return Value.Unknown("invalid TimeDistributed");
+        }
+
+        Graph.Applications[application] = Graph.Applications[application] with { Outputs = new[] { unfolded.Id }.ToEquatableArray() };
+        return Value.Tensor(unfolded.Id, callSpan);
     }
 
     private Value CreateModel(IObjectCreationOperation creation, Frame frame)

@@ -108,6 +108,7 @@ internal static class KerasNames
         LayerKind.Minimum => "minimum",
         LayerKind.Dot => "dot",
         LayerKind.Lambda => "lambda",
+        LayerKind.TimeDistributed => "time_distributed",
         _ => kind.ToString().ToLowerInvariant(),
     };
 }

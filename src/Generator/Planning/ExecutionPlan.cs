@@ -36,20 +36,30 @@ internal sealed class ExecutionPlan
         {
             var node = spec.Nodes[n];
             var layer = spec.Layers[node.Layer];
+            int size = model.ShapeOf(n).Size * model.ShapeOf(n).Repeat; // floats per sample
+            if (layer.Kind is LayerKind.Fold or LayerKind.Unfold)
+            {
+                // A view of the same floats with another row count: it shares its input's values and gradient.
+                ValueOffset[n] = ValueOffset[node.Inputs[0]];
+                TemporaryOffsets[n] = System.Array.Empty<int>();
+                NeedsGradient[n] = NeedsGradient[node.Inputs[0]];
+                continue;
+            }
+
             ValueOffset[n] = offset;
-            offset += model.ShapeOf(n).Size;
+            offset += size;
             if (layer.Kind == LayerKind.Dense && ActivationInfo.NeedsPreActivation(layer.Activation))
             {
                 PreActivationOffset[n] = offset;
-                offset += model.ShapeOf(n).Size;
+                offset += size;
             }
 
             // Temporaries some merges keep for backward; the gradient buffer mirrors them, giving each a gradient too.
             var temporaries = layer.Kind switch
             {
-                LayerKind.Multiply when node.Inputs.Count > 2 => new[] { model.ShapeOf(n).Size },
-                LayerKind.Maximum or LayerKind.Minimum => new[] { model.ShapeOf(n).Size },
-                LayerKind.Dot when layer.UseBias => node.Inputs.Select(i => model.ShapeOf(i).Size).ToArray(),
+                LayerKind.Multiply when node.Inputs.Count > 2 => new[] { size },
+                LayerKind.Maximum or LayerKind.Minimum => new[] { size },
+                LayerKind.Dot when layer.UseBias => node.Inputs.Select(i => model.ShapeOf(i).Size * model.ShapeOf(i).Repeat).ToArray(),
                 _ => System.Array.Empty<int>(),
             };
             TemporaryOffsets[n] = new int[temporaries.Length];

@@ -2,8 +2,11 @@ using Unrolled.Generator.Model;
 
 namespace Unrolled.Generator.Shapes;
 
-/// <summary>The shape of one tensor: per-sample dimensions (no batch axis) and element type.</summary>
-internal sealed record TensorShape(EquatableArray<int> Dims, int DType)
+/// <summary>
+/// The shape of one tensor: per-sample dimensions (no batch axis) and element type. Inside TimeDistributed a sample
+/// holds <paramref name="Repeat"/> rows (time steps) of this shape.
+/// </summary>
+internal sealed record TensorShape(EquatableArray<int> Dims, int DType, int Repeat = 1)
 {
     public int Size
     {

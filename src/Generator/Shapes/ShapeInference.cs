@@ -218,7 +218,15 @@ internal static class ShapeInference
                 }
             }
 
-            shapes[n] = layer.Kind switch
+            if (inputs.Count > 1 && inputs.Any(t => t!.Repeat != inputs[0]!.Repeat))
+            {
+                Report(diagnostics, DiagnosticIds.ShapeMismatch, node.Span, $"{layer.Kind} '{layer.Name}'",
+                    "its inputs come from inside and outside a TimeDistributed layer; combine them outside it");
+                continue;
+            }
+
+            int repeat = inputs.Count > 0 ? inputs[0]!.Repeat : 1;
+            var shape = layer.Kind switch
             {
                 LayerKind.InputLayer => InputShape(spec, layer, diagnostics),
                 LayerKind.Dense => DenseShape(spec, n, inputs!, denseInput, parameterCounts, diagnostics),
@@ -227,9 +235,14 @@ internal static class ShapeInference
                 LayerKind.UnaryOp or LayerKind.ActivationOp or LayerKind.Affine => CheckFloat(spec, n, inputs!, diagnostics) ? inputs[0] : null,
                 LayerKind.BinaryOp => BroadcastShape(spec, n, inputs!, diagnostics),
                 LayerKind.Reduce => ReduceShape(spec, n, inputs!, diagnostics),
+                LayerKind.Fold => FoldShape(spec, n, inputs[0]!, diagnostics),
+                LayerKind.Unfold => new TensorShape(new[] { layer.Units }.Concat(inputs[0]!.Dims).ToEquatableArray(), inputs[0]!.DType, repeat / layer.Units),
                 _ when layer.Kind.IsElementwiseMerge() => ElementwiseShape(spec, n, inputs!, diagnostics),
                 _ => null,
             };
+
+            // Inside TimeDistributed every layer works on rows; Fold and Unfold set the row count themselves.
+            shapes[n] = shape is null || layer.Kind is LayerKind.Fold or LayerKind.Unfold ? shape : shape with { Repeat = repeat };
         }
     }
 
@@ -449,6 +462,19 @@ internal static class ShapeInference
         }
 
         return new TensorShape(shape.Value, 0);
+    }
+
+    private static TensorShape? FoldShape(GraphView spec, int node, TensorShape input, List<DiagnosticInfo> diagnostics)
+    {
+        var layer = spec.Layers[spec.Nodes[node].Layer];
+        if (input.Dims.Count < 2)
+        {
+            Report(diagnostics, DiagnosticIds.ShapeMismatch, spec.Nodes[node].InputSpans[0], "TimeDistributed",
+                $"its input has shape {input.Keras}, but TimeDistributed needs a time axis and at least one more: (None, steps, …)");
+            return null;
+        }
+
+        return new TensorShape(input.Dims.Skip(1).ToEquatableArray(), input.DType, input.Repeat * layer.Units);
     }
 
     private static TensorShape? ReduceShape(GraphView spec, int node, List<TensorShape> inputs, List<DiagnosticInfo> diagnostics)

@@ -167,4 +167,15 @@ public static class Layers
     /// <returns>A layer to apply to a list of tensors.</returns>
     public static MergeLayer Lambda(System.Func<Tensor[], Tensor> function, System.Func<int[][], int[]>? outputShape = null, string? name = null)
         => throw BuilderOnlyException.For(nameof(Lambda));
+
+    /// <summary>
+    /// Applies a layer (or a model, which converts to a layer) to every time step of a sequence, as Keras's
+    /// <c>TimeDistributed(layer)</c>: an input of shape (None, steps, …) gives (None, steps, …) with the inner layer's
+    /// weights shared across the steps.
+    /// </summary>
+    /// <param name="layer">The layer or model to apply to each step.</param>
+    /// <param name="name">The layer's name (<c>time_distributed</c>, … by default).</param>
+    /// <returns>A layer to apply to a sequence tensor.</returns>
+    public static Layer TimeDistributed(Layer layer, string? name = null)
+        => throw BuilderOnlyException.For(nameof(TimeDistributed));
 }
