@@ -26,10 +26,7 @@ public class EvaluatorTests
                 }
             }
             """;
-        var (result, output) = TestCompiler.Generate(TestCompiler.Compile(source));
-        var errors = output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
-        Assert.True(errors.Count == 0, TestCompiler.Describe(errors));
-        return Assert.Single(result.GeneratedTrees).GetText().ToString();
+        return Generated.Code(source);
     }
 
     [Fact]

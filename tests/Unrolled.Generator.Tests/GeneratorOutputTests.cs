@@ -59,15 +59,7 @@ public class GeneratorOutputTests
         Assert.Contains($"Total params: {total:N0}\n", summary.Replace(",", ","));
     }
 
-    private static string SummaryOf(string source)
-    {
-        var (result, _) = TestCompiler.Generate(TestCompiler.Compile(source));
-        string text = result.GeneratedTrees.Single().GetText().ToString();
-        var literal = text.Split('\n').Single(l => l.TrimStart().StartsWith("summary: ", System.StringComparison.Ordinal)).Trim();
-        literal = literal.Substring("summary: ".Length).TrimEnd(';').TrimEnd(')');
-        var expression = (Microsoft.CodeAnalysis.CSharp.Syntax.LiteralExpressionSyntax)Microsoft.CodeAnalysis.CSharp.SyntaxFactory.ParseExpression(literal);
-        return expression.Token.ValueText;
-    }
+    private static string SummaryOf(string source) => Generated.Summary(Generated.Code(source));
 
     [Fact]
     public void Activation_table_follows_the_runtime_enum()

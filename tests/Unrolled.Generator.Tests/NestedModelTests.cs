@@ -8,26 +8,10 @@ namespace Unrolled.Generator.Tests;
 /// <summary>Models used as layers: the tutorial's autoencoder nesting and ensemble, with Dense stand-ins.</summary>
 public class NestedModelTests
 {
-    private static string Generate(string source)
-    {
-        var (result, output) = TestCompiler.Generate(TestCompiler.Compile(source));
-        var errors = output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
-        Assert.True(errors.Count == 0, TestCompiler.Describe(errors));
-        return Assert.Single(result.GeneratedTrees).GetText().ToString();
-    }
-
-    private static string SummaryLines(string code)
-    {
-        string literal = code.Split('\n').Single(l => l.TrimStart().StartsWith("summary: ", System.StringComparison.Ordinal)).Trim();
-        literal = literal.Substring("summary: ".Length).TrimEnd(';').TrimEnd(')');
-        var expression = (Microsoft.CodeAnalysis.CSharp.Syntax.LiteralExpressionSyntax)Microsoft.CodeAnalysis.CSharp.SyntaxFactory.ParseExpression(literal);
-        return expression.Token.ValueText;
-    }
-
     [Fact]
     public void Encoder_and_decoder_nest_as_one_row_each_like_keras()
     {
-        string code = Generate("""
+        string code = Generated.Code("""
             using Unrolled;
             using static Unrolled.Layers;
 
@@ -72,13 +56,13 @@ public class NestedModelTests
             "Trainable params: 103,328\n" +
             "Non-trainable params: 0\n" +
             "_________________________________________________________________\n";
-        Assert.Equal(expected, SummaryLines(code));
+        Assert.Equal(expected, Generated.Summary(code));
     }
 
     [Fact]
     public void An_ensemble_of_three_models_from_a_helper_has_three_sets_of_weights()
     {
-        string code = Generate("""
+        string code = Generated.Code("""
             using Unrolled;
             using static Unrolled.Layers;
 
@@ -101,7 +85,7 @@ public class NestedModelTests
             }
             """);
         Assert.Contains("ParameterCount = 387;", code); // 3 × (128 + 1), as Keras counts
-        string summary = SummaryLines(code);
+        string summary = Generated.Summary(code);
         Assert.Contains("model (Functional)", summary);
         Assert.Contains("model_1 (Functional)", summary);
         Assert.Contains("model_2 (Functional)", summary);
@@ -112,7 +96,7 @@ public class NestedModelTests
     [Fact]
     public void One_model_applied_twice_shares_its_weights()
     {
-        string code = Generate("""
+        string code = Generated.Code("""
             using Unrolled;
             using static Unrolled.Layers;
 
@@ -131,7 +115,7 @@ public class NestedModelTests
             }
             """);
         Assert.Contains("ParameterCount = 169;", code); // tower 10*8+8 + 8*8+8 = 160 once, head 8+1
-        string summary = SummaryLines(code);
+        string summary = Generated.Summary(code);
         Assert.Contains("tower (Functional)", summary);
         Assert.Contains("tower[1][0]", summary); // the second call is node 1 of the nested model
     }

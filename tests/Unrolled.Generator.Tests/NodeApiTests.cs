@@ -46,9 +46,7 @@ public class NodeApiTests
             var merged = Concatenate([shared.GetOutputAt(0), s, single.Input]);
             return new Model([shared.GetInputAt(0), b], Dense(width)(merged));
             """);
-        var (result, output) = TestCompiler.Generate(TestCompiler.Compile(source));
-        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
-        string code = result.GeneratedTrees.Single().GetText().ToString();
+        string code = Generated.Code(source);
         // shared 8*4+4 = 36, single 4*4+4 = 20, final dense on 12 -> 12: 12*12+12 = 156
         Assert.Contains("ParameterCount = 212;", code);
         Assert.Contains("dense_1[0][0]", code);

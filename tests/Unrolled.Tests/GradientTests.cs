@@ -26,6 +26,10 @@ public class GradientTests
         return before.Select((w, i) => (double)w - after[i]).ToArray();
     }
 
+    /// <summary>Keras's mean squared error, computed here in double precision as the independent reference.</summary>
+    private static double MeanSquaredError(float[] predictions, float[] targets)
+        => predictions.Select((v, i) => (double)(v - targets[i]) * (v - targets[i])).Sum() / predictions.Length;
+
     private static double CentralDifference(CompiledModel model, int i, float h, Func<double> loss)
     {
         var weights = model.Weights;
@@ -81,11 +85,7 @@ public class GradientTests
         float[] y = Random(batch * EveryActivation.ConcatenateSize, 2);
         model.Compile(new SGD(learningRate: 1f), new MeanSquaredError());
 
-        double Loss()
-        {
-            float[] p = model.Predict(x);
-            return p.Select((v, i) => (double)(v - y[i]) * (v - y[i])).Sum() / p.Length;
-        }
+        double Loss() => MeanSquaredError(model.Predict(x), y);
 
         var analytic = AnalyticGradient(model, () => model.TrainOnBatch(x, y, batch));
         AssertMatchesFiniteDifferences(model, analytic, Loss, i => i < 36 ? "trunk" : $"branch_{(i - 36) / 21} ({(Activation)((i - 36) / 21)})");
@@ -160,11 +160,7 @@ public class GradientTests
         float[] x = Random(batch * 3, 12, 2f), y = Random(batch * 2, 13);
         model.Compile(new SGD(1f), "mse");
 
-        double Loss()
-        {
-            float[] p = model.Predict(x);
-            return p.Select((v, i) => (double)(v - y[i]) * (v - y[i])).Sum() / p.Length;
-        }
+        double Loss() => MeanSquaredError(model.Predict(x), y);
 
         var analytic = AnalyticGradient(model, () => model.TrainOnBatch(x, y, batch));
         AssertMatchesFiniteDifferences(model, analytic, Loss, i => "regressor");
@@ -179,11 +175,7 @@ public class GradientTests
         float[] y = Random(batch * EveryMerge.ConcatenateSize, 33);
         model.Compile(new SGD(learningRate: 1f), "mse");
 
-        double Loss()
-        {
-            float[] p = model.Predict(a, b);
-            return p.Select((v, i) => (double)(v - y[i]) * (v - y[i])).Sum() / p.Length;
-        }
+        double Loss() => MeanSquaredError(model.Predict(a, b), y);
 
         var analytic = AnalyticGradient(model, () => model.TrainOnBatch(a, b, y, batch));
         AssertMatchesFiniteDifferences(model, analytic, Loss, i => i < 42 ? "dense (a)" : "dense_1 (b)");
@@ -272,11 +264,7 @@ public class GradientTests
         float[] x = Random(batch * 12, 71), y = Random(batch * 2, 72);
         model.Compile(new SGD(learningRate: 1f), "mse");
 
-        double Loss()
-        {
-            float[] p = model.Predict(x);
-            return p.Select((v, i) => (double)(v - y[i]) * (v - y[i])).Sum() / p.Length;
-        }
+        double Loss() => MeanSquaredError(model.Predict(x), y);
 
         var analytic = AnalyticGradient(model, () => model.TrainOnBatch(x, y, batch));
         AssertMatchesFiniteDifferences(model, analytic, Loss, i => i < 20 ? "dense" : "dense_1");
@@ -301,11 +289,7 @@ public class GradientTests
         float[] x = Random(batch * 12, 71), y = Random(batch * 2, 72);
         model.Compile(new SGD(learningRate: 1f), "mse");
 
-        double Loss()
-        {
-            float[] p = model.Predict(new[] { x })[0];
-            return p.Select((v, i) => (double)(v - y[i]) * (v - y[i])).Sum() / p.Length;
-        }
+        double Loss() => MeanSquaredError(model.Predict(new[] { x })[0], y);
 
         // One Fit epoch over exactly one batch is one training step.
         var analytic = AnalyticGradient(model, () => (float)model.Fit(x, y, epochs: 1, batchSize: batch, shuffle: false, verbose: 0)["loss"][0]);
@@ -320,11 +304,7 @@ public class GradientTests
         float[] x = Random(batch * 12, 81), y = Random(batch * 2, 82);
         model.Compile(new SGD(learningRate: 1f), "mse");
 
-        double Loss()
-        {
-            float[] p = model.Predict(x);
-            return p.Select((v, i) => (double)(v - y[i]) * (v - y[i])).Sum() / p.Length;
-        }
+        double Loss() => MeanSquaredError(model.Predict(x), y);
 
         var analytic = AnalyticGradient(model, () => model.TrainOnBatch(x, y, batch));
         AssertMatchesFiniteDifferences(model, analytic, Loss, i => "broadcast merges");
@@ -338,11 +318,7 @@ public class GradientTests
         float[] x = Random(batch * 20, 91), y = Random(batch, 92);
         model.Compile(new SGD(learningRate: 1f), "mse");
 
-        double Loss()
-        {
-            float[] p = model.Predict(x);
-            return p.Select((v, i) => (double)(v - y[i]) * (v - y[i])).Sum() / p.Length;
-        }
+        double Loss() => MeanSquaredError(model.Predict(x), y);
 
         var analytic = AnalyticGradient(model, () => model.TrainOnBatch(x, y, batch));
         AssertMatchesFiniteDifferences(model, analytic, Loss, i => "time steps");
