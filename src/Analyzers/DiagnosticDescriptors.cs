@@ -84,7 +84,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor AmbiguousNode = Error(
         "UNR0015", "Ambiguous output of a shared layer",
-        "Layer '{0}' is applied {1} times, so '{2}' is ambiguous; use {3}(0) … {3}({1} - 1) to say which call you mean",
+        "'{0}' has {1} nodes (one per call; a model's node 0 is the model as built), so '{2}' is ambiguous; use {3}(0) … {3}({1} - 1) to say which you mean",
         "A layer applied several times has one node per call, indexed from 0. Keras 2 raises this at run time and Keras 3 silently picks node 0; Unrolled reports it at compile time.");
 
     public static readonly DiagnosticDescriptor SharedLayerShapeMismatch = Error(

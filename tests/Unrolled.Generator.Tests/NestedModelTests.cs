@@ -119,4 +119,38 @@ public class NestedModelTests
         Assert.Contains("tower (Functional)", summary);
         Assert.Contains("tower[1][0]", summary); // the second call is node 1 of the nested model
     }
+
+    [Fact]
+    public async System.Threading.Tasks.Task A_model_applied_again_has_several_nodes_and_its_output_is_ambiguous()
+    {
+        var (source, expected) = Markup.Parse("""
+            using Unrolled;
+            using static Unrolled.Layers;
+
+            public partial class Twice
+            {
+                [ModelBuilder]
+                static Model Build()
+                {
+                    var x = Input([4]);
+                    var tower = new Model(x, Dense(4)(x), name: "tower");
+                    var a = Input([4]);
+                    var first = tower.Call(a);
+                    var again = tower.GetOutputAt(1);                     // the call's output: the same tensor as first
+                    var built = tower.GetOutputAt(0);                     // the model as built, on x
+                    var y = {|UNR0015:tower.Output|};
+                    return new Model(a, Add([first, again]));
+                }
+            }
+            """);
+        var diagnostics = (await TestCompiler.AnalyzeAsync(TestCompiler.Compile(source))).Where(d => d.Id.StartsWith("UNR", System.StringComparison.Ordinal)).ToList();
+        var diagnostic = Assert.Single(diagnostics);
+        Assert.Equal(expected.Single().Span, diagnostic.Location.SourceSpan);
+        Assert.Contains("'tower' has 2 nodes", diagnostic.GetMessage());
+
+        var fixes = await CodeFixRunner.ApplyEachAsync(new Unrolled.CodeFixes.AmbiguousNodeCodeFix(), source, diagnostic);
+        Assert.Equal(new[] { "Use GetOutputAt(0)", "Use GetOutputAt(1)" }, fixes.Select(f => f.Title));
+        string code = Generated.Code(fixes[1].Source);
+        Assert.Contains("ParameterCount = 20;", code);
+    }
 }

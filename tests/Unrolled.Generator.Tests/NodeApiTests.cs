@@ -67,7 +67,7 @@ public class NodeApiTests
         var compilation = TestCompiler.Compile(source);
         var diagnostic = Assert.Single((await TestCompiler.AnalyzeAsync(compilation)).Where(d => d.Id.StartsWith("UNR", System.StringComparison.Ordinal)));
         Assert.Equal(expected.Single().Span, diagnostic.Location.SourceSpan);
-        Assert.Contains("applied 2 times", diagnostic.GetMessage());
+        Assert.Contains("has 2 nodes", diagnostic.GetMessage());
         Assert.Contains("GetOutputAt(0)", diagnostic.GetMessage());
 
         var fixedSources = (await CodeFixRunner.ApplyEachAsync(new AmbiguousNodeCodeFix(), source, diagnostic)).Select(f => f.Source).ToList();

@@ -487,6 +487,11 @@ internal sealed partial class BuilderEvaluator
             return list is null ? Value.Unknown("the element is not known") : list[index];
         }
 
+        if (KnownTypes.Is(property.Property.ContainingType, _types.Model) && property.Instance is not null)
+        {
+            return ModelNodeApi(property, property.Property.Name, Evaluate(property.Instance, frame), null, frame);
+        }
+
         if (_types.IsNodeApi(property.Property) && property.Instance is not null)
         {
             return NodeApi(property, property.Property.Name, Evaluate(property.Instance, frame), null, frame);
@@ -596,6 +601,11 @@ internal sealed partial class BuilderEvaluator
         if (KnownTypes.Is(method.ContainingType, _types.Ops))
         {
             return CallOp(invocation, frame);
+        }
+
+        if (KnownTypes.Is(method.ContainingType, _types.Model) && method.Name is "GetOutputAt" or "GetInputAt" && invocation.Instance is not null)
+        {
+            return ModelNodeApi(invocation, method.Name, Evaluate(invocation.Instance, frame), invocation.Arguments.FirstOrDefault(), frame);
         }
 
         if (KnownTypes.Is(method.ContainingType, _types.Model) && method.Name == "Call" && invocation.Instance is not null && invocation.Arguments.Length == 1)

@@ -92,4 +92,61 @@ internal sealed partial class BuilderEvaluator
             ? Value.Unknown("the tensor's shape is not defined because of an error at an earlier layer")
             : Value.List(shape.Dims.Select(d => Value.Integer(d)).ToList());
     }
+
+    /// <summary>
+    /// The node API on a model: node 0 is the model as built, node i its i-th call as a layer, as Keras counts them.
+    /// </summary>
+    private Value ModelNodeApi(IOperation at, string member, Value model, IArgumentOperation? indexArgument, Frame frame)
+    {
+        if (model.Kind != ValueKind.Model)
+        {
+            return model.Kind == ValueKind.Unknown ? model : Unsupported(at, $"'{member}' here");
+        }
+
+        var built = model.Model!;
+        var calls = Graph.Applications.Where(a => a.Type == "Functional" && a.Model == built.Id).ToList();
+        int nodes = 1 + calls.Count;
+        if (member is "Outputs" or "Inputs")
+        {
+            var list = member == "Outputs" ? built.Outputs : built.Inputs;
+            return Value.List(list.Select(v => Value.Tensor(v.Id, Spans.Of(at.Syntax))).ToList());
+        }
+
+        int node = 0;
+        if (indexArgument is null)
+        {
+            if (nodes > 1)
+            {
+                Report(DiagnosticIds.AmbiguousNode, Spans.Of(at.Syntax), built.Name ?? "model", nodes.ToString(CultureInfo.InvariantCulture), member,
+                    "Get" + member + "At");
+                return Value.Unknown("ambiguous model node");
+            }
+        }
+        else
+        {
+            var index = Evaluate(indexArgument.Value, frame);
+            if (index is not { Kind: ValueKind.Number, IsInteger: true } || index.Number < 0 || index.Number >= nodes)
+            {
+                Report(index.Kind == ValueKind.Unknown ? DiagnosticIds.NonConstantArgument : DiagnosticIds.InvalidArgument, Spans.OfArgument(indexArgument),
+                    index.Kind == ValueKind.Unknown ? new[] { "nodeIndex", member, index.Reason ?? "it is not constant" }
+                        : new[] { $"Model '{built.Name}' has {nodes} node(s), indexed 0 to {nodes - 1}; node {index} does not exist" });
+                return Value.Unknown("invalid node index");
+            }
+
+            node = (int)index.Number;
+        }
+
+        bool output = member.Contains("Output");
+        var tensors = node == 0
+            ? (output ? built.Outputs.Select(v => v.Id) : built.Inputs.Select(v => v.Id)).ToList()
+            : (output ? calls[node - 1].Outputs : calls[node - 1].Inputs).ToList();
+        if (tensors.Count != 1)
+        {
+            Report(DiagnosticIds.InvalidArgument, Spans.Of(at.Syntax),
+                $"Model '{built.Name}' has {tensors.Count} {(output ? "outputs" : "inputs")}; use {(output ? "Outputs" : "Inputs")} for the list");
+            return Value.Unknown("several tensors");
+        }
+
+        return Value.Tensor(tensors[0], Spans.Of(at.Syntax));
+    }
 }

@@ -139,6 +139,31 @@ public sealed class Model
     public Model(Tensor inputs, Tensor[] outputs, string? name = null) => throw BuilderOnlyException.For("Model");
 
     /// <summary>
+    /// The model's output (Keras's <c>model.output</c>): node 0, the tensor the model was built with. Once the model
+    /// has been applied as a layer it has several nodes and this is ambiguous (UNR0015): use <see cref="GetOutputAt"/>.
+    /// </summary>
+    public Tensor Output => throw BuilderOnlyException.For(nameof(Output));
+
+    /// <summary>The model's input (Keras's <c>model.input</c>); ambiguous once the model has been applied (UNR0015).</summary>
+    public Tensor Input => throw BuilderOnlyException.For(nameof(Input));
+
+    /// <summary>The model's outputs, in order (Keras's <c>model.outputs</c>).</summary>
+    public Tensor[] Outputs => throw BuilderOnlyException.For(nameof(Outputs));
+
+    /// <summary>The model's inputs, in order (Keras's <c>model.inputs</c>).</summary>
+    public Tensor[] Inputs => throw BuilderOnlyException.For(nameof(Inputs));
+
+    /// <summary>The output at node <paramref name="nodeIndex"/>: 0 is the model as built, 1 its first call, and so on.</summary>
+    /// <param name="nodeIndex">The node.</param>
+    /// <returns>That node's output.</returns>
+    public Tensor GetOutputAt(int nodeIndex) => throw BuilderOnlyException.For(nameof(GetOutputAt));
+
+    /// <summary>The input at node <paramref name="nodeIndex"/>: 0 is the model as built, 1 its first call, and so on.</summary>
+    /// <param name="nodeIndex">The node.</param>
+    /// <returns>That node's input.</returns>
+    public Tensor GetInputAt(int nodeIndex) => throw BuilderOnlyException.For(nameof(GetInputAt));
+
+    /// <summary>
     /// Applies the model to a tensor, as Keras's <c>model(x)</c>: its layers are applied again, sharing their weights
     /// with every other call of this model. For a model with one input and one output.
     /// </summary>
