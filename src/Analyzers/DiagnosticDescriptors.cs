@@ -63,9 +63,9 @@ internal static class DiagnosticDescriptors
         "An input that no output uses still has to be fed to Predict and Fit; remove it unless that is intended.");
 
     public static readonly DiagnosticDescriptor InputListedTwice = Error(
-        "UNR0011", "Input listed twice",
-        "Input '{0}' is listed more than once in the model's inputs",
-        "Each input of a model is listed once.");
+        "UNR0011", "Input or output listed twice",
+        "'{0}' is listed more than once in the model's {1}",
+        "Each input and each output of a model is listed once (a tensor listed twice as an output would get two losses on one set of values).");
 
     public static readonly DiagnosticDescriptor EvaluationLimit = Error(
         "UNR0012", "Builder evaluation limit reached",

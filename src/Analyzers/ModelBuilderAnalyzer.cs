@@ -75,7 +75,12 @@ public sealed class ModelBuilderAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var analyzed = ShapeInference.Analyze(spec);
+        var analyzed = Guard.Run(() => ShapeInference.Analyze(spec));
+        if (analyzed is null)
+        {
+            return;
+        }
+
         foreach (var diagnostic in analyzed.Diagnostics)
         {
             if (!s_byId.TryGetValue(diagnostic.Id, out var descriptor))
@@ -103,7 +108,11 @@ public sealed class ModelBuilderAnalyzer : DiagnosticAnalyzer
         {
             var location = ToLocation(related, compilation, builder);
             var node = location.SourceTree?.GetRoot().FindNode(location.SourceSpan, getInnermostNodeForTie: true);
-            if (node?.Parent is EqualsValueClauseSyntax { Parent: VariableDeclaratorSyntax declarator })
+            var use = ToLocation(diagnostic.Span, compilation, builder);
+            var useNode = use.SourceTree?.GetRoot().FindNode(use.SourceSpan, getInnermostNodeForTie: true);
+            // Only a local declared earlier in the same method as the Model call can be named there.
+            if (node?.Parent is EqualsValueClauseSyntax { Parent: VariableDeclaratorSyntax declarator }
+                && useNode is not null && Enclosing(declarator) == Enclosing(useNode) && declarator.SpanStart < useNode.SpanStart)
             {
                 return ImmutableDictionary<string, string?>.Empty.Add("InputVariable", declarator.Identifier.ValueText);
             }
@@ -111,6 +120,9 @@ public sealed class ModelBuilderAnalyzer : DiagnosticAnalyzer
 
         return null;
     }
+
+    private static SyntaxNode? Enclosing(SyntaxNode node)
+        => node.Ancestors().FirstOrDefault(a => a is BaseMethodDeclarationSyntax or LocalFunctionStatementSyntax or AnonymousFunctionExpressionSyntax);
 
     private static Location ToLocation(SourceSpan span, Compilation compilation, MethodDeclarationSyntax builder)
     {

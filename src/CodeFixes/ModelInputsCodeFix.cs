@@ -38,13 +38,15 @@ public sealed class ModelInputsCodeFix : CodeFixProvider
             return;
         }
 
+        var model = await context.Document.GetSemanticModelAsync(context.CancellationToken).ConfigureAwait(false);
         foreach (var diagnostic in context.Diagnostics)
         {
             var node = root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true);
             var creation = node.AncestorsAndSelf().OfType<BaseObjectCreationExpressionSyntax>().FirstOrDefault();
             var inputs = creation is null ? null : InputsArgument(creation);
-            if (inputs is null)
+            if (inputs is null || !IsEditableList(inputs.Expression, model))
             {
+                // A list held in a variable, or one with spread elements, cannot be edited in place safely.
                 continue;
             }
 
@@ -66,6 +68,14 @@ public sealed class ModelInputsCodeFix : CodeFixProvider
             }
         }
     }
+
+    /// <summary>A literal list (collection expression without spreads, array creation) or a single tensor.</summary>
+    private static bool IsEditableList(ExpressionSyntax inputs, SemanticModel? model) => inputs switch
+    {
+        CollectionExpressionSyntax collection => collection.Elements.All(e => e is ExpressionElementSyntax),
+        ArrayCreationExpressionSyntax { Initializer: not null } or ImplicitArrayCreationExpressionSyntax => true,
+        _ => model?.GetTypeInfo(inputs).Type?.Name == "Tensor",
+    };
 
     private static ArgumentSyntax? InputsArgument(BaseObjectCreationExpressionSyntax creation)
     {

@@ -39,12 +39,12 @@ public sealed class UnrolledGenerator : IIncrementalGenerator
             .WithTrackingName(Steps.Parse);
 
         var models = specs
-            .Select(static (spec, _) => ShapeInference.Analyze(spec!))
+            .Select(static (spec, _) => Guard.Run(() => ShapeInference.Analyze(spec!)))
             .WithTrackingName(Steps.Analyze);
 
         context.RegisterSourceOutput(models, static (output, model) =>
         {
-            if (model.HasErrors || !model.Spec.HasGraph)
+            if (model is null || model.HasErrors || !model.Spec.HasGraph)
             {
                 return;
             }
@@ -53,7 +53,11 @@ public sealed class UnrolledGenerator : IIncrementalGenerator
             string hint = (spec.Namespace.Length > 0 ? spec.Namespace + "." : string.Empty)
                           + string.Concat(System.Linq.Enumerable.Select(spec.ContainingTypes, t => t.Name + "."))
                           + spec.ClassName + ".g.cs";
-            output.AddSource(hint, ModelEmitter.Emit(ExecutionPlan.Create(model)));
+            string? code = Guard.Run(() => ModelEmitter.Emit(ExecutionPlan.Create(model)));
+            if (code is not null)
+            {
+                output.AddSource(hint, code);
+            }
         });
     }
 }

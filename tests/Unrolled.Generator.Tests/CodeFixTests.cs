@@ -72,4 +72,17 @@ public class CodeFixTests
             """), "Remove 'b' from the model's inputs");
         Assert.Contains("return new Model([a], Dense(2)(a));", result);
     }
+
+    [Fact]
+    public async Task No_fix_is_offered_for_a_list_held_in_a_variable()
+    {
+        var (source, _) = Markup.Parse(Builder("""
+            var a = Input([4]);
+            var extra = Input([4]);
+            Tensor[] inputs = [a];
+            return new Model(inputs, {|UNR0002:Add([a, extra])|});
+            """));
+        var diagnostic = Assert.Single((await TestCompiler.AnalyzeAsync(TestCompiler.Compile(source))).Where(d => d.Id == "UNR0002"));
+        Assert.Empty(await CodeFixRunner.ApplyEachAsync(new ModelInputsCodeFix(), source, diagnostic));
+    }
 }

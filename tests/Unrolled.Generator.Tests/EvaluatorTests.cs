@@ -110,4 +110,37 @@ public class EvaluatorTests
         // 4*8+8 = 40, 8*3+3 = 27, 3*5+5 = 20
         Assert.Contains("ParameterCount = 87;", code);
     }
+
+    [Fact]
+    public void Csharp_semantics_hold_for_lists_compound_assignment_remainders_and_names()
+    {
+        string code = Summary("""
+            var a = Input([4]);
+            var outs = new List<Tensor> { Dense(2, name: $"head_{0.1f}_{true}_{7.5 % 2}")(a) };
+            var model = new Model(a, outs.ToArray());
+            outs.Add(Dense(3)(a));                           // after the model: not one of its outputs (Keras copies)
+            var h = Dense(4)(a);
+            h += Dense(4)(h);                                // a residual written as compound assignment
+            int units = 10;
+            units += 5 / 2;                                  // integer division as C#: 12
+            var flags = new bool[2];
+            if (!flags[1]) { units += 1; }
+            return new Model(a, [outs[0], Dense(units)(h)]);
+            """);
+        Assert.Contains("head_0.1_True_1.5 (Dense)", code);
+        Assert.Contains("Floats per sample of output 'dense_3', shape (None, 13)", code);
+        Assert.Contains("tf.__operators__.add (TFOpLamb", code); // Keras cuts the column
+    }
+
+    [Fact]
+    public void Tuple_names_stay_valid_and_odd_constants_compile()
+    {
+        string code = Summary("""
+            var a = Input([4]);
+            var h = Dense(4)(a) * float.PositiveInfinity;
+            return new Model(a, [Dense(1, name: "head_1")(h), Dense(1, name: "head1")(h), Dense(1, name: "rest")(h)]);
+            """);
+        Assert.Contains("float.PositiveInfinity", code);
+        Assert.Contains("(float[] Head1, float[] Head12, float[] Rest2)", code);
+    }
 }

@@ -224,3 +224,26 @@ public partial class TimeSteps
         return new Model(sequence, Dense(1)(Ops.Mean(s, axis: 1)));
     }
 }
+
+/// <summary>TimeDistributed inside TimeDistributed: a Dense over the last axis of a (2, 3, 4) tensor.</summary>
+public partial class NestedTime
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([2, 3, 4]);
+        var y = TimeDistributed(TimeDistributed(Dense(5, Activation.Tanh)))(x);
+        return new Model(x, y);
+    }
+}
+
+/// <summary>The same Dense applied to the (2, 3, 4) tensor directly (Keras's Dense works on the last axis).</summary>
+public partial class FlatTime
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([2, 3, 4]);
+        return new Model(x, Dense(5, Activation.Tanh)(x));
+    }
+}

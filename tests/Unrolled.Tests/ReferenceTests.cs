@@ -117,4 +117,16 @@ public class ReferenceTests
         Assert.Contains("(None, 20, 10)", sequence.Summary());
         Assert.Contains("55050", sequence.Summary());
     }
+
+    [Fact]
+    public void Nested_TimeDistributed_equals_dense_on_the_last_axis()
+    {
+        var nested = new NestedTime(seed: 1);
+        var flat = new FlatTime(seed: 2);
+        Assert.Equal(NestedTime.ParameterCount, FlatTime.ParameterCount);
+        nested.Weights.CopyTo(flat.Weights);
+        var random = new Random(9);
+        float[] x = Enumerable.Range(0, 3 * 24).Select(_ => (float)random.NextDouble()).ToArray();
+        Assert.Equal(flat.Predict(x), nested.Predict(x));
+    }
 }

@@ -464,7 +464,14 @@ internal sealed class ModelEmitter
 
     private string TemporaryGradient(int node, int index, int size) => $"workspace.Gradient({N(_plan.TemporaryOffsets[node][index])}, batchSize * {N(size)})";
 
-    private static string Float(double value) => value.ToString("R", CultureInfo.InvariantCulture) + "f";
+    private static string Float(double value)
+    {
+        float f = (float)value;
+        return float.IsNaN(f) ? "float.NaN"
+            : float.IsPositiveInfinity(f) ? "float.PositiveInfinity"
+            : float.IsNegativeInfinity(f) ? "float.NegativeInfinity"
+            : f.ToString("R", CultureInfo.InvariantCulture) + "f";
+    }
 
     private bool Broadcasts(int n) => _spec.Nodes[n].Inputs.Any(i => !_plan.Model.ShapeOf(i).Dims.Equals(_plan.Model.ShapeOf(n).Dims));
 
@@ -831,9 +838,16 @@ internal sealed class ModelEmitter
 
     private void WritePredictArrays()
     {
+        // Tuple element names must be unique and not ones C# reserves (Rest, ItemN, object's members).
+        var tupleNames = new HashSet<string> { "Rest", "ToString", "GetHashCode", "Equals", "GetType" };
+        for (int i = 1; i <= 8; i++)
+        {
+            tupleNames.Add("Item" + i);
+        }
+
         string returnType = _outputs.Count == 1
             ? "float[]"
-            : "(" + string.Join(", ", _outputs.Select(p => "float[] " + Naming.Pascal(p.Name))) + ")";
+            : "(" + string.Join(", ", _outputs.Select(p => "float[] " + Naming.Unique(Naming.Pascal(p.Name), tupleNames))) + ")";
         _w.Line("/// <summary>Runs the model on every sample of the given arrays (the batch size is inferred) and returns new arrays.</summary>");
         WriteParameterDocs(_inputs, p => p.Parameter, p => $"Input '{Xml(p.Name)}': samples × {N(p.Size)} floats, row-major.");
 

@@ -62,6 +62,12 @@ internal sealed partial class BuilderEvaluator
             case ISwitchExpressionOperation switchExpression:
             {
                 var subject = Evaluate(switchExpression.Value, frame);
+                if (subject.Kind == ValueKind.Unknown)
+                {
+                    Report(DiagnosticIds.UnsupportedConstruct, Spans.Of(switchExpression.Value.Syntax), "The value of a 'switch'", ": " + subject.Reason);
+                    return subject;
+                }
+
                 foreach (var arm in switchExpression.Arms)
                 {
                     var matches = Matches(arm.Pattern, subject, frame);
@@ -96,7 +102,9 @@ internal sealed partial class BuilderEvaluator
             {
                 var left = Evaluate(compound.Target, frame);
                 var right = Evaluate(compound.Value, frame);
-                var value = Arithmetic(compound.OperatorKind, left, right, compound);
+                var value = compound.OperatorMethod is { } method && KnownTypes.Is(method.ContainingType, _types.Tensor)
+                    ? TensorOperator(compound.OperatorKind, left, right, compound)      // h += Dense(8)(h)
+                    : Convert(Arithmetic(compound.OperatorKind, left, right, compound), compound.Target.Type); // int u *= 1.25 truncates, as C#
                 Assign(compound.Target, value, frame);
                 return value;
             }
@@ -229,7 +237,7 @@ internal sealed partial class BuilderEvaluator
         ushort s => Value.Integer(s),
         uint u => Value.Integer(u),
         ulong u => Value.Integer((long)u),
-        float f => Value.Real(f),
+        float f => Value.Single(f),
         double d => Value.Real(d),
         decimal m => Value.Real((double)m),
         _ => Value.Unknown("a constant of an unsupported type"),
@@ -250,7 +258,7 @@ internal sealed partial class BuilderEvaluator
             SpecialType.System_Int32 or SpecialType.System_Int64 or SpecialType.System_Int16 or SpecialType.System_Byte
                 or SpecialType.System_SByte or SpecialType.System_UInt16 or SpecialType.System_UInt32 or SpecialType.System_UInt64
                 => Value.Integer((long)Math.Truncate(value.Number)),
-            SpecialType.System_Single => Value.Real((float)value.Number),
+            SpecialType.System_Single => Value.Single((float)value.Number),
             SpecialType.System_Double or SpecialType.System_Decimal => Value.Real(value.Number),
             _ => value,
         };
@@ -298,12 +306,14 @@ internal sealed partial class BuilderEvaluator
         if (left.Kind == ValueKind.Number && right.Kind == ValueKind.Number)
         {
             bool integer = left.IsInteger && right.IsInteger;
+            // float op float (or float op int) is a float in C#, printed as one.
+            bool single = !integer && (left.IsSingle || right.IsSingle) && (left.IsSingle || left.IsInteger) && (right.IsSingle || right.IsInteger);
             double a = left.Number, b = right.Number;
             switch (op)
             {
-                case BinaryOperatorKind.Add: return Number(a + b, integer);
-                case BinaryOperatorKind.Subtract: return Number(a - b, integer);
-                case BinaryOperatorKind.Multiply: return Number(a * b, integer);
+                case BinaryOperatorKind.Add: return Number(a + b, integer, single);
+                case BinaryOperatorKind.Subtract: return Number(a - b, integer, single);
+                case BinaryOperatorKind.Multiply: return Number(a * b, integer, single);
                 case BinaryOperatorKind.Divide:
                 case BinaryOperatorKind.Remainder:
                     if (b == 0 && integer)
@@ -312,8 +322,8 @@ internal sealed partial class BuilderEvaluator
                     }
 
                     return op == BinaryOperatorKind.Divide
-                        ? Number(integer ? Math.Truncate(a / b) : a / b, integer)
-                        : Number(integer ? (long)a % (long)b : Math.IEEERemainder(a, b), integer);
+                        ? Number(integer ? Math.Truncate(a / b) : a / b, integer, single)
+                        : Number(integer ? (long)a % (long)b : a % b, integer, single);
                 case BinaryOperatorKind.Equals: return Value.Boolean(a == b);
                 case BinaryOperatorKind.NotEquals: return Value.Boolean(a != b);
                 case BinaryOperatorKind.LessThan: return Value.Boolean(a < b);
@@ -352,7 +362,8 @@ internal sealed partial class BuilderEvaluator
         return Unsupported(at, $"The operator '{op}' on {left.Kind} and {right.Kind}");
     }
 
-    private static Value Number(double value, bool integer) => integer ? Value.Integer((long)value) : Value.Real(value);
+    private static Value Number(double value, bool integer, bool single = false)
+        => integer ? Value.Integer((long)value) : single ? Value.Single((float)value) : Value.Real(value);
 
     private Value EvaluateUnary(IUnaryOperation unary, Frame frame)
     {
@@ -365,7 +376,7 @@ internal sealed partial class BuilderEvaluator
         return (unary.OperatorKind, operand.Kind) switch
         {
             (_, ValueKind.Unknown) => operand,
-            (UnaryOperatorKind.Minus, ValueKind.Number) => Number(-operand.Number, operand.IsInteger),
+            (UnaryOperatorKind.Minus, ValueKind.Number) => Number(-operand.Number, operand.IsInteger, operand.IsSingle),
             (UnaryOperatorKind.Plus, ValueKind.Number) => operand,
             (UnaryOperatorKind.Not, ValueKind.Bool) => Value.Boolean(!operand.Bool),
             (UnaryOperatorKind.BitwiseNegation, ValueKind.Number) when operand.IsInteger => Value.Integer(~(long)operand.Number),
@@ -533,7 +544,13 @@ internal sealed partial class BuilderEvaluator
             if (size.Kind == ValueKind.Number && size.IsInteger && size.Number >= 0 && size.Number <= 100_000)
             {
                 var element = ((IArrayTypeSymbol)array.Type!).ElementType;
-                var fill = element.IsValueType && element.OriginalDefinition.SpecialType != SpecialType.System_Nullable_T ? Value.Integer(0) : Value.Null;
+                var fill = element.SpecialType switch
+                {
+                    SpecialType.System_Boolean => Value.Boolean(false),
+                    SpecialType.System_Single or SpecialType.System_Double or SpecialType.System_Decimal => Value.Real(0),
+                    _ when element.IsValueType && element.OriginalDefinition.SpecialType != SpecialType.System_Nullable_T => Value.Integer(0),
+                    _ => Value.Null,
+                };
                 return Value.List(Enumerable.Repeat(fill, (int)size.Number).ToList());
             }
         }

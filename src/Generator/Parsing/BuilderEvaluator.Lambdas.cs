@@ -83,6 +83,7 @@ internal sealed partial class BuilderEvaluator
         }
 
         Graph.Applications[application] = Graph.Applications[application] with { Outputs = new[] { result.Id }.ToEquatableArray() };
+        Graph.NodesOfLayer[layer].Add(result.Id);
         CheckLambdaShape(spec, result.Id, tensors, inputs.Kind == ValueKind.List, outputShape, outputShapeSpan);
         return Value.Tensor(result.Id, callSpan);
     }
@@ -163,13 +164,13 @@ internal sealed partial class BuilderEvaluator
         }
 
         double c = constant.Number;
-        (double Scale, double Shift)? affine = (op, tensorFirst) switch
+        (double Scale, double Shift, string Name)? affine = (op, tensorFirst) switch
         {
-            (BinaryOperatorKind.Add, _) => (1, c),
-            (BinaryOperatorKind.Subtract, true) => (1, -c),
-            (BinaryOperatorKind.Subtract, false) => (-1, c),
-            (BinaryOperatorKind.Multiply, _) => (c, 0),
-            (BinaryOperatorKind.Divide, true) when c != 0 => (1 / c, 0),
+            (BinaryOperatorKind.Add, _) => (1, c, "tf.__operators__.add"),
+            (BinaryOperatorKind.Subtract, true) => (1, -c, "tf.math.subtract"),
+            (BinaryOperatorKind.Subtract, false) => (-1, c, "tf.math.subtract"),
+            (BinaryOperatorKind.Multiply, _) => (c, 0, "tf.math.multiply"),
+            (BinaryOperatorKind.Divide, true) when c != 0 => (1 / c, 0, "tf.math.truediv"),
             _ => null,
         };
         if (affine is null)
@@ -177,8 +178,7 @@ internal sealed partial class BuilderEvaluator
             return Unsupported(at, tensorFirst ? "Dividing a tensor by zero" : "Dividing a constant by a tensor", "; write it with Ops and tensor operations");
         }
 
-        return AddOperation(LayerKind.Affine, affine.Value.Shift == 0 ? "tf.math.multiply" : "tf.__operators__.add",
-            new List<int> { tensor.Id }, span, scale: affine.Value.Scale, shift: affine.Value.Shift);
+        return AddOperation(LayerKind.Affine, affine.Value.Name, new List<int> { tensor.Id }, span, scale: affine.Value.Scale, shift: affine.Value.Shift);
     }
 
     private Value Negate(Value tensor, IOperation at)
@@ -248,7 +248,9 @@ internal sealed partial class BuilderEvaluator
     private Value AddOperation(LayerKind kind, string name, List<int> inputs, SourceSpan span, int units = 0, int axis = -1,
         bool keepDims = false, double scale = 1, double shift = 0)
     {
-        int layer = Graph.AddLayer(kind, null, span, null, units: units, axis: axis, useBias: keepDims, scale: scale, shift: shift, prefix: name);
+        // Inside a Lambda or TimeDistributed the operation is not a row of its own; outside, it is Keras's TFOpLambda.
+        bool hidden = Graph.CurrentApplication >= 0 || kind is LayerKind.Fold or LayerKind.Unfold;
+        int layer = Graph.AddLayer(kind, null, span, null, units: units, axis: axis, useBias: keepDims, scale: scale, shift: shift, prefix: name, hidden: hidden);
         return Value.Tensor(Graph.AddNode(layer, inputs, span, inputs.Select(_ => span).ToList()), span);
     }
 }

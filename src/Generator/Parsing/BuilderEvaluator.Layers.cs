@@ -281,18 +281,16 @@ internal sealed partial class BuilderEvaluator
         if (layer.Kind == ValueKind.Model)
         {
             var result = ApplyModel(layer.Model!, value, Spans.OfArgument(argument), span);
-            return result.Kind == ValueKind.List && result.Items!.Count == 1 ? result.Items[0] : result;
+            if (result.Kind == ValueKind.List && result.Items!.Count != 1)
+            {
+                Report(DiagnosticIds.InvalidArgument, span,
+                    $"Model '{layer.Model!.Name}' has {result.Items.Count} outputs, so it cannot be used as a one-output layer; use model.Call(inputs), which returns them all");
+                return Value.Unknown("several outputs");
+            }
+
+            return result.Kind == ValueKind.List ? result.Items![0] : result;
         }
 
-        if (Graph.Layers[layer.Id].Kind == LayerKind.Lambda)
-        {
-            return ApplyLambda(layer.Id, value, Spans.OfArgument(argument), span);
-        }
-
-        if (Graph.Layers[layer.Id].Kind == LayerKind.TimeDistributed)
-        {
-            return ApplyTimeDistributed(layer.Id, value, Spans.OfArgument(argument), span);
-        }
 
         return Apply(layer.Id, value, Spans.OfArgument(argument), span);
     }
@@ -306,6 +304,14 @@ internal sealed partial class BuilderEvaluator
         }
 
         var spec = Graph.Layers[layer];
+        switch (spec.Kind)
+        {
+            case LayerKind.Lambda:
+                return ApplyLambda(layer, inputs, inputsSpan, callSpan);
+            case LayerKind.TimeDistributed:
+                return ApplyTimeDistributed(layer, inputs, inputsSpan, callSpan);
+        }
+
         var tensors = inputs.Kind == ValueKind.List ? inputs.Items! : new List<Value> { inputs.WithOrigin(inputsSpan) };
         var nodes = new List<int>();
         var spans = new List<SourceSpan>();
@@ -323,6 +329,13 @@ internal sealed partial class BuilderEvaluator
 
             nodes.Add(tensor.Id);
             spans.Add(at);
+        }
+
+        if (!spec.Kind.IsMerge() && nodes.Count != 1)
+        {
+            Report(DiagnosticIds.InvalidArgument, inputsSpan,
+                $"Layer '{spec.Name}' takes one tensor, but it is given {nodes.Count} (a model with several outputs returns them all; pick one)");
+            return Value.Unknown("invalid input");
         }
 
         if (spec.Kind.IsMerge() && nodes.Count < 2)
@@ -437,9 +450,7 @@ internal sealed partial class BuilderEvaluator
         Graph.CurrentApplication = application;
         var folded = AddOperation(LayerKind.Fold, "fold", new List<int> { input.Id }, callSpan, units: steps);
         var inner = _timeDistributed[wrapper];
-        var result = inner.Kind == ValueKind.Model
-            ? ApplyModel(inner.Model!, folded, inputSpan, callSpan)
-            : Graph.Layers[inner.Id].Kind == LayerKind.Lambda ? ApplyLambda(inner.Id, folded, inputSpan, callSpan) : Apply(inner.Id, folded, inputSpan, callSpan);
+        var result = inner.Kind == ValueKind.Model ? ApplyModel(inner.Model!, folded, inputSpan, callSpan) : Apply(inner.Id, folded, inputSpan, callSpan);
         if (result.Kind == ValueKind.List && result.Items!.Count == 1)
         {
             result = result.Items[0];
@@ -458,6 +469,7 @@ internal sealed partial class BuilderEvaluator
         }
 
         Graph.Applications[application] = Graph.Applications[application] with { Outputs = new[] { unfolded.Id }.ToEquatableArray() };
+        Graph.NodesOfLayer[wrapper].Add(unfolded.Id);
         return Value.Tensor(unfolded.Id, callSpan);
     }
 
@@ -493,7 +505,8 @@ internal sealed partial class BuilderEvaluator
             return null;
         }
 
-        var items = value.Kind == ValueKind.List ? value.Items! : new List<Value> { value.WithOrigin(args.SpanOf(parameter)) };
+        // A copy, as Keras makes: adding to the list afterwards does not change the model.
+        var items = value.Kind == ValueKind.List ? new List<Value>(value.Items!) : new List<Value> { value.WithOrigin(args.SpanOf(parameter)) };
         foreach (var item in items)
         {
             if (item.Kind != ValueKind.Tensor)

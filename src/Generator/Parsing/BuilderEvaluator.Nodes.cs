@@ -72,8 +72,11 @@ internal sealed partial class BuilderEvaluator
         }
 
         var origin = Spans.Of(at.Syntax);
-        var inputs = Graph.Nodes[node].Inputs;
-        bool merge = spec.Kind.IsMerge();
+        // A Lambda's or TimeDistributed's node is its output; its inputs are those of the call, not of that node.
+        var inputs = spec.Kind is LayerKind.Lambda or LayerKind.TimeDistributed
+            ? Graph.Applications.First(a => a.Type != "Functional" && a.Model == layer.Id && a.Outputs.Contains(node)).Inputs
+            : Graph.Nodes[node].Inputs;
+        bool merge = spec.Kind.IsMerge() || (spec.Kind == LayerKind.Lambda && inputs.Count > 1);
         return member.Replace("Get", string.Empty).Replace("At", string.Empty) switch
         {
             "Output" => Value.Tensor(node, origin),

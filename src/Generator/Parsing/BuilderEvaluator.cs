@@ -313,6 +313,12 @@ internal sealed partial class BuilderEvaluator
     private Flow ExecuteSwitch(ISwitchOperation statement, Frame frame)
     {
         var subject = Evaluate(statement.Value, frame);
+        if (subject.Kind == ValueKind.Unknown)
+        {
+            Report(DiagnosticIds.UnsupportedConstruct, Spans.Of(statement.Value.Syntax), "The value of a 'switch'", ": " + subject.Reason);
+            return Flow.Normal;
+        }
+
         ISwitchCaseOperation? chosen = null, fallback = null;
         foreach (var section in statement.Cases)
         {

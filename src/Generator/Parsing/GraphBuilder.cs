@@ -13,6 +13,7 @@ internal sealed class GraphBuilder
 {
     private readonly Dictionary<string, int> _counters = new();
     private readonly Dictionary<string, int> _usedNames = new();
+    private readonly Dictionary<string, int> _hiddenCounters = new();
 
     public List<LayerSpec> Layers { get; } = new();
 
@@ -34,8 +35,20 @@ internal sealed class GraphBuilder
 
     public int AddLayer(LayerKind kind, string? explicitName, SourceSpan span, SourceSpan? nameSpan,
         int units = 0, int activation = 0, bool useBias = false, int axis = -1, EquatableArray<int> shape = default, int dtype = 0,
-        double scale = 1, double shift = 0, string? prefix = null)
+        double scale = 1, double shift = 0, string? prefix = null, bool hidden = false)
     {
+        if (hidden)
+        {
+            // A layer the user never sees (an operation inside a Lambda, TimeDistributed's views): its own counters,
+            // so it neither shifts Keras's default names nor collides with the user's.
+            _hiddenCounters.TryGetValue(prefix ?? kind.ToString(), out int n);
+            _hiddenCounters[prefix ?? kind.ToString()] = n + 1;
+            Layers.Add(new LayerSpec(kind, "/" + (prefix ?? kind.ToString()) + "_" + n.ToString(CultureInfo.InvariantCulture), units, activation, useBias, axis,
+                shape, dtype, span, nameSpan ?? span, scale, shift));
+            NodesOfLayer.Add(new List<int>());
+            return Layers.Count - 1;
+        }
+
         string name = explicitName ?? DefaultName(kind, prefix);
         if (_usedNames.TryGetValue(name, out int other))
         {

@@ -64,6 +64,12 @@ internal sealed class Value
 
     public static Value Real(double value) => new(ValueKind.Number) { Number = value };
 
+    /// <summary>A float: kept as a double, but printed as C# prints the float (0.1f is "0.1").</summary>
+    public static Value Single(float value) => new(ValueKind.Number) { Number = value, IsSingle = true };
+
+    /// <summary>Whether the number is a float (for printing).</summary>
+    public bool IsSingle { get; private set; }
+
     public static Value Boolean(bool value) => new(ValueKind.Bool) { Bool = value };
 
     public static Value Text(string value) => new(ValueKind.String) { String = value };
@@ -81,17 +87,19 @@ internal sealed class Value
     /// <summary>The same value, remembered as written at <paramref name="origin"/> (lists keep sharing their items).</summary>
     public Value WithOrigin(SourceSpan origin) => Kind == ValueKind.Void ? this : new Value(Kind)
     {
-        Number = Number, IsInteger = IsInteger, Bool = Bool, String = String, Id = Id, Items = Items, Model = Model, Function = Function,
+        Number = Number, IsInteger = IsInteger, IsSingle = IsSingle, Bool = Bool, String = String, Id = Id, Items = Items, Model = Model, Function = Function,
         Reason = Reason, Origin = origin,
     };
 
+    /// <summary>As C# formats the value in an interpolated string (with the invariant culture).</summary>
     public override string ToString() => Kind switch
     {
-        ValueKind.Number => IsInteger ? ((long)Number).ToString(System.Globalization.CultureInfo.InvariantCulture)
-                                      : Number.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-        ValueKind.Bool => Bool ? "true" : "false",
+        ValueKind.Number when IsInteger => ((long)Number).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ValueKind.Number when IsSingle => ((float)Number).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ValueKind.Number => Number.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ValueKind.Bool => Bool ? "True" : "False",
         ValueKind.String => String!,
-        ValueKind.Null => "null",
+        ValueKind.Null => string.Empty,
         _ => Kind.ToString(),
     };
 }

@@ -32,6 +32,14 @@ internal static class ShapeInference
             used = UsedNodes(spec);
             CheckConnectivity(spec, used, diagnostics);
             InferShapes(new GraphView(spec.Layers, spec.Nodes), shapes, parameterCounts, diagnostics, spec.Applications);
+            for (int o = 0; o < spec.Outputs.Count; o++)
+            {
+                if (shapes[spec.Outputs[o]] is { Repeat: not 1 })
+                {
+                    Report(diagnostics, DiagnosticIds.ShapeMismatch, spec.OutputSpans[o], "The model's output",
+                        "this tensor is computed inside a TimeDistributed layer, step by step; use the TimeDistributed layer's output");
+                }
+            }
             outputNames = UniqueOutputNames(spec);
         }
 
@@ -83,7 +91,16 @@ internal static class ShapeInference
             }
             else if (!seen.Add(node))
             {
-                Report(diagnostics, DiagnosticIds.InputListedTwice, spec.InputSpans[i], layer.Name);
+                Report(diagnostics, DiagnosticIds.InputListedTwice, spec.InputSpans[i], layer.Name, "inputs");
+            }
+        }
+
+        var outputs = new HashSet<int>();
+        for (int o = 0; o < spec.Outputs.Count; o++)
+        {
+            if (!outputs.Add(spec.Outputs[o]))
+            {
+                Report(diagnostics, DiagnosticIds.InputListedTwice, spec.OutputSpans[o], TensorName(new GraphView(spec.Layers, spec.Nodes), spec.Outputs[o]), "outputs");
             }
         }
     }
@@ -167,6 +184,12 @@ internal static class ShapeInference
         }
     }
 
+    private static TensorShape? Fail(List<DiagnosticInfo> diagnostics, NodeSpec node, string what, string message)
+    {
+        Report(diagnostics, DiagnosticIds.ShapeMismatch, node.Span, what, message);
+        return null;
+    }
+
     /// <summary>A model applied as a layer must get tensors of its inputs' shapes (Keras checks this at the call).</summary>
     private static bool CheckApplication(ApplicationSpec application, TensorShape?[] shapes, List<DiagnosticInfo> diagnostics)
     {
@@ -236,13 +259,24 @@ internal static class ShapeInference
                 LayerKind.BinaryOp => BroadcastShape(spec, n, inputs!, diagnostics),
                 LayerKind.Reduce => ReduceShape(spec, n, inputs!, diagnostics),
                 LayerKind.Fold => FoldShape(spec, n, inputs[0]!, diagnostics),
+                LayerKind.Unfold when repeat % layer.Units != 0 => Fail(diagnostics, node, "TimeDistributed",
+                    "the layer inside TimeDistributed must compute its result from each time step it is given"),
                 LayerKind.Unfold => new TensorShape(new[] { layer.Units }.Concat(inputs[0]!.Dims).ToEquatableArray(), inputs[0]!.DType, repeat / layer.Units),
                 _ when layer.Kind.IsElementwiseMerge() => ElementwiseShape(spec, n, inputs!, diagnostics),
-                _ => null,
+                _ => Fail(diagnostics, node, layer.Name, $"a {layer.Kind} layer cannot be applied here"),
             };
 
             // Inside TimeDistributed every layer works on rows; Fold and Unfold set the row count themselves.
             shapes[n] = shape is null || layer.Kind is LayerKind.Fold or LayerKind.Unfold ? shape : shape with { Repeat = repeat };
+        }
+
+        // A model applied inside a Lambda or TimeDistributed has its nodes in that group: check its call here.
+        for (int a = 0; applications is not null && a < applications.Count; a++)
+        {
+            if (!applicationChecked.ContainsKey(a) && applications[a].ExpectedShapes.Count > 0)
+            {
+                CheckApplication(applications[a], shapes, diagnostics);
+            }
         }
     }
 
@@ -406,7 +440,14 @@ internal static class ShapeInference
         var (a, b) = (inputs[0], inputs[1]);
         int rank = a.Dims.Count + 1;
         int axis = layer.Axis < 0 ? layer.Axis + rank : layer.Axis;
-        if (a.Dims.Count == 0 || b.Dims.Count == 0 || axis != rank - 1)
+        if (a.Dims.Count != b.Dims.Count)
+        {
+            Report(diagnostics, DiagnosticIds.ShapeMismatch, spec.Nodes[node].InputSpans[1], $"Dot '{layer.Name}'",
+                $"input 1 has shape {b.Keras} but input 0 has shape {a.Keras}; this version needs inputs of one rank");
+            return null;
+        }
+
+        if (a.Dims.Count == 0 || axis != rank - 1)
         {
             Report(diagnostics, DiagnosticIds.InvalidArgument, layer.Span,
                 $"Dot '{layer.Name}' has axes {layer.Axis}; this version contracts the last axis of each input (axes: -1)");
@@ -529,7 +570,11 @@ internal static class ShapeInference
         var names = new List<string>();
         foreach (int output in spec.Outputs)
         {
-            string baseName = spec.Layers[spec.Nodes[output].Layer].Name;
+            // An output made inside a Lambda, TimeDistributed or nested model is named after that layer, as in Keras.
+            int application = spec.Nodes[output].Application;
+            string baseName = application >= 0 && spec.Applications[application].Outputs.Contains(output)
+                ? spec.Applications[application].ModelName
+                : spec.Layers[spec.Nodes[output].Layer].Name;
             string name = baseName;
             for (int i = 1; names.Contains(name); i++)
             {
