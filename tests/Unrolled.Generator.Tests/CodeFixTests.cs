@@ -9,20 +9,6 @@ namespace Unrolled.Generator.Tests;
 /// <summary>The model-inputs code fixes: each fixed builder is checked again by the analyzer and the generator.</summary>
 public class CodeFixTests
 {
-    private static string Builder(string body) => $$"""
-        using Unrolled;
-        using static Unrolled.Layers;
-
-        public partial class M
-        {
-            [ModelBuilder]
-            static Model Build()
-            {
-                {{body}}
-            }
-        }
-        """;
-
     private static async Task<string> FixAsync(string markup, string expectedTitle)
     {
         var (source, expected) = Markup.Parse(markup);
@@ -41,7 +27,7 @@ public class CodeFixTests
     [Fact]
     public async Task Missing_input_is_added_to_a_single_input()
     {
-        string result = await FixAsync(Builder("""
+        string result = await FixAsync(Sources.Builder("""
             var a = Input([4]);
             var extra = Input([4], name: "extra");
             var y = Add([a, extra]);
@@ -53,7 +39,7 @@ public class CodeFixTests
     [Fact]
     public async Task Missing_input_is_appended_to_a_list()
     {
-        string result = await FixAsync(Builder("""
+        string result = await FixAsync(Sources.Builder("""
             var a = Input([4]);
             var b = Input([4]);
             var c = Input([4]);
@@ -65,7 +51,7 @@ public class CodeFixTests
     [Fact]
     public async Task Unused_input_is_removed()
     {
-        string result = await FixAsync(Builder("""
+        string result = await FixAsync(Sources.Builder("""
             var a = Input([4]);
             var b = Input([4]);
             return new Model(new[] { a, {|UNR0010:b|} }, Dense(2)(a));
@@ -76,7 +62,7 @@ public class CodeFixTests
     [Fact]
     public async Task No_fix_is_offered_for_a_list_held_in_a_variable()
     {
-        var (source, _) = Markup.Parse(Builder("""
+        var (source, _) = Markup.Parse(Sources.Builder("""
             var a = Input([4]);
             var extra = Input([4]);
             Tensor[] inputs = [a];

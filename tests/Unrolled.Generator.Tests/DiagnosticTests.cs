@@ -11,146 +11,128 @@ namespace Unrolled.Generator.Tests;
 /// </summary>
 public class DiagnosticTests
 {
-    private static string Builder(string body, string members = "") => $$"""
-        using System;
-        using System.Collections.Generic;
-        using Unrolled;
-        using static Unrolled.Layers;
-
-        public partial class M
-        {
-            {{members}}
-
-            [ModelBuilder]
-            static Model Build()
-            {
-                {{body}}
-            }
-        }
-        """;
-
     public static TheoryData<string, string> Cases => new()
     {
-        { "Add of different shapes", Builder("""
+        { "Add of different shapes", Sources.Builder("""
             var a = Input([4]);
             var b = Input([5]);
             var s = Add([a, {|UNR0001:b|}]);
             return new Model([a, b], s);
             """) },
-        { "Concatenate differing off the axis", Builder("""
+        { "Concatenate differing off the axis", Sources.Builder("""
             var a = Input([2, 3]);
             var b = Input([4, 3]);
             var s = Concatenate(axis: -1)(a, {|UNR0001:b|});
             return new Model([a, b], s);
             """) },
-        { "Shared Dense on another width", Builder("""
+        { "Shared Dense on another width", Sources.Builder("""
             var a = Input([4]);
             var b = Input([5]);
             var shared = Dense(8);
             var y = Add([shared(a), shared({|UNR0016:b|})]);
             return new Model([a, b], y);
             """) },
-        { "Output needs an unlisted input", Builder("""
+        { "Output needs an unlisted input", Sources.Builder("""
             var a = Input([4]);
             var b = Input([4], name: "b");
             var y = Add([a, b]);
             return new Model(a, {|UNR0002:y|});
             """) },
-        { "Duplicate layer name", Builder("""
+        { "Duplicate layer name", Sources.Builder("""
             var a = Input([4]);
             var x = Dense(4, name: "d")(a);
             var y = Dense(4, name: {|UNR0003:"d"|})(x);
             return new Model(a, y);
             """) },
-        { "Non-constant units", Builder("""
+        { "Non-constant units", Sources.Builder("""
             var a = Input([4]);
             return new Model(a, Dense({|UNR0004:width|})(a));
             """, "static int width = 3;") },
-        { "Runtime-only property as argument", Builder("""
+        { "Runtime-only property as argument", Sources.Builder("""
             var a = Input([4]);
             return new Model(a, Dense({|UNR0004:Environment.ProcessorCount|})(a));
             """) },
-        { "Console call in a builder", Builder("""
+        { "Console call in a builder", Sources.Builder("""
             var a = Input([4]);
             {|UNR0005:Console.WriteLine("building")|};
             return new Model(a, Dense(2)(a));
             """) },
-        { "try statement", Builder("""
+        { "try statement", Sources.Builder("""
             var a = Input([4]);
             {|UNR0005:try { } finally { }|}
             return new Model(a, Dense(2)(a));
             """) },
-        { "Delegate call as an argument", Builder("""
+        { "Delegate call as an argument", Sources.Builder("""
             var a = Input([4]);
             Func<int> f = () => 1;
             return new Model(a, Dense({|UNR0004:f()|})(a));
             """) },
-        { "Lambda output shape disagrees", Builder("""
+        { "Lambda output shape disagrees", Sources.Builder("""
             var a = Input([4]);
             var b = Input([4]);
             var d = Lambda((Tensor[] v) => Ops.Sum(v[0] * v[1], axis: -1, keepDims: true), outputShape: {|UNR0001:s => [2]|})([a, b]);
             return new Model([a, b], d);
             """) },
-        { "Broadcast impossible", Builder("""
+        { "Broadcast impossible", Sources.Builder("""
             var a = Input([4]);
             var b = Input([3]);
             return new Model([a, b], {|UNR0001:a - b|});
             """) },
-        { "Reducing the batch axis", Builder("""
+        { "Reducing the batch axis", Sources.Builder("""
             var a = Input([4]);
             return new Model(a, {|UNR0009:Ops.Sum(a, axis: 0)|});
             """) },
-        { "Wrong return", Builder("""
+        { "Wrong return", Sources.Builder("""
             var a = Input([4]);
             Model? m = null;
             return m!;
             """).Replace("static Model Build()", "static Model {|UNR0007:Build|}()") },
-        { "Empty model", Builder("""
+        { "Empty model", Sources.Builder("""
             return {|UNR0007:new Model(new Tensor[0], new Tensor[0])|};
             """) },
-        { "Int input into Dense", Builder("""
+        { "Int input into Dense", Sources.Builder("""
             var ids = Input([5], DType.Int32);
             return new Model(ids, Dense(3)({|UNR0008:ids|}));
             """) },
-        { "Zero units", Builder("""
+        { "Zero units", Sources.Builder("""
             var a = Input([4]);
             return new Model(a, Dense({|UNR0009:0|})(a));
             """) },
-        { "Axis out of range", Builder("""
+        { "Axis out of range", Sources.Builder("""
             var a = Input([4]);
             var b = Input([4]);
             return new Model([a, b], {|UNR0009:Concatenate([a, b], axis: 3)|});
             """) },
-        { "Zero dimension", Builder("""
+        { "Zero dimension", Sources.Builder("""
             var a = Input([4, {|UNR0009:0|}]);
             return new Model(a, Dense(3)(a));
             """) },
-        { "Unused input", Builder("""
+        { "Unused input", Sources.Builder("""
             var a = Input([4]);
             var b = Input([4]);
             return new Model([a, {|UNR0010:b|}], Dense(2)(a));
             """) },
-        { "Input listed twice", Builder("""
+        { "Input listed twice", Sources.Builder("""
             var a = Input([4]);
             return new Model([a, {|UNR0011:a|}], Dense(2)(a));
             """) },
-        { "Endless loop", Builder("""
+        { "Endless loop", Sources.Builder("""
             var a = Input([4]);
             int i = 0;
             while (i >= 0) { i = i + 1; }
             return new Model(a, Dense(2)(a));
             """).Replace("static Model Build()", "static Model {|UNR0012:Build|}()") },
-        { "Output listed twice", Builder("""
+        { "Output listed twice", Sources.Builder("""
             var a = Input([4]);
             var y = Dense(2)(a);
             return new Model(a, [y, {|UNR0011:y|}]);
             """) },
-        { "Dot of different ranks", Builder("""
+        { "Dot of different ranks", Sources.Builder("""
             var a = Input([5]);
             var b = Input([5, 5]);
             return new Model([a, b], Dot(axes: 1)(a, {|UNR0001:b|}));
             """) },
-        { "Switch on a run-time value", Builder("""
+        { "Switch on a run-time value", Sources.Builder("""
             var a = Input([4]);
             var h = a;
             switch ({|UNR0005:depth|})
@@ -162,32 +144,32 @@ public class DiagnosticTests
 
             return new Model(a, Dense(2)(h));
             """, "static readonly int depth = 2;") },
-        { "Two-output model used as a one-output layer", Builder("""
+        { "Two-output model used as a one-output layer", Sources.Builder("""
             var x = Input([4]);
             Layer encoder = new Model(x, [Dense(2)(x), Dense(3)(x)]);
             var a = Input([4]);
             return new Model(a, Dense(1)({|UNR0009:encoder(a)|}));
             """) },
-        { "TimeDistributed of a function that ignores its steps", Builder("""
+        { "TimeDistributed of a function that ignores its steps", Sources.Builder("""
             var sequence = Input([5, 4]);
             var other = Input([4]);
             var y = {|UNR0001:TimeDistributed(Lambda((Tensor t) => Ops.Exp(other)))(sequence)|};
             return new Model([{|UNR0010:sequence|}, other], y);
             """) },
-        { "Intermediate tensor as input", Builder("""
+        { "Intermediate tensor as input", Sources.Builder("""
             var a = Input([4]);
             var h = Dense(4)(a);
             return new Model([a, {|UNR0013:h|}], Dense(2)(h));
             """) },
-        { "Recursive helper", Builder("""
+        { "Recursive helper", Sources.Builder("""
             var a = Input([4]);
             return new Model(a, Deep(a));
             """, "static Tensor Deep(Tensor x) => {|UNR0014:Deep(x)|};") },
-        { "Instance builder", Builder("""
+        { "Instance builder", Sources.Builder("""
             var a = Input([4]);
             return new Model(a, Dense(2)(a));
             """).Replace("static Model Build()", "Model {|UNR0006:Build|}()") },
-        { "Class not partial", Builder("""
+        { "Class not partial", Sources.Builder("""
             var a = Input([4]);
             return new Model(a, Dense(2)(a));
             """).Replace("public partial class M", "public class M").Replace("static Model Build()", "static Model {|UNR0006:Build|}()") },

@@ -17,24 +17,10 @@ namespace Unrolled.Generator.Tests;
 /// <summary>Keras's node API in builders, the ambiguous-output diagnostic, and its code fix.</summary>
 public class NodeApiTests
 {
-    private static string Builder(string body) => $$"""
-        using Unrolled;
-        using static Unrolled.Layers;
-
-        public partial class M
-        {
-            [ModelBuilder]
-            static Model Build()
-            {
-                {{body}}
-            }
-        }
-        """;
-
     [Fact]
     public void Nodes_shapes_and_get_at_resolve_at_compile_time()
     {
-        string source = Builder("""
+        string source = Sources.Builder("""
             var a = Input([8], name: "a");
             var b = Input([8], name: "b");
             var shared = Dense(4, Activation.Tanh);
@@ -55,7 +41,7 @@ public class NodeApiTests
     [Fact]
     public async Task Output_of_a_shared_layer_is_ambiguous_and_the_fix_offers_each_node()
     {
-        var (source, expected) = Markup.Parse(Builder("""
+        var (source, expected) = Markup.Parse(Sources.Builder("""
             var a = Input([8]);
             var b = Input([8]);
             var shared = Dense(4);
@@ -89,7 +75,7 @@ public class NodeApiTests
     [InlineData("var s = {|UNR0015:shared.Input|};", "GetInputAt")]
     public async Task Every_single_node_property_is_checked(string line, string method)
     {
-        var (source, _) = Markup.Parse(Builder($$"""
+        var (source, _) = Markup.Parse(Sources.Builder($$"""
             var a = Input([8]);
             var shared = Dense(8);
             var x = shared(shared(a));
@@ -103,7 +89,7 @@ public class NodeApiTests
     [Fact]
     public async Task Node_index_out_of_range_and_layer_never_applied_are_reported()
     {
-        var (source, expected) = Markup.Parse(Builder("""
+        var (source, expected) = Markup.Parse(Sources.Builder("""
             var a = Input([8]);
             var d = Dense(4);
             var x = d(a);
@@ -114,7 +100,7 @@ public class NodeApiTests
         Assert.Equal(expected.Select(e => (e.Id, e.Span)), reported.Select(d => (d.Id, d.Location.SourceSpan)));
         Assert.Contains("has 1 node(s)", reported[0].GetMessage());
 
-        (source, expected) = Markup.Parse(Builder("""
+        (source, expected) = Markup.Parse(Sources.Builder("""
             var a = Input([8]);
             var d = Dense(4);
             var y = {|UNR0009:d.Output|};
