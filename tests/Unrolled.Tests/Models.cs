@@ -164,7 +164,7 @@ public partial class EveryOp
     }
 }
 
-/// <summary>Merge layers with Keras's broadcasting: a per-sample scale [1] and a per-row bias [1, 4] against [3, 4].</summary>
+/// <summary>Merge layers with Keras's broadcasting: a per-sample scale [1] and a per-row bias [1, 4] against [3, 4], with two and three inputs.</summary>
 public partial class BroadcastMerges
 {
     [ModelBuilder]
@@ -181,6 +181,10 @@ public partial class BroadcastMerges
             Subtract([row, h]),
             Maximum([h, row]),
             Minimum([scale, h]),
+            Average([h, row, scale]),
+            Multiply([scale, h, row]),
+            Maximum([row, h, scale]),
+            Minimum([h, scale, row]),
         };
         return new Model(x, Dense(2)(Ops.Mean(Concatenate(parts, axis: -1), axis: 1)));
     }

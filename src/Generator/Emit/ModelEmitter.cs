@@ -495,28 +495,76 @@ internal sealed class ModelEmitter
         {
             _w.Line($"{Kernels}OpKernels.Binary({op}, y, {ShapeLiteral(n)}, {Values(input)}, {ShapeLiteral(input)}, y, {ShapeLiteral(n)}, batchSize);");
         }
+
+        if (layer.Kind == LayerKind.Average)
+        {
+            _w.Line($"{Kernels}MergeOps.Scale(y, {Float(1.0 / inputs.Count)});");
+        }
     }
 
     private void WriteBroadcastMergeBackward(int n, LayerSpec layer)
     {
         var inputs = _spec.Nodes[n].Inputs;
         string Destination(int i) => _plan.NeedsGradient[inputs[i]] ? Gradient(inputs[i]) : $"{Span}.Empty";
+        int size = _plan.Model.ShapeOf(n).Size;
+        string sy = ShapeLiteral(n);
         _w.Line($"var dy = {Gradient(n)};");
-        if (inputs.Count == 2)
+        if (inputs.Count == 2 && layer.Kind != LayerKind.Average)
         {
             _w.Line($"{Kernels}OpKernels.BinaryBackward({Kernels}BinaryOp.{BinaryOpOf(layer.Kind)}, dy, {Values(inputs[0])}, {ShapeLiteral(inputs[0])}, " +
-                    $"{Values(inputs[1])}, {ShapeLiteral(inputs[1])}, {Destination(0)}, {Destination(1)}, {ShapeLiteral(n)}, batchSize);");
+                    $"{Values(inputs[1])}, {ShapeLiteral(inputs[1])}, {Destination(0)}, {Destination(1)}, {sy}, batchSize);");
             return;
         }
 
-        // Add of several inputs: each input's gradient is dy summed over the axes it was broadcast along.
+        if (layer.Kind is LayerKind.Maximum or LayerKind.Minimum)
+        {
+            // Each element's gradient goes to the first input holding the extreme value, summed over repetitions.
+            _w.Line($"var claimed = {Temporary(n, 0, size)};");
+            _w.Line("claimed.Clear();");
+            for (int i = 0; i < inputs.Count; i++)
+            {
+                _w.Line($"{Kernels}OpKernels.AccumulateSelected(dy, {Values(inputs[i])}, {ShapeLiteral(inputs[i])}, {Values(n)}, {sy}, claimed, {Destination(i)}, batchSize);");
+            }
+
+            return;
+        }
+
+        // Add, Average (dy / n) and Multiply (dy times the other factors): form the gradient at the output's shape,
+        // then sum it over the axes along which each input was repeated.
+        string source = "dy";
+        if (layer.Kind == LayerKind.Average)
+        {
+            _w.Line($"var scaled = {Temporary(n, 0, size)};");
+            _w.Line($"{Kernels}OpKernels.Affine(dy, scaled, {Float(1.0 / inputs.Count)}, 0f);");
+            source = "scaled";
+        }
+        else if (layer.Kind == LayerKind.Multiply)
+        {
+            _w.Line($"var others = {Temporary(n, 0, size)};");
+            source = "others";
+        }
+
         for (int i = 0; i < inputs.Count; i++)
         {
-            if (_plan.NeedsGradient[inputs[i]])
+            if (!_plan.NeedsGradient[inputs[i]])
             {
-                _w.Line($"{Kernels}OpKernels.BinaryBackward({Kernels}BinaryOp.Add, dy, {Values(n)}, {ShapeLiteral(n)}, {Values(inputs[i])}, {ShapeLiteral(inputs[i])}, " +
-                        $"{Span}.Empty, {Gradient(inputs[i])}, {ShapeLiteral(n)}, batchSize);");
+                continue;
             }
+
+            if (layer.Kind == LayerKind.Multiply)
+            {
+                _w.Line("dy.CopyTo(others);");
+                for (int j = 0; j < inputs.Count; j++)
+                {
+                    if (j != i)
+                    {
+                        _w.Line($"{Kernels}OpKernels.Binary({Kernels}BinaryOp.Multiply, others, {sy}, {Values(inputs[j])}, {ShapeLiteral(inputs[j])}, others, {sy}, batchSize);");
+                    }
+                }
+            }
+
+            _w.Line($"{Kernels}OpKernels.BinaryBackward({Kernels}BinaryOp.Add, {source}, {Values(n)}, {sy}, {Values(inputs[i])}, {ShapeLiteral(inputs[i])}, " +
+                    $"{Span}.Empty, {Gradient(inputs[i])}, {sy}, batchSize);");
         }
     }
 

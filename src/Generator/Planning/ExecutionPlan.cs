@@ -58,6 +58,7 @@ internal sealed class ExecutionPlan
             var temporaries = layer.Kind switch
             {
                 LayerKind.Multiply when node.Inputs.Count > 2 => new[] { size },
+                LayerKind.Average when node.Inputs.Any(i => !model.ShapeOf(i).Dims.Equals(model.ShapeOf(n).Dims)) => new[] { size },
                 LayerKind.Maximum or LayerKind.Minimum => new[] { size },
                 LayerKind.Dot when layer.UseBias => node.Inputs.Select(i => model.ShapeOf(i).Size * model.ShapeOf(i).Repeat).ToArray(),
                 _ => System.Array.Empty<int>(),

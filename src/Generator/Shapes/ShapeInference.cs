@@ -405,9 +405,9 @@ internal static class ShapeInference
             return first;
         }
 
-        // Keras broadcasts merge inputs (right-aligned, 1 repeats); the generated kernels do so for two inputs,
-        // and for any number of inputs to Add.
-        bool broadcasts = inputs.Count == 2 ? layer.Kind != LayerKind.Average : layer.Kind == LayerKind.Add;
+        // Keras broadcasts merge inputs: shapes aligned on the right, an axis of length 1 repeats. (Subtract takes
+        // exactly two.)
+        const bool broadcasts = true;
         var shape = first.Dims;
         for (int i = 1; i < inputs.Count; i++)
         {

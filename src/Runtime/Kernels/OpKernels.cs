@@ -229,6 +229,40 @@ public static class OpKernels
         }
     }
 
+    /// <summary>
+    /// Routes a broadcasting maximum's or minimum's gradient: for each output element not yet claimed whose value
+    /// equals this input's (broadcast) value, the gradient goes to that input element and the element is claimed.
+    /// Called for the inputs in order, so ties go to the first, as Keras's pairwise reduction does.
+    /// </summary>
+    /// <param name="dy">[batch, yShape], the output's gradient.</param>
+    /// <param name="x">This input, [batch, xShape].</param>
+    /// <param name="xShape">Its per-sample shape.</param>
+    /// <param name="y">The output, [batch, yShape].</param>
+    /// <param name="yShape">The output's per-sample shape.</param>
+    /// <param name="claimed">[batch, yShape] marks, all zero before the first input; updated.</param>
+    /// <param name="dx">This input's gradient, accumulated into, or empty to only claim.</param>
+    /// <param name="batch">Samples.</param>
+    public static void AccumulateSelected(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<int> xShape, ReadOnlySpan<float> y,
+        ReadOnlySpan<int> yShape, Span<float> claimed, Span<float> dx, int batch)
+    {
+        int ySize = Size(yShape), xSize = Size(xShape);
+        for (int s = 0; s < batch; s++)
+        {
+            for (int i = 0; i < ySize; i++)
+            {
+                int at = s * ySize + i, from = s * xSize + Map(i, yShape, xShape);
+                if (claimed[at] == 0f && x[from] == y[at])
+                {
+                    claimed[at] = 1f;
+                    if (!dx.IsEmpty)
+                    {
+                        dx[from] += dy[at];
+                    }
+                }
+            }
+        }
+    }
+
     private static int Size(ReadOnlySpan<int> shape)
     {
         int size = 1;
