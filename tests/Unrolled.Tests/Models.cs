@@ -251,3 +251,33 @@ public partial class FlatTime
         return new Model(x, Dense(5, Activation.Tanh)(x));
     }
 }
+
+/// <summary>The tutorial's encoder, built from the layers <see cref="Autoencoder"/> also uses.</summary>
+public partial class Encoder
+{
+    internal static Tensor Encode(Tensor img)
+    {
+        var x = Dense(32, Activation.Relu, name: "encode_1")(img);
+        return Dense(8, Activation.Relu, name: "encode_2")(x);
+    }
+
+    [ModelBuilder]
+    static Model Build()
+    {
+        var img = Input([64], name: "img");
+        return new Model(img, Encode(img), name: "encoder");
+    }
+}
+
+/// <summary>The autoencoder: the encoder's layers, a decoder, and the code as a second output.</summary>
+public partial class Autoencoder
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var img = Input([64], name: "img");
+        var code = Encoder.Encode(img);
+        var decoded = Dense(64, Activation.Sigmoid, name: "decoded")(Dense(32, Activation.Relu)(code));
+        return new Model(img, [decoded, code], name: "autoencoder");
+    }
+}

@@ -184,4 +184,25 @@ public class TrainingTests
         var results = Enumerable.Range(0, 4).AsParallel().Select(i => new TwoHeads(seed: 9).Predict(features, extra).Category).ToList();
         Assert.All(results, r => Assert.Equal(results[0], r));
     }
+
+    [Fact]
+    public void An_encoder_takes_the_weights_its_autoencoder_trained()
+    {
+        var random = new Random(6);
+        float[] images = Enumerable.Range(0, 256 * 64).Select(_ => (float)random.NextDouble()).ToArray();
+        var autoencoder = new Autoencoder(seed: 1);
+        autoencoder.Compile("adam", new Dictionary<string, Loss> { ["decoded"] = "mse" }); // the code output has no loss
+        autoencoder.Fit(new[] { images }, new[] { images, new float[256 * 8] }, epochs: 3, batchSize: 32, verbose: 0);
+
+        var encoder = new Encoder(seed: 2);
+        Assert.Equal(4, encoder.CopyWeightsFrom(autoencoder)); // encode_1 and encode_2, kernel and bias
+        Assert.True(encoder.GetWeights("encode_2", "bias").SequenceEqual(autoencoder.GetWeights("encode_2", "bias")));
+        var (_, code) = autoencoder.Predict(images);
+        Assert.Equal(code, encoder.Predict(images));
+
+        var missing = Assert.Throws<ArgumentException>(() => encoder.GetWeights("decoded"));
+        Assert.Contains("encode_1/kernel [64, 32]", missing.Message);
+        var mismatch = Assert.Throws<ArgumentException>(() => new Mlp(seed: 1).CopyWeightsFrom(new EveryActivation(seed: 1)));
+        Assert.Contains("no weight named", mismatch.Message);
+    }
 }

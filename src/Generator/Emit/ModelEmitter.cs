@@ -185,7 +185,26 @@ internal sealed class ModelEmitter
         _w.Line($"    parameterCount: {N(_plan.ParameterCount)},");
         _w.Line($"    activationSize: {N(_plan.ActivationSize)},");
         _w.Line("    scratchSize: 0,");
-        _w.Line($"    summary: {Naming.Literal(summary)});");
+        _w.Line($"    summary: {Naming.Literal(summary)},");
+        _w.Line($"    weights: new {Rt}WeightInfo[]");
+        _w.Line("    {");
+        foreach (int layerIndex in _plan.Layers)
+        {
+            var layer = _spec.Layers[layerIndex];
+            if (layer.Kind != LayerKind.Dense)
+            {
+                continue;
+            }
+
+            int inputSize = InputSize(layerIndex);
+            _w.Line($"        new {Rt}WeightInfo({Naming.Literal(layer.Name)}, \"kernel\", new int[] {{ {N(inputSize)}, {N(layer.Units)} }}, {N(_plan.KernelOffset[layerIndex])}),");
+            if (layer.UseBias)
+            {
+                _w.Line($"        new {Rt}WeightInfo({Naming.Literal(layer.Name)}, \"bias\", new int[] {{ {N(layer.Units)} }}, {N(_plan.BiasOffset[layerIndex])}),");
+            }
+        }
+
+        _w.Line("    });");
         _w.Line();
     }
 

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Threading;
 
 namespace Unrolled;
@@ -38,6 +39,76 @@ public abstract partial class CompiledModel
     /// <summary>All weights in one buffer, layer after layer in the order of <c>Summary()</c>, each layer's
     /// weights in Keras's order (for <c>Dense</c>: kernel <c>[in, units]</c> row-major, then bias).</summary>
     public Span<float> Weights => _weights;
+
+    /// <summary>One layer's weight tensor, as Keras's <c>model.get_layer(layer).kernel</c>: a view into <see cref="Weights"/>.</summary>
+    /// <param name="layer">The layer's Keras name.</param>
+    /// <param name="name">The weight's name within the layer: <c>kernel</c> or <c>bias</c>.</param>
+    /// <returns>The weight's values, row-major in its shape (see <see cref="ModelDescription.Weights"/>).</returns>
+    /// <exception cref="ArgumentException">The model has no such weight; the message lists those it has.</exception>
+    public Span<float> GetWeights(string layer, string name = "kernel")
+    {
+        foreach (var weight in Description.Weights)
+        {
+            if (weight.Layer == layer && weight.Name == name)
+            {
+                return _weights.AsSpan(weight.Offset, weight.Size);
+            }
+        }
+
+        throw new ArgumentException(
+            $"Model '{Description.Name}' has no weight '{layer}/{name}'. Its weights: {string.Join(", ", Description.Weights)}.", nameof(layer));
+    }
+
+    /// <summary>
+    /// Copies every weight that <paramref name="source"/> has under the same layer and weight name, as Keras's
+    /// <c>load_weights(by_name=True)</c>: how an encoder takes the weights its autoencoder trained, when both
+    /// models are built from the same layers.
+    /// </summary>
+    /// <param name="source">The model to copy from.</param>
+    /// <returns>The number of weight tensors copied.</returns>
+    /// <exception cref="ArgumentException">Nothing matches, or a matching weight has another shape (nothing is copied then).</exception>
+    public int CopyWeightsFrom(CompiledModel source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var pairs = new List<(WeightInfo From, WeightInfo To)>();
+        foreach (var to in Description.Weights)
+        {
+            foreach (var from in source.Description.Weights)
+            {
+                if (from.Layer == to.Layer && from.Name == to.Name)
+                {
+                    if (!System.Linq.Enumerable.SequenceEqual(from.Shape, to.Shape))
+                    {
+                        throw new ArgumentException(
+                            $"Weight '{to.Layer}/{to.Name}' has shape [{string.Join(", ", to.Shape)}] here but [{string.Join(", ", from.Shape)}] in " +
+                            $"model '{source.Description.Name}'; nothing was copied.", nameof(source));
+                    }
+
+                    pairs.Add((from, to));
+                }
+            }
+        }
+
+        if (pairs.Count == 0)
+        {
+            throw new ArgumentException($"Model '{source.Description.Name}' has no weight named as one of model '{Description.Name}''s.", nameof(source));
+        }
+
+        Enter();
+        try
+        {
+            foreach (var (from, to) in pairs)
+            {
+                source._weights.AsSpan(from.Offset, from.Size).CopyTo(_weights.AsSpan(to.Offset, to.Size));
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _busy, 0);
+        }
+
+        return pairs.Count;
+    }
 
     /// <summary>The model summary as Keras prints it (<c>model.summary()</c>).</summary>
     /// <returns>The summary table.</returns>

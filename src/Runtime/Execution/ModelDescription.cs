@@ -14,9 +14,11 @@ public sealed class ModelDescription
     /// <param name="activationSize">Floats per sample of the workspace's activation buffer.</param>
     /// <param name="scratchSize">Floats per sample of the workspace's scratch buffer.</param>
     /// <param name="summary">The Keras-format summary table.</param>
+    /// <param name="weights">Every weight tensor, layer by layer, as Keras lists <c>model.weights</c>.</param>
     public ModelDescription(string name, TensorInfo[] inputs, TensorInfo[] outputs, int parameterCount,
-        int activationSize, int scratchSize, string summary)
+        int activationSize, int scratchSize, string summary, WeightInfo[]? weights = null)
     {
+        Weights = weights ?? Array.Empty<WeightInfo>();
         Name = name;
         Inputs = inputs;
         Outputs = outputs;
@@ -46,6 +48,9 @@ public sealed class ModelDescription
 
     /// <summary>The Keras-format summary table.</summary>
     public string Summary { get; }
+
+    /// <summary>Every weight tensor, layer by layer, in the order of <see cref="CompiledModel.Weights"/>.</summary>
+    public IReadOnlyList<WeightInfo> Weights { get; }
 
     /// <summary>Index of the input called <paramref name="name"/>, or -1.</summary>
     public int IndexOfInput(string name) => IndexOf(Inputs, name);

@@ -33,7 +33,16 @@ namespace Samples
             parameterCount: 55050,
             activationSize: 922,
             scratchSize: 0,
-            summary: "Model: \"mnist_model\"\n_________________________________________________________________\nLayer (type)                 Output Shape              Param #   \n=================================================================\ninput_1 (InputLayer)         [(None, 784)]             0         \n_________________________________________________________________\ndense (Dense)                (None, 64)                50240     \n_________________________________________________________________\ndense_1 (Dense)              (None, 64)                4160      \n_________________________________________________________________\ndense_2 (Dense)              (None, 10)                650       \n=================================================================\nTotal params: 55,050\nTrainable params: 55,050\nNon-trainable params: 0\n_________________________________________________________________\n");
+            summary: "Model: \"mnist_model\"\n_________________________________________________________________\nLayer (type)                 Output Shape              Param #   \n=================================================================\ninput_1 (InputLayer)         [(None, 784)]             0         \n_________________________________________________________________\ndense (Dense)                (None, 64)                50240     \n_________________________________________________________________\ndense_1 (Dense)              (None, 64)                4160      \n_________________________________________________________________\ndense_2 (Dense)              (None, 10)                650       \n=================================================================\nTotal params: 55,050\nTrainable params: 55,050\nNon-trainable params: 0\n_________________________________________________________________\n",
+            weights: new global::Unrolled.WeightInfo[]
+            {
+                new global::Unrolled.WeightInfo("dense", "kernel", new int[] { 784, 64 }, 0),
+                new global::Unrolled.WeightInfo("dense", "bias", new int[] { 64 }, 50176),
+                new global::Unrolled.WeightInfo("dense_1", "kernel", new int[] { 64, 64 }, 50240),
+                new global::Unrolled.WeightInfo("dense_1", "bias", new int[] { 64 }, 54336),
+                new global::Unrolled.WeightInfo("dense_2", "kernel", new int[] { 64, 10 }, 54400),
+                new global::Unrolled.WeightInfo("dense_2", "bias", new int[] { 10 }, 55040),
+            });
 
         /// <summary>Creates the model with weights initialised as Keras does, from a random seed.</summary>
         public FashionMlp()

@@ -22,7 +22,7 @@ internal static class Generated
     public static string Summary(string code)
     {
         string literal = code.Split('\n').Single(l => l.TrimStart().StartsWith("summary: ", System.StringComparison.Ordinal)).Trim();
-        literal = literal.Substring("summary: ".Length).TrimEnd(';').TrimEnd(')');
+        literal = literal.Substring("summary: ".Length).TrimEnd(',', ';', ')');
         return ((LiteralExpressionSyntax)SyntaxFactory.ParseExpression(literal)).Token.ValueText;
     }
 }
