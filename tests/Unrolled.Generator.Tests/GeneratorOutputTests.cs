@@ -21,6 +21,19 @@ public class GeneratorOutputTests
     }
 
     [Fact]
+    public void The_kitchen_sink_model_generates_and_compiles()
+    {
+        string code = Generated.Code(TestModels.Everything);
+        string summary = Generated.Summary(code);
+        // The tower runs inside TimeDistributed, so (as in Keras) only the TimeDistributed rows show it; its weights
+        // count once in the total: tower 20 + shared dense_1 20 + dense_2 10 + dense_3 7.
+        Assert.Contains("time_distributed_1 (TimeDistrib (None, 3, 4)         20          right[0][0]", summary);
+        Assert.Contains("lambda (Lambda)                 (None, 1, 4)         0           time_distributed[0][0]", summary);
+        Assert.Contains("                                                                 dense_1[1][0]", summary);
+        Assert.Contains("Total params: 57\n", summary);
+    }
+
+    [Fact]
     public void Summary_matches_the_tutorials_keras_table()
     {
         // The seed prints this table for the same model (Keras 2, TF 2.x); trailing spaces are Keras's own.

@@ -68,4 +68,35 @@ internal static class TestModels
             }
         }
         """;
+
+    /// <summary>Lambda, TimeDistributed, a nested model, switch and the node API: the evaluator's newer paths.</summary>
+    public const string Everything = """
+        using Unrolled;
+        using static Unrolled.Layers;
+
+        public partial class Everything
+        {
+            static Model Tower(int width)
+            {
+                var x = Input([4]);
+                return new Model(x, Dense(width, Activation.Tanh)(x), name: "tower");
+            }
+
+            [ModelBuilder]
+            static Model Build()
+            {
+                var left = Input([3, 4], name: "left");
+                var right = Input([3, 4], name: "right");
+                Layer tower = Tower(4);
+                var a = TimeDistributed(tower)(left);
+                var b = TimeDistributed(tower)(right);
+                var shared = Dense(4);
+                var c = shared(Ops.Mean(a, axis: 1)) - shared(Ops.Mean(b, axis: 1));
+                var similarity = Lambda((Tensor[] v) => Ops.Exp(-Ops.Sum(Ops.Abs(v[0] - v[1]), axis: 1, keepDims: true)))([a, b]);
+                int width = shared.GetOutputShapeAt(0)[0] switch { 4 => 2, _ => 1 };
+                var head = Concatenate([Dense(width)(c), Ops.Mean(similarity, axis: 1)]);
+                return new Model([left, right], Dense(1, Activation.Sigmoid)(head));
+            }
+        }
+        """;
 }
