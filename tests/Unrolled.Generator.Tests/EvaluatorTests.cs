@@ -1,5 +1,3 @@
-using System.Linq;
-using Microsoft.CodeAnalysis;
 using Unrolled.Generator.Tests.Infrastructure;
 using Xunit;
 
@@ -8,26 +6,7 @@ namespace Unrolled.Generator.Tests;
 /// <summary>The compile-time evaluation of builders: loops, helpers, lists and names unroll into the right graph.</summary>
 public class EvaluatorTests
 {
-    private static string Summary(string body, string members = "")
-    {
-        string source = $$"""
-            using System.Collections.Generic;
-            using Unrolled;
-            using static Unrolled.Layers;
-
-            public partial class M
-            {
-                {{members}}
-
-                [ModelBuilder]
-                static Model Build()
-                {
-                    {{body}}
-                }
-            }
-            """;
-        return Generated.Code(source);
-    }
+    private static string Summary(string body, string members = "") => Generated.Code(Sources.Builder(body, members));
 
     [Fact]
     public void Loops_lists_and_local_functions_unroll()

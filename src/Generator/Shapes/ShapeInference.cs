@@ -407,19 +407,17 @@ internal static class ShapeInference
 
         // Keras broadcasts merge inputs: shapes aligned on the right, an axis of length 1 repeats. (Subtract takes
         // exactly two.)
-        const bool broadcasts = true;
         var shape = first.Dims;
         for (int i = 1; i < inputs.Count; i++)
         {
-            var combined = broadcasts ? Broadcast(shape, inputs[i].Dims) : null;
+            var combined = Broadcast(shape, inputs[i].Dims);
             if (combined is null)
             {
                 int axis = FirstDifferentAxis(first.Dims, inputs[i].Dims);
                 Report(diagnostics, DiagnosticIds.ShapeMismatch, spec.Nodes[node].InputSpans[i], $"{layer.Kind} '{layer.Name}'",
                     $"input {i} has shape {inputs[i].Keras} but input 0 has shape {first.Keras}; " +
                     (axis > 0 ? $"they differ on axis {axis}" : "their ranks differ") +
-                    (broadcasts ? ", and they cannot be broadcast together (each pair of axes, aligned on the right, must be equal or 1)"
-                                : $", and {layer.Kind} of {inputs.Count} inputs needs one shape"));
+                    ", and they cannot be broadcast together (each pair of axes, aligned on the right, must be equal or 1)");
                 return null;
             }
 

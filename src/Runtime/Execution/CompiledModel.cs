@@ -104,7 +104,7 @@ public abstract partial class CompiledModel
         }
         finally
         {
-            Volatile.Write(ref _busy, 0);
+            Exit();
         }
 
         return pairs.Count;
@@ -149,7 +149,7 @@ public abstract partial class CompiledModel
         catch
         {
             // A failed allocation must not leave the instance marked busy forever.
-            Volatile.Write(ref _busy, 0);
+            Exit();
             throw;
         }
     }
@@ -169,14 +169,14 @@ public abstract partial class CompiledModel
         }
         catch
         {
-            Volatile.Write(ref _busy, 0);
+            Exit();
             throw;
         }
     }
 
     /// <summary>Ends the call that took a workspace.</summary>
     /// <param name="workspace">The workspace taken.</param>
-    protected void ReleaseWorkspace(Workspace workspace) => Volatile.Write(ref _busy, 0);
+    protected void ReleaseWorkspace(Workspace workspace) => Exit();
 
     /// <summary>Throws an <see cref="ArgumentException"/> unless a span holds exactly <paramref name="batchSize"/> samples.</summary>
     /// <param name="actual">The span's length.</param>
@@ -270,6 +270,8 @@ public abstract partial class CompiledModel
 
         return _trainingWorkspace;
     }
+
+    private void Exit() => Volatile.Write(ref _busy, 0);
 
     private void Enter()
     {

@@ -19,13 +19,7 @@ public sealed class TensorInfo
         DType = dtype;
         Offset = offset;
         Activation = activation;
-        int size = 1;
-        foreach (int d in shape)
-        {
-            size = checked(size * d);
-        }
-
-        Size = size;
+        Size = ShapeMath.Product(shape);
     }
 
     /// <summary>The Keras name (<c>input_1</c>, <c>main_output</c>, …).</summary>

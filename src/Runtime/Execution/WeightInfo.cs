@@ -17,13 +17,7 @@ public sealed class WeightInfo
         Name = name ?? throw new ArgumentNullException(nameof(name));
         Shape = (int[])shape.Clone();
         Offset = offset;
-        int size = 1;
-        foreach (int d in shape)
-        {
-            size = checked(size * d);
-        }
-
-        Size = size;
+        Size = ShapeMath.Product(shape);
     }
 
     /// <summary>The layer's Keras name.</summary>
