@@ -73,6 +73,29 @@ public class DiagnosticTests
             var d = Lambda((Tensor[] v) => Ops.Sum(v[0] * v[1], axis: -1, keepDims: true), outputShape: {|UNR0001:s => [2]|})([a, b]);
             return new Model([a, b], d);
             """) },
+        { "Dense on a run-time last axis", Sources.Builder("""
+            var a = Input([4, null]);
+            return new Model(a, Dense(2)({|UNR0001:a|}));
+            """) },
+        { "Add of two inputs' run-time lengths", Sources.Builder("""
+            var a = Input([null, 3]);
+            var b = Input([null, 3]);
+            return new Model([a, b], Add([a, {|UNR0001:b|}]));
+            """) },
+        { "Run-time length against a fixed size", Sources.Builder("""
+            var a = Input([null, 3]);
+            var b = Input([5, 3]);
+            return new Model([a, b], {|UNR0001:a * b|});
+            """) },
+        { "Dot over a run-time axis", Sources.Builder("""
+            var a = Input([2, null]);
+            var b = Input([2, null]);
+            return new Model([a, b], Dot([{|UNR0001:a|}, b], axes: -1));
+            """) },
+        { "Units from a run-time axis", Sources.Builder("""
+            var a = Input([null, 3]);
+            return new Model(a, Dense({|UNR0004:a.Shape[0]|})(a));
+            """) },
         { "Broadcast impossible", Sources.Builder("""
             var a = Input([4]);
             var b = Input([3]);
@@ -196,6 +219,16 @@ public class DiagnosticTests
     }
 
     [Fact]
+    public async Task A_run_time_length_mismatch_explains_None()
+    {
+        var (source, _) = Markup.Parse((string)Cases.First(c => (string)c[0] == "Run-time length against a fixed size")[1]);
+        var diagnostic = Assert.Single((await TestCompiler.AnalyzeAsync(TestCompiler.Compile(source))).Where(d => d.Id == "UNR0001"));
+        string message = diagnostic.GetMessage();
+        Assert.Contains("(None, None, 3)", message);
+        Assert.Contains("known only at run time", message);
+    }
+
+    [Fact]
     public async Task Messages_name_both_shapes_and_the_axis()
     {
         var (source, _) = Markup.Parse((string)Cases.First(c => (string)c[0] == "Concatenate differing off the axis")[1]);
@@ -204,6 +237,29 @@ public class DiagnosticTests
         Assert.Contains("(None, 4, 3)", message);
         Assert.Contains("(None, 2, 3)", message);
         Assert.Contains("axis 1", message);
+    }
+
+    [Fact]
+    public async Task Run_time_lengths_are_accepted_where_Keras_accepts_None()
+    {
+        var source = Sources.Builder("""
+            var words = Input([null, 3]);
+            var h = TimeDistributed(Dense(4, Activation.Relu))(words);
+            var same = Add([h, Dense(4)(words)]);
+            var joined = Concatenate([same, h], axis: 1);
+            var pooled = Lambda((Tensor t) => Ops.Mean(t, axis: 1), outputShape: s => [s[1]])(joined);
+            var steps = Lambda((Tensor t) => t * 2f, outputShape: s => [s[0], 4])(joined);
+            return new Model([words], [Dense(1)(pooled), steps]);
+            """);
+        var compilation = TestCompiler.Compile(source);
+        var diagnostics = (await TestCompiler.AnalyzeAsync(compilation)).Where(d => d.Severity >= Microsoft.CodeAnalysis.DiagnosticSeverity.Warning).ToList();
+        Assert.True(diagnostics.Count == 0, TestCompiler.Describe(diagnostics));
+        var (result, output) = TestCompiler.Generate(compilation);
+        string code = Assert.Single(result.GeneratedTrees).ToString();
+        Assert.Contains("int input1Length", code);
+        Assert.Contains("(None, None, 4)", code);
+        var errors = output.GetDiagnostics().Where(d => d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error).ToList();
+        Assert.True(errors.Count == 0, TestCompiler.Describe(errors));
     }
 
     [Fact]

@@ -20,6 +20,7 @@ public class RobustnessTests
         yield return new object[] { "Mlp", TestModels.Mlp };
         yield return new object[] { "Router", TestModels.Router };
         yield return new object[] { "Everything", TestModels.Everything };
+        yield return new object[] { "Sequences", TestModels.Sequences };
     }
 
     [Theory]

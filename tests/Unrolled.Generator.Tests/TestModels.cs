@@ -99,4 +99,25 @@ internal static class TestModels
             }
         }
         """;
+
+    /// <summary>Inputs with run-time lengths: joined in time, TimeDistributed, pooled, beside a fixed input.</summary>
+    public const string Sequences = """
+        using Unrolled;
+        using static Unrolled.Layers;
+
+        public partial class Sequences
+        {
+            [ModelBuilder]
+            static Model Build()
+            {
+                var title = Input([null, 3], name: "title");
+                var body = Input([null, 3], name: "body");
+                var tags = Input([4], name: "tags");
+                var steps = TimeDistributed(Dense(5, Activation.Tanh))(Concatenate([title, body], axis: 1));
+                var pooled = Ops.Sum(steps * 0.5f, axis: 1);
+                var x = Concatenate([pooled, tags]);
+                return new Model([title, body, tags], [Dense(1, name: "priority")(x), Dense(4, Activation.Softmax, name: "department")(x)]);
+            }
+        }
+        """;
 }

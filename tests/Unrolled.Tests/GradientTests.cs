@@ -327,4 +327,50 @@ public class GradientTests
         Assert.Contains("time_distributed (TimeDistri (None, 5, 3)              15", summary);
         Assert.Contains("time_distributed_1 (TimeDist (None, 5, 2)              20", summary);
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public void Run_time_lengths_through_TimeDistributed_and_broadcasting_match_finite_differences(int length)
+    {
+        const int batch = 3;
+        var model = new Tagger(seed: 17);
+        float[] tokens = Random(batch * length * 3, 93), bias = Random(batch * 2, 94), y = Random(batch * length * 2, 95);
+        model.Compile(new SGD(learningRate: 1f), "mse");
+
+        double Loss() => MeanSquaredError(model.Predict(tokens, bias, length), y);
+
+        var analytic = AnalyticGradient(model, () => model.TrainOnBatch(tokens, bias, y, length, batch));
+        AssertMatchesFiniteDifferences(model, analytic, Loss, i => $"tagger, length {length}");
+    }
+
+    [Fact]
+    public void Two_sequences_of_their_own_lengths_joined_in_time_match_finite_differences()
+    {
+        const int batch = 4, titleLength = 2, bodyLength = 5;
+        var model = new JoinedSequences(seed: 19);
+        float[] title = Random(batch * titleLength * 3, 96), body = Random(batch * bodyLength * 3, 97), tags = Random(batch * 4, 98);
+        float[] priority = Random(batch, 99), department = new float[batch * 4];
+        for (int b = 0; b < batch; b++)
+        {
+            department[b * 4 + (b + 1) % 4] = 1f;
+        }
+
+        model.Compile(new SGD(learningRate: 1f), new Loss[] { new MeanSquaredError(), new CategoricalCrossentropy() });
+
+        double Loss()
+        {
+            var (p, d) = model.Predict(title, body, tags, titleLength, bodyLength);
+            double cce = 0;
+            for (int i = 0; i < d.Length; i++)
+            {
+                cce -= department[i] * Math.Log(d[i]);
+            }
+
+            return MeanSquaredError(p, priority) + cce / batch;
+        }
+
+        var analytic = AnalyticGradient(model, () => model.TrainOnBatch(title, body, tags, priority, department, titleLength, bodyLength, batch));
+        AssertMatchesFiniteDifferences(model, analytic, Loss, i => "joined sequences");
+    }
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Linq;
 using Unrolled.Generator.Model;
 using Unrolled.Generator.Planning;
+using Unrolled.Generator.Shapes;
 
 namespace Unrolled.Generator.Emit;
 
@@ -22,6 +23,12 @@ internal sealed class ModelEmitter
     private readonly IndentedWriter _w = new();
     private readonly List<Port> _inputs = new();
     private readonly List<Port> _outputs = new();
+
+    /// <summary>Per atom of the dimension table: its index among the model's run-time lengths.</summary>
+    private readonly Dictionary<int, int> _lengthOfAtom = new();
+
+    /// <summary>The run-time lengths, in the order of the generated methods' parameters.</summary>
+    private readonly List<Length> _lengths = new();
 
     private ModelEmitter(ExecutionPlan plan)
     {
@@ -47,12 +54,37 @@ internal sealed class ModelEmitter
             output.TargetParameter = Naming.Unique(Naming.Camel(output.Name) + "Target", taken);
         }
 
+        // One length per unknown axis of each input, named after the input: titleLength, or imageLength1 and
+        // imageLength2 (Keras's axis numbers) when an input has several.
+        foreach (var input in _inputs)
+        {
+            var declared = _spec.Layers[_spec.Nodes[input.Node].Layer].Shape;
+            int unknown = declared.Count(d => d < 0);
+            for (int axis = 0; axis < declared.Count; axis++)
+            {
+                if (declared[axis] >= 0)
+                {
+                    continue;
+                }
+
+                int atom = plan.Dims.Atoms.ToList().IndexOf(new DimAtom(input.Node, axis));
+                string suffix = unknown == 1 ? "Length" : "Length" + N(axis + 1);
+                var length = new Length(_lengths.Count, input, axis, Naming.Unique(Naming.Camel(input.Name) + suffix, taken));
+                _lengthOfAtom[atom] = length.Index;
+                _lengths.Add(length);
+                input.Lengths.Add(length);
+            }
+        }
+
         var constants = new HashSet<string> { "ParameterCount" };
         foreach (var port in _inputs.Concat(_outputs))
         {
             port.SizeConstant = Naming.Unique(Naming.Pascal(port.Name) + "Size", constants);
         }
     }
+
+    /// <summary>A run-time length: the size of an input's unknown axis, a parameter of the generated methods.</summary>
+    private sealed record Length(int Index, Port Input, int Axis, string Parameter);
 
     private sealed class Port
     {
@@ -80,11 +112,23 @@ internal sealed class ModelEmitter
         public Shapes.TensorShape Shape { get; }
 
         public int Size => Shape.Size;
+
+        /// <summary>For an input: its unknown axes' run-time lengths.</summary>
+        public List<Length> Lengths { get; } = new();
     }
 
     public static string Emit(ExecutionPlan plan) => new ModelEmitter(plan).EmitFile();
 
     private static string N(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Code for a dimension: a literal, or an expression in the run-time lengths (<c>lengths[k]</c>).</summary>
+    private string D(int dim) => _plan.Dims.Code(dim, atom => $"lengths[{N(_lengthOfAtom[atom])}]");
+
+    /// <summary>Floats per row of a node's output (a dimension): per sample, or per time step inside TimeDistributed,
+    /// where the node's code runs with <c>batchSize</c> counting rows.</summary>
+    private int Sz(int node) => _plan.Dims.Product(_plan.Model.ShapeOf(node).Dims);
+
+    private DimTable Dims => _plan.Dims;
 
     private string EmitFile()
     {
@@ -130,6 +174,7 @@ internal sealed class ModelEmitter
         WriteDescription();
         WriteConstructors();
         WriteInitialize();
+        WriteMeasure();
         WriteForward();
         WriteBackward();
         WritePredict();
@@ -143,14 +188,15 @@ internal sealed class ModelEmitter
         _w.Line($"/// <summary>The number of trainable parameters ({_plan.ParameterCount.ToString("N0", CultureInfo.InvariantCulture)}).</summary>");
         _w.Line($"public const int ParameterCount = {N(_plan.ParameterCount)};");
         _w.Line();
-        foreach (var port in _inputs)
+        // A port whose size depends on a run-time length has no constant; its size is checked per call.
+        foreach (var port in _inputs.Where(p => p.Shape.IsStatic))
         {
             _w.Line($"/// <summary>Floats per sample of input '{Xml(port.Name)}', shape {port.Shape.Keras}.</summary>");
             _w.Line($"public const int {port.SizeConstant} = {N(port.Size)};");
             _w.Line();
         }
 
-        foreach (var port in _outputs)
+        foreach (var port in _outputs.Where(p => p.Shape.IsStatic))
         {
             _w.Line($"/// <summary>Floats per sample of output '{Xml(port.Name)}', shape {port.Shape.Keras}.</summary>");
             _w.Line($"public const int {port.SizeConstant} = {N(port.Size)};");
@@ -168,8 +214,8 @@ internal sealed class ModelEmitter
         foreach (var port in _inputs)
         {
             var layer = _spec.Layers[_spec.Nodes[port.Node].Layer];
-            _w.Line($"        new {Rt}TensorInfo({Naming.Literal(port.Name)}, new int[] {{ {string.Join(", ", port.Shape.Dims)} }}, " +
-                    $"{Rt}DType.{(layer.DType == 0 ? "Float32" : "Int32")}, {N(_plan.ValueOffset[port.Node])}),");
+            _w.Line($"        new {Rt}TensorInfo({Naming.Literal(port.Name)}, {DescribedShape(port)}, " +
+                    $"{Rt}DType.{(layer.DType == 0 ? "Float32" : "Int32")}, {DescribedDim(_plan.ValueOffset[port.Node])}),");
         }
 
         _w.Line("    },");
@@ -177,13 +223,13 @@ internal sealed class ModelEmitter
         _w.Line("    {");
         foreach (var port in _outputs)
         {
-            _w.Line($"        new {Rt}TensorInfo({Naming.Literal(port.Name)}, new int[] {{ {string.Join(", ", port.Shape.Dims)} }}, " +
-                    $"{Rt}DType.Float32, {N(_plan.ValueOffset[port.Node])}, {Rt}Activation.{ActivationInfo.Names[FusableActivation(port)]}),");
+            _w.Line($"        new {Rt}TensorInfo({Naming.Literal(port.Name)}, {DescribedShape(port)}, " +
+                    $"{Rt}DType.Float32, {DescribedDim(_plan.ValueOffset[port.Node])}, {Rt}Activation.{ActivationInfo.Names[FusableActivation(port)]}),");
         }
 
         _w.Line("    },");
         _w.Line($"    parameterCount: {N(_plan.ParameterCount)},");
-        _w.Line($"    activationSize: {N(_plan.ActivationSize)},");
+        _w.Line($"    activationSize: {DescribedDim(_plan.ActivationSize)},");
         _w.Line("    scratchSize: 0,");
         _w.Line($"    summary: {Naming.Literal(summary)},");
         _w.Line($"    weights: new {Rt}WeightInfo[]");
@@ -204,9 +250,27 @@ internal sealed class ModelEmitter
             }
         }
 
-        _w.Line("    });");
+        _w.Line(_lengths.Count == 0 ? "    });" : "    },");
+        if (_lengths.Count > 0)
+        {
+            _w.Line($"    lengths: new {Rt}LengthInfo[]");
+            _w.Line("    {");
+            foreach (var length in _lengths)
+            {
+                _w.Line($"        new {Rt}LengthInfo({Naming.Literal(length.Parameter.TrimStart('@'))}, {N(length.Input.Index)}, {N(length.Axis + 1)}),");
+            }
+
+            _w.Line("    });");
+        }
+
         _w.Line();
     }
+
+    /// <summary>A port's per-sample shape for its <c>TensorInfo</c>: -1 for an axis known only at run time.</summary>
+    private static string DescribedShape(Port port) => $"new int[] {{ {string.Join(", ", port.Shape.Dims.Select(d => N(d >= 0 ? d : -1)))} }}";
+
+    /// <summary>A size or offset for the description: the constant, or -1 when it depends on run-time lengths.</summary>
+    private static string DescribedDim(int dim) => N(dim >= 0 ? dim : -1);
 
     /// <summary>
     /// The activation a loss may fuse with (softmax / sigmoid with cross-entropy): only when the output feeds nothing
@@ -274,9 +338,9 @@ internal sealed class ModelEmitter
         return (_plan.Model.ParameterCounts[layerIndex] - (layer.UseBias ? layer.Units : 0)) / layer.Units;
     }
 
-    private string Values(int node) => $"workspace.Values({N(_plan.ValueOffset[node])}, batchSize * {N(_plan.Model.ShapeOf(node).Size)})";
+    private string Values(int node) => $"workspace.Values({D(_plan.ValueOffset[node])}, batchSize * {D(Sz(node))})";
 
-    private string Gradient(int node) => $"workspace.Gradient({N(_plan.ValueOffset[node])}, batchSize * {N(_plan.Model.ShapeOf(node).Size)})";
+    private string Gradient(int node) => $"workspace.Gradient({D(_plan.ValueOffset[node])}, batchSize * {D(Sz(node))})";
 
     private string Describe(int node)
     {
@@ -285,11 +349,42 @@ internal sealed class ModelEmitter
         return $"// {layer.Name} ({layer.Kind}): {inputs} -> {_plan.Model.ShapeOf(node).Keras}";
     }
 
+    /// <summary>For a model with run-time lengths: where the ports lie and how large the workspace is, for given lengths.</summary>
+    private void WriteMeasure()
+    {
+        if (!_plan.IsDynamic)
+        {
+            return;
+        }
+
+        _w.Line("/// <inheritdoc/>");
+        _w.Open($"protected override void Measure({Rt}WorkspaceLayout layout)");
+        WriteLengthsLocal("layout");
+        _w.Open("checked");
+        _w.Line($"layout.ActivationSize = {D(_plan.ActivationSize)};");
+        foreach (var port in _inputs)
+        {
+            _w.Line($"layout.InputOffsets[{N(port.Index)}] = {D(_plan.ValueOffset[port.Node])};");
+            _w.Line($"layout.InputSizes[{N(port.Index)}] = {D(Sz(port.Node))};");
+        }
+
+        foreach (var port in _outputs)
+        {
+            _w.Line($"layout.OutputOffsets[{N(port.Index)}] = {D(_plan.ValueOffset[port.Node])};");
+            _w.Line($"layout.OutputSizes[{N(port.Index)}] = {D(Sz(port.Node))};");
+        }
+
+        _w.Close();
+        _w.Close();
+        _w.Line();
+    }
+
     private void WriteForward()
     {
         _w.Line("/// <inheritdoc/>");
         _w.Open($"protected override void Forward({Rt}Workspace workspace, int batchSize, bool training)");
         _w.Line($"{ReadOnlySpan} weights = Weights;");
+        WriteLengthsLocal("workspace");
         foreach (int n in _plan.Model.UsedNodes)
         {
             var node = _spec.Nodes[n];
@@ -343,8 +438,9 @@ internal sealed class ModelEmitter
 
         string spans = backward ? $"weights, gradients" : "weights";
         string parameters = backward ? $"{ReadOnlySpan} weights, {Span} gradients" : $"{ReadOnlySpan} weights";
-        _w.Line($"Rows(workspace, {spans}, batchSize * {N(repeat)});");
+        _w.Line($"Rows(workspace, {spans}, batchSize * {D(repeat)});");
         _w.Open($"static void Rows({Rt}Workspace workspace, {parameters}, int batchSize)");
+        WriteLengthsLocal("workspace");
     }
 
     private void CloseNodeBlock(int n)
@@ -360,11 +456,20 @@ internal sealed class ModelEmitter
     private (int Rows, int InputSize) DenseRows(int n, LayerSpec layer)
     {
         int inputSize = InputSize(_spec.Nodes[n].Layer);
-        int rows = _plan.Model.ShapeOf(_spec.Nodes[n].Inputs[0]).Size / inputSize;
-        return (rows, inputSize);
+        var dims = _plan.Model.ShapeOf(_spec.Nodes[n].Inputs[0]).Dims;
+        return (Dims.Product(dims.Take(dims.Count - 1)), inputSize); // rows per sample (a dimension)
     }
 
-    private static string RowsExpression(int rowsPerSample) => rowsPerSample == 1 ? "batchSize" : $"batchSize * {N(rowsPerSample)}";
+    private string RowsExpression(int rowsPerSample) => rowsPerSample == 1 ? "batchSize" : $"batchSize * {D(rowsPerSample)}";
+
+    /// <summary>In a model with run-time lengths, declares <c>lengths</c> for the dimension expressions.</summary>
+    private void WriteLengthsLocal(string owner)
+    {
+        if (_plan.IsDynamic)
+        {
+            _w.Line($"global::System.ReadOnlySpan<int> lengths = {owner}.Lengths;");
+        }
+    }
 
     private void WriteDenseForward(int n, LayerSpec layer)
     {
@@ -377,7 +482,7 @@ internal sealed class ModelEmitter
         string z = separate ? "z" : "y";
         if (separate)
         {
-            _w.Line($"var z = workspace.Values({N(_plan.PreActivationOffset[n])}, batchSize * {N(_plan.Model.ShapeOf(n).Size)});");
+            _w.Line($"var z = workspace.Values({D(_plan.PreActivationOffset[n])}, batchSize * {D(Sz(n))});");
         }
 
         _w.Line($"{Kernels}Gemm.Multiply(x, weights.Slice({N(_plan.KernelOffset[_spec.Nodes[n].Layer])}, {N(k * units)}), {z}, {rows}, {N(k)}, {N(units)}, accumulate: false);");
@@ -397,14 +502,9 @@ internal sealed class ModelEmitter
         var output = _plan.Model.ShapeOf(n);
         int rank = output.Dims.Count + 1;
         int axis = (layer.Axis < 0 ? layer.Axis + rank : layer.Axis) - 1;
-        int outer = 1;
-        for (int d = 0; d < axis; d++)
-        {
-            outer *= output.Dims[d];
-        }
-
-        var inner = _spec.Nodes[n].Inputs.Select(i => _plan.Model.ShapeOf(i).Size / outer).ToArray();
-        return (outer, inner, inner.Sum());
+        int outer = Dims.Product(output.Dims.Take(axis));
+        var inner = _spec.Nodes[n].Inputs.Select(i => Dims.Product(_plan.Model.ShapeOf(i).Dims.Skip(axis))).ToArray();
+        return (outer, inner, inner.Aggregate(0, Dims.Add));
     }
 
     private void WriteConcatenateForward(int n, LayerSpec layer)
@@ -415,8 +515,8 @@ internal sealed class ModelEmitter
         var node = _spec.Nodes[n];
         for (int i = 0; i < node.Inputs.Count; i++)
         {
-            _w.Line($"{Kernels}TensorOps.CopySlices({Values(node.Inputs[i])}, y, {RowsExpression(outer)}, {N(inner[i])}, {N(total)}, {N(offset)});");
-            offset += inner[i];
+            _w.Line($"{Kernels}TensorOps.CopySlices({Values(node.Inputs[i])}, y, {RowsExpression(outer)}, {D(inner[i])}, {D(total)}, {D(offset)});");
+            offset = Dims.Add(offset, inner[i]);
         }
     }
 
@@ -426,6 +526,7 @@ internal sealed class ModelEmitter
         _w.Open($"protected override void Backward({Rt}Workspace workspace, int batchSize)");
         _w.Line($"{ReadOnlySpan} weights = Weights;");
         _w.Line($"{Span} gradients = workspace.ParameterGradients;");
+        WriteLengthsLocal("workspace");
         foreach (int n in _plan.Model.UsedNodes.Reverse())
         {
             var node = _spec.Nodes[n];
@@ -452,10 +553,10 @@ internal sealed class ModelEmitter
                     {
                         if (_plan.NeedsGradient[node.Inputs[i]])
                         {
-                            _w.Line($"{Kernels}TensorOps.AccumulateSlices(dy, {Gradient(node.Inputs[i])}, {RowsExpression(outer)}, {N(inner[i])}, {N(total)}, {N(offset)});");
+                            _w.Line($"{Kernels}TensorOps.AccumulateSlices(dy, {Gradient(node.Inputs[i])}, {RowsExpression(outer)}, {D(inner[i])}, {D(total)}, {D(offset)});");
                         }
 
-                        offset += inner[i];
+                        offset = Dims.Add(offset, inner[i]);
                     }
 
                     break;
@@ -479,9 +580,9 @@ internal sealed class ModelEmitter
         _w.Line();
     }
 
-    private string Temporary(int node, int index, int size) => $"workspace.Values({N(_plan.TemporaryOffsets[node][index])}, batchSize * {N(size)})";
+    private string Temporary(int node, int index, int size) => $"workspace.Values({D(_plan.TemporaryOffsets[node][index])}, batchSize * {D(size)})";
 
-    private string TemporaryGradient(int node, int index, int size) => $"workspace.Gradient({N(_plan.TemporaryOffsets[node][index])}, batchSize * {N(size)})";
+    private string TemporaryGradient(int node, int index, int size) => $"workspace.Gradient({D(_plan.TemporaryOffsets[node][index])}, batchSize * {D(size)})";
 
     private static string Float(double value)
     {
@@ -525,7 +626,7 @@ internal sealed class ModelEmitter
     {
         var inputs = _spec.Nodes[n].Inputs;
         string Destination(int i) => _plan.NeedsGradient[inputs[i]] ? Gradient(inputs[i]) : $"{Span}.Empty";
-        int size = _plan.Model.ShapeOf(n).Size;
+        int size = Sz(n);
         string sy = ShapeLiteral(n);
         _w.Line($"var dy = {Gradient(n)};");
         if (inputs.Count == 2 && layer.Kind != LayerKind.Average)
@@ -629,7 +730,7 @@ internal sealed class ModelEmitter
         }
 
         _w.Line($"var dy = {Gradient(n)};");
-        int size = _plan.Model.ShapeOf(n).Size;
+        int size = Sz(n);
         switch (layer.Kind)
         {
             case LayerKind.Maximum or LayerKind.Minimum:
@@ -692,7 +793,7 @@ internal sealed class ModelEmitter
         var a = _plan.Model.ShapeOf(inputs[0]);
         var b = _plan.Model.ShapeOf(inputs[1]);
         int contracted = a.Dims[a.Dims.Count - 1];
-        return (a.Size / contracted, b.Size / contracted, contracted, a.Size, b.Size);
+        return (Dims.Product(a.Dims.Take(a.Dims.Count - 1)), Dims.Product(b.Dims.Take(b.Dims.Count - 1)), contracted, Dims.Product(a.Dims), Dims.Product(b.Dims));
     }
 
     private void WriteDotForward(int n, LayerSpec layer)
@@ -705,12 +806,12 @@ internal sealed class ModelEmitter
             // normalize=True: the cosine similarity of the L2-normalised inputs, kept for backward.
             _w.Line($"var a = {Temporary(n, 0, aSize)};");
             _w.Line($"var b = {Temporary(n, 1, bSize)};");
-            _w.Line($"{Kernels}DotKernels.L2Normalize({Values(inputs[0])}, a, {RowsExpression(p)}, {N(k)});");
-            _w.Line($"{Kernels}DotKernels.L2Normalize({Values(inputs[1])}, b, {RowsExpression(q)}, {N(k)});");
+            _w.Line($"{Kernels}DotKernels.L2Normalize({Values(inputs[0])}, a, {RowsExpression(p)}, {D(k)});");
+            _w.Line($"{Kernels}DotKernels.L2Normalize({Values(inputs[1])}, b, {RowsExpression(q)}, {D(k)});");
             (a, b) = ("a", "b");
         }
 
-        _w.Line($"{Kernels}DotKernels.Forward({a}, {b}, {Values(n)}, batchSize, {N(p)}, {N(q)}, {N(k)});");
+        _w.Line($"{Kernels}DotKernels.Forward({a}, {b}, {Values(n)}, batchSize, {D(p)}, {D(q)}, {D(k)});");
     }
 
     private void WriteDotBackward(int n, LayerSpec layer)
@@ -721,7 +822,7 @@ internal sealed class ModelEmitter
         _w.Line($"var dy = {Gradient(n)};");
         if (!layer.UseBias)
         {
-            _w.Line($"{Kernels}DotKernels.Backward(dy, {Values(inputs[0])}, {Values(inputs[1])}, {Destination(0)}, {Destination(1)}, batchSize, {N(p)}, {N(q)}, {N(k)});");
+            _w.Line($"{Kernels}DotKernels.Backward(dy, {Values(inputs[0])}, {Values(inputs[1])}, {Destination(0)}, {Destination(1)}, batchSize, {D(p)}, {D(q)}, {D(k)});");
             return;
         }
 
@@ -729,45 +830,47 @@ internal sealed class ModelEmitter
         _w.Line($"var b = {Temporary(n, 1, bSize)};");
         _w.Line($"var da = {TemporaryGradient(n, 0, aSize)};");
         _w.Line($"var db = {TemporaryGradient(n, 1, bSize)};");
-        _w.Line($"{Kernels}DotKernels.Backward(dy, a, b, da, db, batchSize, {N(p)}, {N(q)}, {N(k)});");
+        _w.Line($"{Kernels}DotKernels.Backward(dy, a, b, da, db, batchSize, {D(p)}, {D(q)}, {D(k)});");
         if (_plan.NeedsGradient[inputs[0]])
         {
-            _w.Line($"{Kernels}DotKernels.L2NormalizeBackward({Values(inputs[0])}, a, da, {Gradient(inputs[0])}, {RowsExpression(p)}, {N(k)});");
+            _w.Line($"{Kernels}DotKernels.L2NormalizeBackward({Values(inputs[0])}, a, da, {Gradient(inputs[0])}, {RowsExpression(p)}, {D(k)});");
         }
 
         if (_plan.NeedsGradient[inputs[1]])
         {
-            _w.Line($"{Kernels}DotKernels.L2NormalizeBackward({Values(inputs[1])}, b, db, {Gradient(inputs[1])}, {RowsExpression(q)}, {N(k)});");
+            _w.Line($"{Kernels}DotKernels.L2NormalizeBackward({Values(inputs[1])}, b, db, {Gradient(inputs[1])}, {RowsExpression(q)}, {D(k)});");
         }
     }
 
     private static readonly string[] s_unaryOps = ["Abs", "Exp", "Log", "Sqrt", "Square"];
     private static readonly string[] s_binaryOps = ["Add", "Subtract", "Multiply", "Divide", "Maximum", "Minimum"];
 
-    private string ShapeLiteral(int node) => "[" + string.Join(", ", _plan.Model.ShapeOf(node).Dims) + "]";
+    private string ShapeLiteral(int node) => "[" + string.Join(", ", _plan.Model.ShapeOf(node).Dims.Select(D)) + "]";
 
     private (int Outer, int Length, int Inner) ReduceGeometry(int n, LayerSpec layer)
     {
         var input = _plan.Model.ShapeOf(_spec.Nodes[n].Inputs[0]);
         int rank = input.Dims.Count + 1;
         int axis = (layer.Axis < 0 ? layer.Axis + rank : layer.Axis) - 1;
-        int outer = input.Dims.Take(axis).Aggregate(1, (a, d) => a * d);
-        int inner = input.Dims.Skip(axis + 1).Aggregate(1, (a, d) => a * d);
-        return (outer, input.Dims[axis], inner);
+        return (Dims.Product(input.Dims.Take(axis)), input.Dims[axis], Dims.Product(input.Dims.Skip(axis + 1)));
     }
+
+    /// <summary>1 for a sum; one over the reduced length for a mean (computed at run time for a run-time length).</summary>
+    private string ReduceScale(LayerSpec layer, int length)
+        => layer.Units != 1 ? "1f" : length >= 0 ? Float(1.0 / length) : $"1f / {D(length)}";
 
     private void WriteOperationForward(int n, LayerSpec layer)
     {
         var inputs = _spec.Nodes[n].Inputs;
         string x = Values(inputs[0]), y = Values(n);
-        int size = _plan.Model.ShapeOf(n).Size;
+        int size = Sz(n);
         switch (layer.Kind)
         {
             case LayerKind.UnaryOp:
                 _w.Line($"{Kernels}OpKernels.Unary({Kernels}UnaryOp.{s_unaryOps[layer.Units]}, {x}, {y});");
                 break;
             case LayerKind.ActivationOp:
-                _w.Line($"{Kernels}ActivationKernels.Forward({Rt}Activation.{ActivationInfo.Names[layer.Units]}, {x}, {y}, batchSize, {N(size)});");
+                _w.Line($"{Kernels}ActivationKernels.Forward({Rt}Activation.{ActivationInfo.Names[layer.Units]}, {x}, {y}, batchSize, {D(size)});");
                 break;
             case LayerKind.Affine:
                 _w.Line($"{Kernels}OpKernels.Affine({x}, {y}, {Float(layer.Scale)}, {Float(layer.Shift)});");
@@ -779,7 +882,7 @@ internal sealed class ModelEmitter
             case LayerKind.Reduce:
             {
                 var (outer, length, inner) = ReduceGeometry(n, layer);
-                _w.Line($"{Kernels}OpKernels.Reduce({x}, {y}, {RowsExpression(outer)}, {N(length)}, {N(inner)}, {Float(layer.Units == 1 ? 1.0 / length : 1.0)});");
+                _w.Line($"{Kernels}OpKernels.Reduce({x}, {y}, {RowsExpression(outer)}, {D(length)}, {D(inner)}, {ReduceScale(layer, length)});");
                 break;
             }
         }
@@ -790,7 +893,7 @@ internal sealed class ModelEmitter
         var inputs = _spec.Nodes[n].Inputs;
         string Destination(int i) => _plan.NeedsGradient[inputs[i]] ? Gradient(inputs[i]) : $"{Span}.Empty";
         _w.Line($"var dy = {Gradient(n)};");
-        int size = _plan.Model.ShapeOf(n).Size;
+        int size = Sz(n);
         switch (layer.Kind)
         {
             case LayerKind.UnaryOp:
@@ -798,7 +901,7 @@ internal sealed class ModelEmitter
                 break;
             case LayerKind.ActivationOp:
                 // The activation's derivative turns dy into the input's gradient in place (dy is used only here).
-                _w.Line($"{Kernels}ActivationKernels.Backward({Rt}Activation.{ActivationInfo.Names[layer.Units]}, {Values(inputs[0])}, {Values(n)}, dy, batchSize, {N(size)});");
+                _w.Line($"{Kernels}ActivationKernels.Backward({Rt}Activation.{ActivationInfo.Names[layer.Units]}, {Values(inputs[0])}, {Values(n)}, dy, batchSize, {D(size)});");
                 _w.Line($"{Kernels}TensorOps.Accumulate(dy, {Gradient(inputs[0])});");
                 break;
             case LayerKind.Affine:
@@ -811,7 +914,7 @@ internal sealed class ModelEmitter
             case LayerKind.Reduce:
             {
                 var (outer, length, inner) = ReduceGeometry(n, layer);
-                _w.Line($"{Kernels}OpKernels.ReduceBackward(dy, {Gradient(inputs[0])}, {RowsExpression(outer)}, {N(length)}, {N(inner)}, {Float(layer.Units == 1 ? 1.0 / length : 1.0)});");
+                _w.Line($"{Kernels}OpKernels.ReduceBackward(dy, {Gradient(inputs[0])}, {RowsExpression(outer)}, {D(length)}, {D(inner)}, {ReduceScale(layer, length)});");
                 break;
             }
         }
@@ -828,7 +931,7 @@ internal sealed class ModelEmitter
         if (layer.Activation != ActivationInfo.Linear)
         {
             string z = _plan.PreActivationOffset[n] >= 0
-                ? $"workspace.Values({N(_plan.PreActivationOffset[n])}, batchSize * {N(_plan.Model.ShapeOf(n).Size)})"
+                ? $"workspace.Values({D(_plan.PreActivationOffset[n])}, batchSize * {D(Sz(n))})"
                 : $"{ReadOnlySpan}.Empty";
             string call = $"{Kernels}ActivationKernels.Backward({Rt}Activation.{ActivationInfo.Names[layer.Activation]}, {z}, {Values(n)}, dy, {rows}, {N(units)});";
             var fused = _outputs.FirstOrDefault(o => o.Node == n && FusableActivation(o) != ActivationInfo.Linear);
@@ -866,7 +969,8 @@ internal sealed class ModelEmitter
         foreach (var port in ports)
         {
             string parameter = targets ? port.TargetParameter : port.Parameter;
-            _w.Line($"CheckLength({parameter}.Length, batchSize, {port.SizeConstant}, {Naming.Literal(port.Name)}, nameof({parameter}));");
+            string size = port.Shape.IsStatic ? port.SizeConstant : _inputs.Contains(port) ? $"InputSize({N(port.Index)})" : $"OutputSize({N(port.Index)})";
+            _w.Line($"CheckLength({parameter}.Length, batchSize, {size}, {Naming.Literal(port.Name)}, nameof({parameter}));");
         }
     }
 
@@ -878,20 +982,54 @@ internal sealed class ModelEmitter
         }
     }
 
+    /// <summary>A port's floats per sample for the docs: the constant, or a product naming the length parameters.</summary>
+    private string SizeText(Port port)
+    {
+        string code = Dims.Code(Sz(port.Node), atom => _lengths[_lengthOfAtom[atom]].Parameter.TrimStart('@'));
+        code = code.StartsWith("(", System.StringComparison.Ordinal) ? code.Substring(1, code.Length - 2) : code;
+        return code.Replace(" * ", " × ");
+    }
+
+    private string LengthParameters => string.Concat(_lengths.Select(l => $"int {l.Parameter}, "));
+
+    private string LengthArguments => "[" + string.Join(", ", _lengths.Select(l => l.Parameter)) + "]";
+
+    private void WriteLengthDocs()
+    {
+        foreach (var length in _lengths)
+        {
+            _w.Line($"/// <param name=\"{Xml(length.Parameter.TrimStart('@'))}\">The length of axis {N(length.Axis + 1)} of input '{Xml(length.Input.Name)}' " +
+                    "(declared null) for this call, the same for every sample; at least 1.</param>");
+        }
+    }
+
     private void WritePredict()
     {
-        _w.Line("/// <summary>Runs the model on a batch. Allocates nothing once the workspace has grown to the batch size.</summary>");
-        WriteParameterDocs(_inputs, p => p.Parameter, p => $"Input '{Xml(p.Name)}': <paramref name=\"batchSize\"/> × {N(p.Size)} floats, shape {p.Shape.Keras}, row-major.");
-        WriteParameterDocs(_outputs, p => p.Parameter, p => $"Receives output '{Xml(p.Name)}': <paramref name=\"batchSize\"/> × {N(p.Size)} floats, shape {p.Shape.Keras}.");
-
+        _w.Line(_plan.IsDynamic
+            ? "/// <summary>Runs the model on a batch. Allocates nothing once the workspace has grown to the batch size and lengths (see <c>Reserve</c>).</summary>"
+            : "/// <summary>Runs the model on a batch. Allocates nothing once the workspace has grown to the batch size.</summary>");
+        WriteParameterDocs(_inputs, p => p.Parameter, p => $"Input '{Xml(p.Name)}': <paramref name=\"batchSize\"/> × {Xml(SizeText(p))} floats, shape {p.Shape.Keras}, row-major.");
+        WriteParameterDocs(_outputs, p => p.Parameter, p => $"Receives output '{Xml(p.Name)}': <paramref name=\"batchSize\"/> × {Xml(SizeText(p))} floats, shape {p.Shape.Keras}.");
+        WriteLengthDocs();
         _w.Line("/// <param name=\"batchSize\">The number of samples.</param>");
-        _w.Line("/// <exception cref=\"global::System.ArgumentException\">A span's length is not <paramref name=\"batchSize\"/> times its per-sample size.</exception>");
+        _w.Line("/// <exception cref=\"global::System.ArgumentException\">A span's length is not <paramref name=\"batchSize\"/> times its per-sample size" +
+                (_plan.IsDynamic ? ", or a length is below 1" : string.Empty) + ".</exception>");
         string parameters = string.Join(", ", _inputs.Select(p => $"{ReadOnlySpan} {p.Parameter}").Concat(_outputs.Select(p => $"{Span} {p.Parameter}")));
-        _w.Open($"public void Predict({parameters}, int batchSize)");
-        WriteChecks(_inputs);
-        WriteChecks(_outputs);
+        _w.Open($"public void Predict({parameters}, {LengthParameters}int batchSize)");
+        if (!_plan.IsDynamic)
+        {
+            WriteChecks(_inputs);
+            WriteChecks(_outputs);
+        }
+
         WriteWithWorkspace("AcquirePredictWorkspace", () =>
         {
+            if (_plan.IsDynamic)
+            {
+                WriteChecks(_inputs);
+                WriteChecks(_outputs);
+            }
+
             WriteInputCopies();
             _w.Line("Forward(workspace, batchSize, training: false);");
             foreach (var port in _outputs)
@@ -916,9 +1054,20 @@ internal sealed class ModelEmitter
             ? "float[]"
             : "(" + string.Join(", ", _outputs.Select(p => "float[] " + Naming.Unique(Naming.Pascal(p.Name), tupleNames))) + ")";
         _w.Line("/// <summary>Runs the model on every sample of the given arrays (the batch size is inferred) and returns new arrays.</summary>");
-        WriteParameterDocs(_inputs, p => p.Parameter, p => $"Input '{Xml(p.Name)}': samples × {N(p.Size)} floats, row-major.");
-
+        WriteParameterDocs(_inputs, p => p.Parameter, p => $"Input '{Xml(p.Name)}': samples × {Xml(SizeText(p))} floats, row-major.");
+        WriteLengthDocs();
         _w.Line("/// <returns>The output" + (_outputs.Count == 1 ? $" '{Xml(_outputs[0].Name)}'" : "s") + ", samples × size floats each.</returns>");
+        if (_plan.IsDynamic)
+        {
+            // The sizes depend on the lengths: the runtime's array Predict checks them and runs in batches.
+            _w.Open($"public {returnType} Predict({InputParameters("float[]")}, {LengthParameters.TrimEnd(',', ' ')})");
+            _w.Line($"float[][] outputs = Predict(new float[][] {{ {string.Join(", ", _inputs.Select(p => p.Parameter))} }}, 32, new int[] {{ {string.Join(", ", _lengths.Select(l => l.Parameter))} }});");
+            _w.Line(_outputs.Count == 1 ? "return outputs[0];" : $"return ({string.Join(", ", _outputs.Select(p => $"outputs[{N(p.Index)}]"))});");
+            _w.Close();
+            _w.Line();
+            return;
+        }
+
         _w.Open($"public {returnType} Predict({InputParameters("float[]")})");
         var first = _inputs[0];
         _w.Line($"int batchSize = CountSamples({first.Parameter}, {first.SizeConstant}, {Naming.Literal(first.Name)}, nameof({first.Parameter}));");
@@ -944,17 +1093,26 @@ internal sealed class ModelEmitter
         _w.Line("/// One training step on a batch, as Keras's <c>train_on_batch</c>: forward, loss, backward and an optimizer update.");
         _w.Line("/// Needs <c>Compile</c> first. Allocates nothing once the workspace has grown to the batch size.");
         _w.Line("/// </summary>");
-        WriteParameterDocs(_inputs, p => p.Parameter, p => $"Input '{Xml(p.Name)}': <paramref name=\"batchSize\"/> × {N(p.Size)} floats.");
+        WriteParameterDocs(_inputs, p => p.Parameter, p => $"Input '{Xml(p.Name)}': <paramref name=\"batchSize\"/> × {Xml(SizeText(p))} floats.");
         WriteParameterDocs(_outputs, p => p.TargetParameter,
-            p => $"Targets for output '{Xml(p.Name)}' (one class index per sample for a sparse loss, else {N(p.Size)} floats per sample).");
-
+            p => $"Targets for output '{Xml(p.Name)}' (one class index per sample for a sparse loss, else {Xml(SizeText(p))} floats per sample).");
+        WriteLengthDocs();
         _w.Line("/// <param name=\"batchSize\">The number of samples.</param>");
         _w.Line("/// <returns>The batch's loss (the weighted sum over outputs), computed before the update.</returns>");
         string parameters = string.Join(", ", _inputs.Select(p => $"{ReadOnlySpan} {p.Parameter}").Concat(_outputs.Select(p => $"{ReadOnlySpan} {p.TargetParameter}")));
-        _w.Open($"public float TrainOnBatch({parameters}, int batchSize)");
-        WriteChecks(_inputs);
+        _w.Open($"public float TrainOnBatch({parameters}, {LengthParameters}int batchSize)");
+        if (!_plan.IsDynamic)
+        {
+            WriteChecks(_inputs);
+        }
+
         WriteWithWorkspace("AcquireTrainingWorkspace", () =>
         {
+            if (_plan.IsDynamic)
+            {
+                WriteChecks(_inputs);
+            }
+
             foreach (var port in _outputs)
             {
                 _w.Line($"SetTarget(workspace, {N(port.Index)}, {port.TargetParameter}, batchSize, nameof({port.TargetParameter}));");
@@ -969,8 +1127,9 @@ internal sealed class ModelEmitter
     /// <summary>Takes a workspace (which also guards against a concurrent call), runs the body, always gives it back.</summary>
     private void WriteWithWorkspace(string acquire, System.Action body)
     {
-        _w.Line($"var workspace = {acquire}(batchSize);");
+        _w.Line(_plan.IsDynamic ? $"var workspace = {acquire}(batchSize, {LengthArguments});" : $"var workspace = {acquire}(batchSize);");
         _w.Open("try");
+        WriteLengthsLocal("workspace");
         body();
         _w.Close();
         _w.Open("finally");

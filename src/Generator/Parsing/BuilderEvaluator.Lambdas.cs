@@ -102,17 +102,19 @@ internal sealed partial class BuilderEvaluator
             return;
         }
 
-        Value ShapeOf(int node) => Value.List(shapes[node]!.Dims.Select(d => Value.Integer(d)).ToList());
+        Value ShapeOf(int node) => Value.List(shapes[node]!.Dims.Select(d => d >= 0 ? Value.Integer(d) : Value.Null).ToList());
         var argument = list ? Value.List(tensors.Select(t => ShapeOf(t.Id)).ToList()) : ShapeOf(tensors[0].Id);
         var declared = InvokeFunction(outputShape.Function!, new List<Value> { argument }, at);
-        if (declared.Kind != ValueKind.List || declared.Items!.Any(d => d.Kind != ValueKind.Number))
+        if (declared.Kind != ValueKind.List || declared.Items!.Any(d => d.Kind is not (ValueKind.Number or ValueKind.Null)))
         {
-            Report(DiagnosticIds.InvalidArgument, at, $"The outputShape of Lambda '{spec.Name}' must return an array of dimensions");
+            Report(DiagnosticIds.InvalidArgument, at, $"The outputShape of Lambda '{spec.Name}' must return an array of dimensions (null for one known only at run time)");
             return;
         }
 
-        var dims = declared.Items!.Select(d => (int)d.Number).ToList();
-        if (!dims.SequenceEqual(actual.Dims))
+        // null declares a dimension known only at run time, as Keras's None.
+        var dims = declared.Items!.Select(d => d.Kind == ValueKind.Null ? -1 : (int)d.Number).ToList();
+        bool matches = dims.Count == actual.Dims.Count && dims.Zip(actual.Dims, (d, a) => d == a || (d == -1 && a < 0)).All(ok => ok);
+        if (!matches)
         {
             Report(DiagnosticIds.ShapeMismatch, at, $"Lambda '{spec.Name}'",
                 $"outputShape gives {new TensorShape(dims.ToEquatableArray(), 0).Keras} but the function's result has shape {actual.Keras}");

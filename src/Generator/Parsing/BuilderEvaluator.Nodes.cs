@@ -93,7 +93,7 @@ internal sealed partial class BuilderEvaluator
         var shape = ShapeInference.ShapesSoFar(Graph.Layers, Graph.Nodes)[node];
         return shape is null
             ? Value.Unknown("the tensor's shape is not defined because of an error at an earlier layer")
-            : Value.List(shape.Dims.Select(d => Value.Integer(d)).ToList());
+            : Value.List(shape.Dims.Select(d => d >= 0 ? Value.Integer(d) : Value.Unknown("that axis is None: its length is given only at run time")).ToList());
     }
 
     /// <summary>

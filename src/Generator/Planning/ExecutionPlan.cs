@@ -7,14 +7,16 @@ namespace Unrolled.Generator.Planning;
 
 /// <summary>
 /// Where everything lives at run time: each tensor's region in the workspace (floats per sample), each layer's
-/// weights in the parameter buffer, and which nodes need gradients. Every number here is a compile-time constant
-/// in the generated code.
+/// weights in the parameter buffer, and which nodes need gradients. Offsets and sizes are dimensions of
+/// <see cref="Dims"/>: compile-time constants, or, after an input with an unknown (<c>null</c>) axis, expressions in the
+/// run-time lengths.
 /// </summary>
 internal sealed class ExecutionPlan
 {
     private ExecutionPlan(AnalyzedModel model)
     {
         Model = model;
+        Dims = new DimTable(model.DimData);
         var spec = model.Spec;
         ValueOffset = new int[spec.Nodes.Count];
         PreActivationOffset = Enumerable.Repeat(-1, spec.Nodes.Count).ToArray();
@@ -36,7 +38,7 @@ internal sealed class ExecutionPlan
         {
             var node = spec.Nodes[n];
             var layer = spec.Layers[node.Layer];
-            int size = model.ShapeOf(n).Size * model.ShapeOf(n).Repeat; // floats per sample
+            int size = Dims.Size(model.ShapeOf(n)); // floats per sample
             if (layer.Kind is LayerKind.Fold or LayerKind.Unfold)
             {
                 // A view of the same floats with another row count: it shares its input's values and gradient.
@@ -47,11 +49,11 @@ internal sealed class ExecutionPlan
             }
 
             ValueOffset[n] = offset;
-            offset += size;
+            offset = Dims.Add(offset, size);
             if (layer.Kind == LayerKind.Dense && ActivationInfo.NeedsPreActivation(layer.Activation))
             {
                 PreActivationOffset[n] = offset;
-                offset += size;
+                offset = Dims.Add(offset, size);
             }
 
             // Temporaries some merges keep for backward; the gradient buffer mirrors them, giving each a gradient too.
@@ -60,14 +62,14 @@ internal sealed class ExecutionPlan
                 LayerKind.Multiply when node.Inputs.Count > 2 => new[] { size },
                 LayerKind.Average when node.Inputs.Any(i => !model.ShapeOf(i).Dims.Equals(model.ShapeOf(n).Dims)) => new[] { size },
                 LayerKind.Maximum or LayerKind.Minimum => new[] { size },
-                LayerKind.Dot when layer.UseBias => node.Inputs.Select(i => model.ShapeOf(i).Size * model.ShapeOf(i).Repeat).ToArray(),
+                LayerKind.Dot when layer.UseBias => node.Inputs.Select(i => Dims.Size(model.ShapeOf(i))).ToArray(),
                 _ => System.Array.Empty<int>(),
             };
             TemporaryOffsets[n] = new int[temporaries.Length];
             for (int t = 0; t < temporaries.Length; t++)
             {
                 TemporaryOffsets[n][t] = offset;
-                offset += temporaries[t];
+                offset = Dims.Add(offset, temporaries[t]);
             }
 
             if (!Layers.Contains(node.Layer))
@@ -97,10 +99,16 @@ internal sealed class ExecutionPlan
 
     public AnalyzedModel Model { get; }
 
-    /// <summary>Per node: offset of its output in the workspace, in floats per sample.</summary>
+    /// <summary>The dimensions known only at run time, with the offsets and sizes built from them.</summary>
+    public DimTable Dims { get; }
+
+    /// <summary>Whether some input has an axis whose length is given at run time.</summary>
+    public bool IsDynamic => Dims.HasSymbols && Model.Spec.Inputs.Any(i => !Model.ShapeOf(i).IsStatic);
+
+    /// <summary>Per node: offset of its output in the workspace, in floats per sample (a dimension).</summary>
     public int[] ValueOffset { get; }
 
-    /// <summary>Per node: offset of the pre-activation kept for backward (Swish, Gelu), or -1.</summary>
+    /// <summary>Per node: offset of the pre-activation kept for backward (Swish, Gelu) as a dimension, or -1.</summary>
     public int[] PreActivationOffset { get; }
 
     /// <summary>Per node: offsets of the temporaries it keeps (normalised Dot inputs, a max/min routing mask, …).</summary>
@@ -121,6 +129,7 @@ internal sealed class ExecutionPlan
     /// <summary>The model's layers in first-use order (the order of <c>Summary()</c> and of the weights).</summary>
     public List<int> Layers { get; } = new();
 
+    /// <summary>Floats per sample of the activation buffer (a dimension).</summary>
     public int ActivationSize { get; }
 
     public int ParameterCount { get; }

@@ -8,22 +8,34 @@ namespace Unrolled.Generator.Shapes;
 /// </summary>
 internal sealed record TensorShape(EquatableArray<int> Dims, int DType, int Repeat = 1)
 {
+    /// <summary>Floats per sample, for a shape whose dimensions are all constants (see <see cref="DimTable.Size"/> otherwise).</summary>
     public int Size
     {
         get
         {
-            int size = 1;
+            int size = Repeat;
             foreach (int d in Dims)
             {
                 size *= d;
             }
 
-            return size;
+            if (!IsStatic)
+            {
+                throw new System.InvalidOperationException("The shape has dimensions known only at run time; use DimTable.Size.");
+            }
+
+            return size / Repeat;
         }
     }
 
-    /// <summary>As Keras prints it: <c>(None, 28, 28, 1)</c>.</summary>
-    public string Keras => Dims.Count == 0 ? "(None,)" : "(None, " + string.Join(", ", Dims) + ")";
+    /// <summary>Whether every dimension (and the row count) is a compile-time constant.</summary>
+    public bool IsStatic => Repeat >= 0 && System.Linq.Enumerable.All(Dims, d => d >= 0);
+
+    /// <summary>As Keras prints it: <c>(None, 28, 28, 1)</c>, with <c>None</c> for a dimension known only at run time.</summary>
+    public string Keras => Dims.Count == 0 ? "(None,)" : "(None, " + string.Join(", ", System.Linq.Enumerable.Select(Dims, DimText)) + ")";
+
+    /// <summary>A dimension as Keras prints it.</summary>
+    public static string DimText(int dim) => dim >= 0 ? dim.ToString(System.Globalization.CultureInfo.InvariantCulture) : "None";
 }
 
 /// <summary>
@@ -43,8 +55,12 @@ internal sealed record AnalyzedModel(
     EquatableArray<TensorShapeOrNone> Shapes,
     EquatableArray<int> ParameterCounts,
     EquatableArray<string> OutputNames,
-    EquatableArray<DiagnosticInfo> Diagnostics)
+    EquatableArray<DiagnosticInfo> Diagnostics,
+    DimTableData? Symbols = null)
 {
+    /// <summary>The dimensions known only at run time that the shapes refer to.</summary>
+    public DimTableData DimData => Symbols ?? DimTableData.Empty;
+
     public bool HasErrors
     {
         get

@@ -24,6 +24,7 @@ internal static class ShapeInference
         var parameterCounts = new int[layers.Count];
         var used = new List<int>();
         var outputNames = new List<string>();
+        var dims = new DimTable();
 
         bool parseFailed = spec.Diagnostics.Any(d => d.Id != DiagnosticIds.UnusedInput);
         if (!parseFailed && spec.HasGraph)
@@ -31,7 +32,7 @@ internal static class ShapeInference
             CheckInputsAndOutputs(spec, diagnostics);
             used = UsedNodes(spec);
             CheckConnectivity(spec, used, diagnostics);
-            InferShapes(new GraphView(spec.Layers, spec.Nodes), shapes, parameterCounts, diagnostics, spec.Applications);
+            InferShapes(new GraphView(spec.Layers, spec.Nodes), shapes, parameterCounts, diagnostics, dims, spec.Applications);
             for (int o = 0; o < spec.Outputs.Count; o++)
             {
                 if (shapes[spec.Outputs[o]] is { Repeat: not 1 })
@@ -49,7 +50,8 @@ internal static class ShapeInference
             shapes.Select(s => new TensorShapeOrNone(s)).ToEquatableArray(),
             parameterCounts.ToEquatableArray(),
             outputNames.ToEquatableArray(),
-            diagnostics.ToEquatableArray());
+            diagnostics.ToEquatableArray(),
+            dims.ToData());
     }
 
     /// <summary>
@@ -59,7 +61,7 @@ internal static class ShapeInference
     public static TensorShape?[] ShapesSoFar(IReadOnlyList<LayerSpec> layers, IReadOnlyList<NodeSpec> nodes)
     {
         var shapes = new TensorShape?[nodes.Count];
-        InferShapes(new GraphView(layers, nodes), shapes, new int[layers.Count], new List<DiagnosticInfo>());
+        InferShapes(new GraphView(layers, nodes), shapes, new int[layers.Count], new List<DiagnosticInfo>(), new DimTable());
         return shapes;
     }
 
@@ -197,7 +199,7 @@ internal static class ShapeInference
         {
             var actual = shapes[application.Inputs[i]];
             var expected = application.ExpectedShapes[i];
-            if (actual is not null && !actual.Dims.Equals(expected))
+            if (actual is not null && !Accepts(expected, actual.Dims))
             {
                 var wanted = new TensorShape(expected, 0).Keras;
                 int axis = FirstDifferentAxis(actual.Dims, expected);
@@ -211,8 +213,12 @@ internal static class ShapeInference
         return true;
     }
 
+    /// <summary>Whether a tensor of shape <paramref name="actual"/> fits a declared shape, where <c>-1</c> (null) takes any size.</summary>
+    private static bool Accepts(EquatableArray<int> declared, EquatableArray<int> actual)
+        => declared.Count == actual.Count && declared.Zip(actual, (d, a) => d == -1 || d == a).All(ok => ok);
+
     private static void InferShapes(GraphView spec, TensorShape?[] shapes, int[] parameterCounts, List<DiagnosticInfo> diagnostics,
-        IReadOnlyList<ApplicationSpec>? applications = null)
+        DimTable dims, IReadOnlyList<ApplicationSpec>? applications = null)
     {
         // Dense layers fix their input size at their first call (Keras's build); later calls must match.
         var denseInput = new int?[spec.Layers.Count];
@@ -249,19 +255,20 @@ internal static class ShapeInference
             }
 
             int repeat = inputs.Count > 0 ? inputs[0]!.Repeat : 1;
+            int? unfolded = layer.Kind == LayerKind.Unfold ? dims.DivideExact(repeat, layer.Units) : null;
             var shape = layer.Kind switch
             {
-                LayerKind.InputLayer => InputShape(spec, layer, diagnostics),
+                LayerKind.InputLayer => InputShape(n, layer, dims),
                 LayerKind.Dense => DenseShape(spec, n, inputs!, denseInput, parameterCounts, diagnostics),
-                LayerKind.Concatenate => ConcatenateShape(spec, n, inputs!, diagnostics),
+                LayerKind.Concatenate => ConcatenateShape(spec, n, inputs!, diagnostics, dims),
                 LayerKind.Dot => DotShape(spec, n, inputs!, diagnostics),
                 LayerKind.UnaryOp or LayerKind.ActivationOp or LayerKind.Affine => CheckFloat(spec, n, inputs!, diagnostics) ? inputs[0] : null,
                 LayerKind.BinaryOp => BroadcastShape(spec, n, inputs!, diagnostics),
                 LayerKind.Reduce => ReduceShape(spec, n, inputs!, diagnostics),
-                LayerKind.Fold => FoldShape(spec, n, inputs[0]!, diagnostics),
-                LayerKind.Unfold when repeat % layer.Units != 0 => Fail(diagnostics, node, "TimeDistributed",
+                LayerKind.Fold => FoldShape(spec, n, inputs[0]!, diagnostics, dims),
+                LayerKind.Unfold when unfolded is null => Fail(diagnostics, node, "TimeDistributed",
                     "the layer inside TimeDistributed must compute its result from each time step it is given"),
-                LayerKind.Unfold => new TensorShape(new[] { layer.Units }.Concat(inputs[0]!.Dims).ToEquatableArray(), inputs[0]!.DType, repeat / layer.Units),
+                LayerKind.Unfold => new TensorShape(new[] { layer.Units }.Concat(inputs[0]!.Dims).ToEquatableArray(), inputs[0]!.DType, unfolded!.Value),
                 _ when layer.Kind.IsElementwiseMerge() => ElementwiseShape(spec, n, inputs!, diagnostics),
                 _ => Fail(diagnostics, node, layer.Name, $"a {layer.Kind} layer cannot be applied here"),
             };
@@ -280,17 +287,9 @@ internal static class ShapeInference
         }
     }
 
-    private static TensorShape? InputShape(GraphView spec, LayerSpec layer, List<DiagnosticInfo> diagnostics)
-    {
-        if (layer.Shape.Any(d => d < 0))
-        {
-            Report(diagnostics, DiagnosticIds.InvalidArgument, layer.Span,
-                $"Input '{layer.Name}' has an unknown (null) dimension; this version needs every dimension of an input to be a constant");
-            return null;
-        }
-
-        return new TensorShape(layer.Shape, layer.DType);
-    }
+    /// <summary>An input's shape; each unknown (<c>null</c>) dimension becomes a length given at run time.</summary>
+    private static TensorShape InputShape(int node, LayerSpec layer, DimTable dims)
+        => new(layer.Shape.Select((d, axis) => d < 0 ? dims.Length(node, axis) : d).ToEquatableArray(), layer.DType);
 
     private static bool CheckFloat(GraphView spec, int node, List<TensorShape> inputs, List<DiagnosticInfo> diagnostics)
     {
@@ -327,6 +326,14 @@ internal static class ShapeInference
 
         int k = input.Dims[input.Dims.Count - 1];
         int layerIndex = spec.Nodes[node].Layer;
+        if (DimTable.IsSymbolic(k))
+        {
+            Report(diagnostics, DiagnosticIds.ShapeMismatch, spec.Nodes[node].InputSpans[0], $"Dense '{layer.Name}'",
+                $"its input {TensorName(spec, spec.Nodes[node].Inputs[0])} has shape {input.Keras}, whose last axis is known only at run time; " +
+                "Dense needs a known last axis to size its kernel (give that axis of the Input a size)");
+            return null;
+        }
+
         if (denseInput[layerIndex] is int built && built != k)
         {
             Report(diagnostics, DiagnosticIds.SharedLayerShapeMismatch, spec.Nodes[node].InputSpans[0], $"Dense '{layer.Name}'",
@@ -341,7 +348,7 @@ internal static class ShapeInference
         return new TensorShape(dims, 0);
     }
 
-    private static TensorShape? ConcatenateShape(GraphView spec, int node, List<TensorShape> inputs, List<DiagnosticInfo> diagnostics)
+    private static TensorShape? ConcatenateShape(GraphView spec, int node, List<TensorShape> inputs, List<DiagnosticInfo> diagnostics, DimTable dims)
     {
         var layer = spec.Layers[spec.Nodes[node].Layer];
         if (!CheckFloat(spec, node, inputs, diagnostics))
@@ -384,11 +391,10 @@ internal static class ShapeInference
                 return null;
             }
 
-            total += shape.Dims[sampleAxis];
+            total = dims.Add(total, shape.Dims[sampleAxis]);
         }
 
-        var dims = first.Dims.Select((d, i) => i == sampleAxis ? total : d).ToEquatableArray();
-        return new TensorShape(dims, 0);
+        return new TensorShape(first.Dims.Select((d, i) => i == sampleAxis ? total : d).ToEquatableArray(), 0);
     }
 
     private static TensorShape? ElementwiseShape(GraphView spec, int node, List<TensorShape> inputs, List<DiagnosticInfo> diagnostics)
@@ -417,7 +423,8 @@ internal static class ShapeInference
                 Report(diagnostics, DiagnosticIds.ShapeMismatch, spec.Nodes[node].InputSpans[i], $"{layer.Kind} '{layer.Name}'",
                     $"input {i} has shape {inputs[i].Keras} but input 0 has shape {first.Keras}; " +
                     (axis > 0 ? $"they differ on axis {axis}" : "their ranks differ") +
-                    ", and they cannot be broadcast together (each pair of axes, aligned on the right, must be equal or 1)");
+                    ", and they cannot be broadcast together (each pair of axes, aligned on the right, must be equal or 1)" +
+                    RunTimeHint(first, inputs[i]));
                 return null;
             }
 
@@ -453,6 +460,13 @@ internal static class ShapeInference
         }
 
         int n = a.Dims[a.Dims.Count - 1];
+        if (DimTable.IsSymbolic(n) || DimTable.IsSymbolic(b.Dims[b.Dims.Count - 1]))
+        {
+            Report(diagnostics, DiagnosticIds.ShapeMismatch, spec.Nodes[node].InputSpans[DimTable.IsSymbolic(n) ? 0 : 1], $"Dot '{layer.Name}'",
+                $"its inputs have shapes {a.Keras} and {b.Keras}; the contracted last axes must have a length known at compile time");
+            return null;
+        }
+
         if (b.Dims[b.Dims.Count - 1] != n)
         {
             Report(diagnostics, DiagnosticIds.ShapeMismatch, spec.Nodes[node].InputSpans[1], $"Dot '{layer.Name}'",
@@ -474,10 +488,10 @@ internal static class ShapeInference
             int x = i <= a.Count ? a[a.Count - i] : 1, y = i <= b.Count ? b[b.Count - i] : 1;
             if (x != y && x != 1 && y != 1)
             {
-                return null;
+                return null; // includes a run-time length against another size: they might differ
             }
 
-            dims[rank - i] = System.Math.Max(x, y);
+            dims[rank - i] = x == 1 ? y : x;
         }
 
         return dims.ToEquatableArray();
@@ -496,14 +510,20 @@ internal static class ShapeInference
         if (shape is null)
         {
             Report(diagnostics, DiagnosticIds.ShapeMismatch, spec.Nodes[node].Span, $"'{layer.Name}'",
-                $"shapes {inputs[0].Keras} and {inputs[1].Keras} cannot be broadcast together (each pair of axes, aligned on the right, must be equal or 1)");
+                $"shapes {inputs[0].Keras} and {inputs[1].Keras} cannot be broadcast together (each pair of axes, aligned on the right, must be equal or 1)" +
+                RunTimeHint(inputs[0], inputs[1]));
             return null;
         }
 
         return new TensorShape(shape.Value, 0);
     }
 
-    private static TensorShape? FoldShape(GraphView spec, int node, TensorShape input, List<DiagnosticInfo> diagnostics)
+    /// <summary>Why two shapes with run-time lengths do not combine, for a Keras user who expects a run-time check.</summary>
+    private static string RunTimeHint(TensorShape a, TensorShape b)
+        => a.IsStatic && b.IsStatic ? string.Empty
+            : "; a None axis is known only at run time, so it matches only 1 or the same input's None axis, never a fixed size or another input's length";
+
+    private static TensorShape? FoldShape(GraphView spec, int node, TensorShape input, List<DiagnosticInfo> diagnostics, DimTable dims)
     {
         var layer = spec.Layers[spec.Nodes[node].Layer];
         if (input.Dims.Count < 2)
@@ -513,7 +533,7 @@ internal static class ShapeInference
             return null;
         }
 
-        return new TensorShape(input.Dims.Skip(1).ToEquatableArray(), input.DType, input.Repeat * layer.Units);
+        return new TensorShape(input.Dims.Skip(1).ToEquatableArray(), input.DType, dims.Mul(input.Repeat, layer.Units));
     }
 
     private static TensorShape? ReduceShape(GraphView spec, int node, List<TensorShape> inputs, List<DiagnosticInfo> diagnostics)
@@ -534,7 +554,7 @@ internal static class ShapeInference
             return null;
         }
 
-        var dims = input.Dims.Select((d, i) => i == axis - 1 ? (layer.UseBias ? 1 : -1) : d).Where(d => d >= 0).ToEquatableArray();
+        var dims = input.Dims.Select((d, i) => i == axis - 1 ? 1 : d).Where((d, i) => layer.UseBias || i != axis - 1).ToEquatableArray();
         return new TensorShape(dims, 0);
     }
 

@@ -105,7 +105,7 @@ public abstract partial class CompiledModel
         {
             TensorInfo info = Description.Inputs[i];
             float[] values = inputs[i] ?? throw new ArgumentException($"The array for input '{info.Name}' is null.", xName);
-            Check(values.Length, info.Size, $"input '{info.Name}'", xName);
+            Check(values.Length, _layout.InputSize(i), $"input '{info.Name}'", xName);
         }
 
         if (targets is not null && compiled is not null)
@@ -156,6 +156,84 @@ public abstract partial class CompiledModel
         }
     }
 
+    /// <summary>
+    /// The run-time lengths for a call on whole arrays: those given, or, as Keras reads them from the arrays' shapes,
+    /// worked out from the sizes. The number of samples comes from an input or target whose size per sample is fixed;
+    /// each length is then what is left of its input's size. Checked later by <see cref="UseLengths"/>.
+    /// </summary>
+    private int[] ResolveLengths(float[][] inputs, float[]?[]? targets, CompiledTraining? compiled, int[]? lengths)
+    {
+        if (lengths is not null || !Description.IsDynamic)
+        {
+            return lengths ?? [];
+        }
+
+        long samples = -1;
+        string source = string.Empty;
+        for (int i = 0; i < inputs.Length && samples < 0; i++)
+        {
+            TensorInfo info = Description.Inputs[i];
+            if (info.IsStatic && inputs[i] is { Length: > 0 } values && values.Length % info.Size == 0)
+            {
+                (samples, source) = (values.Length / info.Size, $"input '{info.Name}'");
+            }
+        }
+
+        for (int j = 0; targets is not null && compiled is not null && j < targets.Length && samples < 0; j++)
+        {
+            TensorInfo info = Description.Outputs[j];
+            Loss? loss = compiled.Losses[j];
+            int perSample = loss is { IsSparse: true } ? info.Size / Math.Max(compiled.Columns[j], 1) : info.Size;
+            if (loss is not null && info.IsStatic && targets[j] is { Length: > 0 } values && values.Length % perSample == 0)
+            {
+                (samples, source) = (values.Length / perSample, $"the target of output '{info.Name}'");
+            }
+        }
+
+        if (samples <= 0)
+        {
+            throw new ArgumentException(
+                $"The run-time lengths of model '{Description.Name}' ({LengthList()}) cannot be worked out from the arrays, since no input " +
+                "or target has a fixed size per sample. Pass them: lengths: [" + LengthList() + "].", nameof(lengths));
+        }
+
+        var result = new int[Description.Lengths.Count];
+        for (int k = 0; k < result.Length; k++)
+        {
+            LengthInfo length = Description.Lengths[k];
+            TensorInfo info = Description.Inputs[length.Input];
+            long fixedSize = 1;
+            int unknown = 0;
+            foreach (int d in info.Shape)
+            {
+                if (d < 0)
+                {
+                    unknown++;
+                }
+                else
+                {
+                    fixedSize *= d;
+                }
+            }
+
+            int total = inputs[length.Input]?.Length ?? 0;
+            if (unknown > 1 || fixedSize == 0 || total % (samples * fixedSize) != 0 || total == 0)
+            {
+                throw new ArgumentException(
+                    unknown > 1
+                        ? $"Input '{info.Name}' has shape {info.KerasShape}, with {unknown} run-time lengths, so they cannot be worked out " +
+                          $"from its array. Pass them: lengths: [{LengthList()}]."
+                        : $"Input '{info.Name}' (shape {info.KerasShape}) holds {total} values, which is not {samples} samples (as in {source}) " +
+                          $"of {fixedSize} values times a whole length '{length.Name}'.",
+                    nameof(lengths));
+            }
+
+            result[k] = (int)Math.Min(int.MaxValue, total / (samples * fixedSize));
+        }
+
+        return result;
+    }
+
     private static string Capitalize(string text) => char.ToUpperInvariant(text[0]) + text[1..];
 
     /// <summary>Copies samples <paramref name="start"/>.. of every input into the workspace, in order.</summary>
@@ -163,8 +241,8 @@ public abstract partial class CompiledModel
     {
         for (int i = 0; i < inputs.Length; i++)
         {
-            TensorInfo info = Description.Inputs[i];
-            inputs[i].AsSpan(start * info.Size, count * info.Size).CopyTo(workspace.Values(info.Offset, count * info.Size));
+            int size = _layout.InputSize(i);
+            inputs[i].AsSpan(start * size, count * size).CopyTo(workspace.Values(_layout.InputOffset(i), count * size));
         }
     }
 }

@@ -12,13 +12,16 @@ public abstract partial class CompiledModel
     /// <param name="batchSize">Samples per forward pass.</param>
     /// <param name="verbose">0 silent, 1 progress bar, 2 one line.</param>
     /// <param name="output">Where progress goes; <see cref="Console.Out"/> when null.</param>
+    /// <param name="lengths">For a model with run-time lengths (<see cref="ModelDescription.Lengths"/>): their values, the
+    /// same for every sample. When null they are worked out from the arrays' sizes where that is unambiguous.</param>
     /// <returns><c>loss</c> and each metric (and per-output losses with several outputs), keyed as Keras.</returns>
     /// <exception cref="ArgumentException">The arrays do not fit the model.</exception>
     /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
-    public IReadOnlyDictionary<string, double> Evaluate(float[] x, float[] y, int batchSize = 32, int verbose = 0, TextWriter? output = null)
+    public IReadOnlyDictionary<string, double> Evaluate(float[] x, float[] y, int batchSize = 32, int verbose = 0, TextWriter? output = null,
+        int[]? lengths = null)
     {
         var (inputs, targets) = Single(x, y, nameof(x), nameof(y));
-        return EvaluateChecked(inputs, targets, batchSize, verbose, output);
+        return EvaluateChecked(inputs, targets, batchSize, verbose, output, lengths);
     }
 
     /// <summary>Computes the loss and metrics with inputs and targets by position, as Keras's <c>evaluate</c>.</summary>
@@ -27,11 +30,14 @@ public abstract partial class CompiledModel
     /// <param name="batchSize">Samples per forward pass.</param>
     /// <param name="verbose">0 silent, 1 progress bar, 2 one line.</param>
     /// <param name="output">Where progress goes; <see cref="Console.Out"/> when null.</param>
+    /// <param name="lengths">For a model with run-time lengths (<see cref="ModelDescription.Lengths"/>): their values, the
+    /// same for every sample. When null they are worked out from the arrays' sizes where that is unambiguous.</param>
     /// <returns><c>loss</c>, per-output losses and metrics, keyed as Keras.</returns>
     /// <exception cref="ArgumentException">The arrays do not fit the model.</exception>
     /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
-    public IReadOnlyDictionary<string, double> Evaluate(float[][] x, float[][] y, int batchSize = 32, int verbose = 0, TextWriter? output = null)
-        => EvaluateChecked(InputsByPosition(x, nameof(x)), TargetsByPosition(y, nameof(y)), batchSize, verbose, output);
+    public IReadOnlyDictionary<string, double> Evaluate(float[][] x, float[][] y, int batchSize = 32, int verbose = 0, TextWriter? output = null,
+        int[]? lengths = null)
+        => EvaluateChecked(InputsByPosition(x, nameof(x)), TargetsByPosition(y, nameof(y)), batchSize, verbose, output, lengths);
 
     /// <summary>Computes the loss and metrics with inputs and targets by name, as Keras's <c>evaluate</c>.</summary>
     /// <param name="x">Flat arrays keyed by input name; every input.</param>
@@ -39,29 +45,35 @@ public abstract partial class CompiledModel
     /// <param name="batchSize">Samples per forward pass.</param>
     /// <param name="verbose">0 silent, 1 progress bar, 2 one line.</param>
     /// <param name="output">Where progress goes; <see cref="Console.Out"/> when null.</param>
+    /// <param name="lengths">For a model with run-time lengths (<see cref="ModelDescription.Lengths"/>): their values, the
+    /// same for every sample. When null they are worked out from the arrays' sizes where that is unambiguous.</param>
     /// <returns><c>loss</c>, per-output losses and metrics, keyed as Keras.</returns>
     /// <exception cref="ArgumentException">The arrays or names do not fit the model.</exception>
     /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
     public IReadOnlyDictionary<string, double> Evaluate(IReadOnlyDictionary<string, float[]> x, IReadOnlyDictionary<string, float[]> y,
-        int batchSize = 32, int verbose = 0, TextWriter? output = null)
-        => EvaluateChecked(InputsByName(x, nameof(x)), TargetsByName(y, nameof(y)), batchSize, verbose, output);
+        int batchSize = 32, int verbose = 0, TextWriter? output = null, int[]? lengths = null)
+        => EvaluateChecked(InputsByName(x, nameof(x)), TargetsByName(y, nameof(y)), batchSize, verbose, output, lengths);
 
-    private Dictionary<string, double> EvaluateChecked(float[][] inputs, float[]?[] targets, int batchSize, int verbose, TextWriter? output)
+    private Dictionary<string, double> EvaluateChecked(float[][] inputs, float[]?[] targets, int batchSize, int verbose, TextWriter? output,
+        int[]? lengths)
     {
         var compiled = RequireCompiled();
         CheckBatchSize(batchSize);
         CheckVerbose(verbose);
-        int samples = ValidateData(inputs, targets, compiled, "x", "y");
-        if (samples == 0)
-        {
-            throw new ArgumentException("The arrays hold no samples.", "x");
-        }
-
-        int steps = (samples + batchSize - 1) / batchSize;
-        var progress = verbose > 0 ? new ProgressBar(output ?? Console.Out, steps, verbose, output is null && !Console.IsOutputRedirected) : null;
-        var workspace = AcquirePredictWorkspace(Math.Min(batchSize, samples));
+        int[] resolved = ResolveLengths(inputs, targets, compiled, lengths);
+        Enter();
         try
         {
+            UseLengths(resolved);
+            int samples = ValidateData(inputs, targets, compiled, "x", "y");
+            if (samples == 0)
+            {
+                throw new ArgumentException("The arrays hold no samples.", "x");
+            }
+
+            int steps = (samples + batchSize - 1) / batchSize;
+            var progress = verbose > 0 ? new ProgressBar(output ?? Console.Out, steps, verbose, output is null && !Console.IsOutputRedirected) : null;
+            var workspace = PredictWorkspaceFor(Math.Min(batchSize, samples));
             var totals = EvaluateRange(workspace, compiled, inputs, targets, 0, samples, batchSize, progress);
             var logs = totals.ToLogs(string.Empty);
             progress?.Finish(logs);
@@ -75,7 +87,7 @@ public abstract partial class CompiledModel
         }
         finally
         {
-            ReleaseWorkspace(workspace);
+            Exit();
         }
     }
 
@@ -103,9 +115,8 @@ public abstract partial class CompiledModel
                     continue;
                 }
 
-                TensorInfo info = Description.Outputs[j];
                 int perSample = compiled.TargetSizes[j];
-                ReadOnlySpan<float> predictions = workspace.Values(info.Offset, batch * info.Size);
+                ReadOnlySpan<float> predictions = workspace.Values(_layout.OutputOffset(j), batch * _layout.OutputSize(j));
                 ReadOnlySpan<float> target = targets[j].AsSpan((start + done) * perSample, batch * perSample);
                 int rows = batch * compiled.RowsPerSample[j];
                 losses[j] = loss.Compute(predictions, target, default, rows, compiled.Columns[j], 1f, compiled.Fused[j]);

@@ -17,16 +17,18 @@ public abstract partial class CompiledModel
     /// <param name="seed">Seed of the shuffling; the same seed and data give the same training.</param>
     /// <param name="verbose">0 silent, 1 progress bar per epoch, 2 one line per epoch.</param>
     /// <param name="output">Where progress goes; <see cref="Console.Out"/> when null.</param>
+    /// <param name="lengths">For a model with run-time lengths (<see cref="ModelDescription.Lengths"/>): their values, the
+    /// same for every sample. When null they are worked out from the arrays' sizes where that is unambiguous.</param>
     /// <returns>The per-epoch losses and metrics.</returns>
     /// <exception cref="ArgumentException">The arrays or options do not fit the model; nothing was trained.</exception>
     /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
     public History Fit(float[] x, float[] y, int epochs = 1, int batchSize = 32, double validationSplit = 0, bool shuffle = true,
-        int? seed = null, int verbose = 1, TextWriter? output = null)
+        int? seed = null, int verbose = 1, TextWriter? output = null, int[]? lengths = null)
     {
         ArgumentNullException.ThrowIfNull(y);
         var (inputs, targets) = Single(x, y, nameof(x), nameof(y));
-        return FitChecked(inputs, targets, epochs, batchSize, validationSplit, shuffle, seed, verbose, output);
+        return FitChecked(inputs, targets, epochs, batchSize, validationSplit, shuffle, seed, verbose, output, lengths);
     }
 
     /// <summary>Trains with inputs and targets by position, as Keras's <c>fit</c>.</summary>
@@ -39,14 +41,16 @@ public abstract partial class CompiledModel
     /// <param name="seed">Seed of the shuffling.</param>
     /// <param name="verbose">0 silent, 1 progress bar per epoch, 2 one line per epoch.</param>
     /// <param name="output">Where progress goes; <see cref="Console.Out"/> when null.</param>
+    /// <param name="lengths">For a model with run-time lengths (<see cref="ModelDescription.Lengths"/>): their values, the
+    /// same for every sample. When null they are worked out from the arrays' sizes where that is unambiguous.</param>
     /// <returns>The per-epoch losses and metrics.</returns>
     /// <exception cref="ArgumentException">The arrays or options do not fit the model; nothing was trained.</exception>
     /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
     public History Fit(float[][] x, float[][] y, int epochs = 1, int batchSize = 32, double validationSplit = 0, bool shuffle = true,
-        int? seed = null, int verbose = 1, TextWriter? output = null)
+        int? seed = null, int verbose = 1, TextWriter? output = null, int[]? lengths = null)
         => FitChecked(InputsByPosition(x, nameof(x)), TargetsByPosition(y, nameof(y)), epochs, batchSize, validationSplit,
-            shuffle, seed, verbose, output);
+            shuffle, seed, verbose, output, lengths);
 
     /// <summary>Trains with inputs and targets by name, as Keras's <c>fit</c> with dictionaries.</summary>
     /// <param name="x">Flat arrays keyed by input name; every input.</param>
@@ -58,17 +62,20 @@ public abstract partial class CompiledModel
     /// <param name="seed">Seed of the shuffling.</param>
     /// <param name="verbose">0 silent, 1 progress bar per epoch, 2 one line per epoch.</param>
     /// <param name="output">Where progress goes; <see cref="Console.Out"/> when null.</param>
+    /// <param name="lengths">For a model with run-time lengths (<see cref="ModelDescription.Lengths"/>): their values, the
+    /// same for every sample. When null they are worked out from the arrays' sizes where that is unambiguous.</param>
     /// <returns>The per-epoch losses and metrics.</returns>
     /// <exception cref="ArgumentException">The arrays, names or options do not fit the model; nothing was trained.</exception>
     /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
     public History Fit(IReadOnlyDictionary<string, float[]> x, IReadOnlyDictionary<string, float[]> y, int epochs = 1,
-        int batchSize = 32, double validationSplit = 0, bool shuffle = true, int? seed = null, int verbose = 1, TextWriter? output = null)
+        int batchSize = 32, double validationSplit = 0, bool shuffle = true, int? seed = null, int verbose = 1, TextWriter? output = null,
+        int[]? lengths = null)
         => FitChecked(InputsByName(x, nameof(x)), TargetsByName(y, nameof(y)), epochs, batchSize, validationSplit,
-            shuffle, seed, verbose, output);
+            shuffle, seed, verbose, output, lengths);
 
     private History FitChecked(float[][] inputs, float[]?[] targets, int epochs, int batchSize, double validationSplit,
-        bool shuffle, int? seed, int verbose, TextWriter? output)
+        bool shuffle, int? seed, int verbose, TextWriter? output, int[]? lengths)
     {
         var compiled = RequireCompiled();
         if (epochs < 1)
@@ -83,6 +90,24 @@ public abstract partial class CompiledModel
             throw new ArgumentOutOfRangeException(nameof(validationSplit), validationSplit, "validationSplit must lie in [0, 1).");
         }
 
+        int[] resolved = ResolveLengths(inputs, targets, compiled, lengths);
+        Enter();
+        try
+        {
+            UseLengths(resolved);
+            return FitGuarded(compiled, inputs, targets, epochs, batchSize, validationSplit, shuffle, seed, verbose, output);
+        }
+        finally
+        {
+            compiled.Epoch = 0;
+            Exit();
+        }
+    }
+
+    /// <summary>The body of <c>Fit</c>, run under the guard with the lengths in use.</summary>
+    private History FitGuarded(CompiledTraining compiled, float[][] inputs, float[]?[] targets, int epochs, int batchSize,
+        double validationSplit, bool shuffle, int? seed, int verbose, TextWriter? output)
+    {
         int samples = ValidateData(inputs, targets, compiled, "x", "y");
         // Keras: split_at = floor(n · (1 − split)); the validation samples are the last ones, before any shuffling.
         int trainCount = validationSplit > 0 ? (int)Math.Floor(samples * (1.0 - validationSplit)) : samples;
@@ -105,56 +130,48 @@ public abstract partial class CompiledModel
 
         var history = new History();
         int steps = (trainCount + batchSize - 1) / batchSize;
-        var workspace = AcquireTrainingWorkspace(Math.Min(batchSize, trainCount));
-        try
+        var workspace = TrainingWorkspaceFor(Math.Min(batchSize, trainCount));
+        Workspace? validation = validationCount > 0 ? PredictWorkspaceFor(Math.Min(batchSize, validationCount)) : null;
+        for (int epoch = 1; epoch <= epochs; epoch++)
         {
-            Workspace? validation = validationCount > 0 ? PredictWorkspaceFor(Math.Min(batchSize, validationCount)) : null;
-            for (int epoch = 1; epoch <= epochs; epoch++)
+            if (verbose > 0)
             {
-                if (verbose > 0)
-                {
-                    writer.WriteLine($"Epoch {epoch}/{epochs}");
-                }
-
-                if (shuffle)
-                {
-                    random.Shuffle(order);
-                }
-
-                var progress = verbose > 0 ? new ProgressBar(writer, steps, verbose, live) : null;
-                compiled.Train.Reset();
-                compiled.Epoch = epoch;
-                for (int step = 0; step < steps; step++)
-                {
-                    int start = step * batchSize;
-                    int batch = Math.Min(batchSize, trainCount - start);
-                    LoadBatch(workspace, compiled, inputs, targets, order.AsSpan(start, batch), shuffle);
-                    compiled.Step = step + 1;
-                    TrainStep(workspace, batch);
-                    if (progress is not null && progress.WantsUpdate(step + 1))
-                    {
-                        progress.Update(step + 1, compiled.Train.ToLogs(string.Empty));
-                    }
-                }
-
-                var logs = compiled.Train.ToLogs(string.Empty);
-                if (validation is not null)
-                {
-                    logs.AddRange(EvaluateRange(validation, compiled, inputs, targets, trainCount, validationCount, batchSize, null)
-                        .ToLogs("val_"));
-                }
-
-                history.Add(logs);
-                progress?.Finish(logs);
+                writer.WriteLine($"Epoch {epoch}/{epochs}");
             }
 
-            return history;
+            if (shuffle)
+            {
+                random.Shuffle(order);
+            }
+
+            var progress = verbose > 0 ? new ProgressBar(writer, steps, verbose, live) : null;
+            compiled.Train.Reset();
+            compiled.Epoch = epoch;
+            for (int step = 0; step < steps; step++)
+            {
+                int start = step * batchSize;
+                int batch = Math.Min(batchSize, trainCount - start);
+                LoadBatch(workspace, compiled, inputs, targets, order.AsSpan(start, batch), shuffle);
+                compiled.Step = step + 1;
+                TrainStep(workspace, batch);
+                if (progress is not null && progress.WantsUpdate(step + 1))
+                {
+                    progress.Update(step + 1, compiled.Train.ToLogs(string.Empty));
+                }
+            }
+
+            var logs = compiled.Train.ToLogs(string.Empty);
+            if (validation is not null)
+            {
+                logs.AddRange(EvaluateRange(validation, compiled, inputs, targets, trainCount, validationCount, batchSize, null)
+                    .ToLogs("val_"));
+            }
+
+            history.Add(logs);
+            progress?.Finish(logs);
         }
-        finally
-        {
-            compiled.Epoch = 0;
-            ReleaseWorkspace(workspace);
-        }
+
+        return history;
     }
 
     /// <summary>Gathers the samples of one batch into the training workspace (one copy per sample when shuffled).</summary>
@@ -170,8 +187,8 @@ public abstract partial class CompiledModel
         {
             for (int i = 0; i < inputs.Length; i++)
             {
-                TensorInfo info = Description.Inputs[i];
-                Gather(inputs[i], info.Size, samples, workspace.Values(info.Offset, batch * info.Size));
+                int size = _layout.InputSize(i);
+                Gather(inputs[i], size, samples, workspace.Values(_layout.InputOffset(i), batch * size));
             }
         }
 

@@ -8,21 +8,25 @@ public abstract partial class CompiledModel
     /// <summary>Runs the model on flat row-major arrays given by position, as Keras's <c>predict</c>.</summary>
     /// <param name="inputs">One flat array per input, in the model's order, each a whole number of samples.</param>
     /// <param name="batchSize">Samples per forward pass.</param>
+    /// <param name="lengths">For a model with run-time lengths (<see cref="ModelDescription.Lengths"/>): their values, the
+    /// same for every sample. When null they are worked out from the arrays' sizes where that is unambiguous.</param>
     /// <returns>One flat array per output, in the model's order.</returns>
     /// <exception cref="ArgumentException">The arrays do not fit the model.</exception>
     /// <exception cref="InvalidOperationException">Another call is running on this instance.</exception>
-    public float[][] Predict(float[][] inputs, int batchSize = 32)
-        => PredictChecked(InputsByPosition(inputs, nameof(inputs)), batchSize);
+    public float[][] Predict(float[][] inputs, int batchSize = 32, int[]? lengths = null)
+        => PredictChecked(InputsByPosition(inputs, nameof(inputs)), batchSize, lengths);
 
     /// <summary>Runs the model on flat row-major arrays given by input name, as Keras's <c>predict</c> with a dictionary.</summary>
     /// <param name="inputs">Flat arrays keyed by input name; every input.</param>
     /// <param name="batchSize">Samples per forward pass.</param>
+    /// <param name="lengths">For a model with run-time lengths (<see cref="ModelDescription.Lengths"/>): their values, the
+    /// same for every sample. When null they are worked out from the arrays' sizes where that is unambiguous.</param>
     /// <returns>Flat arrays keyed by output name.</returns>
     /// <exception cref="ArgumentException">The arrays or names do not fit the model.</exception>
     /// <exception cref="InvalidOperationException">Another call is running on this instance.</exception>
-    public IReadOnlyDictionary<string, float[]> Predict(IReadOnlyDictionary<string, float[]> inputs, int batchSize = 32)
+    public IReadOnlyDictionary<string, float[]> Predict(IReadOnlyDictionary<string, float[]> inputs, int batchSize = 32, int[]? lengths = null)
     {
-        float[][] outputs = PredictChecked(InputsByName(inputs, nameof(inputs)), batchSize);
+        float[][] outputs = PredictChecked(InputsByName(inputs, nameof(inputs)), batchSize, lengths);
         var result = new Dictionary<string, float[]>(StringComparer.Ordinal);
         for (int j = 0; j < outputs.Length; j++)
         {
@@ -32,24 +36,27 @@ public abstract partial class CompiledModel
         return result;
     }
 
-    private float[][] PredictChecked(float[][] inputs, int batchSize)
+    private float[][] PredictChecked(float[][] inputs, int batchSize, int[]? lengths)
     {
         CheckBatchSize(batchSize);
-        int samples = ValidateData(inputs, null, null, nameof(inputs), nameof(inputs));
-        var outputs = new float[Description.Outputs.Count][];
-        for (int j = 0; j < outputs.Length; j++)
-        {
-            outputs[j] = new float[(long)samples * Description.Outputs[j].Size];
-        }
-
-        if (samples == 0)
-        {
-            return outputs;
-        }
-
-        var workspace = AcquirePredictWorkspace(Math.Min(batchSize, samples));
+        int[] resolved = ResolveLengths(inputs, null, null, lengths);
+        Enter();
         try
         {
+            UseLengths(resolved);
+            int samples = ValidateData(inputs, null, null, nameof(inputs), nameof(inputs));
+            var outputs = new float[Description.Outputs.Count][];
+            for (int j = 0; j < outputs.Length; j++)
+            {
+                outputs[j] = new float[(long)samples * _layout.OutputSize(j)];
+            }
+
+            if (samples == 0)
+            {
+                return outputs;
+            }
+
+            var workspace = PredictWorkspaceFor(Math.Min(batchSize, samples));
             for (int done = 0; done < samples; done += batchSize)
             {
                 int batch = Math.Min(batchSize, samples - done);
@@ -57,8 +64,8 @@ public abstract partial class CompiledModel
                 Forward(workspace, batch, training: false);
                 for (int j = 0; j < outputs.Length; j++)
                 {
-                    TensorInfo info = Description.Outputs[j];
-                    workspace.Values(info.Offset, batch * info.Size).CopyTo(outputs[j].AsSpan(done * info.Size, batch * info.Size));
+                    int size = _layout.OutputSize(j);
+                    workspace.Values(_layout.OutputOffset(j), batch * size).CopyTo(outputs[j].AsSpan(done * size, batch * size));
                 }
             }
 
@@ -66,7 +73,7 @@ public abstract partial class CompiledModel
         }
         finally
         {
-            ReleaseWorkspace(workspace);
+            Exit();
         }
     }
 }

@@ -168,10 +168,10 @@ public abstract partial class CompiledModel
                 continue;
             }
 
-            TensorInfo info = Description.Outputs[j];
-            int count = batchSize * info.Size;
-            losses[j] = loss.Compute(workspace.Values(info.Offset, count), BatchTargets(workspace, compiled, j, batchSize),
-                workspace.Gradient(info.Offset, count), batchSize * compiled.RowsPerSample[j], compiled.Columns[j],
+            int offset = _layout.OutputOffset(j);
+            int count = batchSize * _layout.OutputSize(j);
+            losses[j] = loss.Compute(workspace.Values(offset, count), BatchTargets(workspace, compiled, j, batchSize),
+                workspace.Gradient(offset, count), batchSize * compiled.RowsPerSample[j], compiled.Columns[j],
                 compiled.LossWeights[j], compiled.Fused[j]);
             total += compiled.LossWeights[j] * losses[j];
         }
@@ -186,8 +186,7 @@ public abstract partial class CompiledModel
         {
             if (compiled.Losses[j] is not null)
             {
-                TensorInfo info = Description.Outputs[j];
-                compiled.Train.AddMetrics(j, workspace.Values(info.Offset, batchSize * info.Size),
+                compiled.Train.AddMetrics(j, workspace.Values(_layout.OutputOffset(j), batchSize * _layout.OutputSize(j)),
                     BatchTargets(workspace, compiled, j, batchSize), batchSize * compiled.RowsPerSample[j]);
             }
         }
@@ -251,7 +250,7 @@ public abstract partial class CompiledModel
         try
         {
             optimizer.Build(this, Description.ParameterCount);
-            _compiled = new CompiledTraining(Description, optimizer, losses, lossWeights, metricNames);
+            _compiled = new CompiledTraining(Description, optimizer, losses, lossWeights, metricNames, _layout);
             // Target layout may have changed; the training workspace is rebuilt on next use.
             _trainingWorkspace = null;
         }

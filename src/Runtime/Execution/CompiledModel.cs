@@ -18,6 +18,7 @@ namespace Unrolled;
 public abstract partial class CompiledModel
 {
     private readonly float[] _weights;
+    private readonly WorkspaceLayout _layout;
     private Workspace? _predictWorkspace;
     private Workspace? _trainingWorkspace;
     private int _busy;
@@ -29,6 +30,7 @@ public abstract partial class CompiledModel
     {
         Description = description ?? throw new ArgumentNullException(nameof(description));
         _weights = new float[description.ParameterCount];
+        _layout = new WorkspaceLayout(description);
         var initializer = new WeightInitializer(seed);
         InitializeWeights(_weights, ref initializer);
     }
@@ -133,17 +135,73 @@ public abstract partial class CompiledModel
     /// <param name="batchSize">The number of samples.</param>
     protected abstract void Backward(Workspace workspace, int batchSize);
 
-    /// <summary>Takes the prediction workspace for a call on <paramref name="batchSize"/> samples.</summary>
-    /// <param name="batchSize">The number of samples; at least 1.</param>
-    /// <returns>The workspace; give it back with <see cref="ReleaseWorkspace"/>.</returns>
-    /// <exception cref="ArgumentOutOfRangeException">The batch size is below 1.</exception>
+    /// <summary>
+    /// For a model with run-time lengths: fills <paramref name="layout"/>'s sizes and offsets for its
+    /// <see cref="WorkspaceLayout.Lengths"/>. Generated; a model whose shapes are all fixed does not override it.
+    /// </summary>
+    /// <param name="layout">The layout to fill.</param>
+    /// <exception cref="OverflowException">The lengths make a tensor too large to index.</exception>
+    protected virtual void Measure(WorkspaceLayout layout)
+        => throw new NotSupportedException($"Model '{Description.Name}' has no lengths given at run time.");
+
+    /// <summary>Floats per sample of an input for the current call's lengths.</summary>
+    /// <param name="input">The input's position.</param>
+    /// <returns>The size.</returns>
+    protected int InputSize(int input) => _layout.InputSize(input);
+
+    /// <summary>Floats per sample of an output for the current call's lengths.</summary>
+    /// <param name="output">The output's position.</param>
+    /// <returns>The size.</returns>
+    protected int OutputSize(int output) => _layout.OutputSize(output);
+
+    /// <summary>
+    /// Sizes the workspaces for batches of up to <paramref name="batchSize"/> samples with the given run-time lengths,
+    /// so that later calls up to that size allocate nothing. Workspaces otherwise grow on the first call that needs
+    /// more (one allocation) and never shrink.
+    /// </summary>
+    /// <param name="batchSize">The largest batch to prepare for.</param>
+    /// <param name="lengths">The largest run-time lengths to prepare for, one per <see cref="ModelDescription.Lengths"/>.</param>
+    /// <exception cref="ArgumentException">The lengths do not fit the model.</exception>
     /// <exception cref="InvalidOperationException">Another call is running on this instance.</exception>
-    protected Workspace AcquirePredictWorkspace(int batchSize)
+    public void Reserve(int batchSize, params ReadOnlySpan<int> lengths)
     {
         CheckBatchSize(batchSize);
         Enter();
         try
         {
+            UseLengths(lengths);
+            PredictWorkspaceFor(batchSize);
+            if (_compiled is not null)
+            {
+                TrainingWorkspaceFor(batchSize);
+            }
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    /// <summary>Takes the prediction workspace for a call on <paramref name="batchSize"/> samples.</summary>
+    /// <param name="batchSize">The number of samples; at least 1.</param>
+    /// <returns>The workspace; give it back with <see cref="ReleaseWorkspace"/>.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The batch size is below 1.</exception>
+    /// <exception cref="InvalidOperationException">Another call is running on this instance.</exception>
+    protected Workspace AcquirePredictWorkspace(int batchSize) => AcquirePredictWorkspace(batchSize, ReadOnlySpan<int>.Empty);
+
+    /// <summary>Takes the prediction workspace for a call on <paramref name="batchSize"/> samples with the given run-time lengths.</summary>
+    /// <param name="batchSize">The number of samples; at least 1.</param>
+    /// <param name="lengths">One value per <see cref="ModelDescription.Lengths"/>; empty for a model without run-time lengths.</param>
+    /// <returns>The workspace; give it back with <see cref="ReleaseWorkspace"/>.</returns>
+    /// <exception cref="ArgumentException">The batch size or a length is out of range.</exception>
+    /// <exception cref="InvalidOperationException">Another call is running on this instance.</exception>
+    protected Workspace AcquirePredictWorkspace(int batchSize, ReadOnlySpan<int> lengths)
+    {
+        CheckBatchSize(batchSize);
+        Enter();
+        try
+        {
+            UseLengths(lengths);
             return PredictWorkspaceFor(batchSize);
         }
         catch
@@ -158,13 +216,22 @@ public abstract partial class CompiledModel
     /// <param name="batchSize">The number of samples; at least 1.</param>
     /// <returns>The workspace; give it back with <see cref="ReleaseWorkspace"/>.</returns>
     /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
-    protected Workspace AcquireTrainingWorkspace(int batchSize)
+    protected Workspace AcquireTrainingWorkspace(int batchSize) => AcquireTrainingWorkspace(batchSize, ReadOnlySpan<int>.Empty);
+
+    /// <summary>Takes the training workspace for a step on <paramref name="batchSize"/> samples with the given run-time lengths.</summary>
+    /// <param name="batchSize">The number of samples; at least 1.</param>
+    /// <param name="lengths">One value per <see cref="ModelDescription.Lengths"/>; empty for a model without run-time lengths.</param>
+    /// <returns>The workspace; give it back with <see cref="ReleaseWorkspace"/>.</returns>
+    /// <exception cref="ArgumentException">The batch size or a length is out of range.</exception>
+    /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
+    protected Workspace AcquireTrainingWorkspace(int batchSize, ReadOnlySpan<int> lengths)
     {
         CheckBatchSize(batchSize);
         RequireCompiled();
         Enter();
         try
         {
+            UseLengths(lengths);
             return TrainingWorkspaceFor(batchSize);
         }
         catch
@@ -248,27 +315,91 @@ public abstract partial class CompiledModel
         }
     }
 
-    /// <summary>The prediction workspace, grown to <paramref name="batchSize"/>; the caller holds the guard.</summary>
-    private Workspace PredictWorkspaceFor(int batchSize)
+    /// <summary>
+    /// Makes the layout that of <paramref name="lengths"/> (the caller holds the guard): checks them, and when they
+    /// changed, measures the tensors and re-arranges the targets. Allocates nothing.
+    /// </summary>
+    private void UseLengths(ReadOnlySpan<int> lengths)
     {
-        if (_predictWorkspace is null || _predictWorkspace.Capacity < batchSize)
+        var declared = Description.Lengths;
+        if (lengths.Length != declared.Count)
         {
-            _predictWorkspace = new Workspace(Description, batchSize, training: false, targetSize: 0);
+            throw new ArgumentException(declared.Count == 0
+                ? $"Model '{Description.Name}' has no lengths given at run time, but {lengths.Length} were given."
+                : $"Model '{Description.Name}' needs {declared.Count} run-time length(s) ({LengthList()}) but {lengths.Length} were given.",
+                nameof(lengths));
         }
 
-        return _predictWorkspace;
+        if (declared.Count == 0 || (_layout.IsMeasured && lengths.SequenceEqual(_layout.Lengths)))
+        {
+            return;
+        }
+
+        for (int k = 0; k < lengths.Length; k++)
+        {
+            if (lengths[k] < 1)
+            {
+                LengthInfo info = declared[k];
+                throw new ArgumentOutOfRangeException(info.Name, lengths[k],
+                    $"'{info.Name}', the length of axis {info.Axis} of input '{Description.Inputs[info.Input].Name}', must be at least 1.");
+            }
+        }
+
+        lengths.CopyTo(_layout.LengthArray);
+        _layout.IsMeasured = false;
+        try
+        {
+            Measure(_layout);
+        }
+        catch (OverflowException)
+        {
+            throw new ArgumentOutOfRangeException(nameof(lengths),
+                $"The run-time lengths [{string.Join(", ", _layout.LengthArray)}] make a tensor of model '{Description.Name}' too large " +
+                "to hold in one array; use shorter sequences or split them.");
+        }
+
+        _layout.IsMeasured = true;
+        _compiled?.Arrange(_layout);
     }
 
-    /// <summary>The training workspace, grown to <paramref name="batchSize"/>; the caller holds the guard.</summary>
+    private string LengthList()
+    {
+        var names = new string[Description.Lengths.Count];
+        for (int k = 0; k < names.Length; k++)
+        {
+            names[k] = Description.Lengths[k].Name;
+        }
+
+        return string.Join(", ", names);
+    }
+
+    /// <summary>The prediction workspace, grown to <paramref name="batchSize"/> and the current lengths; the caller holds the guard.</summary>
+    private Workspace PredictWorkspaceFor(int batchSize)
+    {
+        var current = _predictWorkspace;
+        if (current is null || current.Capacity < batchSize || current.ActivationCapacity < _layout.ActivationSize)
+        {
+            _predictWorkspace = current = new Workspace(Description, Math.Max(batchSize, current?.Capacity ?? 0),
+                Math.Max(_layout.ActivationSize, current?.ActivationCapacity ?? 0), training: false, targetSize: 0, _layout.LengthArray);
+        }
+
+        return current;
+    }
+
+    /// <summary>The training workspace, grown to <paramref name="batchSize"/> and the current lengths; the caller holds the guard.</summary>
     private Workspace TrainingWorkspaceFor(int batchSize)
     {
         var compiled = RequireCompiled();
-        if (_trainingWorkspace is null || _trainingWorkspace.Capacity < batchSize)
+        var current = _trainingWorkspace;
+        if (current is null || current.Capacity < batchSize || current.ActivationCapacity < _layout.ActivationSize ||
+            current.TargetCapacity < compiled.TargetSize)
         {
-            _trainingWorkspace = new Workspace(Description, batchSize, training: true, compiled.TargetSize);
+            _trainingWorkspace = current = new Workspace(Description, Math.Max(batchSize, current?.Capacity ?? 0),
+                Math.Max(_layout.ActivationSize, current?.ActivationCapacity ?? 0), training: true,
+                Math.Max(compiled.TargetSize, current?.TargetCapacity ?? 0), _layout.LengthArray);
         }
 
-        return _trainingWorkspace;
+        return current;
     }
 
     private void Exit() => Volatile.Write(ref _busy, 0);

@@ -15,10 +15,12 @@ public sealed class ModelDescription
     /// <param name="scratchSize">Floats per sample of the workspace's scratch buffer.</param>
     /// <param name="summary">The Keras-format summary table.</param>
     /// <param name="weights">Every weight tensor, layer by layer, as Keras lists <c>model.weights</c>.</param>
+    /// <param name="lengths">The lengths given at run time (inputs' <c>null</c> axes); none when every shape is fixed.</param>
     public ModelDescription(string name, TensorInfo[] inputs, TensorInfo[] outputs, int parameterCount,
-        int activationSize, int scratchSize, string summary, WeightInfo[]? weights = null)
+        int activationSize, int scratchSize, string summary, WeightInfo[]? weights = null, LengthInfo[]? lengths = null)
     {
         Weights = weights ?? Array.Empty<WeightInfo>();
+        Lengths = lengths ?? Array.Empty<LengthInfo>();
         Name = name;
         Inputs = inputs;
         Outputs = outputs;
@@ -40,7 +42,17 @@ public sealed class ModelDescription
     /// <summary>The number of trainable parameters (Keras's <c>count_params()</c>).</summary>
     public int ParameterCount { get; }
 
-    /// <summary>Floats per sample in a workspace's activation (and activation-gradient) buffer.</summary>
+    /// <summary>
+    /// The lengths each call gives at run time, one per input axis declared <c>null</c> (Keras's <c>None</c>), in the
+    /// order of the generated methods' parameters. Empty when every shape is fixed at compile time.
+    /// </summary>
+    public IReadOnlyList<LengthInfo> Lengths { get; }
+
+    /// <summary>Whether some shape depends on a length given at run time.</summary>
+    public bool IsDynamic => Lengths.Count > 0;
+
+    /// <summary>Floats per sample in a workspace's activation (and activation-gradient) buffer; -1 when it depends on
+    /// the run-time lengths.</summary>
     public int ActivationSize { get; }
 
     /// <summary>Floats per sample in a workspace's scratch buffer.</summary>

@@ -8,9 +8,10 @@ public sealed class TensorInfo
 {
     /// <summary>Creates a description; called by generated code.</summary>
     /// <param name="name">The Keras name of the input, or of the layer that produces the output.</param>
-    /// <param name="shape">The shape of one sample (no batch axis).</param>
+    /// <param name="shape">The shape of one sample (no batch axis); -1 for an axis whose length is known only at run time.</param>
     /// <param name="dtype">The element type.</param>
-    /// <param name="offset">Where the tensor lives in a <see cref="Workspace"/>, in floats per sample.</param>
+    /// <param name="offset">Where the tensor lives in a <see cref="Workspace"/>, in floats per sample; -1 when that depends on
+    /// run-time lengths.</param>
     /// <param name="activation">For an output: the activation of the layer that produces it.</param>
     public TensorInfo(string name, int[] shape, DType dtype, int offset, Activation activation = Activation.Linear)
     {
@@ -19,27 +20,43 @@ public sealed class TensorInfo
         DType = dtype;
         Offset = offset;
         Activation = activation;
-        Size = ShapeMath.Product(shape);
+        IsStatic = Array.TrueForAll(shape, d => d >= 0);
+        Size = IsStatic ? ShapeMath.Product(shape) : -1;
     }
+
+    /// <summary>Whether every axis has a fixed length (none is <c>None</c>).</summary>
+    public bool IsStatic { get; }
 
     /// <summary>The Keras name (<c>input_1</c>, <c>main_output</c>, …).</summary>
     public string Name { get; }
 
-    /// <summary>The shape of one sample, without the batch axis.</summary>
+    /// <summary>The shape of one sample, without the batch axis; -1 for an axis known only at run time (Keras's <c>None</c>).</summary>
     public IReadOnlyList<int> Shape { get; }
 
     /// <summary>The element type.</summary>
     public DType DType { get; }
 
-    /// <summary>The number of elements in one sample (the product of <see cref="Shape"/>).</summary>
+    /// <summary>The number of elements in one sample (the product of <see cref="Shape"/>); -1 when it depends on a run-time length.</summary>
     public int Size { get; }
 
     /// <summary>The activation of the layer that produces this tensor (used to fuse softmax / sigmoid with cross-entropy).</summary>
     public Activation Activation { get; }
 
-    /// <summary>Offset of the tensor in the workspace's activation buffer, in floats per sample.</summary>
+    /// <summary>Offset of the tensor in the workspace's activation buffer, in floats per sample; -1 when it depends on a run-time length.</summary>
     public int Offset { get; }
 
     /// <summary>The shape as Keras prints it, with the batch axis: <c>(None, 784)</c>.</summary>
-    public string KerasShape => Shape.Count == 1 ? $"(None, {Shape[0]})" : "(None, " + string.Join(", ", Shape) + ")";
+    public string KerasShape
+    {
+        get
+        {
+            var dims = new string[Shape.Count];
+            for (int i = 0; i < dims.Length; i++)
+            {
+                dims[i] = Shape[i] >= 0 ? Shape[i].ToString(System.Globalization.CultureInfo.InvariantCulture) : "None";
+            }
+
+            return dims.Length == 1 ? $"(None, {dims[0]})" : "(None, " + string.Join(", ", dims) + ")";
+        }
+    }
 }

@@ -3,16 +3,22 @@ using System;
 namespace Unrolled;
 
 /// <summary>
-/// The buffers one forward / backward pass works in, sized for up to <see cref="Capacity"/> samples. Every tensor of
-/// the graph has a region at a constant per-sample offset chosen by the generator, so a pass allocates nothing.
-/// Generated code uses it; users normally never see it.
+/// The buffers one forward / backward pass works in, sized for up to <see cref="Capacity"/> samples of up to
+/// <see cref="ActivationCapacity"/> floats each. Every tensor of the graph has a region at a per-sample offset chosen by
+/// the generator (a constant, or for a model with run-time lengths an expression in <see cref="Lengths"/>), so a pass
+/// allocates nothing. Generated code uses it; users normally never see it.
 /// </summary>
 public sealed class Workspace
 {
-    internal Workspace(ModelDescription description, int capacity, bool training, int targetSize)
+    private readonly int[] _lengths;
+
+    internal Workspace(ModelDescription description, int capacity, int activationSize, bool training, int targetSize, int[] lengths)
     {
         Capacity = capacity;
-        Activations = new float[checked(description.ActivationSize * capacity)];
+        ActivationCapacity = activationSize;
+        TargetCapacity = targetSize;
+        _lengths = lengths;
+        Activations = new float[checked(activationSize * capacity)];
         Scratch = new float[checked(description.ScratchSize * capacity)];
         if (training)
         {
@@ -33,6 +39,16 @@ public sealed class Workspace
 
     /// <summary>The largest batch this workspace holds.</summary>
     public int Capacity { get; }
+
+    /// <summary>The most activation floats per sample this workspace holds (the longest run-time lengths it was sized for).</summary>
+    public int ActivationCapacity { get; }
+
+    /// <summary>The most target floats per sample this workspace holds.</summary>
+    internal int TargetCapacity { get; }
+
+    /// <summary>The run-time lengths of the current call (see <see cref="ModelDescription.Lengths"/>); empty for a model
+    /// whose shapes are all fixed.</summary>
+    public ReadOnlySpan<int> Lengths => _lengths;
 
     /// <summary>Whether the gradient buffers exist.</summary>
     public bool IsTraining { get; }

@@ -5,12 +5,13 @@ namespace Unrolled;
 
 /// <summary>
 /// What <c>Compile</c> fixed: the optimizer, each output's loss, weight, fusion and metrics, and where each output's
-/// targets live in <see cref="Workspace"/>'s target buffer. Built once so a training step only reads arrays.
+/// targets live in <see cref="Workspace"/>'s target buffer. Built once so a training step only reads arrays; for a model
+/// with run-time lengths the target layout is re-arranged (without allocating) whenever the lengths change.
 /// </summary>
 internal sealed class CompiledTraining
 {
     public CompiledTraining(ModelDescription description, Optimizer optimizer, Loss?[] losses, float[] lossWeights,
-        string[] metricNames)
+        string[] metricNames, WorkspaceLayout layout)
     {
         int outputs = description.Outputs.Count;
         Optimizer = optimizer;
@@ -22,13 +23,20 @@ internal sealed class CompiledTraining
         TargetOffsets = new int[outputs];
         TargetSizes = new int[outputs];
         Metrics = new AccuracyMetric[outputs][];
-        int offset = 0;
         for (int j = 0; j < outputs; j++)
         {
             TensorInfo info = description.Outputs[j];
-            Columns[j] = info.Shape.Count == 0 ? 1 : info.Shape[^1];
-            RowsPerSample[j] = info.Size / Math.Max(Columns[j], 1);
             Loss? loss = losses[j];
+            int last = info.Shape.Count == 0 ? 1 : info.Shape[^1];
+            if (last < 0 && (loss is CategoricalCrossentropy || loss is { IsSparse: true }))
+            {
+                throw new ArgumentException(
+                    $"Output '{info.Name}' has shape {info.KerasShape}: its last axis, the classes of {loss.Name}, is known only at run " +
+                    "time. A categorical loss needs a fixed number of classes.", "loss");
+            }
+
+            // An output whose last axis is a run-time length is compared element by element.
+            Columns[j] = last < 0 ? 1 : last;
             if (loss is null)
             {
                 Metrics[j] = [];
@@ -36,13 +44,10 @@ internal sealed class CompiledTraining
             }
 
             Fused[j] = loss.FusesWith(info.Activation);
-            TargetOffsets[j] = offset;
-            TargetSizes[j] = loss.IsSparse ? RowsPerSample[j] : info.Size;
-            offset += TargetSizes[j];
             Metrics[j] = Array.ConvertAll(metricNames, name => AccuracyMetric.Resolve(name, loss, Columns[j]));
         }
 
-        TargetSize = offset;
+        Arrange(layout);
         MultiOutput = outputs > 1;
         OutputNames = new string[outputs];
         for (int j = 0; j < outputs; j++)
@@ -77,7 +82,31 @@ internal sealed class CompiledTraining
     public int[] TargetSizes { get; }
 
     /// <summary>Floats per sample in the workspace's target buffer, across all outputs.</summary>
-    public int TargetSize { get; }
+    public int TargetSize { get; private set; }
+
+    /// <summary>Lays out the targets for the outputs' sizes in <paramref name="layout"/> (the current run-time lengths).</summary>
+    public void Arrange(WorkspaceLayout layout)
+    {
+        int offset = 0;
+        for (int j = 0; j < Losses.Length; j++)
+        {
+            int size = layout.OutputSize(j);
+            RowsPerSample[j] = size / Math.Max(Columns[j], 1);
+            Loss? loss = Losses[j];
+            if (loss is null)
+            {
+                TargetOffsets[j] = 0;
+                TargetSizes[j] = 0;
+                continue;
+            }
+
+            TargetOffsets[j] = offset;
+            TargetSizes[j] = loss.IsSparse ? RowsPerSample[j] : size;
+            offset = checked(offset + TargetSizes[j]);
+        }
+
+        TargetSize = offset;
+    }
 
     public AccuracyMetric[][] Metrics { get; }
 

@@ -1,0 +1,62 @@
+using static Unrolled.Layers;
+
+namespace Unrolled.Tests;
+
+/// <summary>Variable-length sequences: a Dense on every step, the mean over time, a classifier.</summary>
+public partial class MeanOverTime
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var words = Input([null, 4], name: "words");
+        var steps = Dense(6, Activation.Tanh)(words);     // (None, None, 6)
+        var pooled = Ops.Mean(steps, axis: 1);              // (None, 6)
+        return new Model(words, Dense(3, Activation.Softmax)(pooled));
+    }
+}
+
+/// <summary>A variable-length sequence tagged step by step, plus a fixed bias broadcast over every step.</summary>
+public partial class Tagger
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var tokens = Input([null, 3], name: "tokens");
+        var bias = Input([1, 2], name: "bias");
+        var tags = TimeDistributed(Dense(2, Activation.Tanh))(tokens);   // (None, None, 2)
+        return new Model([tokens, bias], Add([tags, bias]));             // (None, None, 2)
+    }
+}
+
+/// <summary>
+/// The ticket classifier's graph with Dense stand-ins: two sequences of their own lengths joined along time and
+/// pooled, a fixed-size input beside them, two outputs.
+/// </summary>
+public partial class JoinedSequences
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var title = Input([null, 3], name: "title");
+        var body = Input([null, 3], name: "body");
+        var tags = Input([4], name: "tags");
+        var joined = Concatenate([title, body], axis: 1);                  // (None, None, 3): both lengths
+        var pooled = Ops.Sum(Dense(5, Activation.Tanh)(joined), axis: 1);   // (None, 5)
+        var x = Concatenate([pooled, tags]);
+        return new Model([title, body, tags],
+            [Dense(1, name: "priority")(x), Dense(4, Activation.Softmax, name: "department")(x)]);
+    }
+}
+
+/// <summary>An input with two unknown axes (an image of any size): a Dense per pixel, pooled over both axes.</summary>
+public partial class AnySizeImage
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var image = Input([null, null, 2], name: "image");
+        var pixels = Dense(3, Activation.Relu)(image);       // (None, None, None, 3)
+        var rows = Ops.Mean(pixels, axis: 1);                // (None, None, 3)
+        return new Model(image, Ops.Mean(rows, axis: 1));    // (None, 3)
+    }
+}
