@@ -237,16 +237,12 @@ internal sealed class ModelEmitter
         foreach (int layerIndex in _plan.Layers)
         {
             var layer = _spec.Layers[layerIndex];
-            if (layer.Kind != LayerKind.Dense)
+            var weights = _plan.Model.WeightsOf(layerIndex);
+            for (int w = 0; w < weights.Count; w++)
             {
-                continue;
-            }
-
-            int inputSize = InputSize(layerIndex);
-            _w.Line($"        new {Rt}WeightInfo({Naming.Literal(layer.Name)}, \"kernel\", new int[] {{ {N(inputSize)}, {N(layer.Units)} }}, {N(_plan.KernelOffset[layerIndex])}),");
-            if (layer.UseBias)
-            {
-                _w.Line($"        new {Rt}WeightInfo({Naming.Literal(layer.Name)}, \"bias\", new int[] {{ {N(layer.Units)} }}, {N(_plan.BiasOffset[layerIndex])}),");
+                string trainable = weights[w].Trainable ? string.Empty : ", trainable: false";
+                _w.Line($"        new {Rt}WeightInfo({Naming.Literal(layer.Name)}, {Naming.Literal(weights[w].Name)}, new int[] {{ {string.Join(", ", weights[w].Dims.Select(N))} }}, " +
+                        $"{N(_plan.WeightOffsets[layerIndex][w])}{trainable}),");
             }
         }
 
@@ -313,18 +309,50 @@ internal sealed class ModelEmitter
         foreach (int layerIndex in _plan.Layers)
         {
             var layer = _spec.Layers[layerIndex];
-            if (layer.Kind != LayerKind.Dense)
+            var weights = _plan.Model.WeightsOf(layerIndex);
+            if (weights.Count == 0)
             {
                 continue;
             }
 
-            int units = layer.Units;
-            int inputSize = InputSize(layerIndex);
-            _w.Line($"// {layer.Name}: kernel [{N(inputSize)}, {N(units)}]" + (layer.UseBias ? $", bias [{N(units)}]" : string.Empty));
-            _w.Line($"initializer.GlorotUniform(weights.Slice({N(_plan.KernelOffset[layerIndex])}, {N(inputSize * units)}), {N(inputSize)}, {N(units)});");
-            if (layer.UseBias)
+            _w.Line($"// {layer.Name}: " + string.Join(", ", weights.Select(w => $"{w.Name} [{string.Join(", ", w.Dims.Select(N))}]")));
+            for (int w = 0; w < weights.Count; w++)
             {
-                _w.Line($"initializer.Zeros(weights.Slice({N(_plan.BiasOffset[layerIndex])}, {N(units)}));");
+                var weight = weights[w];
+                string slice = $"weights.Slice({N(_plan.WeightOffsets[layerIndex][w])}, {N(weight.Size)})";
+                var dims = weight.Dims;
+                switch (weight.Init)
+                {
+                    case WeightInit.GlorotUniform:
+                    {
+                        // Keras's fans: the last two axes, each times the receptive field (the product of the others).
+                        int receptive = dims.Take(dims.Count - 2).Aggregate(1, (a, d) => a * d);
+                        int fanIn = dims.Count >= 2 ? dims[dims.Count - 2] * receptive : dims[0];
+                        int fanOut = dims.Count >= 2 ? dims[dims.Count - 1] * receptive : dims[0];
+                        _w.Line($"initializer.GlorotUniform({slice}, {N(fanIn)}, {N(fanOut)});");
+                        break;
+                    }
+
+                    case WeightInit.Zeros:
+                        _w.Line($"initializer.Zeros({slice});");
+                        break;
+                    case WeightInit.Ones:
+                        _w.Line($"initializer.Ones({slice});");
+                        break;
+                    case WeightInit.Orthogonal:
+                        _w.Line($"initializer.Orthogonal({slice}, {N(dims[0])}, {N(weight.Size / dims[0])});");
+                        break;
+                    case WeightInit.Uniform:
+                        _w.Line($"initializer.RandomUniform({slice}, -0.05f, 0.05f);");
+                        break;
+                    case WeightInit.UnitForgetBias:
+                    {
+                        int units = weight.Size / 4;
+                        _w.Line($"initializer.Zeros({slice});");
+                        _w.Line($"initializer.Ones(weights.Slice({N(_plan.WeightOffsets[layerIndex][w] + units)}, {N(units)})); // the forget gate (unit_forget_bias)");
+                        break;
+                    }
+                }
             }
         }
 
@@ -335,7 +363,7 @@ internal sealed class ModelEmitter
     private int InputSize(int layerIndex)
     {
         var layer = _spec.Layers[layerIndex];
-        return (_plan.Model.ParameterCounts[layerIndex] - (layer.UseBias ? layer.Units : 0)) / layer.Units;
+        return _plan.Model.WeightsOf(layerIndex)[0].Dims[0]; // a Dense kernel is [inputs, units]
     }
 
     private string Values(int node) => $"workspace.Values({D(_plan.ValueOffset[node])}, batchSize * {D(Sz(node))})";

@@ -88,10 +88,10 @@ internal static class SummaryWriter
             text.Append(i == rows.Count - 1 ? '=' : '_', lineLength).Append('\n');
         }
 
-        string total = plan.ParameterCount.ToString("N0", CultureInfo.InvariantCulture);
-        text.Append("Total params: ").Append(total).Append('\n');
-        text.Append("Trainable params: ").Append(total).Append('\n');
-        text.Append("Non-trainable params: 0\n");
+        int frozen = plan.Layers.Sum(l => model.WeightsOf(l).Where(w => !w.Trainable).Sum(w => w.Size));
+        text.Append("Total params: ").Append(plan.ParameterCount.ToString("N0", CultureInfo.InvariantCulture)).Append('\n');
+        text.Append("Trainable params: ").Append((plan.ParameterCount - frozen).ToString("N0", CultureInfo.InvariantCulture)).Append('\n');
+        text.Append("Non-trainable params: ").Append(frozen.ToString("N0", CultureInfo.InvariantCulture)).Append('\n');
         text.Append('_', lineLength).Append('\n');
         return text.ToString();
     }

@@ -23,6 +23,7 @@ internal sealed class ExecutionPlan
         KernelOffset = Enumerable.Repeat(-1, spec.Layers.Count).ToArray();
         BiasOffset = Enumerable.Repeat(-1, spec.Layers.Count).ToArray();
         NeedsGradient = new bool[spec.Nodes.Count];
+        WeightOffsets = Enumerable.Repeat(System.Array.Empty<int>(), spec.Layers.Count).ToArray();
         TemporaryOffsets = new int[spec.Nodes.Count][];
         NodeIndexInLayer = new int[spec.Nodes.Count];
         var perLayer = new int[spec.Layers.Count];
@@ -74,18 +75,23 @@ internal sealed class ExecutionPlan
 
             if (!Layers.Contains(node.Layer))
             {
+                // Weights in first-use order, each layer's in Keras's order: the layout of Weights and of saved files.
                 Layers.Add(node.Layer);
-                if (layer.Kind == LayerKind.Dense)
+                var weights = model.WeightsOf(node.Layer);
+                WeightOffsets[node.Layer] = new int[weights.Count];
+                for (int w = 0; w < weights.Count; w++)
                 {
-                    int units = layer.Units;
-                    int inputSize = (model.ParameterCounts[node.Layer] - (layer.UseBias ? units : 0)) / units;
-                    KernelOffset[node.Layer] = parameters;
-                    parameters += inputSize * units;
-                    if (layer.UseBias)
+                    WeightOffsets[node.Layer][w] = parameters;
+                    if (weights[w].Name == "kernel")
+                    {
+                        KernelOffset[node.Layer] = parameters;
+                    }
+                    else if (weights[w].Name == "bias")
                     {
                         BiasOffset[node.Layer] = parameters;
-                        parameters += units;
                     }
+
+                    parameters += weights[w].Size;
                 }
             }
 
@@ -113,6 +119,24 @@ internal sealed class ExecutionPlan
 
     /// <summary>Per node: offsets of the temporaries it keeps (normalised Dot inputs, a max/min routing mask, …).</summary>
     public int[][] TemporaryOffsets { get; }
+
+    /// <summary>Per layer: the offset of each of its weights (<see cref="AnalyzedModel.WeightsOf"/>) in the weight buffer.</summary>
+    public int[][] WeightOffsets { get; }
+
+    /// <summary>The offset of a layer's weight called <paramref name="name"/>, or -1.</summary>
+    public int WeightOffset(int layer, string name)
+    {
+        var weights = Model.WeightsOf(layer);
+        for (int w = 0; w < weights.Count; w++)
+        {
+            if (weights[w].Name == name)
+            {
+                return WeightOffsets[layer][w];
+            }
+        }
+
+        return -1;
+    }
 
     /// <summary>Per layer: offset of its kernel in the weight buffer, or -1.</summary>
     public int[] KernelOffset { get; }

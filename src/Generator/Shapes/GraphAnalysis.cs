@@ -46,7 +46,7 @@ internal sealed record TensorShape(EquatableArray<int> Dims, int DType, int Repe
 /// <param name="Spec">The evaluated builder.</param>
 /// <param name="UsedNodes">The nodes the outputs depend on, in topological order (original node indices).</param>
 /// <param name="Shapes">Per original node index: its output shape, or null when unknown (after an error).</param>
-/// <param name="ParameterCounts">Per layer: its number of parameters.</param>
+/// <param name="ParameterCounts">Per layer: its number of parameters (trainable or not), as Keras's summary counts them.</param>
 /// <param name="OutputNames">Per model output: its unique name (the producing layer's name).</param>
 /// <param name="Diagnostics">Everything wrong with the model, parse-time diagnostics included.</param>
 internal sealed record AnalyzedModel(
@@ -56,8 +56,13 @@ internal sealed record AnalyzedModel(
     EquatableArray<int> ParameterCounts,
     EquatableArray<string> OutputNames,
     EquatableArray<DiagnosticInfo> Diagnostics,
-    DimTableData? Symbols = null)
+    DimTableData? Symbols = null,
+    EquatableArray<EquatableArray<WeightSpec>> LayerWeights = default)
 {
+    /// <summary>Per layer: its weight tensors in Keras's order (none for a layer without weights).</summary>
+    public EquatableArray<WeightSpec> WeightsOf(int layer)
+        => LayerWeights.Count > layer ? LayerWeights[layer] : EquatableArray<WeightSpec>.Empty;
+
     /// <summary>The dimensions known only at run time that the shapes refer to.</summary>
     public DimTableData DimData => Symbols ?? DimTableData.Empty;
 

@@ -22,6 +22,7 @@ internal static class ShapeInference
         var layers = spec.Layers;
         var shapes = new TensorShape?[nodes.Count];
         var parameterCounts = new int[layers.Count];
+        var weights = new EquatableArray<WeightSpec>[layers.Count];
         var used = new List<int>();
         var outputNames = new List<string>();
         var dims = new DimTable();
@@ -32,7 +33,7 @@ internal static class ShapeInference
             CheckInputsAndOutputs(spec, diagnostics);
             used = UsedNodes(spec);
             CheckConnectivity(spec, used, diagnostics);
-            InferShapes(new GraphView(spec.Layers, spec.Nodes), shapes, parameterCounts, diagnostics, dims, spec.Applications);
+            InferShapes(new GraphView(spec.Layers, spec.Nodes), shapes, weights, diagnostics, dims, spec.Applications);
             for (int o = 0; o < spec.Outputs.Count; o++)
             {
                 if (shapes[spec.Outputs[o]] is { Repeat: not 1 })
@@ -44,6 +45,12 @@ internal static class ShapeInference
             outputNames = UniqueOutputNames(spec);
         }
 
+        for (int l = 0; l < layers.Count; l++)
+        {
+            weights[l] = weights[l].Count > 0 ? weights[l] : EquatableArray<WeightSpec>.Empty;
+            parameterCounts[l] = weights[l].Sum(w => w.Size);
+        }
+
         return new AnalyzedModel(
             spec,
             used.ToEquatableArray(),
@@ -51,7 +58,8 @@ internal static class ShapeInference
             parameterCounts.ToEquatableArray(),
             outputNames.ToEquatableArray(),
             diagnostics.ToEquatableArray(),
-            dims.ToData());
+            dims.ToData(),
+            weights.ToEquatableArray());
     }
 
     /// <summary>
@@ -61,7 +69,7 @@ internal static class ShapeInference
     public static TensorShape?[] ShapesSoFar(IReadOnlyList<LayerSpec> layers, IReadOnlyList<NodeSpec> nodes)
     {
         var shapes = new TensorShape?[nodes.Count];
-        InferShapes(new GraphView(layers, nodes), shapes, new int[layers.Count], new List<DiagnosticInfo>(), new DimTable());
+        InferShapes(new GraphView(layers, nodes), shapes, new EquatableArray<WeightSpec>[layers.Count], new List<DiagnosticInfo>(), new DimTable());
         return shapes;
     }
 
@@ -217,7 +225,7 @@ internal static class ShapeInference
     private static bool Accepts(EquatableArray<int> declared, EquatableArray<int> actual)
         => declared.Count == actual.Count && declared.Zip(actual, (d, a) => d == -1 || d == a).All(ok => ok);
 
-    private static void InferShapes(GraphView spec, TensorShape?[] shapes, int[] parameterCounts, List<DiagnosticInfo> diagnostics,
+    private static void InferShapes(GraphView spec, TensorShape?[] shapes, EquatableArray<WeightSpec>[] weights, List<DiagnosticInfo> diagnostics,
         DimTable dims, IReadOnlyList<ApplicationSpec>? applications = null)
     {
         // Dense layers fix their input size at their first call (Keras's build); later calls must match.
@@ -259,7 +267,7 @@ internal static class ShapeInference
             var shape = layer.Kind switch
             {
                 LayerKind.InputLayer => InputShape(n, layer, dims),
-                LayerKind.Dense => DenseShape(spec, n, inputs!, denseInput, parameterCounts, diagnostics),
+                LayerKind.Dense => DenseShape(spec, n, inputs!, denseInput, weights, diagnostics),
                 LayerKind.Concatenate => ConcatenateShape(spec, n, inputs!, diagnostics, dims),
                 LayerKind.Dot => DotShape(spec, n, inputs!, diagnostics),
                 LayerKind.UnaryOp or LayerKind.ActivationOp or LayerKind.Affine => CheckFloat(spec, n, inputs!, diagnostics) ? inputs[0] : null,
@@ -307,7 +315,7 @@ internal static class ShapeInference
         return true;
     }
 
-    private static TensorShape? DenseShape(GraphView spec, int node, List<TensorShape> inputs, int?[] denseInput, int[] parameterCounts,
+    private static TensorShape? DenseShape(GraphView spec, int node, List<TensorShape> inputs, int?[] denseInput, EquatableArray<WeightSpec>[] weights,
         List<DiagnosticInfo> diagnostics)
     {
         var layer = spec.Layers[spec.Nodes[node].Layer];
@@ -343,10 +351,15 @@ internal static class ShapeInference
         }
 
         denseInput[layerIndex] = k;
-        parameterCounts[layerIndex] = k * layer.Units + (layer.UseBias ? layer.Units : 0);
+        weights[layerIndex] = Weights(
+            new WeightSpec("kernel", new[] { k, layer.Units }.ToEquatableArray(), WeightInit.GlorotUniform),
+            layer.UseBias ? new WeightSpec("bias", new[] { layer.Units }.ToEquatableArray(), WeightInit.Zeros) : null);
         var dims = input.Dims.Take(input.Dims.Count - 1).Concat(new[] { layer.Units }).ToEquatableArray();
         return new TensorShape(dims, 0);
     }
+
+    private static EquatableArray<WeightSpec> Weights(params WeightSpec?[] weights)
+        => weights.Where(w => w is not null).Select(w => w!).ToEquatableArray();
 
     private static TensorShape? ConcatenateShape(GraphView spec, int node, List<TensorShape> inputs, List<DiagnosticInfo> diagnostics, DimTable dims)
     {

@@ -11,14 +11,19 @@ public sealed class WeightInfo
     /// <param name="name">The weight's name within the layer (<c>kernel</c>, <c>bias</c>).</param>
     /// <param name="shape">The weight's shape (a Dense kernel is [inputs, units]).</param>
     /// <param name="offset">Where it starts in <see cref="CompiledModel.Weights"/>.</param>
-    public WeightInfo(string layer, string name, int[] shape, int offset)
+    /// <param name="trainable">False for state the optimizer leaves alone (BatchNormalization's moving statistics).</param>
+    public WeightInfo(string layer, string name, int[] shape, int offset, bool trainable = true)
     {
+        Trainable = trainable;
         Layer = layer ?? throw new ArgumentNullException(nameof(layer));
         Name = name ?? throw new ArgumentNullException(nameof(name));
         Shape = (int[])shape.Clone();
         Offset = offset;
         Size = ShapeMath.Product(shape);
     }
+
+    /// <summary>Whether the optimizer trains it (Keras's <c>trainable_weights</c>) or it is state (<c>non_trainable_weights</c>).</summary>
+    public bool Trainable { get; }
 
     /// <summary>The layer's Keras name.</summary>
     public string Layer { get; }
