@@ -1,0 +1,80 @@
+using System;
+using System.ComponentModel;
+using System.Globalization;
+using System.Numerics.Tensors;
+
+namespace Unrolled.Kernels;
+
+/// <summary>
+/// Keras's <c>Embedding</c>: a row lookup in a [vocabulary, dim] table. Indices arrive as floats (the model's inputs
+/// are float tensors) holding Keras's int32 ids. Backward accumulates (+=) sparsely, touching only the rows used.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class Embedding
+{
+    /// <summary>
+    /// y[i, :] = table[indices[i], :]. Every index is checked before anything is written: one that is not a whole
+    /// number in [0, <paramref name="vocabulary"/>) throws an <see cref="ArgumentOutOfRangeException"/> naming the
+    /// value, where it is, and the vocabulary size.
+    /// </summary>
+    /// <param name="indices"><paramref name="count"/> ids.</param>
+    /// <param name="table">The embeddings, [vocabulary, dim].</param>
+    /// <param name="y">Output, [count, dim].</param>
+    /// <param name="count">Ids to look up (batch × ids per sample).</param>
+    /// <param name="dim">Embedding width (Keras's <c>output_dim</c>).</param>
+    /// <param name="vocabulary">Rows of the table (Keras's <c>input_dim</c>).</param>
+    /// <param name="perSample">Ids per sample, used only to say which sample and position a bad id is at; 0 or less
+    /// leaves that out of the message.</param>
+    public static void Forward(ReadOnlySpan<float> indices, ReadOnlySpan<float> table, Span<float> y, int count, int dim, int vocabulary, int perSample)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfNegative(dim);
+        ArgumentOutOfRangeException.ThrowIfNegative(vocabulary);
+        indices = indices[..count];
+        table = table[..checked(vocabulary * dim)];
+        y = y[..checked(count * dim)];
+        for (int i = 0; i < count; i++)
+        {
+            float v = indices[i];
+            // Written so NaN fails too; the float-to-int cast below is then exact.
+            if (!(v >= 0 && v < vocabulary && v == MathF.Floor(v)))
+            {
+                ThrowBadIndex(v, i, perSample, vocabulary);
+            }
+        }
+
+        for (int i = 0; i < count; i++)
+        {
+            table.Slice((int)indices[i] * dim, dim).CopyTo(y.Slice(i * dim, dim));
+        }
+    }
+
+    /// <summary>dTable[indices[i], :] += dy[i, :] for every i; rows no index names are not touched.</summary>
+    /// <param name="indices"><paramref name="count"/> ids, already checked by <see cref="Forward"/>.</param>
+    /// <param name="dy">Output gradient, [count, dim].</param>
+    /// <param name="dTable">Table gradient, [vocabulary, dim], accumulated into.</param>
+    /// <param name="count">Ids.</param>
+    /// <param name="dim">Embedding width.</param>
+    public static void Backward(ReadOnlySpan<float> indices, ReadOnlySpan<float> dy, Span<float> dTable, int count, int dim)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfNegative(dim);
+        indices = indices[..count];
+        dy = dy[..checked(count * dim)];
+        for (int i = 0; i < count; i++)
+        {
+            // A bad id was rejected by the forward pass; the slice still bounds-checks what is left.
+            Span<float> row = dTable.Slice(checked((int)indices[i] * dim), dim);
+            TensorPrimitives.Add(row, dy.Slice(i * dim, dim), row);
+        }
+    }
+
+    private static void ThrowBadIndex(float value, int position, int perSample, int vocabulary)
+    {
+        string where = perSample > 0
+            ? string.Create(CultureInfo.InvariantCulture, $"flat position {position} (sample {position / perSample}, position {position % perSample})")
+            : string.Create(CultureInfo.InvariantCulture, $"flat position {position}");
+        throw new ArgumentOutOfRangeException("indices", string.Create(CultureInfo.InvariantCulture,
+            $"Embedding index {value} at {where} is not a whole number in [0, {vocabulary}) (the vocabulary size is {vocabulary})."));
+    }
+}
