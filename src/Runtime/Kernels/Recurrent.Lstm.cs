@@ -140,11 +140,13 @@ public static partial class Recurrent
                 ReadOnlySpan<float> s = cache.Slice(row * slot, slot);
                 ReadOnlySpan<float> cPrevious = t > 0 ? cache.Slice(((row - 1) * slot) + (4 * u), u) : default;
                 Span<float> dcPrevious = t > 0 ? dz.Slice(((row - 1) * g4) + u, u) : default;
+
+                // tanh(c_t), vectorised, parked in dg's place: each j reads it before it writes dg[j].
+                TensorPrimitives.Tanh(s.Slice(4 * u, u), d.Slice(2 * u, u));
                 for (int j = 0; j < u; j++)
                 {
-                    float dh = d[j], dc = d[u + j];
+                    float dh = d[j], dc = d[u + j], tanhC = d[(2 * u) + j];
                     float i = s[j], f = s[u + j], g = s[(2 * u) + j], o = s[(3 * u) + j];
-                    float tanhC = MathF.Tanh(s[(4 * u) + j]);
                     dc += dh * o * (1f - (tanhC * tanhC));
                     float cp = t > 0 ? cPrevious[j] : 0f;
                     d[j] = dc * g * i * (1f - i);
