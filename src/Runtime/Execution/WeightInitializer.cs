@@ -42,6 +42,103 @@ public struct WeightInitializer
     /// <param name="weights">The tensor to fill.</param>
     public readonly void Ones(Span<float> weights) => weights.Fill(1f);
 
+    /// <summary>Keras's <c>random_uniform</c> (the <c>Embedding</c> default is −0.05 to 0.05): uniform in [min, max).</summary>
+    /// <param name="weights">The tensor to fill.</param>
+    /// <param name="min">The lower bound.</param>
+    /// <param name="max">The upper bound.</param>
+    public void RandomUniform(Span<float> weights, float min, float max)
+    {
+        for (int i = 0; i < weights.Length; i++)
+        {
+            weights[i] = min + ((max - min) * NextFloat());
+        }
+    }
+
+    /// <summary>Keras's <c>constant</c>.</summary>
+    /// <param name="weights">The tensor to fill.</param>
+    /// <param name="value">The value.</param>
+    public readonly void Constant(Span<float> weights, float value) => weights.Fill(value);
+
+    /// <summary>
+    /// Keras's <c>orthogonal</c> (gain 1), the default recurrent initialiser. As Keras does, draws a standard normal
+    /// matrix A of shape (max(rows, columns), min(rows, columns)), takes Q of its QR decomposition with the signs that
+    /// make R's diagonal positive, and stores Q, or Qᵀ when the matrix is wide (rows &lt; columns, as a recurrent
+    /// kernel [units, gates·units]): so a tall or square result has orthonormal columns, a wide one orthonormal rows.
+    /// The decomposition is Gram–Schmidt in double precision with only IEEE-exact operations and a fixed order, so the
+    /// same seed gives the same weights on every machine. It allocates a double copy of the matrix.
+    /// </summary>
+    /// <param name="weights">The tensor to fill, [rows, columns] row-major.</param>
+    /// <param name="rows">Rows: the product of every axis but the last.</param>
+    /// <param name="columns">Columns: the last axis.</param>
+    public void Orthogonal(Span<float> weights, int rows, int columns)
+    {
+        if (rows < 0 || columns < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(rows), $"Sizes must not be negative (rows = {rows}, columns = {columns}).");
+        }
+
+        int count = checked(rows * columns);
+        if (weights.Length < count)
+        {
+            throw new ArgumentException($"The weights need {count} floats but the span holds {weights.Length}.", nameof(weights));
+        }
+
+        bool tall = rows >= columns;
+        int length = Math.Max(rows, columns), vectors = Math.Min(rows, columns);
+
+        // q[v * length + e] = A[e, v]: A's columns, contiguous. A is drawn row by row, as Keras draws it.
+        var q = new double[count];
+        for (int e = 0; e < length; e++)
+        {
+            for (int v = 0; v < vectors; v++)
+            {
+                q[(v * length) + e] = NextNormal();
+            }
+        }
+
+        // Modified Gram–Schmidt: column v minus its projections on the earlier ones, normalised. The QR with a
+        // positive diagonal is unique, so this is Keras's sign-corrected Q.
+        for (int v = 0; v < vectors; v++)
+        {
+            Span<double> column = q.AsSpan(v * length, length);
+            for (int w = 0; w < v; w++)
+            {
+                ReadOnlySpan<double> previous = q.AsSpan(w * length, length);
+                double dot = 0;
+                for (int e = 0; e < length; e++)
+                {
+                    dot += column[e] * previous[e];
+                }
+
+                for (int e = 0; e < length; e++)
+                {
+                    column[e] -= dot * previous[e];
+                }
+            }
+
+            double norm = 0;
+            for (int e = 0; e < length; e++)
+            {
+                norm += column[e] * column[e];
+            }
+
+            double scale = norm > 0 ? 1.0 / Math.Sqrt(norm) : 0.0;
+            for (int e = 0; e < length; e++)
+            {
+                column[e] *= scale;
+            }
+        }
+
+        for (int v = 0; v < vectors; v++)
+        {
+            for (int e = 0; e < length; e++)
+            {
+                // Tall: W = Q, so W[e, v]; wide: W = Qᵀ, so W[v, e].
+                weights[tall ? (e * columns) + v : (v * columns) + e] = (float)q[(v * length) + e];
+            }
+        }
+    }
+
     /// <summary>A uniform float in [0, 1) with 24 random bits.</summary>
     /// <returns>The next value.</returns>
     public float NextFloat() => (NextUInt() >> 8) * (1f / (1 << 24));
@@ -59,6 +156,53 @@ public struct WeightInitializer
         _s2 ^= t;
         _s3 = RotateLeft(_s3, 11);
         return result;
+    }
+
+    /// <summary>A standard normal draw by Marsaglia's polar method, with <see cref="Log"/> instead of the platform's.</summary>
+    internal double NextNormal()
+    {
+        while (true)
+        {
+            double u = ((NextUInt() + 0.5) * (1.0 / 2147483648.0)) - 1.0;
+            double v = ((NextUInt() + 0.5) * (1.0 / 2147483648.0)) - 1.0;
+            double s = (u * u) + (v * v);
+            if (s < 1.0 && s > 0.0)
+            {
+                return u * Math.Sqrt(-2.0 * Log(s) / s);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The natural logarithm of a positive, finite x from IEEE-exact operations only (platform maths libraries may
+    /// differ in the last bit): x = m·2ᵉ with m in [√½, √2), then ln m = 2·atanh((m − 1)/(m + 1)) by its series.
+    /// </summary>
+    internal static double Log(double x)
+    {
+        long bits = BitConverter.DoubleToInt64Bits(x);
+        int exponent = (int)((bits >> 52) & 0x7FF);
+        if (exponent == 0)
+        {
+            // Subnormal: scale into the normal range first.
+            return Log(x * 4503599627370496.0) - (52 * 0.69314718055994530942);
+        }
+
+        exponent -= 1023;
+        double m = BitConverter.Int64BitsToDouble((bits & 0x000FFFFFFFFFFFFFL) | 0x3FF0000000000000L);
+        if (m > 1.4142135623730951)
+        {
+            m *= 0.5;
+            exponent++;
+        }
+
+        double t = (m - 1.0) / (m + 1.0), t2 = t * t, term = t, sum = 0.0;
+        for (int k = 1; k <= 23; k += 2)
+        {
+            sum += term / k;
+            term *= t2;
+        }
+
+        return (2.0 * sum) + (exponent * 0.69314718055994530942);
     }
 
     private static uint RotateLeft(uint x, int k) => (x << k) | (x >> (32 - k));

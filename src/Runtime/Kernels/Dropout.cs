@@ -1,0 +1,67 @@
+using System;
+using System.ComponentModel;
+using System.Numerics.Tensors;
+
+namespace Unrolled.Kernels;
+
+/// <summary>
+/// Keras's <c>Dropout</c> in training (inverted dropout): each element is zeroed with probability <c>rate</c> and the
+/// survivors are scaled by 1 / (1 − rate), so inference is the identity. The mask comes from a counter-based
+/// generator: element i's draw is a SplitMix64 hash of the mixed <c>seed</c> plus i, so a seed gives the same mask on every
+/// machine and for any length's prefix. Nothing is allocated.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class Dropout
+{
+    private const ulong Golden = 0x9E3779B97F4A7C15UL;
+
+    /// <summary>y = x ⊙ mask with mask[i] = 0 with probability <paramref name="rate"/>, else 1 / (1 − rate).</summary>
+    /// <param name="x">The input (any shape, flat).</param>
+    /// <param name="y">The output, as long as <paramref name="x"/>; may be <paramref name="x"/> itself.</param>
+    /// <param name="mask">Receives the mask for <see cref="Backward"/>, as long as <paramref name="x"/>.</param>
+    /// <param name="rate">The fraction to drop, in [0, 1).</param>
+    /// <param name="seed">The mask's seed; use a different one for every training step.</param>
+    public static void Forward(ReadOnlySpan<float> x, Span<float> y, Span<float> mask, float rate, ulong seed)
+    {
+        if (!(rate >= 0f && rate < 1f))
+        {
+            throw new ArgumentOutOfRangeException(nameof(rate), rate, "The dropout rate must be in [0, 1).");
+        }
+
+        int count = x.Length;
+        y = y[..count];
+        mask = mask[..count];
+
+        // Element i is kept when the top 32 bits of its hash, as a uniform draw in [0, 1), are at least rate.
+        ulong threshold = (ulong)Math.Ceiling(rate * 4294967296.0);
+        float keep = 1f / (1f - rate);
+        // Mixing the seed first keeps structured seeds (0, 1, 2, … per step) from giving shifted copies of one stream.
+        ulong state = Mix(seed ^ 0x6A09E667F3BCC909UL);
+        for (int i = 0; i < count; i++)
+        {
+            state += Golden;
+            mask[i] = (Mix(state) >> 32) >= threshold ? keep : 0f;
+        }
+
+        TensorPrimitives.Multiply(x, mask, y);
+    }
+
+    /// <summary>dx += dy ⊙ mask.</summary>
+    /// <param name="dy">The output's gradient.</param>
+    /// <param name="mask">The mask <see cref="Forward"/> wrote.</param>
+    /// <param name="dx">The input's gradient, accumulated into.</param>
+    public static void Backward(ReadOnlySpan<float> dy, ReadOnlySpan<float> mask, Span<float> dx)
+    {
+        int count = dy.Length;
+        Span<float> target = dx[..count];
+        TensorPrimitives.MultiplyAdd(dy, mask[..count], target, target);
+    }
+
+    /// <summary>SplitMix64's output function: a bijective mix of all 64 bits.</summary>
+    private static ulong Mix(ulong z)
+    {
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+}

@@ -1,0 +1,292 @@
+using System;
+using System.Numerics.Tensors;
+
+namespace Unrolled.Kernels;
+
+public static partial class Recurrent
+{
+    /// <summary>
+    /// Floats of GRU cache per (sample, step): z, r, hh (the candidate), then h_{t-1}·U_h + b_hh when reset_after
+    /// (r ⊙ h_{t-1} when not), then h_t.
+    /// </summary>
+    private const int GruSlot = 5;
+
+    /// <summary>
+    /// Keras's <c>GRU</c>, gates z, r, h: z = σ(x·W_z + h·U_z + b_z), r likewise, h' = z ⊙ h + (1 − z) ⊙ hh with
+    /// hh = tanh(x·W_h + b_xh + r ⊙ (h·U_h + b_hh)) when <paramref name="resetAfter"/> (Keras's default), else
+    /// hh = tanh(x·W_h + (r ⊙ h)·U_h + b_h).
+    /// </summary>
+    /// <param name="x">[batch, steps, inputSize].</param>
+    /// <param name="kernel">[inputSize, 3·units], gates z, r, h.</param>
+    /// <param name="recurrentKernel">[units, 3·units].</param>
+    /// <param name="bias">[2, 3·units] (input bias row, then recurrent bias row) when <paramref name="resetAfter"/>,
+    /// else [3·units]; or empty for <c>use_bias=False</c>.</param>
+    /// <param name="y">[batch, steps, units] when <paramref name="returnSequences"/>, else [batch, units] (the last h).</param>
+    /// <param name="lastH">[batch, units], the last h (<c>return_state</c>), or empty.</param>
+    /// <param name="cache">batch·steps·5·units floats for <see cref="GruBackward"/>: per (sample, step), z, r, hh,
+    /// h_{t-1}·U_h + b_hh (or r ⊙ h_{t-1} without reset_after), h.</param>
+    /// <param name="scratch">batch·steps·4·units floats of working space.</param>
+    /// <param name="batch">Samples.</param>
+    /// <param name="steps">Time steps.</param>
+    /// <param name="inputSize">Features per step.</param>
+    /// <param name="units">Units.</param>
+    /// <param name="returnSequences">Whether <paramref name="y"/> holds every step's h or only the last.</param>
+    /// <param name="resetAfter">Keras's <c>reset_after</c>: apply the reset gate after the recurrent product.</param>
+    public static void GruForward(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias,
+        Span<float> y, Span<float> lastH, Span<float> cache, Span<float> scratch, int batch, int steps, int inputSize, int units,
+        bool returnSequences, bool resetAfter)
+    {
+        int u = units, g3 = 3 * units, slot = GruSlot * units, rows = batch * steps;
+        CheckCommon(x.Length, kernel.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, inputSize, units, 3, slot);
+        Optional(bias.Length, resetAfter ? 2 * g3 : g3, "bias");
+        CheckOutput(y.Length, batch, steps, units, returnSequences, "y");
+        Optional(lastH.Length, (long)batch * units, "lastH");
+        ReadOnlySpan<float> inputBias = bias.IsEmpty ? default : bias[..g3];
+        ReadOnlySpan<float> recurrentBias = bias.IsEmpty || !resetAfter ? default : bias.Slice(g3, g3);
+
+        // The input side of every (sample, step) at once: x·W + b_x.
+        Span<float> p = scratch[..(rows * g3)];
+        Gemm.Multiply(x, kernel, p, rows, inputSize, g3, accumulate: false);
+        if (!inputBias.IsEmpty)
+        {
+            TensorOps.AddBias(p, inputBias, rows, g3);
+        }
+
+        for (int t = 0; t < steps; t++)
+        {
+            // The recurrent products land in the step's own cache slots (z and r in place, h·U_h in hh's place), so
+            // they need no other room; rows of one step are `steps` slots apart.
+            ReadOnlySpan<float> hPrevious = t > 0 ? cache[(((t - 1) * slot) + (4 * u))..] : default;
+            if (t > 0)
+            {
+                StridedGemm.Multiply(hPrevious, steps * slot, recurrentKernel, g3, cache[(t * slot)..], steps * slot,
+                    batch, u, resetAfter ? g3 : 2 * u, accumulate: false);
+            }
+
+            for (int b = 0; b < batch; b++)
+            {
+                int row = (b * steps) + t;
+                Span<float> s = cache.Slice(row * slot, slot);
+                ReadOnlySpan<float> pr = p.Slice(row * g3, g3);
+                Span<float> zr = s[..(2 * u)], hh = s.Slice(2 * u, u), extra = s.Slice(3 * u, u);
+                if (t == 0)
+                {
+                    s[..g3].Clear();
+                }
+
+                if (resetAfter && !recurrentBias.IsEmpty)
+                {
+                    TensorPrimitives.Add(s[..g3], recurrentBias, s[..g3]);
+                }
+
+                TensorPrimitives.Add(zr, pr[..(2 * u)], zr);
+                TensorPrimitives.Sigmoid(zr, zr);
+                ReadOnlySpan<float> r = s.Slice(u, u);
+                if (resetAfter)
+                {
+                    hh.CopyTo(extra); // h·U_h + b_hh, which backward needs
+                    TensorPrimitives.Multiply(r, extra, hh);
+                    Finish(pr.Slice(2 * u, u), s, t > 0 ? hPrevious.Slice(b * steps * slot, u) : default, u);
+                }
+                else if (t > 0)
+                {
+                    TensorPrimitives.Multiply(r, hPrevious.Slice(b * steps * slot, u), extra);
+                }
+                else
+                {
+                    extra.Clear();
+                }
+            }
+
+            if (!resetAfter)
+            {
+                // hh's pre-activation: (r ⊙ h_{t-1})·U_h.
+                if (t > 0)
+                {
+                    StridedGemm.Multiply(cache[((t * slot) + (3 * u))..], steps * slot, recurrentKernel[(2 * u)..], g3,
+                        cache[((t * slot) + (2 * u))..], steps * slot, batch, u, u, accumulate: false);
+                }
+
+                for (int b = 0; b < batch; b++)
+                {
+                    int row = (b * steps) + t;
+                    Finish(p.Slice((row * g3) + (2 * u), u), cache.Slice(row * slot, slot),
+                        t > 0 ? hPrevious.Slice(b * steps * slot, u) : default, u);
+                }
+            }
+
+            if (returnSequences)
+            {
+                for (int b = 0; b < batch; b++)
+                {
+                    int row = (b * steps) + t;
+                    cache.Slice((row * slot) + (4 * u), u).CopyTo(y.Slice(row * u, u));
+                }
+            }
+        }
+
+        WriteLast(cache, slot, 4 * u, y, !returnSequences, lastH, batch, steps, u);
+
+        // hh = tanh(x·W_h + b + the recurrent part already in hh's place); h = z ⊙ h_{t-1} + (1 − z) ⊙ hh.
+        static void Finish(ReadOnlySpan<float> inputPart, Span<float> s, ReadOnlySpan<float> hPrevious, int u)
+        {
+            ReadOnlySpan<float> z = s[..u];
+            Span<float> hh = s.Slice(2 * u, u), h = s.Slice(4 * u, u);
+            TensorPrimitives.Add(hh, inputPart, hh);
+            TensorPrimitives.Tanh(hh, hh);
+            if (hPrevious.IsEmpty)
+            {
+                TensorPrimitives.Multiply(z, hh, h);
+                TensorPrimitives.Subtract(hh, h, h);
+            }
+            else
+            {
+                TensorPrimitives.Subtract(hPrevious, hh, h);
+                TensorPrimitives.MultiplyAdd(h, z, hh, h);
+            }
+        }
+    }
+
+    /// <summary>Accumulates the gradients of <see cref="GruForward"/> (backpropagation through time).</summary>
+    /// <param name="x">[batch, steps, inputSize], the forward input.</param>
+    /// <param name="kernel">[inputSize, 3·units].</param>
+    /// <param name="recurrentKernel">[units, 3·units].</param>
+    /// <param name="cache">The cache <see cref="GruForward"/> filled.</param>
+    /// <param name="dy">The gradient of y, in y's layout.</param>
+    /// <param name="dLastH">[batch, units], the gradient of the returned h, or empty.</param>
+    /// <param name="dx">[batch, steps, inputSize], accumulated into, or empty to skip.</param>
+    /// <param name="dKernel">[inputSize, 3·units], accumulated into, or empty to skip.</param>
+    /// <param name="dRecurrentKernel">[units, 3·units], accumulated into, or empty to skip.</param>
+    /// <param name="dBias">The bias's gradient in its layout, accumulated into, or empty (no bias).</param>
+    /// <param name="scratch">batch·steps·4·units floats of working space (need not be the forward's).</param>
+    /// <param name="batch">Samples.</param>
+    /// <param name="steps">Time steps.</param>
+    /// <param name="inputSize">Features per step.</param>
+    /// <param name="units">Units.</param>
+    /// <param name="returnSequences">Whether y held every step's h or only the last.</param>
+    /// <param name="resetAfter">Keras's <c>reset_after</c>, as in the forward pass.</param>
+    public static void GruBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> cache,
+        ReadOnlySpan<float> dy, ReadOnlySpan<float> dLastH, Span<float> dx, Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias,
+        Span<float> scratch, int batch, int steps, int inputSize, int units, bool returnSequences, bool resetAfter)
+    {
+        int u = units, g3 = 3 * units, slot = GruSlot * units, rows = batch * steps;
+        CheckCommon(x.Length, kernel.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, inputSize, units, 3, slot);
+        CheckOutput(dy.Length, batch, steps, units, returnSequences, "dy");
+        Optional(dLastH.Length, (long)batch * units, "dLastH");
+        Optional(dx.Length, (long)rows * inputSize, "dx");
+        Optional(dKernel.Length, (long)inputSize * g3, "dKernel");
+        Optional(dRecurrentKernel.Length, (long)units * g3, "dRecurrentKernel");
+        Optional(dBias.Length, resetAfter ? 2 * g3 : g3, "dBias");
+        if (rows == 0)
+        {
+            return;
+        }
+
+        // dp [rows, 3u]: the gradient of the input side's pre-activations (z, r, hh). Before step t is processed, the
+        // first u floats of its slots hold the gradient reaching h_t instead. e [rows, u]: the gradient of
+        // h_{t-1}·U_h + b_hh (reset_after), or of r ⊙ h_{t-1}.
+        Span<float> dp = scratch[..(rows * g3)], e = scratch.Slice(rows * g3, rows * u);
+        SeedLastState(dy, dLastH, dp, g3, batch, steps, u, returnSequences);
+        for (int t = steps - 1; t >= 0; t--)
+        {
+            ReadOnlySpan<float> hPrevious = t > 0 ? cache[(((t - 1) * slot) + (4 * u))..] : default;
+            for (int b = 0; b < batch; b++)
+            {
+                int row = (b * steps) + t;
+                Span<float> d = dp.Slice(row * g3, g3), er = e.Slice(row * u, u);
+                ReadOnlySpan<float> s = cache.Slice(row * slot, slot);
+                ReadOnlySpan<float> hp = t > 0 ? hPrevious.Slice(b * steps * slot, u) : default;
+                Span<float> dhPrevious = t > 0 ? dp.Slice((row - 1) * g3, u) : default;
+                for (int j = 0; j < u; j++)
+                {
+                    float dh = d[j], z = s[j], r = s[u + j], hh = s[(2 * u) + j];
+                    float h0 = t > 0 ? hp[j] : 0f;
+                    float dhh = dh * (1f - z) * (1f - (hh * hh));
+                    d[j] = dh * (h0 - hh) * z * (1f - z);
+                    d[(2 * u) + j] = dhh;
+                    if (resetAfter)
+                    {
+                        d[u + j] = dhh * s[(3 * u) + j] * r * (1f - r);
+                        er[j] = dhh * r;
+                    }
+                    else if (t == 0)
+                    {
+                        d[u + j] = 0f; // r only scales h_{-1} = 0
+                    }
+
+                    if (t > 0)
+                    {
+                        dhPrevious[j] = dh * z;
+                    }
+                }
+            }
+
+            if (t == 0)
+            {
+                break;
+            }
+
+            int dpStride = steps * g3, eStride = steps * u;
+            if (!resetAfter)
+            {
+                // The gradient of r ⊙ h_{t-1} is dhh·U_hᵀ; it reaches r and h_{t-1}.
+                StridedGemm.MultiplyTransposedB(dp[((t * g3) + (2 * u))..], dpStride, recurrentKernel[(2 * u)..], g3,
+                    e[(t * u)..], eStride, batch, u, u, accumulate: false);
+                for (int b = 0; b < batch; b++)
+                {
+                    int row = (b * steps) + t;
+                    Span<float> d = dp.Slice(row * g3, g3), dhPrevious = dp.Slice((row - 1) * g3, u);
+                    ReadOnlySpan<float> er = e.Slice(row * u, u), r = cache.Slice((row * slot) + u, u);
+                    ReadOnlySpan<float> hp = hPrevious.Slice(b * steps * slot, u);
+                    for (int j = 0; j < u; j++)
+                    {
+                        d[u + j] = er[j] * hp[j] * r[j] * (1f - r[j]);
+                        dhPrevious[j] += er[j] * r[j];
+                    }
+                }
+            }
+
+            // dh_{t-1} += [dz, dr]·U_zrᵀ, plus (h·U_h + b_hh)'s gradient·U_hᵀ with reset_after.
+            Span<float> dhRows = dp[((t - 1) * g3)..];
+            StridedGemm.MultiplyTransposedB(dp[(t * g3)..], dpStride, recurrentKernel, g3, dhRows, dpStride, batch, 2 * u, u, accumulate: true);
+            if (resetAfter)
+            {
+                StridedGemm.MultiplyTransposedB(e[(t * u)..], eStride, recurrentKernel[(2 * u)..], g3, dhRows, dpStride, batch, u, u, accumulate: true);
+            }
+
+            if (returnSequences)
+            {
+                AddSequenceGradient(dy, dp, g3, t - 1, batch, steps, u);
+            }
+
+            if (!dRecurrentKernel.IsEmpty)
+            {
+                StridedGemm.MultiplyTransposedA(hPrevious, steps * slot, dp[(t * g3)..], dpStride, dRecurrentKernel, g3,
+                    u, batch, 2 * u, accumulate: true);
+                if (resetAfter)
+                {
+                    StridedGemm.MultiplyTransposedA(hPrevious, steps * slot, e[(t * u)..], eStride, dRecurrentKernel[(2 * u)..], g3,
+                        u, batch, u, accumulate: true);
+                }
+                else
+                {
+                    StridedGemm.MultiplyTransposedA(cache[((t * slot) + (3 * u))..], steps * slot, dp[((t * g3) + (2 * u))..], dpStride,
+                        dRecurrentKernel[(2 * u)..], g3, u, batch, u, accumulate: true);
+                }
+            }
+        }
+
+        AccumulateInputGradients(x, kernel, dp, dx, dKernel, dBias.IsEmpty ? default : dBias[..g3], rows, inputSize, g3);
+        if (resetAfter && !dBias.IsEmpty)
+        {
+            // The recurrent bias: z's and r's gradients are the input bias's; h's is e's.
+            Span<float> recurrentBias = dBias.Slice(g3, g3);
+            for (int row = 0; row < rows; row++)
+            {
+                TensorPrimitives.Add(recurrentBias[..(2 * u)], dp.Slice(row * g3, 2 * u), recurrentBias[..(2 * u)]);
+            }
+
+            TensorOps.AccumulateBiasGradient(e, recurrentBias[(2 * u)..], rows, u);
+        }
+    }
+}

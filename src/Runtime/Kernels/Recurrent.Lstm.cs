@@ -1,0 +1,203 @@
+using System;
+using System.Numerics.Tensors;
+
+namespace Unrolled.Kernels;
+
+public static partial class Recurrent
+{
+    /// <summary>Floats of LSTM cache per (sample, step): the gates i, f, g, o after their activations, c and h.</summary>
+    private const int LstmSlot = 6;
+
+    /// <summary>
+    /// Keras's <c>LSTM</c>: per step, z = x·W + h·U + b split into i, f, g, o; i, f, o = σ(·), g = tanh(·);
+    /// c = f ⊙ c + i ⊙ g; h = o ⊙ tanh(c).
+    /// </summary>
+    /// <param name="x">[batch, steps, inputSize].</param>
+    /// <param name="kernel">[inputSize, 4·units], gates i, f, c, o.</param>
+    /// <param name="recurrentKernel">[units, 4·units].</param>
+    /// <param name="bias">[4·units], or empty for <c>use_bias=False</c>.</param>
+    /// <param name="y">[batch, steps, units] when <paramref name="returnSequences"/>, else [batch, units] (the last h).</param>
+    /// <param name="lastH">[batch, units], the last h (<c>return_state</c>), or empty.</param>
+    /// <param name="lastC">[batch, units], the last c (<c>return_state</c>), or empty.</param>
+    /// <param name="cache">batch·steps·6·units floats for <see cref="LstmBackward"/>: per (sample, step), i, f, g, o, c, h.</param>
+    /// <param name="scratch">batch·steps·4·units floats of working space.</param>
+    /// <param name="batch">Samples.</param>
+    /// <param name="steps">Time steps.</param>
+    /// <param name="inputSize">Features per step.</param>
+    /// <param name="units">Units.</param>
+    /// <param name="returnSequences">Whether <paramref name="y"/> holds every step's h or only the last.</param>
+    public static void LstmForward(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias,
+        Span<float> y, Span<float> lastH, Span<float> lastC, Span<float> cache, Span<float> scratch, int batch, int steps, int inputSize, int units,
+        bool returnSequences)
+    {
+        int u = units, g4 = 4 * units, slot = LstmSlot * units, rows = batch * steps;
+        CheckCommon(x.Length, kernel.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, inputSize, units, 4, slot);
+        Optional(bias.Length, g4, "bias");
+        CheckOutput(y.Length, batch, steps, units, returnSequences, "y");
+        Optional(lastH.Length, (long)batch * units, "lastH");
+        Optional(lastC.Length, (long)batch * units, "lastC");
+
+        // z for every (sample, step) at once: x·W + b, to which each step adds h·U.
+        Span<float> z = scratch[..(rows * g4)];
+        Gemm.Multiply(x, kernel, z, rows, inputSize, g4, accumulate: false);
+        if (!bias.IsEmpty)
+        {
+            TensorOps.AddBias(z, bias, rows, g4);
+        }
+
+        for (int t = 0; t < steps; t++)
+        {
+            if (t > 0)
+            {
+                // Rows of one step are `steps` rows apart in both the cache (h_{t-1}) and z.
+                StridedGemm.Multiply(cache[(((t - 1) * slot) + (5 * u))..], steps * slot, recurrentKernel, g4,
+                    z[(t * g4)..], steps * g4, batch, u, g4, accumulate: true);
+            }
+
+            for (int b = 0; b < batch; b++)
+            {
+                int row = (b * steps) + t;
+                Span<float> zr = z.Slice(row * g4, g4);
+                Span<float> s = cache.Slice(row * slot, slot);
+                TensorPrimitives.Sigmoid(zr[..(2 * u)], s[..(2 * u)]);
+                TensorPrimitives.Tanh(zr.Slice(2 * u, u), s.Slice(2 * u, u));
+                TensorPrimitives.Sigmoid(zr.Slice(3 * u, u), s.Slice(3 * u, u));
+                ReadOnlySpan<float> i = s[..u], f = s.Slice(u, u), g = s.Slice(2 * u, u), o = s.Slice(3 * u, u);
+                Span<float> c = s.Slice(4 * u, u), h = s.Slice(5 * u, u);
+                TensorPrimitives.Multiply(i, g, c);
+                if (t > 0)
+                {
+                    TensorPrimitives.MultiplyAdd(f, cache.Slice(((row - 1) * slot) + (4 * u), u), c, c);
+                }
+
+                TensorPrimitives.Tanh(c, h);
+                TensorPrimitives.Multiply(h, o, h);
+                if (returnSequences)
+                {
+                    h.CopyTo(y.Slice(row * u, u));
+                }
+            }
+        }
+
+        WriteLast(cache, slot, 5 * u, y, !returnSequences, lastH, batch, steps, u);
+        WriteLast(cache, slot, 4 * u, default, false, lastC, batch, steps, u);
+    }
+
+    /// <summary>Accumulates the gradients of <see cref="LstmForward"/> (backpropagation through time).</summary>
+    /// <param name="x">[batch, steps, inputSize], the forward input.</param>
+    /// <param name="kernel">[inputSize, 4·units].</param>
+    /// <param name="recurrentKernel">[units, 4·units].</param>
+    /// <param name="cache">The cache <see cref="LstmForward"/> filled.</param>
+    /// <param name="dy">The gradient of y, in y's layout.</param>
+    /// <param name="dLastH">[batch, units], the gradient of the returned h, or empty.</param>
+    /// <param name="dLastC">[batch, units], the gradient of the returned c, or empty.</param>
+    /// <param name="dx">[batch, steps, inputSize], accumulated into, or empty to skip.</param>
+    /// <param name="dKernel">[inputSize, 4·units], accumulated into, or empty to skip.</param>
+    /// <param name="dRecurrentKernel">[units, 4·units], accumulated into, or empty to skip.</param>
+    /// <param name="dBias">[4·units], accumulated into, or empty (no bias).</param>
+    /// <param name="scratch">batch·steps·4·units floats of working space (need not be the forward's).</param>
+    /// <param name="batch">Samples.</param>
+    /// <param name="steps">Time steps.</param>
+    /// <param name="inputSize">Features per step.</param>
+    /// <param name="units">Units.</param>
+    /// <param name="returnSequences">Whether y held every step's h or only the last.</param>
+    public static void LstmBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> cache,
+        ReadOnlySpan<float> dy, ReadOnlySpan<float> dLastH, ReadOnlySpan<float> dLastC, Span<float> dx,
+        Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias, Span<float> scratch, int batch, int steps, int inputSize, int units,
+        bool returnSequences)
+    {
+        int u = units, g4 = 4 * units, slot = LstmSlot * units, rows = batch * steps;
+        CheckCommon(x.Length, kernel.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, inputSize, units, 4, slot);
+        CheckOutput(dy.Length, batch, steps, units, returnSequences, "dy");
+        Optional(dLastH.Length, (long)batch * units, "dLastH");
+        Optional(dLastC.Length, (long)batch * units, "dLastC");
+        Optional(dx.Length, (long)rows * inputSize, "dx");
+        Optional(dKernel.Length, (long)inputSize * g4, "dKernel");
+        Optional(dRecurrentKernel.Length, (long)units * g4, "dRecurrentKernel");
+        Optional(dBias.Length, g4, "dBias");
+        if (rows == 0)
+        {
+            return;
+        }
+
+        // dz, the gradient of the pre-activations, per (sample, step). Before step t is processed, its slot holds
+        // instead the gradients reaching h_t (first u floats) and c_t (next u floats); the slot of step t - 1 is free
+        // until then, so the state gradients need no room of their own.
+        Span<float> dz = scratch[..(rows * g4)];
+        SeedLastState(dy, dLastH, dz, g4, batch, steps, u, returnSequences);
+        for (int b = 0; b < batch; b++)
+        {
+            Span<float> dc = dz.Slice((((b * steps) + steps - 1) * g4) + u, u);
+            CopyOrClear(dLastC.IsEmpty ? default : dLastC.Slice(b * u, u), dc);
+        }
+
+        for (int t = steps - 1; t >= 0; t--)
+        {
+            for (int b = 0; b < batch; b++)
+            {
+                int row = (b * steps) + t;
+                Span<float> d = dz.Slice(row * g4, g4);
+                ReadOnlySpan<float> s = cache.Slice(row * slot, slot);
+                ReadOnlySpan<float> cPrevious = t > 0 ? cache.Slice(((row - 1) * slot) + (4 * u), u) : default;
+                Span<float> dcPrevious = t > 0 ? dz.Slice(((row - 1) * g4) + u, u) : default;
+
+                // tanh(c_t), vectorised, parked in dg's place: each j reads it before it writes dg[j].
+                TensorPrimitives.Tanh(s.Slice(4 * u, u), d.Slice(2 * u, u));
+                for (int j = 0; j < u; j++)
+                {
+                    float dh = d[j], dc = d[u + j], tanhC = d[(2 * u) + j];
+                    float i = s[j], f = s[u + j], g = s[(2 * u) + j], o = s[(3 * u) + j];
+                    dc += dh * o * (1f - (tanhC * tanhC));
+                    float cp = t > 0 ? cPrevious[j] : 0f;
+                    d[j] = dc * g * i * (1f - i);
+                    d[u + j] = dc * cp * f * (1f - f);
+                    d[(2 * u) + j] = dc * i * (1f - (g * g));
+                    d[(3 * u) + j] = dh * tanhC * o * (1f - o);
+                    if (t > 0)
+                    {
+                        dcPrevious[j] = dc * f;
+                    }
+                }
+            }
+
+            if (t > 0)
+            {
+                // dh_{t-1} = dz_t·Uᵀ (+ the output's gradient), written over the first u floats of step t-1's slots.
+                StridedGemm.MultiplyTransposedB(dz[(t * g4)..], steps * g4, recurrentKernel, g4, dz[((t - 1) * g4)..], steps * g4,
+                    batch, g4, u, accumulate: false);
+                if (returnSequences)
+                {
+                    AddSequenceGradient(dy, dz, g4, t - 1, batch, steps, u);
+                }
+
+                if (!dRecurrentKernel.IsEmpty)
+                {
+                    StridedGemm.MultiplyTransposedA(cache[(((t - 1) * slot) + (5 * u))..], steps * slot, dz[(t * g4)..], steps * g4,
+                        dRecurrentKernel, g4, u, batch, g4, accumulate: true);
+                }
+            }
+        }
+
+        AccumulateInputGradients(x, kernel, dz, dx, dKernel, dBias, rows, inputSize, g4);
+    }
+
+    /// <summary>The gradients of the input projection x·W + b of every step at once, from dz [rows, gates].</summary>
+    private static void AccumulateInputGradients(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> dz,
+        Span<float> dx, Span<float> dKernel, Span<float> dBias, int rows, int inputSize, int gates)
+    {
+        if (!dKernel.IsEmpty)
+        {
+            Gemm.MultiplyTransposedA(x, dz, dKernel, inputSize, rows, gates, accumulate: true);
+        }
+
+        if (!dx.IsEmpty)
+        {
+            Gemm.MultiplyTransposedB(dz, kernel, dx, rows, gates, inputSize, accumulate: true);
+        }
+
+        if (!dBias.IsEmpty)
+        {
+            TensorOps.AccumulateBiasGradient(dz, dBias, rows, gates);
+        }
+    }
+}

@@ -1,0 +1,131 @@
+using System;
+using System.Numerics.Tensors;
+
+namespace Unrolled.Kernels;
+
+public static partial class Recurrent
+{
+    /// <summary>Keras's <c>SimpleRNN</c>: per step, h = tanh(x·W + h·U + b).</summary>
+    /// <param name="x">[batch, steps, inputSize].</param>
+    /// <param name="kernel">[inputSize, units].</param>
+    /// <param name="recurrentKernel">[units, units].</param>
+    /// <param name="bias">[units], or empty for <c>use_bias=False</c>.</param>
+    /// <param name="y">[batch, steps, units] when <paramref name="returnSequences"/>, else [batch, units] (the last h).</param>
+    /// <param name="lastH">[batch, units], the last h (<c>return_state</c>), or empty.</param>
+    /// <param name="cache">batch·steps·units floats for <see cref="SimpleRnnBackward"/>: every step's h.</param>
+    /// <param name="scratch">batch·steps·4·units floats of working space.</param>
+    /// <param name="batch">Samples.</param>
+    /// <param name="steps">Time steps.</param>
+    /// <param name="inputSize">Features per step.</param>
+    /// <param name="units">Units.</param>
+    /// <param name="returnSequences">Whether <paramref name="y"/> holds every step's h or only the last.</param>
+    public static void SimpleRnnForward(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias,
+        Span<float> y, Span<float> lastH, Span<float> cache, Span<float> scratch, int batch, int steps, int inputSize, int units,
+        bool returnSequences)
+    {
+        int u = units, rows = batch * steps;
+        CheckCommon(x.Length, kernel.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, inputSize, units, 1, units);
+        Optional(bias.Length, u, "bias");
+        CheckOutput(y.Length, batch, steps, units, returnSequences, "y");
+        Optional(lastH.Length, (long)batch * units, "lastH");
+
+        Span<float> z = scratch[..(rows * u)];
+        Gemm.Multiply(x, kernel, z, rows, inputSize, u, accumulate: false);
+        if (!bias.IsEmpty)
+        {
+            TensorOps.AddBias(z, bias, rows, u);
+        }
+
+        for (int t = 0; t < steps; t++)
+        {
+            if (t > 0)
+            {
+                StridedGemm.Multiply(cache[((t - 1) * u)..], steps * u, recurrentKernel, u, z[(t * u)..], steps * u,
+                    batch, u, u, accumulate: true);
+            }
+
+            for (int b = 0; b < batch; b++)
+            {
+                int row = (b * steps) + t;
+                Span<float> h = cache.Slice(row * u, u);
+                TensorPrimitives.Tanh(z.Slice(row * u, u), h);
+                if (returnSequences)
+                {
+                    h.CopyTo(y.Slice(row * u, u));
+                }
+            }
+        }
+
+        WriteLast(cache, u, 0, y, !returnSequences, lastH, batch, steps, u);
+    }
+
+    /// <summary>Accumulates the gradients of <see cref="SimpleRnnForward"/> (backpropagation through time).</summary>
+    /// <param name="x">[batch, steps, inputSize], the forward input.</param>
+    /// <param name="kernel">[inputSize, units].</param>
+    /// <param name="recurrentKernel">[units, units].</param>
+    /// <param name="cache">The cache <see cref="SimpleRnnForward"/> filled.</param>
+    /// <param name="dy">The gradient of y, in y's layout.</param>
+    /// <param name="dLastH">[batch, units], the gradient of the returned h, or empty.</param>
+    /// <param name="dx">[batch, steps, inputSize], accumulated into, or empty to skip.</param>
+    /// <param name="dKernel">[inputSize, units], accumulated into, or empty to skip.</param>
+    /// <param name="dRecurrentKernel">[units, units], accumulated into, or empty to skip.</param>
+    /// <param name="dBias">[units], accumulated into, or empty (no bias).</param>
+    /// <param name="scratch">batch·steps·4·units floats of working space (need not be the forward's).</param>
+    /// <param name="batch">Samples.</param>
+    /// <param name="steps">Time steps.</param>
+    /// <param name="inputSize">Features per step.</param>
+    /// <param name="units">Units.</param>
+    /// <param name="returnSequences">Whether y held every step's h or only the last.</param>
+    public static void SimpleRnnBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> cache,
+        ReadOnlySpan<float> dy, ReadOnlySpan<float> dLastH, Span<float> dx, Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias,
+        Span<float> scratch, int batch, int steps, int inputSize, int units, bool returnSequences)
+    {
+        int u = units, rows = batch * steps;
+        CheckCommon(x.Length, kernel.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, inputSize, units, 1, units);
+        CheckOutput(dy.Length, batch, steps, units, returnSequences, "dy");
+        Optional(dLastH.Length, (long)batch * units, "dLastH");
+        Optional(dx.Length, (long)rows * inputSize, "dx");
+        Optional(dKernel.Length, (long)inputSize * u, "dKernel");
+        Optional(dRecurrentKernel.Length, (long)units * u, "dRecurrentKernel");
+        Optional(dBias.Length, u, "dBias");
+        if (rows == 0)
+        {
+            return;
+        }
+
+        // dz [rows, u]: each step's slots hold the gradient reaching h_t until the step turns it into dz in place.
+        Span<float> dz = scratch[..(rows * u)];
+        SeedLastState(dy, dLastH, dz, u, batch, steps, u, returnSequences);
+        for (int t = steps - 1; t >= 0; t--)
+        {
+            for (int b = 0; b < batch; b++)
+            {
+                int row = (b * steps) + t;
+                Span<float> d = dz.Slice(row * u, u);
+                ReadOnlySpan<float> h = cache.Slice(row * u, u);
+                for (int j = 0; j < u; j++)
+                {
+                    d[j] *= 1f - (h[j] * h[j]);
+                }
+            }
+
+            if (t > 0)
+            {
+                StridedGemm.MultiplyTransposedB(dz[(t * u)..], steps * u, recurrentKernel, u, dz[((t - 1) * u)..], steps * u,
+                    batch, u, u, accumulate: false);
+                if (returnSequences)
+                {
+                    AddSequenceGradient(dy, dz, u, t - 1, batch, steps, u);
+                }
+
+                if (!dRecurrentKernel.IsEmpty)
+                {
+                    StridedGemm.MultiplyTransposedA(cache[((t - 1) * u)..], steps * u, dz[(t * u)..], steps * u,
+                        dRecurrentKernel, u, u, batch, u, accumulate: true);
+                }
+            }
+        }
+
+        AccumulateInputGradients(x, kernel, dz, dx, dKernel, dBias, rows, inputSize, u);
+    }
+}

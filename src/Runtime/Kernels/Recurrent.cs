@@ -1,0 +1,121 @@
+using System;
+using System.ComponentModel;
+using System.Numerics.Tensors;
+
+namespace Unrolled.Kernels;
+
+/// <summary>
+/// Keras 3's recurrent layers (<c>LSTM</c>, <c>GRU</c>, <c>SimpleRNN</c>) with their default activations (tanh, and
+/// sigmoid for the gates), a zero initial state, no masking and <c>go_backwards=False</c>. Sequences are batch-major,
+/// x [batch, steps, inputSize]; kernels are [inputSize, gates·units] and recurrent kernels [units, gates·units] with
+/// the gates side by side in Keras's order. The input projection of every step is one matrix product over
+/// batch × steps rows; then each step multiplies the whole batch's previous state by the recurrent kernel.
+/// Forward passes fill a cache that their backward pass reads; backward passes accumulate (+=) into the gradients,
+/// and an empty gradient span is skipped. Nothing is allocated.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static partial class Recurrent
+{
+    /// <summary>Copies the last step's state (the <paramref name="offset"/>-th float of each cache slot) to the
+    /// non-sequence output and to the returned state, or clears them for an empty sequence.</summary>
+    private static void WriteLast(ReadOnlySpan<float> cache, int slot, int offset, Span<float> y, bool writeY, Span<float> last,
+        int batch, int steps, int units)
+    {
+        for (int b = 0; b < batch; b++)
+        {
+            ReadOnlySpan<float> state = steps == 0 ? default : cache.Slice((((b * steps) + steps - 1) * slot) + offset, units);
+            if (writeY)
+            {
+                CopyOrClear(state, y.Slice(b * units, units));
+            }
+
+            if (!last.IsEmpty)
+            {
+                CopyOrClear(state, last.Slice(b * units, units));
+            }
+        }
+    }
+
+    private static void CopyOrClear(ReadOnlySpan<float> source, Span<float> destination)
+    {
+        if (source.IsEmpty)
+        {
+            destination.Clear();
+        }
+        else
+        {
+            source.CopyTo(destination);
+        }
+    }
+
+    /// <summary>
+    /// Writes the gradient reaching the last step's state into the first <paramref name="units"/> floats of each
+    /// sample's last gradient slot: the output's gradient (its last step when it is a sequence) plus the returned
+    /// state's.
+    /// </summary>
+    private static void SeedLastState(ReadOnlySpan<float> dy, ReadOnlySpan<float> dLastH, Span<float> gradient, int slot,
+        int batch, int steps, int units, bool returnSequences)
+    {
+        for (int b = 0; b < batch; b++)
+        {
+            int row = (b * steps) + steps - 1;
+            Span<float> dh = gradient.Slice(row * slot, units);
+            dy.Slice((returnSequences ? row : b) * units, units).CopyTo(dh);
+            if (!dLastH.IsEmpty)
+            {
+                TensorPrimitives.Add(dh, dLastH.Slice(b * units, units), dh);
+            }
+        }
+    }
+
+    /// <summary>Adds step <paramref name="t"/> of a sequence output's gradient to the state gradient of that step
+    /// (the first <paramref name="units"/> floats of each sample's gradient slot).</summary>
+    private static void AddSequenceGradient(ReadOnlySpan<float> dy, Span<float> gradient, int slot, int t, int batch, int steps, int units)
+    {
+        for (int b = 0; b < batch; b++)
+        {
+            int row = (b * steps) + t;
+            Span<float> dh = gradient.Slice(row * slot, units);
+            TensorPrimitives.Add(dh, dy.Slice(row * units, units), dh);
+        }
+    }
+
+    /// <summary>Checks the sizes shared by every recurrent kernel; spans may be longer than needed.</summary>
+    private static void CheckCommon(int xLength, int kernelLength, int recurrentLength, int cacheLength, int scratchLength,
+        int batch, int steps, int inputSize, int units, int gates, int cacheSlot)
+    {
+        if (batch < 0 || steps < 0 || inputSize < 0 || units < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batch),
+                $"Sizes must not be negative (batch = {batch}, steps = {steps}, inputSize = {inputSize}, units = {units}).");
+        }
+
+        long rows = (long)batch * steps;
+        Need(xLength, rows * inputSize, "x");
+        Need(kernelLength, (long)inputSize * gates * units, "kernel");
+        Need(recurrentLength, (long)units * gates * units, "recurrentKernel");
+        Need(cacheLength, rows * cacheSlot, "cache");
+        Need(scratchLength, rows * 4 * units, "scratch");
+    }
+
+    /// <summary>Checks an output's or its gradient's size: [batch, steps, units] for sequences, else [batch, units].</summary>
+    private static void CheckOutput(int length, int batch, int steps, int units, bool returnSequences, string name)
+        => Need(length, (long)batch * (returnSequences ? steps : 1) * units, name);
+
+    /// <summary>Checks a span that may be empty (then skipped) or must hold <paramref name="required"/> floats.</summary>
+    private static void Optional(int length, long required, string name)
+    {
+        if (length != 0)
+        {
+            Need(length, required, name);
+        }
+    }
+
+    private static void Need(int length, long required, string name)
+    {
+        if (length < required)
+        {
+            throw new ArgumentException($"'{name}' needs {required} floats but holds {length}.", name);
+        }
+    }
+}
