@@ -1,7 +1,8 @@
 // Trains the Keras tutorial's first model (784 → 64 relu → 64 relu → 10 softmax) on Fashion-MNIST, as the tutorial
 // does: RMSprop with Keras's defaults, categorical cross-entropy, batch 64, 20 % of the training set for validation.
+// With --model convnet it trains a small convolutional network instead (Adam), which passes 0.90 test accuracy.
 //
-//   dotnet run --project samples/FashionMnist -c Release [-- --epochs N] [--limit SAMPLES] [--data DIR] [--seed S]
+//   dotnet run --project samples/FashionMnist -c Release [-- --model mlp|convnet] [--epochs N] [--limit SAMPLES] [--data DIR] [--seed S]
 using System;
 using System.Diagnostics;
 using System.IO;
@@ -10,7 +11,7 @@ using Unrolled;
 using Unrolled.Data;
 
 int epochs = 2, seed = 42, limit = 0;
-string data = DatasetInstaller.DefaultFolder;
+string data = DatasetInstaller.DefaultFolder, kind = "mlp";
 for (int i = 0; i + 1 < args.Length; i += 2)
 {
     switch (args[i])
@@ -19,6 +20,7 @@ for (int i = 0; i + 1 < args.Length; i += 2)
         case "--seed": seed = int.Parse(args[i + 1]); break;
         case "--limit": limit = int.Parse(args[i + 1]); break;
         case "--data": data = args[i + 1]; break;
+        case "--model": kind = args[i + 1]; break;
         default: Console.Error.WriteLine($"Unknown option '{args[i]}'."); return 2;
     }
 }
@@ -54,9 +56,23 @@ if (limit > 0 && limit < trainImages.Count)
     yTrain = yTrain.AsSpan(0, limit * 10).ToArray();
 }
 
-var model = new FashionMlp(seed);
+CompiledModel model;
+switch (kind)
+{
+    case "mlp":
+        model = new FashionMlp(seed);
+        model.Compile(new RMSprop(), new CategoricalCrossentropy(), metrics: ["accuracy"]);
+        break;
+    case "convnet":
+        model = new FashionConvNet(seed);
+        model.Compile(new Adam(), new CategoricalCrossentropy(), metrics: ["accuracy"]);
+        break;
+    default:
+        Console.Error.WriteLine($"Unknown model '{kind}': use mlp or convnet.");
+        return 2;
+}
+
 Console.WriteLine(model.Summary());
-model.Compile(new RMSprop(), new CategoricalCrossentropy(), metrics: ["accuracy"]);
 
 var clock = Stopwatch.StartNew();
 var history = model.Fit(xTrain, yTrain, epochs: epochs, batchSize: 64, validationSplit: 0.2, shuffle: true, seed: seed);
@@ -67,8 +83,16 @@ Console.WriteLine();
 Console.WriteLine($"Test loss: {test["loss"]:F4} - test accuracy: {test["accuracy"]:F4} - {perEpoch:F2} s per epoch");
 
 // A prediction for the first test image, through the allocation-free span overload.
-Span<float> probabilities = stackalloc float[FashionMlp.Dense2Size];
-model.Predict(testImages.Pixels.AsSpan(0, FashionMlp.Input1Size), probabilities, batchSize: 1);
+Span<float> probabilities = stackalloc float[10];
+if (model is FashionMlp mlp)
+{
+    mlp.Predict(testImages.Pixels.AsSpan(0, FashionMlp.Input1Size), probabilities, batchSize: 1);
+}
+else
+{
+    ((FashionConvNet)model).Predict(testImages.Pixels.AsSpan(0, FashionConvNet.ImageSize), probabilities, batchSize: 1);
+}
+
 int predicted = 0;
 for (int c = 1; c < probabilities.Length; c++)
 {

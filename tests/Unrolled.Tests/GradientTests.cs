@@ -11,13 +11,13 @@ namespace Unrolled.Tests;
 /// </summary>
 public class GradientTests
 {
-    private static float[] Random(int count, int seed, float scale = 1f)
+    internal static float[] Random(int count, int seed, float scale = 1f)
     {
         var random = new Random(seed);
         return Enumerable.Range(0, count).Select(_ => (float)(random.NextDouble() * 2 - 1) * scale).ToArray();
     }
 
-    private static double[] AnalyticGradient(CompiledModel model, Func<float> trainStep)
+    internal static double[] AnalyticGradient(CompiledModel model, Func<float> trainStep)
     {
         float[] before = model.Weights.ToArray();
         trainStep();
@@ -27,7 +27,7 @@ public class GradientTests
     }
 
     /// <summary>Keras's mean squared error, computed here in double precision as the independent reference.</summary>
-    private static double MeanSquaredError(float[] predictions, float[] targets)
+    internal static double MeanSquaredError(float[] predictions, float[] targets)
         => predictions.Select((v, i) => (double)(v - targets[i]) * (v - targets[i])).Sum() / predictions.Length;
 
     private static double CentralDifference(CompiledModel model, int i, float h, Func<double> loss)
@@ -48,7 +48,7 @@ public class GradientTests
     /// there (a ReLU, max or |x| kink within the step), so the point says nothing about the derivative and is set
     /// aside. At most a tenth of the weights may be set aside, and every other one must match.
     /// </summary>
-    private static void AssertMatchesFiniteDifferences(CompiledModel model, double[] analytic, Func<double> loss, Func<int, string> where)
+    internal static void AssertMatchesFiniteDifferences(CompiledModel model, double[] analytic, Func<double> loss, Func<int, string> where)
     {
         const float h = 1e-3f;
         int nonSmooth = 0;

@@ -11,7 +11,7 @@ namespace Unrolled.Generator.Emit;
 /// Emits the generated half of a model class: description, constructors, weight initialisation, the forward and
 /// backward passes specialised to the model's constant shapes, and typed Predict / TrainOnBatch methods.
 /// </summary>
-internal sealed class ModelEmitter
+internal sealed partial class ModelEmitter
 {
     private const string Rt = "global::Unrolled.";
     private const string Kernels = "global::Unrolled.Kernels.";
@@ -230,7 +230,7 @@ internal sealed class ModelEmitter
         _w.Line("    },");
         _w.Line($"    parameterCount: {N(_plan.ParameterCount)},");
         _w.Line($"    activationSize: {DescribedDim(_plan.ActivationSize)},");
-        _w.Line("    scratchSize: 0,");
+        _w.Line($"    scratchSize: {DescribedDim(_plan.Scratch)},");
         _w.Line($"    summary: {Naming.Literal(summary)},");
         _w.Line($"    weights: new {Rt}WeightInfo[]");
         _w.Line("    {");
@@ -389,7 +389,14 @@ internal sealed class ModelEmitter
         _w.Open($"protected override void Measure({Rt}WorkspaceLayout layout)");
         WriteLengthsLocal("layout");
         _w.Open("checked");
+        foreach (var window in Dims.WindowAtoms)
+        {
+            // A convolution or pooling over a run-time length needs at least one window.
+            _w.Line($"RequireWindows({D(window.Inner)}, {N(window.Window)}, {N(window.Stride)}, {N(window.Dilation)}, {(window.Same ? "true" : "false")});");
+        }
+
         _w.Line($"layout.ActivationSize = {D(_plan.ActivationSize)};");
+        _w.Line($"layout.ScratchSize = {D(_plan.Scratch)};");
         foreach (var port in _inputs)
         {
             _w.Line($"layout.InputOffsets[{N(port.Index)}] = {D(_plan.ValueOffset[port.Node])};");
@@ -411,13 +418,18 @@ internal sealed class ModelEmitter
     {
         _w.Line("/// <inheritdoc/>");
         _w.Open($"protected override void Forward({Rt}Workspace workspace, int batchSize, bool training)");
-        _w.Line($"{ReadOnlySpan} weights = Weights;");
+        _w.Line($"{WeightsType} weights = Weights;");
+        if (UsesTrainingFlag)
+        {
+            _w.Line("workspace.TrainingPass = training;");
+        }
+
         WriteLengthsLocal("workspace");
         foreach (int n in _plan.Model.UsedNodes)
         {
             var node = _spec.Nodes[n];
             var layer = _spec.Layers[node.Layer];
-            if (layer.Kind is LayerKind.InputLayer or LayerKind.Fold or LayerKind.Unfold)
+            if (layer.Kind == LayerKind.InputLayer || layer.Kind.IsView())
             {
                 continue;
             }
@@ -438,6 +450,9 @@ internal sealed class ModelEmitter
                     break;
                 case LayerKind.UnaryOp or LayerKind.ActivationOp or LayerKind.Affine or LayerKind.BinaryOp or LayerKind.Reduce:
                     WriteOperationForward(n, layer);
+                    break;
+                case var kind when Shapes.LayerShapes.Handles(kind):
+                    WriteLayerForward(n, layer);
                     break;
                 default:
                     WriteElementwiseForward(n, layer);
@@ -465,7 +480,7 @@ internal sealed class ModelEmitter
         }
 
         string spans = backward ? $"weights, gradients" : "weights";
-        string parameters = backward ? $"{ReadOnlySpan} weights, {Span} gradients" : $"{ReadOnlySpan} weights";
+        string parameters = backward ? $"{ReadOnlySpan} weights, {Span} gradients" : $"{WeightsType} weights";
         _w.Line($"Rows(workspace, {spans}, batchSize * {D(repeat)});");
         _w.Open($"static void Rows({Rt}Workspace workspace, {parameters}, int batchSize)");
         WriteLengthsLocal("workspace");
@@ -559,7 +574,7 @@ internal sealed class ModelEmitter
         {
             var node = _spec.Nodes[n];
             var layer = _spec.Layers[node.Layer];
-            if (layer.Kind is LayerKind.InputLayer or LayerKind.Fold or LayerKind.Unfold || !_plan.NeedsGradient[n])
+            if (layer.Kind == LayerKind.InputLayer || layer.Kind.IsView() || !_plan.NeedsGradient[n])
             {
                 continue;
             }
@@ -595,6 +610,9 @@ internal sealed class ModelEmitter
                     break;
                 case LayerKind.UnaryOp or LayerKind.ActivationOp or LayerKind.Affine or LayerKind.BinaryOp or LayerKind.Reduce:
                     WriteOperationBackward(n, layer);
+                    break;
+                case var kind when Shapes.LayerShapes.Handles(kind):
+                    WriteLayerBackward(n, layer);
                     break;
                 default:
                     WriteElementwiseBackward(n, layer);

@@ -16,6 +16,7 @@ namespace Unrolled.Generator.Model;
 /// <param name="NameSpan">Where its explicit name is given, else <see cref="Span"/>.</param>
 /// <param name="Scale">Affine: the factor.</param>
 /// <param name="Shift">Affine: the offset.</param>
+/// <param name="Config">Further constant arguments, laid out per kind (see <see cref="LayerKind"/>).</param>
 internal sealed record LayerSpec(
     LayerKind Kind,
     string Name,
@@ -28,7 +29,8 @@ internal sealed record LayerSpec(
     SourceSpan Span,
     SourceSpan NameSpan,
     double Scale = 1,
-    double Shift = 0);
+    double Shift = 0,
+    EquatableArray<int> Config = default);
 
 /// <summary>One application of a layer to tensors. Node indices are topological: inputs come first.</summary>
 /// <param name="Layer">Index of the layer in <see cref="ModelSpec.Layers"/>.</param>

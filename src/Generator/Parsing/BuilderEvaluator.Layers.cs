@@ -212,7 +212,7 @@ internal sealed partial class BuilderEvaluator
             }
 
             default:
-                return Unsupported(invocation, $"The layer '{factory}'", " in this version");
+                return CreateLayer(factory, args, span, name, nameSpan) ?? Unsupported(invocation, $"The layer '{factory}'", " in this version");
         }
     }
 

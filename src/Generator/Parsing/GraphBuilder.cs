@@ -35,7 +35,7 @@ internal sealed class GraphBuilder
 
     public int AddLayer(LayerKind kind, string? explicitName, SourceSpan span, SourceSpan? nameSpan,
         int units = 0, int activation = 0, bool useBias = false, int axis = -1, EquatableArray<int> shape = default, int dtype = 0,
-        double scale = 1, double shift = 0, string? prefix = null, bool hidden = false)
+        double scale = 1, double shift = 0, string? prefix = null, bool hidden = false, EquatableArray<int> config = default)
     {
         if (hidden)
         {
@@ -44,7 +44,7 @@ internal sealed class GraphBuilder
             _hiddenCounters.TryGetValue(prefix ?? kind.ToString(), out int n);
             _hiddenCounters[prefix ?? kind.ToString()] = n + 1;
             Layers.Add(new LayerSpec(kind, "/" + (prefix ?? kind.ToString()) + "_" + n.ToString(CultureInfo.InvariantCulture), units, activation, useBias, axis,
-                shape, dtype, span, nameSpan ?? span, scale, shift));
+                shape, dtype, span, nameSpan ?? span, scale, shift, config));
             NodesOfLayer.Add(new List<int>());
             return Layers.Count - 1;
         }
@@ -60,7 +60,7 @@ internal sealed class GraphBuilder
             _usedNames[name] = Layers.Count;
         }
 
-        Layers.Add(new LayerSpec(kind, name, units, activation, useBias, axis, shape, dtype, span, nameSpan ?? span, scale, shift));
+        Layers.Add(new LayerSpec(kind, name, units, activation, useBias, axis, shape, dtype, span, nameSpan ?? span, scale, shift, config));
         NodesOfLayer.Add(new List<int>());
         return Layers.Count - 1;
     }
@@ -122,6 +122,26 @@ internal static class KerasNames
         LayerKind.Dot => "dot",
         LayerKind.Lambda => "lambda",
         LayerKind.TimeDistributed => "time_distributed",
-        _ => kind.ToString().ToLowerInvariant(),
+        _ => SnakeCase(kind.ToString()),
     };
+
+    /// <summary>Keras's <c>to_snake_case</c> of a class name: Conv2DTranspose → conv2d_transpose, SimpleRNN → simple_rnn.</summary>
+    public static string SnakeCase(string name)
+    {
+        var text = new System.Text.StringBuilder();
+        for (int i = 0; i < name.Length; i++)
+        {
+            char c = name[i];
+            bool startsWord = i > 0 && char.IsUpper(c) && i + 1 < name.Length && char.IsLower(name[i + 1]);
+            bool afterLower = i > 0 && char.IsUpper(c) && char.IsLower(name[i - 1]);
+            if (startsWord || afterLower)
+            {
+                text.Append('_');
+            }
+
+            text.Append(char.ToLowerInvariant(c));
+        }
+
+        return text.ToString();
+    }
 }

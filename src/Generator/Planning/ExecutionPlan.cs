@@ -40,7 +40,7 @@ internal sealed class ExecutionPlan
             var node = spec.Nodes[n];
             var layer = spec.Layers[node.Layer];
             int size = Dims.Size(model.ShapeOf(n)); // floats per sample
-            if (layer.Kind is LayerKind.Fold or LayerKind.Unfold)
+            if (layer.Kind.IsView())
             {
                 // A view of the same floats with another row count: it shares its input's values and gradient.
                 ValueOffset[n] = ValueOffset[node.Inputs[0]];
@@ -51,7 +51,7 @@ internal sealed class ExecutionPlan
 
             ValueOffset[n] = offset;
             offset = Dims.Add(offset, size);
-            if (layer.Kind == LayerKind.Dense && ActivationInfo.NeedsPreActivation(layer.Activation))
+            if ((layer.Kind == LayerKind.Dense || layer.Kind.IsConvolution()) && ActivationInfo.NeedsPreActivation(layer.Activation))
             {
                 PreActivationOffset[n] = offset;
                 offset = Dims.Add(offset, size);
@@ -64,8 +64,9 @@ internal sealed class ExecutionPlan
                 LayerKind.Average when node.Inputs.Any(i => !model.ShapeOf(i).Dims.Equals(model.ShapeOf(n).Dims)) => new[] { size },
                 LayerKind.Maximum or LayerKind.Minimum => new[] { size },
                 LayerKind.Dot when layer.UseBias => node.Inputs.Select(i => Dims.Size(model.ShapeOf(i))).ToArray(),
-                _ => System.Array.Empty<int>(),
+                _ => LayerTemporaries(model, n, layer),
             };
+            Scratch = Dims.Max(Scratch, Dims.Mul(LayerScratch(model, n, layer), model.ShapeOf(n).Repeat));
             TemporaryOffsets[n] = new int[temporaries.Length];
             for (int t = 0; t < temporaries.Length; t++)
             {
@@ -158,5 +159,59 @@ internal sealed class ExecutionPlan
 
     public int ParameterCount { get; }
 
+    /// <summary>Floats per sample of the workspace's scratch space: the most any layer needs (a dimension).</summary>
+    public int Scratch { get; }
+
     public static ExecutionPlan Create(AnalyzedModel model) => new(model);
+
+    /// <summary>What a layer keeps from forward for backward, per sample: recurrent caches, dropout masks, batch statistics.</summary>
+    private int[] LayerTemporaries(AnalyzedModel model, int n, LayerSpec layer)
+    {
+        if (model.Spec.Nodes[n].Inputs.Count == 0)
+        {
+            return System.Array.Empty<int>();
+        }
+
+        var input = model.ShapeOf(model.Spec.Nodes[n].Inputs[0]);
+        int repeat = model.ShapeOf(n).Repeat;
+        int PerRow(int floats) => Dims.Mul(floats, repeat);
+        return layer.Kind switch
+        {
+            // Per step: LSTM keeps its four gates, c and h; GRU five vectors; SimpleRNN h.
+            LayerKind.LSTM => new[] { PerRow(Dims.Mul(input.Dims[0], 6 * layer.Units)) },
+            LayerKind.GRU => new[] { PerRow(Dims.Mul(input.Dims[0], 5 * layer.Units)) },
+            LayerKind.SimpleRNN => new[] { PerRow(Dims.Mul(input.Dims[0], layer.Units)) },
+            LayerKind.Dropout => new[] { Dims.Size(model.ShapeOf(n)) },
+            // The batch mean and inverse deviation: 2 · channels floats per call (a region per sample is room to spare).
+            LayerKind.BatchNormalization => new[] { PerRow(2 * input.Dims[input.Dims.Count - 1]) },
+            // The depthwise step's output, which the pointwise step's backward needs.
+            LayerKind.SeparableConv2D => new[] { PerRow(Dims.Product(model.ShapeOf(n).Dims.Take(2).Concat(new[] { input.Dims[2] * layer.Config[7] }))) },
+            _ => System.Array.Empty<int>(),
+        };
+    }
+
+    /// <summary>Scratch a layer's kernels need per row (im2col for convolutions, input projections for recurrent layers).</summary>
+    private int LayerScratch(AnalyzedModel model, int n, LayerSpec layer)
+    {
+        if (model.Spec.Nodes[n].Inputs.Count == 0)
+        {
+            return 0;
+        }
+
+        var input = model.ShapeOf(model.Spec.Nodes[n].Inputs[0]);
+        var output = model.ShapeOf(n);
+        switch (layer.Kind)
+        {
+            case LayerKind.Conv1D or LayerKind.Conv2D:
+                // One row per output position, one column per tap and input channel.
+                return Dims.Mul(Dims.Product(output.Dims.Take(output.Dims.Count - 1)), layer.Config[0] * layer.Config[1] * input.Dims[input.Dims.Count - 1]);
+            case LayerKind.Conv2DTranspose:
+                // The equivalent convolution runs from the (larger) output back to the input.
+                return Dims.Mul(Dims.Product(input.Dims.Take(2)), layer.Config[0] * layer.Config[1] * layer.Units);
+            case LayerKind.LSTM or LayerKind.GRU or LayerKind.SimpleRNN:
+                return Dims.Mul(input.Dims[0], 4 * layer.Units);
+            default:
+                return 0;
+        }
+    }
 }

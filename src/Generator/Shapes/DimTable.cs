@@ -7,10 +7,14 @@ using Unrolled.Generator.Model;
 namespace Unrolled.Generator.Shapes;
 
 /// <summary>
-/// A quantity known only at run time: the length of an input's unknown (<c>null</c>) axis. <paramref name="Node"/> is
-/// the input's node and <paramref name="Axis"/> the per-sample axis (Keras's axis minus one).
+/// A quantity known only at run time: the length of an input's unknown (<c>null</c>) axis, where <paramref name="Node"/>
+/// is the input's node and <paramref name="Axis"/> the per-sample axis (Keras's axis minus one); or, with Node -1, the
+/// number of windows of a convolution or pooling over the dimension <paramref name="Inner"/>.
 /// </summary>
-internal sealed record DimAtom(int Node, int Axis);
+internal sealed record DimAtom(int Node, int Axis, int Inner = 0, int Window = 0, int Stride = 0, int Dilation = 0, bool Same = false)
+{
+    public bool IsWindow => Node < 0;
+}
 
 /// <summary>One term of a dimension: <paramref name="Coefficient"/> times the product of some atoms (sorted, repeated for powers).</summary>
 internal sealed record DimTerm(int Coefficient, EquatableArray<int> Atoms);
@@ -66,9 +70,30 @@ internal sealed class DimTable
     public static bool IsSymbolic(int dim) => dim <= -2;
 
     /// <summary>The run-time length of an input's unknown axis.</summary>
-    public int Length(int node, int axis)
+    public int Length(int node, int axis) => Atom(new DimAtom(node, axis));
+
+    /// <summary>
+    /// Keras's number of windows over a length: <c>ceil(n / stride)</c> with same padding, else
+    /// <c>floor((n − (window − 1) · dilation − 1) / stride) + 1</c>. For a constant that is not positive the result is 0
+    /// (the caller reports the input as too small); for a run-time length it is an atom checked when the lengths are given.
+    /// </summary>
+    public int Window(int input, int window, int stride, int dilation, bool same)
     {
-        var atom = new DimAtom(node, axis);
+        if (input >= 0)
+        {
+            int span = (window - 1) * dilation + 1;
+            int windows = same ? (input + stride - 1) / stride : input >= span ? (input - span) / stride + 1 : 0;
+            return System.Math.Max(windows, 0);
+        }
+
+        return Atom(new DimAtom(-1, -1, input, window, stride, dilation, same));
+    }
+
+    /// <summary>The window atoms (their number must be positive at run time), in creation order.</summary>
+    public IEnumerable<DimAtom> WindowAtoms => _atoms.Where(a => a.IsWindow);
+
+    private int Atom(DimAtom atom)
+    {
         if (!_atomIndex.TryGetValue(atom, out int index))
         {
             index = _atoms.Count;
@@ -142,6 +167,12 @@ internal sealed class DimTable
 
         return Intern(result, xc * yc);
     }
+
+    /// <summary>
+    /// A dimension at least as large as both: the larger constant, or for run-time expressions their sum (the scratch
+    /// space is shared by layers that never run at once, so room for both is enough).
+    /// </summary>
+    public int Max(int a, int b) => a >= 0 && b >= 0 ? System.Math.Max(a, b) : a == 0 ? b : b == 0 ? a : a == b ? a : Add(a, b);
 
     /// <summary>The product of several dimensions (1 for none).</summary>
     public int Product(IEnumerable<int> dims)
@@ -238,8 +269,17 @@ internal sealed class DimTable
     /// C# code that computes <paramref name="dim"/>, each atom written by <paramref name="atom"/>: a literal for a
     /// constant, a parenthesised sum of products otherwise.
     /// </summary>
-    public string Code(int dim, System.Func<int, string> atom)
+    public string Code(int dim, System.Func<int, string> length)
     {
+        string atom(int index)
+        {
+            var a = _atoms[index];
+            return a.IsWindow
+                ? $"global::Unrolled.Kernels.ConvGeometry.OutputLength({Code(a.Inner, length)}, {a.Window.ToString(CultureInfo.InvariantCulture)}, " +
+                  $"{a.Stride.ToString(CultureInfo.InvariantCulture)}, {a.Dilation.ToString(CultureInfo.InvariantCulture)}, {(a.Same ? "true" : "false")})"
+                : length(index);
+        }
+
         if (dim >= 0)
         {
             return dim.ToString(CultureInfo.InvariantCulture);

@@ -13,7 +13,7 @@ internal readonly record struct GraphView(IReadOnlyList<LayerSpec> Layers, IRead
 /// Checks an evaluated model the way Keras checks it when the model is built, but at compile time: the inputs and
 /// outputs, connectivity, and every node's shape. Pure: same spec in, same result out.
 /// </summary>
-internal static class ShapeInference
+internal static partial class ShapeInference
 {
     public static AnalyzedModel Analyze(ModelSpec spec)
     {
@@ -278,6 +278,7 @@ internal static class ShapeInference
                     "the layer inside TimeDistributed must compute its result from each time step it is given"),
                 LayerKind.Unfold => new TensorShape(new[] { layer.Units }.Concat(inputs[0]!.Dims).ToEquatableArray(), inputs[0]!.DType, unfolded!.Value),
                 _ when layer.Kind.IsElementwiseMerge() => ElementwiseShape(spec, n, inputs!, diagnostics),
+                _ when LayerShapes.Handles(layer.Kind) => LayerShapes.Infer(spec, n, inputs!, weights, diagnostics, dims),
                 _ => Fail(diagnostics, node, layer.Name, $"a {layer.Kind} layer cannot be applied here"),
             };
 

@@ -6,7 +6,7 @@ namespace Unrolled;
 /// method, which the generator evaluates at compile time. Every argument must be a compile-time value (a literal,
 /// a constant, a loop variable with constant bounds, or a helper's constant parameter).
 /// </summary>
-public static class Layers
+public static partial class Layers
 {
     /// <summary>
     /// A model input, as Keras's <c>Input(shape, dtype, name)</c>. The shape excludes the batch axis.

@@ -22,6 +22,7 @@ public abstract partial class CompiledModel
     private Workspace? _predictWorkspace;
     private Workspace? _trainingWorkspace;
     private int _busy;
+    private readonly ulong _randomSeed;
 
     /// <summary>Creates the model and initialises its weights as Keras does, from <paramref name="seed"/>.</summary>
     /// <param name="description">What the generator knows about the model.</param>
@@ -31,6 +32,7 @@ public abstract partial class CompiledModel
         Description = description ?? throw new ArgumentNullException(nameof(description));
         _weights = new float[description.ParameterCount];
         _layout = new WorkspaceLayout(description);
+        _randomSeed = (ulong)(uint)seed * 0x2545F4914F6CDD1DUL;
         var initializer = new WeightInitializer(seed);
         InitializeWeights(_weights, ref initializer);
     }
@@ -143,6 +145,28 @@ public abstract partial class CompiledModel
     /// <exception cref="OverflowException">The lengths make a tensor too large to index.</exception>
     protected virtual void Measure(WorkspaceLayout layout)
         => throw new NotSupportedException($"Model '{Description.Name}' has no lengths given at run time.");
+
+    /// <summary>
+    /// Throws unless a convolution or pooling over a run-time length has at least one window (generated
+    /// <see cref="Measure"/> calls it): Keras's window count, ceil(n / stride) with same padding, else
+    /// floor((n − (window − 1) · dilation − 1) / stride) + 1.
+    /// </summary>
+    /// <param name="length">The length the windows slide over.</param>
+    /// <param name="window">The window's length.</param>
+    /// <param name="stride">The step between windows.</param>
+    /// <param name="dilation">The spacing of the window's taps.</param>
+    /// <param name="same">Whether the layer pads (same) or not (valid).</param>
+    /// <exception cref="ArgumentOutOfRangeException">No window fits.</exception>
+    protected static void RequireWindows(int length, int window, int stride, int dilation, bool same)
+    {
+        long span = (long)(window - 1) * dilation + 1;
+        if (length < 1 || (!same && length < span))
+        {
+            throw new ArgumentOutOfRangeException("lengths", length,
+                $"The run-time lengths are too short for a layer of the model: a window of {window} (dilation {dilation}, " +
+                $"{(same ? "same" : "valid")} padding) needs at least {(same ? 1 : span)} positions, but the length there is {length}.");
+        }
+    }
 
     /// <summary>Floats per sample of an input for the current call's lengths.</summary>
     /// <param name="input">The input's position.</param>
@@ -377,10 +401,12 @@ public abstract partial class CompiledModel
     private Workspace PredictWorkspaceFor(int batchSize)
     {
         var current = _predictWorkspace;
-        if (current is null || current.Capacity < batchSize || current.ActivationCapacity < _layout.ActivationSize)
+        if (current is null || current.Capacity < batchSize || current.ActivationCapacity < _layout.ActivationSize ||
+            current.ScratchCapacity < _layout.ScratchSize)
         {
             _predictWorkspace = current = new Workspace(Description, Math.Max(batchSize, current?.Capacity ?? 0),
-                Math.Max(_layout.ActivationSize, current?.ActivationCapacity ?? 0), training: false, targetSize: 0, _layout.LengthArray);
+                Math.Max(_layout.ActivationSize, current?.ActivationCapacity ?? 0), Math.Max(_layout.ScratchSize, current?.ScratchCapacity ?? 0),
+                training: false, targetSize: 0, _layout.LengthArray, current?.RandomState ?? _randomSeed);
         }
 
         return current;
@@ -392,11 +418,11 @@ public abstract partial class CompiledModel
         var compiled = RequireCompiled();
         var current = _trainingWorkspace;
         if (current is null || current.Capacity < batchSize || current.ActivationCapacity < _layout.ActivationSize ||
-            current.TargetCapacity < compiled.TargetSize)
+            current.ScratchCapacity < _layout.ScratchSize || current.TargetCapacity < compiled.TargetSize)
         {
             _trainingWorkspace = current = new Workspace(Description, Math.Max(batchSize, current?.Capacity ?? 0),
-                Math.Max(_layout.ActivationSize, current?.ActivationCapacity ?? 0), training: true,
-                Math.Max(compiled.TargetSize, current?.TargetCapacity ?? 0), _layout.LengthArray);
+                Math.Max(_layout.ActivationSize, current?.ActivationCapacity ?? 0), Math.Max(_layout.ScratchSize, current?.ScratchCapacity ?? 0), training: true,
+                Math.Max(compiled.TargetSize, current?.TargetCapacity ?? 0), _layout.LengthArray, current?.RandomState ?? _randomSeed);
         }
 
         return current;

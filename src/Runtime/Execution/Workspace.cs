@@ -11,15 +11,19 @@ namespace Unrolled;
 public sealed class Workspace
 {
     private readonly int[] _lengths;
+    private ulong _randomState;
 
-    internal Workspace(ModelDescription description, int capacity, int activationSize, bool training, int targetSize, int[] lengths)
+    internal Workspace(ModelDescription description, int capacity, int activationSize, int scratchSize, bool training, int targetSize, int[] lengths,
+        ulong randomState)
     {
+        _randomState = randomState;
         Capacity = capacity;
         ActivationCapacity = activationSize;
+        ScratchCapacity = scratchSize;
         TargetCapacity = targetSize;
         _lengths = lengths;
         Activations = new float[checked(activationSize * capacity)];
-        Scratch = new float[checked(description.ScratchSize * capacity)];
+        Scratch = new float[checked(scratchSize * capacity)];
         if (training)
         {
             Gradients = new float[Activations.Length];
@@ -37,11 +41,35 @@ public sealed class Workspace
         IsTraining = training;
     }
 
+    /// <summary>Whether the running forward pass is a training step's (Dropout drops, BatchNormalization uses the batch's
+    /// statistics); set by the generated forward pass.</summary>
+    public bool TrainingPass { get; set; }
+
+    /// <summary>The state of <see cref="NextRandomSeed"/>, carried into a workspace that replaces this one.</summary>
+    internal ulong RandomState => _randomState;
+
+    /// <summary>
+    /// A new seed for one layer's random mask in one training step (Dropout), from a sequence that starts at the model's
+    /// seed: the same seed and data give the same training on every machine.
+    /// </summary>
+    /// <returns>The seed.</returns>
+    public ulong NextRandomSeed()
+    {
+        // splitmix64: consecutive states give well-mixed, distinct seeds.
+        ulong z = _randomState += 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+
     /// <summary>The largest batch this workspace holds.</summary>
     public int Capacity { get; }
 
     /// <summary>The most activation floats per sample this workspace holds (the longest run-time lengths it was sized for).</summary>
     public int ActivationCapacity { get; }
+
+    /// <summary>The most scratch floats per sample this workspace holds.</summary>
+    public int ScratchCapacity { get; }
 
     /// <summary>The most target floats per sample this workspace holds.</summary>
     internal int TargetCapacity { get; }

@@ -37,6 +37,7 @@ public sealed class WorkspaceLayout
             }
 
             ActivationSize = description.ActivationSize;
+            ScratchSize = description.ScratchSize;
             IsMeasured = true;
         }
     }
@@ -46,6 +47,9 @@ public sealed class WorkspaceLayout
 
     /// <summary>Floats per sample of the activation buffer.</summary>
     public int ActivationSize { get; set; }
+
+    /// <summary>Floats per sample of the scratch buffer (room for convolution and recurrent kernels).</summary>
+    public int ScratchSize { get; set; }
 
     /// <summary>Per input: its offset in the activation buffer, in floats per sample.</summary>
     public Span<int> InputOffsets => _inputOffsets;

@@ -1,0 +1,201 @@
+namespace Unrolled;
+
+public static partial class Layers
+{
+    /// <summary>
+    /// A 1-D convolution over (None, steps, channels), as Keras's <c>Conv1D</c>: kernel
+    /// [kernelSize, channels, filters] (glorot-uniform), bias [filters] (zeros).
+    /// </summary>
+    /// <param name="filters">The number of output channels.</param>
+    /// <param name="kernelSize">The window length.</param>
+    /// <param name="strides">The step between windows.</param>
+    /// <param name="padding"><see cref="Padding.Valid"/> (Keras's default) or <see cref="Padding.Same"/>.</param>
+    /// <param name="dilationRate">The spacing between the window's taps.</param>
+    /// <param name="activation">The activation; <see cref="Activation.Linear"/> unless stated.</param>
+    /// <param name="useBias">Whether the layer adds a bias per filter.</param>
+    /// <param name="name">The layer's name (<c>conv1d</c>, … by default).</param>
+    /// <returns>A layer to apply to a sequence tensor.</returns>
+    public static Layer Conv1D(int filters, int kernelSize, int strides = 1, Padding padding = Padding.Valid, int dilationRate = 1,
+        Activation activation = Activation.Linear, bool useBias = true, string? name = null)
+        => throw BuilderOnlyException.For(nameof(Conv1D));
+
+    /// <summary>
+    /// A 2-D convolution over (None, height, width, channels), as Keras's <c>Conv2D</c>: kernel
+    /// [kernel height, kernel width, channels, filters] (glorot-uniform), bias [filters] (zeros).
+    /// </summary>
+    /// <param name="filters">The number of output channels.</param>
+    /// <param name="kernelSize">The window's height and width (a square window).</param>
+    /// <param name="strides">The step between windows, in both directions.</param>
+    /// <param name="padding"><see cref="Padding.Valid"/> (Keras's default) or <see cref="Padding.Same"/>.</param>
+    /// <param name="dilationRate">The spacing between the window's taps.</param>
+    /// <param name="activation">The activation; <see cref="Activation.Linear"/> unless stated.</param>
+    /// <param name="useBias">Whether the layer adds a bias per filter.</param>
+    /// <param name="name">The layer's name (<c>conv2d</c>, … by default).</param>
+    /// <returns>A layer to apply to an image tensor.</returns>
+    public static Layer Conv2D(int filters, int kernelSize, int strides = 1, Padding padding = Padding.Valid, int dilationRate = 1,
+        Activation activation = Activation.Linear, bool useBias = true, string? name = null)
+        => throw BuilderOnlyException.For(nameof(Conv2D));
+
+    /// <summary>A 2-D convolution with a window of another height than width, as Keras's <c>Conv2D(filters, (h, w))</c>.</summary>
+    /// <param name="filters">The number of output channels.</param>
+    /// <param name="kernelSize">The window as [height, width].</param>
+    /// <param name="strides">The steps as [down, across]; [1, 1] when null.</param>
+    /// <param name="padding"><see cref="Padding.Valid"/> (Keras's default) or <see cref="Padding.Same"/>.</param>
+    /// <param name="dilationRate">The tap spacing as [down, across]; [1, 1] when null.</param>
+    /// <param name="activation">The activation; <see cref="Activation.Linear"/> unless stated.</param>
+    /// <param name="useBias">Whether the layer adds a bias per filter.</param>
+    /// <param name="name">The layer's name (<c>conv2d</c>, … by default).</param>
+    /// <returns>A layer to apply to an image tensor.</returns>
+    public static Layer Conv2D(int filters, int[] kernelSize, int[]? strides = null, Padding padding = Padding.Valid, int[]? dilationRate = null,
+        Activation activation = Activation.Linear, bool useBias = true, string? name = null)
+        => throw BuilderOnlyException.For(nameof(Conv2D));
+
+    /// <summary>
+    /// A transposed 2-D convolution (the gradient of a convolution, which grows the image), as Keras's
+    /// <c>Conv2DTranspose</c>: kernel [kernel height, kernel width, filters, channels], bias [filters]. With
+    /// <see cref="Padding.Valid"/> the output is (input − 1) · strides + kernelSize; with <see cref="Padding.Same"/>,
+    /// input · strides.
+    /// </summary>
+    /// <param name="filters">The number of output channels.</param>
+    /// <param name="kernelSize">The window's height and width.</param>
+    /// <param name="strides">The upsampling factor in both directions.</param>
+    /// <param name="padding"><see cref="Padding.Valid"/> (Keras's default) or <see cref="Padding.Same"/>.</param>
+    /// <param name="activation">The activation; <see cref="Activation.Linear"/> unless stated.</param>
+    /// <param name="useBias">Whether the layer adds a bias per filter.</param>
+    /// <param name="name">The layer's name (<c>conv2d_transpose</c>, … by default).</param>
+    /// <returns>A layer to apply to an image tensor.</returns>
+    public static Layer Conv2DTranspose(int filters, int kernelSize, int strides = 1, Padding padding = Padding.Valid,
+        Activation activation = Activation.Linear, bool useBias = true, string? name = null)
+        => throw BuilderOnlyException.For(nameof(Conv2DTranspose));
+
+    /// <summary>
+    /// A depthwise-separable 2-D convolution, as Keras's <c>SeparableConv2D</c>: a depthwise kernel
+    /// [kernel height, kernel width, channels, depthMultiplier], then a pointwise kernel [1, 1, channels · depthMultiplier,
+    /// filters] and a bias [filters].
+    /// </summary>
+    /// <param name="filters">The number of output channels.</param>
+    /// <param name="kernelSize">The depthwise window's height and width.</param>
+    /// <param name="strides">The step between windows.</param>
+    /// <param name="padding"><see cref="Padding.Valid"/> (Keras's default) or <see cref="Padding.Same"/>.</param>
+    /// <param name="dilationRate">The spacing between the window's taps.</param>
+    /// <param name="depthMultiplier">Depthwise output channels per input channel.</param>
+    /// <param name="activation">The activation; <see cref="Activation.Linear"/> unless stated.</param>
+    /// <param name="useBias">Whether the layer adds a bias per filter.</param>
+    /// <param name="name">The layer's name (<c>separable_conv2d</c>, … by default).</param>
+    /// <returns>A layer to apply to an image tensor.</returns>
+    public static Layer SeparableConv2D(int filters, int kernelSize, int strides = 1, Padding padding = Padding.Valid, int dilationRate = 1,
+        int depthMultiplier = 1, Activation activation = Activation.Linear, bool useBias = true, string? name = null)
+        => throw BuilderOnlyException.For(nameof(SeparableConv2D));
+
+    /// <summary>Max pooling over windows of a sequence, as Keras's <c>MaxPooling1D</c> (alias <c>MaxPool1D</c>).</summary>
+    /// <param name="poolSize">The window length.</param>
+    /// <param name="strides">The step between windows; <paramref name="poolSize"/> when null.</param>
+    /// <param name="padding"><see cref="Padding.Valid"/> (Keras's default) or <see cref="Padding.Same"/>.</param>
+    /// <param name="name">The layer's name (<c>max_pooling1d</c>, … by default).</param>
+    /// <returns>A layer to apply to a sequence tensor.</returns>
+    public static Layer MaxPooling1D(int poolSize = 2, int? strides = null, Padding padding = Padding.Valid, string? name = null)
+        => throw BuilderOnlyException.For(nameof(MaxPooling1D));
+
+    /// <inheritdoc cref="MaxPooling1D"/>
+    public static Layer MaxPool1D(int poolSize = 2, int? strides = null, Padding padding = Padding.Valid, string? name = null)
+        => throw BuilderOnlyException.For(nameof(MaxPool1D));
+
+    /// <summary>Max pooling over windows of an image, as Keras's <c>MaxPooling2D</c> (alias <c>MaxPool2D</c>).</summary>
+    /// <param name="poolSize">The window's height and width.</param>
+    /// <param name="strides">The step between windows; <paramref name="poolSize"/> when null.</param>
+    /// <param name="padding"><see cref="Padding.Valid"/> (Keras's default) or <see cref="Padding.Same"/>.</param>
+    /// <param name="name">The layer's name (<c>max_pooling2d</c>, … by default).</param>
+    /// <returns>A layer to apply to an image tensor.</returns>
+    public static Layer MaxPooling2D(int poolSize = 2, int? strides = null, Padding padding = Padding.Valid, string? name = null)
+        => throw BuilderOnlyException.For(nameof(MaxPooling2D));
+
+    /// <inheritdoc cref="MaxPooling2D"/>
+    public static Layer MaxPool2D(int poolSize = 2, int? strides = null, Padding padding = Padding.Valid, string? name = null)
+        => throw BuilderOnlyException.For(nameof(MaxPool2D));
+
+    /// <summary>Average pooling over windows of a sequence, as Keras's <c>AveragePooling1D</c> (alias <c>AvgPool1D</c>).</summary>
+    /// <param name="poolSize">The window length.</param>
+    /// <param name="strides">The step between windows; <paramref name="poolSize"/> when null.</param>
+    /// <param name="padding"><see cref="Padding.Valid"/> (Keras's default) or <see cref="Padding.Same"/> (padding is not counted).</param>
+    /// <param name="name">The layer's name (<c>average_pooling1d</c>, … by default).</param>
+    /// <returns>A layer to apply to a sequence tensor.</returns>
+    public static Layer AveragePooling1D(int poolSize = 2, int? strides = null, Padding padding = Padding.Valid, string? name = null)
+        => throw BuilderOnlyException.For(nameof(AveragePooling1D));
+
+    /// <inheritdoc cref="AveragePooling1D"/>
+    public static Layer AvgPool1D(int poolSize = 2, int? strides = null, Padding padding = Padding.Valid, string? name = null)
+        => throw BuilderOnlyException.For(nameof(AvgPool1D));
+
+    /// <summary>Average pooling over windows of an image, as Keras's <c>AveragePooling2D</c> (alias <c>AvgPool2D</c>).</summary>
+    /// <param name="poolSize">The window's height and width.</param>
+    /// <param name="strides">The step between windows; <paramref name="poolSize"/> when null.</param>
+    /// <param name="padding"><see cref="Padding.Valid"/> (Keras's default) or <see cref="Padding.Same"/> (padding is not counted).</param>
+    /// <param name="name">The layer's name (<c>average_pooling2d</c>, … by default).</param>
+    /// <returns>A layer to apply to an image tensor.</returns>
+    public static Layer AveragePooling2D(int poolSize = 2, int? strides = null, Padding padding = Padding.Valid, string? name = null)
+        => throw BuilderOnlyException.For(nameof(AveragePooling2D));
+
+    /// <inheritdoc cref="AveragePooling2D"/>
+    public static Layer AvgPool2D(int poolSize = 2, int? strides = null, Padding padding = Padding.Valid, string? name = null)
+        => throw BuilderOnlyException.For(nameof(AvgPool2D));
+
+    /// <summary>The maximum over the steps of a sequence, per channel, as Keras's <c>GlobalMaxPooling1D</c> (alias <c>GlobalMaxPool1D</c>).</summary>
+    /// <param name="name">The layer's name (<c>global_max_pooling1d</c>, … by default).</param>
+    /// <returns>A layer giving (None, channels).</returns>
+    public static Layer GlobalMaxPooling1D(string? name = null) => throw BuilderOnlyException.For(nameof(GlobalMaxPooling1D));
+
+    /// <inheritdoc cref="GlobalMaxPooling1D"/>
+    public static Layer GlobalMaxPool1D(string? name = null) => throw BuilderOnlyException.For(nameof(GlobalMaxPool1D));
+
+    /// <summary>The maximum over an image's positions, per channel, as Keras's <c>GlobalMaxPooling2D</c> (alias <c>GlobalMaxPool2D</c>).</summary>
+    /// <param name="name">The layer's name (<c>global_max_pooling2d</c>, … by default).</param>
+    /// <returns>A layer giving (None, channels).</returns>
+    public static Layer GlobalMaxPooling2D(string? name = null) => throw BuilderOnlyException.For(nameof(GlobalMaxPooling2D));
+
+    /// <inheritdoc cref="GlobalMaxPooling2D"/>
+    public static Layer GlobalMaxPool2D(string? name = null) => throw BuilderOnlyException.For(nameof(GlobalMaxPool2D));
+
+    /// <summary>The mean over the steps of a sequence, per channel, as Keras's <c>GlobalAveragePooling1D</c> (alias <c>GlobalAvgPool1D</c>).</summary>
+    /// <param name="name">The layer's name (<c>global_average_pooling1d</c>, … by default).</param>
+    /// <returns>A layer giving (None, channels).</returns>
+    public static Layer GlobalAveragePooling1D(string? name = null) => throw BuilderOnlyException.For(nameof(GlobalAveragePooling1D));
+
+    /// <inheritdoc cref="GlobalAveragePooling1D"/>
+    public static Layer GlobalAvgPool1D(string? name = null) => throw BuilderOnlyException.For(nameof(GlobalAvgPool1D));
+
+    /// <summary>The mean over an image's positions, per channel, as Keras's <c>GlobalAveragePooling2D</c> (alias <c>GlobalAvgPool2D</c>).</summary>
+    /// <param name="name">The layer's name (<c>global_average_pooling2d</c>, … by default).</param>
+    /// <returns>A layer giving (None, channels).</returns>
+    public static Layer GlobalAveragePooling2D(string? name = null) => throw BuilderOnlyException.For(nameof(GlobalAveragePooling2D));
+
+    /// <inheritdoc cref="GlobalAveragePooling2D"/>
+    public static Layer GlobalAvgPool2D(string? name = null) => throw BuilderOnlyException.For(nameof(GlobalAvgPool2D));
+
+    /// <summary>Repeats each row and column of an image, as Keras's <c>UpSampling2D(size)</c> (nearest neighbour).</summary>
+    /// <param name="size">The factor in both directions.</param>
+    /// <param name="name">The layer's name (<c>up_sampling2d</c>, … by default).</param>
+    /// <returns>A layer to apply to an image tensor.</returns>
+    public static Layer UpSampling2D(int size = 2, string? name = null) => throw BuilderOnlyException.For(nameof(UpSampling2D));
+
+    /// <summary>Gives a tensor another shape with the same values in the same order, as Keras's <c>Reshape(target_shape)</c>.</summary>
+    /// <param name="targetShape">The new per-sample shape; one entry may be -1 to take what is left.</param>
+    /// <param name="name">The layer's name (<c>reshape</c>, … by default).</param>
+    /// <returns>A layer to apply to a tensor.</returns>
+    public static Layer Reshape(int[] targetShape, string? name = null) => throw BuilderOnlyException.For(nameof(Reshape));
+
+    /// <summary>Flattens each sample to one axis, as Keras's <c>Flatten()</c>.</summary>
+    /// <param name="name">The layer's name (<c>flatten</c>, … by default).</param>
+    /// <returns>A layer to apply to a tensor.</returns>
+    public static Layer Flatten(string? name = null) => throw BuilderOnlyException.For(nameof(Flatten));
+
+    /// <summary>
+    /// Turns integer ids into vectors, as Keras's <c>Embedding(input_dim, output_dim)</c>: a table [inputDim, outputDim]
+    /// started uniform in [−0.05, 0.05]. Apply it to an <see cref="DType.Int32"/> input; an id outside [0, inputDim) is a
+    /// run-time error naming the id and where it is. Training updates only the rows a batch uses.
+    /// </summary>
+    /// <param name="inputDim">The vocabulary size: ids run from 0 to inputDim − 1.</param>
+    /// <param name="outputDim">The length of each vector.</param>
+    /// <param name="name">The layer's name (<c>embedding</c>, … by default).</param>
+    /// <returns>A layer to apply to a tensor of ids: (None, steps) gives (None, steps, outputDim).</returns>
+    public static Layer Embedding(int inputDim, int outputDim, string? name = null) => throw BuilderOnlyException.For(nameof(Embedding));
+}

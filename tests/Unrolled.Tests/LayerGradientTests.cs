@@ -1,0 +1,64 @@
+using System;
+using System.Linq;
+using Xunit;
+using static Unrolled.Tests.GradientTests;
+
+namespace Unrolled.Tests;
+
+/// <summary>
+/// Every layer's generated backward pass against central finite differences of the loss computed from Predict, on
+/// small shapes that cover strides, both paddings, dilation, depth multipliers and sequences of several lengths.
+/// </summary>
+public class LayerGradientTests
+{
+    /// <summary>Mean squared error over all outputs of a model, each against its own random target.</summary>
+    private static void Check(CompiledModel model, float[][] inputs, int batch, int[]? lengths = null, int seed = 50)
+    {
+        var outputs = model.Predict(inputs, batch, lengths);
+        var targets = outputs.Select((o, j) => Random(o.Length, seed + j)).ToArray();
+        model.Compile(new SGD(learningRate: 1f), "mse");
+        double Loss() => model.Predict(inputs, batch, lengths).Select((o, j) => MeanSquaredError(o, targets[j])).Sum();
+
+        var analytic = AnalyticGradient(model, () => { model.Fit(inputs, targets, batchSize: batch, shuffle: false, verbose: 0, lengths: lengths); return 0f; });
+        AssertMatchesFiniteDifferences(model, analytic, Loss, i => model.Description.Weights.Last(w => w.Offset <= i).ToString());
+    }
+
+    [Fact]
+    public void Conv2D_same_and_strided_non_square_windows_with_max_pooling() => Check(new SmallConvNet(seed: 1), [Random(3 * 6 * 7 * 2, 1)], 3);
+
+    [Fact]
+    public void Dilated_Conv2D_with_strided_average_pooling() => Check(new DilatedConvNet(seed: 2), [Random(2 * 9 * 9 * 2, 2)], 2);
+
+    [Fact]
+    public void Conv2DTranspose_with_both_paddings_and_UpSampling2D() => Check(new Upsampler(seed: 3), [Random(2 * 8, 3)], 2);
+
+    [Fact]
+    public void SeparableConv2D_with_a_depth_multiplier() => Check(new Separable(seed: 4), [Random(2 * 5 * 5 * 3, 4)], 2);
+
+    [Fact]
+    public void Conv1D_dilated_and_strided_with_1D_pooling() => Check(new Sequence1D(seed: 5), [Random(3 * 12 * 3, 5)], 3);
+
+    [Fact]
+    public void Embedding_LSTM_GRU_both_ways_and_SimpleRNN()
+    {
+        float[] words = Enumerable.Range(0, 3 * 5).Select(i => (float)(i * 7 % 10)).ToArray();
+        Check(new Recurrents(seed: 6), [words], 3);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(6)]
+    public void An_LSTM_over_a_run_time_length(int length)
+    {
+        float[] title = Enumerable.Range(0, 2 * length).Select(i => (float)(i * 3 % 20)).ToArray();
+        Check(new TextBranch(seed: 7), [title], 2, [length]);
+    }
+
+    [Fact]
+    public void Conv1D_and_pooling_over_a_run_time_length()
+    {
+        const int length = 11;
+        float[] posts = Enumerable.Range(0, 2 * length).Select(i => (float)(i * 11 % 30)).ToArray();
+        Check(new PostsSmall(seed: 8), [posts], 2, [length]);
+    }
+}

@@ -1,0 +1,189 @@
+using static Unrolled.Layers;
+
+namespace Unrolled.Tests;
+
+/// <summary>Convolutions with same and valid padding, a non-square strided window, max pooling, Flatten.</summary>
+public partial class SmallConvNet
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var image = Input([6, 7, 2], name: "image");
+        var x = Conv2D(3, 3, padding: Padding.Same, activation: Activation.Tanh)(image);     // (6, 7, 3)
+        x = Conv2D(4, [2, 3], strides: [2, 1], activation: Activation.Tanh)(x);               // (3, 5, 4)
+        x = MaxPooling2D(2, padding: Padding.Same)(x);                                        // (2, 3, 4)
+        return new Model(image, Dense(2)(Flatten()(x)));
+    }
+}
+
+/// <summary>Dilation, strided average pooling, global average pooling.</summary>
+public partial class DilatedConvNet
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var image = Input([9, 9, 2]);
+        var x = Conv2D(3, 3, dilationRate: 2, activation: Activation.Sigmoid)(image);          // (5, 5, 3)
+        x = AveragePooling2D(3, strides: 2, padding: Padding.Same)(x);                         // (3, 3, 3)
+        return new Model(image, GlobalAveragePooling2D()(x));
+    }
+}
+
+/// <summary>The decoder's layers: Reshape, strided transposed convolutions with both paddings, upsampling, global max.</summary>
+public partial class Upsampler
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var code = Input([8]);
+        var x = Reshape([2, 2, 2])(code);
+        x = Conv2DTranspose(3, 3, strides: 2, padding: Padding.Same, activation: Activation.Tanh)(x);    // (4, 4, 3)
+        x = Conv2DTranspose(2, 3, activation: Activation.Tanh)(x);                                      // (6, 6, 2)
+        x = UpSampling2D(2)(x);                                                                         // (12, 12, 2)
+        return new Model(code, [GlobalMaxPooling2D()(x), Conv2DTranspose(1, 2, strides: 3)(x)]);        // (2), (36, 36, 1)
+    }
+}
+
+/// <summary>A depthwise-separable convolution with a depth multiplier.</summary>
+public partial class Separable
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var image = Input([5, 5, 3]);
+        var x = SeparableConv2D(4, 3, depthMultiplier: 2, padding: Padding.Same, activation: Activation.Tanh)(image);
+        return new Model(image, GlobalAveragePooling2D()(x));
+    }
+}
+
+/// <summary>1-D convolutions (dilated, strided with same padding), 1-D pooling, global max over time.</summary>
+public partial class Sequence1D
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var sequence = Input([12, 3]);
+        var x = Conv1D(4, 3, dilationRate: 2, activation: Activation.Tanh)(sequence);          // (8, 4)
+        x = MaxPool1D(2)(x);                                                                  // (4, 4)
+        x = Conv1D(3, 2, strides: 2, padding: Padding.Same)(x);                               // (2, 3)
+        x = AveragePooling1D(2, strides: 1)(x);                                               // (1, 3)
+        return new Model(sequence, [GlobalMaxPooling1D()(x), GlobalAveragePooling1D()(x)]);
+    }
+}
+
+/// <summary>Embedding into every recurrent layer: LSTM over all steps, GRU both ways, SimpleRNN.</summary>
+public partial class Recurrents
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var words = Input([5], DType.Int32, name: "words");
+        var embedded = Embedding(10, 4)(words);                                              // (5, 4)
+        var steps = LSTM(3, returnSequences: true)(embedded);                                 // (5, 3)
+        var a = GRU(3)(steps);
+        var b = GRU(2, resetAfter: false, returnSequences: true)(embedded);                   // (5, 2)
+        var c = SimpleRNN(2)(b);
+        return new Model(words, Dense(1)(Concatenate([a, c])));
+    }
+}
+
+/// <summary>A variable-length sequence of ids into an LSTM: the seed's ticket classifier's text branch.</summary>
+public partial class TextBranch
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var title = Input([null], DType.Int32, name: "title");
+        var features = LSTM(4)(Embedding(20, 3)(title));
+        return new Model(title, Dense(2, Activation.Softmax)(features));
+    }
+}
+
+/// <summary>The seed's multi-output posts model, small: Conv1D over a variable-length sequence, pooled.</summary>
+public partial class PostsSmall
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var posts = Input([null], DType.Int32, name: "posts");
+        var x = Conv1D(4, 3, activation: Activation.Relu)(Embedding(30, 5)(posts));
+        x = MaxPool1D(2)(x);
+        x = Conv1D(4, 2, activation: Activation.Relu)(x);
+        x = GlobalMaxPool1D()(x);
+        return new Model(posts, [Dense(1, name: "age")(x), Dense(3, Activation.Softmax, name: "income")(x), Dense(1, Activation.Sigmoid, name: "gender")(x)]);
+    }
+}
+
+/// <summary>Dropout and batch normalisation: behave differently while training.</summary>
+public partial class Regularized
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([6]);
+        var h = Dense(8)(x);
+        h = BatchNormalization()(h);
+        h = Dropout(0.5)(h);
+        return new Model(x, Dense(1)(h));
+    }
+}
+
+/// <summary>Dense layers, for the comparison with PyTorch.</summary>
+public partial class TorchDense
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([5]);
+        var h = Dense(4, Activation.Tanh)(x);
+        return new Model(x, Dense(3)(h));
+    }
+}
+
+/// <summary>Strided same-padded and dilated valid Conv2D, for the comparison with PyTorch.</summary>
+public partial class TorchConv
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([7, 8, 3]);
+        var y = Conv2D(5, 3, strides: 2, padding: Padding.Same, activation: Activation.Relu)(x);   // (4, 4, 5)
+        return new Model(x, Conv2D(2, [2, 3], dilationRate: [1, 1])(y));                           // (3, 2, 2)
+    }
+}
+
+/// <summary>Strided same-padded and valid Conv2DTranspose, for the comparison with PyTorch.</summary>
+public partial class TorchConvTranspose
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([3, 4, 2]);
+        var y = Conv2DTranspose(3, 3, strides: 2, padding: Padding.Same, activation: Activation.Tanh)(x);   // (6, 8, 3)
+        return new Model(x, Conv2DTranspose(2, 3)(y));                                                     // (8, 10, 2)
+    }
+}
+
+/// <summary>An LSTM over all steps into one that returns the last, for the comparison with PyTorch.</summary>
+public partial class TorchLstm
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([6, 3]);
+        var steps = LSTM(4, returnSequences: true)(x);
+        return new Model(x, LSTM(2)(steps));
+    }
+}
+
+/// <summary>GRUs (reset_after, PyTorch's form), for the comparison with PyTorch.</summary>
+public partial class TorchGru
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([6, 3]);
+        var steps = GRU(4, returnSequences: true)(x);
+        return new Model(x, GRU(2)(steps));
+    }
+}

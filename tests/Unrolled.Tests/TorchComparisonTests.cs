@@ -1,0 +1,157 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Unrolled.Tests;
+
+/// <summary>
+/// Forward outputs against PyTorch on the same weights (tests/torch/reference.py, run with /usr/bin/python3): Dense,
+/// Conv2D, Conv2DTranspose, LSTM and GRU must agree within 1e-4 relative. CI installs python3-torch and sets
+/// UNROLLED_REQUIRE_TORCH=1, so there a missing PyTorch fails the test instead of skipping the comparison.
+/// </summary>
+public class TorchComparisonTests
+{
+    private readonly ITestOutputHelper _output;
+
+    public TorchComparisonTests(ITestOutputHelper output) => _output = output;
+
+    private static string Script
+    {
+        get
+        {
+            var directory = new DirectoryInfo(AppContext.BaseDirectory);
+            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "tests", "torch", "reference.py")))
+            {
+                directory = directory.Parent;
+            }
+
+            return directory is null ? throw new FileNotFoundException("tests/torch/reference.py not found above " + AppContext.BaseDirectory)
+                : Path.Combine(directory.FullName, "tests", "torch", "reference.py");
+        }
+    }
+
+    private static bool TorchAvailable()
+    {
+        if (!File.Exists("/usr/bin/python3"))
+        {
+            return false;
+        }
+
+        var (code, _, _) = Run("/usr/bin/python3", "-c \"import torch\"");
+        return code == 0;
+    }
+
+    private static (int Code, string Output, string Error) Run(string file, string arguments)
+    {
+        var start = new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(start)!;
+        string output = process.StandardOutput.ReadToEnd();
+        string error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, output, error);
+    }
+
+    /// <summary>One layer for the script: its type, options and weights (by Keras name, with shapes).</summary>
+    private static Dictionary<string, object> Layer(CompiledModel model, string layer, string type, Dictionary<string, object>? options = null)
+    {
+        var entry = new Dictionary<string, object>(options ?? new()) { ["type"] = type };
+        foreach (var weight in model.Description.Weights.Where(w => w.Layer == layer))
+        {
+            entry[weight.Name] = model.GetWeights(layer, weight.Name).ToArray();
+            entry[weight.Name + "_shape"] = weight.Shape.ToArray();
+        }
+
+        return entry;
+    }
+
+    private void Compare(CompiledModel model, int batch, params Dictionary<string, object>[] layers)
+    {
+        if (!TorchAvailable())
+        {
+            Assert.True(Environment.GetEnvironmentVariable("UNROLLED_REQUIRE_TORCH") != "1",
+                "UNROLLED_REQUIRE_TORCH=1 but /usr/bin/python3 cannot import torch (apt-get install python3-torch)");
+            _output.WriteLine("PyTorch is not installed; comparison skipped.");
+            return;
+        }
+
+        var input = model.Description.Inputs[0];
+        var random = new Random(11);
+        float[] x = Enumerable.Range(0, batch * input.Size).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        float[] y = model.Predict([x], batch)[0];
+        string file = Path.Combine(Path.GetTempPath(), $"unrolled-torch-{Guid.NewGuid():N}.json");
+        File.WriteAllText(file, JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["input"] = x,
+            ["input_shape"] = new[] { batch }.Concat(input.Shape).ToArray(),
+            ["layers"] = layers,
+            ["output"] = y,
+        }));
+        try
+        {
+            var (code, output, error) = Run("/usr/bin/python3", $"\"{Script}\" \"{file}\"");
+            Assert.True(code == 0, error);
+            _output.WriteLine(output);
+            using var result = JsonDocument.Parse(output);
+            var outputShape = model.Description.Outputs[0].Shape;
+            Assert.Equal(new[] { batch }.Concat(outputShape), result.RootElement.GetProperty("shape").EnumerateArray().Select(e => e.GetInt32()));
+            double error1 = result.RootElement.GetProperty("max_relative_error").GetDouble();
+            Assert.True(error1 < 1e-4, $"largest relative difference from PyTorch: {error1:G3}");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    private static Dictionary<string, object> Options(params (string Key, object Value)[] options) => options.ToDictionary(o => o.Key, o => o.Value);
+
+    [Fact]
+    public void Dense_matches_PyTorch()
+    {
+        var model = new TorchDense(seed: 1);
+        Compare(model, 4,
+            Layer(model, "dense", "dense", Options(("activation", "tanh"))),
+            Layer(model, "dense_1", "dense", Options(("activation", "linear"))));
+    }
+
+    [Fact]
+    public void Conv2D_matches_PyTorch()
+    {
+        var model = new TorchConv(seed: 2);
+        Compare(model, 3,
+            Layer(model, "conv2d", "conv2d", Options(("activation", "relu"), ("strides", new[] { 2, 2 }), ("dilation", new[] { 1, 1 }), ("padding", "same"))),
+            Layer(model, "conv2d_1", "conv2d", Options(("activation", "linear"), ("strides", new[] { 1, 1 }), ("dilation", new[] { 1, 1 }), ("padding", "valid"))));
+    }
+
+    [Fact]
+    public void Conv2DTranspose_matches_PyTorch()
+    {
+        var model = new TorchConvTranspose(seed: 3);
+        Compare(model, 2,
+            Layer(model, "conv2d_transpose", "conv2d_transpose", Options(("activation", "tanh"), ("strides", new[] { 2, 2 }), ("padding", "same"))),
+            Layer(model, "conv2d_transpose_1", "conv2d_transpose", Options(("activation", "linear"), ("strides", new[] { 1, 1 }), ("padding", "valid"))));
+    }
+
+    [Fact]
+    public void LSTM_matches_PyTorch()
+    {
+        var model = new TorchLstm(seed: 4);
+        Compare(model, 3,
+            Layer(model, "lstm", "lstm", Options(("units", 4), ("return_sequences", true))),
+            Layer(model, "lstm_1", "lstm", Options(("units", 2), ("return_sequences", false))));
+    }
+
+    [Fact]
+    public void GRU_matches_PyTorch()
+    {
+        var model = new TorchGru(seed: 5);
+        Compare(model, 3,
+            Layer(model, "gru", "gru", Options(("units", 4), ("return_sequences", true))),
+            Layer(model, "gru_1", "gru", Options(("units", 2), ("return_sequences", false))));
+    }
+}

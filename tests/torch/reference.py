@@ -1,0 +1,101 @@
+#!/usr/bin/python3
+"""Runs a sequential model described in JSON with PyTorch, on the same weights, and prints the largest relative
+difference from the output Unrolled computed. Used by tests/Unrolled.Tests/TorchComparisonTests.cs.
+
+Layouts are Keras's (channels last; Dense kernel [in, out]; Conv2D kernel [kh, kw, in, out]; Conv2DTranspose kernel
+[kh, kw, out, in]; LSTM gates i, f, c, o; GRU gates z, r, h with reset_after=True). Padding 'same' is TensorFlow's:
+the extra pad goes after."""
+import json
+import sys
+
+import torch
+import torch.nn.functional as F
+
+torch.set_num_threads(1)
+
+
+def tensor(layer, name):
+    return torch.tensor(layer[name], dtype=torch.float64).reshape(layer[name + "_shape"])
+
+
+def activation(x, name):
+    return {"linear": lambda v: v, "tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid}[name](x)
+
+
+def same_pads(size, kernel, stride, dilation):
+    out = -(-size // stride)
+    total = max((out - 1) * stride + (kernel - 1) * dilation + 1 - size, 0)
+    return total // 2, total - total // 2
+
+
+def conv2d(x, layer):
+    kernel = tensor(layer, "kernel").permute(3, 2, 0, 1)  # [out, in, kh, kw]
+    (sh, sw), (dh, dw) = layer["strides"], layer["dilation"]
+    x = x.permute(0, 3, 1, 2)  # NHWC -> NCHW
+    if layer["padding"] == "same":
+        top, bottom = same_pads(x.shape[2], kernel.shape[2], sh, dh)
+        left, right = same_pads(x.shape[3], kernel.shape[3], sw, dw)
+        x = F.pad(x, (left, right, top, bottom))
+    y = F.conv2d(x, kernel, tensor(layer, "bias"), stride=(sh, sw), dilation=(dh, dw))
+    return activation(y.permute(0, 2, 3, 1), layer["activation"])
+
+
+def conv2d_transpose(x, layer):
+    kernel = tensor(layer, "kernel").permute(3, 2, 0, 1)  # [in, out, kh, kw]
+    sh, sw = layer["strides"]
+    x = x.permute(0, 3, 1, 2)
+    h, w = x.shape[2], x.shape[3]
+    y = F.conv_transpose2d(x, kernel, tensor(layer, "bias"), stride=(sh, sw))  # (n - 1) * s + k
+    if layer["padding"] == "same":
+        top, _ = divmod(max(kernel.shape[2] - sh, 0), 2)
+        left, _ = divmod(max(kernel.shape[3] - sw, 0), 2)
+        y = y[:, :, top:top + h * sh, left:left + w * sw]
+    return activation(y.permute(0, 2, 3, 1), layer["activation"])
+
+
+def recurrent(x, layer, kind):
+    units = layer["units"]
+    kernel, recurrent_kernel, bias = tensor(layer, "kernel"), tensor(layer, "recurrent_kernel"), tensor(layer, "bias")
+    if kind == "lstm":
+        module = torch.nn.LSTM(kernel.shape[0], units, batch_first=True).double()
+        module.weight_ih_l0.data = kernel.t().contiguous()
+        module.weight_hh_l0.data = recurrent_kernel.t().contiguous()
+        module.bias_ih_l0.data = bias.clone()
+        module.bias_hh_l0.data = torch.zeros_like(bias)
+    else:
+        def reorder(m):  # Keras z, r, h -> PyTorch r, z, n along the last axis
+            z, r, h = m[..., :units], m[..., units:2 * units], m[..., 2 * units:]
+            return torch.cat([r, z, h], dim=-1)
+        module = torch.nn.GRU(kernel.shape[0], units, batch_first=True).double()
+        module.weight_ih_l0.data = reorder(kernel).t().contiguous()
+        module.weight_hh_l0.data = reorder(recurrent_kernel).t().contiguous()
+        module.bias_ih_l0.data = reorder(bias[0]).clone()
+        module.bias_hh_l0.data = reorder(bias[1]).clone()
+    y, _ = module(x)
+    return y if layer["return_sequences"] else y[:, -1, :]
+
+
+def main():
+    with open(sys.argv[1]) as f:
+        model = json.load(f)
+    x = torch.tensor(model["input"], dtype=torch.float64).reshape(model["input_shape"])
+    for layer in model["layers"]:
+        kind = layer["type"]
+        if kind == "dense":
+            x = activation(x @ tensor(layer, "kernel") + tensor(layer, "bias"), layer["activation"])
+        elif kind == "conv2d":
+            x = conv2d(x, layer)
+        elif kind == "conv2d_transpose":
+            x = conv2d_transpose(x, layer)
+        elif kind in ("lstm", "gru"):
+            x = recurrent(x, layer, kind)
+        else:
+            raise ValueError("unknown layer " + kind)
+    ours = torch.tensor(model["output"], dtype=torch.float64).reshape(x.shape)
+    scale = x.abs().max().item()
+    worst = ((ours - x).abs() / (x.abs() + 1e-3 * scale)).max().item()
+    print(json.dumps({"shape": list(x.shape), "max_relative_error": worst, "max_abs": scale}))
+
+
+if __name__ == "__main__":
+    main()
