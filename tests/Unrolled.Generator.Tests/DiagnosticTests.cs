@@ -263,6 +263,9 @@ public class DiagnosticTests
     }
 
     [Fact]
+    public void The_layer_zoo_generates_code_that_compiles() => Generated.Code(TestModels.Layers);
+
+    [Fact]
     public async Task A_valid_model_has_no_diagnostics()
     {
         var compilation = TestCompiler.Compile(TestModels.Router);

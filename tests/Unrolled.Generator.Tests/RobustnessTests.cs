@@ -21,6 +21,7 @@ public class RobustnessTests
         yield return new object[] { "Router", TestModels.Router };
         yield return new object[] { "Everything", TestModels.Everything };
         yield return new object[] { "Sequences", TestModels.Sequences };
+        yield return new object[] { "Layers", TestModels.Layers };
     }
 
     [Theory]

@@ -120,4 +120,26 @@ internal static class TestModels
             }
         }
         """;
+
+    /// <summary>The newer layers: convolutions, pooling, views, an embedding and recurrent layers.</summary>
+    public const string Layers = """
+        using Unrolled;
+        using static Unrolled.Layers;
+
+        public partial class LayerZoo
+        {
+            [ModelBuilder]
+            static Model Build()
+            {
+                var image = Input([12, 12, 2], name: "image");
+                var words = Input([null], DType.Int32, name: "words");
+                var x = Conv2D(4, 3, strides: 2, padding: Padding.Same, activation: Activation.Relu)(image);
+                x = MaxPooling2D(2)(Conv2DTranspose(3, 3, strides: 2)(x));
+                var v = Dropout(0.25)(Flatten()(BatchNormalization()(x)));
+                var t = GRU(6)(LSTM(5, returnSequences: true)(Embedding(50, 4)(words)));
+                var s = GlobalMaxPool1D()(Conv1D(3, 2)(Reshape([-1, 4])(Embedding(50, 4)(words))));
+                return new Model([image, words], [Dense(2)(Concatenate([v, t, s])), SimpleRNN(3)(Reshape([4, 4])(Dense(16)(t)))]);
+            }
+        }
+        """;
 }
