@@ -96,6 +96,31 @@ public class DiagnosticTests
             var a = Input([null, 3]);
             return new Model(a, Dense({|UNR0004:a.Shape[0]|})(a));
             """) },
+        { "Taking one tensor apart", Sources.Builder("""
+            var a = Input([5, 3]);
+            var (o, h) = {|UNR0009:LSTM(4)(a)|};
+            return new Model(a, h);
+            """) },
+        { "Conv2D on a vector", Sources.Builder("""
+            var a = Input([16]);
+            return new Model(a, Conv2D(4, 3)({|UNR0001:a|}));
+            """) },
+        { "Window larger than the image", Sources.Builder("""
+            var a = Input([2, 2, 1]);
+            return new Model(a, Conv2D(4, 3)({|UNR0001:a|}));
+            """) },
+        { "Float ids into an Embedding", Sources.Builder("""
+            var a = Input([5]);
+            return new Model(a, Embedding(10, 4)({|UNR0008:a|}));
+            """) },
+        { "Reshape that changes the size", Sources.Builder("""
+            var a = Input([16]);
+            return new Model(a, Reshape([3, 5])({|UNR0001:a|}));
+            """) },
+        { "Dropout rate of one", Sources.Builder("""
+            var a = Input([16]);
+            return new Model(a, Dropout({|UNR0009:1.0|})(a));
+            """) },
         { "Broadcast impossible", Sources.Builder("""
             var a = Input([4]);
             var b = Input([3]);

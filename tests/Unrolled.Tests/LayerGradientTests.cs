@@ -45,6 +45,18 @@ public class LayerGradientTests
         Check(new Recurrents(seed: 6), [words], 3);
     }
 
+    [Fact]
+    public void Returned_states_of_LSTM_and_GRU()
+    {
+        var model = new ReturnedStates(seed: 9);
+        // Keras lists the three results in the output column, cut to the column's width.
+        string summary = model.Summary();
+        Assert.Contains("lstm (LSTM)                     [(None, 5, 4), (None 128 ", summary);
+        Assert.Contains("gru (GRU)                       [(None, 3), (None, 3 81 ", summary); // 3(4·3 + 3·3) + 2·9
+        Assert.Contains("lstm[0][2]", summary);
+        Check(model, [Random(3 * 5 * 3, 9)], 3);
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(6)]

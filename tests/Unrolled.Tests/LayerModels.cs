@@ -52,6 +52,7 @@ public partial class Separable
     {
         var image = Input([5, 5, 3]);
         var x = SeparableConv2D(4, 3, depthMultiplier: 2, padding: Padding.Same, activation: Activation.Tanh)(image);
+        x = ActivationLayer(Activation.Swish)(x);
         return new Model(image, GlobalAveragePooling2D()(x));
     }
 }
@@ -66,6 +67,7 @@ public partial class Sequence1D
         var x = Conv1D(4, 3, dilationRate: 2, activation: Activation.Tanh)(sequence);          // (8, 4)
         x = MaxPool1D(2)(x);                                                                  // (4, 4)
         x = Conv1D(3, 2, strides: 2, padding: Padding.Same)(x);                               // (2, 3)
+        x = ActivationLayer(Activation.Softmax)(x);                                           // over the last axis
         x = AveragePooling1D(2, strides: 1)(x);                                               // (1, 3)
         return new Model(sequence, [GlobalMaxPooling1D()(x), GlobalAveragePooling1D()(x)]);
     }
@@ -185,5 +187,18 @@ public partial class TorchGru
         var x = Input([6, 3]);
         var steps = GRU(4, returnSequences: true)(x);
         return new Model(x, GRU(2)(steps));
+    }
+}
+
+/// <summary>return_state: an LSTM's sequence and both states, a GRU's output and state, all used downstream.</summary>
+public partial class ReturnedStates
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([5, 3]);
+        var (output, stateH, stateC) = LSTM(4, returnSequences: true, returnState: true)(x);
+        var (last, state) = GRU(3, returnState: true)(output);
+        return new Model(x, Dense(2)(Concatenate([stateH, stateC, last, state])));
     }
 }

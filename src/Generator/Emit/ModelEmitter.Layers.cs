@@ -186,11 +186,18 @@ internal sealed partial class ModelEmitter
                 var (steps, features) = Sequence(input);
                 string name = RecurrentName(layer.Kind);
                 string cache = Temporary(n, 0, Dims.Mul(steps, (layer.Kind switch { LayerKind.LSTM => 6, LayerKind.GRU => 5, _ => 1 }) * layer.Units));
-                string states = layer.Kind == LayerKind.LSTM ? $"{Span}.Empty, {Span}.Empty" : $"{Span}.Empty";
+                string states = States(n, layer, backward: false);
                 string tail = $"batchSize, {D(steps)}, {N(features)}, {N(layer.Units)}, returnSequences: {Bool(c[0] == 1)}" +
                               (layer.Kind == LayerKind.GRU ? $", resetAfter: {Bool(c[1] == 1)}" : string.Empty);
                 _w.Line($"{Kernels}Recurrent.{name}Forward({x}, {W(index, "kernel")}, {W(index, "recurrent_kernel")}, {W(index, "bias")}, " +
                         $"{Values(n)}, {states}, {cache}, {Scratch}, {tail});");
+                break;
+            }
+
+            case LayerKind.Activation:
+            {
+                var (rows, columns) = ActivationGeometry(input);
+                _w.Line($"{Kernels}ActivationKernels.Forward({Rt}Activation.{ActivationInfo.Names[layer.Activation]}, {x}, {Values(n)}, {rows}, {columns});");
                 break;
             }
 
@@ -328,11 +335,21 @@ internal sealed partial class ModelEmitter
             {
                 var (steps, features) = Sequence(input);
                 string cache = Temporary(n, 0, Dims.Mul(steps, (layer.Kind switch { LayerKind.LSTM => 6, LayerKind.GRU => 5, _ => 1 }) * layer.Units));
-                string states = layer.Kind == LayerKind.LSTM ? $"{ReadOnlySpan}.Empty, {ReadOnlySpan}.Empty" : $"{ReadOnlySpan}.Empty";
+                string states = States(n, layer, backward: true);
                 string tail = $"batchSize, {D(steps)}, {N(features)}, {N(layer.Units)}, returnSequences: {Bool(c[0] == 1)}" +
                               (layer.Kind == LayerKind.GRU ? $", resetAfter: {Bool(c[1] == 1)}" : string.Empty);
                 _w.Line($"{Kernels}Recurrent.{RecurrentName(layer.Kind)}Backward({Values(input)}, {W(index, "kernel")}, {W(index, "recurrent_kernel")}, {cache}, " +
                         $"dy, {states}, {InputGradientOrEmpty(n)}, {G(index, "kernel")}, {G(index, "recurrent_kernel")}, {G(index, "bias")}, {Scratch}, {tail});");
+                break;
+            }
+
+            case LayerKind.Activation:
+            {
+                // The derivative turns dy into the input's gradient in place (dy is used only here).
+                var (rows, columns) = ActivationGeometry(input);
+                string z = ActivationInfo.NeedsPreActivation(layer.Activation) ? Values(input) : $"{ReadOnlySpan}.Empty";
+                _w.Line($"{Kernels}ActivationKernels.Backward({Rt}Activation.{ActivationInfo.Names[layer.Activation]}, {z}, {Values(n)}, dy, {rows}, {columns});");
+                _w.Line($"{Kernels}TensorOps.Accumulate(dy, {Gradient(input)});");
                 break;
             }
 
@@ -347,6 +364,23 @@ internal sealed partial class ModelEmitter
                 break;
             }
         }
+    }
+
+    /// <summary>The last-state arguments of a recurrent kernel: the regions kept for return_state, or empty.</summary>
+    private string States(int n, LayerSpec layer, bool backward)
+    {
+        int count = layer.Kind == LayerKind.LSTM ? 2 : 1;
+        bool returned = layer.Config.Count > 2 && layer.Config[2] == 1;
+        string empty = backward ? $"{ReadOnlySpan}.Empty" : $"{Span}.Empty";
+        return string.Join(", ", Enumerable.Range(1, count).Select(k => !returned ? empty
+            : backward ? TemporaryGradient(n, k, layer.Units) : Temporary(n, k, layer.Units)));
+    }
+
+    /// <summary>Rows and columns for an activation over a tensor: softmax normalises each row of the last axis.</summary>
+    private (string Rows, string Columns) ActivationGeometry(int node)
+    {
+        var dims = _plan.Model.ShapeOf(node).Dims;
+        return dims.Count == 0 ? ("batchSize", "1") : (RowsExpression(PositionsOf(node)), D(dims[dims.Count - 1]));
     }
 
     private (int Steps, int Features) Sequence(int node)

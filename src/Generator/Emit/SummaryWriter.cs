@@ -54,7 +54,7 @@ internal static class SummaryWriter
             {
                 for (int t = 0; t < row.Calls[c].Outputs.Count; t++)
                 {
-                    int call = row.IsGroup ? c : plan.NodeIndexInLayer[row.Calls[c].Outputs[t]];
+                    int call = row.IsGroup ? c : plan.NodeIndexInLayer[row.Calls[c].Outputs[0]];
                     producedBy[row.Calls[c].Outputs[t]] = $"{row.Name}[{call}][{t}]";
                 }
             }
@@ -123,6 +123,14 @@ internal static class SummaryWriter
                     modelRow.Calls.Add((application.Inputs, application.Outputs));
                 }
 
+                continue;
+            }
+
+            if (spec.Layers[node.Layer].Kind == LayerKind.Select && byLayer.TryGetValue(spec.Nodes[node.Inputs[0]].Layer, out var producer))
+            {
+                // A recurrent layer's returned state is one more output of that layer's call, as Keras lists it.
+                int call = producer.Calls.FindIndex(c => c.Outputs[0] == node.Inputs[0]);
+                producer.Calls[call] = (producer.Calls[call].Inputs, producer.Calls[call].Outputs.Concat(new[] { n }).ToList());
                 continue;
             }
 

@@ -70,7 +70,7 @@ internal enum LayerKind
     /// <summary>Units: output dim; Config: [input dim].</summary>
     Embedding,
 
-    // Recurrent layers. Units: units; UseBias; Config: [return sequences, unit forget bias (LSTM) / reset after (GRU)].
+    // Recurrent layers. Units: units; UseBias; Config: [return sequences, unit forget bias (LSTM) / reset after (GRU), return state].
     LSTM,
     GRU,
     SimpleRNN,
@@ -78,8 +78,15 @@ internal enum LayerKind
     /// <summary>Scale: the rate.</summary>
     Dropout,
 
+    /// <summary>Keras's Activation layer (Activation: the function; softmax over the last axis).</summary>
+    Activation,
+
     /// <summary>Scale: momentum; Shift: epsilon; Config: [center, scale].</summary>
     BatchNormalization,
+
+    /// <summary>A recurrent layer's returned state (Units: 1 the hidden state, 2 LSTM's cell state); aliases the
+    /// recurrent node's memory for it.</summary>
+    Select,
 }
 
 internal static class LayerKindExtensions
@@ -95,7 +102,7 @@ internal static class LayerKindExtensions
     public static bool IsRecurrent(this LayerKind kind) => kind is LayerKind.LSTM or LayerKind.GRU or LayerKind.SimpleRNN;
 
     /// <summary>Layers whose output is their input's memory under another shape.</summary>
-    public static bool IsView(this LayerKind kind) => kind is LayerKind.Fold or LayerKind.Unfold or LayerKind.Reshape or LayerKind.Flatten;
+    public static bool IsView(this LayerKind kind) => kind is LayerKind.Fold or LayerKind.Unfold or LayerKind.Reshape or LayerKind.Flatten or LayerKind.Select;
 
     /// <summary>Whether a 1-D layer (over (steps, channels)) rather than a 2-D one.</summary>
     public static bool IsOneDimensional(this LayerKind kind) => kind is LayerKind.Conv1D or LayerKind.MaxPooling1D or LayerKind.AveragePooling1D

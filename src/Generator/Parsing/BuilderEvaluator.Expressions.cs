@@ -98,6 +98,9 @@ internal sealed partial class BuilderEvaluator
                 return value;
             }
 
+            case IDeconstructionAssignmentOperation deconstruction:
+                return Deconstruct(deconstruction, frame);
+
             case ICompoundAssignmentOperation compound:
             {
                 var left = Evaluate(compound.Target, frame);
@@ -412,6 +415,42 @@ internal sealed partial class BuilderEvaluator
         }
 
         return Value.Text(text.ToString());
+    }
+
+    /// <summary><c>var (output, state) = GRU(8, returnState: true)(x);</c>: the results of a layer or model, in order.</summary>
+    private Value Deconstruct(IDeconstructionAssignmentOperation deconstruction, Frame frame)
+    {
+        var value = Evaluate(deconstruction.Value, frame);
+        var target = deconstruction.Target is IDeclarationExpressionOperation declaration ? declaration.Expression : deconstruction.Target;
+        if (target is not ITupleOperation tuple)
+        {
+            return Unsupported(deconstruction, "This deconstruction");
+        }
+
+        if (value.Kind == ValueKind.Unknown)
+        {
+            return value;
+        }
+
+        if (value.Kind != ValueKind.List || value.Items!.Count != tuple.Elements.Length)
+        {
+            Report(DiagnosticIds.InvalidArgument, Spans.Of(deconstruction.Value.Syntax),
+                value.Kind == ValueKind.Tensor
+                    ? $"This gives one tensor, so it cannot be taken apart into {tuple.Elements.Length} (a recurrent layer gives its states with returnState: true)"
+                    : $"This gives {(value.Kind == ValueKind.List ? value.Items!.Count.ToString(CultureInfo.InvariantCulture) : "no")} tensors, but it is taken apart into {tuple.Elements.Length}");
+            return Value.Unknown("invalid deconstruction");
+        }
+
+        for (int i = 0; i < tuple.Elements.Length; i++)
+        {
+            var element = tuple.Elements[i] is IDeclarationExpressionOperation d ? d.Expression : tuple.Elements[i];
+            if (element is not IDiscardOperation)
+            {
+                Assign(element, value.Items[i], frame);
+            }
+        }
+
+        return value;
     }
 
     private void Assign(IOperation target, Value value, Frame frame)

@@ -352,7 +352,21 @@ internal sealed partial class BuilderEvaluator
             return Value.Unknown("invalid input");
         }
 
-        return Value.Tensor(Graph.AddNode(layer, nodes, callSpan, spans), callSpan);
+        int node = Graph.AddNode(layer, nodes, callSpan, spans);
+        if (spec.Kind.IsRecurrent() && spec.Config.Count > 2 && spec.Config[2] == 1)
+        {
+            // return_state: [output, h] (and LSTM's c), each state a view of what the layer keeps.
+            var results = new List<Value> { Value.Tensor(node, callSpan) };
+            for (int state = 1; state <= (spec.Kind == LayerKind.LSTM ? 2 : 1); state++)
+            {
+                int select = Graph.AddLayer(LayerKind.Select, null, callSpan, null, units: state, prefix: "state", hidden: true);
+                results.Add(Value.Tensor(Graph.AddNode(select, new List<int> { node }, callSpan, new List<SourceSpan> { callSpan }), callSpan));
+            }
+
+            return Value.List(results);
+        }
+
+        return Value.Tensor(node, callSpan);
     }
 
     /// <summary>

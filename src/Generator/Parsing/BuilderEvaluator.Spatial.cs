@@ -39,6 +39,7 @@ internal sealed partial class BuilderEvaluator
         ["GRU"] = LayerKind.GRU,
         ["SimpleRNN"] = LayerKind.SimpleRNN,
         ["Dropout"] = LayerKind.Dropout,
+        ["ActivationLayer"] = LayerKind.Activation,
         ["BatchNormalization"] = LayerKind.BatchNormalization,
     };
 
@@ -149,12 +150,19 @@ internal sealed partial class BuilderEvaluator
                     LayerKind.GRU => args.Bool("resetAfter"),
                     _ => false,
                 };
-                if (units is null || sequences is null || useBias is null || option is null)
+                bool? state = args.Bool("returnState");
+                if (units is null || sequences is null || useBias is null || option is null || state is null)
                 {
                     return Invalid();
                 }
 
-                return Value.Layer(Add(units.Value, useBias: useBias.Value, config: new[] { sequences.Value ? 1 : 0, option.Value ? 1 : 0 }));
+                return Value.Layer(Add(units.Value, useBias: useBias.Value, config: new[] { sequences.Value ? 1 : 0, option.Value ? 1 : 0, state.Value ? 1 : 0 }));
+            }
+
+            case LayerKind.Activation:
+            {
+                int? activation = ActivationArgument(args);
+                return activation is null ? Invalid() : Value.Layer(Add(activation: activation.Value));
             }
 
             case LayerKind.Dropout:

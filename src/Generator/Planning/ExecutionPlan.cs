@@ -42,8 +42,9 @@ internal sealed class ExecutionPlan
             int size = Dims.Size(model.ShapeOf(n)); // floats per sample
             if (layer.Kind.IsView())
             {
-                // A view of the same floats with another row count: it shares its input's values and gradient.
-                ValueOffset[n] = ValueOffset[node.Inputs[0]];
+                // A view of the same floats with another row count: it shares its input's values and gradient. A
+                // recurrent layer's returned state is the region the layer keeps it in.
+                ValueOffset[n] = layer.Kind == LayerKind.Select ? TemporaryOffsets[node.Inputs[0]][layer.Units] : ValueOffset[node.Inputs[0]];
                 TemporaryOffsets[n] = System.Array.Empty<int>();
                 NeedsGradient[n] = NeedsGradient[node.Inputs[0]];
                 continue;
@@ -175,12 +176,14 @@ internal sealed class ExecutionPlan
         var input = model.ShapeOf(model.Spec.Nodes[n].Inputs[0]);
         int repeat = model.ShapeOf(n).Repeat;
         int PerRow(int floats) => Dims.Mul(floats, repeat);
+        int[] States(int count) => layer.Config.Count > 2 && layer.Config[2] == 1 ? Enumerable.Repeat(PerRow(layer.Units), count).ToArray() : System.Array.Empty<int>();
         return layer.Kind switch
         {
             // Per step: LSTM keeps its four gates, c and h; GRU five vectors; SimpleRNN h.
-            LayerKind.LSTM => new[] { PerRow(Dims.Mul(input.Dims[0], 6 * layer.Units)) },
-            LayerKind.GRU => new[] { PerRow(Dims.Mul(input.Dims[0], 5 * layer.Units)) },
-            LayerKind.SimpleRNN => new[] { PerRow(Dims.Mul(input.Dims[0], layer.Units)) },
+            // With return_state, the last h (and LSTM's c) follow.
+            LayerKind.LSTM => new[] { PerRow(Dims.Mul(input.Dims[0], 6 * layer.Units)) }.Concat(States(2)).ToArray(),
+            LayerKind.GRU => new[] { PerRow(Dims.Mul(input.Dims[0], 5 * layer.Units)) }.Concat(States(1)).ToArray(),
+            LayerKind.SimpleRNN => new[] { PerRow(Dims.Mul(input.Dims[0], layer.Units)) }.Concat(States(1)).ToArray(),
             LayerKind.Dropout => new[] { Dims.Size(model.ShapeOf(n)) },
             // The batch mean and inverse deviation: 2 · channels floats per call (a region per sample is room to spare).
             LayerKind.BatchNormalization => new[] { PerRow(2 * input.Dims[input.Dims.Count - 1]) },

@@ -14,7 +14,7 @@ internal static class LayerShapes
 {
     public static bool Handles(LayerKind kind) => kind.IsConvolution() || kind.IsPooling() || kind.IsGlobalPooling() || kind.IsRecurrent()
         || kind is LayerKind.UpSampling2D or LayerKind.Reshape or LayerKind.Flatten or LayerKind.Embedding or LayerKind.Dropout
-            or LayerKind.BatchNormalization;
+            or LayerKind.BatchNormalization or LayerKind.Activation;
 
     public static TensorShape? Infer(GraphView spec, int node, List<TensorShape> inputs, EquatableArray<WeightSpec>[] weights,
         List<DiagnosticInfo> diagnostics, DimTable dims)
@@ -36,7 +36,7 @@ internal static class LayerShapes
             LayerKind.Reshape => Reshape(context),
             LayerKind.Flatten => context.Shape(new[] { dims.Product(context.Input.Dims) }),
             LayerKind.Embedding => Embedding(context),
-            LayerKind.Dropout => context.Input with { Repeat = 1 },
+            LayerKind.Dropout or LayerKind.Activation => context.Input with { Repeat = 1 },
             LayerKind.BatchNormalization => BatchNormalization(context),
             _ => null,
         };

@@ -274,6 +274,7 @@ internal static partial class ShapeInference
                 LayerKind.BinaryOp => BroadcastShape(spec, n, inputs!, diagnostics),
                 LayerKind.Reduce => ReduceShape(spec, n, inputs!, diagnostics),
                 LayerKind.Fold => FoldShape(spec, n, inputs[0]!, diagnostics, dims),
+                LayerKind.Select => new TensorShape(new[] { spec.Layers[spec.Nodes[node.Inputs[0]].Layer].Units }.ToEquatableArray(), 0),
                 LayerKind.Unfold when unfolded is null => Fail(diagnostics, node, "TimeDistributed",
                     "the layer inside TimeDistributed must compute its result from each time step it is given"),
                 LayerKind.Unfold => new TensorShape(new[] { layer.Units }.Concat(inputs[0]!.Dims).ToEquatableArray(), inputs[0]!.DType, unfolded!.Value),

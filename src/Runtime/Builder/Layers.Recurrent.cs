@@ -11,9 +11,12 @@ public static partial class Layers
     /// <param name="returnSequences">Give the output of every step, (None, steps, units), instead of the last, (None, units).</param>
     /// <param name="useBias">Whether the layer has a bias.</param>
     /// <param name="unitForgetBias">Start the forget gate's bias at 1, as Keras does by default.</param>
+    /// <param name="returnState">Also give the last hidden and cell states, as Keras's <c>return_state=True</c>:
+    /// <c>var (output, stateH, stateC) = LSTM(64, returnState: true)(x);</c></param>
     /// <param name="name">The layer's name (<c>lstm</c>, … by default).</param>
     /// <returns>A layer to apply to a sequence tensor.</returns>
-    public static Layer LSTM(int units, bool returnSequences = false, bool useBias = true, bool unitForgetBias = true, string? name = null)
+    public static Layer LSTM(int units, bool returnSequences = false, bool useBias = true, bool unitForgetBias = true, bool returnState = false,
+        string? name = null)
         => throw BuilderOnlyException.For(nameof(LSTM));
 
     /// <summary>
@@ -25,9 +28,11 @@ public static partial class Layers
     /// <param name="returnSequences">Give the output of every step instead of the last.</param>
     /// <param name="resetAfter">Apply the reset gate after the recurrent matrix product (Keras's default).</param>
     /// <param name="useBias">Whether the layer has a bias.</param>
+    /// <param name="returnState">Also give the last state: <c>var (output, state) = GRU(64, returnState: true)(x);</c></param>
     /// <param name="name">The layer's name (<c>gru</c>, … by default).</param>
     /// <returns>A layer to apply to a sequence tensor.</returns>
-    public static Layer GRU(int units, bool returnSequences = false, bool resetAfter = true, bool useBias = true, string? name = null)
+    public static Layer GRU(int units, bool returnSequences = false, bool resetAfter = true, bool useBias = true, bool returnState = false,
+        string? name = null)
         => throw BuilderOnlyException.For(nameof(GRU));
 
     /// <summary>
@@ -36,9 +41,10 @@ public static partial class Layers
     /// <param name="units">The size of the state and of the output.</param>
     /// <param name="returnSequences">Give the output of every step instead of the last.</param>
     /// <param name="useBias">Whether the layer has a bias.</param>
+    /// <param name="returnState">Also give the last state: <c>var (output, state) = SimpleRNN(64, returnState: true)(x);</c></param>
     /// <param name="name">The layer's name (<c>simple_rnn</c>, … by default).</param>
     /// <returns>A layer to apply to a sequence tensor.</returns>
-    public static Layer SimpleRNN(int units, bool returnSequences = false, bool useBias = true, string? name = null)
+    public static Layer SimpleRNN(int units, bool returnSequences = false, bool useBias = true, bool returnState = false, string? name = null)
         => throw BuilderOnlyException.For(nameof(SimpleRNN));
 
     /// <summary>

@@ -183,6 +183,16 @@ public static partial class Layers
     /// <returns>A layer to apply to a tensor.</returns>
     public static Layer Reshape(int[] targetShape, string? name = null) => throw BuilderOnlyException.For(nameof(Reshape));
 
+    /// <summary>
+    /// Applies an activation function as a layer of its own, as Keras's <c>Activation("relu")</c> (the summary shows it
+    /// as <c>activation (Activation)</c>). Softmax works over the last axis. It is not called <c>Activation</c> here
+    /// because that name is the enum's.
+    /// </summary>
+    /// <param name="activation">The function.</param>
+    /// <param name="name">The layer's name (<c>activation</c>, … by default).</param>
+    /// <returns>A layer to apply to a tensor.</returns>
+    public static Layer ActivationLayer(Activation activation, string? name = null) => throw BuilderOnlyException.For(nameof(ActivationLayer));
+
     /// <summary>Flattens each sample to one axis, as Keras's <c>Flatten()</c>.</summary>
     /// <param name="name">The layer's name (<c>flatten</c>, … by default).</param>
     /// <returns>A layer to apply to a tensor.</returns>

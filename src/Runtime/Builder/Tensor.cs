@@ -11,6 +11,22 @@ public sealed class Tensor
     {
     }
 
+    /// <summary>
+    /// Takes apart what a layer with several results gives, as Python unpacks Keras's list:
+    /// <c>var (output, state) = GRU(32, returnState: true)(x);</c>
+    /// </summary>
+    /// <param name="first">The first result (the layer's output).</param>
+    /// <param name="second">The second (for a recurrent layer, the last hidden state).</param>
+    public void Deconstruct(out Tensor first, out Tensor second) => throw BuilderOnlyException.For(nameof(Deconstruct));
+
+    /// <summary>
+    /// Takes apart what a layer with three results gives: <c>var (output, stateH, stateC) = LSTM(32, returnState: true)(x);</c>
+    /// </summary>
+    /// <param name="first">The first result (the layer's output).</param>
+    /// <param name="second">The second (the last hidden state).</param>
+    /// <param name="third">The third (the last cell state).</param>
+    public void Deconstruct(out Tensor first, out Tensor second, out Tensor third) => throw BuilderOnlyException.For(nameof(Deconstruct));
+
     /// <summary>The tensor's shape without the batch axis, as Keras's <c>x.shape[1:]</c>; known at compile time.</summary>
     public int[] Shape => throw BuilderOnlyException.For(nameof(Shape));
 
