@@ -17,6 +17,7 @@ var examples = new (string Name, string Title, Action Run)[]
     ("inception", "An Inception module", InceptionModule.Run),
     ("residual", "Residual connections, with a strided 1×1 projection", ResidualBlocks.Run),
     ("siamese", "A shared LSTM over two sequences (layer sharing)", SharedLstmPair.Run),
+    ("xception", "Models as layers: one Xception base over two cameras' images", XceptionSiamese.Run),
     ("autoencoder", "Encoder and autoencoder from one stack of layers", ConvAutoencoder.Run),
     ("nested", "Models as layers: an autoencoder of an encoder and a decoder model", NestedAutoencoder.Run),
     ("ensemble", "An ensemble: three models, outputs averaged", Ensemble.Run),

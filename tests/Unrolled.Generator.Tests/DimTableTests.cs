@@ -61,4 +61,18 @@ public class DimTableTests
         Assert.Equal(size, copy.Mul(t, 8));
         Assert.Equal(dims.ToData(), copy.ToData());
     }
+
+    [Fact]
+    public void Same_padding_windows_depend_only_on_the_stride()
+    {
+        var dims = new DimTable();
+        int n = dims.Length(0, 0);
+        Assert.Equal(dims.Window(n, 1, 2, 1, same: true), dims.Window(n, 3, 2, 1, same: true));
+        Assert.NotEqual(dims.Window(n, 1, 2, 1, same: false), dims.Window(n, 3, 2, 1, same: false));
+        Assert.Equal(13, dims.Window(25, 3, 2, 1, same: true));
+        Assert.Equal(12, dims.Window(25, 3, 2, 1, same: false));
+        Assert.Equal(0, dims.Window(2, 3, 1, 1, same: false));
+        Assert.Equal(n, dims.Window(n, 3, 1, 2, same: true));
+        Assert.Equal(dims.AddConstant(n, -4), dims.Window(n, 3, 1, 2, same: false));
+    }
 }

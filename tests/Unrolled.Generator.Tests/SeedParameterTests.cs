@@ -88,6 +88,27 @@ public class SeedParameterTests
     }
 
     [Fact]
+    public void The_Xception_base_of_the_siamese_sample_has_Keras_s_parameter_counts()
+    {
+        // Keras's applications.Xception(include_top=False): 20,861,480 parameters, 54,528 of them the batch
+        // normalisations' moving statistics. The sample's builder is compiled as it is, without its Run method.
+        var directory = new System.IO.DirectoryInfo(System.AppContext.BaseDirectory);
+        while (!System.IO.File.Exists(System.IO.Path.Combine(directory!.FullName, "samples", "Tutorials", "Xception.cs")))
+        {
+            directory = directory.Parent;
+        }
+
+        string text = System.IO.File.ReadAllText(System.IO.Path.Combine(directory.FullName, "samples", "Tutorials", "Xception.cs"));
+        string source = text.Substring(0, text.IndexOf("    public static void Run()", System.StringComparison.Ordinal)) + "}\n";
+        string summary = Generated.Summary(Generated.Code(source));
+        Assert.Contains("xception (Functional)", summary);
+        Assert.Contains("(None, 8, 8, 2048)", summary);
+        Assert.Contains("Total params: 20,861,480", summary);
+        Assert.Contains("Trainable params: 20,806,952", summary);
+        Assert.Contains("Non-trainable params: 54,528", summary);
+    }
+
+    [Fact]
     public async Task The_books_inception_module_without_same_padding_is_caught_at_the_concatenation()
     {
         // Deep Learning with Python's listing as printed: valid padding makes the branches 16, 15, 15 and 14 wide.

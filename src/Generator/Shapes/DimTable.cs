@@ -86,7 +86,20 @@ internal sealed class DimTable
             return System.Math.Max(windows, 0);
         }
 
-        return Atom(new DimAtom(-1, -1, input, window, stride, dilation, same));
+        int reach = (window - 1) * dilation + 1;
+        if (stride == 1 && (same || reach == 1))
+        {
+            return input; // one window per position
+        }
+
+        if (!same && stride == 1)
+        {
+            return AddConstant(input, 1 - reach); // n − (window − 1) · dilation: a plain polynomial
+        }
+
+        // With same padding the count is ceil(n / stride) whatever the window: one atom for all such layers, so a
+        // strided convolution and a strided pooling over the same length give equal dimensions (residual blocks).
+        return same ? Atom(new DimAtom(-1, -1, input, 1, stride, 1, true)) : Atom(new DimAtom(-1, -1, input, window, stride, dilation, false));
     }
 
     /// <summary>The window atoms (their number must be positive at run time), in creation order.</summary>

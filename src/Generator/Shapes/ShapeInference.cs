@@ -536,7 +536,10 @@ internal static partial class ShapeInference
     /// <summary>Why two shapes with run-time lengths do not combine, for a Keras user who expects a run-time check.</summary>
     private static string RunTimeHint(TensorShape a, TensorShape b)
         => a.IsStatic && b.IsStatic ? string.Empty
-            : "; a None axis is known only at run time, so it matches only 1 or the same input's None axis, never a fixed size or another input's length";
+            : a.Keras == b.Keras
+                ? "; both print None there, but their sizes are computed differently from the run-time lengths (for example by windows " +
+                  "with valid padding on one path and same padding on the other), so they may differ"
+                : "; a None axis is known only at run time, so it matches only 1 or the same input's None axis, never a fixed size or another input's length";
 
     private static TensorShape? FoldShape(GraphView spec, int node, TensorShape input, List<DiagnosticInfo> diagnostics, DimTable dims)
     {
