@@ -79,5 +79,13 @@ public partial class XceptionSiamese
         float[] left = data.Uniform(250 * 250 * 3), right = data.Uniform(250 * 250 * 3);
         float[] features = model.Predict(left, right);
         Console.WriteLine($"merged features of one pair: {features.Length} values (8 × 8 × 4096), mean {features.Average():G3}, largest {features.Max():G3}");
+
+        // A few training steps towards given features: the gradients of both images reach the one shared base.
+        model.Compile(new SGD(learningRate: 0.01f), "mse");
+        float[] target = data.Uniform(features.Length);
+        for (int step = 1; step <= 2; step++)
+        {
+            Console.WriteLine($"step {step}: loss {model.TrainOnBatch(left, right, target, batchSize: 1):G4}");
+        }
     }
 }
