@@ -121,6 +121,18 @@ public class DiagnosticTests
             var a = Input([16]);
             return new Model(a, Dropout({|UNR0009:1.0|})(a));
             """) },
+        { "A tensor past 2^31 values", Sources.Builder("""
+            var a = {|UNR0009:Input([46341, 46341])|};
+            return new Model(a, Dense(1)(a));
+            """) },
+        { "An embedding past 2^31 weights", Sources.Builder("""
+            var a = Input([4], DType.Int32);
+            return new Model(a, {|UNR0009:Embedding(1 << 30, 4)(a)|});
+            """) },
+        { "Padding out of range", Sources.Builder("""
+            var a = Input([8, 8, 1]);
+            return new Model(a, Conv2D(2, 3, padding: {|UNR0009:(Padding)7|})(a));
+            """) },
         { "Broadcast impossible", Sources.Builder("""
             var a = Input([4]);
             var b = Input([3]);
@@ -289,6 +301,13 @@ public class DiagnosticTests
 
     [Fact]
     public void The_layer_zoo_generates_code_that_compiles() => Generated.Code(TestModels.Layers);
+
+    [Fact]
+    public void Integer_ids_can_be_flattened_before_an_embedding_as_in_Keras()
+        => Assert.Contains("(None, 6, 2)", Generated.Code(Sources.Builder("""
+            var ids = Input([2, 3], DType.Int32);
+            return new Model(ids, Embedding(10, 2)(Flatten()(ids)));
+            """)));
 
     [Fact]
     public async Task A_valid_model_has_no_diagnostics()

@@ -46,6 +46,30 @@ public class LayerGradientTests
     }
 
     [Fact]
+    public void Conv1D_and_LSTM_inside_TimeDistributed() => Check(new TimeDistributedLayers(seed: 10), [Random(2 * 3 * 6 * 2, 10)], 2);
+
+    [Fact]
+    public void A_tensor_and_its_views_as_outputs_each_bring_their_loss() => Check(new ViewOutputs(seed: 11), [Random(3 * 6, 11)], 3);
+
+    [Fact]
+    public void A_transposed_convolution_whose_kernel_is_smaller_than_its_stride_has_keras_s_size()
+    {
+        // Keras: n · s + max(k − s, 0) = 6 · 3 + 0 per axis; the last row of each step gets the bias only.
+        var model = new Upsampler(seed: 3);
+        Assert.Equal([36, 36, 1], model.Description.Outputs[1].Shape);
+    }
+
+    [Fact]
+    public void A_sequence_shorter_than_a_valid_window_is_an_error()
+    {
+        var model = new ShortSequences(seed: 1);
+        Assert.Equal(2, model.Predict(Random(5 * 3, 1), 5).Length);
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => model.Predict(Random(4 * 3, 1), 4));
+        Assert.Contains("a window of 5", error.Message);
+        Assert.Contains("at least 5 positions, but the length there is 4", error.Message);
+    }
+
+    [Fact]
     public void Returned_states_of_LSTM_and_GRU()
     {
         var model = new ReturnedStates(seed: 9);

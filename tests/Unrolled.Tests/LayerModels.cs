@@ -202,3 +202,39 @@ public partial class ReturnedStates
         return new Model(x, Dense(2)(Concatenate([stateH, stateC, last, state])));
     }
 }
+
+/// <summary>Convolutional and recurrent layers inside TimeDistributed (a video-style model).</summary>
+public partial class TimeDistributedLayers
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var clips = Input([3, 6, 2]);                                        // 3 clips of 6 steps
+        var x = TimeDistributed(Conv1D(3, 2, activation: Activation.Tanh))(clips);   // (3, 5, 3)
+        var y = TimeDistributed(LSTM(2))(x);                                 // (3, 2)
+        return new Model(clips, Dense(1)(Flatten()(y)));
+    }
+}
+
+/// <summary>A tensor and a view of it, both outputs: each loss's gradient must reach the tensor.</summary>
+public partial class ViewOutputs
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([2, 3]);
+        var h = Dense(3, Activation.Tanh)(x);
+        return new Model(x, [h, Flatten()(h), Reshape([3, 2])(h)]);
+    }
+}
+
+/// <summary>A valid-padded window over a run-time length: too short a sequence is an error, not zeros.</summary>
+public partial class ShortSequences
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([null, 3]);
+        return new Model(x, LSTM(2)(Conv1D(4, 5)(x)));
+    }
+}

@@ -36,7 +36,8 @@ internal sealed partial class ModelEmitter
 
     private bool HasWeight(int layer, string name) => _plan.Model.WeightsOf(layer).Any(w => w.Name == name);
 
-    private string Scratch => $"workspace.ScratchSpace(0, batchSize * {D(_plan.Scratch)})";
+    /// <summary>A node's scratch: what its kernels need per row, times the rows of this call.</summary>
+    private string ScratchFor(int n) => $"workspace.ScratchSpace(0, batchSize * {D(_plan.NodeScratch[n])})";
 
     private string InputGradientOrEmpty(int n) => _plan.NeedsGradient[_spec.Nodes[n].Inputs[0]] ? Gradient(_spec.Nodes[n].Inputs[0]) : $"{Span}.Empty";
 
@@ -130,7 +131,7 @@ internal sealed partial class ModelEmitter
                 _w.Line($"var geometry = {ConvolutionGeometry(n, layer)};");
                 if (layer.Kind == LayerKind.Conv2DTranspose)
                 {
-                    _w.Line($"{Kernels}Conv2D.BackwardInput(x, {W(index, "kernel")}, {z}, geometry, batchSize, {Scratch}, accumulate: false);");
+                    _w.Line($"{Kernels}Conv2D.BackwardInput(x, {W(index, "kernel")}, {z}, geometry, batchSize, {ScratchFor(n)}, accumulate: false);");
                 }
                 else if (layer.Kind == LayerKind.SeparableConv2D)
                 {
@@ -141,7 +142,7 @@ internal sealed partial class ModelEmitter
                 }
                 else
                 {
-                    _w.Line($"{Kernels}Conv2D.Forward(x, {W(index, "kernel")}, {z}, geometry, batchSize, {Scratch}, accumulate: false);");
+                    _w.Line($"{Kernels}Conv2D.Forward(x, {W(index, "kernel")}, {z}, geometry, batchSize, {ScratchFor(n)}, accumulate: false);");
                 }
 
                 WriteEpilogue(n, layer, z);
@@ -190,10 +191,13 @@ internal sealed partial class ModelEmitter
                 string tail = $"batchSize, {D(steps)}, {N(features)}, {N(layer.Units)}, returnSequences: {Bool(c[0] == 1)}" +
                               (layer.Kind == LayerKind.GRU ? $", resetAfter: {Bool(c[1] == 1)}" : string.Empty);
                 _w.Line($"{Kernels}Recurrent.{name}Forward({x}, {W(index, "kernel")}, {W(index, "recurrent_kernel")}, {W(index, "bias")}, " +
-                        $"{Values(n)}, {states}, {cache}, {Scratch}, {tail});");
+                        $"{Values(n)}, {states}, {cache}, {ScratchFor(n)}, {tail});");
                 break;
             }
 
+            case LayerKind.Reshape or LayerKind.Flatten:
+                _w.Line($"{x}.CopyTo({Values(n)}); // an output of its own (a view otherwise)");
+                break;
             case LayerKind.Activation:
             {
                 var (rows, columns) = ActivationGeometry(input);
@@ -260,10 +264,10 @@ internal sealed partial class ModelEmitter
                 {
                     case LayerKind.Conv2DTranspose:
                         // The transpose of a convolution: its kernel gradient swaps the roles of input and output.
-                        _w.Line($"{Kernels}Conv2D.BackwardKernel(dy, x, {G(index, "kernel")}, geometry, batchSize, {Scratch});");
+                        _w.Line($"{Kernels}Conv2D.BackwardKernel(dy, x, {G(index, "kernel")}, geometry, batchSize, {ScratchFor(n)});");
                         if (inputNeedsGradient)
                         {
-                            _w.Line($"{Kernels}Conv2D.Forward(dy, {W(index, "kernel")}, {Gradient(input)}, geometry, batchSize, {Scratch}, accumulate: true);");
+                            _w.Line($"{Kernels}Conv2D.Forward(dy, {W(index, "kernel")}, {Gradient(input)}, geometry, batchSize, {ScratchFor(n)}, accumulate: true);");
                         }
 
                         break;
@@ -285,10 +289,10 @@ internal sealed partial class ModelEmitter
                     }
 
                     default:
-                        _w.Line($"{Kernels}Conv2D.BackwardKernel(x, dy, {G(index, "kernel")}, geometry, batchSize, {Scratch});");
+                        _w.Line($"{Kernels}Conv2D.BackwardKernel(x, dy, {G(index, "kernel")}, geometry, batchSize, {ScratchFor(n)});");
                         if (inputNeedsGradient)
                         {
-                            _w.Line($"{Kernels}Conv2D.BackwardInput(dy, {W(index, "kernel")}, {Gradient(input)}, geometry, batchSize, {Scratch}, accumulate: true);");
+                            _w.Line($"{Kernels}Conv2D.BackwardInput(dy, {W(index, "kernel")}, {Gradient(input)}, geometry, batchSize, {ScratchFor(n)}, accumulate: true);");
                         }
 
                         break;
@@ -339,10 +343,13 @@ internal sealed partial class ModelEmitter
                 string tail = $"batchSize, {D(steps)}, {N(features)}, {N(layer.Units)}, returnSequences: {Bool(c[0] == 1)}" +
                               (layer.Kind == LayerKind.GRU ? $", resetAfter: {Bool(c[1] == 1)}" : string.Empty);
                 _w.Line($"{Kernels}Recurrent.{RecurrentName(layer.Kind)}Backward({Values(input)}, {W(index, "kernel")}, {W(index, "recurrent_kernel")}, {cache}, " +
-                        $"dy, {states}, {InputGradientOrEmpty(n)}, {G(index, "kernel")}, {G(index, "recurrent_kernel")}, {G(index, "bias")}, {Scratch}, {tail});");
+                        $"dy, {states}, {InputGradientOrEmpty(n)}, {G(index, "kernel")}, {G(index, "recurrent_kernel")}, {G(index, "bias")}, {ScratchFor(n)}, {tail});");
                 break;
             }
 
+            case LayerKind.Reshape or LayerKind.Flatten:
+                _w.Line($"{Kernels}TensorOps.Accumulate(dy, {Gradient(input)});");
+                break;
             case LayerKind.Activation:
             {
                 // The derivative turns dy into the input's gradient in place (dy is used only here).

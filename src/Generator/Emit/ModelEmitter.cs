@@ -185,7 +185,7 @@ internal sealed partial class ModelEmitter
 
     private void WriteConstants()
     {
-        _w.Line($"/// <summary>The number of trainable parameters ({_plan.ParameterCount.ToString("N0", CultureInfo.InvariantCulture)}).</summary>");
+        _w.Line($"/// <summary>The number of parameters, trainable or not, as Keras's <c>count_params()</c> ({_plan.ParameterCount.ToString("N0", CultureInfo.InvariantCulture)}).</summary>");
         _w.Line($"public const int ParameterCount = {N(_plan.ParameterCount)};");
         _w.Line();
         // A port whose size depends on a run-time length has no constant; its size is checked per call.
@@ -389,7 +389,7 @@ internal sealed partial class ModelEmitter
         _w.Open($"protected override void Measure({Rt}WorkspaceLayout layout)");
         WriteLengthsLocal("layout");
         _w.Open("checked");
-        foreach (var window in Dims.WindowAtoms)
+        foreach (var window in Dims.WindowChecks)
         {
             // A convolution or pooling over a run-time length needs at least one window.
             _w.Line($"RequireWindows({D(window.Inner)}, {N(window.Window)}, {N(window.Stride)}, {N(window.Dilation)}, {(window.Same ? "true" : "false")});");
@@ -429,7 +429,7 @@ internal sealed partial class ModelEmitter
         {
             var node = _spec.Nodes[n];
             var layer = _spec.Layers[node.Layer];
-            if (layer.Kind == LayerKind.InputLayer || layer.Kind.IsView())
+            if (layer.Kind == LayerKind.InputLayer || _plan.Aliased[n])
             {
                 continue;
             }
@@ -574,7 +574,7 @@ internal sealed partial class ModelEmitter
         {
             var node = _spec.Nodes[n];
             var layer = _spec.Layers[node.Layer];
-            if (layer.Kind == LayerKind.InputLayer || layer.Kind.IsView() || !_plan.NeedsGradient[n])
+            if (layer.Kind == LayerKind.InputLayer || _plan.Aliased[n] || !_plan.NeedsGradient[n])
             {
                 continue;
             }

@@ -34,7 +34,7 @@ internal sealed record WeightSpec(string Name, EquatableArray<int> Dims, WeightI
             int size = 1;
             foreach (int d in Dims)
             {
-                size *= d;
+                size = checked(size * d);
             }
 
             return size;

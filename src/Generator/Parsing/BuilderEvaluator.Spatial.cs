@@ -67,7 +67,7 @@ internal sealed partial class BuilderEvaluator
                 var kernel = Window(args, "kernelSize", factory, oneD, fallback: null);
                 var strides = Window(args, "strides", factory, oneD, fallback: 1);
                 var dilation = kind == LayerKind.Conv2DTranspose ? (1, 1) : Window(args, "dilationRate", factory, oneD, fallback: 1);
-                int? padding = args.Int("padding");
+                int? padding = PaddingArgument(args);
                 int? activation = ActivationArgument(args);
                 bool? useBias = args.Bool("useBias");
                 int? multiplier = kind == LayerKind.SeparableConv2D ? Positive(args, "depthMultiplier", factory) : 1;
@@ -96,7 +96,7 @@ internal sealed partial class BuilderEvaluator
                 bool oneD = kind.IsOneDimensional();
                 var pool = Window(args, "poolSize", factory, oneD, fallback: 2);
                 var strides = args.Raw("strides").Kind == ValueKind.Null ? pool : Window(args, "strides", factory, oneD, fallback: null);
-                int? padding = args.Int("padding");
+                int? padding = PaddingArgument(args);
                 if (pool is null || strides is null || padding is null)
                 {
                     return Invalid();
@@ -173,7 +173,8 @@ internal sealed partial class BuilderEvaluator
                     return Invalid();
                 }
 
-                if (rate.Kind != ValueKind.Number || !(rate.Number >= 0 && rate.Number < 1))
+                // The rate is applied in single precision: it must stay below 1 there too.
+                if (rate.Kind != ValueKind.Number || !(rate.Number >= 0 && (float)rate.Number < 1f))
                 {
                     Report(DiagnosticIds.InvalidArgument, args.SpanOf("rate"), $"Dropout's rate must lie in [0, 1), but it is {rate}");
                     return Invalid();
@@ -193,9 +194,11 @@ internal sealed partial class BuilderEvaluator
                     return Invalid();
                 }
 
-                if (momentum.Kind != ValueKind.Number || !(momentum.Number >= 0 && momentum.Number <= 1) || epsilon.Kind != ValueKind.Number || !(epsilon.Number > 0))
+                if (momentum.Kind != ValueKind.Number || !(momentum.Number >= 0 && momentum.Number <= 1) || epsilon.Kind != ValueKind.Number
+                    || !((float)epsilon.Number > 0f && !float.IsInfinity((float)epsilon.Number)))
                 {
-                    Report(DiagnosticIds.InvalidArgument, span, "BatchNormalization needs a momentum in [0, 1] and a positive epsilon");
+                    Report(DiagnosticIds.InvalidArgument, span,
+                        "BatchNormalization needs a momentum in [0, 1] and an epsilon that is positive in single precision (such as 0.001)");
                     return Invalid();
                 }
 
@@ -205,6 +208,18 @@ internal sealed partial class BuilderEvaluator
             default: // global pooling, Flatten
                 return Value.Layer(Add());
         }
+    }
+
+    private int? PaddingArgument(Arguments args)
+    {
+        int? padding = args.Int("padding");
+        if (padding is not (null or 0 or 1))
+        {
+            Report(DiagnosticIds.InvalidArgument, args.SpanOf("padding"), $"{padding} is not an Unrolled.Padding value (Padding.Valid or Padding.Same)");
+            return null;
+        }
+
+        return padding;
     }
 
     private int? ActivationArgument(Arguments args)

@@ -23,6 +23,8 @@ internal sealed class ExecutionPlan
         KernelOffset = Enumerable.Repeat(-1, spec.Layers.Count).ToArray();
         BiasOffset = Enumerable.Repeat(-1, spec.Layers.Count).ToArray();
         NeedsGradient = new bool[spec.Nodes.Count];
+        NodeScratch = new int[spec.Nodes.Count];
+        Aliased = new bool[spec.Nodes.Count];
         WeightOffsets = Enumerable.Repeat(System.Array.Empty<int>(), spec.Layers.Count).ToArray();
         TemporaryOffsets = new int[spec.Nodes.Count][];
         NodeIndexInLayer = new int[spec.Nodes.Count];
@@ -40,8 +42,11 @@ internal sealed class ExecutionPlan
             var node = spec.Nodes[n];
             var layer = spec.Layers[node.Layer];
             int size = Dims.Size(model.ShapeOf(n)); // floats per sample
-            if (layer.Kind.IsView())
+            // A Reshape or Flatten that is a model output gets its own copy: each output's loss writes the gradient of
+            // its own region, and a shared one would keep only the last loss's.
+            if (layer.Kind.IsView() && !(layer.Kind is LayerKind.Reshape or LayerKind.Flatten && spec.Outputs.Contains(n)))
             {
+                Aliased[n] = true;
                 // A view of the same floats with another row count: it shares its input's values and gradient. A
                 // recurrent layer's returned state is the region the layer keeps it in.
                 ValueOffset[n] = layer.Kind == LayerKind.Select ? TemporaryOffsets[node.Inputs[0]][layer.Units] : ValueOffset[node.Inputs[0]];
@@ -67,7 +72,8 @@ internal sealed class ExecutionPlan
                 LayerKind.Dot when layer.UseBias => node.Inputs.Select(i => Dims.Size(model.ShapeOf(i))).ToArray(),
                 _ => LayerTemporaries(model, n, layer),
             };
-            Scratch = Dims.Max(Scratch, Dims.Mul(LayerScratch(model, n, layer), model.ShapeOf(n).Repeat));
+            NodeScratch[n] = LayerScratch(model, n, layer);
+            Scratch = Dims.Max(Scratch, Dims.Mul(NodeScratch[n], model.ShapeOf(n).Repeat));
             TemporaryOffsets[n] = new int[temporaries.Length];
             for (int t = 0; t < temporaries.Length; t++)
             {
@@ -159,6 +165,12 @@ internal sealed class ExecutionPlan
     public int ActivationSize { get; }
 
     public int ParameterCount { get; }
+
+    /// <summary>Per node: whether it is a view of another node's memory (no code of its own).</summary>
+    public bool[] Aliased { get; }
+
+    /// <summary>Per node: the scratch its kernels need per row (per sample, or per step inside TimeDistributed).</summary>
+    public int[] NodeScratch { get; }
 
     /// <summary>Floats per sample of the workspace's scratch space: the most any layer needs (a dimension).</summary>
     public int Scratch { get; }

@@ -23,7 +23,7 @@ internal sealed record DimTerm(int Coefficient, EquatableArray<int> Atoms);
 internal sealed record DimPoly(int Constant, EquatableArray<DimTerm> Terms);
 
 /// <summary>The equatable contents of a <see cref="DimTable"/>, for the incremental pipeline.</summary>
-internal sealed record DimTableData(EquatableArray<DimAtom> Atoms, EquatableArray<DimPoly> Polys)
+internal sealed record DimTableData(EquatableArray<DimAtom> Atoms, EquatableArray<DimPoly> Polys, EquatableArray<DimAtom> Checks = default)
 {
     public static readonly DimTableData Empty = new(EquatableArray<DimAtom>.Empty, EquatableArray<DimPoly>.Empty);
 }
@@ -40,6 +40,7 @@ internal sealed class DimTable
     private readonly Dictionary<DimAtom, int> _atomIndex = new();
     private readonly List<DimPoly> _polys = new();
     private readonly Dictionary<DimPoly, int> _polyIndex = new();
+    private readonly List<DimAtom> _checks = new();
 
     public DimTable()
     {
@@ -58,13 +59,15 @@ internal sealed class DimTable
             _polyIndex[poly] = _polys.Count;
             _polys.Add(poly);
         }
+
+        _checks.AddRange(data.Checks);
     }
 
     public IReadOnlyList<DimAtom> Atoms => _atoms;
 
     public bool HasSymbols => _atoms.Count > 0;
 
-    public DimTableData ToData() => new(_atoms.ToEquatableArray(), _polys.ToEquatableArray());
+    public DimTableData ToData() => new(_atoms.ToEquatableArray(), _polys.ToEquatableArray(), _checks.ToEquatableArray());
 
     /// <summary>Whether <paramref name="dim"/> is known only at run time.</summary>
     public static bool IsSymbolic(int dim) => dim <= -2;
@@ -92,6 +95,16 @@ internal sealed class DimTable
             return input; // one window per position
         }
 
+        if (!same)
+        {
+            // Valid windows need a length of at least the window's reach: checked when the lengths are given.
+            var check = new DimAtom(-1, -1, input, window, stride, dilation, false);
+            if (!_checks.Contains(check))
+            {
+                _checks.Add(check);
+            }
+        }
+
         if (!same && stride == 1)
         {
             return AddConstant(input, 1 - reach); // n − (window − 1) · dilation: a plain polynomial
@@ -102,8 +115,8 @@ internal sealed class DimTable
         return same ? Atom(new DimAtom(-1, -1, input, 1, stride, 1, true)) : Atom(new DimAtom(-1, -1, input, window, stride, dilation, false));
     }
 
-    /// <summary>The window atoms (their number must be positive at run time), in creation order.</summary>
-    public IEnumerable<DimAtom> WindowAtoms => _atoms.Where(a => a.IsWindow);
+    /// <summary>The valid-padding windows over run-time lengths, whose length must reach the window: checked per call.</summary>
+    public IReadOnlyList<DimAtom> WindowChecks => _checks;
 
     private int Atom(DimAtom atom)
     {
@@ -121,31 +134,31 @@ internal sealed class DimTable
     {
         if (a >= 0 && b >= 0)
         {
-            return a + b;
+            return checked(a + b);
         }
 
         var (terms, constant) = Expand(a);
         var (other, otherConstant) = Expand(b);
         foreach (var pair in other)
         {
-            terms[pair.Key] = terms.TryGetValue(pair.Key, out var t) ? (t.Item1 + pair.Value.Item1, t.Item2) : pair.Value;
+            terms[pair.Key] = terms.TryGetValue(pair.Key, out var t) ? (checked(t.Item1 + pair.Value.Item1), t.Item2) : pair.Value;
         }
 
-        return Intern(terms, constant + otherConstant);
+        return Intern(terms, checked(constant + otherConstant));
     }
 
     /// <summary><paramref name="a"/> plus the constant <paramref name="c"/>, which may be negative.</summary>
     public int AddConstant(int a, int c)
     {
         var (terms, constant) = Expand(a);
-        return Intern(terms, constant + c);
+        return Intern(terms, checked(constant + c));
     }
 
     public int Mul(int a, int b)
     {
         if (a >= 0 && b >= 0)
         {
-            return a * b;
+            return checked(a * b);
         }
 
         var (x, xc) = Expand(a);
@@ -160,25 +173,25 @@ internal sealed class DimTable
 
             var sorted = atoms.OrderBy(i => i).ToArray();
             string key = Key(sorted);
-            result[key] = result.TryGetValue(key, out var t) ? (t.Item1 + coefficient, sorted) : (coefficient, sorted);
+            result[key] = result.TryGetValue(key, out var t) ? (checked(t.Item1 + coefficient), sorted) : (coefficient, sorted);
         }
 
         foreach (var s in x.Values)
         {
             foreach (var t in y.Values)
             {
-                AddTerm(s.Item1 * t.Item1, s.Item2.Concat(t.Item2).ToArray());
+                AddTerm(checked(s.Item1 * t.Item1), s.Item2.Concat(t.Item2).ToArray());
             }
 
-            AddTerm(s.Item1 * yc, s.Item2);
+            AddTerm(checked(s.Item1 * yc), s.Item2);
         }
 
         foreach (var t in y.Values)
         {
-            AddTerm(t.Item1 * xc, t.Item2);
+            AddTerm(checked(t.Item1 * xc), t.Item2);
         }
 
-        return Intern(result, xc * yc);
+        return Intern(result, checked(xc * yc));
     }
 
     /// <summary>

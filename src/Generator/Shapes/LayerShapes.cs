@@ -21,7 +21,7 @@ internal static class LayerShapes
     {
         var context = new Context(spec, node, inputs[0], diagnostics, dims);
         var layer = context.Layer;
-        if (layer.Kind != LayerKind.Embedding && !context.IsFloat())
+        if (layer.Kind is not (LayerKind.Embedding or LayerKind.Reshape or LayerKind.Flatten) && !context.IsFloat())
         {
             return null;
         }
@@ -33,8 +33,8 @@ internal static class LayerShapes
             _ when layer.Kind.IsGlobalPooling() => GlobalPooling(context),
             _ when layer.Kind.IsRecurrent() => Recurrent(context),
             LayerKind.UpSampling2D => UpSampling(context),
-            LayerKind.Reshape => Reshape(context),
-            LayerKind.Flatten => context.Shape(new[] { dims.Product(context.Input.Dims) }),
+            LayerKind.Reshape => Reshape(context) is { } reshaped ? reshaped with { DType = context.Input.DType } : null,
+            LayerKind.Flatten => context.Shape(new[] { dims.Product(context.Input.Dims) }) with { DType = context.Input.DType },
             LayerKind.Embedding => Embedding(context),
             LayerKind.Dropout or LayerKind.Activation => context.Input with { Repeat = 1 },
             LayerKind.BatchNormalization => BatchNormalization(context),
@@ -48,6 +48,7 @@ internal static class LayerShapes
         // A shared layer keeps the weights of its first call; a later call must fit them.
         int index = spec.Nodes[node].Layer;
         var built = context.Weights.ToEquatableArray();
+        _ = built.Sum(w => w.Size); // throws past int, reported by the caller
         if (weights[index].Count > 0 && !weights[index].Equals(built))
         {
             string Shapes(EquatableArray<WeightSpec> w) => string.Join(", ", w.Select(x => $"{x.Name} [{string.Join(", ", x.Dims)}]"));
@@ -156,9 +157,9 @@ internal static class LayerShapes
         int outHeight, outWidth;
         if (kind == LayerKind.Conv2DTranspose)
         {
-            // The gradient of a convolution: valid gives (n − 1) · s + k, same gives n · s.
-            outHeight = same ? c.Dims.Mul(height, sh) : c.Dims.AddConstant(c.Dims.Mul(height, sh), kh - sh);
-            outWidth = same ? c.Dims.Mul(width, sw) : c.Dims.AddConstant(c.Dims.Mul(width, sw), kw - sw);
+            // The gradient of a convolution, as Keras sizes it: valid gives n · s + max(k − s, 0), same gives n · s.
+            outHeight = same ? c.Dims.Mul(height, sh) : c.Dims.AddConstant(c.Dims.Mul(height, sh), System.Math.Max(kh - sh, 0));
+            outWidth = same ? c.Dims.Mul(width, sw) : c.Dims.AddConstant(c.Dims.Mul(width, sw), System.Math.Max(kw - sw, 0));
         }
         else
         {

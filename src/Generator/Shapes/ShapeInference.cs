@@ -51,6 +51,18 @@ internal static partial class ShapeInference
             parameterCounts[l] = weights[l].Sum(w => w.Size);
         }
 
+        try
+        {
+            // The weight buffer and the workspace are indexed with ints.
+            _ = used.Select(n => spec.Nodes[n].Layer).Distinct().Sum(l => parameterCounts[l]);
+            used.Where(n => shapes[n] is not null).Aggregate(0, (total, n) => dims.Add(total, dims.Size(shapes[n]!)));
+        }
+        catch (System.OverflowException)
+        {
+            Report(diagnostics, DiagnosticIds.InvalidArgument, spec.ModelSpan,
+                "The model needs more than 2,147,483,647 weights, or values per sample, in all; use smaller layers or inputs");
+        }
+
         return new AnalyzedModel(
             spec,
             used.ToEquatableArray(),
@@ -262,6 +274,40 @@ internal static partial class ShapeInference
                 continue;
             }
 
+            TensorShape? shape;
+            try
+            {
+                shape = NodeShape(spec, n, inputs!, weights, diagnostics, dims, denseInput);
+            }
+            catch (System.OverflowException)
+            {
+                Report(diagnostics, DiagnosticIds.InvalidArgument, node.Span,
+                    $"{layer.Kind} '{layer.Name}' would need a tensor or weight of more than 2,147,483,647 values (per sample); use smaller sizes");
+                shape = null;
+            }
+
+            // Inside TimeDistributed every layer works on rows; Fold and Unfold set the row count themselves.
+            int rows = inputs.Count > 0 ? inputs[0]!.Repeat : 1;
+            shapes[n] = shape is null || layer.Kind is LayerKind.Fold or LayerKind.Unfold ? shape : shape with { Repeat = rows };
+        }
+
+        // A model applied inside a Lambda or TimeDistributed has its nodes in that group: check its call here.
+        for (int a = 0; applications is not null && a < applications.Count; a++)
+        {
+            if (!applicationChecked.ContainsKey(a) && applications[a].ExpectedShapes.Count > 0)
+            {
+                CheckApplication(applications[a], shapes, diagnostics);
+            }
+        }
+    }
+
+    /// <summary>One node's output shape (null after reporting); throws <see cref="System.OverflowException"/> for sizes past int.</summary>
+    private static TensorShape? NodeShape(GraphView spec, int n, List<TensorShape> inputs, EquatableArray<WeightSpec>[] weights,
+        List<DiagnosticInfo> diagnostics, DimTable dims, int?[] denseInput)
+    {
+        var node = spec.Nodes[n];
+        var layer = spec.Layers[node.Layer];
+        {
             int repeat = inputs.Count > 0 ? inputs[0]!.Repeat : 1;
             int? unfolded = layer.Kind == LayerKind.Unfold ? dims.DivideExact(repeat, layer.Units) : null;
             var shape = layer.Kind switch
@@ -283,17 +329,13 @@ internal static partial class ShapeInference
                 _ => Fail(diagnostics, node, layer.Name, $"a {layer.Kind} layer cannot be applied here"),
             };
 
-            // Inside TimeDistributed every layer works on rows; Fold and Unfold set the row count themselves.
-            shapes[n] = shape is null || layer.Kind is LayerKind.Fold or LayerKind.Unfold ? shape : shape with { Repeat = repeat };
-        }
-
-        // A model applied inside a Lambda or TimeDistributed has its nodes in that group: check its call here.
-        for (int a = 0; applications is not null && a < applications.Count; a++)
-        {
-            if (!applicationChecked.ContainsKey(a) && applications[a].ExpectedShapes.Count > 0)
+            // A shape's size must fit an int too (the workspace indexes floats with ints).
+            if (shape is not null)
             {
-                CheckApplication(applications[a], shapes, diagnostics);
+                dims.Size(shape with { Repeat = repeat });
             }
+
+            return shape;
         }
     }
 
@@ -353,6 +395,7 @@ internal static partial class ShapeInference
         }
 
         denseInput[layerIndex] = k;
+        _ = checked((k * layer.Units) + layer.Units); // throws past int, reported by the caller
         weights[layerIndex] = Weights(
             new WeightSpec("kernel", new[] { k, layer.Units }.ToEquatableArray(), WeightInit.GlorotUniform),
             layer.UseBias ? new WeightSpec("bias", new[] { layer.Units }.ToEquatableArray(), WeightInit.Zeros) : null);

@@ -53,8 +53,8 @@ public static partial class Layers
     /// <summary>
     /// A transposed 2-D convolution (the gradient of a convolution, which grows the image), as Keras's
     /// <c>Conv2DTranspose</c>: kernel [kernel height, kernel width, filters, channels], bias [filters]. With
-    /// <see cref="Padding.Valid"/> the output is (input − 1) · strides + kernelSize; with <see cref="Padding.Same"/>,
-    /// input · strides.
+    /// <see cref="Padding.Valid"/> the output is input · strides + max(kernelSize − strides, 0); with
+    /// <see cref="Padding.Same"/>, input · strides.
     /// </summary>
     /// <param name="filters">The number of output channels.</param>
     /// <param name="kernelSize">The window's height and width.</param>

@@ -11,7 +11,7 @@ namespace Samples
     [global::System.CodeDom.Compiler.GeneratedCode("Unrolled.Generator", "1.0")]
     partial class FashionMlp : global::Unrolled.CompiledModel
     {
-        /// <summary>The number of trainable parameters (55,050).</summary>
+        /// <summary>The number of parameters, trainable or not, as Keras's <c>count_params()</c> (55,050).</summary>
         public const int ParameterCount = 55050;
 
         /// <summary>Floats per sample of input 'input_1', shape (None, 784).</summary>

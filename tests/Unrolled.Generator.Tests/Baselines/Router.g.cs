@@ -13,7 +13,7 @@ namespace Samples.Nested
         [global::System.CodeDom.Compiler.GeneratedCode("Unrolled.Generator", "1.0")]
         partial class Router : global::Unrolled.CompiledModel
         {
-            /// <summary>The number of trainable parameters (5,669).</summary>
+            /// <summary>The number of parameters, trainable or not, as Keras's <c>count_params()</c> (5,669).</summary>
             public const int ParameterCount = 5669;
 
             /// <summary>Floats per sample of input 'title', shape (None, 16).</summary>
