@@ -1,0 +1,132 @@
+#!/usr/bin/python3
+"""The three benchmark models of issue 5 in PyTorch (one thread): the MLP 784-64-64-10, the functional API guide's
+convolutional encoder and Keras's news-headline LSTM. Prints "case microseconds" per case (the median of ROUNDS
+rounds of about 0.3 s each), or with --export DIR writes each model's predict graph as ONNX for ONNX Runtime.
+
+    /usr/bin/python3 bench/torch_models.py [--rounds N] [--export DIR]
+"""
+import argparse
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+torch.set_num_threads(1)
+torch.manual_seed(1)
+
+
+class Mlp(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a, self.b, self.c = nn.Linear(784, 64), nn.Linear(64, 64), nn.Linear(64, 10)
+
+    def forward(self, x):
+        return F.softmax(self.c(F.relu(self.b(F.relu(self.a(x))))), dim=-1)
+
+
+class ConvEncoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1, self.c2 = nn.Conv2d(1, 16, 3), nn.Conv2d(16, 32, 3)
+        self.c3, self.c4 = nn.Conv2d(32, 32, 3), nn.Conv2d(32, 16, 3)
+
+    def forward(self, x):  # NCHW, PyTorch's own layout
+        x = F.max_pool2d(F.relu(self.c2(F.relu(self.c1(x)))), 3)
+        x = F.relu(self.c4(F.relu(self.c3(x))))
+        return torch.amax(x, dim=(2, 3))
+
+
+class NewsLstm(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embedding = nn.Embedding(10000, 512)
+        self.lstm = nn.LSTM(512, 32, batch_first=True)
+        self.aux = nn.Linear(32, 1)
+        self.d1, self.d2, self.d3, self.main = nn.Linear(37, 64), nn.Linear(64, 64), nn.Linear(64, 64), nn.Linear(64, 1)
+
+    def forward(self, ids, aux_input):
+        _, (h, _) = self.lstm(self.embedding(ids))
+        h = h[-1]
+        x = torch.cat([h, aux_input], dim=1)
+        x = F.relu(self.d3(F.relu(self.d2(F.relu(self.d1(x))))))
+        return torch.sigmoid(self.main(x)), torch.sigmoid(self.aux(h))
+
+
+def keras_rmsprop(model):
+    return torch.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
+
+
+def median_microseconds(call, rounds):
+    for _ in range(20):
+        call()
+    results = []
+    for _ in range(rounds):
+        n, start = 0, time.perf_counter()
+        while time.perf_counter() - start < 0.3 or n < 3:
+            call()
+            n += 1
+        results.append((time.perf_counter() - start) / n * 1e6)
+    return statistics.median(results)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--export")
+    args = parser.parse_args()
+
+    mlp, conv, news = Mlp(), ConvEncoder(), NewsLstm()
+    x64, img64 = torch.rand(64, 784), torch.rand(64, 1, 28, 28)
+    ids64, aux64 = torch.randint(0, 10000, (64, 100)), torch.rand(64, 5)
+
+    if args.export:
+        for name, model, inputs, names in [
+            ("mlp", mlp, (x64[:1],), ["x"]),
+            ("conv", conv, (img64[:1],), ["img"]),
+            ("lstm", news, (ids64[:1], aux64[:1]), ["ids", "aux"]),
+        ]:
+            model.eval()
+            torch.onnx.export(model, inputs, f"{args.export}/{name}.onnx", input_names=names, opset_version=14,
+                              dynamic_axes={n: {0: "batch"} for n in names})
+        return
+
+    target = torch.zeros(64, dtype=torch.long)
+    code_target = torch.rand(64, 16)
+    main_t, aux_t = torch.rand(64, 1), torch.rand(64, 1)
+    optimizers = {m: keras_rmsprop(m) for m in (mlp, conv, news)}
+
+    def step(model, loss_of):
+        optimizer = optimizers[model]
+        optimizer.zero_grad(set_to_none=True)
+        loss = loss_of()
+        loss.backward()
+        optimizer.step()
+
+    def mlp_loss():  # cross-entropy on the softmax's input, as Keras fuses it
+        logits = mlp.c(F.relu(mlp.b(F.relu(mlp.a(x64)))))
+        return F.cross_entropy(logits, target)
+
+    def news_loss():
+        main, aux = news(ids64, aux64)
+        return F.binary_cross_entropy(main, main_t) + 0.2 * F.binary_cross_entropy(aux, aux_t)
+
+    with torch.no_grad():
+        cases = [
+            ("mlp_predict_b1", lambda: mlp(x64[:1])),
+            ("mlp_predict_b64", lambda: mlp(x64)),
+            ("conv_predict_b1", lambda: conv(img64[:1])),
+            ("conv_predict_b64", lambda: conv(img64)),
+            ("lstm_predict_b1", lambda: news(ids64[:1], aux64[:1])),
+        ]
+        results = {name: median_microseconds(call, args.rounds) for name, call in cases}
+    results["mlp_train_b64"] = median_microseconds(lambda: step(mlp, mlp_loss), args.rounds)
+    results["conv_train_b64"] = median_microseconds(lambda: step(conv, lambda: F.mse_loss(conv(img64), code_target)), args.rounds)
+    results["lstm_train_b64"] = median_microseconds(lambda: step(news, news_loss), args.rounds)
+    for name, value in results.items():
+        print(f"{name} {value:.2f}")
+
+
+if __name__ == "__main__":
+    main()
