@@ -55,7 +55,10 @@ public static class Gemm
 
         fixed (float* pa = a, pb = b, pc = c)
         {
-            Run(path, pa, k, 1, pb, n, pc, m, k, n, accumulate);
+            if (!GemmWorker.TryRunSplit(path, false, pa, k, 1, pb, n, pc, m, k, n, accumulate))
+            {
+                Run(path, pa, k, 1, pb, n, pc, m, k, n, accumulate);
+            }
         }
     }
 
@@ -70,7 +73,10 @@ public static class Gemm
         // Aᵀ(i, p) = a[p * m + i]: the kernels take A through strides, so no transpose is needed.
         fixed (float* pa = a, pb = b, pc = c)
         {
-            Run(path, pa, 1, m, pb, n, pc, m, k, n, accumulate);
+            if (!GemmWorker.TryRunSplit(path, false, pa, 1, m, pb, n, pc, m, k, n, accumulate))
+            {
+                Run(path, pa, 1, m, pb, n, pc, m, k, n, accumulate);
+            }
         }
     }
 
@@ -83,6 +89,30 @@ public static class Gemm
         }
 
         fixed (float* pa = a, pb = b, pc = c)
+        {
+            if (!GemmWorker.TryRunSplit(path, true, pa, k, 1, pb, k, pc, m, k, n, accumulate))
+            {
+                RunTransposedB(path, pa, pb, pc, m, k, n, accumulate);
+            }
+        }
+    }
+
+    /// <summary>C (+)= A·B (or A·Bᵀ) over <paramref name="m"/> rows, on the calling thread; the split halves run through it.</summary>
+    internal static unsafe void RunRows(GemmPath path, bool transposedB, float* a, nint rowStride, nint columnStride, float* b, nint ldb,
+        float* c, int m, int k, int n, bool accumulate)
+    {
+        if (transposedB)
+        {
+            RunTransposedB(path, a, b, c, m, k, n, accumulate);
+        }
+        else
+        {
+            Run(path, a, rowStride, columnStride, b, ldb, c, m, k, n, accumulate);
+        }
+    }
+
+    private static unsafe void RunTransposedB(GemmPath path, float* pa, float* pb, float* pc, int m, int k, int n, bool accumulate)
+    {
         {
             switch (path)
             {
