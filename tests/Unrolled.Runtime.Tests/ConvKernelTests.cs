@@ -42,6 +42,14 @@ internal sealed record ConvCase(int Batch, int H, int W, int C, int Filters, int
         ["1-D k3 stride 2 same"] = OneD(2, 9, 3, 2, 3, 2, 1, true),
         ["1-D k4 stride 2 same, even input"] = OneD(2, 10, 2, 3, 4, 2, 1, true),
         ["1-D dilation 2 same"] = OneD(2, 9, 2, 2, 3, 1, 2, true),
+
+        // Small patches (at most 32 taps × channels) over 16 to 64 filters take the direct kernels (4-pixel blocks
+        // inside, one pixel at a time at the padded edges).
+        ["direct: 3x3 over one channel, 16 filters"] = new(2, 9, 11, 1, 16, 3, 3, 1, 1, 1, 1, false),
+        ["direct: 3x3 same, 32 filters"] = new(2, 7, 10, 2, 32, 3, 3, 1, 1, 1, 1, true),
+        ["direct: 3x3 stride 2 same, 48 filters"] = new(2, 9, 13, 3, 48, 3, 3, 2, 2, 1, 1, true),
+        ["direct: dilation 2, 64 filters"] = new(2, 9, 12, 1, 64, 3, 3, 1, 1, 2, 2, false),
+        ["direct: 1-D k5, 16 filters"] = OneD(2, 23, 3, 16, 5, 1, 1, true),
     };
 
     public static TheoryData<string> Names() => new(All.Keys);

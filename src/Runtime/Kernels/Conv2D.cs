@@ -12,7 +12,7 @@ namespace Unrolled.Kernels;
 /// chunks of rows small enough for the patch matrix to stay in cache. Allocates nothing.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
-public static class Conv2D
+public static partial class Conv2D
 {
     /// <summary>
     /// Floats of patch matrix built per chunk (1 MiB). Measured on AVX-512 with batch 32: building the whole batch's
@@ -48,6 +48,12 @@ public static class Conv2D
         {
             // The input already is the patch matrix.
             Gemm.Multiply(x, kernel, y, rows, g.InChannels, g.OutChannels, accumulate);
+            return;
+        }
+
+        if (UsesDirect(g))
+        {
+            DirectForward(x, kernel, y, g, batch, accumulate);
             return;
         }
 
@@ -119,6 +125,12 @@ public static class Conv2D
         if (IsPointwise(g))
         {
             Gemm.MultiplyTransposedA(x, dy, dKernel, g.InChannels, rows, g.OutChannels, accumulate: true);
+            return;
+        }
+
+        if (UsesDirect(g))
+        {
+            DirectBackwardKernel(x, dy, dKernel, g, batch);
             return;
         }
 
