@@ -15,7 +15,7 @@ dotnet build bench/Unrolled.Benchmarks -c Release -v quiet -nologo >/dev/null
 /usr/bin/python3 bench/torch_models.py --export "$work" 2>/dev/null
 
 for r in $(seq 1 "$rounds"); do
-  dotnet bench/Unrolled.Benchmarks/bin/Release/net10.0/Unrolled.Benchmarks.dll --probe 1 | sed 's/^/unrolled /' >>"$work/results"
+  UNROLLED_THREADS=1 dotnet bench/Unrolled.Benchmarks/bin/Release/net10.0/Unrolled.Benchmarks.dll --probe 1 | sed 's/^/unrolled /' >>"$work/results"
   /usr/bin/python3 bench/torch_models.py --rounds 1 | sed 's/^/torch /' >>"$work/results"
   node bench/ort/probe.mjs "$work" 1 | sed 's/^/ort /' >>"$work/results"
   echo "round $r of $rounds done" >&2
