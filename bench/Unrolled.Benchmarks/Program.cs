@@ -2,6 +2,20 @@
 // dotnet run -c Release --project bench/Unrolled.Benchmarks -- --probe [ROUNDS]  (quick medians, for bench/compare.sh)
 using BenchmarkDotNet.Running;
 
+if (args.Length > 0 && args[0] == "--mlp-only")
+{
+    // For bench/memory.sh: a process that loads the MLP and predicts, nothing else.
+    var model = new Unrolled.Benchmarks.Mlp(seed: 1);
+    float[] x = new float[784], y = new float[10];
+    for (int i = 0; i < 1000; i++)
+    {
+        model.Predict(x, y, 1);
+    }
+
+    System.Console.WriteLine($"predicted: {y[0]:F4}");
+    return;
+}
+
 if (args.Length > 0 && args[0] == "--probe")
 {
     Unrolled.Benchmarks.Probe.Run(args.Length > 1 ? int.Parse(args[1]) : 5);
