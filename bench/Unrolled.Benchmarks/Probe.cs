@@ -23,6 +23,7 @@ public static class Probe
         var conv = new ConvEncoder(seed: 1);
         conv.Compile(new RMSprop(), "mse");
         float[] img = Random(64 * 784), code = new float[64 * 16], codeTarget = Random(64 * 16);
+        float[] bigImages = Random(4096 * 784);
 
         var news = new NewsLstm(seed: 1);
         news.Compile(new RMSprop(), "binary_crossentropy", lossWeights: [1f, 0.2f]);
@@ -37,6 +38,7 @@ public static class Probe
             ("conv_predict_b1", () => conv.Predict(img.AsSpan(0, 784), code.AsSpan(0, 16), 1)),
             ("conv_predict_b64", () => conv.Predict(img, code, 64)),
             ("conv_train_b64", () => conv.TrainOnBatch(img, codeTarget, 64)),
+            ("conv_predict_4096_array", () => conv.Predict([bigImages], batchSize: 64)),
             ("lstm_predict_b1", () => news.Predict(ids.AsSpan(0, 100), aux.AsSpan(0, 5), main.AsSpan(0, 1), auxOut.AsSpan(0, 1), 1)),
             ("lstm_train_b64", () => news.TrainOnBatch(ids, aux, mainT, auxT, 64)),
         ];

@@ -75,3 +75,28 @@ public class LayerBehaviourTests
         return least;
     }
 }
+
+/// <summary>Predicting many batches on two cores gives exactly the one-core outputs.</summary>
+public class ParallelPredictTests
+{
+    [Fact]
+    public void Two_threads_predict_what_one_thread_predicts()
+    {
+        var model = new SmallConvNet(seed: 4);
+        float[] images = GradientTests.Random(70 * 6 * 7 * 2, 4);
+        int saved = Kernels.Threading.MaxThreads;
+        try
+        {
+            Kernels.Threading.MaxThreads = 1;
+            float[] one = model.Predict([images], batchSize: 8)[0];
+            Kernels.Threading.MaxThreads = 2;
+            float[] two = model.Predict([images], batchSize: 8)[0];
+            Assert.Equal(one, two);
+            Assert.Equal(one, model.Predict([images], batchSize: 8)[0]); // the second workspace is reused
+        }
+        finally
+        {
+            Kernels.Threading.MaxThreads = saved;
+        }
+    }
+}

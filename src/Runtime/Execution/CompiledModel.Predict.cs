@@ -36,6 +36,22 @@ public abstract partial class CompiledModel
         return result;
     }
 
+    /// <summary>Predicts samples [<paramref name="start"/>, <paramref name="end"/>) in batches, into the output arrays.</summary>
+    private void PredictRange(Workspace workspace, float[][] inputs, float[][] outputs, int start, int end, int batchSize)
+    {
+        for (int done = start; done < end; done += batchSize)
+        {
+            int batch = Math.Min(batchSize, end - done);
+            LoadInputs(workspace, inputs, done, batch);
+            Forward(workspace, batch, training: false);
+            for (int j = 0; j < outputs.Length; j++)
+            {
+                int size = _layout.OutputSize(j);
+                workspace.Values(_layout.OutputOffset(j), batch * size).CopyTo(outputs[j].AsSpan(done * size, batch * size));
+            }
+        }
+    }
+
     private float[][] PredictChecked(float[][] inputs, int batchSize, int[]? lengths)
     {
         CheckBatchSize(batchSize);
@@ -57,16 +73,30 @@ public abstract partial class CompiledModel
             }
 
             var workspace = PredictWorkspaceFor(Math.Min(batchSize, samples));
-            for (int done = 0; done < samples; done += batchSize)
+            int batches = (samples + batchSize - 1) / batchSize;
+            if (Kernels.Threading.MaxThreads > 1 && Environment.ProcessorCount > 1 && batches >= 4)
             {
-                int batch = Math.Min(batchSize, samples - done);
-                LoadInputs(workspace, inputs, done, batch);
-                Forward(workspace, batch, training: false);
-                for (int j = 0; j < outputs.Length; j++)
+                // Two cores: the second half of the batches runs on a pool thread with a workspace of its own. Every
+                // sample is computed exactly as on one thread, so the outputs are identical.
+                int split = batches / 2 * batchSize;
+                var second = _secondPredictWorkspace is { } w && w.Capacity >= batchSize && w.ActivationCapacity >= _layout.ActivationSize
+                    && w.ScratchCapacity >= _layout.ScratchSize
+                    ? w
+                    : _secondPredictWorkspace = new Workspace(Description, batchSize, _layout.ActivationSize, _layout.ScratchSize,
+                        training: false, targetSize: 0, _layout.LengthArray, 0);
+                var other = System.Threading.Tasks.Task.Run(() => PredictRange(second, inputs, outputs, split, samples, batchSize));
+                try
                 {
-                    int size = _layout.OutputSize(j);
-                    workspace.Values(_layout.OutputOffset(j), batch * size).CopyTo(outputs[j].AsSpan(done * size, batch * size));
+                    PredictRange(workspace, inputs, outputs, 0, split, batchSize);
                 }
+                finally
+                {
+                    other.GetAwaiter().GetResult();
+                }
+            }
+            else
+            {
+                PredictRange(workspace, inputs, outputs, 0, samples, batchSize);
             }
 
             return outputs;

@@ -21,6 +21,7 @@ public abstract partial class CompiledModel
     private readonly WorkspaceLayout _layout;
     private Workspace? _predictWorkspace;
     private Workspace? _trainingWorkspace;
+    private Workspace? _secondPredictWorkspace;
     private int _busy;
     private readonly ulong _randomSeed;
 
