@@ -84,13 +84,26 @@ public abstract partial class CompiledModel
                     ? w
                     : _secondPredictWorkspace = new Workspace(Description, batchSize, _layout.ActivationSize, _layout.ScratchSize,
                         training: false, targetSize: 0, _layout.LengthArray, 0);
-                var other = System.Threading.Tasks.Task.Run(() => PredictRange(second, inputs, outputs, split, samples, batchSize));
+                var other = System.Threading.Tasks.Task.Run(() =>
+                {
+                    Kernels.GemmWorker.KeepOnThread = true;
+                    try
+                    {
+                        PredictRange(second, inputs, outputs, split, samples, batchSize);
+                    }
+                    finally
+                    {
+                        Kernels.GemmWorker.KeepOnThread = false;
+                    }
+                });
+                Kernels.GemmWorker.KeepOnThread = true;
                 try
                 {
                     PredictRange(workspace, inputs, outputs, 0, split, batchSize);
                 }
                 finally
                 {
+                    Kernels.GemmWorker.KeepOnThread = false;
                     other.GetAwaiter().GetResult();
                 }
             }

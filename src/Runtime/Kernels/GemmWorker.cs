@@ -35,6 +35,11 @@ internal static unsafe class GemmWorker
     private static bool s_accumulate;
     private static Exception? s_error;
 
+    /// <summary>Set on a thread that already shares the cores with another (batches predicted in parallel): its
+    /// products stay on it, since splitting them too would put three threads on two cores.</summary>
+    [ThreadStatic]
+    internal static bool KeepOnThread;
+
     /// <summary>Whether products may use a second thread (<see cref="Threading.MaxThreads"/> above 1 and two cores).</summary>
     public static bool Enabled => Threading.MaxThreads > 1 && Environment.ProcessorCount > 1;
 
@@ -45,7 +50,7 @@ internal static unsafe class GemmWorker
     public static bool TryRunSplit(GemmPath path, bool transposedB, float* a, nint rowStride, nint columnStride, float* b, nint ldb, float* c,
         int m, int k, int n, bool accumulate)
     {
-        if (!Enabled || m < 16 || (long)m * k * n < Threshold || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
+        if (!Enabled || KeepOnThread || m < 16 || (long)m * k * n < Threshold || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
         {
             return false;
         }
