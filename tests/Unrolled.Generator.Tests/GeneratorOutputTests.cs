@@ -34,6 +34,15 @@ public class GeneratorOutputTests
     }
 
     [Fact]
+    public void Summary_reports_the_workspace_after_keras_s_table()
+    {
+        // 784 + 64 + 64 + 10 activations per sample, no scratch.
+        Assert.Equal("Workspace: 922 floats (3.6 KiB) per sample to predict; training adds a gradient for each, and one per weight",
+            Generated.WorkspaceLine(Generated.Code(TestModels.Mlp)));
+        Assert.Equal("Workspace: sized per call from the run-time lengths", Generated.WorkspaceLine(Generated.Code(TestModels.Sequences)));
+    }
+
+    [Fact]
     public void Summary_matches_the_tutorials_keras_table()
     {
         // The seed prints this table for the same model (Keras 2, TF 2.x); trailing spaces are Keras's own.

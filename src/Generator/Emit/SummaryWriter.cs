@@ -93,6 +93,19 @@ internal static class SummaryWriter
         text.Append("Trainable params: ").Append((plan.ParameterCount - frozen).ToString("N0", CultureInfo.InvariantCulture)).Append('\n');
         text.Append("Non-trainable params: ").Append(frozen.ToString("N0", CultureInfo.InvariantCulture)).Append('\n');
         text.Append('_', lineLength).Append('\n');
+
+        // Not in Keras's table: the memory a call works in, fixed at compile time.
+        if (plan.ActivationSize >= 0 && plan.Scratch >= 0)
+        {
+            long floats = (long)plan.ActivationSize + plan.Scratch;
+            text.Append("Workspace: ").Append(floats.ToString("N0", CultureInfo.InvariantCulture)).Append(" floats (")
+                .Append((floats * 4 / 1024.0).ToString("N1", CultureInfo.InvariantCulture))
+                .Append(" KiB) per sample to predict; training adds a gradient for each, and one per weight\n");
+        }
+        else
+        {
+            text.Append("Workspace: sized per call from the run-time lengths\n");
+        }
         return text.ToString();
     }
 

@@ -18,8 +18,20 @@ internal static class Generated
         return Assert.Single(result.GeneratedTrees).GetText().ToString();
     }
 
-    /// <summary>The Keras summary table embedded in generated code, as the model prints it.</summary>
+    /// <summary>The Keras summary table embedded in generated code, as the model prints it, without the workspace line
+    /// that follows Keras's table (see <see cref="WorkspaceLine"/>).</summary>
     public static string Summary(string code)
+    {
+        string text = FullSummary(code);
+        int workspace = text.IndexOf("Workspace: ", System.StringComparison.Ordinal);
+        return workspace < 0 ? text : text.Substring(0, workspace);
+    }
+
+    /// <summary>The line after Keras's table that reports the workspace.</summary>
+    public static string WorkspaceLine(string code)
+        => FullSummary(code).Split('\n').Single(l => l.StartsWith("Workspace: ", System.StringComparison.Ordinal));
+
+    private static string FullSummary(string code)
     {
         string literal = code.Split('\n').Single(l => l.TrimStart().StartsWith("summary: ", System.StringComparison.Ordinal)).Trim();
         literal = literal.Substring("summary: ".Length).TrimEnd(',', ';', ')');
