@@ -11,7 +11,7 @@ public class AllocationTests
     /// least of several rounds is returned: the runtime may itself allocate once on this thread while it tiers a
     /// method up mid-round, but an allocation in our code happens on every call and so shows in every round.
     /// </summary>
-    private static long AllocatedBy(Action action, int repeat = 20)
+    internal static long AllocatedBy(Action action, int repeat = 20)
     {
         for (int i = 0; i < 60; i++)
         {

@@ -33,8 +33,8 @@ public class LayerBehaviourTests
         var conv = new SmallConvNet(seed: 1);
         conv.Compile("adam", "mse");
         float[] image = Random(batch * 6 * 7 * 2, 1), output = new float[batch * 2];
-        Assert.Equal(0, Allocated(() => conv.Predict(image, output, batch)));
-        Assert.Equal(0, Allocated(() => conv.TrainOnBatch(image, output, batch)));
+        Assert.Equal(0, AllocationTests.AllocatedBy(() => conv.Predict(image, output, batch)));
+        Assert.Equal(0, AllocationTests.AllocatedBy(() => conv.TrainOnBatch(image, output, batch)));
 
         var text = new TextBranch(seed: 2);
         text.Compile("rmsprop", "categorical_crossentropy");
@@ -45,34 +45,11 @@ public class LayerBehaviourTests
         }
 
         text.Reserve(batch, 9);
-        Assert.Equal(0, Allocated(() =>
+        Assert.Equal(0, AllocationTests.AllocatedBy(() =>
         {
             text.Predict(title, classes, 9, batch);
             text.TrainOnBatch(title.AsSpan(0, batch * 5), classes, 5, batch);
         }));
-    }
-
-    /// <summary>Least bytes over five rounds after a warm-up, as AllocationTests measures.</summary>
-    private static long Allocated(Action action)
-    {
-        for (int i = 0; i < 60; i++)
-        {
-            action();
-        }
-
-        long least = long.MaxValue;
-        for (int round = 0; round < 5 && least > 0; round++)
-        {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 10; i++)
-            {
-                action();
-            }
-
-            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
-        }
-
-        return least;
     }
 }
 

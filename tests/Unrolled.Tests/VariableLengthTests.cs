@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using Xunit;
+using static Unrolled.Tests.GradientTests;
 
 namespace Unrolled.Tests;
 
@@ -11,12 +12,6 @@ namespace Unrolled.Tests;
 /// </summary>
 public class VariableLengthTests
 {
-    private static float[] Random(int count, int seed)
-    {
-        var random = new Random(seed);
-        return Enumerable.Range(0, count).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
-    }
-
     /// <summary>MeanOverTime computed here from its weights, in double precision: tanh(x W + b) per step, mean over
     /// the steps, then softmax(h V + c).</summary>
     private static double[] Reference(MeanOverTime model, float[] words, int length, int batch)

@@ -1,5 +1,6 @@
 using System.Linq;
 using Unrolled.Generator.Model;
+using Unrolled.Generator.Planning;
 using Unrolled.Generator.Shapes;
 
 namespace Unrolled.Generator.Emit;
@@ -163,8 +164,7 @@ internal sealed partial class ModelEmitter
             case LayerKind.GlobalAveragePooling1D or LayerKind.GlobalAveragePooling2D:
             {
                 int length = PositionsOf(input);
-                string scale = length >= 0 ? Float(1.0 / length) : $"1f / {D(length)}";
-                _w.Line($"{Kernels}OpKernels.Reduce({x}, {Values(n)}, batchSize, {D(length)}, {N(Channels(input))}, {scale});");
+                _w.Line($"{Kernels}OpKernels.Reduce({x}, {Values(n)}, batchSize, {D(length)}, {N(Channels(input))}, {MeanScale(length)});");
                 break;
             }
 
@@ -186,7 +186,7 @@ internal sealed partial class ModelEmitter
             {
                 var (steps, features) = Sequence(input);
                 string name = RecurrentName(layer.Kind);
-                string cache = Temporary(n, 0, Dims.Mul(steps, (layer.Kind switch { LayerKind.LSTM => 6, LayerKind.GRU => 5, _ => 1 }) * layer.Units));
+                string cache = Temporary(n, 0, Dims.Mul(steps, ExecutionPlan.CachePerStep(layer)));
                 string states = States(n, layer, backward: false);
                 string tail = $"batchSize, {D(steps)}, {N(features)}, {N(layer.Units)}, returnSequences: {Bool(c[0] == 1)}" +
                               (layer.Kind == LayerKind.GRU ? $", resetAfter: {Bool(c[1] == 1)}" : string.Empty);
@@ -316,8 +316,7 @@ internal sealed partial class ModelEmitter
             case LayerKind.GlobalAveragePooling1D or LayerKind.GlobalAveragePooling2D:
             {
                 int length = PositionsOf(input);
-                string scale = length >= 0 ? Float(1.0 / length) : $"1f / {D(length)}";
-                _w.Line($"{Kernels}OpKernels.ReduceBackward(dy, {Gradient(input)}, batchSize, {D(length)}, {N(Channels(input))}, {scale});");
+                _w.Line($"{Kernels}OpKernels.ReduceBackward(dy, {Gradient(input)}, batchSize, {D(length)}, {N(Channels(input))}, {MeanScale(length)});");
                 break;
             }
 
@@ -338,7 +337,7 @@ internal sealed partial class ModelEmitter
             case LayerKind.LSTM or LayerKind.GRU or LayerKind.SimpleRNN:
             {
                 var (steps, features) = Sequence(input);
-                string cache = Temporary(n, 0, Dims.Mul(steps, (layer.Kind switch { LayerKind.LSTM => 6, LayerKind.GRU => 5, _ => 1 }) * layer.Units));
+                string cache = Temporary(n, 0, Dims.Mul(steps, ExecutionPlan.CachePerStep(layer)));
                 string states = States(n, layer, backward: true);
                 string tail = $"batchSize, {D(steps)}, {N(features)}, {N(layer.Units)}, returnSequences: {Bool(c[0] == 1)}" +
                               (layer.Kind == LayerKind.GRU ? $", resetAfter: {Bool(c[1] == 1)}" : string.Empty);

@@ -902,8 +902,10 @@ internal sealed partial class ModelEmitter
     }
 
     /// <summary>1 for a sum; one over the reduced length for a mean (computed at run time for a run-time length).</summary>
-    private string ReduceScale(LayerSpec layer, int length)
-        => layer.Units != 1 ? "1f" : length >= 0 ? Float(1.0 / length) : $"1f / {D(length)}";
+    private string ReduceScale(LayerSpec layer, int length) => layer.Units != 1 ? "1f" : MeanScale(length);
+
+    /// <summary>One over a mean's length: a literal, or computed at run time for a run-time length.</summary>
+    private string MeanScale(int length) => length >= 0 ? Float(1.0 / length) : $"1f / {D(length)}";
 
     private void WriteOperationForward(int n, LayerSpec layer)
     {

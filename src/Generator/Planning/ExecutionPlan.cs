@@ -177,6 +177,9 @@ internal sealed class ExecutionPlan
 
     public static ExecutionPlan Create(AnalyzedModel model) => new(model);
 
+    /// <summary>Floats a recurrent layer keeps per step for backward: LSTM's four gates, c and h; GRU's five vectors; SimpleRNN's h.</summary>
+    public static int CachePerStep(LayerSpec layer) => layer.Kind switch { LayerKind.LSTM => 6, LayerKind.GRU => 5, _ => 1 } * layer.Units;
+
     /// <summary>What a layer keeps from forward for backward, per sample: recurrent caches, dropout masks, batch statistics.</summary>
     private int[] LayerTemporaries(AnalyzedModel model, int n, LayerSpec layer)
     {
@@ -191,11 +194,9 @@ internal sealed class ExecutionPlan
         int[] States(int count) => layer.Config.Count > 2 && layer.Config[2] == 1 ? Enumerable.Repeat(PerRow(layer.Units), count).ToArray() : System.Array.Empty<int>();
         return layer.Kind switch
         {
-            // Per step: LSTM keeps its four gates, c and h; GRU five vectors; SimpleRNN h.
             // With return_state, the last h (and LSTM's c) follow.
-            LayerKind.LSTM => new[] { PerRow(Dims.Mul(input.Dims[0], 6 * layer.Units)) }.Concat(States(2)).ToArray(),
-            LayerKind.GRU => new[] { PerRow(Dims.Mul(input.Dims[0], 5 * layer.Units)) }.Concat(States(1)).ToArray(),
-            LayerKind.SimpleRNN => new[] { PerRow(Dims.Mul(input.Dims[0], layer.Units)) }.Concat(States(1)).ToArray(),
+            _ when layer.Kind.IsRecurrent() => new[] { PerRow(Dims.Mul(input.Dims[0], CachePerStep(layer))) }
+                .Concat(States(layer.Kind == LayerKind.LSTM ? 2 : 1)).ToArray(),
             LayerKind.Dropout => new[] { Dims.Size(model.ShapeOf(n)) },
             // The batch mean and inverse deviation: 2 · channels floats per call (a region per sample is room to spare).
             LayerKind.BatchNormalization => new[] { PerRow(2 * input.Dims[input.Dims.Count - 1]) },
