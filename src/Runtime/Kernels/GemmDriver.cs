@@ -91,9 +91,41 @@ internal static unsafe class GemmDriver<TOps, TV>
             }
         }
 
-        // Tile of C for the padded columns: 4 rows of one vector.
-        float* tileC = stackalloc float[4 * w];
+        // Tile of C for the padded columns: up to 8 rows of one vector.
+        float* tileC = stackalloc float[8 * w];
         int i = 0;
+        if (TOps.FourVectorTile)
+        {
+            // AVX-512 has 32 registers: 8-row tiles where C is narrower than 4 vectors (see Tile8x2).
+            for (; i + 8 <= m; i += 8)
+            {
+                float* ai = a + (i * rowStride);
+                float* ci = c + (i * ldc);
+                int j = 0;
+                for (; j + (4 * w) <= main; j += 4 * w)
+                {
+                    GemmTiles<TOps, TV>.Tile4x4(ai, rowStride, columnStride, b + j, ldb, ci + j, ldc, k, accumulate);
+                    GemmTiles<TOps, TV>.Tile4x4(ai + (4 * rowStride), rowStride, columnStride, b + j, ldb, ci + j + (4 * ldc), ldc, k, accumulate);
+                }
+
+                for (; j + (2 * w) <= main; j += 2 * w)
+                {
+                    GemmTiles<TOps, TV>.Tile8x2(ai, rowStride, columnStride, b + j, ldb, ci + j, ldc, k, accumulate);
+                }
+
+                for (; j < main; j += w)
+                {
+                    GemmTiles<TOps, TV>.Tile8x1(ai, rowStride, columnStride, b + j, ldb, ci + j, ldc, k, accumulate);
+                }
+
+                if (tail != 0)
+                {
+                    GemmTiles<TOps, TV>.Tile8x1(ai, rowStride, columnStride, tailB, w, tileC, w, k, accumulate: false);
+                    MergeTile(tileC, w, ci + main, ldc, 8, tail, accumulate);
+                }
+            }
+        }
+
         for (; i + 4 <= m; i += 4)
         {
             float* ai = a + (i * rowStride);
