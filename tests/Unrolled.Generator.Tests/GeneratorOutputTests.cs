@@ -37,7 +37,7 @@ public class GeneratorOutputTests
     public void Summary_reports_the_workspace_after_keras_s_table()
     {
         // 784 + 64 + 64 + 10 activations per sample, no scratch.
-        Assert.Equal("Workspace: 922 floats (3.6 KiB) per sample to predict; training adds a gradient for each, and one per weight",
+        Assert.Equal("Workspace: 922 floats (3.6 KiB) per sample to predict; 1,844 floats (7.2 KiB) per sample to train, plus a gradient per weight",
             Generated.WorkspaceLine(Generated.Code(TestModels.Mlp)));
         Assert.Equal("Workspace: sized per call from the run-time lengths", Generated.WorkspaceLine(Generated.Code(TestModels.Sequences)));
     }

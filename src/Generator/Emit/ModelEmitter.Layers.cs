@@ -123,10 +123,10 @@ internal sealed partial class ModelEmitter
             {
                 _w.Line($"var x = {x};");
                 _w.Line($"var y = {Values(n)};");
-                string z = layer.Activation != ActivationInfo.Linear && _plan.PreActivationOffset[n] >= 0 ? "z" : "y";
+                string z = layer.Activation != ActivationInfo.Linear && _regions.PreActivationOffset[n] != -1 ? "z" : "y";
                 if (z == "z")
                 {
-                    _w.Line($"var z = workspace.Values({D(_plan.PreActivationOffset[n])}, batchSize * {D(Sz(n))});");
+                    _w.Line($"var z = workspace.Values({D(_regions.PreActivationOffset[n])}, batchSize * {D(Sz(n))});");
                 }
 
                 _w.Line($"var geometry = {ConvolutionGeometry(n, layer)};");
@@ -249,7 +249,7 @@ internal sealed partial class ModelEmitter
                 string rows = RowsExpression(PositionsOf(n));
                 if (layer.Activation != ActivationInfo.Linear)
                 {
-                    string z = _plan.PreActivationOffset[n] >= 0 ? $"workspace.Values({D(_plan.PreActivationOffset[n])}, batchSize * {D(Sz(n))})" : $"{ReadOnlySpan}.Empty";
+                    string z = _regions.PreActivationOffset[n] != -1 ? $"workspace.Values({D(_regions.PreActivationOffset[n])}, batchSize * {D(Sz(n))})" : $"{ReadOnlySpan}.Empty";
                     _w.Line($"{Kernels}ActivationKernels.Backward({Rt}Activation.{ActivationInfo.Names[layer.Activation]}, {z}, {Values(n)}, dy, {rows}, {N(layer.Units)});");
                 }
 

@@ -19,6 +19,9 @@ internal sealed partial class ModelEmitter
     private const string ReadOnlySpan = "global::System.ReadOnlySpan<float>";
 
     private readonly ExecutionPlan _plan;
+
+    /// <summary>The layout the code being written addresses: training's, except in the prediction forward pass.</summary>
+    private RegionLayout _regions;
     private readonly ModelSpec _spec;
     private readonly IndentedWriter _w = new();
     private readonly List<Port> _inputs = new();
@@ -33,6 +36,7 @@ internal sealed partial class ModelEmitter
     private ModelEmitter(ExecutionPlan plan)
     {
         _plan = plan;
+        _regions = plan.Training;
         _spec = plan.Model.Spec;
         var taken = new HashSet<string> { "batchSize", "workspace" };
         for (int i = 0; i < _spec.Inputs.Count; i++)
@@ -215,7 +219,7 @@ internal sealed partial class ModelEmitter
         {
             var layer = _spec.Layers[_spec.Nodes[port.Node].Layer];
             _w.Line($"        new {Rt}TensorInfo({Naming.Literal(port.Name)}, {DescribedShape(port)}, " +
-                    $"{Rt}DType.{(layer.DType == 0 ? "Float32" : "Int32")}, {DescribedDim(_plan.ValueOffset[port.Node])}),");
+                    $"{Rt}DType.{(layer.DType == 0 ? "Float32" : "Int32")}, {DescribedDim(_regions.ValueOffset[port.Node])}),");
         }
 
         _w.Line("    },");
@@ -224,12 +228,13 @@ internal sealed partial class ModelEmitter
         foreach (var port in _outputs)
         {
             _w.Line($"        new {Rt}TensorInfo({Naming.Literal(port.Name)}, {DescribedShape(port)}, " +
-                    $"{Rt}DType.Float32, {DescribedDim(_plan.ValueOffset[port.Node])}, {Rt}Activation.{ActivationInfo.Names[FusableActivation(port)]}),");
+                    $"{Rt}DType.Float32, {DescribedDim(_regions.ValueOffset[port.Node])}, {Rt}Activation.{ActivationInfo.Names[FusableActivation(port)]}),");
         }
 
         _w.Line("    },");
         _w.Line($"    parameterCount: {N(_plan.ParameterCount)},");
         _w.Line($"    activationSize: {DescribedDim(_plan.ActivationSize)},");
+        _w.Line($"    predictActivationSize: {DescribedDim(_plan.Predict.ActivationSize)},");
         _w.Line($"    scratchSize: {DescribedDim(_plan.Scratch)},");
         _w.Line($"    summary: {Naming.Literal(summary)},");
         _w.Line($"    weights: new {Rt}WeightInfo[]");
@@ -366,9 +371,9 @@ internal sealed partial class ModelEmitter
         return _plan.Model.WeightsOf(layerIndex)[0].Dims[0]; // a Dense kernel is [inputs, units]
     }
 
-    private string Values(int node) => $"workspace.Values({D(_plan.ValueOffset[node])}, batchSize * {D(Sz(node))})";
+    private string Values(int node) => $"workspace.Values({D(_regions.ValueOffset[node])}, batchSize * {D(Sz(node))})";
 
-    private string Gradient(int node) => $"workspace.Gradient({D(_plan.ValueOffset[node])}, batchSize * {D(Sz(node))})";
+    private string Gradient(int node) => $"workspace.Gradient({D(_regions.ValueOffset[node])}, batchSize * {D(Sz(node))})";
 
     private string Describe(int node)
     {
@@ -396,16 +401,17 @@ internal sealed partial class ModelEmitter
         }
 
         _w.Line($"layout.ActivationSize = {D(_plan.ActivationSize)};");
+        _w.Line($"layout.PredictActivationSize = {D(_plan.Predict.ActivationSize)};");
         _w.Line($"layout.ScratchSize = {D(_plan.Scratch)};");
         foreach (var port in _inputs)
         {
-            _w.Line($"layout.InputOffsets[{N(port.Index)}] = {D(_plan.ValueOffset[port.Node])};");
+            _w.Line($"layout.InputOffsets[{N(port.Index)}] = {D(_regions.ValueOffset[port.Node])};");
             _w.Line($"layout.InputSizes[{N(port.Index)}] = {D(Sz(port.Node))};");
         }
 
         foreach (var port in _outputs)
         {
-            _w.Line($"layout.OutputOffsets[{N(port.Index)}] = {D(_plan.ValueOffset[port.Node])};");
+            _w.Line($"layout.OutputOffsets[{N(port.Index)}] = {D(_regions.ValueOffset[port.Node])};");
             _w.Line($"layout.OutputSizes[{N(port.Index)}] = {D(Sz(port.Node))};");
         }
 
@@ -416,12 +422,47 @@ internal sealed partial class ModelEmitter
 
     private void WriteForward()
     {
+        bool separate = !_plan.Predict.SameAs(_plan.Training);
         _w.Line("/// <inheritdoc/>");
         _w.Open($"protected override void Forward({Rt}Workspace workspace, int batchSize, bool training)");
+        if (separate)
+        {
+            // A prediction workspace reuses regions whose readers have run (see Summary()'s workspace line).
+            _w.Open("if (!workspace.IsTraining)");
+            _w.Line("ForwardReusingRegions(workspace, batchSize);");
+            _w.Line("return;");
+            _w.Close();
+            _w.Line();
+        }
+
+        WriteForwardBody();
+        _w.Close();
+        _w.Line();
+        if (separate)
+        {
+            _w.Line("/// <summary>The forward pass of a prediction workspace: the same code over the reusing layout.</summary>");
+            _w.Open($"private void ForwardReusingRegions({Rt}Workspace workspace, int batchSize)");
+            _regions = _plan.Predict;
+            try
+            {
+                WriteForwardBody();
+            }
+            finally
+            {
+                _regions = _plan.Training;
+            }
+
+            _w.Close();
+            _w.Line();
+        }
+    }
+
+    private void WriteForwardBody()
+    {
         _w.Line($"{WeightsType} weights = Weights;");
         if (UsesTrainingFlag)
         {
-            _w.Line("workspace.TrainingPass = training;");
+            _w.Line(ReferenceEquals(_regions, _plan.Predict) ? "workspace.TrainingPass = false;" : "workspace.TrainingPass = training;");
         }
 
         WriteLengthsLocal("workspace");
@@ -461,9 +502,6 @@ internal sealed partial class ModelEmitter
 
             CloseNodeBlock(n);
         }
-
-        _w.Close();
-        _w.Line();
     }
 
     /// <summary>
@@ -519,13 +557,13 @@ internal sealed partial class ModelEmitter
         var (rowsPerSample, k) = DenseRows(n, layer);
         int units = layer.Units;
         string rows = RowsExpression(rowsPerSample);
-        bool separate = _plan.PreActivationOffset[n] >= 0;
+        bool separate = _regions.PreActivationOffset[n] != -1;
         _w.Line($"var x = {Values(_spec.Nodes[n].Inputs[0])};");
         _w.Line($"var y = {Values(n)};");
         string z = separate ? "z" : "y";
         if (separate)
         {
-            _w.Line($"var z = workspace.Values({D(_plan.PreActivationOffset[n])}, batchSize * {D(Sz(n))});");
+            _w.Line($"var z = workspace.Values({D(_regions.PreActivationOffset[n])}, batchSize * {D(Sz(n))});");
         }
 
         _w.Line($"{Kernels}Gemm.Multiply(x, weights.Slice({N(_plan.KernelOffset[_spec.Nodes[n].Layer])}, {N(k * units)}), {z}, {rows}, {N(k)}, {N(units)}, accumulate: false);");
@@ -626,9 +664,9 @@ internal sealed partial class ModelEmitter
         _w.Line();
     }
 
-    private string Temporary(int node, int index, int size) => $"workspace.Values({D(_plan.TemporaryOffsets[node][index])}, batchSize * {D(size)})";
+    private string Temporary(int node, int index, int size) => $"workspace.Values({D(_regions.TemporaryOffsets[node][index])}, batchSize * {D(size)})";
 
-    private string TemporaryGradient(int node, int index, int size) => $"workspace.Gradient({D(_plan.TemporaryOffsets[node][index])}, batchSize * {D(size)})";
+    private string TemporaryGradient(int node, int index, int size) => $"workspace.Gradient({D(_regions.TemporaryOffsets[node][index])}, batchSize * {D(size)})";
 
     private static string Float(double value)
     {
@@ -978,8 +1016,8 @@ internal sealed partial class ModelEmitter
         _w.Line($"var dy = {Gradient(n)};");
         if (layer.Activation != ActivationInfo.Linear)
         {
-            string z = _plan.PreActivationOffset[n] >= 0
-                ? $"workspace.Values({D(_plan.PreActivationOffset[n])}, batchSize * {D(Sz(n))})"
+            string z = _regions.PreActivationOffset[n] != -1
+                ? $"workspace.Values({D(_regions.PreActivationOffset[n])}, batchSize * {D(Sz(n))})"
                 : $"{ReadOnlySpan}.Empty";
             string call = $"{Kernels}ActivationKernels.Backward({Rt}Activation.{ActivationInfo.Names[layer.Activation]}, {z}, {Values(n)}, dy, {rows}, {N(units)});";
             var fused = _outputs.FirstOrDefault(o => o.Node == n && FusableActivation(o) != ActivationInfo.Linear);

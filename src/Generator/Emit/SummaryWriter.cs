@@ -95,12 +95,13 @@ internal static class SummaryWriter
         text.Append('_', lineLength).Append('\n');
 
         // Not in Keras's table: the memory a call works in, fixed at compile time.
-        if (plan.ActivationSize >= 0 && plan.Scratch >= 0)
+        if (plan.ActivationSize >= 0 && plan.Predict.ActivationSize >= 0 && plan.Scratch >= 0)
         {
-            long floats = (long)plan.ActivationSize + plan.Scratch;
-            text.Append("Workspace: ").Append(floats.ToString("N0", CultureInfo.InvariantCulture)).Append(" floats (")
-                .Append((floats * 4 / 1024.0).ToString("N1", CultureInfo.InvariantCulture))
-                .Append(" KiB) per sample to predict; training adds a gradient for each, and one per weight\n");
+            // Prediction reuses regions once read; training keeps every activation for backward, and a gradient of each.
+            long predict = (long)plan.Predict.ActivationSize + plan.Scratch;
+            long train = (2L * plan.ActivationSize) + plan.Scratch;
+            text.Append("Workspace: ").Append(Floats(predict)).Append(" per sample to predict; ")
+                .Append(Floats(train)).Append(" per sample to train, plus a gradient per weight\n");
         }
         else
         {
@@ -108,6 +109,9 @@ internal static class SummaryWriter
         }
         return text.ToString();
     }
+
+    private static string Floats(long floats)
+        => floats.ToString("N0", CultureInfo.InvariantCulture) + " floats (" + (floats * 4 / 1024.0).ToString("N1", CultureInfo.InvariantCulture) + " KiB)";
 
     /// <summary>The table's rows in first-use order: top-level layers, and one row per nested model.</summary>
     private static List<Row> Rows(ExecutionPlan plan)

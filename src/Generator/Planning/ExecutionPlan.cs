@@ -18,15 +18,12 @@ internal sealed class ExecutionPlan
         Model = model;
         Dims = new DimTable(model.DimData);
         var spec = model.Spec;
-        ValueOffset = new int[spec.Nodes.Count];
-        PreActivationOffset = Enumerable.Repeat(-1, spec.Nodes.Count).ToArray();
         KernelOffset = Enumerable.Repeat(-1, spec.Layers.Count).ToArray();
         BiasOffset = Enumerable.Repeat(-1, spec.Layers.Count).ToArray();
         NeedsGradient = new bool[spec.Nodes.Count];
         NodeScratch = new int[spec.Nodes.Count];
         Aliased = new bool[spec.Nodes.Count];
         WeightOffsets = Enumerable.Repeat(System.Array.Empty<int>(), spec.Layers.Count).ToArray();
-        TemporaryOffsets = new int[spec.Nodes.Count][];
         NodeIndexInLayer = new int[spec.Nodes.Count];
         var perLayer = new int[spec.Layers.Count];
         for (int n = 0; n < spec.Nodes.Count; n++)
@@ -34,9 +31,12 @@ internal sealed class ExecutionPlan
             NodeIndexInLayer[n] = perLayer[spec.Nodes[n].Layer]++;
         }
 
-        // Each tensor gets its own region for now; liveness-based reuse belongs to the performance work.
-        int offset = 0;
+        // First the regions each node needs (its value, a pre-activation, temporaries) and everything else per node;
+        // then two layouts of those regions: one for training, where forward keeps everything for backward, and one
+        // for prediction, where a region is reused once its last reader has run.
         int parameters = 0;
+        var regionSizes = new int[]?[spec.Nodes.Count];
+        var hasPreActivation = new bool[spec.Nodes.Count];
         foreach (int n in model.UsedNodes)
         {
             var node = spec.Nodes[n];
@@ -47,21 +47,11 @@ internal sealed class ExecutionPlan
             if (layer.Kind.IsView() && !(layer.Kind is LayerKind.Reshape or LayerKind.Flatten && spec.Outputs.Contains(n)))
             {
                 Aliased[n] = true;
-                // A view of the same floats with another row count: it shares its input's values and gradient. A
-                // recurrent layer's returned state is the region the layer keeps it in.
-                ValueOffset[n] = layer.Kind == LayerKind.Select ? TemporaryOffsets[node.Inputs[0]][layer.Units] : ValueOffset[node.Inputs[0]];
-                TemporaryOffsets[n] = System.Array.Empty<int>();
                 NeedsGradient[n] = NeedsGradient[node.Inputs[0]];
                 continue;
             }
 
-            ValueOffset[n] = offset;
-            offset = Dims.Add(offset, size);
-            if ((layer.Kind == LayerKind.Dense || layer.Kind.IsConvolution()) && ActivationInfo.NeedsPreActivation(layer.Activation))
-            {
-                PreActivationOffset[n] = offset;
-                offset = Dims.Add(offset, size);
-            }
+            bool preActivation = (layer.Kind == LayerKind.Dense || layer.Kind.IsConvolution()) && ActivationInfo.NeedsPreActivation(layer.Activation);
 
             // Temporaries some merges keep for backward; the gradient buffer mirrors them, giving each a gradient too.
             var temporaries = layer.Kind switch
@@ -72,14 +62,10 @@ internal sealed class ExecutionPlan
                 LayerKind.Dot when layer.UseBias => node.Inputs.Select(i => Dims.Size(model.ShapeOf(i))).ToArray(),
                 _ => LayerTemporaries(model, n, layer),
             };
+            hasPreActivation[n] = preActivation;
+            regionSizes[n] = (preActivation ? new[] { size, size } : new[] { size }).Concat(temporaries).ToArray();
             NodeScratch[n] = LayerScratch(model, n, layer);
             Scratch = Dims.Max(Scratch, Dims.Mul(NodeScratch[n], model.ShapeOf(n).Repeat));
-            TemporaryOffsets[n] = new int[temporaries.Length];
-            for (int t = 0; t < temporaries.Length; t++)
-            {
-                TemporaryOffsets[n][t] = offset;
-                offset = Dims.Add(offset, temporaries[t]);
-            }
 
             if (!Layers.Contains(node.Layer))
             {
@@ -107,7 +93,11 @@ internal sealed class ExecutionPlan
             NeedsGradient[n] = !isListedInput && (model.ParameterCounts[node.Layer] > 0 || node.Inputs.Any(i => NeedsGradient[i]));
         }
 
-        ActivationSize = offset;
+        Training = RegionLayout.Create(this, regionSizes, hasPreActivation, reuse: false);
+        Predict = RegionLayout.Create(this, regionSizes, hasPreActivation, reuse: true);
+        ValueOffset = Training.ValueOffset;
+        PreActivationOffset = Training.PreActivationOffset;
+        TemporaryOffsets = Training.TemporaryOffsets;
         ParameterCount = parameters;
     }
 
@@ -119,7 +109,13 @@ internal sealed class ExecutionPlan
     /// <summary>Whether some input has an axis whose length is given at run time.</summary>
     public bool IsDynamic => Dims.HasSymbols && Model.Spec.Inputs.Any(i => !Model.ShapeOf(i).IsStatic);
 
-    /// <summary>Per node: offset of its output in the workspace, in floats per sample (a dimension).</summary>
+    /// <summary>Where the regions lie in a training workspace: every region of its own, kept from forward for backward.</summary>
+    public RegionLayout Training { get; }
+
+    /// <summary>Where the regions lie in a prediction workspace: a region is reused once its last reader has run.</summary>
+    public RegionLayout Predict { get; }
+
+    /// <summary>Per node: offset of its output in a training workspace, in floats per sample (a dimension).</summary>
     public int[] ValueOffset { get; }
 
     /// <summary>Per node: offset of the pre-activation kept for backward (Swish, Gelu) as a dimension, or -1.</summary>
@@ -161,8 +157,8 @@ internal sealed class ExecutionPlan
     /// <summary>The model's layers in first-use order (the order of <c>Summary()</c> and of the weights).</summary>
     public List<int> Layers { get; } = new();
 
-    /// <summary>Floats per sample of the activation buffer (a dimension).</summary>
-    public int ActivationSize { get; }
+    /// <summary>Floats per sample of a training workspace's activation buffer (a dimension).</summary>
+    public int ActivationSize => Training.ActivationSize;
 
     public int ParameterCount { get; }
 

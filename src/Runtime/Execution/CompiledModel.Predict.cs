@@ -79,10 +79,10 @@ public abstract partial class CompiledModel
                 // Two cores: the second half of the batches runs on a pool thread with a workspace of its own. Every
                 // sample is computed exactly as on one thread, so the outputs are identical.
                 int split = batches / 2 * batchSize;
-                var second = _secondPredictWorkspace is { } w && w.Capacity >= batchSize && w.ActivationCapacity >= _layout.ActivationSize
+                var second = _secondPredictWorkspace is { } w && w.Capacity >= batchSize && w.ActivationCapacity >= _layout.PredictActivationSize
                     && w.ScratchCapacity >= _layout.ScratchSize
                     ? w
-                    : _secondPredictWorkspace = new Workspace(Description, batchSize, _layout.ActivationSize, _layout.ScratchSize,
+                    : _secondPredictWorkspace = new Workspace(Description, batchSize, _layout.PredictActivationSize, _layout.ScratchSize,
                         training: false, targetSize: 0, _layout.LengthArray, 0);
                 var other = System.Threading.Tasks.Task.Run(() =>
                 {

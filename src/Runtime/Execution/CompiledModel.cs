@@ -402,11 +402,11 @@ public abstract partial class CompiledModel
     private Workspace PredictWorkspaceFor(int batchSize)
     {
         var current = _predictWorkspace;
-        if (current is null || current.Capacity < batchSize || current.ActivationCapacity < _layout.ActivationSize ||
+        if (current is null || current.Capacity < batchSize || current.ActivationCapacity < _layout.PredictActivationSize ||
             current.ScratchCapacity < _layout.ScratchSize)
         {
             _predictWorkspace = current = new Workspace(Description, Math.Max(batchSize, current?.Capacity ?? 0),
-                Math.Max(_layout.ActivationSize, current?.ActivationCapacity ?? 0), Math.Max(_layout.ScratchSize, current?.ScratchCapacity ?? 0),
+                Math.Max(_layout.PredictActivationSize, current?.ActivationCapacity ?? 0), Math.Max(_layout.ScratchSize, current?.ScratchCapacity ?? 0),
                 training: false, targetSize: 0, _layout.LengthArray, current?.RandomState ?? _randomSeed);
         }
 

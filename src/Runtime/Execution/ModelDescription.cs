@@ -16,9 +16,13 @@ public sealed class ModelDescription
     /// <param name="summary">The Keras-format summary table.</param>
     /// <param name="weights">Every weight tensor, layer by layer, as Keras lists <c>model.weights</c>.</param>
     /// <param name="lengths">The lengths given at run time (inputs' <c>null</c> axes); none when every shape is fixed.</param>
+    /// <param name="predictActivationSize">Floats per sample of a prediction workspace's activation buffer, whose
+    /// regions are reused once read; by default <paramref name="activationSize"/>.</param>
     public ModelDescription(string name, TensorInfo[] inputs, TensorInfo[] outputs, int parameterCount,
-        int activationSize, int scratchSize, string summary, WeightInfo[]? weights = null, LengthInfo[]? lengths = null)
+        int activationSize, int scratchSize, string summary, WeightInfo[]? weights = null, LengthInfo[]? lengths = null,
+        int? predictActivationSize = null)
     {
+        PredictActivationSize = predictActivationSize ?? activationSize;
         Weights = weights ?? Array.Empty<WeightInfo>();
         Lengths = lengths ?? Array.Empty<LengthInfo>();
         Name = name;
@@ -54,6 +58,11 @@ public sealed class ModelDescription
     /// <summary>Floats per sample in a workspace's activation (and activation-gradient) buffer; -1 when it depends on
     /// the run-time lengths.</summary>
     public int ActivationSize { get; }
+
+    /// <summary>Floats per sample in a prediction workspace's activation buffer: smaller than
+    /// <see cref="ActivationSize"/> when the generator reuses regions whose readers have run (training keeps every
+    /// region for the backward pass); -1 when it depends on the run-time lengths.</summary>
+    public int PredictActivationSize { get; }
 
     /// <summary>Floats per sample in a workspace's scratch buffer.</summary>
     public int ScratchSize { get; }

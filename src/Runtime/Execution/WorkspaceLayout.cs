@@ -37,6 +37,7 @@ public sealed class WorkspaceLayout
             }
 
             ActivationSize = description.ActivationSize;
+            PredictActivationSize = description.PredictActivationSize;
             ScratchSize = description.ScratchSize;
             IsMeasured = true;
         }
@@ -47,6 +48,9 @@ public sealed class WorkspaceLayout
 
     /// <summary>Floats per sample of the activation buffer.</summary>
     public int ActivationSize { get; set; }
+
+    /// <summary>Floats per sample of a prediction workspace's activation buffer (regions reused once read).</summary>
+    public int PredictActivationSize { get; set; }
 
     /// <summary>Floats per sample of the scratch buffer (room for convolution and recurrent kernels).</summary>
     public int ScratchSize { get; set; }

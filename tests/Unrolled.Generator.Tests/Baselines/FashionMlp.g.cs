@@ -28,12 +28,13 @@ namespace Samples
             },
             new global::Unrolled.TensorInfo[]
             {
-                new global::Unrolled.TensorInfo("dense_2", new int[] { 10 }, global::Unrolled.DType.Float32, 912, global::Unrolled.Activation.Softmax),
+                new global::Unrolled.TensorInfo("dense_2", new int[] { 10 }, global::Unrolled.DType.Float32, 784, global::Unrolled.Activation.Softmax),
             },
             parameterCount: 55050,
             activationSize: 922,
+            predictActivationSize: 922,
             scratchSize: 0,
-            summary: "Model: \"mnist_model\"\n_________________________________________________________________\nLayer (type)                 Output Shape              Param #   \n=================================================================\ninput_1 (InputLayer)         [(None, 784)]             0         \n_________________________________________________________________\ndense (Dense)                (None, 64)                50240     \n_________________________________________________________________\ndense_1 (Dense)              (None, 64)                4160      \n_________________________________________________________________\ndense_2 (Dense)              (None, 10)                650       \n=================================================================\nTotal params: 55,050\nTrainable params: 55,050\nNon-trainable params: 0\n_________________________________________________________________\nWorkspace: 922 floats (3.6 KiB) per sample to predict; training adds a gradient for each, and one per weight\n",
+            summary: "Model: \"mnist_model\"\n_________________________________________________________________\nLayer (type)                 Output Shape              Param #   \n=================================================================\ninput_1 (InputLayer)         [(None, 784)]             0         \n_________________________________________________________________\ndense (Dense)                (None, 64)                50240     \n_________________________________________________________________\ndense_1 (Dense)              (None, 64)                4160      \n_________________________________________________________________\ndense_2 (Dense)              (None, 10)                650       \n=================================================================\nTotal params: 55,050\nTrainable params: 55,050\nNon-trainable params: 0\n_________________________________________________________________\nWorkspace: 922 floats (3.6 KiB) per sample to predict; 1,844 floats (7.2 KiB) per sample to train, plus a gradient per weight\n",
             weights: new global::Unrolled.WeightInfo[]
             {
                 new global::Unrolled.WeightInfo("dense", "kernel", new int[] { 784, 64 }, 0),
@@ -79,7 +80,7 @@ namespace Samples
             // dense (Dense): (None, 784) -> (None, 64)
             {
                 var x = workspace.Values(0, batchSize * 784);
-                var y = workspace.Values(784, batchSize * 64);
+                var y = workspace.Values(794, batchSize * 64);
                 global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(0, 50176), y, batchSize, 784, 64, accumulate: false);
                 global::Unrolled.Kernels.TensorOps.AddBias(y, weights.Slice(50176, 64), batchSize, 64);
                 global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Relu, y, y, batchSize, 64);
@@ -87,8 +88,8 @@ namespace Samples
 
             // dense_1 (Dense): (None, 64) -> (None, 64)
             {
-                var x = workspace.Values(784, batchSize * 64);
-                var y = workspace.Values(848, batchSize * 64);
+                var x = workspace.Values(794, batchSize * 64);
+                var y = workspace.Values(858, batchSize * 64);
                 global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(50240, 4096), y, batchSize, 64, 64, accumulate: false);
                 global::Unrolled.Kernels.TensorOps.AddBias(y, weights.Slice(54336, 64), batchSize, 64);
                 global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Relu, y, y, batchSize, 64);
@@ -96,8 +97,8 @@ namespace Samples
 
             // dense_2 (Dense): (None, 64) -> (None, 10)
             {
-                var x = workspace.Values(848, batchSize * 64);
-                var y = workspace.Values(912, batchSize * 10);
+                var x = workspace.Values(858, batchSize * 64);
+                var y = workspace.Values(784, batchSize * 10);
                 global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(54400, 640), y, batchSize, 64, 10, accumulate: false);
                 global::Unrolled.Kernels.TensorOps.AddBias(y, weights.Slice(55040, 10), batchSize, 10);
                 global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Softmax, y, y, batchSize, 10);
@@ -112,31 +113,31 @@ namespace Samples
 
             // dense_2 (Dense): (None, 64) -> (None, 10)
             {
-                var dy = workspace.Gradient(912, batchSize * 10);
+                var dy = workspace.Gradient(784, batchSize * 10);
                 if (!workspace.OutputGradientIsPreActivation[0])
                 {
-                    global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Softmax, global::System.ReadOnlySpan<float>.Empty, workspace.Values(912, batchSize * 10), dy, batchSize, 10);
+                    global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Softmax, global::System.ReadOnlySpan<float>.Empty, workspace.Values(784, batchSize * 10), dy, batchSize, 10);
                 }
-                var x = workspace.Values(848, batchSize * 64);
+                var x = workspace.Values(858, batchSize * 64);
                 global::Unrolled.Kernels.Gemm.MultiplyTransposedA(x, dy, gradients.Slice(54400, 640), 64, batchSize, 10, accumulate: true);
                 global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(55040, 10), batchSize, 10);
-                global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(54400, 640), workspace.Gradient(848, batchSize * 64), batchSize, 10, 64, accumulate: true);
+                global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(54400, 640), workspace.Gradient(858, batchSize * 64), batchSize, 10, 64, accumulate: true);
             }
 
             // dense_1 (Dense): (None, 64) -> (None, 64)
             {
-                var dy = workspace.Gradient(848, batchSize * 64);
-                global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Relu, global::System.ReadOnlySpan<float>.Empty, workspace.Values(848, batchSize * 64), dy, batchSize, 64);
-                var x = workspace.Values(784, batchSize * 64);
+                var dy = workspace.Gradient(858, batchSize * 64);
+                global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Relu, global::System.ReadOnlySpan<float>.Empty, workspace.Values(858, batchSize * 64), dy, batchSize, 64);
+                var x = workspace.Values(794, batchSize * 64);
                 global::Unrolled.Kernels.Gemm.MultiplyTransposedA(x, dy, gradients.Slice(50240, 4096), 64, batchSize, 64, accumulate: true);
                 global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(54336, 64), batchSize, 64);
-                global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(50240, 4096), workspace.Gradient(784, batchSize * 64), batchSize, 64, 64, accumulate: true);
+                global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(50240, 4096), workspace.Gradient(794, batchSize * 64), batchSize, 64, 64, accumulate: true);
             }
 
             // dense (Dense): (None, 784) -> (None, 64)
             {
-                var dy = workspace.Gradient(784, batchSize * 64);
-                global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Relu, global::System.ReadOnlySpan<float>.Empty, workspace.Values(784, batchSize * 64), dy, batchSize, 64);
+                var dy = workspace.Gradient(794, batchSize * 64);
+                global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Relu, global::System.ReadOnlySpan<float>.Empty, workspace.Values(794, batchSize * 64), dy, batchSize, 64);
                 var x = workspace.Values(0, batchSize * 784);
                 global::Unrolled.Kernels.Gemm.MultiplyTransposedA(x, dy, gradients.Slice(0, 50176), 784, batchSize, 64, accumulate: true);
                 global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(50176, 64), batchSize, 64);
@@ -157,7 +158,7 @@ namespace Samples
             {
                 input1.CopyTo(workspace.Values(0, batchSize * 784));
                 Forward(workspace, batchSize, training: false);
-                workspace.Values(912, batchSize * 10).CopyTo(dense2);
+                workspace.Values(784, batchSize * 10).CopyTo(dense2);
             }
             finally
             {

@@ -37,13 +37,14 @@ namespace Samples.Nested
                 },
                 new global::Unrolled.TensorInfo[]
                 {
-                    new global::Unrolled.TensorInfo("priority", new int[] { 1 }, global::Unrolled.DType.Float32, 308, global::Unrolled.Activation.Sigmoid),
-                    new global::Unrolled.TensorInfo("department", new int[] { 4 }, global::Unrolled.DType.Float32, 309, global::Unrolled.Activation.Softmax),
+                    new global::Unrolled.TensorInfo("priority", new int[] { 1 }, global::Unrolled.DType.Float32, 28, global::Unrolled.Activation.Sigmoid),
+                    new global::Unrolled.TensorInfo("department", new int[] { 4 }, global::Unrolled.DType.Float32, 29, global::Unrolled.Activation.Softmax),
                 },
                 parameterCount: 5669,
                 activationSize: 313,
+                predictActivationSize: 153,
                 scratchSize: 0,
-                summary: "Model: \"router\"\n__________________________________________________________________________________________________\nLayer (type)                    Output Shape         Param #     Connected to                     \n==================================================================================================\ntitle (InputLayer)              [(None, 16)]         0                                            \n__________________________________________________________________________________________________\ntags (InputLayer)               [(None, 12)]         0                                            \n__________________________________________________________________________________________________\ndense (Dense)                   (None, 32)           544         title[0][0]                      \n__________________________________________________________________________________________________\ndense_1 (Dense)                 (None, 32)           1056        dense[0][0]                      \n__________________________________________________________________________________________________\nconcatenate (Concatenate)       (None, 44)           0           dense_1[0][0]                    \n                                                                 tags[0][0]                       \n__________________________________________________________________________________________________\nhidden_0 (Dense)                (None, 32)           1440        concatenate[0][0]                \n__________________________________________________________________________________________________\nhidden_1 (Dense)                (None, 32)           1056        hidden_0[0][0]                   \n__________________________________________________________________________________________________\nconcatenate_1 (Concatenate)     (None, 44)           0           dense_1[0][0]                    \n                                                                 tags[0][0]                       \n__________________________________________________________________________________________________\ndense_2 (Dense)                 (None, 32)           1408        concatenate_1[0][0]              \n__________________________________________________________________________________________________\nadd (Add)                       (None, 32)           0           hidden_1[0][0]                   \n                                                                 dense_2[0][0]                    \n__________________________________________________________________________________________________\npriority (Dense)                (None, 1)            33          add[0][0]                        \n__________________________________________________________________________________________________\ndepartment (Dense)              (None, 4)            132         add[0][0]                        \n==================================================================================================\nTotal params: 5,669\nTrainable params: 5,669\nNon-trainable params: 0\n__________________________________________________________________________________________________\nWorkspace: 313 floats (1.2 KiB) per sample to predict; training adds a gradient for each, and one per weight\n",
+                summary: "Model: \"router\"\n__________________________________________________________________________________________________\nLayer (type)                    Output Shape         Param #     Connected to                     \n==================================================================================================\ntitle (InputLayer)              [(None, 16)]         0                                            \n__________________________________________________________________________________________________\ntags (InputLayer)               [(None, 12)]         0                                            \n__________________________________________________________________________________________________\ndense (Dense)                   (None, 32)           544         title[0][0]                      \n__________________________________________________________________________________________________\ndense_1 (Dense)                 (None, 32)           1056        dense[0][0]                      \n__________________________________________________________________________________________________\nconcatenate (Concatenate)       (None, 44)           0           dense_1[0][0]                    \n                                                                 tags[0][0]                       \n__________________________________________________________________________________________________\nhidden_0 (Dense)                (None, 32)           1440        concatenate[0][0]                \n__________________________________________________________________________________________________\nhidden_1 (Dense)                (None, 32)           1056        hidden_0[0][0]                   \n__________________________________________________________________________________________________\nconcatenate_1 (Concatenate)     (None, 44)           0           dense_1[0][0]                    \n                                                                 tags[0][0]                       \n__________________________________________________________________________________________________\ndense_2 (Dense)                 (None, 32)           1408        concatenate_1[0][0]              \n__________________________________________________________________________________________________\nadd (Add)                       (None, 32)           0           hidden_1[0][0]                   \n                                                                 dense_2[0][0]                    \n__________________________________________________________________________________________________\npriority (Dense)                (None, 1)            33          add[0][0]                        \n__________________________________________________________________________________________________\ndepartment (Dense)              (None, 4)            132         add[0][0]                        \n==================================================================================================\nTotal params: 5,669\nTrainable params: 5,669\nNon-trainable params: 0\n__________________________________________________________________________________________________\nWorkspace: 153 floats (0.6 KiB) per sample to predict; 626 floats (2.4 KiB) per sample to train, plus a gradient per weight\n",
                 weights: new global::Unrolled.WeightInfo[]
                 {
                     new global::Unrolled.WeightInfo("dense", "kernel", new int[] { 16, 32 }, 0),
@@ -102,12 +103,18 @@ namespace Samples.Nested
             /// <inheritdoc/>
             protected override void Forward(global::Unrolled.Workspace workspace, int batchSize, bool training)
             {
+                if (!workspace.IsTraining)
+                {
+                    ForwardReusingRegions(workspace, batchSize);
+                    return;
+                }
+
                 global::System.ReadOnlySpan<float> weights = Weights;
 
                 // dense (Dense): (None, 16) -> (None, 32)
                 {
                     var x = workspace.Values(0, batchSize * 16);
-                    var y = workspace.Values(28, batchSize * 32);
+                    var y = workspace.Values(33, batchSize * 32);
                     global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(0, 512), y, batchSize, 16, 32, accumulate: false);
                     global::Unrolled.Kernels.TensorOps.AddBias(y, weights.Slice(512, 32), batchSize, 32);
                     global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Relu, y, y, batchSize, 32);
@@ -115,8 +122,8 @@ namespace Samples.Nested
 
                 // dense_1 (Dense): (None, 32) -> (None, 32)
                 {
-                    var x = workspace.Values(28, batchSize * 32);
-                    var y = workspace.Values(60, batchSize * 32);
+                    var x = workspace.Values(33, batchSize * 32);
+                    var y = workspace.Values(65, batchSize * 32);
                     global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(544, 1024), y, batchSize, 32, 32, accumulate: false);
                     global::Unrolled.Kernels.TensorOps.AddBias(y, weights.Slice(1568, 32), batchSize, 32);
                     global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Relu, y, y, batchSize, 32);
@@ -124,15 +131,15 @@ namespace Samples.Nested
 
                 // concatenate (Concatenate): (None, 32), (None, 12) -> (None, 44)
                 {
-                    var y = workspace.Values(92, batchSize * 44);
-                    global::Unrolled.Kernels.TensorOps.CopySlices(workspace.Values(60, batchSize * 32), y, batchSize, 32, 44, 0);
+                    var y = workspace.Values(97, batchSize * 44);
+                    global::Unrolled.Kernels.TensorOps.CopySlices(workspace.Values(65, batchSize * 32), y, batchSize, 32, 44, 0);
                     global::Unrolled.Kernels.TensorOps.CopySlices(workspace.Values(16, batchSize * 12), y, batchSize, 12, 44, 32);
                 }
 
                 // hidden_0 (Dense): (None, 44) -> (None, 32)
                 {
-                    var x = workspace.Values(92, batchSize * 44);
-                    var y = workspace.Values(136, batchSize * 32);
+                    var x = workspace.Values(97, batchSize * 44);
+                    var y = workspace.Values(141, batchSize * 32);
                     global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(1600, 1408), y, batchSize, 44, 32, accumulate: false);
                     global::Unrolled.Kernels.TensorOps.AddBias(y, weights.Slice(3008, 32), batchSize, 32);
                     global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Tanh, y, y, batchSize, 32);
@@ -140,8 +147,8 @@ namespace Samples.Nested
 
                 // hidden_1 (Dense): (None, 32) -> (None, 32)
                 {
-                    var x = workspace.Values(136, batchSize * 32);
-                    var y = workspace.Values(168, batchSize * 32);
+                    var x = workspace.Values(141, batchSize * 32);
+                    var y = workspace.Values(173, batchSize * 32);
                     global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(3040, 1024), y, batchSize, 32, 32, accumulate: false);
                     global::Unrolled.Kernels.TensorOps.AddBias(y, weights.Slice(4064, 32), batchSize, 32);
                     global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Tanh, y, y, batchSize, 32);
@@ -149,28 +156,28 @@ namespace Samples.Nested
 
                 // concatenate_1 (Concatenate): (None, 32), (None, 12) -> (None, 44)
                 {
-                    var y = workspace.Values(200, batchSize * 44);
-                    global::Unrolled.Kernels.TensorOps.CopySlices(workspace.Values(60, batchSize * 32), y, batchSize, 32, 44, 0);
+                    var y = workspace.Values(205, batchSize * 44);
+                    global::Unrolled.Kernels.TensorOps.CopySlices(workspace.Values(65, batchSize * 32), y, batchSize, 32, 44, 0);
                     global::Unrolled.Kernels.TensorOps.CopySlices(workspace.Values(16, batchSize * 12), y, batchSize, 12, 44, 32);
                 }
 
                 // dense_2 (Dense): (None, 44) -> (None, 32)
                 {
-                    var x = workspace.Values(200, batchSize * 44);
-                    var y = workspace.Values(244, batchSize * 32);
+                    var x = workspace.Values(205, batchSize * 44);
+                    var y = workspace.Values(249, batchSize * 32);
                     global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(4096, 1408), y, batchSize, 44, 32, accumulate: false);
                 }
 
                 // add (Add): (None, 32), (None, 32) -> (None, 32)
                 {
-                    var y = workspace.Values(276, batchSize * 32);
-                    global::Unrolled.Kernels.TensorOps.Add(workspace.Values(168, batchSize * 32), workspace.Values(244, batchSize * 32), y);
+                    var y = workspace.Values(281, batchSize * 32);
+                    global::Unrolled.Kernels.TensorOps.Add(workspace.Values(173, batchSize * 32), workspace.Values(249, batchSize * 32), y);
                 }
 
                 // priority (Dense): (None, 32) -> (None, 1)
                 {
-                    var x = workspace.Values(276, batchSize * 32);
-                    var y = workspace.Values(308, batchSize * 1);
+                    var x = workspace.Values(281, batchSize * 32);
+                    var y = workspace.Values(28, batchSize * 1);
                     global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(5504, 32), y, batchSize, 32, 1, accumulate: false);
                     global::Unrolled.Kernels.TensorOps.AddBias(y, weights.Slice(5536, 1), batchSize, 1);
                     global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Sigmoid, y, y, batchSize, 1);
@@ -178,8 +185,95 @@ namespace Samples.Nested
 
                 // department (Dense): (None, 32) -> (None, 4)
                 {
-                    var x = workspace.Values(276, batchSize * 32);
-                    var y = workspace.Values(309, batchSize * 4);
+                    var x = workspace.Values(281, batchSize * 32);
+                    var y = workspace.Values(29, batchSize * 4);
+                    global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(5537, 128), y, batchSize, 32, 4, accumulate: false);
+                    global::Unrolled.Kernels.TensorOps.AddBias(y, weights.Slice(5665, 4), batchSize, 4);
+                    global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Softmax, y, y, batchSize, 4);
+                }
+            }
+
+            /// <summary>The forward pass of a prediction workspace: the same code over the reusing layout.</summary>
+            private void ForwardReusingRegions(global::Unrolled.Workspace workspace, int batchSize)
+            {
+                global::System.ReadOnlySpan<float> weights = Weights;
+
+                // dense (Dense): (None, 16) -> (None, 32)
+                {
+                    var x = workspace.Values(0, batchSize * 16);
+                    var y = workspace.Values(33, batchSize * 32);
+                    global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(0, 512), y, batchSize, 16, 32, accumulate: false);
+                    global::Unrolled.Kernels.TensorOps.AddBias(y, weights.Slice(512, 32), batchSize, 32);
+                    global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Relu, y, y, batchSize, 32);
+                }
+
+                // dense_1 (Dense): (None, 32) -> (None, 32)
+                {
+                    var x = workspace.Values(33, batchSize * 32);
+                    var y = workspace.Values(77, batchSize * 32);
+                    global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(544, 1024), y, batchSize, 32, 32, accumulate: false);
+                    global::Unrolled.Kernels.TensorOps.AddBias(y, weights.Slice(1568, 32), batchSize, 32);
+                    global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Relu, y, y, batchSize, 32);
+                }
+
+                // concatenate (Concatenate): (None, 32), (None, 12) -> (None, 44)
+                {
+                    var y = workspace.Values(33, batchSize * 44);
+                    global::Unrolled.Kernels.TensorOps.CopySlices(workspace.Values(77, batchSize * 32), y, batchSize, 32, 44, 0);
+                    global::Unrolled.Kernels.TensorOps.CopySlices(workspace.Values(16, batchSize * 12), y, batchSize, 12, 44, 32);
+                }
+
+                // hidden_0 (Dense): (None, 44) -> (None, 32)
+                {
+                    var x = workspace.Values(33, batchSize * 44);
+                    var y = workspace.Values(109, batchSize * 32);
+                    global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(1600, 1408), y, batchSize, 44, 32, accumulate: false);
+                    global::Unrolled.Kernels.TensorOps.AddBias(y, weights.Slice(3008, 32), batchSize, 32);
+                    global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Tanh, y, y, batchSize, 32);
+                }
+
+                // hidden_1 (Dense): (None, 32) -> (None, 32)
+                {
+                    var x = workspace.Values(109, batchSize * 32);
+                    var y = workspace.Values(33, batchSize * 32);
+                    global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(3040, 1024), y, batchSize, 32, 32, accumulate: false);
+                    global::Unrolled.Kernels.TensorOps.AddBias(y, weights.Slice(4064, 32), batchSize, 32);
+                    global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Tanh, y, y, batchSize, 32);
+                }
+
+                // concatenate_1 (Concatenate): (None, 32), (None, 12) -> (None, 44)
+                {
+                    var y = workspace.Values(109, batchSize * 44);
+                    global::Unrolled.Kernels.TensorOps.CopySlices(workspace.Values(77, batchSize * 32), y, batchSize, 32, 44, 0);
+                    global::Unrolled.Kernels.TensorOps.CopySlices(workspace.Values(16, batchSize * 12), y, batchSize, 12, 44, 32);
+                }
+
+                // dense_2 (Dense): (None, 44) -> (None, 32)
+                {
+                    var x = workspace.Values(109, batchSize * 44);
+                    var y = workspace.Values(77, batchSize * 32);
+                    global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(4096, 1408), y, batchSize, 44, 32, accumulate: false);
+                }
+
+                // add (Add): (None, 32), (None, 32) -> (None, 32)
+                {
+                    var y = workspace.Values(109, batchSize * 32);
+                    global::Unrolled.Kernels.TensorOps.Add(workspace.Values(33, batchSize * 32), workspace.Values(77, batchSize * 32), y);
+                }
+
+                // priority (Dense): (None, 32) -> (None, 1)
+                {
+                    var x = workspace.Values(109, batchSize * 32);
+                    var y = workspace.Values(28, batchSize * 1);
+                    global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(5504, 32), y, batchSize, 32, 1, accumulate: false);
+                    global::Unrolled.Kernels.TensorOps.AddBias(y, weights.Slice(5536, 1), batchSize, 1);
+                    global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Sigmoid, y, y, batchSize, 1);
+                }
+
+                // department (Dense): (None, 32) -> (None, 4)
+                {
+                    var x = workspace.Values(109, batchSize * 32);
+                    var y = workspace.Values(29, batchSize * 4);
                     global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(5537, 128), y, batchSize, 32, 4, accumulate: false);
                     global::Unrolled.Kernels.TensorOps.AddBias(y, weights.Slice(5665, 4), batchSize, 4);
                     global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Softmax, y, y, batchSize, 4);
@@ -194,91 +288,91 @@ namespace Samples.Nested
 
                 // department (Dense): (None, 32) -> (None, 4)
                 {
-                    var dy = workspace.Gradient(309, batchSize * 4);
+                    var dy = workspace.Gradient(29, batchSize * 4);
                     if (!workspace.OutputGradientIsPreActivation[1])
                     {
-                        global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Softmax, global::System.ReadOnlySpan<float>.Empty, workspace.Values(309, batchSize * 4), dy, batchSize, 4);
+                        global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Softmax, global::System.ReadOnlySpan<float>.Empty, workspace.Values(29, batchSize * 4), dy, batchSize, 4);
                     }
-                    var x = workspace.Values(276, batchSize * 32);
+                    var x = workspace.Values(281, batchSize * 32);
                     global::Unrolled.Kernels.Gemm.MultiplyTransposedA(x, dy, gradients.Slice(5537, 128), 32, batchSize, 4, accumulate: true);
                     global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(5665, 4), batchSize, 4);
-                    global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(5537, 128), workspace.Gradient(276, batchSize * 32), batchSize, 4, 32, accumulate: true);
+                    global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(5537, 128), workspace.Gradient(281, batchSize * 32), batchSize, 4, 32, accumulate: true);
                 }
 
                 // priority (Dense): (None, 32) -> (None, 1)
                 {
-                    var dy = workspace.Gradient(308, batchSize * 1);
+                    var dy = workspace.Gradient(28, batchSize * 1);
                     if (!workspace.OutputGradientIsPreActivation[0])
                     {
-                        global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Sigmoid, global::System.ReadOnlySpan<float>.Empty, workspace.Values(308, batchSize * 1), dy, batchSize, 1);
+                        global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Sigmoid, global::System.ReadOnlySpan<float>.Empty, workspace.Values(28, batchSize * 1), dy, batchSize, 1);
                     }
-                    var x = workspace.Values(276, batchSize * 32);
+                    var x = workspace.Values(281, batchSize * 32);
                     global::Unrolled.Kernels.Gemm.MultiplyTransposedA(x, dy, gradients.Slice(5504, 32), 32, batchSize, 1, accumulate: true);
                     global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(5536, 1), batchSize, 1);
-                    global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(5504, 32), workspace.Gradient(276, batchSize * 32), batchSize, 1, 32, accumulate: true);
+                    global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(5504, 32), workspace.Gradient(281, batchSize * 32), batchSize, 1, 32, accumulate: true);
                 }
 
                 // add (Add): (None, 32), (None, 32) -> (None, 32)
                 {
-                    var dy = workspace.Gradient(276, batchSize * 32);
-                    global::Unrolled.Kernels.TensorOps.Accumulate(dy, workspace.Gradient(168, batchSize * 32));
-                    global::Unrolled.Kernels.TensorOps.Accumulate(dy, workspace.Gradient(244, batchSize * 32));
+                    var dy = workspace.Gradient(281, batchSize * 32);
+                    global::Unrolled.Kernels.TensorOps.Accumulate(dy, workspace.Gradient(173, batchSize * 32));
+                    global::Unrolled.Kernels.TensorOps.Accumulate(dy, workspace.Gradient(249, batchSize * 32));
                 }
 
                 // dense_2 (Dense): (None, 44) -> (None, 32)
                 {
-                    var dy = workspace.Gradient(244, batchSize * 32);
-                    var x = workspace.Values(200, batchSize * 44);
+                    var dy = workspace.Gradient(249, batchSize * 32);
+                    var x = workspace.Values(205, batchSize * 44);
                     global::Unrolled.Kernels.Gemm.MultiplyTransposedA(x, dy, gradients.Slice(4096, 1408), 44, batchSize, 32, accumulate: true);
-                    global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(4096, 1408), workspace.Gradient(200, batchSize * 44), batchSize, 32, 44, accumulate: true);
+                    global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(4096, 1408), workspace.Gradient(205, batchSize * 44), batchSize, 32, 44, accumulate: true);
                 }
 
                 // concatenate_1 (Concatenate): (None, 32), (None, 12) -> (None, 44)
                 {
-                    var dy = workspace.Gradient(200, batchSize * 44);
-                    global::Unrolled.Kernels.TensorOps.AccumulateSlices(dy, workspace.Gradient(60, batchSize * 32), batchSize, 32, 44, 0);
+                    var dy = workspace.Gradient(205, batchSize * 44);
+                    global::Unrolled.Kernels.TensorOps.AccumulateSlices(dy, workspace.Gradient(65, batchSize * 32), batchSize, 32, 44, 0);
                 }
 
                 // hidden_1 (Dense): (None, 32) -> (None, 32)
                 {
-                    var dy = workspace.Gradient(168, batchSize * 32);
-                    global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Tanh, global::System.ReadOnlySpan<float>.Empty, workspace.Values(168, batchSize * 32), dy, batchSize, 32);
-                    var x = workspace.Values(136, batchSize * 32);
+                    var dy = workspace.Gradient(173, batchSize * 32);
+                    global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Tanh, global::System.ReadOnlySpan<float>.Empty, workspace.Values(173, batchSize * 32), dy, batchSize, 32);
+                    var x = workspace.Values(141, batchSize * 32);
                     global::Unrolled.Kernels.Gemm.MultiplyTransposedA(x, dy, gradients.Slice(3040, 1024), 32, batchSize, 32, accumulate: true);
                     global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(4064, 32), batchSize, 32);
-                    global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(3040, 1024), workspace.Gradient(136, batchSize * 32), batchSize, 32, 32, accumulate: true);
+                    global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(3040, 1024), workspace.Gradient(141, batchSize * 32), batchSize, 32, 32, accumulate: true);
                 }
 
                 // hidden_0 (Dense): (None, 44) -> (None, 32)
                 {
-                    var dy = workspace.Gradient(136, batchSize * 32);
-                    global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Tanh, global::System.ReadOnlySpan<float>.Empty, workspace.Values(136, batchSize * 32), dy, batchSize, 32);
-                    var x = workspace.Values(92, batchSize * 44);
+                    var dy = workspace.Gradient(141, batchSize * 32);
+                    global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Tanh, global::System.ReadOnlySpan<float>.Empty, workspace.Values(141, batchSize * 32), dy, batchSize, 32);
+                    var x = workspace.Values(97, batchSize * 44);
                     global::Unrolled.Kernels.Gemm.MultiplyTransposedA(x, dy, gradients.Slice(1600, 1408), 44, batchSize, 32, accumulate: true);
                     global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(3008, 32), batchSize, 32);
-                    global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(1600, 1408), workspace.Gradient(92, batchSize * 44), batchSize, 32, 44, accumulate: true);
+                    global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(1600, 1408), workspace.Gradient(97, batchSize * 44), batchSize, 32, 44, accumulate: true);
                 }
 
                 // concatenate (Concatenate): (None, 32), (None, 12) -> (None, 44)
                 {
-                    var dy = workspace.Gradient(92, batchSize * 44);
-                    global::Unrolled.Kernels.TensorOps.AccumulateSlices(dy, workspace.Gradient(60, batchSize * 32), batchSize, 32, 44, 0);
+                    var dy = workspace.Gradient(97, batchSize * 44);
+                    global::Unrolled.Kernels.TensorOps.AccumulateSlices(dy, workspace.Gradient(65, batchSize * 32), batchSize, 32, 44, 0);
                 }
 
                 // dense_1 (Dense): (None, 32) -> (None, 32)
                 {
-                    var dy = workspace.Gradient(60, batchSize * 32);
-                    global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Relu, global::System.ReadOnlySpan<float>.Empty, workspace.Values(60, batchSize * 32), dy, batchSize, 32);
-                    var x = workspace.Values(28, batchSize * 32);
+                    var dy = workspace.Gradient(65, batchSize * 32);
+                    global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Relu, global::System.ReadOnlySpan<float>.Empty, workspace.Values(65, batchSize * 32), dy, batchSize, 32);
+                    var x = workspace.Values(33, batchSize * 32);
                     global::Unrolled.Kernels.Gemm.MultiplyTransposedA(x, dy, gradients.Slice(544, 1024), 32, batchSize, 32, accumulate: true);
                     global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(1568, 32), batchSize, 32);
-                    global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(544, 1024), workspace.Gradient(28, batchSize * 32), batchSize, 32, 32, accumulate: true);
+                    global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(544, 1024), workspace.Gradient(33, batchSize * 32), batchSize, 32, 32, accumulate: true);
                 }
 
                 // dense (Dense): (None, 16) -> (None, 32)
                 {
-                    var dy = workspace.Gradient(28, batchSize * 32);
-                    global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Relu, global::System.ReadOnlySpan<float>.Empty, workspace.Values(28, batchSize * 32), dy, batchSize, 32);
+                    var dy = workspace.Gradient(33, batchSize * 32);
+                    global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Relu, global::System.ReadOnlySpan<float>.Empty, workspace.Values(33, batchSize * 32), dy, batchSize, 32);
                     var x = workspace.Values(0, batchSize * 16);
                     global::Unrolled.Kernels.Gemm.MultiplyTransposedA(x, dy, gradients.Slice(0, 512), 16, batchSize, 32, accumulate: true);
                     global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(512, 32), batchSize, 32);
@@ -304,8 +398,8 @@ namespace Samples.Nested
                     title.CopyTo(workspace.Values(0, batchSize * 16));
                     tags.CopyTo(workspace.Values(16, batchSize * 12));
                     Forward(workspace, batchSize, training: false);
-                    workspace.Values(308, batchSize * 1).CopyTo(priority);
-                    workspace.Values(309, batchSize * 4).CopyTo(department);
+                    workspace.Values(28, batchSize * 1).CopyTo(priority);
+                    workspace.Values(29, batchSize * 4).CopyTo(department);
                 }
                 finally
                 {

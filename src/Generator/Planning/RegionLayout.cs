@@ -1,0 +1,226 @@
+using System.Collections.Generic;
+using System.Linq;
+using Unrolled.Generator.Model;
+
+namespace Unrolled.Generator.Planning;
+
+/// <summary>
+/// Where each node's regions (its value, the pre-activation a Swish or Gelu keeps, its temporaries) lie in a workspace's
+/// activation buffer, in floats per sample (dimensions of <see cref="ExecutionPlan.Dims"/>).
+/// </summary>
+/// <remarks>
+/// <para>The inputs, and the nodes whose regions hold an output, come first and in the same order in every layout, so
+/// a training and a prediction workspace put the ports at the same offsets and the runtime needs one set of them.</para>
+/// <para>Training keeps every region (backward reads what forward wrote). Prediction reuses them: the regions go into
+/// slots, a region takes a free slot when its node runs and frees it after the last node that reads it, and a slot is
+/// as large as the largest region it ever holds. A node's regions never share a slot with those of its inputs, since
+/// they are taken before the inputs' are freed. Sizes that depend on run-time lengths share a slot only with regions
+/// of exactly their size, so the layout stays a sum of the sizes it replaces.</para>
+/// </remarks>
+internal sealed class RegionLayout
+{
+    private RegionLayout(int nodes)
+    {
+        ValueOffset = new int[nodes];
+        PreActivationOffset = Enumerable.Repeat(-1, nodes).ToArray();
+        TemporaryOffsets = Enumerable.Repeat(System.Array.Empty<int>(), nodes).ToArray();
+    }
+
+    /// <summary>Per node: offset of its output, in floats per sample (a dimension).</summary>
+    public int[] ValueOffset { get; }
+
+    /// <summary>Per node: offset of its pre-activation (Swish, Gelu), or -1.</summary>
+    public int[] PreActivationOffset { get; }
+
+    /// <summary>Per node: offsets of its temporaries.</summary>
+    public int[][] TemporaryOffsets { get; }
+
+    /// <summary>Floats per sample of the activation buffer (a dimension).</summary>
+    public int ActivationSize { get; private set; }
+
+    /// <summary>Whether two layouts put every region at the same offset.</summary>
+    public bool SameAs(RegionLayout other)
+        => ActivationSize == other.ActivationSize && ValueOffset.SequenceEqual(other.ValueOffset)
+           && PreActivationOffset.SequenceEqual(other.PreActivationOffset)
+           && TemporaryOffsets.Zip(other.TemporaryOffsets, (a, b) => a.SequenceEqual(b)).All(x => x);
+
+    /// <summary>Lays out <paramref name="regionSizes"/> (per node: its value, the pre-activation where
+    /// <paramref name="hasPreActivation"/> says so, then its temporaries; null for a view), reusing regions by liveness
+    /// when <paramref name="reuse"/> is set.</summary>
+    public static RegionLayout Create(ExecutionPlan plan, int[]?[] regionSizes, bool[] hasPreActivation, bool reuse)
+    {
+        var model = plan.Model;
+        var spec = model.Spec;
+        var dims = plan.Dims;
+        var layout = new RegionLayout(spec.Nodes.Count);
+        var order = model.UsedNodes.ToList();
+        var step = new Dictionary<int, int>();
+        for (int s = 0; s < order.Count; s++)
+        {
+            step[order[s]] = s;
+        }
+
+        // A view reads its base's value, or for a returned state (Select) the recurrent node's temporaries.
+        (int Node, bool Temporaries) Resolve(int n)
+        {
+            bool temporaries = false;
+            while (plan.Aliased[n])
+            {
+                temporaries |= spec.Layers[spec.Nodes[n].Layer].Kind == LayerKind.Select;
+                n = spec.Nodes[n].Inputs[0];
+            }
+
+            return (n, temporaries);
+        }
+
+        // Pinned: inputs and whatever holds an output, in node order.
+        var pinned = new HashSet<int>(spec.Inputs);
+        foreach (int output in spec.Outputs)
+        {
+            pinned.Add(Resolve(output).Node);
+        }
+
+        // The last step that reads each node's value and its temporaries.
+        var valueEnd = new Dictionary<int, int>();
+        var temporaryEnd = new Dictionary<int, int>();
+        foreach (int n in order)
+        {
+            foreach (int input in spec.Nodes[n].Inputs)
+            {
+                var (source, temporaries) = Resolve(input);
+                var ends = temporaries ? temporaryEnd : valueEnd;
+                ends[source] = System.Math.Max(ends.TryGetValue(source, out int end) ? end : 0, step[n]);
+            }
+        }
+
+        int offset = 0;
+        foreach (int n in order.Where(pinned.Contains))
+        {
+            if (regionSizes[n] is { } sizes)
+            {
+                Place(layout, n, sizes, hasPreActivation[n], r => { int at = offset; offset = dims.Add(offset, sizes[r]); return at; });
+            }
+        }
+
+        var slots = new List<Slot>();
+        var releases = new List<(int Step, Slot Slot)>();
+        var regionSlots = new Dictionary<(int Node, int Region), Slot>();
+        foreach (int n in order)
+        {
+            if (pinned.Contains(n) || regionSizes[n] is not { } sizes)
+            {
+                continue;
+            }
+
+            if (!reuse)
+            {
+                Place(layout, n, sizes, hasPreActivation[n], r => { int at = offset; offset = dims.Add(offset, sizes[r]); return at; });
+                continue;
+            }
+
+            int s = step[n];
+            // Regions whose last reader ran before this node are free again; this node's own are taken next, while
+            // its inputs' are still held.
+            foreach (var release in releases.Where(x => x.Step < s).ToList())
+            {
+                release.Slot.Free = true;
+                releases.Remove(release);
+            }
+
+            int temporariesFrom = hasPreActivation[n] ? 2 : 1;
+            for (int r = 0; r < sizes.Length; r++)
+            {
+                var slot = Take(slots, sizes[r], dims);
+                regionSlots[(n, r)] = slot;
+                int end = r == 0 ? (valueEnd.TryGetValue(n, out int v) ? v : s)
+                    : r < temporariesFrom ? s
+                    : (temporaryEnd.TryGetValue(n, out int t) ? t : s);
+                releases.Add((System.Math.Max(end, s), slot));
+            }
+        }
+
+        if (reuse)
+        {
+            // The slots follow the pinned regions, each as large as the largest region it held.
+            var slotOffset = new Dictionary<Slot, int>();
+            foreach (var slot in slots)
+            {
+                slotOffset[slot] = offset;
+                offset = dims.Add(offset, slot.Size);
+            }
+
+            foreach (var group in regionSlots.GroupBy(x => x.Key.Node))
+            {
+                int n = group.Key;
+                Place(layout, n, regionSizes[n]!, hasPreActivation[n], r => slotOffset[regionSlots[(n, r)]]);
+            }
+        }
+
+        // Views last: a view's value is its base's region, or the recurrent node's returned-state temporary.
+        foreach (int n in order.Where(n => plan.Aliased[n]))
+        {
+            var node = spec.Nodes[n];
+            var layer = spec.Layers[node.Layer];
+            layout.ValueOffset[n] = layer.Kind == LayerKind.Select
+                ? layout.TemporaryOffsets[node.Inputs[0]][layer.Units]
+                : layout.ValueOffset[node.Inputs[0]];
+        }
+
+        layout.ActivationSize = offset;
+        return layout;
+    }
+
+    /// <summary>Sets a node's offsets, asking <paramref name="offsetOf"/> for each region in order.</summary>
+    private static void Place(RegionLayout layout, int n, int[] sizes, bool hasPreActivation, System.Func<int, int> offsetOf)
+    {
+        layout.ValueOffset[n] = offsetOf(0);
+        int first = 1;
+        if (hasPreActivation)
+        {
+            layout.PreActivationOffset[n] = offsetOf(1);
+            first = 2;
+        }
+
+        var temporaries = new int[sizes.Length - first];
+        for (int t = 0; t < temporaries.Length; t++)
+        {
+            temporaries[t] = offsetOf(t + first);
+        }
+
+        layout.TemporaryOffsets[n] = temporaries;
+    }
+
+    /// <summary>A free slot for <paramref name="size"/> floats: the smallest that holds it, else the largest free one
+    /// grown to it, else a new one. A size given at run time reuses only a free slot of exactly that size.</summary>
+    private static Slot Take(List<Slot> slots, int size, Shapes.DimTable dims)
+    {
+        Slot? chosen = null;
+        if (size < 0)
+        {
+            chosen = slots.FirstOrDefault(x => x.Free && x.Size == size);
+        }
+        else
+        {
+            var free = slots.Where(x => x.Free && x.Size >= 0).ToList();
+            chosen = free.Where(x => x.Size >= size).OrderBy(x => x.Size).FirstOrDefault()
+                     ?? free.OrderByDescending(x => x.Size).FirstOrDefault();
+        }
+
+        if (chosen is null)
+        {
+            chosen = new Slot { Size = size };
+            slots.Add(chosen);
+        }
+
+        chosen.Size = dims.Max(chosen.Size, size);
+        chosen.Free = false;
+        return chosen;
+    }
+
+    private sealed class Slot
+    {
+        public int Size { get; set; }
+
+        public bool Free { get; set; }
+    }
+}
