@@ -373,7 +373,8 @@ internal sealed partial class ModelEmitter
 
     private string Values(int node) => $"workspace.Values({D(_regions.ValueOffset[node])}, batchSize * {D(Sz(node))})";
 
-    private string Gradient(int node) => $"workspace.Gradient({D(_regions.ValueOffset[node])}, batchSize * {D(Sz(node))})";
+    // Gradients live in the reusing layout: a region's gradient is needed over the same steps as its value in prediction.
+    private string Gradient(int node) => $"workspace.Gradient({D(_plan.Predict.ValueOffset[node])}, batchSize * {D(Sz(node))})";
 
     private string Describe(int node)
     {
@@ -612,6 +613,17 @@ internal sealed partial class ModelEmitter
         {
             var node = _spec.Nodes[n];
             var layer = _spec.Layers[node.Layer];
+            var clears = _plan.Predict.GradientClears.Length > n ? _plan.Predict.GradientClears[n] : new List<(int Offset, int Size)>();
+            if (clears.Count > 0)
+            {
+                // Gradient regions that start here; their floats may hold a gradient that ended further down the graph.
+                _w.Line();
+                foreach (var (offset, size) in clears)
+                {
+                    _w.Line($"workspace.Gradient({D(offset)}, batchSize * {D(size)}).Clear();");
+                }
+            }
+
             if (layer.Kind == LayerKind.InputLayer || _plan.Aliased[n] || !_plan.NeedsGradient[n])
             {
                 continue;
@@ -666,7 +678,7 @@ internal sealed partial class ModelEmitter
 
     private string Temporary(int node, int index, int size) => $"workspace.Values({D(_regions.TemporaryOffsets[node][index])}, batchSize * {D(size)})";
 
-    private string TemporaryGradient(int node, int index, int size) => $"workspace.Gradient({D(_regions.TemporaryOffsets[node][index])}, batchSize * {D(size)})";
+    private string TemporaryGradient(int node, int index, int size) => $"workspace.Gradient({D(_plan.Predict.TemporaryOffsets[node][index])}, batchSize * {D(size)})";
 
     private static string Float(double value)
     {

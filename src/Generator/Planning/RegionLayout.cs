@@ -38,6 +38,14 @@ internal sealed class RegionLayout
     /// <summary>Floats per sample of the activation buffer (a dimension).</summary>
     public int ActivationSize { get; private set; }
 
+    /// <summary>
+    /// For a reusing layout, per node: the regions (offset, size) whose gradient the backward pass must zero just before
+    /// that node's backward step, because from there back to their own node they hold a gradient, and before it another
+    /// region's gradient may have used the floats. A region's gradient lives over the same steps as its value (from its
+    /// last reader back to its node), so the reusing layout serves the gradient buffer of a training workspace too.
+    /// </summary>
+    public List<(int Offset, int Size)>[] GradientClears { get; private set; } = System.Array.Empty<List<(int, int)>>();
+
     /// <summary>Whether two layouts put every region at the same offset.</summary>
     public bool SameAs(RegionLayout other)
         => ActivationSize == other.ActivationSize && ValueOffset.SequenceEqual(other.ValueOffset)
@@ -149,10 +157,28 @@ internal sealed class RegionLayout
                 offset = dims.Add(offset, slot.Size);
             }
 
+            layout.GradientClears = spec.Nodes.Select(_ => new List<(int, int)>()).ToArray();
             foreach (var group in regionSlots.GroupBy(x => x.Key.Node))
             {
                 int n = group.Key;
-                Place(layout, n, regionSizes[n]!, hasPreActivation[n], r => slotOffset[regionSlots[(n, r)]]);
+                var sizes = regionSizes[n]!;
+                Place(layout, n, sizes, hasPreActivation[n], r => slotOffset[regionSlots[(n, r)]]);
+                if (!plan.NeedsGradient[n])
+                {
+                    continue;
+                }
+
+                // The value's gradient starts at its last reader (or at the node itself when nothing reads it), the
+                // temporaries' (gradients of normalised inputs, returned states) likewise; a pre-activation has none.
+                int s = step[n];
+                int valueStart = System.Math.Max(s, valueEnd.TryGetValue(n, out int v) ? v : s);
+                layout.GradientClears[order[valueStart]].Add((layout.ValueOffset[n], sizes[0]));
+                int first = hasPreActivation[n] ? 2 : 1;
+                int temporaryStart = System.Math.Max(s, temporaryEnd.TryGetValue(n, out int t) ? t : s);
+                for (int r = first; r < sizes.Length; r++)
+                {
+                    layout.GradientClears[order[temporaryStart]].Add((layout.TemporaryOffsets[n][r - first], sizes[r]));
+                }
             }
         }
 

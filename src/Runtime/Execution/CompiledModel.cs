@@ -419,11 +419,13 @@ public abstract partial class CompiledModel
         var compiled = RequireCompiled();
         var current = _trainingWorkspace;
         if (current is null || current.Capacity < batchSize || current.ActivationCapacity < _layout.ActivationSize ||
+            current.GradientCapacity < _layout.PredictActivationSize ||
             current.ScratchCapacity < _layout.ScratchSize || current.TargetCapacity < compiled.TargetSize)
         {
             _trainingWorkspace = current = new Workspace(Description, Math.Max(batchSize, current?.Capacity ?? 0),
                 Math.Max(_layout.ActivationSize, current?.ActivationCapacity ?? 0), Math.Max(_layout.ScratchSize, current?.ScratchCapacity ?? 0), training: true,
-                Math.Max(compiled.TargetSize, current?.TargetCapacity ?? 0), _layout.LengthArray, current?.RandomState ?? _randomSeed);
+                Math.Max(compiled.TargetSize, current?.TargetCapacity ?? 0), _layout.LengthArray, current?.RandomState ?? _randomSeed,
+                Math.Max(_layout.PredictActivationSize, current?.GradientCapacity ?? 0));
         }
 
         return current;

@@ -59,9 +59,10 @@ public sealed class ModelDescription
     /// the run-time lengths.</summary>
     public int ActivationSize { get; }
 
-    /// <summary>Floats per sample in a prediction workspace's activation buffer: smaller than
-    /// <see cref="ActivationSize"/> when the generator reuses regions whose readers have run (training keeps every
-    /// region for the backward pass); -1 when it depends on the run-time lengths.</summary>
+    /// <summary>Floats per sample in a prediction workspace's activation buffer, and in a training workspace's gradient
+    /// buffer: smaller than <see cref="ActivationSize"/> when the generator reuses regions whose readers have run
+    /// (training keeps every activation for the backward pass, but a gradient lives only from its last reader's backward
+    /// step to its own); -1 when it depends on the run-time lengths.</summary>
     public int PredictActivationSize { get; }
 
     /// <summary>Floats per sample in a workspace's scratch buffer.</summary>

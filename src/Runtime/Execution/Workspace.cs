@@ -14,8 +14,9 @@ public sealed class Workspace
     private ulong _randomState;
 
     internal Workspace(ModelDescription description, int capacity, int activationSize, int scratchSize, bool training, int targetSize, int[] lengths,
-        ulong randomState)
+        ulong randomState, int gradientSize = 0)
     {
+        GradientCapacity = training ? gradientSize : 0;
         _randomState = randomState;
         Capacity = capacity;
         ActivationCapacity = activationSize;
@@ -26,7 +27,8 @@ public sealed class Workspace
         Scratch = new float[checked(scratchSize * capacity)];
         if (training)
         {
-            Gradients = new float[Activations.Length];
+            // The gradients use the prediction layout (regions reused once their backward step has run).
+            Gradients = new float[checked(gradientSize * capacity)];
             ParameterGradients = new float[description.ParameterCount];
             Targets = new float[checked(targetSize * capacity)];
         }
@@ -61,6 +63,9 @@ public sealed class Workspace
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
         return z ^ (z >> 31);
     }
+
+    /// <summary>The most gradient floats per sample this workspace holds (0 for a prediction workspace).</summary>
+    public int GradientCapacity { get; }
 
     /// <summary>The largest batch this workspace holds.</summary>
     public int Capacity { get; }

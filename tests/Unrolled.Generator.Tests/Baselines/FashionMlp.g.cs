@@ -111,6 +111,8 @@ namespace Samples
             global::System.ReadOnlySpan<float> weights = Weights;
             global::System.Span<float> gradients = workspace.ParameterGradients;
 
+            workspace.Gradient(858, batchSize * 64).Clear();
+
             // dense_2 (Dense): (None, 64) -> (None, 10)
             {
                 var dy = workspace.Gradient(784, batchSize * 10);
@@ -123,6 +125,8 @@ namespace Samples
                 global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(55040, 10), batchSize, 10);
                 global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(54400, 640), workspace.Gradient(858, batchSize * 64), batchSize, 10, 64, accumulate: true);
             }
+
+            workspace.Gradient(794, batchSize * 64).Clear();
 
             // dense_1 (Dense): (None, 64) -> (None, 64)
             {

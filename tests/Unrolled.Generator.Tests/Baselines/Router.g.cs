@@ -44,7 +44,7 @@ namespace Samples.Nested
                 activationSize: 313,
                 predictActivationSize: 153,
                 scratchSize: 0,
-                summary: "Model: \"router\"\n__________________________________________________________________________________________________\nLayer (type)                    Output Shape         Param #     Connected to                     \n==================================================================================================\ntitle (InputLayer)              [(None, 16)]         0                                            \n__________________________________________________________________________________________________\ntags (InputLayer)               [(None, 12)]         0                                            \n__________________________________________________________________________________________________\ndense (Dense)                   (None, 32)           544         title[0][0]                      \n__________________________________________________________________________________________________\ndense_1 (Dense)                 (None, 32)           1056        dense[0][0]                      \n__________________________________________________________________________________________________\nconcatenate (Concatenate)       (None, 44)           0           dense_1[0][0]                    \n                                                                 tags[0][0]                       \n__________________________________________________________________________________________________\nhidden_0 (Dense)                (None, 32)           1440        concatenate[0][0]                \n__________________________________________________________________________________________________\nhidden_1 (Dense)                (None, 32)           1056        hidden_0[0][0]                   \n__________________________________________________________________________________________________\nconcatenate_1 (Concatenate)     (None, 44)           0           dense_1[0][0]                    \n                                                                 tags[0][0]                       \n__________________________________________________________________________________________________\ndense_2 (Dense)                 (None, 32)           1408        concatenate_1[0][0]              \n__________________________________________________________________________________________________\nadd (Add)                       (None, 32)           0           hidden_1[0][0]                   \n                                                                 dense_2[0][0]                    \n__________________________________________________________________________________________________\npriority (Dense)                (None, 1)            33          add[0][0]                        \n__________________________________________________________________________________________________\ndepartment (Dense)              (None, 4)            132         add[0][0]                        \n==================================================================================================\nTotal params: 5,669\nTrainable params: 5,669\nNon-trainable params: 0\n__________________________________________________________________________________________________\nWorkspace: 153 floats (0.6 KiB) per sample to predict; 626 floats (2.4 KiB) per sample to train, plus a gradient per weight\n",
+                summary: "Model: \"router\"\n__________________________________________________________________________________________________\nLayer (type)                    Output Shape         Param #     Connected to                     \n==================================================================================================\ntitle (InputLayer)              [(None, 16)]         0                                            \n__________________________________________________________________________________________________\ntags (InputLayer)               [(None, 12)]         0                                            \n__________________________________________________________________________________________________\ndense (Dense)                   (None, 32)           544         title[0][0]                      \n__________________________________________________________________________________________________\ndense_1 (Dense)                 (None, 32)           1056        dense[0][0]                      \n__________________________________________________________________________________________________\nconcatenate (Concatenate)       (None, 44)           0           dense_1[0][0]                    \n                                                                 tags[0][0]                       \n__________________________________________________________________________________________________\nhidden_0 (Dense)                (None, 32)           1440        concatenate[0][0]                \n__________________________________________________________________________________________________\nhidden_1 (Dense)                (None, 32)           1056        hidden_0[0][0]                   \n__________________________________________________________________________________________________\nconcatenate_1 (Concatenate)     (None, 44)           0           dense_1[0][0]                    \n                                                                 tags[0][0]                       \n__________________________________________________________________________________________________\ndense_2 (Dense)                 (None, 32)           1408        concatenate_1[0][0]              \n__________________________________________________________________________________________________\nadd (Add)                       (None, 32)           0           hidden_1[0][0]                   \n                                                                 dense_2[0][0]                    \n__________________________________________________________________________________________________\npriority (Dense)                (None, 1)            33          add[0][0]                        \n__________________________________________________________________________________________________\ndepartment (Dense)              (None, 4)            132         add[0][0]                        \n==================================================================================================\nTotal params: 5,669\nTrainable params: 5,669\nNon-trainable params: 0\n__________________________________________________________________________________________________\nWorkspace: 153 floats (0.6 KiB) per sample to predict; 466 floats (1.8 KiB) per sample to train, plus a gradient per weight\n",
                 weights: new global::Unrolled.WeightInfo[]
                 {
                     new global::Unrolled.WeightInfo("dense", "kernel", new int[] { 16, 32 }, 0),
@@ -286,6 +286,8 @@ namespace Samples.Nested
                 global::System.ReadOnlySpan<float> weights = Weights;
                 global::System.Span<float> gradients = workspace.ParameterGradients;
 
+                workspace.Gradient(109, batchSize * 32).Clear();
+
                 // department (Dense): (None, 32) -> (None, 4)
                 {
                     var dy = workspace.Gradient(29, batchSize * 4);
@@ -296,7 +298,7 @@ namespace Samples.Nested
                     var x = workspace.Values(281, batchSize * 32);
                     global::Unrolled.Kernels.Gemm.MultiplyTransposedA(x, dy, gradients.Slice(5537, 128), 32, batchSize, 4, accumulate: true);
                     global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(5665, 4), batchSize, 4);
-                    global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(5537, 128), workspace.Gradient(281, batchSize * 32), batchSize, 4, 32, accumulate: true);
+                    global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(5537, 128), workspace.Gradient(109, batchSize * 32), batchSize, 4, 32, accumulate: true);
                 }
 
                 // priority (Dense): (None, 32) -> (None, 1)
@@ -309,59 +311,72 @@ namespace Samples.Nested
                     var x = workspace.Values(281, batchSize * 32);
                     global::Unrolled.Kernels.Gemm.MultiplyTransposedA(x, dy, gradients.Slice(5504, 32), 32, batchSize, 1, accumulate: true);
                     global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(5536, 1), batchSize, 1);
-                    global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(5504, 32), workspace.Gradient(281, batchSize * 32), batchSize, 1, 32, accumulate: true);
+                    global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(5504, 32), workspace.Gradient(109, batchSize * 32), batchSize, 1, 32, accumulate: true);
                 }
+
+                workspace.Gradient(33, batchSize * 32).Clear();
+                workspace.Gradient(77, batchSize * 32).Clear();
 
                 // add (Add): (None, 32), (None, 32) -> (None, 32)
                 {
-                    var dy = workspace.Gradient(281, batchSize * 32);
-                    global::Unrolled.Kernels.TensorOps.Accumulate(dy, workspace.Gradient(173, batchSize * 32));
-                    global::Unrolled.Kernels.TensorOps.Accumulate(dy, workspace.Gradient(249, batchSize * 32));
+                    var dy = workspace.Gradient(109, batchSize * 32);
+                    global::Unrolled.Kernels.TensorOps.Accumulate(dy, workspace.Gradient(33, batchSize * 32));
+                    global::Unrolled.Kernels.TensorOps.Accumulate(dy, workspace.Gradient(77, batchSize * 32));
                 }
+
+                workspace.Gradient(109, batchSize * 44).Clear();
 
                 // dense_2 (Dense): (None, 44) -> (None, 32)
                 {
-                    var dy = workspace.Gradient(249, batchSize * 32);
+                    var dy = workspace.Gradient(77, batchSize * 32);
                     var x = workspace.Values(205, batchSize * 44);
                     global::Unrolled.Kernels.Gemm.MultiplyTransposedA(x, dy, gradients.Slice(4096, 1408), 44, batchSize, 32, accumulate: true);
-                    global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(4096, 1408), workspace.Gradient(205, batchSize * 44), batchSize, 32, 44, accumulate: true);
+                    global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(4096, 1408), workspace.Gradient(109, batchSize * 44), batchSize, 32, 44, accumulate: true);
                 }
+
+                workspace.Gradient(77, batchSize * 32).Clear();
 
                 // concatenate_1 (Concatenate): (None, 32), (None, 12) -> (None, 44)
                 {
-                    var dy = workspace.Gradient(205, batchSize * 44);
-                    global::Unrolled.Kernels.TensorOps.AccumulateSlices(dy, workspace.Gradient(65, batchSize * 32), batchSize, 32, 44, 0);
+                    var dy = workspace.Gradient(109, batchSize * 44);
+                    global::Unrolled.Kernels.TensorOps.AccumulateSlices(dy, workspace.Gradient(77, batchSize * 32), batchSize, 32, 44, 0);
                 }
+
+                workspace.Gradient(109, batchSize * 32).Clear();
 
                 // hidden_1 (Dense): (None, 32) -> (None, 32)
                 {
-                    var dy = workspace.Gradient(173, batchSize * 32);
+                    var dy = workspace.Gradient(33, batchSize * 32);
                     global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Tanh, global::System.ReadOnlySpan<float>.Empty, workspace.Values(173, batchSize * 32), dy, batchSize, 32);
                     var x = workspace.Values(141, batchSize * 32);
                     global::Unrolled.Kernels.Gemm.MultiplyTransposedA(x, dy, gradients.Slice(3040, 1024), 32, batchSize, 32, accumulate: true);
                     global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(4064, 32), batchSize, 32);
-                    global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(3040, 1024), workspace.Gradient(141, batchSize * 32), batchSize, 32, 32, accumulate: true);
+                    global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(3040, 1024), workspace.Gradient(109, batchSize * 32), batchSize, 32, 32, accumulate: true);
                 }
+
+                workspace.Gradient(33, batchSize * 44).Clear();
 
                 // hidden_0 (Dense): (None, 44) -> (None, 32)
                 {
-                    var dy = workspace.Gradient(141, batchSize * 32);
+                    var dy = workspace.Gradient(109, batchSize * 32);
                     global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Tanh, global::System.ReadOnlySpan<float>.Empty, workspace.Values(141, batchSize * 32), dy, batchSize, 32);
                     var x = workspace.Values(97, batchSize * 44);
                     global::Unrolled.Kernels.Gemm.MultiplyTransposedA(x, dy, gradients.Slice(1600, 1408), 44, batchSize, 32, accumulate: true);
                     global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(3008, 32), batchSize, 32);
-                    global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(1600, 1408), workspace.Gradient(97, batchSize * 44), batchSize, 32, 44, accumulate: true);
+                    global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(1600, 1408), workspace.Gradient(33, batchSize * 44), batchSize, 32, 44, accumulate: true);
                 }
 
                 // concatenate (Concatenate): (None, 32), (None, 12) -> (None, 44)
                 {
-                    var dy = workspace.Gradient(97, batchSize * 44);
-                    global::Unrolled.Kernels.TensorOps.AccumulateSlices(dy, workspace.Gradient(65, batchSize * 32), batchSize, 32, 44, 0);
+                    var dy = workspace.Gradient(33, batchSize * 44);
+                    global::Unrolled.Kernels.TensorOps.AccumulateSlices(dy, workspace.Gradient(77, batchSize * 32), batchSize, 32, 44, 0);
                 }
+
+                workspace.Gradient(33, batchSize * 32).Clear();
 
                 // dense_1 (Dense): (None, 32) -> (None, 32)
                 {
-                    var dy = workspace.Gradient(65, batchSize * 32);
+                    var dy = workspace.Gradient(77, batchSize * 32);
                     global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Relu, global::System.ReadOnlySpan<float>.Empty, workspace.Values(65, batchSize * 32), dy, batchSize, 32);
                     var x = workspace.Values(33, batchSize * 32);
                     global::Unrolled.Kernels.Gemm.MultiplyTransposedA(x, dy, gradients.Slice(544, 1024), 32, batchSize, 32, accumulate: true);
