@@ -27,14 +27,17 @@ internal static unsafe class GemmDriver<TOps, TV>
     public static void Run(float* a, nint rowStride, nint columnStride, float* b, nint ldb, float* c, nint ldc,
         int m, int k, int n, bool accumulate)
     {
-        // The padded tail copy of B is only needed when n is not a whole number of vectors.
+        // The padded tail copy of B is only needed when n is not a whole number of vectors, and only for the last rows
+        // of B: elsewhere a whole vector read at the tail columns runs into the next row, still inside B, and the lanes
+        // beyond n land in the tile's discarded columns.
         int tail = n % TOps.Count;
         float* tailB = stackalloc float[tail == 0 ? 1 : KPanel * TOps.Count];
+        int readable = tail == 0 ? k : Math.Max(0, k - (int)((TOps.Count - tail + ldb - 1) / ldb));
         for (int p0 = 0; p0 < k; p0 += KPanel)
         {
             int kc = Math.Min(KPanel, k - p0);
             Panel(a + (p0 * columnStride), rowStride, columnStride, b + (p0 * ldb), ldb, c, ldc, m, kc, n,
-                accumulate || p0 > 0, tailB);
+                accumulate || p0 > 0, tailB, Math.Clamp(readable - p0, 0, kc));
         }
     }
 
@@ -60,13 +63,26 @@ internal static unsafe class GemmDriver<TOps, TV>
                     }
                 }
 
-                Panel(a + p0, k, 1, packed, PackColumns, c + j0, n, m, kc, nc, accumulate || p0 > 0, tailB);
+                // The tail vector reads past nc: zeros there, not stale stack floats (which could be denormal and slow).
+                int padded = Math.Min(PackColumns, (nc + TOps.Count - 1) / TOps.Count * TOps.Count);
+                for (int p = 0; p < kc; p++)
+                {
+                    for (int j = nc; j < padded; j++)
+                    {
+                        packed[(p * PackColumns) + j] = 0f;
+                    }
+                }
+
+                // The packed block is PackColumns wide, so a whole vector at the tail columns is always inside it.
+                Panel(a + p0, k, 1, packed, PackColumns, c + j0, n, m, kc, nc, accumulate || p0 > 0, tailB, kc);
             }
         }
     }
 
+    // direct: how many leading rows of this panel of B may be read a whole vector at a time at the tail columns; the
+    // rest are copied, zero-padded, into tailB.
     private static void Panel(float* a, nint rowStride, nint columnStride, float* b, nint ldb, float* c, nint ldc,
-        int m, int k, int n, bool accumulate, float* tailB)
+        int m, int k, int n, bool accumulate, float* tailB, int direct)
     {
         int w = TOps.Count;
         int tail = n % w;
@@ -74,10 +90,10 @@ internal static unsafe class GemmDriver<TOps, TV>
         if (tail != 0)
         {
             // Zero-padded copy of the last, partial vector of B columns, shared by every row block.
-            for (int p = 0; p < k; p++)
+            for (int p = direct; p < k; p++)
             {
                 float* source = b + (p * ldb) + main;
-                float* destination = tailB + (p * w);
+                float* destination = tailB + ((p - direct) * w);
                 int j = 0;
                 for (; j < tail; j++)
                 {
@@ -120,7 +136,16 @@ internal static unsafe class GemmDriver<TOps, TV>
 
                 if (tail != 0)
                 {
-                    GemmTiles<TOps, TV>.Tile8x1(ai, rowStride, columnStride, tailB, w, tileC, w, k, accumulate: false);
+                    if (direct > 0)
+                    {
+                        GemmTiles<TOps, TV>.Tile8x1(ai, rowStride, columnStride, b + main, ldb, tileC, w, direct, accumulate: false);
+                    }
+
+                    if (direct < k)
+                    {
+                        GemmTiles<TOps, TV>.Tile8x1(ai + (direct * columnStride), rowStride, columnStride, tailB, w, tileC, w, k - direct, accumulate: direct > 0);
+                    }
+
                     MergeTile(tileC, w, ci + main, ldc, 8, tail, accumulate);
                 }
             }
@@ -151,7 +176,16 @@ internal static unsafe class GemmDriver<TOps, TV>
 
             if (tail != 0)
             {
-                GemmTiles<TOps, TV>.Tile4x1(ai, rowStride, columnStride, tailB, w, tileC, w, k, accumulate: false);
+                if (direct > 0)
+                {
+                    GemmTiles<TOps, TV>.Tile4x1(ai, rowStride, columnStride, b + main, ldb, tileC, w, direct, accumulate: false);
+                }
+
+                if (direct < k)
+                {
+                    GemmTiles<TOps, TV>.Tile4x1(ai + (direct * columnStride), rowStride, columnStride, tailB, w, tileC, w, k - direct, accumulate: direct > 0);
+                }
+
                 MergeTile(tileC, w, ci + main, ldc, 4, tail, accumulate);
             }
         }
@@ -173,7 +207,16 @@ internal static unsafe class GemmDriver<TOps, TV>
 
             if (tail != 0)
             {
-                GemmTiles<TOps, TV>.Tile1x1(ai, columnStride, tailB, w, tileC, k, accumulate: false);
+                if (direct > 0)
+                {
+                    GemmTiles<TOps, TV>.Tile1x1(ai, columnStride, b + main, ldb, tileC, direct, accumulate: false);
+                }
+
+                if (direct < k)
+                {
+                    GemmTiles<TOps, TV>.Tile1x1(ai + (direct * columnStride), columnStride, tailB, w, tileC, k - direct, accumulate: direct > 0);
+                }
+
                 MergeTile(tileC, w, ci + main, ldc, 1, tail, accumulate);
             }
         }
