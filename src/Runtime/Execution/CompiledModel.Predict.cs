@@ -41,14 +41,30 @@ public abstract partial class CompiledModel
     {
         for (int done = start; done < end; done += batchSize)
         {
-            int batch = Math.Min(batchSize, end - done);
-            LoadInputs(workspace, inputs, done, batch);
-            Forward(workspace, batch, training: false);
-            for (int j = 0; j < outputs.Length; j++)
-            {
-                int size = _layout.OutputSize(j);
-                workspace.Values(_layout.OutputOffset(j), batch * size).CopyTo(outputs[j].AsSpan(done * size, batch * size));
-            }
+            PredictBatch(workspace, inputs, outputs, done, Math.Min(batchSize, end - done));
+        }
+    }
+
+    /// <summary>Predicts batches taken one at a time from <paramref name="next"/> until none is left: two threads
+    /// sharing the counter share the work by their actual speed, not by halves.</summary>
+    private void PredictShared(Workspace workspace, float[][] inputs, float[][] outputs, int[] next, int samples, int batchSize)
+    {
+        int batches = (samples + batchSize - 1) / batchSize;
+        for (int b = System.Threading.Interlocked.Increment(ref next[0]) - 1; b < batches; b = System.Threading.Interlocked.Increment(ref next[0]) - 1)
+        {
+            int done = b * batchSize;
+            PredictBatch(workspace, inputs, outputs, done, Math.Min(batchSize, samples - done));
+        }
+    }
+
+    private void PredictBatch(Workspace workspace, float[][] inputs, float[][] outputs, int done, int batch)
+    {
+        LoadInputs(workspace, inputs, done, batch);
+        Forward(workspace, batch, training: false);
+        for (int j = 0; j < outputs.Length; j++)
+        {
+            int size = _layout.OutputSize(j);
+            workspace.Values(_layout.OutputOffset(j), batch * size).CopyTo(outputs[j].AsSpan(done * size, batch * size));
         }
     }
 
@@ -76,20 +92,21 @@ public abstract partial class CompiledModel
             int batches = (samples + batchSize - 1) / batchSize;
             if (Kernels.Threading.MaxThreads > 1 && Environment.ProcessorCount > 1 && batches >= 4)
             {
-                // Two cores: the second half of the batches runs on a pool thread with a workspace of its own. Every
-                // sample is computed exactly as on one thread, so the outputs are identical.
-                int split = batches / 2 * batchSize;
+                // Two cores: a pool thread with a workspace of its own takes batches too, from a shared counter, so a
+                // core slowed by other work takes fewer. Every sample is computed exactly as on one thread, so the
+                // outputs are identical.
                 var second = _secondPredictWorkspace is { } w && w.Capacity >= batchSize && w.ActivationCapacity >= _layout.PredictActivationSize
                     && w.ScratchCapacity >= _layout.ScratchSize
                     ? w
                     : _secondPredictWorkspace = new Workspace(Description, batchSize, _layout.PredictActivationSize, _layout.ScratchSize,
                         training: false, targetSize: 0, _layout.LengthArray, 0);
+                int[] next = new int[1];
                 var other = System.Threading.Tasks.Task.Run(() =>
                 {
                     Kernels.GemmWorker.KeepOnThread = true;
                     try
                     {
-                        PredictRange(second, inputs, outputs, split, samples, batchSize);
+                        PredictShared(second, inputs, outputs, next, samples, batchSize);
                     }
                     finally
                     {
@@ -99,7 +116,7 @@ public abstract partial class CompiledModel
                 Kernels.GemmWorker.KeepOnThread = true;
                 try
                 {
-                    PredictRange(workspace, inputs, outputs, 0, split, batchSize);
+                    PredictShared(workspace, inputs, outputs, next, samples, batchSize);
                 }
                 finally
                 {
