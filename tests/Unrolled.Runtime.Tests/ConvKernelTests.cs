@@ -281,7 +281,7 @@ public class ConvKernelTests
     private static int Weight(in ConvGeometry g, int ky, int kx, int c, int o) => (((((ky * g.KernelWidth) + kx) * g.InChannels) + c) * g.OutChannels) + o;
 
     /// <summary>y[s, oy, ox, o] = Σ x[s, iy, ix, c] · k[ky, kx, c, o] over the in-range taps, in double.</summary>
-    private static double[] NaiveForward(float[] x, float[] k, ConvGeometry g, int batch)
+    internal static double[] NaiveForward(float[] x, float[] k, ConvGeometry g, int batch)
     {
         var y = new double[batch * g.OutHeight * g.OutWidth * g.OutChannels];
         for (int s = 0; s < batch; s++)
@@ -305,7 +305,7 @@ public class ConvKernelTests
         return y;
     }
 
-    private static double[] NaiveBackwardInput(float[] dy, float[] k, ConvGeometry g, int batch)
+    internal static double[] NaiveBackwardInput(float[] dy, float[] k, ConvGeometry g, int batch)
     {
         var dx = new double[batch * g.InHeight * g.InWidth * g.InChannels];
         for (int s = 0; s < batch; s++)

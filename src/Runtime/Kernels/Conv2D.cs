@@ -57,6 +57,18 @@ public static partial class Conv2D
             return;
         }
 
+        if (UsesImplicit(g) && ImplicitForward(GemmPaths.Best, x, kernel, y, g, batch, scratch, accumulate))
+        {
+            return;
+        }
+
+        Im2ColForward(x, kernel, y, g, rows, scratch, accumulate);
+    }
+
+    /// <summary>y (+)= conv(x, kernel) through patch matrices built chunk by chunk in scratch, each multiplied by the kernel.</summary>
+    internal static void Im2ColForward(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, Span<float> y, in ConvGeometry g, int rows,
+        Span<float> scratch, bool accumulate)
+    {
         int patch = g.PatchSize, chunk = ChunkRows(patch, rows, scratch.Length);
         for (int r0 = 0; r0 < rows; r0 += chunk)
         {
@@ -65,6 +77,30 @@ public static partial class Conv2D
             Im2Col(x, columns, g, r0, n);
             Gemm.Multiply(columns, kernel, y.Slice(r0 * g.OutChannels, n * g.OutChannels), n, patch, g.OutChannels, accumulate);
         }
+    }
+
+    /// <summary>
+    /// <see cref="Forward"/> by implicit GEMM on a given instruction set, for tests: false (having done nothing) when the
+    /// geometry or scratch does not allow it.
+    /// </summary>
+    internal static bool TryImplicitForward(GemmPath path, ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, Span<float> y,
+        in ConvGeometry g, int batch, Span<float> scratch, bool accumulate)
+    {
+        int rows = Prepare(g, batch);
+        return ImplicitForward(path, x[..checked(batch * g.InputSize)], kernel[..checked(g.PatchSize * g.OutChannels)],
+            y[..checked(rows * g.OutChannels)], g, batch, scratch, accumulate);
+    }
+
+    /// <summary>
+    /// <see cref="BackwardInput"/> by implicit GEMM on a given instruction set, for tests: false (having done nothing)
+    /// when the geometry or scratch does not allow it.
+    /// </summary>
+    internal static bool TryImplicitBackwardInput(GemmPath path, ReadOnlySpan<float> dy, ReadOnlySpan<float> kernel, Span<float> dx,
+        in ConvGeometry g, int batch, Span<float> scratch, bool accumulate)
+    {
+        int rows = Prepare(g, batch);
+        return ImplicitBackwardInput(path, dy[..checked(rows * g.OutChannels)], kernel[..checked(g.PatchSize * g.OutChannels)],
+            dx[..checked(batch * g.InputSize)], g, batch, scratch, accumulate);
     }
 
     /// <summary>
@@ -92,6 +128,18 @@ public static partial class Conv2D
             return;
         }
 
+        if (UsesImplicitBackward(g) && ImplicitBackwardInput(GemmPaths.Best, dy, kernel, dx, g, batch, scratch, accumulate))
+        {
+            return;
+        }
+
+        Im2ColBackwardInput(dy, kernel, dx, g, rows, scratch, accumulate);
+    }
+
+    /// <summary>dx (+)= the input gradient through patch-gradient matrices in scratch, added back onto their pixels.</summary>
+    internal static void Im2ColBackwardInput(ReadOnlySpan<float> dy, ReadOnlySpan<float> kernel, Span<float> dx, in ConvGeometry g, int rows,
+        Span<float> scratch, bool accumulate)
+    {
         int patch = g.PatchSize, chunk = ChunkRows(patch, rows, scratch.Length);
         if (!accumulate)
         {
