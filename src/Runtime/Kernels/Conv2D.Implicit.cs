@@ -6,31 +6,39 @@ namespace Unrolled.Kernels;
 
 public static partial class Conv2D
 {
-    /// <summary>Most kernel floats (PatchSize · OutChannels, 4 MiB) for the implicit GEMM: each tile of output positions
-    /// reads the whole kernel, so a kernel far past L2 is read from memory over and over, where the GEMM's panels keep it
-    /// in cache (a 3×3 512 → 512 layer, 9.4 MiB, ran 10–20 % slower than im2col; 256 → 256, 2.4 MiB, 10 % faster).</summary>
-    private const int ImplicitMaxKernel = 1 << 20;
+    /// <summary>
+    /// Most kernel floats (PatchSize · OutChannels) for the implicit GEMM: each tile of output positions reads the whole
+    /// kernel, so a kernel far past L2 is read from memory over and over, where the GEMM's panels keep it in cache. With
+    /// 8-position tiles (AVX-512) 4 MiB: a 3×3 512 → 512 layer (9.4 MiB) ran 10–20 % slower than im2col, 256 → 256
+    /// (2.4 MiB) 10 % faster. With 4-position tiles (AVX2) 1 MiB: 256 → 256 ran 15–45 % slower, 128 → 128 (0.6 MiB)
+    /// 8–27 % faster.
+    /// </summary>
+    private static readonly long ImplicitMaxKernel = GemmPaths.Best == GemmPath.Avx512 ? 1 << 20 : 1 << 18;
 
     /// <summary>
     /// Whether the implicit GEMM (rather than im2col + GEMM) serves this non-pointwise forward pass. Measured on AVX-512
     /// (single thread, alternated runs): 1.6–2.4× faster where output rows are 8 or more wide (the conv encoder's second
     /// layer, 'same' 3×3 layers, 16 to 64 filters, 1-D convolutions, 5×5 over 3 channels), 5–25 % faster on 4- to 6-wide
     /// rows, but 10 % slower on 7-wide rows (a third of the positions in 1- and 2-position tiles) and 4× slower on 1×1
-    /// outputs, where only the GEMM's 8-row tiles reuse each kernel row enough.
+    /// outputs, where only the GEMM's 8-row tiles reuse each kernel row enough. AVX2 (forced on the same machine): the
+    /// same picture, 1.3–1.7× on the wide layers.
     /// </summary>
     private static bool UsesImplicit(in ConvGeometry g)
         => WideRows(g.OutWidth) && (long)g.PatchSize * g.OutChannels <= ImplicitMaxKernel;
 
     /// <summary>
     /// Whether <see cref="BackwardInput"/> takes the implicit GEMM: stride 1 (checked when the layout is made), rows as
-    /// for <see cref="UsesImplicit"/>, and input channels (its output channels) filling at least two thirds of their
-    /// vectors: im2col's product is as wide as the patch, while 3 channels would fill 3 lanes of 16 (2.8× slower).
-    /// Measured: 10–50 % faster on the conv encoder's layers, 'same' layers of 16 to 256 channels.
+    /// for <see cref="UsesImplicit"/>; input channels (its output channels) filling at least two thirds of their
+    /// vectors, since im2col's product is as wide as the patch while 3 channels would fill 3 lanes of 16 (2.8× slower);
+    /// and at most twice as many input pixels as output pixels, since each input pixel sums over a whole window, zero
+    /// padding included (a 4×4 dy to a 6×6 dx multiplies more zeros than not, 7 % slower). Measured: 10–50 % faster
+    /// on the conv encoder's second and third layers and on 'same' layers of 16 to 256 channels.
     /// </summary>
     private static bool UsesImplicitBackward(in ConvGeometry g)
     {
         int width = VectorWidth(GemmPaths.Best), vectors = (g.InChannels + width - 1) / width;
-        return WideRows(g.InWidth) && 3 * g.InChannels >= 2 * vectors * width && (long)g.PatchSize * g.OutChannels <= ImplicitMaxKernel;
+        return WideRows(g.InWidth) && 3 * g.InChannels >= 2 * vectors * width
+            && (long)g.InHeight * g.InWidth <= 2L * g.OutputPixels && (long)g.PatchSize * g.OutChannels <= ImplicitMaxKernel;
     }
 
     /// <summary>Whether at least two thirds of a row of this many output positions falls in tiles of 4 or 8 positions.</summary>
@@ -229,8 +237,9 @@ internal readonly record struct ImplicitLayout(int KernelFloats, int TailFloats,
 }
 
 /// <summary>
-/// The implicit-GEMM convolution: for each sample and output row, tiles of 8 (AVX-512), then 4, then 1 output positions
-/// × 1 or 2 vectors of output channels run <see cref="ConvTiles{TOps, TV}"/> over a table of the row's in-range taps.
+/// The implicit-GEMM convolution: for each output row of the batch, a table of the row's in-range taps, then tiles of
+/// 8 (32 registers only), 4, 2 and 1 output positions × 2 or 1 vectors of output channels (4 vectors for tiles of fewer
+/// than 8 positions, 32 registers only) of <see cref="ConvTiles{TOps, TV}"/>, each summing over the whole window.
 /// </summary>
 [SkipLocalsInit] // the tap table, slot table and stack tile are written before they are read
 internal static unsafe class ImplicitConv<TOps, TV>

@@ -83,10 +83,7 @@ internal static unsafe class ConvTiles<TOps, TV>
         Put(c, c70, accumulate); Put(c + w, c71, accumulate);
     }
 
-    /// <summary>
-    /// 8 positions × 1 vector, alternate channels in separate accumulators: 16 independent FMA chains, so the FMA
-    /// latency never holds the loop up (8 chains at one FMA per position per channel just cover it).
-    /// </summary>
+    /// <summary>8 positions × 1 vector: 8 independent FMA chains, enough to cover the FMA latency.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile8x1(ConvTap* taps, int tapCount, nint offset, nint rowStride, int channels, float* b, nint ldb,
         float* c, nint ldc, bool accumulate)
@@ -94,15 +91,12 @@ internal static unsafe class ConvTiles<TOps, TV>
         nint r2 = rowStride * 2, r3 = rowStride * 3, r4 = rowStride * 4;
         TV c0 = TOps.Zero, c1 = TOps.Zero, c2 = TOps.Zero, c3 = TOps.Zero;
         TV c4 = TOps.Zero, c5 = TOps.Zero, c6 = TOps.Zero, c7 = TOps.Zero;
-        TV d0 = TOps.Zero, d1 = TOps.Zero, d2 = TOps.Zero, d3 = TOps.Zero;
-        TV d4 = TOps.Zero, d5 = TOps.Zero, d6 = TOps.Zero, d7 = TOps.Zero;
         for (int t = 0; t < tapCount; t++)
         {
             float* a = taps[t].A + offset;
             float* a4 = a + r4;
             float* bp = b + (taps[t].B * ldb);
-            int p = 0;
-            for (; p + 1 < channels; p += 2)
+            for (int p = 0; p < channels; p++)
             {
                 TV b0 = TOps.Load(bp);
                 c0 = TOps.MultiplyAdd(TOps.Broadcast(a[0]), b0, c0);
@@ -113,43 +107,21 @@ internal static unsafe class ConvTiles<TOps, TV>
                 c5 = TOps.MultiplyAdd(TOps.Broadcast(a4[rowStride]), b0, c5);
                 c6 = TOps.MultiplyAdd(TOps.Broadcast(a4[r2]), b0, c6);
                 c7 = TOps.MultiplyAdd(TOps.Broadcast(a4[r3]), b0, c7);
-                TV b1 = TOps.Load(bp + ldb);
-                d0 = TOps.MultiplyAdd(TOps.Broadcast(a[1]), b1, d0);
-                d1 = TOps.MultiplyAdd(TOps.Broadcast(a[rowStride + 1]), b1, d1);
-                d2 = TOps.MultiplyAdd(TOps.Broadcast(a[r2 + 1]), b1, d2);
-                d3 = TOps.MultiplyAdd(TOps.Broadcast(a[r3 + 1]), b1, d3);
-                d4 = TOps.MultiplyAdd(TOps.Broadcast(a4[1]), b1, d4);
-                d5 = TOps.MultiplyAdd(TOps.Broadcast(a4[rowStride + 1]), b1, d5);
-                d6 = TOps.MultiplyAdd(TOps.Broadcast(a4[r2 + 1]), b1, d6);
-                d7 = TOps.MultiplyAdd(TOps.Broadcast(a4[r3 + 1]), b1, d7);
-                a += 2;
-                a4 += 2;
-                bp += 2 * ldb;
-            }
-
-            if (p < channels)
-            {
-                TV b0 = TOps.Load(bp);
-                c0 = TOps.MultiplyAdd(TOps.Broadcast(a[0]), b0, c0);
-                c1 = TOps.MultiplyAdd(TOps.Broadcast(a[rowStride]), b0, c1);
-                c2 = TOps.MultiplyAdd(TOps.Broadcast(a[r2]), b0, c2);
-                c3 = TOps.MultiplyAdd(TOps.Broadcast(a[r3]), b0, c3);
-                c4 = TOps.MultiplyAdd(TOps.Broadcast(a4[0]), b0, c4);
-                c5 = TOps.MultiplyAdd(TOps.Broadcast(a4[rowStride]), b0, c5);
-                c6 = TOps.MultiplyAdd(TOps.Broadcast(a4[r2]), b0, c6);
-                c7 = TOps.MultiplyAdd(TOps.Broadcast(a4[r3]), b0, c7);
+                a++;
+                a4++;
+                bp += ldb;
             }
         }
 
-        Put(c, TOps.Add(c0, d0), accumulate);
-        Put(c + ldc, TOps.Add(c1, d1), accumulate);
-        Put(c + (2 * ldc), TOps.Add(c2, d2), accumulate);
-        Put(c + (3 * ldc), TOps.Add(c3, d3), accumulate);
+        Put(c, c0, accumulate);
+        Put(c + ldc, c1, accumulate);
+        Put(c + (2 * ldc), c2, accumulate);
+        Put(c + (3 * ldc), c3, accumulate);
         c += 4 * ldc;
-        Put(c, TOps.Add(c4, d4), accumulate);
-        Put(c + ldc, TOps.Add(c5, d5), accumulate);
-        Put(c + (2 * ldc), TOps.Add(c6, d6), accumulate);
-        Put(c + (3 * ldc), TOps.Add(c7, d7), accumulate);
+        Put(c, c4, accumulate);
+        Put(c + ldc, c5, accumulate);
+        Put(c + (2 * ldc), c6, accumulate);
+        Put(c + (3 * ldc), c7, accumulate);
     }
 
     /// <summary>4 positions × 4 vectors (32 registers): 16 accumulators, 8 loads per 16 FMAs, for 64 or more channels.</summary>
