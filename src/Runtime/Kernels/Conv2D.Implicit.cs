@@ -155,8 +155,9 @@ public static partial class Conv2D
 /// number of vectors and the kernel is too deep for the stack, a zero-padded copy of the kernel's last, partial vector
 /// of columns (PatchSize × vector width floats; up to <see cref="StackTailFloats"/> it lives on the stack instead); and,
 /// when the window reaches past the left or right edge, a ring of zero-padded input rows (the window's dilated height
-/// in rows of PaddedWidth · InChannels floats), each input row copied once per sample. Rows above and below the input
-/// need no copy: their taps are left out of the sum. All of it is bounded by one sample's rows, not by the batch.
+/// in rows of PaddedWidth · InChannels floats; a second ring for the second thread when there is room), each input row
+/// copied once per sample and thread. Rows above and below the input need no copy: their taps are left out of the
+/// sum. None of it grows with the batch.
 /// </summary>
 internal readonly record struct ImplicitLayout(int KernelFloats, int TailFloats, bool TailOnStack, int TailOffset, int RowOffset,
     int PaddedWidth, int Slots, int Rings, int Floats)
