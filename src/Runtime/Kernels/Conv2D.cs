@@ -53,14 +53,17 @@ public static partial class Conv2D
             return;
         }
 
-        if (UsesDirect(g))
+        // The implicit GEMM first, even for the small patches the direct kernels take: on the conv encoder's first
+        // layer (3×3 over one channel, 16 filters) it ran in 160 µs where they took 305 (batch 64), on a 3×3 'same'
+        // layer over 3 channels in 150 µs where they took 650.
+        if (UsesImplicit(g) && ImplicitForward(GemmPaths.Best, x, kernel, y, g, batch, scratch, accumulate))
         {
-            DirectForward(x, kernel, y, g, batch, accumulate);
             return;
         }
 
-        if (UsesImplicit(g) && ImplicitForward(GemmPaths.Best, x, kernel, y, g, batch, scratch, accumulate))
+        if (UsesDirect(g))
         {
+            DirectForward(x, kernel, y, g, batch, accumulate);
             return;
         }
 
