@@ -93,30 +93,15 @@ public class RobustnessTests
         {
             var model = new TwoInputModel();
             model.Compile(optimizer, new Loss[] { "categorical_crossentropy", "binary_crossentropy" }, metrics: ["accuracy"]);
-            for (int i = 0; i < 50; i++)
-            {
-                model.TrainOnBatch(data.A, data.B, data.Class, data.Flag, 32);
-            }
 
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 100; i++)
-            {
-                model.TrainOnBatch(data.A, data.B, data.Class, data.Flag, 32);
-            }
-
-            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            // The least of several rounds: the runtime may allocate once while tiering a method up, which a busy
+            // machine (other test classes running alongside) can push into any single measured round.
+            Assert.Equal(0, KernelChecks.AllocatedBy(() => model.TrainOnBatch(data.A, data.B, data.Class, data.Flag, 32)));
         }
 
         var sparse = new TwoInputModel();
         sparse.Compile("adam", new Loss[] { "sparse_categorical_crossentropy", new BinaryCrossentropy(fromLogits: true) }, metrics: ["accuracy"]);
         var labels = new float[32];
-        for (int i = 0; i < 50; i++)
-        {
-            sparse.TrainOnBatch(data.A, data.B, labels, data.Flag, 32);
-        }
-
-        long start = GC.GetAllocatedBytesForCurrentThread();
-        sparse.TrainOnBatch(data.A, data.B, labels, data.Flag, 32);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - start);
+        Assert.Equal(0, KernelChecks.AllocatedBy(() => sparse.TrainOnBatch(data.A, data.B, labels, data.Flag, 32)));
     }
 }

@@ -4,10 +4,11 @@ using System.Threading;
 namespace Unrolled.Kernels;
 
 /// <summary>
-/// A second core for large matrix products: the rows of C are split in two, the calling thread computes the first
-/// half while one persistent background thread computes the second. Splitting by rows leaves every element's sum in the
-/// same order, so results are bit-identical to one thread's. Nothing is allocated per product; when the helper is
-/// busy (another model on another thread), the product simply runs on the calling thread.
+/// A second core for large matrix products (and for other kernels' row ranges, such as the implicit-GEMM convolution's
+/// output rows): the rows of C are split in two, the calling thread computes the first half while one persistent
+/// background thread computes the second. Splitting by rows leaves every element's sum in the same order, so results
+/// are bit-identical to one thread's. Nothing is allocated per product; when the helper is busy (another model on
+/// another thread), the product simply runs on the calling thread.
 /// </summary>
 internal static unsafe class GemmWorker
 {
@@ -34,6 +35,12 @@ internal static unsafe class GemmWorker
     private static int s_n;
     private static bool s_accumulate;
     private static Exception? s_error;
+
+    // Or a posted range of some other kernel's work: s_work(s_state, s_first, s_end, 1) when s_work is set.
+    private static delegate*<void*, int, int, int, void> s_work;
+    private static void* s_state;
+    private static int s_first;
+    private static int s_end;
 
     /// <summary>Set on a thread that already shares the cores with another (batches predicted in parallel): its
     /// products stay on it, since splitting them too would put three threads on two cores.</summary>
@@ -71,6 +78,7 @@ internal static unsafe class GemmWorker
             s_k = k;
             s_n = n;
             s_accumulate = accumulate;
+            s_work = null;
             s_error = null;
             s_done.Reset();
             s_start.Set();
@@ -85,6 +93,48 @@ internal static unsafe class GemmWorker
         }
         finally
         {
+            Volatile.Write(ref s_busy, 0);
+        }
+    }
+
+    /// <summary>
+    /// Runs <c>work(state, 0, count, 0)</c> as two halves, <c>work(state, 0, half, 0)</c> here and
+    /// <c>work(state, half, count, 1)</c> on the helper thread, when the work is large and the helper is free; returns
+    /// false (having done nothing) when the caller should run it alone. The last argument tells the halves apart (for
+    /// per-thread scratch); <paramref name="state"/> must stay valid until this returns, which it does since the
+    /// caller waits.
+    /// </summary>
+    public static bool TryRunSplit(delegate*<void*, int, int, int, void> work, void* state, int count, long multiplyAdds)
+    {
+        if (!Enabled || KeepOnThread || count < 2 || multiplyAdds < Threshold || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            EnsureStarted();
+            int half = count / 2;
+            s_work = work;
+            s_state = state;
+            s_first = half;
+            s_end = count;
+            s_error = null;
+            s_done.Reset();
+            s_start.Set();
+            work(state, 0, half, 0);
+            s_done.Wait();
+            if (s_error is { } error)
+            {
+                throw new InvalidOperationException("The second kernel thread failed.", error);
+            }
+
+            return true;
+        }
+        finally
+        {
+            s_work = null;
+            s_state = null;
             Volatile.Write(ref s_busy, 0);
         }
     }
@@ -115,7 +165,14 @@ internal static unsafe class GemmWorker
             s_start.Reset();
             try
             {
-                Gemm.RunRows(s_path, s_transposedB, s_a, s_rowStride, s_columnStride, s_b, s_ldb, s_c, s_m, s_k, s_n, s_accumulate);
+                if (s_work != null)
+                {
+                    s_work(s_state, s_first, s_end, 1);
+                }
+                else
+                {
+                    Gemm.RunRows(s_path, s_transposedB, s_a, s_rowStride, s_columnStride, s_b, s_ldb, s_c, s_m, s_k, s_n, s_accumulate);
+                }
             }
             catch (Exception error)
             {

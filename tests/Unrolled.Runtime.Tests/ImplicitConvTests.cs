@@ -1,0 +1,256 @@
+using System;
+using System.Collections.Generic;
+using Unrolled.Kernels;
+using Xunit;
+using static Unrolled.Runtime.Tests.KernelChecks;
+
+namespace Unrolled.Runtime.Tests;
+
+/// <summary>
+/// The implicit-GEMM convolution against the naive reference, forced onto every instruction set this machine runs:
+/// a grid over input channels, filters (whole vectors and ragged tails), kernel shapes, strides, dilations, padding,
+/// output widths that leave every mix of 8-, 4- and 1-position tiles, batch sizes and accumulation.
+/// </summary>
+public class ImplicitConvTests
+{
+    private const double Tolerance = 1e-4;
+
+    private static readonly int[] InChannels = [1, 3, 16, 17, 32];
+    private static readonly int[] Filters = [1, 5, 16, 32, 33, 64];
+    private static readonly (int H, int W)[] Kernels = [(1, 1), (3, 3), (5, 5), (1, 7), (3, 2)];
+    private static readonly int[] OutWidths = [1, 3, 6, 7, 9, 24];
+
+    /// <summary>
+    /// Every kernel × stride × dilation × padding × output width; input channels and filters cycle so that each 30
+    /// consecutive cases hold every pair of them, batch and output height vary too.
+    /// </summary>
+    public static TheoryData<int, int, int, int, int, int, bool, int, int, int> Grid()
+    {
+        var data = new TheoryData<int, int, int, int, int, int, bool, int, int, int>();
+        int i = 0;
+        foreach (var (kh, kw) in Kernels)
+        foreach (int stride in new[] { 1, 2 })
+        foreach (int dilation in new[] { 1, 2 })
+        foreach (bool same in new[] { false, true })
+        foreach (int outWidth in OutWidths)
+        {
+            int cin = InChannels[i % InChannels.Length], filters = Filters[i / InChannels.Length % Filters.Length];
+            int batch = i / 7 % 2 == 0 ? 1 : 3, outHeight = 1 + (i % 3);
+            data.Add(cin, filters, kh, kw, stride, dilation, same, outWidth, outHeight, batch);
+            i++;
+        }
+
+        return data;
+    }
+
+    /// <summary>Every pair of input channels and filters on one padded 3×3 layer whose rows take all three tile sizes.</summary>
+    public static TheoryData<int, int> ChannelPairs()
+    {
+        var data = new TheoryData<int, int>();
+        foreach (int cin in InChannels)
+        foreach (int filters in Filters)
+        {
+            data.Add(cin, filters);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Grid))]
+    public void ForwardMatchesNaiveOnEveryPath(int cin, int filters, int kh, int kw, int stride, int dilation, bool same,
+        int outWidth, int outHeight, int batch)
+    {
+        var c = Case(cin, filters, kh, kw, stride, dilation, same, outWidth, outHeight, batch);
+        CheckForward(c, $"{c}");
+    }
+
+    [Theory]
+    [MemberData(nameof(ChannelPairs))]
+    public void ForwardMatchesNaiveForEveryChannelPair(int cin, int filters)
+    {
+        var c = Case(cin, filters, 3, 3, 1, 1, same: true, outWidth: 13, outHeight: 4, batch: 2);
+        CheckForward(c, $"{c}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Grid))]
+    public void BackwardInputMatchesNaiveOnEveryPath(int cin, int filters, int kh, int kw, int stride, int dilation, bool same,
+        int outWidth, int outHeight, int batch)
+    {
+        var c = Case(cin, filters, kh, kw, stride, dilation, same, outWidth, outHeight, batch);
+        var g = c.Geometry;
+        var dy = Random(batch * g.OutHeight * g.OutWidth * g.OutChannels, 4);
+        var kernel = Random(g.KernelHeight * g.KernelWidth * g.InChannels * g.OutChannels, 5);
+        double[] expected = ConvKernelTests.NaiveBackwardInput(dy, kernel, g, batch);
+        foreach (GemmPath path in Paths())
+        {
+            foreach (bool accumulate in new[] { false, true })
+            {
+                var dx = Random(expected.Length, 6);
+                var before = (float[])dx.Clone();
+                bool ran = Conv2D.TryImplicitBackwardInput(path, dy, kernel, dx, g, batch, Roomy(g, batch), accumulate);
+
+                // The input gradient is a convolution only for stride 1; otherwise nothing may have been touched.
+                Assert.Equal(stride == 1, ran);
+                if (ran)
+                {
+                    AssertClose(accumulate ? Plus(before, expected) : expected, dx, $"{c} {path} acc={accumulate}", Tolerance);
+                }
+                else
+                {
+                    Assert.Equal(before, dx);
+                }
+            }
+        }
+
+        // And through the public entry point with the documented scratch, whichever way it goes.
+        var result = Random(expected.Length, 7);
+        var start = (float[])result.Clone();
+        Conv2D.BackwardInput(dy, kernel, result, g, batch, new float[Conv2D.ScratchLength(g, batch)], accumulate: true);
+        AssertClose(Plus(start, expected), result, $"{c} public", Tolerance);
+    }
+
+    [Fact]
+    public void ForwardFallsBackWhenScratchIsShort()
+    {
+        // 'same' padding needs a ring of three padded rows (3 × 12 × 4 floats); with less, nothing is touched.
+        var g = Case(4, 16, 3, 3, 1, 1, same: true, outWidth: 10, outHeight: 3, batch: 1).Geometry;
+        var x = Random(g.InHeight * g.InWidth * g.InChannels, 1);
+        var kernel = Random(g.PatchSize * g.OutChannels, 2);
+        var y = new float[g.OutHeight * g.OutWidth * g.OutChannels];
+        Assert.False(Conv2D.TryImplicitForward(GemmPaths.Best, x, kernel, y, g, 1, new float[(3 * 12 * 4) - 1], accumulate: false));
+        Assert.All(y, v => Assert.Equal(0f, v));
+        Assert.True(Conv2D.TryImplicitForward(GemmPaths.Best, x, kernel, y, g, 1, new float[3 * 12 * 4], accumulate: false));
+        AssertClose(ConvKernelTests.NaiveForward(x, kernel, g, 1), y, "exact ring", Tolerance);
+    }
+
+    [Fact]
+    public void ForwardAllocatesNothing()
+    {
+        // The encoder's second layer (valid, whole vectors) and a padded layer with a ragged filter tail.
+        foreach (var c in new[]
+        {
+            new ConvCase(2, 26, 26, 16, 32, 3, 3, 1, 1, 1, 1, false),
+            new ConvCase(2, 9, 11, 17, 33, 3, 3, 1, 1, 1, 1, true),
+        })
+        {
+            var g = c.Geometry;
+            var x = Random(c.Batch * g.InputSize, 1);
+            var kernel = Random(g.PatchSize * g.OutChannels, 2);
+            var y = new float[c.Batch * g.OutputSize];
+            var scratch = new float[Conv2D.ScratchLength(g, c.Batch)];
+            Assert.True(Conv2D.TryImplicitForward(GemmPaths.Best, x, kernel, y, g, c.Batch, scratch, accumulate: false));
+            Assert.Equal(0, AllocatedBy(() => Conv2D.Forward(x, kernel, y, g, c.Batch, scratch, accumulate: false)));
+            Assert.Equal(0, AllocatedBy(() => Conv2D.BackwardInput(y, kernel, x, g, c.Batch, scratch, accumulate: false)));
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void SplitOverTwoThreadsEqualsOneThread(bool accumulate)
+    {
+        // 'same' padding, so each thread needs its own ring of padded rows; large enough to be split; a ragged filter tail.
+        var c = new ConvCase(3, 20, 23, 16, 40, 3, 3, 1, 1, 1, 1, true);
+        var g = c.Geometry;
+        Assert.True((long)c.Batch * g.OutputPixels * g.PatchSize * g.OutChannels >= GemmWorker.Threshold);
+        var x = Random(c.Batch * g.InputSize, 1);
+        var kernel = Random(g.PatchSize * g.OutChannels, 2);
+        var dy = Random(c.Batch * g.OutputSize, 3);
+        var scratch = new float[Conv2D.ScratchLength(g, c.Batch)];
+        // One thread by keeping this thread's work on it (a thread-local switch: the global thread count is left alone,
+        // since other tests measure allocations meanwhile), then split where two threads are allowed.
+        (float[] Y, float[] Dx) Run(bool keepOnThread)
+        {
+            GemmWorker.KeepOnThread = keepOnThread;
+            try
+            {
+                var y = Random(c.Batch * g.OutputSize, 4);
+                var dx = Random(c.Batch * g.InputSize, 5);
+                Assert.True(Conv2D.TryImplicitForward(GemmPaths.Best, x, kernel, y, g, c.Batch, scratch, accumulate));
+                Assert.True(Conv2D.TryImplicitBackwardInput(GemmPaths.Best, dy, kernel, dx, g, c.Batch, scratch, accumulate));
+                return (y, dx);
+            }
+            finally
+            {
+                GemmWorker.KeepOnThread = false;
+            }
+        }
+
+        var one = Run(keepOnThread: true);
+        var two = Run(keepOnThread: false);
+        Assert.Equal(one.Y, two.Y);
+        Assert.Equal(one.Dx, two.Dx);
+        AssertClose(ConvKernelTests.NaiveForward(x, kernel, g, c.Batch), accumulate ? Minus(one.Y, Random(one.Y.Length, 4)) : one.Y,
+            "split forward", Tolerance);
+        var result = new float[c.Batch * g.OutputSize];
+        Assert.Equal(0, AllocatedBy(() => Conv2D.Forward(x, kernel, result, g, c.Batch, scratch, accumulate)));
+    }
+
+    private static float[] Minus(float[] a, float[] b)
+    {
+        var d = new float[a.Length];
+        for (int i = 0; i < a.Length; i++)
+        {
+            d[i] = a[i] - b[i];
+        }
+
+        return d;
+    }
+
+    private static void CheckForward(ConvCase c, string label)
+    {
+        var g = c.Geometry;
+        int batch = c.Batch;
+        var x = Random(batch * g.InHeight * g.InWidth * g.InChannels, 1);
+        var kernel = Random(g.KernelHeight * g.KernelWidth * g.InChannels * g.OutChannels, 2);
+        double[] expected = ConvKernelTests.NaiveForward(x, kernel, g, batch);
+        foreach (GemmPath path in Paths())
+        {
+            foreach (bool accumulate in new[] { false, true })
+            {
+                var y = Random(expected.Length, 3);
+                var before = (float[])y.Clone();
+                Assert.True(Conv2D.TryImplicitForward(path, x, kernel, y, g, batch, Roomy(g, batch), accumulate), $"{label} {path} not taken");
+                AssertClose(accumulate ? Plus(before, expected) : expected, y, $"{label} {path} acc={accumulate}", Tolerance);
+            }
+        }
+
+        // The public entry point with the documented scratch, whichever way it goes.
+        var result = Random(expected.Length, 8);
+        var start = (float[])result.Clone();
+        Conv2D.Forward(x, kernel, result, g, batch, new float[Conv2D.ScratchLength(g, batch)], accumulate: true);
+        AssertClose(Plus(start, expected), result, $"{label} public", Tolerance);
+    }
+
+    /// <summary>The case with the requested output size: the input is as wide as that output needs, plus up to stride − 1
+    /// columns (or rows) that valid padding leaves unread and same padding pads differently.</summary>
+    private static ConvCase Case(int cin, int filters, int kh, int kw, int stride, int dilation, bool same, int outWidth,
+        int outHeight, int batch)
+    {
+        int Input(int output, int k, int extra)
+            => same ? ((output - 1) * stride) + 1 + extra : ((output - 1) * stride) + ((k - 1) * dilation) + 1 + extra;
+
+        int extra = (outWidth + cin) % stride;
+        var c = new ConvCase(batch, Input(outHeight, kh, extra), Input(outWidth, kw, extra), cin, filters, kh, kw, stride, stride,
+            dilation, dilation, same);
+        Assert.Equal(outWidth, c.Geometry.OutWidth);
+        Assert.Equal(outHeight, c.Geometry.OutHeight);
+        return c;
+    }
+
+    /// <summary>Scratch past anything the implicit kernels need for these small cases.</summary>
+    private static float[] Roomy(in ConvGeometry g, int batch) => new float[Conv2D.ScratchLength(g, batch) + (1 << 16)];
+
+    private static IEnumerable<GemmPath> Paths()
+    {
+        foreach (GemmPath path in Enum.GetValues<GemmPath>())
+        {
+            if (GemmPaths.IsSupported(path))
+            {
+                yield return path;
+            }
+        }
+    }
+}
