@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using Unrolled.Kernels;
 using Xunit;
 using static Unrolled.Runtime.Tests.KernelChecks;
@@ -197,6 +198,67 @@ public class ImplicitConvTests
         }
 
         return d;
+    }
+
+    // Each of the entry point's paths: implicit GEMM (rows of 8+), im2col (rows of 7), pointwise, and a 3-channel
+    // same layer; with and without bias, with in-place and separate activations.
+    private static (string Name, ConvCase Case)[] EpilogueGeometries() =>
+        [
+            ("implicit", Case(16, 32, 3, 3, 1, 1, same: false, outWidth: 9, outHeight: 3, batch: 2)),
+            ("im2col", Case(16, 33, 3, 3, 1, 1, same: false, outWidth: 7, outHeight: 2, batch: 2)),
+            ("pointwise", Case(5, 16, 1, 1, 1, 1, same: false, outWidth: 6, outHeight: 2, batch: 3)),
+            ("same 3 channels", Case(3, 5, 3, 3, 2, 1, same: true, outWidth: 9, outHeight: 4, batch: 1)),
+        ];
+
+    public static IEnumerable<object[]> EpilogueCases()
+    {
+        foreach (var (name, _) in EpilogueGeometries())
+        {
+            foreach (Activation activation in new[] { Activation.Linear, Activation.Relu, Activation.Swish, Activation.Softmax })
+            {
+                foreach (bool bias in new[] { false, true })
+                {
+                    yield return [name, activation, bias];
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(EpilogueCases))]
+    public void Bias_and_activation_fused_into_the_forward_pass_match_separate_passes(string path, Activation activation, bool withBias)
+    {
+        var c = EpilogueGeometries().Single(e => e.Name == path).Case;
+        var g = c.Geometry;
+        int batch = c.Batch;
+        var x = Random(batch * g.InHeight * g.InWidth * g.InChannels, 1);
+        var kernel = Random(g.KernelHeight * g.KernelWidth * g.InChannels * g.OutChannels, 2);
+        float[] bias = withBias ? Random(g.OutChannels, 4) : [];
+        double[] conv = ConvKernelTests.NaiveForward(x, kernel, g, batch);
+        var expectedZ = new float[conv.Length];
+        for (int i = 0; i < conv.Length; i++)
+        {
+            expectedZ[i] = (float)conv[i] + (withBias ? bias[i % g.OutChannels] : 0f);
+        }
+
+        var expectedY = (float[])expectedZ.Clone();
+        ActivationKernels.Forward(activation, expectedZ, expectedY, conv.Length / g.OutChannels, g.OutChannels);
+        var scratch = new float[Conv2D.ScratchLength(g, batch)];
+
+        // Separate output buffers (the pre-activation is kept, as Swish's backward needs).
+        var z = Random(conv.Length, 5);
+        var y = Random(conv.Length, 6);
+        Conv2D.ForwardBiasActivation(x, kernel, z, g, batch, scratch, bias, activation, y);
+        AssertClose(expectedZ.Select(v => (double)v).ToArray(), z, $"{path} {activation} bias={withBias} z", Tolerance);
+        if (activation != Activation.Linear)
+        {
+            AssertClose(expectedY.Select(v => (double)v).ToArray(), y, $"{path} {activation} bias={withBias} y", Tolerance);
+        }
+
+        // In place: the activation overwrites the convolution's output.
+        var inPlace = Random(conv.Length, 7);
+        Conv2D.ForwardBiasActivation(x, kernel, inPlace, g, batch, scratch, bias, activation, inPlace);
+        AssertClose(expectedY.Select(v => (double)v).ToArray(), inPlace, $"{path} {activation} bias={withBias} in place", Tolerance);
     }
 
     private static void CheckForward(ConvCase c, string label)

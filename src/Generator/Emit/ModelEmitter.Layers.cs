@@ -143,7 +143,11 @@ internal sealed partial class ModelEmitter
                 }
                 else
                 {
-                    _w.Line($"{Kernels}Conv2D.Forward(x, {W(index, "kernel")}, {z}, geometry, batchSize, {ScratchFor(n)}, accumulate: false);");
+                    // Bias and activation applied to each part of the output as the kernel finishes it (still in cache).
+                    string bias = layer.UseBias ? W(index, "bias") : $"{ReadOnlySpan}.Empty";
+                    _w.Line($"{Kernels}Conv2D.ForwardBiasActivation(x, {W(index, "kernel")}, {z}, geometry, batchSize, {ScratchFor(n)}, {bias}, " +
+                            $"{Rt}Activation.{ActivationInfo.Names[layer.Activation]}, y);");
+                    break;
                 }
 
                 WriteEpilogue(n, layer, z);

@@ -50,15 +50,22 @@ public static partial class Conv2D
     /// </summary>
     private static unsafe bool ImplicitForward(GemmPath path, ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, Span<float> y,
         in ConvGeometry g, int batch, Span<float> scratch, bool accumulate)
+        => ImplicitForward(path, x, kernel, y, g, batch, scratch, accumulate, ReadOnlySpan<float>.Empty, Activation.Linear, Span<float>.Empty);
+
+    /// <summary>The implicit forward pass; with <paramref name="bias"/> non-empty or an activation, each output row then
+    /// gets the bias added and the activation written to <paramref name="activated"/> while it is still in L1.</summary>
+    private static unsafe bool ImplicitForward(GemmPath path, ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, Span<float> y,
+        in ConvGeometry g, int batch, Span<float> scratch, bool accumulate, ReadOnlySpan<float> bias, Activation activation, Span<float> activated)
     {
         if (!ImplicitLayout.TryCreate(g, VectorWidth(path), kernelCopy: 0, scratch.Length, out ImplicitLayout layout))
         {
             return false;
         }
 
-        fixed (float* px = x, pk = kernel, py = y, ps = scratch)
+        fixed (float* px = x, pk = kernel, py = y, ps = scratch, pb = bias, pa = activated)
         {
-            RunImplicit(path, px, pk, g.OutChannels, py, g, batch, accumulate, ps, layout);
+            var epilogue = new ConvEpilogue(bias.IsEmpty ? null : pb, activation, activation == Activation.Linear ? null : pa);
+            RunImplicit(path, px, pk, g.OutChannels, py, g, batch, accumulate, ps, layout, epilogue);
         }
 
         return true;
@@ -129,21 +136,21 @@ public static partial class Conv2D
     };
 
     private static unsafe void RunImplicit(GemmPath path, float* x, float* b, nint ldb, float* y, in ConvGeometry g, int batch,
-        bool accumulate, float* scratch, in ImplicitLayout layout)
+        bool accumulate, float* scratch, in ImplicitLayout layout, ConvEpilogue epilogue = default)
     {
         switch (path)
         {
             case GemmPath.Avx512:
-                ImplicitConv<Avx512Ops, Vector512<float>>.Run(x, b, ldb, y, g, batch, accumulate, scratch, layout);
+                ImplicitConv<Avx512Ops, Vector512<float>>.Run(x, b, ldb, y, g, batch, accumulate, scratch, layout, epilogue);
                 break;
             case GemmPath.Avx2Fma:
-                ImplicitConv<Avx2Ops, Vector256<float>>.Run(x, b, ldb, y, g, batch, accumulate, scratch, layout);
+                ImplicitConv<Avx2Ops, Vector256<float>>.Run(x, b, ldb, y, g, batch, accumulate, scratch, layout, epilogue);
                 break;
             case GemmPath.Vector128:
-                ImplicitConv<Vector128Ops, Vector128<float>>.Run(x, b, ldb, y, g, batch, accumulate, scratch, layout);
+                ImplicitConv<Vector128Ops, Vector128<float>>.Run(x, b, ldb, y, g, batch, accumulate, scratch, layout, epilogue);
                 break;
             default:
-                ImplicitConv<ScalarOps, float>.Run(x, b, ldb, y, g, batch, accumulate, scratch, layout);
+                ImplicitConv<ScalarOps, float>.Run(x, b, ldb, y, g, batch, accumulate, scratch, layout, epilogue);
                 break;
         }
     }
@@ -252,7 +259,7 @@ internal static unsafe class ImplicitConv<TOps, TV>
     /// <paramref name="ldb"/>; <paramref name="scratch"/> holds <paramref name="layout"/>.
     /// </summary>
     public static void Run(float* x, float* b, nint ldb, float* y, in ConvGeometry g, int batch, bool accumulate, float* scratch,
-        in ImplicitLayout layout)
+        in ImplicitLayout layout, ConvEpilogue epilogue)
     {
         int w = TOps.Count, n = g.OutChannels, tail = n % w, main = n - tail;
         float* stackTail = stackalloc float[layout.TailOnStack ? Math.Max(layout.TailFloats, 1) : 1];
@@ -276,6 +283,7 @@ internal static unsafe class ImplicitConv<TOps, TV>
         {
             X = x, B = b, Ldb = ldb, TailB = tailB, Y = y, Ring = scratch + layout.RowOffset,
             RingFloats = (nint)layout.Slots * layout.RowFloats(g), G = g, Layout = layout, Accumulate = accumulate,
+            Epilogue = epilogue,
         };
 
         // Output rows (over the whole batch) split between two threads; every output sums in the same order either way.
@@ -300,6 +308,7 @@ internal static unsafe class ImplicitConv<TOps, TV>
         public ConvGeometry G;
         public ImplicitLayout Layout;
         public bool Accumulate;
+        public ConvEpilogue Epilogue;
     }
 
     /// <summary>Output rows [first, end) of the batch (row r is sample r / OutHeight, row r % OutHeight); part 1 (the
@@ -396,6 +405,8 @@ internal static unsafe class ImplicitConv<TOps, TV>
                     MergeTile(tile, w, c + main, n, span, tail, accumulate);
                 }
             }
+
+            job.Epilogue.Apply(yRow, (nint)r * outWidth * n, outWidth, n);
         }
     }
 
@@ -484,6 +495,38 @@ internal static unsafe class ImplicitConv<TOps, TV>
             {
                 destination[j] = accumulate ? destination[j] + source[j] : source[j];
             }
+        }
+    }
+}
+
+/// <summary>
+/// Bias and activation applied to a convolution's output rows as they are finished (while they are still in L1),
+/// instead of in two passes over the whole output: z += bias, then activated = activation(z), in place when
+/// <see cref="Activated"/> is the output itself. Pointers into pinned spans; <c>default</c> does nothing.
+/// </summary>
+internal readonly unsafe struct ConvEpilogue(float* bias, Activation activation, float* activated)
+{
+    public float* Bias { get; } = bias;
+
+    public Activation Activation { get; } = activation;
+
+    /// <summary>Where the activation goes: the start of the whole activated tensor (same layout as the output).</summary>
+    public float* Activated { get; } = activated;
+
+    public bool IsEmpty => Bias == null && Activated == null;
+
+    /// <summary>Applies the epilogue to <paramref name="rows"/> rows of <paramref name="columns"/> floats at
+    /// <paramref name="z"/>, which lies <paramref name="offset"/> floats into the output.</summary>
+    public void Apply(float* z, nint offset, int rows, int columns)
+    {
+        if (Bias != null)
+        {
+            TensorOps.AddBias(new Span<float>(z, rows * columns), new ReadOnlySpan<float>(Bias, columns), rows, columns);
+        }
+
+        if (Activated != null)
+        {
+            ActivationKernels.Forward(Activation, new ReadOnlySpan<float>(z, rows * columns), new Span<float>(Activated + offset, rows * columns), rows, columns);
         }
     }
 }

@@ -70,6 +70,59 @@ public static partial class Conv2D
         Im2ColForward(x, kernel, y, g, rows, scratch, accumulate);
     }
 
+    /// <summary>
+    /// z = conv(x, kernel) + bias and y = activation(z), computed together: the bias and activation are applied to each
+    /// part of the output as it is finished, while it is still in cache, rather than in two passes over the whole output.
+    /// </summary>
+    /// <param name="x">Input, [batch, InHeight, InWidth, InChannels].</param>
+    /// <param name="kernel">Kernel, [KernelHeight, KernelWidth, InChannels, OutChannels].</param>
+    /// <param name="z">The convolution plus bias, [batch, OutHeight, OutWidth, OutChannels].</param>
+    /// <param name="g">The geometry.</param>
+    /// <param name="batch">Samples.</param>
+    /// <param name="scratch">Room for the kernels, as for <see cref="Forward"/>.</param>
+    /// <param name="bias">OutChannels floats, or empty for none.</param>
+    /// <param name="activation">The activation; <see cref="Activation.Linear"/> for none.</param>
+    /// <param name="y">The activation's output, shaped as <paramref name="z"/>; it may be <paramref name="z"/> itself.
+    /// Ignored for <see cref="Activation.Linear"/>.</param>
+    public static unsafe void ForwardBiasActivation(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, Span<float> z, in ConvGeometry g, int batch,
+        Span<float> scratch, ReadOnlySpan<float> bias, Activation activation, Span<float> y)
+    {
+        int rows = Prepare(g, batch);
+        int n = g.OutChannels;
+        x = x[..checked(batch * g.InputSize)];
+        kernel = kernel[..checked(g.PatchSize * n)];
+        z = z[..checked(rows * n)];
+        bias = bias.IsEmpty ? bias : bias[..n];
+        y = activation == Activation.Linear ? Span<float>.Empty : y[..z.Length];
+        if (!IsPointwise(g) && UsesImplicit(g) && ImplicitForward(GemmPaths.Best, x, kernel, z, g, batch, scratch, false, bias, activation, y))
+        {
+            return;
+        }
+
+        fixed (float* pz = z, pb = bias, py = y)
+        {
+            var epilogue = new ConvEpilogue(bias.IsEmpty ? null : pb, activation, activation == Activation.Linear ? null : py);
+            if (!IsPointwise(g) && !UsesDirect(g))
+            {
+                // im2col: each chunk of output rows gets its epilogue right after its product.
+                int patch = g.PatchSize, chunk = ChunkRows(patch, rows, scratch.Length);
+                for (int r0 = 0; r0 < rows; r0 += chunk)
+                {
+                    int count = Math.Min(chunk, rows - r0);
+                    Span<float> columns = scratch[..(count * patch)];
+                    Im2Col(x, columns, g, r0, count);
+                    Gemm.Multiply(columns, kernel, z.Slice(r0 * n, count * n), count, patch, n, accumulate: false);
+                    epilogue.Apply(pz + ((nint)r0 * n), (nint)r0 * n, count, n);
+                }
+
+                return;
+            }
+
+            Forward(x, kernel, z, g, batch, scratch, accumulate: false);
+            epilogue.Apply(pz, 0, rows, n);
+        }
+    }
+
     /// <summary>y (+)= conv(x, kernel) through patch matrices built chunk by chunk in scratch, each multiplied by the kernel.</summary>
     internal static void Im2ColForward(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, Span<float> y, in ConvGeometry g, int rows,
         Span<float> scratch, bool accumulate)
