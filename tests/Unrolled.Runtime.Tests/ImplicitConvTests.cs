@@ -68,6 +68,43 @@ public class ImplicitConvTests
 
     [Theory]
     [MemberData(nameof(ChannelPairs))]
+    public void The_batch_independent_scratch_bound_keeps_the_implicit_paths_and_the_answers(int cin, int filters)
+    {
+        // A 'same' layer (ring of padded rows) and its input gradient (flipped kernel copy), batch 9: the bound must be
+        // enough for the implicit kernels with two threads' rings, and every kernel must still give the naive answer.
+        foreach (var c in new[]
+        {
+            Case(cin, filters, 3, 3, 1, 1, same: true, outWidth: 13, outHeight: 4, batch: 9),
+            Case(cin, filters, 5, 5, 1, 2, same: true, outWidth: 9, outHeight: 3, batch: 9),
+        })
+        {
+            var g = c.Geometry;
+            int bound = Conv2D.ScratchBound(g);
+            Assert.True(bound < Conv2D.ScratchLength(g, c.Batch) || bound <= 1 << 16, $"{c}: bound {bound} grows like the batch's im2col");
+            var x = Random(c.Batch * g.InHeight * g.InWidth * g.InChannels, 1);
+            var kernel = Random(g.PatchSize * g.OutChannels, 2);
+            double[] expected = ConvKernelTests.NaiveForward(x, kernel, g, c.Batch);
+            var y = new float[expected.Length];
+            Assert.True(Conv2D.TryImplicitForward(GemmPaths.Best, x, kernel, y, g, c.Batch, new float[bound], accumulate: false), $"{c}: forward fell back");
+            AssertClose(expected, y, $"{c} forward", Tolerance);
+
+            var dy = Random(expected.Length, 3);
+            var dx = new float[x.Length];
+            var reference = new float[x.Length];
+            Conv2D.Im2ColBackwardInput(dy, kernel, reference, g, c.Batch * g.OutputPixels, new float[Conv2D.ScratchLength(g, c.Batch)], accumulate: false);
+            Conv2D.BackwardInput(dy, kernel, dx, g, c.Batch, new float[bound], accumulate: false);
+            AssertClose(reference.Select(v => (double)v).ToArray(), dx, $"{c} input gradient", Tolerance);
+
+            var dk = new float[kernel.Length];
+            var dkReference = new float[kernel.Length];
+            Conv2D.BackwardKernel(x, dy, dkReference, g, c.Batch, new float[Conv2D.ScratchLength(g, c.Batch)]);
+            Conv2D.BackwardKernel(x, dy, dk, g, c.Batch, new float[bound]);
+            AssertClose(dkReference.Select(v => (double)v).ToArray(), dk, $"{c} kernel gradient", Tolerance);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(ChannelPairs))]
     public void ForwardMatchesNaiveForEveryChannelPair(int cin, int filters)
     {
         var c = Case(cin, filters, 3, 3, 1, 1, same: true, outWidth: 13, outHeight: 4, batch: 2);

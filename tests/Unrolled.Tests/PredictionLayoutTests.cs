@@ -54,4 +54,24 @@ public class PredictionLayoutTests
         state[0] += 0.5f;
         Assert.True(model.Evaluate([x], [score, state], batchSize: 4)["loss"] > 1e-4);
     }
+
+    [Fact]
+    public void A_convolutional_model_keeps_its_convolution_scratch_once_not_per_sample()
+    {
+        // SmallConvNet has only fixed-shape convolutions: no scratch per sample, a fixed part that is the largest
+        // kernel bound, and the answers of a 200-sample batch still match one-sample calls (to rounding).
+        var model = new SmallConvNet(seed: 2);
+        Assert.Equal(0, model.Description.ScratchSize);
+        Assert.True(model.Description.FixedScratchSize > 0);
+        float[] images = GradientTests.Random(200 * 6 * 7 * 2, 9);
+        float[] all = model.Predict([images], batchSize: 200)[0];
+        var one = new float[2];
+        for (int s = 0; s < 200; s += 37)
+        {
+            model.Predict(images.AsSpan(s * 84, 84), one, 1);
+            // Batch 200 and batch 1 take different tiles, so the sums may differ in the last bit.
+            Assert.Equal(all[s * 2], one[0], 5);
+            Assert.Equal(all[(s * 2) + 1], one[1], 5);
+        }
+    }
 }

@@ -38,7 +38,9 @@ internal sealed partial class ModelEmitter
     private bool HasWeight(int layer, string name) => _plan.Model.WeightsOf(layer).Any(w => w.Name == name);
 
     /// <summary>A node's scratch: what its kernels need per row, times the rows of this call.</summary>
-    private string ScratchFor(int n) => $"workspace.ScratchSpace(0, batchSize * {D(_plan.NodeScratch[n])})";
+    private string ScratchFor(int n) => _plan.BoundedScratch.Contains(n)
+        ? "workspace.FixedScratch"
+        : $"workspace.ScratchSpace(0, batchSize * {D(_plan.NodeScratch[n])})";
 
     private string InputGradientOrEmpty(int n) => _plan.NeedsGradient[_spec.Nodes[n].Inputs[0]] ? Gradient(_spec.Nodes[n].Inputs[0]) : $"{Span}.Empty";
 

@@ -176,6 +176,7 @@ internal sealed partial class ModelEmitter
         _w.Open("partial class " + _spec.ClassName + " : " + Rt + "CompiledModel");
         WriteConstants();
         WriteDescription();
+        WriteFixedScratch();
         WriteConstructors();
         WriteInitialize();
         WriteMeasure();
@@ -235,6 +236,11 @@ internal sealed partial class ModelEmitter
         _w.Line($"    parameterCount: {N(_plan.ParameterCount)},");
         _w.Line($"    activationSize: {DescribedDim(_plan.ActivationSize)},");
         _w.Line($"    predictActivationSize: {DescribedDim(_plan.Predict.ActivationSize)},");
+        if (_plan.BoundedScratch.Count > 0)
+        {
+            _w.Line("    fixedScratchSize: FixedScratchSize(),");
+        }
+
         _w.Line($"    scratchSize: {DescribedDim(_plan.Scratch)},");
         _w.Line($"    summary: {Naming.Literal(summary)},");
         _w.Line($"    weights: new {Rt}WeightInfo[]");
@@ -264,6 +270,27 @@ internal sealed partial class ModelEmitter
             _w.Line("    });");
         }
 
+        _w.Line();
+    }
+
+    /// <summary>The scratch the fixed-shape convolutions need whatever the batch: the most any of them needs.</summary>
+    private void WriteFixedScratch()
+    {
+        if (_plan.BoundedScratch.Count == 0)
+        {
+            return;
+        }
+
+        _w.Line("private static int FixedScratchSize()");
+        _w.Open(string.Empty);
+        _w.Line("int floats = 0;");
+        foreach (int n in _plan.BoundedScratch)
+        {
+            _w.Line($"floats = global::System.Math.Max(floats, {Kernels}Conv2D.ScratchBound({ConvolutionGeometry(n, _spec.Layers[_spec.Nodes[n].Layer])})); // {_spec.Layers[_spec.Nodes[n].Layer].Name}");
+        }
+
+        _w.Line("return floats;");
+        _w.Close();
         _w.Line();
     }
 

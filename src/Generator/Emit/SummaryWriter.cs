@@ -101,7 +101,8 @@ internal static class SummaryWriter
             long predict = (long)plan.Predict.ActivationSize + plan.Scratch;
             long train = (long)plan.ActivationSize + plan.Predict.ActivationSize + plan.Scratch;
             text.Append("Workspace: ").Append(Floats(predict)).Append(" per sample to predict; ")
-                .Append(Floats(train)).Append(" per sample to train, plus a gradient per weight\n");
+                .Append(Floats(train)).Append(" per sample to train, plus a gradient per weight")
+                .Append(plan.BoundedScratch.Count > 0 ? ", and the convolutions' working space once, whatever the batch\n" : "\n");
         }
         else
         {

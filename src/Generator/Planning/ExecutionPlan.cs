@@ -168,6 +168,9 @@ internal sealed class ExecutionPlan
     /// <summary>Per node: the scratch its kernels need per row (per sample, or per step inside TimeDistributed).</summary>
     public int[] NodeScratch { get; }
 
+    /// <summary>Convolution nodes of fixed shapes, whose scratch is the workspace's fixed part (bounded whatever the batch).</summary>
+    public List<int> BoundedScratch { get; } = new();
+
     /// <summary>Floats per sample of the workspace's scratch space: the most any layer needs (a dimension).</summary>
     public int Scratch { get; }
 
@@ -212,6 +215,14 @@ internal sealed class ExecutionPlan
 
         var input = model.ShapeOf(model.Spec.Nodes[n].Inputs[0]);
         var output = model.ShapeOf(n);
+        if (layer.Kind is LayerKind.Conv1D or LayerKind.Conv2D or LayerKind.Conv2DTranspose && input.IsStatic && output.IsStatic)
+        {
+            // Fixed shapes: the kernels' working space is bounded whatever the batch (Conv2D.ScratchBound), and kept
+            // once per workspace instead of per sample.
+            BoundedScratch.Add(n);
+            return 0;
+        }
+
         switch (layer.Kind)
         {
             case LayerKind.Conv1D or LayerKind.Conv2D:

@@ -18,10 +18,13 @@ public sealed class ModelDescription
     /// <param name="lengths">The lengths given at run time (inputs' <c>null</c> axes); none when every shape is fixed.</param>
     /// <param name="predictActivationSize">Floats per sample of a prediction workspace's activation buffer, whose
     /// regions are reused once read; by default <paramref name="activationSize"/>.</param>
+    /// <param name="fixedScratchSize">Scratch floats a workspace needs whatever its batch (convolutions' working
+    /// space); the scratch buffer holds at least this many.</param>
     public ModelDescription(string name, TensorInfo[] inputs, TensorInfo[] outputs, int parameterCount,
         int activationSize, int scratchSize, string summary, WeightInfo[]? weights = null, LengthInfo[]? lengths = null,
-        int? predictActivationSize = null)
+        int? predictActivationSize = null, int fixedScratchSize = 0)
     {
+        FixedScratchSize = fixedScratchSize;
         PredictActivationSize = predictActivationSize ?? activationSize;
         Weights = weights ?? Array.Empty<WeightInfo>();
         Lengths = lengths ?? Array.Empty<LengthInfo>();
@@ -64,6 +67,10 @@ public sealed class ModelDescription
     /// (training keeps every activation for the backward pass, but a gradient lives only from its last reader's backward
     /// step to its own); -1 when it depends on the run-time lengths.</summary>
     public int PredictActivationSize { get; }
+
+    /// <summary>Scratch floats a workspace holds whatever its batch: the working space of the convolutions, whose
+    /// kernels need a bounded amount (see <c>Conv2D.ScratchBound</c>), not an amount per sample.</summary>
+    public int FixedScratchSize { get; }
 
     /// <summary>Floats per sample in a workspace's scratch buffer.</summary>
     public int ScratchSize { get; }

@@ -16,6 +16,7 @@ public sealed class Workspace
     internal Workspace(ModelDescription description, int capacity, int activationSize, int scratchSize, bool training, int targetSize, int[] lengths,
         ulong randomState, int gradientSize = 0)
     {
+        FixedScratchCapacity = description.FixedScratchSize;
         GradientCapacity = training ? gradientSize : 0;
         _randomState = randomState;
         Capacity = capacity;
@@ -24,7 +25,7 @@ public sealed class Workspace
         TargetCapacity = targetSize;
         _lengths = lengths;
         Activations = new float[checked(activationSize * capacity)];
-        Scratch = new float[checked(scratchSize * capacity)];
+        Scratch = new float[Math.Max(checked(scratchSize * capacity), description.FixedScratchSize)];
         if (training)
         {
             // The gradients use the prediction layout (regions reused once their backward step has run).
@@ -118,6 +119,13 @@ public sealed class Workspace
     /// <param name="length">The number of floats.</param>
     /// <returns>A span over the tensor's gradient.</returns>
     public Span<float> Gradient(int offset, int length) => new(Gradients, offset * Capacity, length);
+
+    /// <summary>The scratch floats kept whatever the batch (<see cref="ModelDescription.FixedScratchSize"/>).</summary>
+    public int FixedScratchCapacity { get; }
+
+    /// <summary>The whole scratch buffer, for a kernel whose working space does not grow with the batch (at least
+    /// <see cref="FixedScratchCapacity"/> floats).</summary>
+    public Span<float> FixedScratch => Scratch;
 
     /// <summary>Scratch space at <paramref name="offset"/> (floats per sample).</summary>
     /// <param name="offset">The per-sample offset in the scratch buffer.</param>

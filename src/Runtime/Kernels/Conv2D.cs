@@ -265,6 +265,39 @@ public static partial class Conv2D
     public static int ScratchLength(in ConvGeometry g, int batch)
         => IsPointwise(g) ? 0 : checked(batch * g.OutputPixels * g.PatchSize);
 
+    /// <summary>
+    /// Scratch floats that let every kernel of this class (forward, input gradient, kernel gradient) run at full speed on
+    /// any batch: the largest im2col chunk, or what the implicit GEMM keeps (a ring of padded input rows per thread, a
+    /// flipped kernel for the input gradient, a padded last vector of filters), whichever is more. Unlike
+    /// <see cref="ScratchLength"/> it does not grow with the batch.
+    /// </summary>
+    /// <param name="g">The geometry.</param>
+    /// <returns>The scratch length in floats.</returns>
+    public static int ScratchBound(in ConvGeometry g)
+    {
+        g.Validate();
+        if (IsPointwise(g))
+        {
+            return 0;
+        }
+
+        long patch = g.PatchSize;
+        long bound = patch * Math.Max(MinChunkRows, ChunkFloats / patch);
+        int width = VectorWidth(GemmPaths.Best);
+        if (ImplicitLayout.TryCreate(g, width, kernelCopy: 0, int.MaxValue, out ImplicitLayout forward))
+        {
+            bound = Math.Max(bound, forward.Floats);
+        }
+
+        if (TransposedGeometry(g, out ConvGeometry t) && patch * g.OutChannels <= int.MaxValue
+            && ImplicitLayout.TryCreate(t, width, (int)(patch * g.OutChannels), int.MaxValue, out ImplicitLayout backward))
+        {
+            bound = Math.Max(bound, backward.Floats);
+        }
+
+        return (int)Math.Min(bound, int.MaxValue);
+    }
+
     private static int Prepare(in ConvGeometry g, int batch)
     {
         g.Validate();
