@@ -36,6 +36,27 @@ public class DimTableTests
     }
 
     [Fact]
+    public void AtLeast_holds_only_where_it_holds_for_every_length()
+    {
+        var dims = new DimTable();
+        int n = dims.Length(node: 0, axis: 0), m = dims.Length(node: 1, axis: 0);
+        int big = dims.Mul(n, 128), small = dims.Mul(n, 64), shorter = dims.AddConstant(big, -512);
+        Assert.True(dims.AtLeast(big, small));
+        Assert.False(dims.AtLeast(small, big));
+        Assert.True(dims.AtLeast(big, shorter));
+        Assert.False(dims.AtLeast(shorter, big));
+        Assert.False(dims.AtLeast(shorter, small)); // 128n − 512 < 64n for n < 8
+        Assert.True(dims.AtLeast(dims.Add(big, 7), 7));
+        Assert.False(dims.AtLeast(big, 7)); // 128n ≥ 7 for n ≥ 1, but the check is termwise and does not know n ≥ 1
+        Assert.False(dims.AtLeast(dims.Mul(n, m), big)); // unrelated lengths
+        Assert.True(dims.AtLeast(dims.Add(dims.Mul(n, m), big), big));
+        Assert.True(dims.AtLeast(5, 3) && !dims.AtLeast(3, 5));
+        // Max picks the larger when they compare, and the sum (room for both) when they do not.
+        Assert.Equal(big, dims.Max(small, big));
+        Assert.Equal(dims.Add(shorter, small), dims.Max(shorter, small));
+    }
+
+    [Fact]
     public void Exact_division_undoes_a_product_and_refuses_otherwise()
     {
         var dims = new DimTable();

@@ -15,7 +15,7 @@ namespace Unrolled.Generator.Planning;
 /// slots, a region takes a free slot when its node runs and frees it after the last node that reads it, and a slot is
 /// as large as the largest region it ever holds. A node's regions never share a slot with those of its inputs, since
 /// they are taken before the inputs' are freed. Sizes that depend on run-time lengths share a slot only with regions
-/// of exactly their size, so the layout stays a sum of the sizes it replaces.</para>
+/// they are at least as large as, or no larger than, for every length.</para>
 /// </remarks>
 internal sealed class RegionLayout
 {
@@ -216,20 +216,27 @@ internal sealed class RegionLayout
         layout.TemporaryOffsets[n] = temporaries;
     }
 
-    /// <summary>A free slot for <paramref name="size"/> floats: the smallest that holds it, else the largest free one
-    /// grown to it, else a new one. A size given at run time reuses only a free slot of exactly that size.</summary>
+    /// <summary>
+    /// A free slot for <paramref name="size"/> floats: one at least that large (the same size first, else the smallest
+    /// constant one), else the largest free one that <paramref name="size"/> is at least as large as, grown to it, else a
+    /// new one. For sizes given at run time "at least" must hold for every length (<see cref="Shapes.DimTable.AtLeast"/>),
+    /// so a slot's size is always one of its regions' sizes.
+    /// </summary>
     private static Slot Take(List<Slot> slots, int size, Shapes.DimTable dims)
     {
-        Slot? chosen = null;
-        if (size < 0)
+        var free = slots.Where(x => x.Free).ToList();
+        var fits = free.Where(x => dims.AtLeast(x.Size, size)).ToList();
+        var chosen = fits.FirstOrDefault(x => x.Size == size)
+                     ?? fits.Where(x => x.Size >= 0).OrderBy(x => x.Size).FirstOrDefault()
+                     ?? fits.FirstOrDefault();
+        if (chosen is null)
         {
-            chosen = slots.FirstOrDefault(x => x.Free && x.Size == size);
-        }
-        else
-        {
-            var free = slots.Where(x => x.Free && x.Size >= 0).ToList();
-            chosen = free.Where(x => x.Size >= size).OrderBy(x => x.Size).FirstOrDefault()
-                     ?? free.OrderByDescending(x => x.Size).FirstOrDefault();
+            var smaller = free.Where(x => dims.AtLeast(size, x.Size)).ToList();
+            chosen = smaller.Where(x => x.Size >= 0).OrderByDescending(x => x.Size).FirstOrDefault() ?? smaller.FirstOrDefault();
+            if (chosen is not null)
+            {
+                chosen.Size = size;
+            }
         }
 
         if (chosen is null)
@@ -238,7 +245,6 @@ internal sealed class RegionLayout
             slots.Add(chosen);
         }
 
-        chosen.Size = dims.Max(chosen.Size, size);
         chosen.Free = false;
         return chosen;
     }

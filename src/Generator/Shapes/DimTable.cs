@@ -195,10 +195,50 @@ internal sealed class DimTable
     }
 
     /// <summary>
-    /// A dimension at least as large as both: the larger constant, or for run-time expressions their sum (the scratch
-    /// space is shared by layers that never run at once, so room for both is enough).
+    /// A dimension at least as large as both: the larger constant; for run-time expressions the one that is at least the
+    /// other for every length (<see cref="AtLeast"/>), else their sum (the scratch space is shared by layers that never
+    /// run at once, so room for both is enough).
     /// </summary>
-    public int Max(int a, int b) => a >= 0 && b >= 0 ? System.Math.Max(a, b) : a == 0 ? b : b == 0 ? a : a == b ? a : Add(a, b);
+    public int Max(int a, int b)
+        => a >= 0 && b >= 0 ? System.Math.Max(a, b) : a == 0 ? b : b == 0 ? a : a == b ? a : AtLeast(a, b) ? a : AtLeast(b, a) ? b : Add(a, b);
+
+    /// <summary>
+    /// Whether <paramref name="a"/> ≥ <paramref name="b"/> for every value of the run-time lengths. Sufficient, not
+    /// necessary: each coefficient of a − b, the constant included, is at least zero (every atom, a length or a
+    /// number of windows, is at least zero when the lengths are valid).
+    /// </summary>
+    public bool AtLeast(int a, int b)
+    {
+        if (a >= 0 && b >= 0)
+        {
+            return a >= b;
+        }
+
+        var (x, xc) = Expand(a);
+        var (y, yc) = Expand(b);
+        if (xc < yc)
+        {
+            return false;
+        }
+
+        foreach (var pair in y)
+        {
+            if ((x.TryGetValue(pair.Key, out var t) ? t.Item1 : 0) < pair.Value.Item1)
+            {
+                return false;
+            }
+        }
+
+        foreach (var pair in x)
+        {
+            if (!y.ContainsKey(pair.Key) && pair.Value.Item1 < 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>The product of several dimensions (1 for none).</summary>
     public int Product(IEnumerable<int> dims)
