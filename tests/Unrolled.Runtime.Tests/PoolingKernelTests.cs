@@ -21,7 +21,51 @@ public class PoolingKernelTests
         ["3x3 stride 2 valid"] = (2, 7, 7, 1, 3, 3, 2, 2, false),
         ["1-D pool 2"] = (3, 1, 9, 4, 1, 2, 1, 2, false),
         ["1-D pool 3 stride 2 same"] = (2, 1, 8, 3, 1, 3, 1, 2, true),
+        // Channel counts that take each vector width of the max kernel and a scalar tail (16 + 8 + 3).
+        ["3x3 stride 3 valid, 27 channels"] = (2, 7, 8, 27, 3, 3, 3, 3, false),
+        ["3x3 stride 2 same, 32 channels"] = (2, 6, 5, 32, 3, 3, 2, 2, true),
     };
+
+    [Fact]
+    public void Max_pooling_backward_routes_a_tie_to_the_first_cell_in_every_channel_block()
+    {
+        // A 2×2 window whose four cells are equal in every one of 27 channels (vector blocks and scalar tail): each
+        // channel's gradient goes to the top-left cell only, as Keras's first-max rule (and the scalar search) does.
+        var g = new ConvGeometry(2, 2, 27, 1, 1, 27, 2, 2, 2, 2, 1, 1, 0, 0);
+        var x = new float[4 * 27];
+        Array.Fill(x, 0.5f);
+        var y = new float[27];
+        Pooling.MaxForward(x, y, g, 1);
+        var dy = Random(27, 32);
+        var dx = new float[x.Length];
+        Pooling.MaxBackward(x, y, dy, dx, g, 1);
+        for (int c = 0; c < 27; c++)
+        {
+            Assert.Equal(dy[c], dx[c]);
+            Assert.Equal(0f, dx[27 + c]);
+            Assert.Equal(0f, dx[(2 * 27) + c]);
+            Assert.Equal(0f, dx[(3 * 27) + c]);
+        }
+    }
+
+    [Fact]
+    public void Max_pooling_propagates_NaN_in_every_channel_block()
+    {
+        // 27 channels: a NaN in channel 3 (512-bit block), 20 (256-bit block) and 26 (scalar tail) of one cell.
+        var g = new ConvGeometry(2, 2, 27, 1, 1, 27, 2, 2, 2, 2, 1, 1, 0, 0);
+        var x = Random(4 * 27, 31);
+        foreach (int c in new[] { 3, 20, 26 })
+        {
+            x[(3 * 27) + c] = float.NaN;
+        }
+
+        var y = new float[27];
+        Pooling.MaxForward(x, y, g, 1);
+        for (int c = 0; c < 27; c++)
+        {
+            Assert.Equal(c is 3 or 20 or 26, float.IsNaN(y[c]));
+        }
+    }
 
     public static TheoryData<string> Cases() => new(Shapes.Keys);
 
