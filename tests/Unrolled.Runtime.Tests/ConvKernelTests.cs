@@ -330,7 +330,7 @@ public class ConvKernelTests
         return dx;
     }
 
-    private static double[] NaiveBackwardKernel(float[] x, float[] dy, ConvGeometry g, int batch)
+    internal static double[] NaiveBackwardKernel(float[] x, float[] dy, ConvGeometry g, int batch)
     {
         var dk = new double[g.KernelHeight * g.KernelWidth * g.InChannels * g.OutChannels];
         for (int s = 0; s < batch; s++)

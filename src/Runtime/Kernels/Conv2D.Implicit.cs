@@ -41,6 +41,21 @@ public static partial class Conv2D
             && (long)g.InHeight * g.InWidth <= 2L * g.OutputPixels && (long)g.PatchSize * g.OutChannels <= ImplicitMaxKernel;
     }
 
+    /// <summary>
+    /// Whether <see cref="BackwardKernel"/> takes the implicit GEMM (Conv2D.KernelGradient.cs) for a non-pointwise
+    /// convolution: everywhere it measured (AVX-512, one thread), as fast or faster than im2col + GEMM and than the
+    /// direct kernels: the conv encoder's layers 4.4× (28×28×1 → 16, direct), 2× (26×26×16 → 32), 1.3× (8×8×32 → 32,
+    /// 6×6×32 → 16); 3×3 'same' over 1 or 3 channels 8×; 'same' and valid 3×3 layers of 16 to 256 channels 0.95–1.9×
+    /// (ties within noise from 64 channels up); strided, dilated and 1-D layers 1.1–1.5×.
+    /// </summary>
+    private static bool UsesImplicitKernelGradient(in ConvGeometry g) => true;
+
+    /// <summary>Whether every window lies wholly inside the input (no padding above, below, left or right is read).</summary>
+    internal static bool ReachesNoPadding(in ConvGeometry g)
+        => g.PadTop == 0 && g.PadLeft == 0
+            && ((long)(g.OutHeight - 1) * g.StrideHeight) + ((long)(g.KernelHeight - 1) * g.DilationHeight) < g.InHeight
+            && ((long)(g.OutWidth - 1) * g.StrideWidth) + ((long)(g.KernelWidth - 1) * g.DilationWidth) < g.InWidth;
+
     /// <summary>Whether at least two thirds of a row of this many output positions falls in tiles of 4 or 8 positions.</summary>
     private static bool WideRows(int width) => 3 * (width - (width % 4)) >= 2 * width;
 
