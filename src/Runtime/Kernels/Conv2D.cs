@@ -244,12 +244,6 @@ public static partial class Conv2D
             return;
         }
 
-        if (UsesDirect(g))
-        {
-            DirectBackwardKernel(x, dy, dKernel, g, batch);
-            return;
-        }
-
         int patch = g.PatchSize, chunk = ChunkRows(patch, rows, scratch.Length);
         for (int r0 = 0; r0 < rows; r0 += chunk)
         {
