@@ -195,19 +195,19 @@ internal static unsafe class ImplicitKernelGradient<TOps, TV>
 
         // Tiles: row tiles of Height patch rows × column blocks (pairs of vectors, a single vector, a partial vector).
         int full = n / w, pairs = full / 2, columnBlocks = pairs + (full % 2) + (n % w != 0 ? 1 : 0);
-        int rowTiles = (patch + Height - 1) / Height, items = rowTiles * columnBlocks;
+        int tileHeight = Height, rowTiles = (patch + tileHeight - 1) / tileHeight, items = rowTiles * columnBlocks;
 
         // Split the tiles where their multiply-adds are halved.
         long total = 0, half = 0;
         for (int i = 0; i < items; i++)
         {
-            total += Weight(i, columnBlocks, pairs, patch);
+            total += Weight(i, columnBlocks, pairs, patch, tileHeight);
         }
 
         int split = 0;
-        for (; split < items && 2 * (half + Weight(split, columnBlocks, pairs, patch)) <= total; split++)
+        for (; split < items && 2 * (half + Weight(split, columnBlocks, pairs, patch, tileHeight)) <= total; split++)
         {
-            half += Weight(split, columnBlocks, pairs, patch);
+            half += Weight(split, columnBlocks, pairs, patch, tileHeight);
         }
 
         split = Math.Max(split, 1);
@@ -224,10 +224,10 @@ internal static unsafe class ImplicitKernelGradient<TOps, TV>
         }
     }
 
-    private static long Weight(int item, int columnBlocks, int pairs, int patch)
+    private static long Weight(int item, int columnBlocks, int pairs, int patch, int tileHeight)
     {
         int t = item / columnBlocks, cb = item - (t * columnBlocks);
-        return (long)Math.Min(Height, patch - (t * Height)) * (cb < pairs ? 2 : 1);
+        return (long)Math.Min(tileHeight, patch - (t * tileHeight)) * (cb < pairs ? 2 : 1);
     }
 
     /// <summary>What <see cref="RunParts"/> works on, on the calling thread's stack while both threads run.</summary>
@@ -258,7 +258,7 @@ internal static unsafe class ImplicitKernelGradient<TOps, TV>
         int itemFirst = first == 0 ? 0 : job.Split, itemEnd = end == 2 ? job.Items : job.Split;
         int w = TOps.Count, n = g.OutChannels, patch = g.PatchSize, outWidth = g.OutWidth, outHeight = g.OutHeight;
         int totalRows = job.Batch * outHeight, blockRows = layout.BlockRows, tail = n % w, main = n - tail;
-        int columnBlocks = job.ColumnBlocks, pairs = job.Pairs;
+        int columnBlocks = job.ColumnBlocks, pairs = job.Pairs, tileHeight = Height;
         nint rowFloats = layout.RowFloats, xStep = (nint)g.StrideWidth * g.InChannels, dyRow = (nint)outWidth * n;
         nint sampleRows = (nint)g.StrideHeight * rowFloats;
         float* buffer = job.Buffer + (part * (nint)layout.BufferFloats);
@@ -304,10 +304,10 @@ internal static unsafe class ImplicitKernelGradient<TOps, TV>
                 rows[count - 1].Dy = job.DyTail;
             }
 
-            for (int item = itemFirst; item < itemEnd; item++)
+            // Tile (t, cb) = item t · columnBlocks + cb, stepped along without dividing.
+            for (int item = itemFirst, t = itemFirst / columnBlocks, cb = itemFirst - (t * columnBlocks); item < itemEnd; item++)
             {
-                int t = item / columnBlocks, cb = item - (t * columnBlocks);
-                int p0 = t * Height, height = Math.Min(Height, patch - p0);
+                int p0 = t * tileHeight, height = Math.Min(tileHeight, patch - p0);
                 int vectors = cb < pairs ? 2 : 1;
                 nint co = cb < pairs ? cb * 2 * w : pairs * 2 * w + ((cb - pairs) * w);
                 bool partial = co == main && tail != 0;
@@ -334,6 +334,12 @@ internal static unsafe class ImplicitKernelGradient<TOps, TV>
                     {
                         Tile(h, vectors, contiguous, rows, count, outWidth, xStep, n, co, job.Offsets + p, job.Dk + ((nint)p * n) + co, n);
                     }
+                }
+
+                if (++cb == columnBlocks)
+                {
+                    cb = 0;
+                    t++;
                 }
             }
         }
