@@ -44,8 +44,8 @@ internal sealed record ConvCase(int Batch, int H, int W, int C, int Filters, int
         ["1-D dilation 2 same"] = OneD(2, 9, 2, 2, 3, 1, 2, true),
 
         // Small patches (at most 32 taps × channels) over 16 to 64 filters take the direct kernels (4-pixel blocks
-        // inside, one pixel at a time at the padded edges): the kernel gradient always, the forward pass where the
-        // implicit GEMM does not (rows of 7, as the stride-2 case).
+        // inside, one pixel at a time at the padded edges) for the forward pass where the implicit GEMM does not (rows
+        // of 7, as the stride-2 case).
         ["direct: 3x3 over one channel, 16 filters"] = new(2, 9, 11, 1, 16, 3, 3, 1, 1, 1, 1, false),
         ["direct: 3x3 same, 32 filters"] = new(2, 7, 10, 2, 32, 3, 3, 1, 1, 1, 1, true),
         ["direct: 3x3 stride 2 same, 48 filters"] = new(2, 9, 13, 3, 48, 3, 3, 2, 2, 1, 1, true),
@@ -330,7 +330,7 @@ public class ConvKernelTests
         return dx;
     }
 
-    private static double[] NaiveBackwardKernel(float[] x, float[] dy, ConvGeometry g, int batch)
+    internal static double[] NaiveBackwardKernel(float[] x, float[] dy, ConvGeometry g, int batch)
     {
         var dk = new double[g.KernelHeight * g.KernelWidth * g.InChannels * g.OutChannels];
         for (int s = 0; s < batch; s++)

@@ -16,6 +16,8 @@ public class ImplicitConvTests
 {
     private const double Tolerance = 1e-4;
 
+    private const float Marker = 12345f;
+
     private static readonly int[] InChannels = [1, 3, 16, 17, 32];
     private static readonly int[] Filters = [1, 5, 16, 32, 33, 64];
     private static readonly (int H, int W)[] Kernels = [(1, 1), (3, 3), (5, 5), (1, 7), (3, 2)];
@@ -147,6 +149,182 @@ public class ImplicitConvTests
         var start = (float[])result.Clone();
         Conv2D.BackwardInput(dy, kernel, result, g, batch, new float[Conv2D.ScratchLength(g, batch)], accumulate: true);
         AssertClose(Plus(start, expected), result, $"{c} public", Tolerance);
+    }
+
+    [Theory]
+    [MemberData(nameof(Grid))]
+    public void BackwardKernelMatchesNaiveOnEveryPath(int cin, int filters, int kh, int kw, int stride, int dilation, bool same,
+        int outWidth, int outHeight, int batch)
+    {
+        var c = Case(cin, filters, kh, kw, stride, dilation, same, outWidth, outHeight, batch);
+        var g = c.Geometry;
+        var x = Random(batch * g.InputSize, 11);
+        var dy = Random(batch * g.OutputSize, 12);
+        double[] expected = ConvKernelTests.NaiveBackwardKernel(x, dy, g, batch);
+        int bound = Conv2D.ScratchBound(g);
+
+        // A pointwise convolution is a plain product (no scratch at all); the implicit kernels still handle it given room.
+        int given = bound > 0 ? bound : Roomy(g, batch).Length;
+        foreach (GemmPath path in Paths())
+        {
+            // Exactly the batch-independent bound, with a marked tail that must survive.
+            var scratch = new float[given + 16];
+            scratch.AsSpan(given).Fill(Marker);
+            var dk = Random(expected.Length, 13);
+            var before = (float[])dk.Clone();
+            Assert.True(Conv2D.TryImplicitBackwardKernel(path, x, dy, dk, g, batch, scratch.AsSpan(0, given)), $"{c} {path} not taken");
+            AssertClose(Plus(before, expected), dk, $"{c} {path}", Tolerance);
+            Assert.All(scratch.AsSpan(given).ToArray(), v => Assert.Equal(Marker, v));
+        }
+
+        // And through the public entry point with the bound, whichever way it goes.
+        var result = Random(expected.Length, 14);
+        var start = (float[])result.Clone();
+        Conv2D.BackwardKernel(x, dy, result, g, batch, new float[bound]);
+        AssertClose(Plus(start, expected), result, $"{c} public", Tolerance);
+    }
+
+    [Theory]
+    [MemberData(nameof(Grid))]
+    public void ScatterBackwardInputMatchesNaiveOnEveryPath(int cin, int filters, int kh, int kw, int stride, int dilation, bool same,
+        int outWidth, int outHeight, int batch)
+    {
+        var c = Case(cin, filters, kh, kw, stride, dilation, same, outWidth, outHeight, batch);
+        var g = c.Geometry;
+        var dy = Random(batch * g.OutputSize, 15);
+        var kernel = Random(g.PatchSize * g.OutChannels, 16);
+        double[] expected = ConvKernelTests.NaiveBackwardInput(dy, kernel, g, batch);
+        foreach (GemmPath path in Paths())
+        {
+            foreach (bool accumulate in new[] { false, true })
+            {
+                var dx = Random(expected.Length, 17);
+                var before = (float[])dx.Clone();
+                bool ran = Conv2D.TryScatterBackwardInput(path, dy, kernel, dx, g, batch, Roomy(g, batch), accumulate);
+
+                // Only input channels in whole vectors; otherwise nothing may have been touched.
+                Assert.Equal(cin % VectorWidth(path) == 0, ran);
+                if (ran)
+                {
+                    AssertClose(accumulate ? Plus(before, expected) : expected, dx, $"{c} {path} acc={accumulate}", Tolerance);
+                }
+                else
+                {
+                    Assert.Equal(before, dx);
+                }
+            }
+        }
+
+        // The public entry point with exactly the batch-independent bound (a marked tail must survive), whichever way it goes.
+        int bound = Conv2D.ScratchBound(g);
+        var scratch = new float[bound + 16];
+        scratch.AsSpan(bound).Fill(Marker);
+        var result = Random(expected.Length, 18);
+        Conv2D.BackwardInput(dy, kernel, result, g, batch, scratch.AsSpan(0, bound), accumulate: false);
+        AssertClose(expected, result, $"{c} public", Tolerance);
+        Assert.All(scratch.AsSpan(bound).ToArray(), v => Assert.Equal(Marker, v));
+    }
+
+    /// <summary>The conv encoder's layers (batch 3) take the kernel-gradient GEMM and, where the selection says so, the
+    /// scatter-form input gradient through the public entry points with the batch-independent bound: their results are
+    /// bit for bit those of the forced paths.</summary>
+    [Theory]
+    [InlineData(28, 1, 16, false)] // input layer: no input gradient wanted; 1 channel is not a whole vector anyway
+    [InlineData(26, 16, 32, true)]
+    [InlineData(8, 32, 32, true)]
+    [InlineData(6, 32, 16, true)]
+    public void The_encoder_layers_take_the_new_paths(int size, int cin, int filters, bool scatter)
+    {
+        var c = new ConvCase(3, size, size, cin, filters, 3, 3, 1, 1, 1, 1, false);
+        var g = c.Geometry;
+        var x = Random(c.Batch * g.InputSize, 1);
+        var kernel = Random(g.PatchSize * g.OutChannels, 2);
+        var dy = Random(c.Batch * g.OutputSize, 3);
+        var scratch = new float[Conv2D.ScratchBound(g)];
+        var forced = new float[kernel.Length];
+        var public_ = new float[kernel.Length];
+        Assert.True(Conv2D.TryImplicitBackwardKernel(GemmPaths.Best, x, dy, forced, g, c.Batch, scratch));
+        Conv2D.BackwardKernel(x, dy, public_, g, c.Batch, scratch);
+        Assert.Equal(forced, public_);
+        AssertClose(ConvKernelTests.NaiveBackwardKernel(x, dy, g, c.Batch), public_, $"{c} kernel gradient", Tolerance);
+        if (scatter && GemmPaths.Best == GemmPath.Avx512)
+        {
+            var dxForced = new float[x.Length];
+            var dxPublic = new float[x.Length];
+            Assert.True(Conv2D.TryScatterBackwardInput(GemmPaths.Best, dy, kernel, dxForced, g, c.Batch, scratch, accumulate: false));
+            Conv2D.BackwardInput(dy, kernel, dxPublic, g, c.Batch, scratch, accumulate: false);
+            Assert.Equal(dxForced, dxPublic);
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Kernel_gradient_and_scatter_input_gradient_split_over_two_threads_equal_one_thread(bool same)
+    {
+        // Large enough to be split; a ragged filter tail (40) and ragged patch rows (17 channels) for the kernel gradient;
+        // 'same' padding needs a buffer of padded rows per thread. The scatter form takes whole vectors of channels.
+        foreach (var c in new[]
+        {
+            new ConvCase(3, 20, 23, 17, 40, 3, 3, 1, 1, 1, 1, same),
+            new ConvCase(4, 26, 26, 16, 32, 3, 3, 1, 1, 1, 1, same),
+            new ConvCase(5, 17, 17, 32, 24, 3, 3, 2, 2, 1, 1, same),
+        })
+        {
+            var g = c.Geometry;
+            Assert.True((long)c.Batch * g.OutputPixels * g.PatchSize * g.OutChannels >= GemmWorker.Threshold);
+            var x = Random(c.Batch * g.InputSize, 1);
+            var kernel = Random(g.PatchSize * g.OutChannels, 2);
+            var dy = Random(c.Batch * g.OutputSize, 3);
+            var scratch = new float[Conv2D.ScratchBound(g) + (1 << 16)];
+            bool scatter = g.InChannels % VectorWidth(GemmPaths.Best) == 0;
+            (float[] Dk, float[] Dx) Run(bool keepOnThread)
+            {
+                GemmWorker.KeepOnThread = keepOnThread;
+                try
+                {
+                    var dk = Random(kernel.Length, 4);
+                    var dx = Random(x.Length, 5);
+                    // Exactly the bound: it holds a buffer of padded rows for each thread.
+                    Assert.True(Conv2D.TryImplicitBackwardKernel(GemmPaths.Best, x, dy, dk, g, c.Batch, scratch.AsSpan(0, Conv2D.ScratchBound(g))));
+                    Assert.Equal(scatter, Conv2D.TryScatterBackwardInput(GemmPaths.Best, dy, kernel, dx, g, c.Batch, scratch, accumulate: true));
+                    return (dk, dx);
+                }
+                finally
+                {
+                    GemmWorker.KeepOnThread = false;
+                }
+            }
+
+            var one = Run(keepOnThread: true);
+            var two = Run(keepOnThread: false);
+            Assert.Equal(one.Dk, two.Dk);
+            Assert.Equal(one.Dx, two.Dx);
+            AssertClose(ConvKernelTests.NaiveBackwardKernel(x, dy, g, c.Batch), Minus(one.Dk, Random(kernel.Length, 4)), $"{c} split kernel gradient", Tolerance);
+        }
+    }
+
+    [Fact]
+    public void Kernel_gradient_and_scatter_input_gradient_allocate_nothing()
+    {
+        // Valid (read in place, scatter form) and 'same' (padded rows) with a ragged filter tail.
+        foreach (var c in new[]
+        {
+            new ConvCase(2, 26, 26, 16, 32, 3, 3, 1, 1, 1, 1, false),
+            new ConvCase(2, 9, 11, 17, 33, 3, 3, 1, 1, 1, 1, true),
+        })
+        {
+            var g = c.Geometry;
+            var x = Random(c.Batch * g.InputSize, 1);
+            var kernel = Random(g.PatchSize * g.OutChannels, 2);
+            var dy = Random(c.Batch * g.OutputSize, 3);
+            var dk = new float[kernel.Length];
+            var scratch = new float[Conv2D.ScratchBound(g)];
+            Assert.True(Conv2D.TryImplicitBackwardKernel(GemmPaths.Best, x, dy, dk, g, c.Batch, scratch));
+            Assert.Equal(0, AllocatedBy(() => Conv2D.BackwardKernel(x, dy, dk, g, c.Batch, scratch)));
+            Assert.Equal(0, AllocatedBy(() => Conv2D.BackwardInput(dy, kernel, x, g, c.Batch, scratch, accumulate: false)));
+            Assert.Equal(0, AllocatedBy(() => Conv2D.TryScatterBackwardInput(GemmPaths.Best, dy, kernel, x, g, c.Batch, scratch, accumulate: false)));
+        }
     }
 
     [Fact]
@@ -341,6 +519,14 @@ public class ImplicitConvTests
 
     /// <summary>Scratch past anything the implicit kernels need for these small cases.</summary>
     private static float[] Roomy(in ConvGeometry g, int batch) => new float[Conv2D.ScratchLength(g, batch) + (1 << 16)];
+
+    private static int VectorWidth(GemmPath path) => path switch
+    {
+        GemmPath.Avx512 => 16,
+        GemmPath.Avx2Fma => 8,
+        GemmPath.Vector128 => 4,
+        _ => 1,
+    };
 
     private static IEnumerable<GemmPath> Paths()
     {

@@ -10,7 +10,8 @@ public static partial class Conv2D
     private const int DirectPatch = 32;
 
     /// <summary>
-    /// Whether the direct kernels serve this geometry: a small patch (a first layer over few channels, such as 3×3 over
+    /// Whether the direct kernels serve this geometry's forward pass where the implicit GEMM does not (the kernel gradient
+    /// goes to the implicit GEMM, 4× faster on 3×3 over one channel): a small patch (a first layer over few channels, such as 3×3 over
     /// one), where a GEMM with K ≤ 32 spends its time building the patch matrix; and 16 to 64 output channels, one to four
     /// 512-bit vectors.
     /// </summary>
@@ -151,104 +152,5 @@ public static partial class Conv2D
         a1.StoreUnsafe(ref yRow, 16);
         a2.StoreUnsafe(ref yRow, 32);
         a3.StoreUnsafe(ref yRow, 48);
-    }
-
-    /// <summary>dKernel += the kernel's gradient: per output pixel, every tap's input times the pixel's dy vectors.</summary>
-    private static void DirectBackwardKernel(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dKernel, in ConvGeometry g, int batch)
-    {
-        int vectors = g.OutChannels / 16;
-        int patch = g.PatchSize;
-        Span<Vector512<float>> sums = stackalloc Vector512<float>[DirectPatch * 4];
-        sums[..(patch * vectors)].Clear();
-        ref float x0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
-        ref float d0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(dy);
-        int row = 0;
-        for (int b = 0; b < batch; b++)
-        {
-            for (int oy = 0; oy < g.OutHeight; oy++)
-            {
-                int ox = 0;
-                if (vectors == 1)
-                {
-                    // Four pixels per pass over the taps: one load and store of each tap's sum per four FMAs.
-                    int step = g.StrideWidth * g.InChannels;
-                    for (; ox + 4 <= g.OutWidth && FitsAcross(g, ox, 4); ox += 4, row += 4)
-                    {
-                        ref float dRow = ref Unsafe.Add(ref d0, row * 16);
-                        var d0v = Vector512.LoadUnsafe(ref dRow);
-                        var d1v = Vector512.LoadUnsafe(ref dRow, 16);
-                        var d2v = Vector512.LoadUnsafe(ref dRow, 32);
-                        var d3v = Vector512.LoadUnsafe(ref dRow, 48);
-                        for (int ky = 0; ky < g.KernelHeight; ky++)
-                        {
-                            int iy = (oy * g.StrideHeight) - g.PadTop + (ky * g.DilationHeight);
-                            if ((uint)iy >= (uint)g.InHeight)
-                            {
-                                continue;
-                            }
-
-                            for (int kx = 0; kx < g.KernelWidth; kx++)
-                            {
-                                int ix = (ox * g.StrideWidth) - g.PadLeft + (kx * g.DilationWidth);
-                                ref float xp = ref Unsafe.Add(ref x0, ((((b * g.InHeight) + iy) * g.InWidth) + ix) * g.InChannels);
-                                int tap = ((ky * g.KernelWidth) + kx) * g.InChannels;
-                                for (int c = 0; c < g.InChannels; c++)
-                                {
-                                    var sum = sums[tap + c];
-                                    sum = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref xp, c)), d0v, sum);
-                                    sum = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref xp, c + step)), d1v, sum);
-                                    sum = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref xp, c + (2 * step))), d2v, sum);
-                                    sums[tap + c] = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref xp, c + (3 * step))), d3v, sum);
-                                }
-                            }
-                        }
-                    }
-                }
-
-                for (; ox < g.OutWidth; ox++, row++)
-                {
-                    ref float dRow = ref Unsafe.Add(ref d0, row * g.OutChannels);
-                    for (int ky = 0; ky < g.KernelHeight; ky++)
-                    {
-                        int iy = (oy * g.StrideHeight) - g.PadTop + (ky * g.DilationHeight);
-                        if ((uint)iy >= (uint)g.InHeight)
-                        {
-                            continue;
-                        }
-
-                        for (int kx = 0; kx < g.KernelWidth; kx++)
-                        {
-                            int ix = (ox * g.StrideWidth) - g.PadLeft + (kx * g.DilationWidth);
-                            if ((uint)ix >= (uint)g.InWidth)
-                            {
-                                continue;
-                            }
-
-                            int xBase = (((b * g.InHeight) + iy) * g.InWidth + ix) * g.InChannels;
-                            int tap = ((ky * g.KernelWidth) + kx) * g.InChannels;
-                            for (int c = 0; c < g.InChannels; c++)
-                            {
-                                var v = Vector512.Create(Unsafe.Add(ref x0, xBase + c));
-                                int s = (tap + c) * vectors;
-                                for (int j = 0; j < vectors; j++)
-                                {
-                                    sums[s + j] = Vector512.FusedMultiplyAdd(v, Vector512.LoadUnsafe(ref dRow, (nuint)(j * 16)), sums[s + j]);
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-
-        ref float k0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(dKernel);
-        for (int t = 0; t < patch; t++)
-        {
-            for (int j = 0; j < vectors; j++)
-            {
-                ref float target = ref Unsafe.Add(ref k0, (t * g.OutChannels) + (j * 16));
-                (Vector512.LoadUnsafe(ref target) + sums[(t * vectors) + j]).StoreUnsafe(ref target);
-            }
-        }
     }
 }

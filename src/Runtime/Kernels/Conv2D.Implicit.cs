@@ -41,6 +41,48 @@ public static partial class Conv2D
             && (long)g.InHeight * g.InWidth <= 2L * g.OutputPixels && (long)g.PatchSize * g.OutChannels <= ImplicitMaxKernel;
     }
 
+    /// <summary>Largest transposed kernel (PatchSize · OutChannels floats, 1 MiB) for the scatter-form input gradient:
+    /// every tile reads a kernel row's columns over all filters, so past L2 it is read from memory over and over (a
+    /// valid 3×3 256 → 256 layer, 2.4 MiB, ran 1.65× slower than the gather form; 128 → 128, 0.6 MiB, 28 % faster).</summary>
+    private const long ScatterMaxKernel = 1 << 18;
+
+    /// <summary>
+    /// Whether <see cref="BackwardInput"/> takes the scatter form (Conv2D.Scatter.cs): input channels in whole vectors
+    /// and at least a vector of filters to sum over; no window reaching into padding (edge positions go one at a time:
+    /// 'same' layers ran 10–70 % slower, 3× on 8×8 maps of 128 channels); the transposed kernel within
+    /// <see cref="ScatterMaxKernel"/>; and, with a single vector of filters (a short sum per tile), only where the
+    /// gather form does not serve or would multiply many zeros (a quarter more input pixels than output pixels).
+    /// Measured on AVX-512, batch 64, one thread: the conv encoder's layers 26×26×16 → 32 (2.4–2.9 ms → 1.7), 8×8×32 → 32
+    /// (0.27 → 0.22), 6×6×32 → 16 (0.087 → 0.055, from im2col); valid 3×3 layers of 16 to 128 channels 3–29 % faster,
+    /// stride 2 valid 24 % faster; a 30×30×64 → 16 layer 8 % slower, so left to the gather form.
+    /// </summary>
+    private static bool UsesScatterBackward(in ConvGeometry g)
+    {
+        int width = VectorWidth(GemmPaths.Best);
+        if (g.InChannels % width != 0 || g.OutChannels < width || !ReachesNoPadding(g) || (long)g.PatchSize * g.OutChannels > ScatterMaxKernel)
+        {
+            return false;
+        }
+
+        bool gather = g.StrideHeight == 1 && g.StrideWidth == 1 && UsesImplicitBackward(g);
+        return g.OutChannels >= 2 * width || !gather || 4L * g.InHeight * g.InWidth >= 5L * g.OutputPixels;
+    }
+
+    /// <summary>
+    /// Whether <see cref="BackwardKernel"/> takes the implicit GEMM (Conv2D.KernelGradient.cs) for a non-pointwise
+    /// convolution: everywhere it measured (AVX-512, one thread), as fast or faster than im2col + GEMM and than the
+    /// direct kernels: the conv encoder's layers 4.4× (28×28×1 → 16, direct), 2× (26×26×16 → 32), 1.3× (8×8×32 → 32,
+    /// 6×6×32 → 16); 3×3 'same' over 1 or 3 channels 8×; 'same' and valid 3×3 layers of 16 to 256 channels 0.95–1.9×
+    /// (ties within noise from 64 channels up); strided, dilated and 1-D layers 1.1–1.5×.
+    /// </summary>
+    private static bool UsesImplicitKernelGradient(in ConvGeometry g) => true;
+
+    /// <summary>Whether every window lies wholly inside the input (no padding above, below, left or right is read).</summary>
+    internal static bool ReachesNoPadding(in ConvGeometry g)
+        => g.PadTop == 0 && g.PadLeft == 0
+            && ((long)(g.OutHeight - 1) * g.StrideHeight) + ((long)(g.KernelHeight - 1) * g.DilationHeight) < g.InHeight
+            && ((long)(g.OutWidth - 1) * g.StrideWidth) + ((long)(g.KernelWidth - 1) * g.DilationWidth) < g.InWidth;
+
     /// <summary>Whether at least two thirds of a row of this many output positions falls in tiles of 4 or 8 positions.</summary>
     private static bool WideRows(int width) => 3 * (width - (width % 4)) >= 2 * width;
 

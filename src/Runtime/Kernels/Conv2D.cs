@@ -186,6 +186,11 @@ public static partial class Conv2D
             return;
         }
 
+        if (UsesScatterBackward(g) && ScatterBackwardInput(GemmPaths.Best, dy, kernel, dx, g, batch, scratch, accumulate))
+        {
+            return;
+        }
+
         if (UsesImplicitBackward(g) && ImplicitBackwardInput(GemmPaths.Best, dy, kernel, dx, g, batch, scratch, accumulate))
         {
             return;
@@ -234,9 +239,8 @@ public static partial class Conv2D
             return;
         }
 
-        if (UsesDirect(g))
+        if (UsesImplicitKernelGradient(g) && ImplicitBackwardKernel(GemmPaths.Best, x, dy, dKernel, g, batch, scratch))
         {
-            DirectBackwardKernel(x, dy, dKernel, g, batch);
             return;
         }
 
@@ -253,11 +257,13 @@ public static partial class Conv2D
     /// <summary>
     /// Scratch floats that let every kernel of this class work in one pass: batch · OutHeight · OutWidth ·
     /// KernelHeight · KernelWidth · InChannels (0 for a pointwise convolution). Less also works (down to one patch row,
-    /// KernelHeight · KernelWidth · InChannels); more than this is never touched. The implicit GEMM needs far less, and
+    /// KernelHeight · KernelWidth · InChannels); more than this is never touched. The implicit GEMMs need far less, and
     /// not per batch: for 'same' padding a ring of zero-padded input rows per thread (the window's dilated height ×
-    /// the padded width × InChannels), for the input gradient a flipped copy of the kernel, and for a ragged last vector of
-    /// filters over a kernel too deep for a 32 KiB stack copy, a zero-padded copy of that vector; given too little, the
-    /// kernels fall back to im2col.
+    /// the padded width × InChannels), for the input gradient a flipped (gather form) or transposed (scatter form) copy
+    /// of the kernel, and for a ragged last vector of filters over a kernel too deep for a 32 KiB stack copy, a
+    /// zero-padded copy of that vector; for the kernel gradient two ints per patch row, a copy of dy's last output row
+    /// when the filters are not whole vectors, and where windows reach into padding, zero-padded input rows for one
+    /// block of about 128 output positions per thread. Given too little, the kernels fall back to im2col.
     /// </summary>
     /// <param name="g">The geometry.</param>
     /// <param name="batch">Samples.</param>
@@ -267,9 +273,10 @@ public static partial class Conv2D
 
     /// <summary>
     /// Scratch floats that let every kernel of this class (forward, input gradient, kernel gradient) run at full speed on
-    /// any batch: the largest im2col chunk, or what the implicit GEMM keeps (a ring of padded input rows per thread, a
-    /// flipped kernel for the input gradient, a padded last vector of filters), whichever is more. Unlike
-    /// <see cref="ScratchLength"/> it does not grow with the batch.
+    /// any batch: the largest im2col chunk, or what the implicit GEMMs keep (a ring of padded input rows per thread, a
+    /// flipped or transposed kernel for the input gradient, a padded last vector of filters; for the kernel gradient the
+    /// patch rows' offsets, a padded copy of dy's last output row and a block of padded input rows per thread),
+    /// whichever is most. Unlike <see cref="ScratchLength"/> it does not grow with the batch.
     /// </summary>
     /// <param name="g">The geometry.</param>
     /// <returns>The scratch length in floats.</returns>
@@ -293,6 +300,16 @@ public static partial class Conv2D
             && ImplicitLayout.TryCreate(t, width, (int)(patch * g.OutChannels), int.MaxValue, out ImplicitLayout backward))
         {
             bound = Math.Max(bound, backward.Floats);
+        }
+
+        if (UsesScatterBackward(g))
+        {
+            bound = Math.Max(bound, ScatterFloats(g, width));
+        }
+
+        if (KernelGradLayout.TryCreate(g, width, int.MaxValue, out KernelGradLayout gradient))
+        {
+            bound = Math.Max(bound, gradient.Floats);
         }
 
         return (int)Math.Min(bound, int.MaxValue);
