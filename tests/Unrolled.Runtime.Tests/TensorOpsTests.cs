@@ -51,6 +51,41 @@ public class TensorOpsTests
 
 public class TensorOpsWideRowTests
 {
+    [Theory]
+    [InlineData(16)]
+    [InlineData(32)]
+    [InlineData(48)]
+    [InlineData(64)]
+    [InlineData(80)]
+    public void Bias_gradient_sums_columns_in_row_order_bit_for_bit(int cols)
+    {
+        // The register path (whole vectors up to 64 columns) must add the rows in the same order as the plain loop.
+        const int rows = 1001;
+        var random = new System.Random(cols);
+        float[] dy = new float[rows * cols], db = new float[cols];
+        for (int i = 0; i < dy.Length; i++)
+        {
+            dy[i] = (float)(random.NextDouble() - 0.5) * 1000;
+        }
+
+        for (int c = 0; c < cols; c++)
+        {
+            db[c] = c * 0.25f;
+        }
+
+        float[] expected = (float[])db.Clone();
+        for (int r = 0; r < rows; r++)
+        {
+            for (int c = 0; c < cols; c++)
+            {
+                expected[c] += dy[(r * cols) + c];
+            }
+        }
+
+        TensorOps.AccumulateBiasGradient(dy, db, rows, cols);
+        Assert.Equal(expected, db);
+    }
+
     [Fact]
     public void BiasAndSliceHelpersMatchNaiveLoopsOnWideRows()
     {

@@ -39,9 +39,60 @@ public static class TensorOps
         dy = dy[..checked(rows * cols)];
         ref float sum = ref MemoryMarshal.GetReference(db);
         ref float start = ref MemoryMarshal.GetReference(dy);
+        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && cols % 16 == 0 && cols <= 64)
+        {
+            // The sums stay in registers over all rows (a convolution's bias over tens of thousands of positions): the
+            // same additions in the same order as below, without a store and reload of db per row.
+            ColumnSums(ref start, ref sum, rows, cols);
+            return;
+        }
+
         for (int r = 0; r < rows; r++)
         {
             Simd.Add(ref sum, ref Unsafe.Add(ref start, r * cols), ref sum, cols);
+        }
+    }
+
+    private static void ColumnSums(ref float dy, ref float db, int rows, int cols)
+    {
+        var zero = System.Runtime.Intrinsics.Vector512<float>.Zero;
+        int vectors = cols / 16;
+        var s0 = System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref db);
+        var s1 = vectors > 1 ? System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref db, 16) : zero;
+        var s2 = vectors > 2 ? System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref db, 32) : zero;
+        var s3 = vectors > 3 ? System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref db, 48) : zero;
+        for (int r = 0; r < rows; r++)
+        {
+            nuint at = (nuint)r * (nuint)cols;
+            s0 += System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref dy, at);
+            if (vectors > 1)
+            {
+                s1 += System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref dy, at + 16);
+                if (vectors > 2)
+                {
+                    s2 += System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref dy, at + 32);
+                    if (vectors > 3)
+                    {
+                        s3 += System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref dy, at + 48);
+                    }
+                }
+            }
+        }
+
+        System.Runtime.Intrinsics.Vector512.StoreUnsafe(s0, ref db);
+        if (vectors > 1)
+        {
+            System.Runtime.Intrinsics.Vector512.StoreUnsafe(s1, ref db, 16);
+        }
+
+        if (vectors > 2)
+        {
+            System.Runtime.Intrinsics.Vector512.StoreUnsafe(s2, ref db, 32);
+        }
+
+        if (vectors > 3)
+        {
+            System.Runtime.Intrinsics.Vector512.StoreUnsafe(s3, ref db, 48);
         }
     }
 
