@@ -95,9 +95,6 @@ internal sealed class ExecutionPlan
 
         Training = RegionLayout.Create(this, regionSizes, hasPreActivation, reuse: false);
         Predict = RegionLayout.Create(this, regionSizes, hasPreActivation, reuse: true);
-        ValueOffset = Training.ValueOffset;
-        PreActivationOffset = Training.PreActivationOffset;
-        TemporaryOffsets = Training.TemporaryOffsets;
         ParameterCount = parameters;
     }
 
@@ -116,13 +113,13 @@ internal sealed class ExecutionPlan
     public RegionLayout Predict { get; }
 
     /// <summary>Per node: offset of its output in a training workspace, in floats per sample (a dimension).</summary>
-    public int[] ValueOffset { get; }
+    public int[] ValueOffset => Training.ValueOffset;
 
     /// <summary>Per node: offset of the pre-activation kept for backward (Swish, Gelu) as a dimension, or -1.</summary>
-    public int[] PreActivationOffset { get; }
+    public int[] PreActivationOffset => Training.PreActivationOffset;
 
     /// <summary>Per node: offsets of the temporaries it keeps (normalised Dot inputs, a max/min routing mask, …).</summary>
-    public int[][] TemporaryOffsets { get; }
+    public int[][] TemporaryOffsets => Training.TemporaryOffsets;
 
     /// <summary>Per layer: the offset of each of its weights (<see cref="AnalyzedModel.WeightsOf"/>) in the weight buffer.</summary>
     public int[][] WeightOffsets { get; }

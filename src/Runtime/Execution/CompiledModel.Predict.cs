@@ -36,17 +36,8 @@ public abstract partial class CompiledModel
         return result;
     }
 
-    /// <summary>Predicts samples [<paramref name="start"/>, <paramref name="end"/>) in batches, into the output arrays.</summary>
-    private void PredictRange(Workspace workspace, float[][] inputs, float[][] outputs, int start, int end, int batchSize)
-    {
-        for (int done = start; done < end; done += batchSize)
-        {
-            PredictBatch(workspace, inputs, outputs, done, Math.Min(batchSize, end - done));
-        }
-    }
-
-    /// <summary>Predicts batches taken one at a time from <paramref name="next"/> until none is left: two threads
-    /// sharing the counter share the work by their actual speed, not by halves.</summary>
+    /// <summary>Predicts batches taken one at a time from <paramref name="next"/> until none is left: alone, every batch
+    /// in order; two threads sharing the counter share the work by their actual speed, not by halves.</summary>
     private void PredictShared(Workspace workspace, float[][] inputs, float[][] outputs, int[] next, int samples, int batchSize)
     {
         int batches = (samples + batchSize - 1) / batchSize;
@@ -126,7 +117,7 @@ public abstract partial class CompiledModel
             }
             else
             {
-                PredictRange(workspace, inputs, outputs, 0, samples, batchSize);
+                PredictShared(workspace, inputs, outputs, new int[1], samples, batchSize);
             }
 
             return outputs;

@@ -16,7 +16,6 @@ public sealed class Workspace
     internal Workspace(ModelDescription description, int capacity, int activationSize, int scratchSize, bool training, int targetSize, int[] lengths,
         ulong randomState, int gradientSize = 0)
     {
-        FixedScratchCapacity = description.FixedScratchSize;
         GradientCapacity = training ? gradientSize : 0;
         _randomState = randomState;
         Capacity = capacity;
@@ -120,11 +119,8 @@ public sealed class Workspace
     /// <returns>A span over the tensor's gradient.</returns>
     public Span<float> Gradient(int offset, int length) => new(Gradients, offset * Capacity, length);
 
-    /// <summary>The scratch floats kept whatever the batch (<see cref="ModelDescription.FixedScratchSize"/>).</summary>
-    public int FixedScratchCapacity { get; }
-
     /// <summary>The whole scratch buffer, for a kernel whose working space does not grow with the batch (at least
-    /// <see cref="FixedScratchCapacity"/> floats).</summary>
+    /// <see cref="ModelDescription.FixedScratchSize"/> floats).</summary>
     public Span<float> FixedScratch => Scratch;
 
     /// <summary>Scratch space at <paramref name="offset"/> (floats per sample).</summary>

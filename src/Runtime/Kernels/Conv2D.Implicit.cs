@@ -309,16 +309,7 @@ internal static unsafe class ImplicitConv<TOps, TV>
         if (tail != 0)
         {
             // The last, partial vector of columns, zero-padded to a whole vector (ldb = w).
-            int rows = g.PatchSize;
-            for (int p = 0; p < rows; p++)
-            {
-                float* source = b + (p * ldb) + main;
-                float* destination = tailB + (p * w);
-                for (int j = 0; j < w; j++)
-                {
-                    destination[j] = j < tail ? source[j] : 0f;
-                }
-            }
+            TailTiles.PadColumns(b + main, ldb, tailB, w, g.PatchSize, tail);
         }
 
         var job = new Job
@@ -444,11 +435,11 @@ internal static unsafe class ImplicitConv<TOps, TV>
                 if (tail != 0)
                 {
                     Tile1(span, taps, count, offset, rowStride, cin, tailB, w, tile, w, accumulate: false);
-                    MergeTile(tile, w, c + main, n, span, tail, accumulate);
+                    TailTiles.Merge(tile, w, c + main, n, span, tail, accumulate);
                 }
             }
 
-            job.Epilogue.Apply(yRow, (nint)r * outWidth * n, outWidth, n);
+            job.Epilogue.Apply(new Span<float>(yRow, outWidth * n), (nint)r * outWidth * n, outWidth, n);
         }
     }
 
@@ -525,20 +516,6 @@ internal static unsafe class ImplicitConv<TOps, TV>
         new ReadOnlySpan<float>(row, inside * cin).CopyTo(new Span<float>(slot + (left * cin), inside * cin));
         new Span<float>(slot + ((left + inside) * cin), (padded - left - inside) * cin).Clear();
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MergeTile(float* tile, int tileStride, float* c, nint ldc, int rows, int columns, bool accumulate)
-    {
-        for (int r = 0; r < rows; r++)
-        {
-            float* source = tile + (r * tileStride);
-            float* destination = c + (r * ldc);
-            for (int j = 0; j < columns; j++)
-            {
-                destination[j] = accumulate ? destination[j] + source[j] : source[j];
-            }
-        }
-    }
 }
 
 /// <summary>
@@ -555,20 +532,18 @@ internal readonly unsafe struct ConvEpilogue(float* bias, Activation activation,
     /// <summary>Where the activation goes: the start of the whole activated tensor (same layout as the output).</summary>
     public float* Activated { get; } = activated;
 
-    public bool IsEmpty => Bias == null && Activated == null;
-
-    /// <summary>Applies the epilogue to <paramref name="rows"/> rows of <paramref name="columns"/> floats at
-    /// <paramref name="z"/>, which lies <paramref name="offset"/> floats into the output.</summary>
-    public void Apply(float* z, nint offset, int rows, int columns)
+    /// <summary>Applies the epilogue to the <paramref name="rows"/> rows of <paramref name="columns"/> floats in
+    /// <paramref name="z"/>, which lies <paramref name="offset"/> floats into the output. Does nothing for <c>default</c>.</summary>
+    public void Apply(Span<float> z, nint offset, int rows, int columns)
     {
         if (Bias != null)
         {
-            TensorOps.AddBias(new Span<float>(z, rows * columns), new ReadOnlySpan<float>(Bias, columns), rows, columns);
+            TensorOps.AddBias(z, new ReadOnlySpan<float>(Bias, columns), rows, columns);
         }
 
         if (Activated != null)
         {
-            ActivationKernels.Forward(Activation, new ReadOnlySpan<float>(z, rows * columns), new Span<float>(Activated + offset, rows * columns), rows, columns);
+            ActivationKernels.Forward(Activation, z, new Span<float>(Activated + offset, rows * columns), rows, columns);
         }
     }
 }

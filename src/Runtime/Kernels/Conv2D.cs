@@ -99,41 +99,35 @@ public static partial class Conv2D
             return;
         }
 
-        fixed (float* pz = z, pb = bias, py = y)
+        fixed (float* pb = bias, py = y)
         {
             var epilogue = new ConvEpilogue(bias.IsEmpty ? null : pb, activation, activation == Activation.Linear ? null : py);
             if (!IsPointwise(g) && !UsesDirect(g))
             {
                 // im2col: each chunk of output rows gets its epilogue right after its product.
-                int patch = g.PatchSize, chunk = ChunkRows(patch, rows, scratch.Length);
-                for (int r0 = 0; r0 < rows; r0 += chunk)
-                {
-                    int count = Math.Min(chunk, rows - r0);
-                    Span<float> columns = scratch[..(count * patch)];
-                    Im2Col(x, columns, g, r0, count);
-                    Gemm.Multiply(columns, kernel, z.Slice(r0 * n, count * n), count, patch, n, accumulate: false);
-                    epilogue.Apply(pz + ((nint)r0 * n), (nint)r0 * n, count, n);
-                }
-
+                Im2ColForward(x, kernel, z, g, rows, scratch, accumulate: false, epilogue);
                 return;
             }
 
             Forward(x, kernel, z, g, batch, scratch, accumulate: false);
-            epilogue.Apply(pz, 0, rows, n);
+            epilogue.Apply(z, 0, rows, n);
         }
     }
 
-    /// <summary>y (+)= conv(x, kernel) through patch matrices built chunk by chunk in scratch, each multiplied by the kernel.</summary>
+    /// <summary>y (+)= conv(x, kernel) through patch matrices built chunk by chunk in scratch, each multiplied by the
+    /// kernel, then given <paramref name="epilogue"/> (if any) while the chunk's rows are still in cache.</summary>
     internal static void Im2ColForward(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, Span<float> y, in ConvGeometry g, int rows,
-        Span<float> scratch, bool accumulate)
+        Span<float> scratch, bool accumulate, ConvEpilogue epilogue = default)
     {
-        int patch = g.PatchSize, chunk = ChunkRows(patch, rows, scratch.Length);
+        int patch = g.PatchSize, chunk = ChunkRows(patch, rows, scratch.Length), channels = g.OutChannels;
         for (int r0 = 0; r0 < rows; r0 += chunk)
         {
             int n = Math.Min(chunk, rows - r0);
             Span<float> columns = scratch[..(n * patch)];
             Im2Col(x, columns, g, r0, n);
-            Gemm.Multiply(columns, kernel, y.Slice(r0 * g.OutChannels, n * g.OutChannels), n, patch, g.OutChannels, accumulate);
+            Span<float> part = y.Slice(r0 * channels, n * channels);
+            Gemm.Multiply(columns, kernel, part, n, patch, channels, accumulate);
+            epilogue.Apply(part, (nint)r0 * channels, n, channels);
         }
     }
 

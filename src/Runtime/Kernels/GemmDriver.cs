@@ -90,21 +90,7 @@ internal static unsafe class GemmDriver<TOps, TV>
         if (tail != 0)
         {
             // Zero-padded copy of the last, partial vector of B columns, shared by every row block.
-            for (int p = direct; p < k; p++)
-            {
-                float* source = b + (p * ldb) + main;
-                float* destination = tailB + ((p - direct) * w);
-                int j = 0;
-                for (; j < tail; j++)
-                {
-                    destination[j] = source[j];
-                }
-
-                for (; j < w; j++)
-                {
-                    destination[j] = 0f;
-                }
-            }
+            TailTiles.PadColumns(b + (direct * ldb) + main, ldb, tailB, w, k - direct, tail);
         }
 
         // Tile of C for the padded columns: up to 8 rows of one vector.
@@ -146,7 +132,7 @@ internal static unsafe class GemmDriver<TOps, TV>
                         GemmTiles<TOps, TV>.Tile8x1(ai + (direct * columnStride), rowStride, columnStride, tailB, w, tileC, w, k - direct, accumulate: direct > 0);
                     }
 
-                    MergeTile(tileC, w, ci + main, ldc, 8, tail, accumulate);
+                    TailTiles.Merge(tileC, w, ci + main, ldc, 8, tail, accumulate);
                 }
             }
         }
@@ -186,7 +172,7 @@ internal static unsafe class GemmDriver<TOps, TV>
                     GemmTiles<TOps, TV>.Tile4x1(ai + (direct * columnStride), rowStride, columnStride, tailB, w, tileC, w, k - direct, accumulate: direct > 0);
                 }
 
-                MergeTile(tileC, w, ci + main, ldc, 4, tail, accumulate);
+                TailTiles.Merge(tileC, w, ci + main, ldc, 4, tail, accumulate);
             }
         }
 
@@ -217,13 +203,40 @@ internal static unsafe class GemmDriver<TOps, TV>
                     GemmTiles<TOps, TV>.Tile1x1(ai + (direct * columnStride), columnStride, tailB, w, tileC, k - direct, accumulate: direct > 0);
                 }
 
-                MergeTile(tileC, w, ci + main, ldc, 1, tail, accumulate);
+                TailTiles.Merge(tileC, w, ci + main, ldc, 1, tail, accumulate);
             }
         }
     }
 
+}
+
+/// <summary>The ragged last vector of columns, shared by the GEMM driver and the implicit convolution.</summary>
+internal static unsafe class TailTiles
+{
+    /// <summary>Copies <paramref name="columns"/> floats of each of <paramref name="rows"/> rows (leading dimension
+    /// <paramref name="ldb"/>) into rows of <paramref name="width"/> floats, zero-filling the rest.</summary>
+    public static void PadColumns(float* source, nint ldb, float* destination, int width, int rows, int columns)
+    {
+        for (int p = 0; p < rows; p++)
+        {
+            float* from = source + (p * ldb);
+            float* to = destination + (p * width);
+            int j = 0;
+            for (; j < columns; j++)
+            {
+                to[j] = from[j];
+            }
+
+            for (; j < width; j++)
+            {
+                to[j] = 0f;
+            }
+        }
+    }
+
+    /// <summary>C (+)= the first <paramref name="columns"/> of each of <paramref name="rows"/> rows of a tile.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MergeTile(float* tile, int tileStride, float* c, nint ldc, int rows, int columns, bool accumulate)
+    public static void Merge(float* tile, int tileStride, float* c, nint ldc, int rows, int columns, bool accumulate)
     {
         for (int r = 0; r < rows; r++)
         {
