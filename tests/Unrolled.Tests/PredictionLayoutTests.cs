@@ -31,8 +31,42 @@ public partial class BranchyModel
     }
 }
 
+/// <summary>An LSTM whose returned state is an output while its sequence feeds another branch: the LSTM's other
+/// regions sit beside the output port, and their gradients are zeroed at the start of each backward pass.</summary>
+public partial class StateAndSequence
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([4, 3]);
+        var (sequence, stateH, stateC) = LSTM(3, returnSequences: true, returnState: true)(x);
+        var pooled = Dense(2)(GlobalMaxPooling1D()(sequence));
+        return new Model(x, [pooled, stateH]);
+    }
+}
+
 public class PredictionLayoutTests
 {
+    [Fact]
+    public void A_second_training_step_does_not_see_the_first_steps_gradients()
+    {
+        // With SGD at rate 1 a step's weight change is minus the gradient; the same batch twice must give the same
+        // gradient, which fails if a gradient region beside an output port keeps the previous step's values.
+        var model = new StateAndSequence(seed: 6);
+        float[] x = GradientTests.Random(5 * 4 * 3, 7);
+        float[][] targets = [GradientTests.Random(5 * 2, 8), GradientTests.Random(5 * 3, 9)];
+        model.Compile(new SGD(learningRate: 1f), new Loss[] { "mse", "mse" });
+        double[] Step() => GradientTests.AnalyticGradient(model, () =>
+        {
+            model.Fit([x], targets, batchSize: 5, shuffle: false, verbose: 0);
+            return 0f;
+        });
+
+        double[] first = Step();
+        Assert.Contains(first, g => g != 0);
+        Assert.Equal(first, Step());
+    }
+
     [Fact]
     public void The_prediction_workspace_is_smaller_and_predicts_what_the_training_layout_computes()
     {

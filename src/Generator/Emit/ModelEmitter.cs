@@ -636,11 +636,17 @@ internal sealed partial class ModelEmitter
         _w.Line($"{ReadOnlySpan} weights = Weights;");
         _w.Line($"{Span} gradients = workspace.ParameterGradients;");
         WriteLengthsLocal("workspace");
+        foreach (var (offset, size) in _plan.Predict.GradientClearsAtStart)
+        {
+            // Gradients of regions that hold an output but are not its port: nothing else zeroes them.
+            _w.Line($"workspace.Gradient({D(offset)}, batchSize * {D(size)}).Clear();");
+        }
+
         foreach (int n in _plan.Model.UsedNodes.Reverse())
         {
             var node = _spec.Nodes[n];
             var layer = _spec.Layers[node.Layer];
-            var clears = _plan.Predict.GradientClears.Length > n ? _plan.Predict.GradientClears[n] : new List<(int Offset, int Size)>();
+            var clears = _plan.Predict.GradientClears[n];
             if (clears.Count > 0)
             {
                 // Gradient regions that start here; their floats may hold a gradient that ended further down the graph.

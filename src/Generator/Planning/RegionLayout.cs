@@ -46,6 +46,13 @@ internal sealed class RegionLayout
     /// </summary>
     public List<(int Offset, int Size)>[] GradientClears { get; private set; } = System.Array.Empty<List<(int, int)>>();
 
+    /// <summary>
+    /// For a reusing layout: the pinned regions (those of nodes holding an output) whose gradient the backward pass
+    /// must zero before it starts, all but the output ports themselves, which the loss writes (or the runtime zeroes
+    /// for an output without a loss) before the backward pass runs.
+    /// </summary>
+    public List<(int Offset, int Size)> GradientClearsAtStart { get; } = new();
+
     /// <summary>Whether two layouts put every region at the same offset.</summary>
     public bool SameAs(RegionLayout other)
         => ActivationSize == other.ActivationSize && ValueOffset.SequenceEqual(other.ValueOffset)
@@ -101,12 +108,20 @@ internal sealed class RegionLayout
             }
         }
 
+        // Regions laid end to end from offset (the pinned ones, and every one when not reusing).
         int offset = 0;
+        void Append(int n, int[] sizes) => Place(layout, n, sizes, hasPreActivation[n], r =>
+        {
+            int at = offset;
+            offset = dims.Add(offset, sizes[r]);
+            return at;
+        });
+
         foreach (int n in order.Where(pinned.Contains))
         {
             if (regionSizes[n] is { } sizes)
             {
-                Place(layout, n, sizes, hasPreActivation[n], r => { int at = offset; offset = dims.Add(offset, sizes[r]); return at; });
+                Append(n, sizes);
             }
         }
 
@@ -122,7 +137,7 @@ internal sealed class RegionLayout
 
             if (!reuse)
             {
-                Place(layout, n, sizes, hasPreActivation[n], r => { int at = offset; offset = dims.Add(offset, sizes[r]); return at; });
+                Append(n, sizes);
                 continue;
             }
 
@@ -190,6 +205,19 @@ internal sealed class RegionLayout
             layout.ValueOffset[n] = layer.Kind == LayerKind.Select
                 ? layout.TemporaryOffsets[node.Inputs[0]][layer.Units]
                 : layout.ValueOffset[node.Inputs[0]];
+        }
+
+        if (reuse)
+        {
+            var ports = new HashSet<int>(spec.Outputs.Select(o => layout.ValueOffset[o]));
+            foreach (int n in order.Where(n => pinned.Contains(n) && plan.NeedsGradient[n] && regionSizes[n] is not null))
+            {
+                var sizes = regionSizes[n]!;
+                int first = hasPreActivation[n] ? 2 : 1;
+                var regions = new[] { (layout.ValueOffset[n], sizes[0]) }
+                    .Concat(layout.TemporaryOffsets[n].Select((at, t) => (at, sizes[first + t])));
+                layout.GradientClearsAtStart.AddRange(regions.Where(r => !ports.Contains(r.Item1)));
+            }
         }
 
         layout.ActivationSize = offset;

@@ -154,7 +154,9 @@ public abstract partial class CompiledModel
         }
 
         Forward(workspace, batchSize, training: true);
-        Array.Clear(workspace.Gradients);
+
+        // The generated backward pass zeroes every other gradient region where it starts; the output ports get their
+        // loss's gradient below, or zero for an output without a loss.
         Array.Clear(workspace.ParameterGradients);
         double total = 0;
         Span<double> losses = compiled.BatchLosses;
@@ -162,14 +164,15 @@ public abstract partial class CompiledModel
         {
             Loss? loss = compiled.Losses[j];
             workspace.OutputGradientIsPreActivation[j] = loss is not null && compiled.Fused[j];
+            int offset = _layout.OutputOffset(j);
+            int count = batchSize * _layout.OutputSize(j);
             if (loss is null)
             {
+                workspace.Gradient(offset, count).Clear();
                 losses[j] = 0;
                 continue;
             }
 
-            int offset = _layout.OutputOffset(j);
-            int count = batchSize * _layout.OutputSize(j);
             losses[j] = loss.Compute(workspace.Values(offset, count), BatchTargets(workspace, compiled, j, batchSize),
                 workspace.Gradient(offset, count), batchSize * compiled.RowsPerSample[j], compiled.Columns[j],
                 compiled.LossWeights[j], compiled.Fused[j]);
