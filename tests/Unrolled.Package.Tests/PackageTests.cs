@@ -23,7 +23,7 @@ public sealed class PackageTests : IClassFixture<PackedFeed>
                  {
                      "lib/net9.0/Unrolled.dll", "lib/net9.0/Unrolled.xml", "lib/net10.0/Unrolled.dll", "lib/net10.0/Unrolled.xml",
                      "analyzers/dotnet/cs/Unrolled.Generator.dll", "analyzers/dotnet/cs/Unrolled.Analyzers.dll",
-                     "analyzers/dotnet/cs/Unrolled.CodeFixes.dll", "README.md", "LICENSE",
+                     "analyzers/dotnet/cs/Unrolled.CodeFixes.dll", "PACKAGE.md", "LICENSE",
                  })
         {
             Assert.Contains(expected, entries);
@@ -38,7 +38,7 @@ public sealed class PackageTests : IClassFixture<PackedFeed>
         Assert.Equal("Unrolled", metadata.Element(ns + "id")!.Value);
         Assert.Equal(_feed.Version, metadata.Element(ns + "version")!.Value);
         Assert.Equal("MIT", metadata.Element(ns + "license")!.Value);
-        Assert.Equal("README.md", metadata.Element(ns + "readme")!.Value);
+        Assert.Equal("PACKAGE.md", metadata.Element(ns + "readme")!.Value);
         Assert.False(string.IsNullOrWhiteSpace(metadata.Element(ns + "description")!.Value));
         Assert.Contains("keras", metadata.Element(ns + "tags")!.Value);
         Assert.Equal("git", metadata.Element(ns + "repository")!.Attribute("type")!.Value);

@@ -21,7 +21,7 @@ public sealed class PackedFeed : IDisposable
         Version = "0.1.0-local." + DateTime.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
 
         string sources = Path.Combine(Root, "sources");
-        foreach (string file in new[] { "Directory.Build.props", "Directory.Packages.props", "README.md", "LICENSE" })
+        foreach (string file in new[] { "Directory.Build.props", "Directory.Packages.props", "LICENSE" })
         {
             Directory.CreateDirectory(sources);
             File.Copy(Path.Combine(RepositoryRoot, file), Path.Combine(sources, file));
