@@ -23,6 +23,7 @@ internal sealed class WeightsReader
     private long _position;
     private uint _crc = Crc32C.Start;
     private long _fileLength = -1;
+    private long _badPadding = -1;
 
     /// <param name="stream">The stream, at the file's first byte.</param>
     /// <param name="source">How messages name the file: <c>Weights file '/data/model.unrw'</c>.</param>
@@ -140,6 +141,10 @@ internal sealed class WeightsReader
         }
 
         ReadChecksum("data");
+        if (_badPadding >= 0)
+        {
+            throw Corrupt($"the padding before offset {_badPadding} is not zero.");
+        }
     }
 
     private void CheckMagic(ReadOnlySpan<byte> start)
@@ -321,9 +326,10 @@ internal sealed class WeightsReader
         Span<byte> padding = scratch.AsSpan(0, length);
         ReadExactly(padding);
         _crc = Crc32C.Append(_crc, padding);
-        if (padding.ContainsAnyExcept((byte)0))
+        if (padding.ContainsAnyExcept((byte)0) && _badPadding < 0)
         {
-            throw Corrupt($"the padding before offset {offset} is not zero.");
+            // Reported after the checksum: damage is the likelier cause, and the checksum says so.
+            _badPadding = offset;
         }
     }
 
