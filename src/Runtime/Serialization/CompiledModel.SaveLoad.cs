@@ -107,7 +107,9 @@ public abstract partial class CompiledModel
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         string full = Path.GetFullPath(path);
-        using var stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
+
+        // FileShare.Delete: a save may replace the file (a rename) while it is being read, even on Windows.
+        using var stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize: 1 << 16);
         LoadCore(stream, $"Weights file '{full}'", stream.Length, exactLength: true, includeOptimizer);
     }
 
