@@ -103,6 +103,7 @@ public abstract partial class CompiledModel
     /// <exception cref="InvalidOperationException"><paramref name="includeOptimizer"/> is true but the model is not
     /// compiled, or another call is running on this instance.</exception>
     /// <exception cref="IOException">The file could not be read.</exception>
+    /// <exception cref="UnauthorizedAccessException">The file may not be read, or the path is a directory.</exception>
     public void LoadWeights(string path, bool? includeOptimizer = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
