@@ -152,11 +152,12 @@ public sealed class PackageTests : IClassFixture<PackedFeed>
 
         string tests = DotNet.Succeed(created, "test", "Acme.Churn.sln", "-c", "Release");
         Assert.Contains("Passed!", tests);
-        Assert.Contains("Passed:     3", tests);
+        Assert.Contains("Passed:     4", tests);
 
         string run = DotNet.Succeed(created, "run", "--project", "Acme.Churn", "-c", "Release");
         Assert.Contains("Total params: 387", run);
         Assert.Contains("Test loss", run);
+        Assert.Contains("the reloaded model predicts the same: True", run);
     }
 
     [Fact]

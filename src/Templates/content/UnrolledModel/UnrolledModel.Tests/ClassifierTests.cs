@@ -38,4 +38,22 @@ public class ClassifierTests
         Assert.True(after["loss"] < before / 2, $"loss {before} → {after["loss"]}");
         Assert.True(after["accuracy"] > 0.9, $"accuracy {after["accuracy"]}");
     }
+
+    [Fact]
+    public void Saved_weights_load_into_a_fresh_model_exactly()
+    {
+        var trained = new Classifier(seed: 1);
+        var path = Path.Combine(Path.GetTempPath(), Guid.NewGuid().ToString("N") + ".weights");
+        try
+        {
+            trained.SaveWeights(path);
+            var loaded = new Classifier(seed: 2);
+            loaded.LoadWeights(path);
+            Assert.Equal(trained.Weights.ToArray(), loaded.Weights.ToArray());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }

@@ -17,3 +17,12 @@ Console.WriteLine($"Test loss {test["loss"]:F4}, accuracy {test["accuracy"]:P1}"
 Span<float> probabilities = stackalloc float[Classifier.ClassesSize];
 model.Predict(xTest.AsSpan(0, Classifier.FeaturesSize), probabilities, batchSize: 1);
 Console.WriteLine($"First test sample: class probabilities [{string.Join(", ", probabilities.ToArray().Select(p => p.ToString("F3")))}]");
+
+// Save the trained weights (atomically; a versioned, checksummed file) and load them into a fresh model, as an app
+// that only predicts would (it can be published with NativeAOT).
+model.SaveWeights("classifier.weights");
+var deployed = new Classifier();
+deployed.LoadWeights("classifier.weights");
+Span<float> again = stackalloc float[Classifier.ClassesSize];
+deployed.Predict(xTest.AsSpan(0, Classifier.FeaturesSize), again, batchSize: 1);
+Console.WriteLine($"Saved to classifier.weights; the reloaded model predicts the same: {again.SequenceEqual(probabilities)}");
