@@ -87,7 +87,7 @@ public sealed class ModelDescription
     /// <summary>
     /// The model's graph: every layer call with its Keras name, class, shapes and edges, nested models, Lambdas and
     /// TimeDistributed layers as groups, and under it the flat computation (kinds, settings, weights, input edges) for
-    /// tools that export or inspect the model.
+    /// tools that export or inspect the model. <see cref="CompiledModel.Graph(GraphFormat, bool, bool)"/> draws it.
     /// </summary>
     public ModelGraph Graph { get; }
 

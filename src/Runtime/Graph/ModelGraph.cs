@@ -114,6 +114,19 @@ public sealed class ModelGraph
         }
     }
 
+    /// <summary>
+    /// The graph as Keras's <c>plot_model(show_shapes=showShapes, show_layer_names=True, expand_nested=expandNested)</c>
+    /// draws it: one box per layer with its name, class and shapes (a shared layer's calls are one box), an edge per
+    /// connection, nested models as clusters (or one box each), a <c>Lambda</c> or <c>TimeDistributed</c> layer as one
+    /// box (a wrapped model beside its box, as a cluster).
+    /// </summary>
+    /// <param name="format">DOT for Graphviz, or a Mermaid flowchart.</param>
+    /// <param name="showShapes">Whether the boxes show the input and output shapes.</param>
+    /// <param name="expandNested">Whether nested models are drawn as clusters of their layers rather than one box each.</param>
+    /// <returns>The text.</returns>
+    public string ToText(GraphFormat format = GraphFormat.Dot, bool showShapes = true, bool expandNested = true)
+        => GraphText.Write(this, format, showShapes, expandNested);
+
     /// <summary>Binds the graph to its description, whose name and weights it reports.</summary>
     internal void Bind(string name, IReadOnlyList<WeightInfo> weights)
     {
