@@ -54,7 +54,7 @@ public class GraphDrawingTests
         Assert.Equal(clusters, Regex.Matches(dot, @"^\s*subgraph cluster_\d+ \{$", RegexOptions.Multiline).Count);
         Assert.Equal(boxes, Regex.Matches(mermaid, @"^\s*n\d+\[""", RegexOptions.Multiline).Count);
         Assert.Equal(edges, Regex.Matches(mermaid, @"^\s*n\d+ --> n\d+$", RegexOptions.Multiline).Count);
-        Assert.Equal(clusters, Regex.Matches(mermaid, @"^\s*subgraph c\d+ \[""", RegexOptions.Multiline).Count);
+        Assert.Equal(clusters, Regex.Matches(mermaid, @"^\s*subgraph c\d+\[""", RegexOptions.Multiline).Count);
         Assert.Equal(Regex.Matches(mermaid, @"^\s*subgraph ", RegexOptions.Multiline).Count, Regex.Matches(mermaid, @"^\s*end$", RegexOptions.Multiline).Count);
 
         if (!Graphviz.Available())
@@ -147,7 +147,7 @@ public class GraphDrawingTests
             flowchart TB
               n0["left: InputLayer<br/>input: [(None, 5)]<br/>output: [(None, 5)]"]
               n1["right: InputLayer<br/>input: [(None, 5)]<br/>output: [(None, 5)]"]
-              subgraph c0 ["tower"]
+              subgraph c0["tower"]
                 n2["input_1: InputLayer<br/>input: [(None, 5)]<br/>output: [(None, 5)]"]
                 n3["dense_1: Dense<br/>input: (None, 5)<br/>output: (None, 6)"]
                 n4["dense: Dense<br/>input: (None, 6)<br/>output: (None, 4)"]
@@ -242,7 +242,7 @@ public class GraphDrawingTests
 
         string mermaid = graph.ToText(GraphFormat.Mermaid);
         Assert.Contains("n0[\"in#quot;put#lt;1#gt;: InputLayer<br/>input: [(None, 3)]<br/>output: [(None, 3)]\"]", mermaid);
-        Assert.Contains("subgraph c0 [\"enc#35;1 #amp; #96;x#96; #quot;q#quot; \\\"]", mermaid);
+        Assert.Contains("subgraph c0[\"enc#35;1 #amp; #96;x#96; #quot;q#quot; \\\"]", mermaid);
         Assert.Contains("n2[\"{dense}\\N line: Dense<br/>", mermaid);
         Assert.Contains("n3[\"out#gt;: Dense<br/>", mermaid);
 

@@ -72,7 +72,7 @@ internal static class GraphText
 
                 text.Append(indent).Append('n').Append(N(box.Index)).Append("[\"").Append(label).Append("\"]\n");
             },
-            (cluster, indent) => text.Append(indent).Append("subgraph c").Append(N(cluster.Index)).Append(" [\"").Append(MermaidText(cluster.Name)).Append("\"]\n"),
+            (cluster, indent) => text.Append(indent).Append("subgraph c").Append(N(cluster.Index)).Append("[\"").Append(MermaidText(cluster.Name)).Append("\"]\n"),
             indent => text.Append(indent).Append("end\n"));
         foreach (var (from, to) in drawing.Edges)
         {
