@@ -71,6 +71,22 @@ public class ModelGraphTests
         Assert.Equal("model", graph.Name);
         Assert.Equal(new[] { 0, 1, 3 }, graph.TopLevel.Select(n => n.Id));
 
+        // A graph belongs to one description, whose name and weights it reports.
+        var weights = new[] { new WeightInfo("d", "kernel", new[] { 2, 2 }, 0) };
+        var described = new ModelGraph(new[] { 0 }, new[] { 1 }, new[]
+        {
+            Input(),
+            new GraphNode("d", "Dense", GraphNodeKind.Dense, -1, new[] { 0 }, new[] { 2 }, "units=2, activation='linear', use_bias=False", firstWeight: 0, weightCount: 1),
+        });
+        Assert.Throws<InvalidOperationException>(() => described[1].Weights);
+        var description = new ModelDescription("tiny", Array.Empty<TensorInfo>(), Array.Empty<TensorInfo>(), 4, 0, 0, string.Empty, weights, graph: described);
+        Assert.Same(description.Graph, described);
+        Assert.Equal("tiny", described.Name);
+        Assert.Same(weights[0], Assert.Single(described[1].Weights));
+        Assert.Throws<ArgumentException>(() => new ModelDescription("again", Array.Empty<TensorInfo>(), Array.Empty<TensorInfo>(), 4, 0, 0, string.Empty, weights, graph: described));
+        Assert.Throws<ArgumentException>(() => new ModelDescription("few", Array.Empty<TensorInfo>(), Array.Empty<TensorInfo>(), 0, 0, 0, string.Empty,
+            graph: new ModelGraph(new[] { 0 }, new[] { 1 }, new[] { Input(), new GraphNode("d", "Dense", GraphNodeKind.Dense, -1, new[] { 0 }, new[] { 2 }, firstWeight: 0, weightCount: 1) })));
+
         // A node belongs to one graph.
         var node = Input();
         _ = new ModelGraph(new[] { 0 }, new[] { 0 }, new[] { node });

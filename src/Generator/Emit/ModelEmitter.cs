@@ -277,7 +277,15 @@ internal sealed partial class ModelEmitter
     /// <summary>The graph (<c>ModelGraph</c>): one row per layer call, group and step, for drawing and export tools.</summary>
     private void WriteGraph()
     {
-        var table = GraphTable.Build(_plan);
+        // The graph is a picture of the model, not part of what it computes: should building it fail (our bug), the
+        // model is still emitted, with an empty graph.
+        var table = Guard.Run(() => GraphTable.Build(_plan));
+        if (table is null)
+        {
+            _w.Line("    graph: null);");
+            return;
+        }
+
         static string Ints(IEnumerable<int> values)
         {
             string items = string.Join(", ", values.Select(N));

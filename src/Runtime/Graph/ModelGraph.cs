@@ -22,6 +22,7 @@ public sealed class ModelGraph
     private readonly GraphNode[] _nodes;
     private readonly IReadOnlyList<GraphNode>[] _children;
     private IReadOnlyList<WeightInfo> _weights = Array.Empty<WeightInfo>();
+    private bool _bound;
 
     /// <summary>Creates a graph; called by generated code.</summary>
     /// <param name="inputs">The ids of the model's inputs (top-level <see cref="GraphNodeKind.InputLayer"/> nodes), in
@@ -130,6 +131,11 @@ public sealed class ModelGraph
     /// <summary>Binds the graph to its description, whose name and weights it reports.</summary>
     internal void Bind(string name, IReadOnlyList<WeightInfo> weights)
     {
+        if (_bound)
+        {
+            throw new ArgumentException("The graph already belongs to a ModelDescription.");
+        }
+
         foreach (var node in _nodes)
         {
             if (node.WeightCount > 0 && (node.FirstWeight < 0 || node.FirstWeight + node.WeightCount > weights.Count))
@@ -141,6 +147,7 @@ public sealed class ModelGraph
 
         Name = name;
         _weights = weights;
+        _bound = true;
     }
 
     internal IReadOnlyList<WeightInfo> WeightsOf(GraphNode node)
