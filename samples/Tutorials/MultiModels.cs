@@ -109,6 +109,48 @@ public partial class TwoInTwoOut
             new Dictionary<string, float[]> { ["x_out"] = xs, ["y_out"] = ys }, epochs: 1, batchSize: 32, verbose: 0);
         Console.WriteLine($"by name: loss {history["loss"][^1]:F4}");
     }
+
+    /// <summary>
+    /// A short fit with a validation split on targets the model can learn (which half of x_in has the larger sum, which
+    /// tenth of y_in has), for the training-curves picture of <c>--graph</c>.
+    /// </summary>
+    internal static History FitForCurves()
+    {
+        const int samples = 2000;
+        var random = new Data(13);
+        float[] x = random.Uniform(samples * 100), y = random.Uniform(samples * 100);
+        float[] xs = new float[samples], ys = new float[samples * 10];
+        for (int s = 0; s < samples; s++)
+        {
+            var row = x.AsSpan(s * 100, 100);
+            float first = 0, second = 0;
+            for (int i = 0; i < 50; i++)
+            {
+                first += row[i];
+                second += row[50 + i];
+            }
+
+            xs[s] = first > second ? 1f : 0f;
+            int best = 0;
+            float bestSum = float.MinValue;
+            for (int g = 0; g < 10; g++)
+            {
+                float sum = 0;
+                for (int i = 0; i < 10; i++)
+                {
+                    sum += y[s * 100 + g * 10 + i];
+                }
+
+                (best, bestSum) = sum > bestSum ? (g, sum) : (best, bestSum);
+            }
+
+            ys[s * 10 + best] = 1f;
+        }
+
+        var model = new TwoInTwoOut(seed: 13);
+        model.Compile("rmsprop", new Loss[] { "binary_crossentropy", "categorical_crossentropy" }, lossWeights: [1f, 0.2f], metrics: ["accuracy"]);
+        return model.Fit([x, y], [xs, ys], epochs: 12, batchSize: 32, validationSplit: 0.2, verbose: 0);
+    }
 }
 
 /// <summary>

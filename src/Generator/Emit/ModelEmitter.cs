@@ -257,7 +257,7 @@ internal sealed partial class ModelEmitter
             }
         }
 
-        _w.Line(_lengths.Count == 0 ? "    });" : "    },");
+        _w.Line("    },");
         if (_lengths.Count > 0)
         {
             _w.Line($"    lengths: new {Rt}LengthInfo[]");
@@ -267,10 +267,63 @@ internal sealed partial class ModelEmitter
                 _w.Line($"        new {Rt}LengthInfo({Naming.Literal(length.Parameter.TrimStart('@'))}, {N(length.Input.Index)}, {N(length.Axis + 1)}),");
             }
 
-            _w.Line("    });");
+            _w.Line("    },");
         }
 
+        WriteGraph();
         _w.Line();
+    }
+
+    /// <summary>The graph (<c>ModelGraph</c>): one row per layer call, group and step, for drawing and export tools.</summary>
+    private void WriteGraph()
+    {
+        // The graph is a picture of the model, not part of what it computes: should building it fail (our bug), the
+        // model is still emitted, with an empty graph.
+        var table = Guard.Run(() => GraphTable.Build(_plan));
+        if (table is null)
+        {
+            _w.Line("    graph: null);");
+            return;
+        }
+
+        static string Ints(IEnumerable<int> values)
+        {
+            string items = string.Join(", ", values.Select(N));
+            return items.Length == 0 ? "new int[0]" : "new int[] { " + items + " }";
+        }
+
+        _w.Line($"    graph: new {Rt}ModelGraph({Ints(table.Inputs)}, {Ints(table.Outputs)}, new {Rt}GraphNode[]");
+        _w.Line("    {");
+        for (int i = 0; i < table.Rows.Count; i++)
+        {
+            var row = table.Rows[i];
+            var line = new System.Text.StringBuilder();
+            line.Append($"        new {Rt}GraphNode({Naming.Literal(row.Name)}, {Naming.Literal(row.ClassName)}, {Rt}GraphNodeKind.{row.Kind}, ")
+                .Append($"{N(row.Parent)}, {Ints(row.Inputs)}, {Ints(row.Shape)}");
+            if (row.Config.Length > 0)
+            {
+                line.Append($", {Naming.Literal(row.Config)}");
+            }
+
+            if (row.WeightCount > 0)
+            {
+                line.Append($", firstWeight: {N(row.FirstWeight)}, weightCount: {N(row.WeightCount)}");
+            }
+
+            if (row.Outputs is not null)
+            {
+                line.Append($", outputs: {Ints(row.Outputs)}");
+            }
+
+            if (row.IsInt32)
+            {
+                line.Append($", dtype: {Rt}DType.Int32");
+            }
+
+            _w.Line(line.Append("), // ").Append(N(i)).ToString());
+        }
+
+        _w.Line("    }));");
     }
 
     /// <summary>The scratch the fixed-shape convolutions need whatever the batch: the most any of them needs.</summary>

@@ -39,7 +39,23 @@ internal sealed record LayerSpec(
 /// <param name="InputSpans">Where each input is given in that call, for diagnostics that point at one input.</param>
 /// <param name="Application">When the node was created by applying a nested model: that application's index in
 /// <see cref="ModelSpec.Applications"/>; else -1.</param>
-internal sealed record NodeSpec(int Layer, EquatableArray<int> Inputs, SourceSpan Span, EquatableArray<SourceSpan> InputSpans, int Application = -1);
+/// <param name="Group">The innermost group (<see cref="ModelSpec.Groups"/>) the node belongs to, or -1.</param>
+internal sealed record NodeSpec(int Layer, EquatableArray<int> Inputs, SourceSpan Span, EquatableArray<SourceSpan> InputSpans, int Application = -1,
+    int Group = -1);
+
+/// <summary>
+/// How the nodes nest, for the graph's description: one group per call of a nested model, Lambda or TimeDistributed,
+/// including the calls inside a nested model each time that model is applied (which <see cref="ApplicationSpec"/>,
+/// being about what the summary shows, does not record).
+/// </summary>
+/// <param name="Type"><c>Functional</c>, <c>Lambda</c> or <c>TimeDistributed</c>.</param>
+/// <param name="Name">The model's or layer's name.</param>
+/// <param name="Parent">The enclosing group, or -1.</param>
+/// <param name="Inputs">The tensors the call is applied to (node indices, outside the group).</param>
+/// <param name="Outputs">The call's outputs (node indices, inside the group).</param>
+/// <param name="InputLayers">For a model: its Input layers (layer indices), one per input.</param>
+internal sealed record GroupSpec(string Type, string Name, int Parent, EquatableArray<int> Inputs, EquatableArray<int> Outputs,
+    EquatableArray<int> InputLayers);
 
 /// <summary>
 /// One call of a model used as a layer (<c>encoder(x)</c>). Its layers are applied again to the call's inputs, so the
@@ -79,4 +95,5 @@ internal sealed record ModelSpec(
     EquatableArray<SourceSpan> OutputSpans,
     EquatableArray<DiagnosticInfo> Diagnostics,
     bool HasGraph,
-    EquatableArray<ApplicationSpec> Applications = default);
+    EquatableArray<ApplicationSpec> Applications = default,
+    EquatableArray<GroupSpec> Groups = default);

@@ -62,6 +62,9 @@ internal sealed partial class BuilderEvaluator
             EquatableArray<EquatableArray<int>>.Empty, callSpan, "Lambda"));
         int outer = Graph.CurrentApplication;
         Graph.CurrentApplication = application;
+        int outerGroup = Graph.CurrentGroup;
+        int group = Graph.AddGroup("Lambda", spec.Name, inputNodes);
+        Graph.CurrentGroup = group;
         var result = InvokeFunction(function.Function!, new List<Value> { inputs }, callSpan);
         if (result.Kind == ValueKind.Tensor && Graph.Nodes[result.Id].Application != application)
         {
@@ -70,6 +73,7 @@ internal sealed partial class BuilderEvaluator
         }
 
         Graph.CurrentApplication = outer;
+        Graph.CurrentGroup = outerGroup;
         if (_stopped || SawInvalidCode)
         {
             return Value.Unknown("evaluation stopped");
@@ -83,6 +87,7 @@ internal sealed partial class BuilderEvaluator
         }
 
         Graph.Applications[application] = Graph.Applications[application] with { Outputs = new[] { result.Id }.ToEquatableArray() };
+        Graph.Groups[group] = Graph.Groups[group] with { Outputs = new[] { result.Id }.ToEquatableArray() };
         Graph.NodesOfLayer[layer].Add(result.Id);
         CheckLambdaShape(spec, result.Id, tensors, inputs.Kind == ValueKind.List, outputShape, outputShapeSpan);
         return Value.Tensor(result.Id, callSpan);

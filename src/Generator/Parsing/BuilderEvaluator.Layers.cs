@@ -419,14 +419,63 @@ internal sealed partial class BuilderEvaluator
         // Inside a Lambda or TimeDistributed the model's nodes join that group (Keras shows only the outer row).
         int application = Graph.Applications.Count;
         int group = Graph.CurrentApplication >= 0 ? Graph.CurrentApplication : application;
+
+        // For the graph's description, the call is a group, and so is every call the model's own graph made (of
+        // another model, a Lambda, a TimeDistributed), copied with its nodes.
+        int call = Graph.AddGroup("Functional", name, tensors.Select(t => t.Id),
+            model.Inputs.Select(i => Graph.Nodes[i.Id].Layer).ToEquatableArray());
+        var copiedGroups = new Dictionary<int, int>();
+        int CopyGroup(int original)
+        {
+            if (original < 0)
+            {
+                return call;
+            }
+
+            if (copiedGroups.TryGetValue(original, out int copy))
+            {
+                return copy;
+            }
+
+            var spec = Graph.Groups[original];
+            if (spec.Outputs.Count == 0 || !spec.Outputs.All(inner.Contains))
+            {
+                copy = call; // a group the model's graph only starts from
+            }
+            else
+            {
+                int parent = CopyGroup(spec.Parent);
+                copy = Graph.Groups.Count;
+                Graph.Groups.Add(spec with { Parent = parent });
+            }
+
+            copiedGroups[original] = copy;
+            return copy;
+        }
+
         foreach (int node in inner.OrderBy(n => n))
         {
             var spec = Graph.Nodes[node];
             var mapped = spec.Inputs.Select(i => mapping[i]).ToList();
-            mapping[node] = Graph.AddNode(spec.Layer, mapped, callSpan, mapped.Select(_ => inputsSpan).ToList(), group);
+            mapping[node] = Graph.AddNode(spec.Layer, mapped, callSpan, mapped.Select(_ => inputsSpan).ToList(), group, CopyGroup(spec.Group));
+        }
+
+        int Mapped(int node) => mapping.TryGetValue(node, out int copy) ? copy : node;
+        foreach (var copied in copiedGroups)
+        {
+            if (copied.Value != call)
+            {
+                var original = Graph.Groups[copied.Key];
+                Graph.Groups[copied.Value] = Graph.Groups[copied.Value] with
+                {
+                    Inputs = original.Inputs.Select(Mapped).ToEquatableArray(),
+                    Outputs = original.Outputs.Select(Mapped).ToEquatableArray(),
+                };
+            }
         }
 
         var outputs = model.Outputs.Select(o => mapping[o.Id]).ToList();
+        Graph.Groups[call] = Graph.Groups[call] with { Outputs = outputs.ToEquatableArray() };
         var expected = model.Inputs.Select(i => Graph.Layers[Graph.Nodes[i.Id].Layer].Shape).ToEquatableArray();
         Graph.Applications.Add(new ApplicationSpec(model.Id, name, tensors.Select(t => t.Id).ToEquatableArray(), outputs.ToEquatableArray(), expected, callSpan));
         return Value.List(outputs.Select(o => Value.Tensor(o, callSpan)).ToList());
@@ -462,6 +511,9 @@ internal sealed partial class BuilderEvaluator
             EquatableArray<EquatableArray<int>>.Empty, callSpan, "TimeDistributed"));
         int outer = Graph.CurrentApplication;
         Graph.CurrentApplication = application;
+        int outerGroup = Graph.CurrentGroup;
+        int group = Graph.AddGroup("TimeDistributed", spec.Name, new[] { input.Id });
+        Graph.CurrentGroup = group;
         var folded = AddOperation(LayerKind.Fold, "fold", new List<int> { input.Id }, callSpan, units: steps);
         var inner = _timeDistributed[wrapper];
         var result = inner.Kind == ValueKind.Model ? ApplyModel(inner.Model!, folded, inputSpan, callSpan) : Apply(inner.Id, folded, inputSpan, callSpan);
@@ -472,6 +524,7 @@ internal sealed partial class BuilderEvaluator
 
         var unfolded = result.Kind == ValueKind.Tensor ? AddOperation(LayerKind.Unfold, "unfold", new List<int> { result.Id }, callSpan, units: steps) : result;
         Graph.CurrentApplication = outer;
+        Graph.CurrentGroup = outerGroup;
         if (unfolded.Kind != ValueKind.Tensor)
         {
             if (!_stopped && !SawInvalidCode)
@@ -483,6 +536,7 @@ internal sealed partial class BuilderEvaluator
         }
 
         Graph.Applications[application] = Graph.Applications[application] with { Outputs = new[] { unfolded.Id }.ToEquatableArray() };
+        Graph.Groups[group] = Graph.Groups[group] with { Outputs = new[] { unfolded.Id }.ToEquatableArray() };
         Graph.NodesOfLayer[wrapper].Add(unfolded.Id);
         return Value.Tensor(unfolded.Id, callSpan);
     }

@@ -112,7 +112,8 @@ internal static class BuilderParser
             model.Outputs.Select(v => v.Origin ?? model.OutputsSpan).ToEquatableArray(),
             diagnostics.ToEquatableArray(),
             HasGraph: true,
-            graph.Applications.ToEquatableArray());
+            graph.Applications.ToEquatableArray(),
+            graph.Groups.ToEquatableArray());
     }
 
     private static ModelSpec Empty(string ns, List<ContainingType> containing, INamedTypeSymbol type, IMethodSymbol method,

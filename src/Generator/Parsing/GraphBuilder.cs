@@ -33,6 +33,19 @@ internal sealed class GraphBuilder
     /// <summary>While a Lambda's function is evaluated: its application, which every new node joins; else -1.</summary>
     public int CurrentApplication { get; set; } = -1;
 
+    /// <summary>How calls of models, Lambdas and TimeDistributed layers nest (see <see cref="GroupSpec"/>).</summary>
+    public List<GroupSpec> Groups { get; } = new();
+
+    /// <summary>The innermost group being evaluated, which new nodes join; else -1.</summary>
+    public int CurrentGroup { get; set; } = -1;
+
+    /// <summary>Starts a group inside the current one; its outputs are set when the call is complete.</summary>
+    public int AddGroup(string type, string name, IEnumerable<int> inputs, EquatableArray<int> inputLayers = default)
+    {
+        Groups.Add(new GroupSpec(type, name, CurrentGroup, inputs.ToEquatableArray(), EquatableArray<int>.Empty, inputLayers));
+        return Groups.Count - 1;
+    }
+
     public int AddLayer(LayerKind kind, string? explicitName, SourceSpan span, SourceSpan? nameSpan,
         int units = 0, int activation = 0, bool useBias = false, int axis = -1, EquatableArray<int> shape = default, int dtype = 0,
         double scale = 1, double shift = 0, string? prefix = null, bool hidden = false, EquatableArray<int> config = default)
@@ -65,14 +78,14 @@ internal sealed class GraphBuilder
         return Layers.Count - 1;
     }
 
-    public int AddNode(int layer, List<int> inputs, SourceSpan span, List<SourceSpan> inputSpans, int application = -1)
+    public int AddNode(int layer, List<int> inputs, SourceSpan span, List<SourceSpan> inputSpans, int application = -1, int? group = null)
     {
         if (application < 0)
         {
             application = CurrentApplication;
         }
 
-        Nodes.Add(new NodeSpec(layer, inputs.ToEquatableArray(), span, inputSpans.ToEquatableArray(), application));
+        Nodes.Add(new NodeSpec(layer, inputs.ToEquatableArray(), span, inputSpans.ToEquatableArray(), application, group ?? CurrentGroup));
         NodesOfLayer[layer].Add(Nodes.Count - 1);
         return Nodes.Count - 1;
     }

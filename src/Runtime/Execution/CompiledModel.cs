@@ -119,6 +119,19 @@ public abstract partial class CompiledModel
     /// <returns>The summary table.</returns>
     public string Summary() => Description.Summary;
 
+    /// <summary>
+    /// The model's graph as text, as Keras's <c>plot_model(model, show_shapes=True, show_layer_names=True,
+    /// expand_nested=True)</c> draws it: one box per layer with its name, class and input and output shapes, an edge per
+    /// connection, nested models as clusters. DOT renders with Graphviz (<c>dot -Tsvg</c>); Mermaid renders in GitHub's
+    /// Markdown. <see cref="ModelDescription.Graph"/> has the graph as data.
+    /// </summary>
+    /// <param name="format">DOT (the default) or Mermaid.</param>
+    /// <param name="showShapes">Whether the boxes show the input and output shapes.</param>
+    /// <param name="expandNested">Whether nested models are drawn as clusters of their layers rather than one box each.</param>
+    /// <returns>The text.</returns>
+    public string Graph(GraphFormat format = GraphFormat.Dot, bool showShapes = true, bool expandNested = true)
+        => Description.Graph.ToText(format, showShapes, expandNested);
+
     /// <summary>Fills <paramref name="weights"/> with the initial values of every layer.</summary>
     /// <param name="weights">The weight buffer.</param>
     /// <param name="initializer">The seeded initialiser.</param>

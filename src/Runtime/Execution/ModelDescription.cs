@@ -20,9 +20,10 @@ public sealed class ModelDescription
     /// regions are reused once read; by default <paramref name="activationSize"/>.</param>
     /// <param name="fixedScratchSize">Scratch floats a workspace needs whatever its batch (convolutions' working
     /// space); the scratch buffer holds at least this many.</param>
+    /// <param name="graph">The model's graph; empty when not given.</param>
     public ModelDescription(string name, TensorInfo[] inputs, TensorInfo[] outputs, int parameterCount,
         int activationSize, int scratchSize, string summary, WeightInfo[]? weights = null, LengthInfo[]? lengths = null,
-        int? predictActivationSize = null, int fixedScratchSize = 0)
+        int? predictActivationSize = null, int fixedScratchSize = 0, ModelGraph? graph = null)
     {
         FixedScratchSize = fixedScratchSize;
         PredictActivationSize = predictActivationSize ?? activationSize;
@@ -35,6 +36,8 @@ public sealed class ModelDescription
         ActivationSize = activationSize;
         ScratchSize = scratchSize;
         Summary = summary;
+        Graph = graph ?? new ModelGraph(Array.Empty<int>(), Array.Empty<int>(), Array.Empty<GraphNode>());
+        Graph.Bind(name, Weights);
     }
 
     /// <summary>The model's name (Keras's default is <c>model</c>).</summary>
@@ -80,6 +83,13 @@ public sealed class ModelDescription
 
     /// <summary>Every weight tensor, layer by layer, in the order of <see cref="CompiledModel.Weights"/>.</summary>
     public IReadOnlyList<WeightInfo> Weights { get; }
+
+    /// <summary>
+    /// The model's graph: every layer call with its Keras name, class, shapes and edges, nested models, Lambdas and
+    /// TimeDistributed layers as groups, and under it the flat computation (kinds, settings, weights, input edges) for
+    /// tools that export or inspect the model. <see cref="CompiledModel.Graph(GraphFormat, bool, bool)"/> draws it.
+    /// </summary>
+    public ModelGraph Graph { get; }
 
     /// <summary>Index of the input called <paramref name="name"/>, or -1.</summary>
     public int IndexOfInput(string name) => IndexOf(Inputs, name);

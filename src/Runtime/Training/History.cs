@@ -31,6 +31,14 @@ public sealed class History
         ? list
         : throw new KeyNotFoundException($"History has no '{key}'. Keys: {string.Join(", ", _values.Keys)}.");
 
+    /// <summary>
+    /// The curves as a self-contained SVG picture: losses in one panel, accuracy (and other metrics) in another, per
+    /// epoch, validation series dashed. See <see cref="TrainingCurves"/>.
+    /// </summary>
+    /// <param name="title">A title over the panels, or none.</param>
+    /// <returns>The SVG document; write it to a <c>.svg</c> file.</returns>
+    public string ToSvg(string? title = null) => TrainingCurves.Svg(this, title);
+
     internal void Add(IReadOnlyList<KeyValuePair<string, double>> logs)
     {
         foreach (var (key, value) in logs)

@@ -1,0 +1,356 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Text;
+
+namespace Unrolled;
+
+/// <summary>The type of a <see cref="LayerSetting"/>'s value.</summary>
+public enum LayerSettingKind
+{
+    /// <summary>An <see cref="int"/> (<c>units</c>, <c>axis</c>).</summary>
+    Integer,
+
+    /// <summary>A <see cref="double"/> (<c>rate</c>, <c>momentum</c>, <c>epsilon</c>).</summary>
+    Number,
+
+    /// <summary>A <see cref="bool"/> (<c>use_bias</c>, <c>return_sequences</c>).</summary>
+    Boolean,
+
+    /// <summary>A <see cref="string"/> (<c>activation</c>, <c>padding</c>).</summary>
+    Text,
+
+    /// <summary>A tuple of <see cref="int"/>s (<c>kernel_size</c>, <c>strides</c>, <c>target_shape</c>).</summary>
+    Integers,
+}
+
+/// <summary>
+/// One constant argument of a layer, named and typed as in Keras's <c>get_config()</c>: <c>units=64</c>,
+/// <c>activation='relu'</c>, <c>kernel_size=(3, 3)</c>.
+/// </summary>
+public sealed class LayerSetting
+{
+    private readonly object _value;
+
+    private LayerSetting(string name, LayerSettingKind kind, object value)
+    {
+        Name = name;
+        Kind = kind;
+        _value = value;
+    }
+
+    /// <summary>Creates an integer setting.</summary>
+    /// <param name="name">The Keras name.</param>
+    /// <param name="value">The value.</param>
+    public LayerSetting(string name, int value)
+        : this(CheckName(name), LayerSettingKind.Integer, value)
+    {
+    }
+
+    /// <summary>Creates a floating-point setting.</summary>
+    /// <param name="name">The Keras name.</param>
+    /// <param name="value">The value.</param>
+    public LayerSetting(string name, double value)
+        : this(CheckName(name), LayerSettingKind.Number, value)
+    {
+    }
+
+    /// <summary>Creates a Boolean setting.</summary>
+    /// <param name="name">The Keras name.</param>
+    /// <param name="value">The value.</param>
+    public LayerSetting(string name, bool value)
+        : this(CheckName(name), LayerSettingKind.Boolean, value)
+    {
+    }
+
+    /// <summary>Creates a text setting.</summary>
+    /// <param name="name">The Keras name.</param>
+    /// <param name="value">The value.</param>
+    public LayerSetting(string name, string value)
+        : this(CheckName(name), LayerSettingKind.Text, value ?? throw new ArgumentNullException(nameof(value)))
+    {
+    }
+
+    /// <summary>Creates a tuple setting.</summary>
+    /// <param name="name">The Keras name.</param>
+    /// <param name="value">The values (copied).</param>
+    public LayerSetting(string name, int[] value)
+        : this(CheckName(name), LayerSettingKind.Integers, Array.AsReadOnly((int[])(value ?? throw new ArgumentNullException(nameof(value))).Clone()))
+    {
+    }
+
+    /// <summary>The Keras name (<c>units</c>, <c>kernel_size</c>).</summary>
+    public string Name { get; }
+
+    /// <summary>The value's type.</summary>
+    public LayerSettingKind Kind { get; }
+
+    /// <summary>The value: an <see cref="int"/>, <see cref="double"/>, <see cref="bool"/>, <see cref="string"/> or
+    /// <see cref="IReadOnlyList{T}"/> of <see cref="int"/>, as <see cref="Kind"/> says.</summary>
+    public object Value => _value;
+
+    /// <summary>The value of an <see cref="LayerSettingKind.Integer"/> setting.</summary>
+    /// <exception cref="InvalidOperationException">The setting is of another kind.</exception>
+    public int AsInt32() => Kind == LayerSettingKind.Integer ? (int)_value : throw WrongKind(LayerSettingKind.Integer);
+
+    /// <summary>The value of a <see cref="LayerSettingKind.Number"/> or <see cref="LayerSettingKind.Integer"/> setting.</summary>
+    /// <exception cref="InvalidOperationException">The setting is of another kind.</exception>
+    public double AsDouble() => Kind switch
+    {
+        LayerSettingKind.Number => (double)_value,
+        LayerSettingKind.Integer => (int)_value,
+        _ => throw WrongKind(LayerSettingKind.Number),
+    };
+
+    /// <summary>The value of a <see cref="LayerSettingKind.Boolean"/> setting.</summary>
+    /// <exception cref="InvalidOperationException">The setting is of another kind.</exception>
+    public bool AsBoolean() => Kind == LayerSettingKind.Boolean ? (bool)_value : throw WrongKind(LayerSettingKind.Boolean);
+
+    /// <summary>The value of a <see cref="LayerSettingKind.Text"/> setting.</summary>
+    /// <exception cref="InvalidOperationException">The setting is of another kind.</exception>
+    public string AsString() => Kind == LayerSettingKind.Text ? (string)_value : throw WrongKind(LayerSettingKind.Text);
+
+    /// <summary>The value of an <see cref="LayerSettingKind.Integers"/> setting.</summary>
+    /// <exception cref="InvalidOperationException">The setting is of another kind.</exception>
+    public IReadOnlyList<int> AsInt32s() => Kind == LayerSettingKind.Integers ? (IReadOnlyList<int>)_value : throw WrongKind(LayerSettingKind.Integers);
+
+    /// <summary>As Python prints a keyword argument: <c>kernel_size=(3, 3)</c>, <c>use_bias=True</c>,
+    /// <c>padding='same'</c>.</summary>
+    /// <returns>The text.</returns>
+    public override string ToString()
+    {
+        var text = new StringBuilder(Name).Append('=');
+        AppendValue(text);
+        return text.ToString();
+    }
+
+    internal void AppendValue(StringBuilder text)
+    {
+        switch (Kind)
+        {
+            case LayerSettingKind.Integer:
+                text.Append(((int)_value).ToString(CultureInfo.InvariantCulture));
+                break;
+            case LayerSettingKind.Number:
+                text.Append(FormatNumber((double)_value));
+                break;
+            case LayerSettingKind.Boolean:
+                text.Append((bool)_value ? "True" : "False");
+                break;
+            case LayerSettingKind.Text:
+                text.Append('\'');
+                foreach (char c in (string)_value)
+                {
+                    if (c is '\'' or '\\')
+                    {
+                        text.Append('\\');
+                    }
+
+                    text.Append(c);
+                }
+
+                text.Append('\'');
+                break;
+            default:
+                var values = (IReadOnlyList<int>)_value;
+                text.Append('(');
+                for (int i = 0; i < values.Count; i++)
+                {
+                    text.Append(i > 0 ? ", " : string.Empty).Append(values[i].ToString(CultureInfo.InvariantCulture));
+                }
+
+                text.Append(values.Count == 1 ? ",)" : ")");
+                break;
+        }
+    }
+
+    /// <summary>A double as Python's <c>repr</c> would print it, so that it reads back as a number, not an integer.</summary>
+    internal static string FormatNumber(double value)
+    {
+        if (double.IsNaN(value))
+        {
+            return "nan";
+        }
+
+        if (double.IsInfinity(value))
+        {
+            return value > 0 ? "inf" : "-inf";
+        }
+
+        string text = value.ToString("R", CultureInfo.InvariantCulture).Replace("E", "e");
+        return text.IndexOfAny(new[] { '.', 'e' }) >= 0 ? text : text + ".0";
+    }
+
+    private InvalidOperationException WrongKind(LayerSettingKind wanted)
+        => new($"The setting '{Name}' is {Kind}, not {wanted}: {this}.");
+
+    private static string CheckName(string name)
+        => string.IsNullOrEmpty(name) ? throw new ArgumentException("A setting needs a name.", nameof(name)) : name;
+
+    /// <summary>
+    /// Reads settings written as Python keyword arguments, <c>units=64, activation='relu', kernel_size=(3, 3)</c>:
+    /// integers, numbers (with a point or an exponent, or <c>inf</c>, <c>-inf</c>, <c>nan</c>), <c>True</c> /
+    /// <c>False</c>, quoted text (<c>\</c> escapes a quote or itself) and tuples of integers.
+    /// </summary>
+    /// <param name="text">The settings; empty for none.</param>
+    /// <returns>The settings in order.</returns>
+    /// <exception cref="FormatException">The text is not in that form; the message says where.</exception>
+    public static IReadOnlyList<LayerSetting> ParseList(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var settings = new List<LayerSetting>();
+        int at = 0;
+        SkipSpaces(text, ref at);
+        while (at < text.Length)
+        {
+            int start = at;
+            while (at < text.Length && (char.IsAsciiLetterOrDigit(text[at]) || text[at] == '_'))
+            {
+                at++;
+            }
+
+            if (at == start || at >= text.Length || text[at] != '=')
+            {
+                throw Bad(text, start, "a name followed by '='");
+            }
+
+            string name = text.Substring(start, at - start);
+            at++;
+            settings.Add(ParseValue(text, ref at, name));
+            SkipSpaces(text, ref at);
+            if (at < text.Length)
+            {
+                if (text[at] != ',')
+                {
+                    throw Bad(text, at, "',' between settings");
+                }
+
+                at++;
+                SkipSpaces(text, ref at);
+            }
+        }
+
+        return settings.AsReadOnly();
+    }
+
+    private static LayerSetting ParseValue(string text, ref int at, string name)
+    {
+        if (at >= text.Length)
+        {
+            throw Bad(text, at, "a value");
+        }
+
+        char first = text[at];
+        if (first == '\'')
+        {
+            var value = new StringBuilder();
+            for (at++; at < text.Length && text[at] != '\''; at++)
+            {
+                if (text[at] == '\\')
+                {
+                    at++;
+                    if (at >= text.Length)
+                    {
+                        break;
+                    }
+                }
+
+                value.Append(text[at]);
+            }
+
+            if (at >= text.Length)
+            {
+                throw Bad(text, at, "a closing quote");
+            }
+
+            at++;
+            return new LayerSetting(name, value.ToString());
+        }
+
+        if (first == '(')
+        {
+            at++;
+            var values = new List<int>();
+            SkipSpaces(text, ref at);
+            while (at < text.Length && text[at] != ')')
+            {
+                int start = at;
+                string token = Token(text, ref at);
+                if (!int.TryParse(token, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int value))
+                {
+                    throw Bad(text, start, "an integer in the tuple");
+                }
+
+                values.Add(value);
+                SkipSpaces(text, ref at);
+                if (at < text.Length && text[at] == ',')
+                {
+                    at++;
+                    SkipSpaces(text, ref at);
+                }
+                else if (at < text.Length && text[at] != ')')
+                {
+                    throw Bad(text, at, "',' or ')' in the tuple");
+                }
+            }
+
+            if (at >= text.Length)
+            {
+                throw Bad(text, at, "')'");
+            }
+
+            at++;
+            return new LayerSetting(name, values.ToArray());
+        }
+
+        int tokenStart = at;
+        string word = Token(text, ref at);
+        switch (word)
+        {
+            case "True":
+                return new LayerSetting(name, true);
+            case "False":
+                return new LayerSetting(name, false);
+            case "inf":
+                return new LayerSetting(name, double.PositiveInfinity);
+            case "-inf":
+                return new LayerSetting(name, double.NegativeInfinity);
+            case "nan":
+                return new LayerSetting(name, double.NaN);
+        }
+
+        if (word.IndexOfAny(new[] { '.', 'e', 'E' }) < 0 && int.TryParse(word, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int integer))
+        {
+            return new LayerSetting(name, integer);
+        }
+
+        if (double.TryParse(word, NumberStyles.Float, CultureInfo.InvariantCulture, out double number))
+        {
+            return new LayerSetting(name, number);
+        }
+
+        throw Bad(text, tokenStart, "a value (a number, True, False, 'text' or a tuple)");
+    }
+
+    private static string Token(string text, ref int at)
+    {
+        int start = at;
+        while (at < text.Length && text[at] is not (',' or ')' or ' '))
+        {
+            at++;
+        }
+
+        return text.Substring(start, at - start);
+    }
+
+    private static void SkipSpaces(string text, ref int at)
+    {
+        while (at < text.Length && text[at] == ' ')
+        {
+            at++;
+        }
+    }
+
+    private static FormatException Bad(string text, int at, string expected)
+        => new($"Layer settings \"{text}\": expected {expected} at position {at.ToString(CultureInfo.InvariantCulture)}.");
+}

@@ -1,0 +1,285 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Xunit;
+
+namespace Unrolled.Tests;
+
+/// <summary>
+/// Runs a model from its <see cref="ModelGraph"/> alone, as an exporter would read it: nodes in order, groups skipped,
+/// each computation from its kind, settings, weights and input edges, in plain double-precision loops with nothing
+/// from the generated code. Covers the Dense family, merges, operations and TimeDistributed's folding.
+/// </summary>
+internal static class FlatGraphInterpreter
+{
+    /// <summary>A value: rows (the batch, or batch × steps inside TimeDistributed) of one per-sample shape.</summary>
+    private sealed record Value(double[] Data, int[] Shape, int Rows)
+    {
+        public int Size => Shape.Aggregate(1, (a, b) => a * b);
+    }
+
+    public static float[][] Run(ModelGraph graph, float[] weights, float[][] inputs, int batch)
+    {
+        var values = new Value?[graph.Nodes.Count];
+        for (int i = 0; i < graph.Inputs.Count; i++)
+        {
+            values[graph.Inputs[i]] = new Value(inputs[i].Select(v => (double)v).ToArray(), graph[graph.Inputs[i]].Shape.ToArray(), batch);
+        }
+
+        foreach (var node in graph.Nodes)
+        {
+            if (node.IsGroup || values[node.Id] is not null)
+            {
+                continue;
+            }
+
+            var args = node.Inputs.Select(i => values[i] ?? throw new InvalidOperationException($"{node} reads {i}, which has no value yet")).ToList();
+            var value = Evaluate(node, args, node.Weights.Select(w => weights.AsSpan(w.Offset, w.Size).ToArray()).ToList());
+            Assert.True(value.Shape.SequenceEqual(node.Shape.Select(d => d)), $"{node}: computed shape [{string.Join(", ", value.Shape)}], described [{string.Join(", ", node.Shape)}]");
+            values[node.Id] = value;
+        }
+
+        return graph.Outputs.Select(o => values[o]!.Data.Select(v => (float)v).ToArray()).ToArray();
+    }
+
+    private static Value Evaluate(GraphNode node, List<Value> x, List<float[]> w)
+    {
+        switch (node.Kind)
+        {
+            case GraphNodeKind.InputLayer:
+            case GraphNodeKind.Dropout:
+            case GraphNodeKind.Flatten:
+            case GraphNodeKind.Reshape:
+                // A nested model's input passes its tensor on; the others only change the shape, or nothing when predicting.
+                return x[0] with { Shape = node.Shape.ToArray() };
+            case GraphNodeKind.Dense:
+            {
+                int inputs = x[0].Shape[^1], units = node.Setting("units")!.AsInt32();
+                bool bias = node.Setting("use_bias")!.AsBoolean();
+                Assert.Equal(new[] { inputs, units }, node.Weights[0].Shape);
+                int positions = x[0].Data.Length / inputs;
+                var y = new double[positions * units];
+                for (int p = 0; p < positions; p++)
+                {
+                    for (int u = 0; u < units; u++)
+                    {
+                        double sum = bias ? w[1][u] : 0;
+                        for (int i = 0; i < inputs; i++)
+                        {
+                            sum += x[0].Data[p * inputs + i] * w[0][i * units + u];
+                        }
+
+                        y[p * units + u] = sum;
+                    }
+                }
+
+                var shape = x[0].Shape[..^1].Append(units).ToArray();
+                return Activate(new Value(y, shape, x[0].Rows), node.Setting("activation")!.AsString());
+            }
+
+            case GraphNodeKind.Activation:
+                return Activate(x[0], node.Setting("activation")!.AsString());
+            case GraphNodeKind.Concatenate:
+            {
+                int rank = x[0].Shape.Length, axis = Axis(node.Setting("axis")!.AsInt32(), rank);
+                int outer = x[0].Shape[..axis].Aggregate(1, (a, b) => a * b) * x[0].Rows;
+                var shape = (int[])x[0].Shape.Clone();
+                shape[axis] = x.Sum(v => v.Shape[axis]);
+                var y = new List<double>();
+                for (int o = 0; o < outer; o++)
+                {
+                    foreach (var v in x)
+                    {
+                        int block = v.Shape[axis..].Aggregate(1, (a, b) => a * b);
+                        y.AddRange(v.Data.Skip(o * block).Take(block));
+                    }
+                }
+
+                return new Value(y.ToArray(), shape, x[0].Rows);
+            }
+
+            case GraphNodeKind.Add:
+                return x.Skip(1).Aggregate(x[0], (a, b) => Broadcast(a, b, (p, q) => p + q));
+            case GraphNodeKind.Subtract:
+                return Broadcast(x[0], x[1], (p, q) => p - q);
+            case GraphNodeKind.Multiply:
+                return x.Skip(1).Aggregate(x[0], (a, b) => Broadcast(a, b, (p, q) => p * q));
+            case GraphNodeKind.Maximum:
+                return x.Skip(1).Aggregate(x[0], (a, b) => Broadcast(a, b, Math.Max));
+            case GraphNodeKind.Minimum:
+                return x.Skip(1).Aggregate(x[0], (a, b) => Broadcast(a, b, Math.Min));
+            case GraphNodeKind.Average:
+            {
+                var sum = x.Skip(1).Aggregate(x[0], (a, b) => Broadcast(a, b, (p, q) => p + q));
+                return sum with { Data = sum.Data.Select(v => v / x.Count).ToArray() };
+            }
+
+            case GraphNodeKind.Dot:
+            {
+                Assert.Single(x[0].Shape);
+                bool normalize = node.Setting("normalize")!.AsBoolean();
+                int n = x[0].Shape[0];
+                var y = new double[x[0].Rows];
+                for (int r = 0; r < y.Length; r++)
+                {
+                    var a = x[0].Data.AsSpan(r * n, n).ToArray();
+                    var b = x[1].Data.AsSpan(r * n, n).ToArray();
+                    double na = normalize ? Math.Sqrt(Math.Max(a.Sum(v => v * v), 1e-12)) : 1, nb = normalize ? Math.Sqrt(Math.Max(b.Sum(v => v * v), 1e-12)) : 1;
+                    y[r] = a.Zip(b, (p, q) => p * q).Sum() / (na * nb);
+                }
+
+                return new Value(y, new[] { 1 }, x[0].Rows);
+            }
+
+            case GraphNodeKind.UnaryOp:
+                return Map(x[0], node.Setting("function")!.AsString() switch
+                {
+                    "math.abs" => Math.Abs,
+                    "math.exp" => Math.Exp,
+                    "math.log" => Math.Log,
+                    "math.sqrt" => Math.Sqrt,
+                    "math.square" => v => v * v,
+                    var f => throw new NotSupportedException(f),
+                });
+            case GraphNodeKind.ActivationOp:
+                return Activate(x[0], node.Setting("activation")!.AsString());
+            case GraphNodeKind.Affine:
+            {
+                double scale = node.Setting("scale")!.AsDouble(), shift = node.Setting("shift")!.AsDouble();
+                return Map(x[0], v => scale * v + shift);
+            }
+
+            case GraphNodeKind.BinaryOp:
+                return Broadcast(x[0], x[1], node.Setting("function")!.AsString() switch
+                {
+                    "__operators__.add" => (p, q) => p + q,
+                    "math.subtract" => (p, q) => p - q,
+                    "math.multiply" => (p, q) => p * q,
+                    "math.truediv" => (p, q) => p / q,
+                    "math.maximum" => Math.Max,
+                    "math.minimum" => Math.Min,
+                    var f => throw new NotSupportedException(f),
+                });
+            case GraphNodeKind.Reduce:
+            {
+                int rank = x[0].Shape.Length, axis = Axis(node.Setting("axis")!.AsInt32(), rank);
+                bool mean = node.Setting("function")!.AsString() == "math.reduce_mean";
+                int before = x[0].Shape[..axis].Aggregate(1, (a, b) => a * b) * x[0].Rows, length = x[0].Shape[axis];
+                int after = x[0].Shape[(axis + 1)..].Aggregate(1, (a, b) => a * b);
+                var y = new double[before * after];
+                for (int b = 0; b < before; b++)
+                {
+                    for (int a = 0; a < after; a++)
+                    {
+                        double sum = 0;
+                        for (int i = 0; i < length; i++)
+                        {
+                            sum += x[0].Data[(b * length + i) * after + a];
+                        }
+
+                        y[b * after + a] = mean ? sum / length : sum;
+                    }
+                }
+
+                var shape = node.Setting("keepdims")!.AsBoolean()
+                    ? x[0].Shape.Select((d, i) => i == axis ? 1 : d).ToArray()
+                    : x[0].Shape.Where((_, i) => i != axis).ToArray();
+                return new Value(y, shape, x[0].Rows);
+            }
+
+            case GraphNodeKind.Fold:
+            {
+                int steps = node.Setting("steps")!.AsInt32();
+                Assert.Equal(steps, x[0].Shape[0]);
+                return new Value(x[0].Data, x[0].Shape[1..], x[0].Rows * steps);
+            }
+
+            case GraphNodeKind.Unfold:
+            {
+                int steps = node.Setting("steps")!.AsInt32();
+                return new Value(x[0].Data, x[0].Shape.Prepend(steps).ToArray(), x[0].Rows / steps);
+            }
+
+            default:
+                throw new NotSupportedException($"The test's interpreter has no {node.Kind}.");
+        }
+    }
+
+    /// <summary>A Keras axis (the batch is 0; negative from the end) as a per-sample axis.</summary>
+    private static int Axis(int axis, int rank) => axis < 0 ? rank + axis : axis - 1;
+
+    private static Value Map(Value x, Func<double, double> f) => x with { Data = x.Data.Select(f).ToArray() };
+
+    /// <summary>An element-wise operation, per-sample shapes broadcast from the right as NumPy and Keras's merges do.</summary>
+    private static Value Broadcast(Value a, Value b, Func<double, double, double> f)
+    {
+        int rank = Math.Max(a.Shape.Length, b.Shape.Length);
+        int[] Pad(int[] s) => Enumerable.Repeat(1, rank - s.Length).Concat(s).ToArray();
+        int[] sa = Pad(a.Shape), sb = Pad(b.Shape);
+        int[] shape = sa.Zip(sb, Math.Max).ToArray();
+        int size = shape.Aggregate(1, (p, q) => p * q);
+        var y = new double[a.Rows * size];
+        for (int r = 0; r < a.Rows; r++)
+        {
+            for (int i = 0; i < size; i++)
+            {
+                int ia = 0, ib = 0, rest = i;
+                int strideA = 1, strideB = 1;
+                for (int axis = rank - 1; axis >= 0; axis--)
+                {
+                    int index = rest % shape[axis];
+                    rest /= shape[axis];
+                    ia += (sa[axis] == 1 ? 0 : index) * strideA;
+                    ib += (sb[axis] == 1 ? 0 : index) * strideB;
+                    strideA *= sa[axis];
+                    strideB *= sb[axis];
+                }
+
+                y[r * size + i] = f(a.Data[r * a.Size + ia], b.Data[r * b.Size + ib]);
+            }
+        }
+
+        return new Value(y, shape, a.Rows);
+    }
+
+    private static Value Activate(Value x, string activation)
+    {
+        switch (activation)
+        {
+            case "linear":
+                return x;
+            case "relu":
+                return Map(x, v => Math.Max(v, 0));
+            case "tanh":
+                return Map(x, Math.Tanh);
+            case "sigmoid":
+                return Map(x, v => 1 / (1 + Math.Exp(-v)));
+            case "elu":
+                return Map(x, v => v > 0 ? v : Math.Exp(v) - 1);
+            case "softmax":
+            {
+                int n = x.Shape[^1];
+                var y = (double[])x.Data.Clone();
+                for (int p = 0; p < y.Length; p += n)
+                {
+                    double max = y.AsSpan(p, n).ToArray().Max(), sum = 0;
+                    for (int i = p; i < p + n; i++)
+                    {
+                        y[i] = Math.Exp(y[i] - max);
+                        sum += y[i];
+                    }
+
+                    for (int i = p; i < p + n; i++)
+                    {
+                        y[i] /= sum;
+                    }
+                }
+
+                return x with { Data = y };
+            }
+
+            default:
+                throw new NotSupportedException($"The test's interpreter has no activation '{activation}'.");
+        }
+    }
+}
