@@ -105,6 +105,9 @@ NORM = dict(name="keras_norm", layers=[
     dense("dense_1", 2, 6),
 ])
 
+# Nine Dense layers: with libver='latest' the `layers` group's ten links go to dense storage (a fractal heap).
+DEEP = dict(name="keras_deep", layers=[inp("x", [2])] + [dense("dense" if i == 0 else f"dense_{i}", 2, 2, "tanh") for i in range(9)])
+
 ENCODER = dict(name="encoder", cls="Functional", layers=[
     inp("code_in", [4]),
     dense("enc", 3, 4, "relu"),
@@ -374,9 +377,14 @@ def predict(model_name, vals):
         x = inputs((2, 4), 5)
         y = dense_ref(x, vals, "dense")
         g, be, m, v = (w(vals, "batch_normalization", n) for n in ("gamma", "beta", "moving_mean", "moving_variance"))
-        v = np.abs(v) + 0.25  # a variance is positive: the file stores this (see below)
         y = np.maximum((y - m) / np.sqrt(v + 0.001) * g + be, 0)
         return x, dense_ref(y, vals, "dense_1")
+    if model_name == "keras_deep":
+        x = inputs((2, 2), 7)
+        y = x
+        for i in range(9):
+            y = dense_ref(y, vals, "dense" if i == 0 else f"dense_{i}", "tanh")
+        return x, y
     if model_name == "keras_nested":
         x = inputs((2, 4), 6)
         return x, dense_ref(dense_ref(x, vals, "enc", "relu"), vals, "head")
@@ -386,6 +394,7 @@ def predict(model_name, vals):
 def model_values(model):
     vals = make_values(model)
     if model["name"] == "keras_norm":
+        # A variance is positive.
         key = ("batch_normalization", "moving_variance")
         vals[key] = (np.abs(vals[key]) + 0.25).astype(np.float32)
     return vals
@@ -439,6 +448,7 @@ def main():
     keras3("norm_gzip.weights.h5", NORM, names=False, chunks=dict(compression="gzip", compression_opts=6, shuffle=True))
     keras3("norm_latest.weights.h5", NORM, names=True, libver="latest",
            chunks=dict(compression="gzip", compression_opts=6, shuffle=True))
+    keras3("deep_latest.weights.h5", DEEP, names=True, libver="latest")
     archive("nested.keras", NESTED)
     keras3("nested.weights.h5", NESTED, names=False)
     keras2("nested_keras2.h5", NESTED, full_model=False)
