@@ -453,6 +453,14 @@ def main():
     keras3("nested.weights.h5", NESTED, names=False)
     keras2("nested_keras2.h5", NESTED, full_model=False)
 
+    # Files the reader must refuse with a message naming the feature: integer weights, and the LZF filter (h5py's own).
+    vals = model_values(MLP)
+    vals[("dense", "kernel")] = (vals[("dense", "kernel")] * 32).astype(np.int32)
+    write_keras3_h5(os.path.join(OUT, "unsupported_int.weights.h5"), MLP, vals, names=True)
+    write_keras3_h5(os.path.join(OUT, "unsupported_lzf.weights.h5"), MLP, model_values(MLP), names=True,
+                    chunks=dict(compression="lzf"))
+    files += ["unsupported_int.weights.h5", "unsupported_lzf.weights.h5"]
+
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump(expected, f, indent=1)
     for name in files:

@@ -126,7 +126,7 @@ internal sealed class KerasFile
             if (meta is not null && meta.RootElement.ValueKind == JsonValueKind.Object && meta.RootElement.TryGetProperty("keras_version", out var v) &&
                 v.ValueKind == JsonValueKind.String)
             {
-                version = v.GetString();
+                version = Text(v, source);
             }
         }
 
@@ -149,26 +149,27 @@ internal sealed class KerasFile
             throw new InvalidDataException($"{source}: the archive entry {entry.FullName} claims {length} bytes, which cannot be.");
         }
 
-        var data = new byte[length];
+        // Grown as the entry yields bytes, not allocated at its declared size, which a corrupt header can inflate.
         using var stream = entry.Open();
-        int total = 0;
-        while (total < data.Length)
+        using var data = new MemoryStream();
+        var buffer = new byte[81920];
+        int read;
+        while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
         {
-            int read = stream.Read(data, total, data.Length - total);
-            if (read == 0)
+            if (data.Length + read > length)
             {
-                break;
+                throw new InvalidDataException($"{source}: the archive entry {entry.FullName} holds more than the {length} bytes it declares.");
             }
 
-            total += read;
+            data.Write(buffer, 0, read);
         }
 
-        if (total != data.Length || stream.ReadByte() >= 0)
+        if (data.Length != length)
         {
-            throw new InvalidDataException($"{source}: the archive entry {entry.FullName} does not hold the {length} bytes it declares.");
+            throw new InvalidDataException($"{source}: the archive entry {entry.FullName} holds {data.Length} bytes, not the {length} it declares.");
         }
 
-        return data;
+        return data.ToArray();
     }
 
     private static JsonDocument? Json(byte[]? bytes, string source, string name)
@@ -330,7 +331,7 @@ internal sealed class KerasFile
                 continue;
             }
 
-            string snake = SnakeCase(cls.GetString()!);
+            string snake = SnakeCase(Text(cls, "config.json"));
             if (counters.TryGetValue(snake, out int count))
             {
                 counters[snake] = ++count;
@@ -367,10 +368,23 @@ internal sealed class KerasFile
         if (layer.TryGetProperty("config", out var config) && config.ValueKind == JsonValueKind.Object &&
             config.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String)
         {
-            return name.GetString();
+            return Text(name, "config.json");
         }
 
-        return layer.TryGetProperty("name", out var top) && top.ValueKind == JsonValueKind.String ? top.GetString() : null;
+        return layer.TryGetProperty("name", out var top) && top.ValueKind == JsonValueKind.String ? Text(top, "config.json") : null;
+    }
+
+    /// <summary>A JSON string's text; invalid UTF-8 inside it is corrupt data.</summary>
+    private static string Text(JsonElement element, string source)
+    {
+        try
+        {
+            return element.GetString() ?? string.Empty;
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new InvalidDataException($"{source}: a JSON string is not valid UTF-8 ({e.Message}).", e);
+        }
     }
 
     /// <summary>keras.src.utils.naming.to_snake_case.</summary>
