@@ -188,3 +188,31 @@ public class KerasImportTests
         Assert.Contains("neither a .keras archive", error.Message);
     }
 }
+
+/// <summary>The Keras paths the generator gives wrapped and nested layers (saving_lib's attribute paths).</summary>
+public class KerasPathTests
+{
+    [Fact]
+    public void TimeDistributed_layers_and_models_keep_their_weights_under_the_wrappers_layer_attribute()
+    {
+        var model = new TimeSteps(seed: 1);
+        string PathOf(int rows, int columns) => model.Description.Weights
+            .Single(w => w.Name == "kernel" && w.Shape.SequenceEqual(new[] { rows, columns })).KerasPath!;
+
+        Assert.Equal("layers/time_distributed/layer/vars/0", PathOf(4, 3));                    // TimeDistributed(Dense)
+        Assert.Equal("layers/time_distributed_1/layer/layers/dense/vars/0", PathOf(3, 3));     // TimeDistributed(step model)
+        Assert.Equal("layers/time_distributed_1/layer/layers/dense_1/vars/0", PathOf(3, 2));
+        Assert.Equal("layers/dense/vars/0", PathOf(2, 1));                                     // after a Keras op, not a layer
+        Assert.Equal("time_distributed_1", model.Description.Weights.Single(w => w.Name == "kernel" && w.Shape[1] == 2).KerasLayer);
+    }
+
+    [Fact]
+    public void Recurrent_layers_keep_their_weights_in_their_cell()
+    {
+        var model = new KerasRecurrent(seed: 1);
+        Assert.Equal(["layers/embedding/vars/0", "layers/lstm/cell/vars/0", "layers/lstm/cell/vars/1", "layers/lstm/cell/vars/2",
+            "layers/gru/cell/vars/0", "layers/gru/cell/vars/1", "layers/gru/cell/vars/2", "layers/dense/vars/0", "layers/dense/vars/1"],
+            model.Description.Weights.Select(w => w.KerasPath));
+        Assert.Equal([2, 9], model.Description.Weights.Single(w => w.Layer == "gru" && w.Name == "bias").Shape); // reset_after
+    }
+}
