@@ -256,12 +256,12 @@ internal sealed class Hdf5File
 
     private long AbsoluteBase(long baseAddress, int superblock)
     {
-        if (baseAddress < 0 || baseAddress > Data.Length)
+        // h5py writes 0, or with a user block the superblock's position; addresses count from there.
+        if (baseAddress < 0 || baseAddress > superblock)
         {
-            throw Corrupt($"the base address {baseAddress} lies outside the file");
+            throw Corrupt($"the base address {baseAddress} is not at or before the superblock (byte {superblock})");
         }
 
-        // h5py writes 0 (or the user block's size, where the superblock is).
-        return baseAddress == 0 ? 0 : baseAddress == superblock ? superblock : baseAddress;
+        return baseAddress;
     }
 }

@@ -48,12 +48,6 @@ internal struct Hdf5Reader
     /// <summary>The end of the region (absolute).</summary>
     public readonly int End => _end;
 
-    /// <summary>The file's size of addresses.</summary>
-    public readonly int OffsetSize => _offsetSize;
-
-    /// <summary>The file's size of lengths.</summary>
-    public readonly int LengthSize => _lengthSize;
-
     private void Need(int count)
     {
         if (count < 0 || count > _end - Position)
@@ -70,16 +64,6 @@ internal struct Hdf5Reader
         }
 
         Position += (int)count;
-    }
-
-    public void Seek(long absolute)
-    {
-        if (absolute < Position - (long)int.MaxValue || absolute > _end || absolute < 0)
-        {
-            throw Hdf5File.Corrupt($"{_what}: position {absolute} lies outside it");
-        }
-
-        Position = (int)absolute;
     }
 
     /// <summary>Skips to the next multiple of <paramref name="alignment"/> relative to <paramref name="origin"/>.</summary>
