@@ -2,7 +2,9 @@
 // does: RMSprop with Keras's defaults, categorical cross-entropy, batch 64, 20 % of the training set for validation.
 // With --model convnet it trains a small convolutional network instead (Adam, 10 epochs), which passes 0.90 test accuracy.
 //
-//   dotnet run --project samples/FashionMnist -c Release [-- --model mlp|convnet] [--epochs N] [--limit SAMPLES] [--data DIR] [--seed S]
+//   dotnet run --project samples/FashionMnist -c Release [-- --model mlp|convnet] [--epochs N] [--limit SAMPLES] [--data DIR] [--seed S] [--save FILE]
+//
+// --save writes the trained weights (model.SaveWeights); samples/AotInference loads them into a NativeAOT binary.
 using System;
 using System.Diagnostics;
 using System.IO;
@@ -12,6 +14,7 @@ using Unrolled.Data;
 
 int epochs = 0, seed = 42, limit = 0;
 string data = DatasetInstaller.DefaultFolder, kind = "mlp";
+string? save = null;
 for (int i = 0; i + 1 < args.Length; i += 2)
 {
     switch (args[i])
@@ -21,6 +24,7 @@ for (int i = 0; i + 1 < args.Length; i += 2)
         case "--limit": limit = int.Parse(args[i + 1]); break;
         case "--data": data = args[i + 1]; break;
         case "--model": kind = args[i + 1]; break;
+        case "--save": save = args[i + 1]; break;
         default: Console.Error.WriteLine($"Unknown option '{args[i]}'."); return 2;
     }
 }
@@ -86,6 +90,11 @@ double perEpoch = clock.Elapsed.TotalSeconds / epochs;
 var test = model.Evaluate(testImages.Pixels, Idx.OneHot(testLabels, 10), batchSize: 64);
 Console.WriteLine();
 Console.WriteLine($"Test loss: {test["loss"]:F4} - test accuracy: {test["accuracy"]:F4} - {perEpoch:F2} s per epoch");
+if (save is not null)
+{
+    model.SaveWeights(save);
+    Console.WriteLine($"Saved the weights to {save} ({new FileInfo(save).Length:N0} bytes).");
+}
 
 // A prediction for the first test image, through the allocation-free span overload.
 Span<float> probabilities = stackalloc float[10];

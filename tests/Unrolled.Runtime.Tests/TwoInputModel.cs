@@ -35,7 +35,9 @@ internal sealed class TwoInputModel : CompiledModel
         [new TensorInfo("a", [ASize], DType.Float32, AOffset), new TensorInfo("b", [BSize], DType.Float32, BOffset)],
         [new TensorInfo("class", [Classes], DType.Float32, ClassOffset, classActivation),
          new TensorInfo("flag", [1], DType.Float32, FlagOffset, flagActivation)],
-        ParameterCount, activationSize: 14, scratchSize: 0, summary: "two_input");
+        ParameterCount, activationSize: 14, scratchSize: 0, summary: "two_input",
+        weights: [new WeightInfo("class", "kernel", [XSize, Classes], W1), new WeightInfo("class", "bias", [Classes], B1),
+                  new WeightInfo("flag", "kernel", [XSize, 1], W2), new WeightInfo("flag", "bias", [1], B2)]);
 
     /// <summary>What generated <c>TrainOnBatch</c> looks like.</summary>
     public float TrainOnBatch(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> classTarget,
@@ -205,7 +207,8 @@ internal sealed class LineModel : CompiledModel
 {
     public LineModel(Activation activation = Activation.Linear, int seed = 3)
         : base(new ModelDescription("line", [new TensorInfo("x", [2], DType.Float32, 0)],
-            [new TensorInfo("y", [1], DType.Float32, 2, activation)], 3, 3, 0, "line"), seed)
+            [new TensorInfo("y", [1], DType.Float32, 2, activation)], 3, 3, 0, "line",
+            weights: [new WeightInfo("dense", "kernel", [2, 1], 0), new WeightInfo("dense", "bias", [1], 2)]), seed)
     {
         Activation = activation;
     }

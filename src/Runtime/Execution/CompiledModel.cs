@@ -424,7 +424,7 @@ public abstract partial class CompiledModel
         {
             _trainingWorkspace = current = new Workspace(Description, Math.Max(batchSize, current?.Capacity ?? 0),
                 Math.Max(_layout.ActivationSize, current?.ActivationCapacity ?? 0), Math.Max(_layout.ScratchSize, current?.ScratchCapacity ?? 0), training: true,
-                Math.Max(compiled.TargetSize, current?.TargetCapacity ?? 0), _layout.LengthArray, current?.RandomState ?? _randomSeed,
+                Math.Max(compiled.TargetSize, current?.TargetCapacity ?? 0), _layout.LengthArray, current?.RandomState ?? _restoredRandomState ?? _randomSeed,
                 Math.Max(_layout.PredictActivationSize, current?.GradientCapacity ?? 0));
         }
 

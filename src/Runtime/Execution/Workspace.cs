@@ -50,6 +50,10 @@ public sealed class Workspace
     /// <summary>The state of <see cref="NextRandomSeed"/>, carried into a workspace that replaces this one.</summary>
     internal ulong RandomState => _randomState;
 
+    /// <summary>Sets the state of <see cref="NextRandomSeed"/> (a weights file restoring a training run).</summary>
+    /// <param name="state">The state to continue from.</param>
+    internal void RestoreRandomState(ulong state) => _randomState = state;
+
     /// <summary>
     /// A new seed for one layer's random mask in one training step (Dropout), from a sequence that starts at the model's
     /// seed: the same seed and data give the same training on every machine.

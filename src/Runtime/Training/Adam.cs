@@ -43,6 +43,13 @@ public sealed class Adam : Optimizer
     /// <inheritdoc/>
     public override string Name => "Adam";
 
+    internal override (string Name, double Value)[] Hyperparameters
+        => [("beta_1", Beta1), ("beta_2", Beta2), ("epsilon", Epsilon), ("amsgrad", Amsgrad ? 1 : 0)];
+
+    internal override (string Name, float[] Values)[] StateBuffers
+        => !IsBuilt ? [] : Amsgrad ? [("momentum", _momentums), ("velocity", _velocities), ("velocity_hat", _velocityHats)]
+            : [("momentum", _momentums), ("velocity", _velocities)];
+
     private protected override void Allocate(int parameterCount)
     {
         _momentums = new float[parameterCount];

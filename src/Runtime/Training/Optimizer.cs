@@ -90,6 +90,32 @@ public abstract class Optimizer
         Iterations++;
     }
 
+    /// <summary>Whether a model's <c>Compile</c> has bound the optimizer and allocated its state.</summary>
+    internal bool IsBuilt => _owner is not null;
+
+    /// <summary>
+    /// The hyper-parameters that shape the state or the update, other than the learning rate, by their Keras names
+    /// (booleans as 0 or 1): what a weights file records so that state is restored only into the same optimizer.
+    /// </summary>
+    internal abstract (string Name, double Value)[] Hyperparameters { get; }
+
+    /// <summary>
+    /// The per-weight state buffers (Keras's optimizer variables, by the names Keras gives them: <c>momentum</c>,
+    /// <c>velocity</c>, …), each laid out as the model's weight buffer; empty before <see cref="Build"/>. The arrays are
+    /// the live state: a weights file reads them to save and overwrites them to restore.
+    /// </summary>
+    internal abstract (string Name, float[] Values)[] StateBuffers { get; }
+
+    /// <summary>Sets the counters a weights file restores with the state buffers (Keras restores <c>iterations</c> and
+    /// <c>learning_rate</c>, both optimizer variables).</summary>
+    /// <param name="iterations">Updates applied so far.</param>
+    /// <param name="learningRate">The learning rate at the time of saving.</param>
+    internal void Restore(long iterations, float learningRate)
+    {
+        LearningRate = learningRate;
+        Iterations = iterations;
+    }
+
     /// <summary>Allocates per-weight state.</summary>
     /// <param name="parameterCount">The number of weights.</param>
     private protected abstract void Allocate(int parameterCount);

@@ -44,6 +44,33 @@ public sealed class RMSprop : Optimizer
     /// <inheritdoc/>
     public override string Name => "RMSprop";
 
+    internal override (string Name, double Value)[] Hyperparameters
+        => [("rho", Rho), ("momentum", Momentum), ("epsilon", Epsilon), ("centered", Centered ? 1 : 0)];
+
+    internal override (string Name, float[] Values)[] StateBuffers
+    {
+        get
+        {
+            if (!IsBuilt)
+            {
+                return [];
+            }
+
+            var buffers = new System.Collections.Generic.List<(string, float[])> { ("velocity", _velocities) };
+            if (Centered)
+            {
+                buffers.Add(("average_gradient", _averageGradients));
+            }
+
+            if (Momentum > 0)
+            {
+                buffers.Add(("momentum", _momentums));
+            }
+
+            return buffers.ToArray();
+        }
+    }
+
     private protected override void Allocate(int parameterCount)
     {
         _velocities = new float[parameterCount];
