@@ -245,15 +245,21 @@ internal sealed partial class ModelEmitter
         _w.Line($"    summary: {Naming.Literal(summary)},");
         _w.Line($"    weights: new {Rt}WeightInfo[]");
         _w.Line("    {");
+        var keras = KerasLayout.Compute(_plan.Model);
         foreach (int layerIndex in _plan.Layers)
         {
             var layer = _spec.Layers[layerIndex];
             var weights = _plan.Model.WeightsOf(layerIndex);
+            var place = keras[layerIndex];
             for (int w = 0; w < weights.Count; w++)
             {
                 string trainable = weights[w].Trainable ? string.Empty : ", trainable: false";
+                // Where Keras keeps the weight (saving_lib path, model.layers entry, model.weights position): what
+                // LoadKerasWeights needs to read files by position as Keras does.
+                string where = place is null ? string.Empty
+                    : $", kerasPath: {Naming.Literal(place.Path + "/vars/" + N(w))}, kerasLayer: {Naming.Literal(place.TopLayer)}, kerasIndex: {N(place.FirstWeight + w)}";
                 _w.Line($"        new {Rt}WeightInfo({Naming.Literal(layer.Name)}, {Naming.Literal(weights[w].Name)}, new int[] {{ {string.Join(", ", weights[w].Dims.Select(N))} }}, " +
-                        $"{N(_plan.WeightOffsets[layerIndex][w])}{trainable}),");
+                        $"{N(_plan.WeightOffsets[layerIndex][w])}{trainable}{where}),");
             }
         }
 

@@ -12,8 +12,16 @@ public sealed class WeightInfo
     /// <param name="shape">The weight's shape (a Dense kernel is [inputs, units]).</param>
     /// <param name="offset">Where it starts in <see cref="CompiledModel.Weights"/>.</param>
     /// <param name="trainable">False for state the optimizer leaves alone (BatchNormalization's moving statistics).</param>
-    public WeightInfo(string layer, string name, int[] shape, int offset, bool trainable = true)
+    /// <param name="kerasPath">Where Keras 3 saves the weight in a <c>.weights.h5</c> file (<c>layers/dense_1/vars/0</c>).</param>
+    /// <param name="kerasLayer">The entry of Keras's <c>model.layers</c> that holds the weight: the layer, or the nested
+    /// model or wrapper around it.</param>
+    /// <param name="kerasIndex">The weight's position in Keras's <c>model.weights</c>.</param>
+    public WeightInfo(string layer, string name, int[] shape, int offset, bool trainable = true, string? kerasPath = null,
+        string? kerasLayer = null, int kerasIndex = -1)
     {
+        KerasPath = kerasPath;
+        KerasLayer = kerasLayer ?? layer;
+        KerasIndex = kerasIndex;
         Trainable = trainable;
         Layer = layer ?? throw new ArgumentNullException(nameof(layer));
         Name = name ?? throw new ArgumentNullException(nameof(name));
@@ -36,6 +44,22 @@ public sealed class WeightInfo
 
     /// <summary>Where the weight starts in the model's weight buffer.</summary>
     public int Offset { get; }
+
+    /// <summary>
+    /// Where Keras 3 saves this weight (<c>model.save_weights</c>, and <c>model.weights.h5</c> inside a <c>.keras</c>
+    /// file): the path of its dataset, such as <c>layers/dense_1/vars/0</c> or <c>layers/lstm/cell/vars/1</c>. Keras
+    /// names the groups after the layers' classes and their order in <c>model.layers</c>, not after the layers' names.
+    /// Null for a model that was not generated.
+    /// </summary>
+    public string? KerasPath { get; }
+
+    /// <summary>The name of the entry of Keras's <c>model.layers</c> that holds this weight: <see cref="Layer"/>, or
+    /// the nested model or TimeDistributed wrapper around that layer. Keras 2 <c>.h5</c> files group weights by it.</summary>
+    public string KerasLayer { get; }
+
+    /// <summary>The weight's position in Keras's <c>model.weights</c> (layers in <c>model.layers</c> order, which is by
+    /// depth from the outputs and can differ from the order of <see cref="CompiledModel.Weights"/>); -1 when unknown.</summary>
+    public int KerasIndex { get; }
 
     /// <summary>The number of floats (the product of <see cref="Shape"/>).</summary>
     public int Size { get; }

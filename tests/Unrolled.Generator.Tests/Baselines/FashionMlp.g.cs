@@ -37,12 +37,12 @@ namespace Samples
             summary: "Model: \"mnist_model\"\n_________________________________________________________________\nLayer (type)                 Output Shape              Param #   \n=================================================================\ninput_1 (InputLayer)         [(None, 784)]             0         \n_________________________________________________________________\ndense (Dense)                (None, 64)                50240     \n_________________________________________________________________\ndense_1 (Dense)              (None, 64)                4160      \n_________________________________________________________________\ndense_2 (Dense)              (None, 10)                650       \n=================================================================\nTotal params: 55,050\nTrainable params: 55,050\nNon-trainable params: 0\n_________________________________________________________________\nWorkspace: 922 floats (3.6 KiB) per sample to predict; 1,844 floats (7.2 KiB) per sample to train, plus a gradient per weight\n",
             weights: new global::Unrolled.WeightInfo[]
             {
-                new global::Unrolled.WeightInfo("dense", "kernel", new int[] { 784, 64 }, 0),
-                new global::Unrolled.WeightInfo("dense", "bias", new int[] { 64 }, 50176),
-                new global::Unrolled.WeightInfo("dense_1", "kernel", new int[] { 64, 64 }, 50240),
-                new global::Unrolled.WeightInfo("dense_1", "bias", new int[] { 64 }, 54336),
-                new global::Unrolled.WeightInfo("dense_2", "kernel", new int[] { 64, 10 }, 54400),
-                new global::Unrolled.WeightInfo("dense_2", "bias", new int[] { 10 }, 55040),
+                new global::Unrolled.WeightInfo("dense", "kernel", new int[] { 784, 64 }, 0, kerasPath: "layers/dense/vars/0", kerasLayer: "dense", kerasIndex: 0),
+                new global::Unrolled.WeightInfo("dense", "bias", new int[] { 64 }, 50176, kerasPath: "layers/dense/vars/1", kerasLayer: "dense", kerasIndex: 1),
+                new global::Unrolled.WeightInfo("dense_1", "kernel", new int[] { 64, 64 }, 50240, kerasPath: "layers/dense_1/vars/0", kerasLayer: "dense_1", kerasIndex: 2),
+                new global::Unrolled.WeightInfo("dense_1", "bias", new int[] { 64 }, 54336, kerasPath: "layers/dense_1/vars/1", kerasLayer: "dense_1", kerasIndex: 3),
+                new global::Unrolled.WeightInfo("dense_2", "kernel", new int[] { 64, 10 }, 54400, kerasPath: "layers/dense_2/vars/0", kerasLayer: "dense_2", kerasIndex: 4),
+                new global::Unrolled.WeightInfo("dense_2", "bias", new int[] { 10 }, 55040, kerasPath: "layers/dense_2/vars/1", kerasLayer: "dense_2", kerasIndex: 5),
             },
             graph: new global::Unrolled.ModelGraph(new int[] { 0 }, new int[] { 3 }, new global::Unrolled.GraphNode[]
             {
