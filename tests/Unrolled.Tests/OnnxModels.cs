@@ -63,3 +63,52 @@ public partial class OnnxRecurrent
         return new Model(x, [Concatenate([aState, bState, c, d, e]), b]);
     }
 }
+
+/// <summary>Same padding with strides over lengths known only at run time (the export's SAME_UPPER), BatchNormalization
+/// on a sequence, and a dot product of two sequences.</summary>
+public partial class OnnxDynamicWindows
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var sequence = Input([null, 3], name: "sequence");
+        var x = Conv1D(4, 4, strides: 3, padding: Padding.Same, activation: Activation.Tanh)(sequence);
+        x = BatchNormalization()(x);
+        x = MaxPooling1D(3, strides: 2, padding: Padding.Same)(x);
+        var y = Conv1D(4, 3, dilationRate: 2, padding: Padding.Same)(sequence);
+        y = AveragePooling1D(2, padding: Padding.Same)(y);
+        var scores = Dot([x, y], axes: -1);                                         // (None, None, None)
+        var pooled = GlobalAveragePooling1D()(Concatenate([x, y], axis: 1));        // (None, 4)
+        return new Model(sequence, [pooled, Ops.Mean(Ops.Mean(scores, axis: 1), axis: 1, keepDims: true)]);
+    }
+}
+
+/// <summary>Images of any size through strided same-padded convolutions, upsampling and a transposed convolution.</summary>
+public partial class OnnxDynamicImage
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var image = Input([null, null, 2], name: "image");
+        var x = Conv2D(3, 3, strides: 2, padding: Padding.Same, activation: Activation.Relu)(image);
+        x = UpSampling2D(2)(x);
+        x = Conv2DTranspose(2, 3, strides: 2, padding: Padding.Same, activation: Activation.Tanh)(x);
+        var y = Conv2DTranspose(2, 2, strides: 3)(image);
+        y = AveragePooling2D(3, strides: 2, padding: Padding.Same)(y);
+        return new Model(image, [GlobalMaxPooling2D()(x), GlobalAveragePooling2D()(y)]);
+    }
+}
+
+/// <summary>Dot over the last axes of matrices and of higher-rank tensors, plain and normalised.</summary>
+public partial class OnnxDots
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var a = Input([4, 3], name: "a");
+        var b = Input([5, 3], name: "b");
+        var c = Input([2, 2, 3], name: "c");
+        var d = Input([1, 2, 3], name: "d");
+        return new Model([a, b, c, d], [Dot([a, b], axes: -1), Dot([a, b], axes: -1, normalize: true), Dot([c, d], axes: -1), Dot([d, c], axes: -1, normalize: true)]);
+    }
+}

@@ -354,8 +354,10 @@ internal sealed partial class OnnxExporter
     /// <summary>
     /// Padding attributes for a window operation. Keras's valid padding is none; its same padding (TensorFlow's) puts
     /// ⌊total / 2⌋ before and the rest after, with total = max((out − 1)·stride + (kernel − 1)·dilation + 1 − in, 0).
-    /// Known lengths get those pads written out; a length known only at run time gets SAME_UPPER, which ONNX defines
-    /// by the same formula with the odd pixel after.
+    /// The pads are written out when they are known: for known lengths, and for any length with stride 1 (the total is
+    /// then (kernel − 1)·dilation). Otherwise (a strided window over a length known only at run time) the attribute is
+    /// SAME_UPPER, which ONNX defines by the same formula with the odd pixel after; ONNX Runtime refuses it with
+    /// dilation, but Keras and the generator refuse strides with dilation anyway.
     /// </summary>
     private static OnnxAttribute[] WindowPadding(int[] input, int[] output, int[] kernel, int[] strides, int[] dilations, bool same)
     {
@@ -364,17 +366,25 @@ internal sealed partial class OnnxExporter
             return Array.Empty<OnnxAttribute>();
         }
 
-        if (input.Any(d => d < 0) || output.Any(d => d < 0))
-        {
-            return new[] { OnnxAttribute.String("auto_pad", "SAME_UPPER") };
-        }
-
         int n = input.Length;
         var pads = new long[2 * n];
         for (int i = 0; i < n; i++)
         {
-            int total = Math.Max(((output[i] - 1) * strides[i]) + ((kernel[i] - 1) * dilations[i]) + 1 - input[i], 0);
-            pads[i] = ConvGeometry.PadBefore(input[i], output[i], kernel[i], strides[i], dilations[i]);
+            int total;
+            if (input[i] >= 0 && output[i] >= 0)
+            {
+                total = Math.Max(((output[i] - 1) * strides[i]) + ((kernel[i] - 1) * dilations[i]) + 1 - input[i], 0);
+            }
+            else if (strides[i] == 1)
+            {
+                total = (kernel[i] - 1) * dilations[i];
+            }
+            else
+            {
+                return new[] { OnnxAttribute.String("auto_pad", "SAME_UPPER") };
+            }
+
+            pads[i] = total / 2;
             pads[n + i] = total - pads[i];
         }
 
