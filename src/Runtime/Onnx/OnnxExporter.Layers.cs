@@ -1,0 +1,641 @@
+using System;
+using System.Linq;
+using Unrolled.Kernels;
+
+namespace Unrolled.Onnx;
+
+// Each kind of node as ONNX operators. Values are [batch, per-sample shape…]; inside TimeDistributed the leading
+// axis is batch × steps, which changes nothing here.
+internal sealed partial class OnnxExporter
+{
+    private string Map(GraphNode node, string[] x)
+    {
+        switch (node.Kind)
+        {
+            case GraphNodeKind.InputLayer:
+            case GraphNodeKind.Dropout:
+                // A nested model's input passes its tensor on; Dropout is the identity when predicting.
+                return x[0];
+            case GraphNodeKind.Dense:
+                return Dense(node, x[0]);
+            case GraphNodeKind.Activation:
+            case GraphNodeKind.ActivationOp:
+                return Activate(node, x[0], Text(node, "activation"));
+            case GraphNodeKind.Concatenate:
+                return Op("Concat", x, null, OnnxAttribute.Int("axis", Int(node, "axis")));
+            case GraphNodeKind.Add:
+                return Merge(node, x, x.Length == 2 ? "Add" : "Sum");
+            case GraphNodeKind.Subtract:
+                return Merge(node, x, "Sub");
+            case GraphNodeKind.Multiply:
+                return Merge(node, x, "Mul");
+            case GraphNodeKind.Average:
+                return Merge(node, x, "Mean");
+            case GraphNodeKind.Maximum:
+                return Merge(node, x, "Max");
+            case GraphNodeKind.Minimum:
+                return Merge(node, x, "Min");
+            case GraphNodeKind.Dot:
+                return Dot(node, x[0], x[1]);
+            case GraphNodeKind.UnaryOp:
+                return Text(node, "function") switch
+                {
+                    "math.abs" => Op("Abs", x, null),
+                    "math.exp" => Op("Exp", x, null),
+                    "math.log" => Op("Log", x, null),
+                    "math.sqrt" => Op("Sqrt", x, null),
+                    "math.square" => Op("Mul", new[] { x[0], x[0] }, null),
+                    var f => throw Unsupported(node, $"the function '{f}' has no ONNX form here"),
+                };
+            case GraphNodeKind.Affine:
+                return Affine(node, x[0]);
+            case GraphNodeKind.BinaryOp:
+                return Merge(node, x, Text(node, "function") switch
+                {
+                    "__operators__.add" => "Add",
+                    "math.subtract" => "Sub",
+                    "math.multiply" => "Mul",
+                    "math.truediv" => "Div",
+                    "math.maximum" => "Max",
+                    "math.minimum" => "Min",
+                    var f => throw Unsupported(node, $"the function '{f}' has no ONNX form here"),
+                });
+            case GraphNodeKind.Reduce:
+                return Reduce(Text(node, "function") switch
+                {
+                    "math.reduce_sum" => "ReduceSum",
+                    "math.reduce_mean" => "ReduceMean",
+                    var f => throw Unsupported(node, $"the function '{f}' has no ONNX form here"),
+                }, x[0], new long[] { Int(node, "axis") }, Bool(node, "keepdims"), null);
+            case GraphNodeKind.Fold:
+                return Fold(node, x[0]);
+            case GraphNodeKind.Unfold:
+                return Unfold(node, x[0]);
+            case GraphNodeKind.Conv1D:
+            case GraphNodeKind.Conv2D:
+            case GraphNodeKind.Conv2DTranspose:
+            case GraphNodeKind.SeparableConv2D:
+                return Convolution(node, x[0]);
+            case GraphNodeKind.MaxPooling1D:
+            case GraphNodeKind.MaxPooling2D:
+            case GraphNodeKind.AveragePooling1D:
+            case GraphNodeKind.AveragePooling2D:
+                return Pooling(node, x[0]);
+            case GraphNodeKind.GlobalMaxPooling1D:
+            case GraphNodeKind.GlobalMaxPooling2D:
+            case GraphNodeKind.GlobalAveragePooling1D:
+            case GraphNodeKind.GlobalAveragePooling2D:
+            {
+                // The reduction over the spatial axes needs no change of layout.
+                int rank = node.InputShapes[0].Count + 1;
+                var axes = Enumerable.Range(1, rank - 2).Select(a => (long)a).ToArray();
+                bool max = node.Kind is GraphNodeKind.GlobalMaxPooling1D or GraphNodeKind.GlobalMaxPooling2D;
+                return Reduce(max ? "ReduceMax" : "ReduceMean", x[0], axes, Bool(node, "keepdims"), null);
+            }
+
+            case GraphNodeKind.UpSampling2D:
+                return UpSampling(node, x[0]);
+            case GraphNodeKind.Reshape:
+                // Per-sample target shape behind the batch axis, which Reshape's 0 copies.
+                return Op("Reshape", new[] { x[0], Int64s(new long[] { 0 }.Concat(Longs(Ints(node, "target_shape"))).ToArray()) }, null);
+            case GraphNodeKind.Flatten:
+                // Channels-last data flattens in its own order, as Keras's Flatten does.
+                return Op("Reshape", new[] { x[0], Int64s(0, -1) }, null);
+            case GraphNodeKind.Embedding:
+                return Op("Gather", new[] { Initializer(WeightName(node, "embeddings"), Longs(WeightShape(node, "embeddings")), () => Weight(node, "embeddings")), x[0] },
+                    null, OnnxAttribute.Int("axis", 0));
+            case GraphNodeKind.LSTM:
+            case GraphNodeKind.GRU:
+            case GraphNodeKind.SimpleRNN:
+                return Recurrent(node, x[0]);
+            case GraphNodeKind.RecurrentState:
+            {
+                int index = Int(node, "index");
+                var states = _states[node.Inputs[0]];
+                return states is not null && index >= 1 && index <= states.Length
+                    ? states[index - 1]
+                    : throw Unsupported(node, $"its recurrent layer has no state {index}");
+            }
+
+            case GraphNodeKind.BatchNormalization:
+                return BatchNormalization(node, x[0]);
+            default:
+                throw Unsupported(node, "this exporter has no ONNX form for that kind");
+        }
+    }
+
+    // ---- settings ----
+
+    private static LayerSetting Setting(GraphNode node, string name)
+        => node.Setting(name) ?? throw Unsupported(node, $"its settings have no '{name}'");
+
+    private static int Int(GraphNode node, string name) => Setting(node, name).AsInt32();
+
+    private static bool Bool(GraphNode node, string name) => Setting(node, name).AsBoolean();
+
+    private static string Text(GraphNode node, string name) => Setting(node, name).AsString();
+
+    private static int[] Ints(GraphNode node, string name) => Setting(node, name).AsInt32s().ToArray();
+
+    // ---- the Dense family ----
+
+    private string Dense(GraphNode node, string x)
+    {
+        string kernel = Initializer(WeightName(node, "kernel"), Longs(WeightShape(node, "kernel")), () => Weight(node, "kernel"));
+        string? bias = Bool(node, "use_bias")
+            ? Initializer(WeightName(node, "bias"), Longs(WeightShape(node, "bias")), () => Weight(node, "bias"))
+            : null;
+        string y;
+        if (node.InputShapes[0].Count == 1)
+        {
+            y = Op("Gemm", bias is null ? new[] { x, kernel } : new[] { x, kernel, bias }, bias is null ? "matmul" : "gemm");
+        }
+        else
+        {
+            // Dense on a sequence or image applies to the last axis at every position, as MatMul broadcasts.
+            y = Op("MatMul", new[] { x, kernel }, "matmul");
+            if (bias is not null)
+            {
+                y = Op("Add", new[] { y, bias }, "bias");
+            }
+        }
+
+        return Activate(node, y, Text(node, "activation"));
+    }
+
+    /// <summary>Keras 3's activations, each as the formula Unrolled computes (see <see cref="ActivationKernels"/>).</summary>
+    private string Activate(GraphNode node, string x, string activation)
+    {
+        switch (activation)
+        {
+            case "linear":
+                return x;
+            case "relu":
+                return Op("Relu", new[] { x }, "relu");
+            case "relu6":
+                return Op("Clip", new[] { x, Scalar(0f), Scalar(6f) }, "relu6");
+            case "elu":
+                return Op("Elu", new[] { x }, "elu", OnnxAttribute.Float("alpha", 1f));
+            case "selu":
+                return Op("Selu", new[] { x }, "selu", OnnxAttribute.Float("alpha", 1.6732632423543772f), OnnxAttribute.Float("gamma", 1.0507009873554805f));
+            case "sigmoid":
+                return Op("Sigmoid", new[] { x }, "sigmoid");
+            case "hard_sigmoid":
+                // Keras 3: relu6(x + 3) / 6 = max(0, min(1, x / 6 + 0.5)).
+                return Op("HardSigmoid", new[] { x }, "hard_sigmoid", OnnxAttribute.Float("alpha", 1f / 6f), OnnxAttribute.Float("beta", 0.5f));
+            case "tanh":
+                return Op("Tanh", new[] { x }, "tanh");
+            case "softmax":
+                return Op("Softmax", new[] { x }, "softmax", OnnxAttribute.Int("axis", -1));
+            case "softplus":
+                return Op("Softplus", new[] { x }, "softplus");
+            case "softsign":
+                return Op("Softsign", new[] { x }, "softsign");
+            case "swish":
+                return Op("Mul", new[] { x, Op("Sigmoid", new[] { x }, "sigmoid") }, "swish");
+            case "gelu":
+                if (_opset >= 20)
+                {
+                    return Op("Gelu", new[] { x }, "gelu", OnnxAttribute.String("approximate", "none"));
+                }
+
+                // Exact GELU, x · Φ(x) = x · (1 + erf(x / √2)) / 2, which is what Gelu(approximate='none') means.
+                string erf = Op("Erf", new[] { Op("Div", new[] { x, Scalar(MathF.Sqrt(2f)) }, "gelu_scaled") }, "gelu_erf");
+                string half = Op("Mul", new[] { Op("Add", new[] { erf, Scalar(1f) }, "gelu_cdf2"), Scalar(0.5f) }, "gelu_cdf");
+                return Op("Mul", new[] { x, half }, "gelu");
+            case "exponential":
+                return Op("Exp", new[] { x }, "exponential");
+            default:
+                throw Unsupported(node, $"the activation '{activation}' has no ONNX form here");
+        }
+    }
+
+    /// <summary>An element-wise operation of tensors broadcast as Keras does (per-sample shapes from the right).</summary>
+    private string Merge(GraphNode node, string[] x, string op)
+    {
+        int rank = node.InputShapes.Max(s => s.Count) + 1;
+        var aligned = new string[x.Length];
+        for (int i = 0; i < x.Length; i++)
+        {
+            aligned[i] = Align(x[i], node.InputShapes[i].Count + 1, rank);
+        }
+
+        switch (op)
+        {
+            case "Sub" or "Div" when aligned.Length != 2:
+                throw Unsupported(node, $"it has {aligned.Length} inputs; {op} takes two");
+            case "Mul":
+            {
+                // Mul takes two inputs: a chain, in Keras's order.
+                string y = aligned[0];
+                for (int i = 1; i < aligned.Length; i++)
+                {
+                    y = Op("Mul", new[] { y, aligned[i] }, i == aligned.Length - 1 ? null : "partial");
+                }
+
+                return y;
+            }
+
+            default:
+                // Add, Sub and Div of two; Sum, Mean, Max and Min of any number.
+                return Op(op, aligned, null);
+        }
+    }
+
+    private string Affine(GraphNode node, string x)
+    {
+        float scale = (float)Setting(node, "scale").AsDouble(), shift = (float)Setting(node, "shift").AsDouble();
+        string y = x;
+        if (scale != 1f)
+        {
+            y = Op("Mul", new[] { y, Scalar(scale) }, shift != 0f ? "scale" : null);
+        }
+
+        if (shift != 0f)
+        {
+            y = Op("Add", new[] { y, Scalar(shift) }, null);
+        }
+
+        return y == x ? Op("Identity", new[] { x }, null) : y;
+    }
+
+    /// <summary>Keras's Dot over the last axes: per sample y[p, q] = a[p, :] · b[q, :], optionally of L2-normalised rows.</summary>
+    private string Dot(GraphNode node, string a, string b)
+    {
+        var shapeA = node.InputShapes[0];
+        var shapeB = node.InputShapes[1];
+        if (Int(node, "axes") is not (-1) && Int(node, "axes") != shapeA.Count)
+        {
+            throw Unsupported(node, $"it contracts axis {Int(node, "axes")}; this exporter knows Dot over the last axis");
+        }
+
+        if (Bool(node, "normalize"))
+        {
+            a = L2Normalize(a, "normalize_a");
+            b = L2Normalize(b, "normalize_b");
+        }
+
+        if (shapeA.Count == 1)
+        {
+            return Reduce("ReduceSum", Op("Mul", new[] { a, b }, "products"), new long[] { -1 }, keepDims: true, null);
+        }
+
+        long n = shapeA[^1];
+        if (shapeA.Count > 2)
+        {
+            if (node.Shape.Any(d => d < 0))
+            {
+                throw Unsupported(node, "its inputs have more than two axes per sample and a length known only at run time");
+            }
+
+            a = Op("Reshape", new[] { a, Int64s(0, -1, n) }, "rows_a");
+            b = Op("Reshape", new[] { b, Int64s(0, -1, n) }, "rows_b");
+        }
+
+        string y = Op("MatMul", new[] { a, Transpose(b, new long[] { 0, 2, 1 }, "transpose_b") }, shapeA.Count > 2 ? "matmul" : null);
+        return shapeA.Count > 2 ? Op("Reshape", new[] { y, Int64s(new long[] { 0 }.Concat(Longs(node.Shape)).ToArray()) }, null) : y;
+    }
+
+    /// <summary>Keras's l2_normalize over the last axis: x / sqrt(max(Σx², 1e-12)).</summary>
+    private string L2Normalize(string x, string step)
+    {
+        string squares = Reduce("ReduceSumSquare", x, new long[] { -1 }, keepDims: true, step + "/sum_squares");
+        string norm = Op("Sqrt", new[] { Op("Max", new[] { squares, Scalar(1e-12f) }, step + "/clamped") }, step + "/norm");
+        return Op("Div", new[] { x, norm }, step);
+    }
+
+    // ---- TimeDistributed ----
+
+    /// <summary>(N, steps, rest…) to (N · steps, rest…).</summary>
+    private string Fold(GraphNode node, string x)
+    {
+        var rest = node.Shape;
+        string shape = rest.All(d => d >= 0)
+            ? Int64s(new long[] { -1 }.Concat(Longs(rest)).ToArray())
+            : Op("Concat", new[] { Int64s(-1), Op("Shape", new[] { x }, "rest", OnnxAttribute.Int("start", 2)) }, "shape", OnnxAttribute.Int("axis", 0));
+        return Op("Reshape", new[] { x, shape }, null);
+    }
+
+    /// <summary>(N · steps, rest…) back to (N, steps, rest…), with steps read from the matching Fold's input when it is
+    /// known only at run time.</summary>
+    private string Unfold(GraphNode node, string x)
+    {
+        int steps = Int(node, "steps");
+        var rest = node.Shape.Skip(1).ToArray();
+        if (steps >= 0 && rest.All(d => d >= 0))
+        {
+            return Op("Reshape", new[] { x, Int64s(new long[] { -1, steps }.Concat(Longs(rest)).ToArray()) }, null);
+        }
+
+        string stepsValue = steps >= 0 ? Int64s(steps) : Op("Shape", new[] { FoldInput(node) }, "steps", OnnxAttribute.Int("start", 1), OnnxAttribute.Int("end", 2));
+        string restValue = rest.All(d => d >= 0) ? Int64s(Longs(rest)) : Op("Shape", new[] { x }, "rest", OnnxAttribute.Int("start", 1));
+        string shape = Op("Concat", new[] { Int64s(-1), stepsValue, restValue }, "shape", OnnxAttribute.Int("axis", 0));
+        return Op("Reshape", new[] { x, shape }, null);
+    }
+
+    private string FoldInput(GraphNode unfold)
+    {
+        if (unfold.Parent >= 0)
+        {
+            foreach (var child in _graph[unfold.Parent].Children)
+            {
+                if (child.Kind == GraphNodeKind.Fold && child.Inputs.Count == 1)
+                {
+                    return _values[child.Inputs[0]]!;
+                }
+            }
+        }
+
+        throw Unsupported(unfold, "its TimeDistributed group has no Fold to take the number of steps from");
+    }
+
+    // ---- convolutions, pooling, resizing ----
+
+    /// <summary>
+    /// Padding attributes for a window operation. Keras's valid padding is none; its same padding (TensorFlow's) puts
+    /// ⌊total / 2⌋ before and the rest after, with total = max((out − 1)·stride + (kernel − 1)·dilation + 1 − in, 0).
+    /// The pads are written out when they are known: for known lengths, and for any length with stride 1 (the total is
+    /// then (kernel − 1)·dilation). Otherwise (a strided window over a length known only at run time) the attribute is
+    /// SAME_UPPER, which ONNX defines by the same formula with the odd pixel after; ONNX Runtime refuses it with
+    /// dilation, but Keras and the generator refuse strides with dilation anyway.
+    /// </summary>
+    private static OnnxAttribute[] WindowPadding(int[] input, int[] output, int[] kernel, int[] strides, int[] dilations, bool same)
+    {
+        if (!same)
+        {
+            return Array.Empty<OnnxAttribute>();
+        }
+
+        int n = input.Length;
+        var pads = new long[2 * n];
+        for (int i = 0; i < n; i++)
+        {
+            int total;
+            if (input[i] >= 0 && output[i] >= 0)
+            {
+                total = Math.Max(((output[i] - 1) * strides[i]) + ((kernel[i] - 1) * dilations[i]) + 1 - input[i], 0);
+            }
+            else if (strides[i] == 1)
+            {
+                total = (kernel[i] - 1) * dilations[i];
+            }
+            else
+            {
+                return new[] { OnnxAttribute.String("auto_pad", "SAME_UPPER") };
+            }
+
+            pads[i] = total / 2;
+            pads[n + i] = total - pads[i];
+        }
+
+        return new[] { OnnxAttribute.Ints("pads", pads) };
+    }
+
+    /// <summary>The spatial lengths of a channels-last per-sample shape.</summary>
+    private static int[] Spatial(System.Collections.Generic.IReadOnlyList<int> shape) => shape.Take(shape.Count - 1).ToArray();
+
+    private string Convolution(GraphNode node, string x)
+    {
+        var input = node.InputShapes[0];
+        int rank = input.Count + 1;
+        int[] kernel = Ints(node, "kernel_size"), strides = Ints(node, "strides"), dilations = Ints(node, "dilation_rate");
+        bool same = Text(node, "padding") == "same";
+        int[] inSpatial = Spatial(input), outSpatial = Spatial(node.Shape);
+        string? bias = Bool(node, "use_bias")
+            ? Initializer(WeightName(node, "bias"), Longs(WeightShape(node, "bias")), () => Weight(node, "bias"))
+            : null;
+        string[] WithBias(string xf, string w) => bias is null ? new[] { xf, w } : new[] { xf, w, bias };
+        var window = new[] { OnnxAttribute.Ints("kernel_shape", Longs(kernel)), OnnxAttribute.Ints("strides", Longs(strides)) };
+        string xcf = ToChannelsFirst(x, rank);
+        string y;
+        switch (node.Kind)
+        {
+            case GraphNodeKind.Conv2DTranspose:
+            {
+                // Keras's kernel [kh, kw, filters, channels] is ConvTranspose's [in = channels, out = filters, kh, kw].
+                // The output is in·s + max(k − s, 0) (valid) or in·s (same): whatever the input length, that is ONNX's
+                // (in − 1)·s + k − pads + output_padding with pads max(k − s, 0) split as same padding splits it (none
+                // for valid) and output_padding max(s − k, 0).
+                string w = KernelInitializer(node, "kernel", new[] { 3, 2, 0, 1 });
+                var pads = new long[4];
+                var outputPadding = new long[2];
+                for (int i = 0; i < 2; i++)
+                {
+                    int total = same ? Math.Max(kernel[i] - strides[i], 0) : 0;
+                    pads[i] = total / 2;
+                    pads[2 + i] = total - (total / 2);
+                    outputPadding[i] = Math.Max(strides[i] - kernel[i], 0);
+                }
+
+                y = Op("ConvTranspose", WithBias(xcf, w), "conv_transpose", window
+                    .Append(OnnxAttribute.Ints("pads", pads)).Append(OnnxAttribute.Ints("output_padding", outputPadding)).ToArray());
+                break;
+            }
+
+            case GraphNodeKind.SeparableConv2D:
+            {
+                // Depthwise: a convolution with one group per input channel, output channel c·m + j from Keras's
+                // depthwise_kernel[:, :, c, j]; then the 1×1 pointwise convolution with the bias.
+                var depthShape = WeightShape(node, "depthwise_kernel");
+                int channels = depthShape[2], multiplier = depthShape[3];
+                string depthwise = Initializer(WeightName(node, "depthwise_kernel"), new long[] { channels * multiplier, 1, depthShape[0], depthShape[1] },
+                    () => Permute(Weight(node, "depthwise_kernel"), depthShape, new[] { 2, 3, 0, 1 }));
+                string t = Op("Conv", new[] { xcf, depthwise }, "depthwise", window
+                    .Append(OnnxAttribute.Ints("dilations", Longs(dilations))).Append(OnnxAttribute.Int("group", channels))
+                    .Concat(WindowPadding(inSpatial, outSpatial, kernel, strides, dilations, same)).ToArray());
+                string pointwise = KernelInitializer(node, "pointwise_kernel", new[] { 3, 2, 0, 1 });
+                y = Op("Conv", WithBias(t, pointwise), "pointwise", OnnxAttribute.Ints("kernel_shape", 1, 1));
+                break;
+            }
+
+            default:
+            {
+                // Keras's kernel [k…, in, out] is Conv's [out, in, k…].
+                string w = KernelInitializer(node, "kernel", node.Kind == GraphNodeKind.Conv1D ? new[] { 2, 1, 0 } : new[] { 3, 2, 0, 1 });
+                y = Op("Conv", WithBias(xcf, w), "conv", window.Append(OnnxAttribute.Ints("dilations", Longs(dilations)))
+                    .Concat(WindowPadding(inSpatial, outSpatial, kernel, strides, dilations, same)).ToArray());
+                break;
+            }
+        }
+
+        return Activate(node, ToChannelsLast(y, rank), Text(node, "activation"));
+    }
+
+    private string KernelInitializer(GraphNode node, string weight, int[] perm)
+    {
+        var shape = WeightShape(node, weight);
+        return Initializer(WeightName(node, weight), perm.Select(p => (long)shape[p]).ToArray(), () => Permute(Weight(node, weight), shape, perm));
+    }
+
+    private string Pooling(GraphNode node, string x)
+    {
+        var input = node.InputShapes[0];
+        int rank = input.Count + 1;
+        int[] pool = Ints(node, "pool_size"), strides = Ints(node, "strides");
+        bool same = Text(node, "padding") == "same";
+        bool max = node.Kind is GraphNodeKind.MaxPooling1D or GraphNodeKind.MaxPooling2D;
+        var attributes = new[] { OnnxAttribute.Ints("kernel_shape", Longs(pool)), OnnxAttribute.Ints("strides", Longs(strides)) }
+            .Concat(WindowPadding(Spatial(input), Spatial(node.Shape), pool, strides, pool.Select(_ => 1).ToArray(), same));
+        if (!max)
+        {
+            // Keras averages over the window's pixels inside the input only.
+            attributes = attributes.Append(OnnxAttribute.Int("count_include_pad", 0));
+        }
+
+        string y = Op(max ? "MaxPool" : "AveragePool", new[] { ToChannelsFirst(x, rank) }, "pool", attributes.ToArray());
+        return ToChannelsLast(y, rank, null);
+    }
+
+    private string UpSampling(GraphNode node, string x)
+    {
+        int[] size = Ints(node, "size");
+        if (Text(node, "interpolation") != "nearest")
+        {
+            throw Unsupported(node, $"its interpolation is '{Text(node, "interpolation")}'; this exporter knows 'nearest'");
+        }
+
+        // Nearest neighbour with whole factors: output pixel o reads input pixel ⌊o / factor⌋, which is Resize's
+        // asymmetric coordinates rounded down. Resized in place on the channels-last layout (scales 1 on N and C).
+        string scales = Floats(1f, size[0], size[1], 1f);
+        return Op("Resize", new[] { x, string.Empty, scales }, null,
+            OnnxAttribute.String("mode", "nearest"), OnnxAttribute.String("coordinate_transformation_mode", "asymmetric"),
+            OnnxAttribute.String("nearest_mode", "floor"));
+    }
+
+    /// <summary>A 1-D float constant.</summary>
+    private string Floats(params float[] values)
+    {
+        string key = "f32[" + string.Join(",", values.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture))) + "]";
+        if (!_constants.TryGetValue(key, out string? name))
+        {
+            name = Fresh("const/" + key);
+            _onnx.Initializers.Add(new OnnxTensor(name, new long[] { values.Length }, values));
+            _constants[key] = name;
+        }
+
+        return name;
+    }
+
+    // ---- normalisation ----
+
+    private string BatchNormalization(GraphNode node, string x)
+    {
+        var input = node.InputShapes[0];
+        int rank = input.Count + 1;
+        int channels = input[^1];
+        if (Int(node, "axis") != -1 && Int(node, "axis") != input.Count)
+        {
+            throw Unsupported(node, $"it normalises axis {Int(node, "axis")}; this exporter knows the last (channel) axis");
+        }
+
+        string Vector(string weight, float fallback)
+            => HasWeight(node, weight)
+                ? Initializer(WeightName(node, weight), new long[] { channels }, () => Weight(node, weight))
+                : Initializer(WeightName(node, weight), new long[] { channels }, () => Enumerable.Repeat(fallback, channels).ToArray());
+        var inputs = new[] { rank > 2 ? ToChannelsFirst(x, rank) : x, Vector("gamma", 1f), Vector("beta", 0f), Vector("moving_mean", 0f), Vector("moving_variance", 1f) };
+        string y = Op("BatchNormalization", inputs, rank > 2 ? "batch_norm" : null,
+            OnnxAttribute.Float("epsilon", (float)Setting(node, "epsilon").AsDouble()));
+        return rank > 2 ? ToChannelsLast(y, rank, null) : y;
+    }
+
+    // ---- recurrent layers ----
+
+    /// <summary>
+    /// LSTM, GRU and SimpleRNN as ONNX's LSTM, GRU and RNN, whose defaults are Keras's activations (sigmoid gates, tanh).
+    /// ONNX runs time-major, so the input goes from [N, steps, features] to [steps, N, features]. Weights become
+    /// W [1, gates·units, features] and R [1, gates·units, units] (the transposed Keras kernels, LSTM's gates reordered
+    /// from Keras's i, f, c, o to ONNX's i, o, f, c; GRU's z, r, h are the same in both) and B [1, 2·gates·units] (input
+    /// bias, then recurrent bias: zero except for GRU with reset_after, whose two rows are exactly these).
+    /// </summary>
+    private string Recurrent(GraphNode node, string x)
+    {
+        int units = Int(node, "units");
+        bool sequences = Bool(node, "return_sequences"), state = Bool(node, "return_state"), bias = Bool(node, "use_bias");
+        int gates = node.Kind switch { GraphNodeKind.LSTM => 4, GraphNodeKind.GRU => 3, _ => 1 };
+        int[] order = node.Kind == GraphNodeKind.LSTM ? new[] { 0, 3, 1, 2 } : Enumerable.Range(0, gates).ToArray();
+        bool resetAfter = node.Kind == GraphNodeKind.GRU && Bool(node, "reset_after");
+        if (node.Kind != GraphNodeKind.SimpleRNN && Text(node, "recurrent_activation") != "sigmoid" || Text(node, "activation") != "tanh")
+        {
+            throw Unsupported(node, "its activations are not Keras's defaults (tanh, sigmoid gates)");
+        }
+
+        var kernelShape = WeightShape(node, "kernel");
+        int features = kernelShape[0];
+        string w = Initializer(WeightName(node, "kernel"), new long[] { 1, gates * units, features },
+            () => GateRows(Weight(node, "kernel"), features, units, order));
+        string r = Initializer(WeightName(node, "recurrent_kernel"), new long[] { 1, gates * units, units },
+            () => GateRows(Weight(node, "recurrent_kernel"), units, units, order));
+        var inputs = new System.Collections.Generic.List<string> { Transpose(x, new long[] { 1, 0, 2 }, "time_major"), w, r };
+        if (bias)
+        {
+            inputs.Add(Initializer(WeightName(node, "bias"), new long[] { 1, 2 * gates * units }, () =>
+            {
+                float[] keras = Weight(node, "bias");
+                var b = new float[2 * gates * units];
+                for (int g = 0; g < gates; g++)
+                {
+                    Array.Copy(keras, order[g] * units, b, g * units, units);
+                    if (resetAfter)
+                    {
+                        Array.Copy(keras, (gates + order[g]) * units, b, (gates + g) * units, units);
+                    }
+                }
+
+                return b;
+            }));
+        }
+
+        var attributes = new System.Collections.Generic.List<OnnxAttribute> { OnnxAttribute.Int("hidden_size", units) };
+        if (node.Kind == GraphNodeKind.GRU)
+        {
+            attributes.Add(OnnxAttribute.Int("linear_before_reset", resetAfter ? 1 : 0));
+        }
+
+        string op = node.Kind == GraphNodeKind.SimpleRNN ? "RNN" : node.Kind.ToString();
+        string ys = sequences ? ValueName("Y") : string.Empty;
+        string yh = ValueName("Y_h");
+        var outputs = new System.Collections.Generic.List<string> { ys, yh };
+        string? yc = null;
+        if (node.Kind == GraphNodeKind.LSTM && state)
+        {
+            yc = ValueName("Y_c");
+            outputs.Add(yc);
+        }
+
+        Add(op, inputs.ToArray(), outputs.ToArray(), attributes.ToArray());
+        string h = Op("Squeeze", new[] { yh, Int64s(0) }, "h");
+        if (state)
+        {
+            _states[node.Id] = yc is null ? new[] { h } : new[] { h, Op("Squeeze", new[] { yc, Int64s(0) }, "c") };
+        }
+
+        if (!sequences)
+        {
+            return h;
+        }
+
+        // Y [steps, 1, N, units] to [N, steps, units].
+        return Transpose(Op("Squeeze", new[] { ys, Int64s(1) }, "sequence"), new long[] { 1, 0, 2 }, "batch_major");
+    }
+
+    /// <summary>A Keras recurrent kernel [rows, gates·units] as ONNX's [gates·units, rows], gate blocks in ONNX's order.</summary>
+    private static float[] GateRows(float[] kernel, int rows, int units, int[] order)
+    {
+        int gates = order.Length;
+        var result = new float[kernel.Length];
+        for (int g = 0; g < gates; g++)
+        {
+            for (int u = 0; u < units; u++)
+            {
+                int column = (order[g] * units) + u;
+                int target = ((g * units) + u) * rows;
+                for (int i = 0; i < rows; i++)
+                {
+                    result[target + i] = kernel[(i * gates * units) + column];
+                }
+            }
+        }
+
+        return result;
+    }
+}
