@@ -437,20 +437,8 @@ public class OnnxExportTests
         return document.RootElement.Clone();
     }
 
-    private static string OnnxDirectory
-    {
-        get
-        {
-            var directory = new DirectoryInfo(AppContext.BaseDirectory);
-            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "tests", "onnx", "package.json")))
-            {
-                directory = directory.Parent;
-            }
+    private static string OnnxDirectory => Path.GetDirectoryName(RepositoryFiles.Find("tests/onnx/package.json"))!;
 
-            return directory is null ? throw new FileNotFoundException("tests/onnx/package.json not found above " + AppContext.BaseDirectory)
-                : Path.Combine(directory.FullName, "tests", "onnx");
-        }
-    }
 
     private static readonly Lazy<string?> s_missing = new(FindMissingTool);
 

@@ -20,20 +20,7 @@ public class TorchComparisonTests
 
     public TorchComparisonTests(ITestOutputHelper output) => _output = output;
 
-    private static string Script
-    {
-        get
-        {
-            var directory = new DirectoryInfo(AppContext.BaseDirectory);
-            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "tests", "torch", "reference.py")))
-            {
-                directory = directory.Parent;
-            }
-
-            return directory is null ? throw new FileNotFoundException("tests/torch/reference.py not found above " + AppContext.BaseDirectory)
-                : Path.Combine(directory.FullName, "tests", "torch", "reference.py");
-        }
-    }
+    private static string Script => RepositoryFiles.Find("tests/torch/reference.py");
 
     private static bool TorchAvailable()
     {

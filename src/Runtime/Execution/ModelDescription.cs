@@ -14,7 +14,8 @@ public sealed class ModelDescription
     /// <param name="activationSize">Floats per sample of the workspace's activation buffer.</param>
     /// <param name="scratchSize">Floats per sample of the workspace's scratch buffer.</param>
     /// <param name="summary">The Keras-format summary table.</param>
-    /// <param name="weights">Every weight tensor, layer by layer, as Keras lists <c>model.weights</c>.</param>
+    /// <param name="weights">Every weight tensor, layer by layer in the order the builder first uses each layer (which is
+    /// Keras's <c>model.weights</c> order for a chain; <see cref="WeightInfo.KerasIndex"/> gives Keras's position).</param>
     /// <param name="lengths">The lengths given at run time (inputs' <c>null</c> axes); none when every shape is fixed.</param>
     /// <param name="predictActivationSize">Floats per sample of a prediction workspace's activation buffer, whose
     /// regions are reused once read; by default <paramref name="activationSize"/>.</param>
