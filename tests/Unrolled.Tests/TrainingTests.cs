@@ -145,6 +145,39 @@ public class TrainingTests
     }
 
     [Fact]
+    public void A_diverged_step_leaves_batch_normalization_statistics_as_they_were()
+    {
+        // The forward pass of a training step updates BatchNormalization's moving statistics in the weight buffer; a
+        // step that then diverges must undo that too, so that "the weights are unchanged" holds for every weight.
+        var model = new Regularized(seed: 3);
+        model.Compile("sgd", "mse");
+        var random = new Random(5);
+        var x = new float[16 * 6];
+        var y = new float[16];
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] = (float)random.NextDouble() * 4 - 2;
+        }
+
+        model.TrainOnBatch(x, y, 16);
+        float[] before = model.Weights.ToArray();
+        Assert.NotEqual(0f, model.GetWeights("batch_normalization", "moving_mean")[0]);
+
+        y[3] = float.NaN;
+        Assert.Throws<TrainingDivergedException>(() => model.TrainOnBatch(x, y, 16));
+        Assert.Equal(before, model.Weights.ToArray());
+
+        // The next good step starts from those statistics, exactly as if the failed step had not been tried.
+        y[3] = 0;
+        var twin = new Regularized(seed: 3);
+        twin.Compile("sgd", "mse");
+        twin.TrainOnBatch(x, y, 16);
+        twin.TrainOnBatch(x, y, 16);
+        model.TrainOnBatch(x, y, 16);
+        Assert.Equal(twin.GetWeights("batch_normalization", "moving_mean").ToArray(), model.GetWeights("batch_normalization", "moving_mean").ToArray());
+    }
+
+    [Fact]
     public async Task One_instance_runs_one_call_at_a_time_and_says_so()
     {
         var (features, extra, _, _) = Task(8, 4);

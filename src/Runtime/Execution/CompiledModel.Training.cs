@@ -153,6 +153,27 @@ public abstract partial class CompiledModel
                 $"A training step needs the training workspace and 1 to {workspace.Capacity} samples.");
         }
 
+        // The forward pass updates state in the weights (BatchNormalization's moving statistics) as it goes; a step that
+        // fails after that (a non-finite loss or gradient, a bad token id) puts it back, so it changes no weight at all.
+        bool hasState = compiled.StateRanges.Length > 0;
+        if (hasState)
+        {
+            compiled.SaveState(_weights);
+        }
+
+        try
+        {
+            return Step(workspace, batchSize, compiled);
+        }
+        catch when (hasState)
+        {
+            compiled.RestoreState(_weights);
+            throw;
+        }
+    }
+
+    private float Step(Workspace workspace, int batchSize, CompiledTraining compiled)
+    {
         Forward(workspace, batchSize, training: true);
 
         // The generated backward pass zeroes every other gradient region where it starts; the output ports get their

@@ -57,6 +57,50 @@ internal sealed class CompiledTraining
 
         BatchLosses = new double[outputs];
         Train = new LossTotals(this);
+
+        // State the forward pass updates in the weight buffer (BatchNormalization's moving statistics): kept aside at
+        // each step's start, so that a step that fails can put it back.
+        var state = new List<(int Offset, int Size)>();
+        int stateSize = 0;
+        foreach (WeightInfo weight in description.Weights)
+        {
+            if (!weight.Trainable)
+            {
+                state.Add((weight.Offset, weight.Size));
+                stateSize += weight.Size;
+            }
+        }
+
+        StateRanges = state.ToArray();
+        StateBackup = new float[stateSize];
+    }
+
+    /// <summary>Where the non-trainable weights (state a training step's forward pass updates) lie in the weight buffer.</summary>
+    public (int Offset, int Size)[] StateRanges { get; }
+
+    /// <summary>A copy of that state from the start of the current step.</summary>
+    public float[] StateBackup { get; }
+
+    /// <summary>Copies the state out of <paramref name="weights"/> (allocates nothing).</summary>
+    public void SaveState(ReadOnlySpan<float> weights)
+    {
+        int at = 0;
+        foreach (var (offset, size) in StateRanges)
+        {
+            weights.Slice(offset, size).CopyTo(StateBackup.AsSpan(at, size));
+            at += size;
+        }
+    }
+
+    /// <summary>Puts the state saved by <see cref="SaveState"/> back into <paramref name="weights"/>.</summary>
+    public void RestoreState(Span<float> weights)
+    {
+        int at = 0;
+        foreach (var (offset, size) in StateRanges)
+        {
+            StateBackup.AsSpan(at, size).CopyTo(weights.Slice(offset, size));
+            at += size;
+        }
     }
 
     public Optimizer Optimizer { get; }
