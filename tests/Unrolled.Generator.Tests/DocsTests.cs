@@ -1,6 +1,7 @@
 using System.IO;
 using System.Runtime.CompilerServices;
 using Unrolled.Analyzers;
+using Unrolled.Generator;
 using Xunit;
 
 namespace Unrolled.Generator.Tests;
@@ -12,7 +13,7 @@ public class DocsTests
     [Fact]
     public void Every_diagnostic_has_a_docs_page_that_names_it()
     {
-        foreach (var descriptor in new ModelBuilderAnalyzer().SupportedDiagnostics)
+        foreach (var descriptor in new ModelBuilderAnalyzer().SupportedDiagnostics.Add(GeneratorDiagnostics.InternalError))
         {
             string page = Path.Combine(RepositoryRoot(), "docs", "diagnostics", descriptor.Id + ".md");
             Assert.True(File.Exists(page), $"{descriptor.Id} has no docs page at {page}");
@@ -32,5 +33,9 @@ public class DocsTests
             Assert.Contains(descriptor.Id, readme);
             Assert.Contains(descriptor.Id, unshipped);
         }
+
+        string generatorUnshipped = File.ReadAllText(Path.Combine(RepositoryRoot(), "src", "Generator", "AnalyzerReleases.Unshipped.md"));
+        Assert.Contains(GeneratorDiagnostics.InternalError.Id, readme);
+        Assert.Contains(GeneratorDiagnostics.InternalError.Id, generatorUnshipped);
     }
 }

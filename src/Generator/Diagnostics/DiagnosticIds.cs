@@ -37,4 +37,7 @@ internal static class DiagnosticIds
     public const string AmbiguousNode = "UNR0015";
 
     public const string SharedLayerShapeMismatch = "UNR0016";
+
+    /// <summary>Reported by the generator itself: it failed on a model the analyzer accepted (our bug).</summary>
+    public const string InternalError = "UNR0017";
 }
