@@ -39,6 +39,12 @@ public class RobustnessTests
             Assert.True(thrown is null, "generator threw on:\n" + mutant + "\n" + thrown);
             Assert.DoesNotContain(generatorDiagnostics, d => d.Id is "CS8784" or "CS8785");
 
+            // A step that fails is caught (Guard) and reported as UNR0017, or for the graph table, emitted as no graph:
+            // neither may happen on any input, however broken; the analyzer reports what is wrong with the model.
+            var internalError = generatorDiagnostics.FirstOrDefault(d => d.Id == "UNR0017");
+            Assert.True(internalError is null, "a generator step failed on:\n" + mutant + "\n" + internalError?.GetMessage());
+            Assert.DoesNotContain(run.GeneratedTrees, t => t.ToString().Contains("graph: null", System.StringComparison.Ordinal));
+
             var analyzerDiagnostics = await TestCompiler.AnalyzeAsync(compilation);
             var crash = analyzerDiagnostics.FirstOrDefault(d => d.Id == "AD0001");
             Assert.True(crash is null, "analyzer threw on:\n" + mutant + "\n" + crash?.GetMessage());
