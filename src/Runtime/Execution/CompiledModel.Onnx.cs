@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using Unrolled.Onnx;
+using Unrolled.Serialization;
 
 namespace Unrolled;
 
@@ -23,23 +24,7 @@ public abstract partial class CompiledModel
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var model = BuildOnnx(opset);
-        string full = Path.GetFullPath(path);
-        string temporary = Path.Combine(Path.GetDirectoryName(full) ?? ".", $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                model.WriteTo(file);
-                file.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, full, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
+        AtomicFile.Write(path, model.WriteTo);
     }
 
     /// <summary>Writes the model with its current weights as an ONNX model to <paramref name="stream"/>, as
