@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
@@ -307,7 +306,7 @@ public class OnnxExportTests
         try
         {
             File.WriteAllText(feedFile, JsonSerializer.Serialize(feeds));
-            var (code, output, error) = Run("node", $"\"{runner}\" \"{file}\" \"{feedFile}\"", Path.GetDirectoryName(runner)!);
+            var (code, output, error) = ExternalProcess.Run("node", $"\"{runner}\" \"{file}\" \"{feedFile}\"", Path.GetDirectoryName(runner)!);
             Assert.True(code == 0, $"ONNX Runtime failed on {name} (opset {opset}):\n{error}");
             using var result = JsonDocument.Parse(output);
             var outputs = result.RootElement.GetProperty("outputs");
@@ -431,7 +430,7 @@ public class OnnxExportTests
     /// knows operator sets up to 17, so a file of a newer set is only loaded and summarised, not checked.</summary>
     private static JsonElement Checked(string file)
     {
-        var (code, output, error) = Run("/usr/bin/python3", $"\"{Path.Combine(OnnxDirectory, "check.py")}\" \"{file}\"", OnnxDirectory);
+        var (code, output, error) = ExternalProcess.Run("/usr/bin/python3", $"\"{Path.Combine(OnnxDirectory, "check.py")}\" \"{file}\"", OnnxDirectory);
         Assert.True(code == 0, $"onnx.checker rejected the file:\n{error}");
         using var document = JsonDocument.Parse(output);
         return document.RootElement.Clone();
@@ -446,7 +445,7 @@ public class OnnxExportTests
     /// tests/onnx/node_modules first when it is missing), else what is missing.</summary>
     private static string? FindMissingTool()
     {
-        if (!File.Exists("/usr/bin/python3") || Run("/usr/bin/python3", "-c \"import onnx\"", ".").Code != 0)
+        if (!File.Exists("/usr/bin/python3") || ExternalProcess.Run("/usr/bin/python3", "-c \"import onnx\"", ".").Code != 0)
         {
             return "/usr/bin/python3 cannot import onnx (apt-get install python3-onnx)";
         }
@@ -459,14 +458,14 @@ public class OnnxExportTests
         string directory = OnnxDirectory;
         if (!Directory.Exists(Path.Combine(directory, "node_modules", "onnxruntime-node")))
         {
-            var (code, _, error) = Run("npm", "install --ignore-scripts --no-audit --no-fund", directory);
+            var (code, _, error) = ExternalProcess.Run("npm", "install --ignore-scripts --no-audit --no-fund", directory);
             if (code != 0)
             {
                 return $"npm install in {directory} failed: {error}";
             }
         }
 
-        var probe = Run("node", "-e \"import('onnxruntime-node').then(() => process.exit(0), e => { console.error(e.message); process.exit(1); })\"", directory);
+        var probe = ExternalProcess.Run("node", "-e \"import('onnxruntime-node').then(() => process.exit(0), e => { console.error(e.message); process.exit(1); })\"", directory);
         return probe.Code == 0 ? null : "onnxruntime-node does not load: " + probe.Error;
     }
 
@@ -489,32 +488,12 @@ public class OnnxExportTests
     {
         try
         {
-            return Run(file, arguments, ".").Code == 0;
+            return ExternalProcess.Run(file, arguments, ".").Code == 0;
         }
         catch (System.ComponentModel.Win32Exception)
         {
             return false;
         }
-    }
-
-    private static (int Code, string Output, string Error) Run(string file, string arguments, string directory)
-    {
-        var start = new ProcessStartInfo(file, arguments)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = directory,
-        };
-        using var process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEndAsync();
-        string output = process.StandardOutput.ReadToEnd();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
-        {
-            process.Kill(entireProcessTree: true);
-            return (-1, output, $"{file} {arguments} did not finish in 5 minutes");
-        }
-
-        return (process.ExitCode, output, error.Result);
     }
 
     /// <summary>A model built by hand around one node after an input, for kinds and settings the generator does not make.</summary>

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
@@ -29,18 +28,8 @@ public class TorchComparisonTests
             return false;
         }
 
-        var (code, _, _) = Run("/usr/bin/python3", "-c \"import torch\"");
+        var (code, _, _) = ExternalProcess.Run("/usr/bin/python3", "-c \"import torch\"");
         return code == 0;
-    }
-
-    private static (int Code, string Output, string Error) Run(string file, string arguments)
-    {
-        var start = new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var process = Process.Start(start)!;
-        string output = process.StandardOutput.ReadToEnd();
-        string error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, output, error);
     }
 
     /// <summary>One layer for the script: its type, options and weights (by Keras name, with shapes).</summary>
@@ -80,7 +69,7 @@ public class TorchComparisonTests
         }));
         try
         {
-            var (code, output, error) = Run("/usr/bin/python3", $"\"{Script}\" \"{file}\"");
+            var (code, output, error) = ExternalProcess.Run("/usr/bin/python3", $"\"{Script}\" \"{file}\"");
             Assert.True(code == 0, error);
             _output.WriteLine(output);
             using var result = JsonDocument.Parse(output);
