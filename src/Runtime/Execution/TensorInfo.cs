@@ -46,17 +46,5 @@ public sealed class TensorInfo
     public int Offset { get; }
 
     /// <summary>The shape as Keras prints it, with the batch axis: <c>(None, 784)</c>.</summary>
-    public string KerasShape
-    {
-        get
-        {
-            var dims = new string[Shape.Count];
-            for (int i = 0; i < dims.Length; i++)
-            {
-                dims[i] = Shape[i] >= 0 ? Shape[i].ToString(System.Globalization.CultureInfo.InvariantCulture) : "None";
-            }
-
-            return dims.Length == 1 ? $"(None, {dims[0]})" : "(None, " + string.Join(", ", dims) + ")";
-        }
-    }
+    public string KerasShape => ModelGraph.KerasShape(Shape);
 }
