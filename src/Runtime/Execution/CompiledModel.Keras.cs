@@ -116,19 +116,7 @@ public abstract partial class CompiledModel
             return bytes;
         }
 
-        using var copy = new MemoryStream();
-        var buffer = new byte[81920];
-        int read;
-        while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
-        {
-            if (copy.Length + read > MaxKerasFileBytes)
-            {
-                throw new NotSupportedException($"{source} is over 2 GiB; Keras weight files that large are not supported.");
-            }
-
-            copy.Write(buffer, 0, read);
-        }
-
-        return copy.ToArray();
+        return BoundedRead.UpTo(stream, MaxKerasFileBytes)
+            ?? throw new NotSupportedException($"{source} is over 2 GiB; Keras weight files that large are not supported.");
     }
 }

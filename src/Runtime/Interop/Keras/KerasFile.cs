@@ -151,25 +151,14 @@ internal sealed class KerasFile
 
         // Grown as the entry yields bytes, not allocated at its declared size, which a corrupt header can inflate.
         using var stream = entry.Open();
-        using var data = new MemoryStream();
-        var buffer = new byte[81920];
-        int read;
-        while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
-        {
-            if (data.Length + read > length)
-            {
-                throw new InvalidDataException($"{source}: the archive entry {entry.FullName} holds more than the {length} bytes it declares.");
-            }
-
-            data.Write(buffer, 0, read);
-        }
-
+        byte[] data = BoundedRead.UpTo(stream, length)
+            ?? throw new InvalidDataException($"{source}: the archive entry {entry.FullName} holds more than the {length} bytes it declares.");
         if (data.Length != length)
         {
             throw new InvalidDataException($"{source}: the archive entry {entry.FullName} holds {data.Length} bytes, not the {length} it declares.");
         }
 
-        return data.ToArray();
+        return data;
     }
 
     private static JsonDocument? Json(byte[]? bytes, string source, string name)
