@@ -9,9 +9,7 @@ namespace Unrolled.Analyzers;
 internal static class DiagnosticDescriptors
 {
     private const string Category = "Unrolled";
-    // Pages live in the repository under docs/diagnostics/ID.md; the link is absolute so that it works for package
-    // users, whose projects have no docs folder (the repository address is the package's RepositoryUrl).
-    private const string HelpRoot = "https://github.com/unrolled-net/unrolled/blob/main/docs/diagnostics/";
+    private const string HelpRoot = Unrolled.Generator.Diagnostics.DiagnosticIds.HelpRoot;
 
     public static readonly DiagnosticDescriptor ShapeMismatch = Error(
         "UNR0001", "Shape mismatch at a layer call",

@@ -20,7 +20,7 @@ internal static class GeneratorDiagnostics
         DiagnosticSeverity.Error,
         isEnabledByDefault: true,
         "The generator failed on a model its analyzer found valid, so the model class has none of its generated members. This is a bug in Unrolled, not in the model.",
-        "https://github.com/unrolled-net/unrolled/blob/main/docs/diagnostics/UNR0017.md");
+        DiagnosticIds.HelpRoot + DiagnosticIds.InternalError + ".md");
 
     /// <summary>The location of <paramref name="span"/> in its file, without a compilation (the pipeline holds none).</summary>
     public static Location ToLocation(SourceSpan span)

@@ -6,6 +6,10 @@ namespace Unrolled.Generator.Diagnostics;
 /// </summary>
 internal static class DiagnosticIds
 {
+    /// <summary>Where each id's page is (docs/diagnostics/ID.md in the repository); absolute so that it works for package
+    /// users, whose projects have no docs folder (the repository address is the package's RepositoryUrl).</summary>
+    public const string HelpRoot = "https://github.com/unrolled-net/unrolled/blob/main/docs/diagnostics/";
+
     public const string ShapeMismatch = "UNR0001";
 
     public const string GraphDisconnected = "UNR0002";
