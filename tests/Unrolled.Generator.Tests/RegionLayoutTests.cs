@@ -139,7 +139,7 @@ public class RegionLayoutTests(ITestOutputHelper output)
             bool state = false;
             while (plan.Aliased[n])
             {
-                state |= spec.Layers[spec.Nodes[n].Layer].Kind == LayerKind.Select;
+                state |= spec.Layers[spec.Nodes[n].Layer].Kind == LayerKind.RecurrentState;
                 n = spec.Nodes[n].Inputs[0];
             }
 

@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Text;
+using Unrolled.Generator.Layers;
 using Unrolled.Generator.Model;
 using Unrolled.Generator.Parsing;
 using Unrolled.Generator.Planning;
@@ -147,11 +148,11 @@ internal static class GraphTable
             int parent = EnsureGroup(node.Group);
             bool listedInput = spec.Inputs.Contains(n);
             var kind = listedInput ? LayerKind.InputLayer : layer.Kind;
-            var row = new Row(DisplayName(layer.Name), ClassName(kind), KindName(kind), parent)
+            var row = new Row(DisplayName(layer.Name), ClassName(kind), kind.ToString(), parent)
             {
                 Shape = ShapeOf(n),
-                IsInt32 = kind == LayerKind.InputLayer && layer.DType == 1,
-                Config = listedInput && layer.Kind != LayerKind.InputLayer ? "dtype='float32'" : Config(layer, kind),
+                IsInt32 = layer.Config is InputConfig { DType: 1 },
+                Config = listedInput && layer.Kind != LayerKind.InputLayer ? "dtype='float32'" : Config(layer),
             };
             if (!listedInput)
             {
@@ -194,164 +195,14 @@ internal static class GraphTable
         return name.EndsWith("_0", System.StringComparison.Ordinal) ? name.Substring(0, name.Length - 2) : name;
     }
 
-    internal static string KindName(LayerKind kind) => kind == LayerKind.Select ? "RecurrentState" : kind.ToString();
-
     /// <summary>The class <c>plot_model</c> prints: the Keras class, <c>TFOpLambda</c> for an operation.</summary>
-    private static string ClassName(LayerKind kind) => kind switch
-    {
-        LayerKind.UnaryOp or LayerKind.ActivationOp or LayerKind.Affine or LayerKind.BinaryOp or LayerKind.Reduce => "TFOpLambda",
-        _ => KindName(kind),
-    };
-
-    private static readonly string[] s_unary = { "math.abs", "math.exp", "math.log", "math.sqrt", "math.square" };
-    private static readonly string[] s_binary = { "__operators__.add", "math.subtract", "math.multiply", "math.truediv", "math.maximum", "math.minimum" };
+    private static string ClassName(LayerKind kind) => LayerRules.Of(kind).KerasClass(kind);
 
     /// <summary>The layer's settings, named as Keras's <c>get_config()</c>.</summary>
-    internal static string Config(LayerSpec layer, LayerKind kind)
+    internal static string Config(LayerSpec layer)
     {
-        var c = new Settings();
-        int Get(int i) => i < layer.Config.Count ? layer.Config[i] : 0;
-        bool oneD = kind.IsOneDimensional();
-        int[] Pair(int i) => oneD ? new[] { Get(i + 1) } : new[] { Get(i), Get(i + 1) };
-        switch (kind)
-        {
-            case LayerKind.InputLayer:
-                c.Text("dtype", layer.DType == 1 ? "int32" : "float32");
-                break;
-            case LayerKind.Dense:
-                c.Int("units", layer.Units).Text("activation", Activation(layer.Activation)).Bool("use_bias", layer.UseBias);
-                break;
-            case LayerKind.Concatenate:
-                c.Int("axis", layer.Axis);
-                break;
-            case LayerKind.Dot:
-                c.Int("axes", layer.Axis).Bool("normalize", layer.UseBias);
-                break;
-            case LayerKind.UnaryOp:
-                c.Text("function", layer.Units >= 0 && layer.Units < s_unary.Length ? s_unary[layer.Units] : "?");
-                break;
-            case LayerKind.ActivationOp:
-                string activation = Activation(layer.Units);
-                c.Text("function", activation switch { "tanh" => "math.tanh", "sigmoid" => "math.sigmoid", _ => "nn." + activation })
-                    .Text("activation", activation);
-                break;
-            case LayerKind.Affine:
-                c.Number("scale", layer.Scale).Number("shift", layer.Shift);
-                break;
-            case LayerKind.BinaryOp:
-                c.Text("function", layer.Units >= 0 && layer.Units < s_binary.Length ? s_binary[layer.Units] : "?");
-                break;
-            case LayerKind.Reduce:
-                c.Text("function", layer.Units == 0 ? "math.reduce_sum" : "math.reduce_mean").Int("axis", layer.Axis).Bool("keepdims", layer.UseBias);
-                break;
-            case LayerKind.Fold or LayerKind.Unfold:
-                c.Int("steps", layer.Units >= 0 ? layer.Units : -1);
-                break;
-            case LayerKind.Conv1D or LayerKind.Conv2D or LayerKind.Conv2DTranspose or LayerKind.SeparableConv2D:
-                c.Int("filters", layer.Units).Ints("kernel_size", Pair(0)).Ints("strides", Pair(2)).Text("padding", Get(6) == 1 ? "same" : "valid")
-                    .Text("data_format", "channels_last").Ints("dilation_rate", Pair(4));
-                if (kind == LayerKind.SeparableConv2D)
-                {
-                    c.Int("depth_multiplier", Get(7));
-                }
-
-                c.Text("activation", Activation(layer.Activation)).Bool("use_bias", layer.UseBias);
-                break;
-            case LayerKind.MaxPooling1D or LayerKind.MaxPooling2D or LayerKind.AveragePooling1D or LayerKind.AveragePooling2D:
-                c.Ints("pool_size", Pair(0)).Text("padding", Get(4) == 1 ? "same" : "valid").Ints("strides", Pair(2)).Text("data_format", "channels_last");
-                break;
-            case LayerKind.GlobalMaxPooling1D or LayerKind.GlobalMaxPooling2D or LayerKind.GlobalAveragePooling1D or LayerKind.GlobalAveragePooling2D:
-                c.Text("data_format", "channels_last").Bool("keepdims", false);
-                break;
-            case LayerKind.UpSampling2D:
-                c.Ints("size", new[] { Get(0), Get(1) }).Text("data_format", "channels_last").Text("interpolation", "nearest");
-                break;
-            case LayerKind.Reshape:
-                c.Ints("target_shape", layer.Shape.ToArray());
-                break;
-            case LayerKind.Flatten:
-                c.Text("data_format", "channels_last");
-                break;
-            case LayerKind.Embedding:
-                c.Int("input_dim", Get(0)).Int("output_dim", layer.Units);
-                break;
-            case LayerKind.LSTM or LayerKind.GRU or LayerKind.SimpleRNN:
-                c.Int("units", layer.Units).Text("activation", "tanh");
-                if (kind != LayerKind.SimpleRNN)
-                {
-                    c.Text("recurrent_activation", "sigmoid");
-                }
-
-                c.Bool("use_bias", layer.UseBias).Bool("return_sequences", Get(0) == 1).Bool("return_state", Get(2) == 1);
-                if (kind == LayerKind.LSTM)
-                {
-                    c.Bool("unit_forget_bias", Get(1) == 1);
-                }
-                else if (kind == LayerKind.GRU)
-                {
-                    c.Bool("reset_after", Get(1) == 1);
-                }
-
-                break;
-            case LayerKind.Dropout:
-                c.Number("rate", layer.Scale);
-                break;
-            case LayerKind.Activation:
-                c.Text("activation", Activation(layer.Activation));
-                break;
-            case LayerKind.BatchNormalization:
-                c.Int("axis", -1).Number("momentum", layer.Scale).Number("epsilon", layer.Shift).Bool("center", Get(0) == 1).Bool("scale", Get(1) == 1);
-                break;
-            case LayerKind.Select:
-                c.Int("index", layer.Units);
-                break;
-        }
-
-        return c.ToString();
-    }
-
-    /// <summary>Keras's name of an activation (<c>relu</c>, <c>hard_sigmoid</c>).</summary>
-    private static string Activation(int activation)
-        => activation >= 0 && activation < ActivationInfo.Count ? KerasNames.SnakeCase(ActivationInfo.Names[activation]) : "linear";
-
-    /// <summary>Settings written as Python keyword arguments, which <c>LayerSetting.ParseList</c> reads.</summary>
-    private sealed class Settings
-    {
-        private readonly StringBuilder _text = new();
-
-        public Settings Int(string name, int value) => Add(name, N(value));
-
-        public Settings Bool(string name, bool value) => Add(name, value ? "True" : "False");
-
-        public Settings Text(string name, string value) => Add(name, "'" + value.Replace("\\", "\\\\").Replace("'", "\\'") + "'");
-
-        public Settings Ints(string name, int[] values) => Add(name, "(" + string.Join(", ", values.Select(N)) + (values.Length == 1 ? ",)" : ")"));
-
-        public Settings Number(string name, double value)
-        {
-            if (double.IsNaN(value))
-            {
-                return Add(name, "nan");
-            }
-
-            if (double.IsInfinity(value))
-            {
-                return Add(name, value > 0 ? "inf" : "-inf");
-            }
-
-            // As Python's repr: 0.5, 2.0, 1e-05.
-            string text = value.ToString("R", CultureInfo.InvariantCulture).Replace("E", "e");
-            return Add(name, text.IndexOfAny(new[] { '.', 'e' }) >= 0 ? text : text + ".0");
-        }
-
-        public override string ToString() => _text.ToString();
-
-        private static string N(int value) => value.ToString(CultureInfo.InvariantCulture);
-
-        private Settings Add(string name, string value)
-        {
-            _text.Append(_text.Length > 0 ? ", " : string.Empty).Append(name).Append('=').Append(value);
-            return this;
-        }
+        var config = new KerasConfig();
+        LayerRules.Of(layer.Kind).Describe(layer, config);
+        return config.ToString();
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using Unrolled.Generator.Layers;
 using Unrolled.Generator.Model;
 using Unrolled.Generator.Planning;
 using Unrolled.Generator.Shapes;
@@ -62,7 +63,7 @@ internal sealed partial class ModelEmitter
         // imageLength2 (Keras's axis numbers) when an input has several.
         foreach (var input in _inputs)
         {
-            var declared = _spec.Layers[_spec.Nodes[input.Node].Layer].Shape;
+            var declared = _spec.Layers[_spec.Nodes[input.Node].Layer].Settings<InputConfig>().Shape;
             int unknown = declared.Count(d => d < 0);
             for (int axis = 0; axis < declared.Count; axis++)
             {
@@ -123,14 +124,23 @@ internal sealed partial class ModelEmitter
 
     public static string Emit(ExecutionPlan plan) => new ModelEmitter(plan).EmitFile();
 
-    private static string N(int value) => value.ToString(CultureInfo.InvariantCulture);
+    internal ExecutionPlan Plan => _plan;
+
+    internal ModelSpec Spec => _spec;
+
+    internal IndentedWriter Writer => _w;
+
+    /// <summary>The layout the code being written addresses.</summary>
+    internal RegionLayout Regions => _regions;
+
+    internal static string N(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Code for a dimension: a literal, or an expression in the run-time lengths (<c>lengths[k]</c>).</summary>
-    private string D(int dim) => _plan.Dims.Code(dim, atom => $"lengths[{N(_lengthOfAtom[atom])}]");
+    internal string D(int dim) => _plan.Dims.Code(dim, atom => $"lengths[{N(_lengthOfAtom[atom])}]");
 
     /// <summary>Floats per row of a node's output (a dimension): per sample, or per time step inside TimeDistributed,
     /// where the node's code runs with <c>batchSize</c> counting rows.</summary>
-    private int Sz(int node) => _plan.Dims.Product(_plan.Model.ShapeOf(node).Dims);
+    internal int Sz(int node) => _plan.Dims.Product(_plan.Model.ShapeOf(node).Dims);
 
     private DimTable Dims => _plan.Dims;
 
@@ -220,7 +230,7 @@ internal sealed partial class ModelEmitter
         {
             var layer = _spec.Layers[_spec.Nodes[port.Node].Layer];
             _w.Line($"        new {Rt}TensorInfo({Naming.Literal(port.Name)}, {DescribedShape(port)}, " +
-                    $"{Rt}DType.{(layer.DType == 0 ? "Float32" : "Int32")}, {DescribedDim(_regions.ValueOffset[port.Node])}),");
+                    $"{Rt}DType.{(layer.Settings<InputConfig>().DType == 0 ? "Float32" : "Int32")}, {DescribedDim(_regions.ValueOffset[port.Node])}),");
         }
 
         _w.Line("    },");
@@ -345,7 +355,8 @@ internal sealed partial class ModelEmitter
         _w.Line("int floats = 0;");
         foreach (int n in _plan.BoundedScratch)
         {
-            _w.Line($"floats = global::System.Math.Max(floats, {Kernels}Conv2D.ScratchBound({ConvolutionGeometry(n, _spec.Layers[_spec.Nodes[n].Layer])})); // {_spec.Layers[_spec.Nodes[n].Layer].Name}");
+            var layer = _spec.Layers[_spec.Nodes[n].Layer];
+            _w.Line($"floats = global::System.Math.Max(floats, {LayerRules.Of(layer.Kind).BoundedScratch(new NodeEmitter(this, n))}); // {layer.Name}");
         }
 
         _w.Line("return floats;");
@@ -365,16 +376,19 @@ internal sealed partial class ModelEmitter
     /// </summary>
     private int FusableActivation(Port port)
     {
-        var layer = _spec.Layers[_spec.Nodes[port.Node].Layer];
-        if (layer.Kind != LayerKind.Dense || layer.Activation is not (ActivationInfo.Softmax or ActivationInfo.Sigmoid))
+        if (_spec.Layers[_spec.Nodes[port.Node].Layer].Config is not DenseConfig { Activation: ActivationInfo.Softmax or ActivationInfo.Sigmoid } dense)
         {
             return ActivationInfo.Linear;
         }
 
         bool consumed = _plan.Model.UsedNodes.Any(n => _spec.Nodes[n].Inputs.Contains(port.Node));
         bool listedOnce = _spec.Outputs.Count(o => o == port.Node) == 1;
-        return !consumed && listedOnce ? layer.Activation : ActivationInfo.Linear;
+        return !consumed && listedOnce ? dense.Activation : ActivationInfo.Linear;
     }
+
+    /// <summary>The index of the output port that is node <paramref name="node"/> with an activation the loss may fuse, or -1.</summary>
+    internal int FusedOutputOf(int node)
+        => _outputs.FirstOrDefault(o => o.Node == node && FusableActivation(o) != ActivationInfo.Linear)?.Index ?? -1;
 
     private void WriteConstructors()
     {
@@ -451,16 +465,10 @@ internal sealed partial class ModelEmitter
         _w.Line();
     }
 
-    private int InputSize(int layerIndex)
-    {
-        var layer = _spec.Layers[layerIndex];
-        return _plan.Model.WeightsOf(layerIndex)[0].Dims[0]; // a Dense kernel is [inputs, units]
-    }
-
-    private string Values(int node) => $"workspace.Values({D(_regions.ValueOffset[node])}, batchSize * {D(Sz(node))})";
+    internal string Values(int node) => $"workspace.Values({D(_regions.ValueOffset[node])}, batchSize * {D(Sz(node))})";
 
     // Gradients live in the reusing layout: a region's gradient is needed over the same steps as its value in prediction.
-    private string Gradient(int node) => $"workspace.Gradient({D(_plan.Predict.ValueOffset[node])}, batchSize * {D(Sz(node))})";
+    internal string Gradient(int node) => $"workspace.Gradient({D(_plan.Predict.ValueOffset[node])}, batchSize * {D(Sz(node))})";
 
     private string Describe(int node)
     {
@@ -565,28 +573,7 @@ internal sealed partial class ModelEmitter
             _w.Line();
             _w.Line(Describe(n));
             OpenNodeBlock(n, backward: false);
-            switch (layer.Kind)
-            {
-                case LayerKind.Dense:
-                    WriteDenseForward(n, layer);
-                    break;
-                case LayerKind.Concatenate:
-                    WriteConcatenateForward(n, layer);
-                    break;
-                case LayerKind.Dot:
-                    WriteDotForward(n, layer);
-                    break;
-                case LayerKind.UnaryOp or LayerKind.ActivationOp or LayerKind.Affine or LayerKind.BinaryOp or LayerKind.Reduce:
-                    WriteOperationForward(n, layer);
-                    break;
-                case var kind when Shapes.LayerShapes.Handles(kind):
-                    WriteLayerForward(n, layer);
-                    break;
-                default:
-                    WriteElementwiseForward(n, layer);
-                    break;
-            }
-
+            LayerRules.Of(layer.Kind).Forward(new NodeEmitter(this, n));
             CloseNodeBlock(n);
         }
     }
@@ -621,14 +608,7 @@ internal sealed partial class ModelEmitter
         _w.Close();
     }
 
-    private (int Rows, int InputSize) DenseRows(int n, LayerSpec layer)
-    {
-        int inputSize = InputSize(_spec.Nodes[n].Layer);
-        var dims = _plan.Model.ShapeOf(_spec.Nodes[n].Inputs[0]).Dims;
-        return (Dims.Product(dims.Take(dims.Count - 1)), inputSize); // rows per sample (a dimension)
-    }
-
-    private string RowsExpression(int rowsPerSample) => rowsPerSample == 1 ? "batchSize" : $"batchSize * {D(rowsPerSample)}";
+    internal string RowsExpression(int rowsPerSample) => rowsPerSample == 1 ? "batchSize" : $"batchSize * {D(rowsPerSample)}";
 
     /// <summary>In a model with run-time lengths, declares <c>lengths</c> for the dimension expressions.</summary>
     private void WriteLengthsLocal(string owner)
@@ -636,55 +616,6 @@ internal sealed partial class ModelEmitter
         if (_plan.IsDynamic)
         {
             _w.Line($"global::System.ReadOnlySpan<int> lengths = {owner}.Lengths;");
-        }
-    }
-
-    private void WriteDenseForward(int n, LayerSpec layer)
-    {
-        var (rowsPerSample, k) = DenseRows(n, layer);
-        int units = layer.Units;
-        string rows = RowsExpression(rowsPerSample);
-        bool separate = _regions.PreActivationOffset[n] != -1;
-        _w.Line($"var x = {Values(_spec.Nodes[n].Inputs[0])};");
-        _w.Line($"var y = {Values(n)};");
-        string z = separate ? "z" : "y";
-        if (separate)
-        {
-            _w.Line($"var z = workspace.Values({D(_regions.PreActivationOffset[n])}, batchSize * {D(Sz(n))});");
-        }
-
-        _w.Line($"{Kernels}Gemm.Multiply(x, weights.Slice({N(_plan.KernelOffset[_spec.Nodes[n].Layer])}, {N(k * units)}), {z}, {rows}, {N(k)}, {N(units)}, accumulate: false);");
-        if (layer.UseBias)
-        {
-            _w.Line($"{Kernels}TensorOps.AddBias({z}, weights.Slice({N(_plan.BiasOffset[_spec.Nodes[n].Layer])}, {N(units)}), {rows}, {N(units)});");
-        }
-
-        if (layer.Activation != ActivationInfo.Linear)
-        {
-            _w.Line($"{Kernels}ActivationKernels.Forward({Rt}Activation.{ActivationInfo.Names[layer.Activation]}, {z}, y, {rows}, {N(units)});");
-        }
-    }
-
-    private (int Outer, int[] Inner, int Total) ConcatenateGeometry(int n, LayerSpec layer)
-    {
-        var output = _plan.Model.ShapeOf(n);
-        int rank = output.Dims.Count + 1;
-        int axis = (layer.Axis < 0 ? layer.Axis + rank : layer.Axis) - 1;
-        int outer = Dims.Product(output.Dims.Take(axis));
-        var inner = _spec.Nodes[n].Inputs.Select(i => Dims.Product(_plan.Model.ShapeOf(i).Dims.Skip(axis))).ToArray();
-        return (outer, inner, inner.Aggregate(0, Dims.Add));
-    }
-
-    private void WriteConcatenateForward(int n, LayerSpec layer)
-    {
-        var (outer, inner, total) = ConcatenateGeometry(n, layer);
-        _w.Line($"var y = {Values(n)};");
-        int offset = 0;
-        var node = _spec.Nodes[n];
-        for (int i = 0; i < node.Inputs.Count; i++)
-        {
-            _w.Line($"{Kernels}TensorOps.CopySlices({Values(node.Inputs[i])}, y, {RowsExpression(outer)}, {D(inner[i])}, {D(total)}, {D(offset)});");
-            offset = Dims.Add(offset, inner[i]);
         }
     }
 
@@ -724,43 +655,7 @@ internal sealed partial class ModelEmitter
             _w.Line();
             _w.Line(Describe(n));
             OpenNodeBlock(n, backward: true);
-            switch (layer.Kind)
-            {
-                case LayerKind.Dense:
-                    WriteDenseBackward(n, layer);
-                    break;
-                case LayerKind.Concatenate:
-                {
-                    var (outer, inner, total) = ConcatenateGeometry(n, layer);
-                    _w.Line($"var dy = {Gradient(n)};");
-                    int offset = 0;
-                    for (int i = 0; i < node.Inputs.Count; i++)
-                    {
-                        if (_plan.NeedsGradient[node.Inputs[i]])
-                        {
-                            _w.Line($"{Kernels}TensorOps.AccumulateSlices(dy, {Gradient(node.Inputs[i])}, {RowsExpression(outer)}, {D(inner[i])}, {D(total)}, {D(offset)});");
-                        }
-
-                        offset = Dims.Add(offset, inner[i]);
-                    }
-
-                    break;
-                }
-
-                case LayerKind.Dot:
-                    WriteDotBackward(n, layer);
-                    break;
-                case LayerKind.UnaryOp or LayerKind.ActivationOp or LayerKind.Affine or LayerKind.BinaryOp or LayerKind.Reduce:
-                    WriteOperationBackward(n, layer);
-                    break;
-                case var kind when Shapes.LayerShapes.Handles(kind):
-                    WriteLayerBackward(n, layer);
-                    break;
-                default:
-                    WriteElementwiseBackward(n, layer);
-                    break;
-            }
-
+            LayerRules.Of(layer.Kind).Backward(new NodeEmitter(this, n));
             CloseNodeBlock(n);
         }
 
@@ -768,388 +663,17 @@ internal sealed partial class ModelEmitter
         _w.Line();
     }
 
-    private string Temporary(int node, int index, int size) => $"workspace.Values({D(_regions.TemporaryOffsets[node][index])}, batchSize * {D(size)})";
+    internal string Temporary(int node, int index, int size) => $"workspace.Values({D(_regions.TemporaryOffsets[node][index])}, batchSize * {D(size)})";
 
-    private string TemporaryGradient(int node, int index, int size) => $"workspace.Gradient({D(_plan.Predict.TemporaryOffsets[node][index])}, batchSize * {D(size)})";
+    internal string TemporaryGradient(int node, int index, int size) => $"workspace.Gradient({D(_plan.Predict.TemporaryOffsets[node][index])}, batchSize * {D(size)})";
 
-    private static string Float(double value)
+    internal static string Float(double value)
     {
         float f = (float)value;
         return float.IsNaN(f) ? "float.NaN"
             : float.IsPositiveInfinity(f) ? "float.PositiveInfinity"
             : float.IsNegativeInfinity(f) ? "float.NegativeInfinity"
             : f.ToString("R", CultureInfo.InvariantCulture) + "f";
-    }
-
-    private bool Broadcasts(int n) => _spec.Nodes[n].Inputs.Any(i => !_plan.Model.ShapeOf(i).Dims.Equals(_plan.Model.ShapeOf(n).Dims));
-
-    private static string BinaryOpOf(LayerKind kind) => kind switch
-    {
-        LayerKind.Subtract => "Subtract",
-        LayerKind.Multiply => "Multiply",
-        LayerKind.Maximum => "Maximum",
-        LayerKind.Minimum => "Minimum",
-        _ => "Add",
-    };
-
-    /// <summary>A merge whose inputs differ in shape: Keras's broadcasting, through the broadcasting kernels.</summary>
-    private void WriteBroadcastMergeForward(int n, LayerSpec layer)
-    {
-        var inputs = _spec.Nodes[n].Inputs;
-        string op = $"{Kernels}BinaryOp.{BinaryOpOf(layer.Kind)}";
-        _w.Line($"var y = {Values(n)};");
-        _w.Line($"{Kernels}OpKernels.Binary({op}, {Values(inputs[0])}, {ShapeLiteral(inputs[0])}, {Values(inputs[1])}, {ShapeLiteral(inputs[1])}, y, {ShapeLiteral(n)}, batchSize);");
-        foreach (int input in inputs.Skip(2))
-        {
-            _w.Line($"{Kernels}OpKernels.Binary({op}, y, {ShapeLiteral(n)}, {Values(input)}, {ShapeLiteral(input)}, y, {ShapeLiteral(n)}, batchSize);");
-        }
-
-        if (layer.Kind == LayerKind.Average)
-        {
-            _w.Line($"{Kernels}MergeOps.Scale(y, {Float(1.0 / inputs.Count)});");
-        }
-    }
-
-    private void WriteBroadcastMergeBackward(int n, LayerSpec layer)
-    {
-        var inputs = _spec.Nodes[n].Inputs;
-        string Destination(int i) => _plan.NeedsGradient[inputs[i]] ? Gradient(inputs[i]) : $"{Span}.Empty";
-        int size = Sz(n);
-        string sy = ShapeLiteral(n);
-        _w.Line($"var dy = {Gradient(n)};");
-        if (inputs.Count == 2 && layer.Kind != LayerKind.Average)
-        {
-            _w.Line($"{Kernels}OpKernels.BinaryBackward({Kernels}BinaryOp.{BinaryOpOf(layer.Kind)}, dy, {Values(inputs[0])}, {ShapeLiteral(inputs[0])}, " +
-                    $"{Values(inputs[1])}, {ShapeLiteral(inputs[1])}, {Destination(0)}, {Destination(1)}, {sy}, batchSize);");
-            return;
-        }
-
-        if (layer.Kind is LayerKind.Maximum or LayerKind.Minimum)
-        {
-            // Each element's gradient goes to the first input holding the extreme value, summed over repetitions.
-            _w.Line($"var claimed = {Temporary(n, 0, size)};");
-            _w.Line("claimed.Clear();");
-            for (int i = 0; i < inputs.Count; i++)
-            {
-                _w.Line($"{Kernels}OpKernels.AccumulateSelected(dy, {Values(inputs[i])}, {ShapeLiteral(inputs[i])}, {Values(n)}, {sy}, claimed, {Destination(i)}, batchSize);");
-            }
-
-            return;
-        }
-
-        // Add, Average (dy / n) and Multiply (dy times the other factors): form the gradient at the output's shape,
-        // then sum it over the axes along which each input was repeated.
-        string source = "dy";
-        if (layer.Kind == LayerKind.Average)
-        {
-            _w.Line($"var scaled = {Temporary(n, 0, size)};");
-            _w.Line($"{Kernels}OpKernels.Affine(dy, scaled, {Float(1.0 / inputs.Count)}, 0f);");
-            source = "scaled";
-        }
-        else if (layer.Kind == LayerKind.Multiply)
-        {
-            _w.Line($"var others = {Temporary(n, 0, size)};");
-            source = "others";
-        }
-
-        for (int i = 0; i < inputs.Count; i++)
-        {
-            if (!_plan.NeedsGradient[inputs[i]])
-            {
-                continue;
-            }
-
-            if (layer.Kind == LayerKind.Multiply)
-            {
-                _w.Line("dy.CopyTo(others);");
-                for (int j = 0; j < inputs.Count; j++)
-                {
-                    if (j != i)
-                    {
-                        _w.Line($"{Kernels}OpKernels.Binary({Kernels}BinaryOp.Multiply, others, {sy}, {Values(inputs[j])}, {ShapeLiteral(inputs[j])}, others, {sy}, batchSize);");
-                    }
-                }
-            }
-
-            _w.Line($"{Kernels}OpKernels.BinaryBackward({Kernels}BinaryOp.Add, {source}, {Values(n)}, {sy}, {Values(inputs[i])}, {ShapeLiteral(inputs[i])}, " +
-                    $"{Span}.Empty, {Gradient(inputs[i])}, {sy}, batchSize);");
-        }
-    }
-
-    private void WriteElementwiseForward(int n, LayerSpec layer)
-    {
-        var inputs = _spec.Nodes[n].Inputs;
-        if (Broadcasts(n))
-        {
-            WriteBroadcastMergeForward(n, layer);
-            return;
-        }
-
-        string op = layer.Kind switch
-        {
-            LayerKind.Subtract => "MergeOps.Subtract",
-            LayerKind.Multiply => "MergeOps.Multiply",
-            LayerKind.Maximum => "MergeOps.Maximum",
-            LayerKind.Minimum => "MergeOps.Minimum",
-            _ => "TensorOps.Add", // Add, Average
-        };
-        _w.Line($"var y = {Values(n)};");
-        _w.Line($"{Kernels}{op}({Values(inputs[0])}, {Values(inputs[1])}, y);");
-        foreach (int input in inputs.Skip(2))
-        {
-            _w.Line(layer.Kind is LayerKind.Add or LayerKind.Average
-                ? $"{Kernels}TensorOps.Accumulate({Values(input)}, y);"
-                : $"{Kernels}{op}(y, {Values(input)}, y);");
-        }
-
-        if (layer.Kind == LayerKind.Average)
-        {
-            _w.Line($"{Kernels}MergeOps.Scale(y, {Float(1.0 / inputs.Count)});");
-        }
-    }
-
-    private void WriteElementwiseBackward(int n, LayerSpec layer)
-    {
-        var inputs = _spec.Nodes[n].Inputs;
-        if (Broadcasts(n))
-        {
-            WriteBroadcastMergeBackward(n, layer);
-            return;
-        }
-
-        _w.Line($"var dy = {Gradient(n)};");
-        int size = Sz(n);
-        switch (layer.Kind)
-        {
-            case LayerKind.Maximum or LayerKind.Minimum:
-                // Each element's gradient goes to the first input that holds the extreme value.
-                _w.Line($"var claimed = {Temporary(n, 0, size)};");
-                _w.Line("claimed.Clear();");
-                foreach (int input in inputs)
-                {
-                    string destination = _plan.NeedsGradient[input] ? Gradient(input) : $"{Span}.Empty";
-                    _w.Line($"{Kernels}MergeOps.AccumulateSelected(dy, {Values(input)}, {Values(n)}, claimed, {destination});");
-                }
-
-                return;
-            case LayerKind.Multiply when inputs.Count > 2:
-                _w.Line($"var others = {Temporary(n, 0, size)};");
-                break;
-        }
-
-        for (int i = 0; i < inputs.Count; i++)
-        {
-            if (!_plan.NeedsGradient[inputs[i]])
-            {
-                continue;
-            }
-
-            string dx = Gradient(inputs[i]);
-            switch (layer.Kind)
-            {
-                case LayerKind.Subtract when i == 1:
-                    _w.Line($"{Kernels}MergeOps.AccumulateScaled(dy, {dx}, -1f);");
-                    break;
-                case LayerKind.Average:
-                    _w.Line($"{Kernels}MergeOps.AccumulateScaled(dy, {dx}, {Float(1.0 / inputs.Count)});");
-                    break;
-                case LayerKind.Multiply when inputs.Count == 2:
-                    _w.Line($"{Kernels}MergeOps.AccumulateProduct(dy, {Values(inputs[1 - i])}, {dx});");
-                    break;
-                case LayerKind.Multiply:
-                    _w.Line("dy.CopyTo(others);");
-                    for (int j = 0; j < inputs.Count; j++)
-                    {
-                        if (j != i)
-                        {
-                            _w.Line($"{Kernels}MergeOps.Multiply(others, {Values(inputs[j])}, others);");
-                        }
-                    }
-
-                    _w.Line($"{Kernels}TensorOps.Accumulate(others, {dx});");
-                    break;
-                default: // Add, and Subtract's first input
-                    _w.Line($"{Kernels}TensorOps.Accumulate(dy, {dx});");
-                    break;
-            }
-        }
-    }
-
-    private (int P, int Q, int N, int ASize, int BSize) DotGeometry(int n)
-    {
-        var inputs = _spec.Nodes[n].Inputs;
-        var a = _plan.Model.ShapeOf(inputs[0]);
-        var b = _plan.Model.ShapeOf(inputs[1]);
-        int contracted = a.Dims[a.Dims.Count - 1];
-        return (Dims.Product(a.Dims.Take(a.Dims.Count - 1)), Dims.Product(b.Dims.Take(b.Dims.Count - 1)), contracted, Dims.Product(a.Dims), Dims.Product(b.Dims));
-    }
-
-    private void WriteDotForward(int n, LayerSpec layer)
-    {
-        var inputs = _spec.Nodes[n].Inputs;
-        var (p, q, k, aSize, bSize) = DotGeometry(n);
-        string a = Values(inputs[0]), b = Values(inputs[1]);
-        if (layer.UseBias)
-        {
-            // normalize=True: the cosine similarity of the L2-normalised inputs, kept for backward.
-            _w.Line($"var a = {Temporary(n, 0, aSize)};");
-            _w.Line($"var b = {Temporary(n, 1, bSize)};");
-            _w.Line($"{Kernels}DotKernels.L2Normalize({Values(inputs[0])}, a, {RowsExpression(p)}, {D(k)});");
-            _w.Line($"{Kernels}DotKernels.L2Normalize({Values(inputs[1])}, b, {RowsExpression(q)}, {D(k)});");
-            (a, b) = ("a", "b");
-        }
-
-        _w.Line($"{Kernels}DotKernels.Forward({a}, {b}, {Values(n)}, batchSize, {D(p)}, {D(q)}, {D(k)});");
-    }
-
-    private void WriteDotBackward(int n, LayerSpec layer)
-    {
-        var inputs = _spec.Nodes[n].Inputs;
-        var (p, q, k, aSize, bSize) = DotGeometry(n);
-        string Destination(int i) => _plan.NeedsGradient[inputs[i]] ? Gradient(inputs[i]) : $"{Span}.Empty";
-        _w.Line($"var dy = {Gradient(n)};");
-        if (!layer.UseBias)
-        {
-            _w.Line($"{Kernels}DotKernels.Backward(dy, {Values(inputs[0])}, {Values(inputs[1])}, {Destination(0)}, {Destination(1)}, batchSize, {D(p)}, {D(q)}, {D(k)});");
-            return;
-        }
-
-        _w.Line($"var a = {Temporary(n, 0, aSize)};");
-        _w.Line($"var b = {Temporary(n, 1, bSize)};");
-        _w.Line($"var da = {TemporaryGradient(n, 0, aSize)};");
-        _w.Line($"var db = {TemporaryGradient(n, 1, bSize)};");
-        _w.Line($"{Kernels}DotKernels.Backward(dy, a, b, da, db, batchSize, {D(p)}, {D(q)}, {D(k)});");
-        if (_plan.NeedsGradient[inputs[0]])
-        {
-            _w.Line($"{Kernels}DotKernels.L2NormalizeBackward({Values(inputs[0])}, a, da, {Gradient(inputs[0])}, {RowsExpression(p)}, {D(k)});");
-        }
-
-        if (_plan.NeedsGradient[inputs[1]])
-        {
-            _w.Line($"{Kernels}DotKernels.L2NormalizeBackward({Values(inputs[1])}, b, db, {Gradient(inputs[1])}, {RowsExpression(q)}, {D(k)});");
-        }
-    }
-
-    private static readonly string[] s_unaryOps = ["Abs", "Exp", "Log", "Sqrt", "Square"];
-    private static readonly string[] s_binaryOps = ["Add", "Subtract", "Multiply", "Divide", "Maximum", "Minimum"];
-
-    private string ShapeLiteral(int node) => "[" + string.Join(", ", _plan.Model.ShapeOf(node).Dims.Select(D)) + "]";
-
-    private (int Outer, int Length, int Inner) ReduceGeometry(int n, LayerSpec layer)
-    {
-        var input = _plan.Model.ShapeOf(_spec.Nodes[n].Inputs[0]);
-        int rank = input.Dims.Count + 1;
-        int axis = (layer.Axis < 0 ? layer.Axis + rank : layer.Axis) - 1;
-        return (Dims.Product(input.Dims.Take(axis)), input.Dims[axis], Dims.Product(input.Dims.Skip(axis + 1)));
-    }
-
-    /// <summary>1 for a sum; one over the reduced length for a mean (computed at run time for a run-time length).</summary>
-    private string ReduceScale(LayerSpec layer, int length) => layer.Units != 1 ? "1f" : MeanScale(length);
-
-    /// <summary>One over a mean's length: a literal, or computed at run time for a run-time length.</summary>
-    private string MeanScale(int length) => length >= 0 ? Float(1.0 / length) : $"1f / {D(length)}";
-
-    private void WriteOperationForward(int n, LayerSpec layer)
-    {
-        var inputs = _spec.Nodes[n].Inputs;
-        string x = Values(inputs[0]), y = Values(n);
-        int size = Sz(n);
-        switch (layer.Kind)
-        {
-            case LayerKind.UnaryOp:
-                _w.Line($"{Kernels}OpKernels.Unary({Kernels}UnaryOp.{s_unaryOps[layer.Units]}, {x}, {y});");
-                break;
-            case LayerKind.ActivationOp:
-                _w.Line($"{Kernels}ActivationKernels.Forward({Rt}Activation.{ActivationInfo.Names[layer.Units]}, {x}, {y}, batchSize, {D(size)});");
-                break;
-            case LayerKind.Affine:
-                _w.Line($"{Kernels}OpKernels.Affine({x}, {y}, {Float(layer.Scale)}, {Float(layer.Shift)});");
-                break;
-            case LayerKind.BinaryOp:
-                _w.Line($"{Kernels}OpKernels.Binary({Kernels}BinaryOp.{s_binaryOps[layer.Units]}, {x}, {ShapeLiteral(inputs[0])}, " +
-                        $"{Values(inputs[1])}, {ShapeLiteral(inputs[1])}, {y}, {ShapeLiteral(n)}, batchSize);");
-                break;
-            case LayerKind.Reduce:
-            {
-                var (outer, length, inner) = ReduceGeometry(n, layer);
-                _w.Line($"{Kernels}OpKernels.Reduce({x}, {y}, {RowsExpression(outer)}, {D(length)}, {D(inner)}, {ReduceScale(layer, length)});");
-                break;
-            }
-        }
-    }
-
-    private void WriteOperationBackward(int n, LayerSpec layer)
-    {
-        var inputs = _spec.Nodes[n].Inputs;
-        string Destination(int i) => _plan.NeedsGradient[inputs[i]] ? Gradient(inputs[i]) : $"{Span}.Empty";
-        _w.Line($"var dy = {Gradient(n)};");
-        int size = Sz(n);
-        switch (layer.Kind)
-        {
-            case LayerKind.UnaryOp:
-                _w.Line($"{Kernels}OpKernels.UnaryBackward({Kernels}UnaryOp.{s_unaryOps[layer.Units]}, {Values(inputs[0])}, {Values(n)}, dy, {Gradient(inputs[0])});");
-                break;
-            case LayerKind.ActivationOp:
-                // The activation's derivative turns dy into the input's gradient in place (dy is used only here).
-                _w.Line($"{Kernels}ActivationKernels.Backward({Rt}Activation.{ActivationInfo.Names[layer.Units]}, {Values(inputs[0])}, {Values(n)}, dy, batchSize, {D(size)});");
-                _w.Line($"{Kernels}TensorOps.Accumulate(dy, {Gradient(inputs[0])});");
-                break;
-            case LayerKind.Affine:
-                _w.Line($"{Kernels}MergeOps.AccumulateScaled(dy, {Gradient(inputs[0])}, {Float(layer.Scale)});");
-                break;
-            case LayerKind.BinaryOp:
-                _w.Line($"{Kernels}OpKernels.BinaryBackward({Kernels}BinaryOp.{s_binaryOps[layer.Units]}, dy, {Values(inputs[0])}, {ShapeLiteral(inputs[0])}, " +
-                        $"{Values(inputs[1])}, {ShapeLiteral(inputs[1])}, {Destination(0)}, {Destination(1)}, {ShapeLiteral(n)}, batchSize);");
-                break;
-            case LayerKind.Reduce:
-            {
-                var (outer, length, inner) = ReduceGeometry(n, layer);
-                _w.Line($"{Kernels}OpKernels.ReduceBackward(dy, {Gradient(inputs[0])}, {RowsExpression(outer)}, {D(length)}, {D(inner)}, {ReduceScale(layer, length)});");
-                break;
-            }
-        }
-    }
-
-    private void WriteDenseBackward(int n, LayerSpec layer)
-    {
-        var node = _spec.Nodes[n];
-        var (rowsPerSample, k) = DenseRows(n, layer);
-        int units = layer.Units;
-        string rows = RowsExpression(rowsPerSample);
-        int layerIndex = node.Layer;
-        _w.Line($"var dy = {Gradient(n)};");
-        if (layer.Activation != ActivationInfo.Linear)
-        {
-            string z = _regions.PreActivationOffset[n] != -1
-                ? $"workspace.Values({D(_regions.PreActivationOffset[n])}, batchSize * {D(Sz(n))})"
-                : $"{ReadOnlySpan}.Empty";
-            string call = $"{Kernels}ActivationKernels.Backward({Rt}Activation.{ActivationInfo.Names[layer.Activation]}, {z}, {Values(n)}, dy, {rows}, {N(units)});";
-            var fused = _outputs.FirstOrDefault(o => o.Node == n && FusableActivation(o) != ActivationInfo.Linear);
-            if (fused is not null)
-            {
-                // The loss may already have written the gradient with respect to the pre-activation (softmax or
-                // sigmoid fused with cross-entropy, as Keras does); then this activation's derivative is skipped.
-                _w.Open($"if (!workspace.OutputGradientIsPreActivation[{N(fused.Index)}])");
-                _w.Line(call);
-                _w.Close();
-            }
-            else
-            {
-                _w.Line(call);
-            }
-        }
-
-        _w.Line($"var x = {Values(node.Inputs[0])};");
-        _w.Line($"{Kernels}Gemm.MultiplyTransposedA(x, dy, gradients.Slice({N(_plan.KernelOffset[layerIndex])}, {N(k * units)}), {N(k)}, {rows}, {N(units)}, accumulate: true);");
-        if (layer.UseBias)
-        {
-            _w.Line($"{Kernels}TensorOps.AccumulateBiasGradient(dy, gradients.Slice({N(_plan.BiasOffset[layerIndex])}, {N(units)}), {rows}, {N(units)});");
-        }
-
-        if (_plan.NeedsGradient[node.Inputs[0]])
-        {
-            _w.Line($"{Kernels}Gemm.MultiplyTransposedB(dy, weights.Slice({N(_plan.KernelOffset[layerIndex])}, {N(k * units)}), {Gradient(node.Inputs[0])}, {rows}, {N(units)}, {N(k)}, accumulate: true);");
-        }
     }
 
     private string InputParameters(string type) => string.Join(", ", _inputs.Select(p => $"{type} {p.Parameter}"));

@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Text;
+using Unrolled.Generator.Layers;
 using Unrolled.Generator.Model;
 using Unrolled.Generator.Planning;
 
@@ -144,7 +145,7 @@ internal static class SummaryWriter
                 continue;
             }
 
-            if (spec.Layers[node.Layer].Kind == LayerKind.Select && byLayer.TryGetValue(spec.Nodes[node.Inputs[0]].Layer, out var producer))
+            if (spec.Layers[node.Layer].Kind == LayerKind.RecurrentState && byLayer.TryGetValue(spec.Nodes[node.Inputs[0]].Layer, out var producer))
             {
                 // A recurrent layer's returned state is one more output of that layer's call, as Keras lists it.
                 int call = producer.Calls.FindIndex(c => c.Outputs[0] == node.Inputs[0]);
@@ -155,8 +156,7 @@ internal static class SummaryWriter
             if (!byLayer.TryGetValue(node.Layer, out var row))
             {
                 var kind = spec.Layers[node.Layer].Kind;
-                row = new Row(spec.Layers[node.Layer].Name, kind is LayerKind.UnaryOp or LayerKind.ActivationOp or LayerKind.Affine
-                    or LayerKind.BinaryOp or LayerKind.Reduce ? "TFOpLambda" : kind.ToString());
+                row = new Row(spec.Layers[node.Layer].Name, LayerRules.Of(kind).KerasClass(kind));
                 row.Layers.Add(node.Layer);
                 byLayer[node.Layer] = row;
                 rows.Add(row);

@@ -6,31 +6,29 @@ namespace Unrolled.Generator.Model;
 /// </summary>
 /// <param name="Kind">The layer type.</param>
 /// <param name="Name">The Keras name, explicit or defaulted (<c>dense_1</c>).</param>
-/// <param name="Units">Dense: the number of units.</param>
-/// <param name="Activation">Dense: the activation, as the value of <c>Unrolled.Activation</c>.</param>
-/// <param name="UseBias">Dense: whether there is a bias. Dot: whether the inputs are L2-normalised.</param>
-/// <param name="Axis">Concatenate and Dot: the axis as the user wrote it (Keras counts the batch axis).</param>
-/// <param name="Shape">InputLayer: the per-sample shape; -1 stands for an unknown (<c>null</c>) dimension.</param>
-/// <param name="DType">InputLayer: the element type, as the value of <c>Unrolled.DType</c>.</param>
+/// <param name="Config">Its typed settings: the record its kind's rule defines (src/Generator/Layers).</param>
 /// <param name="Span">Where the layer is created (the factory call).</param>
 /// <param name="NameSpan">Where its explicit name is given, else <see cref="Span"/>.</param>
-/// <param name="Scale">Affine: the factor.</param>
-/// <param name="Shift">Affine: the offset.</param>
-/// <param name="Config">Further constant arguments, laid out per kind (see <see cref="LayerKind"/>).</param>
-internal sealed record LayerSpec(
-    LayerKind Kind,
-    string Name,
-    int Units,
-    int Activation,
-    bool UseBias,
-    int Axis,
-    EquatableArray<int> Shape,
-    int DType,
-    SourceSpan Span,
-    SourceSpan NameSpan,
-    double Scale = 1,
-    double Shift = 0,
-    EquatableArray<int> Config = default);
+internal sealed record LayerSpec(LayerKind Kind, string Name, LayerConfig Config, SourceSpan Span, SourceSpan NameSpan)
+{
+    /// <summary>The settings as the record its rule defines; a mismatch is a bug in Unrolled, reported as UNR0017.</summary>
+    public T Settings<T>()
+        where T : LayerConfig
+        => Config as T ?? throw new System.InvalidOperationException(
+            $"layer '{Name}' ({Kind}) has settings of type {Config.GetType().Name}, not {typeof(T).Name}");
+}
+
+/// <summary>
+/// A layer kind's typed settings (Keras's constructor arguments, checked). Each rule in src/Generator/Layers defines
+/// the records of its kinds; records compare by value, so the incremental pipeline can cache them.
+/// </summary>
+internal abstract record LayerConfig;
+
+/// <summary>The settings of a kind that has none (Flatten, Add, the global poolings, the groups).</summary>
+internal sealed record NoSettings : LayerConfig
+{
+    public static readonly NoSettings Instance = new();
+}
 
 /// <summary>One application of a layer to tensors. Node indices are topological: inputs come first.</summary>
 /// <param name="Layer">Index of the layer in <see cref="ModelSpec.Layers"/>.</param>

@@ -3,6 +3,7 @@ using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 using Unrolled.Generator.Diagnostics;
+using Unrolled.Generator.Layers;
 using Unrolled.Generator.Model;
 using Unrolled.Generator.Shapes;
 
@@ -24,7 +25,7 @@ internal sealed partial class BuilderEvaluator
         _ => Unsupported(creation, "This delegate", "; a Lambda takes a lambda expression or a static method"),
     };
 
-    private Value CreateLambda(Arguments args, SourceSpan span, string? name, SourceSpan? nameSpan)
+    private Value CreateLambda(LayerArguments args, SourceSpan span, string? name, SourceSpan? nameSpan)
     {
         var function = args.Known("function");
         var outputShape = args.Known("outputShape");
@@ -39,7 +40,7 @@ internal sealed partial class BuilderEvaluator
             return Value.Unknown("invalid argument");
         }
 
-        int layer = Graph.AddLayer(LayerKind.Lambda, name, span, nameSpan);
+        int layer = Graph.AddLayer(LayerKind.Lambda, name, span, nameSpan, NoSettings.Instance);
         _lambdas[layer] = (function, outputShape, args.SpanOf("outputShape"));
         return Value.Layer(layer);
     }
@@ -69,7 +70,7 @@ internal sealed partial class BuilderEvaluator
         if (result.Kind == ValueKind.Tensor && Graph.Nodes[result.Id].Application != application)
         {
             // The function returned one of its inputs: give the Lambda an output node of its own.
-            result = AddOperation(LayerKind.Affine, "tf.identity", new List<int> { result.Id }, callSpan);
+            result = AddOperation(LayerKind.Affine, "tf.identity", new List<int> { result.Id }, callSpan, new AffineConfig(1, 0));
         }
 
         Graph.CurrentApplication = outer;
@@ -101,13 +102,12 @@ internal sealed partial class BuilderEvaluator
             return;
         }
 
-        var shapes = ShapeInference.ShapesSoFar(Graph.Layers, Graph.Nodes);
-        if (shapes[output] is not { } actual || tensors.Any(t => shapes[t.Id] is null))
+        if (Graph.ShapeOf(output) is not { } actual || tensors.Any(t => Graph.ShapeOf(t.Id) is null))
         {
             return;
         }
 
-        Value ShapeOf(int node) => Value.List(shapes[node]!.Dims.Select(d => d >= 0 ? Value.Integer(d) : Value.Null).ToList());
+        Value ShapeOf(int node) => Value.List(Graph.ShapeOf(node)!.Dims.Select(d => d >= 0 ? Value.Integer(d) : Value.Null).ToList());
         var argument = list ? Value.List(tensors.Select(t => ShapeOf(t.Id)).ToList()) : ShapeOf(tensors[0].Id);
         var declared = InvokeFunction(outputShape.Function!, new List<Value> { argument }, at);
         if (declared.Kind != ValueKind.List || declared.Items!.Any(d => d.Kind is not (ValueKind.Number or ValueKind.Null)))
@@ -161,7 +161,7 @@ internal sealed partial class BuilderEvaluator
                 _ => (-1, string.Empty),
             };
             return code < 0 ? Unsupported(at, $"The operator '{op}' on tensors")
-                : AddOperation(LayerKind.BinaryOp, name, new List<int> { left.Id, right.Id }, span, units: code);
+                : AddOperation(LayerKind.BinaryOp, name, new List<int> { left.Id, right.Id }, span, new BinaryOpConfig((BinaryFunction)code));
         }
 
         var (tensor, constant, tensorFirst) = left.Kind == ValueKind.Tensor ? (left, right, true) : (right, left, false);
@@ -185,19 +185,19 @@ internal sealed partial class BuilderEvaluator
             return Unsupported(at, tensorFirst ? "Dividing a tensor by zero" : "Dividing a constant by a tensor", "; write it with Ops and tensor operations");
         }
 
-        return AddOperation(LayerKind.Affine, affine.Value.Name, new List<int> { tensor.Id }, span, scale: affine.Value.Scale, shift: affine.Value.Shift);
+        return AddOperation(LayerKind.Affine, affine.Value.Name, new List<int> { tensor.Id }, span, new AffineConfig(affine.Value.Scale, affine.Value.Shift));
     }
 
     private Value Negate(Value tensor, IOperation at)
         => tensor.Kind == ValueKind.Tensor
-            ? AddOperation(LayerKind.Affine, "tf.math.negative", new List<int> { tensor.Id }, Spans.Of(at.Syntax), scale: -1)
+            ? AddOperation(LayerKind.Affine, "tf.math.negative", new List<int> { tensor.Id }, Spans.Of(at.Syntax), new AffineConfig(-1, 0))
             : tensor.Kind == ValueKind.Unknown ? tensor : Unsupported(at, "Negating this value");
 
     /// <summary>A call to <c>Ops.X(…)</c>.</summary>
     private Value CallOp(IInvocationOperation invocation, Frame frame)
     {
         string op = invocation.TargetMethod.Name;
-        var args = new Arguments(this, invocation, "Ops." + op, frame);
+        var args = Arguments(invocation, "Ops." + op, frame);
         if (_stopped || SawInvalidCode)
         {
             return Value.Unknown("evaluation stopped");
@@ -227,13 +227,14 @@ internal sealed partial class BuilderEvaluator
         switch (op)
         {
             case "Abs": case "Exp": case "Log": case "Sqrt": case "Square":
-                int unary = System.Array.IndexOf(new[] { "Abs", "Exp", "Log", "Sqrt", "Square" }, op);
-                return AddOperation(LayerKind.UnaryOp, "tf.math." + op.ToLowerInvariant(), tensors, span, units: unary);
+                var unary = (UnaryFunction)System.Enum.Parse(typeof(UnaryFunction), op);
+                return AddOperation(LayerKind.UnaryOp, "tf.math." + op.ToLowerInvariant(), tensors, span, new UnaryOpConfig(unary));
             case "Tanh": case "Sigmoid": case "Relu":
                 return AddOperation(LayerKind.ActivationOp, op == "Relu" ? "tf.nn.relu" : "tf.math." + op.ToLowerInvariant(), tensors, span,
-                    units: System.Array.IndexOf(ActivationInfo.Names, op));
+                    new ActivationOpConfig(System.Array.IndexOf(ActivationInfo.Names, op)));
             case "Maximum": case "Minimum":
-                return AddOperation(LayerKind.BinaryOp, "tf.math." + op.ToLowerInvariant(), tensors, span, units: op == "Maximum" ? 4 : 5);
+                return AddOperation(LayerKind.BinaryOp, "tf.math." + op.ToLowerInvariant(), tensors, span,
+                    new BinaryOpConfig(op == "Maximum" ? BinaryFunction.Maximum : BinaryFunction.Minimum));
             case "Sum": case "Mean":
             {
                 int? axis = args.Int("axis");
@@ -244,7 +245,7 @@ internal sealed partial class BuilderEvaluator
                 }
 
                 return AddOperation(LayerKind.Reduce, op == "Sum" ? "tf.math.reduce_sum" : "tf.math.reduce_mean", tensors, span,
-                    units: op == "Sum" ? 0 : 1, axis: axis.Value, keepDims: keep.Value);
+                    new ReduceConfig(Mean: op != "Sum", axis.Value, keep.Value));
             }
 
             default:
@@ -252,12 +253,11 @@ internal sealed partial class BuilderEvaluator
         }
     }
 
-    private Value AddOperation(LayerKind kind, string name, List<int> inputs, SourceSpan span, int units = 0, int axis = -1,
-        bool keepDims = false, double scale = 1, double shift = 0)
+    private Value AddOperation(LayerKind kind, string name, List<int> inputs, SourceSpan span, LayerConfig config)
     {
         // Inside a Lambda or TimeDistributed the operation is not a row of its own; outside, it is Keras's TFOpLambda.
         bool hidden = Graph.CurrentApplication >= 0 || kind is LayerKind.Fold or LayerKind.Unfold;
-        int layer = Graph.AddLayer(kind, null, span, null, units: units, axis: axis, useBias: keepDims, scale: scale, shift: shift, prefix: name, hidden: hidden);
+        int layer = Graph.AddLayer(kind, null, span, null, config, prefix: name, hidden: hidden);
         return Value.Tensor(Graph.AddNode(layer, inputs, span, inputs.Select(_ => span).ToList()), span);
     }
 }

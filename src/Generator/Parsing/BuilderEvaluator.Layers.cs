@@ -4,97 +4,41 @@ using System.Globalization;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 using Unrolled.Generator.Diagnostics;
+using Unrolled.Generator.Layers;
 using Unrolled.Generator.Model;
 
 namespace Unrolled.Generator.Parsing;
 
 internal sealed partial class BuilderEvaluator
 {
-    /// <summary>The arguments of a call, by parameter name, with where each was written.</summary>
-    private sealed class Arguments
+    /// <summary>Evaluates a call's arguments, by parameter name, with where each was written.</summary>
+    private LayerArguments Arguments(IInvocationOperation call, string callee, Frame frame)
+        => Arguments(call.Arguments, Spans.Of(call.Syntax), callee, frame);
+
+    private LayerArguments Arguments(System.Collections.Immutable.ImmutableArray<IArgumentOperation> arguments, SourceSpan callSpan, string callee,
+        Frame frame)
     {
-        private readonly Dictionary<string, (Value Value, SourceSpan Span, bool Explicit)> _byName = new();
-
-        public Arguments(BuilderEvaluator evaluator, IInvocationOperation call, string callee, Frame frame)
-            : this(evaluator, call.Arguments, Spans.Of(call.Syntax), callee, frame)
+        var byName = new Dictionary<string, (Value Value, SourceSpan Span, bool Explicit)>();
+        foreach (var argument in arguments)
         {
-        }
-
-        public Arguments(BuilderEvaluator evaluator, System.Collections.Immutable.ImmutableArray<IArgumentOperation> arguments,
-            SourceSpan callSpan, string callee, Frame frame)
-        {
-            Evaluator = evaluator;
-            Callee = callee;
-            CallSpan = callSpan;
-            foreach (var argument in arguments)
+            if (argument.Parameter is null)
             {
-                if (argument.Parameter is null)
-                {
-                    evaluator.Invalid();
-                    continue;
-                }
-
-                bool isExplicit = argument.ArgumentKind != ArgumentKind.DefaultValue;
-                var span = isExplicit ? Spans.OfArgument(argument) : callSpan;
-                _byName[argument.Parameter.Name] = (evaluator.Evaluate(argument.Value, frame), span, isExplicit);
-            }
-        }
-
-        public BuilderEvaluator Evaluator { get; }
-
-        public string Callee { get; }
-
-        public SourceSpan CallSpan { get; }
-
-        public SourceSpan SpanOf(string name) => _byName.TryGetValue(name, out var a) ? a.Span : CallSpan;
-
-        public bool IsExplicit(string name) => _byName.TryGetValue(name, out var a) && a.Explicit;
-
-        public Value Raw(string name) => _byName.TryGetValue(name, out var a) ? a.Value : Value.Null;
-
-        /// <summary>The argument's value, or null (after reporting UNR0004) when it is only known at run time.</summary>
-        public Value? Known(string name)
-        {
-            var value = Raw(name);
-            if (value.Kind == ValueKind.Unknown)
-            {
-                if (!Evaluator._stopped && !Evaluator.SawInvalidCode)
-                {
-                    Evaluator.Report(DiagnosticIds.NonConstantArgument, SpanOf(name), name, Callee, value.Reason ?? "it is not constant");
-                }
-
-                return null;
+                Invalid();
+                continue;
             }
 
-            return value;
+            bool isExplicit = argument.ArgumentKind != ArgumentKind.DefaultValue;
+            var span = isExplicit ? Spans.OfArgument(argument) : callSpan;
+            byName[argument.Parameter.Name] = (Evaluate(argument.Value, frame), span, isExplicit);
         }
 
-        public int? Int(string name)
-        {
-            var value = Known(name);
-            return value is { Kind: ValueKind.Number, IsInteger: true } ? (int)value.Number : null;
-        }
-
-        public bool? Bool(string name) => Known(name) is { Kind: ValueKind.Bool } v ? v.Bool : null;
-
-        /// <summary>An optional name: null when absent; reports when it is not a compile-time string.</summary>
-        public (bool Ok, string? Name) Name()
-        {
-            var value = Known("name");
-            return value switch
-            {
-                null => (false, null),
-                { Kind: ValueKind.Null } => (true, null),
-                { Kind: ValueKind.String } => (true, value.String),
-                _ => (false, null),
-            };
-        }
+        return new LayerArguments(callee, callSpan, byName, (id, at, text) => Report(id, at, text), () => _stopped || SawInvalidCode);
     }
 
     private Value CallFactory(IInvocationOperation invocation, Frame frame)
     {
         string factory = invocation.TargetMethod.Name;
-        var args = new Arguments(this, invocation, factory, frame);
+        var args = Arguments(invocation, factory, frame);
         if (_stopped || SawInvalidCode)
         {
             return Value.Unknown("evaluation stopped");
@@ -136,72 +80,25 @@ internal sealed partial class BuilderEvaluator
                     return Value.Unknown("invalid argument");
                 }
 
-                int wrapper = Graph.AddLayer(LayerKind.TimeDistributed, name, span, nameSpan);
+                int wrapper = Graph.AddLayer(LayerKind.TimeDistributed, name, span, nameSpan, NoSettings.Instance);
                 _timeDistributed[wrapper] = inner;
                 return Value.Layer(wrapper);
             }
 
-            case "Dense":
+            default:
             {
-                int? units = args.Int("units");
-                int? activation = args.Int("activation");
-                bool? useBias = args.Bool("useBias");
-                if (units is null || activation is null || useBias is null)
+                if (!LayerRules.TryFunction(factory, out var rule, out var kind))
+                {
+                    return Unsupported(invocation, $"The layer '{factory}'", " in this version");
+                }
+
+                var config = rule.Create(kind, args);
+                if (config is null)
                 {
                     return Value.Unknown("invalid argument");
                 }
 
-                if (units <= 0)
-                {
-                    Report(DiagnosticIds.InvalidArgument, args.SpanOf("units"),
-                        $"Dense needs a positive number of units, but 'units' is {units.Value.ToString(CultureInfo.InvariantCulture)}");
-                    return Value.Unknown("invalid argument");
-                }
-
-                if (activation < 0 || activation >= ActivationInfo.Count)
-                {
-                    Report(DiagnosticIds.InvalidArgument, args.SpanOf("activation"), $"{activation} is not an Unrolled.Activation value");
-                    return Value.Unknown("invalid argument");
-                }
-
-                return Value.Layer(Graph.AddLayer(LayerKind.Dense, name, span, nameSpan, units: units.Value, activation: activation.Value, useBias: useBias.Value));
-            }
-
-            case "Concatenate":
-            case "Add":
-            case "Subtract":
-            case "Multiply":
-            case "Average":
-            case "Maximum":
-            case "Minimum":
-            case "Dot":
-            {
-                var kind = (LayerKind)System.Enum.Parse(typeof(LayerKind), factory);
-                int axis = -1;
-                bool normalize = false;
-                if (kind is LayerKind.Concatenate or LayerKind.Dot)
-                {
-                    int? given = args.Int(kind == LayerKind.Dot ? "axes" : "axis");
-                    if (given is null)
-                    {
-                        return Value.Unknown("invalid argument");
-                    }
-
-                    axis = given.Value;
-                }
-
-                if (kind == LayerKind.Dot)
-                {
-                    bool? given = args.Bool("normalize");
-                    if (given is null)
-                    {
-                        return Value.Unknown("invalid argument");
-                    }
-
-                    normalize = given.Value;
-                }
-
-                int layer = Graph.AddLayer(kind, name, span, nameSpan, axis: axis, useBias: normalize);
+                int layer = Graph.AddLayer(kind, name, span, nameSpan, config);
                 if (invocation.TargetMethod.Parameters.Length > 0 && invocation.TargetMethod.Parameters[0].Name == "inputs")
                 {
                     // The functional form, concatenate([a, b]): create the layer and apply it at once.
@@ -210,13 +107,10 @@ internal sealed partial class BuilderEvaluator
 
                 return Value.Layer(layer);
             }
-
-            default:
-                return CreateLayer(factory, args, span, name, nameSpan) ?? Unsupported(invocation, $"The layer '{factory}'", " in this version");
         }
     }
 
-    private Value CreateInput(Arguments args, SourceSpan span, string? name, SourceSpan? nameSpan)
+    private Value CreateInput(LayerArguments args, SourceSpan span, string? name, SourceSpan? nameSpan)
     {
         var shape = args.Known("shape");
         int? dtype = args.Int("dtype");
@@ -253,7 +147,7 @@ internal sealed partial class BuilderEvaluator
             }
         }
 
-        int layer = Graph.AddLayer(LayerKind.InputLayer, name, span, nameSpan, shape: dims.ToEquatableArray(), dtype: dtype.Value);
+        int layer = Graph.AddLayer(LayerKind.InputLayer, name, span, nameSpan, new InputConfig(dims.ToEquatableArray(), dtype.Value));
         return Value.Tensor(Graph.AddNode(layer, new List<int>(), span, new List<SourceSpan>()), span);
     }
 
@@ -331,35 +225,38 @@ internal sealed partial class BuilderEvaluator
             spans.Add(at);
         }
 
-        if (!spec.Kind.IsMerge() && nodes.Count != 1)
+        var rule = LayerRules.TryOf(spec.Kind);
+        var (min, max) = rule?.Arity(spec) ?? (1, 1);
+        if (max == 1 && nodes.Count != 1)
         {
             Report(DiagnosticIds.InvalidArgument, inputsSpan,
                 $"Layer '{spec.Name}' takes one tensor, but it is given {nodes.Count} (a model with several outputs returns them all; pick one)");
             return Value.Unknown("invalid input");
         }
 
-        if (spec.Kind.IsMerge() && nodes.Count < 2)
+        if (max > 1 && nodes.Count < min)
         {
             Report(DiagnosticIds.InvalidArgument, inputsSpan,
-                $"A merge layer ('{spec.Name}') must be applied to a list of at least 2 tensors, but it got {nodes.Count}");
+                $"A merge layer ('{spec.Name}') must be applied to a list of at least {min} tensors, but it got {nodes.Count}");
             return Value.Unknown("invalid input");
         }
 
-        if (spec.Kind is LayerKind.Subtract or LayerKind.Dot && nodes.Count != 2)
+        if (max > 1 && min == max && nodes.Count != max)
         {
             Report(DiagnosticIds.InvalidArgument, inputsSpan,
-                $"A {spec.Kind} layer ('{spec.Name}') must be applied to exactly 2 tensors, but it got {nodes.Count}");
+                $"A {spec.Kind} layer ('{spec.Name}') must be applied to exactly {max} tensors, but it got {nodes.Count}");
             return Value.Unknown("invalid input");
         }
 
         int node = Graph.AddNode(layer, nodes, callSpan, spans);
-        if (spec.Kind.IsRecurrent() && spec.Config.Count > 2 && spec.Config[2] == 1)
+        int states = rule?.StateOutputs(spec) ?? 0;
+        if (states > 0)
         {
             // return_state: [output, h] (and LSTM's c), each state a view of what the layer keeps.
             var results = new List<Value> { Value.Tensor(node, callSpan) };
-            for (int state = 1; state <= (spec.Kind == LayerKind.LSTM ? 2 : 1); state++)
+            for (int state = 1; state <= states; state++)
             {
-                int select = Graph.AddLayer(LayerKind.Select, null, callSpan, null, units: state, prefix: "state", hidden: true);
+                int select = Graph.AddLayer(LayerKind.RecurrentState, null, callSpan, null, new RecurrentStateConfig(state), prefix: "state", hidden: true);
                 results.Add(Value.Tensor(Graph.AddNode(select, new List<int> { node }, callSpan, new List<SourceSpan> { callSpan }), callSpan));
             }
 
@@ -476,7 +373,7 @@ internal sealed partial class BuilderEvaluator
 
         var outputs = model.Outputs.Select(o => mapping[o.Id]).ToList();
         Graph.Groups[call] = Graph.Groups[call] with { Outputs = outputs.ToEquatableArray() };
-        var expected = model.Inputs.Select(i => Graph.Layers[Graph.Nodes[i.Id].Layer].Shape).ToEquatableArray();
+        var expected = model.Inputs.Select(i => Graph.Layers[Graph.Nodes[i.Id].Layer].Config is InputConfig input ? input.Shape : EquatableArray<int>.Empty).ToEquatableArray();
         Graph.Applications.Add(new ApplicationSpec(model.Id, name, tensors.Select(t => t.Id).ToEquatableArray(), outputs.ToEquatableArray(), expected, callSpan));
         return Value.List(outputs.Select(o => Value.Tensor(o, callSpan)).ToList());
     }
@@ -496,7 +393,7 @@ internal sealed partial class BuilderEvaluator
             return Value.Unknown("invalid input");
         }
 
-        var shape = Shapes.ShapeInference.ShapesSoFar(Graph.Layers, Graph.Nodes)[input.Id];
+        var shape = Graph.ShapeOf(input.Id);
         if (shape is null || shape.Dims.Count < 2)
         {
             Report(DiagnosticIds.ShapeMismatch, inputSpan, $"TimeDistributed '{spec.Name}'",
@@ -514,7 +411,7 @@ internal sealed partial class BuilderEvaluator
         int outerGroup = Graph.CurrentGroup;
         int group = Graph.AddGroup("TimeDistributed", spec.Name, new[] { input.Id });
         Graph.CurrentGroup = group;
-        var folded = AddOperation(LayerKind.Fold, "fold", new List<int> { input.Id }, callSpan, units: steps);
+        var folded = AddOperation(LayerKind.Fold, "fold", new List<int> { input.Id }, callSpan, new StepsConfig(steps));
         var inner = _timeDistributed[wrapper];
         var result = inner.Kind == ValueKind.Model ? ApplyModel(inner.Model!, folded, inputSpan, callSpan) : Apply(inner.Id, folded, inputSpan, callSpan);
         if (result.Kind == ValueKind.List && result.Items!.Count == 1)
@@ -522,7 +419,7 @@ internal sealed partial class BuilderEvaluator
             result = result.Items[0];
         }
 
-        var unfolded = result.Kind == ValueKind.Tensor ? AddOperation(LayerKind.Unfold, "unfold", new List<int> { result.Id }, callSpan, units: steps) : result;
+        var unfolded = result.Kind == ValueKind.Tensor ? AddOperation(LayerKind.Unfold, "unfold", new List<int> { result.Id }, callSpan, new StepsConfig(steps)) : result;
         Graph.CurrentApplication = outer;
         Graph.CurrentGroup = outerGroup;
         if (unfolded.Kind != ValueKind.Tensor)
@@ -543,7 +440,7 @@ internal sealed partial class BuilderEvaluator
 
     private Value CreateModel(IObjectCreationOperation creation, Frame frame)
     {
-        var args = new Arguments(this, creation.Arguments, Spans.Of(creation.Syntax), "Model", frame);
+        var args = Arguments(creation.Arguments, Spans.Of(creation.Syntax), "Model", frame);
         if (_stopped || SawInvalidCode)
         {
             return Value.Unknown("evaluation stopped");
@@ -565,7 +462,7 @@ internal sealed partial class BuilderEvaluator
         return Value.Of(model);
     }
 
-    private List<Value>? TensorList(Arguments args, string parameter)
+    private List<Value>? TensorList(LayerArguments args, string parameter)
     {
         var value = args.Known(parameter);
         if (value is null)

@@ -90,7 +90,7 @@ internal sealed partial class BuilderEvaluator
     /// <summary>A node's shape as the builder sees it: an array of its per-sample dimensions.</summary>
     private Value ShapeValue(int node)
     {
-        var shape = ShapeInference.ShapesSoFar(Graph.Layers, Graph.Nodes)[node];
+        var shape = Graph.ShapeOf(node);
         return shape is null
             ? Value.Unknown("the tensor's shape is not defined because of an error at an earlier layer")
             : Value.List(shape.Dims.Select(d => d >= 0 ? Value.Integer(d) : Value.Unknown("that axis is None: its length is given only at run time")).ToList());

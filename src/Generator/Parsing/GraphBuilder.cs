@@ -39,6 +39,17 @@ internal sealed class GraphBuilder
     /// <summary>The innermost group being evaluated, which new nodes join; else -1.</summary>
     public int CurrentGroup { get; set; } = -1;
 
+    /// <summary>The shape of a node built so far, for a builder that asks while it is evaluated (<c>x.Shape</c>,
+    /// <c>layer.OutputShape</c>); null where it is not defined (an error is reported once the builder has finished).
+    /// Each node is inferred once, when first asked for.</summary>
+    public Shapes.TensorShape? ShapeOf(int node)
+    {
+        _shapes ??= new Shapes.ShapeInference.Tracker(new Shapes.GraphView(Layers, Nodes), new List<DiagnosticInfo>(), new Shapes.DimTable(), applications: null);
+        return _shapes.ShapeOf(node);
+    }
+
+    private Shapes.ShapeInference.Tracker? _shapes;
+
     /// <summary>Starts a group inside the current one; its outputs are set when the call is complete.</summary>
     public int AddGroup(string type, string name, IEnumerable<int> inputs, EquatableArray<int> inputLayers = default)
     {
@@ -46,18 +57,18 @@ internal sealed class GraphBuilder
         return Groups.Count - 1;
     }
 
-    public int AddLayer(LayerKind kind, string? explicitName, SourceSpan span, SourceSpan? nameSpan,
-        int units = 0, int activation = 0, bool useBias = false, int axis = -1, EquatableArray<int> shape = default, int dtype = 0,
-        double scale = 1, double shift = 0, string? prefix = null, bool hidden = false, EquatableArray<int> config = default)
+    /// <summary>Adds a layer with its typed settings; a hidden one (an operation inside a Lambda, TimeDistributed's
+    /// views) is named from <paramref name="prefix"/> with counters of its own.</summary>
+    public int AddLayer(LayerKind kind, string? explicitName, SourceSpan span, SourceSpan? nameSpan, LayerConfig config,
+        string? prefix = null, bool hidden = false)
     {
         if (hidden)
         {
-            // A layer the user never sees (an operation inside a Lambda, TimeDistributed's views): its own counters,
-            // so it neither shifts Keras's default names nor collides with the user's.
+            // A layer the user never sees: its own counters, so it neither shifts Keras's default names nor collides
+            // with the user's.
             _hiddenCounters.TryGetValue(prefix ?? kind.ToString(), out int n);
             _hiddenCounters[prefix ?? kind.ToString()] = n + 1;
-            Layers.Add(new LayerSpec(kind, "/" + (prefix ?? kind.ToString()) + "_" + n.ToString(CultureInfo.InvariantCulture), units, activation, useBias, axis,
-                shape, dtype, span, nameSpan ?? span, scale, shift, config));
+            Layers.Add(new LayerSpec(kind, "/" + (prefix ?? kind.ToString()) + "_" + n.ToString(CultureInfo.InvariantCulture), config, span, nameSpan ?? span));
             NodesOfLayer.Add(new List<int>());
             return Layers.Count - 1;
         }
@@ -73,7 +84,7 @@ internal sealed class GraphBuilder
             _usedNames[name] = Layers.Count;
         }
 
-        Layers.Add(new LayerSpec(kind, name, units, activation, useBias, axis, shape, dtype, span, nameSpan ?? span, scale, shift, config));
+        Layers.Add(new LayerSpec(kind, name, config, span, nameSpan ?? span));
         NodesOfLayer.Add(new List<int>());
         return Layers.Count - 1;
     }
@@ -121,40 +132,7 @@ internal sealed class GraphBuilder
 /// <summary>Keras's names for layer types.</summary>
 internal static class KerasNames
 {
-    public static string Prefix(LayerKind kind) => kind switch
-    {
-        LayerKind.InputLayer => "input",
-        LayerKind.Dense => "dense",
-        LayerKind.Concatenate => "concatenate",
-        LayerKind.Add => "add",
-        LayerKind.Subtract => "subtract",
-        LayerKind.Multiply => "multiply",
-        LayerKind.Average => "average",
-        LayerKind.Maximum => "maximum",
-        LayerKind.Minimum => "minimum",
-        LayerKind.Dot => "dot",
-        LayerKind.Lambda => "lambda",
-        LayerKind.TimeDistributed => "time_distributed",
-        _ => SnakeCase(kind.ToString()),
-    };
-
-    /// <summary>Keras's <c>to_snake_case</c> of a class name: Conv2DTranspose → conv2d_transpose, SimpleRNN → simple_rnn.</summary>
-    public static string SnakeCase(string name)
-    {
-        var text = new System.Text.StringBuilder();
-        for (int i = 0; i < name.Length; i++)
-        {
-            char c = name[i];
-            bool startsWord = i > 0 && char.IsUpper(c) && i + 1 < name.Length && char.IsLower(name[i + 1]);
-            bool afterLower = i > 0 && char.IsUpper(c) && char.IsLower(name[i - 1]);
-            if (startsWord || afterLower)
-            {
-                text.Append('_');
-            }
-
-            text.Append(char.ToLowerInvariant(c));
-        }
-
-        return text.ToString();
-    }
+    /// <summary>The prefix of a layer's default name: <c>input</c> (numbered from 1), else the snake case of the class
+    /// (<c>dense</c>, <c>conv2d_transpose</c>, <c>time_distributed</c>).</summary>
+    public static string Prefix(LayerKind kind) => kind == LayerKind.InputLayer ? "input" : KerasNaming.SnakeCase(kind.ToString());
 }

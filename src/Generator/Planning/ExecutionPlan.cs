@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
+using Unrolled.Generator.Layers;
 using Unrolled.Generator.Model;
 using Unrolled.Generator.Shapes;
 
@@ -18,8 +19,6 @@ internal sealed class ExecutionPlan
         Model = model;
         Dims = new DimTable(model.DimData);
         var spec = model.Spec;
-        KernelOffset = Enumerable.Repeat(-1, spec.Layers.Count).ToArray();
-        BiasOffset = Enumerable.Repeat(-1, spec.Layers.Count).ToArray();
         NeedsGradient = new bool[spec.Nodes.Count];
         NodeScratch = new int[spec.Nodes.Count];
         Aliased = new bool[spec.Nodes.Count];
@@ -42,29 +41,22 @@ internal sealed class ExecutionPlan
             var node = spec.Nodes[n];
             var layer = spec.Layers[node.Layer];
             int size = Dims.Size(model.ShapeOf(n)); // floats per sample
-            // A Reshape or Flatten that is a model output gets its own copy: each output's loss writes the gradient of
-            // its own region, and a shared one would keep only the last loss's.
-            if (layer.Kind.IsView() && !(layer.Kind is LayerKind.Reshape or LayerKind.Flatten && spec.Outputs.Contains(n)))
+            var rule = LayerRules.Of(layer.Kind);
+            if (rule.IsView(layer) && !(rule.CopiedWhenOutput && spec.Outputs.Contains(n)))
             {
                 Aliased[n] = true;
                 NeedsGradient[n] = NeedsGradient[node.Inputs[0]];
                 continue;
             }
 
-            bool preActivation = (layer.Kind == LayerKind.Dense || layer.Kind.IsConvolution()) && ActivationInfo.NeedsPreActivation(layer.Activation);
+            bool preActivation = rule.KeepsPreActivation(layer);
 
-            // Temporaries some merges keep for backward; the gradient buffer mirrors them, giving each a gradient too.
-            var temporaries = layer.Kind switch
-            {
-                LayerKind.Multiply when node.Inputs.Count > 2 => new[] { size },
-                LayerKind.Average when node.Inputs.Any(i => !model.ShapeOf(i).Dims.Equals(model.ShapeOf(n).Dims)) => new[] { size },
-                LayerKind.Maximum or LayerKind.Minimum => new[] { size },
-                LayerKind.Dot when layer.UseBias => node.Inputs.Select(i => Dims.Size(model.ShapeOf(i))).ToArray(),
-                _ => LayerTemporaries(model, n, layer),
-            };
+            // What the node keeps for backward besides its value; the gradient buffer mirrors it, giving each a gradient too.
+            var context = new PlanContext(this, model, n);
+            var temporaries = node.Inputs.Count == 0 ? System.Array.Empty<int>() : rule.Temporaries(context);
             hasPreActivation[n] = preActivation;
             regionSizes[n] = (preActivation ? new[] { size, size } : new[] { size }).Concat(temporaries).ToArray();
-            NodeScratch[n] = LayerScratch(model, n, layer);
+            NodeScratch[n] = node.Inputs.Count == 0 ? 0 : rule.Scratch(context);
             Scratch = Dims.Max(Scratch, Dims.Mul(NodeScratch[n], model.ShapeOf(n).Repeat));
 
             if (!Layers.Contains(node.Layer))
@@ -76,14 +68,6 @@ internal sealed class ExecutionPlan
                 for (int w = 0; w < weights.Count; w++)
                 {
                     WeightOffsets[node.Layer][w] = parameters;
-                    if (weights[w].Name == "kernel")
-                    {
-                        KernelOffset[node.Layer] = parameters;
-                    }
-                    else if (weights[w].Name == "bias")
-                    {
-                        BiasOffset[node.Layer] = parameters;
-                    }
 
                     parameters += weights[w].Size;
                 }
@@ -139,12 +123,6 @@ internal sealed class ExecutionPlan
         return -1;
     }
 
-    /// <summary>Per layer: offset of its kernel in the weight buffer, or -1.</summary>
-    public int[] KernelOffset { get; }
-
-    /// <summary>Per layer: offset of its bias in the weight buffer, or -1.</summary>
-    public int[] BiasOffset { get; }
-
     /// <summary>Per node: whether backward must compute the gradient of its output.</summary>
     public bool[] NeedsGradient { get; }
 
@@ -172,66 +150,4 @@ internal sealed class ExecutionPlan
     public int Scratch { get; }
 
     public static ExecutionPlan Create(AnalyzedModel model) => new(model);
-
-    /// <summary>Floats a recurrent layer keeps per step for backward: LSTM's four gates, c and h; GRU's five vectors; SimpleRNN's h.</summary>
-    public static int CachePerStep(LayerSpec layer) => layer.Kind switch { LayerKind.LSTM => 6, LayerKind.GRU => 5, _ => 1 } * layer.Units;
-
-    /// <summary>What a layer keeps from forward for backward, per sample: recurrent caches, dropout masks, batch statistics.</summary>
-    private int[] LayerTemporaries(AnalyzedModel model, int n, LayerSpec layer)
-    {
-        if (model.Spec.Nodes[n].Inputs.Count == 0)
-        {
-            return System.Array.Empty<int>();
-        }
-
-        var input = model.ShapeOf(model.Spec.Nodes[n].Inputs[0]);
-        int repeat = model.ShapeOf(n).Repeat;
-        int PerRow(int floats) => Dims.Mul(floats, repeat);
-        int[] States(int count) => layer.Config.Count > 2 && layer.Config[2] == 1 ? Enumerable.Repeat(PerRow(layer.Units), count).ToArray() : System.Array.Empty<int>();
-        return layer.Kind switch
-        {
-            // With return_state, the last h (and LSTM's c) follow.
-            _ when layer.Kind.IsRecurrent() => new[] { PerRow(Dims.Mul(input.Dims[0], CachePerStep(layer))) }
-                .Concat(States(layer.Kind == LayerKind.LSTM ? 2 : 1)).ToArray(),
-            LayerKind.Dropout => new[] { Dims.Size(model.ShapeOf(n)) },
-            // The batch mean and inverse deviation: 2 · channels floats per call (a region per sample is room to spare).
-            LayerKind.BatchNormalization => new[] { PerRow(2 * input.Dims[input.Dims.Count - 1]) },
-            // The depthwise step's output, which the pointwise step's backward needs.
-            LayerKind.SeparableConv2D => new[] { PerRow(Dims.Product(model.ShapeOf(n).Dims.Take(2).Concat(new[] { input.Dims[2] * layer.Config[7] }))) },
-            _ => System.Array.Empty<int>(),
-        };
-    }
-
-    /// <summary>Scratch a layer's kernels need per row (im2col for convolutions, input projections for recurrent layers).</summary>
-    private int LayerScratch(AnalyzedModel model, int n, LayerSpec layer)
-    {
-        if (model.Spec.Nodes[n].Inputs.Count == 0)
-        {
-            return 0;
-        }
-
-        var input = model.ShapeOf(model.Spec.Nodes[n].Inputs[0]);
-        var output = model.ShapeOf(n);
-        if (layer.Kind is LayerKind.Conv1D or LayerKind.Conv2D or LayerKind.Conv2DTranspose && input.IsStatic && output.IsStatic)
-        {
-            // Fixed shapes: the kernels' working space is bounded whatever the batch (Conv2D.ScratchBound), and kept
-            // once per workspace instead of per sample.
-            BoundedScratch.Add(n);
-            return 0;
-        }
-
-        switch (layer.Kind)
-        {
-            case LayerKind.Conv1D or LayerKind.Conv2D:
-                // One row per output position, one column per tap and input channel.
-                return Dims.Mul(Dims.Product(output.Dims.Take(output.Dims.Count - 1)), layer.Config[0] * layer.Config[1] * input.Dims[input.Dims.Count - 1]);
-            case LayerKind.Conv2DTranspose:
-                // The equivalent convolution runs from the (larger) output back to the input.
-                return Dims.Mul(Dims.Product(input.Dims.Take(2)), layer.Config[0] * layer.Config[1] * layer.Units);
-            case LayerKind.LSTM or LayerKind.GRU or LayerKind.SimpleRNN:
-                return Dims.Mul(input.Dims[0], 4 * layer.Units);
-            default:
-                return 0;
-        }
-    }
 }

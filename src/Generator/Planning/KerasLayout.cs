@@ -1,6 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
-using System.Text.RegularExpressions;
+using Unrolled.Generator.Layers;
 using Unrolled.Generator.Model;
 using Unrolled.Generator.Shapes;
 
@@ -55,7 +55,7 @@ internal static class KerasLayout
                 continue; // a tensor operation: not a layer in Keras 3, so not in model.layers
             }
 
-            string snake = SnakeCase(className);
+            string snake = KerasNaming.SnakeCase(className);
             if (counters.TryGetValue(snake, out int count))
             {
                 counters[snake] = ++count;
@@ -72,7 +72,7 @@ internal static class KerasLayout
                 var layer = spec.Layers[operation.Layer];
                 if (model.WeightsOf(operation.Layer).Count > 0 && places[operation.Layer] is null)
                 {
-                    places[operation.Layer] = new KerasPlace(layer.Kind.IsRecurrent() ? path + "/cell" : path, topLayer ?? layer.Name, weight);
+                    places[operation.Layer] = new KerasPlace(path + LayerRules.Of(layer.Kind).WeightPathSuffix, topLayer ?? layer.Name, weight);
                     weight += model.WeightsOf(operation.Layer).Count;
                 }
 
@@ -104,7 +104,7 @@ internal static class KerasLayout
                         if (node.Application == operation.Application && model.WeightsOf(node.Layer).Count > 0 && places[node.Layer] is null)
                         {
                             var layer = spec.Layers[node.Layer];
-                            places[node.Layer] = new KerasPlace(path + "/layer" + (layer.Kind.IsRecurrent() ? "/cell" : string.Empty), owner, weight);
+                            places[node.Layer] = new KerasPlace(path + "/layer" + LayerRules.Of(layer.Kind).WeightPathSuffix, owner, weight);
                             weight += model.WeightsOf(node.Layer).Count;
                         }
                     }
@@ -121,20 +121,9 @@ internal static class KerasLayout
             return spec.Applications[operation.Application].Type;
         }
 
-        return spec.Layers[operation.Layer].Kind switch
-        {
-            LayerKind.UnaryOp or LayerKind.ActivationOp or LayerKind.Affine or LayerKind.BinaryOp or LayerKind.Reduce => null,
-            LayerKind.Fold or LayerKind.Unfold or LayerKind.Select => null,
-            var kind => kind.ToString(),
-        };
-    }
-
-    /// <summary>keras.src.utils.naming.to_snake_case.</summary>
-    internal static string SnakeCase(string name)
-    {
-        name = Regex.Replace(name, @"\W+", string.Empty);
-        name = Regex.Replace(name, "(.)([A-Z][a-z]+)", "$1_$2");
-        return Regex.Replace(name, "([a-z])([A-Z])", "$1_$2").ToLowerInvariant();
+        var kind = spec.Layers[operation.Layer].Kind;
+        var rule = LayerRules.Of(kind);
+        return rule.IsKerasLayer(kind) ? rule.KerasClass(kind) : null;
     }
 
     /// <summary>
@@ -160,7 +149,7 @@ internal static class KerasLayout
             if (node.Application == scope)
             {
                 var kind = spec.Layers[node.Layer].Kind;
-                if (kind == LayerKind.Select || kind == LayerKind.Fold || kind == LayerKind.Unfold)
+                if (kind == LayerKind.RecurrentState || kind == LayerKind.Fold || kind == LayerKind.Unfold)
                 {
                     return node.Inputs.Count > 0 ? NodeOf(node.Inputs[0]) : null; // the same call as the layer it reads
                 }

@@ -81,7 +81,7 @@ internal sealed class RegionLayout
             bool temporaries = false;
             while (plan.Aliased[n])
             {
-                temporaries |= spec.Layers[spec.Nodes[n].Layer].Kind == LayerKind.Select;
+                temporaries |= spec.Layers[spec.Nodes[n].Layer].Kind == LayerKind.RecurrentState;
                 n = spec.Nodes[n].Inputs[0];
             }
 
@@ -202,8 +202,8 @@ internal sealed class RegionLayout
         {
             var node = spec.Nodes[n];
             var layer = spec.Layers[node.Layer];
-            layout.ValueOffset[n] = layer.Kind == LayerKind.Select
-                ? layout.TemporaryOffsets[node.Inputs[0]][layer.Units]
+            layout.ValueOffset[n] = layer.Kind == LayerKind.RecurrentState
+                ? layout.TemporaryOffsets[node.Inputs[0]][layer.Settings<Layers.RecurrentStateConfig>().Index]
                 : layout.ValueOffset[node.Inputs[0]];
         }
 

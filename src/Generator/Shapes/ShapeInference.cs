@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using Unrolled.Generator.Diagnostics;
+using Unrolled.Generator.Layers;
 using Unrolled.Generator.Model;
 
 namespace Unrolled.Generator.Shapes;
@@ -72,17 +73,6 @@ internal static partial class ShapeInference
             diagnostics.ToEquatableArray(),
             dims.ToData(),
             weights.ToEquatableArray());
-    }
-
-    /// <summary>
-    /// The shapes of the nodes built so far, for a builder that asks for a shape while it is evaluated
-    /// (<c>x.Shape</c>, <c>layer.OutputShape</c>). Null where a shape is not defined (an error is reported later).
-    /// </summary>
-    public static TensorShape?[] ShapesSoFar(IReadOnlyList<LayerSpec> layers, IReadOnlyList<NodeSpec> nodes)
-    {
-        var shapes = new TensorShape?[nodes.Count];
-        InferShapes(new GraphView(layers, nodes), shapes, new EquatableArray<WeightSpec>[layers.Count], new List<DiagnosticInfo>(), new DimTable());
-        return shapes;
     }
 
     private static void Report(List<DiagnosticInfo> diagnostics, string id, SourceSpan span, params string[] arguments)
@@ -213,7 +203,7 @@ internal static partial class ShapeInference
     }
 
     /// <summary>A model applied as a layer must get tensors of its inputs' shapes (Keras checks this at the call).</summary>
-    private static bool CheckApplication(ApplicationSpec application, TensorShape?[] shapes, List<DiagnosticInfo> diagnostics)
+    private static bool CheckApplication(ApplicationSpec application, IReadOnlyList<TensorShape?> shapes, List<DiagnosticInfo> diagnostics)
     {
         for (int i = 0; i < application.ExpectedShapes.Count; i++)
         {
@@ -222,7 +212,7 @@ internal static partial class ShapeInference
             if (actual is not null && !Accepts(expected, actual.Dims))
             {
                 var wanted = new TensorShape(expected, 0).Keras;
-                int axis = FirstDifferentAxis(actual.Dims, expected);
+                int axis = Broadcasting.FirstDifferentAxis(actual.Dims, expected);
                 diagnostics.Add(new DiagnosticInfo(DiagnosticIds.ShapeMismatch, application.Span,
                     new[] { $"Model '{application.ModelName}'", $"input {i} has shape {actual.Keras} but the model expects {wanted}" +
                         (axis > 0 ? $"; they differ on axis {axis}" : "; their ranks differ") }.ToEquatableArray()));
@@ -238,403 +228,168 @@ internal static partial class ShapeInference
         => declared.Count == actual.Count && declared.Zip(actual, (d, a) => d == -1 || d == a).All(ok => ok);
 
     private static void InferShapes(GraphView spec, TensorShape?[] shapes, EquatableArray<WeightSpec>[] weights, List<DiagnosticInfo> diagnostics,
-        DimTable dims, IReadOnlyList<ApplicationSpec>? applications = null)
+        DimTable dims, IReadOnlyList<ApplicationSpec> applications)
     {
-        // Dense layers fix their input size at their first call (Keras's build); later calls must match.
-        var denseInput = new int?[spec.Layers.Count];
-        var applicationChecked = new Dictionary<int, bool>();
-        for (int n = 0; n < spec.Nodes.Count; n++)
+        var tracker = new Tracker(spec, diagnostics, dims, applications);
+        tracker.InferAll();
+        for (int n = 0; n < shapes.Length; n++)
         {
-            var node = spec.Nodes[n];
-            var layer = spec.Layers[node.Layer];
-            var inputs = node.Inputs.Select(i => shapes[i]).ToList();
-            if (inputs.Any(s => s is null))
+            shapes[n] = tracker.ShapeOf(n);
+        }
+
+        for (int l = 0; l < weights.Length; l++)
+        {
+            weights[l] = tracker.WeightsOf(l);
+        }
+    }
+
+    /// <summary>
+    /// Infers shapes node by node, each once: nodes are appended in topological order and never change, so a node's
+    /// shape depends only on earlier ones. The evaluator keeps one while the builder runs (for <c>x.Shape</c>, a Lambda's
+    /// <c>outputShape</c>, TimeDistributed's steps), asking for a node's shape as soon as it exists.
+    /// </summary>
+    internal sealed class Tracker
+    {
+        private readonly GraphView _spec;
+        private readonly List<DiagnosticInfo> _diagnostics;
+        private readonly DimTable _dims;
+        private readonly IReadOnlyList<ApplicationSpec>? _applications;
+        private readonly List<TensorShape?> _shapes = new();
+        private readonly Dictionary<int, EquatableArray<WeightSpec>> _weights = new();
+        private readonly Dictionary<int, bool> _applicationChecked = new();
+
+        /// <param name="spec">The graph; its lists may still grow.</param>
+        /// <param name="diagnostics">Where problems are reported.</param>
+        /// <param name="dims">The run-time lengths and the dimensions built from them.</param>
+        /// <param name="applications">The calls of nested models to check, or null while the builder runs (they are
+        /// checked once it has finished).</param>
+        public Tracker(GraphView spec, List<DiagnosticInfo> diagnostics, DimTable dims, IReadOnlyList<ApplicationSpec>? applications)
+        {
+            _spec = spec;
+            _diagnostics = diagnostics;
+            _dims = dims;
+            _applications = applications;
+        }
+
+        /// <summary>A node's shape, inferring the nodes up to it that are not yet; null where it is not defined
+        /// (an error is reported).</summary>
+        public TensorShape? ShapeOf(int node)
+        {
+            while (_shapes.Count <= node && _shapes.Count < _spec.Nodes.Count)
             {
-                continue; // an earlier error; do not pile more on
+                _shapes.Add(Infer(_shapes.Count));
             }
 
-            if (node.Application >= 0 && applications is not null)
+            return node >= 0 && node < _shapes.Count ? _shapes[node] : null;
+        }
+
+        /// <summary>The weights a layer's first call built, or empty.</summary>
+        public EquatableArray<WeightSpec> WeightsOf(int layer) => _weights.TryGetValue(layer, out var weights) ? weights : EquatableArray<WeightSpec>.Empty;
+
+        /// <summary>Infers every node, then checks the calls of nested models inside a Lambda or TimeDistributed
+        /// (their nodes are in that group, so no node of theirs checked them).</summary>
+        public void InferAll()
+        {
+            ShapeOf(_spec.Nodes.Count - 1);
+            for (int a = 0; _applications is not null && a < _applications.Count; a++)
             {
-                if (!applicationChecked.TryGetValue(node.Application, out bool fits))
+                if (!_applicationChecked.ContainsKey(a) && _applications[a].ExpectedShapes.Count > 0)
                 {
-                    fits = CheckApplication(applications[node.Application], shapes, diagnostics);
-                    applicationChecked[node.Application] = fits;
+                    CheckApplication(_applications[a], _shapes, _diagnostics);
+                }
+            }
+        }
+
+        private TensorShape? Infer(int n)
+        {
+            var node = _spec.Nodes[n];
+            var layer = _spec.Layers[node.Layer];
+            var inputs = new List<TensorShape>(node.Inputs.Count);
+            foreach (int input in node.Inputs)
+            {
+                if (_shapes[input] is not { } inputShape)
+                {
+                    return null; // an earlier error; do not pile more on
+                }
+
+                inputs.Add(inputShape);
+            }
+
+            if (node.Application >= 0 && _applications is not null)
+            {
+                if (!_applicationChecked.TryGetValue(node.Application, out bool fits))
+                {
+                    fits = CheckApplication(_applications[node.Application], _shapes, _diagnostics);
+                    _applicationChecked[node.Application] = fits;
                 }
 
                 if (!fits)
                 {
-                    continue;
+                    return null;
                 }
             }
 
-            if (inputs.Count > 1 && inputs.Any(t => t!.Repeat != inputs[0]!.Repeat))
+            if (inputs.Count > 1 && inputs.Any(t => t.Repeat != inputs[0].Repeat))
             {
-                Report(diagnostics, DiagnosticIds.ShapeMismatch, node.Span, $"{layer.Kind} '{layer.Name}'",
+                Report(_diagnostics, DiagnosticIds.ShapeMismatch, node.Span, $"{layer.Kind} '{layer.Name}'",
                     "its inputs come from inside and outside a TimeDistributed layer; combine them outside it");
-                continue;
+                return null;
             }
 
             TensorShape? shape;
             try
             {
-                shape = NodeShape(spec, n, inputs!, weights, diagnostics, dims, denseInput);
+                shape = NodeShape(n, inputs);
             }
             catch (System.OverflowException)
             {
-                Report(diagnostics, DiagnosticIds.InvalidArgument, node.Span,
+                Report(_diagnostics, DiagnosticIds.InvalidArgument, node.Span,
                     $"{layer.Kind} '{layer.Name}' would need a tensor or weight of more than 2,147,483,647 values (per sample); use smaller sizes");
-                shape = null;
+                return null;
             }
 
             // Inside TimeDistributed every layer works on rows; Fold and Unfold set the row count themselves.
-            int rows = inputs.Count > 0 ? inputs[0]!.Repeat : 1;
-            shapes[n] = shape is null || layer.Kind is LayerKind.Fold or LayerKind.Unfold ? shape : shape with { Repeat = rows };
+            int rows = inputs.Count > 0 ? inputs[0].Repeat : 1;
+            return shape is null || LayerRules.Of(layer.Kind).ChangesRows ? shape : shape with { Repeat = rows };
         }
 
-        // A model applied inside a Lambda or TimeDistributed has its nodes in that group: check its call here.
-        for (int a = 0; applications is not null && a < applications.Count; a++)
+        /// <summary>One node's output shape (null after reporting), from its kind's rule; throws
+        /// <see cref="System.OverflowException"/> for sizes past int.</summary>
+        private TensorShape? NodeShape(int n, List<TensorShape> inputs)
         {
-            if (!applicationChecked.ContainsKey(a) && applications[a].ExpectedShapes.Count > 0)
+            var node = _spec.Nodes[n];
+            var layer = _spec.Layers[node.Layer];
+            var rule = LayerRules.Of(layer.Kind);
+            var built = WeightsOf(node.Layer);
+            var context = new ShapeContext(_spec, n, inputs, _diagnostics, _dims, built);
+            var shape = rule.Infer(context);
+            if (shape is null)
             {
-                CheckApplication(applications[a], shapes, diagnostics);
+                return null;
             }
-        }
-    }
 
-    /// <summary>One node's output shape (null after reporting); throws <see cref="System.OverflowException"/> for sizes past int.</summary>
-    private static TensorShape? NodeShape(GraphView spec, int n, List<TensorShape> inputs, EquatableArray<WeightSpec>[] weights,
-        List<DiagnosticInfo> diagnostics, DimTable dims, int?[] denseInput)
-    {
-        var node = spec.Nodes[n];
-        var layer = spec.Layers[node.Layer];
-        {
-            int repeat = inputs.Count > 0 ? inputs[0]!.Repeat : 1;
-            int? unfolded = layer.Kind == LayerKind.Unfold ? dims.DivideExact(repeat, layer.Units) : null;
-            var shape = layer.Kind switch
+            if (context.Weights.Count > 0)
             {
-                LayerKind.InputLayer => InputShape(n, layer, dims),
-                LayerKind.Dense => DenseShape(spec, n, inputs!, denseInput, weights, diagnostics),
-                LayerKind.Concatenate => ConcatenateShape(spec, n, inputs!, diagnostics, dims),
-                LayerKind.Dot => DotShape(spec, n, inputs!, diagnostics),
-                LayerKind.UnaryOp or LayerKind.ActivationOp or LayerKind.Affine => CheckFloat(spec, n, inputs!, diagnostics) ? inputs[0] : null,
-                LayerKind.BinaryOp => BroadcastShape(spec, n, inputs!, diagnostics),
-                LayerKind.Reduce => ReduceShape(spec, n, inputs!, diagnostics),
-                LayerKind.Fold => FoldShape(spec, n, inputs[0]!, diagnostics, dims),
-                LayerKind.Select => new TensorShape(new[] { spec.Layers[spec.Nodes[node.Inputs[0]].Layer].Units }.ToEquatableArray(), 0),
-                LayerKind.Unfold when unfolded is null => Fail(diagnostics, node, "TimeDistributed",
-                    "the layer inside TimeDistributed must compute its result from each time step it is given"),
-                LayerKind.Unfold => new TensorShape(new[] { layer.Units }.Concat(inputs[0]!.Dims).ToEquatableArray(), inputs[0]!.DType, unfolded!.Value),
-                _ when layer.Kind.IsElementwiseMerge() => ElementwiseShape(spec, n, inputs!, diagnostics),
-                _ when LayerShapes.Handles(layer.Kind) => LayerShapes.Infer(spec, n, inputs!, weights, diagnostics, dims),
-                _ => Fail(diagnostics, node, layer.Name, $"a {layer.Kind} layer cannot be applied here"),
-            };
+                // A shared layer keeps the weights of its first call; a later call must fit them.
+                var weightsOfCall = context.Weights.ToEquatableArray();
+                _ = weightsOfCall.Sum(w => w.Size); // throws past int, reported by the caller
+                if (built.Count > 0 && !built.Equals(weightsOfCall))
+                {
+                    string Shapes(EquatableArray<WeightSpec> w) => string.Join(", ", w.Select(x => $"{x.Name} [{string.Join(", ", x.Dims)}]"));
+                    context.Report(DiagnosticIds.SharedLayerShapeMismatch, node.InputSpans[0],
+                        $"input has shape {inputs[0].Keras}, which needs {Shapes(weightsOfCall)}, but the layer was first called on a tensor " +
+                        $"that gave it {Shapes(built)}, and a shared layer keeps one set of weights");
+                    return null;
+                }
+
+                _weights[node.Layer] = weightsOfCall;
+            }
 
             // A shape's size must fit an int too (the workspace indexes floats with ints).
-            if (shape is not null)
-            {
-                dims.Size(shape with { Repeat = repeat });
-            }
-
+            int repeat = inputs.Count > 0 ? inputs[0].Repeat : 1;
+            _dims.Size(shape with { Repeat = repeat });
             return shape;
         }
-    }
-
-    /// <summary>An input's shape; each unknown (<c>null</c>) dimension becomes a length given at run time.</summary>
-    private static TensorShape InputShape(int node, LayerSpec layer, DimTable dims)
-        => new(layer.Shape.Select((d, axis) => d < 0 ? dims.Length(node, axis) : d).ToEquatableArray(), layer.DType);
-
-    private static bool CheckFloat(GraphView spec, int node, List<TensorShape> inputs, List<DiagnosticInfo> diagnostics)
-    {
-        var layer = spec.Layers[spec.Nodes[node].Layer];
-        for (int i = 0; i < inputs.Count; i++)
-        {
-            if (inputs[i].DType != 0)
-            {
-                Report(diagnostics, DiagnosticIds.DTypeMismatch, spec.Nodes[node].InputSpans[i],
-                    $"{layer.Kind} '{layer.Name}'", TensorName(spec, spec.Nodes[node].Inputs[i]), "int32");
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    private static TensorShape? DenseShape(GraphView spec, int node, List<TensorShape> inputs, int?[] denseInput, EquatableArray<WeightSpec>[] weights,
-        List<DiagnosticInfo> diagnostics)
-    {
-        var layer = spec.Layers[spec.Nodes[node].Layer];
-        var input = inputs[0];
-        if (!CheckFloat(spec, node, inputs, diagnostics))
-        {
-            return null;
-        }
-
-        if (input.Dims.Count == 0)
-        {
-            Report(diagnostics, DiagnosticIds.ShapeMismatch, spec.Nodes[node].InputSpans[0], $"Dense '{layer.Name}'",
-                $"its input {TensorName(spec, spec.Nodes[node].Inputs[0])} has shape {input.Keras}, but Dense needs at least one axis besides the batch");
-            return null;
-        }
-
-        int k = input.Dims[input.Dims.Count - 1];
-        int layerIndex = spec.Nodes[node].Layer;
-        if (DimTable.IsSymbolic(k))
-        {
-            Report(diagnostics, DiagnosticIds.ShapeMismatch, spec.Nodes[node].InputSpans[0], $"Dense '{layer.Name}'",
-                $"its input {TensorName(spec, spec.Nodes[node].Inputs[0])} has shape {input.Keras}, whose last axis is known only at run time; " +
-                "Dense needs a known last axis to size its kernel (give that axis of the Input a size)");
-            return null;
-        }
-
-        if (denseInput[layerIndex] is int built && built != k)
-        {
-            Report(diagnostics, DiagnosticIds.SharedLayerShapeMismatch, spec.Nodes[node].InputSpans[0], $"Dense '{layer.Name}'",
-                $"input has shape {input.Keras} with {k} on axis -1, but the layer was first called on a tensor with {built} on axis -1 " +
-                "and a shared layer keeps one kernel");
-            return null;
-        }
-
-        denseInput[layerIndex] = k;
-        _ = checked((k * layer.Units) + layer.Units); // throws past int, reported by the caller
-        weights[layerIndex] = Weights(
-            new WeightSpec("kernel", new[] { k, layer.Units }.ToEquatableArray(), WeightInit.GlorotUniform),
-            layer.UseBias ? new WeightSpec("bias", new[] { layer.Units }.ToEquatableArray(), WeightInit.Zeros) : null);
-        var dims = input.Dims.Take(input.Dims.Count - 1).Concat(new[] { layer.Units }).ToEquatableArray();
-        return new TensorShape(dims, 0);
-    }
-
-    private static EquatableArray<WeightSpec> Weights(params WeightSpec?[] weights)
-        => weights.Where(w => w is not null).Select(w => w!).ToEquatableArray();
-
-    private static TensorShape? ConcatenateShape(GraphView spec, int node, List<TensorShape> inputs, List<DiagnosticInfo> diagnostics, DimTable dims)
-    {
-        var layer = spec.Layers[spec.Nodes[node].Layer];
-        if (!CheckFloat(spec, node, inputs, diagnostics))
-        {
-            return null;
-        }
-
-        int rank = inputs[0].Dims.Count + 1; // Keras counts the batch axis
-        int axis = layer.Axis < 0 ? layer.Axis + rank : layer.Axis;
-        if (axis < 1 || axis >= rank)
-        {
-            Report(diagnostics, DiagnosticIds.InvalidArgument, layer.Span,
-                $"Concatenate '{layer.Name}' has axis {layer.Axis}, but its inputs have rank {rank} (batch included), so the axis must be in 1..{rank - 1} or -{rank - 1}..-1");
-            return null;
-        }
-
-        int sampleAxis = axis - 1;
-        var first = inputs[0];
-        int total = 0;
-        for (int i = 0; i < inputs.Count; i++)
-        {
-            var shape = inputs[i];
-            bool ok = shape.Dims.Count == first.Dims.Count;
-            int badAxis = -1;
-            for (int d = 0; ok && d < shape.Dims.Count; d++)
-            {
-                if (d != sampleAxis && shape.Dims[d] != first.Dims[d])
-                {
-                    ok = false;
-                    badAxis = d + 1;
-                }
-            }
-
-            if (!ok)
-            {
-                Report(diagnostics, DiagnosticIds.ShapeMismatch, spec.Nodes[node].InputSpans[i], $"Concatenate '{layer.Name}'",
-                    $"input {i} has shape {shape.Keras} but input 0 has shape {first.Keras}; " +
-                    (badAxis >= 0 ? $"they differ on axis {badAxis.ToString(CultureInfo.InvariantCulture)}" : "their ranks differ") +
-                    $", and only the concatenation axis ({axis}) may differ");
-                return null;
-            }
-
-            total = dims.Add(total, shape.Dims[sampleAxis]);
-        }
-
-        return new TensorShape(first.Dims.Select((d, i) => i == sampleAxis ? total : d).ToEquatableArray(), 0);
-    }
-
-    private static TensorShape? ElementwiseShape(GraphView spec, int node, List<TensorShape> inputs, List<DiagnosticInfo> diagnostics)
-    {
-        var layer = spec.Layers[spec.Nodes[node].Layer];
-        if (!CheckFloat(spec, node, inputs, diagnostics))
-        {
-            return null;
-        }
-
-        var first = inputs[0];
-        if (inputs.All(t => t.Dims.Equals(first.Dims)))
-        {
-            return first;
-        }
-
-        // Keras broadcasts merge inputs: shapes aligned on the right, an axis of length 1 repeats. (Subtract takes
-        // exactly two.)
-        var shape = first.Dims;
-        for (int i = 1; i < inputs.Count; i++)
-        {
-            var combined = Broadcast(shape, inputs[i].Dims);
-            if (combined is null)
-            {
-                int axis = FirstDifferentAxis(first.Dims, inputs[i].Dims);
-                Report(diagnostics, DiagnosticIds.ShapeMismatch, spec.Nodes[node].InputSpans[i], $"{layer.Kind} '{layer.Name}'",
-                    $"input {i} has shape {inputs[i].Keras} but input 0 has shape {first.Keras}; " +
-                    (axis > 0 ? $"they differ on axis {axis}" : "their ranks differ") +
-                    ", and they cannot be broadcast together (each pair of axes, aligned on the right, must be equal or 1)" +
-                    RunTimeHint(first, inputs[i]));
-                return null;
-            }
-
-            shape = combined.Value;
-        }
-
-        return new TensorShape(shape, 0);
-    }
-
-    private static TensorShape? DotShape(GraphView spec, int node, List<TensorShape> inputs, List<DiagnosticInfo> diagnostics)
-    {
-        var layer = spec.Layers[spec.Nodes[node].Layer];
-        if (!CheckFloat(spec, node, inputs, diagnostics))
-        {
-            return null;
-        }
-
-        var (a, b) = (inputs[0], inputs[1]);
-        int rank = a.Dims.Count + 1;
-        int axis = layer.Axis < 0 ? layer.Axis + rank : layer.Axis;
-        if (a.Dims.Count != b.Dims.Count)
-        {
-            Report(diagnostics, DiagnosticIds.ShapeMismatch, spec.Nodes[node].InputSpans[1], $"Dot '{layer.Name}'",
-                $"input 1 has shape {b.Keras} but input 0 has shape {a.Keras}; this version needs inputs of one rank");
-            return null;
-        }
-
-        if (a.Dims.Count == 0 || axis != rank - 1)
-        {
-            Report(diagnostics, DiagnosticIds.InvalidArgument, layer.Span,
-                $"Dot '{layer.Name}' has axes {layer.Axis}; this version contracts the last axis of each input (axes: -1)");
-            return null;
-        }
-
-        int n = a.Dims[a.Dims.Count - 1];
-        if (DimTable.IsSymbolic(n) || DimTable.IsSymbolic(b.Dims[b.Dims.Count - 1]))
-        {
-            Report(diagnostics, DiagnosticIds.ShapeMismatch, spec.Nodes[node].InputSpans[DimTable.IsSymbolic(n) ? 0 : 1], $"Dot '{layer.Name}'",
-                $"its inputs have shapes {a.Keras} and {b.Keras}; the contracted last axes must have a length known at compile time");
-            return null;
-        }
-
-        if (b.Dims[b.Dims.Count - 1] != n)
-        {
-            Report(diagnostics, DiagnosticIds.ShapeMismatch, spec.Nodes[node].InputSpans[1], $"Dot '{layer.Name}'",
-                $"input 1 has shape {b.Keras} but input 0 has shape {a.Keras}; the contracted last axes must have one length ({b.Dims[b.Dims.Count - 1]} vs {n})");
-            return null;
-        }
-
-        var dims = a.Dims.Take(a.Dims.Count - 1).Concat(b.Dims.Take(b.Dims.Count - 1)).ToList();
-        return new TensorShape((dims.Count == 0 ? new List<int> { 1 } : dims).ToEquatableArray(), 0);
-    }
-
-    /// <summary>The broadcast of two per-sample shapes, or null when they are incompatible.</summary>
-    private static EquatableArray<int>? Broadcast(EquatableArray<int> a, EquatableArray<int> b)
-    {
-        int rank = System.Math.Max(a.Count, b.Count);
-        var dims = new int[rank];
-        for (int i = 1; i <= rank; i++)
-        {
-            int x = i <= a.Count ? a[a.Count - i] : 1, y = i <= b.Count ? b[b.Count - i] : 1;
-            if (x != y && x != 1 && y != 1)
-            {
-                return null; // includes a run-time length against another size: they might differ
-            }
-
-            dims[rank - i] = x == 1 ? y : x;
-        }
-
-        return dims.ToEquatableArray();
-    }
-
-    /// <summary>Keras's (NumPy's) broadcasting: shapes aligned on the right; each pair of dimensions equal or one of them 1.</summary>
-    private static TensorShape? BroadcastShape(GraphView spec, int node, List<TensorShape> inputs, List<DiagnosticInfo> diagnostics)
-    {
-        var layer = spec.Layers[spec.Nodes[node].Layer];
-        if (!CheckFloat(spec, node, inputs, diagnostics))
-        {
-            return null;
-        }
-
-        var shape = Broadcast(inputs[0].Dims, inputs[1].Dims);
-        if (shape is null)
-        {
-            Report(diagnostics, DiagnosticIds.ShapeMismatch, spec.Nodes[node].Span, $"'{layer.Name}'",
-                $"shapes {inputs[0].Keras} and {inputs[1].Keras} cannot be broadcast together (each pair of axes, aligned on the right, must be equal or 1)" +
-                RunTimeHint(inputs[0], inputs[1]));
-            return null;
-        }
-
-        return new TensorShape(shape.Value, 0);
-    }
-
-    /// <summary>Why two shapes with run-time lengths do not combine, for a Keras user who expects a run-time check.</summary>
-    private static string RunTimeHint(TensorShape a, TensorShape b)
-        => a.IsStatic && b.IsStatic ? string.Empty
-            : a.Keras == b.Keras
-                ? "; both print None there, but their sizes are computed differently from the run-time lengths (for example by windows " +
-                  "with valid padding on one path and same padding on the other), so they may differ"
-                : "; a None axis is known only at run time, so it matches only 1 or the same input's None axis, never a fixed size or another input's length";
-
-    private static TensorShape? FoldShape(GraphView spec, int node, TensorShape input, List<DiagnosticInfo> diagnostics, DimTable dims)
-    {
-        var layer = spec.Layers[spec.Nodes[node].Layer];
-        if (input.Dims.Count < 2)
-        {
-            Report(diagnostics, DiagnosticIds.ShapeMismatch, spec.Nodes[node].InputSpans[0], "TimeDistributed",
-                $"its input has shape {input.Keras}, but TimeDistributed needs a time axis and at least one more: (None, steps, …)");
-            return null;
-        }
-
-        return new TensorShape(input.Dims.Skip(1).ToEquatableArray(), input.DType, dims.Mul(input.Repeat, layer.Units));
-    }
-
-    private static TensorShape? ReduceShape(GraphView spec, int node, List<TensorShape> inputs, List<DiagnosticInfo> diagnostics)
-    {
-        var layer = spec.Layers[spec.Nodes[node].Layer];
-        if (!CheckFloat(spec, node, inputs, diagnostics))
-        {
-            return null;
-        }
-
-        var input = inputs[0];
-        int rank = input.Dims.Count + 1;
-        int axis = layer.Axis < 0 ? layer.Axis + rank : layer.Axis;
-        if (axis < 1 || axis >= rank)
-        {
-            Report(diagnostics, DiagnosticIds.InvalidArgument, spec.Nodes[node].Span,
-                $"'{layer.Name}' reduces axis {layer.Axis}, but its input {input.Keras} has axes 1..{rank - 1} (the batch axis 0 cannot be reduced)");
-            return null;
-        }
-
-        var dims = input.Dims.Select((d, i) => i == axis - 1 ? 1 : d).Where((d, i) => layer.UseBias || i != axis - 1).ToEquatableArray();
-        return new TensorShape(dims, 0);
-    }
-
-    private static int FirstDifferentAxis(EquatableArray<int> a, EquatableArray<int> b)
-    {
-        if (a.Count != b.Count)
-        {
-            return -1;
-        }
-
-        for (int i = 0; i < a.Count; i++)
-        {
-            if (a[i] != b[i])
-            {
-                return i + 1;
-            }
-        }
-
-        return -1;
     }
 
     /// <summary>A tensor's name as Keras prints it in messages: the producing layer and node.</summary>

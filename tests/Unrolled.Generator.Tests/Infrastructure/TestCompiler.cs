@@ -19,7 +19,7 @@ internal static class TestCompiler
         var trusted = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator);
         return trusted.Where(p => Path.GetFileName(p).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(p) is "mscorlib.dll" or "netstandard.dll")
             .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))
-            .Append(MetadataReference.CreateFromFile(typeof(Layers).Assembly.Location))
+            .Append(MetadataReference.CreateFromFile(typeof(global::Unrolled.Layers).Assembly.Location))
             .ToImmutableArray();
     });
 

@@ -320,7 +320,7 @@ internal sealed class KerasFile
                 continue;
             }
 
-            string snake = SnakeCase(Text(cls, "config.json"));
+            string snake = KerasNaming.SnakeCase(Text(cls, "config.json"));
             if (counters.TryGetValue(snake, out int count))
             {
                 counters[snake] = ++count;
@@ -374,14 +374,6 @@ internal sealed class KerasFile
         {
             throw new InvalidDataException($"{source}: a JSON string is not valid UTF-8 ({e.Message}).", e);
         }
-    }
-
-    /// <summary>keras.src.utils.naming.to_snake_case.</summary>
-    internal static string SnakeCase(string name)
-    {
-        name = Regex.Replace(name, @"\W+", string.Empty);
-        name = Regex.Replace(name, "(.)([A-Z][a-z]+)", "$1_$2");
-        return Regex.Replace(name, "([a-z])([A-Z])", "$1_$2").ToLowerInvariant();
     }
 
     // ----------------------------------------------------------------------------------------------------------------

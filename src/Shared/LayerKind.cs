@@ -1,3 +1,12 @@
+// The one catalogue of layer kinds, compiled into the runtime (public, as GraphNodeKind) and into the generator and
+// analyzer (internal, as LayerKind), so the two can never disagree. Adding a kind: add it here, then give it a rule in
+// src/Generator/Layers (docs/adding-a-layer.md); a test fails until every kind has one.
+#if UNROLLED_GENERATOR
+namespace Unrolled.Generator.Model;
+
+#pragma warning disable CS1591 // documented where the runtime compiles this file
+internal enum LayerKind
+#else
 namespace Unrolled;
 
 /// <summary>
@@ -9,6 +18,7 @@ namespace Unrolled;
 /// </summary>
 /// <remarks>Shapes are per sample (no batch axis) and channels-last, as Keras's defaults.</remarks>
 public enum GraphNodeKind
+#endif
 {
     /// <summary>An input. At the top level it has no inputs; inside a nested model (a <see cref="Functional"/> group)
     /// it has one, the tensor the model is applied to, and passes it through unchanged. Config: <c>dtype</c>.</summary>

@@ -1,0 +1,201 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using Unrolled.Generator.Diagnostics;
+using Unrolled.Generator.Emit;
+using Unrolled.Generator.Model;
+using Unrolled.Generator.Parsing;
+using Unrolled.Generator.Shapes;
+using static Unrolled.Generator.Emit.NodeEmitter;
+
+namespace Unrolled.Generator.Layers;
+
+/// <summary><c>Dense</c>'s settings.</summary>
+internal sealed record DenseConfig(int Units, int Activation, bool UseBias) : LayerConfig;
+
+/// <summary><c>Activation</c>'s settings (the layer; softmax over the last axis).</summary>
+internal sealed record ActivationConfig(int Activation) : LayerConfig;
+
+/// <summary>
+/// <c>Dense(units, activation, useBias)</c>: <c>activation(x · kernel + bias)</c> over the last axis, at every
+/// position of a sequence or image. The kernel is sized by the first call (Keras's build); later calls must match.
+/// </summary>
+internal sealed class DenseRule : LayerRule
+{
+    public override IReadOnlyList<LayerKind> Kinds { get; } = new[] { LayerKind.Dense };
+
+    public override LayerConfig? Create(LayerKind kind, LayerArguments args)
+    {
+        int? units = args.Int("units");
+        int? activation = args.Int("activation");
+        bool? useBias = args.Bool("useBias");
+        if (units is null || activation is null || useBias is null)
+        {
+            return null;
+        }
+
+        if (units <= 0)
+        {
+            args.Invalid<int>("units", $"Dense needs a positive number of units, but 'units' is {units.Value.ToString(CultureInfo.InvariantCulture)}");
+            return null;
+        }
+
+        if (activation < 0 || activation >= ActivationInfo.Count)
+        {
+            args.Report(DiagnosticIds.InvalidArgument, args.SpanOf("activation"), $"{activation} is not an Unrolled.Activation value");
+            return null;
+        }
+
+        return new DenseConfig(units.Value, activation.Value, useBias.Value);
+    }
+
+    public override TensorShape? Infer(ShapeContext c)
+    {
+        var config = c.Settings<DenseConfig>();
+        if (!c.IsFloat())
+        {
+            return null;
+        }
+
+        var input = c.Input;
+        if (input.Dims.Count == 0)
+        {
+            return c.Fail($"its input {c.TensorName(0)} has shape {input.Keras}, but Dense needs at least one axis besides the batch");
+        }
+
+        int k = input.Dims[input.Dims.Count - 1];
+        if (DimTable.IsSymbolic(k))
+        {
+            return c.Fail($"its input {c.TensorName(0)} has shape {input.Keras}, whose last axis is known only at run time; " +
+                "Dense needs a known last axis to size its kernel (give that axis of the Input a size)");
+        }
+
+        if (c.Built.Count > 0 && c.Built[0].Dims[0] != k)
+        {
+            c.Report(DiagnosticIds.SharedLayerShapeMismatch, c.NodeSpec.InputSpans[0],
+                $"input has shape {input.Keras} with {k} on axis -1, but the layer was first called on a tensor with {c.Built[0].Dims[0]} on axis -1 " +
+                "and a shared layer keeps one kernel");
+            return null;
+        }
+
+        _ = checked((k * config.Units) + config.Units); // throws past int, reported by the caller
+        c.Weight("kernel", WeightInit.GlorotUniform, k, config.Units);
+        if (config.UseBias)
+        {
+            c.Weight("bias", WeightInit.Zeros, config.Units);
+        }
+
+        return c.Shape(input.Dims.Take(input.Dims.Count - 1).Concat(new[] { config.Units }));
+    }
+
+    public override bool KeepsPreActivation(LayerSpec layer) => ActivationInfo.NeedsPreActivation(layer.Settings<DenseConfig>().Activation);
+
+    public override void Forward(NodeEmitter e)
+    {
+        var config = e.Settings<DenseConfig>();
+        var (rows, k) = Geometry(e);
+        e.Line($"var x = {e.Values(e.Input)};");
+        e.Line($"var y = {e.Values(e.Node)};");
+        string z = "y";
+        if (e.PreActivation is { } preActivation)
+        {
+            e.Line($"var z = {preActivation};");
+            z = "z";
+        }
+
+        e.Line($"{Kernels}Gemm.Multiply(x, {e.Weight("kernel")}, {z}, {rows}, {N(k)}, {N(config.Units)}, accumulate: false);");
+        if (config.UseBias)
+        {
+            e.Line($"{Kernels}TensorOps.AddBias({z}, {e.Weight("bias")}, {rows}, {N(config.Units)});");
+        }
+
+        if (config.Activation != ActivationInfo.Linear)
+        {
+            e.Line($"{Kernels}ActivationKernels.Forward({Activation(config.Activation)}, {z}, y, {rows}, {N(config.Units)});");
+        }
+    }
+
+    public override void Backward(NodeEmitter e)
+    {
+        var config = e.Settings<DenseConfig>();
+        var (rows, k) = Geometry(e);
+        e.Line($"var dy = {e.Gradient(e.Node)};");
+        if (config.Activation != ActivationInfo.Linear)
+        {
+            string call = $"{Kernels}ActivationKernels.Backward({Activation(config.Activation)}, {e.PreActivation ?? ReadOnlySpan + ".Empty"}, " +
+                          $"{e.Values(e.Node)}, dy, {rows}, {N(config.Units)});";
+            if (e.FusedOutput >= 0)
+            {
+                // The loss may already have written the gradient with respect to the pre-activation (softmax or
+                // sigmoid fused with cross-entropy, as Keras does); then this activation's derivative is skipped.
+                e.Open($"if (!workspace.OutputGradientIsPreActivation[{N(e.FusedOutput)}])");
+                e.Line(call);
+                e.Close();
+            }
+            else
+            {
+                e.Line(call);
+            }
+        }
+
+        e.Line($"var x = {e.Values(e.Input)};");
+        e.Line($"{Kernels}Gemm.MultiplyTransposedA(x, dy, {e.WeightGradient("kernel")}, {N(k)}, {rows}, {N(config.Units)}, accumulate: true);");
+        if (config.UseBias)
+        {
+            e.Line($"{Kernels}TensorOps.AccumulateBiasGradient(dy, {e.WeightGradient("bias")}, {rows}, {N(config.Units)});");
+        }
+
+        if (e.NeedsGradient(e.Input))
+        {
+            e.Line($"{Kernels}Gemm.MultiplyTransposedB(dy, {e.Weight("kernel")}, {e.Gradient(e.Input)}, {rows}, {N(config.Units)}, {N(k)}, accumulate: true);");
+        }
+    }
+
+    public override void Describe(LayerSpec layer, KerasConfig config)
+    {
+        var dense = layer.Settings<DenseConfig>();
+        config.Int("units", dense.Units).Activation("activation", dense.Activation).Bool("use_bias", dense.UseBias);
+    }
+
+    /// <summary>Rows (every position of the input) and the kernel's input size.</summary>
+    private static (string Rows, int InputSize) Geometry(NodeEmitter e) => (e.Rows(e.PositionsOf(e.Input)), e.Weights[0].Dims[0]);
+}
+
+/// <summary><c>ActivationLayer(activation)</c>, Keras's <c>Activation</c> layer: softmax normalises the last axis.</summary>
+internal sealed class ActivationRule : LayerRule
+{
+    public override IReadOnlyList<LayerKind> Kinds { get; } = new[] { LayerKind.Activation };
+
+    public override IEnumerable<(string Function, LayerKind Kind)> Functions => new[] { ("ActivationLayer", LayerKind.Activation) };
+
+    public override LayerConfig? Create(LayerKind kind, LayerArguments args)
+        => args.Activation() is int activation ? new ActivationConfig(activation) : null;
+
+    public override TensorShape? Infer(ShapeContext c) => c.IsFloat() ? c.Input with { Repeat = 1 } : null;
+
+    public override void Forward(NodeEmitter e)
+    {
+        var (rows, columns) = RowsAndColumns(e);
+        e.Line($"{Kernels}ActivationKernels.Forward({Activation(e.Settings<ActivationConfig>().Activation)}, {e.Values(e.Input)}, {e.Values(e.Node)}, {rows}, {columns});");
+    }
+
+    public override void Backward(NodeEmitter e)
+    {
+        // The derivative turns dy into the input's gradient in place (dy is used only here).
+        int activation = e.Settings<ActivationConfig>().Activation;
+        var (rows, columns) = RowsAndColumns(e);
+        string z = ActivationInfo.NeedsPreActivation(activation) ? e.Values(e.Input) : $"{ReadOnlySpan}.Empty";
+        e.Line($"var dy = {e.Gradient(e.Node)};");
+        e.Line($"{Kernels}ActivationKernels.Backward({Activation(activation)}, {z}, {e.Values(e.Node)}, dy, {rows}, {columns});");
+        e.Line($"{Kernels}TensorOps.Accumulate(dy, {e.Gradient(e.Input)});");
+    }
+
+    public override void Describe(LayerSpec layer, KerasConfig config) => config.Activation("activation", layer.Settings<ActivationConfig>().Activation);
+
+    /// <summary>Rows and columns for an activation over a tensor: softmax normalises each row of the last axis.</summary>
+    internal static (string Rows, string Columns) RowsAndColumns(NodeEmitter e)
+    {
+        var dims = e.ShapeOf(e.Input).Dims;
+        return dims.Count == 0 ? ("batchSize", "1") : (e.Rows(e.PositionsOf(e.Input)), e.D(dims[dims.Count - 1]));
+    }
+}

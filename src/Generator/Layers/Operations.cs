@@ -1,0 +1,215 @@
+using System.Collections.Generic;
+using System.Linq;
+using Unrolled.Generator.Diagnostics;
+using Unrolled.Generator.Emit;
+using Unrolled.Generator.Model;
+using Unrolled.Generator.Parsing;
+using Unrolled.Generator.Shapes;
+using static Unrolled.Generator.Emit.NodeEmitter;
+
+namespace Unrolled.Generator.Layers;
+
+/// <summary>An element-wise function: <c>Ops.Abs</c>, <c>Exp</c>, <c>Log</c>, <c>Sqrt</c>, <c>Square</c>.</summary>
+internal sealed record UnaryOpConfig(UnaryFunction Function) : LayerConfig;
+
+/// <summary>An activation applied as an operation (<c>Ops.Tanh</c>, <c>Ops.Relu</c>): the <c>Unrolled.Activation</c> value.</summary>
+internal sealed record ActivationOpConfig(int Activation) : LayerConfig;
+
+/// <summary><c>Scale · x + Shift</c>: a tensor combined with constants (<c>1 - x</c>, <c>x / 2</c>, <c>-x</c>).</summary>
+internal sealed record AffineConfig(double Scale, double Shift) : LayerConfig;
+
+/// <summary>A broadcasting operation on two tensors (<c>a + b</c>, <c>Ops.Maximum(a, b)</c>).</summary>
+internal sealed record BinaryOpConfig(BinaryFunction Function) : LayerConfig;
+
+/// <summary>A sum or mean over one axis (Keras counts the batch axis), keeping it as length 1 when <c>KeepDims</c>.</summary>
+internal sealed record ReduceConfig(bool Mean, int Axis, bool KeepDims) : LayerConfig;
+
+/// <summary>The runtime's <c>UnaryOp</c>, in its order.</summary>
+internal enum UnaryFunction
+{
+    Abs,
+    Exp,
+    Log,
+    Sqrt,
+    Square,
+}
+
+/// <summary>The runtime's <c>BinaryOp</c>, in its order.</summary>
+internal enum BinaryFunction
+{
+    Add,
+    Subtract,
+    Multiply,
+    Divide,
+    Maximum,
+    Minimum,
+}
+
+/// <summary>
+/// The tensor operations a Lambda's function (or the builder, outside one) applies: Keras 3 records them as operations,
+/// not layers (plot_model shows TFOpLambda), so they have no weights and no place in <c>model.layers</c>. The evaluator
+/// creates them from C# operators and <c>Ops.*</c> calls.
+/// </summary>
+internal sealed class OperationRule : LayerRule
+{
+    private static readonly string[] s_unary = { "math.abs", "math.exp", "math.log", "math.sqrt", "math.square" };
+    private static readonly string[] s_binary = { "__operators__.add", "math.subtract", "math.multiply", "math.truediv", "math.maximum", "math.minimum" };
+
+    public override IReadOnlyList<LayerKind> Kinds { get; } = new[]
+    {
+        LayerKind.UnaryOp, LayerKind.ActivationOp, LayerKind.Affine, LayerKind.BinaryOp, LayerKind.Reduce,
+    };
+
+    public override IEnumerable<(string Function, LayerKind Kind)> Functions => Enumerable.Empty<(string, LayerKind)>();
+
+    public override (int Min, int Max) Arity(LayerSpec layer) => layer.Kind == LayerKind.BinaryOp ? (2, 2) : (1, 1);
+
+    public override TensorShape? Infer(ShapeContext c)
+    {
+        if (!c.IsFloat())
+        {
+            return null;
+        }
+
+        switch (c.Layer.Kind)
+        {
+            case LayerKind.BinaryOp:
+            {
+                var shape = Broadcasting.Broadcast(c.Inputs[0].Dims, c.Inputs[1].Dims);
+                if (shape is null)
+                {
+                    c.ReportRaw(DiagnosticIds.ShapeMismatch, c.NodeSpec.Span, $"'{c.Layer.Name}'",
+                        $"shapes {c.Inputs[0].Keras} and {c.Inputs[1].Keras} cannot be broadcast together (each pair of axes, aligned on the right, must be equal or 1)" +
+                        Broadcasting.RunTimeHint(c.Inputs[0], c.Inputs[1]));
+                    return null;
+                }
+
+                return new TensorShape(shape.Value, 0);
+            }
+
+            case LayerKind.Reduce:
+            {
+                var config = c.Settings<ReduceConfig>();
+                var input = c.Input;
+                int rank = input.Dims.Count + 1;
+                int axis = config.Axis < 0 ? config.Axis + rank : config.Axis;
+                if (axis < 1 || axis >= rank)
+                {
+                    c.ReportRaw(DiagnosticIds.InvalidArgument, c.NodeSpec.Span,
+                        $"'{c.Layer.Name}' reduces axis {config.Axis}, but its input {input.Keras} has axes 1..{rank - 1} (the batch axis 0 cannot be reduced)");
+                    return null;
+                }
+
+                return c.Shape(input.Dims.Select((d, i) => i == axis - 1 ? 1 : d).Where((d, i) => config.KeepDims || i != axis - 1));
+            }
+
+            default:
+                return c.Input;
+        }
+    }
+
+    public override void Forward(NodeEmitter e)
+    {
+        var inputs = e.Inputs;
+        string x = e.Values(inputs[0]), y = e.Values(e.Node);
+        switch (e.Layer.Kind)
+        {
+            case LayerKind.UnaryOp:
+                e.Line($"{Kernels}OpKernels.Unary({Kernels}UnaryOp.{e.Settings<UnaryOpConfig>().Function}, {x}, {y});");
+                break;
+            case LayerKind.ActivationOp:
+                e.Line($"{Kernels}ActivationKernels.Forward({Activation(e.Settings<ActivationOpConfig>().Activation)}, {x}, {y}, batchSize, {e.D(e.SizeOf(e.Node))});");
+                break;
+            case LayerKind.Affine:
+            {
+                var affine = e.Settings<AffineConfig>();
+                e.Line($"{Kernels}OpKernels.Affine({x}, {y}, {Float(affine.Scale)}, {Float(affine.Shift)});");
+                break;
+            }
+
+            case LayerKind.BinaryOp:
+                e.Line($"{Kernels}OpKernels.Binary({Kernels}BinaryOp.{e.Settings<BinaryOpConfig>().Function}, {x}, {e.ShapeLiteral(inputs[0])}, " +
+                       $"{e.Values(inputs[1])}, {e.ShapeLiteral(inputs[1])}, {y}, {e.ShapeLiteral(e.Node)}, batchSize);");
+                break;
+            default:
+            {
+                var (outer, length, inner) = ReduceGeometry(e);
+                e.Line($"{Kernels}OpKernels.Reduce({x}, {y}, {e.Rows(outer)}, {e.D(length)}, {e.D(inner)}, {ReduceScale(e, length)});");
+                break;
+            }
+        }
+    }
+
+    public override void Backward(NodeEmitter e)
+    {
+        var inputs = e.Inputs;
+        e.Line($"var dy = {e.Gradient(e.Node)};");
+        switch (e.Layer.Kind)
+        {
+            case LayerKind.UnaryOp:
+                e.Line($"{Kernels}OpKernels.UnaryBackward({Kernels}UnaryOp.{e.Settings<UnaryOpConfig>().Function}, {e.Values(inputs[0])}, {e.Values(e.Node)}, dy, {e.Gradient(inputs[0])});");
+                break;
+            case LayerKind.ActivationOp:
+                // The activation's derivative turns dy into the input's gradient in place (dy is used only here).
+                e.Line($"{Kernels}ActivationKernels.Backward({Activation(e.Settings<ActivationOpConfig>().Activation)}, {e.Values(inputs[0])}, {e.Values(e.Node)}, dy, batchSize, {e.D(e.SizeOf(e.Node))});");
+                e.Line($"{Kernels}TensorOps.Accumulate(dy, {e.Gradient(inputs[0])});");
+                break;
+            case LayerKind.Affine:
+                e.Line($"{Kernels}MergeOps.AccumulateScaled(dy, {e.Gradient(inputs[0])}, {Float(e.Settings<AffineConfig>().Scale)});");
+                break;
+            case LayerKind.BinaryOp:
+                e.Line($"{Kernels}OpKernels.BinaryBackward({Kernels}BinaryOp.{e.Settings<BinaryOpConfig>().Function}, dy, {e.Values(inputs[0])}, {e.ShapeLiteral(inputs[0])}, " +
+                       $"{e.Values(inputs[1])}, {e.ShapeLiteral(inputs[1])}, {e.GradientOrEmpty(inputs[0])}, {e.GradientOrEmpty(inputs[1])}, {e.ShapeLiteral(e.Node)}, batchSize);");
+                break;
+            default:
+            {
+                var (outer, length, inner) = ReduceGeometry(e);
+                e.Line($"{Kernels}OpKernels.ReduceBackward(dy, {e.Gradient(inputs[0])}, {e.Rows(outer)}, {e.D(length)}, {e.D(inner)}, {ReduceScale(e, length)});");
+                break;
+            }
+        }
+    }
+
+    public override string KerasClass(LayerKind kind) => "TFOpLambda";
+
+    public override bool IsKerasLayer(LayerKind kind) => false;
+
+    public override void Describe(LayerSpec layer, KerasConfig config)
+    {
+        switch (layer.Kind)
+        {
+            case LayerKind.UnaryOp:
+                config.Text("function", s_unary[(int)layer.Settings<UnaryOpConfig>().Function]);
+                break;
+            case LayerKind.ActivationOp:
+                string activation = KerasActivation.Name(layer.Settings<ActivationOpConfig>().Activation);
+                config.Text("function", activation switch { "tanh" => "math.tanh", "sigmoid" => "math.sigmoid", _ => "nn." + activation })
+                    .Text("activation", activation);
+                break;
+            case LayerKind.Affine:
+                config.Number("scale", layer.Settings<AffineConfig>().Scale).Number("shift", layer.Settings<AffineConfig>().Shift);
+                break;
+            case LayerKind.BinaryOp:
+                config.Text("function", s_binary[(int)layer.Settings<BinaryOpConfig>().Function]);
+                break;
+            default:
+            {
+                var reduce = layer.Settings<ReduceConfig>();
+                config.Text("function", reduce.Mean ? "math.reduce_mean" : "math.reduce_sum").Int("axis", reduce.Axis).Bool("keepdims", reduce.KeepDims);
+                break;
+            }
+        }
+    }
+
+    private static (int Outer, int Length, int Inner) ReduceGeometry(NodeEmitter e)
+    {
+        var input = e.ShapeOf(e.Input);
+        int given = e.Settings<ReduceConfig>().Axis;
+        int rank = input.Dims.Count + 1;
+        int axis = (given < 0 ? given + rank : given) - 1;
+        return (e.Dims.Product(input.Dims.Take(axis)), input.Dims[axis], e.Dims.Product(input.Dims.Skip(axis + 1)));
+    }
+
+    /// <summary>1 for a sum; one over the reduced length for a mean (computed at run time for a run-time length).</summary>
+    private static string ReduceScale(NodeEmitter e, int length) => e.Settings<ReduceConfig>().Mean ? e.MeanScale(length) : "1f";
+}

@@ -1,0 +1,194 @@
+using System.Collections.Generic;
+using System.Linq;
+using Unrolled.Generator.Emit;
+using Unrolled.Generator.Model;
+using Unrolled.Generator.Parsing;
+using Unrolled.Generator.Shapes;
+using static Unrolled.Generator.Emit.NodeEmitter;
+
+namespace Unrolled.Generator.Layers;
+
+/// <summary>A recurrent layer's settings. <c>UnitForgetBias</c> is LSTM's, <c>ResetAfter</c> GRU's (false elsewhere).</summary>
+internal sealed record RecurrentConfig(int Units, bool UseBias, bool ReturnSequences, bool ReturnState, bool UnitForgetBias, bool ResetAfter) : LayerConfig;
+
+/// <summary>A returned state's place in Keras's result list: 1 the last hidden state <c>h</c>, 2 LSTM's cell state <c>c</c>.</summary>
+internal sealed record RecurrentStateConfig(int Index) : LayerConfig;
+
+/// <summary>
+/// <c>LSTM</c>, <c>GRU</c> and <c>SimpleRNN</c> over (steps, features) with Keras's gate order (i, f, c, o; z, r, h),
+/// <c>return_sequences</c> and <c>return_state</c>; and the <c>RecurrentState</c> views a layer with return_state
+/// adds for its last states, which alias what the layer keeps.
+/// </summary>
+internal sealed class RecurrentRule : LayerRule
+{
+    public override IReadOnlyList<LayerKind> Kinds { get; } = new[] { LayerKind.LSTM, LayerKind.GRU, LayerKind.SimpleRNN, LayerKind.RecurrentState };
+
+    public override IEnumerable<(string Function, LayerKind Kind)> Functions => Kinds.Where(k => k != LayerKind.RecurrentState).Select(k => (k.ToString(), k));
+
+    public override LayerConfig? Create(LayerKind kind, LayerArguments args)
+    {
+        int? units = args.Positive("units");
+        bool? sequences = args.Bool("returnSequences");
+        bool? useBias = args.Bool("useBias");
+        bool? option = kind switch
+        {
+            LayerKind.LSTM => args.Bool("unitForgetBias"),
+            LayerKind.GRU => args.Bool("resetAfter"),
+            _ => false,
+        };
+        bool? state = args.Bool("returnState");
+        if (units is null || sequences is null || useBias is null || option is null || state is null)
+        {
+            return null;
+        }
+
+        return new RecurrentConfig(units.Value, useBias.Value, sequences.Value, state.Value,
+            UnitForgetBias: kind == LayerKind.LSTM && option.Value, ResetAfter: kind == LayerKind.GRU && option.Value);
+    }
+
+    /// <summary>With return_state, the last h (and LSTM's c) follow the output.</summary>
+    public override int StateOutputs(LayerSpec layer)
+        => layer.Config is RecurrentConfig { ReturnState: true } ? (layer.Kind == LayerKind.LSTM ? 2 : 1) : 0;
+
+    public override TensorShape? Infer(ShapeContext c)
+    {
+        if (c.Layer.Kind == LayerKind.RecurrentState)
+        {
+            var producer = c.Spec.Layers[c.Spec.Nodes[c.NodeSpec.Inputs[0]].Layer];
+            return new TensorShape(new[] { producer.Settings<RecurrentConfig>().Units }.ToEquatableArray(), 0);
+        }
+
+        if (!c.IsFloat())
+        {
+            return null;
+        }
+
+        int? features = c.Channels(2, "(None, steps, features)");
+        if (features is not int f)
+        {
+            return null;
+        }
+
+        var s = c.Settings<RecurrentConfig>();
+        int units = s.Units;
+        int gates = Gates(c.Layer.Kind);
+        c.Weight("kernel", WeightInit.GlorotUniform, f, gates * units);
+        c.Weight("recurrent_kernel", WeightInit.Orthogonal, units, gates * units);
+        if (s.UseBias)
+        {
+            if (s.ResetAfter)
+            {
+                c.Weight("bias", WeightInit.Zeros, 2, gates * units); // reset_after: input and recurrent biases
+            }
+            else
+            {
+                c.Weight("bias", s.UnitForgetBias ? WeightInit.UnitForgetBias : WeightInit.Zeros, gates * units);
+            }
+        }
+
+        return c.Shape(s.ReturnSequences ? new[] { c.Input.Dims[0], units } : new[] { units });
+    }
+
+    public override bool IsView(LayerSpec layer) => layer.Kind == LayerKind.RecurrentState;
+
+    /// <summary>The cache backward reads (per step), then with return_state the last h (and LSTM's c).</summary>
+    public override int[] Temporaries(PlanContext c)
+    {
+        if (c.Layer.Kind == LayerKind.RecurrentState)
+        {
+            return System.Array.Empty<int>(); // a view of the layer's own temporaries
+        }
+
+        var s = c.Settings<RecurrentConfig>();
+        int steps = c.Input.Dims[0];
+        return new[] { c.PerRow(c.Dims.Mul(steps, CachePerStep(c.Layer))) }
+            .Concat(Enumerable.Repeat(c.PerRow(s.Units), StateOutputs(c.Layer))).ToArray();
+    }
+
+    /// <summary>The input projections of every step.</summary>
+    public override int Scratch(PlanContext c) => c.Layer.Kind == LayerKind.RecurrentState ? 0 : c.Dims.Mul(c.Input.Dims[0], 4 * c.Settings<RecurrentConfig>().Units);
+
+    public override void Forward(NodeEmitter e)
+    {
+        var s = e.Settings<RecurrentConfig>();
+        var (steps, features) = Sequence(e);
+        string cache = e.Temporary(0, e.Dims.Mul(steps, CachePerStep(e.Layer)));
+        e.Line($"{Kernels}Recurrent.{KernelName(e.Layer.Kind)}Forward({e.Values(e.Input)}, {e.Weight("kernel")}, {e.Weight("recurrent_kernel")}, {e.Weight("bias")}, " +
+               $"{e.Values(e.Node)}, {States(e, backward: false)}, {cache}, {e.Scratch}, {Tail(e, steps, features)});");
+    }
+
+    public override void Backward(NodeEmitter e)
+    {
+        var (steps, features) = Sequence(e);
+        string cache = e.Temporary(0, e.Dims.Mul(steps, CachePerStep(e.Layer)));
+        e.Line($"var dy = {e.Gradient(e.Node)};");
+        e.Line($"{Kernels}Recurrent.{KernelName(e.Layer.Kind)}Backward({e.Values(e.Input)}, {e.Weight("kernel")}, {e.Weight("recurrent_kernel")}, {cache}, " +
+               $"dy, {States(e, backward: true)}, {e.GradientOrEmpty(e.Input)}, {e.WeightGradient("kernel")}, {e.WeightGradient("recurrent_kernel")}, " +
+               $"{e.WeightGradient("bias")}, {e.Scratch}, {Tail(e, steps, features)});");
+    }
+
+    public override string WeightPathSuffix => "/cell";
+
+    public override bool IsKerasLayer(LayerKind kind) => kind != LayerKind.RecurrentState;
+
+    public override void Describe(LayerSpec layer, KerasConfig config)
+    {
+        if (layer.Kind == LayerKind.RecurrentState)
+        {
+            config.Int("index", layer.Settings<RecurrentStateConfig>().Index);
+            return;
+        }
+
+        var s = layer.Settings<RecurrentConfig>();
+        config.Int("units", s.Units).Text("activation", "tanh");
+        if (layer.Kind != LayerKind.SimpleRNN)
+        {
+            config.Text("recurrent_activation", "sigmoid");
+        }
+
+        config.Bool("use_bias", s.UseBias).Bool("return_sequences", s.ReturnSequences).Bool("return_state", s.ReturnState);
+        if (layer.Kind == LayerKind.LSTM)
+        {
+            config.Bool("unit_forget_bias", s.UnitForgetBias);
+        }
+        else if (layer.Kind == LayerKind.GRU)
+        {
+            config.Bool("reset_after", s.ResetAfter);
+        }
+    }
+
+    /// <summary>Floats a recurrent layer keeps per step for backward: LSTM's four gates, c and h; GRU's five vectors; SimpleRNN's h.</summary>
+    private static int CachePerStep(LayerSpec layer) => layer.Kind switch { LayerKind.LSTM => 6, LayerKind.GRU => 5, _ => 1 } * layer.Settings<RecurrentConfig>().Units;
+
+    private static int Gates(LayerKind kind) => kind switch { LayerKind.LSTM => 4, LayerKind.GRU => 3, _ => 1 };
+
+    private static string KernelName(LayerKind kind) => kind switch
+    {
+        LayerKind.LSTM => "Lstm",
+        LayerKind.GRU => "Gru",
+        _ => "SimpleRnn",
+    };
+
+    private static (int Steps, int Features) Sequence(NodeEmitter e)
+    {
+        var dims = e.ShapeOf(e.Input).Dims;
+        return (dims[0], dims[1]);
+    }
+
+    private static string Tail(NodeEmitter e, int steps, int features)
+    {
+        var s = e.Settings<RecurrentConfig>();
+        return $"batchSize, {e.D(steps)}, {N(features)}, {N(s.Units)}, returnSequences: {Bool(s.ReturnSequences)}" +
+               (e.Layer.Kind == LayerKind.GRU ? $", resetAfter: {Bool(s.ResetAfter)}" : string.Empty);
+    }
+
+    /// <summary>The last-state arguments of a recurrent kernel: the regions kept for return_state, or empty.</summary>
+    private static string States(NodeEmitter e, bool backward)
+    {
+        var s = e.Settings<RecurrentConfig>();
+        int count = e.Layer.Kind == LayerKind.LSTM ? 2 : 1;
+        string empty = backward ? $"{ReadOnlySpan}.Empty" : $"{Span}.Empty";
+        return string.Join(", ", Enumerable.Range(1, count).Select(k => !s.ReturnState ? empty
+            : backward ? e.TemporaryGradient(k, s.Units) : e.Temporary(k, s.Units)));
+    }
+}
