@@ -5,30 +5,20 @@ using Unrolled.Generator.Model;
 namespace Unrolled.Generator.Layers;
 
 /// <summary>
-/// The registry of layer rules: one per family, each serving its kinds. Every kind of the catalogue
+/// The registry of layer rules: every <see cref="LayerRule"/> class of the generator, each serving its kinds (one file
+/// per family in this folder). Every kind of the catalogue
 /// (src/Shared/LayerKind.cs) has exactly one rule, except the groups (Lambda, TimeDistributed, a nested model's call),
 /// which compute nothing themselves; a test checks this.
 /// </summary>
 internal static class LayerRules
 {
-    private static readonly LayerRule[] s_rules =
-    {
-        new InputRule(),
-        new DenseRule(),
-        new ActivationRule(),
-        new MergeRule(),
-        new DotRule(),
-        new OperationRule(),
-        new TimeStepRule(),
-        new ConvolutionRule(),
-        new PoolingRule(),
-        new GlobalPoolingRule(),
-        new ReshapingRule(),
-        new EmbeddingRule(),
-        new RecurrentRule(),
-        new RegularizationRule(),
-        new NormalizationRule(),
-    };
+    /// <summary>Every rule class of this assembly, found rather than listed, so that adding a family is adding its
+    /// file; ordered by name, so that the order never depends on the loader.</summary>
+    private static readonly LayerRule[] s_rules = typeof(LayerRule).Assembly.GetTypes()
+        .Where(t => t.IsSubclassOf(typeof(LayerRule)) && !t.IsAbstract)
+        .OrderBy(t => t.FullName, System.StringComparer.Ordinal)
+        .Select(t => (LayerRule)System.Activator.CreateInstance(t))
+        .ToArray();
 
     private static readonly Dictionary<LayerKind, LayerRule> s_byKind = Index();
 
