@@ -1,6 +1,7 @@
 // The one catalogue of layer kinds, compiled into the runtime (public, as GraphNodeKind) and into the generator and
 // analyzer (internal, as LayerKind), so the two can never disagree. Adding a kind: add it here, then give it a rule in
-// src/Generator/Layers (docs/adding-a-layer.md); a test fails until every kind has one.
+// src/Generator/Layers (docs/adding-a-layer.md); a test fails until every kind has one. New kinds go at the end:
+// generated code compiled against an earlier runtime holds the members' numbers.
 #if UNROLLED_GENERATOR
 namespace Unrolled.Generator.Model;
 
@@ -171,4 +172,8 @@ public enum GraphNodeKind
     /// <summary>A group: one call of a model used as a layer, whose layers are its children (Keras's
     /// <c>Functional</c>). Its first children are the model's <see cref="InputLayer"/>s.</summary>
     Functional,
+
+    /// <summary>Normalises each sample over some of its axes (Keras's <c>LayerNormalization</c>). Config: <c>axis</c>,
+    /// <c>epsilon</c>, <c>center</c>, <c>scale</c>, <c>rms_scaling</c>.</summary>
+    LayerNormalization,
 }

@@ -129,6 +129,34 @@ public class DiagnosticTests
             var a = Input([4], DType.Int32);
             return new Model(a, {|UNR0009:Embedding(1 << 30, 4)(a)|});
             """) },
+        { "LayerNormalization over the batch axis", Sources.Builder("""
+            var a = Input([8, 4]);
+            return new Model(a, {|UNR0009:LayerNormalization(axis: 0)|}(a));
+            """) },
+        { "LayerNormalization over an axis the input does not have", Sources.Builder("""
+            var a = Input([8, 4]);
+            return new Model(a, {|UNR0009:LayerNormalization(axis: -3)|}(a));
+            """) },
+        { "LayerNormalization over axes that are not adjacent", Sources.Builder("""
+            var a = Input([2, 3, 4]);
+            return new Model(a, {|UNR0009:LayerNormalization(axis: [1, 3])|}(a));
+            """) },
+        { "LayerNormalization over an axis listed twice", Sources.Builder("""
+            var a = Input([2, 3, 4]);
+            return new Model(a, {|UNR0009:LayerNormalization(axis: [2, -2])|}(a));
+            """) },
+        { "LayerNormalization over a run-time length", Sources.Builder("""
+            var a = Input([null, 4]);
+            return new Model(a, LayerNormalization(axis: 1)({|UNR0001:a|}));
+            """) },
+        { "LayerNormalization with a zero epsilon", Sources.Builder("""
+            var a = Input([4]);
+            return new Model(a, LayerNormalization(epsilon: {|UNR0009:0.0|})(a));
+            """) },
+        { "LayerNormalization of integers", Sources.Builder("""
+            var a = Input([4], DType.Int32);
+            return new Model(a, LayerNormalization()({|UNR0008:a|}));
+            """) },
         { "Padding out of range", Sources.Builder("""
             var a = Input([8, 8, 1]);
             return new Model(a, Conv2D(2, 3, padding: {|UNR0009:(Padding)7|})(a));

@@ -8,7 +8,8 @@ namespace Unrolled.Tests;
 /// <summary>
 /// Runs a model from its <see cref="ModelGraph"/> alone, as an exporter would read it: nodes in order, groups skipped,
 /// each computation from its kind, settings, weights and input edges, in plain double-precision loops with nothing
-/// from the generated code. Covers the Dense family, merges, operations and TimeDistributed's folding.
+/// from the generated code. Covers the Dense family, merges, operations, TimeDistributed's folding, global average
+/// pooling and LayerNormalization.
 /// </summary>
 internal static class FlatGraphInterpreter
 {
@@ -200,9 +201,68 @@ internal static class FlatGraphInterpreter
                 return new Value(x[0].Data, x[0].Shape.Prepend(steps).ToArray(), x[0].Rows / steps);
             }
 
+            case GraphNodeKind.LayerNormalization:
+                return LayerNormalization(node, x[0], w);
+            case GraphNodeKind.GlobalAveragePooling1D:
+            case GraphNodeKind.GlobalAveragePooling2D:
+            {
+                // The mean over every position, per channel.
+                int channels = x[0].Shape[^1], positions = x[0].Size / channels;
+                var y = new double[x[0].Rows * channels];
+                for (int r = 0; r < x[0].Rows; r++)
+                {
+                    for (int p = 0; p < positions; p++)
+                    {
+                        for (int c = 0; c < channels; c++)
+                        {
+                            y[r * channels + c] += x[0].Data[(r * positions + p) * channels + c] / positions;
+                        }
+                    }
+                }
+
+                return new Value(y, [channels], x[0].Rows);
+            }
+
             default:
                 throw new NotSupportedException($"The test's interpreter has no {node.Kind}.");
         }
+    }
+
+    /// <summary>
+    /// Keras 3's LayerNormalization written out: for each sample and each position of the axes that are not
+    /// normalised, the mean and biased variance over the normalised ones; y = (x − mean) / sqrt(var + ε) · γ + β, or with
+    /// rms_scaling y = x / sqrt(var + ε) · γ (Keras's formula: the variance stays the centred one).
+    /// </summary>
+    private static Value LayerNormalization(GraphNode node, Value x, List<float[]> w)
+    {
+        int rank = x.Shape.Length;
+        var axis = node.Setting("axis")!;
+        var axes = (axis.Kind == LayerSettingKind.Integer ? new[] { axis.AsInt32() } : axis.AsInt32s().ToArray()).Select(a => Axis(a, rank)).Order().ToArray();
+        double epsilon = node.Setting("epsilon")!.AsDouble();
+        bool rms = node.Setting("rms_scaling")!.AsBoolean();
+        var weights = node.Weights.Select((info, i) => (info.Name, Values: w[i])).ToDictionary(p => p.Name, p => p.Values);
+        int outer = x.Shape[..axes[0]].Aggregate(1, (a, d) => a * d) * x.Rows;
+        int length = axes.Aggregate(1, (a, d) => a * x.Shape[d]);
+        int inner = x.Shape[(axes[^1] + 1)..].Aggregate(1, (a, d) => a * d);
+        var y = new double[x.Data.Length];
+        for (int o = 0; o < outer; o++)
+        {
+            for (int i = 0; i < inner; i++)
+            {
+                int At(int l) => (o * length + l) * inner + i;
+                double mean = Enumerable.Range(0, length).Average(l => x.Data[At(l)]);
+                double variance = Enumerable.Range(0, length).Average(l => (x.Data[At(l)] - mean) * (x.Data[At(l)] - mean));
+                double inverse = 1 / Math.Sqrt(variance + epsilon);
+                for (int l = 0; l < length; l++)
+                {
+                    double v = ((rms ? x.Data[At(l)] : x.Data[At(l)] - mean) * inverse * (weights.TryGetValue("gamma", out var g) ? g[l] : 1))
+                        + (weights.TryGetValue("beta", out var b) ? b[l] : 0);
+                    y[At(l)] = v;
+                }
+            }
+        }
+
+        return x with { Data = y };
     }
 
     /// <summary>A Keras axis (the batch is 0; negative from the end) as a per-sample axis.</summary>

@@ -217,6 +217,8 @@ public class GraphDescriptionTests
         ("time distributed layers", () => new TimeDistributedLayers(seed: 1)),
         ("tagger (run-time lengths)", () => new Tagger(seed: 1)),
         ("every layer", () => new SmallConvNet(seed: 1)),
+        ("layer norm forms", () => new LayerNormForms(seed: 1)),
+        ("layer norm time distributed", () => new LayerNormTimeDistributed(seed: 1)),
     }.Select(m => new object[] { m.Item1, m.Item2 });
 
     [Theory]
@@ -277,7 +279,8 @@ public class GraphDescriptionTests
     }
 
     public static IEnumerable<object[]> DenseFamilyModels() => Models().Where(m => (string)m[0] is "deep nesting" or "siamese" or "manhattan"
-        or "time steps" or "nested time" or "every op" or "broadcast merges" or "every merge" or "autoencoder");
+        or "time steps" or "nested time" or "every op" or "broadcast merges" or "every merge" or "autoencoder" or "layer norm forms"
+        or "layer norm time distributed");
 
     [Theory]
     [MemberData(nameof(DenseFamilyModels))]

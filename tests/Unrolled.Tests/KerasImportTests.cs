@@ -29,6 +29,7 @@ public class KerasImportTests
         "keras_norm" => new KerasNorm(seed: 7),
         "keras_nested" => new KerasNested(seed: 7),
         "keras_deep" => new KerasDeep(seed: 7),
+        "keras_layer_norm" => new KerasLayerNorm(seed: 7),
         _ => throw new ArgumentException(model),
     };
 
@@ -81,6 +82,7 @@ public class KerasImportTests
             KerasNorm m => m.Predict(input),
             KerasNested m => m.Predict(input),
             KerasDeep m => m.Predict(input),
+            KerasLayerNorm m => m.Predict(input),
             _ => throw new InvalidOperationException(),
         };
 

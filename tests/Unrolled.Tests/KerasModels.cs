@@ -132,3 +132,16 @@ public partial class KerasDeep
         return new Model(x, y, name: "keras_deep");
     }
 }
+
+/// <summary>Dense, then LayerNormalization over the last axis and over the last two without beta.</summary>
+public partial class KerasLayerNorm
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([3, 4], name: "x");
+        var h = LayerNormalization()(Dense(4)(x));
+        h = LayerNormalization(axis: [-2, -1], center: false)(h);
+        return new Model(x, Dense(2)(Flatten()(h)), name: "keras_layer_norm");
+    }
+}

@@ -49,6 +49,19 @@ public class LayerGradientTests
     public void Conv1D_and_LSTM_inside_TimeDistributed() => Check(new TimeDistributedLayers(seed: 10), [Random(2 * 3 * 6 * 2, 10)], 2);
 
     [Fact]
+    public void LayerNormalization_over_the_last_axis() => Check(new LayerNormLast(seed: 12), [Random(3 * 6, 12)], 3);
+
+    [Fact]
+    public void LayerNormalization_over_two_axes_an_inner_axis_without_beta_or_gamma_and_with_rms_scaling()
+        => Check(new LayerNormForms(seed: 13), [Random(2 * 5 * 8, 13)], 2);
+
+    [Fact]
+    public void LayerNormalization_over_sequences_of_a_run_time_length() => Check(new LayerNormSequences(seed: 14), [Random(2 * 4 * 3 * 2, 14)], 2, lengths: [4]);
+
+    [Fact]
+    public void LayerNormalization_inside_TimeDistributed() => Check(new LayerNormTimeDistributed(seed: 15), [Random(2 * 3 * 4 * 5, 15)], 2);
+
+    [Fact]
     public void A_tensor_and_its_views_as_outputs_each_bring_their_loss() => Check(new ViewOutputs(seed: 11), [Random(3 * 6, 11)], 3);
 
     [Fact]

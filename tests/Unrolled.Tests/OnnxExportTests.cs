@@ -69,6 +69,9 @@ public class OnnxExportTests
         ["recurrent_settings"] = () => new OnnxRecurrent(seed: 41),
         ["question_answering"] = () => new QuestionAnswering(seed: 42),
         ["dots"] = () => new OnnxDots(seed: 43),
+        ["layer_norm_last"] = () => new LayerNormLast(seed: 44),
+        ["layer_norm_forms"] = () => new LayerNormForms(seed: 45),
+        ["layer_norm_time_distributed"] = () => new LayerNormTimeDistributed(seed: 46),
     };
 
     /// <summary>Models with lengths given at run time, and the lengths to run them with.</summary>
@@ -83,6 +86,7 @@ public class OnnxExportTests
         ["any_size_image"] = (() => new AnySizeImage(seed: 56), [3, 5]),
         ["dynamic_windows"] = (() => new OnnxDynamicWindows(seed: 57), [10]),
         ["dynamic_image"] = (() => new OnnxDynamicImage(seed: 58), [7, 5]),
+        ["layer_norm_sequences"] = (() => new LayerNormSequences(seed: 59), [6]),
     };
 
     public static IEnumerable<object[]> Models => s_models.Keys.Select(k => new object[] { k });
@@ -93,7 +97,7 @@ public class OnnxExportTests
     /// each newer set the exporter writes.</summary>
     public static IEnumerable<object[]> NewerOpsets =>
         from opset in new[] { 18, 19, 20, 21, 22 }
-        from name in new[] { "every_activation", "every_merge", "every_op", "upsampler_transpose", "padding_strides_dilation", "batch_norm_trained", "recurrent_settings", "time_steps" }
+        from name in new[] { "every_activation", "every_merge", "every_op", "upsampler_transpose", "padding_strides_dilation", "batch_norm_trained", "recurrent_settings", "time_steps", "layer_norm_forms" }
         select new object[] { name, opset };
 
     [Theory]

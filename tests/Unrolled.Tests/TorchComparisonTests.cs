@@ -9,7 +9,7 @@ using Xunit.Abstractions;
 namespace Unrolled.Tests;
 
 /// <summary>
-/// Forward outputs against PyTorch on the same weights (tests/torch/reference.py, run with /usr/bin/python3): Dense,
+/// Forward outputs against PyTorch on the same weights (tests/torch/reference.py, run with /usr/bin/python3): Dense, LayerNormalization,
 /// Conv2D, Conv2DTranspose, LSTM and GRU must agree within 1e-4 relative. CI installs python3-torch and sets
 /// UNROLLED_REQUIRE_TORCH=1, so there a missing PyTorch fails the test instead of skipping the comparison.
 /// </summary>
@@ -129,5 +129,28 @@ public class TorchComparisonTests
         Compare(model, 3,
             Layer(model, "gru", "gru", Options(("units", 4), ("return_sequences", true))),
             Layer(model, "gru_1", "gru", Options(("units", 2), ("return_sequences", false))));
+    }
+
+    /// <summary>torch.nn.functional.layer_norm over the last axis and the last two (gamma and beta of shape (5, 6)), and
+    /// Keras's rms_scaling written out with torch.var (PyTorch has no such layer).</summary>
+    [Fact]
+    public void LayerNormalization_matches_PyTorch()
+    {
+        var model = new TorchLayerNorm(seed: 6);
+        var random = new Random(6);
+        foreach (var weight in model.Description.Weights)
+        {
+            // Not the initial ones and zeros, which would hide a swapped gamma and beta.
+            var values = model.GetWeights(weight.Layer, weight.Name);
+            for (int i = 0; i < values.Length; i++)
+            {
+                values[i] = (float)(random.NextDouble() + 0.5);
+            }
+        }
+
+        Compare(model, 3,
+            Layer(model, "layer_normalization", "layer_norm", Options(("normalized_shape", new[] { 6 }), ("epsilon", 0.001), ("rms", false))),
+            Layer(model, "layer_normalization_1", "layer_norm", Options(("normalized_shape", new[] { 5, 6 }), ("epsilon", 1e-5), ("rms", false))),
+            Layer(model, "layer_normalization_2", "layer_norm", Options(("normalized_shape", new[] { 6 }), ("epsilon", 0.001), ("rms", true))));
     }
 }

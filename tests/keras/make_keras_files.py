@@ -105,6 +105,18 @@ NORM = dict(name="keras_norm", layers=[
     dense("dense_1", 2, 6),
 ])
 
+# LayerNormalization over the last axis (gamma, beta), then over the last two without beta (gamma of shape (3, 4)).
+LAYER_NORM = dict(name="keras_layer_norm", layers=[
+    inp("x", [3, 4]),
+    dense("dense", 4, 4),
+    dict(name="layer_normalization", cls="LayerNormalization", weights=[("gamma", (4,)), ("beta", (4,))],
+         config=dict(axis=-1, epsilon=0.001, center=True, scale=True, rms_scaling=False)),
+    dict(name="layer_normalization_1", cls="LayerNormalization", weights=[("gamma", (3, 4))],
+         config=dict(axis=[-2, -1], epsilon=0.001, center=False, scale=True, rms_scaling=False)),
+    plain("flatten", "Flatten"),
+    dense("dense_1", 2, 12),
+])
+
 # Nine Dense layers: with libver='latest' the `layers` group's ten links go to dense storage (a fractal heap).
 DEEP = dict(name="keras_deep", layers=[inp("x", [2])] + [dense("dense" if i == 0 else f"dense_{i}", 2, 2, "tanh") for i in range(9)])
 
@@ -124,7 +136,8 @@ def class_snake(cls):
     return {"InputLayer": "input_layer", "Dense": "dense", "Conv2D": "conv2d", "MaxPooling2D": "max_pooling2d",
             "Flatten": "flatten", "Embedding": "embedding", "LSTM": "lstm", "GRU": "gru",
             "BatchNormalization": "batch_normalization", "Activation": "activation", "Concatenate": "concatenate",
-            "Functional": "functional", "LSTMCell": "lstm_cell", "GRUCell": "gru_cell"}[cls]
+            "Functional": "functional", "LSTMCell": "lstm_cell", "GRUCell": "gru_cell",
+            "LayerNormalization": "layer_normalization"}[cls]
 
 
 def keras3_entries(model, prefix="layers/"):
@@ -379,6 +392,19 @@ def predict(model_name, vals):
         g, be, m, v = (w(vals, "batch_normalization", n) for n in ("gamma", "beta", "moving_mean", "moving_variance"))
         y = np.maximum((y - m) / np.sqrt(v + 0.001) * g + be, 0)
         return x, dense_ref(y, vals, "dense_1")
+    if model_name == "keras_layer_norm":
+        x = inputs((2, 3, 4), 8)
+        y = dense_ref(x, vals, "dense")
+
+        def layer_norm(v, axes, gamma, beta):
+            mean = v.mean(axis=axes, keepdims=True)
+            variance = ((v - mean) ** 2).mean(axis=axes, keepdims=True)
+            out = (v - mean) / np.sqrt(variance + 0.001) * gamma
+            return out if beta is None else out + beta
+
+        y = layer_norm(y, (2,), w(vals, "layer_normalization", "gamma"), w(vals, "layer_normalization", "beta"))
+        y = layer_norm(y, (1, 2), w(vals, "layer_normalization_1", "gamma"), None)
+        return x, dense_ref(y.reshape(2, -1), vals, "dense_1")
     if model_name == "keras_deep":
         x = inputs((2, 2), 7)
         y = x
@@ -452,6 +478,8 @@ def main():
     archive("nested.keras", NESTED)
     keras3("nested.weights.h5", NESTED, names=False)
     keras2("nested_keras2.h5", NESTED, full_model=False)
+    keras3("layer_norm.weights.h5", LAYER_NORM, names=True)
+    keras2("layer_norm_keras2.weights.h5", LAYER_NORM, full_model=False)
 
     # Files the reader must refuse with a message naming the feature: integer weights, and the LZF filter (h5py's own).
     vals = model_values(MLP)

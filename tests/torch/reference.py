@@ -75,6 +75,19 @@ def recurrent(x, layer, kind):
     return y if layer["return_sequences"] else y[:, -1, :]
 
 
+def layer_norm(x, layer):
+    """Keras 3's LayerNormalization over the trailing axes of normalized_shape: F.layer_norm, or with rms_scaling Keras's
+    own formula, x / sqrt(var + eps) * gamma with the centred (biased) variance, which PyTorch has no layer for."""
+    shape = layer["normalized_shape"]
+    gamma = tensor(layer, "gamma") if "gamma" in layer else None
+    beta = tensor(layer, "beta") if "beta" in layer else None
+    if not layer["rms"]:
+        return F.layer_norm(x, shape, gamma, beta, eps=layer["epsilon"])
+    dims = tuple(range(-len(shape), 0))
+    variance = torch.var(x, dim=dims, unbiased=False, keepdim=True)
+    return x / torch.sqrt(variance + layer["epsilon"]) * gamma
+
+
 def main():
     with open(sys.argv[1]) as f:
         model = json.load(f)
@@ -89,6 +102,8 @@ def main():
             x = conv2d_transpose(x, layer)
         elif kind in ("lstm", "gru"):
             x = recurrent(x, layer, kind)
+        elif kind == "layer_norm":
+            x = layer_norm(x, layer)
         else:
             raise ValueError("unknown layer " + kind)
     ours = torch.tensor(model["output"], dtype=torch.float64).reshape(x.shape)

@@ -119,6 +119,8 @@ internal sealed partial class OnnxExporter
 
             case GraphNodeKind.BatchNormalization:
                 return BatchNormalization(node, x[0]);
+            case GraphNodeKind.LayerNormalization:
+                return LayerNormalization(node, x[0]);
             default:
                 throw Unsupported(node, "this exporter has no ONNX form for that kind");
         }
@@ -536,6 +538,55 @@ internal sealed partial class OnnxExporter
         string y = Op("BatchNormalization", inputs, rank > 2 ? "batch_norm" : null,
             OnnxAttribute.Float("epsilon", (float)Setting(node, "epsilon").AsDouble()));
         return rank > 2 ? ToChannelsLast(y, rank, null) : y;
+    }
+
+    /// <summary>
+    /// Keras's LayerNormalization: ONNX's LayerNormalization (opset 17) when the normalised axes end the shape and the
+    /// input is centred, which is Keras's usual layer; otherwise (axes followed by others, or rms_scaling, which ONNX's
+    /// operator cannot express) the same formula from ReduceMean, Sub, Mul, Add, Sqrt and Div.
+    /// </summary>
+    private string LayerNormalization(GraphNode node, string x)
+    {
+        var input = node.InputShapes[0];
+        int rank = input.Count + 1;
+        var given = Setting(node, "axis");
+        int[] axes = (given.Kind == LayerSettingKind.Integer ? new[] { given.AsInt32() } : given.AsInt32s().ToArray())
+            .Select(a => a < 0 ? a + rank : a).OrderBy(a => a).ToArray();
+        float epsilon = (float)Setting(node, "epsilon").AsDouble();
+        bool rms = Bool(node, "rms_scaling");
+        int[] normalised = axes.Select(a => input[a - 1]).ToArray();
+        string? Parameter(string weight, long[] shape)
+            => HasWeight(node, weight) ? Initializer(WeightName(node, weight), shape, () => Weight(node, weight)) : null;
+
+        if (!rms && axes[^1] == rank - 1)
+        {
+            // ONNX requires a scale: ones when Keras has no gamma (scale=False).
+            string scale = Parameter("gamma", Longs(normalised))
+                ?? Initializer(WeightName(node, "gamma"), Longs(normalised), () => Enumerable.Repeat(1f, normalised.Aggregate(1, (a, d) => a * d)).ToArray());
+            string? bias = Parameter("beta", Longs(normalised));
+            return Op("LayerNormalization", bias is null ? new[] { x, scale } : new[] { x, scale, bias }, null,
+                OnnxAttribute.Int("axis", axes[0]), OnnxAttribute.Float("epsilon", epsilon));
+        }
+
+        // gamma and beta broadcast against the axes that follow the normalised ones as length 1.
+        long[] broadcast = Longs(normalised.Concat(Enumerable.Repeat(1, rank - 1 - axes[^1])));
+        long[] reduced = Longs(axes);
+        string mean = Reduce("ReduceMean", x, reduced, true, "mean");
+        string centred = Op("Sub", new[] { x, mean }, "centred");
+        string variance = Reduce("ReduceMean", Op("Mul", new[] { centred, centred }, "squares"), reduced, true, "variance");
+        string deviation = Op("Sqrt", new[] { Op("Add", new[] { variance, Scalar(epsilon) }, "variance_epsilon") }, "deviation");
+        string y = Op("Div", new[] { rms ? x : centred, deviation }, "normalized");
+        if (Parameter("gamma", broadcast) is { } gamma)
+        {
+            y = Op("Mul", new[] { y, gamma }, "scaled");
+        }
+
+        if (Parameter("beta", broadcast) is { } beta)
+        {
+            y = Op("Add", new[] { y, beta }, null);
+        }
+
+        return y;
     }
 
     // ---- recurrent layers ----
