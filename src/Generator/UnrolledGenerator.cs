@@ -25,6 +25,12 @@ public sealed class UnrolledGenerator : IIncrementalGenerator
 
         /// <summary>Shapes inferred and checked.</summary>
         public const string Analyze = "Unrolled.Analyze";
+
+        /// <summary>The model as code generation reads it, without source positions.</summary>
+        public const string Prepare = "Unrolled.Prepare";
+
+        /// <summary>The generated source (or why generating it failed).</summary>
+        public const string Emit = "Unrolled.Emit";
     }
 
     /// <inheritdoc/>
@@ -43,38 +49,65 @@ public sealed class UnrolledGenerator : IIncrementalGenerator
             .Select(static (spec, _) => Analyze(spec!))
             .WithTrackingName(Steps.Analyze);
 
-        context.RegisterSourceOutput(models, static (output, result) =>
+        // Code generation reads the model without positions: a line added above the builder re-runs parsing and
+        // analysis (their diagnostics move), but this step's output is unchanged, so the emitted source stays cached.
+        var emitted = models
+            .Select(static (result, _) => result.Failure is null && result.Model is { HasErrors: false } model && result.Spec.HasGraph
+                ? model.WithoutPositions()
+                : null)
+            .WithTrackingName(Steps.Prepare)
+            .Select(static (model, _) => model is null ? null : Emit(model))
+            .WithTrackingName(Steps.Emit);
+
+        context.RegisterSourceOutput(emitted, static (output, result) =>
         {
-            var spec = result.Spec;
-            if (result.Failure is not null)
+            if (result?.Code is { } code)
             {
-                output.ReportDiagnostic(InternalError(spec, "shape inference", result.Failure));
-                return;
-            }
-
-            var model = result.Model;
-            if (model is null || model.HasErrors || !spec.HasGraph)
-            {
-                return;
-            }
-
-            string hint = (spec.Namespace.Length > 0 ? spec.Namespace + "." : string.Empty)
-                          + string.Concat(System.Linq.Enumerable.Select(spec.ContainingTypes, t => t.Name + "."))
-                          + spec.ClassName + ".g.cs";
-            string? code = Guard.Run(() =>
-            {
-                Inject("code generation");
-                return ModelEmitter.Emit(ExecutionPlan.Create(model));
-            }, out string? failure);
-            if (code is not null)
-            {
-                output.AddSource(hint, code);
-            }
-            else
-            {
-                output.ReportDiagnostic(InternalError(spec, "code generation", failure ?? "no code was produced"));
+                output.AddSource(result.HintName, code);
             }
         });
+
+        // Our own failures (UNR0017), reported at the model: a failed analysis, or a failed generation found by its
+        // file name (generation saw no positions). Only lookups here; the work above is cached.
+        context.RegisterSourceOutput(models.Collect().Combine(emitted.Collect()), static (output, pair) =>
+        {
+            var failed = new System.Collections.Generic.Dictionary<string, string>();
+            foreach (var result in pair.Right)
+            {
+                if (result?.Failure is { } failure)
+                {
+                    failed[result.HintName] = failure;
+                }
+            }
+
+            foreach (var result in pair.Left)
+            {
+                if (result.Failure is not null)
+                {
+                    output.ReportDiagnostic(InternalError(result.Spec, "shape inference", result.Failure));
+                }
+                else if (failed.TryGetValue(HintName(result.Spec), out string? failure))
+                {
+                    output.ReportDiagnostic(InternalError(result.Spec, "code generation", failure));
+                }
+            }
+        });
+    }
+
+    /// <summary>The generated file's name: the class's full name.</summary>
+    private static string HintName(ModelSpec spec)
+        => (spec.Namespace.Length > 0 ? spec.Namespace + "." : string.Empty)
+           + string.Concat(System.Linq.Enumerable.Select(spec.ContainingTypes, t => t.Name + "."))
+           + spec.ClassName + ".g.cs";
+
+    private static EmitResult Emit(AnalyzedModel model)
+    {
+        string? code = Guard.Run(() =>
+        {
+            Inject("code generation");
+            return ModelEmitter.Emit(ExecutionPlan.Create(model));
+        }, out string? failure);
+        return new EmitResult(HintName(model.Spec), code, code is null ? failure ?? "no code was produced" : null);
     }
 
     /// <summary>Tests set a step's name here to make that step fail as a bug in it would (per async flow, so that
@@ -108,4 +141,7 @@ public sealed class UnrolledGenerator : IIncrementalGenerator
 
     /// <summary>What the shape step produced for one builder: the analysed model, or why analysing it failed.</summary>
     private sealed record AnalysisResult(ModelSpec Spec, AnalyzedModel? Model, string? Failure);
+
+    /// <summary>What code generation produced for one model: its source, or why generating it failed.</summary>
+    private sealed record EmitResult(string HintName, string? Code, string? Failure);
 }

@@ -27,7 +27,7 @@ public class IncrementalityTests
         edited = edited.ReplaceSyntaxTree(modelTree, CSharpSyntaxTree.ParseText(modelTree.GetText().ToString() + "\n// a comment\n", TestCompiler.ParseOptions, modelTree.FilePath));
 
         var result = driver.RunGenerators(edited).GetRunResult().Results.Single();
-        foreach (string step in new[] { UnrolledGenerator.Steps.Parse, UnrolledGenerator.Steps.Analyze })
+        foreach (string step in new[] { UnrolledGenerator.Steps.Parse, UnrolledGenerator.Steps.Analyze, UnrolledGenerator.Steps.Prepare, UnrolledGenerator.Steps.Emit })
         {
             var outputs = result.TrackedSteps[step].SelectMany(s => s.Outputs).ToList();
             Assert.NotEmpty(outputs);
@@ -37,6 +37,27 @@ public class IncrementalityTests
 
         Assert.All(result.TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs),
             o => Assert.Equal(IncrementalStepRunReason.Cached, o.Reason));
+    }
+
+    [Fact]
+    public void Moving_the_builder_re_parses_it_but_leaves_the_generated_code_cached()
+    {
+        var compilation = TestCompiler.Compile(TestModels.Mlp);
+        var driver = TestCompiler.CreateDriver().RunGenerators(compilation);
+        string before = driver.GetRunResult().GeneratedTrees.Single().GetText().ToString();
+
+        // Lines added above the class: every position in the builder moves, nothing in the model changes.
+        var tree = compilation.SyntaxTrees.Single();
+        var moved = compilation.ReplaceSyntaxTree(tree,
+            CSharpSyntaxTree.ParseText("// a licence header\n// of two lines\n" + TestModels.Mlp, TestCompiler.ParseOptions, tree.FilePath));
+        var result = driver.RunGenerators(moved).GetRunResult().Results.Single();
+
+        Assert.Contains(result.TrackedSteps[UnrolledGenerator.Steps.Parse].SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
+        Assert.All(result.TrackedSteps[UnrolledGenerator.Steps.Prepare].SelectMany(s => s.Outputs),
+            o => Assert.Equal(IncrementalStepRunReason.Unchanged, o.Reason));
+        Assert.All(result.TrackedSteps[UnrolledGenerator.Steps.Emit].SelectMany(s => s.Outputs),
+            o => Assert.Equal(IncrementalStepRunReason.Cached, o.Reason));
+        Assert.Equal(before, result.GeneratedSources.Single().SourceText.ToString());
     }
 
     [Fact]

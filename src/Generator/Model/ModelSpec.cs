@@ -1,3 +1,5 @@
+using System.Linq;
+
 namespace Unrolled.Generator.Model;
 
 /// <summary>
@@ -94,4 +96,20 @@ internal sealed record ModelSpec(
     EquatableArray<DiagnosticInfo> Diagnostics,
     bool HasGraph,
     EquatableArray<ApplicationSpec> Applications = default,
-    EquatableArray<GroupSpec> Groups = default);
+    EquatableArray<GroupSpec> Groups = default)
+{
+    /// <summary>
+    /// The spec with every source position (and the diagnostics, which carry positions) cleared: what code generation
+    /// reads, so that an edit that only moves the builder (a line added above it) leaves the generated code cached.
+    /// </summary>
+    public ModelSpec WithoutPositions() => this with
+    {
+        Layers = Layers.Select(l => l with { Span = SourceSpan.None, NameSpan = SourceSpan.None }).ToEquatableArray(),
+        Nodes = Nodes.Select(n => n with { Span = SourceSpan.None, InputSpans = n.InputSpans.Select(_ => SourceSpan.None).ToEquatableArray() }).ToEquatableArray(),
+        ModelSpan = SourceSpan.None,
+        InputSpans = InputSpans.Select(_ => SourceSpan.None).ToEquatableArray(),
+        OutputSpans = OutputSpans.Select(_ => SourceSpan.None).ToEquatableArray(),
+        Diagnostics = EquatableArray<DiagnosticInfo>.Empty,
+        Applications = Applications.Select(a => a with { Span = SourceSpan.None }).ToEquatableArray(),
+    };
+}

@@ -83,6 +83,10 @@ internal sealed record AnalyzedModel(
     }
 
     public TensorShape ShapeOf(int node) => Shapes[node].Shape!;
+
+    /// <summary>The model as code generation reads it: no source positions and no diagnostics (it is only generated
+    /// when it has no errors), so that moving the builder in its file changes nothing downstream.</summary>
+    public AnalyzedModel WithoutPositions() => this with { Spec = Spec.WithoutPositions(), Diagnostics = EquatableArray<DiagnosticInfo>.Empty };
 }
 
 /// <summary>A shape that may be missing (records in an <see cref="EquatableArray{T}"/> must not be null).</summary>
