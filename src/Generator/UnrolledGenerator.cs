@@ -40,7 +40,8 @@ public sealed class UnrolledGenerator : IIncrementalGenerator
                 BuilderParser.AttributeName,
                 static (node, _) => node is MethodDeclarationSyntax,
                 static (ctx, ct) => ctx.TargetSymbol is IMethodSymbol method && ctx.TargetNode is MethodDeclarationSyntax syntax
-                    ? BuilderParser.Parse(method, syntax, ctx.SemanticModel, tree => ctx.SemanticModel.Compilation.GetSemanticModel(tree), ct)
+                    ? BuilderParser.Parse(method, syntax, ctx.SemanticModel,
+                        tree => tree == ctx.SemanticModel.SyntaxTree ? ctx.SemanticModel : ctx.SemanticModel.Compilation.GetSemanticModel(tree), ct)
                     : null)
             .Where(static spec => spec is not null)
             .WithTrackingName(Steps.Parse);

@@ -719,22 +719,36 @@ internal sealed partial class BuilderEvaluator
         return CallHelper(invocation, frame);
     }
 
-    /// <summary>The operation tree of a method or local function declared in this compilation, or null.</summary>
+    /// <summary>The operation tree of a method or local function declared in this compilation, or null. Each is looked
+    /// up once per evaluation, through one semantic model per file: a helper called a hundred times (a local function
+    /// in a loop) must not re-bind its enclosing method a hundred times.</summary>
     private IOperation? MethodBody(IMethodSymbol method)
     {
-        var syntax = method.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_cancellationToken);
-        if (syntax is null || !(method.IsStatic || method.MethodKind == MethodKind.LocalFunction))
+        if (_bodies.TryGetValue(method, out var cached))
         {
-            return null;
+            return cached;
         }
 
-        var model = _semanticModels(syntax.SyntaxTree);
-        return syntax switch
+        var syntax = method.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_cancellationToken);
+        IOperation? body = null;
+        if (syntax is not null && (method.IsStatic || method.MethodKind == MethodKind.LocalFunction))
         {
-            BaseMethodDeclarationSyntax m => model?.GetOperation(m, _cancellationToken),
-            LocalFunctionStatementSyntax f => (model?.GetOperation(f, _cancellationToken) as ILocalFunctionOperation)?.Body,
-            _ => null,
-        };
+            if (!_models.TryGetValue(syntax.SyntaxTree, out var model))
+            {
+                model = _semanticModels(syntax.SyntaxTree);
+                _models[syntax.SyntaxTree] = model;
+            }
+
+            body = syntax switch
+            {
+                BaseMethodDeclarationSyntax m => model?.GetOperation(m, _cancellationToken),
+                LocalFunctionStatementSyntax f => (model?.GetOperation(f, _cancellationToken) as ILocalFunctionOperation)?.Body,
+                _ => null,
+            };
+        }
+
+        _bodies[method] = body;
+        return body;
     }
 
     private Value CallHelper(IInvocationOperation invocation, Frame frame)

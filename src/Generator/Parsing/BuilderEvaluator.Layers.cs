@@ -29,7 +29,12 @@ internal sealed partial class BuilderEvaluator
 
             bool isExplicit = argument.ArgumentKind != ArgumentKind.DefaultValue;
             var span = isExplicit ? Spans.OfArgument(argument) : callSpan;
-            byName[argument.Parameter.Name] = (Evaluate(argument.Value, frame), span, isExplicit);
+            // A default is the parameter's constant: read from the symbol, it needs none of the binding that creating
+            // the argument's operation costs (a builder's calls leave most arguments at their defaults).
+            var value = !isExplicit && argument.Parameter.HasExplicitDefaultValue
+                ? FromConstant(argument.Parameter.ExplicitDefaultValue)
+                : Evaluate(argument.Value, frame);
+            byName[argument.Parameter.Name] = (value, span, isExplicit);
         }
 
         return new LayerArguments(callee, callSpan, byName, (id, at, text) => Report(id, at, text), () => _stopped || SawInvalidCode);

@@ -25,6 +25,8 @@ internal sealed partial class BuilderEvaluator
     private readonly Func<SyntaxTree, SemanticModel?> _semanticModels;
     private readonly CancellationToken _cancellationToken;
     private readonly List<IMethodSymbol> _callStack = new();
+    private readonly Dictionary<SyntaxTree, SemanticModel?> _models = new();
+    private readonly Dictionary<IMethodSymbol, IOperation?> _bodies = new(SymbolEqualityComparer.Default);
     private readonly KnownTypes _types;
     private int _steps;
     private bool _stopped;
