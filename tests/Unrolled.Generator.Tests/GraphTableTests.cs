@@ -34,7 +34,7 @@ public class GraphTableTests
             Text(Layer(LayerKind.GRU, new RecurrentConfig(3, true, true, true, false, true))));
         Assert.Equal("scale=2.0, shift=-1e-05", Text(Layer(LayerKind.Affine, new AffineConfig(2, -1e-5))));
         Assert.Equal("function='math.reduce_mean', axis=2, keepdims=True", Text(Layer(LayerKind.Reduce, new ReduceConfig(true, 2, true))));
-        Assert.Equal("function='math.truediv'", Text(Layer(LayerKind.BinaryOp, new BinaryOpConfig(BinaryFunction.Divide))));
+        Assert.Equal("function='math.truediv'", Text(Layer(LayerKind.BinaryOp, new BinaryOpConfig(BinaryOp.Divide))));
         Assert.Equal("index=2", Text(Layer(LayerKind.RecurrentState, new RecurrentStateConfig(2))));
         Assert.Equal(string.Empty, Text(Layer(LayerKind.Add)));
 

@@ -10,7 +10,7 @@ using static Unrolled.Generator.Emit.NodeEmitter;
 namespace Unrolled.Generator.Layers;
 
 /// <summary>An element-wise function: <c>Ops.Abs</c>, <c>Exp</c>, <c>Log</c>, <c>Sqrt</c>, <c>Square</c>.</summary>
-internal sealed record UnaryOpConfig(UnaryFunction Function) : LayerConfig;
+internal sealed record UnaryOpConfig(UnaryOp Function) : LayerConfig;
 
 /// <summary>An activation applied as an operation (<c>Ops.Tanh</c>, <c>Ops.Relu</c>): the <c>Unrolled.Activation</c> value.</summary>
 internal sealed record ActivationOpConfig(int Activation) : LayerConfig;
@@ -19,31 +19,10 @@ internal sealed record ActivationOpConfig(int Activation) : LayerConfig;
 internal sealed record AffineConfig(double Scale, double Shift) : LayerConfig;
 
 /// <summary>A broadcasting operation on two tensors (<c>a + b</c>, <c>Ops.Maximum(a, b)</c>).</summary>
-internal sealed record BinaryOpConfig(BinaryFunction Function) : LayerConfig;
+internal sealed record BinaryOpConfig(BinaryOp Function) : LayerConfig;
 
 /// <summary>A sum or mean over one axis (Keras counts the batch axis), keeping it as length 1 when <c>KeepDims</c>.</summary>
 internal sealed record ReduceConfig(bool Mean, int Axis, bool KeepDims) : LayerConfig;
-
-/// <summary>The runtime's <c>UnaryOp</c>, in its order.</summary>
-internal enum UnaryFunction
-{
-    Abs,
-    Exp,
-    Log,
-    Sqrt,
-    Square,
-}
-
-/// <summary>The runtime's <c>BinaryOp</c>, in its order.</summary>
-internal enum BinaryFunction
-{
-    Add,
-    Subtract,
-    Multiply,
-    Divide,
-    Maximum,
-    Minimum,
-}
 
 /// <summary>
 /// The tensor operations a Lambda's function (or the builder, outside one) applies: Keras 3 records them as operations,

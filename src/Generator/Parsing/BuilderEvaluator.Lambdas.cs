@@ -161,7 +161,7 @@ internal sealed partial class BuilderEvaluator
                 _ => (-1, string.Empty),
             };
             return code < 0 ? Unsupported(at, $"The operator '{op}' on tensors")
-                : AddOperation(LayerKind.BinaryOp, name, new List<int> { left.Id, right.Id }, span, new BinaryOpConfig((BinaryFunction)code));
+                : AddOperation(LayerKind.BinaryOp, name, new List<int> { left.Id, right.Id }, span, new BinaryOpConfig((BinaryOp)code));
         }
 
         var (tensor, constant, tensorFirst) = left.Kind == ValueKind.Tensor ? (left, right, true) : (right, left, false);
@@ -227,14 +227,14 @@ internal sealed partial class BuilderEvaluator
         switch (op)
         {
             case "Abs": case "Exp": case "Log": case "Sqrt": case "Square":
-                var unary = (UnaryFunction)System.Enum.Parse(typeof(UnaryFunction), op);
+                var unary = (UnaryOp)System.Enum.Parse(typeof(UnaryOp), op);
                 return AddOperation(LayerKind.UnaryOp, "tf.math." + op.ToLowerInvariant(), tensors, span, new UnaryOpConfig(unary));
             case "Tanh": case "Sigmoid": case "Relu":
                 return AddOperation(LayerKind.ActivationOp, op == "Relu" ? "tf.nn.relu" : "tf.math." + op.ToLowerInvariant(), tensors, span,
                     new ActivationOpConfig(System.Array.IndexOf(ActivationInfo.Names, op)));
             case "Maximum": case "Minimum":
                 return AddOperation(LayerKind.BinaryOp, "tf.math." + op.ToLowerInvariant(), tensors, span,
-                    new BinaryOpConfig(op == "Maximum" ? BinaryFunction.Maximum : BinaryFunction.Minimum));
+                    new BinaryOpConfig(op == "Maximum" ? BinaryOp.Maximum : BinaryOp.Minimum));
             case "Sum": case "Mean":
             {
                 int? axis = args.Int("axis");

@@ -4,40 +4,6 @@ using System.Numerics.Tensors;
 
 namespace Unrolled.Kernels;
 
-/// <summary>Element-wise unary operations of <see cref="Unrolled.Ops"/> (Lambda bodies).</summary>
-[EditorBrowsable(EditorBrowsableState.Never)]
-public enum UnaryOp
-{
-    /// <summary>|x|.</summary>
-    Abs,
-    /// <summary>eˣ.</summary>
-    Exp,
-    /// <summary>ln x.</summary>
-    Log,
-    /// <summary>√x.</summary>
-    Sqrt,
-    /// <summary>x².</summary>
-    Square,
-}
-
-/// <summary>Binary operations with Keras's (NumPy's) right-aligned broadcasting over the per-sample shape.</summary>
-[EditorBrowsable(EditorBrowsableState.Never)]
-public enum BinaryOp
-{
-    /// <summary>a + b.</summary>
-    Add,
-    /// <summary>a − b.</summary>
-    Subtract,
-    /// <summary>a × b.</summary>
-    Multiply,
-    /// <summary>a ÷ b.</summary>
-    Divide,
-    /// <summary>max(a, b); ties send the gradient to a.</summary>
-    Maximum,
-    /// <summary>min(a, b); ties send the gradient to a.</summary>
-    Minimum,
-}
-
 /// <summary>
 /// Kernels for the elementary tensor operations a Lambda is built from, with their derivatives. Backward kernels
 /// accumulate (+=) into the input gradients; an empty gradient span is skipped.
