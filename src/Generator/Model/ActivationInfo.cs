@@ -1,22 +1,18 @@
 namespace Unrolled.Generator.Model;
 
-/// <summary>
-/// What the generator needs to know about each <c>Unrolled.Activation</c> value, in the enum's order
-/// (a test checks the order against the runtime's enum).
-/// </summary>
+/// <summary>What the generator needs to know about each <c>Unrolled.Activation</c> value (the enum is shared with the
+/// runtime: src/Shared/Activation.cs).</summary>
 internal static class ActivationInfo
 {
-    public static readonly string[] Names =
-    [
-        "Linear", "Relu", "Relu6", "Elu", "Selu", "Sigmoid", "HardSigmoid", "Tanh", "Softmax", "Softplus", "Softsign", "Swish", "Gelu", "Exponential",
-    ];
+    /// <summary>The members' names, by value.</summary>
+    public static readonly string[] Names = System.Enum.GetNames(typeof(Activation));
 
-    public const int Linear = 0;
-    public const int Sigmoid = 5;
-    public const int Softmax = 8;
+    public const int Linear = (int)Activation.Linear;
+    public const int Sigmoid = (int)Activation.Sigmoid;
+    public const int Softmax = (int)Activation.Softmax;
 
     public static int Count => Names.Length;
 
     /// <summary>Whether the derivative needs the pre-activation (it cannot be computed from the output alone).</summary>
-    public static bool NeedsPreActivation(int activation) => Names[activation] is "Swish" or "Gelu";
+    public static bool NeedsPreActivation(int activation) => activation is (int)Activation.Swish or (int)Activation.Gelu;
 }

@@ -1,10 +1,20 @@
+// Compiled into the runtime (the public enum users pass) and into the generator and analyzer (which read its names),
+// so that the two can never disagree.
+#if UNROLLED_GENERATOR
+namespace Unrolled.Generator.Model;
+#else
 namespace Unrolled;
+#endif
 
 /// <summary>
 /// Activation functions, as Keras's <c>activation=</c> strings (<c>Relu</c> is <c>"relu"</c>, <c>Linear</c> is
 /// <c>None</c> / <c>"linear"</c>). Formulas and constants follow Keras 3.
 /// </summary>
+#if UNROLLED_GENERATOR
+internal enum Activation
+#else
 public enum Activation
+#endif
 {
     /// <summary>Identity, <c>"linear"</c> (Keras's default for <c>Dense</c>).</summary>
     Linear,
