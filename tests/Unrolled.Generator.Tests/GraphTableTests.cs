@@ -13,7 +13,7 @@ public class GraphTableTests
 
     private static LayerSpec Layer(LayerKind kind, LayerConfig? config = null) => new(kind, "x", config ?? NoSettings.Instance, s_span, s_span);
 
-    private static string Text(LayerSpec layer) => string.Join(", ", LayerSetting.ParseList(GraphTable.Config(layer)));
+    private static string Text(LayerSpec layer) => string.Join(", ", LayerSetting.ParseList(GraphTable.Config(layer).ToString()));
 
     [Fact]
     public void Settings_text_reads_back_as_keras_s_typed_settings()
@@ -39,10 +39,10 @@ public class GraphTableTests
         Assert.Equal(string.Empty, Text(Layer(LayerKind.Add)));
 
         // Types, not only text: a tuple is integers, a rate a number, a flag a Boolean.
-        var conv = LayerSetting.ParseList(GraphTable.Config(Layer(LayerKind.Conv2D, new ConvolutionConfig(2, 3, 3, 1, 1, 1, 1, false, 1, 0, false))));
+        var conv = LayerSetting.ParseList(GraphTable.Config(Layer(LayerKind.Conv2D, new ConvolutionConfig(2, 3, 3, 1, 1, 1, 1, false, 1, 0, false))).ToString());
         Assert.Equal(LayerSettingKind.Integers, conv.Single(s => s.Name == "kernel_size").Kind);
         Assert.Equal(LayerSettingKind.Integer, conv.Single(s => s.Name == "filters").Kind);
         Assert.Equal(LayerSettingKind.Boolean, conv.Single(s => s.Name == "use_bias").Kind);
-        Assert.Equal(LayerSettingKind.Number, LayerSetting.ParseList(GraphTable.Config(Layer(LayerKind.Dropout, new DropoutConfig(0)))).Single().Kind);
+        Assert.Equal(LayerSettingKind.Number, LayerSetting.ParseList(GraphTable.Config(Layer(LayerKind.Dropout, new DropoutConfig(0))).ToString()).Single().Kind);
     }
 }

@@ -35,6 +35,17 @@ public class ModelGraphTests
         Assert.Equal("x=nan", new LayerSetting("x", double.NaN).ToString());
     }
 
+    [Fact]
+    public void Typed_settings_as_generated_code_passes_them_read_as_the_same_text()
+    {
+        LayerSetting[] settings = [new("units", 64), new("activation", "relu"), new("use_bias", true), new("kernel_size", new[] { 3, 3 }), new("rate", 2d)];
+        var node = new GraphNode("d", "Dense", GraphNodeKind.Dense, -1, [0], [64], settings);
+        settings[0] = new LayerSetting("units", 1); // the node keeps its own copy
+        Assert.Equal("units=64, activation='relu', use_bias=True, kernel_size=(3, 3), rate=2.0", string.Join(", ", node.Config));
+        Assert.Equal(LayerSettingKind.Number, node.Setting("rate")!.Kind);
+        Assert.Throws<ArgumentNullException>(() => new GraphNode("d", "Dense", GraphNodeKind.Dense, -1, [0], [64], (LayerSetting[])null!));
+    }
+
     [Theory]
     [InlineData("units")]
     [InlineData("units=")]

@@ -35,8 +35,8 @@ internal static class GraphTable
 
         public int[] Shape { get; set; } = System.Array.Empty<int>();
 
-        /// <summary>The settings as Python keyword arguments (<c>units=64, use_bias=True</c>).</summary>
-        public string Config { get; set; } = string.Empty;
+        /// <summary>The settings under Keras's <c>get_config()</c> keys.</summary>
+        public KerasConfig Config { get; set; } = new();
 
         public int FirstWeight { get; set; } = -1;
 
@@ -128,7 +128,7 @@ internal static class GraphTable
                     {
                         Shape = rows[outer].Shape,
                         IsInt32 = rows[outer].IsInt32,
-                        Config = "dtype=" + (rows[outer].IsInt32 ? "'int32'" : "'float32'"),
+                        Config = new KerasConfig().Text("dtype", rows[outer].IsInt32 ? "int32" : "float32"),
                     };
                     inputRow.Inputs.Add(outer);
                     inputs[i] = rows.Count;
@@ -152,7 +152,7 @@ internal static class GraphTable
             {
                 Shape = ShapeOf(n),
                 IsInt32 = layer.Config is InputConfig { DType: 1 },
-                Config = listedInput && layer.Kind != LayerKind.InputLayer ? "dtype='float32'" : Config(layer),
+                Config = listedInput && layer.Kind != LayerKind.InputLayer ? new KerasConfig().Text("dtype", "float32") : Config(layer),
             };
             if (!listedInput)
             {
@@ -199,10 +199,10 @@ internal static class GraphTable
     private static string ClassName(LayerKind kind) => LayerRules.Of(kind).KerasClass(kind);
 
     /// <summary>The layer's settings, named as Keras's <c>get_config()</c>.</summary>
-    internal static string Config(LayerSpec layer)
+    internal static KerasConfig Config(LayerSpec layer)
     {
         var config = new KerasConfig();
         LayerRules.Of(layer.Kind).Describe(layer, config);
-        return config.ToString();
+        return config;
     }
 }

@@ -316,9 +316,9 @@ internal sealed partial class ModelEmitter
             var line = new System.Text.StringBuilder();
             line.Append($"        new {Rt}GraphNode({Naming.Literal(row.Name)}, {Naming.Literal(row.ClassName)}, {Rt}GraphNodeKind.{row.Kind}, ")
                 .Append($"{N(row.Parent)}, {Ints(row.Inputs)}, {Ints(row.Shape)}");
-            if (row.Config.Length > 0)
+            if (row.Config.ToCSharp() is { } settings)
             {
-                line.Append($", {Naming.Literal(row.Config)}");
+                line.Append(", ").Append(settings);
             }
 
             if (row.WeightCount > 0)

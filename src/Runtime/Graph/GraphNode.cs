@@ -19,11 +19,11 @@ public sealed class GraphNode
 {
     private static readonly IReadOnlyList<int> s_none = Array.AsReadOnly(Array.Empty<int>());
 
-    private readonly string _config;
+    private readonly string _config = string.Empty;
     private IReadOnlyList<LayerSetting>? _settings;
     private ModelGraph? _graph;
 
-    /// <summary>Creates a node; called by generated code.</summary>
+    /// <summary>Creates a node with its settings as text, for tools that build a graph by hand.</summary>
     /// <param name="name">The Keras layer name (the same for every call of a shared layer).</param>
     /// <param name="className">The Keras class name (<c>Dense</c>, <c>InputLayer</c>, <c>Functional</c>).</param>
     /// <param name="kind">What the node computes.</param>
@@ -39,6 +39,33 @@ public sealed class GraphNode
     /// <param name="dtype">Its output's element type.</param>
     public GraphNode(string name, string className, GraphNodeKind kind, int parent, int[] inputs, int[] shape, string config = "",
         int firstWeight = -1, int weightCount = 0, int[]? outputs = null, DType dtype = DType.Float32)
+        : this(name, className, kind, parent, inputs, shape, firstWeight, weightCount, outputs, dtype)
+    {
+        _config = config ?? string.Empty;
+    }
+
+    /// <summary>Creates a node with its typed settings; called by generated code.</summary>
+    /// <param name="name">The Keras layer name (the same for every call of a shared layer).</param>
+    /// <param name="className">The Keras class name (<c>Dense</c>, <c>InputLayer</c>, <c>Functional</c>).</param>
+    /// <param name="kind">What the node computes.</param>
+    /// <param name="parent">The id of the group the node belongs to, or -1 at the model's top level.</param>
+    /// <param name="inputs">The ids of the nodes whose values it reads, in order.</param>
+    /// <param name="shape">Its output's per-sample shape; -1 for an axis known only at run time.</param>
+    /// <param name="settings">Its settings under Keras's <c>get_config()</c> keys, in Keras's order (copied).</param>
+    /// <param name="firstWeight">The index of its first weight tensor in <see cref="ModelDescription.Weights"/>, or -1.</param>
+    /// <param name="weightCount">How many weight tensors follow from <paramref name="firstWeight"/>.</param>
+    /// <param name="outputs">For a group: the ids of the children whose values are its outputs.</param>
+    /// <param name="dtype">Its output's element type.</param>
+    public GraphNode(string name, string className, GraphNodeKind kind, int parent, int[] inputs, int[] shape, LayerSetting[] settings,
+        int firstWeight = -1, int weightCount = 0, int[]? outputs = null, DType dtype = DType.Float32)
+        : this(name, className, kind, parent, inputs, shape, firstWeight, weightCount, outputs, dtype)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        _settings = Array.AsReadOnly((LayerSetting[])settings.Clone());
+    }
+
+    private GraphNode(string name, string className, GraphNodeKind kind, int parent, int[] inputs, int[] shape,
+        int firstWeight, int weightCount, int[]? outputs, DType dtype)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(shape);
@@ -49,7 +76,6 @@ public sealed class GraphNode
         Parent = parent;
         Inputs = Array.AsReadOnly((int[])inputs.Clone());
         Shape = Array.AsReadOnly((int[])shape.Clone());
-        _config = config ?? string.Empty;
         FirstWeight = weightCount == 0 ? -1 : firstWeight;
         WeightCount = weightCount;
         DType = dtype;
@@ -106,7 +132,7 @@ public sealed class GraphNode
     public ModelGraph Graph => _graph ?? throw new InvalidOperationException($"The node '{Name}' is not in a ModelGraph.");
 
     /// <summary>Its constant settings, named and typed as Keras's <c>get_config()</c>.</summary>
-    /// <exception cref="FormatException">The settings text given to the constructor is malformed.</exception>
+    /// <exception cref="FormatException">The settings text given to the text constructor is malformed.</exception>
     public IReadOnlyList<LayerSetting> Config => _settings ??= LayerSetting.ParseList(_config);
 
     /// <summary>The setting called <paramref name="name"/>, or null.</summary>

@@ -8,122 +8,105 @@ namespace Unrolled.Onnx;
 // axis is batch × steps, which changes nothing here.
 internal sealed partial class OnnxExporter
 {
+    /// <summary>
+    /// The ONNX form of every kind of the catalogue, found by kind. The switch has no default arm on purpose: a kind
+    /// added to src/Shared/LayerKind.cs without its mapping here fails the build (CS8509), not a user's export.
+    /// </summary>
     private string Map(GraphNode node, string[] x)
     {
-        switch (node.Kind)
+        if (!Enum.IsDefined(node.Kind))
         {
-            case GraphNodeKind.InputLayer:
-            case GraphNodeKind.Dropout:
-                // A nested model's input passes its tensor on; Dropout is the identity when predicting.
-                return x[0];
-            case GraphNodeKind.Dense:
-                return Dense(node, x[0]);
-            case GraphNodeKind.Activation:
-            case GraphNodeKind.ActivationOp:
-                return Activate(node, x[0], Text(node, "activation"));
-            case GraphNodeKind.Concatenate:
-                return Op("Concat", x, null, OnnxAttribute.Int("axis", Int(node, "axis")));
-            case GraphNodeKind.Add:
-                return Merge(node, x, x.Length == 2 ? "Add" : "Sum");
-            case GraphNodeKind.Subtract:
-                return Merge(node, x, "Sub");
-            case GraphNodeKind.Multiply:
-                return Merge(node, x, "Mul");
-            case GraphNodeKind.Average:
-                return Merge(node, x, "Mean");
-            case GraphNodeKind.Maximum:
-                return Merge(node, x, "Max");
-            case GraphNodeKind.Minimum:
-                return Merge(node, x, "Min");
-            case GraphNodeKind.Dot:
-                return Dot(node, x[0], x[1]);
-            case GraphNodeKind.UnaryOp:
-                return Text(node, "function") switch
-                {
-                    "math.abs" => Op("Abs", x, null),
-                    "math.exp" => Op("Exp", x, null),
-                    "math.log" => Op("Log", x, null),
-                    "math.sqrt" => Op("Sqrt", x, null),
-                    "math.square" => Op("Mul", new[] { x[0], x[0] }, null),
-                    var f => throw Unsupported(node, $"the function '{f}' has no ONNX form here"),
-                };
-            case GraphNodeKind.Affine:
-                return Affine(node, x[0]);
-            case GraphNodeKind.BinaryOp:
-                return Merge(node, x, Text(node, "function") switch
-                {
-                    "__operators__.add" => "Add",
-                    "math.subtract" => "Sub",
-                    "math.multiply" => "Mul",
-                    "math.truediv" => "Div",
-                    "math.maximum" => "Max",
-                    "math.minimum" => "Min",
-                    var f => throw Unsupported(node, $"the function '{f}' has no ONNX form here"),
-                });
-            case GraphNodeKind.Reduce:
-                return Reduce(Text(node, "function") switch
-                {
-                    "math.reduce_sum" => "ReduceSum",
-                    "math.reduce_mean" => "ReduceMean",
-                    var f => throw Unsupported(node, $"the function '{f}' has no ONNX form here"),
-                }, x[0], new long[] { Int(node, "axis") }, Bool(node, "keepdims"), null);
-            case GraphNodeKind.Fold:
-                return Fold(node, x[0]);
-            case GraphNodeKind.Unfold:
-                return Unfold(node, x[0]);
-            case GraphNodeKind.Conv1D:
-            case GraphNodeKind.Conv2D:
-            case GraphNodeKind.Conv2DTranspose:
-            case GraphNodeKind.SeparableConv2D:
-                return Convolution(node, x[0]);
-            case GraphNodeKind.MaxPooling1D:
-            case GraphNodeKind.MaxPooling2D:
-            case GraphNodeKind.AveragePooling1D:
-            case GraphNodeKind.AveragePooling2D:
-                return Pooling(node, x[0]);
-            case GraphNodeKind.GlobalMaxPooling1D:
-            case GraphNodeKind.GlobalMaxPooling2D:
-            case GraphNodeKind.GlobalAveragePooling1D:
-            case GraphNodeKind.GlobalAveragePooling2D:
-            {
-                // The reduction over the spatial axes needs no change of layout.
-                int rank = node.InputShapes[0].Count + 1;
-                var axes = Enumerable.Range(1, rank - 2).Select(a => (long)a).ToArray();
-                bool max = node.Kind is GraphNodeKind.GlobalMaxPooling1D or GraphNodeKind.GlobalMaxPooling2D;
-                return Reduce(max ? "ReduceMax" : "ReduceMean", x[0], axes, Bool(node, "keepdims"), null);
-            }
-
-            case GraphNodeKind.UpSampling2D:
-                return UpSampling(node, x[0]);
-            case GraphNodeKind.Reshape:
-                // Per-sample target shape behind the batch axis, which Reshape's 0 copies.
-                return Op("Reshape", new[] { x[0], Int64s(new long[] { 0 }.Concat(Longs(Ints(node, "target_shape"))).ToArray()) }, null);
-            case GraphNodeKind.Flatten:
-                // Channels-last data flattens in its own order, as Keras's Flatten does.
-                return Op("Reshape", new[] { x[0], Int64s(0, -1) }, null);
-            case GraphNodeKind.Embedding:
-                return Op("Gather", new[] { Initializer(WeightName(node, "embeddings"), Longs(WeightShape(node, "embeddings")), () => Weight(node, "embeddings")), x[0] },
-                    null, OnnxAttribute.Int("axis", 0));
-            case GraphNodeKind.LSTM:
-            case GraphNodeKind.GRU:
-            case GraphNodeKind.SimpleRNN:
-                return Recurrent(node, x[0]);
-            case GraphNodeKind.RecurrentState:
-            {
-                int index = Int(node, "index");
-                var states = _states[node.Inputs[0]];
-                return states is not null && index >= 1 && index <= states.Length
-                    ? states[index - 1]
-                    : throw Unsupported(node, $"its recurrent layer has no state {index}");
-            }
-
-            case GraphNodeKind.BatchNormalization:
-                return BatchNormalization(node, x[0]);
-            case GraphNodeKind.LayerNormalization:
-                return LayerNormalization(node, x[0]);
-            default:
-                throw Unsupported(node, "this exporter has no ONNX form for that kind");
+            throw Unsupported(node, "this exporter has no ONNX form for that kind");
         }
+
+#pragma warning disable CS8524 // unnamed values are refused above
+        return node.Kind switch
+#pragma warning restore CS8524
+        {
+            // A nested model's input passes its tensor on; Dropout is the identity when predicting.
+            GraphNodeKind.InputLayer or GraphNodeKind.Dropout => x[0],
+            GraphNodeKind.Dense => Dense(node, x[0]),
+            GraphNodeKind.Activation or GraphNodeKind.ActivationOp => Activate(node, x[0], Text(node, "activation")),
+            GraphNodeKind.Concatenate => Op("Concat", x, null, OnnxAttribute.Int("axis", Int(node, "axis"))),
+            GraphNodeKind.Add => Merge(node, x, x.Length == 2 ? "Add" : "Sum"),
+            GraphNodeKind.Subtract => Merge(node, x, "Sub"),
+            GraphNodeKind.Multiply => Merge(node, x, "Mul"),
+            GraphNodeKind.Average => Merge(node, x, "Mean"),
+            GraphNodeKind.Maximum => Merge(node, x, "Max"),
+            GraphNodeKind.Minimum => Merge(node, x, "Min"),
+            GraphNodeKind.Dot => Dot(node, x[0], x[1]),
+            GraphNodeKind.UnaryOp => Unary(node, x),
+            GraphNodeKind.Affine => Affine(node, x[0]),
+            GraphNodeKind.BinaryOp => Binary(node, x),
+            GraphNodeKind.Reduce => ReduceOp(node, x[0]),
+            GraphNodeKind.Fold => Fold(node, x[0]),
+            GraphNodeKind.Unfold => Unfold(node, x[0]),
+            GraphNodeKind.Conv1D or GraphNodeKind.Conv2D or GraphNodeKind.Conv2DTranspose or GraphNodeKind.SeparableConv2D => Convolution(node, x[0]),
+            GraphNodeKind.MaxPooling1D or GraphNodeKind.MaxPooling2D or GraphNodeKind.AveragePooling1D or GraphNodeKind.AveragePooling2D => Pooling(node, x[0]),
+            GraphNodeKind.GlobalMaxPooling1D or GraphNodeKind.GlobalMaxPooling2D or GraphNodeKind.GlobalAveragePooling1D
+                or GraphNodeKind.GlobalAveragePooling2D => GlobalPooling(node, x[0]),
+            GraphNodeKind.UpSampling2D => UpSampling(node, x[0]),
+            // Per-sample target shape behind the batch axis, which Reshape's 0 copies.
+            GraphNodeKind.Reshape => Op("Reshape", new[] { x[0], Int64s(new long[] { 0 }.Concat(Longs(Ints(node, "target_shape"))).ToArray()) }, null),
+            // Channels-last data flattens in its own order, as Keras's Flatten does.
+            GraphNodeKind.Flatten => Op("Reshape", new[] { x[0], Int64s(0, -1) }, null),
+            GraphNodeKind.Embedding => Op("Gather",
+                new[] { Initializer(WeightName(node, "embeddings"), Longs(WeightShape(node, "embeddings")), () => Weight(node, "embeddings")), x[0] },
+                null, OnnxAttribute.Int("axis", 0)),
+            GraphNodeKind.LSTM or GraphNodeKind.GRU or GraphNodeKind.SimpleRNN => Recurrent(node, x[0]),
+            GraphNodeKind.RecurrentState => RecurrentState(node),
+            GraphNodeKind.BatchNormalization => BatchNormalization(node, x[0]),
+            GraphNodeKind.LayerNormalization => LayerNormalization(node, x[0]),
+            // Groups compute nothing themselves: their children are mapped.
+            GraphNodeKind.Lambda or GraphNodeKind.TimeDistributed or GraphNodeKind.Functional
+                => throw Unsupported(node, "a group has no operators of its own"),
+        };
+    }
+
+    private string Unary(GraphNode node, string[] x) => Text(node, "function") switch
+    {
+        "math.abs" => Op("Abs", x, null),
+        "math.exp" => Op("Exp", x, null),
+        "math.log" => Op("Log", x, null),
+        "math.sqrt" => Op("Sqrt", x, null),
+        "math.square" => Op("Mul", new[] { x[0], x[0] }, null),
+        var f => throw Unsupported(node, $"the function '{f}' has no ONNX form here"),
+    };
+
+    private string Binary(GraphNode node, string[] x) => Merge(node, x, Text(node, "function") switch
+    {
+        "__operators__.add" => "Add",
+        "math.subtract" => "Sub",
+        "math.multiply" => "Mul",
+        "math.truediv" => "Div",
+        "math.maximum" => "Max",
+        "math.minimum" => "Min",
+        var f => throw Unsupported(node, $"the function '{f}' has no ONNX form here"),
+    });
+
+    private string ReduceOp(GraphNode node, string x) => Reduce(Text(node, "function") switch
+    {
+        "math.reduce_sum" => "ReduceSum",
+        "math.reduce_mean" => "ReduceMean",
+        var f => throw Unsupported(node, $"the function '{f}' has no ONNX form here"),
+    }, x, new long[] { Int(node, "axis") }, Bool(node, "keepdims"), null);
+
+    /// <summary>The reduction over the spatial axes needs no change of layout.</summary>
+    private string GlobalPooling(GraphNode node, string x)
+    {
+        int rank = node.InputShapes[0].Count + 1;
+        var axes = Enumerable.Range(1, rank - 2).Select(a => (long)a).ToArray();
+        bool max = node.Kind is GraphNodeKind.GlobalMaxPooling1D or GraphNodeKind.GlobalMaxPooling2D;
+        return Reduce(max ? "ReduceMax" : "ReduceMean", x, axes, Bool(node, "keepdims"), null);
+    }
+
+    private string RecurrentState(GraphNode node)
+    {
+        int index = Int(node, "index");
+        var states = _states[node.Inputs[0]];
+        return states is not null && index >= 1 && index <= states.Length
+            ? states[index - 1]
+            : throw Unsupported(node, $"its recurrent layer has no state {index}");
     }
 
     // ---- settings ----

@@ -63,18 +63,18 @@ namespace Samples.Nested
                 },
                 graph: new global::Unrolled.ModelGraph(new int[] { 0, 1 }, new int[] { 10, 11 }, new global::Unrolled.GraphNode[]
                 {
-                    new global::Unrolled.GraphNode("title", "InputLayer", global::Unrolled.GraphNodeKind.InputLayer, -1, new int[0], new int[] { 16 }, "dtype='float32'"), // 0
-                    new global::Unrolled.GraphNode("tags", "InputLayer", global::Unrolled.GraphNodeKind.InputLayer, -1, new int[0], new int[] { 12 }, "dtype='float32'"), // 1
-                    new global::Unrolled.GraphNode("dense", "Dense", global::Unrolled.GraphNodeKind.Dense, -1, new int[] { 0 }, new int[] { 32 }, "units=32, activation='relu', use_bias=True", firstWeight: 0, weightCount: 2), // 2
-                    new global::Unrolled.GraphNode("dense_1", "Dense", global::Unrolled.GraphNodeKind.Dense, -1, new int[] { 2 }, new int[] { 32 }, "units=32, activation='relu', use_bias=True", firstWeight: 2, weightCount: 2), // 3
-                    new global::Unrolled.GraphNode("concatenate", "Concatenate", global::Unrolled.GraphNodeKind.Concatenate, -1, new int[] { 3, 1 }, new int[] { 44 }, "axis=-1"), // 4
-                    new global::Unrolled.GraphNode("hidden_0", "Dense", global::Unrolled.GraphNodeKind.Dense, -1, new int[] { 4 }, new int[] { 32 }, "units=32, activation='tanh', use_bias=True", firstWeight: 4, weightCount: 2), // 5
-                    new global::Unrolled.GraphNode("hidden_1", "Dense", global::Unrolled.GraphNodeKind.Dense, -1, new int[] { 5 }, new int[] { 32 }, "units=32, activation='tanh', use_bias=True", firstWeight: 6, weightCount: 2), // 6
-                    new global::Unrolled.GraphNode("concatenate_1", "Concatenate", global::Unrolled.GraphNodeKind.Concatenate, -1, new int[] { 3, 1 }, new int[] { 44 }, "axis=-1"), // 7
-                    new global::Unrolled.GraphNode("dense_2", "Dense", global::Unrolled.GraphNodeKind.Dense, -1, new int[] { 7 }, new int[] { 32 }, "units=32, activation='linear', use_bias=False", firstWeight: 8, weightCount: 1), // 8
+                    new global::Unrolled.GraphNode("title", "InputLayer", global::Unrolled.GraphNodeKind.InputLayer, -1, new int[0], new int[] { 16 }, new global::Unrolled.LayerSetting[] { new("dtype", "float32") }), // 0
+                    new global::Unrolled.GraphNode("tags", "InputLayer", global::Unrolled.GraphNodeKind.InputLayer, -1, new int[0], new int[] { 12 }, new global::Unrolled.LayerSetting[] { new("dtype", "float32") }), // 1
+                    new global::Unrolled.GraphNode("dense", "Dense", global::Unrolled.GraphNodeKind.Dense, -1, new int[] { 0 }, new int[] { 32 }, new global::Unrolled.LayerSetting[] { new("units", 32), new("activation", "relu"), new("use_bias", true) }, firstWeight: 0, weightCount: 2), // 2
+                    new global::Unrolled.GraphNode("dense_1", "Dense", global::Unrolled.GraphNodeKind.Dense, -1, new int[] { 2 }, new int[] { 32 }, new global::Unrolled.LayerSetting[] { new("units", 32), new("activation", "relu"), new("use_bias", true) }, firstWeight: 2, weightCount: 2), // 3
+                    new global::Unrolled.GraphNode("concatenate", "Concatenate", global::Unrolled.GraphNodeKind.Concatenate, -1, new int[] { 3, 1 }, new int[] { 44 }, new global::Unrolled.LayerSetting[] { new("axis", -1) }), // 4
+                    new global::Unrolled.GraphNode("hidden_0", "Dense", global::Unrolled.GraphNodeKind.Dense, -1, new int[] { 4 }, new int[] { 32 }, new global::Unrolled.LayerSetting[] { new("units", 32), new("activation", "tanh"), new("use_bias", true) }, firstWeight: 4, weightCount: 2), // 5
+                    new global::Unrolled.GraphNode("hidden_1", "Dense", global::Unrolled.GraphNodeKind.Dense, -1, new int[] { 5 }, new int[] { 32 }, new global::Unrolled.LayerSetting[] { new("units", 32), new("activation", "tanh"), new("use_bias", true) }, firstWeight: 6, weightCount: 2), // 6
+                    new global::Unrolled.GraphNode("concatenate_1", "Concatenate", global::Unrolled.GraphNodeKind.Concatenate, -1, new int[] { 3, 1 }, new int[] { 44 }, new global::Unrolled.LayerSetting[] { new("axis", -1) }), // 7
+                    new global::Unrolled.GraphNode("dense_2", "Dense", global::Unrolled.GraphNodeKind.Dense, -1, new int[] { 7 }, new int[] { 32 }, new global::Unrolled.LayerSetting[] { new("units", 32), new("activation", "linear"), new("use_bias", false) }, firstWeight: 8, weightCount: 1), // 8
                     new global::Unrolled.GraphNode("add", "Add", global::Unrolled.GraphNodeKind.Add, -1, new int[] { 6, 8 }, new int[] { 32 }), // 9
-                    new global::Unrolled.GraphNode("priority", "Dense", global::Unrolled.GraphNodeKind.Dense, -1, new int[] { 9 }, new int[] { 1 }, "units=1, activation='sigmoid', use_bias=True", firstWeight: 9, weightCount: 2), // 10
-                    new global::Unrolled.GraphNode("department", "Dense", global::Unrolled.GraphNodeKind.Dense, -1, new int[] { 9 }, new int[] { 4 }, "units=4, activation='softmax', use_bias=True", firstWeight: 11, weightCount: 2), // 11
+                    new global::Unrolled.GraphNode("priority", "Dense", global::Unrolled.GraphNodeKind.Dense, -1, new int[] { 9 }, new int[] { 1 }, new global::Unrolled.LayerSetting[] { new("units", 1), new("activation", "sigmoid"), new("use_bias", true) }, firstWeight: 9, weightCount: 2), // 10
+                    new global::Unrolled.GraphNode("department", "Dense", global::Unrolled.GraphNodeKind.Dense, -1, new int[] { 9 }, new int[] { 4 }, new global::Unrolled.LayerSetting[] { new("units", 4), new("activation", "softmax"), new("use_bias", true) }, firstWeight: 11, weightCount: 2), // 11
                 }));
 
             /// <summary>Creates the model with weights initialised as Keras does, from a random seed.</summary>
