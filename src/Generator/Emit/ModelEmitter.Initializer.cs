@@ -1,0 +1,88 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using Unrolled.Generator.Layers;
+using Unrolled.Generator.Model;
+using Unrolled.Generator.Planning;
+using Unrolled.Generator.Shapes;
+
+namespace Unrolled.Generator.Emit;
+
+/// <summary>The constructors and the weight initialisation, as Keras initialises each weight.</summary>
+internal sealed partial class ModelEmitter
+{
+    private void WriteConstructors()
+    {
+        _w.Line("/// <summary>Creates the model with weights initialised as Keras does, from a random seed.</summary>");
+        _w.Line($"public {_spec.ClassName}()");
+        _w.Line("    : this(global::System.Random.Shared.Next())");
+        _w.Open(string.Empty);
+        _w.Close();
+        _w.Line();
+        _w.Line("/// <summary>Creates the model with weights initialised as Keras does (glorot-uniform kernels, zero biases) from <paramref name=\"seed\"/>.</summary>");
+        _w.Line("/// <param name=\"seed\">The same seed gives the same weights on every machine.</param>");
+        _w.Line($"public {_spec.ClassName}(int seed)");
+        _w.Line("    : base(s_description, seed)");
+        _w.Open(string.Empty);
+        _w.Close();
+        _w.Line();
+    }
+
+    private void WriteInitialize()
+    {
+        _w.Line("/// <inheritdoc/>");
+        _w.Open($"protected override void InitializeWeights({Span} weights, ref {Rt}WeightInitializer initializer)");
+        foreach (int layerIndex in _plan.Layers)
+        {
+            var layer = _spec.Layers[layerIndex];
+            var weights = _plan.Model.WeightsOf(layerIndex);
+            if (weights.Count == 0)
+            {
+                continue;
+            }
+
+            _w.Line($"// {layer.Name}: " + string.Join(", ", weights.Select(w => $"{w.Name} [{string.Join(", ", w.Dims.Select(N))}]")));
+            for (int w = 0; w < weights.Count; w++)
+            {
+                var weight = weights[w];
+                string slice = $"weights.Slice({N(_plan.WeightOffsets[layerIndex][w])}, {N(weight.Size)})";
+                var dims = weight.Dims;
+                switch (weight.Init)
+                {
+                    case WeightInit.GlorotUniform:
+                    {
+                        // Keras's fans: the last two axes, each times the receptive field (the product of the others).
+                        int receptive = dims.Take(dims.Count - 2).Aggregate(1, (a, d) => a * d);
+                        int fanIn = dims.Count >= 2 ? dims[dims.Count - 2] * receptive : dims[0];
+                        int fanOut = dims.Count >= 2 ? dims[dims.Count - 1] * receptive : dims[0];
+                        _w.Line($"initializer.GlorotUniform({slice}, {N(fanIn)}, {N(fanOut)});");
+                        break;
+                    }
+
+                    case WeightInit.Zeros:
+                        _w.Line($"initializer.Zeros({slice});");
+                        break;
+                    case WeightInit.Ones:
+                        _w.Line($"initializer.Ones({slice});");
+                        break;
+                    case WeightInit.Orthogonal:
+                        _w.Line($"initializer.Orthogonal({slice}, {N(dims[0])}, {N(weight.Size / dims[0])});");
+                        break;
+                    case WeightInit.Uniform:
+                        _w.Line($"initializer.RandomUniform({slice}, -0.05f, 0.05f);");
+                        break;
+                    case WeightInit.UnitForgetBias:
+                    {
+                        int units = weight.Size / 4;
+                        _w.Line($"initializer.Zeros({slice});");
+                        _w.Line($"initializer.Ones(weights.Slice({N(_plan.WeightOffsets[layerIndex][w] + units)}, {N(units)})); // the forget gate (unit_forget_bias)");
+                        break;
+                    }
+                }
+            }
+        }
+
+        _w.Close();
+        _w.Line();
+    }
+}

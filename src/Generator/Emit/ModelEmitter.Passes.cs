@@ -1,0 +1,237 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using Unrolled.Generator.Layers;
+using Unrolled.Generator.Model;
+using Unrolled.Generator.Planning;
+using Unrolled.Generator.Shapes;
+
+namespace Unrolled.Generator.Emit;
+
+/// <summary>The passes: the workspace's measure, forward and backward, each node's code written by its layer rule.</summary>
+internal sealed partial class ModelEmitter
+{
+    /// <summary>The scratch the fixed-shape convolutions need whatever the batch: the most any of them needs.</summary>
+    private void WriteFixedScratch()
+    {
+        if (_plan.BoundedScratch.Count == 0)
+        {
+            return;
+        }
+
+        _w.Line("private static int FixedScratchSize()");
+        _w.Open(string.Empty);
+        _w.Line("int floats = 0;");
+        foreach (int n in _plan.BoundedScratch)
+        {
+            var layer = _spec.Layers[_spec.Nodes[n].Layer];
+            _w.Line($"floats = global::System.Math.Max(floats, {LayerRules.Of(layer.Kind).BoundedScratch(new NodeEmitter(this, n))}); // {layer.Name}");
+        }
+
+        _w.Line("return floats;");
+        _w.Close();
+        _w.Line();
+    }
+
+    internal string Values(int node) => $"workspace.Values({D(_regions.ValueOffset[node])}, batchSize * {D(Sz(node))})";
+
+    // Gradients live in the reusing layout: a region's gradient is needed over the same steps as its value in prediction.
+    internal string Gradient(int node) => $"workspace.Gradient({D(_plan.Predict.ValueOffset[node])}, batchSize * {D(Sz(node))})";
+
+    private string Describe(int node)
+    {
+        var layer = _spec.Layers[_spec.Nodes[node].Layer];
+        var inputs = string.Join(", ", _spec.Nodes[node].Inputs.Select(i => _plan.Model.ShapeOf(i).Keras));
+        return $"// {layer.Name} ({layer.Kind}): {inputs} -> {_plan.Model.ShapeOf(node).Keras}";
+    }
+
+    /// <summary>For a model with run-time lengths: where the ports lie and how large the workspace is, for given lengths.</summary>
+    private void WriteMeasure()
+    {
+        if (!_plan.IsDynamic)
+        {
+            return;
+        }
+
+        _w.Line("/// <inheritdoc/>");
+        _w.Open($"protected override void Measure({Rt}WorkspaceLayout layout)");
+        WriteLengthsLocal("layout");
+        _w.Open("checked");
+        foreach (var window in Dims.WindowChecks)
+        {
+            // A convolution or pooling over a run-time length needs at least one window.
+            _w.Line($"RequireWindows({D(window.Inner)}, {N(window.Window)}, {N(window.Stride)}, {N(window.Dilation)}, {(window.Same ? "true" : "false")});");
+        }
+
+        _w.Line($"layout.ActivationSize = {D(_plan.ActivationSize)};");
+        _w.Line($"layout.PredictActivationSize = {D(_plan.Predict.ActivationSize)};");
+        _w.Line($"layout.ScratchSize = {D(_plan.Scratch)};");
+        foreach (var port in _inputs)
+        {
+            _w.Line($"layout.InputOffsets[{N(port.Index)}] = {D(_regions.ValueOffset[port.Node])};");
+            _w.Line($"layout.InputSizes[{N(port.Index)}] = {D(Sz(port.Node))};");
+        }
+
+        foreach (var port in _outputs)
+        {
+            _w.Line($"layout.OutputOffsets[{N(port.Index)}] = {D(_regions.ValueOffset[port.Node])};");
+            _w.Line($"layout.OutputSizes[{N(port.Index)}] = {D(Sz(port.Node))};");
+        }
+
+        _w.Close();
+        _w.Close();
+        _w.Line();
+    }
+
+    private void WriteForward()
+    {
+        bool separate = !_plan.Predict.SameAs(_plan.Training);
+        _w.Line("/// <inheritdoc/>");
+        _w.Open($"protected override void Forward({Rt}Workspace workspace, int batchSize, bool training)");
+        if (separate)
+        {
+            // A prediction workspace reuses regions whose readers have run (see Summary()'s workspace line).
+            _w.Open("if (!workspace.IsTraining)");
+            _w.Line("ForwardReusingRegions(workspace, batchSize);");
+            _w.Line("return;");
+            _w.Close();
+            _w.Line();
+        }
+
+        WriteForwardBody();
+        _w.Close();
+        _w.Line();
+        if (separate)
+        {
+            _w.Line("/// <summary>The forward pass of a prediction workspace: the same code over the reusing layout.</summary>");
+            _w.Open($"private void ForwardReusingRegions({Rt}Workspace workspace, int batchSize)");
+            _regions = _plan.Predict;
+            try
+            {
+                WriteForwardBody();
+            }
+            finally
+            {
+                _regions = _plan.Training;
+            }
+
+            _w.Close();
+            _w.Line();
+        }
+    }
+
+    private void WriteForwardBody()
+    {
+        _w.Line($"{WeightsType} weights = Weights;");
+        if (UsesTrainingFlag)
+        {
+            _w.Line(ReferenceEquals(_regions, _plan.Predict) ? "workspace.TrainingPass = false;" : "workspace.TrainingPass = training;");
+        }
+
+        WriteLengthsLocal("workspace");
+        foreach (int n in _plan.Model.UsedNodes)
+        {
+            var node = _spec.Nodes[n];
+            var layer = _spec.Layers[node.Layer];
+            if (layer.Kind == LayerKind.InputLayer || _plan.Aliased[n])
+            {
+                continue;
+            }
+
+            _w.Line();
+            _w.Line(Describe(n));
+            OpenNodeBlock(n, backward: false);
+            LayerRules.Of(layer.Kind).Forward(new NodeEmitter(this, n));
+            CloseNodeBlock(n);
+        }
+    }
+
+    /// <summary>
+    /// Opens a node's block. Inside TimeDistributed a sample holds several rows, so the node's code runs in a static
+    /// local function whose <c>batchSize</c> parameter is the row count: the same emitted code serves both cases.
+    /// </summary>
+    private void OpenNodeBlock(int n, bool backward)
+    {
+        _w.Open(string.Empty);
+        int repeat = _plan.Model.ShapeOf(n).Repeat;
+        if (repeat == 1)
+        {
+            return;
+        }
+
+        string spans = backward ? $"weights, gradients" : "weights";
+        string parameters = backward ? $"{ReadOnlySpan} weights, {Span} gradients" : $"{WeightsType} weights";
+        _w.Line($"Rows(workspace, {spans}, batchSize * {D(repeat)});");
+        _w.Open($"static void Rows({Rt}Workspace workspace, {parameters}, int batchSize)");
+        WriteLengthsLocal("workspace");
+    }
+
+    private void CloseNodeBlock(int n)
+    {
+        if (_plan.Model.ShapeOf(n).Repeat != 1)
+        {
+            _w.Close();
+        }
+
+        _w.Close();
+    }
+
+    internal string RowsExpression(int rowsPerSample) => rowsPerSample == 1 ? "batchSize" : $"batchSize * {D(rowsPerSample)}";
+
+    /// <summary>In a model with run-time lengths, declares <c>lengths</c> for the dimension expressions.</summary>
+    private void WriteLengthsLocal(string owner)
+    {
+        if (_plan.IsDynamic)
+        {
+            _w.Line($"global::System.ReadOnlySpan<int> lengths = {owner}.Lengths;");
+        }
+    }
+
+    private void WriteBackward()
+    {
+        _w.Line("/// <inheritdoc/>");
+        _w.Open($"protected override void Backward({Rt}Workspace workspace, int batchSize)");
+        _w.Line($"{ReadOnlySpan} weights = Weights;");
+        _w.Line($"{Span} gradients = workspace.ParameterGradients;");
+        WriteLengthsLocal("workspace");
+        foreach (var (offset, size) in _plan.Predict.GradientClearsAtStart)
+        {
+            // Gradients of regions that hold an output but are not its port: nothing else zeroes them.
+            _w.Line($"workspace.Gradient({D(offset)}, batchSize * {D(size)}).Clear();");
+        }
+
+        foreach (int n in _plan.Model.UsedNodes.Reverse())
+        {
+            var node = _spec.Nodes[n];
+            var layer = _spec.Layers[node.Layer];
+            var clears = _plan.Predict.GradientClears[n];
+            if (clears.Count > 0)
+            {
+                // Gradient regions that start here; their floats may hold a gradient that ended further down the graph.
+                _w.Line();
+                foreach (var (offset, size) in clears)
+                {
+                    _w.Line($"workspace.Gradient({D(offset)}, batchSize * {D(size)}).Clear();");
+                }
+            }
+
+            if (layer.Kind == LayerKind.InputLayer || _plan.Aliased[n] || !_plan.NeedsGradient[n])
+            {
+                continue;
+            }
+
+            _w.Line();
+            _w.Line(Describe(n));
+            OpenNodeBlock(n, backward: true);
+            LayerRules.Of(layer.Kind).Backward(new NodeEmitter(this, n));
+            CloseNodeBlock(n);
+        }
+
+        _w.Close();
+        _w.Line();
+    }
+
+    internal string Temporary(int node, int index, int size) => $"workspace.Values({D(_regions.TemporaryOffsets[node][index])}, batchSize * {D(size)})";
+
+    internal string TemporaryGradient(int node, int index, int size) => $"workspace.Gradient({D(_plan.Predict.TemporaryOffsets[node][index])}, batchSize * {D(size)})";
+}
