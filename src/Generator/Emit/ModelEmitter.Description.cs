@@ -43,7 +43,7 @@ internal sealed partial class ModelEmitter
         {
             var layer = _spec.Layers[_spec.Nodes[port.Node].Layer];
             _w.Line($"        new {Rt}TensorInfo({Naming.Literal(port.Name)}, {DescribedShape(port)}, " +
-                    $"{Rt}DType.{(layer.Settings<InputConfig>().DType == 0 ? "Float32" : "Int32")}, {DescribedDim(_regions.ValueOffset[port.Node])}),");
+                    $"{Rt}DType.{(layer.Settings<InputConfig>().DType == 0 ? "Float32" : "Int32")}, {DescribedDim(_plan.Training.ValueOffset[port.Node])}),");
         }
 
         _w.Line("    },");
@@ -52,7 +52,7 @@ internal sealed partial class ModelEmitter
         foreach (var port in _outputs)
         {
             _w.Line($"        new {Rt}TensorInfo({Naming.Literal(port.Name)}, {DescribedShape(port)}, " +
-                    $"{Rt}DType.Float32, {DescribedDim(_regions.ValueOffset[port.Node])}, {Rt}Activation.{ActivationInfo.Names[FusableActivation(port)]}),");
+                    $"{Rt}DType.Float32, {DescribedDim(_plan.Training.ValueOffset[port.Node])}, {Rt}Activation.{ActivationInfo.Names[FusableActivation(port)]}),");
         }
 
         _w.Line("    },");

@@ -33,7 +33,7 @@ internal sealed partial class ModelEmitter
         _w.Line();
     }
 
-    internal string Values(int node) => $"workspace.Values({D(_regions.ValueOffset[node])}, batchSize * {D(Sz(node))})";
+    internal string Values(int node) => $"workspace.Values({RegionOffset(r => r.ValueOffset[node])}, batchSize * {D(Sz(node))})";
 
     // Gradients live in the reusing layout: a region's gradient is needed over the same steps as its value in prediction.
     internal string Gradient(int node) => $"workspace.Gradient({D(_plan.Predict.ValueOffset[node])}, batchSize * {D(Sz(node))})";
@@ -68,13 +68,13 @@ internal sealed partial class ModelEmitter
         _w.Line($"layout.ScratchSize = {D(_plan.Scratch)};");
         foreach (var port in _inputs)
         {
-            _w.Line($"layout.InputOffsets[{N(port.Index)}] = {D(_regions.ValueOffset[port.Node])};");
+            _w.Line($"layout.InputOffsets[{N(port.Index)}] = {D(_plan.Training.ValueOffset[port.Node])};");
             _w.Line($"layout.InputSizes[{N(port.Index)}] = {D(Sz(port.Node))};");
         }
 
         foreach (var port in _outputs)
         {
-            _w.Line($"layout.OutputOffsets[{N(port.Index)}] = {D(_regions.ValueOffset[port.Node])};");
+            _w.Line($"layout.OutputOffsets[{N(port.Index)}] = {D(_plan.Training.ValueOffset[port.Node])};");
             _w.Line($"layout.OutputSizes[{N(port.Index)}] = {D(Sz(port.Node))};");
         }
 
@@ -83,68 +83,83 @@ internal sealed partial class ModelEmitter
         _w.Line();
     }
 
+    /// <summary>
+    /// The forward pass, written once for both workspace layouts: where a region lies elsewhere in a prediction
+    /// workspace (which reuses regions whose readers have run; see Summary()'s workspace line), its offset is chosen
+    /// by <c>reusing</c>.
+    /// </summary>
     private void WriteForward()
     {
-        bool separate = !_plan.Predict.SameAs(_plan.Training);
-        _w.Line("/// <inheritdoc/>");
-        _w.Open($"protected override void Forward({Rt}Workspace workspace, int batchSize, bool training)");
-        if (separate)
+        _bothLayouts = !_plan.Predict.SameAs(_plan.Training);
+        try
         {
-            // A prediction workspace reuses regions whose readers have run (see Summary()'s workspace line).
-            _w.Open("if (!workspace.IsTraining)");
-            _w.Line("ForwardReusingRegions(workspace, batchSize);");
-            _w.Line("return;");
+            _w.Line("/// <inheritdoc/>");
+            _w.Open($"protected override void Forward({Rt}Workspace workspace, int batchSize, bool training)");
+            _w.Line($"{WeightsType} weights = Weights;");
+            WriteLayoutLocal();
+            if (UsesTrainingFlag)
+            {
+                // A prediction workspace never runs a training pass.
+                _w.Line(_bothLayouts ? "workspace.TrainingPass = training && !reusing;" : "workspace.TrainingPass = training;");
+            }
+
+            WriteLengthsLocal("workspace");
+            foreach (int n in _plan.Model.UsedNodes)
+            {
+                var node = _spec.Nodes[n];
+                var layer = _spec.Layers[node.Layer];
+                if (layer.Kind == LayerKind.InputLayer || _plan.Aliased[n])
+                {
+                    continue;
+                }
+
+                _w.Line();
+                _w.Line(Describe(n));
+                OpenNodeBlock(n, backward: false);
+                LayerRules.Of(layer.Kind).Forward(new NodeEmitter(this, n));
+                CloseNodeBlock(n);
+            }
+
             _w.Close();
             _w.Line();
         }
-
-        WriteForwardBody();
-        _w.Close();
-        _w.Line();
-        if (separate)
+        finally
         {
-            _w.Line("/// <summary>The forward pass of a prediction workspace: the same code over the reusing layout.</summary>");
-            _w.Open($"private void ForwardReusingRegions({Rt}Workspace workspace, int batchSize)");
-            _regions = _plan.Predict;
-            try
-            {
-                WriteForwardBody();
-            }
-            finally
-            {
-                _regions = _plan.Training;
-            }
-
-            _w.Close();
-            _w.Line();
+            _bothLayouts = false;
         }
     }
 
-    private void WriteForwardBody()
+    /// <summary>Whether the code being written serves both layouts (the forward pass of a model whose prediction
+    /// workspace reuses regions), choosing offsets by the <c>reusing</c> local.</summary>
+    private bool _bothLayouts;
+
+    /// <summary>Declares <c>reusing</c>, whether the workspace is a prediction workspace, where offsets depend on it.</summary>
+    private void WriteLayoutLocal()
     {
-        _w.Line($"{WeightsType} weights = Weights;");
-        if (UsesTrainingFlag)
+        if (_bothLayouts)
         {
-            _w.Line(ReferenceEquals(_regions, _plan.Predict) ? "workspace.TrainingPass = false;" : "workspace.TrainingPass = training;");
-        }
-
-        WriteLengthsLocal("workspace");
-        foreach (int n in _plan.Model.UsedNodes)
-        {
-            var node = _spec.Nodes[n];
-            var layer = _spec.Layers[node.Layer];
-            if (layer.Kind == LayerKind.InputLayer || _plan.Aliased[n])
-            {
-                continue;
-            }
-
-            _w.Line();
-            _w.Line(Describe(n));
-            OpenNodeBlock(n, backward: false);
-            LayerRules.Of(layer.Kind).Forward(new NodeEmitter(this, n));
-            CloseNodeBlock(n);
+            _w.Line("bool reusing = !workspace.IsTraining;");
         }
     }
+
+    /// <summary>A region's offset as code: the training layout's, or where the two layouts differ and the code serves
+    /// both, the choice between them.</summary>
+    private string RegionOffset(System.Func<RegionLayout, int> offset)
+    {
+        int training = offset(_plan.Training);
+        if (!_bothLayouts)
+        {
+            return D(training);
+        }
+
+        int predict = offset(_plan.Predict);
+        return predict == training ? D(training) : $"(reusing ? {D(predict)} : {D(training)})";
+    }
+
+    /// <summary>A node's pre-activation region (kept for Swish and Gelu), or null when it keeps none.</summary>
+    internal string? PreActivation(int node) => _plan.Training.PreActivationOffset[node] == -1
+        ? null
+        : $"workspace.Values({RegionOffset(r => r.PreActivationOffset[node])}, batchSize * {D(Sz(node))})";
 
     /// <summary>
     /// Opens a node's block. Inside TimeDistributed a sample holds several rows, so the node's code runs in a static
@@ -163,6 +178,7 @@ internal sealed partial class ModelEmitter
         string parameters = backward ? $"{ReadOnlySpan} weights, {Span} gradients" : $"{WeightsType} weights";
         _w.Line($"Rows(workspace, {spans}, batchSize * {D(repeat)});");
         _w.Open($"static void Rows({Rt}Workspace workspace, {parameters}, int batchSize)");
+        WriteLayoutLocal();
         WriteLengthsLocal("workspace");
     }
 
@@ -231,7 +247,7 @@ internal sealed partial class ModelEmitter
         _w.Line();
     }
 
-    internal string Temporary(int node, int index, int size) => $"workspace.Values({D(_regions.TemporaryOffsets[node][index])}, batchSize * {D(size)})";
+    internal string Temporary(int node, int index, int size) => $"workspace.Values({RegionOffset(r => r.TemporaryOffsets[node][index])}, batchSize * {D(size)})";
 
     internal string TemporaryGradient(int node, int index, int size) => $"workspace.Gradient({D(_plan.Predict.TemporaryOffsets[node][index])}, batchSize * {D(size)})";
 }

@@ -24,8 +24,6 @@ internal sealed partial class ModelEmitter
 
     private readonly ExecutionPlan _plan;
 
-    /// <summary>The layout the code being written addresses: training's, except in the prediction forward pass.</summary>
-    private RegionLayout _regions;
     private readonly ModelSpec _spec;
     private readonly IndentedWriter _w = new();
     private readonly List<Port> _inputs = new();
@@ -40,7 +38,6 @@ internal sealed partial class ModelEmitter
     private ModelEmitter(ExecutionPlan plan)
     {
         _plan = plan;
-        _regions = plan.Training;
         _spec = plan.Model.Spec;
         var taken = new HashSet<string> { "batchSize", "workspace" };
         for (int i = 0; i < _spec.Inputs.Count; i++)
@@ -132,9 +129,6 @@ internal sealed partial class ModelEmitter
     internal ModelSpec Spec => _spec;
 
     internal IndentedWriter Writer => _w;
-
-    /// <summary>The layout the code being written addresses.</summary>
-    internal RegionLayout Regions => _regions;
 
     internal static string N(int value) => value.ToString(CultureInfo.InvariantCulture);
 

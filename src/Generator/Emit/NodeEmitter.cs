@@ -98,9 +98,7 @@ internal sealed class NodeEmitter
     public string GradientOrEmpty(int node) => NeedsGradient(node) ? Gradient(node) : $"{Span}.Empty";
 
     /// <summary>The pre-activation region (kept for Swish and Gelu), or null when the output holds it.</summary>
-    public string? PreActivation => _emitter.Regions.PreActivationOffset[Node] != -1
-        ? $"workspace.Values({D(_emitter.Regions.PreActivationOffset[Node])}, batchSize * {D(SizeOf(Node))})"
-        : null;
+    public string? PreActivation => _emitter.PreActivation(Node);
 
     /// <summary>The node's temporary <paramref name="index"/> (see <c>LayerRule.Temporaries</c>), of
     /// <paramref name="size"/> floats per row.</summary>

@@ -118,13 +118,8 @@ namespace Samples.Nested
             /// <inheritdoc/>
             protected override void Forward(global::Unrolled.Workspace workspace, int batchSize, bool training)
             {
-                if (!workspace.IsTraining)
-                {
-                    ForwardReusingRegions(workspace, batchSize);
-                    return;
-                }
-
                 global::System.ReadOnlySpan<float> weights = Weights;
+                bool reusing = !workspace.IsTraining;
 
                 // dense (Dense): (None, 16) -> (None, 32)
                 {
@@ -138,7 +133,7 @@ namespace Samples.Nested
                 // dense_1 (Dense): (None, 32) -> (None, 32)
                 {
                     var x = workspace.Values(33, batchSize * 32);
-                    var y = workspace.Values(65, batchSize * 32);
+                    var y = workspace.Values((reusing ? 77 : 65), batchSize * 32);
                     global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(544, 1024), y, batchSize, 32, 32, accumulate: false);
                     global::Unrolled.Kernels.TensorOps.AddBias(y, weights.Slice(1568, 32), batchSize, 32);
                     global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Relu, y, y, batchSize, 32);
@@ -146,15 +141,15 @@ namespace Samples.Nested
 
                 // concatenate (Concatenate): (None, 32), (None, 12) -> (None, 44)
                 {
-                    var y = workspace.Values(97, batchSize * 44);
-                    global::Unrolled.Kernels.TensorOps.CopySlices(workspace.Values(65, batchSize * 32), y, batchSize, 32, 44, 0);
+                    var y = workspace.Values((reusing ? 33 : 97), batchSize * 44);
+                    global::Unrolled.Kernels.TensorOps.CopySlices(workspace.Values((reusing ? 77 : 65), batchSize * 32), y, batchSize, 32, 44, 0);
                     global::Unrolled.Kernels.TensorOps.CopySlices(workspace.Values(16, batchSize * 12), y, batchSize, 12, 44, 32);
                 }
 
                 // hidden_0 (Dense): (None, 44) -> (None, 32)
                 {
-                    var x = workspace.Values(97, batchSize * 44);
-                    var y = workspace.Values(141, batchSize * 32);
+                    var x = workspace.Values((reusing ? 33 : 97), batchSize * 44);
+                    var y = workspace.Values((reusing ? 109 : 141), batchSize * 32);
                     global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(1600, 1408), y, batchSize, 44, 32, accumulate: false);
                     global::Unrolled.Kernels.TensorOps.AddBias(y, weights.Slice(3008, 32), batchSize, 32);
                     global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Tanh, y, y, batchSize, 32);
@@ -162,8 +157,8 @@ namespace Samples.Nested
 
                 // hidden_1 (Dense): (None, 32) -> (None, 32)
                 {
-                    var x = workspace.Values(141, batchSize * 32);
-                    var y = workspace.Values(173, batchSize * 32);
+                    var x = workspace.Values((reusing ? 109 : 141), batchSize * 32);
+                    var y = workspace.Values((reusing ? 33 : 173), batchSize * 32);
                     global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(3040, 1024), y, batchSize, 32, 32, accumulate: false);
                     global::Unrolled.Kernels.TensorOps.AddBias(y, weights.Slice(4064, 32), batchSize, 32);
                     global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Tanh, y, y, batchSize, 32);
@@ -171,27 +166,27 @@ namespace Samples.Nested
 
                 // concatenate_1 (Concatenate): (None, 32), (None, 12) -> (None, 44)
                 {
-                    var y = workspace.Values(205, batchSize * 44);
-                    global::Unrolled.Kernels.TensorOps.CopySlices(workspace.Values(65, batchSize * 32), y, batchSize, 32, 44, 0);
+                    var y = workspace.Values((reusing ? 109 : 205), batchSize * 44);
+                    global::Unrolled.Kernels.TensorOps.CopySlices(workspace.Values((reusing ? 77 : 65), batchSize * 32), y, batchSize, 32, 44, 0);
                     global::Unrolled.Kernels.TensorOps.CopySlices(workspace.Values(16, batchSize * 12), y, batchSize, 12, 44, 32);
                 }
 
                 // dense_2 (Dense): (None, 44) -> (None, 32)
                 {
-                    var x = workspace.Values(205, batchSize * 44);
-                    var y = workspace.Values(249, batchSize * 32);
+                    var x = workspace.Values((reusing ? 109 : 205), batchSize * 44);
+                    var y = workspace.Values((reusing ? 77 : 249), batchSize * 32);
                     global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(4096, 1408), y, batchSize, 44, 32, accumulate: false);
                 }
 
                 // add (Add): (None, 32), (None, 32) -> (None, 32)
                 {
-                    var y = workspace.Values(281, batchSize * 32);
-                    global::Unrolled.Kernels.TensorOps.Add(workspace.Values(173, batchSize * 32), workspace.Values(249, batchSize * 32), y);
+                    var y = workspace.Values((reusing ? 109 : 281), batchSize * 32);
+                    global::Unrolled.Kernels.TensorOps.Add(workspace.Values((reusing ? 33 : 173), batchSize * 32), workspace.Values((reusing ? 77 : 249), batchSize * 32), y);
                 }
 
                 // priority (Dense): (None, 32) -> (None, 1)
                 {
-                    var x = workspace.Values(281, batchSize * 32);
+                    var x = workspace.Values((reusing ? 109 : 281), batchSize * 32);
                     var y = workspace.Values(28, batchSize * 1);
                     global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(5504, 32), y, batchSize, 32, 1, accumulate: false);
                     global::Unrolled.Kernels.TensorOps.AddBias(y, weights.Slice(5536, 1), batchSize, 1);
@@ -200,94 +195,7 @@ namespace Samples.Nested
 
                 // department (Dense): (None, 32) -> (None, 4)
                 {
-                    var x = workspace.Values(281, batchSize * 32);
-                    var y = workspace.Values(29, batchSize * 4);
-                    global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(5537, 128), y, batchSize, 32, 4, accumulate: false);
-                    global::Unrolled.Kernels.TensorOps.AddBias(y, weights.Slice(5665, 4), batchSize, 4);
-                    global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Softmax, y, y, batchSize, 4);
-                }
-            }
-
-            /// <summary>The forward pass of a prediction workspace: the same code over the reusing layout.</summary>
-            private void ForwardReusingRegions(global::Unrolled.Workspace workspace, int batchSize)
-            {
-                global::System.ReadOnlySpan<float> weights = Weights;
-
-                // dense (Dense): (None, 16) -> (None, 32)
-                {
-                    var x = workspace.Values(0, batchSize * 16);
-                    var y = workspace.Values(33, batchSize * 32);
-                    global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(0, 512), y, batchSize, 16, 32, accumulate: false);
-                    global::Unrolled.Kernels.TensorOps.AddBias(y, weights.Slice(512, 32), batchSize, 32);
-                    global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Relu, y, y, batchSize, 32);
-                }
-
-                // dense_1 (Dense): (None, 32) -> (None, 32)
-                {
-                    var x = workspace.Values(33, batchSize * 32);
-                    var y = workspace.Values(77, batchSize * 32);
-                    global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(544, 1024), y, batchSize, 32, 32, accumulate: false);
-                    global::Unrolled.Kernels.TensorOps.AddBias(y, weights.Slice(1568, 32), batchSize, 32);
-                    global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Relu, y, y, batchSize, 32);
-                }
-
-                // concatenate (Concatenate): (None, 32), (None, 12) -> (None, 44)
-                {
-                    var y = workspace.Values(33, batchSize * 44);
-                    global::Unrolled.Kernels.TensorOps.CopySlices(workspace.Values(77, batchSize * 32), y, batchSize, 32, 44, 0);
-                    global::Unrolled.Kernels.TensorOps.CopySlices(workspace.Values(16, batchSize * 12), y, batchSize, 12, 44, 32);
-                }
-
-                // hidden_0 (Dense): (None, 44) -> (None, 32)
-                {
-                    var x = workspace.Values(33, batchSize * 44);
-                    var y = workspace.Values(109, batchSize * 32);
-                    global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(1600, 1408), y, batchSize, 44, 32, accumulate: false);
-                    global::Unrolled.Kernels.TensorOps.AddBias(y, weights.Slice(3008, 32), batchSize, 32);
-                    global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Tanh, y, y, batchSize, 32);
-                }
-
-                // hidden_1 (Dense): (None, 32) -> (None, 32)
-                {
-                    var x = workspace.Values(109, batchSize * 32);
-                    var y = workspace.Values(33, batchSize * 32);
-                    global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(3040, 1024), y, batchSize, 32, 32, accumulate: false);
-                    global::Unrolled.Kernels.TensorOps.AddBias(y, weights.Slice(4064, 32), batchSize, 32);
-                    global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Tanh, y, y, batchSize, 32);
-                }
-
-                // concatenate_1 (Concatenate): (None, 32), (None, 12) -> (None, 44)
-                {
-                    var y = workspace.Values(109, batchSize * 44);
-                    global::Unrolled.Kernels.TensorOps.CopySlices(workspace.Values(77, batchSize * 32), y, batchSize, 32, 44, 0);
-                    global::Unrolled.Kernels.TensorOps.CopySlices(workspace.Values(16, batchSize * 12), y, batchSize, 12, 44, 32);
-                }
-
-                // dense_2 (Dense): (None, 44) -> (None, 32)
-                {
-                    var x = workspace.Values(109, batchSize * 44);
-                    var y = workspace.Values(77, batchSize * 32);
-                    global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(4096, 1408), y, batchSize, 44, 32, accumulate: false);
-                }
-
-                // add (Add): (None, 32), (None, 32) -> (None, 32)
-                {
-                    var y = workspace.Values(109, batchSize * 32);
-                    global::Unrolled.Kernels.TensorOps.Add(workspace.Values(33, batchSize * 32), workspace.Values(77, batchSize * 32), y);
-                }
-
-                // priority (Dense): (None, 32) -> (None, 1)
-                {
-                    var x = workspace.Values(109, batchSize * 32);
-                    var y = workspace.Values(28, batchSize * 1);
-                    global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(5504, 32), y, batchSize, 32, 1, accumulate: false);
-                    global::Unrolled.Kernels.TensorOps.AddBias(y, weights.Slice(5536, 1), batchSize, 1);
-                    global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Sigmoid, y, y, batchSize, 1);
-                }
-
-                // department (Dense): (None, 32) -> (None, 4)
-                {
-                    var x = workspace.Values(109, batchSize * 32);
+                    var x = workspace.Values((reusing ? 109 : 281), batchSize * 32);
                     var y = workspace.Values(29, batchSize * 4);
                     global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(5537, 128), y, batchSize, 32, 4, accumulate: false);
                     global::Unrolled.Kernels.TensorOps.AddBias(y, weights.Slice(5665, 4), batchSize, 4);
