@@ -38,5 +38,20 @@ internal sealed class IndentedWriter
         return Line("}" + suffix);
     }
 
+    /// <summary>Where the next line will be written, for <see cref="Insert"/>.</summary>
+    public (int Position, int Indent) Mark => (_text.Length, _indent);
+
+    /// <summary>Inserts lines at a place marked earlier, indented as the text was there.</summary>
+    public void Insert((int Position, int Indent) mark, System.Collections.Generic.IEnumerable<string> lines)
+    {
+        var text = new StringBuilder();
+        foreach (string line in lines)
+        {
+            text.Append(' ', mark.Indent * 4).Append(line).Append('\n');
+        }
+
+        _text.Insert(mark.Position, text.ToString());
+    }
+
     public override string ToString() => _text.ToString();
 }

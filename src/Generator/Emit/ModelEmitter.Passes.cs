@@ -33,7 +33,79 @@ internal sealed partial class ModelEmitter
         _w.Line();
     }
 
-    internal string Values(int node) => $"workspace.Values({RegionOffset(r => r.ValueOffset[node])}, batchSize * {D(Sz(node))})";
+    /// <summary>A node's value: inside a node's block, a local named after the layer that produced it (declared at the
+    /// block's start, once the rule has asked for it), else the workspace expression.</summary>
+    internal string Values(int node)
+    {
+        string expression = $"workspace.Values({RegionOffset(r => r.ValueOffset[node])}, batchSize * {D(Sz(node))})";
+        if (_block is not { } block || !block.Candidates.Contains(node))
+        {
+            return expression;
+        }
+
+        if (!block.Names.TryGetValue(node, out string? name))
+        {
+            name = Naming.Unique(LocalName(node), block.Taken);
+            block.Names[node] = name;
+            block.Declarations[node] = $"var {name} = {expression};";
+        }
+
+        return name;
+    }
+
+    /// <summary>The locals of the node block being written: the node's inputs and output, named when first used.</summary>
+    private sealed class BlockLocals
+    {
+        public BlockLocals((int Position, int Indent) mark, List<int> candidates)
+        {
+            Mark = mark;
+            Candidates = candidates;
+        }
+
+        public (int Position, int Indent) Mark { get; }
+
+        /// <summary>The nodes that get a local, in the order the locals are declared: the inputs, then the output.</summary>
+        public List<int> Candidates { get; }
+
+        public Dictionary<int, string> Names { get; } = new();
+
+        public Dictionary<int, string> Declarations { get; } = new();
+
+        /// <summary>Names the rules' own locals and the pass's use, which a layer's name must not take.</summary>
+        public HashSet<string> Taken { get; } = new(System.StringComparer.Ordinal)
+        {
+            "x", "y", "z", "dy", "geometry", "t", "dt", "a", "b", "da", "db", "claimed", "others", "scaled",
+            "weights", "gradients", "workspace", "batchSize", "lengths", "training", "reusing", "Rows", "floats",
+        };
+    }
+
+    private BlockLocals? _block;
+
+    private void BeginLocals(int n)
+        => _block = new BlockLocals(_w.Mark, _spec.Nodes[n].Inputs.Distinct().Where(i => i != n).Append(n).ToList());
+
+    private void EndLocals()
+    {
+        if (_block is { } block)
+        {
+            _w.Insert(block.Mark, block.Candidates.Where(block.Declarations.ContainsKey).Select(c => block.Declarations[c]));
+            _block = null;
+        }
+    }
+
+    /// <summary>A local's name: the producing layer's (camel case: <c>dense_1</c> is <c>dense1</c>), with the call's
+    /// number for a later call of a shared layer (<c>sharedLstmAt1</c>); an operation is named by its function.</summary>
+    private string LocalName(int node)
+    {
+        string name = _spec.Layers[_spec.Nodes[node].Layer].Name;
+        if (name.StartsWith("/", System.StringComparison.Ordinal))
+        {
+            name = name.Substring(name.LastIndexOf('.') + 1).TrimStart('/');
+        }
+
+        int call = _plan.NodeIndexInLayer[node];
+        return Naming.Camel(call > 0 ? name + "_at_" + call.ToString(CultureInfo.InvariantCulture) : name);
+    }
 
     // Gradients live in the reusing layout: a region's gradient is needed over the same steps as its value in prediction.
     internal string Gradient(int node) => $"workspace.Gradient({D(_plan.Predict.ValueOffset[node])}, batchSize * {D(Sz(node))})";
@@ -171,6 +243,7 @@ internal sealed partial class ModelEmitter
         int repeat = _plan.Model.ShapeOf(n).Repeat;
         if (repeat == 1)
         {
+            BeginLocals(n);
             return;
         }
 
@@ -180,10 +253,12 @@ internal sealed partial class ModelEmitter
         _w.Open($"static void Rows({Rt}Workspace workspace, {parameters}, int batchSize)");
         WriteLayoutLocal();
         WriteLengthsLocal("workspace");
+        BeginLocals(n);
     }
 
     private void CloseNodeBlock(int n)
     {
+        EndLocals();
         if (_plan.Model.ShapeOf(n).Repeat != 1)
         {
             _w.Close();

@@ -163,9 +163,8 @@ internal sealed class ConvolutionRule : LayerRule
     {
         var kind = e.Layer.Kind;
         var s = e.Settings<ConvolutionConfig>();
-        e.Line($"var x = {e.Values(e.Input)};");
-        e.Line($"var y = {e.Values(e.Node)};");
-        string z = "y";
+        string x = e.Values(e.Input), y = e.Values(e.Node);
+        string z = y;
         if (e.PreActivation is { } preActivation)
         {
             e.Line($"var z = {preActivation};");
@@ -175,21 +174,21 @@ internal sealed class ConvolutionRule : LayerRule
         e.Line($"var geometry = {Geometry(e)};");
         if (kind == LayerKind.Conv2DTranspose)
         {
-            e.Line($"{Kernels}Conv2D.BackwardInput(x, {e.Weight("kernel")}, {z}, geometry, batchSize, {e.Scratch}, accumulate: false);");
+            e.Line($"{Kernels}Conv2D.BackwardInput({x}, {e.Weight("kernel")}, {z}, geometry, batchSize, {e.Scratch}, accumulate: false);");
         }
         else if (kind == LayerKind.SeparableConv2D)
         {
             int depthwise = e.ChannelsOf(e.Input) * s.DepthMultiplier;
             e.Line($"var t = {e.Temporary(0, e.Dims.Mul(e.PositionsOf(e.Node), depthwise))};");
-            e.Line($"{Kernels}DepthwiseConv2D.Forward(x, {e.Weight("depthwise_kernel")}, t, geometry, batchSize, {N(s.DepthMultiplier)});");
+            e.Line($"{Kernels}DepthwiseConv2D.Forward({x}, {e.Weight("depthwise_kernel")}, t, geometry, batchSize, {N(s.DepthMultiplier)});");
             e.Line($"{Kernels}Gemm.Multiply(t, {e.Weight("pointwise_kernel")}, {z}, {e.Rows(e.PositionsOf(e.Node))}, {N(depthwise)}, {N(s.Filters)}, accumulate: false);");
         }
         else
         {
             // Bias and activation applied to each part of the output as the kernel finishes it (still in cache).
             string bias = s.UseBias ? e.Weight("bias") : $"{ReadOnlySpan}.Empty";
-            e.Line($"{Kernels}Conv2D.ForwardBiasActivation(x, {e.Weight("kernel")}, {z}, geometry, batchSize, {e.Scratch}, {bias}, " +
-                   $"{Activation(s.Activation)}, y);");
+            e.Line($"{Kernels}Conv2D.ForwardBiasActivation({x}, {e.Weight("kernel")}, {z}, geometry, batchSize, {e.Scratch}, {bias}, " +
+                   $"{Activation(s.Activation)}, {y});");
             return;
         }
 
@@ -202,7 +201,7 @@ internal sealed class ConvolutionRule : LayerRule
 
         if (s.Activation != ActivationInfo.Linear)
         {
-            e.Line($"{Kernels}ActivationKernels.Forward({Activation(s.Activation)}, {z}, y, {rows}, {N(s.Filters)});");
+            e.Line($"{Kernels}ActivationKernels.Forward({Activation(s.Activation)}, {z}, {y}, {rows}, {N(s.Filters)});");
         }
     }
 
@@ -218,7 +217,7 @@ internal sealed class ConvolutionRule : LayerRule
             e.Line($"{Kernels}ActivationKernels.Backward({Activation(s.Activation)}, {e.PreActivation ?? ReadOnlySpan + ".Empty"}, {e.Values(e.Node)}, dy, {rows}, {N(s.Filters)});");
         }
 
-        e.Line($"var x = {e.Values(e.Input)};");
+        string x = e.Values(e.Input);
         e.Line($"var geometry = {Geometry(e)};");
         if (s.UseBias)
         {
@@ -229,7 +228,7 @@ internal sealed class ConvolutionRule : LayerRule
         {
             case LayerKind.Conv2DTranspose:
                 // The transpose of a convolution: its kernel gradient swaps the roles of input and output.
-                e.Line($"{Kernels}Conv2D.BackwardKernel(dy, x, {e.WeightGradient("kernel")}, geometry, batchSize, {e.Scratch});");
+                e.Line($"{Kernels}Conv2D.BackwardKernel(dy, {x}, {e.WeightGradient("kernel")}, geometry, batchSize, {e.Scratch});");
                 if (inputNeedsGradient)
                 {
                     e.Line($"{Kernels}Conv2D.Forward(dy, {e.Weight("kernel")}, {e.Gradient(e.Input)}, geometry, batchSize, {e.Scratch}, accumulate: true);");
@@ -244,7 +243,7 @@ internal sealed class ConvolutionRule : LayerRule
                 e.Line($"var dt = {e.TemporaryGradient(0, size)};");
                 e.Line($"{Kernels}Gemm.MultiplyTransposedA(t, dy, {e.WeightGradient("pointwise_kernel")}, {N(depthwise)}, {rows}, {N(s.Filters)}, accumulate: true);");
                 e.Line($"{Kernels}Gemm.MultiplyTransposedB(dy, {e.Weight("pointwise_kernel")}, dt, {rows}, {N(s.Filters)}, {N(depthwise)}, accumulate: true);");
-                e.Line($"{Kernels}DepthwiseConv2D.BackwardKernel(x, dt, {e.WeightGradient("depthwise_kernel")}, geometry, batchSize, {N(s.DepthMultiplier)});");
+                e.Line($"{Kernels}DepthwiseConv2D.BackwardKernel({x}, dt, {e.WeightGradient("depthwise_kernel")}, geometry, batchSize, {N(s.DepthMultiplier)});");
                 if (inputNeedsGradient)
                 {
                     e.Line($"{Kernels}DepthwiseConv2D.BackwardInput(dt, {e.Weight("depthwise_kernel")}, {e.Gradient(e.Input)}, geometry, batchSize, {N(s.DepthMultiplier)});");
@@ -254,7 +253,7 @@ internal sealed class ConvolutionRule : LayerRule
             }
 
             default:
-                e.Line($"{Kernels}Conv2D.BackwardKernel(x, dy, {e.WeightGradient("kernel")}, geometry, batchSize, {e.Scratch});");
+                e.Line($"{Kernels}Conv2D.BackwardKernel({x}, dy, {e.WeightGradient("kernel")}, geometry, batchSize, {e.Scratch});");
                 if (inputNeedsGradient)
                 {
                     e.Line($"{Kernels}Conv2D.BackwardInput(dy, {e.Weight("kernel")}, {e.Gradient(e.Input)}, geometry, batchSize, {e.Scratch}, accumulate: true);");

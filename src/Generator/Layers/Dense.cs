@@ -94,16 +94,15 @@ internal sealed class DenseRule : LayerRule
     {
         var config = e.Settings<DenseConfig>();
         var (rows, k) = Geometry(e);
-        e.Line($"var x = {e.Values(e.Input)};");
-        e.Line($"var y = {e.Values(e.Node)};");
-        string z = "y";
+        string x = e.Values(e.Input), y = e.Values(e.Node);
+        string z = y;
         if (e.PreActivation is { } preActivation)
         {
             e.Line($"var z = {preActivation};");
             z = "z";
         }
 
-        e.Line($"{Kernels}Gemm.Multiply(x, {e.Weight("kernel")}, {z}, {rows}, {N(k)}, {N(config.Units)}, accumulate: false);");
+        e.Line($"{Kernels}Gemm.Multiply({x}, {e.Weight("kernel")}, {z}, {rows}, {N(k)}, {N(config.Units)}, accumulate: false);");
         if (config.UseBias)
         {
             e.Line($"{Kernels}TensorOps.AddBias({z}, {e.Weight("bias")}, {rows}, {N(config.Units)});");
@@ -111,7 +110,7 @@ internal sealed class DenseRule : LayerRule
 
         if (config.Activation != ActivationInfo.Linear)
         {
-            e.Line($"{Kernels}ActivationKernels.Forward({Activation(config.Activation)}, {z}, y, {rows}, {N(config.Units)});");
+            e.Line($"{Kernels}ActivationKernels.Forward({Activation(config.Activation)}, {z}, {y}, {rows}, {N(config.Units)});");
         }
     }
 
@@ -138,8 +137,7 @@ internal sealed class DenseRule : LayerRule
             }
         }
 
-        e.Line($"var x = {e.Values(e.Input)};");
-        e.Line($"{Kernels}Gemm.MultiplyTransposedA(x, dy, {e.WeightGradient("kernel")}, {N(k)}, {rows}, {N(config.Units)}, accumulate: true);");
+        e.Line($"{Kernels}Gemm.MultiplyTransposedA({e.Values(e.Input)}, dy, {e.WeightGradient("kernel")}, {N(k)}, {rows}, {N(config.Units)}, accumulate: true);");
         if (config.UseBias)
         {
             e.Line($"{Kernels}TensorOps.AccumulateBiasGradient(dy, {e.WeightGradient("bias")}, {rows}, {N(config.Units)});");

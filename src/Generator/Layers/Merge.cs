@@ -130,11 +130,11 @@ internal sealed class MergeRule : LayerRule
         if (e.Layer.Kind == LayerKind.Concatenate)
         {
             var (outer, inner, total) = ConcatenateGeometry(e);
-            e.Line($"var y = {e.Values(e.Node)};");
+            string joined = e.Values(e.Node);
             int offset = 0;
             for (int i = 0; i < e.Inputs.Count; i++)
             {
-                e.Line($"{Kernels}TensorOps.CopySlices({e.Values(e.Inputs[i])}, y, {e.Rows(outer)}, {e.D(inner[i])}, {e.D(total)}, {e.D(offset)});");
+                e.Line($"{Kernels}TensorOps.CopySlices({e.Values(e.Inputs[i])}, {joined}, {e.Rows(outer)}, {e.D(inner[i])}, {e.D(total)}, {e.D(offset)});");
                 offset = e.Dims.Add(offset, inner[i]);
             }
 
@@ -156,18 +156,18 @@ internal sealed class MergeRule : LayerRule
             LayerKind.Minimum => "MergeOps.Minimum",
             _ => "TensorOps.Add", // Add, Average
         };
-        e.Line($"var y = {e.Values(e.Node)};");
-        e.Line($"{Kernels}{op}({e.Values(e.Inputs[0])}, {e.Values(e.Inputs[1])}, y);");
+        string y = e.Values(e.Node);
+        e.Line($"{Kernels}{op}({e.Values(e.Inputs[0])}, {e.Values(e.Inputs[1])}, {y});");
         foreach (int input in e.Inputs.Skip(2))
         {
             e.Line(kind is LayerKind.Add or LayerKind.Average
-                ? $"{Kernels}TensorOps.Accumulate({e.Values(input)}, y);"
-                : $"{Kernels}{op}(y, {e.Values(input)}, y);");
+                ? $"{Kernels}TensorOps.Accumulate({e.Values(input)}, {y});"
+                : $"{Kernels}{op}({y}, {e.Values(input)}, {y});");
         }
 
         if (kind == LayerKind.Average)
         {
-            e.Line($"{Kernels}MergeOps.Scale(y, {Float(1.0 / e.Inputs.Count)});");
+            e.Line($"{Kernels}MergeOps.Scale({y}, {Float(1.0 / e.Inputs.Count)});");
         }
     }
 
@@ -289,16 +289,16 @@ internal sealed class MergeRule : LayerRule
     {
         var inputs = e.Inputs;
         string op = $"{Kernels}BinaryOp.{BinaryOpOf(e.Layer.Kind)}";
-        e.Line($"var y = {e.Values(e.Node)};");
-        e.Line($"{Kernels}OpKernels.Binary({op}, {e.Values(inputs[0])}, {e.ShapeLiteral(inputs[0])}, {e.Values(inputs[1])}, {e.ShapeLiteral(inputs[1])}, y, {e.ShapeLiteral(e.Node)}, batchSize);");
+        string y = e.Values(e.Node);
+        e.Line($"{Kernels}OpKernels.Binary({op}, {e.Values(inputs[0])}, {e.ShapeLiteral(inputs[0])}, {e.Values(inputs[1])}, {e.ShapeLiteral(inputs[1])}, {y}, {e.ShapeLiteral(e.Node)}, batchSize);");
         foreach (int input in inputs.Skip(2))
         {
-            e.Line($"{Kernels}OpKernels.Binary({op}, y, {e.ShapeLiteral(e.Node)}, {e.Values(input)}, {e.ShapeLiteral(input)}, y, {e.ShapeLiteral(e.Node)}, batchSize);");
+            e.Line($"{Kernels}OpKernels.Binary({op}, {y}, {e.ShapeLiteral(e.Node)}, {e.Values(input)}, {e.ShapeLiteral(input)}, {y}, {e.ShapeLiteral(e.Node)}, batchSize);");
         }
 
         if (e.Layer.Kind == LayerKind.Average)
         {
-            e.Line($"{Kernels}MergeOps.Scale(y, {Float(1.0 / inputs.Count)});");
+            e.Line($"{Kernels}MergeOps.Scale({y}, {Float(1.0 / inputs.Count)});");
         }
     }
 

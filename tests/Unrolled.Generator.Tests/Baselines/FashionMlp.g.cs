@@ -86,29 +86,29 @@ namespace Samples
 
             // dense (Dense): (None, 784) -> (None, 64)
             {
-                var x = workspace.Values(0, batchSize * 784);
-                var y = workspace.Values(794, batchSize * 64);
-                global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(0, 50176), y, batchSize, 784, 64, accumulate: false);
-                global::Unrolled.Kernels.TensorOps.AddBias(y, weights.Slice(50176, 64), batchSize, 64);
-                global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Relu, y, y, batchSize, 64);
+                var input1 = workspace.Values(0, batchSize * 784);
+                var dense = workspace.Values(794, batchSize * 64);
+                global::Unrolled.Kernels.Gemm.Multiply(input1, weights.Slice(0, 50176), dense, batchSize, 784, 64, accumulate: false);
+                global::Unrolled.Kernels.TensorOps.AddBias(dense, weights.Slice(50176, 64), batchSize, 64);
+                global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Relu, dense, dense, batchSize, 64);
             }
 
             // dense_1 (Dense): (None, 64) -> (None, 64)
             {
-                var x = workspace.Values(794, batchSize * 64);
-                var y = workspace.Values(858, batchSize * 64);
-                global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(50240, 4096), y, batchSize, 64, 64, accumulate: false);
-                global::Unrolled.Kernels.TensorOps.AddBias(y, weights.Slice(54336, 64), batchSize, 64);
-                global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Relu, y, y, batchSize, 64);
+                var dense = workspace.Values(794, batchSize * 64);
+                var dense1 = workspace.Values(858, batchSize * 64);
+                global::Unrolled.Kernels.Gemm.Multiply(dense, weights.Slice(50240, 4096), dense1, batchSize, 64, 64, accumulate: false);
+                global::Unrolled.Kernels.TensorOps.AddBias(dense1, weights.Slice(54336, 64), batchSize, 64);
+                global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Relu, dense1, dense1, batchSize, 64);
             }
 
             // dense_2 (Dense): (None, 64) -> (None, 10)
             {
-                var x = workspace.Values(858, batchSize * 64);
-                var y = workspace.Values(784, batchSize * 10);
-                global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(54400, 640), y, batchSize, 64, 10, accumulate: false);
-                global::Unrolled.Kernels.TensorOps.AddBias(y, weights.Slice(55040, 10), batchSize, 10);
-                global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Softmax, y, y, batchSize, 10);
+                var dense1 = workspace.Values(858, batchSize * 64);
+                var dense2 = workspace.Values(784, batchSize * 10);
+                global::Unrolled.Kernels.Gemm.Multiply(dense1, weights.Slice(54400, 640), dense2, batchSize, 64, 10, accumulate: false);
+                global::Unrolled.Kernels.TensorOps.AddBias(dense2, weights.Slice(55040, 10), batchSize, 10);
+                global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Softmax, dense2, dense2, batchSize, 10);
             }
         }
 
@@ -122,13 +122,14 @@ namespace Samples
 
             // dense_2 (Dense): (None, 64) -> (None, 10)
             {
+                var dense1 = workspace.Values(858, batchSize * 64);
+                var dense2 = workspace.Values(784, batchSize * 10);
                 var dy = workspace.Gradient(784, batchSize * 10);
                 if (!workspace.OutputGradientIsPreActivation[0])
                 {
-                    global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Softmax, global::System.ReadOnlySpan<float>.Empty, workspace.Values(784, batchSize * 10), dy, batchSize, 10);
+                    global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Softmax, global::System.ReadOnlySpan<float>.Empty, dense2, dy, batchSize, 10);
                 }
-                var x = workspace.Values(858, batchSize * 64);
-                global::Unrolled.Kernels.Gemm.MultiplyTransposedA(x, dy, gradients.Slice(54400, 640), 64, batchSize, 10, accumulate: true);
+                global::Unrolled.Kernels.Gemm.MultiplyTransposedA(dense1, dy, gradients.Slice(54400, 640), 64, batchSize, 10, accumulate: true);
                 global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(55040, 10), batchSize, 10);
                 global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(54400, 640), workspace.Gradient(858, batchSize * 64), batchSize, 10, 64, accumulate: true);
             }
@@ -137,20 +138,22 @@ namespace Samples
 
             // dense_1 (Dense): (None, 64) -> (None, 64)
             {
+                var dense = workspace.Values(794, batchSize * 64);
+                var dense1 = workspace.Values(858, batchSize * 64);
                 var dy = workspace.Gradient(858, batchSize * 64);
-                global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Relu, global::System.ReadOnlySpan<float>.Empty, workspace.Values(858, batchSize * 64), dy, batchSize, 64);
-                var x = workspace.Values(794, batchSize * 64);
-                global::Unrolled.Kernels.Gemm.MultiplyTransposedA(x, dy, gradients.Slice(50240, 4096), 64, batchSize, 64, accumulate: true);
+                global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Relu, global::System.ReadOnlySpan<float>.Empty, dense1, dy, batchSize, 64);
+                global::Unrolled.Kernels.Gemm.MultiplyTransposedA(dense, dy, gradients.Slice(50240, 4096), 64, batchSize, 64, accumulate: true);
                 global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(54336, 64), batchSize, 64);
                 global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(50240, 4096), workspace.Gradient(794, batchSize * 64), batchSize, 64, 64, accumulate: true);
             }
 
             // dense (Dense): (None, 784) -> (None, 64)
             {
+                var input1 = workspace.Values(0, batchSize * 784);
+                var dense = workspace.Values(794, batchSize * 64);
                 var dy = workspace.Gradient(794, batchSize * 64);
-                global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Relu, global::System.ReadOnlySpan<float>.Empty, workspace.Values(794, batchSize * 64), dy, batchSize, 64);
-                var x = workspace.Values(0, batchSize * 784);
-                global::Unrolled.Kernels.Gemm.MultiplyTransposedA(x, dy, gradients.Slice(0, 50176), 784, batchSize, 64, accumulate: true);
+                global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Relu, global::System.ReadOnlySpan<float>.Empty, dense, dy, batchSize, 64);
+                global::Unrolled.Kernels.Gemm.MultiplyTransposedA(input1, dy, gradients.Slice(0, 50176), 784, batchSize, 64, accumulate: true);
                 global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(50176, 64), batchSize, 64);
             }
         }

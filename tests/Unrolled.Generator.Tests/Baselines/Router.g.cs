@@ -123,83 +123,89 @@ namespace Samples.Nested
 
                 // dense (Dense): (None, 16) -> (None, 32)
                 {
-                    var x = workspace.Values(0, batchSize * 16);
-                    var y = workspace.Values(33, batchSize * 32);
-                    global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(0, 512), y, batchSize, 16, 32, accumulate: false);
-                    global::Unrolled.Kernels.TensorOps.AddBias(y, weights.Slice(512, 32), batchSize, 32);
-                    global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Relu, y, y, batchSize, 32);
+                    var title = workspace.Values(0, batchSize * 16);
+                    var dense = workspace.Values(33, batchSize * 32);
+                    global::Unrolled.Kernels.Gemm.Multiply(title, weights.Slice(0, 512), dense, batchSize, 16, 32, accumulate: false);
+                    global::Unrolled.Kernels.TensorOps.AddBias(dense, weights.Slice(512, 32), batchSize, 32);
+                    global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Relu, dense, dense, batchSize, 32);
                 }
 
                 // dense_1 (Dense): (None, 32) -> (None, 32)
                 {
-                    var x = workspace.Values(33, batchSize * 32);
-                    var y = workspace.Values((reusing ? 77 : 65), batchSize * 32);
-                    global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(544, 1024), y, batchSize, 32, 32, accumulate: false);
-                    global::Unrolled.Kernels.TensorOps.AddBias(y, weights.Slice(1568, 32), batchSize, 32);
-                    global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Relu, y, y, batchSize, 32);
+                    var dense = workspace.Values(33, batchSize * 32);
+                    var dense1 = workspace.Values((reusing ? 77 : 65), batchSize * 32);
+                    global::Unrolled.Kernels.Gemm.Multiply(dense, weights.Slice(544, 1024), dense1, batchSize, 32, 32, accumulate: false);
+                    global::Unrolled.Kernels.TensorOps.AddBias(dense1, weights.Slice(1568, 32), batchSize, 32);
+                    global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Relu, dense1, dense1, batchSize, 32);
                 }
 
                 // concatenate (Concatenate): (None, 32), (None, 12) -> (None, 44)
                 {
-                    var y = workspace.Values((reusing ? 33 : 97), batchSize * 44);
-                    global::Unrolled.Kernels.TensorOps.CopySlices(workspace.Values((reusing ? 77 : 65), batchSize * 32), y, batchSize, 32, 44, 0);
-                    global::Unrolled.Kernels.TensorOps.CopySlices(workspace.Values(16, batchSize * 12), y, batchSize, 12, 44, 32);
+                    var dense1 = workspace.Values((reusing ? 77 : 65), batchSize * 32);
+                    var tags = workspace.Values(16, batchSize * 12);
+                    var concatenate = workspace.Values((reusing ? 33 : 97), batchSize * 44);
+                    global::Unrolled.Kernels.TensorOps.CopySlices(dense1, concatenate, batchSize, 32, 44, 0);
+                    global::Unrolled.Kernels.TensorOps.CopySlices(tags, concatenate, batchSize, 12, 44, 32);
                 }
 
                 // hidden_0 (Dense): (None, 44) -> (None, 32)
                 {
-                    var x = workspace.Values((reusing ? 33 : 97), batchSize * 44);
-                    var y = workspace.Values((reusing ? 109 : 141), batchSize * 32);
-                    global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(1600, 1408), y, batchSize, 44, 32, accumulate: false);
-                    global::Unrolled.Kernels.TensorOps.AddBias(y, weights.Slice(3008, 32), batchSize, 32);
-                    global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Tanh, y, y, batchSize, 32);
+                    var concatenate = workspace.Values((reusing ? 33 : 97), batchSize * 44);
+                    var hidden0 = workspace.Values((reusing ? 109 : 141), batchSize * 32);
+                    global::Unrolled.Kernels.Gemm.Multiply(concatenate, weights.Slice(1600, 1408), hidden0, batchSize, 44, 32, accumulate: false);
+                    global::Unrolled.Kernels.TensorOps.AddBias(hidden0, weights.Slice(3008, 32), batchSize, 32);
+                    global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Tanh, hidden0, hidden0, batchSize, 32);
                 }
 
                 // hidden_1 (Dense): (None, 32) -> (None, 32)
                 {
-                    var x = workspace.Values((reusing ? 109 : 141), batchSize * 32);
-                    var y = workspace.Values((reusing ? 33 : 173), batchSize * 32);
-                    global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(3040, 1024), y, batchSize, 32, 32, accumulate: false);
-                    global::Unrolled.Kernels.TensorOps.AddBias(y, weights.Slice(4064, 32), batchSize, 32);
-                    global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Tanh, y, y, batchSize, 32);
+                    var hidden0 = workspace.Values((reusing ? 109 : 141), batchSize * 32);
+                    var hidden1 = workspace.Values((reusing ? 33 : 173), batchSize * 32);
+                    global::Unrolled.Kernels.Gemm.Multiply(hidden0, weights.Slice(3040, 1024), hidden1, batchSize, 32, 32, accumulate: false);
+                    global::Unrolled.Kernels.TensorOps.AddBias(hidden1, weights.Slice(4064, 32), batchSize, 32);
+                    global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Tanh, hidden1, hidden1, batchSize, 32);
                 }
 
                 // concatenate_1 (Concatenate): (None, 32), (None, 12) -> (None, 44)
                 {
-                    var y = workspace.Values((reusing ? 109 : 205), batchSize * 44);
-                    global::Unrolled.Kernels.TensorOps.CopySlices(workspace.Values((reusing ? 77 : 65), batchSize * 32), y, batchSize, 32, 44, 0);
-                    global::Unrolled.Kernels.TensorOps.CopySlices(workspace.Values(16, batchSize * 12), y, batchSize, 12, 44, 32);
+                    var dense1 = workspace.Values((reusing ? 77 : 65), batchSize * 32);
+                    var tags = workspace.Values(16, batchSize * 12);
+                    var concatenate1 = workspace.Values((reusing ? 109 : 205), batchSize * 44);
+                    global::Unrolled.Kernels.TensorOps.CopySlices(dense1, concatenate1, batchSize, 32, 44, 0);
+                    global::Unrolled.Kernels.TensorOps.CopySlices(tags, concatenate1, batchSize, 12, 44, 32);
                 }
 
                 // dense_2 (Dense): (None, 44) -> (None, 32)
                 {
-                    var x = workspace.Values((reusing ? 109 : 205), batchSize * 44);
-                    var y = workspace.Values((reusing ? 77 : 249), batchSize * 32);
-                    global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(4096, 1408), y, batchSize, 44, 32, accumulate: false);
+                    var concatenate1 = workspace.Values((reusing ? 109 : 205), batchSize * 44);
+                    var dense2 = workspace.Values((reusing ? 77 : 249), batchSize * 32);
+                    global::Unrolled.Kernels.Gemm.Multiply(concatenate1, weights.Slice(4096, 1408), dense2, batchSize, 44, 32, accumulate: false);
                 }
 
                 // add (Add): (None, 32), (None, 32) -> (None, 32)
                 {
-                    var y = workspace.Values((reusing ? 109 : 281), batchSize * 32);
-                    global::Unrolled.Kernels.TensorOps.Add(workspace.Values((reusing ? 33 : 173), batchSize * 32), workspace.Values((reusing ? 77 : 249), batchSize * 32), y);
+                    var hidden1 = workspace.Values((reusing ? 33 : 173), batchSize * 32);
+                    var dense2 = workspace.Values((reusing ? 77 : 249), batchSize * 32);
+                    var @add = workspace.Values((reusing ? 109 : 281), batchSize * 32);
+                    global::Unrolled.Kernels.TensorOps.Add(hidden1, dense2, @add);
                 }
 
                 // priority (Dense): (None, 32) -> (None, 1)
                 {
-                    var x = workspace.Values((reusing ? 109 : 281), batchSize * 32);
-                    var y = workspace.Values(28, batchSize * 1);
-                    global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(5504, 32), y, batchSize, 32, 1, accumulate: false);
-                    global::Unrolled.Kernels.TensorOps.AddBias(y, weights.Slice(5536, 1), batchSize, 1);
-                    global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Sigmoid, y, y, batchSize, 1);
+                    var @add = workspace.Values((reusing ? 109 : 281), batchSize * 32);
+                    var priority = workspace.Values(28, batchSize * 1);
+                    global::Unrolled.Kernels.Gemm.Multiply(@add, weights.Slice(5504, 32), priority, batchSize, 32, 1, accumulate: false);
+                    global::Unrolled.Kernels.TensorOps.AddBias(priority, weights.Slice(5536, 1), batchSize, 1);
+                    global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Sigmoid, priority, priority, batchSize, 1);
                 }
 
                 // department (Dense): (None, 32) -> (None, 4)
                 {
-                    var x = workspace.Values((reusing ? 109 : 281), batchSize * 32);
-                    var y = workspace.Values(29, batchSize * 4);
-                    global::Unrolled.Kernels.Gemm.Multiply(x, weights.Slice(5537, 128), y, batchSize, 32, 4, accumulate: false);
-                    global::Unrolled.Kernels.TensorOps.AddBias(y, weights.Slice(5665, 4), batchSize, 4);
-                    global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Softmax, y, y, batchSize, 4);
+                    var @add = workspace.Values((reusing ? 109 : 281), batchSize * 32);
+                    var department = workspace.Values(29, batchSize * 4);
+                    global::Unrolled.Kernels.Gemm.Multiply(@add, weights.Slice(5537, 128), department, batchSize, 32, 4, accumulate: false);
+                    global::Unrolled.Kernels.TensorOps.AddBias(department, weights.Slice(5665, 4), batchSize, 4);
+                    global::Unrolled.Kernels.ActivationKernels.Forward(global::Unrolled.Activation.Softmax, department, department, batchSize, 4);
                 }
             }
 
@@ -213,26 +219,28 @@ namespace Samples.Nested
 
                 // department (Dense): (None, 32) -> (None, 4)
                 {
+                    var @add = workspace.Values(281, batchSize * 32);
+                    var department = workspace.Values(29, batchSize * 4);
                     var dy = workspace.Gradient(29, batchSize * 4);
                     if (!workspace.OutputGradientIsPreActivation[1])
                     {
-                        global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Softmax, global::System.ReadOnlySpan<float>.Empty, workspace.Values(29, batchSize * 4), dy, batchSize, 4);
+                        global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Softmax, global::System.ReadOnlySpan<float>.Empty, department, dy, batchSize, 4);
                     }
-                    var x = workspace.Values(281, batchSize * 32);
-                    global::Unrolled.Kernels.Gemm.MultiplyTransposedA(x, dy, gradients.Slice(5537, 128), 32, batchSize, 4, accumulate: true);
+                    global::Unrolled.Kernels.Gemm.MultiplyTransposedA(@add, dy, gradients.Slice(5537, 128), 32, batchSize, 4, accumulate: true);
                     global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(5665, 4), batchSize, 4);
                     global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(5537, 128), workspace.Gradient(109, batchSize * 32), batchSize, 4, 32, accumulate: true);
                 }
 
                 // priority (Dense): (None, 32) -> (None, 1)
                 {
+                    var @add = workspace.Values(281, batchSize * 32);
+                    var priority = workspace.Values(28, batchSize * 1);
                     var dy = workspace.Gradient(28, batchSize * 1);
                     if (!workspace.OutputGradientIsPreActivation[0])
                     {
-                        global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Sigmoid, global::System.ReadOnlySpan<float>.Empty, workspace.Values(28, batchSize * 1), dy, batchSize, 1);
+                        global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Sigmoid, global::System.ReadOnlySpan<float>.Empty, priority, dy, batchSize, 1);
                     }
-                    var x = workspace.Values(281, batchSize * 32);
-                    global::Unrolled.Kernels.Gemm.MultiplyTransposedA(x, dy, gradients.Slice(5504, 32), 32, batchSize, 1, accumulate: true);
+                    global::Unrolled.Kernels.Gemm.MultiplyTransposedA(@add, dy, gradients.Slice(5504, 32), 32, batchSize, 1, accumulate: true);
                     global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(5536, 1), batchSize, 1);
                     global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(5504, 32), workspace.Gradient(109, batchSize * 32), batchSize, 1, 32, accumulate: true);
                 }
@@ -251,9 +259,9 @@ namespace Samples.Nested
 
                 // dense_2 (Dense): (None, 44) -> (None, 32)
                 {
+                    var concatenate1 = workspace.Values(205, batchSize * 44);
                     var dy = workspace.Gradient(77, batchSize * 32);
-                    var x = workspace.Values(205, batchSize * 44);
-                    global::Unrolled.Kernels.Gemm.MultiplyTransposedA(x, dy, gradients.Slice(4096, 1408), 44, batchSize, 32, accumulate: true);
+                    global::Unrolled.Kernels.Gemm.MultiplyTransposedA(concatenate1, dy, gradients.Slice(4096, 1408), 44, batchSize, 32, accumulate: true);
                     global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(4096, 1408), workspace.Gradient(109, batchSize * 44), batchSize, 32, 44, accumulate: true);
                 }
 
@@ -269,10 +277,11 @@ namespace Samples.Nested
 
                 // hidden_1 (Dense): (None, 32) -> (None, 32)
                 {
+                    var hidden0 = workspace.Values(141, batchSize * 32);
+                    var hidden1 = workspace.Values(173, batchSize * 32);
                     var dy = workspace.Gradient(33, batchSize * 32);
-                    global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Tanh, global::System.ReadOnlySpan<float>.Empty, workspace.Values(173, batchSize * 32), dy, batchSize, 32);
-                    var x = workspace.Values(141, batchSize * 32);
-                    global::Unrolled.Kernels.Gemm.MultiplyTransposedA(x, dy, gradients.Slice(3040, 1024), 32, batchSize, 32, accumulate: true);
+                    global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Tanh, global::System.ReadOnlySpan<float>.Empty, hidden1, dy, batchSize, 32);
+                    global::Unrolled.Kernels.Gemm.MultiplyTransposedA(hidden0, dy, gradients.Slice(3040, 1024), 32, batchSize, 32, accumulate: true);
                     global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(4064, 32), batchSize, 32);
                     global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(3040, 1024), workspace.Gradient(109, batchSize * 32), batchSize, 32, 32, accumulate: true);
                 }
@@ -281,10 +290,11 @@ namespace Samples.Nested
 
                 // hidden_0 (Dense): (None, 44) -> (None, 32)
                 {
+                    var concatenate = workspace.Values(97, batchSize * 44);
+                    var hidden0 = workspace.Values(141, batchSize * 32);
                     var dy = workspace.Gradient(109, batchSize * 32);
-                    global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Tanh, global::System.ReadOnlySpan<float>.Empty, workspace.Values(141, batchSize * 32), dy, batchSize, 32);
-                    var x = workspace.Values(97, batchSize * 44);
-                    global::Unrolled.Kernels.Gemm.MultiplyTransposedA(x, dy, gradients.Slice(1600, 1408), 44, batchSize, 32, accumulate: true);
+                    global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Tanh, global::System.ReadOnlySpan<float>.Empty, hidden0, dy, batchSize, 32);
+                    global::Unrolled.Kernels.Gemm.MultiplyTransposedA(concatenate, dy, gradients.Slice(1600, 1408), 44, batchSize, 32, accumulate: true);
                     global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(3008, 32), batchSize, 32);
                     global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(1600, 1408), workspace.Gradient(33, batchSize * 44), batchSize, 32, 44, accumulate: true);
                 }
@@ -299,20 +309,22 @@ namespace Samples.Nested
 
                 // dense_1 (Dense): (None, 32) -> (None, 32)
                 {
+                    var dense = workspace.Values(33, batchSize * 32);
+                    var dense1 = workspace.Values(65, batchSize * 32);
                     var dy = workspace.Gradient(77, batchSize * 32);
-                    global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Relu, global::System.ReadOnlySpan<float>.Empty, workspace.Values(65, batchSize * 32), dy, batchSize, 32);
-                    var x = workspace.Values(33, batchSize * 32);
-                    global::Unrolled.Kernels.Gemm.MultiplyTransposedA(x, dy, gradients.Slice(544, 1024), 32, batchSize, 32, accumulate: true);
+                    global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Relu, global::System.ReadOnlySpan<float>.Empty, dense1, dy, batchSize, 32);
+                    global::Unrolled.Kernels.Gemm.MultiplyTransposedA(dense, dy, gradients.Slice(544, 1024), 32, batchSize, 32, accumulate: true);
                     global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(1568, 32), batchSize, 32);
                     global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(544, 1024), workspace.Gradient(33, batchSize * 32), batchSize, 32, 32, accumulate: true);
                 }
 
                 // dense (Dense): (None, 16) -> (None, 32)
                 {
+                    var title = workspace.Values(0, batchSize * 16);
+                    var dense = workspace.Values(33, batchSize * 32);
                     var dy = workspace.Gradient(33, batchSize * 32);
-                    global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Relu, global::System.ReadOnlySpan<float>.Empty, workspace.Values(33, batchSize * 32), dy, batchSize, 32);
-                    var x = workspace.Values(0, batchSize * 16);
-                    global::Unrolled.Kernels.Gemm.MultiplyTransposedA(x, dy, gradients.Slice(0, 512), 16, batchSize, 32, accumulate: true);
+                    global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Relu, global::System.ReadOnlySpan<float>.Empty, dense, dy, batchSize, 32);
+                    global::Unrolled.Kernels.Gemm.MultiplyTransposedA(title, dy, gradients.Slice(0, 512), 16, batchSize, 32, accumulate: true);
                     global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(512, 32), batchSize, 32);
                 }
             }
