@@ -14,6 +14,10 @@ internal sealed record PoolingConfig(int PoolHeight, int PoolWidth, int StrideHe
 /// channels-last tensors; an average over a same-padded window counts only the values inside the input, as Keras's.</summary>
 internal sealed class PoolingRule : LayerRule
 {
+    /// <summary>Whether a 1-D pooling (over (steps, channels)), whose window has height 1.</summary>
+    internal static bool OneDimensional(LayerKind kind) => kind is LayerKind.MaxPooling1D or LayerKind.AveragePooling1D
+        or LayerKind.GlobalMaxPooling1D or LayerKind.GlobalAveragePooling1D;
+
     public override IReadOnlyList<LayerKind> Kinds { get; } = new[]
     {
         LayerKind.MaxPooling1D, LayerKind.MaxPooling2D, LayerKind.AveragePooling1D, LayerKind.AveragePooling2D,
@@ -29,7 +33,7 @@ internal sealed class PoolingRule : LayerRule
 
     public override LayerConfig? Create(LayerKind kind, LayerArguments args)
     {
-        bool oneD = kind.IsOneDimensional();
+        bool oneD = OneDimensional(kind);
         var pool = args.Window("poolSize", oneD, fallback: 2);
         var strides = args.Raw("strides").Kind == ValueKind.Null ? pool : args.Window("strides", oneD, fallback: null);
         bool? same = args.Padding();
@@ -49,7 +53,7 @@ internal sealed class PoolingRule : LayerRule
         }
 
         var s = c.Settings<PoolingConfig>();
-        bool oneD = c.Layer.Kind.IsOneDimensional();
+        bool oneD = OneDimensional(c.Layer.Kind);
         int? channels = c.Channels(oneD ? 2 : 3, oneD ? "(None, steps, channels)" : "(None, height, width, channels)");
         if (channels is not int ch)
         {
@@ -84,7 +88,7 @@ internal sealed class PoolingRule : LayerRule
     public override void Describe(LayerSpec layer, KerasConfig config)
     {
         var s = layer.Settings<PoolingConfig>();
-        bool oneD = layer.Kind.IsOneDimensional();
+        bool oneD = OneDimensional(layer.Kind);
         int[] Pair(int height, int width) => oneD ? new[] { width } : new[] { height, width };
         config.Ints("pool_size", Pair(s.PoolHeight, s.PoolWidth)).Text("padding", s.Same ? "same" : "valid")
             .Ints("strides", Pair(s.StrideHeight, s.StrideWidth)).Text("data_format", "channels_last");
@@ -95,7 +99,7 @@ internal sealed class PoolingRule : LayerRule
         var s = e.Settings<PoolingConfig>();
         int channels = e.ChannelsOf(e.Input);
         return e.Geometry(e.Input, e.Node, channels, channels, s.PoolHeight, s.PoolWidth, s.StrideHeight, s.StrideWidth, 1, 1, s.Same,
-            e.Layer.Kind.IsOneDimensional());
+            OneDimensional(e.Layer.Kind));
     }
 }
 
@@ -103,6 +107,8 @@ internal sealed class PoolingRule : LayerRule
 /// the maximum or mean over every position, per channel.</summary>
 internal sealed class GlobalPoolingRule : LayerRule
 {
+    private static bool OneDimensional(LayerKind kind) => PoolingRule.OneDimensional(kind);
+
     public override IReadOnlyList<LayerKind> Kinds { get; } = new[]
     {
         LayerKind.GlobalMaxPooling1D, LayerKind.GlobalMaxPooling2D, LayerKind.GlobalAveragePooling1D, LayerKind.GlobalAveragePooling2D,
@@ -123,7 +129,7 @@ internal sealed class GlobalPoolingRule : LayerRule
             return null;
         }
 
-        bool oneD = c.Layer.Kind.IsOneDimensional();
+        bool oneD = OneDimensional(c.Layer.Kind);
         int? channels = c.Channels(oneD ? 2 : 3, oneD ? "(None, steps, channels)" : "(None, height, width, channels)");
         return channels is int ch ? c.Shape(new[] { ch }) : null;
     }

@@ -4,6 +4,7 @@ using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 using Unrolled.Generator.Diagnostics;
+using Unrolled.Generator.Layers;
 using Unrolled.Generator.Model;
 using Unrolled.Generator.Shapes;
 
@@ -76,7 +77,7 @@ internal sealed partial class BuilderEvaluator
         var inputs = spec.Kind is LayerKind.Lambda or LayerKind.TimeDistributed
             ? Graph.Applications.First(a => a.Type != "Functional" && a.Model == layer.Id && a.Outputs.Contains(node)).Inputs
             : Graph.Nodes[node].Inputs;
-        bool merge = spec.Kind.IsMerge() || (spec.Kind == LayerKind.Lambda && inputs.Count > 1);
+        bool merge = LayerRules.TryOf(spec.Kind)?.Arity(spec).Max > 1 || (spec.Kind == LayerKind.Lambda && inputs.Count > 1);
         return member.Replace("Get", string.Empty).Replace("At", string.Empty) switch
         {
             "Output" => Value.Tensor(node, origin),

@@ -148,10 +148,13 @@ internal static class KerasLayout
 
             if (node.Application == scope)
             {
-                var kind = spec.Layers[node.Layer].Kind;
-                if (kind == LayerKind.RecurrentState || kind == LayerKind.Fold || kind == LayerKind.Unfold)
+                // A step the generator adds as a view (a returned state, TimeDistributed's folding) is no Keras node:
+                // it belongs to the call of the layer it reads.
+                var layer = spec.Layers[node.Layer];
+                var rule = LayerRules.Of(layer.Kind);
+                if (rule.IsView(layer) && !rule.IsKerasLayer(layer.Kind))
                 {
-                    return node.Inputs.Count > 0 ? NodeOf(node.Inputs[0]) : null; // the same call as the layer it reads
+                    return node.Inputs.Count > 0 ? NodeOf(node.Inputs[0]) : null;
                 }
 
                 return ("node:" + tensor, new Operation(node.Layer, -1), node.Inputs.ToList());
