@@ -51,8 +51,6 @@ internal sealed class NodeEmitter
 
     public DimTable Dims => _emitter.Plan.Dims;
 
-    public ExecutionPlan Plan => _emitter.Plan;
-
     public TensorShape ShapeOf(int node) => _emitter.Plan.Model.ShapeOf(node);
 
     public TensorShape Output => ShapeOf(Node);
@@ -117,8 +115,6 @@ internal sealed class NodeEmitter
 
     /// <summary>The gradient of the layer's weight called <paramref name="name"/>, or an empty span.</summary>
     public string WeightGradient(string name) => _emitter.Slice("gradients", NodeSpec.Layer, name);
-
-    public bool HasWeight(string name) => _emitter.Plan.Model.WeightsOf(NodeSpec.Layer).Any(w => w.Name == name);
 
     /// <summary>The layer's weights, in Keras's order.</summary>
     public EquatableArray<WeightSpec> Weights => _emitter.Plan.Model.WeightsOf(NodeSpec.Layer);

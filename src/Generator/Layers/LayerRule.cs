@@ -155,13 +155,6 @@ internal sealed class ShapeContext
         return null;
     }
 
-    /// <summary>Reports a shape problem at the whole call and returns null.</summary>
-    public TensorShape? FailAtCall(string message)
-    {
-        Report(DiagnosticIds.ShapeMismatch, NodeSpec.Span, message);
-        return null;
-    }
-
     /// <summary>A tensor's name as messages give it: its producing layer's.</summary>
     public string TensorName(int input) => ShapeInference.TensorName(Spec, NodeSpec.Inputs[input]);
 
@@ -231,8 +224,6 @@ internal sealed class PlanContext
     public TensorShape Output => Model.ShapeOf(Node);
 
     public TensorShape Input => Model.ShapeOf(NodeSpec.Inputs[0]);
-
-    public TensorShape InputAt(int i) => Model.ShapeOf(NodeSpec.Inputs[i]);
 
     /// <summary>Floats per sample of the output.</summary>
     public int OutputSize => Dims.Size(Output);

@@ -107,7 +107,6 @@ internal sealed class PoolingRule : LayerRule
 /// the maximum or mean over every position, per channel.</summary>
 internal sealed class GlobalPoolingRule : LayerRule
 {
-    private static bool OneDimensional(LayerKind kind) => PoolingRule.OneDimensional(kind);
 
     public override IReadOnlyList<LayerKind> Kinds { get; } = new[]
     {
@@ -129,7 +128,7 @@ internal sealed class GlobalPoolingRule : LayerRule
             return null;
         }
 
-        bool oneD = OneDimensional(c.Layer.Kind);
+        bool oneD = PoolingRule.OneDimensional(c.Layer.Kind);
         int? channels = c.Channels(oneD ? 2 : 3, oneD ? "(None, steps, channels)" : "(None, height, width, channels)");
         return channels is int ch ? c.Shape(new[] { ch }) : null;
     }
