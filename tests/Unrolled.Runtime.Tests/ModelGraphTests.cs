@@ -8,58 +8,49 @@ namespace Unrolled.Runtime.Tests;
 public class ModelGraphTests
 {
     [Fact]
-    public void Settings_read_as_python_keyword_arguments_with_their_types()
+    public void Typed_settings_read_as_keras_s_keyword_arguments_with_their_types()
     {
-        const string text = "units=64, activation='relu', use_bias=True, kernel_size=(3, 3), strides=(2,), rate=0.5, epsilon=1e-05, shift=-inf, name='it\\'s a \\\\', axis=-1";
-        var settings = LayerSetting.ParseList(text);
+        var settings = new ConvolutionSettings(16, [3, 3], [2, 1], "same", "channels_last", [1, 1], "relu", UseBias: true, DepthMultiplier: 2);
+        var node = new GraphNode("c", "SeparableConv2D", GraphNodeKind.SeparableConv2D, -1, [0], [8, 8, 16], settings);
+        Assert.Same(settings, node.Settings);
+        Assert.Equal("filters=16, kernel_size=(3, 3), strides=(2, 1), padding='same', data_format='channels_last', dilation_rate=(1, 1), "
+            + "depth_multiplier=2, activation='relu', use_bias=True", string.Join(", ", node.Config));
+        Assert.Equal(string.Join(", ", node.Config), settings.ToString());
+        Assert.Equal(LayerSettingKind.Integers, node.Setting("kernel_size")!.Kind);
+        Assert.Equal(new[] { 2, 1 }, node.Setting("strides")!.AsInt32s());
+        Assert.Equal(LayerSettingKind.Integer, node.Setting("depth_multiplier")!.Kind);
+        Assert.Null(node.Setting("units"));
 
-        Assert.Equal(new[] { "units", "activation", "use_bias", "kernel_size", "strides", "rate", "epsilon", "shift", "name", "axis" }, settings.Select(s => s.Name));
-        Assert.Equal(64, settings[0].AsInt32());
-        Assert.Equal("relu", settings[1].AsString());
-        Assert.True(settings[2].AsBoolean());
-        Assert.Equal(new[] { 3, 3 }, settings[3].AsInt32s());
-        Assert.Equal(new[] { 2 }, settings[4].AsInt32s());
-        Assert.Equal(0.5, settings[5].AsDouble());
-        Assert.Equal(1e-5, settings[6].AsDouble());
-        Assert.Equal(double.NegativeInfinity, settings[7].AsDouble());
-        Assert.Equal("it's a \\", settings[8].AsString());
-        Assert.Equal(-1, settings[9].AsInt32());
-        Assert.Equal(-1.0, settings[9].AsDouble()); // an integer reads as a number too, not the other way round
-        Assert.Throws<InvalidOperationException>(() => settings[5].AsInt32());
-        Assert.Throws<InvalidOperationException>(() => settings[0].AsString());
+        // Python's forms: a number keeps its point, a tuple of one its comma, quotes and backslashes are escaped; an
+        // integer reads as a number too, not the other way round.
+        Assert.Equal("rate=2.0, x=nan, shift=-inf, epsilon=1e-05", string.Join(", ", new LayerSetting[] { new("rate", 2.0), new("x", double.NaN), new("shift", double.NegativeInfinity), new("epsilon", 1e-5) }));
+        Assert.Equal("name='it\\'s a \\\\', strides=(2,)", string.Join(", ", new LayerSetting[] { new("name", "it's a \\"), new("strides", new[] { 2 }) }));
+        Assert.Equal(-1.0, new LayerSetting("axis", -1).AsDouble());
+        Assert.Throws<InvalidOperationException>(() => new LayerSetting("rate", 0.5).AsInt32());
+        Assert.Throws<InvalidOperationException>(() => new LayerSetting("units", 3).AsString());
 
-        // Printed back, the text is the same.
-        Assert.Equal(text, string.Join(", ", settings));
-        Assert.Empty(LayerSetting.ParseList(string.Empty));
-        Assert.Equal("rate=2.0", new LayerSetting("rate", 2.0).ToString());
-        Assert.Equal("x=nan", new LayerSetting("x", double.NaN).ToString());
+        // One axis prints as Keras prints it, a number; a list as a tuple.
+        Assert.Equal("axis=-1, epsilon=0.001, center=True, scale=True, rms_scaling=False", new LayerNormalizationSettings(-1, 1e-3, true, true, false).ToString());
+        Assert.Equal("axis=(1, 2), epsilon=0.001, center=True, scale=True, rms_scaling=False", new LayerNormalizationSettings([1, 2], 1e-3, true, true, false).ToString());
     }
 
     [Fact]
-    public void Typed_settings_as_generated_code_passes_them_read_as_the_same_text()
+    public void Settings_of_another_kind_are_refused_naming_the_node()
     {
-        LayerSetting[] settings = [new("units", 64), new("activation", "relu"), new("use_bias", true), new("kernel_size", new[] { 3, 3 }), new("rate", 2d)];
-        var node = new GraphNode("d", "Dense", GraphNodeKind.Dense, -1, [0], [64], settings);
-        settings[0] = new LayerSetting("units", 1); // the node keeps its own copy
-        Assert.Equal("units=64, activation='relu', use_bias=True, kernel_size=(3, 3), rate=2.0", string.Join(", ", node.Config));
-        Assert.Equal(LayerSettingKind.Number, node.Setting("rate")!.Kind);
-        Assert.Throws<ArgumentNullException>(() => new GraphNode("d", "Dense", GraphNodeKind.Dense, -1, [0], [64], (LayerSetting[])null!));
-    }
+        var dense = new DenseSettings(4, "relu", true);
+        var error = Assert.Throws<ArgumentException>(() => new GraphNode("c", "Conv2D", GraphNodeKind.Conv2D, -1, [0], [4], dense));
+        Assert.Contains("'c' is a Conv2D", error.Message);
+        Assert.Contains("DenseSettings", error.Message);
 
-    [Theory]
-    [InlineData("units")]
-    [InlineData("units=")]
-    [InlineData("=3")]
-    [InlineData("a=(1, x)")]
-    [InlineData("a=(1, 2")]
-    [InlineData("a='open")]
-    [InlineData("a=1 b=2")]
-    [InlineData("a=true")]
-    [InlineData("a=1,, b=2")]
-    public void Malformed_settings_are_a_format_error_that_says_where(string text)
-    {
-        var error = Assert.Throws<FormatException>(() => LayerSetting.ParseList(text));
-        Assert.Contains("position", error.Message);
+        // Each recurrent kind has its own optional settings: LSTM's unit_forget_bias, GRU's reset_after.
+        var gru = new RecurrentSettings(3, "tanh", true, false, false, RecurrentActivation: "sigmoid", ResetAfter: true);
+        Assert.Throws<ArgumentException>(() => new GraphNode("l", "LSTM", GraphNodeKind.LSTM, -1, [0], [3], gru));
+        Assert.Equal(GraphNodeKind.GRU, new GraphNode("g", "GRU", GraphNodeKind.GRU, -1, [0], [3], gru).Kind);
+        Assert.Throws<ArgumentException>(() => new GraphNode("c", "Conv2D", GraphNodeKind.Conv2D, -1, [0], [4],
+            new ConvolutionSettings(1, [1, 1], [1, 1], "valid", "channels_last", [1, 1], "linear", true, DepthMultiplier: 1)));
+
+        // No settings at all: a merge has none, and a hand-built node may leave them out.
+        Assert.Empty(new GraphNode("a", "Add", GraphNodeKind.Add, -1, [0, 1], [4]).Config);
     }
 
     [Fact]
@@ -87,7 +78,7 @@ public class ModelGraphTests
         var described = new ModelGraph(new[] { 0 }, new[] { 1 }, new[]
         {
             Input(),
-            new GraphNode("d", "Dense", GraphNodeKind.Dense, -1, new[] { 0 }, new[] { 2 }, "units=2, activation='linear', use_bias=False", firstWeight: 0, weightCount: 1),
+            new GraphNode("d", "Dense", GraphNodeKind.Dense, -1, new[] { 0 }, new[] { 2 }, new DenseSettings(2, "linear", false), firstWeight: 0, weightCount: 1),
         });
         Assert.Throws<InvalidOperationException>(() => described[1].Weights);
         var description = new ModelDescription("tiny", Array.Empty<TensorInfo>(), Array.Empty<TensorInfo>(), 4, 0, 0, string.Empty, weights, graph: described);
@@ -114,7 +105,8 @@ public class ModelGraphTests
         var lstm = new ModelGraph(new[] { 0 }, new[] { 1 }, new[]
         {
             new GraphNode("x", "InputLayer", GraphNodeKind.InputLayer, -1, Array.Empty<int>(), new[] { 5, 3 }),
-            new GraphNode("lstm", "LSTM", GraphNodeKind.LSTM, -1, new[] { 0 }, new[] { 5, 4 }, "units=4, return_sequences=True, return_state=True"),
+            new GraphNode("lstm", "LSTM", GraphNodeKind.LSTM, -1, new[] { 0 }, new[] { 5, 4 },
+                new RecurrentSettings(4, "tanh", true, ReturnSequences: true, ReturnState: true, RecurrentActivation: "sigmoid", UnitForgetBias: true)),
         });
         Assert.Equal("[(None, 5, 3)]", lstm[0].KerasOutputShape);
         Assert.Equal("[(None, 5, 3)]", lstm[0].KerasInputShape);

@@ -222,11 +222,11 @@ public class GraphDrawingTests
     /// <summary>A hand-made graph whose names hold every character DOT's strings and records or Mermaid's labels treat specially.</summary>
     private static ModelGraph AwkwardNames() => new(new[] { 0 }, new[] { 4 }, new[]
     {
-        new GraphNode("in\"put<1>", "InputLayer", GraphNodeKind.InputLayer, -1, Array.Empty<int>(), new[] { 3 }, "dtype='float32'"),
+        new GraphNode("in\"put<1>", "InputLayer", GraphNodeKind.InputLayer, -1, Array.Empty<int>(), new[] { 3 }, new InputSettings("float32")),
         new GraphNode("enc#1 & `x` \"q\" \\", "Functional", GraphNodeKind.Functional, -1, new[] { 0 }, new[] { 2 }, outputs: new[] { 3 }),
         new GraphNode("inner|in", "InputLayer", GraphNodeKind.InputLayer, 1, new[] { 0 }, new[] { 3 }),
-        new GraphNode("{dense}\\N\nline", "Dense", GraphNodeKind.Dense, 1, new[] { 2 }, new[] { 2 }, "units=2, activation='linear', use_bias=True"),
-        new GraphNode("out>", "Dense", GraphNodeKind.Dense, -1, new[] { 3 }, new[] { 1 }, "units=1, activation='linear', use_bias=True"),
+        new GraphNode("{dense}\\N\nline", "Dense", GraphNodeKind.Dense, 1, new[] { 2 }, new[] { 2 }, new DenseSettings(2, "linear", true)),
+        new GraphNode("out>", "Dense", GraphNodeKind.Dense, -1, new[] { 3 }, new[] { 1 }, new DenseSettings(1, "linear", true)),
     });
 
     [Fact]
@@ -269,9 +269,9 @@ public class GraphDrawingTests
         {
             new GraphNode("a", "InputLayer", GraphNodeKind.InputLayer, -1, Array.Empty<int>(), new[] { 3 }),
             new GraphNode("b", "InputLayer", GraphNodeKind.InputLayer, -1, Array.Empty<int>(), new[] { 4 }),
-            new GraphNode("act", "Activation", GraphNodeKind.Activation, -1, new[] { 0 }, new[] { 3 }, "activation='relu'"),
-            new GraphNode("act", "Activation", GraphNodeKind.Activation, -1, new[] { 1 }, new[] { 4 }, "activation='relu'"),
-            new GraphNode("concatenate", "Concatenate", GraphNodeKind.Concatenate, -1, new[] { 2, 3 }, new[] { 7 }, "axis=-1"),
+            new GraphNode("act", "Activation", GraphNodeKind.Activation, -1, new[] { 0 }, new[] { 3 }, new ActivationSettings("relu")),
+            new GraphNode("act", "Activation", GraphNodeKind.Activation, -1, new[] { 1 }, new[] { 4 }, new ActivationSettings("relu")),
+            new GraphNode("concatenate", "Concatenate", GraphNodeKind.Concatenate, -1, new[] { 2, 3 }, new[] { 7 }, new ConcatenateSettings(-1)),
         });
 
         string dot = graph.ToText();

@@ -214,7 +214,7 @@ public class OnnxExportTests
     public void An_unsupported_kind_throws_naming_the_layer_before_anything_is_written()
     {
         var model = new HandMadeModel(new GraphNode("resize", "UpSampling2D", GraphNodeKind.UpSampling2D, -1, [0], [4, 4, 1],
-            "size=(2, 2), data_format='channels_last', interpolation='bilinear'"));
+            new UpSamplingSettings([2, 2], "channels_last", "bilinear")));
         string directory = Directory.CreateTempSubdirectory("unrolled-onnx-").FullName;
         try
         {
@@ -235,6 +235,13 @@ public class OnnxExportTests
             error = Assert.Throws<NotSupportedException>(() => unknown.ExportOnnx(stream));
             Assert.Contains("'mystery'", error.Message);
             Assert.Contains("999", error.Message);
+            Assert.Equal(0, stream.Length);
+
+            // A hand-built node may leave its settings out; export then names the node and the record it needs.
+            var bare = new HandMadeModel(new GraphNode("bare", "Flatten", GraphNodeKind.Reshape, -1, [0], [4]));
+            error = Assert.Throws<NotSupportedException>(() => bare.ExportOnnx(stream));
+            Assert.Contains("'bare'", error.Message);
+            Assert.Contains("ReshapeSettings", error.Message);
             Assert.Equal(0, stream.Length);
         }
         finally
@@ -510,7 +517,7 @@ public class OnnxExportTests
 
         private static ModelDescription Describe(GraphNode node)
         {
-            var input = new GraphNode("input", "InputLayer", GraphNodeKind.InputLayer, -1, [], [2, 2, 1], "dtype='float32'");
+            var input = new GraphNode("input", "InputLayer", GraphNodeKind.InputLayer, -1, [], [2, 2, 1], new InputSettings("float32"));
             var graph = new ModelGraph([0], [1], [input, node]);
             return new ModelDescription("hand_made", [new TensorInfo("input", [2, 2, 1], DType.Float32, 0)],
                 [new TensorInfo(node.Name, node.Shape.ToArray(), DType.Float32, 4)], parameterCount: 0, activationSize: 4 + node.Shape.Aggregate(1, (a, b) => a * b),

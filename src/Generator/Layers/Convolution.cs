@@ -268,7 +268,7 @@ internal sealed class ConvolutionRule : LayerRule
         var s = layer.Settings<ConvolutionConfig>();
         bool oneD = layer.Kind == LayerKind.Conv1D;
         int[] Pair(int height, int width) => oneD ? new[] { width } : new[] { height, width };
-        config.Int("filters", s.Filters).Ints("kernel_size", Pair(s.KernelHeight, s.KernelWidth)).Ints("strides", Pair(s.StrideHeight, s.StrideWidth))
+        config.Settings("ConvolutionSettings").Int("filters", s.Filters).Ints("kernel_size", Pair(s.KernelHeight, s.KernelWidth)).Ints("strides", Pair(s.StrideHeight, s.StrideWidth))
             .Text("padding", s.Same ? "same" : "valid").Text("data_format", "channels_last").Ints("dilation_rate", Pair(s.DilationHeight, s.DilationWidth));
         if (layer.Kind == LayerKind.SeparableConv2D)
         {

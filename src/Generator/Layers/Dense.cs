@@ -152,7 +152,7 @@ internal sealed class DenseRule : LayerRule
     public override void Describe(LayerSpec layer, KerasConfig config)
     {
         var dense = layer.Settings<DenseConfig>();
-        config.Int("units", dense.Units).Activation("activation", dense.Activation).Bool("use_bias", dense.UseBias);
+        config.Settings("DenseSettings").Int("units", dense.Units).Activation("activation", dense.Activation).Bool("use_bias", dense.UseBias);
     }
 
     /// <summary>Rows (every position of the input) and the kernel's input size.</summary>
@@ -188,7 +188,7 @@ internal sealed class ActivationRule : LayerRule
         e.Line($"{Kernels}TensorOps.Accumulate(dy, {e.Gradient(e.Input)});");
     }
 
-    public override void Describe(LayerSpec layer, KerasConfig config) => config.Activation("activation", layer.Settings<ActivationConfig>().Activation);
+    public override void Describe(LayerSpec layer, KerasConfig config) => config.Settings("ActivationSettings").Activation("activation", layer.Settings<ActivationConfig>().Activation);
 
     /// <summary>Rows and columns for an activation over a tensor: softmax normalises each row of the last axis.</summary>
     internal static (string Rows, string Columns) RowsAndColumns(NodeEmitter e)

@@ -119,7 +119,7 @@ internal sealed class DotRule : LayerRule
     public override void Describe(LayerSpec layer, KerasConfig config)
     {
         var dot = layer.Settings<DotConfig>();
-        config.Int("axes", dot.Axes).Bool("normalize", dot.Normalize);
+        config.Settings("DotSettings").Int("axes", dot.Axes).Bool("normalize", dot.Normalize);
     }
 
     private static (int P, int Q, int N, int ASize, int BSize) Geometry(NodeEmitter e)

@@ -55,6 +55,6 @@ internal sealed class EmbeddingRule : LayerRule
     public override void Describe(LayerSpec layer, KerasConfig config)
     {
         var s = layer.Settings<EmbeddingConfig>();
-        config.Int("input_dim", s.InputDim).Int("output_dim", s.OutputDim);
+        config.Settings("EmbeddingSettings").Int("input_dim", s.InputDim).Int("output_dim", s.OutputDim);
     }
 }

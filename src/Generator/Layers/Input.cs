@@ -42,5 +42,5 @@ internal sealed class InputRule : LayerRule
     }
 
     public override void Describe(LayerSpec layer, KerasConfig config)
-        => config.Text("dtype", layer.Settings<InputConfig>().DType == 1 ? "int32" : "float32");
+        => config.Settings("InputSettings").Text("dtype", layer.Settings<InputConfig>().DType == 1 ? "int32" : "float32");
 }

@@ -7,16 +7,26 @@ namespace Unrolled.Generator.Layers;
 
 /// <summary>
 /// A layer's settings under the keys of Keras's <c>get_config()</c>, typed. The generated model description passes them
-/// to the runtime as typed values (<see cref="ToCSharp"/>: <c>new LayerSetting("units", 64)</c>, …), which the runtime
-/// reads directly; <see cref="ToString"/> writes them as Python prints keyword arguments, as the runtime shows them.
+/// to the runtime as the runtime's settings record, with one named argument per key (<see cref="ToCSharp"/>:
+/// <c>new DenseSettings(Units: 64, Activation: "relu", UseBias: true)</c>), so a key the record lacks, or a property of
+/// the record no rule writes, fails to compile in this repository's tests; <see cref="ToString"/> writes them as Python
+/// prints keyword arguments, as the runtime shows them.
 /// </summary>
 internal sealed class KerasConfig
 {
     private readonly StringBuilder _python = new();
     private readonly StringBuilder _csharp = new();
+    private string? _record;
 
     /// <summary>Whether no setting was written.</summary>
     public bool IsEmpty => _python.Length == 0;
+
+    /// <summary>Names the runtime's record the settings make (<c>DenseSettings</c>); every layer with settings names one.</summary>
+    public KerasConfig Settings(string record)
+    {
+        _record = record;
+        return this;
+    }
 
     public KerasConfig Int(string name, int value) => Add(name, N(value), N(value));
 
@@ -52,15 +62,49 @@ internal sealed class KerasConfig
     /// <summary>As Python prints keyword arguments: <c>units=64, activation='relu', use_bias=True</c>.</summary>
     public override string ToString() => _python.ToString();
 
-    /// <summary>A C# array expression of the runtime's typed settings, or null when there are none.</summary>
-    public string? ToCSharp() => IsEmpty ? null : "new global::Unrolled.LayerSetting[] { " + _csharp + " }";
+    /// <summary>A C# expression constructing the runtime's settings record, or null when there are none.</summary>
+    /// <exception cref="System.InvalidOperationException">Settings were written without naming their record (a rule's
+    /// mistake, which the generator reports as an internal error).</exception>
+    public string? ToCSharp()
+        => _record is null
+            ? IsEmpty ? null : throw new System.InvalidOperationException("The settings " + _python + " name no record.")
+            : "new global::Unrolled." + _record + "(" + _csharp + ")";
 
     private static string N(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The record's property for a Keras key: <c>use_bias</c> is <c>UseBias</c>, <c>keepdims</c>
+    /// <c>KeepDims</c>, <c>dtype</c> <c>DType</c>.</summary>
+    private static string Property(string key)
+    {
+        switch (key)
+        {
+            case "keepdims":
+                return "KeepDims";
+            case "dtype":
+                return "DType";
+        }
+
+        var name = new StringBuilder(key.Length);
+        bool upper = true;
+        foreach (char c in key)
+        {
+            if (c == '_')
+            {
+                upper = true;
+                continue;
+            }
+
+            name.Append(upper ? char.ToUpperInvariant(c) : c);
+            upper = false;
+        }
+
+        return name.ToString();
+    }
 
     private KerasConfig Add(string name, string python, string csharp)
     {
         _python.Append(_python.Length > 0 ? ", " : string.Empty).Append(name).Append('=').Append(python);
-        _csharp.Append(_csharp.Length > 0 ? ", " : string.Empty).Append("new(").Append(Emit.Naming.Literal(name)).Append(", ").Append(csharp).Append(')');
+        _csharp.Append(_csharp.Length > 0 ? ", " : string.Empty).Append(Property(name)).Append(": ").Append(csharp);
         return this;
     }
 }

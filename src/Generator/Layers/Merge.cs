@@ -260,7 +260,7 @@ internal sealed class MergeRule : LayerRule
     {
         if (layer.Kind == LayerKind.Concatenate)
         {
-            config.Int("axis", layer.Settings<ConcatenateConfig>().Axis);
+            config.Settings("ConcatenateSettings").Int("axis", layer.Settings<ConcatenateConfig>().Axis);
         }
     }
 

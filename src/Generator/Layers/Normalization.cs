@@ -121,7 +121,7 @@ internal sealed class BatchNormalizationRule : LayerRule
     public override void Describe(LayerSpec layer, KerasConfig config)
     {
         var s = layer.Settings<BatchNormalizationConfig>();
-        config.Int("axis", -1).Number("momentum", s.Momentum).Number("epsilon", s.Epsilon).Bool("center", s.Center).Bool("scale", s.Scale);
+        config.Settings("BatchNormalizationSettings").Int("axis", -1).Number("momentum", s.Momentum).Number("epsilon", s.Epsilon).Bool("center", s.Center).Bool("scale", s.Scale);
     }
 }
 
@@ -246,6 +246,7 @@ internal sealed class LayerNormalizationRule : LayerRule
     public override void Describe(LayerSpec layer, KerasConfig config)
     {
         var s = layer.Settings<LayerNormalizationConfig>();
+        config.Settings("LayerNormalizationSettings");
         if (s.AxisIsList)
         {
             config.Ints("axis", s.Axes.ToArray());

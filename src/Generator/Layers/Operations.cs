@@ -158,23 +158,23 @@ internal sealed class OperationRule : LayerRule
         switch (layer.Kind)
         {
             case LayerKind.UnaryOp:
-                config.Text("function", s_unary[(int)layer.Settings<UnaryOpConfig>().Function]);
+                config.Settings("OperationSettings").Text("function", s_unary[(int)layer.Settings<UnaryOpConfig>().Function]);
                 break;
             case LayerKind.ActivationOp:
                 string activation = KerasActivation.Name(layer.Settings<ActivationOpConfig>().Activation);
-                config.Text("function", activation switch { "tanh" => "math.tanh", "sigmoid" => "math.sigmoid", _ => "nn." + activation })
+                config.Settings("ActivationOpSettings").Text("function", activation switch { "tanh" => "math.tanh", "sigmoid" => "math.sigmoid", _ => "nn." + activation })
                     .Text("activation", activation);
                 break;
             case LayerKind.Affine:
-                config.Number("scale", layer.Settings<AffineConfig>().Scale).Number("shift", layer.Settings<AffineConfig>().Shift);
+                config.Settings("AffineSettings").Number("scale", layer.Settings<AffineConfig>().Scale).Number("shift", layer.Settings<AffineConfig>().Shift);
                 break;
             case LayerKind.BinaryOp:
-                config.Text("function", s_binary[(int)layer.Settings<BinaryOpConfig>().Function]);
+                config.Settings("OperationSettings").Text("function", s_binary[(int)layer.Settings<BinaryOpConfig>().Function]);
                 break;
             default:
             {
                 var reduce = layer.Settings<ReduceConfig>();
-                config.Text("function", reduce.Mean ? "math.reduce_mean" : "math.reduce_sum").Int("axis", reduce.Axis).Bool("keepdims", reduce.KeepDims);
+                config.Settings("ReduceSettings").Text("function", reduce.Mean ? "math.reduce_mean" : "math.reduce_sum").Int("axis", reduce.Axis).Bool("keepdims", reduce.KeepDims);
                 break;
             }
         }

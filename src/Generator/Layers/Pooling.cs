@@ -90,7 +90,7 @@ internal sealed class PoolingRule : LayerRule
         var s = layer.Settings<PoolingConfig>();
         bool oneD = OneDimensional(layer.Kind);
         int[] Pair(int height, int width) => oneD ? new[] { width } : new[] { height, width };
-        config.Ints("pool_size", Pair(s.PoolHeight, s.PoolWidth)).Text("padding", s.Same ? "same" : "valid")
+        config.Settings("PoolingSettings").Ints("pool_size", Pair(s.PoolHeight, s.PoolWidth)).Text("padding", s.Same ? "same" : "valid")
             .Ints("strides", Pair(s.StrideHeight, s.StrideWidth)).Text("data_format", "channels_last");
     }
 
@@ -152,7 +152,7 @@ internal sealed class GlobalPoolingRule : LayerRule
             : $"{Kernels}OpKernels.ReduceBackward(dy, {e.Gradient(e.Input)}, batchSize, {e.D(length)}, {N(channels)}, {e.MeanScale(length)});");
     }
 
-    public override void Describe(LayerSpec layer, KerasConfig config) => config.Text("data_format", "channels_last").Bool("keepdims", false);
+    public override void Describe(LayerSpec layer, KerasConfig config) => config.Settings("GlobalPoolingSettings").Text("data_format", "channels_last").Bool("keepdims", false);
 
     private static bool IsMax(NodeEmitter e) => e.Layer.Kind is LayerKind.GlobalMaxPooling1D or LayerKind.GlobalMaxPooling2D;
 }

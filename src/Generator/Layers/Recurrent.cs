@@ -135,12 +135,12 @@ internal sealed class RecurrentRule : LayerRule
     {
         if (layer.Kind == LayerKind.RecurrentState)
         {
-            config.Int("index", layer.Settings<RecurrentStateConfig>().Index);
+            config.Settings("RecurrentStateSettings").Int("index", layer.Settings<RecurrentStateConfig>().Index);
             return;
         }
 
         var s = layer.Settings<RecurrentConfig>();
-        config.Int("units", s.Units).Text("activation", "tanh");
+        config.Settings("RecurrentSettings").Int("units", s.Units).Text("activation", "tanh");
         if (layer.Kind != LayerKind.SimpleRNN)
         {
             config.Text("recurrent_activation", "sigmoid");

@@ -58,5 +58,5 @@ internal sealed class RegularizationRule : LayerRule
         e.Line($"{Kernels}Dropout.Backward(dy, {e.Temporary(0, e.SizeOf(e.Node))}, {e.Gradient(e.Input)});");
     }
 
-    public override void Describe(LayerSpec layer, KerasConfig config) => config.Number("rate", layer.Settings<DropoutConfig>().Rate);
+    public override void Describe(LayerSpec layer, KerasConfig config) => config.Settings("DropoutSettings").Number("rate", layer.Settings<DropoutConfig>().Rate);
 }

@@ -131,14 +131,14 @@ internal sealed class ReshapingRule : LayerRule
         switch (layer.Kind)
         {
             case LayerKind.Reshape:
-                config.Ints("target_shape", layer.Settings<ReshapeConfig>().TargetShape.ToArray());
+                config.Settings("ReshapeSettings").Ints("target_shape", layer.Settings<ReshapeConfig>().TargetShape.ToArray());
                 break;
             case LayerKind.Flatten:
-                config.Text("data_format", "channels_last");
+                config.Settings("FlattenSettings").Text("data_format", "channels_last");
                 break;
             default:
                 var s = layer.Settings<UpSamplingConfig>();
-                config.Ints("size", new[] { s.Height, s.Width }).Text("data_format", "channels_last").Text("interpolation", "nearest");
+                config.Settings("UpSamplingSettings").Ints("size", new[] { s.Height, s.Width }).Text("data_format", "channels_last").Text("interpolation", "nearest");
                 break;
         }
     }

@@ -62,6 +62,6 @@ internal sealed class TimeStepRule : LayerRule
     public override void Describe(LayerSpec layer, KerasConfig config)
     {
         int steps = layer.Settings<StepsConfig>().Steps;
-        config.Int("steps", steps >= 0 ? steps : -1);
+        config.Settings("StepsSettings").Int("steps", steps >= 0 ? steps : -1);
     }
 }

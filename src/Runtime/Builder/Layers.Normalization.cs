@@ -1,3 +1,5 @@
+using System.Collections.Generic;
+
 namespace Unrolled;
 
 public static partial class Layers
@@ -35,4 +37,42 @@ public static partial class Layers
     public static Layer LayerNormalization(int[] axis, double epsilon = 0.001, bool center = true, bool scale = true, bool rmsScaling = false,
         string? name = null)
         => throw BuilderOnlyException.For(nameof(LayerNormalization));
+}
+
+/// <summary>The settings of a <see cref="Layers.LayerNormalization(int, double, bool, bool, bool, string?)"/> layer.</summary>
+/// <param name="Axis">The normalised axes, counting the batch axis as 0, or from the end (-1 the last).</param>
+/// <param name="Epsilon">Added to the variance.</param>
+/// <param name="Center">Whether there is a beta (offset).</param>
+/// <param name="Scale">Whether there is a gamma (scale).</param>
+/// <param name="RmsScaling">Keras's <c>rms_scaling</c>.</param>
+public sealed record LayerNormalizationSettings(IReadOnlyList<int> Axis, double Epsilon, bool Center, bool Scale, bool RmsScaling) : LayerSettings
+{
+    /// <summary>Settings over one axis, which Keras's <c>get_config()</c> gives as a number, not a list.</summary>
+    /// <param name="Axis">The normalised axis, counting the batch axis as 0, or from the end (-1 the last).</param>
+    /// <param name="Epsilon">Added to the variance.</param>
+    /// <param name="Center">Whether there is a beta (offset).</param>
+    /// <param name="Scale">Whether there is a gamma (scale).</param>
+    /// <param name="RmsScaling">Keras's <c>rms_scaling</c>.</param>
+#pragma warning disable IDE1006, CA1707 // named as the record's properties, so generated code names arguments once for either form
+    public LayerNormalizationSettings(int Axis, double Epsilon, bool Center, bool Scale, bool RmsScaling)
+#pragma warning restore IDE1006, CA1707
+        : this(new[] { Axis }, Epsilon, Center, Scale, RmsScaling)
+    {
+        AxisIsList = false;
+    }
+
+    /// <summary>Whether the axes were given as a list (<c>axis=[1, 2]</c>) rather than one number (<c>axis=-1</c>).</summary>
+    public bool AxisIsList { get; init; } = true;
+
+    /// <inheritdoc/>
+    public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.LayerNormalization;
+
+    private protected override IEnumerable<LayerSetting> Keras()
+    {
+        yield return AxisIsList || Axis.Count != 1 ? new("axis", Axis) : new("axis", Axis[0]);
+        yield return new("epsilon", Epsilon);
+        yield return new("center", Center);
+        yield return new("scale", Scale);
+        yield return new("rms_scaling", RmsScaling);
+    }
 }

@@ -1,3 +1,5 @@
+using System.Collections.Generic;
+
 namespace Unrolled;
 
 public static partial class Layers
@@ -69,4 +71,100 @@ public static partial class Layers
     /// <returns>A layer to apply to a tensor.</returns>
     public static Layer BatchNormalization(double momentum = 0.99, double epsilon = 0.001, bool center = true, bool scale = true, string? name = null)
         => throw BuilderOnlyException.For(nameof(BatchNormalization));
+}
+
+/// <summary>The settings of a recurrent layer: <see cref="Layers.LSTM"/>, <see cref="Layers.GRU"/>,
+/// <see cref="Layers.SimpleRNN"/>.</summary>
+/// <param name="Units">The size of the state and of the output.</param>
+/// <param name="Activation">Keras's name of the activation: <c>tanh</c>.</param>
+/// <param name="UseBias">Whether the layer has a bias.</param>
+/// <param name="ReturnSequences">Whether the output of every step is given, not only the last.</param>
+/// <param name="ReturnState">Whether the last states are given too.</param>
+/// <param name="RecurrentActivation">For LSTM and GRU, Keras's name of the gates' activation (<c>sigmoid</c>); null
+/// for SimpleRNN.</param>
+/// <param name="UnitForgetBias">For LSTM, whether the forget gate's bias starts at one; null for the others.</param>
+/// <param name="ResetAfter">For GRU, whether the reset gate applies after the recurrent product (Keras's default);
+/// null for the others.</param>
+public sealed record RecurrentSettings(int Units, string Activation, bool UseBias, bool ReturnSequences, bool ReturnState,
+    string? RecurrentActivation = null, bool? UnitForgetBias = null, bool? ResetAfter = null) : LayerSettings
+{
+    /// <inheritdoc/>
+    public override bool Describes(GraphNodeKind kind) => kind switch
+    {
+        GraphNodeKind.LSTM => RecurrentActivation is not null && UnitForgetBias is not null && ResetAfter is null,
+        GraphNodeKind.GRU => RecurrentActivation is not null && UnitForgetBias is null && ResetAfter is not null,
+        GraphNodeKind.SimpleRNN => RecurrentActivation is null && UnitForgetBias is null && ResetAfter is null,
+        _ => false,
+    };
+
+    private protected override IEnumerable<LayerSetting> Keras()
+    {
+        yield return new("units", Units);
+        yield return new("activation", Activation);
+        if (RecurrentActivation is not null)
+        {
+            yield return new("recurrent_activation", RecurrentActivation);
+        }
+
+        yield return new("use_bias", UseBias);
+        yield return new("return_sequences", ReturnSequences);
+        yield return new("return_state", ReturnState);
+        if (UnitForgetBias is bool unitForgetBias)
+        {
+            yield return new("unit_forget_bias", unitForgetBias);
+        }
+
+        if (ResetAfter is bool resetAfter)
+        {
+            yield return new("reset_after", resetAfter);
+        }
+    }
+}
+
+/// <summary>The settings of the step that takes one state out of a recurrent layer called with
+/// <c>returnState: true</c>.</summary>
+/// <param name="Index">Which of the layer's results: 1 for the hidden state, 2 for LSTM's cell state.</param>
+public sealed record RecurrentStateSettings(int Index) : LayerSettings
+{
+    /// <inheritdoc/>
+    public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.RecurrentState;
+
+    private protected override IEnumerable<LayerSetting> Keras()
+    {
+        yield return new("index", Index);
+    }
+}
+
+/// <summary>The settings of a <see cref="Layers.Dropout"/> layer.</summary>
+/// <param name="Rate">The fraction of inputs dropped while training.</param>
+public sealed record DropoutSettings(double Rate) : LayerSettings
+{
+    /// <inheritdoc/>
+    public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.Dropout;
+
+    private protected override IEnumerable<LayerSetting> Keras()
+    {
+        yield return new("rate", Rate);
+    }
+}
+
+/// <summary>The settings of a <see cref="Layers.BatchNormalization"/> layer.</summary>
+/// <param name="Axis">The normalised (channel) axis: -1, the last.</param>
+/// <param name="Momentum">The moving statistics' momentum.</param>
+/// <param name="Epsilon">Added to the variance.</param>
+/// <param name="Center">Whether there is a beta (offset).</param>
+/// <param name="Scale">Whether there is a gamma (scale).</param>
+public sealed record BatchNormalizationSettings(int Axis, double Momentum, double Epsilon, bool Center, bool Scale) : LayerSettings
+{
+    /// <inheritdoc/>
+    public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.BatchNormalization;
+
+    private protected override IEnumerable<LayerSetting> Keras()
+    {
+        yield return new("axis", Axis);
+        yield return new("momentum", Momentum);
+        yield return new("epsilon", Epsilon);
+        yield return new("center", Center);
+        yield return new("scale", Scale);
+    }
 }

@@ -1,3 +1,5 @@
+using System.Collections.Generic;
+
 namespace Unrolled;
 
 public static partial class Layers
@@ -208,4 +210,150 @@ public static partial class Layers
     /// <param name="name">The layer's name (<c>embedding</c>, … by default).</param>
     /// <returns>A layer to apply to a tensor of ids: (None, steps) gives (None, steps, outputDim).</returns>
     public static Layer Embedding(int inputDim, int outputDim, string? name = null) => throw BuilderOnlyException.For(nameof(Embedding));
+}
+
+/// <summary>The settings of a convolution: <see cref="Layers.Conv1D"/>, <see cref="Layers.Conv2D(int, int, int, Padding, int, Activation, bool, string?)"/>,
+/// <see cref="Layers.Conv2DTranspose"/> and <see cref="Layers.SeparableConv2D"/>.</summary>
+/// <param name="Filters">The number of output channels.</param>
+/// <param name="KernelSize">The window, one size per spatial axis.</param>
+/// <param name="Strides">The step between windows, one per spatial axis.</param>
+/// <param name="Padding"><c>valid</c> or <c>same</c>.</param>
+/// <param name="DataFormat">Always <c>channels_last</c>.</param>
+/// <param name="DilationRate">The spacing of the window's taps, one per spatial axis.</param>
+/// <param name="Activation">Keras's name of the activation (<c>relu</c>, <c>linear</c>).</param>
+/// <param name="UseBias">Whether the layer has a bias.</param>
+/// <param name="DepthMultiplier">For <c>SeparableConv2D</c>, the depthwise channels per input channel; null for the
+/// others.</param>
+public sealed record ConvolutionSettings(int Filters, IReadOnlyList<int> KernelSize, IReadOnlyList<int> Strides, string Padding, string DataFormat,
+    IReadOnlyList<int> DilationRate, string Activation, bool UseBias, int? DepthMultiplier = null) : LayerSettings
+{
+    /// <inheritdoc/>
+    public override bool Describes(GraphNodeKind kind)
+        => kind == GraphNodeKind.SeparableConv2D ? DepthMultiplier is not null
+            : DepthMultiplier is null && kind is GraphNodeKind.Conv1D or GraphNodeKind.Conv2D or GraphNodeKind.Conv2DTranspose;
+
+    private protected override IEnumerable<LayerSetting> Keras()
+    {
+        yield return new("filters", Filters);
+        yield return new("kernel_size", KernelSize);
+        yield return new("strides", Strides);
+        yield return new("padding", Padding);
+        yield return new("data_format", DataFormat);
+        yield return new("dilation_rate", DilationRate);
+        if (DepthMultiplier is int multiplier)
+        {
+            yield return new("depth_multiplier", multiplier);
+        }
+
+        yield return new("activation", Activation);
+        yield return new("use_bias", UseBias);
+    }
+}
+
+/// <summary>The settings of a pooling layer (<see cref="Layers.MaxPooling2D"/>, <see cref="Layers.AveragePooling1D"/>, …).</summary>
+/// <param name="PoolSize">The window, one size per spatial axis.</param>
+/// <param name="Padding"><c>valid</c> or <c>same</c>.</param>
+/// <param name="Strides">The step between windows, one per spatial axis.</param>
+/// <param name="DataFormat">Always <c>channels_last</c>.</param>
+public sealed record PoolingSettings(IReadOnlyList<int> PoolSize, string Padding, IReadOnlyList<int> Strides, string DataFormat) : LayerSettings
+{
+    /// <inheritdoc/>
+    public override bool Describes(GraphNodeKind kind)
+        => kind is GraphNodeKind.MaxPooling1D or GraphNodeKind.MaxPooling2D or GraphNodeKind.AveragePooling1D or GraphNodeKind.AveragePooling2D;
+
+    private protected override IEnumerable<LayerSetting> Keras()
+    {
+        yield return new("pool_size", PoolSize);
+        yield return new("padding", Padding);
+        yield return new("strides", Strides);
+        yield return new("data_format", DataFormat);
+    }
+}
+
+/// <summary>The settings of a global pooling layer (<see cref="Layers.GlobalAveragePooling1D"/>, …).</summary>
+/// <param name="DataFormat">Always <c>channels_last</c>.</param>
+/// <param name="KeepDims">Whether the pooled axes stay, with size 1.</param>
+public sealed record GlobalPoolingSettings(string DataFormat, bool KeepDims) : LayerSettings
+{
+    /// <inheritdoc/>
+    public override bool Describes(GraphNodeKind kind)
+        => kind is GraphNodeKind.GlobalMaxPooling1D or GraphNodeKind.GlobalMaxPooling2D or GraphNodeKind.GlobalAveragePooling1D
+            or GraphNodeKind.GlobalAveragePooling2D;
+
+    private protected override IEnumerable<LayerSetting> Keras()
+    {
+        yield return new("data_format", DataFormat);
+        yield return new("keepdims", KeepDims);
+    }
+}
+
+/// <summary>The settings of an <see cref="Layers.UpSampling2D"/> layer.</summary>
+/// <param name="Size">The factor per spatial axis (rows, columns).</param>
+/// <param name="DataFormat">Always <c>channels_last</c>.</param>
+/// <param name="Interpolation">Always <c>nearest</c>.</param>
+public sealed record UpSamplingSettings(IReadOnlyList<int> Size, string DataFormat, string Interpolation) : LayerSettings
+{
+    /// <inheritdoc/>
+    public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.UpSampling2D;
+
+    private protected override IEnumerable<LayerSetting> Keras()
+    {
+        yield return new("size", Size);
+        yield return new("data_format", DataFormat);
+        yield return new("interpolation", Interpolation);
+    }
+}
+
+/// <summary>The settings of a <see cref="Layers.Reshape"/> layer.</summary>
+/// <param name="TargetShape">The per-sample shape of the output.</param>
+public sealed record ReshapeSettings(IReadOnlyList<int> TargetShape) : LayerSettings
+{
+    /// <inheritdoc/>
+    public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.Reshape;
+
+    private protected override IEnumerable<LayerSetting> Keras()
+    {
+        yield return new("target_shape", TargetShape);
+    }
+}
+
+/// <summary>The settings of a <see cref="Layers.Flatten"/> layer.</summary>
+/// <param name="DataFormat">Always <c>channels_last</c>.</param>
+public sealed record FlattenSettings(string DataFormat) : LayerSettings
+{
+    /// <inheritdoc/>
+    public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.Flatten;
+
+    private protected override IEnumerable<LayerSetting> Keras()
+    {
+        yield return new("data_format", DataFormat);
+    }
+}
+
+/// <summary>The settings of an <see cref="Layers.ActivationLayer"/> (Keras's <c>Activation</c>).</summary>
+/// <param name="Activation">Keras's name of the activation (<c>relu</c>, <c>softmax</c>).</param>
+public sealed record ActivationSettings(string Activation) : LayerSettings
+{
+    /// <inheritdoc/>
+    public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.Activation;
+
+    private protected override IEnumerable<LayerSetting> Keras()
+    {
+        yield return new("activation", Activation);
+    }
+}
+
+/// <summary>The settings of an <see cref="Layers.Embedding"/> layer.</summary>
+/// <param name="InputDim">The number of token ids (the vocabulary's size).</param>
+/// <param name="OutputDim">The size of each embedding vector.</param>
+public sealed record EmbeddingSettings(int InputDim, int OutputDim) : LayerSettings
+{
+    /// <inheritdoc/>
+    public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.Embedding;
+
+    private protected override IEnumerable<LayerSetting> Keras()
+    {
+        yield return new("input_dim", InputDim);
+        yield return new("output_dim", OutputDim);
+    }
 }

@@ -1,3 +1,5 @@
+using System.Collections.Generic;
+
 namespace Unrolled;
 
 /// <summary>
@@ -178,4 +180,76 @@ public static partial class Layers
     /// <returns>A layer to apply to a sequence tensor.</returns>
     public static Layer TimeDistributed(Layer layer, string? name = null)
         => throw BuilderOnlyException.For(nameof(TimeDistributed));
+}
+
+/// <summary>The settings of an <c>InputLayer</c>.</summary>
+/// <param name="DType">Keras's dtype: <c>float32</c> or <c>int32</c>.</param>
+public sealed record InputSettings(string DType) : LayerSettings
+{
+    /// <inheritdoc/>
+    public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.InputLayer;
+
+    private protected override IEnumerable<LayerSetting> Keras()
+    {
+        yield return new("dtype", DType);
+    }
+}
+
+/// <summary>The settings of a <see cref="Layers.Dense"/> layer.</summary>
+/// <param name="Units">The output size.</param>
+/// <param name="Activation">Keras's name of the activation (<c>relu</c>, <c>linear</c>).</param>
+/// <param name="UseBias">Whether the layer has a bias.</param>
+public sealed record DenseSettings(int Units, string Activation, bool UseBias) : LayerSettings
+{
+    /// <inheritdoc/>
+    public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.Dense;
+
+    private protected override IEnumerable<LayerSetting> Keras()
+    {
+        yield return new("units", Units);
+        yield return new("activation", Activation);
+        yield return new("use_bias", UseBias);
+    }
+}
+
+/// <summary>The settings of a <see cref="Layers.Concatenate(int, string?)"/> layer.</summary>
+/// <param name="Axis">The axis joined, counting the batch axis as 0, or from the end (-1 the last).</param>
+public sealed record ConcatenateSettings(int Axis) : LayerSettings
+{
+    /// <inheritdoc/>
+    public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.Concatenate;
+
+    private protected override IEnumerable<LayerSetting> Keras()
+    {
+        yield return new("axis", Axis);
+    }
+}
+
+/// <summary>The settings of a <see cref="Layers.Dot(int, bool, string?)"/> layer.</summary>
+/// <param name="Axes">The axis contracted in both inputs, counting the batch axis as 0, or -1 for the last.</param>
+/// <param name="Normalize">Whether both inputs are L2-normalised first (cosine similarity).</param>
+public sealed record DotSettings(int Axes, bool Normalize) : LayerSettings
+{
+    /// <inheritdoc/>
+    public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.Dot;
+
+    private protected override IEnumerable<LayerSetting> Keras()
+    {
+        yield return new("axes", Axes);
+        yield return new("normalize", Normalize);
+    }
+}
+
+/// <summary>The settings of the steps <see cref="Layers.TimeDistributed"/> adds around its layer: folding the time axis
+/// into the batch and unfolding it again.</summary>
+/// <param name="Steps">The length of the time axis, or -1 when it is known only at run time.</param>
+public sealed record StepsSettings(int Steps) : LayerSettings
+{
+    /// <inheritdoc/>
+    public override bool Describes(GraphNodeKind kind) => kind is GraphNodeKind.Fold or GraphNodeKind.Unfold;
+
+    private protected override IEnumerable<LayerSetting> Keras()
+    {
+        yield return new("steps", Steps);
+    }
 }

@@ -1,3 +1,5 @@
+using System.Collections.Generic;
+
 namespace Unrolled;
 
 /// <summary>
@@ -73,4 +75,66 @@ public static class Ops
     /// <param name="keepDims">Keep the reduced axis with length 1.</param>
     /// <returns>The means.</returns>
     public static Tensor Mean(Tensor x, int axis = -1, bool keepDims = false) => throw BuilderOnlyException.For(nameof(Mean));
+}
+
+/// <summary>The settings of an element-wise operation inside a Lambda (<see cref="GraphNodeKind.UnaryOp"/>,
+/// <see cref="GraphNodeKind.BinaryOp"/>).</summary>
+/// <param name="Function">Keras's name of the TensorFlow function: <c>math.exp</c>, <c>math.subtract</c>,
+/// <c>__operators__.add</c>.</param>
+public sealed record OperationSettings(string Function) : LayerSettings
+{
+    /// <inheritdoc/>
+    public override bool Describes(GraphNodeKind kind) => kind is GraphNodeKind.UnaryOp or GraphNodeKind.BinaryOp;
+
+    private protected override IEnumerable<LayerSetting> Keras()
+    {
+        yield return new("function", Function);
+    }
+}
+
+/// <summary>The settings of an activation called inside a Lambda (<see cref="GraphNodeKind.ActivationOp"/>).</summary>
+/// <param name="Function">Keras's name of the TensorFlow function: <c>nn.relu</c>, <c>math.tanh</c>.</param>
+/// <param name="Activation">Keras's name of the activation: <c>relu</c>, <c>tanh</c>.</param>
+public sealed record ActivationOpSettings(string Function, string Activation) : LayerSettings
+{
+    /// <inheritdoc/>
+    public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.ActivationOp;
+
+    private protected override IEnumerable<LayerSetting> Keras()
+    {
+        yield return new("function", Function);
+        yield return new("activation", Activation);
+    }
+}
+
+/// <summary>The settings of <c>x * scale + shift</c> with constants, inside a Lambda (<see cref="GraphNodeKind.Affine"/>).</summary>
+/// <param name="Scale">The constant factor.</param>
+/// <param name="Shift">The constant added.</param>
+public sealed record AffineSettings(double Scale, double Shift) : LayerSettings
+{
+    /// <inheritdoc/>
+    public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.Affine;
+
+    private protected override IEnumerable<LayerSetting> Keras()
+    {
+        yield return new("scale", Scale);
+        yield return new("shift", Shift);
+    }
+}
+
+/// <summary>The settings of a sum or mean over one axis, inside a Lambda (<see cref="GraphNodeKind.Reduce"/>).</summary>
+/// <param name="Function"><c>math.reduce_sum</c> or <c>math.reduce_mean</c>.</param>
+/// <param name="Axis">The reduced axis, counting the batch axis as 0, or from the end (-1 the last).</param>
+/// <param name="KeepDims">Whether the reduced axis stays, with size 1.</param>
+public sealed record ReduceSettings(string Function, int Axis, bool KeepDims) : LayerSettings
+{
+    /// <inheritdoc/>
+    public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.Reduce;
+
+    private protected override IEnumerable<LayerSetting> Keras()
+    {
+        yield return new("function", Function);
+        yield return new("axis", Axis);
+        yield return new("keepdims", KeepDims);
+    }
 }

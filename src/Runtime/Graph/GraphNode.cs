@@ -19,11 +19,12 @@ public sealed class GraphNode
 {
     private static readonly IReadOnlyList<int> s_none = Array.AsReadOnly(Array.Empty<int>());
 
-    private readonly string _config = string.Empty;
-    private IReadOnlyList<LayerSetting>? _settings;
+    private static readonly IReadOnlyList<LayerSetting> s_noSettings = Array.AsReadOnly(Array.Empty<LayerSetting>());
+
+    private IReadOnlyList<LayerSetting>? _config;
     private ModelGraph? _graph;
 
-    /// <summary>Creates a node with its settings as text, for tools that build a graph by hand.</summary>
+    /// <summary>Creates a node; generated model descriptions call this, and tools that build a graph by hand.</summary>
     /// <param name="name">The Keras layer name (the same for every call of a shared layer).</param>
     /// <param name="className">The Keras class name (<c>Dense</c>, <c>InputLayer</c>, <c>Functional</c>).</param>
     /// <param name="kind">What the node computes.</param>
@@ -31,46 +32,27 @@ public sealed class GraphNode
     /// <param name="inputs">The ids of the nodes whose values it reads, in order.</param>
     /// <param name="shape">Its output's per-sample shape; -1 for an axis known only at run time. For a group, its first
     /// output's.</param>
-    /// <param name="config">Its settings as Python keyword arguments (see <see cref="LayerSetting.ParseList"/>), read when
-    /// <see cref="Config"/> is first used.</param>
+    /// <param name="settings">Its typed settings (<see cref="DenseSettings"/>, …), or null for a kind that has none (a
+    /// merge, a group) or a hand-built node that omits them (then ONNX export refuses the node, naming it).</param>
     /// <param name="firstWeight">The index of its first weight tensor in <see cref="ModelDescription.Weights"/>, or -1.</param>
     /// <param name="weightCount">How many weight tensors follow from <paramref name="firstWeight"/>.</param>
     /// <param name="outputs">For a group: the ids of the children whose values are its outputs.</param>
     /// <param name="dtype">Its output's element type.</param>
-    public GraphNode(string name, string className, GraphNodeKind kind, int parent, int[] inputs, int[] shape, string config = "",
+    /// <exception cref="ArgumentException"><paramref name="settings"/> do not describe a layer of <paramref name="kind"/>.</exception>
+    public GraphNode(string name, string className, GraphNodeKind kind, int parent, int[] inputs, int[] shape, LayerSettings? settings = null,
         int firstWeight = -1, int weightCount = 0, int[]? outputs = null, DType dtype = DType.Float32)
-        : this(name, className, kind, parent, inputs, shape, firstWeight, weightCount, outputs, dtype)
-    {
-        _config = config ?? string.Empty;
-    }
-
-    /// <summary>Creates a node with its typed settings; called by generated code.</summary>
-    /// <param name="name">The Keras layer name (the same for every call of a shared layer).</param>
-    /// <param name="className">The Keras class name (<c>Dense</c>, <c>InputLayer</c>, <c>Functional</c>).</param>
-    /// <param name="kind">What the node computes.</param>
-    /// <param name="parent">The id of the group the node belongs to, or -1 at the model's top level.</param>
-    /// <param name="inputs">The ids of the nodes whose values it reads, in order.</param>
-    /// <param name="shape">Its output's per-sample shape; -1 for an axis known only at run time.</param>
-    /// <param name="settings">Its settings under Keras's <c>get_config()</c> keys, in Keras's order (copied).</param>
-    /// <param name="firstWeight">The index of its first weight tensor in <see cref="ModelDescription.Weights"/>, or -1.</param>
-    /// <param name="weightCount">How many weight tensors follow from <paramref name="firstWeight"/>.</param>
-    /// <param name="outputs">For a group: the ids of the children whose values are its outputs.</param>
-    /// <param name="dtype">Its output's element type.</param>
-    public GraphNode(string name, string className, GraphNodeKind kind, int parent, int[] inputs, int[] shape, LayerSetting[] settings,
-        int firstWeight = -1, int weightCount = 0, int[]? outputs = null, DType dtype = DType.Float32)
-        : this(name, className, kind, parent, inputs, shape, firstWeight, weightCount, outputs, dtype)
-    {
-        ArgumentNullException.ThrowIfNull(settings);
-        _settings = Array.AsReadOnly((LayerSetting[])settings.Clone());
-    }
-
-    private GraphNode(string name, string className, GraphNodeKind kind, int parent, int[] inputs, int[] shape,
-        int firstWeight, int weightCount, int[]? outputs, DType dtype)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(shape);
         ArgumentOutOfRangeException.ThrowIfNegative(weightCount);
         Name = name ?? throw new ArgumentNullException(nameof(name));
+        if (settings is not null && !settings.Describes(kind))
+        {
+            throw new ArgumentException($"The node '{name}' is a {kind}, which {settings.GetType().Name} ({settings}) does not describe.",
+                nameof(settings));
+        }
+
+        Settings = settings;
         ClassName = className ?? throw new ArgumentNullException(nameof(className));
         Kind = kind;
         Parent = parent;
@@ -131,9 +113,12 @@ public sealed class GraphNode
     /// <exception cref="InvalidOperationException">The node is not in a graph yet.</exception>
     public ModelGraph Graph => _graph ?? throw new InvalidOperationException($"The node '{Name}' is not in a ModelGraph.");
 
-    /// <summary>Its constant settings, named and typed as Keras's <c>get_config()</c>.</summary>
-    /// <exception cref="FormatException">The settings text given to the text constructor is malformed.</exception>
-    public IReadOnlyList<LayerSetting> Config => _settings ??= LayerSetting.ParseList(_config);
+    /// <summary>Its typed settings (<see cref="DenseSettings"/>, <see cref="ConvolutionSettings"/>, …), or null when it has
+    /// none.</summary>
+    public LayerSettings? Settings { get; }
+
+    /// <summary>Its constant settings, named and typed as Keras's <c>get_config()</c>, in Keras's order.</summary>
+    public IReadOnlyList<LayerSetting> Config => _config ??= Settings?.ToConfig() ?? s_noSettings;
 
     /// <summary>The setting called <paramref name="name"/>, or null.</summary>
     /// <param name="name">A Keras name such as <c>units</c>.</param>

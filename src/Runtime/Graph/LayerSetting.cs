@@ -74,8 +74,8 @@ public sealed class LayerSetting
     /// <summary>Creates a tuple setting.</summary>
     /// <param name="name">The Keras name.</param>
     /// <param name="value">The values (copied).</param>
-    public LayerSetting(string name, int[] value)
-        : this(CheckName(name), LayerSettingKind.Integers, Array.AsReadOnly((int[])(value ?? throw new ArgumentNullException(nameof(value))).Clone()))
+    public LayerSetting(string name, IReadOnlyList<int> value)
+        : this(CheckName(name), LayerSettingKind.Integers, Array.AsReadOnly(Copy(value ?? throw new ArgumentNullException(nameof(value)))))
     {
     }
 
@@ -184,173 +184,17 @@ public sealed class LayerSetting
     private InvalidOperationException WrongKind(LayerSettingKind wanted)
         => new($"The setting '{Name}' is {Kind}, not {wanted}: {this}.");
 
+    private static int[] Copy(IReadOnlyList<int> values)
+    {
+        var copy = new int[values.Count];
+        for (int i = 0; i < copy.Length; i++)
+        {
+            copy[i] = values[i];
+        }
+
+        return copy;
+    }
+
     private static string CheckName(string name)
         => string.IsNullOrEmpty(name) ? throw new ArgumentException("A setting needs a name.", nameof(name)) : name;
-
-    /// <summary>
-    /// Reads settings written as Python keyword arguments, <c>units=64, activation='relu', kernel_size=(3, 3)</c>:
-    /// integers, numbers (with a point or an exponent, or <c>inf</c>, <c>-inf</c>, <c>nan</c>), <c>True</c> /
-    /// <c>False</c>, quoted text (<c>\</c> escapes a quote or itself) and tuples of integers.
-    /// </summary>
-    /// <param name="text">The settings; empty for none.</param>
-    /// <returns>The settings in order.</returns>
-    /// <exception cref="FormatException">The text is not in that form; the message says where.</exception>
-    public static IReadOnlyList<LayerSetting> ParseList(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        var settings = new List<LayerSetting>();
-        int at = 0;
-        SkipSpaces(text, ref at);
-        while (at < text.Length)
-        {
-            int start = at;
-            while (at < text.Length && (char.IsAsciiLetterOrDigit(text[at]) || text[at] == '_'))
-            {
-                at++;
-            }
-
-            if (at == start || at >= text.Length || text[at] != '=')
-            {
-                throw Bad(text, start, "a name followed by '='");
-            }
-
-            string name = text.Substring(start, at - start);
-            at++;
-            settings.Add(ParseValue(text, ref at, name));
-            SkipSpaces(text, ref at);
-            if (at < text.Length)
-            {
-                if (text[at] != ',')
-                {
-                    throw Bad(text, at, "',' between settings");
-                }
-
-                at++;
-                SkipSpaces(text, ref at);
-            }
-        }
-
-        return settings.AsReadOnly();
-    }
-
-    private static LayerSetting ParseValue(string text, ref int at, string name)
-    {
-        if (at >= text.Length)
-        {
-            throw Bad(text, at, "a value");
-        }
-
-        char first = text[at];
-        if (first == '\'')
-        {
-            var value = new StringBuilder();
-            for (at++; at < text.Length && text[at] != '\''; at++)
-            {
-                if (text[at] == '\\')
-                {
-                    at++;
-                    if (at >= text.Length)
-                    {
-                        break;
-                    }
-                }
-
-                value.Append(text[at]);
-            }
-
-            if (at >= text.Length)
-            {
-                throw Bad(text, at, "a closing quote");
-            }
-
-            at++;
-            return new LayerSetting(name, value.ToString());
-        }
-
-        if (first == '(')
-        {
-            at++;
-            var values = new List<int>();
-            SkipSpaces(text, ref at);
-            while (at < text.Length && text[at] != ')')
-            {
-                int start = at;
-                string token = Token(text, ref at);
-                if (!int.TryParse(token, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int value))
-                {
-                    throw Bad(text, start, "an integer in the tuple");
-                }
-
-                values.Add(value);
-                SkipSpaces(text, ref at);
-                if (at < text.Length && text[at] == ',')
-                {
-                    at++;
-                    SkipSpaces(text, ref at);
-                }
-                else if (at < text.Length && text[at] != ')')
-                {
-                    throw Bad(text, at, "',' or ')' in the tuple");
-                }
-            }
-
-            if (at >= text.Length)
-            {
-                throw Bad(text, at, "')'");
-            }
-
-            at++;
-            return new LayerSetting(name, values.ToArray());
-        }
-
-        int tokenStart = at;
-        string word = Token(text, ref at);
-        switch (word)
-        {
-            case "True":
-                return new LayerSetting(name, true);
-            case "False":
-                return new LayerSetting(name, false);
-            case "inf":
-                return new LayerSetting(name, double.PositiveInfinity);
-            case "-inf":
-                return new LayerSetting(name, double.NegativeInfinity);
-            case "nan":
-                return new LayerSetting(name, double.NaN);
-        }
-
-        if (word.IndexOfAny(new[] { '.', 'e', 'E' }) < 0 && int.TryParse(word, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int integer))
-        {
-            return new LayerSetting(name, integer);
-        }
-
-        if (double.TryParse(word, NumberStyles.Float, CultureInfo.InvariantCulture, out double number))
-        {
-            return new LayerSetting(name, number);
-        }
-
-        throw Bad(text, tokenStart, "a value (a number, True, False, 'text' or a tuple)");
-    }
-
-    private static string Token(string text, ref int at)
-    {
-        int start = at;
-        while (at < text.Length && text[at] is not (',' or ')' or ' '))
-        {
-            at++;
-        }
-
-        return text.Substring(start, at - start);
-    }
-
-    private static void SkipSpaces(string text, ref int at)
-    {
-        while (at < text.Length && text[at] == ' ')
-        {
-            at++;
-        }
-    }
-
-    private static FormatException Bad(string text, int at, string expected)
-        => new($"Layer settings \"{text}\": expected {expected} at position {at.ToString(CultureInfo.InvariantCulture)}.");
 }

@@ -198,14 +198,12 @@ public sealed class ModelGraph
         }
 
         shapes.Add(node.Shape);
-        if (node.Kind is GraphNodeKind.LSTM or GraphNodeKind.GRU or GraphNodeKind.SimpleRNN
-            && node.Setting("return_state") is { Kind: LayerSettingKind.Boolean } state && state.AsBoolean()
-            && node.Setting("units") is { Kind: LayerSettingKind.Integer } units)
+        if (node.Settings is RecurrentSettings { ReturnState: true, Units: int units })
         {
             // Keras's result list: the output, then h (and LSTM's c), each (None, units).
             for (int i = node.Kind == GraphNodeKind.LSTM ? 2 : 1; i > 0; i--)
             {
-                shapes.Add(Array.AsReadOnly(new[] { units.AsInt32() }));
+                shapes.Add(Array.AsReadOnly(new[] { units }));
             }
         }
 

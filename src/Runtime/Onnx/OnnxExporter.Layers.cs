@@ -26,8 +26,9 @@ internal sealed partial class OnnxExporter
             // A nested model's input passes its tensor on; Dropout is the identity when predicting.
             GraphNodeKind.InputLayer or GraphNodeKind.Dropout => x[0],
             GraphNodeKind.Dense => Dense(node, x[0]),
-            GraphNodeKind.Activation or GraphNodeKind.ActivationOp => Activate(node, x[0], Text(node, "activation")),
-            GraphNodeKind.Concatenate => Op("Concat", x, null, OnnxAttribute.Int("axis", Int(node, "axis"))),
+            GraphNodeKind.Activation => Activate(node, x[0], Settings<ActivationSettings>(node).Activation),
+            GraphNodeKind.ActivationOp => Activate(node, x[0], Settings<ActivationOpSettings>(node).Activation),
+            GraphNodeKind.Concatenate => Op("Concat", x, null, OnnxAttribute.Int("axis", Settings<ConcatenateSettings>(node).Axis)),
             GraphNodeKind.Add => Merge(node, x, x.Length == 2 ? "Add" : "Sum"),
             GraphNodeKind.Subtract => Merge(node, x, "Sub"),
             GraphNodeKind.Multiply => Merge(node, x, "Mul"),
@@ -47,7 +48,7 @@ internal sealed partial class OnnxExporter
                 or GraphNodeKind.GlobalAveragePooling2D => GlobalPooling(node, x[0]),
             GraphNodeKind.UpSampling2D => UpSampling(node, x[0]),
             // Per-sample target shape behind the batch axis, which Reshape's 0 copies.
-            GraphNodeKind.Reshape => Op("Reshape", new[] { x[0], Int64s(new long[] { 0 }.Concat(Longs(Ints(node, "target_shape"))).ToArray()) }, null),
+            GraphNodeKind.Reshape => Op("Reshape", new[] { x[0], Int64s(new long[] { 0 }.Concat(Longs(Settings<ReshapeSettings>(node).TargetShape)).ToArray()) }, null),
             // Channels-last data flattens in its own order, as Keras's Flatten does.
             GraphNodeKind.Flatten => Op("Reshape", new[] { x[0], Int64s(0, -1) }, null),
             GraphNodeKind.Embedding => Op("Gather",
@@ -63,7 +64,7 @@ internal sealed partial class OnnxExporter
         };
     }
 
-    private string Unary(GraphNode node, string[] x) => Text(node, "function") switch
+    private string Unary(GraphNode node, string[] x) => Settings<OperationSettings>(node).Function switch
     {
         "math.abs" => Op("Abs", x, null),
         "math.exp" => Op("Exp", x, null),
@@ -73,7 +74,7 @@ internal sealed partial class OnnxExporter
         var f => throw Unsupported(node, $"the function '{f}' has no ONNX form here"),
     };
 
-    private string Binary(GraphNode node, string[] x) => Merge(node, x, Text(node, "function") switch
+    private string Binary(GraphNode node, string[] x) => Merge(node, x, Settings<OperationSettings>(node).Function switch
     {
         "__operators__.add" => "Add",
         "math.subtract" => "Sub",
@@ -84,12 +85,16 @@ internal sealed partial class OnnxExporter
         var f => throw Unsupported(node, $"the function '{f}' has no ONNX form here"),
     });
 
-    private string ReduceOp(GraphNode node, string x) => Reduce(Text(node, "function") switch
+    private string ReduceOp(GraphNode node, string x)
     {
-        "math.reduce_sum" => "ReduceSum",
-        "math.reduce_mean" => "ReduceMean",
-        var f => throw Unsupported(node, $"the function '{f}' has no ONNX form here"),
-    }, x, new long[] { Int(node, "axis") }, Bool(node, "keepdims"), null);
+        var reduce = Settings<ReduceSettings>(node);
+        return Reduce(reduce.Function switch
+        {
+            "math.reduce_sum" => "ReduceSum",
+            "math.reduce_mean" => "ReduceMean",
+            var f => throw Unsupported(node, $"the function '{f}' has no ONNX form here"),
+        }, x, new long[] { reduce.Axis }, reduce.KeepDims, null);
+    }
 
     /// <summary>The reduction over the spatial axes needs no change of layout.</summary>
     private string GlobalPooling(GraphNode node, string x)
@@ -97,12 +102,12 @@ internal sealed partial class OnnxExporter
         int rank = node.InputShapes[0].Count + 1;
         var axes = Enumerable.Range(1, rank - 2).Select(a => (long)a).ToArray();
         bool max = node.Kind is GraphNodeKind.GlobalMaxPooling1D or GraphNodeKind.GlobalMaxPooling2D;
-        return Reduce(max ? "ReduceMax" : "ReduceMean", x, axes, Bool(node, "keepdims"), null);
+        return Reduce(max ? "ReduceMax" : "ReduceMean", x, axes, Settings<GlobalPoolingSettings>(node).KeepDims, null);
     }
 
     private string RecurrentState(GraphNode node)
     {
-        int index = Int(node, "index");
+        int index = Settings<RecurrentStateSettings>(node).Index;
         var states = _states[node.Inputs[0]];
         return states is not null && index >= 1 && index <= states.Length
             ? states[index - 1]
@@ -111,23 +116,20 @@ internal sealed partial class OnnxExporter
 
     // ---- settings ----
 
-    private static LayerSetting Setting(GraphNode node, string name)
-        => node.Setting(name) ?? throw Unsupported(node, $"its settings have no '{name}'");
-
-    private static int Int(GraphNode node, string name) => Setting(node, name).AsInt32();
-
-    private static bool Bool(GraphNode node, string name) => Setting(node, name).AsBoolean();
-
-    private static string Text(GraphNode node, string name) => Setting(node, name).AsString();
-
-    private static int[] Ints(GraphNode node, string name) => Setting(node, name).AsInt32s().ToArray();
+    /// <summary>The node's settings, which generated descriptions always give; a hand-built node may omit them.</summary>
+    private static T Settings<T>(GraphNode node)
+        where T : LayerSettings
+        => node.Settings as T ?? throw Unsupported(node, node.Settings is null
+            ? $"it has no settings (give it {typeof(T).Name})"
+            : $"its settings are {node.Settings.GetType().Name}, not {typeof(T).Name}");
 
     // ---- the Dense family ----
 
     private string Dense(GraphNode node, string x)
     {
         string kernel = Initializer(WeightName(node, "kernel"), Longs(WeightShape(node, "kernel")), () => Weight(node, "kernel"));
-        string? bias = Bool(node, "use_bias")
+        var dense = Settings<DenseSettings>(node);
+        string? bias = dense.UseBias
             ? Initializer(WeightName(node, "bias"), Longs(WeightShape(node, "bias")), () => Weight(node, "bias"))
             : null;
         string y;
@@ -145,7 +147,7 @@ internal sealed partial class OnnxExporter
             }
         }
 
-        return Activate(node, y, Text(node, "activation"));
+        return Activate(node, y, dense.Activation);
     }
 
     /// <summary>Keras 3's activations, each as the formula Unrolled computes (see <see cref="ActivationKernels"/>).</summary>
@@ -229,7 +231,8 @@ internal sealed partial class OnnxExporter
 
     private string Affine(GraphNode node, string x)
     {
-        float scale = (float)Setting(node, "scale").AsDouble(), shift = (float)Setting(node, "shift").AsDouble();
+        var affine = Settings<AffineSettings>(node);
+        float scale = (float)affine.Scale, shift = (float)affine.Shift;
         string y = x;
         if (scale != 1f)
         {
@@ -249,12 +252,13 @@ internal sealed partial class OnnxExporter
     {
         var shapeA = node.InputShapes[0];
         var shapeB = node.InputShapes[1];
-        if (Int(node, "axes") is not (-1) && Int(node, "axes") != shapeA.Count)
+        var dot = Settings<DotSettings>(node);
+        if (dot.Axes is not (-1) && dot.Axes != shapeA.Count)
         {
-            throw Unsupported(node, $"it contracts axis {Int(node, "axes")}; this exporter knows Dot over the last axis");
+            throw Unsupported(node, $"it contracts axis {dot.Axes}; this exporter knows Dot over the last axis");
         }
 
-        if (Bool(node, "normalize"))
+        if (dot.Normalize)
         {
             a = L2Normalize(a, "normalize_a");
             b = L2Normalize(b, "normalize_b");
@@ -305,7 +309,7 @@ internal sealed partial class OnnxExporter
     /// known only at run time.</summary>
     private string Unfold(GraphNode node, string x)
     {
-        int steps = Int(node, "steps");
+        int steps = Settings<StepsSettings>(node).Steps;
         var rest = node.Shape.Skip(1).ToArray();
         if (steps >= 0 && rest.All(d => d >= 0))
         {
@@ -383,10 +387,11 @@ internal sealed partial class OnnxExporter
     {
         var input = node.InputShapes[0];
         int rank = input.Count + 1;
-        int[] kernel = Ints(node, "kernel_size"), strides = Ints(node, "strides"), dilations = Ints(node, "dilation_rate");
-        bool same = Text(node, "padding") == "same";
+        var convolution = Settings<ConvolutionSettings>(node);
+        int[] kernel = convolution.KernelSize.ToArray(), strides = convolution.Strides.ToArray(), dilations = convolution.DilationRate.ToArray();
+        bool same = convolution.Padding == "same";
         int[] inSpatial = Spatial(input), outSpatial = Spatial(node.Shape);
-        string? bias = Bool(node, "use_bias")
+        string? bias = convolution.UseBias
             ? Initializer(WeightName(node, "bias"), Longs(WeightShape(node, "bias")), () => Weight(node, "bias"))
             : null;
         string[] WithBias(string xf, string w) => bias is null ? new[] { xf, w } : new[] { xf, w, bias };
@@ -443,7 +448,7 @@ internal sealed partial class OnnxExporter
             }
         }
 
-        return Activate(node, ToChannelsLast(y, rank), Text(node, "activation"));
+        return Activate(node, ToChannelsLast(y, rank), convolution.Activation);
     }
 
     private string KernelInitializer(GraphNode node, string weight, int[] perm)
@@ -456,8 +461,9 @@ internal sealed partial class OnnxExporter
     {
         var input = node.InputShapes[0];
         int rank = input.Count + 1;
-        int[] pool = Ints(node, "pool_size"), strides = Ints(node, "strides");
-        bool same = Text(node, "padding") == "same";
+        var pooling = Settings<PoolingSettings>(node);
+        int[] pool = pooling.PoolSize.ToArray(), strides = pooling.Strides.ToArray();
+        bool same = pooling.Padding == "same";
         bool max = node.Kind is GraphNodeKind.MaxPooling1D or GraphNodeKind.MaxPooling2D;
         var attributes = new[] { OnnxAttribute.Ints("kernel_shape", Longs(pool)), OnnxAttribute.Ints("strides", Longs(strides)) }
             .Concat(WindowPadding(Spatial(input), Spatial(node.Shape), pool, strides, pool.Select(_ => 1).ToArray(), same));
@@ -473,10 +479,11 @@ internal sealed partial class OnnxExporter
 
     private string UpSampling(GraphNode node, string x)
     {
-        int[] size = Ints(node, "size");
-        if (Text(node, "interpolation") != "nearest")
+        var upSampling = Settings<UpSamplingSettings>(node);
+        var size = upSampling.Size;
+        if (upSampling.Interpolation != "nearest")
         {
-            throw Unsupported(node, $"its interpolation is '{Text(node, "interpolation")}'; this exporter knows 'nearest'");
+            throw Unsupported(node, $"its interpolation is '{upSampling.Interpolation}'; this exporter knows 'nearest'");
         }
 
         // Nearest neighbour with whole factors: output pixel o reads input pixel ⌊o / factor⌋, which is Resize's
@@ -508,9 +515,10 @@ internal sealed partial class OnnxExporter
         var input = node.InputShapes[0];
         int rank = input.Count + 1;
         int channels = input[^1];
-        if (Int(node, "axis") != -1 && Int(node, "axis") != input.Count)
+        var batchNorm = Settings<BatchNormalizationSettings>(node);
+        if (batchNorm.Axis != -1 && batchNorm.Axis != input.Count)
         {
-            throw Unsupported(node, $"it normalises axis {Int(node, "axis")}; this exporter knows the last (channel) axis");
+            throw Unsupported(node, $"it normalises axis {batchNorm.Axis}; this exporter knows the last (channel) axis");
         }
 
         string Vector(string weight, float fallback)
@@ -519,7 +527,7 @@ internal sealed partial class OnnxExporter
                 : Initializer(WeightName(node, weight), new long[] { channels }, () => Enumerable.Repeat(fallback, channels).ToArray());
         var inputs = new[] { rank > 2 ? ToChannelsFirst(x, rank) : x, Vector("gamma", 1f), Vector("beta", 0f), Vector("moving_mean", 0f), Vector("moving_variance", 1f) };
         string y = Op("BatchNormalization", inputs, rank > 2 ? "batch_norm" : null,
-            OnnxAttribute.Float("epsilon", (float)Setting(node, "epsilon").AsDouble()));
+            OnnxAttribute.Float("epsilon", (float)batchNorm.Epsilon));
         return rank > 2 ? ToChannelsLast(y, rank, null) : y;
     }
 
@@ -532,11 +540,10 @@ internal sealed partial class OnnxExporter
     {
         var input = node.InputShapes[0];
         int rank = input.Count + 1;
-        var given = Setting(node, "axis");
-        int[] axes = (given.Kind == LayerSettingKind.Integer ? new[] { given.AsInt32() } : given.AsInt32s().ToArray())
-            .Select(a => a < 0 ? a + rank : a).OrderBy(a => a).ToArray();
-        float epsilon = (float)Setting(node, "epsilon").AsDouble();
-        bool rms = Bool(node, "rms_scaling");
+        var layerNorm = Settings<LayerNormalizationSettings>(node);
+        int[] axes = layerNorm.Axis.Select(a => a < 0 ? a + rank : a).OrderBy(a => a).ToArray();
+        float epsilon = (float)layerNorm.Epsilon;
+        bool rms = layerNorm.RmsScaling;
         int[] normalised = axes.Select(a => input[a - 1]).ToArray();
         string? Parameter(string weight, long[] shape)
             => HasWeight(node, weight) ? Initializer(WeightName(node, weight), shape, () => Weight(node, weight)) : null;
@@ -583,12 +590,13 @@ internal sealed partial class OnnxExporter
     /// </summary>
     private string Recurrent(GraphNode node, string x)
     {
-        int units = Int(node, "units");
-        bool sequences = Bool(node, "return_sequences"), state = Bool(node, "return_state"), bias = Bool(node, "use_bias");
+        var recurrent = Settings<RecurrentSettings>(node);
+        int units = recurrent.Units;
+        bool sequences = recurrent.ReturnSequences, state = recurrent.ReturnState, bias = recurrent.UseBias;
         int gates = node.Kind switch { GraphNodeKind.LSTM => 4, GraphNodeKind.GRU => 3, _ => 1 };
         int[] order = node.Kind == GraphNodeKind.LSTM ? new[] { 0, 3, 1, 2 } : Enumerable.Range(0, gates).ToArray();
-        bool resetAfter = node.Kind == GraphNodeKind.GRU && Bool(node, "reset_after");
-        if (node.Kind != GraphNodeKind.SimpleRNN && Text(node, "recurrent_activation") != "sigmoid" || Text(node, "activation") != "tanh")
+        bool resetAfter = recurrent.ResetAfter == true;
+        if (node.Kind != GraphNodeKind.SimpleRNN && recurrent.RecurrentActivation != "sigmoid" || recurrent.Activation != "tanh")
         {
             throw Unsupported(node, "its activations are not Keras's defaults (tanh, sigmoid gates)");
         }

@@ -46,10 +46,10 @@ namespace Samples
             },
             graph: new global::Unrolled.ModelGraph(new int[] { 0 }, new int[] { 3 }, new global::Unrolled.GraphNode[]
             {
-                new global::Unrolled.GraphNode("input_1", "InputLayer", global::Unrolled.GraphNodeKind.InputLayer, -1, new int[0], new int[] { 784 }, new global::Unrolled.LayerSetting[] { new("dtype", "float32") }), // 0
-                new global::Unrolled.GraphNode("dense", "Dense", global::Unrolled.GraphNodeKind.Dense, -1, new int[] { 0 }, new int[] { 64 }, new global::Unrolled.LayerSetting[] { new("units", 64), new("activation", "relu"), new("use_bias", true) }, firstWeight: 0, weightCount: 2), // 1
-                new global::Unrolled.GraphNode("dense_1", "Dense", global::Unrolled.GraphNodeKind.Dense, -1, new int[] { 1 }, new int[] { 64 }, new global::Unrolled.LayerSetting[] { new("units", 64), new("activation", "relu"), new("use_bias", true) }, firstWeight: 2, weightCount: 2), // 2
-                new global::Unrolled.GraphNode("dense_2", "Dense", global::Unrolled.GraphNodeKind.Dense, -1, new int[] { 2 }, new int[] { 10 }, new global::Unrolled.LayerSetting[] { new("units", 10), new("activation", "softmax"), new("use_bias", true) }, firstWeight: 4, weightCount: 2), // 3
+                new global::Unrolled.GraphNode("input_1", "InputLayer", global::Unrolled.GraphNodeKind.InputLayer, -1, new int[0], new int[] { 784 }, new global::Unrolled.InputSettings(DType: "float32")), // 0
+                new global::Unrolled.GraphNode("dense", "Dense", global::Unrolled.GraphNodeKind.Dense, -1, new int[] { 0 }, new int[] { 64 }, new global::Unrolled.DenseSettings(Units: 64, Activation: "relu", UseBias: true), firstWeight: 0, weightCount: 2), // 1
+                new global::Unrolled.GraphNode("dense_1", "Dense", global::Unrolled.GraphNodeKind.Dense, -1, new int[] { 1 }, new int[] { 64 }, new global::Unrolled.DenseSettings(Units: 64, Activation: "relu", UseBias: true), firstWeight: 2, weightCount: 2), // 2
+                new global::Unrolled.GraphNode("dense_2", "Dense", global::Unrolled.GraphNodeKind.Dense, -1, new int[] { 2 }, new int[] { 10 }, new global::Unrolled.DenseSettings(Units: 10, Activation: "softmax", UseBias: true), firstWeight: 4, weightCount: 2), // 3
             }));
 
         /// <summary>Creates the model with weights initialised as Keras does, from a random seed.</summary>
