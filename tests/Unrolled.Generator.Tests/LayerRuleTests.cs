@@ -155,6 +155,46 @@ public class LayerRuleTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(ProbeKinds))]
+    public void The_runtime_builds_each_kind_s_node_with_the_settings_record_the_rule_names(string kindName)
+    {
+        var kind = (LayerKind)Enum.Parse(typeof(LayerKind), kindName);
+        var (_, output) = TestCompiler.Generate(TestCompiler.Compile(Sources.Builder(Probes[kind])));
+        using var image = new System.IO.MemoryStream();
+        var emitted = output.Emit(image);
+        Assert.True(emitted.Success, TestCompiler.Describe(emitted.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)));
+
+        // Loaded and constructed, every GraphNode checks that its record describes its kind (a wrong record throws).
+        var context = new System.Runtime.Loader.AssemblyLoadContext("probe-" + kindName, isCollectible: true);
+        try
+        {
+            image.Position = 0;
+            var type = context.LoadFromStream(image).GetType("M", throwOnError: true)!;
+            var constructor = type.GetConstructors().OrderBy(c => c.GetParameters().Length).First();
+            var model = (CompiledModel)constructor.Invoke(constructor.GetParameters().Select(p => p.HasDefaultValue ? p.DefaultValue : null).ToArray());
+            var nodes = model.Description.Graph!.Nodes.Where(n => (int)n.Kind == (int)kind).ToList();
+            Assert.NotEmpty(nodes);
+
+            // The record lists its keys once each, and prints as its Keras config.
+            foreach (var node in nodes)
+            {
+                bool hasSettings = node.Settings is not null;
+                Assert.True(hasSettings == node.Config.Count > 0, $"{node.Name}: settings {node.Settings} but config [{string.Join(", ", node.Config)}]");
+                if (hasSettings)
+                {
+                    Assert.True(node.Settings!.Describes(node.Kind));
+                    Assert.Equal(node.Settings.ToString(), string.Join(", ", node.Config));
+                    Assert.Equal(node.Config.Select(c => c.Name).Distinct().Count(), node.Config.Count);
+                }
+            }
+        }
+        finally
+        {
+            context.Unload();
+        }
+    }
+
     [Fact]
     public void A_kind_without_a_rule_is_reported_as_UNR0017_naming_it()
     {
