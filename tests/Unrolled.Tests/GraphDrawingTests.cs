@@ -41,7 +41,7 @@ public class GraphDrawingTests
         ("returned states", () => new ReturnedStates(seed: 0), true, 5, 5, 0),
     }.Select(c => new object[] { c.Item1, c.Item2, c.Item3, c.Item4, c.Item5, c.Item6 });
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(Counts))]
     public void A_box_per_layer_and_an_edge_per_connection(string name, Func<CompiledModel> create, bool expand, int boxes, int edges, int clusters)
     {
@@ -57,11 +57,7 @@ public class GraphDrawingTests
         Assert.Equal(clusters, Regex.Matches(mermaid, @"^\s*subgraph c\d+\[""", RegexOptions.Multiline).Count);
         Assert.Equal(Regex.Matches(mermaid, @"^\s*subgraph ", RegexOptions.Multiline).Count, Regex.Matches(mermaid, @"^\s*end$", RegexOptions.Multiline).Count);
 
-        if (!Graphviz.Available())
-        {
-            _output.WriteLine("Graphviz's dot is not installed; its parse of the DOT is skipped.");
-            return;
-        }
+        Graphviz.Require();
 
         var svg = Graphviz.Svg(dot);
         Assert.Equal(boxes, Graphviz.Groups(svg, "node").Length);
@@ -70,16 +66,12 @@ public class GraphDrawingTests
         _output.WriteLine($"{name}: dot drew {boxes} boxes, {edges} edges, {clusters} clusters.");
     }
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(GraphDescriptionTests.Models), MemberType = typeof(GraphDescriptionTests))]
     public void Graphviz_reads_every_drawing_of_every_model(string name, Func<CompiledModel> create)
     {
         var model = create();
-        if (!Graphviz.Available())
-        {
-            _output.WriteLine("Graphviz's dot is not installed; skipped.");
-            return;
-        }
+        Graphviz.Require();
 
         foreach (bool shapes in new[] { true, false })
         {
@@ -229,7 +221,7 @@ public class GraphDrawingTests
         new GraphNode("out>", "Dense", GraphNodeKind.Dense, -1, new[] { 3 }, new[] { 1 }, new DenseSettings(1, "linear", true)),
     });
 
-    [Fact]
+    [SkippableFact]
     public void Quotes_brackets_bars_braces_and_backslashes_in_names_are_escaped()
     {
         var graph = AwkwardNames();
@@ -246,11 +238,7 @@ public class GraphDrawingTests
         Assert.Contains("n2[\"{dense}\\N line: Dense<br/>", mermaid);
         Assert.Contains("n3[\"out#gt;: Dense<br/>", mermaid);
 
-        if (!Graphviz.Available())
-        {
-            _output.WriteLine("Graphviz's dot is not installed; its reading of the names is skipped.");
-            return;
-        }
+        Graphviz.Require();
 
         // Graphviz reads back every name as written (the line break as a line break).
         var svg = Graphviz.Svg(dot);

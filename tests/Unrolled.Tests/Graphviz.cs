@@ -8,8 +8,9 @@ using Xunit;
 namespace Unrolled.Tests;
 
 /// <summary>
-/// Graphviz's <c>dot</c>, the parser our DOT text must satisfy. Without it the checks that need it are skipped (the test
-/// says so in its output), unless UNROLLED_REQUIRE_GRAPHVIZ=1, as CI sets after <c>apt-get install graphviz</c>.
+/// Graphviz's <c>dot</c>, the parser our DOT text must satisfy, found on the PATH. Without it the tests that need it are
+/// reported as skipped with the reason, unless UNROLLED_REQUIRE_GRAPHVIZ=1, as CI sets after <c>apt-get install graphviz</c>,
+/// and then they fail (see <see cref="Peer"/>).
 /// </summary>
 internal static class Graphviz
 {
@@ -17,14 +18,10 @@ internal static class Graphviz
         (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator)
             .Select(d => Path.Combine(d, "dot")).FirstOrDefault(File.Exists));
 
-    public static bool Required => Environment.GetEnvironmentVariable("UNROLLED_REQUIRE_GRAPHVIZ") == "1";
-
-    /// <summary>Whether <c>dot</c> can be run; fails the test when it cannot but is required.</summary>
-    public static bool Available()
-    {
-        Assert.True(s_dot.Value is not null || !Required, "UNROLLED_REQUIRE_GRAPHVIZ=1 but Graphviz's dot is not on the PATH (apt-get install graphviz)");
-        return s_dot.Value is not null;
-    }
+    /// <summary>Skips the test when <c>dot</c> is missing (fails it under UNROLLED_REQUIRE_GRAPHVIZ=1).</summary>
+    public static void Require() => Peer.Require(
+        s_dot.Value is null ? "Graphviz is not installed: dot is not on the PATH (apt-get install graphviz)" : null,
+        "UNROLLED_REQUIRE_GRAPHVIZ");
 
     /// <summary>Renders DOT text to SVG; the text must parse without a warning.</summary>
     public static XDocument Svg(string dot)

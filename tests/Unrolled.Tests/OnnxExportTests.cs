@@ -10,12 +10,12 @@ namespace Unrolled.Tests;
 
 /// <summary>
 /// <see cref="CompiledModel.ExportOnnx(string, int)"/> checked against two independent implementations: ONNX's own
-/// checker with full shape inference (tests/onnx/check.py under /usr/bin/python3, from Debian's python3-onnx) reads
-/// every file, and ONNX Runtime (tests/onnx/run.mjs, onnxruntime-node) runs it on the same inputs as
+/// checker with full shape inference (tests/onnx/check.py under /usr/bin/python3 or UNROLLED_PYTHON, from Debian's
+/// python3-onnx) reads every file, and ONNX Runtime (tests/onnx/run.mjs, onnxruntime-node) runs it on the same inputs as
 /// <see cref="CompiledModel.Predict(float[][], int, int[])"/>; the outputs must agree within 1e-4 relative (1e-5
 /// absolute near zero). Weights are the models' own initial ones moved by seeded noise, so biases and BatchNormalization
-/// statistics are not trivial. Without python3-onnx, Node or onnxruntime-node the comparisons are skipped with the
-/// reason; CI sets UNROLLED_REQUIRE_ONNX=1, and then a missing tool fails them.
+/// statistics are not trivial. Without python3-onnx, Node or onnxruntime-node the comparisons are reported as skipped
+/// with the reason; CI sets UNROLLED_REQUIRE_ONNX=1, and then a missing tool fails them (see <see cref="OnnxTools"/>).
 /// </summary>
 public class OnnxExportTests
 {
@@ -100,11 +100,11 @@ public class OnnxExportTests
         from name in new[] { "every_activation", "every_merge", "every_op", "upsampler_transpose", "padding_strides_dilation", "batch_norm_trained", "recurrent_settings", "time_steps", "layer_norm_forms" }
         select new object[] { name, opset };
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(Models))]
     public void Matches_Predict_in_ONNX_Runtime(string name) => Compare(name, Randomized(s_models[name]()), Array.Empty<int>(), opset: 17);
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(DynamicModels))]
     public void Matches_Predict_with_run_time_lengths(string name)
     {
@@ -115,18 +115,14 @@ public class OnnxExportTests
         Compare(name, Randomized(make()), lengths.Select(l => l + 1).ToArray(), opset: 17);
     }
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(NewerOpsets))]
     public void Matches_Predict_at_newer_operator_sets(string name, int opset) => Compare(name, Randomized(s_models[name]()), Array.Empty<int>(), opset);
 
-    [Fact]
+    [SkippableFact]
     public void The_file_names_inputs_outputs_and_weights_as_the_model_does()
     {
-        if (!ToolsReady(out _))
-        {
-            return;
-        }
-
+        OnnxTools.Require();
         var model = Randomized(new GraphNews(seed: 3));
         var summary = Checked(Export(model, 17, out string file));
         File.Delete(file);
@@ -162,14 +158,10 @@ public class OnnxExportTests
         Assert.Equal([64L, 64], initializers["dense_1/kernel"]);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Run_time_lengths_are_symbolic_axes_named_as_the_generated_parameters()
     {
-        if (!ToolsReady(out _))
-        {
-            return;
-        }
-
+        OnnxTools.Require();
         var model = new JoinedSequences(seed: 1);
         var summary = Checked(Export(model, 17, out string file));
         File.Delete(file);
@@ -284,11 +276,7 @@ public class OnnxExportTests
 
     private void Compare(string name, CompiledModel model, int[] lengths, int opset)
     {
-        if (!ToolsReady(out string runner))
-        {
-            return;
-        }
-
+        string runner = OnnxTools.Require();
         const int batch = 3;
         var random = new Random(name.GetHashCode(StringComparison.Ordinal) & 0xffff);
         var description = model.Description;
@@ -441,70 +429,10 @@ public class OnnxExportTests
     /// knows operator sets up to 17, so a file of a newer set is only loaded and summarised, not checked.</summary>
     private static JsonElement Checked(string file)
     {
-        var (code, output, error) = ExternalProcess.Run("/usr/bin/python3", $"\"{Path.Combine(OnnxDirectory, "check.py")}\" \"{file}\"", OnnxDirectory);
+        var (code, output, error) = ExternalProcess.Run(Peer.Python, $"\"{Path.Combine(OnnxTools.Directory, "check.py")}\" \"{file}\"", OnnxTools.Directory);
         Assert.True(code == 0, $"onnx.checker rejected the file:\n{error}");
         using var document = JsonDocument.Parse(output);
         return document.RootElement.Clone();
-    }
-
-    private static string OnnxDirectory => Path.GetDirectoryName(RepositoryFiles.Find("tests/onnx/package.json"))!;
-
-
-    private static readonly Lazy<string?> s_missing = new(FindMissingTool);
-
-    /// <summary>Null when python3-onnx, Node and onnxruntime-node are all there (installing the npm package into
-    /// tests/onnx/node_modules first when it is missing), else what is missing.</summary>
-    private static string? FindMissingTool()
-    {
-        if (!File.Exists("/usr/bin/python3") || ExternalProcess.Run("/usr/bin/python3", "-c \"import onnx\"", ".").Code != 0)
-        {
-            return "/usr/bin/python3 cannot import onnx (apt-get install python3-onnx)";
-        }
-
-        if (!TryRun("node", "--version"))
-        {
-            return "Node.js is not installed";
-        }
-
-        string directory = OnnxDirectory;
-        if (!Directory.Exists(Path.Combine(directory, "node_modules", "onnxruntime-node")))
-        {
-            var (code, _, error) = ExternalProcess.Run("npm", "install --ignore-scripts --no-audit --no-fund", directory);
-            if (code != 0)
-            {
-                return $"npm install in {directory} failed: {error}";
-            }
-        }
-
-        var probe = ExternalProcess.Run("node", "-e \"import('onnxruntime-node').then(() => process.exit(0), e => { console.error(e.message); process.exit(1); })\"", directory);
-        return probe.Code == 0 ? null : "onnxruntime-node does not load: " + probe.Error;
-    }
-
-    private bool ToolsReady(out string runner)
-    {
-        runner = string.Empty;
-        string? missing = s_missing.Value;
-        if (missing is not null)
-        {
-            Assert.True(Environment.GetEnvironmentVariable("UNROLLED_REQUIRE_ONNX") != "1", $"UNROLLED_REQUIRE_ONNX=1 but {missing}");
-            _output.WriteLine($"Skipped: {missing}.");
-            return false;
-        }
-
-        runner = Path.Combine(OnnxDirectory, "run.mjs");
-        return true;
-    }
-
-    private static bool TryRun(string file, string arguments)
-    {
-        try
-        {
-            return ExternalProcess.Run(file, arguments, ".").Code == 0;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return false;
-        }
     }
 
     /// <summary>A model built by hand around one node after an input, for kinds and settings the generator does not make.</summary>
