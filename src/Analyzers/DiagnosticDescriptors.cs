@@ -68,7 +68,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor EvaluationLimit = Error(
         "UNR0012", "Builder evaluation limit reached",
-        "Evaluating the model builder took more than {0} steps; a loop probably never ends",
+        "Evaluating the model builder took more than {0} steps (each layer call counts as 100); a loop probably never ends",
         "The generator stops evaluating a builder after a fixed number of steps so that an endless loop cannot hang the compiler.");
 
     public static readonly DiagnosticDescriptor NotAnInput = Error(
@@ -91,6 +91,11 @@ internal static class DiagnosticDescriptors
         "{0}: {1}",
         "A shared layer has one set of weights, built for the shape of its first call; every later call must pass a tensor that fits those weights.");
 
+    public static readonly DiagnosticDescriptor NestedTooDeeply = Error(
+        "UNR0018", "Builder nested too deeply",
+        "The model builder nests more than {0} levels deep here; split the expression with local variables or a loop",
+        "The generator bounds how deeply a builder's code may nest, so that an absurdly deep expression cannot overflow the compiler's stack.");
+
     private static DiagnosticDescriptor Error(string id, string title, string message, string description)
         => new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, description, HelpRoot + id + ".md");
 
@@ -102,6 +107,6 @@ internal static class DiagnosticDescriptors
     [
         ShapeMismatch, GraphDisconnected, DuplicateName, NonConstantArgument, UnsupportedConstruct, InvalidBuilder,
         NoOutputs, DTypeMismatch, InvalidArgument, UnusedInput, InputListedTwice, EvaluationLimit, NotAnInput, Recursion,
-        AmbiguousNode, SharedLayerShapeMismatch,
+        AmbiguousNode, SharedLayerShapeMismatch, NestedTooDeeply,
     ];
 }

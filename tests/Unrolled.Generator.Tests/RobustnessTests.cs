@@ -51,6 +51,73 @@ public class RobustnessTests
         }
     }
 
+    /// <summary>The mutation classes that found faults at scale: nesting thousands deep, loops that never end or run a
+    /// hundred million times, statements repeated, absurd constants. Each must give diagnostics, quickly.</summary>
+    public static IEnumerable<object[]> HostileBuilders()
+    {
+        string Nest(string open, string inner, string close, int depth)
+            => string.Concat(Enumerable.Repeat(open, depth)) + inner + string.Concat(Enumerable.Repeat(close, depth));
+
+        yield return new object[] { "calls nested 2,000 deep", $"var x = Input([2]); var y = {Nest("Dense(2)(", "x", ")", 2000)}; return new Model(x, y);", "UNR0018" };
+        yield return new object[] { "calls and an expression nested 2,000 deep",
+            $"var x = Input([2]); var y = {Nest("Dense(2)(", "x", ")", 2000)}; int k = {Nest("-(", "1", ")", 2000)}; return new Model(x, y);", "UNR0018" };
+        yield return new object[] { "an expression nested 5,000 deep", $"var x = Input([2]); int k = {Nest("(1 + ", "1", ")", 5000)}; return new Model(x, Dense(k)(x));", "UNR0018" };
+        yield return new object[] { "a helper nested 2,000 deep",
+            "var x = Input([2]); return new Model(x, Deep(x));", "UNR0018",
+            $"static Tensor Deep(Tensor x) => {Nest("Dense(2)(", "x", ")", 2000)};" };
+        yield return new object[] { "calls nested 100 deep (legal)", $"var x = Input([2]); var y = {Nest("Dense(2)(", "x", ")", 100)}; return new Model(x, y);", "" };
+        yield return new object[] { "two loops of a hundred million layer calls",
+            "var x = Input([4]); for (int i = 0; i < 100000000; i++) x = Dense(4)(x); for (int j = 0; j < 100000000; j++) x = Dense(4)(x); return new Model(x, x);", "UNR0012" };
+        yield return new object[] { "a loop that never ends", "var x = Input([4]); while (true) x = Dense(4)(x);", "UNR0012" };
+        yield return new object[] { "a hundred million plain steps", "var x = Input([4]); long k = 0; for (int i = 0; i < 100000000; i++) k += i; return new Model(x, Dense(2)(x));", "UNR0012" };
+        yield return new object[] { "25,000 layer calls", "var x = Input([4]); for (int i = 0; i < 25000; i++) x = Dense(4)(x); return new Model(x, x);", "UNR0012" };
+        yield return new object[] { "nested loops of layers", "var x = Input([4]); for (int i = 0; i < 100000; i++) for (int j = 0; j < 100000; j++) x = Add()([x, Dense(4)(x)]); return new Model(x, x);", "UNR0012" };
+        yield return new object[] { "a statement repeated 200 times",
+            "var x = Input([4]); var h = x; " + string.Concat(Enumerable.Repeat("h = Dense(4, Activation.Relu)(h); ", 200)) + "return new Model(x, Dense(2)(h));", "" };
+        yield return new object[] { "a merge repeated 200 times",
+            "var x = Input([4]); var h = Dense(4)(x); " + string.Concat(Enumerable.Repeat("h = Add()([h, Dense(4)(x)]); ", 200)) + "return new Model(x, h);", "" };
+        yield return new object[] { "huge units", "var x = Input([4]); return new Model(x, Dense(int.MaxValue)(x));", "UNR0009" };
+        yield return new object[] { "a huge input", "var x = Input([int.MaxValue, int.MaxValue, int.MaxValue]); return new Model(x, Dense(2)(x));", "*" };
+        yield return new object[] { "a huge reshape", "var x = Input([4]); return new Model(x, Reshape([1 << 30, 1 << 30, 1 << 30])(x));", "*" };
+        yield return new object[] { "huge convolution", "var x = Input([8, 8, 2]); return new Model(x, Conv2D(int.MaxValue, int.MaxValue)(x));", "*" };
+        yield return new object[] { "a huge embedding", "var x = Input([4], DType.Int32); return new Model(x, Embedding(int.MaxValue, int.MaxValue)(x));", "*" };
+        yield return new object[] { "a huge loop bound in a helper", "var x = Input([4]); return new Model(x, Stack(x, int.MaxValue));", "UNR0012",
+            "static Tensor Stack(Tensor x, int n) { for (int i = 0; i < n; i++) x = Dense(4)(x); return x; }" };
+    }
+
+    [Theory]
+    [MemberData(nameof(HostileBuilders))]
+    public void Hostile_builders_give_diagnostics_quickly_and_never_crash(string name, string body, string expected, string members = "")
+    {
+        var outcome = Hostile.Run(Infrastructure.Sources.Builder(body, members));
+        var unrolled = outcome.Analyzer.Where(d => d.Id.StartsWith("UNR", System.StringComparison.Ordinal)).ToList();
+        switch (expected)
+        {
+            case "":
+                Assert.True(outcome.Analyzer.Concat(outcome.Parser).All(d => d.Severity != DiagnosticSeverity.Error), $"{name}: {TestCompiler.Describe(outcome.Analyzer)}");
+                break;
+            case "*":
+                // Absurd sizes: an error of ours, any (UNR0001 or UNR0009), never a crash or an overflowed number.
+                Assert.True(unrolled.Any(d => d.Severity == DiagnosticSeverity.Error), $"{name}: {TestCompiler.Describe(outcome.Analyzer)}");
+                break;
+            case "UNR0018" when outcome.Parser.Any(d => d.Id == "CS8078"):
+                // Roslyn's parser gives up on nesting its thread's stack cannot hold ("an expression is too long or
+                // complex"), and then the compiler reports it; what is left is ordinary broken code.
+                return;
+            default:
+                Assert.True(outcome.Reports(expected), $"{name}: expected {expected}, got {TestCompiler.Describe(outcome.Analyzer)}");
+                break;
+        }
+
+        if (expected == "UNR0018")
+        {
+            // At the place: the squiggle is inside the builder (or its helper), not on the whole file.
+            var diagnostic = unrolled.First(d => d.Id == "UNR0018");
+            Assert.True(diagnostic.Location.IsInSource);
+            Assert.Contains("more than 600 levels", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+
     /// <summary>The source cut after each token of the class, and the source with each token of the builder removed.</summary>
     private static IEnumerable<string> Mutants(string source)
     {

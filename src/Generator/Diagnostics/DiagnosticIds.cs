@@ -44,4 +44,6 @@ internal static class DiagnosticIds
 
     /// <summary>Reported by the generator itself: it failed on a model the analyzer accepted (our bug).</summary>
     public const string InternalError = "UNR0017";
+
+    public const string NestedTooDeeply = "UNR0018";
 }

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -15,6 +16,7 @@ internal sealed partial class BuilderEvaluator
 {
     private Value Evaluate(IOperation operation, Frame frame)
     {
+        RuntimeHelpers.EnsureSufficientExecutionStack();
         if (!Step())
         {
             return Value.Unknown("evaluation stopped");
@@ -737,6 +739,14 @@ internal sealed partial class BuilderEvaluator
             {
                 model = _semanticModels(syntax.SyntaxTree);
                 _models[syntax.SyntaxTree] = model;
+            }
+
+            if (SyntaxDepth.FirstTooDeep(syntax, _cancellationToken) is { } tooDeep)
+            {
+                // As for the builder itself: Roslyn would overflow the stack building this helper's operation tree.
+                Report(DiagnosticIds.NestedTooDeeply, Spans.Of(tooDeep), SyntaxDepth.Limit.ToString(CultureInfo.InvariantCulture));
+                _bodies[method] = null;
+                return null;
             }
 
             body = syntax switch

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -19,8 +20,14 @@ namespace Unrolled.Generator.Parsing;
 /// </summary>
 internal sealed partial class BuilderEvaluator
 {
-    /// <summary>Upper bound on evaluation steps, so an endless loop cannot hang the compiler or the IDE.</summary>
+    /// <summary>Upper bound on evaluation steps, so an endless loop cannot hang the compiler or the IDE. Each layer and
+    /// each node the builder makes counts <see cref="GraphStepCost"/> steps too, so that the limit bounds time and
+    /// memory: a loop of layer calls stops after about 20,000 calls, in a fraction of a second.</summary>
     public const int StepLimit = 2_000_000;
+
+    /// <summary>The steps a layer or a node of the graph costs besides the evaluation that made it (a layer call makes
+    /// both: 100). Evaluating one costs about as much as 100 plain steps, and it stays in memory.</summary>
+    public const int GraphStepCost = 50;
 
     private readonly Func<SyntaxTree, SemanticModel?> _semanticModels;
     private readonly CancellationToken _cancellationToken;
@@ -111,7 +118,7 @@ internal sealed partial class BuilderEvaluator
             return false;
         }
 
-        if (++_steps > StepLimit)
+        if (++_steps + (long)GraphStepCost * (Graph.Layers.Count + Graph.Nodes.Count) > StepLimit)
         {
             Report(DiagnosticIds.EvaluationLimit, SourceSpan.None, StepLimit.ToString("N0", CultureInfo.InvariantCulture));
             return false;
@@ -150,6 +157,7 @@ internal sealed partial class BuilderEvaluator
 
     private Flow Execute(IOperation? operation, Frame frame)
     {
+        RuntimeHelpers.EnsureSufficientExecutionStack();
         if (operation is null || !Step())
         {
             return Flow.Normal;

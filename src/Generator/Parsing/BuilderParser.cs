@@ -68,13 +68,32 @@ internal static class BuilderParser
         }
 
         cancellationToken.ThrowIfCancellationRequested();
+        if (SyntaxDepth.FirstTooDeep(syntax, cancellationToken) is { } tooDeep)
+        {
+            // Measured on the syntax first: Roslyn's operation tree of such a method would overflow the stack.
+            diagnostics.Add(TooDeep(Spans.Of(tooDeep)));
+            return Empty(ns, containing, type, method, diagnostics, where);
+        }
+
         if (semanticModel.GetOperation(syntax, cancellationToken) is not IMethodBodyOperation body)
         {
             return null;
         }
 
         var evaluator = new BuilderEvaluator(semanticModel.Compilation, semanticModels, cancellationToken);
-        var result = evaluator.Run(method, body);
+        Value result;
+        try
+        {
+            result = evaluator.Run(method, body);
+        }
+        catch (InsufficientExecutionStackException)
+        {
+            // Nesting that is shallow in the syntax but deep when evaluated (helpers calling helpers); the evaluator
+            // checks its stack as it recurses.
+            diagnostics.Add(TooDeep(identifierSpan));
+            return Empty(ns, containing, type, method, diagnostics, where);
+        }
+
         cancellationToken.ThrowIfCancellationRequested();
         if (evaluator.SawInvalidCode)
         {
@@ -115,6 +134,10 @@ internal static class BuilderParser
             graph.Applications.ToEquatableArray(),
             graph.Groups.ToEquatableArray());
     }
+
+    private static DiagnosticInfo TooDeep(SourceSpan span)
+        => new(DiagnosticIds.NestedTooDeeply, span,
+            new[] { SyntaxDepth.Limit.ToString(System.Globalization.CultureInfo.InvariantCulture) }.ToEquatableArray());
 
     private static ModelSpec Empty(string ns, List<ContainingType> containing, INamedTypeSymbol type, IMethodSymbol method,
         List<DiagnosticInfo> diagnostics, SourceSpan where)

@@ -64,6 +64,15 @@ internal static class TestCompiler
         return await compilation.WithAnalyzers(analyzers, options).GetAllDiagnosticsAsync();
     }
 
+    /// <summary>The analyzer's diagnostics alone, without binding every method body for the compiler's.</summary>
+    public static async Task<ImmutableArray<Diagnostic>> AnalyzerOnlyAsync(Compilation compilation)
+    {
+        var analyzers = ImmutableArray.Create<DiagnosticAnalyzer>(new ModelBuilderAnalyzer());
+        var options = new CompilationWithAnalyzersOptions(new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty), onAnalyzerException: null,
+            concurrentAnalysis: false, logAnalyzerExecutionTime: false, reportSuppressedDiagnostics: false);
+        return await compilation.WithAnalyzers(analyzers, options).GetAnalyzerDiagnosticsAsync();
+    }
+
     public static string Describe(IEnumerable<Diagnostic> diagnostics)
         => string.Join(Environment.NewLine, diagnostics.Select(d => d.ToString()));
 }

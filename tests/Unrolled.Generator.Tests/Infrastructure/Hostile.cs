@@ -1,0 +1,69 @@
+using System;
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Xunit;
+
+namespace Unrolled.Generator.Tests.Infrastructure;
+
+/// <summary>
+/// Runs the generator and the analyzer on one hostile or broken source, as a compiler and an IDE would, and fails on
+/// anything worse than diagnostics: an exception, an internal error, a time-out. Everything runs on one thread with a
+/// 1 MB stack (less than the compiler's and the IDE's), parsing included: Roslyn's parser gives up on nesting its
+/// thread's stack cannot hold (CS8078), so a tree parsed on a larger stack than it is later bound on is not a case a
+/// compiler meets, while unbounded recursion of ours shows up here first.
+/// </summary>
+internal static class Hostile
+{
+    /// <summary>Generator and analyzer together, per source.</summary>
+    public static readonly TimeSpan Limit = TimeSpan.FromSeconds(10);
+
+    public sealed record Outcome(ImmutableArray<Diagnostic> Generator, ImmutableArray<Diagnostic> Analyzer, ImmutableArray<Diagnostic> Parser,
+        TimeSpan GeneratorTime, TimeSpan AnalyzerTime)
+    {
+        public bool Reports(string id) => Analyzer.Any(d => d.Id == id);
+    }
+
+    public static Outcome Run(string source, TimeSpan? limit = null)
+    {
+        var budget = limit ?? Limit;
+        Outcome? outcome = null;
+        GeneratorDriverRunResult? result = null;
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                var compilation = TestCompiler.Compile(source);
+                var clock = Stopwatch.StartNew();
+                result = TestCompiler.CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out _, out var generatorDiagnostics).GetRunResult();
+                var generatorTime = clock.Elapsed;
+
+                // The analyzer's own diagnostics, as an IDE runs it, without the compiler's binding of every method.
+                clock.Restart();
+                var analyzer = TestCompiler.AnalyzerOnlyAsync(compilation).GetAwaiter().GetResult();
+                var parser = compilation.SyntaxTrees.SelectMany(t => t.GetDiagnostics()).ToImmutableArray();
+                outcome = new Outcome(generatorDiagnostics, analyzer, parser, generatorTime, clock.Elapsed);
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        }, maxStackSize: 1024 * 1024);
+        thread.IsBackground = true;
+        thread.Start();
+        Assert.True(thread.Join(budget), $"the generator and analyzer took over {budget.TotalSeconds} s on:\n{Shorten(source)}");
+        Assert.True(failure is null, $"running the generator or analyzer threw on:\n{Shorten(source)}\n{failure}");
+        var thrown = result!.Results.Select(r => r.Exception).FirstOrDefault(e => e is not null);
+        Assert.True(thrown is null, $"the generator threw on:\n{Shorten(source)}\n{thrown}");
+        Assert.DoesNotContain(outcome!.Generator, d => d.Id is "CS8784" or "CS8785" or "UNR0017");
+        var crash = outcome.Analyzer.FirstOrDefault(d => d.Id == "AD0001");
+        Assert.True(crash is null, $"the analyzer threw on:\n{Shorten(source)}\n{crash?.GetMessage()}");
+        return outcome;
+    }
+
+    /// <summary>A source short enough to read in a failure message.</summary>
+    public static string Shorten(string source) => source.Length <= 2000 ? source : source.Substring(0, 1000) + "\n…\n" + source.Substring(source.Length - 600);
+}
