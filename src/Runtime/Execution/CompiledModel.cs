@@ -289,8 +289,11 @@ public abstract partial class CompiledModel
     /// <param name="sampleSize">Floats per sample.</param>
     /// <param name="tensorName">The Keras name of the input or output.</param>
     /// <param name="parameterName">The method parameter's name.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1 (checked first).</exception>
+    /// <exception cref="ArgumentException">The span's length is not <paramref name="batchSize"/> × <paramref name="sampleSize"/>.</exception>
     protected static void CheckLength(int actual, int batchSize, int sampleSize, string tensorName, string parameterName)
     {
+        CheckBatchSize(batchSize);
         long expected = (long)batchSize * sampleSize;
         if (actual != expected)
         {
@@ -352,6 +355,10 @@ public abstract partial class CompiledModel
             throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "The batch size must be at least 1.");
         }
     }
+
+    /// <summary>The number of batches of at most <paramref name="batchSize"/> in <paramref name="samples"/>, without the
+    /// overflow of (samples + batchSize − 1) / batchSize when both are large.</summary>
+    private static int BatchCount(int samples, int batchSize) => samples == 0 ? 0 : ((samples - 1) / batchSize) + 1;
 
     /// <summary>
     /// Makes the layout that of <paramref name="lengths"/> (the caller holds the guard): checks them, and when they
