@@ -108,10 +108,43 @@ public class BatchSizeTests
             () => Compiled().Fit(data.X, data.Y, validationSplit: double.PositiveInfinity, verbose: 0)).ParamName);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Reserving_a_workspace_larger_than_an_array_names_the_model_the_batch_and_the_largest_batch_that_fits(bool compiled)
+    {
+        var model = compiled ? Compiled() : new TwoInputModel();
+        // The largest per-sample buffer is the activations (14 floats a sample: inputs, x, both heads); targets hold 4.
+        int perSample = model.Description.ActivationSize;
+        Assert.Equal(14, perSample);
+        long needed = (long)int.MaxValue * perSample;
+        int largest = Array.MaxLength / perSample;
+
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => model.Reserve(int.MaxValue));
+        Assert.Equal("batchSize", ex.ParamName);
+        Assert.Equal(int.MaxValue, ex.ActualValue);
+        Assert.Contains(nameof(TwoInputModel), ex.Message);
+        Assert.Contains("'two_input'", ex.Message);
+        Assert.Contains($"batch of {int.MaxValue} samples", ex.Message);
+        Assert.Contains($"{needed} floats", ex.Message);
+        Assert.Contains($"{perSample} per sample", ex.Message);
+        Assert.Contains($"{Array.MaxLength}", ex.Message);
+        Assert.Contains($"largest batch size that fits is {largest}", ex.Message);
+
+        // Just past the largest that fits: refused the same way, although the product still fits in an int.
+        Assert.True((long)(largest + 1) * perSample <= int.MaxValue);
+        var past = Assert.Throws<ArgumentOutOfRangeException>(() => model.Reserve(largest + 1));
+        Assert.Contains($"largest batch size that fits is {largest}", past.Message);
+
+        // Nothing was left busy or half-grown.
+        var data = SyntheticData.Create(4, seed: 12);
+        Assert.Equal(4, model.Predict(data.X)[1].Length);
+    }
+
     [Fact]
     public void Outputs_larger_than_an_array_are_refused_before_anything_runs()
     {
-        // One float in, 1024 out: 2,097,153 samples (8 MB of input) would need 2,147,484,672 floats for the output.
+        // One float in, 1024 out: 2,097,152 samples (8 MB of input) would need 2^31 floats for the output, one more than an int counts.
         var model = new WideModel();
         int samples = (Array.MaxLength / WideModel.Width) + 1;
         var ex = Assert.Throws<ArgumentException>(() => model.Predict([new float[samples]], batchSize: 64));

@@ -17,7 +17,8 @@ public abstract partial class CompiledModel
     /// same for every sample. When null they are worked out from the arrays' sizes where that is unambiguous.</param>
     /// <returns><c>loss</c> and each metric (and per-output losses with several outputs), keyed as Keras.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1, <paramref name="verbose"/> is
-    /// not 0, 1 or 2.</exception>
+    /// not 0, 1 or 2, or a workspace for the batch would exceed the largest .NET array (the message gives the largest batch
+    /// size that fits).</exception>
     /// <exception cref="ArgumentException">The arrays do not fit the model.</exception>
     /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
     public IReadOnlyDictionary<string, double> Evaluate(float[] x, float[] y, int batchSize = 32, int verbose = 0, TextWriter? output = null,
@@ -38,7 +39,8 @@ public abstract partial class CompiledModel
     /// same for every sample. When null they are worked out from the arrays' sizes where that is unambiguous.</param>
     /// <returns><c>loss</c>, per-output losses and metrics, keyed as Keras.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1, <paramref name="verbose"/> is
-    /// not 0, 1 or 2.</exception>
+    /// not 0, 1 or 2, or a workspace for the batch would exceed the largest .NET array (the message gives the largest batch
+    /// size that fits).</exception>
     /// <exception cref="ArgumentException">The arrays do not fit the model.</exception>
     /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
     public IReadOnlyDictionary<string, double> Evaluate(float[][] x, float[][] y, int batchSize = 32, int verbose = 0, TextWriter? output = null,
@@ -56,7 +58,8 @@ public abstract partial class CompiledModel
     /// same for every sample. When null they are worked out from the arrays' sizes where that is unambiguous.</param>
     /// <returns><c>loss</c>, per-output losses and metrics, keyed as Keras.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1, <paramref name="verbose"/> is
-    /// not 0, 1 or 2.</exception>
+    /// not 0, 1 or 2, or a workspace for the batch would exceed the largest .NET array (the message gives the largest batch
+    /// size that fits).</exception>
     /// <exception cref="ArgumentException">The arrays or names do not fit the model.</exception>
     /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
     public IReadOnlyDictionary<string, double> Evaluate(IReadOnlyDictionary<string, float[]> x, IReadOnlyDictionary<string, float[]> y,

@@ -22,7 +22,9 @@ public abstract partial class CompiledModel
     /// same for every sample. When null they are worked out from the arrays' sizes where that is unambiguous.</param>
     /// <returns>The per-epoch losses and metrics.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="epochs"/> or <paramref name="batchSize"/> is below 1,
-    /// <paramref name="validationSplit"/> is outside [0, 1), <paramref name="verbose"/> is not 0, 1 or 2; nothing was trained.</exception>
+    /// <paramref name="validationSplit"/> is outside [0, 1), <paramref name="verbose"/> is not 0, 1 or 2, or a workspace for
+    /// the batch would exceed the largest .NET array (the message gives the largest batch size that fits); nothing was
+    /// trained.</exception>
     /// <exception cref="ArgumentException">The arrays or options do not fit the model; nothing was trained.</exception>
     /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
@@ -49,7 +51,9 @@ public abstract partial class CompiledModel
     /// same for every sample. When null they are worked out from the arrays' sizes where that is unambiguous.</param>
     /// <returns>The per-epoch losses and metrics.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="epochs"/> or <paramref name="batchSize"/> is below 1,
-    /// <paramref name="validationSplit"/> is outside [0, 1), <paramref name="verbose"/> is not 0, 1 or 2; nothing was trained.</exception>
+    /// <paramref name="validationSplit"/> is outside [0, 1), <paramref name="verbose"/> is not 0, 1 or 2, or a workspace for
+    /// the batch would exceed the largest .NET array (the message gives the largest batch size that fits); nothing was
+    /// trained.</exception>
     /// <exception cref="ArgumentException">The arrays or options do not fit the model; nothing was trained.</exception>
     /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
@@ -73,7 +77,9 @@ public abstract partial class CompiledModel
     /// same for every sample. When null they are worked out from the arrays' sizes where that is unambiguous.</param>
     /// <returns>The per-epoch losses and metrics.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="epochs"/> or <paramref name="batchSize"/> is below 1,
-    /// <paramref name="validationSplit"/> is outside [0, 1), <paramref name="verbose"/> is not 0, 1 or 2; nothing was trained.</exception>
+    /// <paramref name="validationSplit"/> is outside [0, 1), <paramref name="verbose"/> is not 0, 1 or 2, or a workspace for
+    /// the batch would exceed the largest .NET array (the message gives the largest batch size that fits); nothing was
+    /// trained.</exception>
     /// <exception cref="ArgumentException">The arrays, names or options do not fit the model; nothing was trained.</exception>
     /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>

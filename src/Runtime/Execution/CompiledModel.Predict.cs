@@ -12,7 +12,8 @@ public abstract partial class CompiledModel
     /// <param name="lengths">For a model with run-time lengths (<see cref="ModelDescription.Lengths"/>): their values, the
     /// same for every sample. When null they are worked out from the arrays' sizes where that is unambiguous.</param>
     /// <returns>One flat array per output, in the model's order.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1, or a workspace for the batch
+    /// would exceed the largest .NET array (the message gives the largest batch size that fits).</exception>
     /// <exception cref="ArgumentException">The arrays do not fit the model, or an output for all of them would exceed the
     /// largest .NET array.</exception>
     /// <exception cref="InvalidOperationException">Another call is running on this instance.</exception>
@@ -26,7 +27,8 @@ public abstract partial class CompiledModel
     /// <param name="lengths">For a model with run-time lengths (<see cref="ModelDescription.Lengths"/>): their values, the
     /// same for every sample. When null they are worked out from the arrays' sizes where that is unambiguous.</param>
     /// <returns>Flat arrays keyed by output name.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1, or a workspace for the batch
+    /// would exceed the largest .NET array (the message gives the largest batch size that fits).</exception>
     /// <exception cref="ArgumentException">The arrays or names do not fit the model, or an output for all of them would
     /// exceed the largest .NET array.</exception>
     /// <exception cref="InvalidOperationException">Another call is running on this instance.</exception>
@@ -110,8 +112,8 @@ public abstract partial class CompiledModel
                 var second = _secondPredictWorkspace is { } w && w.Capacity >= batchSize && w.ActivationCapacity >= _layout.PredictActivationSize
                     && w.ScratchCapacity >= _layout.ScratchSize
                     ? w
-                    : _secondPredictWorkspace = new Workspace(Description, batchSize, _layout.PredictActivationSize, _layout.ScratchSize,
-                        training: false, targetSize: 0, _layout.LengthArray, 0);
+                    : _secondPredictWorkspace = NewWorkspace(null, batchSize, new(_layout.PredictActivationSize, _layout.ScratchSize, 0, 0),
+                        training: false, randomState: 0);
                 int[] next = new int[1];
                 var other = System.Threading.Tasks.Task.Run(() =>
                 {
