@@ -95,6 +95,86 @@ public sealed class AtomicSaveTests : IDisposable
     }
 
     [Fact]
+    public void A_save_removes_the_stale_temporaries_of_its_own_file_and_nothing_else()
+    {
+        string path = Path.Combine(_directory, "model.unrw");
+        DateTime old = DateTime.UtcNow.AddHours(-1);
+        // Left by saves of model.unrw killed an hour ago: removed.
+        string[] orphans = [Temporary("model.unrw", old), Temporary("model.unrw", old), Temporary("model.unrw", old)];
+        // Not this save's to remove: another file's temporaries, names that only look alike, a temporary written a
+        // moment ago (a save running in another process), one held open by a writer, and a directory.
+        string[] kept =
+        [
+            Temporary("other.unrw", old),
+            Temporary("model.unrw.bak", old),
+            Temporary("odel.unrw", old),
+            Fake($".model.unrw.{new string('g', 32)}.unrolled-tmp", old),
+            Fake($".model.unrw.{Guid.NewGuid():N}.unrolled-tmp.keep", old),
+            Fake($"model.unrw.{Guid.NewGuid():N}.unrolled-tmp", old),
+            Fake($".model.unrw.{Guid.NewGuid():N}0.unrolled-tmp", old),
+            Fake("model.unrw.bak", old),
+            Temporary("model.unrw", DateTime.UtcNow),
+        ];
+        string held = Temporary("model.unrw", old);
+        string directory = Path.Combine(_directory, $".model.unrw.{Guid.NewGuid():N}.unrolled-tmp");
+        Directory.CreateDirectory(directory);
+        Directory.SetLastWriteTimeUtc(directory, old);
+
+        var model = WeightsFileTests.Trained(new SGD());
+        using (new FileStream(held, FileMode.Open, FileAccess.Write, FileShare.None))
+        {
+            model.SaveWeights(path);
+        }
+
+        Assert.All(orphans, orphan => Assert.False(File.Exists(orphan), orphan));
+        Assert.All(kept, file => Assert.Equal("orphan", File.ReadAllText(file)));
+        Assert.Equal("orphan", File.ReadAllText(held));
+        Assert.True(Directory.Exists(directory));
+        Assert.Equal(WeightsFiles.Save(model), File.ReadAllBytes(path));
+
+        // The writer has gone: the next save removes its temporary too, and still keeps the others.
+        model.SaveWeights(path);
+        Assert.False(File.Exists(held));
+        Assert.All(kept, file => Assert.True(File.Exists(file), file));
+    }
+
+    [Fact]
+    public void A_load_removes_the_stale_temporaries_of_its_own_file()
+    {
+        string path = Path.Combine(_directory, "model.unrw");
+        var model = WeightsFileTests.Trained(new SGD());
+        model.SaveWeights(path);
+        DateTime old = DateTime.UtcNow.AddHours(-1);
+        string orphan = Temporary("model.unrw", old), other = Temporary("other.unrw", old), fresh = Temporary("model.unrw", DateTime.UtcNow);
+
+        new TwoInputModel().LoadWeights(path);
+        Assert.False(File.Exists(orphan));
+        Assert.True(File.Exists(other));
+        Assert.True(File.Exists(fresh));
+    }
+
+    [Fact]
+    public void A_load_that_fails_removes_nothing()
+    {
+        string path = Path.Combine(_directory, "model.unrw");
+        File.WriteAllText(path, "not a weights file");
+        string orphan = Temporary("model.unrw", DateTime.UtcNow.AddHours(-1));
+        Assert.Throws<WeightsFileException>(() => new TwoInputModel().LoadWeights(path));
+        Assert.True(File.Exists(orphan));
+    }
+
+    /// <summary>A file named as <see cref="AtomicFile"/> names the temporaries of <paramref name="target"/>.</summary>
+    private string Temporary(string target, DateTime lastWrite) => Fake($".{target}.{Guid.NewGuid():N}.unrolled-tmp", lastWrite);
+
+    private string Fake(string name, DateTime lastWrite)
+    {
+        string path = Path.Combine(_directory, name);
+        File.WriteAllText(path, "orphan");
+        File.SetLastWriteTimeUtc(path, lastWrite);
+        return path;
+    }
+
+    [Fact]
     public void A_stream_that_fails_part_way_surfaces_its_error_and_the_model_stays_usable()
     {
         var model = WeightsFileTests.Trained(new Adam());

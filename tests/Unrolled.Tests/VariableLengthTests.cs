@@ -173,6 +173,45 @@ public class VariableLengthTests
     }
 
     [Fact]
+    public void A_workspace_too_large_for_one_array_names_the_lengths_and_the_largest_batch_that_fits()
+    {
+        var model = new MeanOverTime(seed: 5);
+        model.Compile("rmsprop", "categorical_crossentropy");
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => model.Reserve(100_000, 100_000));
+        Assert.Equal("batchSize", ex.ParamName);
+        Assert.Equal(100_000, ex.ActualValue);
+        Assert.Contains("MeanOverTime (model ", ex.Message);
+        Assert.Contains("a batch of 100000 samples with run-time lengths wordsLength = 100000", ex.Message);
+
+        // The figures agree with each other: a step of 100000 words holds at least its 4 inputs and 6 tanh units.
+        var figures = System.Text.RegularExpressions.Regex.Match(ex.Message,
+            @"would need (\d+) floats \((\d+) per sample\).*largest batch size that fits is (\d+)\.");
+        Assert.True(figures.Success, ex.Message);
+        long needed = long.Parse(figures.Groups[1].Value);
+        int perSample = int.Parse(figures.Groups[2].Value), largest = int.Parse(figures.Groups[3].Value);
+        Assert.True(perSample >= 100_000 * (4 + 6), ex.Message);
+        Assert.Equal((long)perSample * 100_000, needed);
+        Assert.Equal(Array.MaxLength / perSample, largest);
+        Assert.Throws<ArgumentOutOfRangeException>(() => model.Reserve(largest + 1, 100_000));
+
+        // A length too long for even one sample points at the lengths, and the instance still works afterwards.
+        var lengths = Assert.Throws<ArgumentOutOfRangeException>(() => model.Reserve(1, Array.MaxLength / 4));
+        Assert.Equal("lengths", lengths.ParamName);
+        float[] words = Random(4 * 2, 1), output = new float[3];
+        model.Predict(words, output, 2, 1);
+        Assert.Equal(Reference(model, words, 2, 1).Select(v => (float)Math.Round(v, 4)), output.Select(v => (float)Math.Round(v, 4)));
+
+        // A workspace grows to hold both its old batches and the new lengths only while one array can: 200000 samples of
+        // 20000 words cannot, so a call on one such sample gets a workspace of its own size instead of an error.
+        var grown = new MeanOverTime(seed: 5);
+        grown.Reserve(200_000, 1);
+        grown.Reserve(1, 20_000);
+        float[] longer = Random(20_000 * 4, 2);
+        grown.Predict(longer, output, 20_000, 1);
+        Assert.Equal(Reference(grown, longer, 20_000, 1).Select(v => (float)Math.Round(v, 4)), output.Select(v => (float)Math.Round(v, 4)));
+    }
+
+    [Fact]
     public void Shorter_calls_reuse_the_workspace_and_Reserve_sizes_it_in_advance()
     {
         const int batch = 8;

@@ -9,12 +9,16 @@ public abstract partial class CompiledModel
     /// <summary>Computes the loss and metrics of a model with one input and one output, as Keras's <c>evaluate</c>.</summary>
     /// <param name="x">The inputs, flat row-major: samples × input size.</param>
     /// <param name="y">The targets, flat row-major (class indices for a sparse loss).</param>
-    /// <param name="batchSize">Samples per forward pass.</param>
+    /// <param name="batchSize">Samples per forward pass; at least 1. A batch size larger than the samples is taken as their
+    /// number, as Keras does.</param>
     /// <param name="verbose">0 silent, 1 progress bar, 2 one line.</param>
     /// <param name="output">Where progress goes; <see cref="Console.Out"/> when null.</param>
     /// <param name="lengths">For a model with run-time lengths (<see cref="ModelDescription.Lengths"/>): their values, the
     /// same for every sample. When null they are worked out from the arrays' sizes where that is unambiguous.</param>
     /// <returns><c>loss</c> and each metric (and per-output losses with several outputs), keyed as Keras.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1, <paramref name="verbose"/> is
+    /// not 0, 1 or 2, or a workspace for the batch would exceed the largest .NET array (the message gives the largest batch
+    /// size that fits).</exception>
     /// <exception cref="ArgumentException">The arrays do not fit the model.</exception>
     /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
     public IReadOnlyDictionary<string, double> Evaluate(float[] x, float[] y, int batchSize = 32, int verbose = 0, TextWriter? output = null,
@@ -27,12 +31,16 @@ public abstract partial class CompiledModel
     /// <summary>Computes the loss and metrics with inputs and targets by position, as Keras's <c>evaluate</c>.</summary>
     /// <param name="x">One flat array per input, in the model's order.</param>
     /// <param name="y">One flat array per output, in the model's order (null for an output without a loss).</param>
-    /// <param name="batchSize">Samples per forward pass.</param>
+    /// <param name="batchSize">Samples per forward pass; at least 1. A batch size larger than the samples is taken as their
+    /// number, as Keras does.</param>
     /// <param name="verbose">0 silent, 1 progress bar, 2 one line.</param>
     /// <param name="output">Where progress goes; <see cref="Console.Out"/> when null.</param>
     /// <param name="lengths">For a model with run-time lengths (<see cref="ModelDescription.Lengths"/>): their values, the
     /// same for every sample. When null they are worked out from the arrays' sizes where that is unambiguous.</param>
     /// <returns><c>loss</c>, per-output losses and metrics, keyed as Keras.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1, <paramref name="verbose"/> is
+    /// not 0, 1 or 2, or a workspace for the batch would exceed the largest .NET array (the message gives the largest batch
+    /// size that fits).</exception>
     /// <exception cref="ArgumentException">The arrays do not fit the model.</exception>
     /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
     public IReadOnlyDictionary<string, double> Evaluate(float[][] x, float[][] y, int batchSize = 32, int verbose = 0, TextWriter? output = null,
@@ -42,12 +50,16 @@ public abstract partial class CompiledModel
     /// <summary>Computes the loss and metrics with inputs and targets by name, as Keras's <c>evaluate</c>.</summary>
     /// <param name="x">Flat arrays keyed by input name; every input.</param>
     /// <param name="y">Flat arrays keyed by output name; every output with a loss.</param>
-    /// <param name="batchSize">Samples per forward pass.</param>
+    /// <param name="batchSize">Samples per forward pass; at least 1. A batch size larger than the samples is taken as their
+    /// number, as Keras does.</param>
     /// <param name="verbose">0 silent, 1 progress bar, 2 one line.</param>
     /// <param name="output">Where progress goes; <see cref="Console.Out"/> when null.</param>
     /// <param name="lengths">For a model with run-time lengths (<see cref="ModelDescription.Lengths"/>): their values, the
     /// same for every sample. When null they are worked out from the arrays' sizes where that is unambiguous.</param>
     /// <returns><c>loss</c>, per-output losses and metrics, keyed as Keras.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1, <paramref name="verbose"/> is
+    /// not 0, 1 or 2, or a workspace for the batch would exceed the largest .NET array (the message gives the largest batch
+    /// size that fits).</exception>
     /// <exception cref="ArgumentException">The arrays or names do not fit the model.</exception>
     /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
     public IReadOnlyDictionary<string, double> Evaluate(IReadOnlyDictionary<string, float[]> x, IReadOnlyDictionary<string, float[]> y,
@@ -71,9 +83,10 @@ public abstract partial class CompiledModel
                 throw new ArgumentException("The arrays hold no samples.", "x");
             }
 
-            int steps = (samples + batchSize - 1) / batchSize;
+            batchSize = Math.Min(batchSize, samples);
+            int steps = BatchCount(samples, batchSize);
             var progress = verbose > 0 ? new ProgressBar(output ?? Console.Out, steps, verbose, output is null && !Console.IsOutputRedirected) : null;
-            var workspace = PredictWorkspaceFor(Math.Min(batchSize, samples));
+            var workspace = PredictWorkspaceFor(batchSize);
             var totals = EvaluateRange(workspace, compiled, inputs, targets, 0, samples, batchSize, progress);
             var logs = totals.ToLogs(string.Empty);
             progress?.Finish(logs);
@@ -93,7 +106,8 @@ public abstract partial class CompiledModel
 
     /// <summary>
     /// Loss and metrics of samples [<paramref name="start"/>, start + count) in order, through the inference forward
-    /// pass. The caller holds the guard, so <c>Fit</c> uses this for validation without re-entering it.
+    /// pass, in batches of <paramref name="batchSize"/> (at most <paramref name="count"/>). The caller holds the guard, so
+    /// <c>Fit</c> uses this for validation without re-entering it.
     /// </summary>
     private LossTotals EvaluateRange(Workspace workspace, CompiledTraining compiled, float[][] inputs, float[]?[] targets,
         int start, int count, int batchSize, ProgressBar? progress)
@@ -101,9 +115,10 @@ public abstract partial class CompiledModel
         var totals = new LossTotals(compiled);
         var losses = new double[compiled.Losses.Length];
         int step = 0;
-        for (int done = 0; done < count; done += batchSize)
+        batchSize = Math.Min(batchSize, count);
+        for (int done = 0, batch; done < count; done += batch)
         {
-            int batch = Math.Min(batchSize, count - done);
+            batch = Math.Min(batchSize, count - done);
             LoadInputs(workspace, inputs, start + done, batch);
             Forward(workspace, batch, training: false);
             double total = 0;

@@ -10,7 +10,8 @@ public abstract partial class CompiledModel
     /// <param name="x">The inputs, flat row-major: samples × input size.</param>
     /// <param name="y">The targets, flat row-major (class indices for a sparse loss).</param>
     /// <param name="epochs">Passes over the training samples; at least 1.</param>
-    /// <param name="batchSize">Samples per step; at least 1. The last batch of an epoch may be smaller.</param>
+    /// <param name="batchSize">Samples per step; at least 1. The last batch of an epoch may be smaller; a batch size larger
+    /// than the training samples is taken as their number, as Keras does (and likewise for the validation samples).</param>
     /// <param name="validationSplit">Fraction in [0, 1) of the samples, taken from the end before shuffling, held out
     /// and evaluated after each epoch (<c>val_loss</c>, …).</param>
     /// <param name="shuffle">Whether to shuffle the training samples before each epoch.</param>
@@ -20,6 +21,10 @@ public abstract partial class CompiledModel
     /// <param name="lengths">For a model with run-time lengths (<see cref="ModelDescription.Lengths"/>): their values, the
     /// same for every sample. When null they are worked out from the arrays' sizes where that is unambiguous.</param>
     /// <returns>The per-epoch losses and metrics.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="epochs"/> or <paramref name="batchSize"/> is below 1,
+    /// <paramref name="validationSplit"/> is outside [0, 1), <paramref name="verbose"/> is not 0, 1 or 2, or a workspace for
+    /// the batch would exceed the largest .NET array (the message gives the largest batch size that fits); nothing was
+    /// trained.</exception>
     /// <exception cref="ArgumentException">The arrays or options do not fit the model; nothing was trained.</exception>
     /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
@@ -35,7 +40,8 @@ public abstract partial class CompiledModel
     /// <param name="x">One flat array per input, in the model's order.</param>
     /// <param name="y">One flat array per output, in the model's order (null for an output without a loss).</param>
     /// <param name="epochs">Passes over the training samples; at least 1.</param>
-    /// <param name="batchSize">Samples per step; at least 1.</param>
+    /// <param name="batchSize">Samples per step; at least 1. A batch size larger than the training samples is taken as
+    /// their number, as Keras does.</param>
     /// <param name="validationSplit">Fraction in [0, 1) of the samples, taken from the end, held out for validation.</param>
     /// <param name="shuffle">Whether to shuffle the training samples before each epoch.</param>
     /// <param name="seed">Seed of the shuffling.</param>
@@ -44,6 +50,10 @@ public abstract partial class CompiledModel
     /// <param name="lengths">For a model with run-time lengths (<see cref="ModelDescription.Lengths"/>): their values, the
     /// same for every sample. When null they are worked out from the arrays' sizes where that is unambiguous.</param>
     /// <returns>The per-epoch losses and metrics.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="epochs"/> or <paramref name="batchSize"/> is below 1,
+    /// <paramref name="validationSplit"/> is outside [0, 1), <paramref name="verbose"/> is not 0, 1 or 2, or a workspace for
+    /// the batch would exceed the largest .NET array (the message gives the largest batch size that fits); nothing was
+    /// trained.</exception>
     /// <exception cref="ArgumentException">The arrays or options do not fit the model; nothing was trained.</exception>
     /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
@@ -56,7 +66,8 @@ public abstract partial class CompiledModel
     /// <param name="x">Flat arrays keyed by input name; every input.</param>
     /// <param name="y">Flat arrays keyed by output name; every output with a loss.</param>
     /// <param name="epochs">Passes over the training samples; at least 1.</param>
-    /// <param name="batchSize">Samples per step; at least 1.</param>
+    /// <param name="batchSize">Samples per step; at least 1. A batch size larger than the training samples is taken as
+    /// their number, as Keras does.</param>
     /// <param name="validationSplit">Fraction in [0, 1) of the samples, taken from the end, held out for validation.</param>
     /// <param name="shuffle">Whether to shuffle the training samples before each epoch.</param>
     /// <param name="seed">Seed of the shuffling.</param>
@@ -65,6 +76,10 @@ public abstract partial class CompiledModel
     /// <param name="lengths">For a model with run-time lengths (<see cref="ModelDescription.Lengths"/>): their values, the
     /// same for every sample. When null they are worked out from the arrays' sizes where that is unambiguous.</param>
     /// <returns>The per-epoch losses and metrics.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="epochs"/> or <paramref name="batchSize"/> is below 1,
+    /// <paramref name="validationSplit"/> is outside [0, 1), <paramref name="verbose"/> is not 0, 1 or 2, or a workspace for
+    /// the batch would exceed the largest .NET array (the message gives the largest batch size that fits); nothing was
+    /// trained.</exception>
     /// <exception cref="ArgumentException">The arrays, names or options do not fit the model; nothing was trained.</exception>
     /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
@@ -129,8 +144,10 @@ public abstract partial class CompiledModel
         }
 
         var history = new History();
-        int steps = (trainCount + batchSize - 1) / batchSize;
-        var workspace = TrainingWorkspaceFor(Math.Min(batchSize, trainCount));
+        // Keras clamps a batch larger than the data to the data; validation clamps its own (EvaluateRange).
+        batchSize = Math.Min(batchSize, trainCount);
+        int steps = BatchCount(trainCount, batchSize);
+        var workspace = TrainingWorkspaceFor(batchSize);
         Workspace? validation = validationCount > 0 ? PredictWorkspaceFor(Math.Min(batchSize, validationCount)) : null;
         for (int epoch = 1; epoch <= epochs; epoch++)
         {

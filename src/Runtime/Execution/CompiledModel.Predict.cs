@@ -7,22 +7,30 @@ public abstract partial class CompiledModel
 {
     /// <summary>Runs the model on flat row-major arrays given by position, as Keras's <c>predict</c>.</summary>
     /// <param name="inputs">One flat array per input, in the model's order, each a whole number of samples.</param>
-    /// <param name="batchSize">Samples per forward pass.</param>
+    /// <param name="batchSize">Samples per forward pass; at least 1. A batch size larger than the samples is taken as their
+    /// number, as Keras does.</param>
     /// <param name="lengths">For a model with run-time lengths (<see cref="ModelDescription.Lengths"/>): their values, the
     /// same for every sample. When null they are worked out from the arrays' sizes where that is unambiguous.</param>
     /// <returns>One flat array per output, in the model's order.</returns>
-    /// <exception cref="ArgumentException">The arrays do not fit the model.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1, or a workspace for the batch
+    /// would exceed the largest .NET array (the message gives the largest batch size that fits).</exception>
+    /// <exception cref="ArgumentException">The arrays do not fit the model, or an output for all of them would exceed the
+    /// largest .NET array.</exception>
     /// <exception cref="InvalidOperationException">Another call is running on this instance.</exception>
     public float[][] Predict(float[][] inputs, int batchSize = 32, int[]? lengths = null)
         => PredictChecked(InputsByPosition(inputs, nameof(inputs)), batchSize, lengths);
 
     /// <summary>Runs the model on flat row-major arrays given by input name, as Keras's <c>predict</c> with a dictionary.</summary>
     /// <param name="inputs">Flat arrays keyed by input name; every input.</param>
-    /// <param name="batchSize">Samples per forward pass.</param>
+    /// <param name="batchSize">Samples per forward pass; at least 1. A batch size larger than the samples is taken as their
+    /// number, as Keras does.</param>
     /// <param name="lengths">For a model with run-time lengths (<see cref="ModelDescription.Lengths"/>): their values, the
     /// same for every sample. When null they are worked out from the arrays' sizes where that is unambiguous.</param>
     /// <returns>Flat arrays keyed by output name.</returns>
-    /// <exception cref="ArgumentException">The arrays or names do not fit the model.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1, or a workspace for the batch
+    /// would exceed the largest .NET array (the message gives the largest batch size that fits).</exception>
+    /// <exception cref="ArgumentException">The arrays or names do not fit the model, or an output for all of them would
+    /// exceed the largest .NET array.</exception>
     /// <exception cref="InvalidOperationException">Another call is running on this instance.</exception>
     public IReadOnlyDictionary<string, float[]> Predict(IReadOnlyDictionary<string, float[]> inputs, int batchSize = 32, int[]? lengths = null)
     {
@@ -40,7 +48,7 @@ public abstract partial class CompiledModel
     /// in order; two threads sharing the counter share the work by their actual speed, not by halves.</summary>
     private void PredictShared(Workspace workspace, float[][] inputs, float[][] outputs, int[] next, int samples, int batchSize)
     {
-        int batches = (samples + batchSize - 1) / batchSize;
+        int batches = BatchCount(samples, batchSize);
         for (int b = System.Threading.Interlocked.Increment(ref next[0]) - 1; b < batches; b = System.Threading.Interlocked.Increment(ref next[0]) - 1)
         {
             int done = b * batchSize;
@@ -68,10 +76,23 @@ public abstract partial class CompiledModel
         {
             UseLengths(resolved);
             int samples = ValidateData(inputs, null, null, nameof(inputs), nameof(inputs));
+            for (int j = 0; j < Description.Outputs.Count; j++)
+            {
+                long floats = (long)samples * _layout.OutputSize(j);
+                if (floats > Array.MaxLength)
+                {
+                    throw new ArgumentException(
+                        $"Output '{Description.Outputs[j].Name}' of model '{Description.Name}' has {_layout.OutputSize(j)} values per sample, so " +
+                        $"{floats} floats for the {samples} samples given: more than one .NET array holds ({Array.MaxLength}). Predict at most " +
+                        $"{Array.MaxLength / _layout.OutputSize(j)} samples per call, or call Predict with spans batch by batch.",
+                        nameof(inputs));
+                }
+            }
+
             var outputs = new float[Description.Outputs.Count][];
             for (int j = 0; j < outputs.Length; j++)
             {
-                outputs[j] = new float[(long)samples * _layout.OutputSize(j)];
+                outputs[j] = new float[samples * _layout.OutputSize(j)];
             }
 
             if (samples == 0)
@@ -79,8 +100,10 @@ public abstract partial class CompiledModel
                 return outputs;
             }
 
-            var workspace = PredictWorkspaceFor(Math.Min(batchSize, samples));
-            int batches = (samples + batchSize - 1) / batchSize;
+            // Keras clamps a batch larger than the data to the data.
+            batchSize = Math.Min(batchSize, samples);
+            var workspace = PredictWorkspaceFor(batchSize);
+            int batches = BatchCount(samples, batchSize);
             if (Kernels.Threading.MaxThreads > 1 && Environment.ProcessorCount > 1 && batches >= 4)
             {
                 // Two cores: a pool thread with a workspace of its own takes batches too, from a shared counter, so a
@@ -89,8 +112,8 @@ public abstract partial class CompiledModel
                 var second = _secondPredictWorkspace is { } w && w.Capacity >= batchSize && w.ActivationCapacity >= _layout.PredictActivationSize
                     && w.ScratchCapacity >= _layout.ScratchSize
                     ? w
-                    : _secondPredictWorkspace = new Workspace(Description, batchSize, _layout.PredictActivationSize, _layout.ScratchSize,
-                        training: false, targetSize: 0, _layout.LengthArray, 0);
+                    : _secondPredictWorkspace = NewWorkspace(null, batchSize, new(_layout.PredictActivationSize, _layout.ScratchSize, 0, 0),
+                        training: false, randomState: 0);
                 int[] next = new int[1];
                 var other = System.Threading.Tasks.Task.Run(() =>
                 {

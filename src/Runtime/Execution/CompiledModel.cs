@@ -199,6 +199,9 @@ public abstract partial class CompiledModel
     /// </summary>
     /// <param name="batchSize">The largest batch to prepare for.</param>
     /// <param name="lengths">The largest run-time lengths to prepare for, one per <see cref="ModelDescription.Lengths"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1, or a workspace for it would
+    /// exceed the largest .NET array (<see cref="Array.MaxLength"/> floats per buffer); the message names the model, the
+    /// batch, the floats it needs and the largest batch size that fits.</exception>
     /// <exception cref="ArgumentException">The lengths do not fit the model.</exception>
     /// <exception cref="InvalidOperationException">Another call is running on this instance.</exception>
     public void Reserve(int batchSize, params ReadOnlySpan<int> lengths)
@@ -223,7 +226,8 @@ public abstract partial class CompiledModel
     /// <summary>Takes the prediction workspace for a call on <paramref name="batchSize"/> samples.</summary>
     /// <param name="batchSize">The number of samples; at least 1.</param>
     /// <returns>The workspace; give it back with <see cref="ReleaseWorkspace"/>.</returns>
-    /// <exception cref="ArgumentOutOfRangeException">The batch size is below 1.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The batch size is below 1, or a workspace for it would exceed the
+    /// largest .NET array.</exception>
     /// <exception cref="InvalidOperationException">Another call is running on this instance.</exception>
     protected Workspace AcquirePredictWorkspace(int batchSize) => AcquirePredictWorkspace(batchSize, ReadOnlySpan<int>.Empty);
 
@@ -231,7 +235,8 @@ public abstract partial class CompiledModel
     /// <param name="batchSize">The number of samples; at least 1.</param>
     /// <param name="lengths">One value per <see cref="ModelDescription.Lengths"/>; empty for a model without run-time lengths.</param>
     /// <returns>The workspace; give it back with <see cref="ReleaseWorkspace"/>.</returns>
-    /// <exception cref="ArgumentException">The batch size or a length is out of range.</exception>
+    /// <exception cref="ArgumentException">The batch size or a length is out of range, or a workspace for them would exceed
+    /// the largest .NET array (an <see cref="ArgumentOutOfRangeException"/>).</exception>
     /// <exception cref="InvalidOperationException">Another call is running on this instance.</exception>
     protected Workspace AcquirePredictWorkspace(int batchSize, ReadOnlySpan<int> lengths)
     {
@@ -260,7 +265,8 @@ public abstract partial class CompiledModel
     /// <param name="batchSize">The number of samples; at least 1.</param>
     /// <param name="lengths">One value per <see cref="ModelDescription.Lengths"/>; empty for a model without run-time lengths.</param>
     /// <returns>The workspace; give it back with <see cref="ReleaseWorkspace"/>.</returns>
-    /// <exception cref="ArgumentException">The batch size or a length is out of range.</exception>
+    /// <exception cref="ArgumentException">The batch size or a length is out of range, or a workspace for them would exceed
+    /// the largest .NET array (an <see cref="ArgumentOutOfRangeException"/>).</exception>
     /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
     protected Workspace AcquireTrainingWorkspace(int batchSize, ReadOnlySpan<int> lengths)
     {
@@ -289,8 +295,11 @@ public abstract partial class CompiledModel
     /// <param name="sampleSize">Floats per sample.</param>
     /// <param name="tensorName">The Keras name of the input or output.</param>
     /// <param name="parameterName">The method parameter's name.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1 (checked first).</exception>
+    /// <exception cref="ArgumentException">The span's length is not <paramref name="batchSize"/> × <paramref name="sampleSize"/>.</exception>
     protected static void CheckLength(int actual, int batchSize, int sampleSize, string tensorName, string parameterName)
     {
+        CheckBatchSize(batchSize);
         long expected = (long)batchSize * sampleSize;
         if (actual != expected)
         {
@@ -353,6 +362,10 @@ public abstract partial class CompiledModel
         }
     }
 
+    /// <summary>The number of batches of at most <paramref name="batchSize"/> in <paramref name="samples"/>, without the
+    /// overflow of (samples + batchSize − 1) / batchSize when both are large.</summary>
+    private static int BatchCount(int samples, int batchSize) => samples == 0 ? 0 : ((samples - 1) / batchSize) + 1;
+
     /// <summary>
     /// Makes the layout that of <paramref name="lengths"/> (the caller holds the guard): checks them, and when they
     /// changed, measures the tensors and re-arranges the targets. Allocates nothing.
@@ -412,21 +425,22 @@ public abstract partial class CompiledModel
     }
 
     /// <summary>The prediction workspace, grown to <paramref name="batchSize"/> and the current lengths; the caller holds the guard.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A buffer for the batch would exceed the largest .NET array.</exception>
     private Workspace PredictWorkspaceFor(int batchSize)
     {
         var current = _predictWorkspace;
         if (current is null || current.Capacity < batchSize || current.ActivationCapacity < _layout.PredictActivationSize ||
             current.ScratchCapacity < _layout.ScratchSize)
         {
-            _predictWorkspace = current = new Workspace(Description, Math.Max(batchSize, current?.Capacity ?? 0),
-                Math.Max(_layout.PredictActivationSize, current?.ActivationCapacity ?? 0), Math.Max(_layout.ScratchSize, current?.ScratchCapacity ?? 0),
-                training: false, targetSize: 0, _layout.LengthArray, current?.RandomState ?? _randomSeed);
+            _predictWorkspace = current = NewWorkspace(current, batchSize, new(_layout.PredictActivationSize, _layout.ScratchSize, 0, 0),
+                training: false, current?.RandomState ?? _randomSeed);
         }
 
         return current;
     }
 
     /// <summary>The training workspace, grown to <paramref name="batchSize"/> and the current lengths; the caller holds the guard.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A buffer for the batch would exceed the largest .NET array.</exception>
     private Workspace TrainingWorkspaceFor(int batchSize)
     {
         var compiled = RequireCompiled();
@@ -435,13 +449,97 @@ public abstract partial class CompiledModel
             current.GradientCapacity < _layout.PredictActivationSize ||
             current.ScratchCapacity < _layout.ScratchSize || current.TargetCapacity < compiled.TargetSize)
         {
-            _trainingWorkspace = current = new Workspace(Description, Math.Max(batchSize, current?.Capacity ?? 0),
-                Math.Max(_layout.ActivationSize, current?.ActivationCapacity ?? 0), Math.Max(_layout.ScratchSize, current?.ScratchCapacity ?? 0), training: true,
-                Math.Max(compiled.TargetSize, current?.TargetCapacity ?? 0), _layout.LengthArray, current?.RandomState ?? _restoredRandomState ?? _randomSeed,
-                Math.Max(_layout.PredictActivationSize, current?.GradientCapacity ?? 0));
+            // The gradients use the prediction layout (see Workspace).
+            _trainingWorkspace = current = NewWorkspace(current, batchSize,
+                new(_layout.ActivationSize, _layout.ScratchSize, _layout.PredictActivationSize, compiled.TargetSize),
+                training: true, current?.RandomState ?? _restoredRandomState ?? _randomSeed);
         }
 
         return current;
+    }
+
+    /// <summary>Floats per sample of each buffer of a workspace.</summary>
+    private readonly record struct WorkspaceSizes(int Activations, int Scratch, int Gradients, int Targets)
+    {
+        public static WorkspaceSizes Of(Workspace workspace)
+            => new(workspace.ActivationCapacity, workspace.ScratchCapacity, workspace.GradientCapacity, workspace.TargetCapacity);
+
+        public WorkspaceSizes Max(WorkspaceSizes other) => new(Math.Max(Activations, other.Activations), Math.Max(Scratch, other.Scratch),
+            Math.Max(Gradients, other.Gradients), Math.Max(Targets, other.Targets));
+
+        /// <summary>The buffer with the most floats per sample (they all hold the same number of samples).</summary>
+        public (string Name, int PerSample) Largest
+        {
+            get
+            {
+                var largest = ("activations", Activations);
+                largest = Scratch > largest.Item2 ? ("scratch space", Scratch) : largest;
+                largest = Gradients > largest.Item2 ? ("gradients", Gradients) : largest;
+                return Targets > largest.Item2 ? ("targets", Targets) : largest;
+            }
+        }
+
+        public long Total => (long)Activations + Scratch + Gradients + Targets;
+
+        public bool Holds(int capacity) => (long)Largest.PerSample * capacity <= Array.MaxLength;
+    }
+
+    /// <summary>
+    /// A workspace replacing <paramref name="current"/> (if any) for a batch of <paramref name="batchSize"/> with the
+    /// current layout's <paramref name="sizes"/>: large enough for both the calls the old one served and this one, so
+    /// that alternating calls do not reallocate, unless one array cannot hold that; then sized for this call alone.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Even for this call alone a buffer would exceed the largest .NET
+    /// array; the message names the model, the batch, the floats needed and the largest batch size that fits.</exception>
+    private Workspace NewWorkspace(Workspace? current, int batchSize, WorkspaceSizes sizes, bool training, ulong randomState)
+    {
+        int capacity = batchSize;
+        if (current is not null)
+        {
+            var grown = sizes.Max(WorkspaceSizes.Of(current));
+            int grownCapacity = Math.Max(batchSize, current.Capacity);
+            if (grown.Holds(grownCapacity))
+            {
+                (sizes, capacity) = (grown, grownCapacity);
+            }
+        }
+
+        if (!sizes.Holds(capacity))
+        {
+            throw WorkspaceTooLarge(batchSize, sizes);
+        }
+
+        return new Workspace(Description, capacity, sizes.Activations, sizes.Scratch, training, sizes.Targets, _layout.LengthArray, randomState,
+            sizes.Gradients);
+    }
+
+    /// <summary>
+    /// Why a batch cannot have a workspace: a .NET array holds at most <see cref="Array.MaxLength"/> elements, whatever
+    /// the memory. An <see cref="ArgumentOutOfRangeException"/> on the batch size, not an <see cref="OutOfMemoryException"/>:
+    /// the request can never succeed, on any machine, and a smaller batch (named in the message) always can.
+    /// </summary>
+    private ArgumentOutOfRangeException WorkspaceTooLarge(int batchSize, WorkspaceSizes sizes)
+    {
+        var (buffer, perSample) = sizes.Largest;
+        int largest = Array.MaxLength / perSample;
+        var given = new string[Description.Lengths.Count];
+        for (int k = 0; k < given.Length; k++)
+        {
+            given[k] = $"{Description.Lengths[k].Name} = {_layout.LengthArray[k]}";
+        }
+
+        string lengths = given.Length > 0 ? $" with run-time lengths {string.Join(", ", given)}" : string.Empty;
+        string message =
+            $"{GetType().Name} (model '{Description.Name}') cannot make a workspace for a batch of {batchSize} sample{(batchSize == 1 ? string.Empty : "s")}{lengths}: its " +
+            $"{buffer} would need {(long)perSample * batchSize} floats ({perSample} per sample), more than one .NET array holds " +
+            $"({Array.MaxLength} floats)" +
+            (sizes.Total > perSample ? $"; in all, its per-sample buffers would take {sizes.Total * batchSize} floats. " : ". ") +
+            (largest > 0
+                ? $"The largest batch size that fits is {largest}."
+                : "Not even one sample fits: use shorter run-time lengths.");
+        return largest > 0
+            ? new ArgumentOutOfRangeException(nameof(batchSize), batchSize, message)
+            : new ArgumentOutOfRangeException("lengths", message);
     }
 
     private void Exit() => Volatile.Write(ref _busy, 0);

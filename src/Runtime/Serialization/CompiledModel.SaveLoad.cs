@@ -18,6 +18,14 @@ public abstract partial class CompiledModel
     /// directory, is flushed to disk, and is renamed over <paramref name="path"/>, so a failed or interrupted save leaves
     /// the previous file as it was.
     /// </summary>
+    /// <remarks>
+    /// The temporary file is named <c>.NAME.GUID.unrolled-tmp</c> beside <c>NAME</c>. A process killed mid-save leaves
+    /// it behind; the next save (or successful <see cref="LoadWeights(string, bool?)"/>) of the same file removes such
+    /// leftovers of that file only: files named exactly so for this target, regular files (not links or directories),
+    /// last written over a minute ago and not held open by a writer (a save in progress holds its temporary exclusively:
+    /// a share mode on Windows, a <c>flock</c> on Unix). Other files in the directory are never touched. Cleaning is best
+    /// effort: a leftover it cannot remove is skipped, and never makes the save fail.
+    /// </remarks>
     /// <param name="path">The file to write (conventionally <c>*.unrw</c>); replaced if it exists.</param>
     /// <param name="includeOptimizer">Also save the optimizer's state: its iterations, learning rate, hyper-parameters
     /// and per-weight buffers (momenta, velocities), and the training steps' random sequence (Dropout's masks). Needs a
@@ -89,6 +97,8 @@ public abstract partial class CompiledModel
     /// saved with <c>includeOptimizer: true</c>: the optimizer continues with the saved iterations, learning rate and
     /// buffers, and Dropout with the saved random sequence, so the following steps are bit for bit those of an
     /// uninterrupted run.
+    /// <para>A load that succeeds also removes what interrupted saves of the same file left behind, as the next
+    /// <see cref="SaveWeights(string, bool)"/> would (its remarks say which files); a load that fails removes nothing.</para>
     /// </remarks>
     /// <param name="path">The file to read.</param>
     /// <param name="includeOptimizer">Whether to restore the optimizer's state from the file. <c>null</c> (the default):
@@ -110,8 +120,13 @@ public abstract partial class CompiledModel
         string full = Path.GetFullPath(path);
 
         // FileShare.Delete: a save may replace the file (a rename) while it is being read, even on Windows.
-        using var stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize: 1 << 16);
-        LoadCore(stream, $"Weights file '{full}'", stream.Length, exactLength: true, includeOptimizer);
+        using (var stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize: 1 << 16))
+        {
+            LoadCore(stream, $"Weights file '{full}'", stream.Length, exactLength: true, includeOptimizer);
+        }
+
+        // Only after a load that succeeded: a failed load changes nothing, on disk either.
+        AtomicFile.RemoveStaleTemporaries(full);
     }
 
     /// <summary>
