@@ -109,3 +109,31 @@ public class PredictionLayoutTests
         }
     }
 }
+
+/// <summary>One value in, 1024 out: an output far larger than its input, for the array <c>Predict</c>'s size check.</summary>
+public partial class WideningModel
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([1], name: "x");
+        return new Model(x, Dense(1024, name: "wide")(x));
+    }
+}
+
+/// <summary>Generated array <c>Predict</c>: samples × output size must never wrap around into a wrong-sized array.</summary>
+public class GeneratedPredictSizeTests
+{
+    [Fact]
+    public void An_output_too_large_for_an_array_is_refused_naming_it_before_anything_runs()
+    {
+        var model = new WideningModel(seed: 1);
+        int samples = (Array.MaxLength / WideningModel.WideSize) + 1;   // 8 MB of input, 2^31 floats of output
+        var error = Assert.Throws<ArgumentException>(() => model.Predict(new float[samples]));
+        Assert.Equal("x", error.ParamName);
+        Assert.Contains("'wide'", error.Message);
+        Assert.Contains($"{(long)samples * WideningModel.WideSize} floats", error.Message);
+        Assert.Contains($"Predict at most {Array.MaxLength / WideningModel.WideSize} samples", error.Message);
+        Assert.Equal(3 * 1024, model.Predict(new float[3]).Length);
+    }
+}

@@ -127,7 +127,7 @@ internal sealed partial class ModelEmitter
 
         foreach (var port in _outputs)
         {
-            _w.Line($"var {port.Parameter} = new float[batchSize * {port.SizeConstant}];");
+            _w.Line($"var {port.Parameter} = NewOutput(batchSize, {port.SizeConstant}, {Naming.Literal(port.Name)}, nameof({first.Parameter}));");
         }
 
         _w.Line($"Predict({string.Join(", ", _inputs.Select(p => p.Parameter).Concat(_outputs.Select(p => p.Parameter)))}, batchSize);");

@@ -333,6 +333,30 @@ public abstract partial class CompiledModel
         return values.Length / sampleSize;
     }
 
+    /// <summary>A new array for one output of <paramref name="samples"/> samples; generated array <c>Predict</c> calls this
+    /// so that samples × output size can never wrap around.</summary>
+    /// <param name="samples">The number of samples.</param>
+    /// <param name="sampleSize">Floats per sample of the output.</param>
+    /// <param name="tensorName">The Keras name of the output.</param>
+    /// <param name="parameterName">The method parameter whose samples these are.</param>
+    /// <returns>A zeroed array of samples × sampleSize floats.</returns>
+    /// <exception cref="ArgumentException">The array would hold more than <see cref="Array.MaxLength"/> floats; the message
+    /// says how many samples one call can take.</exception>
+    protected float[] NewOutput(int samples, int sampleSize, string tensorName, string parameterName)
+    {
+        long floats = (long)samples * sampleSize;
+        if (floats > Array.MaxLength)
+        {
+            throw new ArgumentException(
+                $"Output '{tensorName}' of model '{Description.Name}' has {sampleSize} values per sample, so {floats} floats for the {samples} " +
+                $"samples given: more than one .NET array holds ({Array.MaxLength}). Predict at most {Array.MaxLength / sampleSize} samples per " +
+                "call, or call Predict with spans batch by batch.",
+                parameterName);
+        }
+
+        return new float[floats];
+    }
+
     /// <summary>Throws unless a flat array holds exactly <paramref name="samples"/> samples.</summary>
     /// <param name="samples">The number of samples of the first input.</param>
     /// <param name="values">The array.</param>

@@ -186,7 +186,7 @@ namespace Samples
         public float[] Predict(float[] input1)
         {
             int batchSize = CountSamples(input1, Input1Size, "input_1", nameof(input1));
-            var dense2 = new float[batchSize * Dense2Size];
+            var dense2 = NewOutput(batchSize, Dense2Size, "dense_2", nameof(input1));
             Predict(input1, dense2, batchSize);
             return dense2;
         }

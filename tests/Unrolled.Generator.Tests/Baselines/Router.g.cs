@@ -365,8 +365,8 @@ namespace Samples.Nested
             {
                 int batchSize = CountSamples(title, TitleSize, "title", nameof(title));
                 CheckSameSamples(batchSize, tags, TagsSize, "tags", nameof(tags));
-                var priority = new float[batchSize * PrioritySize];
-                var department = new float[batchSize * DepartmentSize];
+                var priority = NewOutput(batchSize, PrioritySize, "priority", nameof(title));
+                var department = NewOutput(batchSize, DepartmentSize, "department", nameof(title));
                 Predict(title, tags, priority, department, batchSize);
                 return (priority, department);
             }
