@@ -49,6 +49,7 @@ public class FuzzRun
         (double Seconds, string Source, string Part) slowest = (0, string.Empty, string.Empty);
         var log = new StringBuilder();
         var byId = new Dictionary<string, int>();
+        string? report = Environment.GetEnvironmentVariable("UNROLLED_FUZZ_REPORT");
         while (ran < mutants && clock.Elapsed.TotalSeconds < seconds)
         {
             string source = s_sources[random.Next(s_sources.Length)];
@@ -59,6 +60,12 @@ public class FuzzRun
             }
 
             ran++;
+            if (!string.IsNullOrEmpty(report))
+            {
+                // Written before the run: if the process dies (a stack overflow cannot be caught), this is the mutant.
+                File.WriteAllText(report + ".current", $"// mutant {ran} (seed {seed})\n" + source);
+            }
+
             try
             {
                 var outcome = Hostile.Run(source, TimeSpan.FromSeconds(30));
@@ -97,9 +104,9 @@ public class FuzzRun
             $"max {analyzerTimes.DefaultIfEmpty().Max() * 1000:F0} ms; generator median {Percentile(generatorTimes, 0.5) * 1000:F1} ms, max {generatorTimes.DefaultIfEmpty().Max() * 1000:F0} ms; " +
             $"slowest: {slowest.Seconds:F2} s in the {slowest.Part}; diagnostics: {string.Join(", ", byId.OrderBy(p => p.Key).Select(p => $"{p.Key} ×{p.Value}"))}";
         _output.WriteLine(summary);
-        string? report = Environment.GetEnvironmentVariable("UNROLLED_FUZZ_REPORT");
         if (!string.IsNullOrEmpty(report))
         {
+            File.Delete(report + ".current");
             File.WriteAllText(report, summary + Environment.NewLine + "== slowest mutant:" + Environment.NewLine + Hostile.Shorten(slowest.Source)
                 + Environment.NewLine + log);
         }

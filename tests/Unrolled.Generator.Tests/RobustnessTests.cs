@@ -65,13 +65,22 @@ public class RobustnessTests
         yield return new object[] { "a helper nested 2,000 deep",
             "var x = Input([2]); return new Model(x, Deep(x));", "UNR0018",
             $"static Tensor Deep(Tensor x) => {Nest("Dense(2)(", "x", ")", 2000)};" };
-        yield return new object[] { "calls nested 100 deep (legal)", $"var x = Input([2]); var y = {Nest("Dense(2)(", "x", ")", 100)}; return new Model(x, y);", "" };
+        yield return new object[] { "calls nested 40 deep (legal)", $"var x = Input([2]); var y = {Nest("Dense(2)(", "x", ")", 40)}; return new Model(x, y);", "" };
         yield return new object[] { "two loops of a hundred million layer calls",
             "var x = Input([4]); for (int i = 0; i < 100000000; i++) x = Dense(4)(x); for (int j = 0; j < 100000000; j++) x = Dense(4)(x); return new Model(x, x);", "UNR0012" };
         yield return new object[] { "a loop that never ends", "var x = Input([4]); while (true) x = Dense(4)(x);", "UNR0012" };
         yield return new object[] { "a hundred million plain steps", "var x = Input([4]); long k = 0; for (int i = 0; i < 100000000; i++) k += i; return new Model(x, Dense(2)(x));", "UNR0012" };
         yield return new object[] { "25,000 layer calls", "var x = Input([4]); for (int i = 0; i < 25000; i++) x = Dense(4)(x); return new Model(x, x);", "UNR0012" };
         yield return new object[] { "nested loops of layers", "var x = Input([4]); for (int i = 0; i < 100000; i++) for (int j = 0; j < 100000; j++) x = Add()([x, Dense(4)(x)]); return new Model(x, x);", "UNR0012" };
+        // Found by tests/fuzz.sh: a cut declaration repeated parses as declarations nested in each other's arguments,
+        // which Roslyn binds with about a hundred frames per level (the type of each 'var' inferred from the next). At
+        // 40 levels that overflowed the generator's 1 MB thread inside Roslyn's binder (now the builder is bound on a
+        // thread of its own); at 150 the C# compiler (Roslyn 5.12) itself overflows binding it on a thread-pool
+        // thread, with no generator or analyzer loaded, so only the generator is run there.
+        yield return new object[] { "a cut declaration repeated 150 times (compiler-fatal)",
+            string.Concat(Enumerable.Repeat("var image = Input([12, 12, 2], ", 150)) + "return null;", "generator-only" };
+        yield return new object[] { "a cut declaration repeated 40 times",
+            string.Concat(Enumerable.Repeat("var image = Input([12, 12, 2], ", 40)) + "return null;", "?" };
         yield return new object[] { "a statement repeated 200 times",
             "var x = Input([4]); var h = x; " + string.Concat(Enumerable.Repeat("h = Dense(4, Activation.Relu)(h); ", 200)) + "return new Model(x, Dense(2)(h));", "" };
         yield return new object[] { "a merge repeated 200 times",
@@ -89,7 +98,7 @@ public class RobustnessTests
     [MemberData(nameof(HostileBuilders))]
     public void Hostile_builders_give_diagnostics_quickly_and_never_crash(string name, string body, string expected, string members = "")
     {
-        var outcome = Hostile.Run(Infrastructure.Sources.Builder(body, members));
+        var outcome = Hostile.Run(Infrastructure.Sources.Builder(body, members), analyzer: expected != "generator-only");
         var unrolled = outcome.Analyzer.Where(d => d.Id.StartsWith("UNR", System.StringComparison.Ordinal)).ToList();
         switch (expected)
         {
@@ -100,6 +109,9 @@ public class RobustnessTests
                 // Absurd sizes: an error of ours, any (UNR0001 or UNR0009), never a crash or an overflowed number.
                 Assert.True(unrolled.Any(d => d.Severity == DiagnosticSeverity.Error), $"{name}: {TestCompiler.Describe(outcome.Analyzer)}");
                 break;
+            case "?" or "generator-only":
+                // Broken beyond a model: whatever is reported, only a crash, a throw or a stall fails.
+                return;
             case "UNR0018" when outcome.Parser.Any(d => d.Id == "CS8078"):
                 // Roslyn's parser gives up on nesting its thread's stack cannot hold ("an expression is too long or
                 // complex"), and then the compiler reports it; what is left is ordinary broken code.
@@ -114,7 +126,7 @@ public class RobustnessTests
             // At the place: the squiggle is inside the builder (or its helper), not on the whole file.
             var diagnostic = unrolled.First(d => d.Id == "UNR0018");
             Assert.True(diagnostic.Location.IsInSource);
-            Assert.Contains("more than 600 levels", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Contains("more than 200 levels", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
         }
     }
 

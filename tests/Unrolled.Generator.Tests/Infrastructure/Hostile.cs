@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Linq;
 using System.Threading;
+using System.Threading.Tasks;
 using Microsoft.CodeAnalysis;
 using Xunit;
 
@@ -10,10 +11,10 @@ namespace Unrolled.Generator.Tests.Infrastructure;
 
 /// <summary>
 /// Runs the generator and the analyzer on one hostile or broken source, as a compiler and an IDE would, and fails on
-/// anything worse than diagnostics: an exception, an internal error, a time-out. Everything runs on one thread with a
-/// 1 MB stack (less than the compiler's and the IDE's), parsing included: Roslyn's parser gives up on nesting its
-/// thread's stack cannot hold (CS8078), so a tree parsed on a larger stack than it is later bound on is not a case a
-/// compiler meets, while unbounded recursion of ours shows up here first.
+/// anything worse than diagnostics: an exception, an internal error, a time-out. Parsing and the generator run on one
+/// thread with a 1 MB stack (less than the compiler's): Roslyn's parser gives up on nesting its thread's stack cannot
+/// hold (CS8078), so a tree parsed on a larger stack than it is later bound on is not a case a compiler meets, while
+/// unbounded recursion of ours shows up here first. The analyzer runs on the thread pool, as in an IDE.
 /// </summary>
 internal static class Hostile
 {
@@ -26,7 +27,11 @@ internal static class Hostile
         public bool Reports(string id) => Analyzer.Any(d => d.Id == id);
     }
 
-    public static Outcome Run(string source, TimeSpan? limit = null)
+    /// <param name="source">The source.</param>
+    /// <param name="limit">The time limit; <see cref="Limit"/> by default.</param>
+    /// <param name="analyzer">False for a source the C# compiler itself cannot bind on a thread-pool stack (Roslyn's
+    /// analyzer driver binds every method body, so no analyzer could run on it); the generator still must not crash.</param>
+    public static Outcome Run(string source, TimeSpan? limit = null, bool analyzer = true)
     {
         var budget = limit ?? Limit;
         Outcome? outcome = null;
@@ -41,11 +46,14 @@ internal static class Hostile
                 result = TestCompiler.CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out _, out var generatorDiagnostics).GetRunResult();
                 var generatorTime = clock.Elapsed;
 
-                // The analyzer's own diagnostics, as an IDE runs it, without the compiler's binding of every method.
+                // The analyzer's own diagnostics, as an IDE runs it (on the thread pool, whose threads have the
+                // runtime's default stack), without the compiler's binding of every method.
                 clock.Restart();
-                var analyzer = TestCompiler.AnalyzerOnlyAsync(compilation).GetAwaiter().GetResult();
+                var analyzed = analyzer
+                    ? Task.Run(() => TestCompiler.AnalyzerOnlyAsync(compilation)).GetAwaiter().GetResult()
+                    : ImmutableArray<Diagnostic>.Empty;
                 var parser = compilation.SyntaxTrees.SelectMany(t => t.GetDiagnostics()).ToImmutableArray();
-                outcome = new Outcome(generatorDiagnostics, analyzer, parser, generatorTime, clock.Elapsed);
+                outcome = new Outcome(generatorDiagnostics, analyzed, parser, generatorTime, clock.Elapsed);
             }
             catch (Exception e)
             {
