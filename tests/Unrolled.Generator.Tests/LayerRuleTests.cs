@@ -157,7 +157,7 @@ public class LayerRuleTests
 
     [Theory]
     [MemberData(nameof(ProbeKinds))]
-    public void The_runtime_builds_each_kind_s_node_with_the_settings_record_the_rule_names(string kindName)
+    public void The_runtime_builds_each_kind_s_node_with_the_settings_record_the_rule_names_and_exports_it(string kindName)
     {
         var kind = (LayerKind)Enum.Parse(typeof(LayerKind), kindName);
         var (_, output) = TestCompiler.Generate(TestCompiler.Compile(Sources.Builder(Probes[kind])));
@@ -188,6 +188,11 @@ public class LayerRuleTests
                     Assert.Equal(node.Config.Select(c => c.Name).Distinct().Count(), node.Config.Count);
                 }
             }
+
+            // Every kind has an ONNX form, found through its record (or, for the kinds without settings, the exporter).
+            using var onnx = new System.IO.MemoryStream();
+            model.ExportOnnx(onnx);
+            Assert.True(onnx.Length > 0);
         }
         finally
         {

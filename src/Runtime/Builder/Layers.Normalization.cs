@@ -1,4 +1,6 @@
 using System.Collections.Generic;
+using System.Linq;
+using Unrolled.Onnx;
 
 namespace Unrolled;
 
@@ -66,6 +68,53 @@ public sealed record LayerNormalizationSettings(IReadOnlyList<int> Axis, double 
 
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.LayerNormalization;
+
+    /// <summary>
+    /// ONNX's LayerNormalization (opset 17) when the normalised axes end the shape and the input is centred, which is
+    /// Keras's usual layer; otherwise (axes followed by others, or rms_scaling, which ONNX's operator cannot express) the
+    /// same formula from ReduceMean, Sub, Mul, Add, Sqrt and Div.
+    /// </summary>
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x)
+    {
+        var input = node.InputShapes[0];
+        int rank = input.Count + 1;
+        int[] axes = Axis.Select(a => a < 0 ? a + rank : a).OrderBy(a => a).ToArray();
+        float epsilon = (float)Epsilon;
+        int[] normalised = axes.Select(a => input[a - 1]).ToArray();
+        string? Parameter(string weight, long[] shape)
+            => OnnxExporter.HasWeight(node, weight) ? onnx.Initializer(OnnxExporter.WeightName(node, weight), shape, () => onnx.Weight(node, weight)) : null;
+
+        if (!RmsScaling && axes[^1] == rank - 1)
+        {
+            // ONNX requires a scale: ones when Keras has no gamma (scale=False).
+            long[] shape = OnnxExporter.Longs(normalised);
+            string scale = Parameter("gamma", shape)
+                ?? onnx.Initializer(OnnxExporter.WeightName(node, "gamma"), shape, () => Enumerable.Repeat(1f, normalised.Aggregate(1, (a, d) => a * d)).ToArray());
+            string? bias = Parameter("beta", shape);
+            return onnx.Op("LayerNormalization", bias is null ? new[] { x[0], scale } : new[] { x[0], scale, bias }, null,
+                OnnxAttribute.Int("axis", axes[0]), OnnxAttribute.Float("epsilon", epsilon));
+        }
+
+        // gamma and beta broadcast against the axes that follow the normalised ones as length 1.
+        long[] broadcast = OnnxExporter.Longs(normalised.Concat(Enumerable.Repeat(1, rank - 1 - axes[^1])));
+        long[] reduced = OnnxExporter.Longs(axes);
+        string mean = onnx.Reduce("ReduceMean", x[0], reduced, true, "mean");
+        string centred = onnx.Op("Sub", new[] { x[0], mean }, "centred");
+        string variance = onnx.Reduce("ReduceMean", onnx.Op("Mul", new[] { centred, centred }, "squares"), reduced, true, "variance");
+        string deviation = onnx.Op("Sqrt", new[] { onnx.Op("Add", new[] { variance, onnx.Scalar(epsilon) }, "variance_epsilon") }, "deviation");
+        string y = onnx.Op("Div", new[] { RmsScaling ? x[0] : centred, deviation }, "normalized");
+        if (Parameter("gamma", broadcast) is { } gamma)
+        {
+            y = onnx.Op("Mul", new[] { y, gamma }, "scaled");
+        }
+
+        if (Parameter("beta", broadcast) is { } beta)
+        {
+            y = onnx.Op("Add", new[] { y, beta }, null);
+        }
+
+        return y;
+    }
 
     private protected override IEnumerable<LayerSetting> Keras()
     {

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using Unrolled.Onnx;
 
 namespace Unrolled;
 
@@ -97,6 +98,8 @@ public sealed record RecurrentSettings(int Units, string Activation, bool UseBia
         _ => false,
     };
 
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.Recurrent(node, x[0]);
+
     private protected override IEnumerable<LayerSetting> Keras()
     {
         yield return new("units", Units);
@@ -129,6 +132,8 @@ public sealed record RecurrentStateSettings(int Index) : LayerSettings
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.RecurrentState;
 
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.RecurrentState(node);
+
     private protected override IEnumerable<LayerSetting> Keras()
     {
         yield return new("index", Index);
@@ -141,6 +146,9 @@ public sealed record DropoutSettings(double Rate) : LayerSettings
 {
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.Dropout;
+
+    // Dropout is the identity when predicting.
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => x[0];
 
     private protected override IEnumerable<LayerSetting> Keras()
     {
@@ -158,6 +166,8 @@ public sealed record BatchNormalizationSettings(int Axis, double Momentum, doubl
 {
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.BatchNormalization;
+
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.BatchNormalization(node, x[0]);
 
     private protected override IEnumerable<LayerSetting> Keras()
     {

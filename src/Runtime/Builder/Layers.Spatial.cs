@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using Unrolled.Onnx;
 
 namespace Unrolled;
 
@@ -232,6 +233,8 @@ public sealed record ConvolutionSettings(int Filters, IReadOnlyList<int> KernelS
         => kind == GraphNodeKind.SeparableConv2D ? DepthMultiplier is not null
             : DepthMultiplier is null && kind is GraphNodeKind.Conv1D or GraphNodeKind.Conv2D or GraphNodeKind.Conv2DTranspose;
 
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.Convolution(node, x[0]);
+
     private protected override IEnumerable<LayerSetting> Keras()
     {
         yield return new("filters", Filters);
@@ -261,6 +264,8 @@ public sealed record PoolingSettings(IReadOnlyList<int> PoolSize, string Padding
     public override bool Describes(GraphNodeKind kind)
         => kind is GraphNodeKind.MaxPooling1D or GraphNodeKind.MaxPooling2D or GraphNodeKind.AveragePooling1D or GraphNodeKind.AveragePooling2D;
 
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.Pooling(node, x[0]);
+
     private protected override IEnumerable<LayerSetting> Keras()
     {
         yield return new("pool_size", PoolSize);
@@ -280,6 +285,8 @@ public sealed record GlobalPoolingSettings(string DataFormat, bool KeepDims) : L
         => kind is GraphNodeKind.GlobalMaxPooling1D or GraphNodeKind.GlobalMaxPooling2D or GraphNodeKind.GlobalAveragePooling1D
             or GraphNodeKind.GlobalAveragePooling2D;
 
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.GlobalPooling(node, x[0]);
+
     private protected override IEnumerable<LayerSetting> Keras()
     {
         yield return new("data_format", DataFormat);
@@ -296,6 +303,8 @@ public sealed record UpSamplingSettings(IReadOnlyList<int> Size, string DataForm
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.UpSampling2D;
 
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.UpSampling(node, x[0]);
+
     private protected override IEnumerable<LayerSetting> Keras()
     {
         yield return new("size", Size);
@@ -311,6 +320,8 @@ public sealed record ReshapeSettings(IReadOnlyList<int> TargetShape) : LayerSett
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.Reshape;
 
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.Reshape(x[0], TargetShape);
+
     private protected override IEnumerable<LayerSetting> Keras()
     {
         yield return new("target_shape", TargetShape);
@@ -323,6 +334,8 @@ public sealed record FlattenSettings(string DataFormat) : LayerSettings
 {
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.Flatten;
+
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.Flatten(x[0]);
 
     private protected override IEnumerable<LayerSetting> Keras()
     {
@@ -337,6 +350,8 @@ public sealed record ActivationSettings(string Activation) : LayerSettings
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.Activation;
 
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.Activate(node, x[0], Activation);
+
     private protected override IEnumerable<LayerSetting> Keras()
     {
         yield return new("activation", Activation);
@@ -350,6 +365,8 @@ public sealed record EmbeddingSettings(int InputDim, int OutputDim) : LayerSetti
 {
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.Embedding;
+
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.Embedding(node, x[0]);
 
     private protected override IEnumerable<LayerSetting> Keras()
     {

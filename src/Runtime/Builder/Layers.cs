@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using Unrolled.Onnx;
 
 namespace Unrolled;
 
@@ -189,6 +190,9 @@ public sealed record InputSettings(string DType) : LayerSettings
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.InputLayer;
 
+    // A nested model's input passes its tensor on.
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => x[0];
+
     private protected override IEnumerable<LayerSetting> Keras()
     {
         yield return new("dtype", DType);
@@ -203,6 +207,8 @@ public sealed record DenseSettings(int Units, string Activation, bool UseBias) :
 {
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.Dense;
+
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.Dense(node, x[0]);
 
     private protected override IEnumerable<LayerSetting> Keras()
     {
@@ -219,6 +225,8 @@ public sealed record ConcatenateSettings(int Axis) : LayerSettings
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.Concatenate;
 
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.Op("Concat", x, null, OnnxAttribute.Int("axis", Axis));
+
     private protected override IEnumerable<LayerSetting> Keras()
     {
         yield return new("axis", Axis);
@@ -232,6 +240,8 @@ public sealed record DotSettings(int Axes, bool Normalize) : LayerSettings
 {
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.Dot;
+
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.Dot(node, x[0], x[1]);
 
     private protected override IEnumerable<LayerSetting> Keras()
     {
@@ -247,6 +257,8 @@ public sealed record StepsSettings(int Steps) : LayerSettings
 {
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind is GraphNodeKind.Fold or GraphNodeKind.Unfold;
+
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => node.Kind == GraphNodeKind.Fold ? onnx.Fold(node, x[0]) : onnx.Unfold(node, x[0]);
 
     private protected override IEnumerable<LayerSetting> Keras()
     {

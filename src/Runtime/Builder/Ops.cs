@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using Unrolled.Onnx;
 
 namespace Unrolled;
 
@@ -86,6 +87,8 @@ public sealed record OperationSettings(string Function) : LayerSettings
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind is GraphNodeKind.UnaryOp or GraphNodeKind.BinaryOp;
 
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => node.Kind == GraphNodeKind.UnaryOp ? onnx.Unary(node, x) : onnx.Binary(node, x);
+
     private protected override IEnumerable<LayerSetting> Keras()
     {
         yield return new("function", Function);
@@ -99,6 +102,8 @@ public sealed record ActivationOpSettings(string Function, string Activation) : 
 {
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.ActivationOp;
+
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.Activate(node, x[0], Activation);
 
     private protected override IEnumerable<LayerSetting> Keras()
     {
@@ -115,6 +120,8 @@ public sealed record AffineSettings(double Scale, double Shift) : LayerSettings
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.Affine;
 
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.Affine(node, x[0]);
+
     private protected override IEnumerable<LayerSetting> Keras()
     {
         yield return new("scale", Scale);
@@ -130,6 +137,8 @@ public sealed record ReduceSettings(string Function, int Axis, bool KeepDims) : 
 {
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.Reduce;
+
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.ReduceOp(node, x[0]);
 
     private protected override IEnumerable<LayerSetting> Keras()
     {

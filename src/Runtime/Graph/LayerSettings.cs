@@ -7,10 +7,10 @@ namespace Unrolled;
 
 /// <summary>
 /// A layer's constant settings, typed: one sealed record per family of layer kinds (<see cref="DenseSettings"/>,
-/// <see cref="ConvolutionSettings"/>, …), declared beside the builder function that makes the layer. Generated model
-/// descriptions construct them (<see cref="GraphNode.Settings"/>), ONNX export and the graph pictures read their
-/// properties, so a setting one of them needs and the other lacks fails this library's build rather than a user's
-/// export.
+/// <see cref="ConvolutionSettings"/>, …), declared beside the builder function that makes the layer, with the layer's
+/// ONNX form. Generated model descriptions construct them (<see cref="GraphNode.Settings"/>) and ONNX export reads
+/// their properties, so a setting one of them needs and the other lacks fails this library's build rather than a
+/// user's export.
 /// </summary>
 /// <remarks>
 /// The set of records is closed: only this library derives from <see cref="LayerSettings"/>. Records that hold a
@@ -44,6 +44,13 @@ public abstract record LayerSettings
     /// <param name="kind">A layer kind.</param>
     /// <returns>True when this record describes layers of that kind.</returns>
     public abstract bool Describes(GraphNodeKind kind);
+
+    /// <summary>The node's ONNX form: operators written through <paramref name="onnx"/>, returning the name of the
+    /// value that holds the node's output. Abstract, so a record without its ONNX form does not compile.</summary>
+    /// <param name="onnx">The exporter, whose helpers write operators and initializers.</param>
+    /// <param name="node">The node these settings belong to.</param>
+    /// <param name="x">The names of the node's input values.</param>
+    internal abstract string ExportOnnx(Onnx.OnnxExporter onnx, GraphNode node, string[] x);
 
     /// <summary>The settings under Keras's names, in Keras's order.</summary>
     private protected abstract IEnumerable<LayerSetting> Keras();

@@ -9,62 +9,47 @@ namespace Unrolled.Onnx;
 internal sealed partial class OnnxExporter
 {
     /// <summary>
-    /// The ONNX form of every kind of the catalogue, found by kind. The switch has no default arm on purpose: a kind
-    /// added to src/Shared/LayerKind.cs without its mapping here fails the build (CS8509), not a user's export.
+    /// The ONNX form of a node. A kind with settings is mapped by its settings record (<see cref="LayerSettings"/>'s
+    /// <c>ExportOnnx</c>, abstract, so a record without its ONNX form does not compile); the few kinds without settings
+    /// are mapped here.
     /// </summary>
     private string Map(GraphNode node, string[] x)
     {
-        if (!Enum.IsDefined(node.Kind))
+        if (node.Settings is { } settings)
         {
-            throw Unsupported(node, "this exporter has no ONNX form for that kind");
+            return settings.ExportOnnx(this, node, x);
         }
 
-#pragma warning disable CS8524 // unnamed values are refused above
         return node.Kind switch
-#pragma warning restore CS8524
         {
-            // A nested model's input passes its tensor on; Dropout is the identity when predicting.
-            GraphNodeKind.InputLayer or GraphNodeKind.Dropout => x[0],
-            GraphNodeKind.Dense => Dense(node, x[0]),
-            GraphNodeKind.Activation => Activate(node, x[0], Settings<ActivationSettings>(node).Activation),
-            GraphNodeKind.ActivationOp => Activate(node, x[0], Settings<ActivationOpSettings>(node).Activation),
-            GraphNodeKind.Concatenate => Op("Concat", x, null, OnnxAttribute.Int("axis", Settings<ConcatenateSettings>(node).Axis)),
+            // A hand-built input without its settings still passes its tensor on.
+            GraphNodeKind.InputLayer => x[0],
             GraphNodeKind.Add => Merge(node, x, x.Length == 2 ? "Add" : "Sum"),
             GraphNodeKind.Subtract => Merge(node, x, "Sub"),
             GraphNodeKind.Multiply => Merge(node, x, "Mul"),
             GraphNodeKind.Average => Merge(node, x, "Mean"),
             GraphNodeKind.Maximum => Merge(node, x, "Max"),
             GraphNodeKind.Minimum => Merge(node, x, "Min"),
-            GraphNodeKind.Dot => Dot(node, x[0], x[1]),
-            GraphNodeKind.UnaryOp => Unary(node, x),
-            GraphNodeKind.Affine => Affine(node, x[0]),
-            GraphNodeKind.BinaryOp => Binary(node, x),
-            GraphNodeKind.Reduce => ReduceOp(node, x[0]),
-            GraphNodeKind.Fold => Fold(node, x[0]),
-            GraphNodeKind.Unfold => Unfold(node, x[0]),
-            GraphNodeKind.Conv1D or GraphNodeKind.Conv2D or GraphNodeKind.Conv2DTranspose or GraphNodeKind.SeparableConv2D => Convolution(node, x[0]),
-            GraphNodeKind.MaxPooling1D or GraphNodeKind.MaxPooling2D or GraphNodeKind.AveragePooling1D or GraphNodeKind.AveragePooling2D => Pooling(node, x[0]),
-            GraphNodeKind.GlobalMaxPooling1D or GraphNodeKind.GlobalMaxPooling2D or GraphNodeKind.GlobalAveragePooling1D
-                or GraphNodeKind.GlobalAveragePooling2D => GlobalPooling(node, x[0]),
-            GraphNodeKind.UpSampling2D => UpSampling(node, x[0]),
-            // Per-sample target shape behind the batch axis, which Reshape's 0 copies.
-            GraphNodeKind.Reshape => Op("Reshape", new[] { x[0], Int64s(new long[] { 0 }.Concat(Longs(Settings<ReshapeSettings>(node).TargetShape)).ToArray()) }, null),
-            // Channels-last data flattens in its own order, as Keras's Flatten does.
-            GraphNodeKind.Flatten => Op("Reshape", new[] { x[0], Int64s(0, -1) }, null),
-            GraphNodeKind.Embedding => Op("Gather",
-                new[] { Initializer(WeightName(node, "embeddings"), Longs(WeightShape(node, "embeddings")), () => Weight(node, "embeddings")), x[0] },
-                null, OnnxAttribute.Int("axis", 0)),
-            GraphNodeKind.LSTM or GraphNodeKind.GRU or GraphNodeKind.SimpleRNN => Recurrent(node, x[0]),
-            GraphNodeKind.RecurrentState => RecurrentState(node),
-            GraphNodeKind.BatchNormalization => BatchNormalization(node, x[0]),
-            GraphNodeKind.LayerNormalization => LayerNormalization(node, x[0]),
             // Groups compute nothing themselves: their children are mapped.
             GraphNodeKind.Lambda or GraphNodeKind.TimeDistributed or GraphNodeKind.Functional
                 => throw Unsupported(node, "a group has no operators of its own"),
+            _ when Enum.IsDefined(node.Kind) => throw Unsupported(node, $"it has no settings, which a {node.Kind} needs (a hand-built node must be given its settings record)"),
+            _ => throw Unsupported(node, $"this exporter has no ONNX form for the kind {(int)node.Kind}"),
         };
     }
 
-    private string Unary(GraphNode node, string[] x) => Settings<OperationSettings>(node).Function switch
+    /// <summary>Keras's Reshape: the per-sample target shape behind the batch axis, which Reshape's 0 copies.</summary>
+    internal string Reshape(string x, System.Collections.Generic.IReadOnlyList<int> targetShape)
+        => Op("Reshape", new[] { x, Int64s(new long[] { 0 }.Concat(Longs(targetShape)).ToArray()) }, null);
+
+    /// <summary>Keras's Flatten: channels-last data flattens in its own order.</summary>
+    internal string Flatten(string x) => Op("Reshape", new[] { x, Int64s(0, -1) }, null);
+
+    internal string Embedding(GraphNode node, string ids)
+        => Op("Gather", new[] { Initializer(WeightName(node, "embeddings"), Longs(WeightShape(node, "embeddings")), () => Weight(node, "embeddings")), ids },
+            null, OnnxAttribute.Int("axis", 0));
+
+    internal string Unary(GraphNode node, string[] x) => Settings<OperationSettings>(node).Function switch
     {
         "math.abs" => Op("Abs", x, null),
         "math.exp" => Op("Exp", x, null),
@@ -74,7 +59,7 @@ internal sealed partial class OnnxExporter
         var f => throw Unsupported(node, $"the function '{f}' has no ONNX form here"),
     };
 
-    private string Binary(GraphNode node, string[] x) => Merge(node, x, Settings<OperationSettings>(node).Function switch
+    internal string Binary(GraphNode node, string[] x) => Merge(node, x, Settings<OperationSettings>(node).Function switch
     {
         "__operators__.add" => "Add",
         "math.subtract" => "Sub",
@@ -85,7 +70,7 @@ internal sealed partial class OnnxExporter
         var f => throw Unsupported(node, $"the function '{f}' has no ONNX form here"),
     });
 
-    private string ReduceOp(GraphNode node, string x)
+    internal string ReduceOp(GraphNode node, string x)
     {
         var reduce = Settings<ReduceSettings>(node);
         return Reduce(reduce.Function switch
@@ -97,7 +82,7 @@ internal sealed partial class OnnxExporter
     }
 
     /// <summary>The reduction over the spatial axes needs no change of layout.</summary>
-    private string GlobalPooling(GraphNode node, string x)
+    internal string GlobalPooling(GraphNode node, string x)
     {
         int rank = node.InputShapes[0].Count + 1;
         var axes = Enumerable.Range(1, rank - 2).Select(a => (long)a).ToArray();
@@ -105,7 +90,7 @@ internal sealed partial class OnnxExporter
         return Reduce(max ? "ReduceMax" : "ReduceMean", x, axes, Settings<GlobalPoolingSettings>(node).KeepDims, null);
     }
 
-    private string RecurrentState(GraphNode node)
+    internal string RecurrentState(GraphNode node)
     {
         int index = Settings<RecurrentStateSettings>(node).Index;
         var states = _states[node.Inputs[0]];
@@ -117,7 +102,7 @@ internal sealed partial class OnnxExporter
     // ---- settings ----
 
     /// <summary>The node's settings, which generated descriptions always give; a hand-built node may omit them.</summary>
-    private static T Settings<T>(GraphNode node)
+    internal static T Settings<T>(GraphNode node)
         where T : LayerSettings
         => node.Settings as T ?? throw Unsupported(node, node.Settings is null
             ? $"it has no settings (give it {typeof(T).Name})"
@@ -125,7 +110,7 @@ internal sealed partial class OnnxExporter
 
     // ---- the Dense family ----
 
-    private string Dense(GraphNode node, string x)
+    internal string Dense(GraphNode node, string x)
     {
         string kernel = Initializer(WeightName(node, "kernel"), Longs(WeightShape(node, "kernel")), () => Weight(node, "kernel"));
         var dense = Settings<DenseSettings>(node);
@@ -151,7 +136,7 @@ internal sealed partial class OnnxExporter
     }
 
     /// <summary>Keras 3's activations, each as the formula Unrolled computes (see <see cref="ActivationKernels"/>).</summary>
-    private string Activate(GraphNode node, string x, string activation)
+    internal string Activate(GraphNode node, string x, string activation)
     {
         switch (activation)
         {
@@ -198,7 +183,7 @@ internal sealed partial class OnnxExporter
     }
 
     /// <summary>An element-wise operation of tensors broadcast as Keras does (per-sample shapes from the right).</summary>
-    private string Merge(GraphNode node, string[] x, string op)
+    internal string Merge(GraphNode node, string[] x, string op)
     {
         int rank = node.InputShapes.Max(s => s.Count) + 1;
         var aligned = new string[x.Length];
@@ -229,7 +214,7 @@ internal sealed partial class OnnxExporter
         }
     }
 
-    private string Affine(GraphNode node, string x)
+    internal string Affine(GraphNode node, string x)
     {
         var affine = Settings<AffineSettings>(node);
         float scale = (float)affine.Scale, shift = (float)affine.Shift;
@@ -248,7 +233,7 @@ internal sealed partial class OnnxExporter
     }
 
     /// <summary>Keras's Dot over the last axes: per sample y[p, q] = a[p, :] · b[q, :], optionally of L2-normalised rows.</summary>
-    private string Dot(GraphNode node, string a, string b)
+    internal string Dot(GraphNode node, string a, string b)
     {
         var shapeA = node.InputShapes[0];
         var shapeB = node.InputShapes[1];
@@ -296,7 +281,7 @@ internal sealed partial class OnnxExporter
     // ---- TimeDistributed ----
 
     /// <summary>(N, steps, rest…) to (N · steps, rest…).</summary>
-    private string Fold(GraphNode node, string x)
+    internal string Fold(GraphNode node, string x)
     {
         var rest = node.Shape;
         string shape = rest.All(d => d >= 0)
@@ -307,7 +292,7 @@ internal sealed partial class OnnxExporter
 
     /// <summary>(N · steps, rest…) back to (N, steps, rest…), with steps read from the matching Fold's input when it is
     /// known only at run time.</summary>
-    private string Unfold(GraphNode node, string x)
+    internal string Unfold(GraphNode node, string x)
     {
         int steps = Settings<StepsSettings>(node).Steps;
         var rest = node.Shape.Skip(1).ToArray();
@@ -383,7 +368,7 @@ internal sealed partial class OnnxExporter
     /// <summary>The spatial lengths of a channels-last per-sample shape.</summary>
     private static int[] Spatial(System.Collections.Generic.IReadOnlyList<int> shape) => shape.Take(shape.Count - 1).ToArray();
 
-    private string Convolution(GraphNode node, string x)
+    internal string Convolution(GraphNode node, string x)
     {
         var input = node.InputShapes[0];
         int rank = input.Count + 1;
@@ -457,7 +442,7 @@ internal sealed partial class OnnxExporter
         return Initializer(WeightName(node, weight), perm.Select(p => (long)shape[p]).ToArray(), () => Permute(Weight(node, weight), shape, perm));
     }
 
-    private string Pooling(GraphNode node, string x)
+    internal string Pooling(GraphNode node, string x)
     {
         var input = node.InputShapes[0];
         int rank = input.Count + 1;
@@ -477,7 +462,7 @@ internal sealed partial class OnnxExporter
         return ToChannelsLast(y, rank, null);
     }
 
-    private string UpSampling(GraphNode node, string x)
+    internal string UpSampling(GraphNode node, string x)
     {
         var upSampling = Settings<UpSamplingSettings>(node);
         var size = upSampling.Size;
@@ -510,7 +495,7 @@ internal sealed partial class OnnxExporter
 
     // ---- normalisation ----
 
-    private string BatchNormalization(GraphNode node, string x)
+    internal string BatchNormalization(GraphNode node, string x)
     {
         var input = node.InputShapes[0];
         int rank = input.Count + 1;
@@ -531,53 +516,6 @@ internal sealed partial class OnnxExporter
         return rank > 2 ? ToChannelsLast(y, rank, null) : y;
     }
 
-    /// <summary>
-    /// Keras's LayerNormalization: ONNX's LayerNormalization (opset 17) when the normalised axes end the shape and the
-    /// input is centred, which is Keras's usual layer; otherwise (axes followed by others, or rms_scaling, which ONNX's
-    /// operator cannot express) the same formula from ReduceMean, Sub, Mul, Add, Sqrt and Div.
-    /// </summary>
-    private string LayerNormalization(GraphNode node, string x)
-    {
-        var input = node.InputShapes[0];
-        int rank = input.Count + 1;
-        var layerNorm = Settings<LayerNormalizationSettings>(node);
-        int[] axes = layerNorm.Axis.Select(a => a < 0 ? a + rank : a).OrderBy(a => a).ToArray();
-        float epsilon = (float)layerNorm.Epsilon;
-        bool rms = layerNorm.RmsScaling;
-        int[] normalised = axes.Select(a => input[a - 1]).ToArray();
-        string? Parameter(string weight, long[] shape)
-            => HasWeight(node, weight) ? Initializer(WeightName(node, weight), shape, () => Weight(node, weight)) : null;
-
-        if (!rms && axes[^1] == rank - 1)
-        {
-            // ONNX requires a scale: ones when Keras has no gamma (scale=False).
-            string scale = Parameter("gamma", Longs(normalised))
-                ?? Initializer(WeightName(node, "gamma"), Longs(normalised), () => Enumerable.Repeat(1f, normalised.Aggregate(1, (a, d) => a * d)).ToArray());
-            string? bias = Parameter("beta", Longs(normalised));
-            return Op("LayerNormalization", bias is null ? new[] { x, scale } : new[] { x, scale, bias }, null,
-                OnnxAttribute.Int("axis", axes[0]), OnnxAttribute.Float("epsilon", epsilon));
-        }
-
-        // gamma and beta broadcast against the axes that follow the normalised ones as length 1.
-        long[] broadcast = Longs(normalised.Concat(Enumerable.Repeat(1, rank - 1 - axes[^1])));
-        long[] reduced = Longs(axes);
-        string mean = Reduce("ReduceMean", x, reduced, true, "mean");
-        string centred = Op("Sub", new[] { x, mean }, "centred");
-        string variance = Reduce("ReduceMean", Op("Mul", new[] { centred, centred }, "squares"), reduced, true, "variance");
-        string deviation = Op("Sqrt", new[] { Op("Add", new[] { variance, Scalar(epsilon) }, "variance_epsilon") }, "deviation");
-        string y = Op("Div", new[] { rms ? x : centred, deviation }, "normalized");
-        if (Parameter("gamma", broadcast) is { } gamma)
-        {
-            y = Op("Mul", new[] { y, gamma }, "scaled");
-        }
-
-        if (Parameter("beta", broadcast) is { } beta)
-        {
-            y = Op("Add", new[] { y, beta }, null);
-        }
-
-        return y;
-    }
 
     // ---- recurrent layers ----
 
@@ -588,7 +526,7 @@ internal sealed partial class OnnxExporter
     /// from Keras's i, f, c, o to ONNX's i, o, f, c; GRU's z, r, h are the same in both) and B [1, 2·gates·units] (input
     /// bias, then recurrent bias: zero except for GRU with reset_after, whose two rows are exactly these).
     /// </summary>
-    private string Recurrent(GraphNode node, string x)
+    internal string Recurrent(GraphNode node, string x)
     {
         var recurrent = Settings<RecurrentSettings>(node);
         int units = recurrent.Units;

@@ -220,7 +220,7 @@ internal sealed partial class OnnxExporter
 
     /// <summary>Adds an operator call with one output, named after the current layer (with <paramref name="step"/>),
     /// and returns that name.</summary>
-    private string Op(string op, string[] inputs, string? step, params OnnxAttribute[] attributes)
+    internal string Op(string op, string[] inputs, string? step, params OnnxAttribute[] attributes)
     {
         string output = ValueName(step);
         Add(op, inputs, new[] { output }, attributes);
@@ -228,7 +228,7 @@ internal sealed partial class OnnxExporter
     }
 
     /// <summary>A 1-D int64 constant (shapes, axes), shared by every node that needs the same values.</summary>
-    private string Int64s(params long[] values)
+    internal string Int64s(params long[] values)
     {
         string key = "i64[" + string.Join(",", values) + "]";
         if (!_constants.TryGetValue(key, out string? name))
@@ -242,7 +242,7 @@ internal sealed partial class OnnxExporter
     }
 
     /// <summary>A float scalar constant.</summary>
-    private string Scalar(float value)
+    internal string Scalar(float value)
     {
         string key = "f32(" + value.ToString("R", CultureInfo.InvariantCulture) + ")";
         if (!_constants.TryGetValue(key, out string? name))
@@ -257,7 +257,7 @@ internal sealed partial class OnnxExporter
 
     /// <summary>A float tensor made from the model's weights, named <c>layer/weight</c>; made once however many calls
     /// of a shared layer use it.</summary>
-    private string Initializer(string name, long[] dims, Func<float[]> values)
+    internal string Initializer(string name, long[] dims, Func<float[]> values)
     {
         if (_initializers.Contains(name))
         {
@@ -275,7 +275,7 @@ internal sealed partial class OnnxExporter
     }
 
     /// <summary>A weight of the current node as Keras holds it.</summary>
-    private float[] Weight(GraphNode node, string name)
+    internal float[] Weight(GraphNode node, string name)
     {
         foreach (var weight in node.Weights)
         {
@@ -288,7 +288,7 @@ internal sealed partial class OnnxExporter
         throw Unsupported(node, $"it has no weight '{name}'");
     }
 
-    private static int[] WeightShape(GraphNode node, string name)
+    internal static int[] WeightShape(GraphNode node, string name)
     {
         foreach (var weight in node.Weights)
         {
@@ -301,18 +301,18 @@ internal sealed partial class OnnxExporter
         throw Unsupported(node, $"it has no weight '{name}'");
     }
 
-    private static bool HasWeight(GraphNode node, string name) => node.Weights.Any(w => w.Name == name);
+    internal static bool HasWeight(GraphNode node, string name) => node.Weights.Any(w => w.Name == name);
 
-    private static string WeightName(GraphNode node, string name) => node.Name + "/" + name;
+    internal static string WeightName(GraphNode node, string name) => node.Name + "/" + name;
 
-    private static NotSupportedException Unsupported(GraphNode node, string why)
+    internal static NotSupportedException Unsupported(GraphNode node, string why)
         => new($"Layer '{node.Name}' ({node.ClassName}, kind {node.Kind}) cannot be exported to ONNX: {why}.");
 
     // ---- operators whose form depends on the operator set ----
 
     /// <summary>A reduction over <paramref name="axes"/>: ReduceSum takes the axes as an input since opset 13, the
     /// others (ReduceMean, ReduceMax, ReduceSumSquare) since opset 18, before which they are an attribute.</summary>
-    private string Reduce(string op, string x, long[] axes, bool keepDims, string? step)
+    internal string Reduce(string op, string x, long[] axes, bool keepDims, string? step)
     {
         var keep = OnnxAttribute.Int("keepdims", keepDims ? 1 : 0);
         return op == "ReduceSum" || _opset >= 18
@@ -411,5 +411,5 @@ internal sealed partial class OnnxExporter
         return result;
     }
 
-    private static long[] Longs(IEnumerable<int> values) => values.Select(v => (long)v).ToArray();
+    internal static long[] Longs(IEnumerable<int> values) => values.Select(v => (long)v).ToArray();
 }
