@@ -73,11 +73,16 @@ public sealed class UnrolledGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(models.Collect().Combine(emitted.Collect()), static (output, pair) =>
         {
             var failed = new System.Collections.Generic.Dictionary<string, string>();
+            var tooLarge = new System.Collections.Generic.Dictionary<string, string>();
             foreach (var result in pair.Right)
             {
                 if (result?.Failure is { } failure)
                 {
                     failed[result.HintName] = failure;
+                }
+                else if (result?.TooLarge is { } message)
+                {
+                    tooLarge[result.HintName] = message;
                 }
             }
 
@@ -91,6 +96,10 @@ public sealed class UnrolledGenerator : IIncrementalGenerator
                 {
                     output.ReportDiagnostic(InternalError(result.Spec, "code generation", failure));
                 }
+                else if (tooLarge.TryGetValue(HintName(result.Spec), out string? message))
+                {
+                    output.ReportDiagnostic(Diagnostic.Create(GeneratorDiagnostics.TooLarge, GeneratorDiagnostics.ToLocation(ModelSpan(result.Spec)), message));
+                }
             }
         });
     }
@@ -103,12 +112,26 @@ public sealed class UnrolledGenerator : IIncrementalGenerator
 
     private static EmitResult Emit(AnalyzedModel model)
     {
+        string? tooLarge = null;
         string? code = Guard.Run(() =>
         {
             Inject("code generation");
-            return ModelEmitter.Emit(ExecutionPlan.Create(model));
+            try
+            {
+                return ModelEmitter.Emit(ExecutionPlan.Create(model));
+            }
+            catch (SizeOverflowException e)
+            {
+                tooLarge = e.Message;
+                return string.Empty;
+            }
         }, out string? failure);
-        return new EmitResult(HintName(model.Spec), code, code is null ? failure ?? "no code was produced" : null);
+        if (tooLarge is not null)
+        {
+            code = null;
+        }
+
+        return new EmitResult(HintName(model.Spec), code, code is null && tooLarge is null ? failure ?? "no code was produced" : null, tooLarge);
     }
 
     /// <summary>Tests set a step's name here to make that step fail as a bug in it would (per async flow, so that
@@ -133,9 +156,12 @@ public sealed class UnrolledGenerator : IIncrementalGenerator
         return new AnalysisResult(spec, model, failure);
     }
 
+    private static SourceSpan ModelSpan(ModelSpec spec)
+        => spec.ModelSpan.FilePath.Length > 0 ? spec.ModelSpan : spec.OutputSpans.Count > 0 ? spec.OutputSpans[0] : SourceSpan.None;
+
     private static Diagnostic InternalError(ModelSpec spec, string step, string failure)
     {
-        var span = spec.ModelSpan.FilePath.Length > 0 ? spec.ModelSpan : spec.OutputSpans.Count > 0 ? spec.OutputSpans[0] : SourceSpan.None;
+        var span = ModelSpan(spec);
         string name = spec.ModelName.Length > 0 ? spec.ModelName : spec.ClassName;
         return Diagnostic.Create(GeneratorDiagnostics.InternalError, GeneratorDiagnostics.ToLocation(span), name, step, failure);
     }
@@ -144,5 +170,5 @@ public sealed class UnrolledGenerator : IIncrementalGenerator
     private sealed record AnalysisResult(ModelSpec Spec, AnalyzedModel? Model, string? Failure);
 
     /// <summary>What code generation produced for one model: its source, or why generating it failed.</summary>
-    private sealed record EmitResult(string HintName, string? Code, string? Failure);
+    private sealed record EmitResult(string HintName, string? Code, string? Failure, string? TooLarge = null);
 }

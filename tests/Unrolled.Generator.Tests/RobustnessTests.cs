@@ -89,6 +89,9 @@ public class RobustnessTests
         yield return new object[] { "a huge input", "var x = Input([int.MaxValue, int.MaxValue, int.MaxValue]); return new Model(x, Dense(2)(x));", "*" };
         yield return new object[] { "a huge reshape", "var x = Input([4]); return new Model(x, Reshape([1 << 30, 1 << 30, 1 << 30])(x));", "*" };
         yield return new object[] { "huge convolution", "var x = Input([8, 8, 2]); return new Model(x, Conv2D(int.MaxValue, int.MaxValue)(x));", "*" };
+        // Found by tests/fuzz.sh: a window far longer than a sequence whose length is known only at run time.
+        yield return new object[] { "a huge kernel over a run-time length",
+            "var words = Input([null], DType.Int32); var s = GlobalMaxPool1D()(Conv1D(3, 65536)(Reshape([-1, 4])(Embedding(50, 4)(words)))); return new Model(words, s);", "generator UNR0009" };
         yield return new object[] { "a huge embedding", "var x = Input([4], DType.Int32); return new Model(x, Embedding(int.MaxValue, int.MaxValue)(x));", "*" };
         yield return new object[] { "a huge loop bound in a helper", "var x = Input([4]); return new Model(x, Stack(x, int.MaxValue));", "UNR0012",
             "static Tensor Stack(Tensor x, int n) { for (int i = 0; i < n; i++) x = Dense(4)(x); return x; }" };
@@ -109,6 +112,11 @@ public class RobustnessTests
                 // Absurd sizes: an error of ours, any (UNR0001 or UNR0009), never a crash or an overflowed number.
                 Assert.True(unrolled.Any(d => d.Severity == DiagnosticSeverity.Error), $"{name}: {TestCompiler.Describe(outcome.Analyzer)}");
                 break;
+            case "generator UNR0009":
+                // Only planning finds it (the layer's scratch, not a tensor, overflows), so the generator reports it.
+                var error = Assert.Single(outcome.Generator, d => d.Id == "UNR0009");
+                Assert.Contains("Conv1D 'conv1d' would need working buffers of more than 2,147,483,647 values", error.GetMessage());
+                return;
             case "?" or "generator-only":
                 // Broken beyond a model: whatever is reported, only a crash, a throw or a stall fails.
                 return;

@@ -53,11 +53,22 @@ internal sealed class ExecutionPlan
 
             // What the node keeps for backward besides its value; the gradient buffer mirrors it, giving each a gradient too.
             var context = new PlanContext(this, model, n);
-            var temporaries = node.Inputs.Count == 0 ? System.Array.Empty<int>() : rule.Temporaries(context);
+            int[] temporaries;
+            try
+            {
+                temporaries = node.Inputs.Count == 0 ? System.Array.Empty<int>() : rule.Temporaries(context);
+                NodeScratch[n] = node.Inputs.Count == 0 ? 0 : rule.Scratch(context);
+                Scratch = Dims.Max(Scratch, Dims.Mul(NodeScratch[n], model.ShapeOf(n).Repeat));
+            }
+            catch (System.OverflowException)
+            {
+                // Shapes passed (the analyzer checks them), but the layer's working buffers do not fit an int: a window
+                // tens of thousands long over a run-time length, say. The user's sizes, not our bug.
+                throw new SizeOverflowException(layer.Kind, layer.Name);
+            }
+
             hasPreActivation[n] = preActivation;
             regionSizes[n] = (preActivation ? new[] { size, size } : new[] { size }).Concat(temporaries).ToArray();
-            NodeScratch[n] = node.Inputs.Count == 0 ? 0 : rule.Scratch(context);
-            Scratch = Dims.Max(Scratch, Dims.Mul(NodeScratch[n], model.ShapeOf(n).Repeat));
 
             if (!Layers.Contains(node.Layer))
             {
@@ -150,4 +161,13 @@ internal sealed class ExecutionPlan
     public int Scratch { get; }
 
     public static ExecutionPlan Create(AnalyzedModel model) => new(model);
+}
+
+/// <summary>A layer whose working buffers would hold more values per sample than an int indexes.</summary>
+internal sealed class SizeOverflowException : System.Exception
+{
+    public SizeOverflowException(LayerKind kind, string layer)
+        : base($"{kind} '{layer}' would need working buffers of more than 2,147,483,647 values per sample; use smaller windows, layers or inputs")
+    {
+    }
 }
