@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The issue-5 table: Unrolled against PyTorch 1.13 and ONNX Runtime 1.30 on the three seed models, one thread each,
-# the three sides alternated for several rounds on this noisy shared machine, then medians and ratios.
+# Unrolled against its two peers on the seed benchmark models, one thread each, alternated for several rounds on this
+# noisy shared machine, then medians, ranges and ratios:
 #   bash bench/compare.sh [ROUNDS]
-# Needs /usr/bin/python3 with torch (apt-get install python3-torch) and Node.js; installs onnxruntime-node into
-# bench/ort/node_modules on first use (npm; its download script is skipped: the CPU binary ships in the package).
-# PyTorch runs on OpenBLAS with this machine's forced kernel settings unset for it alone (bench/torch-blas.sh, which
-# installs and selects OpenBLAS when run as root); the table says which BLAS and kernel it used.
+# - ONNX Runtime 1.32 in the same .NET process (bench/Unrolled.Benchmarks/OrtPeer.cs): each model's own ONNX export,
+#   so the same weights, one intra-op thread, every graph optimisation, inputs and outputs bound once; the probe checks
+#   that both sides give the same outputs before timing, and alternates them round by round within each case.
+# - PyTorch 1.13 on OpenBLAS (bench/torch-blas.sh installs and selects it as root, unsets this machine's forced
+#   OpenBLAS kernel settings for PyTorch alone, and reports which BLAS and kernel it used); needs /usr/bin/python3
+#   with torch (apt-get install python3-torch).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5}
@@ -14,13 +16,12 @@ trap 'rm -rf "$work"' EXIT
 
 source bench/torch-blas.sh
 dotnet build bench/Unrolled.Benchmarks -c Release -v quiet -nologo >/dev/null
-[ -d bench/ort/node_modules/onnxruntime-node ] || (cd bench/ort && npm install --ignore-scripts --no-audit --no-fund >/dev/null)
-torch_python bench/torch_models.py --export "$work" 2>/dev/null
 
 for r in $(seq 1 "$rounds"); do
-  UNROLLED_THREADS=1 dotnet bench/Unrolled.Benchmarks/bin/Release/net10.0/Unrolled.Benchmarks.dll --probe 1 | sed 's/^/unrolled /' >>"$work/results"
+  # Unrolled and ONNX Runtime in one process ("ort:" lines are ONNX Runtime's), then PyTorch.
+  UNROLLED_THREADS=1 dotnet bench/Unrolled.Benchmarks/bin/Release/net10.0/Unrolled.Benchmarks.dll --probe 1 2>/dev/null \
+    | sed -e 's/^ort:/ort /' -e t -e 's/^/unrolled /' >>"$work/results"
   torch_python bench/torch_models.py --rounds 1 | sed 's/^/torch /' >>"$work/results"
-  node bench/ort/probe.mjs "$work" 1 | sed 's/^/ort /' >>"$work/results"
   echo "round $r of $rounds done" >&2
 done
 
@@ -44,8 +45,8 @@ def ratio(case, peer):
     r = [y / x for x, y in zip(a, b)]
     return f"{statistics.median(r):.1f}× ({min(r):.1f}–{max(r):.1f})"
 cases = ["mlp_predict_b1", "mlp_predict_b64", "mlp_train_b64", "conv_predict_b1", "conv_predict_b64", "conv_train_b64",
-         "lstm_predict_b1", "lstm_train_b64"]
-print("| case | Unrolled | ONNX Runtime 1.30 (Node) | PyTorch 1.13 (OpenBLAS) | ORT / Unrolled | PyTorch / Unrolled |")
+         "lstm_predict_b1", "lstm_predict_b64", "lstm_train_b64"]
+print("| case | Unrolled | ONNX Runtime 1.32 (.NET, in-process) | PyTorch 1.13 (OpenBLAS) | ORT / Unrolled | PyTorch / Unrolled |")
 print("|---|---|---|---|---|---|")
 for c in cases:
     print(f"| {c} | {cell('unrolled', c)} | {cell('ort', c)} | {cell('torch', c)} | {ratio(c, 'ort')} | {ratio(c, 'torch')} |")

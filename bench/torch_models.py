@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The three benchmark models of issue 5 in PyTorch (one thread): the MLP 784-64-64-10, the functional API guide's
 convolutional encoder and Keras's news-headline LSTM. Prints "case microseconds" per case (the median of ROUNDS
-rounds of about 0.3 s each), or with --export DIR writes each model's predict graph as ONNX for ONNX Runtime.
+rounds of about 0.3 s each), or with --export DIR writes each model's predict graph as ONNX.
 
     /usr/bin/python3 bench/torch_models.py [--rounds N] [--export DIR]
 """
@@ -119,6 +119,7 @@ def main():
             ("conv_predict_b1", lambda: conv(img64[:1])),
             ("conv_predict_b64", lambda: conv(img64)),
             ("lstm_predict_b1", lambda: news(ids64[:1], aux64[:1])),
+            ("lstm_predict_b64", lambda: news(ids64, aux64)),
         ]
         results = {name: median_microseconds(call, args.rounds) for name, call in cases}
     results["mlp_train_b64"] = median_microseconds(lambda: step(mlp, mlp_loss), args.rounds)

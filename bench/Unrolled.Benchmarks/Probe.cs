@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics;
+using System.Collections.Generic;
 using System.Linq;
 
 namespace Unrolled.Benchmarks;
@@ -30,44 +31,116 @@ public static class Probe
         float[] ids = Enumerable.Range(0, 64 * 100).Select(i => (float)(i * 7919 % 10000)).ToArray(), aux = Random(64 * 5);
         float[] main = new float[64], auxOut = new float[64], mainT = Random(64), auxT = Random(64);
 
-        (string Name, Action Call)[] cases =
+        // ONNX Runtime in this process on each model's own export (same weights), for the inference cases.
+        float[] Slice(float[] a, int n) => a.AsSpan(0, n).ToArray();
+        int[] Ints(float[] a, int n) => a.Take(n).Select(v => (int)v).ToArray();
+        var peers = new List<OrtPeer>();
+        OrtPeer Peer(CompiledModel model, int batch, params Array[] inputs)
+        {
+            var peer = new OrtPeer(model, batch, i => inputs[i]);
+            peers.Add(peer);
+            return peer;
+        }
+
+        var ortMlp1 = Peer(mlp, 1, Slice(x, 784));
+        var ortMlp64 = Peer(mlp, 64, Slice(x, 64 * 784));
+        var ortConv1 = Peer(conv, 1, Slice(img, 784));
+        var ortConv64 = Peer(conv, 64, Slice(img, 64 * 784));
+        var ortNews1 = Peer(news, 1, Ints(ids, 100), Slice(aux, 5));
+        var ortNews64 = Peer(news, 64, Ints(ids, 6400), Slice(aux, 320));
+
+        (string Name, Action Call, Action? Ort)[] cases =
         [
-            ("mlp_predict_b1", () => mlp.Predict(x.AsSpan(0, 784), y.AsSpan(0, 10), 1)),
-            ("mlp_predict_b64", () => mlp.Predict(x, y, 64)),
-            ("mlp_train_b64", () => mlp.TrainOnBatch(x, t, 64)),
-            ("conv_predict_b1", () => conv.Predict(img.AsSpan(0, 784), code.AsSpan(0, 16), 1)),
-            ("conv_predict_b64", () => conv.Predict(img, code, 64)),
-            ("conv_train_b64", () => conv.TrainOnBatch(img, codeTarget, 64)),
-            ("conv_predict_4096_array", () => conv.Predict([bigImages], batchSize: 64)),
-            ("lstm_predict_b1", () => news.Predict(ids.AsSpan(0, 100), aux.AsSpan(0, 5), main.AsSpan(0, 1), auxOut.AsSpan(0, 1), 1)),
-            ("lstm_train_b64", () => news.TrainOnBatch(ids, aux, mainT, auxT, 64)),
+            ("mlp_predict_b1", () => mlp.Predict(x.AsSpan(0, 784), y.AsSpan(0, 10), 1), ortMlp1.Run),
+            ("mlp_predict_b64", () => mlp.Predict(x, y, 64), ortMlp64.Run),
+            ("mlp_train_b64", () => mlp.TrainOnBatch(x, t, 64), null),
+            ("conv_predict_b1", () => conv.Predict(img.AsSpan(0, 784), code.AsSpan(0, 16), 1), ortConv1.Run),
+            ("conv_predict_b64", () => conv.Predict(img, code, 64), ortConv64.Run),
+            ("conv_train_b64", () => conv.TrainOnBatch(img, codeTarget, 64), null),
+            ("conv_predict_4096_array", () => conv.Predict([bigImages], batchSize: 64), null),
+            ("lstm_predict_b1", () => news.Predict(ids.AsSpan(0, 100), aux.AsSpan(0, 5), main.AsSpan(0, 1), auxOut.AsSpan(0, 1), 1), ortNews1.Run),
+            ("lstm_predict_b64", () => news.Predict(ids, aux, main, auxOut, 64), ortNews64.Run),
+            ("lstm_train_b64", () => news.TrainOnBatch(ids, aux, mainT, auxT, 64), null),
         ];
 
-        foreach (var (name, call) in cases)
+        // Same weights, same answers: the peers' first outputs against Unrolled's, before any training step.
+        Check("mlp b64", () => mlp.Predict(x, y, 64), y, ortMlp64);
+        Check("conv b64", () => conv.Predict(img, code, 64), code, ortConv64);
+        Check("lstm b64", () => news.Predict(ids, aux, main, auxOut, 64), main, ortNews64);
+
+        foreach (var (name, call, ort) in cases)
         {
             // Warm up past tiering: the JIT recompiles hot methods with full optimisation after ~30 calls and a delay.
-            var warm = Stopwatch.StartNew();
-            while (warm.Elapsed.TotalSeconds < 0.5)
+            Warm(call);
+            if (ort is not null)
             {
-                call();
+                Warm(ort);
             }
 
-            var medians = new double[rounds];
+            // The two sides alternate round by round, so the machine's noise falls on both.
+            var ours = new double[rounds];
+            var theirs = new double[rounds];
             for (int r = 0; r < rounds; r++)
             {
-                int n = 0;
-                var clock = Stopwatch.StartNew();
-                while (clock.Elapsed.TotalSeconds < 0.3 || n < 3)
+                ours[r] = Time(call);
+                if (ort is not null)
                 {
-                    call();
-                    n++;
+                    theirs[r] = Time(ort);
                 }
-
-                medians[r] = clock.Elapsed.TotalMicroseconds / n;
             }
 
-            Array.Sort(medians);
-            Console.WriteLine($"{name} {medians[rounds / 2]:F2}");
+            Array.Sort(ours);
+            Console.WriteLine($"{name} {ours[rounds / 2]:F2}");
+            if (ort is not null)
+            {
+                Array.Sort(theirs);
+                Console.WriteLine($"ort:{name} {theirs[rounds / 2]:F2}");
+            }
+        }
+
+        foreach (var peer in peers)
+        {
+            peer.Dispose();
+        }
+    }
+
+    private static void Warm(Action call)
+    {
+        var warm = Stopwatch.StartNew();
+        while (warm.Elapsed.TotalSeconds < 0.5)
+        {
+            call();
+        }
+    }
+
+    private static double Time(Action call)
+    {
+        int n = 0;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed.TotalSeconds < 0.3 || n < 3)
+        {
+            call();
+            n++;
+        }
+
+        return clock.Elapsed.TotalMicroseconds / n;
+    }
+
+    private static void Check(string name, Action ours, float[] output, OrtPeer peer)
+    {
+        ours();
+        peer.Run();
+        var theirs = peer.FirstOutput;
+        double worst = 0;
+        for (int i = 0; i < theirs.Length; i++)
+        {
+            worst = Math.Max(worst, Math.Abs(theirs[i] - output[i]));
+        }
+
+        Console.Error.WriteLine($"ONNX Runtime against Unrolled, {name}: largest difference {worst:G3}");
+        if (worst > 1e-3)
+        {
+            throw new InvalidOperationException($"ONNX Runtime and Unrolled disagree on {name} ({worst:G3}): not the same computation");
         }
     }
 }
