@@ -1,5 +1,6 @@
 // dotnet run -c Release --project bench/Unrolled.Benchmarks -- --filter '*'     (BenchmarkDotNet)
 // dotnet run -c Release --project bench/Unrolled.Benchmarks -- --probe [ROUNDS]  (quick medians, for bench/compare.sh)
+// dotnet run -c Release --project bench/Unrolled.Benchmarks -- --filter '*PeerBenchmarks*'  (against ONNX Runtime in-process)
 using BenchmarkDotNet.Running;
 
 if (args.Length > 0 && args[0] == "--mlp-only")
