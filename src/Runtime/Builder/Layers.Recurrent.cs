@@ -98,7 +98,7 @@ public sealed record RecurrentSettings(int Units, string Activation, bool UseBia
         _ => false,
     };
 
-    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.Recurrent(node, x[0]);
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.Recurrent(node, this, x[0]);
 
     private protected override IEnumerable<LayerSetting> Keras()
     {
@@ -132,7 +132,7 @@ public sealed record RecurrentStateSettings(int Index) : LayerSettings
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.RecurrentState;
 
-    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.RecurrentState(node);
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.RecurrentState(node, this);
 
     private protected override IEnumerable<LayerSetting> Keras()
     {
@@ -167,7 +167,7 @@ public sealed record BatchNormalizationSettings(int Axis, double Momentum, doubl
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.BatchNormalization;
 
-    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.BatchNormalization(node, x[0]);
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.BatchNormalization(node, this, x[0]);
 
     private protected override IEnumerable<LayerSetting> Keras()
     {

@@ -233,7 +233,7 @@ public sealed record ConvolutionSettings(int Filters, IReadOnlyList<int> KernelS
         => kind == GraphNodeKind.SeparableConv2D ? DepthMultiplier is not null
             : DepthMultiplier is null && kind is GraphNodeKind.Conv1D or GraphNodeKind.Conv2D or GraphNodeKind.Conv2DTranspose;
 
-    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.Convolution(node, x[0]);
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.Convolution(node, this, x[0]);
 
     private protected override IEnumerable<LayerSetting> Keras()
     {
@@ -264,7 +264,7 @@ public sealed record PoolingSettings(IReadOnlyList<int> PoolSize, string Padding
     public override bool Describes(GraphNodeKind kind)
         => kind is GraphNodeKind.MaxPooling1D or GraphNodeKind.MaxPooling2D or GraphNodeKind.AveragePooling1D or GraphNodeKind.AveragePooling2D;
 
-    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.Pooling(node, x[0]);
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.Pooling(node, this, x[0]);
 
     private protected override IEnumerable<LayerSetting> Keras()
     {
@@ -285,7 +285,7 @@ public sealed record GlobalPoolingSettings(string DataFormat, bool KeepDims) : L
         => kind is GraphNodeKind.GlobalMaxPooling1D or GraphNodeKind.GlobalMaxPooling2D or GraphNodeKind.GlobalAveragePooling1D
             or GraphNodeKind.GlobalAveragePooling2D;
 
-    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.GlobalPooling(node, x[0]);
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.GlobalPooling(node, this, x[0]);
 
     private protected override IEnumerable<LayerSetting> Keras()
     {
@@ -303,7 +303,7 @@ public sealed record UpSamplingSettings(IReadOnlyList<int> Size, string DataForm
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.UpSampling2D;
 
-    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.UpSampling(node, x[0]);
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.UpSampling(node, this, x[0]);
 
     private protected override IEnumerable<LayerSetting> Keras()
     {

@@ -208,7 +208,7 @@ public sealed record DenseSettings(int Units, string Activation, bool UseBias) :
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.Dense;
 
-    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.Dense(node, x[0]);
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.Dense(node, this, x[0]);
 
     private protected override IEnumerable<LayerSetting> Keras()
     {
@@ -241,7 +241,7 @@ public sealed record DotSettings(int Axes, bool Normalize) : LayerSettings
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.Dot;
 
-    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.Dot(node, x[0], x[1]);
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.Dot(node, this, x[0], x[1]);
 
     private protected override IEnumerable<LayerSetting> Keras()
     {
@@ -258,7 +258,7 @@ public sealed record StepsSettings(int Steps) : LayerSettings
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind is GraphNodeKind.Fold or GraphNodeKind.Unfold;
 
-    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => node.Kind == GraphNodeKind.Fold ? onnx.Fold(node, x[0]) : onnx.Unfold(node, x[0]);
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => node.Kind == GraphNodeKind.Fold ? onnx.Fold(node, x[0]) : onnx.Unfold(node, Steps, x[0]);
 
     private protected override IEnumerable<LayerSetting> Keras()
     {

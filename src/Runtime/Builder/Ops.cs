@@ -87,7 +87,7 @@ public sealed record OperationSettings(string Function) : LayerSettings
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind is GraphNodeKind.UnaryOp or GraphNodeKind.BinaryOp;
 
-    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => node.Kind == GraphNodeKind.UnaryOp ? onnx.Unary(node, x) : onnx.Binary(node, x);
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => node.Kind == GraphNodeKind.UnaryOp ? onnx.Unary(node, this, x) : onnx.Binary(node, this, x);
 
     private protected override IEnumerable<LayerSetting> Keras()
     {
@@ -120,7 +120,7 @@ public sealed record AffineSettings(double Scale, double Shift) : LayerSettings
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.Affine;
 
-    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.Affine(node, x[0]);
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.Affine(node, this, x[0]);
 
     private protected override IEnumerable<LayerSetting> Keras()
     {
@@ -138,7 +138,7 @@ public sealed record ReduceSettings(string Function, int Axis, bool KeepDims) : 
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.Reduce;
 
-    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.ReduceOp(node, x[0]);
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.ReduceOp(node, this, x[0]);
 
     private protected override IEnumerable<LayerSetting> Keras()
     {

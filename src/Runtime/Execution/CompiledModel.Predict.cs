@@ -76,23 +76,10 @@ public abstract partial class CompiledModel
         {
             UseLengths(resolved);
             int samples = ValidateData(inputs, null, null, nameof(inputs), nameof(inputs));
-            for (int j = 0; j < Description.Outputs.Count; j++)
-            {
-                long floats = (long)samples * _layout.OutputSize(j);
-                if (floats > Array.MaxLength)
-                {
-                    throw new ArgumentException(
-                        $"Output '{Description.Outputs[j].Name}' of model '{Description.Name}' has {_layout.OutputSize(j)} values per sample, so " +
-                        $"{floats} floats for the {samples} samples given: more than one .NET array holds ({Array.MaxLength}). Predict at most " +
-                        $"{Array.MaxLength / _layout.OutputSize(j)} samples per call, or call Predict with spans batch by batch.",
-                        nameof(inputs));
-                }
-            }
-
             var outputs = new float[Description.Outputs.Count][];
             for (int j = 0; j < outputs.Length; j++)
             {
-                outputs[j] = new float[samples * _layout.OutputSize(j)];
+                outputs[j] = NewOutput(samples, _layout.OutputSize(j), Description.Outputs[j].Name, nameof(inputs));
             }
 
             if (samples == 0)

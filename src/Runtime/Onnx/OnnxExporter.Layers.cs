@@ -49,7 +49,7 @@ internal sealed partial class OnnxExporter
         => Op("Gather", new[] { Initializer(WeightName(node, "embeddings"), Longs(WeightShape(node, "embeddings")), () => Weight(node, "embeddings")), ids },
             null, OnnxAttribute.Int("axis", 0));
 
-    internal string Unary(GraphNode node, string[] x) => Settings<OperationSettings>(node).Function switch
+    internal string Unary(GraphNode node, OperationSettings operation, string[] x) => operation.Function switch
     {
         "math.abs" => Op("Abs", x, null),
         "math.exp" => Op("Exp", x, null),
@@ -59,7 +59,7 @@ internal sealed partial class OnnxExporter
         var f => throw Unsupported(node, $"the function '{f}' has no ONNX form here"),
     };
 
-    internal string Binary(GraphNode node, string[] x) => Merge(node, x, Settings<OperationSettings>(node).Function switch
+    internal string Binary(GraphNode node, OperationSettings operation, string[] x) => Merge(node, x, operation.Function switch
     {
         "__operators__.add" => "Add",
         "math.subtract" => "Sub",
@@ -70,9 +70,8 @@ internal sealed partial class OnnxExporter
         var f => throw Unsupported(node, $"the function '{f}' has no ONNX form here"),
     });
 
-    internal string ReduceOp(GraphNode node, string x)
+    internal string ReduceOp(GraphNode node, ReduceSettings reduce, string x)
     {
-        var reduce = Settings<ReduceSettings>(node);
         return Reduce(reduce.Function switch
         {
             "math.reduce_sum" => "ReduceSum",
@@ -82,17 +81,17 @@ internal sealed partial class OnnxExporter
     }
 
     /// <summary>The reduction over the spatial axes needs no change of layout.</summary>
-    internal string GlobalPooling(GraphNode node, string x)
+    internal string GlobalPooling(GraphNode node, GlobalPoolingSettings pooling, string x)
     {
         int rank = node.InputShapes[0].Count + 1;
         var axes = Enumerable.Range(1, rank - 2).Select(a => (long)a).ToArray();
         bool max = node.Kind is GraphNodeKind.GlobalMaxPooling1D or GraphNodeKind.GlobalMaxPooling2D;
-        return Reduce(max ? "ReduceMax" : "ReduceMean", x, axes, Settings<GlobalPoolingSettings>(node).KeepDims, null);
+        return Reduce(max ? "ReduceMax" : "ReduceMean", x, axes, pooling.KeepDims, null);
     }
 
-    internal string RecurrentState(GraphNode node)
+    internal string RecurrentState(GraphNode node, RecurrentStateSettings state)
     {
-        int index = Settings<RecurrentStateSettings>(node).Index;
+        int index = state.Index;
         var states = _states[node.Inputs[0]];
         return states is not null && index >= 1 && index <= states.Length
             ? states[index - 1]
@@ -101,19 +100,11 @@ internal sealed partial class OnnxExporter
 
     // ---- settings ----
 
-    /// <summary>The node's settings, which generated descriptions always give; a hand-built node may omit them.</summary>
-    internal static T Settings<T>(GraphNode node)
-        where T : LayerSettings
-        => node.Settings as T ?? throw Unsupported(node, node.Settings is null
-            ? $"it has no settings (give it {typeof(T).Name})"
-            : $"its settings are {node.Settings.GetType().Name}, not {typeof(T).Name}");
-
     // ---- the Dense family ----
 
-    internal string Dense(GraphNode node, string x)
+    internal string Dense(GraphNode node, DenseSettings dense, string x)
     {
         string kernel = Initializer(WeightName(node, "kernel"), Longs(WeightShape(node, "kernel")), () => Weight(node, "kernel"));
-        var dense = Settings<DenseSettings>(node);
         string? bias = dense.UseBias
             ? Initializer(WeightName(node, "bias"), Longs(WeightShape(node, "bias")), () => Weight(node, "bias"))
             : null;
@@ -214,9 +205,8 @@ internal sealed partial class OnnxExporter
         }
     }
 
-    internal string Affine(GraphNode node, string x)
+    internal string Affine(GraphNode node, AffineSettings affine, string x)
     {
-        var affine = Settings<AffineSettings>(node);
         float scale = (float)affine.Scale, shift = (float)affine.Shift;
         string y = x;
         if (scale != 1f)
@@ -233,11 +223,10 @@ internal sealed partial class OnnxExporter
     }
 
     /// <summary>Keras's Dot over the last axes: per sample y[p, q] = a[p, :] · b[q, :], optionally of L2-normalised rows.</summary>
-    internal string Dot(GraphNode node, string a, string b)
+    internal string Dot(GraphNode node, DotSettings dot, string a, string b)
     {
         var shapeA = node.InputShapes[0];
         var shapeB = node.InputShapes[1];
-        var dot = Settings<DotSettings>(node);
         if (dot.Axes is not (-1) && dot.Axes != shapeA.Count)
         {
             throw Unsupported(node, $"it contracts axis {dot.Axes}; this exporter knows Dot over the last axis");
@@ -292,9 +281,8 @@ internal sealed partial class OnnxExporter
 
     /// <summary>(N · steps, rest…) back to (N, steps, rest…), with steps read from the matching Fold's input when it is
     /// known only at run time.</summary>
-    internal string Unfold(GraphNode node, string x)
+    internal string Unfold(GraphNode node, int steps, string x)
     {
-        int steps = Settings<StepsSettings>(node).Steps;
         var rest = node.Shape.Skip(1).ToArray();
         if (steps >= 0 && rest.All(d => d >= 0))
         {
@@ -368,11 +356,10 @@ internal sealed partial class OnnxExporter
     /// <summary>The spatial lengths of a channels-last per-sample shape.</summary>
     private static int[] Spatial(System.Collections.Generic.IReadOnlyList<int> shape) => shape.Take(shape.Count - 1).ToArray();
 
-    internal string Convolution(GraphNode node, string x)
+    internal string Convolution(GraphNode node, ConvolutionSettings convolution, string x)
     {
         var input = node.InputShapes[0];
         int rank = input.Count + 1;
-        var convolution = Settings<ConvolutionSettings>(node);
         int[] kernel = convolution.KernelSize.ToArray(), strides = convolution.Strides.ToArray(), dilations = convolution.DilationRate.ToArray();
         bool same = convolution.Padding == "same";
         int[] inSpatial = Spatial(input), outSpatial = Spatial(node.Shape);
@@ -442,11 +429,10 @@ internal sealed partial class OnnxExporter
         return Initializer(WeightName(node, weight), perm.Select(p => (long)shape[p]).ToArray(), () => Permute(Weight(node, weight), shape, perm));
     }
 
-    internal string Pooling(GraphNode node, string x)
+    internal string Pooling(GraphNode node, PoolingSettings pooling, string x)
     {
         var input = node.InputShapes[0];
         int rank = input.Count + 1;
-        var pooling = Settings<PoolingSettings>(node);
         int[] pool = pooling.PoolSize.ToArray(), strides = pooling.Strides.ToArray();
         bool same = pooling.Padding == "same";
         bool max = node.Kind is GraphNodeKind.MaxPooling1D or GraphNodeKind.MaxPooling2D;
@@ -462,9 +448,8 @@ internal sealed partial class OnnxExporter
         return ToChannelsLast(y, rank, null);
     }
 
-    internal string UpSampling(GraphNode node, string x)
+    internal string UpSampling(GraphNode node, UpSamplingSettings upSampling, string x)
     {
-        var upSampling = Settings<UpSamplingSettings>(node);
         var size = upSampling.Size;
         if (upSampling.Interpolation != "nearest")
         {
@@ -495,12 +480,11 @@ internal sealed partial class OnnxExporter
 
     // ---- normalisation ----
 
-    internal string BatchNormalization(GraphNode node, string x)
+    internal string BatchNormalization(GraphNode node, BatchNormalizationSettings batchNorm, string x)
     {
         var input = node.InputShapes[0];
         int rank = input.Count + 1;
         int channels = input[^1];
-        var batchNorm = Settings<BatchNormalizationSettings>(node);
         if (batchNorm.Axis != -1 && batchNorm.Axis != input.Count)
         {
             throw Unsupported(node, $"it normalises axis {batchNorm.Axis}; this exporter knows the last (channel) axis");
@@ -526,9 +510,8 @@ internal sealed partial class OnnxExporter
     /// from Keras's i, f, c, o to ONNX's i, o, f, c; GRU's z, r, h are the same in both) and B [1, 2·gates·units] (input
     /// bias, then recurrent bias: zero except for GRU with reset_after, whose two rows are exactly these).
     /// </summary>
-    internal string Recurrent(GraphNode node, string x)
+    internal string Recurrent(GraphNode node, RecurrentSettings recurrent, string x)
     {
-        var recurrent = Settings<RecurrentSettings>(node);
         int units = recurrent.Units;
         bool sequences = recurrent.ReturnSequences, state = recurrent.ReturnState, bias = recurrent.UseBias;
         int gates = node.Kind switch { GraphNodeKind.LSTM => 4, GraphNodeKind.GRU => 3, _ => 1 };
