@@ -128,7 +128,7 @@ internal static class GraphTable
                     {
                         Shape = rows[outer].Shape,
                         IsInt32 = rows[outer].IsInt32,
-                        Config = new KerasConfig().Settings("InputSettings").Text("dtype", rows[outer].IsInt32 ? "int32" : "float32"),
+                        Config = InputRule.Describe(new KerasConfig(), rows[outer].IsInt32),
                     };
                     inputRow.Inputs.Add(outer);
                     inputs[i] = rows.Count;
@@ -152,7 +152,7 @@ internal static class GraphTable
             {
                 Shape = ShapeOf(n),
                 IsInt32 = layer.Config is InputConfig { DType: 1 },
-                Config = listedInput && layer.Kind != LayerKind.InputLayer ? new KerasConfig().Settings("InputSettings").Text("dtype", "float32") : Config(layer),
+                Config = listedInput && layer.Kind != LayerKind.InputLayer ? InputRule.Describe(new KerasConfig(), int32: false) : Config(layer),
             };
             if (!listedInput)
             {

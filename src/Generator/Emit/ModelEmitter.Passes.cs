@@ -110,6 +110,26 @@ internal sealed partial class ModelEmitter
     // Gradients live in the reusing layout: a region's gradient is needed over the same steps as its value in prediction.
     internal string Gradient(int node) => $"workspace.Gradient({D(_plan.Predict.ValueOffset[node])}, batchSize * {D(Sz(node))})";
 
+    /// <summary>One node's block of a pass: its comment line, then its rule's forward or backward code.</summary>
+    private void WriteNode(int n, bool backward)
+    {
+        _w.Line();
+        _w.Line(Describe(n));
+        OpenNodeBlock(n, backward);
+        var rule = LayerRules.Of(_spec.Layers[_spec.Nodes[n].Layer].Kind);
+        var emitter = new NodeEmitter(this, n);
+        if (backward)
+        {
+            rule.Backward(emitter);
+        }
+        else
+        {
+            rule.Forward(emitter);
+        }
+
+        CloseNodeBlock(n);
+    }
+
     private string Describe(int node)
     {
         var layer = _spec.Layers[_spec.Nodes[node].Layer];
@@ -185,11 +205,7 @@ internal sealed partial class ModelEmitter
                     continue;
                 }
 
-                _w.Line();
-                _w.Line(Describe(n));
-                OpenNodeBlock(n, backward: false);
-                LayerRules.Of(layer.Kind).Forward(new NodeEmitter(this, n));
-                CloseNodeBlock(n);
+                WriteNode(n, backward: false);
             }
 
             _w.Close();
@@ -311,11 +327,7 @@ internal sealed partial class ModelEmitter
                 continue;
             }
 
-            _w.Line();
-            _w.Line(Describe(n));
-            OpenNodeBlock(n, backward: true);
-            LayerRules.Of(layer.Kind).Backward(new NodeEmitter(this, n));
-            CloseNodeBlock(n);
+            WriteNode(n, backward: true);
         }
 
         _w.Close();

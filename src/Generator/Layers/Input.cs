@@ -41,6 +41,8 @@ internal sealed class InputRule : LayerRule
         // Nothing to propagate: an input has no gradient.
     }
 
-    public override void Describe(LayerSpec layer, KerasConfig config)
-        => config.Settings("InputSettings").Text("dtype", layer.Settings<InputConfig>().DType == 1 ? "int32" : "float32");
+    public override void Describe(LayerSpec layer, KerasConfig config) => Describe(config, layer.Settings<InputConfig>().DType == 1);
+
+    /// <summary>An input's settings; also those of the input a nested model's call or a listed tensor stands for.</summary>
+    public static KerasConfig Describe(KerasConfig config, bool int32) => config.Settings("InputSettings").Text("dtype", int32 ? "int32" : "float32");
 }

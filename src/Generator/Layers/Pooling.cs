@@ -107,7 +107,6 @@ internal sealed class PoolingRule : LayerRule
 /// the maximum or mean over every position, per channel.</summary>
 internal sealed class GlobalPoolingRule : LayerRule
 {
-
     public override IReadOnlyList<LayerKind> Kinds { get; } = new[]
     {
         LayerKind.GlobalMaxPooling1D, LayerKind.GlobalMaxPooling2D, LayerKind.GlobalAveragePooling1D, LayerKind.GlobalAveragePooling2D,
