@@ -12,7 +12,7 @@ peak() { /usr/bin/time -v "$@" 2>&1 >/dev/null | sed -n 's/.*Maximum resident se
 ours=(); theirs=()
 for r in $(seq 1 "$rounds"); do
   ours+=("$(peak dotnet bench/Unrolled.Benchmarks/bin/Release/net10.0/Unrolled.Benchmarks.dll --mlp-only)")
-  theirs+=("$(peak env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 /usr/bin/python3 -c '
+  theirs+=("$(peak "${torch_env[@]}" /usr/bin/python3 -c '
 import torch, torch.nn as nn
 torch.set_num_threads(1)
 model = nn.Sequential(nn.Linear(784, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10), nn.Softmax(dim=-1)).eval()

@@ -23,8 +23,10 @@ if [ "$(readlink -f /etc/alternatives/libblas.so.3-x86_64-linux-gnu 2>/dev/null)
   fi
 fi
 
-# PyTorch, one thread, without this machine's forced OpenBLAS kernel settings.
-torch_python() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$@"; }
+# PyTorch, one thread, without this machine's forced OpenBLAS kernel settings (torch_env prefixes a command run by
+# another program, such as /usr/bin/time; torch_python runs PyTorch's Python directly).
+torch_env=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1)
+torch_python() { "${torch_env[@]}" /usr/bin/python3 "$@"; }
 
 # Which BLAS library PyTorch loaded and which OpenBLAS kernel it chose, read in the PyTorch process itself.
 torch_blas_report() {
