@@ -31,6 +31,7 @@ public class RecurrentKernelTests
             [3, 3, 4, 2, true, false, true],
             [1, 6, 2, 5, false, true, true],
             [4, 7, 9, 17, true, true, true], // sizes off every vector width and tile edge
+            [3, 5, 4, 24, false, true, true], // a 16-wide vector, then an 8-wide one
         ];
         foreach (Cell cell in Enum.GetValues<Cell>())
         {
@@ -55,6 +56,62 @@ public class RecurrentKernelTests
         if (!sequences && state)
         {
             Assert.Equal(run.Y, run.H); // the output is the last h
+        }
+    }
+
+    /// <summary>
+    /// The folded forward passes (ids into a table holding each id's input projection) against the same reference on
+    /// x = the embedded ids: the fold must add the right bias (GRU: only the input row) and the time-major LSTM layout
+    /// must put every output where the batch-major one does.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void FoldedForwardMatchesKerasFormulas(Cell cell, int batch, int steps, int input, int units, bool sequences, bool bias, bool state)
+    {
+        var s = new Setup(cell, batch, steps, input, units, sequences, bias, state);
+        const int vocabulary = 7;
+        float[] embeddings = KernelCheck.Random(vocabulary * input, 41);
+        float[] ids = new float[batch * steps];
+        float[] x = new float[batch * steps * input];
+        for (int i = 0; i < ids.Length; i++)
+        {
+            ids[i] = (i * 5 + 3) % vocabulary;
+            embeddings.AsSpan((int)ids[i] * input, input).CopyTo(x.AsSpan(i * input, input));
+        }
+
+        int width = s.Gates * units;
+        float[] folded = new float[vocabulary * width];
+        Recurrent.Fold(embeddings, s.Kernel, s.Bias.AsSpan(0, s.Bias.Length == 0 ? 0 : width), folded, vocabulary, input, width);
+        var run = new Run(new float[s.YLength], new float[state ? batch * units : 0], new float[state && cell == Cell.Lstm ? batch * units : 0],
+            new float[batch * steps * s.CacheSlot], new float[batch * steps * 4 * units]);
+        Array.Fill(run.Y, float.NaN);
+        switch (cell)
+        {
+            case Cell.Lstm:
+                Recurrent.LstmForwardFolded(ids, folded, vocabulary, s.RecurrentKernel, run.Y, run.H, run.C, run.Cache, run.Scratch, batch, steps, units, sequences);
+                break;
+            case Cell.SimpleRnn:
+                Recurrent.SimpleRnnForwardFolded(ids, folded, vocabulary, s.RecurrentKernel, run.Y, run.H, run.Cache, run.Scratch, batch, steps, units, sequences);
+                break;
+            default:
+                Recurrent.GruForwardFolded(ids, folded, vocabulary, s.RecurrentKernel, s.Bias, run.Y, run.H, run.Cache, run.Scratch, batch, steps, units,
+                    sequences, resetAfter: cell == Cell.Gru);
+                break;
+        }
+
+        var reference = s.Reference(KernelCheck.ToDouble(x), KernelCheck.ToDouble(s.Kernel), KernelCheck.ToDouble(s.RecurrentKernel),
+            KernelCheck.ToDouble(s.Bias));
+        KernelCheck.Close(reference.Y, run.Y, 2e-6, 2e-5, "y");
+        KernelCheck.Close(reference.H, run.H, 2e-6, 2e-5, "lastH");
+        KernelCheck.Close(reference.C, run.C, 2e-6, 2e-5, "lastC");
+
+        // A bad id is refused before anything is written, naming where it is.
+        if (cell == Cell.Lstm && ids.Length > 1)
+        {
+            ids[^1] = vocabulary;
+            var error = Assert.Throws<ArgumentOutOfRangeException>(() => Recurrent.LstmForwardFolded(ids, folded, vocabulary, s.RecurrentKernel,
+                run.Y, [], [], new float[batch * steps * 6 * units], new float[batch * steps * 4 * units], batch, steps, units, sequences));
+            Assert.Contains($"sample {batch - 1}, position {steps - 1}", error.Message);
         }
     }
 

@@ -60,3 +60,23 @@ public partial class AnySizeImage
         return new Model(image, Ops.Mean(rows, axis: 1));    // (None, 3)
     }
 }
+
+/// <summary>
+/// Recurrent layers fed straight by Embeddings, whose input projections inference folds into the tables: a GRU
+/// (reset_after, two bias rows) and a SimpleRNN share an Embedding that a pooling also reads, so it still runs; an
+/// LSTM without bias has an Embedding of its own, read by nothing else, so a folded pass skips it.
+/// </summary>
+public partial class FoldedRecurrents
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var words = Input([6], DType.Int32, name: "words");
+        var shared = Embedding(12, 5)(words);
+        var a = GRU(3)(shared);
+        var b = SimpleRNN(2, returnSequences: true)(shared);
+        var pooled = GlobalAveragePooling1D()(shared);
+        var c = LSTM(2, useBias: false)(Embedding(12, 3)(words));
+        return new Model(words, Dense(2)(Concatenate([a, Flatten()(b), pooled, c])));
+    }
+}

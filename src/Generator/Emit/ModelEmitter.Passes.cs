@@ -187,7 +187,7 @@ internal sealed partial class ModelEmitter
         {
             _w.Line("/// <inheritdoc/>");
             _w.Open($"protected override void Forward({Rt}Workspace workspace, int batchSize, bool training)");
-            _w.Line($"{WeightsType} weights = Weights;");
+            _w.Line($"{WeightsType} weights = CurrentWeights;");
             WriteLayoutLocal();
             if (UsesTrainingFlag)
             {
@@ -196,6 +196,7 @@ internal sealed partial class ModelEmitter
             }
 
             WriteLengthsLocal("workspace");
+            WriteFolds();
             foreach (int n in _plan.Model.UsedNodes)
             {
                 var node = _spec.Nodes[n];
@@ -214,6 +215,23 @@ internal sealed partial class ModelEmitter
         finally
         {
             _bothLayouts = false;
+        }
+    }
+
+    /// <summary>
+    /// Declares each fold's table (see <see cref="ProjectionFold"/>): empty while training, and until folding pays; the
+    /// Embedding and recurrent nodes then choose their path by whether it is empty.
+    /// </summary>
+    private void WriteFolds()
+    {
+        foreach (var fold in _plan.Folds)
+        {
+            int embeddingLayer = _spec.Nodes[fold.Embedding].Layer, recurrentLayer = _spec.Nodes[fold.Recurrent].Layer;
+            int bias = _plan.WeightOffset(recurrentLayer, "bias");
+            int ids = Dims.Product(_plan.Model.ShapeOf(_spec.Nodes[fold.Embedding].Inputs[0]).Dims);
+            _w.Line($"{ReadOnlySpan} {NodeEmitter.FoldedTable(fold)} = training ? default : FoldedProjection({N(fold.Slot)}, (long)batchSize * {D(ids)}, " +
+                    $"{Slice("weights", embeddingLayer, "embeddings")}, {Slice("weights", recurrentLayer, "kernel")}, " +
+                    $"{(bias < 0 ? ReadOnlySpan + ".Empty" : $"weights.Slice({N(bias)}, {N(fold.Width)})")}, {N(fold.Vocabulary)}, {N(fold.Dim)}, {N(fold.Width)});");
         }
     }
 
@@ -298,7 +316,7 @@ internal sealed partial class ModelEmitter
     {
         _w.Line("/// <inheritdoc/>");
         _w.Open($"protected override void Backward({Rt}Workspace workspace, int batchSize)");
-        _w.Line($"{ReadOnlySpan} weights = Weights;");
+        _w.Line($"{ReadOnlySpan} weights = CurrentWeights;");
         _w.Line($"{Span} gradients = workspace.ParameterGradients;");
         WriteLengthsLocal("workspace");
         foreach (var (offset, size) in _plan.Predict.GradientClearsAtStart)

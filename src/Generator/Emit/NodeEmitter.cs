@@ -42,6 +42,9 @@ internal sealed class NodeEmitter
     /// <summary>The node's input nodes.</summary>
     public EquatableArray<int> Inputs => NodeSpec.Inputs;
 
+    /// <summary>A node's inputs.</summary>
+    public EquatableArray<int> InputsOf(int node) => _emitter.Spec.Nodes[node].Inputs;
+
     /// <summary>The first (for most layers the only) input node.</summary>
     public int Input => NodeSpec.Inputs[0];
 
@@ -146,6 +149,15 @@ internal sealed class NodeEmitter
     /// </summary>
     public string Geometry(int from, int to, int fromChannels, int toChannels, int kh, int kw, int sh, int sw, int dh, int dw, bool same, bool oneD)
         => _emitter.Geometry(from, to, fromChannels, toChannels, kh, kw, sh, sw, dh, dw, same, oneD);
+
+    /// <summary>The fold of this recurrent node's input projection into the Embedding feeding it, or null.</summary>
+    public ProjectionFold? Fold => _emitter.Plan.Folds.FirstOrDefault(f => f.Recurrent == Node);
+
+    /// <summary>The folds that read this Embedding node and let a folded pass skip it (empty when it always runs).</summary>
+    public IEnumerable<ProjectionFold> FoldsSkipping => _emitter.Plan.Folds.Where(f => f.Embedding == Node && f.SkipsEmbedding);
+
+    /// <summary>The local holding fold <paramref name="fold"/>'s table in the forward pass (empty when not folded).</summary>
+    public static string FoldedTable(ProjectionFold fold) => $"folded{fold.Slot}";
 
     /// <summary>Whether output port <c>i</c> is this node with an activation the loss may fuse (softmax or sigmoid
     /// with cross-entropy): its index, or -1.</summary>

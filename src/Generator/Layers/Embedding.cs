@@ -42,7 +42,18 @@ internal sealed class EmbeddingRule : LayerRule
     {
         var s = e.Settings<EmbeddingConfig>();
         int count = e.Dims.Product(e.ShapeOf(e.Input).Dims);
+        var skipping = e.FoldsSkipping.ToList();
+        if (skipping.Count > 0)
+        {
+            // Only folded recurrent layers read this output: a folded pass looks their rows up in its own table.
+            e.Open($"if ({string.Join(" || ", skipping.Select(f => FoldedTable(f) + ".IsEmpty"))})");
+        }
+
         e.Line($"{Kernels}Embedding.Forward({e.Values(e.Input)}, {e.Weight("embeddings")}, {e.Values(e.Node)}, batchSize * {e.D(count)}, {N(s.OutputDim)}, {N(s.InputDim)}, {e.D(count)});");
+        if (skipping.Count > 0)
+        {
+            e.Close();
+        }
     }
 
     public override void Backward(NodeEmitter e)

@@ -113,8 +113,26 @@ internal sealed class RecurrentRule : LayerRule
         var s = e.Settings<RecurrentConfig>();
         var (steps, features) = Sequence(e);
         string cache = e.Temporary(0, e.Dims.Mul(steps, CachePerStep(e.Layer)));
-        e.Line($"{Kernels}Recurrent.{KernelName(e.Layer.Kind)}Forward({e.Values(e.Input)}, {e.Weight("kernel")}, {e.Weight("recurrent_kernel")}, {e.Weight("bias")}, " +
-               $"{e.Values(e.Node)}, {States(e, backward: false)}, {cache}, {e.Scratch}, {Tail(e, steps, features)});");
+        string call = $"{Kernels}Recurrent.{KernelName(e.Layer.Kind)}Forward({e.Values(e.Input)}, {e.Weight("kernel")}, {e.Weight("recurrent_kernel")}, {e.Weight("bias")}, " +
+                      $"{e.Values(e.Node)}, {States(e, backward: false)}, {cache}, {e.Scratch}, {Tail(e, steps, features)});";
+        if (e.Fold is not { } fold)
+        {
+            e.Line(call);
+            return;
+        }
+
+        // Fed by an Embedding: at inference, once folded, each step's projection is a row of the folded table.
+        string table = FoldedTable(fold);
+        string bias = e.Layer.Kind == LayerKind.GRU ? $"{e.Weight("bias")}, " : string.Empty; // GRU's recurrent bias row
+        e.Open($"if (!{table}.IsEmpty)");
+        e.Line($"{Kernels}Recurrent.{KernelName(e.Layer.Kind)}ForwardFolded({e.Values(e.InputsOf(fold.Embedding)[0])}, {table}, {N(fold.Vocabulary)}, " +
+               $"{e.Weight("recurrent_kernel")}, {bias}{e.Values(e.Node)}, {States(e, backward: false)}, {cache}, {e.Scratch}, " +
+               $"batchSize, {e.D(steps)}, {N(s.Units)}, returnSequences: {Bool(s.ReturnSequences)}" +
+               (e.Layer.Kind == LayerKind.GRU ? $", resetAfter: {Bool(s.ResetAfter)}" : string.Empty) + ");");
+        e.Close();
+        e.Open("else");
+        e.Line(call);
+        e.Close();
     }
 
     public override void Backward(NodeEmitter e)

@@ -91,7 +91,11 @@ internal sealed class ExecutionPlan
         Training = RegionLayout.Create(this, regionSizes, hasPreActivation, reuse: false);
         Predict = RegionLayout.Create(this, regionSizes, hasPreActivation, reuse: true);
         ParameterCount = parameters;
+        Folds = ProjectionFolds.Find(model, Aliased);
     }
+
+    /// <summary>Recurrent layers whose input projection inference folds into the Embedding that feeds them.</summary>
+    public IReadOnlyList<ProjectionFold> Folds { get; }
 
     public AnalyzedModel Model { get; }
 

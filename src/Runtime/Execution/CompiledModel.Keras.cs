@@ -88,6 +88,7 @@ public abstract partial class CompiledModel
         Enter();
         try
         {
+            WeightsWritten();
             foreach (var weight in Description.Weights)
             {
                 staged.AsSpan(weight.Offset, weight.Size).CopyTo(_weights.AsSpan(weight.Offset, weight.Size));

@@ -174,6 +174,8 @@ public abstract partial class CompiledModel
 
     private float Step(Workspace workspace, int batchSize, CompiledTraining compiled)
     {
+        // The forward pass may update state in the weights and the optimizer updates the rest.
+        WeightsWritten();
         Forward(workspace, batchSize, training: true);
 
         // The generated backward pass zeroes every other gradient region where it starts; the output ports get their

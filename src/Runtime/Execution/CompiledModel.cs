@@ -43,15 +43,56 @@ public abstract partial class CompiledModel
 
     /// <summary>All weights in one buffer, layer after layer in the order of <c>Summary()</c>, each layer's
     /// weights in Keras's order (for <c>Dense</c>: kernel <c>[in, units]</c> row-major, then bias).</summary>
-    public Span<float> Weights => _weights;
+    /// <remarks>The span may be written at any time. Because of that, taking it stops the model from deriving
+    /// anything from the weights for inference (the folded projections of docs/performance.md) until the model next
+    /// writes every weight itself: a training step, <see cref="SetWeights"/>, <see cref="CopyWeightsFrom"/> or a load.
+    /// To replace the weights, prefer <see cref="SetWeights"/>.</remarks>
+    public Span<float> Weights
+    {
+        get
+        {
+            WeightsExposed();
+            return _weights;
+        }
+    }
+
+    /// <summary>Replaces every weight, as Keras's <c>model.set_weights</c>.</summary>
+    /// <param name="values">The values, in the layout of <see cref="Weights"/>.</param>
+    /// <exception cref="ArgumentException"><paramref name="values"/> does not hold exactly the model's weight count.</exception>
+    /// <exception cref="InvalidOperationException">Another call is running on this instance.</exception>
+    public void SetWeights(ReadOnlySpan<float> values)
+    {
+        if (values.Length != _weights.Length)
+        {
+            throw new ArgumentException(
+                $"Model '{Description.Name}' has {_weights.Length} weights, but {values.Length} values were given.", nameof(values));
+        }
+
+        Enter();
+        try
+        {
+            WeightsWritten();
+            values.CopyTo(_weights);
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    /// <summary>The weights, for the generated passes: unlike <see cref="Weights"/>, taking them does not mark them changed.</summary>
+    protected Span<float> CurrentWeights => _weights;
 
     /// <summary>One layer's weight tensor, as Keras's <c>model.get_layer(layer).kernel</c>: a view into <see cref="Weights"/>.</summary>
     /// <param name="layer">The layer's Keras name.</param>
     /// <param name="name">The weight's name within the layer: <c>kernel</c> or <c>bias</c>.</param>
     /// <returns>The weight's values, row-major in its shape (see <see cref="ModelDescription.Weights"/>).</returns>
     /// <exception cref="ArgumentException">The model has no such weight; the message lists those it has.</exception>
+    /// <remarks>As with <see cref="Weights"/>, the span may be written at any time, so taking it stops inference from
+    /// using weights derived from it (folded projections) until the model next writes every weight itself.</remarks>
     public Span<float> GetWeights(string layer, string name = "kernel")
     {
+        WeightsExposed();
         foreach (var weight in Description.Weights)
         {
             if (weight.Layer == layer && weight.Name == name)
@@ -102,6 +143,7 @@ public abstract partial class CompiledModel
         Enter();
         try
         {
+            WeightsWritten();
             foreach (var (from, to) in pairs)
             {
                 source._weights.AsSpan(from.Offset, from.Size).CopyTo(_weights.AsSpan(to.Offset, to.Size));

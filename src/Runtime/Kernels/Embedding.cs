@@ -33,19 +33,44 @@ public static class Embedding
         indices = indices[..count];
         table = table[..checked(vocabulary * dim)];
         y = y[..checked(count * dim)];
+        CheckIndices(indices, vocabulary, perSample);
         for (int i = 0; i < count; i++)
         {
+            table.Slice((int)indices[i] * dim, dim).CopyTo(y.Slice(i * dim, dim));
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Forward"/> for [batch, steps] ids, writing the rows time-major: y[t, b, :] = table[indices[b, t], :].
+    /// The same checks and messages as <see cref="Forward"/>.
+    /// </summary>
+    internal static void ForwardTimeMajor(ReadOnlySpan<float> indices, ReadOnlySpan<float> table, Span<float> y, int batch, int steps, int dim, int vocabulary)
+    {
+        int count = checked(batch * steps);
+        indices = indices[..count];
+        table = table[..checked(vocabulary * dim)];
+        y = y[..checked(count * dim)];
+        CheckIndices(indices, vocabulary, steps);
+        for (int b = 0; b < batch; b++)
+        {
+            for (int t = 0; t < steps; t++)
+            {
+                table.Slice((int)indices[(b * steps) + t] * dim, dim).CopyTo(y.Slice(((t * batch) + b) * dim, dim));
+            }
+        }
+    }
+
+    /// <summary>Throws for the first id that is not a whole number in [0, vocabulary), before anything is written.</summary>
+    private static void CheckIndices(ReadOnlySpan<float> indices, int vocabulary, int perSample)
+    {
+        for (int i = 0; i < indices.Length; i++)
+        {
             float v = indices[i];
-            // Written so NaN fails too; the float-to-int cast below is then exact.
+            // Written so NaN fails too; the float-to-int cast is then exact.
             if (!(v >= 0 && v < vocabulary && v == MathF.Floor(v)))
             {
                 ThrowBadIndex(v, i, perSample, vocabulary);
             }
-        }
-
-        for (int i = 0; i < count; i++)
-        {
-            table.Slice((int)indices[i] * dim, dim).CopyTo(y.Slice(i * dim, dim));
         }
     }
 

@@ -36,8 +36,8 @@ public static partial class Recurrent
         Span<float> y, Span<float> lastH, Span<float> cache, Span<float> scratch, int batch, int steps, int inputSize, int units,
         bool returnSequences, bool resetAfter)
     {
-        int u = units, g3 = 3 * units, slot = GruSlot * units, rows = batch * steps;
-        CheckCommon(x.Length, kernel.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, inputSize, units, 3, slot);
+        int g3 = 3 * units, rows = batch * steps;
+        CheckCommon(x.Length, kernel.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, inputSize, units, 3, GruSlot * units);
         Optional(bias.Length, resetAfter ? 2 * g3 : g3, "bias");
         CheckOutput(y.Length, batch, steps, units, returnSequences, "y");
         Optional(lastH.Length, (long)batch * units, "lastH");
@@ -46,12 +46,50 @@ public static partial class Recurrent
 
         // The input side of every (sample, step) at once: x·W + b_x.
         Span<float> p = scratch[..(rows * g3)];
-        Gemm.Multiply(x, kernel, p, rows, inputSize, g3, accumulate: false);
-        if (!inputBias.IsEmpty)
-        {
-            TensorOps.AddBias(p, inputBias, rows, g3);
-        }
+        Project(x, kernel, inputBias, p, rows, inputSize, g3);
+        GruSteps(p, recurrentKernel, recurrentBias, y, lastH, cache, batch, steps, units, returnSequences, resetAfter);
+    }
 
+    /// <summary>
+    /// <see cref="GruForward"/> on an <c>Embedding</c>'s ids, with the input projection folded into the table: row
+    /// <c>v</c> of <paramref name="folded"/> is <c>embeddings[v]·W + b_x</c> (see <see cref="Fold"/>; the input bias
+    /// row). Ids are checked as <see cref="Embedding.Forward"/> checks them.
+    /// </summary>
+    /// <param name="ids">[batch, steps] ids, as floats.</param>
+    /// <param name="folded">[vocabulary, 3·units].</param>
+    /// <param name="vocabulary">Rows of <paramref name="folded"/>.</param>
+    /// <param name="recurrentKernel">[units, 3·units].</param>
+    /// <param name="bias">The layer's whole bias, as <see cref="GruForward"/> takes it (only the recurrent row is read
+    /// here: the input row is in the table), or empty.</param>
+    /// <param name="y">As <see cref="GruForward"/>'s.</param>
+    /// <param name="lastH">As <see cref="GruForward"/>'s.</param>
+    /// <param name="cache">As <see cref="GruForward"/>'s.</param>
+    /// <param name="scratch">As <see cref="GruForward"/>'s.</param>
+    /// <param name="batch">Samples.</param>
+    /// <param name="steps">Time steps.</param>
+    /// <param name="units">Units.</param>
+    /// <param name="returnSequences">Whether <paramref name="y"/> holds every step's h or only the last.</param>
+    /// <param name="resetAfter">Keras's <c>reset_after</c>.</param>
+    public static void GruForwardFolded(ReadOnlySpan<float> ids, ReadOnlySpan<float> folded, int vocabulary, ReadOnlySpan<float> recurrentKernel,
+        ReadOnlySpan<float> bias, Span<float> y, Span<float> lastH, Span<float> cache, Span<float> scratch, int batch, int steps, int units,
+        bool returnSequences, bool resetAfter)
+    {
+        int g3 = 3 * units, rows = batch * steps;
+        CheckFolded(ids.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, units, 3, GruSlot * units);
+        Optional(bias.Length, resetAfter ? 2 * g3 : g3, "bias");
+        CheckOutput(y.Length, batch, steps, units, returnSequences, "y");
+        Optional(lastH.Length, (long)batch * units, "lastH");
+        ReadOnlySpan<float> recurrentBias = bias.IsEmpty || !resetAfter ? default : bias.Slice(g3, g3);
+        Span<float> p = scratch[..(rows * g3)];
+        Embedding.Forward(ids, folded, p, rows, g3, vocabulary, steps);
+        GruSteps(p, recurrentKernel, recurrentBias, y, lastH, cache, batch, steps, units, returnSequences, resetAfter);
+    }
+
+    /// <summary>The recurrence of <see cref="GruForward"/> over the projected inputs <paramref name="p"/>.</summary>
+    private static void GruSteps(ReadOnlySpan<float> p, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> recurrentBias, Span<float> y,
+        Span<float> lastH, Span<float> cache, int batch, int steps, int units, bool returnSequences, bool resetAfter)
+    {
+        int u = units, g3 = 3 * units, slot = GruSlot * units;
         for (int t = 0; t < steps; t++)
         {
             // The recurrent products land in the step's own cache slots (z and r in place, h·U_h in hh's place), so

@@ -30,8 +30,8 @@ public static partial class Recurrent
         Span<float> y, Span<float> lastH, Span<float> lastC, Span<float> cache, Span<float> scratch, int batch, int steps, int inputSize, int units,
         bool returnSequences)
     {
-        int u = units, g4 = 4 * units, slot = LstmSlot * units, rows = batch * steps;
-        CheckCommon(x.Length, kernel.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, inputSize, units, 4, slot);
+        int g4 = 4 * units, rows = batch * steps;
+        CheckCommon(x.Length, kernel.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, inputSize, units, 4, LstmSlot * units);
         Optional(bias.Length, g4, "bias");
         CheckOutput(y.Length, batch, steps, units, returnSequences, "y");
         Optional(lastH.Length, (long)batch * units, "lastH");
@@ -39,48 +39,79 @@ public static partial class Recurrent
 
         // z for every (sample, step) at once: x·W + b, to which each step adds h·U.
         Span<float> z = scratch[..(rows * g4)];
-        Gemm.Multiply(x, kernel, z, rows, inputSize, g4, accumulate: false);
-        if (!bias.IsEmpty)
-        {
-            TensorOps.AddBias(z, bias, rows, g4);
-        }
+        Project(x, kernel, bias, z, rows, inputSize, g4);
+        LstmSteps(z, recurrentKernel, y, lastH, lastC, cache, batch, steps, units, returnSequences, timeMajor: false);
+    }
 
+    /// <summary>
+    /// <see cref="LstmForward"/> on an <c>Embedding</c>'s ids, with the input projection folded into the table: row
+    /// <c>v</c> of <paramref name="folded"/> is <c>embeddings[v]·W + b</c> (see <see cref="Fold"/>), so each step's
+    /// projection is one row lookup instead of a product. Ids are checked as <see cref="Embedding.Forward"/> checks them.
+    /// </summary>
+    /// <param name="ids">[batch, steps] ids, as floats.</param>
+    /// <param name="folded">[vocabulary, 4·units].</param>
+    /// <param name="vocabulary">Rows of <paramref name="folded"/>.</param>
+    /// <param name="recurrentKernel">[units, 4·units].</param>
+    /// <param name="y">As <see cref="LstmForward"/>'s.</param>
+    /// <param name="lastH">As <see cref="LstmForward"/>'s.</param>
+    /// <param name="lastC">As <see cref="LstmForward"/>'s.</param>
+    /// <param name="cache">As <see cref="LstmForward"/>'s.</param>
+    /// <param name="scratch">As <see cref="LstmForward"/>'s.</param>
+    /// <param name="batch">Samples.</param>
+    /// <param name="steps">Time steps.</param>
+    /// <param name="units">Units.</param>
+    /// <param name="returnSequences">Whether <paramref name="y"/> holds every step's h or only the last.</param>
+    public static void LstmForwardFolded(ReadOnlySpan<float> ids, ReadOnlySpan<float> folded, int vocabulary, ReadOnlySpan<float> recurrentKernel,
+        Span<float> y, Span<float> lastH, Span<float> lastC, Span<float> cache, Span<float> scratch, int batch, int steps, int units,
+        bool returnSequences)
+    {
+        int g4 = 4 * units, rows = batch * steps;
+        CheckFolded(ids.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, units, 4, LstmSlot * units);
+        CheckOutput(y.Length, batch, steps, units, returnSequences, "y");
+        Optional(lastH.Length, (long)batch * units, "lastH");
+        Optional(lastC.Length, (long)batch * units, "lastC");
+        // Time-major: a step's rows are contiguous in z and in the cache, where batch-major puts them a whole sequence
+        // apart (51 KB for 100 steps of 128 floats), which maps them onto a few cache sets. Only inference folds, so
+        // nothing reads this cache back.
+        Span<float> z = scratch[..(rows * g4)];
+        Embedding.ForwardTimeMajor(ids, folded, z, batch, steps, g4, vocabulary);
+        LstmSteps(z, recurrentKernel, y, lastH, lastC, cache, batch, steps, units, returnSequences, timeMajor: true);
+    }
+
+    /// <summary>
+    /// The recurrence of <see cref="LstmForward"/> over projected inputs <paramref name="z"/> (overwritten). Rows of z
+    /// and slots of the cache are batch-major ([batch, steps], what backward reads) or, for inference,
+    /// <paramref name="timeMajor"/> ([steps, batch]).
+    /// </summary>
+    private static void LstmSteps(Span<float> z, ReadOnlySpan<float> recurrentKernel, Span<float> y, Span<float> lastH, Span<float> lastC,
+        Span<float> cache, int batch, int steps, int units, bool returnSequences, bool timeMajor)
+    {
+        int u = units, g4 = 4 * units, slot = LstmSlot * units;
+
+        // Row (b, t) is b·sampleStride + t·stepStride.
+        int sampleStride = timeMajor ? 1 : steps, stepStride = timeMajor ? batch : 1;
         for (int t = 0; t < steps; t++)
         {
             if (t > 0)
             {
-                // Rows of one step are `steps` rows apart in both the cache (h_{t-1}) and z.
-                StridedGemm.Multiply(cache[(((t - 1) * slot) + (5 * u))..], steps * slot, recurrentKernel, g4,
-                    z[(t * g4)..], steps * g4, batch, u, g4, accumulate: true);
+                StridedGemm.Multiply(cache[((((t - 1) * stepStride) * slot) + (5 * u))..], sampleStride * slot, recurrentKernel, g4,
+                    z[(t * stepStride * g4)..], sampleStride * g4, batch, u, g4, accumulate: true);
             }
 
             for (int b = 0; b < batch; b++)
             {
-                int row = (b * steps) + t;
-                Span<float> zr = z.Slice(row * g4, g4);
+                int row = (b * sampleStride) + (t * stepStride);
                 Span<float> s = cache.Slice(row * slot, slot);
-                TensorPrimitives.Sigmoid(zr[..(2 * u)], s[..(2 * u)]);
-                TensorPrimitives.Tanh(zr.Slice(2 * u, u), s.Slice(2 * u, u));
-                TensorPrimitives.Sigmoid(zr.Slice(3 * u, u), s.Slice(3 * u, u));
-                ReadOnlySpan<float> i = s[..u], f = s.Slice(u, u), g = s.Slice(2 * u, u), o = s.Slice(3 * u, u);
-                Span<float> c = s.Slice(4 * u, u), h = s.Slice(5 * u, u);
-                TensorPrimitives.Multiply(i, g, c);
-                if (t > 0)
-                {
-                    TensorPrimitives.MultiplyAdd(f, cache.Slice(((row - 1) * slot) + (4 * u), u), c, c);
-                }
-
-                TensorPrimitives.Tanh(c, h);
-                TensorPrimitives.Multiply(h, o, h);
+                Gates.Lstm(z.Slice(row * g4, g4), t > 0 ? cache.Slice(((row - stepStride) * slot) + (4 * u), u) : default, s, u);
                 if (returnSequences)
                 {
-                    h.CopyTo(y.Slice(row * u, u));
+                    s.Slice(5 * u, u).CopyTo(y.Slice(((b * steps) + t) * u, u));
                 }
             }
         }
 
-        WriteLast(cache, slot, 5 * u, y, !returnSequences, lastH, batch, steps, u);
-        WriteLast(cache, slot, 4 * u, default, false, lastC, batch, steps, u);
+        WriteLast(cache, slot, 5 * u, y, !returnSequences, lastH, batch, steps, u, timeMajor);
+        WriteLast(cache, slot, 4 * u, default, false, lastC, batch, steps, u, timeMajor);
     }
 
     /// <summary>Accumulates the gradients of <see cref="LstmForward"/> (backpropagation through time).</summary>

@@ -23,19 +23,51 @@ public static partial class Recurrent
         Span<float> y, Span<float> lastH, Span<float> cache, Span<float> scratch, int batch, int steps, int inputSize, int units,
         bool returnSequences)
     {
-        int u = units, rows = batch * steps;
+        int rows = batch * steps;
         CheckCommon(x.Length, kernel.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, inputSize, units, 1, units);
-        Optional(bias.Length, u, "bias");
+        Optional(bias.Length, units, "bias");
         CheckOutput(y.Length, batch, steps, units, returnSequences, "y");
         Optional(lastH.Length, (long)batch * units, "lastH");
 
-        Span<float> z = scratch[..(rows * u)];
-        Gemm.Multiply(x, kernel, z, rows, inputSize, u, accumulate: false);
-        if (!bias.IsEmpty)
-        {
-            TensorOps.AddBias(z, bias, rows, u);
-        }
+        Span<float> z = scratch[..(rows * units)];
+        Project(x, kernel, bias, z, rows, inputSize, units);
+        SimpleRnnSteps(z, recurrentKernel, y, lastH, cache, batch, steps, units, returnSequences);
+    }
 
+    /// <summary>
+    /// <see cref="SimpleRnnForward"/> on an <c>Embedding</c>'s ids, with the input projection folded into the table:
+    /// row <c>v</c> of <paramref name="folded"/> is <c>embeddings[v]·W + b</c> (see <see cref="Fold"/>). Ids are
+    /// checked as <see cref="Embedding.Forward"/> checks them.
+    /// </summary>
+    /// <param name="ids">[batch, steps] ids, as floats.</param>
+    /// <param name="folded">[vocabulary, units].</param>
+    /// <param name="vocabulary">Rows of <paramref name="folded"/>.</param>
+    /// <param name="recurrentKernel">[units, units].</param>
+    /// <param name="y">As <see cref="SimpleRnnForward"/>'s.</param>
+    /// <param name="lastH">As <see cref="SimpleRnnForward"/>'s.</param>
+    /// <param name="cache">As <see cref="SimpleRnnForward"/>'s.</param>
+    /// <param name="scratch">As <see cref="SimpleRnnForward"/>'s.</param>
+    /// <param name="batch">Samples.</param>
+    /// <param name="steps">Time steps.</param>
+    /// <param name="units">Units.</param>
+    /// <param name="returnSequences">Whether <paramref name="y"/> holds every step's h or only the last.</param>
+    public static void SimpleRnnForwardFolded(ReadOnlySpan<float> ids, ReadOnlySpan<float> folded, int vocabulary, ReadOnlySpan<float> recurrentKernel,
+        Span<float> y, Span<float> lastH, Span<float> cache, Span<float> scratch, int batch, int steps, int units, bool returnSequences)
+    {
+        int rows = batch * steps;
+        CheckFolded(ids.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, units, 1, units);
+        CheckOutput(y.Length, batch, steps, units, returnSequences, "y");
+        Optional(lastH.Length, (long)batch * units, "lastH");
+        Span<float> z = scratch[..(rows * units)];
+        Embedding.Forward(ids, folded, z, rows, units, vocabulary, steps);
+        SimpleRnnSteps(z, recurrentKernel, y, lastH, cache, batch, steps, units, returnSequences);
+    }
+
+    /// <summary>The recurrence of <see cref="SimpleRnnForward"/> over the projected inputs <paramref name="z"/> (overwritten).</summary>
+    private static void SimpleRnnSteps(Span<float> z, ReadOnlySpan<float> recurrentKernel, Span<float> y, Span<float> lastH, Span<float> cache,
+        int batch, int steps, int units, bool returnSequences)
+    {
+        int u = units;
         for (int t = 0; t < steps; t++)
         {
             if (t > 0)

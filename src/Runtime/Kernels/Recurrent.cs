@@ -17,13 +17,15 @@ namespace Unrolled.Kernels;
 public static partial class Recurrent
 {
     /// <summary>Copies the last step's state (the <paramref name="offset"/>-th float of each cache slot) to the
-    /// non-sequence output and to the returned state, or clears them for an empty sequence.</summary>
+    /// non-sequence output and to the returned state, or clears them for an empty sequence. The cache is batch-major
+    /// ([batch, steps] slots) unless <paramref name="timeMajor"/> ([steps, batch]).</summary>
     private static void WriteLast(ReadOnlySpan<float> cache, int slot, int offset, Span<float> y, bool writeY, Span<float> last,
-        int batch, int steps, int units)
+        int batch, int steps, int units, bool timeMajor = false)
     {
         for (int b = 0; b < batch; b++)
         {
-            ReadOnlySpan<float> state = steps == 0 ? default : cache.Slice((((b * steps) + steps - 1) * slot) + offset, units);
+            int row = timeMajor ? ((steps - 1) * batch) + b : (b * steps) + steps - 1;
+            ReadOnlySpan<float> state = steps == 0 ? default : cache.Slice((row * slot) + offset, units);
             if (writeY)
             {
                 CopyOrClear(state, y.Slice(b * units, units));
@@ -96,6 +98,47 @@ public static partial class Recurrent
         Need(recurrentLength, (long)units * gates * units, "recurrentKernel");
         Need(cacheLength, rows * cacheSlot, "cache");
         Need(scratchLength, rows * 4 * units, "scratch");
+    }
+
+    /// <summary>Checks the sizes of a folded forward pass (ids in place of x, no input kernel).</summary>
+    private static void CheckFolded(int idsLength, int recurrentLength, int cacheLength, int scratchLength,
+        int batch, int steps, int units, int gates, int cacheSlot)
+    {
+        CheckCommon(idsLength, 0, recurrentLength, cacheLength, scratchLength, batch, steps, 0, units, gates, cacheSlot);
+        Need(idsLength, (long)batch * steps, "ids");
+    }
+
+    /// <summary>x·W (+ b) for every (sample, step) at once: the input side of a recurrent layer.</summary>
+    private static void Project(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias, Span<float> z,
+        int rows, int inputSize, int width)
+    {
+        Gemm.Multiply(x, kernel, z, rows, inputSize, width, accumulate: false);
+        if (!bias.IsEmpty)
+        {
+            TensorOps.AddBias(z, bias, rows, width);
+        }
+    }
+
+    /// <summary>
+    /// Folds a recurrent layer's input projection into the <c>Embedding</c> table that feeds it:
+    /// <c>folded[v] = embeddings[v]·kernel + bias</c> for every id <c>v</c>. An id's projection is then a row lookup
+    /// (<see cref="LstmForwardFolded"/>, <see cref="GruForwardFolded"/>, <see cref="SimpleRnnForwardFolded"/>).
+    /// </summary>
+    /// <param name="embeddings">[vocabulary, dim].</param>
+    /// <param name="kernel">[dim, width], the layer's input kernel.</param>
+    /// <param name="bias">[width], the input side's bias, or empty.</param>
+    /// <param name="folded">[vocabulary, width], written.</param>
+    /// <param name="vocabulary">Rows of the table.</param>
+    /// <param name="dim">Embedding width.</param>
+    /// <param name="width">Gates × units.</param>
+    public static void Fold(ReadOnlySpan<float> embeddings, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias, Span<float> folded,
+        int vocabulary, int dim, int width)
+    {
+        Need(embeddings.Length, (long)vocabulary * dim, "embeddings");
+        Need(kernel.Length, (long)dim * width, "kernel");
+        Optional(bias.Length, width, "bias");
+        Need(folded.Length, (long)vocabulary * width, "folded");
+        Project(embeddings, kernel, bias, folded, vocabulary, dim, width);
     }
 
     /// <summary>Checks an output's or its gradient's size: [batch, steps, units] for sequences, else [batch, units].</summary>

@@ -190,6 +190,7 @@ public abstract partial class CompiledModel
             reader.ReadData(header, weights, targets, buffers);
 
             // Commit: copies only, which cannot fail half-way.
+            WeightsWritten();
             weights.CopyTo(_weights.AsSpan());
             if (optimizer is not null)
             {

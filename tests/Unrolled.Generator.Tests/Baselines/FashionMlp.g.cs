@@ -82,7 +82,7 @@ namespace Samples
         /// <inheritdoc/>
         protected override void Forward(global::Unrolled.Workspace workspace, int batchSize, bool training)
         {
-            global::System.ReadOnlySpan<float> weights = Weights;
+            global::System.ReadOnlySpan<float> weights = CurrentWeights;
 
             // dense (Dense): (None, 784) -> (None, 64)
             {
@@ -115,7 +115,7 @@ namespace Samples
         /// <inheritdoc/>
         protected override void Backward(global::Unrolled.Workspace workspace, int batchSize)
         {
-            global::System.ReadOnlySpan<float> weights = Weights;
+            global::System.ReadOnlySpan<float> weights = CurrentWeights;
             global::System.Span<float> gradients = workspace.ParameterGradients;
 
             workspace.Gradient(858, batchSize * 64).Clear();

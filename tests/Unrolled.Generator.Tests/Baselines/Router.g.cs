@@ -118,7 +118,7 @@ namespace Samples.Nested
             /// <inheritdoc/>
             protected override void Forward(global::Unrolled.Workspace workspace, int batchSize, bool training)
             {
-                global::System.ReadOnlySpan<float> weights = Weights;
+                global::System.ReadOnlySpan<float> weights = CurrentWeights;
                 bool reusing = !workspace.IsTraining;
 
                 // dense (Dense): (None, 16) -> (None, 32)
@@ -212,7 +212,7 @@ namespace Samples.Nested
             /// <inheritdoc/>
             protected override void Backward(global::Unrolled.Workspace workspace, int batchSize)
             {
-                global::System.ReadOnlySpan<float> weights = Weights;
+                global::System.ReadOnlySpan<float> weights = CurrentWeights;
                 global::System.Span<float> gradients = workspace.ParameterGradients;
 
                 workspace.Gradient(109, batchSize * 32).Clear();
