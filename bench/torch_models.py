@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""The three benchmark models of issue 5 in PyTorch (one thread): the MLP 784-64-64-10, the functional API guide's
-convolutional encoder and Keras's news-headline LSTM. Prints "case microseconds" per case (the median of ROUNDS
+"""The benchmark models in PyTorch (one thread): the MLP 784-64-64-10, the functional API guide's convolutional
+encoder and toy ResNet, and Keras's news-headline LSTM. Prints "case microseconds" per case (the median of ROUNDS
 rounds of about 0.3 s each), or with --export DIR writes each model's predict graph as ONNX.
 
     /usr/bin/python3 bench/torch_models.py [--rounds N] [--export DIR]
@@ -54,6 +54,29 @@ class NewsLstm(nn.Module):
         return torch.sigmoid(self.main(x)), torch.sigmoid(self.aux(h))
 
 
+class ToyResNet(nn.Module):
+    """The toy ResNet of Keras's functional API guide (223,242 parameters), softmax output as in the benchmark."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1, self.c2 = nn.Conv2d(3, 32, 3), nn.Conv2d(32, 64, 3)
+        self.b2a, self.b2b = nn.Conv2d(64, 64, 3, padding=1), nn.Conv2d(64, 64, 3, padding=1)
+        self.b3a, self.b3b = nn.Conv2d(64, 64, 3, padding=1), nn.Conv2d(64, 64, 3, padding=1)
+        self.c4 = nn.Conv2d(64, 64, 3)
+        self.d1, self.d2 = nn.Linear(64, 256), nn.Linear(256, 10)
+        self.dropout = nn.Dropout(0.5)
+
+    def logits(self, x):  # NCHW
+        block1 = F.max_pool2d(F.relu(self.c2(F.relu(self.c1(x)))), 3)
+        block2 = F.relu(self.b2b(F.relu(self.b2a(block1)))) + block1
+        block3 = F.relu(self.b3b(F.relu(self.b3a(block2)))) + block2
+        x = F.relu(self.c4(block3)).mean(dim=(2, 3))
+        return self.d2(self.dropout(F.relu(self.d1(x))))
+
+    def forward(self, x):
+        return F.softmax(self.logits(x), dim=-1)
+
+
 def keras_rmsprop(model):
     return torch.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
 
@@ -77,15 +100,18 @@ def main():
     parser.add_argument("--export")
     args = parser.parse_args()
 
-    mlp, conv, news = Mlp(), ConvEncoder(), NewsLstm()
+    mlp, conv, news, resnet = Mlp(), ConvEncoder(), NewsLstm(), ToyResNet()
+    assert sum(p.numel() for p in resnet.parameters()) == 223242
     x64, img64 = torch.rand(64, 784), torch.rand(64, 1, 28, 28)
     ids64, aux64 = torch.randint(0, 10000, (64, 100)), torch.rand(64, 5)
+    pictures64 = torch.rand(64, 3, 32, 32)
 
     if args.export:
         for name, model, inputs, names in [
             ("mlp", mlp, (x64[:1],), ["x"]),
             ("conv", conv, (img64[:1],), ["img"]),
             ("lstm", news, (ids64[:1], aux64[:1]), ["ids", "aux"]),
+            ("resnet", resnet, (pictures64[:1],), ["img"]),
         ]:
             model.eval()
             torch.onnx.export(model, inputs, f"{args.export}/{name}.onnx", input_names=names, opset_version=14,
@@ -95,7 +121,7 @@ def main():
     target = torch.zeros(64, dtype=torch.long)
     code_target = torch.rand(64, 16)
     main_t, aux_t = torch.rand(64, 1), torch.rand(64, 1)
-    optimizers = {m: keras_rmsprop(m) for m in (mlp, conv, news)}
+    optimizers = {m: keras_rmsprop(m) for m in (mlp, conv, news, resnet)}
 
     def step(model, loss_of):
         optimizer = optimizers[model]
@@ -112,6 +138,7 @@ def main():
         main, aux = news(ids64, aux64)
         return F.binary_cross_entropy(main, main_t) + 0.2 * F.binary_cross_entropy(aux, aux_t)
 
+    resnet.eval()  # dropout off for the predictions
     with torch.no_grad():
         cases = [
             ("mlp_predict_b1", lambda: mlp(x64[:1])),
@@ -120,11 +147,15 @@ def main():
             ("conv_predict_b64", lambda: conv(img64)),
             ("lstm_predict_b1", lambda: news(ids64[:1], aux64[:1])),
             ("lstm_predict_b64", lambda: news(ids64, aux64)),
+            ("resnet_predict_b1", lambda: resnet(pictures64[:1])),
+            ("resnet_predict_b64", lambda: resnet(pictures64)),
         ]
         results = {name: median_microseconds(call, args.rounds) for name, call in cases}
     results["mlp_train_b64"] = median_microseconds(lambda: step(mlp, mlp_loss), args.rounds)
     results["conv_train_b64"] = median_microseconds(lambda: step(conv, lambda: F.mse_loss(conv(img64), code_target)), args.rounds)
     results["lstm_train_b64"] = median_microseconds(lambda: step(news, news_loss), args.rounds)
+    resnet.train()  # dropout on, as in Keras's training step
+    results["resnet_train_b64"] = median_microseconds(lambda: step(resnet, lambda: F.cross_entropy(resnet.logits(pictures64), target)), args.rounds)
     for name, value in results.items():
         print(f"{name} {value:.2f}")
 

@@ -31,6 +31,11 @@ public static class Probe
         float[] ids = Enumerable.Range(0, 64 * 100).Select(i => (float)(i * 7919 % 10000)).ToArray(), aux = Random(64 * 5);
         float[] main = new float[64], auxOut = new float[64], mainT = Random(64), auxT = Random(64);
 
+        var resnet = new ToyResNet(seed: 1);
+        resnet.Compile(new RMSprop(), new CategoricalCrossentropy());
+        float[] pictures = Random(64 * 32 * 32 * 3), classes = new float[64 * 10], labels = new float[64 * 10];
+        for (int b = 0; b < 64; b++) { labels[b * 10 + b % 10] = 1; }
+
         // ONNX Runtime in this process on each model's own export (same weights), for the inference cases.
         float[] Slice(float[] a, int n) => a.AsSpan(0, n).ToArray();
         int[] Ints(float[] a, int n) => a.Take(n).Select(v => (int)v).ToArray();
@@ -48,6 +53,8 @@ public static class Probe
         var ortConv64 = Peer(conv, 64, Slice(img, 64 * 784));
         var ortNews1 = Peer(news, 1, Ints(ids, 100), Slice(aux, 5));
         var ortNews64 = Peer(news, 64, Ints(ids, 6400), Slice(aux, 320));
+        var ortResNet1 = Peer(resnet, 1, Slice(pictures, 32 * 32 * 3));
+        var ortResNet64 = Peer(resnet, 64, pictures);
 
         (string Name, Action Call, Action? Ort)[] cases =
         [
@@ -61,12 +68,16 @@ public static class Probe
             ("lstm_predict_b1", () => news.Predict(ids.AsSpan(0, 100), aux.AsSpan(0, 5), main.AsSpan(0, 1), auxOut.AsSpan(0, 1), 1), ortNews1.Run),
             ("lstm_predict_b64", () => news.Predict(ids, aux, main, auxOut, 64), ortNews64.Run),
             ("lstm_train_b64", () => news.TrainOnBatch(ids, aux, mainT, auxT, 64), null),
+            ("resnet_predict_b1", () => resnet.Predict(pictures.AsSpan(0, 32 * 32 * 3), classes.AsSpan(0, 10), 1), ortResNet1.Run),
+            ("resnet_predict_b64", () => resnet.Predict(pictures, classes, 64), ortResNet64.Run),
+            ("resnet_train_b64", () => resnet.TrainOnBatch(pictures, labels, 64), null),
         ];
 
         // Same weights, same answers: the peers' first outputs against Unrolled's, before any training step.
         Check("mlp b64", () => mlp.Predict(x, y, 64), y, ortMlp64);
         Check("conv b64", () => conv.Predict(img, code, 64), code, ortConv64);
         Check("lstm b64", () => news.Predict(ids, aux, main, auxOut, 64), main, ortNews64);
+        Check("resnet b64", () => resnet.Predict(pictures, classes, 64), classes, ortResNet64);
 
         // The first call ran the LSTM's input projection as a product; by the second, 12,800 ids have been looked up,
         // more than the vocabulary's 10,000 rows, so it is folded into the embedding table (docs/performance.md): the

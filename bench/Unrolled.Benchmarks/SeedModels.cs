@@ -35,3 +35,35 @@ public partial class NewsLstm
         return new Model([mainInput, auxiliaryInput], [Dense(1, Activation.Sigmoid, name: "main_output")(x), auxiliaryOutput]);
     }
 }
+
+/// <summary>
+/// The toy ResNet of Keras's functional API guide (32×32×3 → 10, 223,242 parameters): two convolutions, max pooling, two
+/// residual blocks of two same-padded convolutions each, a convolution, global average pooling, Dense 256 with dropout.
+/// The guide's last Dense gives logits for a from-logits loss; here it has the softmax that the categorical
+/// cross-entropy fuses with, which is the same training computation.
+/// </summary>
+public partial class ToyResNet
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var inputs = Input([32, 32, 3], name: "img");
+        var x = Conv2D(32, 3, activation: Activation.Relu)(inputs);
+        x = Conv2D(64, 3, activation: Activation.Relu)(x);
+        var block1 = MaxPooling2D(3)(x);
+
+        x = Conv2D(64, 3, activation: Activation.Relu, padding: Padding.Same)(block1);
+        x = Conv2D(64, 3, activation: Activation.Relu, padding: Padding.Same)(x);
+        var block2 = Add([x, block1]);
+
+        x = Conv2D(64, 3, activation: Activation.Relu, padding: Padding.Same)(block2);
+        x = Conv2D(64, 3, activation: Activation.Relu, padding: Padding.Same)(x);
+        var block3 = Add([x, block2]);
+
+        x = Conv2D(64, 3, activation: Activation.Relu)(block3);
+        x = GlobalAveragePooling2D()(x);
+        x = Dense(256, Activation.Relu)(x);
+        x = Dropout(0.5)(x);
+        return new Model(inputs, Dense(10, Activation.Softmax)(x), name: "toy_resnet");
+    }
+}
