@@ -154,6 +154,19 @@ public partial class TorchConv
     }
 }
 
+/// <summary>3×3 stride-1 convolutions from 32 channels, same then valid, odd sizes: the Winograd path, for the comparison
+/// with PyTorch.</summary>
+public partial class TorchWinograd
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([7, 9, 32]);
+        var y = Conv2D(32, 3, padding: Padding.Same, activation: Activation.Relu)(x);               // (7, 9, 32)
+        return new Model(x, Conv2D(17, 3)(y));                                                       // (5, 7, 17)
+    }
+}
+
 /// <summary>Strided same-padded and valid Conv2DTranspose, for the comparison with PyTorch.</summary>
 public partial class TorchConvTranspose
 {

@@ -10,7 +10,8 @@ namespace Unrolled.Tests;
 
 /// <summary>
 /// Forward outputs against PyTorch on the same weights (tests/torch/reference.py, run with /usr/bin/python3 or
-/// UNROLLED_PYTHON): Dense, LayerNormalization, Conv2D, Conv2DTranspose, LSTM and GRU must agree within 1e-4 relative.
+/// UNROLLED_PYTHON): Dense, LayerNormalization, Conv2D (direct and by Winograd), Conv2DTranspose, LSTM and GRU must agree
+/// within 1e-4 relative.
 /// Without PyTorch the tests are reported as skipped with the reason; CI installs python3-torch and sets
 /// UNROLLED_REQUIRE_TORCH=1, so there a missing PyTorch fails them instead (see <see cref="Peer"/>).
 /// </summary>
@@ -28,7 +29,7 @@ public class TorchComparisonTests
         var entry = new Dictionary<string, object>(options ?? new()) { ["type"] = type };
         foreach (var weight in model.Description.Weights.Where(w => w.Layer == layer))
         {
-            entry[weight.Name] = model.GetWeights(layer, weight.Name).ToArray();
+            entry[weight.Name] = model.GetReadOnlyWeights(layer, weight.Name).ToArray(); // read-only: Winograd stays on
             entry[weight.Name + "_shape"] = weight.Shape.ToArray();
         }
 
@@ -85,6 +86,17 @@ public class TorchComparisonTests
         Compare(model, 3,
             Layer(model, "conv2d", "conv2d", Options(("activation", "relu"), ("strides", new[] { 2, 2 }), ("dilation", new[] { 1, 1 }), ("padding", "same"))),
             Layer(model, "conv2d_1", "conv2d", Options(("activation", "linear"), ("strides", new[] { 1, 1 }), ("dilation", new[] { 1, 1 }), ("padding", "valid"))));
+    }
+
+    [SkippableFact]
+    public void Conv2D_by_Winograd_matches_PyTorch()
+    {
+        // Both convolutions are 3×3 and stride 1 from 32 channels: predictions run Winograd's F(2×2, 3×3).
+        var model = new TorchWinograd(seed: 7);
+        Compare(model, 3,
+            Layer(model, "conv2d", "conv2d", Options(("activation", "relu"), ("strides", new[] { 1, 1 }), ("dilation", new[] { 1, 1 }), ("padding", "same"))),
+            Layer(model, "conv2d_1", "conv2d", Options(("activation", "linear"), ("strides", new[] { 1, 1 }), ("dilation", new[] { 1, 1 }), ("padding", "valid"))));
+        Assert.Equal(2, model.CurrentWinogradKernels);
     }
 
     [SkippableFact]

@@ -153,6 +153,16 @@ internal sealed class NodeEmitter
     /// <summary>The fold of this recurrent node's input projection into the Embedding feeding it, or null.</summary>
     public ProjectionFold? Fold => _emitter.Plan.Folds.FirstOrDefault(f => f.Recurrent == Node);
 
+    /// <summary>This convolution's slot among those that may predict by Winograd, or null.</summary>
+    public int? WinogradSlot
+    {
+        get
+        {
+            int slot = _emitter.Plan.WinogradNodes.IndexOf(Node);
+            return slot < 0 ? null : slot;
+        }
+    }
+
     /// <summary>The folds that read this Embedding node and let a folded pass skip it (empty when it always runs).</summary>
     public IEnumerable<ProjectionFold> FoldsSkipping => _emitter.Plan.Folds.Where(f => f.Embedding == Node && f.SkipsEmbedding);
 

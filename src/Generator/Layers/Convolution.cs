@@ -157,6 +157,26 @@ internal sealed class ConvolutionRule : LayerRule
             : c.Dims.Mul(c.Dims.Product(output.Dims.Take(output.Dims.Count - 1)), s.KernelHeight * s.KernelWidth * input.Dims[input.Dims.Count - 1]);
     }
 
+    /// <summary>
+    /// Whether a node may predict by Winograd's F(2×2, 3×3): a Conv2D with a 3×3 window, stride 1, no dilation and
+    /// fixed shapes, outside TimeDistributed (whose code cannot reach the model's transformed kernels). The runtime
+    /// decides whether it pays (<c>Winograd.Applies</c>: enough channels both ways).
+    /// </summary>
+    public static bool MayUseWinograd(AnalyzedModel model, int node)
+    {
+        var spec = model.Spec;
+        var layer = spec.Layers[spec.Nodes[node].Layer];
+        if (layer.Kind != LayerKind.Conv2D || layer.Config is not ConvolutionConfig s)
+        {
+            return false;
+        }
+
+        var input = model.ShapeOf(spec.Nodes[node].Inputs[0]);
+        var output = model.ShapeOf(node);
+        return s.KernelHeight == 3 && s.KernelWidth == 3 && s.StrideHeight == 1 && s.StrideWidth == 1 && s.DilationHeight == 1
+               && s.DilationWidth == 1 && input.IsStatic && output.IsStatic && output.Repeat == 1;
+    }
+
     public override string BoundedScratch(NodeEmitter e) => $"{Kernels}Conv2D.ScratchBound({Geometry(e)})";
 
     public override void Forward(NodeEmitter e)
@@ -187,8 +207,22 @@ internal sealed class ConvolutionRule : LayerRule
         {
             // Bias and activation applied to each part of the output as the kernel finishes it (still in cache).
             string bias = s.UseBias ? e.Weight("bias") : $"{ReadOnlySpan}.Empty";
-            e.Line($"{Kernels}Conv2D.ForwardBiasActivation({x}, {e.Weight("kernel")}, {z}, geometry, batchSize, {e.Scratch}, {bias}, " +
-                   $"{Activation(s.Activation)}, {y});");
+            string direct = $"{Kernels}Conv2D.ForwardBiasActivation({x}, {e.Weight("kernel")}, {z}, geometry, batchSize, {e.Scratch}, {bias}, " +
+                            $"{Activation(s.Activation)}, {y});";
+            if (e.WinogradSlot is not int slot)
+            {
+                e.Line(direct);
+                return;
+            }
+
+            // A 3×3 stride-1 convolution predicts by Winograd's F(2×2, 3×3) where the runtime finds it pays.
+            e.Line($"var winograd = training ? default : WinogradKernel({N(slot)}, {e.Weight("kernel")}, geometry);");
+            e.Open("if (!winograd.IsEmpty)");
+            e.Line($"{Kernels}Winograd.Forward({x}, winograd, {z}, geometry, batchSize, {e.Scratch}, {bias}, {Activation(s.Activation)}, {y});");
+            e.Close();
+            e.Open("else");
+            e.Line(direct);
+            e.Close();
             return;
         }
 

@@ -92,7 +92,11 @@ internal sealed class ExecutionPlan
         Predict = RegionLayout.Create(this, regionSizes, hasPreActivation, reuse: true);
         ParameterCount = parameters;
         Folds = ProjectionFolds.Find(model, Aliased);
+        WinogradNodes = model.UsedNodes.Where(n => !Aliased[n] && ConvolutionRule.MayUseWinograd(model, n)).ToList();
     }
+
+    /// <summary>Convolutions that may predict by Winograd's F(2×2, 3×3), in slot order.</summary>
+    public List<int> WinogradNodes { get; }
 
     /// <summary>Recurrent layers whose input projection inference folds into the Embedding that feeds them.</summary>
     public IReadOnlyList<ProjectionFold> Folds { get; }

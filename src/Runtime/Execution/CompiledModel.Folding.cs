@@ -11,7 +11,10 @@ public abstract partial class CompiledModel
     /// <summary>The folded projections, one per slot the generated code names, created on first use.</summary>
     private FoldedTable?[]? _folded;
 
-    /// <summary>Guards <see cref="_folded"/>: a many-batch Predict runs the forward pass on two threads at once.</summary>
+    /// <summary>The Winograd-transformed convolution kernels, one per slot the generated code names.</summary>
+    private FoldedTable?[]? _winograd;
+
+    /// <summary>Guards the derived tables: a many-batch Predict runs the forward pass on two threads at once.</summary>
     private readonly object _foldLock = new();
 
     /// <summary>Whether a writable view of the weights has been handed out since the model last wrote them all itself:
@@ -72,12 +75,7 @@ public abstract partial class CompiledModel
             return null;
         }
 
-        if (_folded is null || _folded.Length <= slot)
-        {
-            Array.Resize(ref _folded, slot + 1);
-        }
-
-        var table = _folded[slot] ??= new FoldedTable();
+        var table = Slot(ref _folded, slot);
         if (table.Version == _weightsVersion && table.Values is not null)
         {
             return table.Values;
@@ -101,6 +99,65 @@ public abstract partial class CompiledModel
         return table.Values;
     }
 
+    /// <summary>
+    /// For generated code: a 3×3 convolution's kernel transformed for Winograd's F(2×2, 3×3)
+    /// (<see cref="Kernels.Winograd.TransformKernel"/>), or an empty span when the direct convolution should run: when
+    /// Winograd does not pay for this geometry (<see cref="Kernels.Winograd.Applies"/>), and while a writable view of the
+    /// weights is out (see <see cref="Weights"/>). The transform is redone after the weights change, which costs about
+    /// as much as one batch-1 prediction of the layer.
+    /// </summary>
+    /// <param name="slot">The convolution's number in this model.</param>
+    /// <param name="kernel">[3, 3, InChannels, OutChannels].</param>
+    /// <param name="geometry">The convolution.</param>
+    /// <returns>The transformed kernel, or empty.</returns>
+    protected ReadOnlySpan<float> WinogradKernel(int slot, ReadOnlySpan<float> kernel, in Kernels.ConvGeometry geometry)
+    {
+        if (!Kernels.Winograd.Applies(geometry))
+        {
+            return default;
+        }
+
+        lock (_foldLock)
+        {
+            if (_weightsExposed)
+            {
+                return default;
+            }
+
+            var table = Slot(ref _winograd, slot);
+            if (table.Version != _weightsVersion || table.Values is null)
+            {
+                table.Values ??= new float[Kernels.Winograd.KernelLength(geometry)];
+                Kernels.Winograd.TransformKernel(kernel, table.Values, geometry.InChannels, geometry.OutChannels);
+                table.Version = _weightsVersion;
+            }
+
+            return table.Values;
+        }
+    }
+
+    private static FoldedTable Slot(ref FoldedTable?[]? tables, int slot)
+    {
+        if (tables is null || tables.Length <= slot)
+        {
+            Array.Resize(ref tables, slot + 1);
+        }
+
+        return tables[slot] ??= new FoldedTable();
+    }
+
+    /// <summary>How many Winograd kernels are current (transformed from the weights as they are now), for tests.</summary>
+    internal int CurrentWinogradKernels
+    {
+        get
+        {
+            lock (_foldLock)
+            {
+                return _winograd?.Count(t => t is { Values: not null } && t.Version == _weightsVersion) ?? 0;
+            }
+        }
+    }
+
     /// <summary>How many folded projections are current (folded from the weights as they are now), for tests.</summary>
     internal int CurrentFoldedProjections
     {
@@ -113,7 +170,8 @@ public abstract partial class CompiledModel
         }
     }
 
-    /// <summary>One folded projection and the weights version it was made from.</summary>
+    /// <summary>Values derived from the weights (a folded projection, a transformed kernel) and the weights version they
+    /// were made from.</summary>
     private sealed class FoldedTable
     {
         public float[]? Values;

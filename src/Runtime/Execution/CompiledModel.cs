@@ -43,10 +43,10 @@ public abstract partial class CompiledModel
 
     /// <summary>All weights in one buffer, layer after layer in the order of <c>Summary()</c>, each layer's
     /// weights in Keras's order (for <c>Dense</c>: kernel <c>[in, units]</c> row-major, then bias).</summary>
-    /// <remarks>The span may be written at any time. Because of that, taking it stops the model from deriving
-    /// anything from the weights for inference (the folded projections of docs/performance.md) until the model next
-    /// writes every weight itself: a training step, <see cref="SetWeights"/>, <see cref="CopyWeightsFrom"/> or a load.
-    /// To replace the weights, prefer <see cref="SetWeights"/>.</remarks>
+    /// <remarks>The span may be written at any time. Because of that, taking it stops the model from using what it
+    /// derives from the weights for inference (folded projections and Winograd kernels, docs/performance.md) until the
+    /// model next writes every weight itself: a training step, <see cref="SetWeights"/>, <see cref="CopyWeightsFrom"/>
+    /// or a load. To read the weights, use <see cref="ReadOnlyWeights"/>; to replace them, <see cref="SetWeights"/>.</remarks>
     public Span<float> Weights
     {
         get
@@ -80,6 +80,18 @@ public abstract partial class CompiledModel
         }
     }
 
+    /// <summary>All weights, as <see cref="Weights"/> lays them out, to read: unlike <see cref="Weights"/>, taking them
+    /// does not stop the model from using what it derives from them (docs/performance.md).</summary>
+    public ReadOnlySpan<float> ReadOnlyWeights => _weights;
+
+    /// <summary>One layer's weight tensor to read, as <see cref="GetWeights"/> but read-only, so taking it costs no
+    /// speed (see <see cref="ReadOnlyWeights"/>).</summary>
+    /// <param name="layer">The layer's Keras name.</param>
+    /// <param name="name">The weight's name within the layer: <c>kernel</c> or <c>bias</c>.</param>
+    /// <returns>The weight's values, row-major in its shape.</returns>
+    /// <exception cref="ArgumentException">The model has no such weight; the message lists those it has.</exception>
+    public ReadOnlySpan<float> GetReadOnlyWeights(string layer, string name = "kernel") => Find(layer, name);
+
     /// <summary>The weights, for the generated passes: unlike <see cref="Weights"/>, taking them does not mark them changed.</summary>
     protected Span<float> CurrentWeights => _weights;
 
@@ -89,10 +101,17 @@ public abstract partial class CompiledModel
     /// <returns>The weight's values, row-major in its shape (see <see cref="ModelDescription.Weights"/>).</returns>
     /// <exception cref="ArgumentException">The model has no such weight; the message lists those it has.</exception>
     /// <remarks>As with <see cref="Weights"/>, the span may be written at any time, so taking it stops inference from
-    /// using weights derived from it (folded projections) until the model next writes every weight itself.</remarks>
+    /// using what it derives from the weights until the model next writes every weight itself. To read a weight, use
+    /// <see cref="GetReadOnlyWeights"/>.</remarks>
     public Span<float> GetWeights(string layer, string name = "kernel")
     {
+        Span<float> found = Find(layer, name);
         WeightsExposed();
+        return found;
+    }
+
+    private Span<float> Find(string layer, string name)
+    {
         foreach (var weight in Description.Weights)
         {
             if (weight.Layer == layer && weight.Name == name)

@@ -270,7 +270,8 @@ public static partial class Conv2D
     /// any batch: the largest im2col chunk, or what the implicit GEMMs keep (a ring of padded input rows per thread, a
     /// flipped or transposed kernel for the input gradient, a padded last vector of filters; for the kernel gradient the
     /// patch rows' offsets, a padded copy of dy's last output row and a block of padded input rows per thread),
-    /// whichever is most. Unlike <see cref="ScratchLength"/> it does not grow with the batch.
+    /// or what Winograd's inference path keeps (<see cref="Winograd.ScratchLength"/>), whichever is most. Unlike
+    /// <see cref="ScratchLength"/> it does not grow with the batch.
     /// </summary>
     /// <param name="g">The geometry.</param>
     /// <returns>The scratch length in floats.</returns>
@@ -304,6 +305,11 @@ public static partial class Conv2D
         if (KernelGradLayout.TryCreate(g, width, int.MaxValue, out KernelGradLayout gradient))
         {
             bound = Math.Max(bound, gradient.Floats);
+        }
+
+        if (Winograd.Applies(g))
+        {
+            bound = Math.Max(bound, Winograd.ScratchLength(g));
         }
 
         return (int)Math.Min(bound, int.MaxValue);
