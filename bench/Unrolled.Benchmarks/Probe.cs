@@ -11,7 +11,7 @@ namespace Unrolled.Benchmarks;
 /// </summary>
 public static class Probe
 {
-    public static void Run(int rounds)
+    public static void Run(int rounds, string only = "")
     {
         var random = new Random(1);
         float[] Random(int n) => Enumerable.Range(0, n).Select(_ => (float)random.NextDouble()).ToArray();
@@ -86,6 +86,11 @@ public static class Probe
 
         foreach (var (name, call, ort) in cases)
         {
+            if (!name.StartsWith(only, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
             // Warm up past tiering: the JIT recompiles hot methods with full optimisation after ~30 calls and a delay.
             Warm(call);
             if (ort is not null)

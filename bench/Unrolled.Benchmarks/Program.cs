@@ -1,5 +1,6 @@
 // dotnet run -c Release --project bench/Unrolled.Benchmarks -- --filter '*'     (BenchmarkDotNet)
-// dotnet run -c Release --project bench/Unrolled.Benchmarks -- --probe [ROUNDS]  (quick medians, for bench/compare.sh)
+// dotnet run -c Release --project bench/Unrolled.Benchmarks -- --probe [ROUNDS] [CASE]  (quick medians, for bench/compare.sh;
+//                                                                                       CASE: only the cases whose name starts so)
 // dotnet run -c Release --project bench/Unrolled.Benchmarks -- --filter '*PeerBenchmarks*'  (against ONNX Runtime in-process)
 using BenchmarkDotNet.Running;
 
@@ -19,7 +20,7 @@ if (args.Length > 0 && args[0] == "--mlp-only")
 
 if (args.Length > 0 && args[0] == "--probe")
 {
-    Unrolled.Benchmarks.Probe.Run(args.Length > 1 ? int.Parse(args[1]) : 5);
+    Unrolled.Benchmarks.Probe.Run(args.Length > 1 ? int.Parse(args[1]) : 5, args.Length > 2 ? args[2] : "");
     return;
 }
 
