@@ -17,8 +17,8 @@ public class PeerBenchmarks
     private Action _unrolled = () => { };
     private OrtPeer? _ort;
 
-    /// <summary>The model: the MLP 784-64-64-10, the convolutional encoder, or the news LSTM.</summary>
-    [Params("mlp", "conv", "lstm")]
+    /// <summary>The model: the MLP 784-64-64-10, the convolutional encoder, the news LSTM or the toy ResNet.</summary>
+    [Params("mlp", "conv", "lstm", "resnet")]
     public string Model { get; set; } = "mlp";
 
     /// <summary>Samples per call.</summary>
@@ -48,6 +48,15 @@ public class PeerBenchmarks
                 float[] img = Random(b * 784), code = new float[b * 16];
                 _unrolled = () => conv.Predict(img, code, b);
                 _ort = new OrtPeer(conv, b, _ => img);
+                break;
+            }
+
+            case "resnet":
+            {
+                var resnet = new ToyResNet(seed: 1);
+                float[] pictures = Random(b * 32 * 32 * 3), classes = new float[b * 10];
+                _unrolled = () => resnet.Predict(pictures, classes, b);
+                _ort = new OrtPeer(resnet, b, _ => pictures);
                 break;
             }
 
