@@ -22,6 +22,7 @@ p.add_argument("--seed", type=int, default=0)
 p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
 a = p.parse_args()
 torch.set_num_threads(1)
+torch.set_flush_denormal(True)  # as in bench/torch_models.py: the strongest CPU configuration
 torch.manual_seed(a.seed)
 np.random.seed(a.seed)
 

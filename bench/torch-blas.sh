@@ -26,7 +26,13 @@ fi
 # PyTorch, one thread, without this machine's forced OpenBLAS kernel settings (torch_env prefixes a command run by
 # another program, such as /usr/bin/time; torch_python runs PyTorch's Python directly).
 torch_env=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1)
-torch_python() { "${torch_env[@]}" /usr/bin/python3 "$@"; }
+
+# For timings, glibc's allocator keeps freed memory instead of returning every large block to the kernel: otherwise each
+# call maps its output tensors afresh and page-faults them in, which on this VM made PyTorch's conv encoder predict at
+# batch 64 in 30-60 ms instead of 5-8 ms (the usual advice is jemalloc or tcmalloc; these tunables do the same here).
+# Not for bench/memory.sh, whose figure is the peak memory of PyTorch as installed.
+torch_speed_env=(MALLOC_MMAP_THRESHOLD_=4000000000 MALLOC_TRIM_THRESHOLD_=4000000000 MALLOC_TOP_PAD_=268435456)
+torch_python() { "${torch_env[@]}" "${torch_speed_env[@]}" /usr/bin/python3 "$@"; }
 
 # Which BLAS library PyTorch loaded and which OpenBLAS kernel it chose, read in the PyTorch process itself.
 torch_blas_report() {

