@@ -79,8 +79,17 @@ internal sealed partial class ModelEmitter
                 WriteChecks(_outputs);
             }
 
-            WriteInputCopies();
-            _w.Line("Forward(workspace, batchSize, training: false);");
+            if (_inputOf.Count == 0)
+            {
+                WriteInputCopies();
+                _w.Line("Forward(workspace, batchSize, training: false);");
+            }
+            else
+            {
+                // The forward pass reads the caller's spans (checked to hold batchSize samples each): no copy.
+                _w.Line($"Forward(workspace, batchSize, false, {string.Join(", ", _inputs.Select(p => p.Parameter))});");
+            }
+
             foreach (var port in _outputs)
             {
                 _w.Line($"{Values(port.Node)}.CopyTo({port.Parameter});");

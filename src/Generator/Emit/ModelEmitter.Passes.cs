@@ -37,7 +37,9 @@ internal sealed partial class ModelEmitter
     /// block's start, once the rule has asked for it), else the workspace expression.</summary>
     internal string Values(int node)
     {
-        string expression = $"workspace.Values({RegionOffset(r => r.ValueOffset[node])}, batchSize * {D(Sz(node))})";
+        string expression = _inputParameters is { } parameters && _inputOf.TryGetValue(node, out int port)
+            ? parameters[port]
+            : $"workspace.Values({RegionOffset(r => r.ValueOffset[node])}, batchSize * {D(Sz(node))})";
         if (_block is not { } block || !block.Candidates.Contains(node))
         {
             return expression;
@@ -82,7 +84,10 @@ internal sealed partial class ModelEmitter
     private BlockLocals? _block;
 
     private void BeginLocals(int n)
-        => _block = new BlockLocals(_w.Mark, _spec.Nodes[n].Inputs.Distinct().Where(i => i != n).Append(n).ToList());
+    {
+        _block = new BlockLocals(_w.Mark, _spec.Nodes[n].Inputs.Distinct().Where(i => i != n).Append(n).ToList());
+        _block.Taken.UnionWith(InputParameterNames); // the forward pass's input parameters
+    }
 
     private void EndLocals()
     {
@@ -182,11 +187,30 @@ internal sealed partial class ModelEmitter
     /// </summary>
     private void WriteForward()
     {
+        FindZeroCopyInputs();
         _bothLayouts = !_plan.Predict.SameAs(_plan.Training);
         try
         {
             _w.Line("/// <inheritdoc/>");
-            _w.Open($"protected override void Forward({Rt}Workspace workspace, int batchSize, bool training)");
+            if (_inputOf.Count == 0)
+            {
+                _w.Open($"protected override void Forward({Rt}Workspace workspace, int batchSize, bool training)");
+            }
+            else
+            {
+                // The inputs are read where the caller holds them (Predict passes its spans); the other passes copy them
+                // into the workspace first, as before.
+                string copied = string.Join(", ", _inputs.Select(p => $"workspace.Values({D(_plan.Training.ValueOffset[p.Node])}, batchSize * {D(Sz(p.Node))})"));
+                _w.Open($"protected override void Forward({Rt}Workspace workspace, int batchSize, bool training)");
+                WriteLengthsLocal("workspace");
+                _w.Line($"Forward(workspace, batchSize, training, {copied});");
+                _w.Close();
+                _w.Line();
+                _w.Line("/// <summary>The forward pass reading the inputs from the given spans, of batchSize samples each.</summary>");
+                string parameters = string.Join(", ", _inputs.Select(p => $"{ReadOnlySpan} {InputParameterNames[p.Index]}"));
+                _w.Open($"private void Forward({Rt}Workspace workspace, int batchSize, bool training, {parameters})");
+            }
+
             _w.Line($"{WeightsType} weights = CurrentWeights;");
             WriteLayoutLocal();
             if (UsesTrainingFlag)
@@ -197,6 +221,7 @@ internal sealed partial class ModelEmitter
 
             WriteLengthsLocal("workspace");
             WriteFolds();
+            _inputParameters = _inputOf.Count == 0 ? null : InputParameterNames;
             foreach (int n in _plan.Model.UsedNodes)
             {
                 var node = _spec.Nodes[n];
@@ -215,6 +240,67 @@ internal sealed partial class ModelEmitter
         finally
         {
             _bothLayouts = false;
+            _inputParameters = null;
+        }
+    }
+
+    /// <summary>Per node whose value is a model input (the input itself, or a view of it at the same place): the input's
+    /// index. Empty when the inputs must be copied into the workspace after all.</summary>
+    private readonly Dictionary<int, int> _inputOf = new();
+
+    /// <summary>While the forward pass's body is written: the parameter holding each input.</summary>
+    private string[]? _inputParameters;
+
+    /// <summary>The forward pass's input parameters (names no layer's local can take; see <see cref="BlockLocals"/>).</summary>
+    private string[] InputParameterNames => _inputs.Select(p => "modelInput" + p.Index.ToString(CultureInfo.InvariantCulture)).ToArray();
+
+    /// <summary>
+    /// Whether Predict may hand its input spans to the forward pass instead of copying them into the workspace: every
+    /// node that reads an input's memory (the input, or a view of it) must be read from the forward pass's own body, not
+    /// from inside TimeDistributed (whose code is a static local function), a view must lie exactly where its input does,
+    /// and no output may be an input (Predict copies outputs from the workspace).
+    /// </summary>
+    private void FindZeroCopyInputs()
+    {
+        _inputOf.Clear();
+        var candidate = new Dictionary<int, int>();
+        foreach (var port in _inputs)
+        {
+            candidate[port.Node] = port.Index;
+        }
+
+        foreach (int n in _plan.Model.UsedNodes)
+        {
+            var node = _spec.Nodes[n];
+            if (_plan.Aliased[n] && node.Inputs.Count > 0 && candidate.TryGetValue(node.Inputs[0], out int port))
+            {
+                int root = _inputs[port].Node;
+                if (_plan.Training.ValueOffset[n] != _plan.Training.ValueOffset[root] || _plan.Predict.ValueOffset[n] != _plan.Predict.ValueOffset[root]
+                    || Sz(n) != Sz(root))
+                {
+                    return;
+                }
+
+                candidate[n] = port;
+            }
+        }
+
+        foreach (int n in _plan.Model.UsedNodes)
+        {
+            if (_plan.Model.ShapeOf(n).Repeat != 1 && _spec.Nodes[n].Inputs.Any(candidate.ContainsKey))
+            {
+                return;
+            }
+        }
+
+        if (_outputs.Any(p => candidate.ContainsKey(p.Node)))
+        {
+            return; // an output that is an input: Predict copies it out of the workspace, so it must be there
+        }
+
+        foreach (var pair in candidate)
+        {
+            _inputOf[pair.Key] = pair.Value;
         }
     }
 

@@ -82,11 +82,17 @@ namespace Samples
         /// <inheritdoc/>
         protected override void Forward(global::Unrolled.Workspace workspace, int batchSize, bool training)
         {
+            Forward(workspace, batchSize, training, workspace.Values(0, batchSize * 784));
+        }
+
+        /// <summary>The forward pass reading the inputs from the given spans, of batchSize samples each.</summary>
+        private void Forward(global::Unrolled.Workspace workspace, int batchSize, bool training, global::System.ReadOnlySpan<float> modelInput0)
+        {
             global::System.ReadOnlySpan<float> weights = CurrentWeights;
 
             // dense (Dense): (None, 784) -> (None, 64)
             {
-                var input1 = workspace.Values(0, batchSize * 784);
+                var input1 = modelInput0;
                 var dense = workspace.Values(794, batchSize * 64);
                 global::Unrolled.Kernels.Gemm.Multiply(input1, weights.Slice(0, 50176), dense, batchSize, 784, 64, accumulate: false);
                 global::Unrolled.Kernels.TensorOps.AddBias(dense, weights.Slice(50176, 64), batchSize, 64);
@@ -170,8 +176,7 @@ namespace Samples
             var workspace = AcquirePredictWorkspace(batchSize);
             try
             {
-                input1.CopyTo(workspace.Values(0, batchSize * 784));
-                Forward(workspace, batchSize, training: false);
+                Forward(workspace, batchSize, false, input1);
                 workspace.Values(784, batchSize * 10).CopyTo(dense2);
             }
             finally

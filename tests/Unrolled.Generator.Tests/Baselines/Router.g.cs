@@ -118,12 +118,18 @@ namespace Samples.Nested
             /// <inheritdoc/>
             protected override void Forward(global::Unrolled.Workspace workspace, int batchSize, bool training)
             {
+                Forward(workspace, batchSize, training, workspace.Values(0, batchSize * 16), workspace.Values(16, batchSize * 12));
+            }
+
+            /// <summary>The forward pass reading the inputs from the given spans, of batchSize samples each.</summary>
+            private void Forward(global::Unrolled.Workspace workspace, int batchSize, bool training, global::System.ReadOnlySpan<float> modelInput0, global::System.ReadOnlySpan<float> modelInput1)
+            {
                 global::System.ReadOnlySpan<float> weights = CurrentWeights;
                 bool reusing = !workspace.IsTraining;
 
                 // dense (Dense): (None, 16) -> (None, 32)
                 {
-                    var title = workspace.Values(0, batchSize * 16);
+                    var title = modelInput0;
                     var dense = workspace.Values(33, batchSize * 32);
                     global::Unrolled.Kernels.Gemm.Multiply(title, weights.Slice(0, 512), dense, batchSize, 16, 32, accumulate: false);
                     global::Unrolled.Kernels.TensorOps.AddBias(dense, weights.Slice(512, 32), batchSize, 32);
@@ -142,7 +148,7 @@ namespace Samples.Nested
                 // concatenate (Concatenate): (None, 32), (None, 12) -> (None, 44)
                 {
                     var dense1 = workspace.Values((reusing ? 77 : 65), batchSize * 32);
-                    var tags = workspace.Values(16, batchSize * 12);
+                    var tags = modelInput1;
                     var concatenate = workspace.Values((reusing ? 33 : 97), batchSize * 44);
                     global::Unrolled.Kernels.TensorOps.CopySlices(dense1, concatenate, batchSize, 32, 44, 0);
                     global::Unrolled.Kernels.TensorOps.CopySlices(tags, concatenate, batchSize, 12, 44, 32);
@@ -169,7 +175,7 @@ namespace Samples.Nested
                 // concatenate_1 (Concatenate): (None, 32), (None, 12) -> (None, 44)
                 {
                     var dense1 = workspace.Values((reusing ? 77 : 65), batchSize * 32);
-                    var tags = workspace.Values(16, batchSize * 12);
+                    var tags = modelInput1;
                     var concatenate1 = workspace.Values((reusing ? 109 : 205), batchSize * 44);
                     global::Unrolled.Kernels.TensorOps.CopySlices(dense1, concatenate1, batchSize, 32, 44, 0);
                     global::Unrolled.Kernels.TensorOps.CopySlices(tags, concatenate1, batchSize, 12, 44, 32);
@@ -345,9 +351,7 @@ namespace Samples.Nested
                 var workspace = AcquirePredictWorkspace(batchSize);
                 try
                 {
-                    title.CopyTo(workspace.Values(0, batchSize * 16));
-                    tags.CopyTo(workspace.Values(16, batchSize * 12));
-                    Forward(workspace, batchSize, training: false);
+                    Forward(workspace, batchSize, false, title, tags);
                     workspace.Values(28, batchSize * 1).CopyTo(priority);
                     workspace.Values(29, batchSize * 4).CopyTo(department);
                 }
