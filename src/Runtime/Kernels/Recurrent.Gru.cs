@@ -47,7 +47,7 @@ public static partial class Recurrent
         // The input side of every (sample, step) at once: x·W + b_x.
         Span<float> p = scratch[..(rows * g3)];
         Project(x, kernel, inputBias, p, rows, inputSize, g3);
-        GruSteps(p, recurrentKernel, recurrentBias, y, lastH, cache, batch, steps, units, returnSequences, resetAfter);
+        GruSteps(p, recurrentKernel, recurrentBias, y, lastH, cache, batch, steps, units, returnSequences, resetAfter, timeMajor: false);
     }
 
     /// <summary>
@@ -80,30 +80,34 @@ public static partial class Recurrent
         CheckOutput(y.Length, batch, steps, units, returnSequences, "y");
         Optional(lastH.Length, (long)batch * units, "lastH");
         ReadOnlySpan<float> recurrentBias = bias.IsEmpty || !resetAfter ? default : bias.Slice(g3, g3);
+        // Time-major, as the folded LSTM: a step's rows are contiguous (only inference folds, so nothing reads the cache back).
         Span<float> p = scratch[..(rows * g3)];
-        Embedding.Forward(ids, folded, p, rows, g3, vocabulary, steps);
-        GruSteps(p, recurrentKernel, recurrentBias, y, lastH, cache, batch, steps, units, returnSequences, resetAfter);
+        Embedding.ForwardTimeMajor(ids, folded, p, batch, steps, g3, vocabulary);
+        GruSteps(p, recurrentKernel, recurrentBias, y, lastH, cache, batch, steps, units, returnSequences, resetAfter, timeMajor: true);
     }
 
     /// <summary>The recurrence of <see cref="GruForward"/> over the projected inputs <paramref name="p"/>.</summary>
     private static void GruSteps(ReadOnlySpan<float> p, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> recurrentBias, Span<float> y,
-        Span<float> lastH, Span<float> cache, int batch, int steps, int units, bool returnSequences, bool resetAfter)
+        Span<float> lastH, Span<float> cache, int batch, int steps, int units, bool returnSequences, bool resetAfter, bool timeMajor)
     {
         int u = units, g3 = 3 * units, slot = GruSlot * units;
+
+        // Row (b, t) of p and of the cache is b·sampleStride + t·stepStride: batch-major, or time-major for inference.
+        int sampleStride = timeMajor ? 1 : steps, stepStride = timeMajor ? batch : 1;
         for (int t = 0; t < steps; t++)
         {
             // The recurrent products land in the step's own cache slots (z and r in place, h·U_h in hh's place), so
-            // they need no other room; rows of one step are `steps` slots apart.
-            ReadOnlySpan<float> hPrevious = t > 0 ? cache[(((t - 1) * slot) + (4 * u))..] : default;
+            // they need no other room; rows of one step are sampleStride slots apart.
+            ReadOnlySpan<float> hPrevious = t > 0 ? cache[((((t - 1) * stepStride) * slot) + (4 * u))..] : default;
             if (t > 0)
             {
-                StridedGemm.Multiply(hPrevious, steps * slot, recurrentKernel, g3, cache[(t * slot)..], steps * slot,
+                StridedGemm.Multiply(hPrevious, sampleStride * slot, recurrentKernel, g3, cache[(t * stepStride * slot)..], sampleStride * slot,
                     batch, u, resetAfter ? g3 : 2 * u, accumulate: false);
             }
 
             for (int b = 0; b < batch; b++)
             {
-                int row = (b * steps) + t;
+                int row = (b * sampleStride) + (t * stepStride);
                 Span<float> s = cache.Slice(row * slot, slot);
                 ReadOnlySpan<float> pr = p.Slice(row * g3, g3);
                 Span<float> zr = s[..(2 * u)], hh = s.Slice(2 * u, u), extra = s.Slice(3 * u, u);
@@ -124,11 +128,11 @@ public static partial class Recurrent
                 {
                     hh.CopyTo(extra); // h·U_h + b_hh, which backward needs
                     TensorPrimitives.Multiply(r, extra, hh);
-                    Finish(pr.Slice(2 * u, u), s, t > 0 ? hPrevious.Slice(b * steps * slot, u) : default, u);
+                    Finish(pr.Slice(2 * u, u), s, t > 0 ? hPrevious.Slice(b * sampleStride * slot, u) : default, u);
                 }
                 else if (t > 0)
                 {
-                    TensorPrimitives.Multiply(r, hPrevious.Slice(b * steps * slot, u), extra);
+                    TensorPrimitives.Multiply(r, hPrevious.Slice(b * sampleStride * slot, u), extra);
                 }
                 else
                 {
@@ -141,15 +145,15 @@ public static partial class Recurrent
                 // hh's pre-activation: (r ⊙ h_{t-1})·U_h.
                 if (t > 0)
                 {
-                    StridedGemm.Multiply(cache[((t * slot) + (3 * u))..], steps * slot, recurrentKernel[(2 * u)..], g3,
-                        cache[((t * slot) + (2 * u))..], steps * slot, batch, u, u, accumulate: false);
+                    StridedGemm.Multiply(cache[((t * stepStride * slot) + (3 * u))..], sampleStride * slot, recurrentKernel[(2 * u)..], g3,
+                        cache[((t * stepStride * slot) + (2 * u))..], sampleStride * slot, batch, u, u, accumulate: false);
                 }
 
                 for (int b = 0; b < batch; b++)
                 {
-                    int row = (b * steps) + t;
+                    int row = (b * sampleStride) + (t * stepStride);
                     Finish(p.Slice((row * g3) + (2 * u), u), cache.Slice(row * slot, slot),
-                        t > 0 ? hPrevious.Slice(b * steps * slot, u) : default, u);
+                        t > 0 ? hPrevious.Slice(b * sampleStride * slot, u) : default, u);
                 }
             }
 
@@ -157,13 +161,13 @@ public static partial class Recurrent
             {
                 for (int b = 0; b < batch; b++)
                 {
-                    int row = (b * steps) + t;
-                    cache.Slice((row * slot) + (4 * u), u).CopyTo(y.Slice(row * u, u));
+                    int row = (b * sampleStride) + (t * stepStride);
+                    cache.Slice((row * slot) + (4 * u), u).CopyTo(y.Slice(((b * steps) + t) * u, u));
                 }
             }
         }
 
-        WriteLast(cache, slot, 4 * u, y, !returnSequences, lastH, batch, steps, u);
+        WriteLast(cache, slot, 4 * u, y, !returnSequences, lastH, batch, steps, u, timeMajor);
 
         // hh = tanh(x·W_h + b + the recurrent part already in hh's place); h = z ⊙ h_{t-1} + (1 − z) ⊙ hh.
         static void Finish(ReadOnlySpan<float> inputPart, Span<float> s, ReadOnlySpan<float> hPrevious, int u)

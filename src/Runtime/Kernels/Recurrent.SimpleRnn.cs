@@ -31,7 +31,7 @@ public static partial class Recurrent
 
         Span<float> z = scratch[..(rows * units)];
         Project(x, kernel, bias, z, rows, inputSize, units);
-        SimpleRnnSteps(z, recurrentKernel, y, lastH, cache, batch, steps, units, returnSequences);
+        SimpleRnnSteps(z, recurrentKernel, y, lastH, cache, batch, steps, units, returnSequences, timeMajor: false);
     }
 
     /// <summary>
@@ -58,37 +58,41 @@ public static partial class Recurrent
         CheckFolded(ids.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, units, 1, units);
         CheckOutput(y.Length, batch, steps, units, returnSequences, "y");
         Optional(lastH.Length, (long)batch * units, "lastH");
+        // Time-major, as the folded LSTM: a step's rows are contiguous (only inference folds, so nothing reads the cache back).
         Span<float> z = scratch[..(rows * units)];
-        Embedding.Forward(ids, folded, z, rows, units, vocabulary, steps);
-        SimpleRnnSteps(z, recurrentKernel, y, lastH, cache, batch, steps, units, returnSequences);
+        Embedding.ForwardTimeMajor(ids, folded, z, batch, steps, units, vocabulary);
+        SimpleRnnSteps(z, recurrentKernel, y, lastH, cache, batch, steps, units, returnSequences, timeMajor: true);
     }
 
     /// <summary>The recurrence of <see cref="SimpleRnnForward"/> over the projected inputs <paramref name="z"/> (overwritten).</summary>
     private static void SimpleRnnSteps(Span<float> z, ReadOnlySpan<float> recurrentKernel, Span<float> y, Span<float> lastH, Span<float> cache,
-        int batch, int steps, int units, bool returnSequences)
+        int batch, int steps, int units, bool returnSequences, bool timeMajor)
     {
         int u = units;
+
+        // Row (b, t) of z and of the cache is b·sampleStride + t·stepStride: batch-major, or time-major for inference.
+        int sampleStride = timeMajor ? 1 : steps, stepStride = timeMajor ? batch : 1;
         for (int t = 0; t < steps; t++)
         {
             if (t > 0)
             {
-                StridedGemm.Multiply(cache[((t - 1) * u)..], steps * u, recurrentKernel, u, z[(t * u)..], steps * u,
-                    batch, u, u, accumulate: true);
+                StridedGemm.Multiply(cache[((t - 1) * stepStride * u)..], sampleStride * u, recurrentKernel, u, z[(t * stepStride * u)..],
+                    sampleStride * u, batch, u, u, accumulate: true);
             }
 
             for (int b = 0; b < batch; b++)
             {
-                int row = (b * steps) + t;
+                int row = (b * sampleStride) + (t * stepStride);
                 Span<float> h = cache.Slice(row * u, u);
                 TensorPrimitives.Tanh(z.Slice(row * u, u), h);
                 if (returnSequences)
                 {
-                    h.CopyTo(y.Slice(row * u, u));
+                    h.CopyTo(y.Slice(((b * steps) + t) * u, u));
                 }
             }
         }
 
-        WriteLast(cache, u, 0, y, !returnSequences, lastH, batch, steps, u);
+        WriteLast(cache, u, 0, y, !returnSequences, lastH, batch, steps, u, timeMajor);
     }
 
     /// <summary>Accumulates the gradients of <see cref="SimpleRnnForward"/> (backpropagation through time).</summary>
