@@ -20,6 +20,31 @@ public class GeneratorOutputTests
         Assert.True(errors.Count == 0, TestCompiler.Describe(errors));
     }
 
+    /// <summary>
+    /// Layers named like the locals the inference optimisations declare (a folded table <c>folded0</c>, a Winograd kernel
+    /// <c>winograd</c>, an input parameter <c>modelInput0</c>) still give code that compiles: the layers' locals yield.
+    /// </summary>
+    [Fact]
+    public void Layer_names_never_clash_with_the_optimisations_locals()
+    {
+        string source = Sources.Builder("""
+            var ids = Input([6], DType.Int32, name: "model_input_0");
+            var folded = Embedding(20, 8, name: "folded_0")(ids);
+            var h = LSTM(4, name: "folded_1")(folded);
+            var image = Input([6, 6, 32], name: "model_input_1");
+            var c = Conv2D(16, 3, name: "winograd")(image);
+            var d = Conv2D(16, 3, padding: Padding.Same, name: "winograd_1")(Conv2D(32, 3, padding: Padding.Same, name: "x_winograd")(image));
+            return new Model([ids, image], [h, GlobalAveragePooling2D()(c), GlobalAveragePooling2D()(d)]);
+            """);
+        string code = Generated.Code(source);
+        Assert.Contains("FoldedProjection(0,", code);
+        Assert.Contains("WinogradKernel(", code);
+        Assert.Contains("modelInput0", code);
+        var (_, output) = TestCompiler.Generate(TestCompiler.Compile(source));
+        var errors = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
+        Assert.True(errors.Count == 0, TestCompiler.Describe(errors));
+    }
+
     [Fact]
     public void The_kitchen_sink_model_generates_and_compiles()
     {

@@ -49,12 +49,18 @@ public class WinogradModelTests
         Near(Direct(model, x, 4), second);
         Assert.NotEqual(first, second);
 
-        // A writable view: direct from then on, so every write through it is seen.
+        // A writable view: direct from then on, so every write through it is seen, even after a SetWeights.
         Span<float> kernel = model.GetWeights("conv2d", "kernel");
         kernel[5] += 1f;
         float[] third = model.Predict([x], batchSize: 4)[0];
         Assert.Equal(0, model.CurrentWinogradKernels);
         Near(Direct(model, x, 4), third);
+        model.SetWeights(model.ReadOnlyWeights.ToArray());
+        model.Predict([x], batchSize: 4);
+        kernel[6] += 1f;
+        float[] fourth = model.Predict([x], batchSize: 4)[0];
+        Assert.Equal(0, model.CurrentWinogradKernels);
+        Near(Direct(model, x, 4), fourth);
     }
 
     [Fact]

@@ -77,7 +77,7 @@ internal sealed partial class ModelEmitter
         public HashSet<string> Taken { get; } = new(System.StringComparer.Ordinal)
         {
             "x", "y", "z", "dy", "geometry", "t", "dt", "a", "b", "da", "db", "claimed", "others", "scaled",
-            "weights", "gradients", "workspace", "batchSize", "lengths", "training", "reusing", "Rows", "floats",
+            "weights", "gradients", "workspace", "batchSize", "lengths", "training", "reusing", "Rows", "floats", "winograd",
         };
     }
 
@@ -87,6 +87,7 @@ internal sealed partial class ModelEmitter
     {
         _block = new BlockLocals(_w.Mark, _spec.Nodes[n].Inputs.Distinct().Where(i => i != n).Append(n).ToList());
         _block.Taken.UnionWith(InputParameterNames); // the forward pass's input parameters
+        _block.Taken.UnionWith(_plan.Folds.Select(NodeEmitter.FoldedTable)); // and its folded tables
     }
 
     private void EndLocals()

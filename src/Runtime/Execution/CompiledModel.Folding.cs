@@ -17,23 +17,29 @@ public abstract partial class CompiledModel
     /// <summary>Guards the derived tables: a many-batch Predict runs the forward pass on two threads at once.</summary>
     private readonly object _foldLock = new();
 
-    /// <summary>Whether a writable view of the weights has been handed out since the model last wrote them all itself:
-    /// it may be written at any moment, so nothing derived from the weights can be trusted, and nothing is folded.</summary>
+    /// <summary>Whether a writable view of the weights has been handed out. It may be kept and written at any later
+    /// moment, even after the model has written the weights itself, so from then on nothing derived from the weights is
+    /// used by this instance.</summary>
     private bool _weightsExposed;
 
-    /// <summary>A writable view of the weights goes to the caller: stop folding until the model next writes them.</summary>
+    /// <summary>A writable view of the weights goes to the caller: stop using derived weights for good.</summary>
     private void WeightsExposed()
     {
-        _weightsVersion++;
-        _weightsExposed = true;
+        lock (_foldLock)
+        {
+            // The flag before the version: a forward pass that sees the new version must see the flag too.
+            _weightsExposed = true;
+            _weightsVersion++;
+        }
     }
 
-    /// <summary>The model writes the weights itself (a training step, a load, a copy): folded tables are stale, and
-    /// folding may resume, since every value is the model's own again.</summary>
+    /// <summary>The model writes the weights itself (a training step, a load, a copy): derived tables are stale.</summary>
     private void WeightsWritten()
     {
-        _weightsVersion++;
-        _weightsExposed = false;
+        lock (_foldLock)
+        {
+            _weightsVersion++;
+        }
     }
 
     /// <summary>
@@ -44,9 +50,9 @@ public abstract partial class CompiledModel
     /// Folding costs one product over the whole vocabulary, so it is done only once it pays: after the calls since the
     /// weights last changed have looked up as many ids as the vocabulary has rows (the unfolded path would by then have
     /// done the same work), and never while training, when the weights change at every step. The table is kept until
-    /// the weights change (a training step, a load, <see cref="SetWeights"/>, <see cref="CopyWeightsFrom"/>). Taking
-    /// <see cref="Weights"/> or <see cref="GetWeights"/> stops folding until one of those: the span they return may be
-    /// written at any moment, and a table could not see that.
+    /// the weights change (a training step, a load, <see cref="SetWeights"/>, <see cref="CopyWeightsFrom"/>). Once
+    /// <see cref="Weights"/> or <see cref="GetWeights"/> has been taken, this instance folds nothing: the span they
+    /// return may be kept and written at any later moment, which a table could not see.
     /// Results differ from the unfolded path only by the rounding of the same sums (a few units in the last place).
     /// </remarks>
     /// <param name="slot">The fold's number in this model.</param>
@@ -102,8 +108,8 @@ public abstract partial class CompiledModel
     /// <summary>
     /// For generated code: a 3×3 convolution's kernel transformed for Winograd's F(2×2, 3×3)
     /// (<see cref="Kernels.Winograd.TransformKernel"/>), or an empty span when the direct convolution should run: when
-    /// Winograd does not pay for this geometry (<see cref="Kernels.Winograd.Applies"/>), and while a writable view of the
-    /// weights is out (see <see cref="Weights"/>). The transform is redone after the weights change, which costs about
+    /// Winograd does not pay for this geometry (<see cref="Kernels.Winograd.Applies"/>), and once a writable view of the
+    /// weights has been taken (see <see cref="Weights"/>). The transform is redone after the weights change, which costs about
     /// as much as one batch-1 prediction of the layer.
     /// </summary>
     /// <param name="slot">The convolution's number in this model.</param>

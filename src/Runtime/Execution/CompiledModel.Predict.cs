@@ -94,8 +94,9 @@ public abstract partial class CompiledModel
             if (Kernels.Threading.MaxThreads > 1 && Environment.ProcessorCount > 1 && batches >= 4)
             {
                 // Two cores: a pool thread with a workspace of its own takes batches too, from a shared counter, so a
-                // core slowed by other work takes fewer. Every sample is computed exactly as on one thread, so the
-                // outputs are identical.
+                // core slowed by other work takes fewer. Every sample is computed as on one thread, so the outputs are
+                // identical, except where a folded projection is built during the call (docs/performance.md): batches
+                // before it run unfolded, which differs in the last bits, and which batches those are depends on timing.
                 var second = _secondPredictWorkspace is { } w && w.Capacity >= batchSize && w.ActivationCapacity >= _layout.PredictActivationSize
                     && w.ScratchCapacity >= _layout.ScratchSize
                     ? w

@@ -43,10 +43,11 @@ public abstract partial class CompiledModel
 
     /// <summary>All weights in one buffer, layer after layer in the order of <c>Summary()</c>, each layer's
     /// weights in Keras's order (for <c>Dense</c>: kernel <c>[in, units]</c> row-major, then bias).</summary>
-    /// <remarks>The span may be written at any time. Because of that, taking it stops the model from using what it
-    /// derives from the weights for inference (folded projections and Winograd kernels, docs/performance.md) until the
-    /// model next writes every weight itself: a training step, <see cref="SetWeights"/>, <see cref="CopyWeightsFrom"/>
-    /// or a load. To read the weights, use <see cref="ReadOnlyWeights"/>; to replace them, <see cref="SetWeights"/>.</remarks>
+    /// <remarks>The span may be kept and written at any later time. Because of that, once it has been taken this instance
+    /// no longer uses what it derives from the weights for inference (folded projections and Winograd kernels,
+    /// docs/performance.md): its predictions stay right, at the unoptimised speed. To read the weights, use
+    /// <see cref="ReadOnlyWeights"/>; to replace them, <see cref="SetWeights"/>; neither turns anything off. A new
+    /// instance given these weights (<see cref="CopyWeightsFrom"/>, <see cref="SetWeights"/>) has them again.</remarks>
     public Span<float> Weights
     {
         get
@@ -100,8 +101,8 @@ public abstract partial class CompiledModel
     /// <param name="name">The weight's name within the layer: <c>kernel</c> or <c>bias</c>.</param>
     /// <returns>The weight's values, row-major in its shape (see <see cref="ModelDescription.Weights"/>).</returns>
     /// <exception cref="ArgumentException">The model has no such weight; the message lists those it has.</exception>
-    /// <remarks>As with <see cref="Weights"/>, the span may be written at any time, so taking it stops inference from
-    /// using what it derives from the weights until the model next writes every weight itself. To read a weight, use
+    /// <remarks>As with <see cref="Weights"/>, the span may be kept and written at any later time, so once it has been
+    /// taken this instance no longer uses what it derives from the weights. To read a weight, use
     /// <see cref="GetReadOnlyWeights"/>.</remarks>
     public Span<float> GetWeights(string layer, string name = "kernel")
     {

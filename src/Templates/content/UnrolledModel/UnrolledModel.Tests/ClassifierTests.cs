@@ -49,7 +49,7 @@ public class ClassifierTests
             trained.SaveWeights(path);
             var loaded = new Classifier(seed: 2);
             loaded.LoadWeights(path);
-            Assert.Equal(trained.Weights.ToArray(), loaded.Weights.ToArray());
+            Assert.Equal(trained.ReadOnlyWeights.ToArray(), loaded.ReadOnlyWeights.ToArray());
         }
         finally
         {
