@@ -186,19 +186,33 @@ public class ProjectionFoldTests
     }
 
     [Fact]
-    public void Two_threads_predicting_share_one_folded_table()
+    public void A_many_batch_predict_decides_folding_once_so_its_outputs_do_not_depend_on_threads_or_timing()
     {
-        var model = new FoldedRecurrents(seed: 11);
         float[] ids = Ids(70 * 6, 12, 7);
         int saved = Kernels.Threading.MaxThreads;
         try
         {
+            // 420 ids against 12 rows: folded before the first batch, on both threads alike.
             Kernels.Threading.MaxThreads = 2;
-            float[] expected = Unfolded(() => new FoldedRecurrents(seed: 11), model, ids.AsSpan(0, 6).ToArray(), 1);
-            float[] all = model.Predict([ids], batchSize: 8)[0];
+            var model = new FoldedRecurrents(seed: 11);
+            float[] two = model.Predict([ids], batchSize: 8)[0];
             Assert.Equal(3, model.CurrentFoldedProjections);
-            Near(expected, all.AsSpan(0, 2).ToArray());
-            Near(all, model.Predict([ids], batchSize: 8)[0]); // the first batches ran before the table was folded
+            Kernels.Threading.MaxThreads = 1;
+            float[] one = new FoldedRecurrents(seed: 11).Predict([ids], batchSize: 8)[0];
+            Assert.Equal(one, two);
+            Kernels.Threading.MaxThreads = 2;
+            Assert.Equal(two, model.Predict([ids], batchSize: 8)[0]);
+            Near(Unfolded(() => new FoldedRecurrents(seed: 11), model, ids, 70), two);
+
+            // A call whose ids do not make folding pay, with what came before, runs every batch unfolded; the next
+            // call counts from there and decides before its first batch.
+            var small = new FoldedRecurrents(seed: 12);
+            small.Predict([ids.AsSpan(0, 6).ToArray()], batchSize: 1); // 6 ids of 12: not yet
+            Assert.Equal(0, small.CurrentFoldedProjections);
+            float[] twoSamples = ids.AsSpan(0, 12).ToArray();
+            float[] decided = small.Predict([twoSamples], batchSize: 1)[0]; // 6 + 12: folded before both batches
+            Assert.Equal(3, small.CurrentFoldedProjections);
+            Assert.Equal(decided, small.Predict([twoSamples], batchSize: 1)[0]);
         }
         finally
         {

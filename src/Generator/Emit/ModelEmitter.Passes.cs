@@ -313,13 +313,42 @@ internal sealed partial class ModelEmitter
     {
         foreach (var fold in _plan.Folds)
         {
-            int embeddingLayer = _spec.Nodes[fold.Embedding].Layer, recurrentLayer = _spec.Nodes[fold.Recurrent].Layer;
-            int bias = _plan.WeightOffset(recurrentLayer, "bias");
-            int ids = Dims.Product(_plan.Model.ShapeOf(_spec.Nodes[fold.Embedding].Inputs[0]).Dims);
-            _w.Line($"{ReadOnlySpan} {NodeEmitter.FoldedTable(fold)} = training ? default : FoldedProjection({N(fold.Slot)}, (long)batchSize * {D(ids)}, " +
-                    $"{Slice("weights", embeddingLayer, "embeddings")}, {Slice("weights", recurrentLayer, "kernel")}, " +
-                    $"{(bias < 0 ? ReadOnlySpan + ".Empty" : $"weights.Slice({N(bias)}, {N(fold.Width)})")}, {N(fold.Vocabulary)}, {N(fold.Dim)}, {N(fold.Width)});");
+            _w.Line($"{ReadOnlySpan} {NodeEmitter.FoldedTable(fold)} = training ? default : FoldedProjection({N(fold.Slot)}, (long)batchSize * {FoldArguments(fold)});");
         }
+    }
+
+    /// <summary>
+    /// A model with folds decides them once for each many-batch call (the array Predict), so its batches run the same
+    /// way on either thread: <c>BeginBatches</c> counts the call's ids for each fold up front.
+    /// </summary>
+    private void WriteBeginBatches()
+    {
+        if (_plan.Folds.Count == 0)
+        {
+            return;
+        }
+
+        _w.Line("/// <inheritdoc/>");
+        _w.Open($"protected override void BeginBatches({Rt}Workspace workspace, int samples)");
+        _w.Line($"{ReadOnlySpan} weights = CurrentWeights;");
+        WriteLengthsLocal("workspace");
+        foreach (var fold in _plan.Folds)
+        {
+            _w.Line($"DecideFoldedProjection({N(fold.Slot)}, (long)samples * {FoldArguments(fold)});");
+        }
+
+        _w.Close();
+        _w.Line();
+    }
+
+    /// <summary>A fold's arguments after the slot and the count's factor: ids per sample, then the tables and sizes.</summary>
+    private string FoldArguments(ProjectionFold fold)
+    {
+        int embeddingLayer = _spec.Nodes[fold.Embedding].Layer, recurrentLayer = _spec.Nodes[fold.Recurrent].Layer;
+        int bias = _plan.WeightOffset(recurrentLayer, "bias");
+        int ids = Dims.Product(_plan.Model.ShapeOf(_spec.Nodes[fold.Embedding].Inputs[0]).Dims);
+        return $"{D(ids)}, {Slice("weights", embeddingLayer, "embeddings")}, {Slice("weights", recurrentLayer, "kernel")}, " +
+               $"{(bias < 0 ? ReadOnlySpan + ".Empty" : $"weights.Slice({N(bias)}, {N(fold.Width)})")}, {N(fold.Vocabulary)}, {N(fold.Dim)}, {N(fold.Width)}";
     }
 
     /// <summary>Whether the code being written serves both layouts (the forward pass of a model whose prediction

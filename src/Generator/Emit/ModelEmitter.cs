@@ -188,6 +188,7 @@ internal sealed partial class ModelEmitter
         WriteInitialize();
         WriteMeasure();
         WriteForward();
+        WriteBeginBatches();
         WriteBackward();
         WritePredict();
         WritePredictArrays();

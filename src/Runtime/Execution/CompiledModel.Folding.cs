@@ -22,6 +22,53 @@ public abstract partial class CompiledModel
     /// used by this instance.</summary>
     private bool _weightsExposed;
 
+    /// <summary>While a many-batch call runs: folding was decided for the whole call (<see cref="BeginBatches"/>), so
+    /// the batches neither count ids nor build tables.</summary>
+    private bool _foldsDecided;
+
+    /// <summary>
+    /// Before the batches of one call on many samples (the array <c>Predict</c>): generated code decides each folded
+    /// projection for the whole call here (<see cref="DecideFoldedProjection"/>), so that every batch, on whichever
+    /// thread, runs the same way. The base does nothing (a model without folds).
+    /// </summary>
+    /// <param name="workspace">The call's workspace (its run-time lengths).</param>
+    /// <param name="samples">The samples the call will run.</param>
+    protected virtual void BeginBatches(Workspace workspace, int samples)
+    {
+    }
+
+    /// <summary>After the batches of a call that <see cref="BeginBatches"/> prepared.</summary>
+    private void EndBatches()
+    {
+        lock (_foldLock)
+        {
+            _foldsDecided = false;
+        }
+    }
+
+    /// <summary>
+    /// For generated code, from <see cref="BeginBatches"/>: counts the ids the whole call will look up and, if they
+    /// make folding pay, builds the table now; until the call ends, its batches use the table or not, as decided.
+    /// </summary>
+    /// <param name="slot">The fold's number in this model.</param>
+    /// <param name="ids">Ids the whole call will look up.</param>
+    /// <param name="embeddings">[vocabulary, dim].</param>
+    /// <param name="kernel">[dim, width].</param>
+    /// <param name="bias">[width], or empty.</param>
+    /// <param name="vocabulary">Rows of the embedding table.</param>
+    /// <param name="dim">Embedding width.</param>
+    /// <param name="width">Gates × units of the recurrent layer.</param>
+    protected void DecideFoldedProjection(int slot, long ids, ReadOnlySpan<float> embeddings, ReadOnlySpan<float> kernel,
+        ReadOnlySpan<float> bias, int vocabulary, int dim, int width)
+    {
+        lock (_foldLock)
+        {
+            _foldsDecided = false;
+            FoldedProjectionLocked(slot, ids, embeddings, kernel, bias, vocabulary, dim, width);
+            _foldsDecided = true;
+        }
+    }
+
     /// <summary>A writable view of the weights goes to the caller: stop using derived weights for good.</summary>
     private void WeightsExposed()
     {
@@ -85,6 +132,11 @@ public abstract partial class CompiledModel
         if (table.Version == _weightsVersion && table.Values is not null)
         {
             return table.Values;
+        }
+
+        if (_foldsDecided)
+        {
+            return null; // decided for the whole call: not folded
         }
 
         if (table.CountedVersion != _weightsVersion)

@@ -91,12 +91,35 @@ public abstract partial class CompiledModel
             batchSize = Math.Min(batchSize, samples);
             var workspace = PredictWorkspaceFor(batchSize);
             int batches = BatchCount(samples, batchSize);
+
+            // Whatever is derived from the weights (a folded projection) is decided once for the whole call, so every
+            // batch runs the same way whichever thread takes it, and the outputs do not depend on timing.
+            BeginBatches(workspace, samples);
+            try
+            {
+                PredictBatches(workspace, inputs, outputs, samples, batchSize, batches);
+            }
+            finally
+            {
+                EndBatches();
+            }
+
+            return outputs;
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    private void PredictBatches(Workspace workspace, float[][] inputs, float[][] outputs, int samples, int batchSize, int batches)
+    {
+        {
             if (Kernels.Threading.MaxThreads > 1 && Environment.ProcessorCount > 1 && batches >= 4)
             {
                 // Two cores: a pool thread with a workspace of its own takes batches too, from a shared counter, so a
-                // core slowed by other work takes fewer. Every sample is computed as on one thread, so the outputs are
-                // identical, except where a folded projection is built during the call (docs/performance.md): batches
-                // before it run unfolded, which differs in the last bits, and which batches those are depends on timing.
+                // core slowed by other work takes fewer. Every sample is computed exactly as on one thread, so the
+                // outputs are identical.
                 var second = _secondPredictWorkspace is { } w && w.Capacity >= batchSize && w.ActivationCapacity >= _layout.PredictActivationSize
                     && w.ScratchCapacity >= _layout.ScratchSize
                     ? w
@@ -130,12 +153,6 @@ public abstract partial class CompiledModel
             {
                 PredictShared(workspace, inputs, outputs, new int[1], samples, batchSize);
             }
-
-            return outputs;
-        }
-        finally
-        {
-            Exit();
         }
     }
 }
