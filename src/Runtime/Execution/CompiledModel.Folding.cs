@@ -129,7 +129,7 @@ public abstract partial class CompiledModel
         }
 
         var table = Slot(ref _folded, slot);
-        if (table.Version == _weightsVersion && table.Values is not null)
+        if (table.IsCurrent(_weightsVersion))
         {
             return table.Values;
         }
@@ -183,7 +183,7 @@ public abstract partial class CompiledModel
             }
 
             var table = Slot(ref _winograd, slot);
-            if (table.Version != _weightsVersion || table.Values is null)
+            if (!table.IsCurrent(_weightsVersion))
             {
                 table.Values ??= new float[Kernels.Winograd.KernelLength(geometry)];
                 Kernels.Winograd.TransformKernel(kernel, table.Values, geometry.InChannels, geometry.OutChannels);
@@ -205,26 +205,16 @@ public abstract partial class CompiledModel
     }
 
     /// <summary>How many Winograd kernels are current (transformed from the weights as they are now), for tests.</summary>
-    internal int CurrentWinogradKernels
-    {
-        get
-        {
-            lock (_foldLock)
-            {
-                return _winograd?.Count(t => t is { Values: not null } && t.Version == _weightsVersion) ?? 0;
-            }
-        }
-    }
+    internal int CurrentWinogradKernels => CountCurrent(_winograd);
 
     /// <summary>How many folded projections are current (folded from the weights as they are now), for tests.</summary>
-    internal int CurrentFoldedProjections
+    internal int CurrentFoldedProjections => CountCurrent(_folded);
+
+    private int CountCurrent(FoldedTable?[]? tables)
     {
-        get
+        lock (_foldLock)
         {
-            lock (_foldLock)
-            {
-                return _folded?.Count(t => t is { Values: not null } && t.Version == _weightsVersion) ?? 0;
-            }
+            return tables?.Count(t => t is not null && t.IsCurrent(_weightsVersion)) ?? 0;
         }
     }
 
@@ -242,5 +232,9 @@ public abstract partial class CompiledModel
 
         /// <summary>Ids looked up through the unfolded path since the weights last changed.</summary>
         public long IdsSeen;
+
+        /// <summary>Whether <see cref="Values"/> holds what the weights at <paramref name="version"/> give.</summary>
+        [System.Diagnostics.CodeAnalysis.MemberNotNullWhen(true, nameof(Values))]
+        public bool IsCurrent(long version) => Values is not null && Version == version;
     }
 }

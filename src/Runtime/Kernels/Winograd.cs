@@ -109,7 +109,7 @@ public static class Winograd
     /// <param name="activation">The activation; <see cref="Activation.Linear"/> for none.</param>
     /// <param name="y">The activation's output, shaped as <paramref name="z"/>; it may be <paramref name="z"/> itself.
     /// Ignored for <see cref="Activation.Linear"/>.</param>
-    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> transformedKernel, Span<float> z, in ConvGeometry g, int batch,
+    public static unsafe void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> transformedKernel, Span<float> z, in ConvGeometry g, int batch,
         Span<float> scratch, ReadOnlySpan<float> bias, Activation activation, Span<float> y)
     {
         g.Validate();
@@ -138,27 +138,30 @@ public static class Winograd
         Span<float> m = scratch.Slice(Positions * block * cin, Positions * block * cout);
         int tilesHigh = (g.OutHeight + 1) / 2, tilesWide = (g.OutWidth + 1) / 2, perImage = tilesHigh * tilesWide;
         long tiles = (long)batch * perImage;
-        for (long first = 0; first < tiles; first += block)
+        fixed (float* px = x, pv = v, pm = m, pz = z, pb = bias, py = relu ? y : default)
         {
-            int count = (int)Math.Min(block, tiles - first);
-            for (int i = 0; i < count; i++)
+            for (long first = 0; first < tiles; first += block)
             {
-                long tile = first + i;
-                int image = (int)(tile / perImage), within = (int)(tile % perImage);
-                InputTile(x, v, g, image, (within / tilesWide) * 2, (within % tilesWide) * 2, i);
-            }
+                int count = (int)Math.Min(block, tiles - first);
+                for (int i = 0; i < count; i++)
+                {
+                    long tile = first + i;
+                    int image = (int)(tile / perImage), within = (int)(tile % perImage);
+                    InputTile(px, pv, g, image, (within / tilesWide) * 2, (within % tilesWide) * 2, i);
+                }
 
-            for (int p = 0; p < Positions; p++)
-            {
-                StridedGemm.Multiply(v[(p * cin)..], Positions * cin, transformedKernel.Slice(p * cin * cout, cin * cout), cout,
-                    m[(p * cout)..], Positions * cout, count, cin, cout, accumulate: false);
-            }
+                for (int p = 0; p < Positions; p++)
+                {
+                    StridedGemm.Multiply(v[(p * cin)..], Positions * cin, transformedKernel.Slice(p * cin * cout, cin * cout), cout,
+                        m[(p * cout)..], Positions * cout, count, cin, cout, accumulate: false);
+                }
 
-            for (int i = 0; i < count; i++)
-            {
-                long tile = first + i;
-                int image = (int)(tile / perImage), within = (int)(tile % perImage);
-                OutputTile(m, z, relu ? y : default, bias, g, image, (within / tilesWide) * 2, (within % tilesWide) * 2, i);
+                for (int i = 0; i < count; i++)
+                {
+                    long tile = first + i;
+                    int image = (int)(tile / perImage), within = (int)(tile % perImage);
+                    OutputTile(pm, pz, py, pb, g, image, (within / tilesWide) * 2, (within % tilesWide) * 2, i);
+                }
             }
         }
 
@@ -173,10 +176,10 @@ public static class Winograd
 
     /// <summary>Bᵀ·d·B of the 4×4 input tile whose top-left output is (row, column) of <paramref name="image"/>, into tile
     /// <paramref name="index"/> of the block.</summary>
-    private static void InputTile(ReadOnlySpan<float> x, Span<float> v, in ConvGeometry g, int image, int row, int column, int index)
+    private static unsafe void InputTile(float* x, float* v, in ConvGeometry g, int image, int row, int column, int index)
     {
-        int cin = g.InChannels, top = row - g.PadTop, left = column - g.PadLeft, stride = cin;
-        ref float destination = ref Unsafe.Add(ref MemoryMarshal.GetReference(v), index * Positions * cin);
+        int cin = g.InChannels, top = row - g.PadTop, left = column - g.PadLeft;
+        float* destination = v + ((nint)index * Positions * cin);
 
         // The 16 input pixels' offsets, or -1 where the tile hangs over the border (zero padding).
         Span<int> at = stackalloc int[Positions];
@@ -191,23 +194,22 @@ public static class Winograd
             }
         }
 
-        ref float source = ref MemoryMarshal.GetReference(x);
         int channel = 0;
         if (Vector512.IsHardwareAccelerated)
         {
-            channel = InputChannels<V512, Vector512<float>>(ref source, at, ref destination, stride, channel, cin);
+            channel = InputChannels<Avx512Ops, Vector512<float>>(x, at, destination, cin, channel, cin);
         }
 
         if (Vector256.IsHardwareAccelerated)
         {
-            channel = InputChannels<V256, Vector256<float>>(ref source, at, ref destination, stride, channel, cin);
+            channel = InputChannels<Avx2Ops, Vector256<float>>(x, at, destination, cin, channel, cin);
         }
 
-        InputChannels<V1, float>(ref source, at, ref destination, stride, channel, cin);
+        InputChannels<ScalarOps, float>(x, at, destination, cin, channel, cin);
     }
 
-    private static int InputChannels<TOps, TV>(ref float x, ReadOnlySpan<int> at, ref float v, int stride, int channel, int channels)
-        where TOps : IWinogradVector<TV>
+    private static unsafe int InputChannels<TOps, TV>(float* x, ReadOnlySpan<int> at, float* v, int stride, int channel, int channels)
+        where TOps : ISimdOps<TV>
         where TV : unmanaged
     {
         int a0 = at[0], a1 = at[1], a2 = at[2], a3 = at[3], a4 = at[4], a5 = at[5], a6 = at[6], a7 = at[7];
@@ -216,53 +218,51 @@ public static class Winograd
         for (; channel + TOps.Count <= channels; channel += TOps.Count)
         {
             // Bᵀ·d down the columns, Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1] ...
-            TV d0 = Load<TOps, TV>(ref x, a0, channel), d1 = Load<TOps, TV>(ref x, a1, channel);
-            TV d2 = Load<TOps, TV>(ref x, a2, channel), d3 = Load<TOps, TV>(ref x, a3, channel);
-            TV d4 = Load<TOps, TV>(ref x, a4, channel), d5 = Load<TOps, TV>(ref x, a5, channel);
-            TV d6 = Load<TOps, TV>(ref x, a6, channel), d7 = Load<TOps, TV>(ref x, a7, channel);
-            TV d8 = Load<TOps, TV>(ref x, a8, channel), d9 = Load<TOps, TV>(ref x, a9, channel);
-            TV d10 = Load<TOps, TV>(ref x, a10, channel), d11 = Load<TOps, TV>(ref x, a11, channel);
-            TV d12 = Load<TOps, TV>(ref x, a12, channel), d13 = Load<TOps, TV>(ref x, a13, channel);
-            TV d14 = Load<TOps, TV>(ref x, a14, channel), d15 = Load<TOps, TV>(ref x, a15, channel);
+            float* c = x + channel;
+            TV d0 = Load<TOps, TV>(c, a0), d1 = Load<TOps, TV>(c, a1), d2 = Load<TOps, TV>(c, a2), d3 = Load<TOps, TV>(c, a3);
+            TV d4 = Load<TOps, TV>(c, a4), d5 = Load<TOps, TV>(c, a5), d6 = Load<TOps, TV>(c, a6), d7 = Load<TOps, TV>(c, a7);
+            TV d8 = Load<TOps, TV>(c, a8), d9 = Load<TOps, TV>(c, a9), d10 = Load<TOps, TV>(c, a10), d11 = Load<TOps, TV>(c, a11);
+            TV d12 = Load<TOps, TV>(c, a12), d13 = Load<TOps, TV>(c, a13), d14 = Load<TOps, TV>(c, a14), d15 = Load<TOps, TV>(c, a15);
             TV r00 = TOps.Subtract(d0, d8), r01 = TOps.Subtract(d1, d9), r02 = TOps.Subtract(d2, d10), r03 = TOps.Subtract(d3, d11);
             TV r10 = TOps.Add(d4, d8), r11 = TOps.Add(d5, d9), r12 = TOps.Add(d6, d10), r13 = TOps.Add(d7, d11);
             TV r20 = TOps.Subtract(d8, d4), r21 = TOps.Subtract(d9, d5), r22 = TOps.Subtract(d10, d6), r23 = TOps.Subtract(d11, d7);
             TV r30 = TOps.Subtract(d4, d12), r31 = TOps.Subtract(d5, d13), r32 = TOps.Subtract(d6, d14), r33 = TOps.Subtract(d7, d15);
 
             // ... then ·B along the rows, each result to its position.
-            Row<TOps, TV>(r00, r01, r02, r03, ref v, 0, s, channel);
-            Row<TOps, TV>(r10, r11, r12, r13, ref v, 4 * s, s, channel);
-            Row<TOps, TV>(r20, r21, r22, r23, ref v, 8 * s, s, channel);
-            Row<TOps, TV>(r30, r31, r32, r33, ref v, 12 * s, s, channel);
+            float* destination = v + channel;
+            Row<TOps, TV>(r00, r01, r02, r03, destination, s);
+            Row<TOps, TV>(r10, r11, r12, r13, destination + (4 * s), s);
+            Row<TOps, TV>(r20, r21, r22, r23, destination + (8 * s), s);
+            Row<TOps, TV>(r30, r31, r32, r33, destination + (12 * s), s);
         }
 
         return channel;
     }
 
+    /// <summary>The vector at <paramref name="offset"/>, or zeros for a pixel outside the input (-1).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV Load<TOps, TV>(ref float x, int offset, int channel)
-        where TOps : IWinogradVector<TV>
+    private static unsafe TV Load<TOps, TV>(float* x, int offset)
+        where TOps : ISimdOps<TV>
         where TV : unmanaged
-        => offset < 0 ? TOps.Zero : TOps.Load(ref x, (nint)offset + channel);
+        => offset < 0 ? TOps.Zero : TOps.Load(x + offset);
 
-    /// <summary>One row of Bᵀ·d times B: four positions, <paramref name="first"/> onwards, <paramref name="stride"/> apart.</summary>
+    /// <summary>One row of Bᵀ·d times B: four positions, <paramref name="v"/> onwards, <paramref name="stride"/> apart.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Row<TOps, TV>(TV c0, TV c1, TV c2, TV c3, ref float v, nint first, nint stride, int channel)
-        where TOps : IWinogradVector<TV>
+    private static unsafe void Row<TOps, TV>(TV c0, TV c1, TV c2, TV c3, float* v, nint stride)
+        where TOps : ISimdOps<TV>
         where TV : unmanaged
     {
-        TOps.Store(TOps.Subtract(c0, c2), ref v, first + channel);
-        TOps.Store(TOps.Add(c1, c2), ref v, first + stride + channel);
-        TOps.Store(TOps.Subtract(c2, c1), ref v, first + (2 * stride) + channel);
-        TOps.Store(TOps.Subtract(c1, c3), ref v, first + (3 * stride) + channel);
+        TOps.Store(v, TOps.Subtract(c0, c2));
+        TOps.Store(v + stride, TOps.Add(c1, c2));
+        TOps.Store(v + (2 * stride), TOps.Subtract(c2, c1));
+        TOps.Store(v + (3 * stride), TOps.Subtract(c1, c3));
     }
 
     /// <summary>Aᵀ·m·A of tile <paramref name="index"/> plus the bias into the 2×2 outputs at (row, column) (those inside
-    /// the output), and their ReLU into <paramref name="relu"/> unless it is empty.</summary>
-    private static void OutputTile(ReadOnlySpan<float> m, Span<float> z, Span<float> relu, ReadOnlySpan<float> bias, in ConvGeometry g,
-        int image, int row, int column, int index)
+    /// the output), and their ReLU into <paramref name="relu"/> unless it is null.</summary>
+    private static unsafe void OutputTile(float* m, float* z, float* relu, float* bias, in ConvGeometry g, int image, int row, int column, int index)
     {
-        int cout = g.OutChannels, stride = cout;
+        int cout = g.OutChannels;
         Span<int> at = stackalloc int[4];
         for (int r = 0; r < 2; r++)
         {
@@ -274,31 +274,27 @@ public static class Winograd
             }
         }
 
-        ref float source = ref Unsafe.Add(ref MemoryMarshal.GetReference(m), index * Positions * cout);
-        ref float output = ref MemoryMarshal.GetReference(z);
-        ref float activated = ref MemoryMarshal.GetReference(relu);
-        ref float b = ref MemoryMarshal.GetReference(bias);
-        bool hasBias = !bias.IsEmpty;
+        float* source = m + ((nint)index * Positions * cout);
 
         // 0: z only; 1: z and its ReLU; 2: the ReLU in place of z (one store instead of two to the same address).
-        int hasRelu = relu.IsEmpty ? 0 : Unsafe.AreSame(ref MemoryMarshal.GetReference(relu), ref MemoryMarshal.GetReference(z)) ? 2 : 1;
+        int mode = relu == null ? 0 : relu == z ? 2 : 1;
         int channel = 0;
         if (Vector512.IsHardwareAccelerated)
         {
-            channel = OutputChannels<V512, Vector512<float>>(ref source, stride, at, ref output, ref activated, hasRelu, ref b, hasBias, channel, cout);
+            channel = OutputChannels<Avx512Ops, Vector512<float>>(source, cout, at, z, relu, mode, bias, channel, cout);
         }
 
         if (Vector256.IsHardwareAccelerated)
         {
-            channel = OutputChannels<V256, Vector256<float>>(ref source, stride, at, ref output, ref activated, hasRelu, ref b, hasBias, channel, cout);
+            channel = OutputChannels<Avx2Ops, Vector256<float>>(source, cout, at, z, relu, mode, bias, channel, cout);
         }
 
-        OutputChannels<V1, float>(ref source, stride, at, ref output, ref activated, hasRelu, ref b, hasBias, channel, cout);
+        OutputChannels<ScalarOps, float>(source, cout, at, z, relu, mode, bias, channel, cout);
     }
 
-    private static int OutputChannels<TOps, TV>(ref float m, int stride, ReadOnlySpan<int> at, ref float z, ref float relu, int hasRelu,
-        ref float bias, bool hasBias, int channel, int channels)
-        where TOps : IWinogradVector<TV>
+    private static unsafe int OutputChannels<TOps, TV>(float* m, int stride, ReadOnlySpan<int> at, float* z, float* relu, int mode,
+        float* bias, int channel, int channels)
+        where TOps : ISimdOps<TV>
         where TV : unmanaged
     {
         int p0 = at[0], p1 = at[1], p2 = at[2], p3 = at[3];
@@ -306,132 +302,47 @@ public static class Winograd
         for (; channel + TOps.Count <= channels; channel += TOps.Count)
         {
             // Aᵀ·m down the columns, Aᵀ = [1 1 1 0; 0 1 −1 −1] ...
-            var (u0, w0) = Column<TOps, TV>(ref m, 0, s, channel);
-            var (u1, w1) = Column<TOps, TV>(ref m, 1, s, channel);
-            var (u2, w2) = Column<TOps, TV>(ref m, 2, s, channel);
-            var (u3, w3) = Column<TOps, TV>(ref m, 3, s, channel);
+            float* c = m + channel;
+            var (u0, w0) = Column<TOps, TV>(c, s);
+            var (u1, w1) = Column<TOps, TV>(c + s, s);
+            var (u2, w2) = Column<TOps, TV>(c + (2 * s), s);
+            var (u3, w3) = Column<TOps, TV>(c + (3 * s), s);
 
             // ... then ·A along the rows, plus the bias.
-            TV offset = hasBias ? TOps.Load(ref bias, channel) : TOps.Zero;
-            Put<TOps, TV>(TOps.Add(TOps.Add(TOps.Add(u0, u1), u2), offset), p0, channel, ref z, ref relu, hasRelu);
-            Put<TOps, TV>(TOps.Add(TOps.Subtract(TOps.Subtract(u1, u2), u3), offset), p1, channel, ref z, ref relu, hasRelu);
-            Put<TOps, TV>(TOps.Add(TOps.Add(TOps.Add(w0, w1), w2), offset), p2, channel, ref z, ref relu, hasRelu);
-            Put<TOps, TV>(TOps.Add(TOps.Subtract(TOps.Subtract(w1, w2), w3), offset), p3, channel, ref z, ref relu, hasRelu);
+            TV offset = bias != null ? TOps.Load(bias + channel) : TOps.Zero;
+            Put<TOps, TV>(TOps.Add(TOps.Add(TOps.Add(u0, u1), u2), offset), p0, channel, z, relu, mode);
+            Put<TOps, TV>(TOps.Add(TOps.Subtract(TOps.Subtract(u1, u2), u3), offset), p1, channel, z, relu, mode);
+            Put<TOps, TV>(TOps.Add(TOps.Add(TOps.Add(w0, w1), w2), offset), p2, channel, z, relu, mode);
+            Put<TOps, TV>(TOps.Add(TOps.Subtract(TOps.Subtract(w1, w2), w3), offset), p3, channel, z, relu, mode);
         }
 
         return channel;
     }
 
-    /// <summary>Column <paramref name="j"/> of Aᵀ·m: (m0j + m1j + m2j, m1j − m2j − m3j).</summary>
+    /// <summary>A column of Aᵀ·m, from its first position <paramref name="m"/>: (m0j + m1j + m2j, m1j − m2j − m3j).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (TV Top, TV Bottom) Column<TOps, TV>(ref float m, int j, nint stride, int channel)
-        where TOps : IWinogradVector<TV>
+    private static unsafe (TV Top, TV Bottom) Column<TOps, TV>(float* m, nint stride)
+        where TOps : ISimdOps<TV>
         where TV : unmanaged
     {
-        TV m0 = TOps.Load(ref m, (j * stride) + channel), m1 = TOps.Load(ref m, ((4 + j) * stride) + channel);
-        TV m2 = TOps.Load(ref m, ((8 + j) * stride) + channel), m3 = TOps.Load(ref m, ((12 + j) * stride) + channel);
+        TV m0 = TOps.Load(m), m1 = TOps.Load(m + (4 * stride)), m2 = TOps.Load(m + (8 * stride)), m3 = TOps.Load(m + (12 * stride));
         return (TOps.Add(TOps.Add(m0, m1), m2), TOps.Subtract(TOps.Subtract(m1, m2), m3));
     }
 
     /// <summary>Writes one output pixel's channels (and their ReLU, beside them or in their place), unless it lies
     /// outside the output (-1).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Put<TOps, TV>(TV value, int position, int channel, ref float z, ref float relu, int hasRelu)
-        where TOps : IWinogradVector<TV>
+    private static unsafe void Put<TOps, TV>(TV value, int position, int channel, float* z, float* relu, int mode)
+        where TOps : ISimdOps<TV>
         where TV : unmanaged
     {
         if (position >= 0)
         {
-            TOps.Store(hasRelu == 2 ? TOps.Max0(value) : value, ref z, position + channel);
-            if (hasRelu == 1)
+            TOps.Store(z + position + channel, mode == 2 ? TOps.Max(value, TOps.Zero) : value);
+            if (mode == 1)
             {
-                TOps.Store(TOps.Max0(value), ref relu, position + channel);
+                TOps.Store(relu + position + channel, TOps.Max(value, TOps.Zero));
             }
         }
-    }
-
-    /// <summary>The few vector operations the transforms need, so they are written once for every width.</summary>
-    private interface IWinogradVector<TV>
-        where TV : unmanaged
-    {
-        static abstract int Count { get; }
-
-        static abstract TV Zero { get; }
-
-        static abstract TV Load(ref float source, nint offset);
-
-        static abstract void Store(TV value, ref float destination, nint offset);
-
-        static abstract TV Add(TV a, TV b);
-
-        static abstract TV Subtract(TV a, TV b);
-
-        static abstract TV Max0(TV a);
-    }
-
-    private readonly struct V512 : IWinogradVector<Vector512<float>>
-    {
-        public static int Count => 16;
-
-        public static Vector512<float> Zero => Vector512<float>.Zero;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<float> Load(ref float source, nint offset) => Vector512.LoadUnsafe(ref source, (nuint)offset);
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Store(Vector512<float> value, ref float destination, nint offset) => value.StoreUnsafe(ref destination, (nuint)offset);
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<float> Subtract(Vector512<float> a, Vector512<float> b) => a - b;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<float> Max0(Vector512<float> a) => Vector512.Max(a, Vector512<float>.Zero);
-    }
-
-    private readonly struct V256 : IWinogradVector<Vector256<float>>
-    {
-        public static int Count => 8;
-
-        public static Vector256<float> Zero => Vector256<float>.Zero;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<float> Load(ref float source, nint offset) => Vector256.LoadUnsafe(ref source, (nuint)offset);
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Store(Vector256<float> value, ref float destination, nint offset) => value.StoreUnsafe(ref destination, (nuint)offset);
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<float> Subtract(Vector256<float> a, Vector256<float> b) => a - b;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<float> Max0(Vector256<float> a) => Vector256.Max(a, Vector256<float>.Zero);
-    }
-
-    private readonly struct V1 : IWinogradVector<float>
-    {
-        public static int Count => 1;
-
-        public static float Zero => 0f;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static float Load(ref float source, nint offset) => Unsafe.Add(ref source, offset);
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Store(float value, ref float destination, nint offset) => Unsafe.Add(ref destination, offset) = value;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static float Add(float a, float b) => a + b;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static float Subtract(float a, float b) => a - b;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static float Max0(float a) => MathF.Max(a, 0f);
     }
 }
