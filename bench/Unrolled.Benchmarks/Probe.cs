@@ -84,12 +84,17 @@ public static class Probe
         // timed calls run that way, so check that way too.
         Check("lstm b64, folded", () => news.Predict(ids, aux, main, auxOut, 64), main, ortNews64);
 
-        foreach (var (name, call, ort) in cases)
+        // "ours:" before the case runs Unrolled's side alone (for profiling it without the peer's samples).
+        bool oursOnly = only.StartsWith("ours:", StringComparison.Ordinal);
+        only = oursOnly ? only["ours:".Length..] : only;
+        foreach (var (name, call, peer) in cases)
         {
             if (!name.StartsWith(only, StringComparison.Ordinal))
             {
                 continue;
             }
+
+            var ort = oursOnly ? null : peer;
 
             // Warm up past tiering: the JIT recompiles hot methods with full optimisation after ~30 calls and a delay.
             Warm(call);
