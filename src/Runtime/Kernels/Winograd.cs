@@ -20,7 +20,7 @@ namespace Unrolled.Kernels;
 /// 8. The training step keeps the direct convolution, whose backward pass reads the same arithmetic.
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
-[SkipLocalsInit] // the offset tables and the transform's stack tile are written before they are read
+[SkipLocalsInit] // the offset tables are written before they are read
 public static partial class Winograd
 {
     /// <summary>The transformed blocks of input and output are kept within this many floats (384 KiB of L2).</summary>
@@ -63,7 +63,8 @@ public static partial class Winograd
     /// <summary>Floats of scratch <see cref="Forward"/> needs, whatever the batch.</summary>
     /// <param name="g">The geometry.</param>
     /// <returns>The scratch length.</returns>
-    public static int ScratchLength(in ConvGeometry g) => checked(Positions(g) * TilesPerBlock(g) * (g.InChannels + g.OutChannels));
+    public static int ScratchLength(in ConvGeometry g)
+        => checked((Positions(g) * TilesPerBlock(g) * (g.InChannels + g.OutChannels)) + (TileSize(g) == 4 ? 16 * g.OutChannels : 0));
 
     /// <summary>U = G·g·Gᵀ for every (input channel, output channel) pair, laid out [positions, InChannels, OutChannels],
     /// for the tile size <see cref="TileSize"/> chooses for <paramref name="g"/>.</summary>
@@ -129,12 +130,11 @@ public static partial class Winograd
         // from 16 places at once, and they took as long as the products at batch 64.)
         Span<float> v = scratch[..(positions * block * cin)];
         Span<float> m = scratch.Slice(positions * block * cin, positions * block * cout);
+        Span<float> border = size == 4 ? scratch.Slice(positions * block * (cin + cout), 16 * cout) : default; // see OutputTile4
         int tilesHigh = (g.OutHeight + size - 1) / size, tilesWide = (g.OutWidth + size - 1) / size, perImage = tilesHigh * tilesWide;
         long tiles = (long)batch * perImage;
 
-        // F(4×4, 3×3)'s transforms go through a 6×6 tile of one vector of channels on the stack.
-        float* tile = stackalloc float[36 * 16];
-        fixed (float* px = x, pv = v, pm = m, pz = z, pb = bias, py = relu ? y : default)
+        fixed (float* px = x, pv = v, pm = m, pz = z, pb = bias, py = relu ? y : default, pt = border)
         {
             for (long first = 0; first < tiles; first += block)
             {
@@ -146,7 +146,7 @@ public static partial class Winograd
                     int row = within / tilesWide * size, column = within % tilesWide * size;
                     if (size == 4)
                     {
-                        InputTile4(px, pv, g, image, row, column, i, tile);
+                        InputTile4(px, pv, g, image, row, column, i);
                     }
                     else
                     {
@@ -167,7 +167,7 @@ public static partial class Winograd
                     int row = within / tilesWide * size, column = within % tilesWide * size;
                     if (size == 4)
                     {
-                        OutputTile4(pm, pz, py, pb, g, image, row, column, i);
+                        OutputTile4(pm, pz, py, pb, g, image, row, column, i, pt);
                     }
                     else
                     {
