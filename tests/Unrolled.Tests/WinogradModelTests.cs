@@ -6,7 +6,7 @@ using static Unrolled.Tests.GradientTests;
 namespace Unrolled.Tests;
 
 /// <summary>
-/// 3×3 stride-1 convolutions from 32 or more channels predict by Winograd's F(2×2, 3×3) from a kernel transformed once
+/// 3×3 stride-1 convolutions from 16 or more channels predict by Winograd's minimal filtering from a kernel transformed once
 /// per weights: the predictions must match the direct convolution's, follow every change of the weights, and the
 /// training step must not use it. (PyTorch on the same weights: TorchComparisonTests.Conv2D_by_Winograd_matches_PyTorch.)
 /// </summary>

@@ -158,7 +158,7 @@ internal sealed class ConvolutionRule : LayerRule
     }
 
     /// <summary>
-    /// Whether a node may predict by Winograd's F(2×2, 3×3): a Conv2D with a 3×3 window, stride 1, no dilation and
+    /// Whether a node may predict by Winograd's minimal filtering: a Conv2D with a 3×3 window, stride 1, no dilation and
     /// fixed shapes, outside TimeDistributed (whose code cannot reach the model's transformed kernels). The runtime
     /// decides whether it pays (<c>Winograd.Applies</c>: enough channels both ways).
     /// </summary>
@@ -215,7 +215,7 @@ internal sealed class ConvolutionRule : LayerRule
                 return;
             }
 
-            // A 3×3 stride-1 convolution predicts by Winograd's F(2×2, 3×3) where the runtime finds it pays.
+            // A 3×3 stride-1 convolution predicts by Winograd (2×2 or 4×4 tiles) where the runtime finds it pays.
             e.Line($"var winograd = training ? default : WinogradKernel({N(slot)}, {e.Weight("kernel")}, geometry);");
             e.Open("if (!winograd.IsEmpty)");
             e.Line($"{Kernels}Winograd.Forward({x}, winograd, {z}, geometry, batchSize, {e.Scratch}, {bias}, {Activation(s.Activation)}, {y});");

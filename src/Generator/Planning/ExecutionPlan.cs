@@ -95,7 +95,7 @@ internal sealed class ExecutionPlan
         WinogradNodes = model.UsedNodes.Where(n => !Aliased[n] && ConvolutionRule.MayUseWinograd(model, n)).ToList();
     }
 
-    /// <summary>Convolutions that may predict by Winograd's F(2×2, 3×3), in slot order.</summary>
+    /// <summary>Convolutions that may predict by Winograd's minimal filtering, in slot order.</summary>
     public List<int> WinogradNodes { get; }
 
     /// <summary>Recurrent layers whose input projection inference folds into the Embedding that feeds them.</summary>

@@ -164,7 +164,7 @@ public abstract partial class CompiledModel
     }
 
     /// <summary>
-    /// For generated code: a 3×3 convolution's kernel transformed for Winograd's F(2×2, 3×3)
+    /// For generated code: a 3×3 convolution's kernel transformed for Winograd's minimal filtering
     /// (<see cref="Kernels.Winograd.TransformKernel"/>), or an empty span when the direct convolution should run: when
     /// Winograd does not pay for this geometry (<see cref="Kernels.Winograd.Applies"/>), and once a writable view of the
     /// weights has been taken (see <see cref="Weights"/>). The transform is redone after the weights change, which costs about
