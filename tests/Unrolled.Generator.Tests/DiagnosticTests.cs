@@ -215,10 +215,25 @@ public class DiagnosticTests
             var y = Dense(2)(a);
             return new Model(a, [y, {|UNR0011:y|}]);
             """) },
-        { "Dot of different ranks", Sources.Builder("""
+        { "Dot over axes of different lengths", Sources.Builder("""
             var a = Input([5]);
-            var b = Input([5, 5]);
-            return new Model([a, b], Dot(axes: 1)(a, {|UNR0001:b|}));
+            var b = Input([4, 5]);
+            return new Model([a, b], Dot(axes: [1, 1])(a, {|UNR0001:b|}));
+            """) },
+        { "Dot over the batch axis", Sources.Builder("""
+            var a = Input([5]);
+            var b = Input([4, 5]);
+            return new Model([a, b], {|UNR0009:Dot(axes: [0, 2])|}(a, b));
+            """) },
+        { "Dot over an axis beyond the input", Sources.Builder("""
+            var a = Input([5]);
+            var b = Input([4, 5]);
+            return new Model([a, b], {|UNR0009:Dot(axes: [1, 3])|}(a, b));
+            """) },
+        { "Dot with three axes", Sources.Builder("""
+            var a = Input([5]);
+            var b = Input([4, 5]);
+            return new Model([a, b], Dot(axes: {|UNR0009:[1, 2, 1]|})(a, b));
             """) },
         { "Switch on a run-time value", Sources.Builder("""
             var a = Input([4]);

@@ -117,19 +117,42 @@ internal static class FlatGraphInterpreter
 
             case GraphNodeKind.Dot:
             {
-                Assert.Single(x[0].Shape);
+                // Keras's batch_dot, element by element: out[x's free indices…, y's free indices…] = Σₖ x[…k…] · y[…k…].
+                var setting = node.Setting("axes")!;
+                int[] written = setting.Kind == LayerSettingKind.Integers ? setting.AsInt32s().ToArray() : new[] { setting.AsInt32() };
+                int Resolve(int i, int rank) { int w = written[written.Length == 1 ? 0 : i]; return (w < 0 ? w + rank + 1 : w) - 1; }
+                int first = Resolve(0, x[0].Shape.Length), second = Resolve(1, x[1].Shape.Length);
                 bool normalize = node.Setting("normalize")!.AsBoolean();
-                int n = x[0].Shape[0];
-                var y = new double[x[0].Rows];
-                for (int r = 0; r < y.Length; r++)
+                var (a, b) = (x[0], x[1]);
+                int k = a.Shape[first];
+                int[] freeA = a.Shape.Where((_, i) => i != first).ToArray(), freeB = b.Shape.Where((_, i) => i != second).ToArray();
+                int sizeA = a.Shape.Aggregate(1, (p, d) => p * d), sizeB = b.Shape.Aggregate(1, (p, d) => p * d);
+                int p = freeA.Aggregate(1, (u, d) => u * d), q = freeB.Aggregate(1, (u, d) => u * d);
+                int innerA = a.Shape.Skip(first + 1).Aggregate(1, (u, d) => u * d), innerB = b.Shape.Skip(second + 1).Aggregate(1, (u, d) => u * d);
+                int At(int free, int kk, int inner) => ((free / inner) * k * inner) + (kk * inner) + (free % inner);
+                var y = new double[a.Rows * p * q];
+                for (int r = 0; r < a.Rows; r++)
                 {
-                    var a = x[0].Data.AsSpan(r * n, n).ToArray();
-                    var b = x[1].Data.AsSpan(r * n, n).ToArray();
-                    double na = normalize ? Math.Sqrt(Math.Max(a.Sum(v => v * v), 1e-12)) : 1, nb = normalize ? Math.Sqrt(Math.Max(b.Sum(v => v * v), 1e-12)) : 1;
-                    y[r] = a.Zip(b, (p, q) => p * q).Sum() / (na * nb);
+                    for (int i = 0; i < p; i++)
+                    {
+                        for (int j = 0; j < q; j++)
+                        {
+                            double sum = 0, na = 0, nb = 0;
+                            for (int kk = 0; kk < k; kk++)
+                            {
+                                double u = a.Data[(r * sizeA) + At(i, kk, innerA)], v = b.Data[(r * sizeB) + At(j, kk, innerB)];
+                                sum += u * v;
+                                na += u * u;
+                                nb += v * v;
+                            }
+
+                            y[(r * p * q) + (i * q) + j] = normalize ? sum / (Math.Sqrt(Math.Max(na, 1e-12)) * Math.Sqrt(Math.Max(nb, 1e-12))) : sum;
+                        }
+                    }
                 }
 
-                return new Value(y, new[] { 1 }, x[0].Rows);
+                int[] shape = freeA.Concat(freeB).ToArray();
+                return new Value(y, shape.Length == 0 ? new[] { 1 } : shape, a.Rows);
             }
 
             case GraphNodeKind.UnaryOp:

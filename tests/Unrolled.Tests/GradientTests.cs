@@ -182,6 +182,22 @@ public class GradientTests
     }
 
     [Fact]
+    public void Dot_over_every_kind_of_axis_pair_matches_finite_differences()
+    {
+        const int batch = 3;
+        var model = new EveryDot(seed: 23);
+        Assert.Equal(20 + 8 + 6 + 15 + 6 + 5 + 36 + 25, EveryDot.ConcatenateSize);
+        float[] a = Random(batch * 12, 34), b = Random(batch * 15, 35);
+        float[] y = Random(batch * EveryDot.ConcatenateSize, 36);
+        model.Compile(new SGD(learningRate: 1f), "mse");
+
+        double Loss() => MeanSquaredError(model.Predict(a, b), y);
+
+        var analytic = AnalyticGradient(model, () => model.TrainOnBatch(a, b, y, batch));
+        AssertMatchesFiniteDifferences(model, analytic, Loss, i => "every dot");
+    }
+
+    [Fact]
     public void Merge_forward_values_match_their_definitions()
     {
         var model = new EveryMerge(seed: 2);

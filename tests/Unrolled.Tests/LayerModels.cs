@@ -167,6 +167,23 @@ public partial class TorchWinograd
     }
 }
 
+/// <summary>Self-attention written by hand with Dot, as Keras users write it without MultiHeadAttention, for the
+/// comparison with PyTorch.</summary>
+public partial class TorchAttentionByHand
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([6, 5]);
+        var queries = Dense(4, name: "query")(x);                                   // (6, 4)
+        var keys = Dense(4, name: "key")(x);                                        // (6, 4)
+        var values = Dense(3, name: "value")(x);                                    // (6, 3)
+        var scores = Lambda(s => s * 0.5f)(Dot(axes: [2, 2])([queries, keys]));    // (6, 6), scaled by 1 / sqrt(4)
+        var weights = ActivationLayer(Activation.Softmax)(scores);                  // over the keys
+        return new Model(x, Dot(axes: [2, 1])([weights, values]));                  // (6, 3)
+    }
+}
+
 /// <summary>Strided same-padded and valid Conv2DTranspose, for the comparison with PyTorch.</summary>
 public partial class TorchConvTranspose
 {

@@ -164,6 +164,36 @@ public partial class EveryOp
     }
 }
 
+/// <summary>
+/// Dot over every kind of axis pair (Keras's batch_dot): attention by hand (scores over the feature axes, then the
+/// weights against the values over the key axis), contractions over the time axis, a vector against a sequence, rank-4
+/// inputs whose contracted axis sits in the middle, and normalize over an axis that is not the last.
+/// </summary>
+public partial class EveryDot
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var a = Input([4, 3], name: "a");
+        var b = Input([5, 3], name: "b");
+        var queries = Dense(3, Activation.Tanh)(a);                                 // (4, 3)
+        var keys = Dense(3, Activation.Tanh)(b);                                    // (5, 3)
+        var values = Dense(2)(b);                                                   // (5, 2)
+        var wide = Dense(4)(b);                                                     // (5, 4)
+        var scores = Dot(axes: [2, 2])([queries, keys]);                            // (4, 5)
+        var attended = Dot(axes: [2, 1])([ActivationLayer(Activation.Tanh)(scores), values]); // (4, 2)
+        var overTime = Dot(axes: [1, 1])([queries, Dense(2)(a)]);                   // (3, 2)
+        var crossed = Dot(axes: [1, 2])([queries, wide]);                           // (3, 5)
+        var cosine = Dot(axes: [1, 1], normalize: true)([queries, Dense(2)(a)]);    // (3, 2)
+        var vector = Dot(axes: [1, 2])([Flatten()(Dense(1)(a)), wide]);             // (5)
+        var cube = Reshape([2, 2, 3])(queries);                                     // (2, 2, 3)
+        var middle = Dot(axes: [2, 1])([cube, Reshape([2, 3, 2])(Dense(12)(Flatten()(b)))]); // (2, 3, 3, 2)
+        var last = Dot([keys, keys], axes: -1, normalize: true);                    // (5, 5)
+        return new Model([a, b], Concatenate([Flatten()(scores), Flatten()(attended), Flatten()(overTime), Flatten()(crossed),
+            Flatten()(cosine), vector, Flatten()(middle), Flatten()(last)]));
+    }
+}
+
 /// <summary>Merge layers with Keras's broadcasting: a per-sample scale [1] and a per-row bias [1, 4] against [3, 4], with two and three inputs.</summary>
 public partial class BroadcastMerges
 {

@@ -69,6 +69,7 @@ public class OnnxExportTests
         ["recurrent_settings"] = () => new OnnxRecurrent(seed: 41),
         ["question_answering"] = () => new QuestionAnswering(seed: 42),
         ["dots"] = () => new OnnxDots(seed: 43),
+        ["every_dot_axes"] = () => new EveryDot(seed: 44),
         ["layer_norm_last"] = () => new LayerNormLast(seed: 44),
         ["layer_norm_forms"] = () => new LayerNormForms(seed: 45),
         ["layer_norm_time_distributed"] = () => new LayerNormTimeDistributed(seed: 46),

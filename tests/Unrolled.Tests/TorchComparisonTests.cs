@@ -114,6 +114,22 @@ public class TorchComparisonTests
     }
 
     [SkippableFact]
+    public void Attention_written_with_Dot_matches_PyTorch()
+    {
+        // Dot(axes: [2, 2]) of queries and keys, softmax, Dot(axes: [2, 1]) with the values; PyTorch 1.13 has no
+        // scaled_dot_product_attention, so the reference is torch.bmm on the same Dense weights.
+        var model = new TorchAttentionByHand(seed: 9);
+        Compare(model, 3, new Dictionary<string, object>
+        {
+            ["type"] = "attention_by_hand",
+            ["scale"] = 0.5,
+            ["query"] = Layer(model, "query", "dense"),
+            ["key"] = Layer(model, "key", "dense"),
+            ["value"] = Layer(model, "value", "dense"),
+        });
+    }
+
+    [SkippableFact]
     public void Conv2DTranspose_matches_PyTorch()
     {
         var model = new TorchConvTranspose(seed: 3);

@@ -88,6 +88,17 @@ def layer_norm(x, layer):
     return x / torch.sqrt(variance + layer["epsilon"]) * gamma
 
 
+def attention_by_hand(x, layer):
+    """Self-attention written with Keras's Dot layers: scores = Dot(axes=[2, 2])(q, k) * scale,
+    softmax over the keys, then Dot(axes=[2, 1])(weights, v); here with torch.bmm on the same Dense weights."""
+    def dense(name):
+        part = layer[name]
+        return x @ tensor(part, "kernel") + tensor(part, "bias")
+    q, k, v = dense("query"), dense("key"), dense("value")
+    scores = torch.bmm(q, k.transpose(1, 2)) * layer["scale"]
+    return torch.bmm(torch.softmax(scores, dim=-1), v)
+
+
 def main():
     with open(sys.argv[1]) as f:
         model = json.load(f)
@@ -102,6 +113,8 @@ def main():
             x = conv2d_transpose(x, layer)
         elif kind in ("lstm", "gru"):
             x = recurrent(x, layer, kind)
+        elif kind == "attention_by_hand":
+            x = attention_by_hand(x, layer)
         elif kind == "layer_norm":
             x = layer_norm(x, layer)
         else:

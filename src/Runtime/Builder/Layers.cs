@@ -128,23 +128,49 @@ public static partial class Layers
         => throw BuilderOnlyException.For(nameof(Minimum));
 
     /// <summary>
-    /// A layer that takes the dot product of two tensors over their last axis, as Keras's <c>Dot(axes=-1)</c>:
-    /// vectors give one value per sample, sequences a matrix of every pair's product.
+    /// A layer that takes the dot product of two tensors over one axis of each, as Keras's <c>Dot(axes)</c>
+    /// (<c>batch_dot</c>): per sample, the sum over that axis of every pair of the inputs' other elements. The output
+    /// holds the first input's remaining axes, then the second's: vectors give one value per sample, and
+    /// <c>Dot(axes: -1)</c> of (T, d) and (S, d) sequences gives their (T, S) matrix of products.
     /// </summary>
-    /// <param name="axes">The contracted axis, counted as Keras does; this version contracts the last axis (-1).</param>
-    /// <param name="normalize">L2-normalise both inputs first, so the result is the cosine similarity.</param>
+    /// <param name="axes">The contracted axis of both inputs, counting the batch axis as 0; a negative axis counts from
+    /// the end of each input (-1, the last).</param>
+    /// <param name="normalize">L2-normalise both inputs along the contracted axes first, so the result is the cosine
+    /// similarity.</param>
     /// <param name="name">The layer's name (<c>dot</c>, … by default).</param>
     /// <returns>A layer to apply to two tensors: <c>Dot(axes: -1)([a, b])</c>.</returns>
     public static MergeLayer Dot(int axes, bool normalize = false, string? name = null)
         => throw BuilderOnlyException.For(nameof(Dot));
 
+    /// <summary>
+    /// A layer that takes the dot product of two tensors over one axis of each, chosen per input, as Keras's
+    /// <c>Dot(axes=(i, j))</c>: attention by hand is <c>Dot(axes: [2, 2])([queries, keys])</c> for the (T, S) scores and
+    /// <c>Dot(axes: [2, 1])([weights, values])</c> for the (T, e) result.
+    /// </summary>
+    /// <param name="axes">Two axes, the first input's then the second's, counting the batch axis as 0; negative ones
+    /// count from the end of their input. The two must have one length.</param>
+    /// <param name="normalize">L2-normalise each input along its contracted axis first (cosine similarity).</param>
+    /// <param name="name">The layer's name (<c>dot</c>, … by default).</param>
+    /// <returns>A layer to apply to two tensors.</returns>
+    public static MergeLayer Dot(int[] axes, bool normalize = false, string? name = null)
+        => throw BuilderOnlyException.For(nameof(Dot));
+
     /// <summary>Applies a new <c>Dot</c> layer at once, as Keras's <c>dot([a, b], axes)</c>.</summary>
-    /// <param name="inputs">Two tensors whose last axes have one length.</param>
-    /// <param name="axes">The contracted axis, counted as Keras does; this version contracts the last axis (-1).</param>
-    /// <param name="normalize">L2-normalise both inputs first, so the result is the cosine similarity.</param>
+    /// <param name="inputs">Two tensors whose contracted axes have one length.</param>
+    /// <param name="axes">The contracted axis of both inputs, counting the batch axis as 0; -1 for the last of each.</param>
+    /// <param name="normalize">L2-normalise both inputs along the contracted axes first (cosine similarity).</param>
     /// <param name="name">The layer's name (<c>dot</c>, … by default).</param>
     /// <returns>The dot products.</returns>
     public static Tensor Dot(Tensor[] inputs, int axes, bool normalize = false, string? name = null)
+        => throw BuilderOnlyException.For(nameof(Dot));
+
+    /// <summary>Applies a new <c>Dot</c> layer at once, as Keras's <c>dot([a, b], axes=(i, j))</c>.</summary>
+    /// <param name="inputs">Two tensors whose contracted axes have one length.</param>
+    /// <param name="axes">Two axes, the first input's then the second's, counting the batch axis as 0.</param>
+    /// <param name="normalize">L2-normalise each input along its contracted axis first (cosine similarity).</param>
+    /// <param name="name">The layer's name (<c>dot</c>, … by default).</param>
+    /// <returns>The dot products.</returns>
+    public static Tensor Dot(Tensor[] inputs, int[] axes, bool normalize = false, string? name = null)
         => throw BuilderOnlyException.For(nameof(Dot));
 
     /// <summary>
@@ -233,11 +259,36 @@ public sealed record ConcatenateSettings(int Axis) : LayerSettings
     }
 }
 
-/// <summary>The settings of a <see cref="Layers.Dot(int, bool, string?)"/> layer.</summary>
-/// <param name="Axes">The axis contracted in both inputs, counting the batch axis as 0, or -1 for the last.</param>
-/// <param name="Normalize">Whether both inputs are L2-normalised first (cosine similarity).</param>
-public sealed record DotSettings(int Axes, bool Normalize) : LayerSettings
+/// <summary>The settings of a <see cref="Layers.Dot(int[], bool, string?)"/> layer.</summary>
+/// <param name="Axes">The contracted axes as written: one for both inputs, or the first input's and the second's,
+/// counting the batch axis as 0; negative ones count from the end of their input.</param>
+/// <param name="Normalize">Whether both inputs are L2-normalised along their contracted axes first (cosine similarity).</param>
+public sealed record DotSettings(IReadOnlyList<int> Axes, bool Normalize) : LayerSettings
 {
+    /// <summary>Settings over one axis of both inputs, which Keras's <c>get_config()</c> gives as a number.</summary>
+    /// <param name="Axes">The contracted axis of both inputs, counting the batch axis as 0, or -1 for the last.</param>
+    /// <param name="Normalize">Whether both inputs are L2-normalised first (cosine similarity).</param>
+#pragma warning disable IDE1006, CA1707 // named as the record's properties, so generated code names arguments once for either form
+    public DotSettings(int Axes, bool Normalize)
+#pragma warning restore IDE1006, CA1707
+        : this(new[] { Axes }, Normalize)
+    {
+        AxesIsList = false;
+    }
+
+    /// <summary>Whether the axes were given as a list (<c>axes=(2, 1)</c>) rather than one number (<c>axes=-1</c>).</summary>
+    public bool AxesIsList { get; init; } = true;
+
+    /// <summary>The contracted axis of each input, counting the batch axis as 0, as Keras resolves them.</summary>
+    /// <param name="firstRank">The first input's rank, the batch axis included.</param>
+    /// <param name="secondRank">The second input's rank, the batch axis included.</param>
+    /// <returns>The two axes.</returns>
+    internal (int First, int Second) Resolve(int firstRank, int secondRank)
+    {
+        int first = Axes[0], second = Axes[Axes.Count == 1 ? 0 : 1];
+        return (first < 0 ? first + firstRank : first, second < 0 ? second + secondRank : second);
+    }
+
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.Dot;
 
@@ -245,7 +296,7 @@ public sealed record DotSettings(int Axes, bool Normalize) : LayerSettings
 
     private protected override IEnumerable<LayerSetting> Keras()
     {
-        yield return new("axes", Axes);
+        yield return AxesIsList || Axes.Count != 1 ? new("axes", Axes) : new("axes", Axes[0]);
         yield return new("normalize", Normalize);
     }
 }

@@ -5,8 +5,9 @@ using System.Numerics.Tensors;
 namespace Unrolled.Kernels;
 
 /// <summary>
-/// Keras's <c>Dot</c> layer over the last axis: per sample, <c>y[p, q] = Σₙ a[p, n] · b[q, n]</c>, optionally on
-/// L2-normalised inputs (<c>normalize=True</c>: cosine similarity). Backward kernels accumulate (+=).
+/// Keras's <c>Dot</c> layer (<c>batch_dot</c>) over any pair of axes: per sample, the sum over the contracted axis of
+/// every pair of the two inputs' free elements, optionally of L2-normalised inputs (<c>normalize=True</c>: cosine
+/// similarity). Backward kernels accumulate (+=).
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class DotKernels
@@ -14,57 +15,184 @@ public static class DotKernels
     /// <summary>Keras's <c>l2_normalize</c> epsilon: the squared norm is clamped below at 1e-12.</summary>
     private const float Epsilon = 1e-12f;
 
-    /// <summary>Per sample, <paramref name="y"/>[p, q] = a[p, :] · b[q, :].</summary>
-    /// <param name="a">[batch, p, n].</param>
-    /// <param name="b">[batch, q, n].</param>
-    /// <param name="y">[batch, p, q].</param>
+    /// <summary>
+    /// Per sample, <c>y[(o, i), (t, j)] = Σₖ a[o, k, i] · b[t, k, j]</c>: Keras's <c>batch_dot</c> over any pair of axes,
+    /// with each input viewed around its contracted axis as [outer, k, inner] and the output as
+    /// [a's outer × inner, b's outer × inner], the free axes of <paramref name="a"/> then those of <paramref name="b"/>,
+    /// each in its order.
+    /// </summary>
+    /// <param name="a">[batch, aOuter, k, aInner].</param>
+    /// <param name="b">[batch, bOuter, k, bInner].</param>
+    /// <param name="y">[batch, aOuter · aInner, bOuter · bInner].</param>
     /// <param name="batch">Samples.</param>
-    /// <param name="p">Rows of <paramref name="a"/> per sample.</param>
-    /// <param name="q">Rows of <paramref name="b"/> per sample.</param>
-    /// <param name="n">The contracted axis.</param>
-    public static void Forward(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y, int batch, int p, int q, int n)
+    /// <param name="aOuter">Elements of <paramref name="a"/>'s axes before the contracted one (the batch axis excluded).</param>
+    /// <param name="k">The contracted axis's length.</param>
+    /// <param name="aInner">Elements of <paramref name="a"/>'s axes after the contracted one.</param>
+    /// <param name="bOuter">Elements of <paramref name="b"/>'s axes before the contracted one.</param>
+    /// <param name="bInner">Elements of <paramref name="b"/>'s axes after the contracted one.</param>
+    public static void Forward(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y, int batch, int aOuter, int k, int aInner, int bOuter, int bInner)
     {
+        var g = new Geometry(batch, aOuter, k, aInner, bOuter, bInner);
+        g.Check(a.Length, b.Length, y.Length);
         for (int s = 0; s < batch; s++)
         {
-            Gemm.MultiplyTransposedB(a.Slice(s * p * n, p * n), b.Slice(s * q * n, q * n), y.Slice(s * p * q, p * q), p, n, q, accumulate: false);
+            var x1 = a.Slice(s * g.ASize, g.ASize);
+            var x2 = b.Slice(s * g.BSize, g.BSize);
+            var out1 = y.Slice(s * g.YSize, g.YSize);
+            for (int o = 0; o < g.ASlices; o++)
+            {
+                for (int t = 0; t < g.BSlices; t++)
+                {
+                    // Y block = A_o · B_t.
+                    StridedGemm.General(x1[g.AStart(o)..], g.ARow, g.AColumn, x2[g.BStart(t)..], g.BRow, g.BColumn,
+                        out1[g.YStart(o, t)..], g.Q, 1, g.ARows, k, g.BColumns, accumulate: false);
+                }
+            }
         }
     }
 
     /// <summary>Accumulates the gradients of <see cref="Forward"/>'s inputs; an empty destination is skipped.</summary>
-    /// <param name="dy">[batch, p, q], the output's gradient.</param>
-    /// <param name="a">[batch, p, n].</param>
-    /// <param name="b">[batch, q, n].</param>
-    /// <param name="da">[batch, p, n], accumulated into, or empty.</param>
-    /// <param name="db">[batch, q, n], accumulated into, or empty.</param>
+    /// <param name="dy">[batch, aOuter · aInner, bOuter · bInner], the output's gradient.</param>
+    /// <param name="a">[batch, aOuter, k, aInner].</param>
+    /// <param name="b">[batch, bOuter, k, bInner].</param>
+    /// <param name="da">Shaped as <paramref name="a"/>, accumulated into, or empty.</param>
+    /// <param name="db">Shaped as <paramref name="b"/>, accumulated into, or empty.</param>
     /// <param name="batch">Samples.</param>
-    /// <param name="p">Rows of <paramref name="a"/> per sample.</param>
-    /// <param name="q">Rows of <paramref name="b"/> per sample.</param>
-    /// <param name="n">The contracted axis.</param>
+    /// <param name="aOuter">Elements of <paramref name="a"/>'s axes before the contracted one (the batch axis excluded).</param>
+    /// <param name="k">The contracted axis's length.</param>
+    /// <param name="aInner">Elements of <paramref name="a"/>'s axes after the contracted one.</param>
+    /// <param name="bOuter">Elements of <paramref name="b"/>'s axes before the contracted one.</param>
+    /// <param name="bInner">Elements of <paramref name="b"/>'s axes after the contracted one.</param>
     public static void Backward(ReadOnlySpan<float> dy, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> da, Span<float> db,
-        int batch, int p, int q, int n)
+        int batch, int aOuter, int k, int aInner, int bOuter, int bInner)
     {
+        var g = new Geometry(batch, aOuter, k, aInner, bOuter, bInner);
+        g.Check(a.Length, b.Length, dy.Length);
+        if (!da.IsEmpty)
+        {
+            g.Check(da.Length, b.Length, dy.Length);
+        }
+
+        if (!db.IsEmpty)
+        {
+            g.Check(a.Length, db.Length, dy.Length);
+        }
+
         for (int s = 0; s < batch; s++)
         {
-            var g = dy.Slice(s * p * q, p * q);
-            if (!da.IsEmpty)
+            var x1 = a.Slice(s * g.ASize, g.ASize);
+            var x2 = b.Slice(s * g.BSize, g.BSize);
+            var gy = dy.Slice(s * g.YSize, g.YSize);
+            for (int o = 0; o < g.ASlices; o++)
             {
-                Gemm.Multiply(g, b.Slice(s * q * n, q * n), da.Slice(s * p * n, p * n), p, q, n, accumulate: true);
-            }
+                for (int t = 0; t < g.BSlices; t++)
+                {
+                    var block = gy[g.YStart(o, t)..];
+                    if (!da.IsEmpty)
+                    {
+                        // dA_o(i, p) += Σⱼ dY(i, j) · B_t(p, j), written through A's own strides.
+                        StridedGemm.General(block, g.Q, 1, x2[g.BStart(t)..], g.BColumn, g.BRow,
+                            da.Slice(s * g.ASize, g.ASize)[g.AStart(o)..], g.ARow, g.AColumn, g.ARows, g.BColumns, k, accumulate: true);
+                    }
 
-            if (!db.IsEmpty)
-            {
-                Gemm.MultiplyTransposedA(g, a.Slice(s * p * n, p * n), db.Slice(s * q * n, q * n), q, p, n, accumulate: true);
+                    if (!db.IsEmpty)
+                    {
+                        // dB_t(p, j) += Σᵢ A_o(i, p) · dY(i, j), written through B's own strides.
+                        StridedGemm.General(x1[g.AStart(o)..], g.AColumn, g.ARow, block, g.Q, 1,
+                            db.Slice(s * g.BSize, g.BSize)[g.BStart(t)..], g.BRow, g.BColumn, k, g.ARows, g.BColumns, accumulate: true);
+                    }
+                }
             }
         }
     }
 
-    /// <summary>Each row of <paramref name="x"/> divided by its L2 norm (clamped as Keras's <c>l2_normalize</c>).</summary>
-    /// <param name="x">[rows, n].</param>
-    /// <param name="y">[rows, n], the normalised rows.</param>
-    /// <param name="rows">Rows.</param>
-    /// <param name="n">Row length.</param>
-    public static void L2Normalize(ReadOnlySpan<float> x, Span<float> y, int rows, int n)
+    /// <summary>
+    /// How one sample's inputs are read as matrices. A's rows are its free elements in order: when nothing follows the
+    /// contracted axis (aInner = 1) that is one matrix [aOuter, k] (rows k apart); otherwise one matrix [aInner, k] per
+    /// outer index (rows adjacent, the contracted axis aInner apart). B likewise, its columns being its free elements.
+    /// </summary>
+    private readonly record struct Geometry(int Batch, int AOuter, int K, int AInner, int BOuter, int BInner)
     {
+        public int ASize => checked(AOuter * K * AInner);
+
+        public int BSize => checked(BOuter * K * BInner);
+
+        /// <summary>Columns of a sample's output: b's free elements.</summary>
+        public int Q => checked(BOuter * BInner);
+
+        public int YSize => checked(AOuter * AInner * Q);
+
+        public int ASlices => AInner == 1 ? 1 : AOuter;
+
+        public int ARows => AInner == 1 ? AOuter : AInner;
+
+        public int ARow => AInner == 1 ? K : 1;
+
+        public int AColumn => AInner == 1 ? 1 : AInner;
+
+        public int BSlices => BInner == 1 ? 1 : BOuter;
+
+        public int BColumns => BInner == 1 ? BOuter : BInner;
+
+        public int BRow => BInner == 1 ? 1 : BInner;
+
+        public int BColumn => BInner == 1 ? K : 1;
+
+        public int AStart(int o) => o * K * AInner;
+
+        public int BStart(int t) => t * K * BInner;
+
+        public int YStart(int o, int t) => (o * ARows * Q) + (t * BColumns);
+
+        public void Check(int aLength, int bLength, int yLength)
+        {
+            if (Batch < 0 || AOuter < 0 || K < 0 || AInner < 0 || BOuter < 0 || BInner < 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(Batch), $"Dot's sizes must not be negative; got {this}.");
+            }
+
+            if (aLength < (long)Batch * ASize || bLength < (long)Batch * BSize || yLength < (long)Batch * YSize)
+            {
+                throw new ArgumentException($"Dot over {this} needs {(long)Batch * ASize}, {(long)Batch * BSize} and {(long)Batch * YSize} floats; " +
+                    $"got {aLength}, {bLength} and {yLength}.");
+            }
+        }
+    }
+
+    /// <summary>Each line of <paramref name="x"/> along its middle axis divided by its L2 norm (clamped as Keras's
+    /// <c>l2_normalize</c>): <c>Dot(normalize: true)</c>.</summary>
+    /// <param name="x">[outer, n, inner].</param>
+    /// <param name="y">[outer, n, inner], the normalised lines.</param>
+    /// <param name="outer">Elements before the normalised axis.</param>
+    /// <param name="n">The normalised axis's length.</param>
+    /// <param name="inner">Elements after it.</param>
+    public static void L2Normalize(ReadOnlySpan<float> x, Span<float> y, int outer, int n, int inner)
+    {
+        if (inner != 1)
+        {
+            for (int o = 0; o < outer; o++)
+            {
+                for (int i = 0; i < inner; i++)
+                {
+                    int start = (o * n * inner) + i;
+                    float squares = 0f;
+                    for (int k = 0; k < n; k++)
+                    {
+                        squares += x[start + (k * inner)] * x[start + (k * inner)];
+                    }
+
+                    float factor = 1f / MathF.Sqrt(MathF.Max(squares, Epsilon));
+                    for (int k = 0; k < n; k++)
+                    {
+                        y[start + (k * inner)] = x[start + (k * inner)] * factor;
+                    }
+                }
+            }
+
+            return;
+        }
+
+        int rows = outer;
         for (int r = 0; r < rows; r++)
         {
             var row = x.Slice(r * n, n);
@@ -73,15 +201,46 @@ public static class DotKernels
         }
     }
 
-    /// <summary>Accumulates into <paramref name="dx"/> the gradient through <see cref="L2Normalize"/>.</summary>
-    /// <param name="x">[rows, n], the input.</param>
-    /// <param name="y">[rows, n], the normalised rows.</param>
-    /// <param name="dy">[rows, n], the gradient with respect to <paramref name="y"/>.</param>
-    /// <param name="dx">[rows, n], accumulated into.</param>
-    /// <param name="rows">Rows.</param>
-    /// <param name="n">Row length.</param>
-    public static void L2NormalizeBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, int rows, int n)
+    /// <summary>Accumulates into <paramref name="dx"/> the gradient through the strided <see cref="L2Normalize"/>.</summary>
+    /// <param name="x">[outer, n, inner], the input.</param>
+    /// <param name="y">[outer, n, inner], the normalised lines.</param>
+    /// <param name="dy">The gradient with respect to <paramref name="y"/>.</param>
+    /// <param name="dx">Accumulated into.</param>
+    /// <param name="outer">Elements before the normalised axis.</param>
+    /// <param name="n">The normalised axis's length.</param>
+    /// <param name="inner">Elements after it.</param>
+    public static void L2NormalizeBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, int outer, int n, int inner)
     {
+        if (inner != 1)
+        {
+            for (int o = 0; o < outer; o++)
+            {
+                for (int i = 0; i < inner; i++)
+                {
+                    int start = (o * n * inner) + i;
+                    float squares = 0f, projection = 0f;
+                    for (int k = 0; k < n; k++)
+                    {
+                        int at = start + (k * inner);
+                        squares += x[at] * x[at];
+                        projection += y[at] * dy[at];
+                    }
+
+                    // As the rows below: linear where the norm is clamped, (dy − y (y·dy)) / |x| elsewhere.
+                    float inverse = 1f / MathF.Sqrt(MathF.Max(squares, Epsilon));
+                    bool clamped = squares <= Epsilon;
+                    for (int k = 0; k < n; k++)
+                    {
+                        int at = start + (k * inner);
+                        dx[at] += (clamped ? dy[at] : dy[at] - (y[at] * projection)) * inverse;
+                    }
+                }
+            }
+
+            return;
+        }
+
+        int rows = outer;
         for (int r = 0; r < rows; r++)
         {
             var xr = x.Slice(r * n, n);

@@ -222,47 +222,64 @@ internal sealed partial class OnnxExporter
         return y == x ? Op("Identity", new[] { x }, null) : y;
     }
 
-    /// <summary>Keras's Dot over the last axes: per sample y[p, q] = a[p, :] · b[q, :], optionally of L2-normalised rows.</summary>
+    /// <summary>
+    /// Keras's Dot (<c>batch_dot</c>) over one axis of each input, optionally of inputs L2-normalised along it: the first
+    /// input transposed to [N, free…, K] and flattened to [N, P, K], the second to [N, K, free…] and [N, K, Q], one
+    /// batched MatMul, and the [N, P, Q] result reshaped to the output's axes.
+    /// </summary>
     internal string Dot(GraphNode node, DotSettings dot, string a, string b)
     {
         var shapeA = node.InputShapes[0];
         var shapeB = node.InputShapes[1];
-        if (dot.Axes is not (-1) && dot.Axes != shapeA.Count)
-        {
-            throw Unsupported(node, $"it contracts axis {dot.Axes}; this exporter knows Dot over the last axis");
-        }
-
+        int rankA = shapeA.Count + 1, rankB = shapeB.Count + 1;
+        var (first, second) = dot.Resolve(rankA, rankB);
         if (dot.Normalize)
         {
-            a = L2Normalize(a, "normalize_a");
-            b = L2Normalize(b, "normalize_b");
+            a = L2Normalize(a, first, "normalize_a");
+            b = L2Normalize(b, second, "normalize_b");
         }
 
-        if (shapeA.Count == 1)
+        long k = shapeA[first - 1];
+        if (first != rankA - 1)
         {
-            return Reduce("ReduceSum", Op("Mul", new[] { a, b }, "products"), new long[] { -1 }, keepDims: true, null);
+            a = Transpose(a, Enumerable.Range(0, rankA).Where(i => i != first).Append(first).Select(i => (long)i).ToArray(), "contracted_last_a");
         }
 
-        long n = shapeA[^1];
-        if (shapeA.Count > 2)
+        if (second != 1)
         {
-            if (node.Shape.Any(d => d < 0))
-            {
-                throw Unsupported(node, "its inputs have more than two axes per sample and a length known only at run time");
-            }
-
-            a = Op("Reshape", new[] { a, Int64s(0, -1, n) }, "rows_a");
-            b = Op("Reshape", new[] { b, Int64s(0, -1, n) }, "rows_b");
+            b = Transpose(b, new[] { 0, second }.Concat(Enumerable.Range(1, rankB - 1).Where(i => i != second)).Select(i => (long)i).ToArray(),
+                "contracted_first_b");
         }
 
-        string y = Op("MatMul", new[] { a, Transpose(b, new long[] { 0, 2, 1 }, "transpose_b") }, shapeA.Count > 2 ? "matmul" : null);
-        return shapeA.Count > 2 ? Op("Reshape", new[] { y, Int64s(new long[] { 0 }.Concat(Longs(node.Shape)).ToArray()) }, null) : y;
+        if (rankA != 3)
+        {
+            a = Op("Reshape", new[] { a, Int64s(0, -1, k) }, "rows_a");
+        }
+
+        if (rankB != 3)
+        {
+            b = Op("Reshape", new[] { b, Int64s(0, k, -1) }, "columns_b");
+        }
+
+        bool reshaped = rankA != 3 || rankB != 3;
+        string y = Op("MatMul", new[] { a, b }, reshaped ? "matmul" : null);
+        if (!reshaped)
+        {
+            return y;
+        }
+
+        if (node.Shape.Count(d => d < 0) > 1)
+        {
+            throw Unsupported(node, "its output has more than one axis whose length is known only at run time");
+        }
+
+        return Op("Reshape", new[] { y, Int64s(new long[] { 0 }.Concat(node.Shape.Select(d => d < 0 ? -1L : d)).ToArray()) }, null);
     }
 
-    /// <summary>Keras's l2_normalize over the last axis: x / sqrt(max(Σx², 1e-12)).</summary>
-    private string L2Normalize(string x, string step)
+    /// <summary>Keras's l2_normalize along one axis: x / sqrt(max(Σx², 1e-12)).</summary>
+    private string L2Normalize(string x, int axis, string step)
     {
-        string squares = Reduce("ReduceSumSquare", x, new long[] { -1 }, keepDims: true, step + "/sum_squares");
+        string squares = Reduce("ReduceSumSquare", x, new long[] { axis }, keepDims: true, step + "/sum_squares");
         string norm = Op("Sqrt", new[] { Op("Max", new[] { squares, Scalar(1e-12f) }, step + "/clamped") }, step + "/norm");
         return Op("Div", new[] { x, norm }, step);
     }
