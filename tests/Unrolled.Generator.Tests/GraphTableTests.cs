@@ -30,8 +30,8 @@ public class GraphTableTests
         Assert.Equal("rate=0.25", Text(Layer(LayerKind.Dropout, new DropoutConfig(0.25))));
         Assert.Equal("axis=-1, momentum=0.99, epsilon=0.001, center=True, scale=False",
             Text(Layer(LayerKind.BatchNormalization, new BatchNormalizationConfig(0.99, 0.001, true, false))));
-        Assert.Equal("units=3, activation='tanh', recurrent_activation='sigmoid', use_bias=True, return_sequences=True, return_state=True, reset_after=True",
-            Text(Layer(LayerKind.GRU, new RecurrentConfig(3, true, true, true, false, true))));
+        Assert.Equal("units=3, activation='tanh', recurrent_activation='sigmoid', use_bias=True, return_sequences=True, return_state=True, go_backwards=True, reset_after=True",
+            Text(Layer(LayerKind.GRU, new RecurrentConfig(3, true, true, true, false, true, GoBackwards: true))));
         Assert.Equal("scale=2.0, shift=-1e-05", Text(Layer(LayerKind.Affine, new AffineConfig(2, -1e-5))));
         Assert.Equal("function='math.reduce_mean', axis=2, keepdims=True", Text(Layer(LayerKind.Reduce, new ReduceConfig(true, 2, true))));
         Assert.Equal("function='math.truediv'", Text(Layer(LayerKind.BinaryOp, new BinaryOpConfig(BinaryOp.Divide))));

@@ -184,6 +184,18 @@ public partial class TorchAttentionByHand
     }
 }
 
+/// <summary>An LSTM and a GRU with goBackwards, stacked, for the comparison with PyTorch.</summary>
+public partial class TorchBackwards
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([5, 3]);
+        var y = LSTM(4, returnSequences: true, goBackwards: true)(x);   // (5, 4), in processing order
+        return new Model(x, GRU(2, goBackwards: true)(y));                // (2)
+    }
+}
+
 /// <summary>Strided same-padded and valid Conv2DTranspose, for the comparison with PyTorch.</summary>
 public partial class TorchConvTranspose
 {

@@ -70,6 +70,8 @@ public class OnnxExportTests
         ["question_answering"] = () => new QuestionAnswering(seed: 42),
         ["dots"] = () => new OnnxDots(seed: 43),
         ["every_dot_axes"] = () => new EveryDot(seed: 44),
+        ["go_backwards_states"] = () => new Backwards(seed: 47),
+        ["go_backwards_stack"] = () => new BackwardsStack(seed: 48),
         ["layer_norm_last"] = () => new LayerNormLast(seed: 44),
         ["layer_norm_forms"] = () => new LayerNormForms(seed: 45),
         ["layer_norm_time_distributed"] = () => new LayerNormTimeDistributed(seed: 46),

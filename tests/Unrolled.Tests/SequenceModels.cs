@@ -80,3 +80,62 @@ public partial class FoldedRecurrents
         return new Model(words, Dense(2)(Concatenate([a, Flatten()(b), pooled, c])));
     }
 }
+
+/// <summary>Each recurrent kind with <c>goBackwards</c>, every step returned and the last states too, for the check
+/// against the same layers run forwards on the reversed sequence (<see cref="ForwardsOnReversed"/>).</summary>
+public partial class Backwards
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([5, 3], name: "x");
+        var (lstm, lstmH, lstmC) = LSTM(4, returnSequences: true, returnState: true, goBackwards: true, name: "lstm")(x);
+        var (gru, gruH) = GRU(3, returnSequences: true, returnState: true, goBackwards: true, name: "gru")(x);
+        var (rnn, rnnH) = SimpleRNN(2, returnSequences: true, returnState: true, goBackwards: true, name: "rnn")(x);
+        return new Model(x, [lstm, lstmH, lstmC, gru, gruH, rnn, rnnH]);
+    }
+}
+
+/// <summary><see cref="Backwards"/>'s layers without <c>goBackwards</c>, under the same names (so the same weights).</summary>
+public partial class ForwardsOnReversed
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([5, 3], name: "x");
+        var (lstm, lstmH, lstmC) = LSTM(4, returnSequences: true, returnState: true, name: "lstm")(x);
+        var (gru, gruH) = GRU(3, returnSequences: true, returnState: true, name: "gru")(x);
+        var (rnn, rnnH) = SimpleRNN(2, returnSequences: true, returnState: true, name: "rnn")(x);
+        return new Model(x, [lstm, lstmH, lstmC, gru, gruH, rnn, rnnH]);
+    }
+}
+
+/// <summary>goBackwards layers stacked, for finite differences: a backwards LSTM's sequence into a backwards GRU
+/// (so the gradient reaches the first layer's input through the reversal), and a backwards SimpleRNN's last state.</summary>
+public partial class BackwardsStack
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([4, 3], name: "x");
+        var sequence = LSTM(3, returnSequences: true, goBackwards: true)(Dense(3, Activation.Tanh)(x));
+        var (gru, state) = GRU(2, returnState: true, goBackwards: true, resetAfter: false)(sequence);
+        var rnn = SimpleRNN(2, goBackwards: true)(x);
+        return new Model(x, Concatenate([gru, state, rnn]));
+    }
+}
+
+/// <summary>Backwards recurrent layers fed by an Embedding, whose projections inference folds.</summary>
+public partial class FoldedBackwards
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var words = Input([6], DType.Int32, name: "words");
+        var shared = Embedding(12, 5)(words);
+        var a = GRU(3, goBackwards: true)(shared);
+        var b = SimpleRNN(2, returnSequences: true, goBackwards: true)(shared);
+        var c = LSTM(2, goBackwards: true)(shared);
+        return new Model(words, Concatenate([a, Flatten()(b), c]));
+    }
+}

@@ -148,6 +148,16 @@ public class TorchComparisonTests
     }
 
     [SkippableFact]
+    public void LSTM_and_GRU_going_backwards_match_PyTorch()
+    {
+        // PyTorch's modules on the sequence flipped along time, which is what Keras's go_backwards computes.
+        var model = new TorchBackwards(seed: 6);
+        Compare(model, 3,
+            Layer(model, "lstm", "lstm", Options(("units", 4), ("return_sequences", true), ("go_backwards", true))),
+            Layer(model, "gru", "gru", Options(("units", 2), ("return_sequences", false), ("go_backwards", true))));
+    }
+
+    [SkippableFact]
     public void GRU_matches_PyTorch()
     {
         var model = new TorchGru(seed: 5);

@@ -71,6 +71,8 @@ def recurrent(x, layer, kind):
         module.weight_hh_l0.data = reorder(recurrent_kernel).t().contiguous()
         module.bias_ih_l0.data = reorder(bias[0]).clone()
         module.bias_hh_l0.data = reorder(bias[1]).clone()
+    if layer.get("go_backwards"):
+        x = x.flip(1)  # Keras runs the steps last to first and returns them in that order
     y, _ = module(x)
     return y if layer["return_sequences"] else y[:, -1, :]
 

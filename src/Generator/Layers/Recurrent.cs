@@ -8,8 +8,10 @@ using static Unrolled.Generator.Emit.NodeEmitter;
 
 namespace Unrolled.Generator.Layers;
 
-/// <summary>A recurrent layer's settings. <c>UnitForgetBias</c> is LSTM's, <c>ResetAfter</c> GRU's (false elsewhere).</summary>
-internal sealed record RecurrentConfig(int Units, bool UseBias, bool ReturnSequences, bool ReturnState, bool UnitForgetBias, bool ResetAfter) : LayerConfig;
+/// <summary>A recurrent layer's settings. <c>UnitForgetBias</c> is LSTM's, <c>ResetAfter</c> GRU's (false elsewhere);
+/// <c>GoBackwards</c> runs the steps last to first and returns the sequence in that order, as Keras's <c>go_backwards</c>.</summary>
+internal sealed record RecurrentConfig(int Units, bool UseBias, bool ReturnSequences, bool ReturnState, bool UnitForgetBias, bool ResetAfter,
+    bool GoBackwards) : LayerConfig;
 
 /// <summary>A returned state's place in Keras's result list: 1 the last hidden state <c>h</c>, 2 LSTM's cell state <c>c</c>.</summary>
 internal sealed record RecurrentStateConfig(int Index) : LayerConfig;
@@ -37,13 +39,14 @@ internal sealed class RecurrentRule : LayerRule
             _ => false,
         };
         bool? state = args.Bool("returnState");
-        if (units is null || sequences is null || useBias is null || option is null || state is null)
+        bool? backwards = args.Bool("goBackwards");
+        if (units is null || sequences is null || useBias is null || option is null || state is null || backwards is null)
         {
             return null;
         }
 
         return new RecurrentConfig(units.Value, useBias.Value, sequences.Value, state.Value,
-            UnitForgetBias: kind == LayerKind.LSTM && option.Value, ResetAfter: kind == LayerKind.GRU && option.Value);
+            UnitForgetBias: kind == LayerKind.LSTM && option.Value, ResetAfter: kind == LayerKind.GRU && option.Value, GoBackwards: backwards.Value);
     }
 
     /// <summary>With return_state, the last h (and LSTM's c) follow the output.</summary>
@@ -128,7 +131,7 @@ internal sealed class RecurrentRule : LayerRule
         e.Line($"{Kernels}Recurrent.{KernelName(e.Layer.Kind)}ForwardFolded({e.Values(e.InputsOf(fold.Embedding)[0])}, {table}, {N(fold.Vocabulary)}, " +
                $"{e.Weight("recurrent_kernel")}, {bias}{e.Values(e.Node)}, {States(e, backward: false)}, {cache}, {e.Scratch}, " +
                $"batchSize, {e.D(steps)}, {N(s.Units)}, returnSequences: {Bool(s.ReturnSequences)}" +
-               (e.Layer.Kind == LayerKind.GRU ? $", resetAfter: {Bool(s.ResetAfter)}" : string.Empty) + ");");
+               (e.Layer.Kind == LayerKind.GRU ? $", resetAfter: {Bool(s.ResetAfter)}" : string.Empty) + Backwards(s) + ");");
         e.Close();
         e.Open("else");
         e.Line(call);
@@ -164,7 +167,8 @@ internal sealed class RecurrentRule : LayerRule
             config.Text("recurrent_activation", "sigmoid");
         }
 
-        config.Bool("use_bias", s.UseBias).Bool("return_sequences", s.ReturnSequences).Bool("return_state", s.ReturnState);
+        config.Bool("use_bias", s.UseBias).Bool("return_sequences", s.ReturnSequences).Bool("return_state", s.ReturnState)
+            .Bool("go_backwards", s.GoBackwards);
         if (layer.Kind == LayerKind.LSTM)
         {
             config.Bool("unit_forget_bias", s.UnitForgetBias);
@@ -197,8 +201,11 @@ internal sealed class RecurrentRule : LayerRule
     {
         var s = e.Settings<RecurrentConfig>();
         return $"batchSize, {e.D(steps)}, {N(features)}, {N(s.Units)}, returnSequences: {Bool(s.ReturnSequences)}" +
-               (e.Layer.Kind == LayerKind.GRU ? $", resetAfter: {Bool(s.ResetAfter)}" : string.Empty);
+               (e.Layer.Kind == LayerKind.GRU ? $", resetAfter: {Bool(s.ResetAfter)}" : string.Empty) + Backwards(s);
     }
+
+    /// <summary>The kernels' go_backwards argument, written only when set.</summary>
+    private static string Backwards(RecurrentConfig s) => s.GoBackwards ? ", goBackwards: true" : string.Empty;
 
     /// <summary>The last-state arguments of a recurrent kernel: the regions kept for return_state, or empty.</summary>
     private static string States(NodeEmitter e, bool backward)

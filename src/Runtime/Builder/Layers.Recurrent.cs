@@ -16,10 +16,12 @@ public static partial class Layers
     /// <param name="unitForgetBias">Start the forget gate's bias at 1, as Keras does by default.</param>
     /// <param name="returnState">Also give the last hidden and cell states, as Keras's <c>return_state=True</c>:
     /// <c>var (output, stateH, stateC) = LSTM(64, returnState: true)(x);</c></param>
+    /// <param name="goBackwards">Process the steps from the last to the first, as Keras's <c>go_backwards=True</c>; the
+    /// output sequence is then in that order (reversed).</param>
     /// <param name="name">The layer's name (<c>lstm</c>, … by default).</param>
     /// <returns>A layer to apply to a sequence tensor.</returns>
     public static Layer LSTM(int units, bool returnSequences = false, bool useBias = true, bool unitForgetBias = true, bool returnState = false,
-        string? name = null)
+        bool goBackwards = false, string? name = null)
         => throw BuilderOnlyException.For(nameof(LSTM));
 
     /// <summary>
@@ -32,10 +34,12 @@ public static partial class Layers
     /// <param name="resetAfter">Apply the reset gate after the recurrent matrix product (Keras's default).</param>
     /// <param name="useBias">Whether the layer has a bias.</param>
     /// <param name="returnState">Also give the last state: <c>var (output, state) = GRU(64, returnState: true)(x);</c></param>
+    /// <param name="goBackwards">Process the steps from the last to the first, as Keras's <c>go_backwards=True</c>; the
+    /// output sequence is then in that order (reversed).</param>
     /// <param name="name">The layer's name (<c>gru</c>, … by default).</param>
     /// <returns>A layer to apply to a sequence tensor.</returns>
     public static Layer GRU(int units, bool returnSequences = false, bool resetAfter = true, bool useBias = true, bool returnState = false,
-        string? name = null)
+        bool goBackwards = false, string? name = null)
         => throw BuilderOnlyException.For(nameof(GRU));
 
     /// <summary>
@@ -45,9 +49,12 @@ public static partial class Layers
     /// <param name="returnSequences">Give the output of every step instead of the last.</param>
     /// <param name="useBias">Whether the layer has a bias.</param>
     /// <param name="returnState">Also give the last state: <c>var (output, state) = SimpleRNN(64, returnState: true)(x);</c></param>
+    /// <param name="goBackwards">Process the steps from the last to the first, as Keras's <c>go_backwards=True</c>; the
+    /// output sequence is then in that order (reversed).</param>
     /// <param name="name">The layer's name (<c>simple_rnn</c>, … by default).</param>
     /// <returns>A layer to apply to a sequence tensor.</returns>
-    public static Layer SimpleRNN(int units, bool returnSequences = false, bool useBias = true, bool returnState = false, string? name = null)
+    public static Layer SimpleRNN(int units, bool returnSequences = false, bool useBias = true, bool returnState = false, bool goBackwards = false,
+        string? name = null)
         => throw BuilderOnlyException.For(nameof(SimpleRNN));
 
     /// <summary>
@@ -86,8 +93,9 @@ public static partial class Layers
 /// <param name="UnitForgetBias">For LSTM, whether the forget gate's bias starts at one; null for the others.</param>
 /// <param name="ResetAfter">For GRU, whether the reset gate applies after the recurrent product (Keras's default);
 /// null for the others.</param>
+/// <param name="GoBackwards">Whether the steps run from the last to the first (Keras's <c>go_backwards</c>).</param>
 public sealed record RecurrentSettings(int Units, string Activation, bool UseBias, bool ReturnSequences, bool ReturnState,
-    string? RecurrentActivation = null, bool? UnitForgetBias = null, bool? ResetAfter = null) : LayerSettings
+    string? RecurrentActivation = null, bool? UnitForgetBias = null, bool? ResetAfter = null, bool GoBackwards = false) : LayerSettings
 {
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind switch
@@ -112,6 +120,7 @@ public sealed record RecurrentSettings(int Units, string Activation, bool UseBia
         yield return new("use_bias", UseBias);
         yield return new("return_sequences", ReturnSequences);
         yield return new("return_state", ReturnState);
+        yield return new("go_backwards", GoBackwards);
         if (UnitForgetBias is bool unitForgetBias)
         {
             yield return new("unit_forget_bias", unitForgetBias);

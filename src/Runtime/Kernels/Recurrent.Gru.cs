@@ -32,9 +32,11 @@ public static partial class Recurrent
     /// <param name="units">Units.</param>
     /// <param name="returnSequences">Whether <paramref name="y"/> holds every step's h or only the last.</param>
     /// <param name="resetAfter">Keras's <c>reset_after</c>: apply the reset gate after the recurrent product.</param>
+    /// <param name="goBackwards">Keras's <c>go_backwards</c>: process the steps from the last to the first; the output sequence and the
+    /// cache are in that order (Keras returns the sequence reversed).</param>
     public static void GruForward(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias,
         Span<float> y, Span<float> lastH, Span<float> cache, Span<float> scratch, int batch, int steps, int inputSize, int units,
-        bool returnSequences, bool resetAfter)
+        bool returnSequences, bool resetAfter, bool goBackwards = false)
     {
         int g3 = 3 * units, rows = batch * steps;
         CheckCommon(x.Length, kernel.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, inputSize, units, 3, GruSlot * units);
@@ -47,6 +49,7 @@ public static partial class Recurrent
         // The input side of every (sample, step) at once: x·W + b_x.
         Span<float> p = scratch[..(rows * g3)];
         Project(x, kernel, inputBias, p, rows, inputSize, g3);
+        ReverseSteps(p, batch, steps, g3, timeMajor: false, goBackwards);
         GruSteps(p, recurrentKernel, recurrentBias, y, lastH, cache, batch, steps, units, returnSequences, resetAfter, timeMajor: false);
     }
 
@@ -70,9 +73,11 @@ public static partial class Recurrent
     /// <param name="units">Units.</param>
     /// <param name="returnSequences">Whether <paramref name="y"/> holds every step's h or only the last.</param>
     /// <param name="resetAfter">Keras's <c>reset_after</c>.</param>
+    /// <param name="goBackwards">Keras's <c>go_backwards</c>: process the steps from the last to the first; the output sequence and the
+    /// cache are in that order (Keras returns the sequence reversed).</param>
     public static void GruForwardFolded(ReadOnlySpan<float> ids, ReadOnlySpan<float> folded, int vocabulary, ReadOnlySpan<float> recurrentKernel,
         ReadOnlySpan<float> bias, Span<float> y, Span<float> lastH, Span<float> cache, Span<float> scratch, int batch, int steps, int units,
-        bool returnSequences, bool resetAfter)
+        bool returnSequences, bool resetAfter, bool goBackwards = false)
     {
         int g3 = 3 * units, rows = batch * steps;
         CheckFolded(ids.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, units, 3, GruSlot * units);
@@ -83,6 +88,7 @@ public static partial class Recurrent
         // Time-major, as the folded LSTM: a step's rows are contiguous (only inference folds, so nothing reads the cache back).
         Span<float> p = scratch[..(rows * g3)];
         Embedding.ForwardTimeMajor(ids, folded, p, batch, steps, g3, vocabulary);
+        ReverseSteps(p, batch, steps, g3, timeMajor: true, goBackwards);
         GruSteps(p, recurrentKernel, recurrentBias, y, lastH, cache, batch, steps, units, returnSequences, resetAfter, timeMajor: true);
     }
 
@@ -207,9 +213,11 @@ public static partial class Recurrent
     /// <param name="units">Units.</param>
     /// <param name="returnSequences">Whether y held every step's h or only the last.</param>
     /// <param name="resetAfter">Keras's <c>reset_after</c>, as in the forward pass.</param>
+    /// <param name="goBackwards">Keras's <c>go_backwards</c>: process the steps from the last to the first; the output sequence and the
+    /// cache are in that order (Keras returns the sequence reversed).</param>
     public static void GruBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> cache,
         ReadOnlySpan<float> dy, ReadOnlySpan<float> dLastH, Span<float> dx, Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias,
-        Span<float> scratch, int batch, int steps, int inputSize, int units, bool returnSequences, bool resetAfter)
+        Span<float> scratch, int batch, int steps, int inputSize, int units, bool returnSequences, bool resetAfter, bool goBackwards = false)
     {
         int u = units, g3 = 3 * units, slot = GruSlot * units, rows = batch * steps;
         CheckCommon(x.Length, kernel.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, inputSize, units, 3, slot);
@@ -318,6 +326,7 @@ public static partial class Recurrent
             }
         }
 
+        ReverseSteps(dp, batch, steps, g3, timeMajor: false, goBackwards); // back to the input's order (the bias sums ignore it)
         AccumulateInputGradients(x, kernel, dp, dx, dKernel, dBias.IsEmpty ? default : dBias[..g3], rows, inputSize, g3);
         if (resetAfter && !dBias.IsEmpty)
         {

@@ -26,9 +26,11 @@ public static partial class Recurrent
     /// <param name="inputSize">Features per step.</param>
     /// <param name="units">Units.</param>
     /// <param name="returnSequences">Whether <paramref name="y"/> holds every step's h or only the last.</param>
+    /// <param name="goBackwards">Keras's <c>go_backwards</c>: process the steps from the last to the first; the output sequence and the
+    /// cache are in that order (Keras returns the sequence reversed).</param>
     public static void LstmForward(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias,
         Span<float> y, Span<float> lastH, Span<float> lastC, Span<float> cache, Span<float> scratch, int batch, int steps, int inputSize, int units,
-        bool returnSequences)
+        bool returnSequences, bool goBackwards = false)
     {
         int g4 = 4 * units, rows = batch * steps;
         CheckCommon(x.Length, kernel.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, inputSize, units, 4, LstmSlot * units);
@@ -40,6 +42,7 @@ public static partial class Recurrent
         // z for every (sample, step) at once: x·W + b, to which each step adds h·U.
         Span<float> z = scratch[..(rows * g4)];
         Project(x, kernel, bias, z, rows, inputSize, g4);
+        ReverseSteps(z, batch, steps, g4, timeMajor: false, goBackwards);
         LstmSteps(z, recurrentKernel, y, lastH, lastC, cache, batch, steps, units, returnSequences, timeMajor: false);
     }
 
@@ -61,9 +64,11 @@ public static partial class Recurrent
     /// <param name="steps">Time steps.</param>
     /// <param name="units">Units.</param>
     /// <param name="returnSequences">Whether <paramref name="y"/> holds every step's h or only the last.</param>
+    /// <param name="goBackwards">Keras's <c>go_backwards</c>: process the steps from the last to the first; the output sequence and the
+    /// cache are in that order (Keras returns the sequence reversed).</param>
     public static void LstmForwardFolded(ReadOnlySpan<float> ids, ReadOnlySpan<float> folded, int vocabulary, ReadOnlySpan<float> recurrentKernel,
         Span<float> y, Span<float> lastH, Span<float> lastC, Span<float> cache, Span<float> scratch, int batch, int steps, int units,
-        bool returnSequences)
+        bool returnSequences, bool goBackwards = false)
     {
         int g4 = 4 * units, rows = batch * steps;
         CheckFolded(ids.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, units, 4, LstmSlot * units);
@@ -75,6 +80,7 @@ public static partial class Recurrent
         // nothing reads this cache back.
         Span<float> z = scratch[..(rows * g4)];
         Embedding.ForwardTimeMajor(ids, folded, z, batch, steps, g4, vocabulary);
+        ReverseSteps(z, batch, steps, g4, timeMajor: true, goBackwards);
         LstmSteps(z, recurrentKernel, y, lastH, lastC, cache, batch, steps, units, returnSequences, timeMajor: true);
     }
 
@@ -132,10 +138,12 @@ public static partial class Recurrent
     /// <param name="inputSize">Features per step.</param>
     /// <param name="units">Units.</param>
     /// <param name="returnSequences">Whether y held every step's h or only the last.</param>
+    /// <param name="goBackwards">Keras's <c>go_backwards</c>: process the steps from the last to the first; the output sequence and the
+    /// cache are in that order (Keras returns the sequence reversed).</param>
     public static void LstmBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> cache,
         ReadOnlySpan<float> dy, ReadOnlySpan<float> dLastH, ReadOnlySpan<float> dLastC, Span<float> dx,
         Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias, Span<float> scratch, int batch, int steps, int inputSize, int units,
-        bool returnSequences)
+        bool returnSequences, bool goBackwards = false)
     {
         int u = units, g4 = 4 * units, slot = LstmSlot * units, rows = batch * steps;
         CheckCommon(x.Length, kernel.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, inputSize, units, 4, slot);
@@ -209,6 +217,7 @@ public static partial class Recurrent
             }
         }
 
+        ReverseSteps(dz, batch, steps, g4, timeMajor: false, goBackwards); // back to the input's order
         AccumulateInputGradients(x, kernel, dz, dx, dKernel, dBias, rows, inputSize, g4);
     }
 

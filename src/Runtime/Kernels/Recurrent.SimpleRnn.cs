@@ -19,9 +19,11 @@ public static partial class Recurrent
     /// <param name="inputSize">Features per step.</param>
     /// <param name="units">Units.</param>
     /// <param name="returnSequences">Whether <paramref name="y"/> holds every step's h or only the last.</param>
+    /// <param name="goBackwards">Keras's <c>go_backwards</c>: process the steps from the last to the first; the output sequence and the
+    /// cache are in that order (Keras returns the sequence reversed).</param>
     public static void SimpleRnnForward(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias,
         Span<float> y, Span<float> lastH, Span<float> cache, Span<float> scratch, int batch, int steps, int inputSize, int units,
-        bool returnSequences)
+        bool returnSequences, bool goBackwards = false)
     {
         int rows = batch * steps;
         CheckCommon(x.Length, kernel.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, inputSize, units, 1, units);
@@ -31,6 +33,7 @@ public static partial class Recurrent
 
         Span<float> z = scratch[..(rows * units)];
         Project(x, kernel, bias, z, rows, inputSize, units);
+        ReverseSteps(z, batch, steps, units, timeMajor: false, goBackwards);
         SimpleRnnSteps(z, recurrentKernel, y, lastH, cache, batch, steps, units, returnSequences, timeMajor: false);
     }
 
@@ -51,8 +54,10 @@ public static partial class Recurrent
     /// <param name="steps">Time steps.</param>
     /// <param name="units">Units.</param>
     /// <param name="returnSequences">Whether <paramref name="y"/> holds every step's h or only the last.</param>
+    /// <param name="goBackwards">Keras's <c>go_backwards</c>: process the steps from the last to the first; the output sequence and the
+    /// cache are in that order (Keras returns the sequence reversed).</param>
     public static void SimpleRnnForwardFolded(ReadOnlySpan<float> ids, ReadOnlySpan<float> folded, int vocabulary, ReadOnlySpan<float> recurrentKernel,
-        Span<float> y, Span<float> lastH, Span<float> cache, Span<float> scratch, int batch, int steps, int units, bool returnSequences)
+        Span<float> y, Span<float> lastH, Span<float> cache, Span<float> scratch, int batch, int steps, int units, bool returnSequences, bool goBackwards = false)
     {
         int rows = batch * steps;
         CheckFolded(ids.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, units, 1, units);
@@ -61,6 +66,7 @@ public static partial class Recurrent
         // Time-major, as the folded LSTM: a step's rows are contiguous (only inference folds, so nothing reads the cache back).
         Span<float> z = scratch[..(rows * units)];
         Embedding.ForwardTimeMajor(ids, folded, z, batch, steps, units, vocabulary);
+        ReverseSteps(z, batch, steps, units, timeMajor: true, goBackwards);
         SimpleRnnSteps(z, recurrentKernel, y, lastH, cache, batch, steps, units, returnSequences, timeMajor: true);
     }
 
@@ -112,9 +118,11 @@ public static partial class Recurrent
     /// <param name="inputSize">Features per step.</param>
     /// <param name="units">Units.</param>
     /// <param name="returnSequences">Whether y held every step's h or only the last.</param>
+    /// <param name="goBackwards">Keras's <c>go_backwards</c>: process the steps from the last to the first; the output sequence and the
+    /// cache are in that order (Keras returns the sequence reversed).</param>
     public static void SimpleRnnBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> cache,
         ReadOnlySpan<float> dy, ReadOnlySpan<float> dLastH, Span<float> dx, Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias,
-        Span<float> scratch, int batch, int steps, int inputSize, int units, bool returnSequences)
+        Span<float> scratch, int batch, int steps, int inputSize, int units, bool returnSequences, bool goBackwards = false)
     {
         int u = units, rows = batch * steps;
         CheckCommon(x.Length, kernel.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, inputSize, units, 1, units);
@@ -162,6 +170,7 @@ public static partial class Recurrent
             }
         }
 
+        ReverseSteps(dz, batch, steps, u, timeMajor: false, goBackwards); // back to the input's order
         AccumulateInputGradients(x, kernel, dz, dx, dKernel, dBias, rows, inputSize, u);
     }
 }

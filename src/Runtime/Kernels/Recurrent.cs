@@ -6,7 +6,7 @@ namespace Unrolled.Kernels;
 
 /// <summary>
 /// Keras 3's recurrent layers (<c>LSTM</c>, <c>GRU</c>, <c>SimpleRNN</c>) with their default activations (tanh, and
-/// sigmoid for the gates), a zero initial state, no masking and <c>go_backwards=False</c>. Sequences are batch-major,
+/// sigmoid for the gates), a zero initial state, no masking, and <c>go_backwards</c> either way. Sequences are batch-major,
 /// x [batch, steps, inputSize]; kernels are [inputSize, gates·units] and recurrent kernels [units, gates·units] with
 /// the gates side by side in Keras's order. The input projection of every step is one matrix product over
 /// batch × steps rows; then each step multiplies the whole batch's previous state by the recurrent kernel.
@@ -16,6 +16,42 @@ namespace Unrolled.Kernels;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static partial class Recurrent
 {
+    /// <summary>
+    /// For <c>go_backwards</c>: reverses the order of each sample's steps in <paramref name="rows"/>, in place, when
+    /// <paramref name="goBackwards"/> (otherwise nothing). The forward passes reverse the input projections of every
+    /// step once they are computed, so the recurrence runs over them first to last as usual and leaves the output and
+    /// the cache in processing order, as Keras returns them; the backward passes reverse the projections' gradients
+    /// back before the input's gradient and the kernel's are taken.
+    /// </summary>
+    /// <param name="rows">[batch, steps, width] (batch-major) or [steps, batch, width] (time-major).</param>
+    /// <param name="batch">Samples.</param>
+    /// <param name="steps">Time steps.</param>
+    /// <param name="width">Floats per row.</param>
+    /// <param name="timeMajor">Whether a step's rows are contiguous.</param>
+    /// <param name="goBackwards">Whether to reverse at all.</param>
+    private static void ReverseSteps(Span<float> rows, int batch, int steps, int width, bool timeMajor, bool goBackwards)
+    {
+        if (!goBackwards)
+        {
+            return;
+        }
+
+        // Batch-major: sample b's step t is row b·steps + t; time-major: a step is one block of batch rows.
+        int blocks = timeMajor ? 1 : batch, length = timeMajor ? batch * width : width, stride = timeMajor ? 0 : steps * width;
+        for (int b = 0; b < blocks; b++)
+        {
+            for (int t = 0; t < steps / 2; t++)
+            {
+                Span<float> early = rows.Slice((b * stride) + (t * length), length);
+                Span<float> late = rows.Slice((b * stride) + ((steps - 1 - t) * length), length);
+                for (int i = 0; i < length; i++)
+                {
+                    (early[i], late[i]) = (late[i], early[i]);
+                }
+            }
+        }
+    }
+
     /// <summary>Copies the last step's state (the <paramref name="offset"/>-th float of each cache slot) to the
     /// non-sequence output and to the returned state, or clears them for an empty sequence. The cache is batch-major
     /// ([batch, steps] slots) unless <paramref name="timeMajor"/> ([steps, batch]).</summary>

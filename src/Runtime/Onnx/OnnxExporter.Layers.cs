@@ -545,6 +545,14 @@ internal sealed partial class OnnxExporter
             () => GateRows(Weight(node, "kernel"), features, units, order));
         string r = Initializer(WeightName(node, "recurrent_kernel"), new long[] { 1, gates * units, units },
             () => GateRows(Weight(node, "recurrent_kernel"), units, units, order));
+        if (recurrent.GoBackwards)
+        {
+            // Keras's go_backwards runs the steps last to first and returns them in that order: the ordinary forward
+            // operator over the reversed sequence gives exactly that (ONNX's direction "reverse" would return the
+            // outputs in the input's order instead).
+            x = Op("Slice", new[] { x, Int64s(-1), Int64s(long.MinValue), Int64s(1), Int64s(-1) }, "go_backwards");
+        }
+
         var inputs = new System.Collections.Generic.List<string> { Transpose(x, new long[] { 1, 0, 2 }, "time_major"), w, r };
         if (bias)
         {
