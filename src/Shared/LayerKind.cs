@@ -176,4 +176,9 @@ public enum GraphNodeKind
     /// <summary>Normalises each sample over some of its axes (Keras's <c>LayerNormalization</c>). Config: <c>axis</c>,
     /// <c>epsilon</c>, <c>center</c>, <c>scale</c>, <c>rms_scaling</c>.</summary>
     LayerNormalization,
+
+    /// <summary>A learned embedding of each position along the second-to-last axis, the same for every sample, in the
+    /// input's shape (Keras-Hub's <c>PositionEmbedding</c>; added to a token embedding it makes a transformer's input).
+    /// Config: <c>sequence_length</c>, <c>initializer</c>.</summary>
+    PositionEmbedding,
 }

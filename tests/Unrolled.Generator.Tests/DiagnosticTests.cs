@@ -230,6 +230,18 @@ public class DiagnosticTests
             var b = Input([4, 5]);
             return new Model([a, b], {|UNR0009:Dot(axes: [1, 3])|}(a, b));
             """) },
+        { "PositionEmbedding of a vector", Sources.Builder("""
+            var a = Input([5]);
+            return new Model(a, PositionEmbedding(8)({|UNR0001:a|}));
+            """) },
+        { "PositionEmbedding shorter than the sequence", Sources.Builder("""
+            var a = Input([9, 4]);
+            return new Model(a, PositionEmbedding(8)({|UNR0001:a|}));
+            """) },
+        { "PositionEmbedding without positions", Sources.Builder("""
+            var a = Input([9, 4]);
+            return new Model(a, PositionEmbedding({|UNR0009:0|})(a));
+            """) },
         { "Dot with three axes", Sources.Builder("""
             var a = Input([5]);
             var b = Input([4, 5]);

@@ -30,6 +30,7 @@ public class KerasImportTests
         "keras_nested" => new KerasNested(seed: 7),
         "keras_deep" => new KerasDeep(seed: 7),
         "keras_layer_norm" => new KerasLayerNorm(seed: 7),
+        "keras_position" => new KerasPosition(seed: 8),
         _ => throw new ArgumentException(model),
     };
 
@@ -83,6 +84,7 @@ public class KerasImportTests
             KerasNested m => m.Predict(input),
             KerasDeep m => m.Predict(input),
             KerasLayerNorm m => m.Predict(input),
+            KerasPosition m => m.Predict(input),
             _ => throw new InvalidOperationException(),
         };
 

@@ -145,3 +145,16 @@ public partial class KerasLayerNorm
         return new Model(x, Dense(2)(Flatten()(h)), name: "keras_layer_norm");
     }
 }
+
+/// <summary>Keras-Hub's PositionEmbedding added to a token Embedding, as tests/keras/make_keras_files.py writes it.</summary>
+public partial class KerasPosition
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var words = Input([5], DType.Int32, name: "words");
+        var tokens = Embedding(11, 4)(words);
+        var x = Add([tokens, PositionEmbedding(7)(tokens)]);
+        return new Model(words, Dense(2)(Flatten()(x)), name: "keras_position");
+    }
+}

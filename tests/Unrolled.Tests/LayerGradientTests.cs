@@ -46,6 +46,16 @@ public class LayerGradientTests
     }
 
     [Fact]
+    public void PositionEmbedding_with_tokens_and_over_a_leading_axis()
+    {
+        float[] words = Enumerable.Range(0, 3 * 5).Select(i => (float)(i * 7 % 11)).ToArray();
+        Check(new PositionEmbeddings(seed: 16), [words, Random(3 * 2 * 3 * 4, 16)], 3);
+    }
+
+    [Fact]
+    public void PositionEmbedding_over_sequences_of_a_run_time_length() => Check(new PositionEmbeddingSequences(seed: 17), [Random(2 * 4 * 3, 17)], 2, lengths: [4]);
+
+    [Fact]
     public void Conv1D_and_LSTM_inside_TimeDistributed() => Check(new TimeDistributedLayers(seed: 10), [Random(2 * 3 * 6 * 2, 10)], 2);
 
     [Fact]

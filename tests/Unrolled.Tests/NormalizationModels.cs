@@ -85,3 +85,45 @@ public partial class LayerNormOnly
         return new Model(x, LayerNormalization()(x));
     }
 }
+
+/// <summary>
+/// Keras's TokenAndPositionEmbedding written with PositionEmbedding: token embeddings plus learned positions, a fixed
+/// length shorter than the table (its first rows), and a rank-4 input whose positions repeat over a leading axis.
+/// </summary>
+public partial class PositionEmbeddings
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var words = Input([5], DType.Int32, name: "words");
+        var grid = Input([2, 3, 4], name: "grid");
+        var tokens = Embedding(11, 4)(words);                                      // (5, 4)
+        var x = Add([tokens, PositionEmbedding(7)(tokens)]);                       // positions 0..4 of 7
+        var g = Add([Dense(4, Activation.Tanh)(grid), PositionEmbedding(3)(grid)]); // (2, 3, 4): the same rows for both of axis 1
+        return new Model([words, grid], Concatenate([Flatten()(Dense(2)(x)), Flatten()(Dense(2)(g))]));
+    }
+}
+
+/// <summary>PositionEmbedding over sequences whose length is given at run time (at most the table's 6 positions).</summary>
+public partial class PositionEmbeddingSequences
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([null, 3]);
+        var h = Dense(3, Activation.Tanh)(x);
+        h = Add([h, PositionEmbedding(6)(h)]);
+        return new Model(x, Dense(2)(GlobalAveragePooling1D()(h)));
+    }
+}
+
+/// <summary>PositionEmbedding alone over sequences of a run-time length: its output is the table's first rows.</summary>
+public partial class PositionsOnly
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([null, 3]);
+        return new Model(x, PositionEmbedding(6)(x));
+    }
+}

@@ -117,6 +117,18 @@ LAYER_NORM = dict(name="keras_layer_norm", layers=[
     dense("dense_1", 2, 12),
 ])
 
+# Keras-Hub's PositionEmbedding added to a token Embedding (Keras's TokenAndPositionEmbedding written with layers): the
+# table has 7 positions, the sequence 5, so its first 5 rows are used.
+POSITION = dict(name="keras_position", layers=[
+    inp("words", [5], dtype="int32"),
+    dict(name="embedding", cls="Embedding", weights=[("embeddings", (11, 4))], config=dict(input_dim=11, output_dim=4)),
+    dict(name="position_embedding", cls="PositionEmbedding", weights=[("embeddings", (7, 4))],
+         config=dict(sequence_length=7, initializer="glorot_uniform")),
+    plain("add", "Add"),
+    plain("flatten", "Flatten"),
+    dense("dense", 2, 20),
+])
+
 # Nine Dense layers: with libver='latest' the `layers` group's ten links go to dense storage (a fractal heap).
 DEEP = dict(name="keras_deep", layers=[inp("x", [2])] + [dense("dense" if i == 0 else f"dense_{i}", 2, 2, "tanh") for i in range(9)])
 
@@ -137,7 +149,7 @@ def class_snake(cls):
             "Flatten": "flatten", "Embedding": "embedding", "LSTM": "lstm", "GRU": "gru",
             "BatchNormalization": "batch_normalization", "Activation": "activation", "Concatenate": "concatenate",
             "Functional": "functional", "LSTMCell": "lstm_cell", "GRUCell": "gru_cell",
-            "LayerNormalization": "layer_normalization"}[cls]
+            "LayerNormalization": "layer_normalization", "PositionEmbedding": "position_embedding", "Add": "add"}[cls]
 
 
 def keras3_entries(model, prefix="layers/"):
@@ -405,6 +417,10 @@ def predict(model_name, vals):
         y = layer_norm(y, (2,), w(vals, "layer_normalization", "gamma"), w(vals, "layer_normalization", "beta"))
         y = layer_norm(y, (1, 2), w(vals, "layer_normalization_1", "gamma"), None)
         return x, dense_ref(y.reshape(2, -1), vals, "dense_1")
+    if model_name == "keras_position":
+        x = inputs((2, 5), 9, integers=11)
+        y = w(vals, "embedding", "embeddings")[x] + w(vals, "position_embedding", "embeddings")[:5]
+        return x, dense_ref(y.reshape(2, -1), vals, "dense")
     if model_name == "keras_deep":
         x = inputs((2, 2), 7)
         y = x
@@ -480,6 +496,7 @@ def main():
     keras2("nested_keras2.h5", NESTED, full_model=False)
     keras3("layer_norm.weights.h5", LAYER_NORM, names=True)
     keras2("layer_norm_keras2.weights.h5", LAYER_NORM, full_model=False)
+    keras3("position.weights.h5", POSITION, names=True)
 
     # Files the reader must refuse with a message naming the feature: integer weights, and the LZF filter (h5py's own).
     vals = model_values(MLP)

@@ -69,3 +69,74 @@ internal sealed class EmbeddingRule : LayerRule
         config.Settings("EmbeddingSettings").Int("input_dim", s.InputDim).Int("output_dim", s.OutputDim);
     }
 }
+
+/// <summary><c>PositionEmbedding</c>'s settings: the longest sequence it has positions for.</summary>
+internal sealed record PositionEmbeddingConfig(int SequenceLength) : LayerConfig;
+
+/// <summary>
+/// <c>PositionEmbedding(sequenceLength)</c>, as Keras-Hub's: a table <c>embeddings</c> [sequenceLength, features]
+/// (glorot-uniform), whose first <c>steps</c> rows are the output for every sample, in the input's shape
+/// (…, steps, features). Only the input's shape is read, so no gradient flows to the input; the table's gradient is the
+/// output's summed over the batch (and any axes before the steps).
+/// </summary>
+internal sealed class PositionEmbeddingRule : LayerRule
+{
+    public override IReadOnlyList<LayerKind> Kinds { get; } = new[] { LayerKind.PositionEmbedding };
+
+    public override LayerConfig? Create(LayerKind kind, LayerArguments args)
+        => args.Positive("sequenceLength") is int length ? new PositionEmbeddingConfig(length) : null;
+
+    public override TensorShape? Infer(ShapeContext c)
+    {
+        if (!c.IsFloat())
+        {
+            return null;
+        }
+
+        var input = c.Input;
+        int length = c.Settings<PositionEmbeddingConfig>().SequenceLength;
+        if (input.Dims.Count < 2)
+        {
+            return c.Fail($"its input has shape {input.Keras}, but PositionEmbedding needs (None, steps, features): positions along the axis before the last");
+        }
+
+        int steps = input.Dims[input.Dims.Count - 2], features = input.Dims[input.Dims.Count - 1];
+        if (DimTable.IsSymbolic(features))
+        {
+            return c.Fail($"its input has shape {input.Keras}; the features (the last axis) must have a length known at compile time, the table's width");
+        }
+
+        if (!DimTable.IsSymbolic(steps) && steps > length)
+        {
+            return c.Fail($"its input has shape {input.Keras}: {steps} steps, but the layer has positions for {length} (sequenceLength)");
+        }
+
+        c.Weight("embeddings", WeightInit.GlorotUniform, length, features);
+        return c.Shape(input.Dims);
+    }
+
+    public override void Forward(NodeEmitter e)
+    {
+        var (outer, steps, features) = Geometry(e);
+        e.Line($"{Kernels}Embedding.PositionForward({e.Weight("embeddings")}, {e.Values(e.Node)}, {e.Rows(outer)}, {e.D(steps)}, {N(features)}, " +
+               $"{N(e.Settings<PositionEmbeddingConfig>().SequenceLength)});");
+    }
+
+    public override void Backward(NodeEmitter e)
+    {
+        var (outer, steps, features) = Geometry(e);
+        e.Line($"{Kernels}Embedding.PositionBackward({e.Gradient(e.Node)}, {e.WeightGradient("embeddings")}, {e.Rows(outer)}, {e.D(steps)}, {N(features)}, " +
+               $"{N(e.Settings<PositionEmbeddingConfig>().SequenceLength)});");
+    }
+
+    public override void Describe(LayerSpec layer, KerasConfig config)
+        => config.Settings("PositionEmbeddingSettings").Int("sequence_length", layer.Settings<PositionEmbeddingConfig>().SequenceLength)
+            .Text("initializer", "glorot_uniform");
+
+    /// <summary>The output per sample as [outer, steps, features]: outer is the product of the axes before the steps.</summary>
+    private static (int Outer, int Steps, int Features) Geometry(NodeEmitter e)
+    {
+        var dims = e.ShapeOf(e.Node).Dims;
+        return (e.Dims.Product(dims.Take(dims.Count - 2)), dims[dims.Count - 2], dims[dims.Count - 1]);
+    }
+}

@@ -211,6 +211,23 @@ public static partial class Layers
     /// <param name="name">The layer's name (<c>embedding</c>, … by default).</param>
     /// <returns>A layer to apply to a tensor of ids: (None, steps) gives (None, steps, outputDim).</returns>
     public static Layer Embedding(int inputDim, int outputDim, string? name = null) => throw BuilderOnlyException.For(nameof(Embedding));
+
+    /// <summary>
+    /// A learned embedding of each position, as Keras-Hub's <c>PositionEmbedding(sequence_length)</c>: a table
+    /// [sequenceLength, features] (glorot-uniform) whose first <c>steps</c> rows are the output for every sample, in the
+    /// input's shape. Only the input's shape is read. Added to a token embedding, it is a transformer's input, as Keras's
+    /// <c>TokenAndPositionEmbedding</c>:
+    /// <code>
+    /// var tokens = Embedding(vocabulary, 64)(ids);                    // (None, steps, 64)
+    /// var x = Add([tokens, PositionEmbedding(maxLength)(tokens)]);
+    /// </code>
+    /// A sequence longer than <paramref name="sequenceLength"/> is an error: at compile time for a fixed length, at run
+    /// time for a length given then. (Keras-Hub's <c>start_index</c>, for cached decoding, is not supported.)
+    /// </summary>
+    /// <param name="sequenceLength">The most positions a sequence may have.</param>
+    /// <param name="name">The layer's name (<c>position_embedding</c>, … by default).</param>
+    /// <returns>A layer to apply to a (None, steps, features) tensor, giving the same shape.</returns>
+    public static Layer PositionEmbedding(int sequenceLength, string? name = null) => throw BuilderOnlyException.For(nameof(PositionEmbedding));
 }
 
 /// <summary>The settings of a convolution: <see cref="Layers.Conv1D"/>, <see cref="Layers.Conv2D(int, int, int, Padding, int, Activation, bool, string?)"/>,
@@ -372,5 +389,35 @@ public sealed record EmbeddingSettings(int InputDim, int OutputDim) : LayerSetti
     {
         yield return new("input_dim", InputDim);
         yield return new("output_dim", OutputDim);
+    }
+}
+
+/// <summary>The settings of a <see cref="Layers.PositionEmbedding"/> layer.</summary>
+/// <param name="SequenceLength">The most positions a sequence may have: the table's rows.</param>
+/// <param name="Initializer">The table's initializer, <c>glorot_uniform</c>.</param>
+public sealed record PositionEmbeddingSettings(int SequenceLength, string Initializer) : LayerSettings
+{
+    /// <inheritdoc/>
+    public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.PositionEmbedding;
+
+    /// <summary>The table's first rows (one per step of the input) as an initializer, expanded to the input's shape.</summary>
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x)
+    {
+        var shape = node.Shape;
+        int steps = shape[^2], features = shape[^1];
+        if (steps < 0)
+        {
+            throw OnnxExporter.Unsupported(node, "its steps are given at run time (the exporter writes the table's first rows as a constant)");
+        }
+
+        string rows = onnx.Initializer(OnnxExporter.WeightName(node, "embeddings"), new long[] { steps, features },
+            () => onnx.Weight(node, "embeddings")[..(steps * features)]);
+        return onnx.Op("Expand", new[] { rows, onnx.Op("Shape", new[] { x[0] }, "shape") }, null);
+    }
+
+    private protected override IEnumerable<LayerSetting> Keras()
+    {
+        yield return new("sequence_length", SequenceLength);
+        yield return new("initializer", Initializer);
     }
 }

@@ -102,4 +102,69 @@ public static class Embedding
         throw new ArgumentOutOfRangeException("indices", string.Create(CultureInfo.InvariantCulture,
             $"Embedding index {value} at {where} is not a whole number in [0, {vocabulary}) (the vocabulary size is {vocabulary})."));
     }
+
+    /// <summary>
+    /// Keras-Hub's <c>PositionEmbedding</c>: each of <paramref name="rows"/> blocks of <paramref name="y"/> ([steps,
+    /// features]) gets the first <paramref name="steps"/> rows of the table.
+    /// </summary>
+    /// <param name="table">[sequenceLength, features].</param>
+    /// <param name="y">[rows, steps, features].</param>
+    /// <param name="rows">Blocks: samples times the axes before the steps.</param>
+    /// <param name="steps">Positions per block; at most <paramref name="sequenceLength"/>.</param>
+    /// <param name="features">Floats per position.</param>
+    /// <param name="sequenceLength">Rows of the table.</param>
+    /// <exception cref="ArgumentException">More steps than the table has positions (a run-time length too long).</exception>
+    public static void PositionForward(ReadOnlySpan<float> table, Span<float> y, int rows, int steps, int features, int sequenceLength)
+    {
+        int block = CheckPositions(table.Length, y.Length, rows, steps, features, sequenceLength, "y");
+        var first = table[..block];
+        for (int r = 0; r < rows; r++)
+        {
+            first.CopyTo(y.Slice(r * block, block));
+        }
+    }
+
+    /// <summary>Accumulates <see cref="PositionForward"/>'s table gradient: the sum of the output's blocks.</summary>
+    /// <param name="dy">[rows, steps, features], the output's gradient.</param>
+    /// <param name="dTable">[sequenceLength, features], accumulated into (its first steps rows), or empty to skip.</param>
+    /// <param name="rows">Blocks.</param>
+    /// <param name="steps">Positions per block.</param>
+    /// <param name="features">Floats per position.</param>
+    /// <param name="sequenceLength">Rows of the table.</param>
+    public static void PositionBackward(ReadOnlySpan<float> dy, Span<float> dTable, int rows, int steps, int features, int sequenceLength)
+    {
+        if (dTable.IsEmpty)
+        {
+            return;
+        }
+
+        int block = CheckPositions(dTable.Length, dy.Length, rows, steps, features, sequenceLength, "dy");
+        var first = dTable[..block];
+        for (int r = 0; r < rows; r++)
+        {
+            TensorPrimitives.Add(first, dy.Slice(r * block, block), first);
+        }
+    }
+
+    private static int CheckPositions(int tableLength, int outputLength, int rows, int steps, int features, int sequenceLength, string output)
+    {
+        if (rows < 0 || steps < 0 || features < 0 || sequenceLength < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(rows), "Sizes must not be negative.");
+        }
+
+        if (steps > sequenceLength)
+        {
+            throw new ArgumentException($"The sequence has {steps} steps, but the PositionEmbedding layer has positions for {sequenceLength} (its sequenceLength).", nameof(steps));
+        }
+
+        int block = checked(steps * features);
+        if (tableLength < (long)sequenceLength * features || outputLength < (long)rows * block)
+        {
+            throw new ArgumentException($"PositionEmbedding over {rows} × {steps} × {features} needs a table of {(long)sequenceLength * features} floats and " +
+                $"{(long)rows * block} for {output}; got {tableLength} and {outputLength}.", output);
+        }
+
+        return block;
+    }
 }
