@@ -46,7 +46,7 @@ public class GraphDescriptionTests
 
         var lstm = graph[2];
         Assert.Equal(GraphNodeKind.LSTM, lstm.Kind);
-        Assert.Equal("units=32, activation='tanh', recurrent_activation='sigmoid', use_bias=True, return_sequences=False, return_state=False, unit_forget_bias=True",
+        Assert.Equal("units=32, activation='tanh', recurrent_activation='sigmoid', use_bias=True, return_sequences=False, return_state=False, go_backwards=False, unit_forget_bias=True",
             string.Join(", ", lstm.Config));
         Assert.Equal(new[] { "kernel [512, 128]", "recurrent_kernel [32, 128]", "bias [128]" }, lstm.Weights.Select(w => $"{w.Name} [{string.Join(", ", w.Shape)}]"));
         Assert.All(lstm.Weights, w => Assert.Equal("lstm", w.Layer));
