@@ -90,7 +90,7 @@ public class DiagnosticTests
         { "Dot over a run-time axis", Sources.Builder("""
             var a = Input([2, null]);
             var b = Input([2, null]);
-            return new Model([a, b], Dot([{|UNR0001:a|}, b], axes: -1));
+            return new Model([a, b], Dot([a, {|UNR0001:b|}], axes: -1));
             """) },
         { "Units from a run-time axis", Sources.Builder("""
             var a = Input([null, 3]);

@@ -46,6 +46,10 @@ public class LayerGradientTests
     }
 
     [Fact]
+    public void Attention_by_hand_over_sequences_of_a_run_time_length()
+        => Check(new AttentionOverRunTimeLengths(seed: 18), [Random(2 * 5 * 4, 18)], 2, lengths: [5]);
+
+    [Fact]
     public void PositionEmbedding_with_tokens_and_over_a_leading_axis()
     {
         float[] words = Enumerable.Range(0, 3 * 5).Select(i => (float)(i * 7 % 11)).ToArray();

@@ -164,6 +164,23 @@ public partial class EveryOp
     }
 }
 
+/// <summary>Self-attention written with Dot over sequences whose length is given at run time: the weights' key axis
+/// and the values' step axis are the same run-time length, contracted.</summary>
+public partial class AttentionOverRunTimeLengths
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([null, 4], name: "x");
+        var queries = Dense(3)(x);
+        var keys = Dense(3)(x);
+        var values = Dense(2, Activation.Tanh)(x);
+        var weights = ActivationLayer(Activation.Softmax)(Dot(axes: [2, 2])([queries, keys]));   // (T, T)
+        var attended = Dot(axes: [2, 1])([weights, values]);                                     // (T, 2)
+        return new Model(x, Dense(2)(GlobalAveragePooling1D()(attended)));
+    }
+}
+
 /// <summary>
 /// Dot over every kind of axis pair (Keras's batch_dot): attention by hand (scores over the feature axes, then the
 /// weights against the values over the key axis), contractions over the time axis, a vector against a sequence, rank-4

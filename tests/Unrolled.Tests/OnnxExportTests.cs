@@ -91,6 +91,7 @@ public class OnnxExportTests
         ["dynamic_windows"] = (() => new OnnxDynamicWindows(seed: 57), [10]),
         ["dynamic_image"] = (() => new OnnxDynamicImage(seed: 58), [7, 5]),
         ["layer_norm_sequences"] = (() => new LayerNormSequences(seed: 59), [6]),
+        ["attention_run_time_lengths"] = (() => new AttentionOverRunTimeLengths(seed: 60), [5]),
     };
 
     public static IEnumerable<object[]> Models => s_models.Keys.Select(k => new object[] { k });

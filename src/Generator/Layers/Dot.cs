@@ -90,16 +90,15 @@ internal sealed class DotRule : LayerRule
             return null;
         }
 
+        // A length known only at run time matches only itself (the same input's axis, or one derived from it): the
+        // kernels take the contracted length at run time, so attention over sequences of any length works.
         int n = a.Dims[first - 1], m = b.Dims[second - 1];
-        if (DimTable.IsSymbolic(n) || DimTable.IsSymbolic(m))
-        {
-            return c.FailAt(DimTable.IsSymbolic(n) ? 0 : 1,
-                $"its inputs have shapes {a.Keras} and {b.Keras}; the contracted axes ({first} and {second}) must have a length known at compile time");
-        }
-
         if (n != m)
         {
-            return c.FailAt(1, $"input 1 has shape {b.Keras} but input 0 has shape {a.Keras}; the contracted axes ({first} and {second}) must have one length ({m} vs {n})");
+            return c.FailAt(1, DimTable.IsSymbolic(n) || DimTable.IsSymbolic(m)
+                ? $"input 1 has shape {b.Keras} but input 0 has shape {a.Keras}; the contracted axes ({first} and {second}) must have one length, " +
+                  "and a length known only at run time matches only the same run-time length (of the same input)"
+                : $"input 1 has shape {b.Keras} but input 0 has shape {a.Keras}; the contracted axes ({first} and {second}) must have one length ({m} vs {n})");
         }
 
         var dims = a.Dims.Where((_, i) => i != first - 1).Concat(b.Dims.Where((_, i) => i != second - 1)).ToList();

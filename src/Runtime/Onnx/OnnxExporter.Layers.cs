@@ -251,6 +251,11 @@ internal sealed partial class OnnxExporter
                 "contracted_first_b");
         }
 
+        if ((rankA != 3 || rankB != 3) && k < 0)
+        {
+            throw Unsupported(node, "it contracts an axis whose length is known only at run time between inputs that need reshaping (more or fewer than two axes per sample)");
+        }
+
         if (rankA != 3)
         {
             a = Op("Reshape", new[] { a, Int64s(0, -1, k) }, "rows_a");
