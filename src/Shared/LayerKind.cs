@@ -181,4 +181,8 @@ public enum GraphNodeKind
     /// input's shape (Keras-Hub's <c>PositionEmbedding</c>; added to a token embedding it makes a transformer's input).
     /// Config: <c>sequence_length</c>, <c>initializer</c>.</summary>
     PositionEmbedding,
+
+    /// <summary>The softmax along one axis (Keras's <c>Softmax</c> layer, and <c>Ops.Softmax</c> inside a Lambda).
+    /// Config: <c>axis</c> (Keras counts the batch axis as 0; -1 is the last).</summary>
+    Softmax,
 }

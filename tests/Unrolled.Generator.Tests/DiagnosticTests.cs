@@ -230,6 +230,14 @@ public class DiagnosticTests
             var b = Input([4, 5]);
             return new Model([a, b], {|UNR0009:Dot(axes: [1, 3])|}(a, b));
             """) },
+        { "Softmax over the batch axis", Sources.Builder("""
+            var a = Input([5, 3]);
+            return new Model(a, {|UNR0009:Softmax(axis: 0)|}(a));
+            """) },
+        { "Softmax over an axis beyond the input", Sources.Builder("""
+            var a = Input([5, 3]);
+            return new Model(a, {|UNR0009:Softmax(axis: 3)|}(a));
+            """) },
         { "PositionEmbedding of a vector", Sources.Builder("""
             var a = Input([5]);
             return new Model(a, PositionEmbedding(8)({|UNR0001:a|}));

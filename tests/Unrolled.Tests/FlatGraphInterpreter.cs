@@ -155,6 +155,34 @@ internal static class FlatGraphInterpreter
                 return new Value(y, shape.Length == 0 ? new[] { 1 } : shape, a.Rows);
             }
 
+            case GraphNodeKind.Softmax:
+            {
+                // exp(x − max) / Σ exp(x − max) along the axis, element by element in double.
+                int rank = x[0].Shape.Length, axis = node.Setting("axis")!.AsInt32();
+                axis = (axis < 0 ? axis + rank + 1 : axis) - 1;
+                int length = x[0].Shape[axis], inner = x[0].Shape.Skip(axis + 1).Aggregate(1, (p, d) => p * d);
+                int size = x[0].Shape.Aggregate(1, (p, d) => p * d), outer = size / (length * inner);
+                var y = new double[x[0].Data.Length];
+                for (int r = 0; r < x[0].Rows; r++)
+                {
+                    for (int o = 0; o < outer; o++)
+                    {
+                        for (int i = 0; i < inner; i++)
+                        {
+                            int start = (r * size) + (o * length * inner) + i;
+                            double max = Enumerable.Range(0, length).Max(k => x[0].Data[start + (k * inner)]);
+                            double sum = Enumerable.Range(0, length).Sum(k => Math.Exp(x[0].Data[start + (k * inner)] - max));
+                            for (int k = 0; k < length; k++)
+                            {
+                                y[start + (k * inner)] = Math.Exp(x[0].Data[start + (k * inner)] - max) / sum;
+                            }
+                        }
+                    }
+                }
+
+                return x[0] with { Data = y };
+            }
+
             case GraphNodeKind.UnaryOp:
                 return Map(x[0], node.Setting("function")!.AsString() switch
                 {

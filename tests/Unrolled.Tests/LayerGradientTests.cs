@@ -46,6 +46,9 @@ public class LayerGradientTests
     }
 
     [Fact]
+    public void Softmax_along_every_kind_of_axis_and_inside_a_Lambda() => Check(new EverySoftmax(seed: 19), [Random(3 * 4 * 3, 19)], 3);
+
+    [Fact]
     public void Attention_by_hand_over_sequences_of_a_run_time_length()
         => Check(new AttentionOverRunTimeLengths(seed: 18), [Random(2 * 5 * 4, 18)], 2, lengths: [5]);
 

@@ -164,6 +164,25 @@ public partial class EveryOp
     }
 }
 
+/// <summary>Softmax along every kind of axis: the Keras layer over the last axis, over a middle axis of a rank-3 tensor
+/// and over the first, and Ops.Softmax inside a Lambda (attention's weights over the queries instead of the keys).</summary>
+public partial class EverySoftmax
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([4, 3], name: "x");
+        var h = Dense(3, Activation.Tanh)(x);                                            // (4, 3)
+        var last = Softmax()(h);
+        var first = Softmax(axis: 1)(h);
+        var cube = Reshape([2, 2, 3])(Dense(3)(x));                                      // (2, 2, 3)
+        var middle = Softmax(axis: 2)(cube);
+        var scores = Dot(axes: [2, 2])([h, Dense(3)(x)]);                                // (4, 4)
+        var byQuery = Lambda(s => Ops.Softmax(s * 2f, axis: 1))(scores);
+        return new Model(x, Concatenate([Flatten()(last), Flatten()(first), Flatten()(middle), Flatten()(byQuery)]));
+    }
+}
+
 /// <summary>Self-attention written with Dot over sequences whose length is given at run time: the weights' key axis
 /// and the values' step axis are the same run-time length, contracted.</summary>
 public partial class AttentionOverRunTimeLengths

@@ -197,3 +197,65 @@ internal sealed class ActivationRule : LayerRule
         return dims.Count == 0 ? ("batchSize", "1") : (e.Rows(e.PositionsOf(e.Input)), e.D(dims[dims.Count - 1]));
     }
 }
+
+/// <summary><c>Softmax</c>'s settings: the axis as written (Keras counts the batch axis as 0; negative from the end).</summary>
+internal sealed record SoftmaxConfig(int Axis) : LayerConfig;
+
+/// <summary>
+/// Keras's <c>Softmax(axis)</c> layer, and <c>Ops.Softmax(x, axis)</c> inside a Lambda: each line of the input along the
+/// axis becomes exp(x − max) / Σ exp(x − max). Any axis but the batch axis; the output has the input's shape.
+/// </summary>
+internal sealed class SoftmaxRule : LayerRule
+{
+    public override IReadOnlyList<LayerKind> Kinds { get; } = new[] { LayerKind.Softmax };
+
+    public override LayerConfig? Create(LayerKind kind, LayerArguments args) => args.Int("axis") is int axis ? new SoftmaxConfig(axis) : null;
+
+    public override TensorShape? Infer(ShapeContext c)
+    {
+        if (!c.IsFloat())
+        {
+            return null;
+        }
+
+        int given = c.Settings<SoftmaxConfig>().Axis, rank = c.Input.Dims.Count + 1;
+        int axis = given < 0 ? given + rank : given;
+        if (axis <= 0 || axis >= rank)
+        {
+            c.ReportRaw(DiagnosticIds.InvalidArgument, c.Layer.Span,
+                $"Softmax '{c.Layer.Name}' normalises axis {given} of an input shaped {c.Input.Keras}: " +
+                (axis == 0 ? "the batch axis cannot be normalised" : $"it has axes 1 to {rank - 1} besides the batch axis"));
+            return null;
+        }
+
+        return c.Input with { Repeat = 1 };
+    }
+
+    public override void Forward(NodeEmitter e)
+    {
+        var (outer, length, inner) = Geometry(e);
+        e.Line($"{Kernels}ActivationKernels.SoftmaxAlong({e.Values(e.Input)}, {e.Values(e.Node)}, {e.Rows(outer)}, {e.D(length)}, {e.D(inner)});");
+    }
+
+    public override void Backward(NodeEmitter e)
+    {
+        if (!e.NeedsGradient(e.Input))
+        {
+            return;
+        }
+
+        var (outer, length, inner) = Geometry(e);
+        e.Line($"{Kernels}ActivationKernels.SoftmaxAlongBackward({e.Values(e.Node)}, {e.Gradient(e.Node)}, {e.Gradient(e.Input)}, {e.Rows(outer)}, {e.D(length)}, {e.D(inner)});");
+    }
+
+    public override void Describe(LayerSpec layer, KerasConfig config) => config.Settings("SoftmaxSettings").Int("axis", layer.Settings<SoftmaxConfig>().Axis);
+
+    /// <summary>The input per sample as [outer, length, inner] around the normalised axis.</summary>
+    private static (int Outer, int Length, int Inner) Geometry(NodeEmitter e)
+    {
+        var dims = e.ShapeOf(e.Input).Dims;
+        int given = e.Settings<SoftmaxConfig>().Axis;
+        int axis = (given < 0 ? given + dims.Count + 1 : given) - 1;
+        return (e.Dims.Product(dims.Take(axis)), dims[axis], e.Dims.Product(dims.Skip(axis + 1)));
+    }
+}

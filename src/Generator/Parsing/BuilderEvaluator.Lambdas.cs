@@ -235,6 +235,13 @@ internal sealed partial class BuilderEvaluator
             case "Maximum": case "Minimum":
                 return AddOperation(LayerKind.BinaryOp, "tf.math." + op.ToLowerInvariant(), tensors, span,
                     new BinaryOpConfig(op == "Maximum" ? BinaryOp.Maximum : BinaryOp.Minimum));
+            case "Softmax":
+            {
+                int? axis = args.Int("axis");
+                return axis is null ? Value.Unknown("invalid argument")
+                    : AddOperation(LayerKind.Softmax, "tf.nn.softmax", tensors, span, new SoftmaxConfig(axis.Value));
+            }
+
             case "Sum": case "Mean":
             {
                 int? axis = args.Int("axis");

@@ -196,6 +196,16 @@ public static partial class Layers
     /// <returns>A layer to apply to a tensor.</returns>
     public static Layer ActivationLayer(Activation activation, string? name = null) => throw BuilderOnlyException.For(nameof(ActivationLayer));
 
+    /// <summary>
+    /// The softmax along one axis, as Keras's <c>Softmax(axis)</c> layer: each line of the input along the axis becomes
+    /// positive values summing to 1 (exp(x − max) / Σ exp(x − max)). <c>ActivationLayer(Activation.Softmax)</c> is the same
+    /// over the last axis; this one takes any axis, such as attention scores' query axis.
+    /// </summary>
+    /// <param name="axis">The axis, counting the batch axis as 0; negative from the end (-1, the last).</param>
+    /// <param name="name">The layer's name (<c>softmax</c>, … by default).</param>
+    /// <returns>A layer to apply to a tensor; the output has its shape.</returns>
+    public static Layer Softmax(int axis = -1, string? name = null) => throw BuilderOnlyException.For(nameof(Softmax));
+
     /// <summary>Flattens each sample to one axis, as Keras's <c>Flatten()</c>.</summary>
     /// <param name="name">The layer's name (<c>flatten</c>, … by default).</param>
     /// <returns>A layer to apply to a tensor.</returns>
@@ -389,6 +399,23 @@ public sealed record EmbeddingSettings(int InputDim, int OutputDim) : LayerSetti
     {
         yield return new("input_dim", InputDim);
         yield return new("output_dim", OutputDim);
+    }
+}
+
+/// <summary>The settings of a <see cref="Layers.Softmax"/> layer (or an <c>Ops.Softmax</c> inside a Lambda).</summary>
+/// <param name="Axis">The normalised axis, counting the batch axis as 0, or from the end (-1 the last).</param>
+public sealed record SoftmaxSettings(int Axis) : LayerSettings
+{
+    /// <inheritdoc/>
+    public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.Softmax;
+
+    /// <summary>ONNX's Softmax, whose axis (since opset 13) is the one normalised axis, as Keras's.</summary>
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x)
+        => onnx.Op("Softmax", x, null, OnnxAttribute.Int("axis", Axis < 0 ? Axis + node.InputShapes[0].Count + 1 : Axis));
+
+    private protected override IEnumerable<LayerSetting> Keras()
+    {
+        yield return new("axis", Axis);
     }
 }
 

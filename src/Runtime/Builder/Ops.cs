@@ -70,6 +70,13 @@ public static class Ops
     /// <returns>The sums.</returns>
     public static Tensor Sum(Tensor x, int axis = -1, bool keepDims = false) => throw BuilderOnlyException.For(nameof(Sum));
 
+    /// <summary>The softmax along an axis, as Keras's <c>ops.softmax(x, axis)</c>: exp(x − max) / Σ exp(x − max) over
+    /// each line of that axis. Differentiated at compile time like the other operations.</summary>
+    /// <param name="x">The tensor.</param>
+    /// <param name="axis">The axis, counted as Keras does (the batch axis is 0; -1 is the last).</param>
+    /// <returns>The normalised tensor, of <paramref name="x"/>'s shape.</returns>
+    public static Tensor Softmax(Tensor x, int axis = -1) => throw BuilderOnlyException.For(nameof(Softmax));
+
     /// <summary>The mean over an axis, as Keras's <c>K.mean(x, axis, keepdims)</c>.</summary>
     /// <param name="x">The tensor.</param>
     /// <param name="axis">The axis, counted as Keras does (the batch axis is 0; -1 is the last).</param>

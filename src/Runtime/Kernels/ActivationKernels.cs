@@ -174,6 +174,99 @@ public static class ActivationKernels
     /// <summary>Below this row width a plain loop beats five vectorised library calls per row (classifier heads).</summary>
     private const int NarrowRow = 32;
 
+    /// <summary>
+    /// The softmax along the middle axis of [outer, length, inner] (Keras's <c>Softmax(axis)</c>): each line of
+    /// <paramref name="length"/> values, <paramref name="inner"/> apart, becomes exp(x − max) / Σ exp(x − max).
+    /// </summary>
+    /// <param name="x">[outer, length, inner].</param>
+    /// <param name="y">The same shape; it may be <paramref name="x"/>.</param>
+    /// <param name="outer">Lines' blocks: samples times the axes before the normalised one.</param>
+    /// <param name="length">The normalised axis.</param>
+    /// <param name="inner">Elements after it.</param>
+    public static void SoftmaxAlong(ReadOnlySpan<float> x, Span<float> y, int outer, int length, int inner)
+    {
+        long size = CheckAlong(x.Length, y.Length, outer, length, inner, "y");
+        if (inner == 1)
+        {
+            Softmax(x[..(int)size], y, outer, length);
+            return;
+        }
+
+        for (int o = 0; o < outer; o++)
+        {
+            for (int i = 0; i < inner; i++)
+            {
+                int start = (o * length * inner) + i;
+                float max = float.NegativeInfinity;
+                for (int k = 0; k < length; k++)
+                {
+                    max = MathF.Max(max, x[start + (k * inner)]);
+                }
+
+                float sum = 0f;
+                for (int k = 0; k < length; k++)
+                {
+                    float e = MathF.Exp(x[start + (k * inner)] - max);
+                    y[start + (k * inner)] = e;
+                    sum += e;
+                }
+
+                float scale = 1f / sum;
+                for (int k = 0; k < length; k++)
+                {
+                    y[start + (k * inner)] *= scale;
+                }
+            }
+        }
+    }
+
+    /// <summary>Accumulates the gradient through <see cref="SoftmaxAlong"/>: dx += y ⊙ (dy − Σ y·dy) along each line.</summary>
+    /// <param name="y">The softmax's output, [outer, length, inner].</param>
+    /// <param name="dy">Its gradient.</param>
+    /// <param name="dx">The input's gradient, accumulated into.</param>
+    /// <param name="outer">Lines' blocks.</param>
+    /// <param name="length">The normalised axis.</param>
+    /// <param name="inner">Elements after it.</param>
+    public static void SoftmaxAlongBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, int outer, int length, int inner)
+    {
+        CheckAlong(y.Length, dy.Length, outer, length, inner, "dy");
+        CheckAlong(y.Length, dx.Length, outer, length, inner, "dx");
+        for (int o = 0; o < outer; o++)
+        {
+            for (int i = 0; i < inner; i++)
+            {
+                int start = (o * length * inner) + i;
+                float dot = 0f;
+                for (int k = 0; k < length; k++)
+                {
+                    dot += y[start + (k * inner)] * dy[start + (k * inner)];
+                }
+
+                for (int k = 0; k < length; k++)
+                {
+                    int at = start + (k * inner);
+                    dx[at] += y[at] * (dy[at] - dot);
+                }
+            }
+        }
+    }
+
+    private static long CheckAlong(int xLength, int yLength, int outer, int length, int inner, string name)
+    {
+        if (outer < 0 || length < 0 || inner < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(outer), "Sizes must not be negative.");
+        }
+
+        long size = (long)outer * length * inner;
+        if (xLength < size || yLength < size)
+        {
+            throw new ArgumentException($"The softmax over [{outer}, {length}, {inner}] needs {size} floats; got {xLength} and {yLength}.", name);
+        }
+
+        return size;
+    }
+
     private static void Softmax(ReadOnlySpan<float> z, Span<float> y, int rows, int cols)
     {
         if (cols < NarrowRow)
