@@ -185,4 +185,12 @@ public enum GraphNodeKind
     /// <summary>The softmax along one axis (Keras's <c>Softmax</c> layer, and <c>Ops.Softmax</c> inside a Lambda).
     /// Config: <c>axis</c> (Keras counts the batch axis as 0; -1 is the last).</summary>
     Softmax,
+
+    /// <summary>The matrix product of the last two axes of two tensors, batched over the axes before them, which must
+    /// be the same (<c>Ops.MatMul</c>, Keras's <c>ops.matmul</c>). Config: <c>function</c> (<c>linalg.matmul</c>).</summary>
+    MatMul,
+
+    /// <summary>Reorders each sample's axes (Keras's <c>Permute</c> layer, and <c>Ops.Transpose</c> with the batch axis
+    /// first). Config: <c>dims</c>, the input axis each output axis takes, counting from 1 as Keras does.</summary>
+    Permute,
 }

@@ -230,6 +230,19 @@ public class DiagnosticTests
             var b = Input([4, 5]);
             return new Model([a, b], {|UNR0009:Dot(axes: [1, 3])|}(a, b));
             """) },
+        { "MatMul of mismatched inner axes", Sources.Builder("""
+            var a = Input([4, 3]);
+            var b = Input([4, 3]);
+            return new Model([a, b], {|UNR0001:Ops.MatMul(a, b)|});
+            """) },
+        { "Permute that is no permutation", Sources.Builder("""
+            var a = Input([4, 3]);
+            return new Model(a, {|UNR0009:Permute([1, 1])|}(a));
+            """) },
+        { "Transpose that moves the batch axis", Sources.Builder("""
+            var a = Input([4, 3]);
+            return new Model(a, Ops.Transpose(a, {|UNR0009:[1, 0, 2]|}));
+            """) },
         { "Softmax over the batch axis", Sources.Builder("""
             var a = Input([5, 3]);
             return new Model(a, {|UNR0009:Softmax(axis: 0)|}(a));

@@ -62,6 +62,8 @@ public class LayerRuleTests
         [LayerKind.LayerNormalization] = "var x = Input([3, 4]); var y = LayerNormalization(axis: [1, 2], name: \"probe\")(Dense(4)(x)); return new Model(x, y);",
         [LayerKind.PositionEmbedding] = "var x = Input([5, 3]); var h = Dense(3)(x); var y = Add([h, PositionEmbedding(8, name: \"probe\")(h)]); return new Model(x, y);",
         [LayerKind.Softmax] = "var x = Input([5, 3]); var y = Softmax(axis: 1, name: \"probe\")(Dense(3)(x)); return new Model(x, y);",
+        [LayerKind.MatMul] = "var x = Input([5, 3]); var y = Lambda((Tensor[] t) => Ops.MatMul(t[0], t[1]), name: \"probe\")([Dense(3)(x), Reshape([3, 5])(x)]); return new Model(x, y);",
+        [LayerKind.Permute] = "var x = Input([5, 3]); var y = Permute([2, 1], name: \"probe\")(Dense(3)(x)); return new Model(x, y);",
         [LayerKind.InputLayer] = "var x = Input([4]); var y = Dense(2)(x); return new Model(x, y);",
     };
 

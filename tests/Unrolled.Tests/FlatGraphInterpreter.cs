@@ -155,6 +155,65 @@ internal static class FlatGraphInterpreter
                 return new Value(y, shape.Length == 0 ? new[] { 1 } : shape, a.Rows);
             }
 
+            case GraphNodeKind.MatMul:
+            {
+                // (…, m, k)·(…, k, n) per leading index, summed in double.
+                var (a, b) = (x[0], x[1]);
+                int m = a.Shape[^2], k = a.Shape[^1], n = b.Shape[^1];
+                int count = a.Shape[..^2].Aggregate(1, (p, d) => p * d) * a.Rows;
+                var y = new double[count * m * n];
+                for (int c = 0; c < count; c++)
+                {
+                    for (int i = 0; i < m; i++)
+                    {
+                        for (int j = 0; j < n; j++)
+                        {
+                            double sum = 0;
+                            for (int p = 0; p < k; p++)
+                            {
+                                sum += a.Data[(c * m * k) + (i * k) + p] * b.Data[(c * k * n) + (p * n) + j];
+                            }
+
+                            y[(c * m * n) + (i * n) + j] = sum;
+                        }
+                    }
+                }
+
+                return new Value(y, a.Shape[..^1].Append(n).ToArray(), a.Rows);
+            }
+
+            case GraphNodeKind.Permute:
+            {
+                // Output index by output index: each output axis j reads input axis dims[j] - 1.
+                int[] dims = node.Setting("dims")!.AsInt32s().Select(d => d - 1).ToArray();
+                int[] shape = x[0].Shape, outShape = dims.Select(d => shape[d]).ToArray();
+                int size = shape.Aggregate(1, (p, d) => p * d);
+                var y = new double[x[0].Data.Length];
+                var index = new int[shape.Length];
+                for (int r = 0; r < x[0].Rows; r++)
+                {
+                    for (int j = 0; j < size; j++)
+                    {
+                        int rest = j;
+                        for (int axis = outShape.Length - 1; axis >= 0; axis--)
+                        {
+                            index[dims[axis]] = rest % outShape[axis];
+                            rest /= outShape[axis];
+                        }
+
+                        int source = 0;
+                        for (int axis = 0; axis < shape.Length; axis++)
+                        {
+                            source = (source * shape[axis]) + index[axis];
+                        }
+
+                        y[(r * size) + j] = x[0].Data[(r * size) + source];
+                    }
+                }
+
+                return new Value(y, outShape, x[0].Rows);
+            }
+
             case GraphNodeKind.Softmax:
             {
                 // exp(x − max) / Σ exp(x − max) along the axis, element by element in double.

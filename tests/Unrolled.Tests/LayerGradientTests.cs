@@ -46,6 +46,9 @@ public class LayerGradientTests
     }
 
     [Fact]
+    public void Multi_head_attention_by_hand_with_MatMul_Transpose_and_Permute() => Check(new MultiHeadByHand(seed: 20), [Random(3 * 4 * 6, 20)], 3);
+
+    [Fact]
     public void Softmax_along_every_kind_of_axis_and_inside_a_Lambda() => Check(new EverySoftmax(seed: 19), [Random(3 * 4 * 3, 19)], 3);
 
     [Fact]

@@ -164,6 +164,33 @@ public partial class EveryOp
     }
 }
 
+/// <summary>
+/// Multi-head self-attention written by hand, as Keras users write it with ops: per-head queries, keys and values by
+/// Reshape, heads to the front with Ops.Transpose, Ops.MatMul for the scores and the weighted values, Ops.Softmax over
+/// the keys, and back; then Permute and a head.
+/// </summary>
+public partial class MultiHeadByHand
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([4, 6], name: "x");
+        var q = Reshape([4, 2, 3])(Dense(6)(x));                                        // (T, heads, d)
+        var k = Reshape([4, 2, 3])(Dense(6)(x));
+        var v = Reshape([4, 2, 3])(Dense(6, Activation.Tanh)(x));
+        var attended = Lambda((Tensor[] t) =>
+        {
+            var queries = Ops.Transpose(t[0], [0, 2, 1, 3]);                           // (heads, T, d)
+            var keys = Ops.Transpose(t[1], [0, 2, 3, 1]);                              // (heads, d, T)
+            var values = Ops.Transpose(t[2], [0, 2, 1, 3]);                            // (heads, T, d)
+            var weights = Ops.Softmax(Ops.MatMul(queries, keys) * 0.57735f, axis: -1); // (heads, T, T)
+            return Ops.Transpose(Ops.MatMul(weights, values), [0, 2, 1, 3]);           // (T, heads, d)
+        })([q, k, v]);
+        var merged = Reshape([4, 6])(attended);
+        return new Model(x, Dense(2)(Flatten()(Permute([2, 1])(merged))));
+    }
+}
+
 /// <summary>Softmax along every kind of axis: the Keras layer over the last axis, over a middle axis of a rank-3 tensor
 /// and over the first, and Ops.Softmax inside a Lambda (attention's weights over the queries instead of the keys).</summary>
 public partial class EverySoftmax

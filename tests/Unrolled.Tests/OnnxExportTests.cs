@@ -74,6 +74,7 @@ public class OnnxExportTests
         ["go_backwards_stack"] = () => new BackwardsStack(seed: 48),
         ["position_embeddings"] = () => new PositionEmbeddings(seed: 49),
         ["every_softmax"] = () => new EverySoftmax(seed: 61),
+        ["multi_head_by_hand"] = () => new MultiHeadByHand(seed: 62),
         ["layer_norm_last"] = () => new LayerNormLast(seed: 44),
         ["layer_norm_forms"] = () => new LayerNormForms(seed: 45),
         ["layer_norm_time_distributed"] = () => new LayerNormTimeDistributed(seed: 46),

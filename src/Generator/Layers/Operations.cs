@@ -192,3 +192,71 @@ internal sealed class OperationRule : LayerRule
     /// <summary>1 for a sum; one over the reduced length for a mean (computed at run time for a run-time length).</summary>
     private static string ReduceScale(NodeEmitter e, int length) => e.Settings<ReduceConfig>().Mean ? e.MeanScale(length) : "1f";
 }
+
+/// <summary>
+/// <c>Ops.MatMul(a, b)</c>, Keras's <c>ops.matmul</c>: the product of the last two axes, (…, m, k) by (…, k, n), batched
+/// over the axes before them, which must be the same in both (this version does not broadcast them). Multi-head
+/// attention by hand: (heads, T, d) queries by (heads, d, S) keys. An operation, not a layer, as in Keras 3.
+/// </summary>
+internal sealed class MatMulRule : LayerRule
+{
+    public override IReadOnlyList<LayerKind> Kinds { get; } = new[] { LayerKind.MatMul };
+
+    public override IEnumerable<(string Function, LayerKind Kind)> Functions => Enumerable.Empty<(string, LayerKind)>();
+
+    public override (int Min, int Max) Arity(LayerSpec layer) => (2, 2);
+
+    public override TensorShape? Infer(ShapeContext c)
+    {
+        if (!c.IsFloat())
+        {
+            return null;
+        }
+
+        var (a, b) = (c.Inputs[0].Dims, c.Inputs[1].Dims);
+        string shapes = $"its inputs have shapes {c.Inputs[0].Keras} and {c.Inputs[1].Keras}";
+        if (a.Count < 2 || b.Count < 2)
+        {
+            return c.FailAt(a.Count < 2 ? 0 : 1, $"{shapes}; MatMul multiplies the last two axes, so each needs two besides the batch axis");
+        }
+
+        if (a.Count != b.Count || !a.Take(a.Count - 2).SequenceEqual(b.Take(b.Count - 2)))
+        {
+            return c.FailAt(1, $"{shapes}; the axes before the last two must be the same in both (this version does not broadcast them)");
+        }
+
+        if (a[a.Count - 1] != b[b.Count - 2])
+        {
+            return c.FailAt(1, $"{shapes}; the first's last axis must have the length of the second's second-to-last");
+        }
+
+        return c.Shape(a.Take(a.Count - 1).Concat(new[] { b[b.Count - 1] }));
+    }
+
+    public override void Forward(NodeEmitter e)
+    {
+        var (count, m, k, n) = Geometry(e);
+        e.Line($"{Kernels}DotKernels.MatMul({e.Values(e.Inputs[0])}, {e.Values(e.Inputs[1])}, {e.Values(e.Node)}, {e.Rows(count)}, {e.D(m)}, {e.D(k)}, {e.D(n)});");
+    }
+
+    public override void Backward(NodeEmitter e)
+    {
+        var (count, m, k, n) = Geometry(e);
+        e.Line($"{Kernels}DotKernels.MatMulBackward({e.Gradient(e.Node)}, {e.Values(e.Inputs[0])}, {e.Values(e.Inputs[1])}, {e.GradientOrEmpty(e.Inputs[0])}, " +
+               $"{e.GradientOrEmpty(e.Inputs[1])}, {e.Rows(count)}, {e.D(m)}, {e.D(k)}, {e.D(n)});");
+    }
+
+    public override string KerasClass(LayerKind kind) => "TFOpLambda";
+
+    public override bool IsKerasLayer(LayerKind kind) => false;
+
+    public override void Describe(LayerSpec layer, KerasConfig config) => config.Settings("OperationSettings").Text("function", "linalg.matmul");
+
+    /// <summary>Matrices per sample (the product of the leading axes), and m, k, n.</summary>
+    private static (int Count, int M, int K, int N) Geometry(NodeEmitter e)
+    {
+        var a = e.ShapeOf(e.Inputs[0]).Dims;
+        var b = e.ShapeOf(e.Inputs[1]).Dims;
+        return (e.Dims.Product(a.Take(a.Count - 2)), a[a.Count - 2], a[a.Count - 1], b[b.Count - 1]);
+    }
+}

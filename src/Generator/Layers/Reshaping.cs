@@ -143,3 +143,55 @@ internal sealed class ReshapingRule : LayerRule
         }
     }
 }
+
+/// <summary><c>Permute</c>'s settings: for each output axis, the input axis it takes, counting from 1 (the batch axis
+/// excluded), as Keras's <c>dims</c>.</summary>
+internal sealed record PermuteConfig(EquatableArray<int> Dims) : LayerConfig;
+
+/// <summary>
+/// Keras's <c>Permute(dims)</c>, and <c>Ops.Transpose(x, axes)</c> with the batch axis kept first: each sample's axes
+/// reordered (multi-head attention by hand: (T, heads, d) to (heads, T, d)). The values are copied into the new order;
+/// backward copies the gradient back.
+/// </summary>
+internal sealed class PermuteRule : LayerRule
+{
+    public override IReadOnlyList<LayerKind> Kinds { get; } = new[] { LayerKind.Permute };
+
+    public override LayerConfig? Create(LayerKind kind, LayerArguments args)
+        => args.Axes("dims") is { } dims ? new PermuteConfig(dims) : null;
+
+    public override TensorShape? Infer(ShapeContext c)
+    {
+        var dims = c.Settings<PermuteConfig>().Dims;
+        int rank = c.Input.Dims.Count;
+        if (dims.Count != rank || !dims.OrderBy(d => d).SequenceEqual(Enumerable.Range(1, rank)))
+        {
+            c.ReportRaw(DiagnosticIds.InvalidArgument, c.Layer.Span,
+                $"Permute '{c.Layer.Name}' has dims ({string.Join(", ", dims)}) for an input shaped {c.Input.Keras}: they must order its axes 1 to {rank} " +
+                "(the batch axis stays first)");
+            return null;
+        }
+
+        return c.Shape(dims.Select(d => c.Input.Dims[d - 1])) with { DType = c.Input.DType };
+    }
+
+    public override void Forward(NodeEmitter e)
+        => e.Line($"{Kernels}TensorOps.Permute({e.Values(e.Input)}, {e.Values(e.Node)}, batchSize, {Arguments(e)});");
+
+    public override void Backward(NodeEmitter e)
+    {
+        if (e.NeedsGradient(e.Input))
+        {
+            e.Line($"{Kernels}TensorOps.PermuteBackward({e.Gradient(e.Node)}, {e.Gradient(e.Input)}, batchSize, {Arguments(e)});");
+        }
+    }
+
+    public override void Describe(LayerSpec layer, KerasConfig config) => config.Settings("PermuteSettings").Ints("dims", layer.Settings<PermuteConfig>().Dims.ToArray());
+
+    /// <summary>The input's per-sample shape and the order (0-based input axis per output axis), on the stack.</summary>
+    private static string Arguments(NodeEmitter e)
+    {
+        var input = e.ShapeOf(e.Input).Dims;
+        return $"stackalloc int[] {{ {string.Join(", ", input.Select(e.D))} }}, stackalloc int[] {{ {string.Join(", ", e.Settings<PermuteConfig>().Dims.Select(d => N(d - 1)))} }}";
+    }
+}

@@ -235,6 +235,27 @@ internal sealed partial class BuilderEvaluator
             case "Maximum": case "Minimum":
                 return AddOperation(LayerKind.BinaryOp, "tf.math." + op.ToLowerInvariant(), tensors, span,
                     new BinaryOpConfig(op == "Maximum" ? BinaryOp.Maximum : BinaryOp.Minimum));
+            case "MatMul":
+                return AddOperation(LayerKind.MatMul, "tf.linalg.matmul", tensors, span, NoSettings.Instance);
+
+            case "Transpose":
+            {
+                var axes = args.Axes("axes");
+                if (axes is null)
+                {
+                    return Value.Unknown("invalid argument");
+                }
+
+                if (axes.Value.Count < 2 || axes.Value[0] != 0)
+                {
+                    Report(DiagnosticIds.InvalidArgument, args.SpanOf("axes"),
+                        $"Ops.Transpose needs every axis with the batch axis 0 first, as [0, 2, 1]; got [{string.Join(", ", axes.Value)}]");
+                    return Value.Unknown("invalid argument");
+                }
+
+                return AddOperation(LayerKind.Permute, "tf.compat.v1.transpose", tensors, span, new PermuteConfig(axes.Value.Skip(1).ToEquatableArray()));
+            }
+
             case "Softmax":
             {
                 int? axis = args.Int("axis");

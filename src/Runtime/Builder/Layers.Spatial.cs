@@ -1,3 +1,4 @@
+using System.Linq;
 using System.Collections.Generic;
 using Unrolled.Onnx;
 
@@ -206,6 +207,15 @@ public static partial class Layers
     /// <returns>A layer to apply to a tensor; the output has its shape.</returns>
     public static Layer Softmax(int axis = -1, string? name = null) => throw BuilderOnlyException.For(nameof(Softmax));
 
+    /// <summary>
+    /// Reorders each sample's axes, as Keras's <c>Permute(dims)</c>: output axis i is input axis dims[i], counting from
+    /// 1 (the batch axis stays first). <c>Permute([2, 1])</c> swaps a sequence's steps and features.
+    /// </summary>
+    /// <param name="dims">The input axes in their new order, a permutation of 1 to the input's rank.</param>
+    /// <param name="name">The layer's name (<c>permute</c>, … by default).</param>
+    /// <returns>A layer to apply to a tensor.</returns>
+    public static Layer Permute(int[] dims, string? name = null) => throw BuilderOnlyException.For(nameof(Permute));
+
     /// <summary>Flattens each sample to one axis, as Keras's <c>Flatten()</c>.</summary>
     /// <param name="name">The layer's name (<c>flatten</c>, … by default).</param>
     /// <returns>A layer to apply to a tensor.</returns>
@@ -399,6 +409,23 @@ public sealed record EmbeddingSettings(int InputDim, int OutputDim) : LayerSetti
     {
         yield return new("input_dim", InputDim);
         yield return new("output_dim", OutputDim);
+    }
+}
+
+/// <summary>The settings of a <see cref="Layers.Permute"/> layer (or an <c>Ops.Transpose</c> inside a Lambda).</summary>
+/// <param name="Dims">For each output axis, the input axis it takes, counting from 1 (the batch axis excluded).</param>
+public sealed record PermuteSettings(IReadOnlyList<int> Dims) : LayerSettings
+{
+    /// <inheritdoc/>
+    public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.Permute;
+
+    /// <summary>ONNX's Transpose with the batch axis first.</summary>
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x)
+        => onnx.Op("Transpose", x, null, OnnxAttribute.Ints("perm", new long[] { 0 }.Concat(Dims.Select(d => (long)d)).ToArray()));
+
+    private protected override IEnumerable<LayerSetting> Keras()
+    {
+        yield return new("dims", Dims);
     }
 }
 

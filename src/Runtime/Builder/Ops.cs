@@ -70,6 +70,26 @@ public static class Ops
     /// <returns>The sums.</returns>
     public static Tensor Sum(Tensor x, int axis = -1, bool keepDims = false) => throw BuilderOnlyException.For(nameof(Sum));
 
+    /// <summary>
+    /// The matrix product of the last two axes, as Keras's <c>ops.matmul(a, b)</c>: (…, m, k) by (…, k, n) gives
+    /// (…, m, n), batched over the axes before the last two, which must be the same in both (they are not broadcast).
+    /// With <see cref="Transpose"/> and <see cref="Softmax"/>, multi-head attention can be written by hand.
+    /// </summary>
+    /// <param name="a">The left tensor.</param>
+    /// <param name="b">The right tensor.</param>
+    /// <returns>The products.</returns>
+    public static Tensor MatMul(Tensor a, Tensor b) => throw BuilderOnlyException.For(nameof(MatMul));
+
+    /// <summary>
+    /// Reorders the axes, as Keras's <c>ops.transpose(x, axes)</c>, counting the batch axis as 0: it must stay first
+    /// (<c>Ops.Transpose(x, [0, 2, 1, 3])</c> turns (T, heads, d) into (heads, T, d)). The same as the
+    /// <see cref="Layers.Permute"/> layer with the batch axis left out.
+    /// </summary>
+    /// <param name="x">The tensor.</param>
+    /// <param name="axes">Every axis of <paramref name="x"/>, the batch axis 0 first, in the new order.</param>
+    /// <returns>The tensor with its axes reordered.</returns>
+    public static Tensor Transpose(Tensor x, int[] axes) => throw BuilderOnlyException.For(nameof(Transpose));
+
     /// <summary>The softmax along an axis, as Keras's <c>ops.softmax(x, axis)</c>: exp(x − max) / Σ exp(x − max) over
     /// each line of that axis. Differentiated at compile time like the other operations.</summary>
     /// <param name="x">The tensor.</param>
@@ -92,9 +112,14 @@ public static class Ops
 public sealed record OperationSettings(string Function) : LayerSettings
 {
     /// <inheritdoc/>
-    public override bool Describes(GraphNodeKind kind) => kind is GraphNodeKind.UnaryOp or GraphNodeKind.BinaryOp;
+    public override bool Describes(GraphNodeKind kind) => kind is GraphNodeKind.UnaryOp or GraphNodeKind.BinaryOp or GraphNodeKind.MatMul;
 
-    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => node.Kind == GraphNodeKind.UnaryOp ? onnx.Unary(node, this, x) : onnx.Binary(node, this, x);
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => node.Kind switch
+    {
+        GraphNodeKind.UnaryOp => onnx.Unary(node, this, x),
+        GraphNodeKind.MatMul => onnx.Op("MatMul", x, null), // batched over the leading axes, as ONNX's MatMul
+        _ => onnx.Binary(node, this, x),
+    };
 
     private protected override IEnumerable<LayerSetting> Keras()
     {

@@ -106,6 +106,70 @@ public static class DotKernels
         }
     }
 
+    /// <summary><c>ops.matmul</c>: y[i] = a[i]·b[i] for each of <paramref name="count"/> matrices.</summary>
+    /// <param name="a">[count, m, k].</param>
+    /// <param name="b">[count, k, n].</param>
+    /// <param name="y">[count, m, n].</param>
+    /// <param name="count">Matrices: samples times the leading axes.</param>
+    /// <param name="m">Rows of each product.</param>
+    /// <param name="k">The contracted length.</param>
+    /// <param name="n">Columns of each product.</param>
+    public static void MatMul(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y, int count, int m, int k, int n)
+    {
+        var (sa, sb, sy) = CheckMatMul(a.Length, b.Length, y.Length, count, m, k, n);
+        for (int i = 0; i < count; i++)
+        {
+            Gemm.Multiply(a.Slice(i * sa, sa), b.Slice(i * sb, sb), y.Slice(i * sy, sy), m, k, n, accumulate: false);
+        }
+    }
+
+    /// <summary>Accumulates <see cref="MatMul"/>'s input gradients: da += dy·bᵀ, db += aᵀ·dy; an empty one is skipped.</summary>
+    /// <param name="dy">[count, m, n].</param>
+    /// <param name="a">[count, m, k].</param>
+    /// <param name="b">[count, k, n].</param>
+    /// <param name="da">[count, m, k], or empty.</param>
+    /// <param name="db">[count, k, n], or empty.</param>
+    /// <param name="count">Matrices.</param>
+    /// <param name="m">Rows of each product.</param>
+    /// <param name="k">The contracted length.</param>
+    /// <param name="n">Columns of each product.</param>
+    public static void MatMulBackward(ReadOnlySpan<float> dy, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> da, Span<float> db,
+        int count, int m, int k, int n)
+    {
+        var (sa, sb, sy) = CheckMatMul(a.Length, b.Length, dy.Length, count, m, k, n);
+        CheckMatMul(da.IsEmpty ? a.Length : da.Length, db.IsEmpty ? b.Length : db.Length, dy.Length, count, m, k, n);
+        for (int i = 0; i < count; i++)
+        {
+            var g = dy.Slice(i * sy, sy);
+            if (!da.IsEmpty)
+            {
+                Gemm.MultiplyTransposedB(g, b.Slice(i * sb, sb), da.Slice(i * sa, sa), m, n, k, accumulate: true);
+            }
+
+            if (!db.IsEmpty)
+            {
+                Gemm.MultiplyTransposedA(a.Slice(i * sa, sa), g, db.Slice(i * sb, sb), k, m, n, accumulate: true);
+            }
+        }
+    }
+
+    private static (int A, int B, int Y) CheckMatMul(int aLength, int bLength, int yLength, int count, int m, int k, int n)
+    {
+        if (count < 0 || m < 0 || k < 0 || n < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), "MatMul's sizes must not be negative.");
+        }
+
+        int sa = checked(m * k), sb = checked(k * n), sy = checked(m * n);
+        if (aLength < (long)count * sa || bLength < (long)count * sb || yLength < (long)count * sy)
+        {
+            throw new ArgumentException($"MatMul of {count} × [{m}, {k}]·[{k}, {n}] needs {(long)count * sa}, {(long)count * sb} and {(long)count * sy} floats; " +
+                $"got {aLength}, {bLength} and {yLength}.");
+        }
+
+        return (sa, sb, sy);
+    }
+
     /// <summary>
     /// How one sample's inputs are read as matrices. A's rows are its free elements in order: when nothing follows the
     /// contracted axis (aInner = 1) that is one matrix [aOuter, k] (rows k apart); otherwise one matrix [aInner, k] per

@@ -164,4 +164,96 @@ public static class TensorOps
                 $"A slice of {sourceInner} at offset {destinationOffset} does not fit in rows of {destinationInner}.");
         }
     }
+
+    /// <summary>
+    /// Keras's <c>Permute</c>: each sample's axes reordered, <c>y[…i_order[0]…] = x[…]</c>: output axis j is input axis
+    /// <paramref name="order"/>[j].
+    /// </summary>
+    /// <param name="x">[batch, shape…].</param>
+    /// <param name="y">[batch, shape reordered…].</param>
+    /// <param name="batch">Samples.</param>
+    /// <param name="shape">The input's per-sample shape (at most 8 axes).</param>
+    /// <param name="order">For each output axis, the input axis it takes (0-based); a permutation.</param>
+    public static void Permute(ReadOnlySpan<float> x, Span<float> y, int batch, ReadOnlySpan<int> shape, ReadOnlySpan<int> order)
+        => Reorder(x, y, batch, shape, order, backward: false);
+
+    /// <summary>Accumulates <see cref="Permute"/>'s input gradient: the output's gradient put back in the input's order.</summary>
+    /// <param name="dy">The output's gradient.</param>
+    /// <param name="dx">The input's gradient, accumulated into.</param>
+    /// <param name="batch">Samples.</param>
+    /// <param name="shape">The input's per-sample shape.</param>
+    /// <param name="order">As <see cref="Permute"/>'s.</param>
+    public static void PermuteBackward(ReadOnlySpan<float> dy, Span<float> dx, int batch, ReadOnlySpan<int> shape, ReadOnlySpan<int> order)
+        => Reorder(dy, dx, batch, shape, order, backward: true);
+
+    private static void Reorder(ReadOnlySpan<float> source, Span<float> target, int batch, ReadOnlySpan<int> shape, ReadOnlySpan<int> order, bool backward)
+    {
+        int rank = shape.Length;
+        if (rank == 0 || rank > 8 || order.Length != rank)
+        {
+            throw new ArgumentException($"Permute needs 1 to 8 axes and one order entry per axis; got {rank} axes and {order.Length} entries.", nameof(order));
+        }
+
+        Span<int> inputStride = stackalloc int[rank];
+        Span<int> stride = stackalloc int[rank];
+        Span<int> extent = stackalloc int[rank];
+        Span<int> index = stackalloc int[rank];
+        int seen = 0;
+        long size = 1;
+        for (int i = rank - 1; i >= 0; i--)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(shape[i]);
+            inputStride[i] = (int)size;
+            size *= shape[i];
+        }
+
+        for (int j = 0; j < rank; j++)
+        {
+            int axis = order[j];
+            if (axis < 0 || axis >= rank || (seen & (1 << axis)) != 0)
+            {
+                throw new ArgumentException($"Permute's order must list each of the {rank} axes once; got axis {axis} at {j}.", nameof(order));
+            }
+
+            seen |= 1 << axis;
+            stride[j] = inputStride[axis];
+            extent[j] = shape[axis];
+        }
+
+        if (source.Length < batch * size || target.Length < batch * size)
+        {
+            throw new ArgumentException($"Permute over {batch} samples of {size} values needs {batch * size} floats; got {source.Length} and {target.Length}.");
+        }
+
+        // Walk the output in order; the odometer keeps the matching input offset (forward reads it, backward adds to it).
+        int per = (int)size;
+        for (int b = 0; b < batch; b++)
+        {
+            int start = b * per, offset = 0;
+            index.Clear();
+            for (int j = 0; j < per; j++)
+            {
+                if (backward)
+                {
+                    target[start + offset] += source[start + j];
+                }
+                else
+                {
+                    target[start + j] = source[start + offset];
+                }
+
+                for (int axis = rank - 1; axis >= 0; axis--)
+                {
+                    offset += stride[axis];
+                    if (++index[axis] < extent[axis])
+                    {
+                        break;
+                    }
+
+                    offset -= stride[axis] * extent[axis];
+                    index[axis] = 0;
+                }
+            }
+        }
+    }
 }
