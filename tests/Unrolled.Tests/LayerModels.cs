@@ -184,6 +184,26 @@ public partial class TorchAttentionByHand
     }
 }
 
+/// <summary>Multi-head self-attention by hand (two heads of 3), for the comparison with PyTorch's
+/// multi_head_attention_forward: linear projections, scores scaled by 1/√3, softmax over the keys, heads merged back.</summary>
+public partial class TorchMultiHead
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([5, 6]);
+        var q = Reshape([5, 2, 3])(Dense(6, name: "query")(x));
+        var k = Reshape([5, 2, 3])(Dense(6, name: "key")(x));
+        var v = Reshape([5, 2, 3])(Dense(6, name: "value")(x));
+        var attended = Lambda((Tensor[] t) =>
+        {
+            var scores = Ops.MatMul(Ops.Transpose(t[0], [0, 2, 1, 3]), Ops.Transpose(t[1], [0, 2, 3, 1])) * 0.577350269f;
+            return Ops.Transpose(Ops.MatMul(Ops.Softmax(scores), Ops.Transpose(t[2], [0, 2, 1, 3])), [0, 2, 1, 3]);
+        })([q, k, v]);
+        return new Model(x, Reshape([5, 6])(attended));
+    }
+}
+
 /// <summary>An LSTM and a GRU with goBackwards, stacked, for the comparison with PyTorch.</summary>
 public partial class TorchBackwards
 {

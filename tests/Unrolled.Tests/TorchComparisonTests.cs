@@ -130,6 +130,20 @@ public class TorchComparisonTests
     }
 
     [SkippableFact]
+    public void Multi_head_attention_by_hand_matches_PyTorchs_multi_head_attention()
+    {
+        var model = new TorchMultiHead(seed: 10);
+        Compare(model, 3, new Dictionary<string, object>
+        {
+            ["type"] = "multi_head_by_hand",
+            ["heads"] = 2,
+            ["query"] = Layer(model, "query", "dense"),
+            ["key"] = Layer(model, "key", "dense"),
+            ["value"] = Layer(model, "value", "dense"),
+        });
+    }
+
+    [SkippableFact]
     public void Conv2DTranspose_matches_PyTorch()
     {
         var model = new TorchConvTranspose(seed: 3);

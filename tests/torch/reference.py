@@ -101,6 +101,23 @@ def attention_by_hand(x, layer):
     return torch.bmm(torch.softmax(scores, dim=-1), v)
 
 
+def multi_head_by_hand(x, layer):
+    """Multi-head self-attention written with Ops.Transpose, Ops.MatMul and Ops.Softmax, against PyTorch's own
+    F.multi_head_attention_forward on the same projections (separate q, k, v weights, an identity output projection).
+    Keras's Dense kernel is [in, out]; PyTorch's projection weight is [out, in]."""
+    heads = layer["heads"]
+    q, k, v = (layer[n] for n in ("query", "key", "value"))
+    embed = tensor(q, "kernel").shape[1]
+    t = x.transpose(0, 1)  # (T, B, E)
+    y, _ = F.multi_head_attention_forward(
+        t, t, t, embed, heads, None,
+        torch.cat([tensor(q, "bias"), tensor(k, "bias"), tensor(v, "bias")]), None, None, False, 0.0,
+        torch.eye(embed, dtype=torch.float64), torch.zeros(embed, dtype=torch.float64),
+        training=False, need_weights=False, use_separate_proj_weight=True,
+        q_proj_weight=tensor(q, "kernel").t(), k_proj_weight=tensor(k, "kernel").t(), v_proj_weight=tensor(v, "kernel").t())
+    return y.transpose(0, 1)
+
+
 def main():
     with open(sys.argv[1]) as f:
         model = json.load(f)
@@ -115,6 +132,8 @@ def main():
             x = conv2d_transpose(x, layer)
         elif kind in ("lstm", "gru"):
             x = recurrent(x, layer, kind)
+        elif kind == "multi_head_by_hand":
+            x = multi_head_by_hand(x, layer)
         elif kind == "attention_by_hand":
             x = attention_by_hand(x, layer)
         elif kind == "layer_norm":
