@@ -193,4 +193,9 @@ public enum GraphNodeKind
     /// <summary>Reorders each sample's axes (Keras's <c>Permute</c> layer, and <c>Ops.Transpose</c> with the batch axis
     /// first). Config: <c>dims</c>, the input axis each output axis takes, counting from 1 as Keras does.</summary>
     Permute,
+
+    /// <summary>Keras's dot-product <c>Attention</c> (Luong-style) of a query (Tq, dim), a value (Tv, dv) and a key
+    /// (Tv, dim), the value when not given: softmax(scale · q·kᵀ)·v. Config: <c>use_scale</c>, <c>score_mode</c>,
+    /// <c>dropout</c>.</summary>
+    Attention,
 }

@@ -230,6 +230,19 @@ public class DiagnosticTests
             var b = Input([4, 5]);
             return new Model([a, b], {|UNR0009:Dot(axes: [1, 3])|}(a, b));
             """) },
+        { "Attention with concat scores", Sources.Builder("""
+            var a = Input([4, 3]);
+            return new Model(a, Attention(scoreMode: {|UNR0009:"concat"|})([a, a]));
+            """) },
+        { "Attention with dropout", Sources.Builder("""
+            var a = Input([4, 3]);
+            return new Model(a, Attention(dropout: {|UNR0009:0.1|})([a, a]));
+            """) },
+        { "Attention of a query and key of different features", Sources.Builder("""
+            var a = Input([4, 3]);
+            var b = Input([6, 2]);
+            return new Model([a, b], Attention()([a, b, {|UNR0001:b|}]));
+            """) },
         { "MatMul of mismatched inner axes", Sources.Builder("""
             var a = Input([4, 3]);
             var b = Input([4, 3]);

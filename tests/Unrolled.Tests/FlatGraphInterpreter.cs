@@ -155,6 +155,44 @@ internal static class FlatGraphInterpreter
                 return new Value(y, shape.Length == 0 ? new[] { 1 } : shape, a.Rows);
             }
 
+            case GraphNodeKind.Attention:
+            {
+                // softmax(scale · q·kᵀ)·v per sample, in double; the key is the value when not given.
+                var (q, v) = (x[0], x[1]);
+                var k = x.Count > 2 ? x[2] : v;
+                int tq = q.Shape[0], dim = q.Shape[1], tv = v.Shape[0], dv = v.Shape[1];
+                double scale = node.Setting("use_scale")!.AsBoolean() ? w[0][0] : 1;
+                var y = new double[q.Rows * tq * dv];
+                for (int r = 0; r < q.Rows; r++)
+                {
+                    for (int i = 0; i < tq; i++)
+                    {
+                        var scores = new double[tv];
+                        for (int j = 0; j < tv; j++)
+                        {
+                            for (int p = 0; p < dim; p++)
+                            {
+                                scores[j] += q.Data[(((r * tq) + i) * dim) + p] * k.Data[(((r * tv) + j) * dim) + p];
+                            }
+
+                            scores[j] *= scale;
+                        }
+
+                        double max = scores.Max(), sum = scores.Sum(s => Math.Exp(s - max));
+                        for (int j = 0; j < tv; j++)
+                        {
+                            double weight = Math.Exp(scores[j] - max) / sum;
+                            for (int c = 0; c < dv; c++)
+                            {
+                                y[(((r * tq) + i) * dv) + c] += weight * v.Data[(((r * tv) + j) * dv) + c];
+                            }
+                        }
+                    }
+                }
+
+                return new Value(y, new[] { tq, dv }, q.Rows);
+            }
+
             case GraphNodeKind.MatMul:
             {
                 // (…, m, k)·(…, k, n) per leading index, summed in double.

@@ -31,6 +31,7 @@ public class KerasImportTests
         "keras_deep" => new KerasDeep(seed: 7),
         "keras_layer_norm" => new KerasLayerNorm(seed: 7),
         "keras_position" => new KerasPosition(seed: 8),
+        "keras_attention" => new KerasAttention(seed: 9),
         _ => throw new ArgumentException(model),
     };
 
@@ -85,6 +86,7 @@ public class KerasImportTests
             KerasDeep m => m.Predict(input),
             KerasLayerNorm m => m.Predict(input),
             KerasPosition m => m.Predict(input),
+            KerasAttention m => m.Predict(input),
             _ => throw new InvalidOperationException(),
         };
 

@@ -158,3 +158,15 @@ public partial class KerasPosition
         return new Model(words, Dense(2)(Flatten()(x)), name: "keras_position");
     }
 }
+
+/// <summary>Keras's Attention with use_scale (a scalar weight), as tests/keras/make_keras_files.py writes it.</summary>
+public partial class KerasAttention
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([5, 4], name: "x");
+        var y = Attention(useScale: true)([Dense(3)(x), Dense(3)(x)]);
+        return new Model(x, Dense(2)(Flatten()(y)), name: "keras_attention");
+    }
+}

@@ -46,6 +46,15 @@ public class LayerGradientTests
     }
 
     [Fact]
+    public void Attention_layer_with_the_value_as_key_and_with_a_learned_scale()
+    {
+        // The scale starts at 1; move it so its gradient is checked away from the identity.
+        var model = new AttentionLayers(seed: 21);
+        model.GetWeights("attention_1", "scale")[0] = 0.7f;
+        Check(model, [Random(3 * 5 * 4, 21), Random(3 * 6 * 4, 22)], 3);
+    }
+
+    [Fact]
     public void Multi_head_attention_by_hand_with_MatMul_Transpose_and_Permute() => Check(new MultiHeadByHand(seed: 20), [Random(3 * 4 * 6, 20)], 3);
 
     [Fact]

@@ -164,6 +164,21 @@ public partial class EveryOp
     }
 }
 
+/// <summary>Keras's Attention layer: the value as the key, and a separate key with a learned scale.</summary>
+public partial class AttentionLayers
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([5, 4], name: "x");
+        var y = Input([6, 4], name: "y");
+        var query = Dense(3)(x);                                                         // (5, 3)
+        var plain = Attention()([query, Dense(3, Activation.Tanh)(y)]);                 // (5, 3): value = key
+        var scaled = Attention(useScale: true)([query, Dense(2)(y), Dense(3)(y)]);       // (5, 2)
+        return new Model([x, y], Dense(2)(Flatten()(Concatenate([plain, scaled]))));
+    }
+}
+
 /// <summary>
 /// Multi-head self-attention written by hand, as Keras users write it with ops: per-head queries, keys and values by
 /// Reshape, heads to the front with Ops.Transpose, Ops.MatMul for the scores and the weighted values, Ops.Softmax over

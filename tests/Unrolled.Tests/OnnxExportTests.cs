@@ -75,6 +75,7 @@ public class OnnxExportTests
         ["position_embeddings"] = () => new PositionEmbeddings(seed: 49),
         ["every_softmax"] = () => new EverySoftmax(seed: 61),
         ["multi_head_by_hand"] = () => new MultiHeadByHand(seed: 62),
+        ["attention_layers"] = () => new AttentionLayers(seed: 63),
         ["layer_norm_last"] = () => new LayerNormLast(seed: 44),
         ["layer_norm_forms"] = () => new LayerNormForms(seed: 45),
         ["layer_norm_time_distributed"] = () => new LayerNormTimeDistributed(seed: 46),

@@ -130,6 +130,21 @@ public class TorchComparisonTests
     }
 
     [SkippableFact]
+    public void Attention_layer_matches_PyTorch()
+    {
+        var model = new TorchAttentionLayer(seed: 11);
+        model.GetWeights("attention", "scale")[0] = 0.6f; // not the initial 1, so a missing scale would show
+        Compare(model, 3, new Dictionary<string, object>
+        {
+            ["type"] = "attention_layer",
+            ["query"] = Layer(model, "query", "dense"),
+            ["key"] = Layer(model, "key", "dense"),
+            ["value"] = Layer(model, "value", "dense"),
+            ["attention"] = Layer(model, "attention", "attention"),
+        });
+    }
+
+    [SkippableFact]
     public void Multi_head_attention_by_hand_matches_PyTorchs_multi_head_attention()
     {
         var model = new TorchMultiHead(seed: 10);

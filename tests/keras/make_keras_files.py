@@ -129,6 +129,16 @@ POSITION = dict(name="keras_position", layers=[
     dense("dense", 2, 20),
 ])
 
+# Keras's Attention with use_scale: a scalar `scale` (shape ()) between the query and value projections.
+ATTENTION = dict(name="keras_attention", layers=[
+    inp("x", [5, 4]),
+    dense("dense", 3, 4),
+    dense("dense_1", 3, 4),
+    dict(name="attention", cls="Attention", weights=[("scale", ())], config=dict(use_scale=True, score_mode="dot", dropout=0.0)),
+    plain("flatten", "Flatten"),
+    dense("dense_2", 2, 15),
+])
+
 # Nine Dense layers: with libver='latest' the `layers` group's ten links go to dense storage (a fractal heap).
 DEEP = dict(name="keras_deep", layers=[inp("x", [2])] + [dense("dense" if i == 0 else f"dense_{i}", 2, 2, "tanh") for i in range(9)])
 
@@ -149,7 +159,7 @@ def class_snake(cls):
             "Flatten": "flatten", "Embedding": "embedding", "LSTM": "lstm", "GRU": "gru",
             "BatchNormalization": "batch_normalization", "Activation": "activation", "Concatenate": "concatenate",
             "Functional": "functional", "LSTMCell": "lstm_cell", "GRUCell": "gru_cell",
-            "LayerNormalization": "layer_normalization", "PositionEmbedding": "position_embedding", "Add": "add"}[cls]
+            "LayerNormalization": "layer_normalization", "PositionEmbedding": "position_embedding", "Add": "add", "Attention": "attention"}[cls]
 
 
 def keras3_entries(model, prefix="layers/"):
@@ -421,6 +431,13 @@ def predict(model_name, vals):
         x = inputs((2, 5), 9, integers=11)
         y = w(vals, "embedding", "embeddings")[x] + w(vals, "position_embedding", "embeddings")[:5]
         return x, dense_ref(y.reshape(2, -1), vals, "dense")
+    if model_name == "keras_attention":
+        x = inputs((2, 5, 4), 10)
+        q, v = dense_ref(x, vals, "dense"), dense_ref(x, vals, "dense_1")
+        scores = w(vals, "attention", "scale") * (q @ v.transpose(0, 2, 1))
+        e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+        y = (e / e.sum(axis=-1, keepdims=True)) @ v
+        return x, dense_ref(y.reshape(2, -1), vals, "dense_2")
     if model_name == "keras_deep":
         x = inputs((2, 2), 7)
         y = x
@@ -497,6 +514,7 @@ def main():
     keras3("layer_norm.weights.h5", LAYER_NORM, names=True)
     keras2("layer_norm_keras2.weights.h5", LAYER_NORM, full_model=False)
     keras3("position.weights.h5", POSITION, names=True)
+    keras3("attention.weights.h5", ATTENTION, names=True)
 
     # Files the reader must refuse with a message naming the feature: integer weights, and the LZF filter (h5py's own).
     vals = model_values(MLP)

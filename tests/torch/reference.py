@@ -101,6 +101,16 @@ def attention_by_hand(x, layer):
     return torch.bmm(torch.softmax(scores, dim=-1), v)
 
 
+def attention_layer(x, layer):
+    """Keras's Attention(use_scale=True) on Dense projections of the input: softmax(scale * q k^T) v, with torch.bmm."""
+    def dense(name):
+        part = layer[name]
+        return x @ tensor(part, "kernel") + tensor(part, "bias")
+    q, k, v = dense("query"), dense("key"), dense("value")
+    scale = tensor(layer["attention"], "scale")
+    return torch.bmm(torch.softmax(scale * torch.bmm(q, k.transpose(1, 2)), dim=-1), v)
+
+
 def multi_head_by_hand(x, layer):
     """Multi-head self-attention written with Ops.Transpose, Ops.MatMul and Ops.Softmax, against PyTorch's own
     F.multi_head_attention_forward on the same projections (separate q, k, v weights, an identity output projection).
@@ -132,6 +142,8 @@ def main():
             x = conv2d_transpose(x, layer)
         elif kind in ("lstm", "gru"):
             x = recurrent(x, layer, kind)
+        elif kind == "attention_layer":
+            x = attention_layer(x, layer)
         elif kind == "multi_head_by_hand":
             x = multi_head_by_hand(x, layer)
         elif kind == "attention_by_hand":

@@ -174,6 +174,20 @@ public static partial class Layers
         => throw BuilderOnlyException.For(nameof(Dot));
 
     /// <summary>
+    /// Dot-product attention, as Keras's <c>Attention(use_scale, score_mode="dot")</c> (Luong-style): applied to
+    /// <c>[query, value]</c> or <c>[query, value, key]</c> of shapes (Tq, dim), (Tv, dv) and (Tv, dim), it gives
+    /// softmax(q·kᵀ)·v, (Tq, dv); the key is the value when not given. With <paramref name="useScale"/>, a learned
+    /// scalar <c>scale</c> (started at 1) multiplies the scores first.
+    /// </summary>
+    /// <param name="useScale">Learn a scalar that scales the scores.</param>
+    /// <param name="scoreMode">Keras's score function: this version computes <c>"dot"</c> (<c>"concat"</c> is refused).</param>
+    /// <param name="dropout">Dropout on the weights while training: this version takes 0 only.</param>
+    /// <param name="name">The layer's name (<c>attention</c>, … by default).</param>
+    /// <returns>A layer to apply to two or three tensors: <c>Attention()([query, value])</c>.</returns>
+    public static MergeLayer Attention(bool useScale = false, string scoreMode = "dot", double dropout = 0.0, string? name = null)
+        => throw BuilderOnlyException.For(nameof(Attention));
+
+    /// <summary>
     /// A layer that applies a function of tensors, as Keras's <c>Lambda(function, output_shape)</c>. The function is
     /// evaluated at compile time from <see cref="Ops"/> and the tensor operators, and differentiated there.
     /// </summary>
@@ -314,5 +328,37 @@ public sealed record StepsSettings(int Steps) : LayerSettings
     private protected override IEnumerable<LayerSetting> Keras()
     {
         yield return new("steps", Steps);
+    }
+}
+
+/// <summary>The settings of an <see cref="Layers.Attention"/> layer.</summary>
+/// <param name="UseScale">Whether a learned scalar scales the scores.</param>
+/// <param name="ScoreMode">Keras's score function, <c>dot</c>.</param>
+/// <param name="Dropout">Dropout on the weights, 0.</param>
+public sealed record AttentionSettings(bool UseScale, string ScoreMode, double Dropout) : LayerSettings
+{
+    /// <inheritdoc/>
+    public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.Attention;
+
+    /// <summary>MatMul of the query and the transposed key, times the scale, Softmax over the keys, MatMul with the value.</summary>
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x)
+    {
+        string key = x.Length > 2 ? x[2] : x[1];
+        string scores = onnx.Op("MatMul", new[] { x[0], onnx.Transpose(key, new long[] { 0, 2, 1 }, "key_transposed") }, "scores");
+        if (UseScale)
+        {
+            string scale = onnx.Initializer(OnnxExporter.WeightName(node, "scale"), System.Array.Empty<long>(), () => onnx.Weight(node, "scale"));
+            scores = onnx.Op("Mul", new[] { scores, scale }, "scaled");
+        }
+
+        string weights = onnx.Op("Softmax", new[] { scores }, "weights", OnnxAttribute.Int("axis", -1));
+        return onnx.Op("MatMul", new[] { weights, x[1] }, null);
+    }
+
+    private protected override IEnumerable<LayerSetting> Keras()
+    {
+        yield return new("use_scale", UseScale);
+        yield return new("score_mode", ScoreMode);
+        yield return new("dropout", Dropout);
     }
 }

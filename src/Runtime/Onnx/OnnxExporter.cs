@@ -320,7 +320,7 @@ internal sealed partial class OnnxExporter
             : Op(op, new[] { x }, step, OnnxAttribute.Ints("axes", axes), keep);
     }
 
-    private string Transpose(string x, long[] perm, string step) => Op("Transpose", new[] { x }, step, OnnxAttribute.Ints("perm", perm));
+    internal string Transpose(string x, long[] perm, string step) => Op("Transpose", new[] { x }, step, OnnxAttribute.Ints("perm", perm));
 
     /// <summary>Batch-first channels-last [N, spatial…, C] to channels-first [N, C, spatial…].</summary>
     private string ToChannelsFirst(string x, int rank)

@@ -1,0 +1,138 @@
+using System;
+using System.ComponentModel;
+using System.Numerics.Tensors;
+
+namespace Unrolled.Kernels;
+
+/// <summary>
+/// Keras's dot-product <c>Attention</c>, per sample: S = scale · q·kᵀ [tq, tv], W = softmax over each row of S, y = W·v.
+/// Backward kernels accumulate (+=); an empty gradient is skipped. Nothing is allocated.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class AttentionKernels
+{
+    /// <summary>The forward pass, keeping the softmax weights (and with a scale the unscaled scores) for backward.</summary>
+    /// <param name="q">[batch, tq, dim].</param>
+    /// <param name="k">[batch, tv, dim].</param>
+    /// <param name="v">[batch, tv, dv].</param>
+    /// <param name="scale">The learned scalar (one float), or empty for none.</param>
+    /// <param name="raw">[batch, tq, tv], the unscaled scores, written when there is a scale; otherwise empty.</param>
+    /// <param name="weights">[batch, tq, tv], the softmax weights.</param>
+    /// <param name="y">[batch, tq, dv].</param>
+    /// <param name="batch">Samples.</param>
+    /// <param name="tq">Query steps.</param>
+    /// <param name="tv">Key and value steps.</param>
+    /// <param name="dim">Query and key features.</param>
+    /// <param name="dv">Value features.</param>
+    public static void Forward(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<float> scale, Span<float> raw,
+        Span<float> weights, Span<float> y, int batch, int tq, int tv, int dim, int dv)
+    {
+        Check(q.Length, k.Length, v.Length, weights.Length, y.Length, batch, tq, tv, dim, dv);
+        int s = checked(tq * tv);
+        if (!scale.IsEmpty && raw.Length < (long)batch * s)
+        {
+            throw new ArgumentException($"Attention with a scale keeps {(long)batch * s} unscaled scores; got room for {raw.Length}.", nameof(raw));
+        }
+
+        // Scores for every sample at once (Dot's kernel: the query's rows against the key's rows).
+        DotKernels.Forward(q, k, scale.IsEmpty ? weights : raw, batch, tq, dim, 1, tv, 1);
+        if (!scale.IsEmpty)
+        {
+            TensorPrimitives.Multiply(raw[..(batch * s)], scale[0], weights);
+        }
+
+        ActivationKernels.SoftmaxAlong(weights, weights, batch * tq, tv, 1);
+        DotKernels.MatMul(weights, v, y, batch, tq, tv, dv);
+    }
+
+    /// <summary>Accumulates the gradients of <see cref="Forward"/>'s inputs and scale.</summary>
+    /// <param name="dy">[batch, tq, dv], the output's gradient.</param>
+    /// <param name="q">The forward's query.</param>
+    /// <param name="k">The forward's key.</param>
+    /// <param name="v">The forward's value.</param>
+    /// <param name="scale">The scale, or empty.</param>
+    /// <param name="raw">The unscaled scores the forward kept, or empty.</param>
+    /// <param name="weights">The softmax weights the forward kept.</param>
+    /// <param name="dq">The query's gradient, or empty.</param>
+    /// <param name="dk">The key's gradient, or empty (it may be <paramref name="dv"/>'s span when the key is the value).</param>
+    /// <param name="dv">The value's gradient, or empty.</param>
+    /// <param name="dScale">The scale's gradient (one float), or empty.</param>
+    /// <param name="scratch">At least tq·tv floats.</param>
+    /// <param name="batch">Samples.</param>
+    /// <param name="tq">Query steps.</param>
+    /// <param name="tv">Key and value steps.</param>
+    /// <param name="dim">Query and key features.</param>
+    /// <param name="dvLength">Value features.</param>
+    public static void Backward(ReadOnlySpan<float> dy, ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<float> scale,
+        ReadOnlySpan<float> raw, ReadOnlySpan<float> weights, Span<float> dq, Span<float> dk, Span<float> dv, Span<float> dScale, Span<float> scratch,
+        int batch, int tq, int tv, int dim, int dvLength)
+    {
+        Check(q.Length, k.Length, v.Length, weights.Length, dy.Length, batch, tq, tv, dim, dvLength);
+        int s = checked(tq * tv);
+        if (scratch.Length < s)
+        {
+            throw new ArgumentException($"Attention's backward pass needs {s} floats of scratch; got {scratch.Length}.", nameof(scratch));
+        }
+
+        float factor = scale.IsEmpty ? 1f : scale[0];
+        Span<float> dw = scratch[..s];
+        for (int b = 0; b < batch; b++)
+        {
+            var w = weights.Slice(b * s, s);
+            var g = dy.Slice(b * tq * dvLength, tq * dvLength);
+            var vb = v.Slice(b * tv * dvLength, tv * dvLength);
+
+            // dW = dy·vᵀ, and dv += Wᵀ·dy.
+            Gemm.MultiplyTransposedB(g, vb, dw, tq, dvLength, tv, accumulate: false);
+            if (!dv.IsEmpty)
+            {
+                Gemm.MultiplyTransposedA(w, g, dv.Slice(b * tv * dvLength, tv * dvLength), tv, tq, dvLength, accumulate: true);
+            }
+
+            // Through the softmax, row by row: dS = W ⊙ (dW − Σ W·dW).
+            for (int r = 0; r < tq; r++)
+            {
+                var wr = w.Slice(r * tv, tv);
+                var dr = dw.Slice(r * tv, tv);
+                float dot = TensorPrimitives.Dot(wr, dr);
+                TensorPrimitives.Subtract(dr, dot, dr);
+                TensorPrimitives.Multiply(dr, wr, dr);
+            }
+
+            if (!dScale.IsEmpty)
+            {
+                dScale[0] += TensorPrimitives.Dot(dw, raw.Slice(b * s, s));
+            }
+
+            // Unscaled: dS_raw = scale · dS; dq += dS_raw·k, dk += dS_rawᵀ·q.
+            if (factor != 1f)
+            {
+                TensorPrimitives.Multiply(dw, factor, dw);
+            }
+
+            if (!dq.IsEmpty)
+            {
+                Gemm.Multiply(dw, k.Slice(b * tv * dim, tv * dim), dq.Slice(b * tq * dim, tq * dim), tq, tv, dim, accumulate: true);
+            }
+
+            if (!dk.IsEmpty)
+            {
+                Gemm.MultiplyTransposedA(dw, q.Slice(b * tq * dim, tq * dim), dk.Slice(b * tv * dim, tv * dim), tv, tq, dim, accumulate: true);
+            }
+        }
+    }
+
+    private static void Check(int q, int k, int v, int weights, int y, int batch, int tq, int tv, int dim, int dv)
+    {
+        if (batch < 0 || tq < 0 || tv < 0 || dim < 0 || dv < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batch), "Attention's sizes must not be negative.");
+        }
+
+        if (q < (long)batch * tq * dim || k < (long)batch * tv * dim || v < (long)batch * tv * dv || weights < (long)batch * tq * tv || y < (long)batch * tq * dv)
+        {
+            throw new ArgumentException($"Attention over {batch} samples of query [{tq}, {dim}], key [{tv}, {dim}] and value [{tv}, {dv}]: a span is too short " +
+                $"(got {q}, {k}, {v}, {weights} and {y} floats).");
+        }
+    }
+}
