@@ -114,45 +114,43 @@ public abstract partial class CompiledModel
 
     private void PredictBatches(Workspace workspace, float[][] inputs, float[][] outputs, int samples, int batchSize, int batches)
     {
+        if (Kernels.Threading.MaxThreads > 1 && Environment.ProcessorCount > 1 && batches >= 4)
         {
-            if (Kernels.Threading.MaxThreads > 1 && Environment.ProcessorCount > 1 && batches >= 4)
+            // Two cores: a pool thread with a workspace of its own takes batches too, from a shared counter, so a
+            // core slowed by other work takes fewer. Every sample is computed exactly as on one thread, so the
+            // outputs are identical.
+            var second = _secondPredictWorkspace is { } w && w.Capacity >= batchSize && w.ActivationCapacity >= _layout.PredictActivationSize
+                && w.ScratchCapacity >= _layout.ScratchSize
+                ? w
+                : _secondPredictWorkspace = NewWorkspace(null, batchSize, new(_layout.PredictActivationSize, _layout.ScratchSize, 0, 0),
+                    training: false, randomState: 0);
+            int[] next = new int[1];
+            var other = System.Threading.Tasks.Task.Run(() =>
             {
-                // Two cores: a pool thread with a workspace of its own takes batches too, from a shared counter, so a
-                // core slowed by other work takes fewer. Every sample is computed exactly as on one thread, so the
-                // outputs are identical.
-                var second = _secondPredictWorkspace is { } w && w.Capacity >= batchSize && w.ActivationCapacity >= _layout.PredictActivationSize
-                    && w.ScratchCapacity >= _layout.ScratchSize
-                    ? w
-                    : _secondPredictWorkspace = NewWorkspace(null, batchSize, new(_layout.PredictActivationSize, _layout.ScratchSize, 0, 0),
-                        training: false, randomState: 0);
-                int[] next = new int[1];
-                var other = System.Threading.Tasks.Task.Run(() =>
-                {
-                    Kernels.GemmWorker.KeepOnThread = true;
-                    try
-                    {
-                        PredictShared(second, inputs, outputs, next, samples, batchSize);
-                    }
-                    finally
-                    {
-                        Kernels.GemmWorker.KeepOnThread = false;
-                    }
-                });
                 Kernels.GemmWorker.KeepOnThread = true;
                 try
                 {
-                    PredictShared(workspace, inputs, outputs, next, samples, batchSize);
+                    PredictShared(second, inputs, outputs, next, samples, batchSize);
                 }
                 finally
                 {
                     Kernels.GemmWorker.KeepOnThread = false;
-                    other.GetAwaiter().GetResult();
                 }
-            }
-            else
+            });
+            Kernels.GemmWorker.KeepOnThread = true;
+            try
             {
-                PredictShared(workspace, inputs, outputs, new int[1], samples, batchSize);
+                PredictShared(workspace, inputs, outputs, next, samples, batchSize);
             }
+            finally
+            {
+                Kernels.GemmWorker.KeepOnThread = false;
+                other.GetAwaiter().GetResult();
+            }
+        }
+        else
+        {
+            PredictShared(workspace, inputs, outputs, new int[1], samples, batchSize);
         }
     }
 }
