@@ -89,15 +89,8 @@ public static class AttentionKernels
                 Gemm.MultiplyTransposedA(w, g, dv.Slice(b * tv * dvLength, tv * dvLength), tv, tq, dvLength, accumulate: true);
             }
 
-            // Through the softmax, row by row: dS = W ⊙ (dW − Σ W·dW).
-            for (int r = 0; r < tq; r++)
-            {
-                var wr = w.Slice(r * tv, tv);
-                var dr = dw.Slice(r * tv, tv);
-                float dot = TensorPrimitives.Dot(wr, dr);
-                TensorPrimitives.Subtract(dr, dot, dr);
-                TensorPrimitives.Multiply(dr, wr, dr);
-            }
+            // Through the softmax over each row, in place: dS = W ⊙ (dW − Σ W·dW).
+            ActivationKernels.Backward(Activation.Softmax, default, w, dw, tq, tv);
 
             if (!dScale.IsEmpty)
             {

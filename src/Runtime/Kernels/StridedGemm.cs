@@ -58,27 +58,10 @@ internal static unsafe class StridedGemm
             return;
         }
 
-        float* packed = stackalloc float[PackDepth * PackColumns];
         fixed (float* pa = a, pb = b, pc = c)
         {
-            for (int p0 = 0; p0 < k; p0 += PackDepth)
-            {
-                int kc = Math.Min(PackDepth, k - p0);
-                for (int j0 = 0; j0 < n; j0 += PackColumns)
-                {
-                    int nc = Math.Min(PackColumns, n - j0);
-                    for (int j = 0; j < nc; j++)
-                    {
-                        float* source = pb + ((long)(j0 + j) * ldb) + p0;
-                        for (int p = 0; p < kc; p++)
-                        {
-                            packed[(p * PackColumns) + j] = source[p];
-                        }
-                    }
-
-                    Run(pa + p0, lda, 1, packed, PackColumns, pc + j0, ldc, m, kc, nc, accumulate || p0 > 0);
-                }
-            }
+            // B(p, j) = b[j·ldb + p]: columns ldb apart, so General packs blocks of it (zero-padded) as it goes.
+            General(pa, lda, 1, pb, 1, ldb, pc, ldc, m, k, n, accumulate);
         }
     }
 
