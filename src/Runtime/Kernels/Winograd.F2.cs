@@ -122,47 +122,36 @@ public static partial class Winograd
         TOps.Store(v + (3 * stride), TOps.Subtract(c1, c3));
     }
 
-    /// <summary>Aᵀ·m·A of tile <paramref name="index"/> plus the bias into the 2×2 outputs at (row, column) (those inside
-    /// the output), and their ReLU into <paramref name="relu"/> unless it is null.</summary>
-    private static unsafe void OutputTile2(float* m, float* z, float* relu, float* bias, in ConvGeometry g, int image, int row, int column, int index)
+    /// <summary>F(2×2, 3×3) for the shared block loop: 4×4 input tiles, 2×2 output tiles.</summary>
+    private readonly unsafe struct Tile2 : ITile
     {
-        int cout = g.OutChannels;
-        Span<int> at = stackalloc int[4];
-        for (int r = 0; r < 2; r++)
+        public static int Size => 2;
+
+        public static void Output<TOutput>(float* m, int channels, float* corner, nint rowStride, nint relu, float* bias)
+            where TOutput : IOutput
         {
-            for (int c = 0; c < 2; c++)
+            int channel = 0;
+            if (Vector512.IsHardwareAccelerated)
             {
-                at[(2 * r) + c] = row + r < g.OutHeight && column + c < g.OutWidth
-                    ? (((image * g.OutHeight) + row + r) * g.OutWidth + column + c) * cout
-                    : -1;
+                channel = OutputChannels2<Avx512Ops, Vector512<float>, TOutput>(m, channels, corner, rowStride, relu, bias, channel);
             }
+
+            if (Vector256.IsHardwareAccelerated)
+            {
+                channel = OutputChannels2<Avx2Ops, Vector256<float>, TOutput>(m, channels, corner, rowStride, relu, bias, channel);
+            }
+
+            OutputChannels2<ScalarOps, float, TOutput>(m, channels, corner, rowStride, relu, bias, channel);
         }
-
-        float* source = m + ((nint)index * Positions2 * cout);
-
-        // 0: z only; 1: z and its ReLU; 2: the ReLU in place of z (one store instead of two to the same address).
-        int mode = relu == null ? 0 : relu == z ? 2 : 1;
-        int channel = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            channel = OutputChannels2<Avx512Ops, Vector512<float>>(source, cout, at, z, relu, mode, bias, channel, cout);
-        }
-
-        if (Vector256.IsHardwareAccelerated)
-        {
-            channel = OutputChannels2<Avx2Ops, Vector256<float>>(source, cout, at, z, relu, mode, bias, channel, cout);
-        }
-
-        OutputChannels2<ScalarOps, float>(source, cout, at, z, relu, mode, bias, channel, cout);
     }
 
-    private static unsafe int OutputChannels2<TOps, TV>(float* m, int stride, ReadOnlySpan<int> at, float* z, float* relu, int mode,
-        float* bias, int channel, int channels)
+    private static unsafe int OutputChannels2<TOps, TV, TOutput>(float* m, int channels, float* corner, nint rowStride, nint relu, float* bias,
+        int channel)
         where TOps : ISimdOps<TV>
         where TV : unmanaged
+        where TOutput : IOutput
     {
-        int p0 = at[0], p1 = at[1], p2 = at[2], p3 = at[3];
-        nint s = stride;
+        nint s = channels;
         for (; channel + TOps.Count <= channels; channel += TOps.Count)
         {
             // Aᵀ·m down the columns, Aᵀ = [1 1 1 0; 0 1 −1 −1] ...
@@ -174,10 +163,11 @@ public static partial class Winograd
 
             // ... then ·A along the rows, plus the bias.
             TV offset = bias != null ? TOps.Load(bias + channel) : TOps.Zero;
-            Put<TOps, TV>(TOps.Add(TOps.Add(TOps.Add(u0, u1), u2), offset), p0, channel, z, relu, mode);
-            Put<TOps, TV>(TOps.Add(TOps.Subtract(TOps.Subtract(u1, u2), u3), offset), p1, channel, z, relu, mode);
-            Put<TOps, TV>(TOps.Add(TOps.Add(TOps.Add(w0, w1), w2), offset), p2, channel, z, relu, mode);
-            Put<TOps, TV>(TOps.Add(TOps.Subtract(TOps.Subtract(w1, w2), w3), offset), p3, channel, z, relu, mode);
+            float* o = corner + channel;
+            TOutput.Put<TOps, TV>(TOps.Add(TOps.Add(TOps.Add(u0, u1), u2), offset), o, relu);
+            TOutput.Put<TOps, TV>(TOps.Add(TOps.Subtract(TOps.Subtract(u1, u2), u3), offset), o + s, relu);
+            TOutput.Put<TOps, TV>(TOps.Add(TOps.Add(TOps.Add(w0, w1), w2), offset), o + rowStride, relu);
+            TOutput.Put<TOps, TV>(TOps.Add(TOps.Subtract(TOps.Subtract(w1, w2), w3), offset), o + rowStride + s, relu);
         }
 
         return channel;

@@ -180,57 +180,14 @@ public static partial class Winograd
         TOps.Store(t + (5 * stride), TOps.MultiplyAdd(four, d1, TOps.MultiplyAdd(minusFive, d3, d5)));
     }
 
-    /// <summary>
-    /// Aᵀ·m·A of tile <paramref name="index"/> plus the bias into the 4×4 outputs at (row, column), and their ReLU into
-    /// <paramref name="relu"/> unless it is null (in place of z when it is z). A tile inside the output is written where
-    /// it lies, with the store chosen at compile time (<see cref="IOutput"/>); a tile over the output's edge is computed
-    /// into <paramref name="border"/> (16 × OutChannels floats) and its outputs inside copied out.
-    /// </summary>
-    private static unsafe void OutputTile4(float* m, float* z, float* relu, float* bias, in ConvGeometry g, int image, int row, int column, int index,
-        float* border)
+    /// <summary>F(4×4, 3×3) for the shared block loop: 6×6 input tiles, 4×4 output tiles.</summary>
+    private readonly unsafe struct Tile4 : ITile
     {
-        int cout = g.OutChannels;
-        float* source = m + ((nint)index * Positions4 * cout);
-        nint pixel = (((nint)image * g.OutHeight) + row) * g.OutWidth + column;
-        if (row + 4 <= g.OutHeight && column + 4 <= g.OutWidth)
-        {
-            float* corner = z + (pixel * cout);
-            nint rowStride = (nint)g.OutWidth * cout;
-            if (relu == null)
-            {
-                OutputChannels4<Plain>(source, cout, corner, rowStride, 0, bias);
-            }
-            else if (relu == z)
-            {
-                OutputChannels4<ReluInPlace>(source, cout, corner, rowStride, 0, bias);
-            }
-            else
-            {
-                OutputChannels4<PlainAndRelu>(source, cout, corner, rowStride, (nint)(relu - z), bias);
-            }
+        public static int Size => 4;
 
-            return;
-        }
-
-        OutputChannels4<Plain>(source, cout, border, 4 * cout, 0, bias);
-        int rows = Math.Min(4, g.OutHeight - row), columns = Math.Min(4, g.OutWidth - column);
-        for (int r = 0; r < rows; r++)
-        {
-            for (int c = 0; c < columns; c++)
-            {
-                var value = new ReadOnlySpan<float>(border + (((4 * r) + c) * cout), cout);
-                nint at = (pixel + ((nint)r * g.OutWidth) + c) * cout;
-                if (relu != z)
-                {
-                    value.CopyTo(new Span<float>(z + at, cout));
-                }
-
-                if (relu != null)
-                {
-                    System.Numerics.Tensors.TensorPrimitives.Max(value, 0f, new Span<float>(relu + at, cout));
-                }
-            }
-        }
+        public static void Output<TOutput>(float* m, int channels, float* corner, nint rowStride, nint relu, float* bias)
+            where TOutput : IOutput
+            => OutputChannels4<TOutput>(m, channels, corner, rowStride, relu, bias);
     }
 
     private static unsafe void OutputChannels4<TOutput>(float* m, int channels, float* corner, nint rowStride, nint relu, float* bias)
@@ -309,49 +266,5 @@ public static partial class Winograd
         TOutput.Put<TOps, TV>(TOps.Add(TOps.MultiplyAdd(two, less34, less12), offset), o + rowStride, relu);
         TOutput.Put<TOps, TV>(TOps.Add(TOps.MultiplyAdd(four, sum34, sum12), offset), o + (2 * rowStride), relu);
         TOutput.Put<TOps, TV>(TOps.Add(TOps.Add(TOps.MultiplyAdd(eight, less34, less12), m5), offset), o + (3 * rowStride), relu);
-    }
-
-    /// <summary>How an output vector is stored, chosen once per tile so the JIT compiles each way without a branch per
-    /// store.</summary>
-    private unsafe interface IOutput
-    {
-        /// <summary>Stores <paramref name="value"/> at <paramref name="z"/>; <paramref name="relu"/> is the distance to
-        /// its ReLU's place, where there is one beside z.</summary>
-        static abstract void Put<TOps, TV>(TV value, float* z, nint relu)
-            where TOps : ISimdOps<TV>
-            where TV : unmanaged;
-    }
-
-    /// <summary>z only (no activation here).</summary>
-    private readonly unsafe struct Plain : IOutput
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Put<TOps, TV>(TV value, float* z, nint relu)
-            where TOps : ISimdOps<TV>
-            where TV : unmanaged
-            => TOps.Store(z, value);
-    }
-
-    /// <summary>The ReLU in place of z.</summary>
-    private readonly unsafe struct ReluInPlace : IOutput
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Put<TOps, TV>(TV value, float* z, nint relu)
-            where TOps : ISimdOps<TV>
-            where TV : unmanaged
-            => TOps.Store(z, TOps.Max(value, TOps.Zero));
-    }
-
-    /// <summary>z, and its ReLU where the pre-activation is kept apart.</summary>
-    private readonly unsafe struct PlainAndRelu : IOutput
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Put<TOps, TV>(TV value, float* z, nint relu)
-            where TOps : ISimdOps<TV>
-            where TV : unmanaged
-        {
-            TOps.Store(z, value);
-            TOps.Store(z + relu, TOps.Max(value, TOps.Zero));
-        }
     }
 }

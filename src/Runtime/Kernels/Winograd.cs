@@ -64,7 +64,7 @@ public static partial class Winograd
     /// <param name="g">The geometry.</param>
     /// <returns>The scratch length.</returns>
     public static int ScratchLength(in ConvGeometry g)
-        => checked((Positions(g) * TilesPerBlock(g) * (g.InChannels + g.OutChannels)) + (TileSize(g) == 4 ? 16 * g.OutChannels : 0));
+        => checked((Positions(g) * TilesPerBlock(g) * (g.InChannels + g.OutChannels)) + (TileSize(g) * TileSize(g) * g.OutChannels));
 
     /// <summary>U = G·g·Gᵀ for every (input channel, output channel) pair, laid out [positions, InChannels, OutChannels],
     /// for the tile size <see cref="TileSize"/> chooses for <paramref name="g"/>.</summary>
@@ -130,7 +130,7 @@ public static partial class Winograd
         // from 16 places at once, and they took as long as the products at batch 64.)
         Span<float> v = scratch[..(positions * block * cin)];
         Span<float> m = scratch.Slice(positions * block * cin, positions * block * cout);
-        Span<float> border = size == 4 ? scratch.Slice(positions * block * (cin + cout), 16 * cout) : default; // see OutputTile4
+        Span<float> border = scratch.Slice(positions * block * (cin + cout), size * size * cout); // see OutputTile
         int tilesHigh = (g.OutHeight + size - 1) / size, tilesWide = (g.OutWidth + size - 1) / size, perImage = tilesHigh * tilesWide;
         long tiles = (long)batch * perImage;
 
@@ -165,13 +165,14 @@ public static partial class Winograd
                     long t = first + i;
                     int image = (int)(t / perImage), within = (int)(t % perImage);
                     int row = within / tilesWide * size, column = within % tilesWide * size;
+                    float* tile = pm + ((nint)i * positions * cout);
                     if (size == 4)
                     {
-                        OutputTile4(pm, pz, py, pb, g, image, row, column, i, pt);
+                        OutputTile<Tile4>(tile, pz, py, pb, g, image, row, column, pt);
                     }
                     else
                     {
-                        OutputTile2(pm, pz, py, pb, g, image, row, column, i);
+                        OutputTile<Tile2>(tile, pz, py, pb, g, image, row, column, pt);
                     }
                 }
             }
@@ -189,20 +190,112 @@ public static partial class Winograd
     /// <summary>Tiles per block: as many as keep the block's transformed input and output within <see cref="BlockFloats"/>.</summary>
     private static int TilesPerBlock(in ConvGeometry g) => Math.Clamp(BlockFloats / (Positions(g) * (g.InChannels + g.OutChannels)), 8, 256);
 
-    /// <summary>Writes one output pixel's channels (and their ReLU, beside them or in their place), unless it lies
-    /// outside the output (-1). Mode 0: z only; 1: z and its ReLU; 2: the ReLU in place of z.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Put<TOps, TV>(TV value, int position, int channel, float* z, float* relu, int mode)
-        where TOps : ISimdOps<TV>
-        where TV : unmanaged
+    /// <summary>
+    /// Aᵀ·m·A of one tile's transformed products <paramref name="m"/> plus the bias into the outputs at (row, column), and
+    /// their ReLU into <paramref name="relu"/> unless it is null (in place of z when it is z). A tile inside the output is
+    /// written where it lies, with the store chosen at compile time (<see cref="IOutput"/>); a tile over the output's
+    /// edge is computed into <paramref name="border"/> (size² × OutChannels floats) and its outputs inside copied out.
+    /// </summary>
+    private static unsafe void OutputTile<TTile>(float* m, float* z, float* relu, float* bias, in ConvGeometry g, int image, int row, int column,
+        float* border)
+        where TTile : ITile
     {
-        if (position >= 0)
+        int cout = g.OutChannels, size = TTile.Size;
+        nint pixel = (((nint)image * g.OutHeight) + row) * g.OutWidth + column;
+        if (row + size <= g.OutHeight && column + size <= g.OutWidth)
         {
-            TOps.Store(z + position + channel, mode == 2 ? TOps.Max(value, TOps.Zero) : value);
-            if (mode == 1)
+            float* corner = z + (pixel * cout);
+            nint rowStride = (nint)g.OutWidth * cout;
+            if (relu == null)
             {
-                TOps.Store(relu + position + channel, TOps.Max(value, TOps.Zero));
+                TTile.Output<Plain>(m, cout, corner, rowStride, 0, bias);
             }
+            else if (relu == z)
+            {
+                TTile.Output<ReluInPlace>(m, cout, corner, rowStride, 0, bias);
+            }
+            else
+            {
+                TTile.Output<PlainAndRelu>(m, cout, corner, rowStride, (nint)(relu - z), bias);
+            }
+
+            return;
+        }
+
+        TTile.Output<Plain>(m, cout, border, size * cout, 0, bias);
+        int rows = Math.Min(size, g.OutHeight - row), columns = Math.Min(size, g.OutWidth - column);
+        for (int r = 0; r < rows; r++)
+        {
+            for (int c = 0; c < columns; c++)
+            {
+                var value = new ReadOnlySpan<float>(border + (((size * r) + c) * cout), cout);
+                nint at = (pixel + ((nint)r * g.OutWidth) + c) * cout;
+                if (relu != z)
+                {
+                    value.CopyTo(new Span<float>(z + at, cout));
+                }
+
+                if (relu != null)
+                {
+                    System.Numerics.Tensors.TensorPrimitives.Max(value, 0f, new Span<float>(relu + at, cout));
+                }
+            }
+        }
+    }
+
+    /// <summary>A tile size's output transform, for <see cref="OutputTile{TTile}"/>.</summary>
+    private unsafe interface ITile
+    {
+        /// <summary>The output tile's side: 2 or 4.</summary>
+        static abstract int Size { get; }
+
+        /// <summary>Aᵀ·m·A plus the bias for every channel, stored by <typeparamref name="TOutput"/> from
+        /// <paramref name="corner"/>, output rows <paramref name="rowStride"/> floats apart.</summary>
+        static abstract void Output<TOutput>(float* m, int channels, float* corner, nint rowStride, nint relu, float* bias)
+            where TOutput : IOutput;
+    }
+
+    /// <summary>How an output vector is stored, chosen once per tile so the JIT compiles each way without a branch per
+    /// store.</summary>
+    private unsafe interface IOutput
+    {
+        /// <summary>Stores <paramref name="value"/> at <paramref name="z"/>; <paramref name="relu"/> is the distance to
+        /// its ReLU's place, where there is one beside z.</summary>
+        static abstract void Put<TOps, TV>(TV value, float* z, nint relu)
+            where TOps : ISimdOps<TV>
+            where TV : unmanaged;
+    }
+
+    /// <summary>z only (no activation here).</summary>
+    private readonly unsafe struct Plain : IOutput
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Put<TOps, TV>(TV value, float* z, nint relu)
+            where TOps : ISimdOps<TV>
+            where TV : unmanaged
+            => TOps.Store(z, value);
+    }
+
+    /// <summary>The ReLU in place of z.</summary>
+    private readonly unsafe struct ReluInPlace : IOutput
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Put<TOps, TV>(TV value, float* z, nint relu)
+            where TOps : ISimdOps<TV>
+            where TV : unmanaged
+            => TOps.Store(z, TOps.Max(value, TOps.Zero));
+    }
+
+    /// <summary>z, and its ReLU where the pre-activation is kept apart.</summary>
+    private readonly unsafe struct PlainAndRelu : IOutput
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Put<TOps, TV>(TV value, float* z, nint relu)
+            where TOps : ISimdOps<TV>
+            where TV : unmanaged
+        {
+            TOps.Store(z, value);
+            TOps.Store(z + relu, TOps.Max(value, TOps.Zero));
         }
     }
 
