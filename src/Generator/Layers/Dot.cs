@@ -12,7 +12,17 @@ namespace Unrolled.Generator.Layers;
 /// <summary><c>Dot</c>'s settings: the axes as written (one for both inputs, or one per input; Keras counts the batch
 /// axis as 0), whether they were written as a list, and whether the inputs are L2-normalised first (the cosine
 /// similarity).</summary>
-internal sealed record DotConfig(EquatableArray<int> Axes, bool AxesIsList, bool Normalize) : LayerConfig;
+internal sealed record DotConfig(EquatableArray<int> Axes, bool AxesIsList, bool Normalize) : LayerConfig
+{
+    /// <summary>Input <paramref name="input"/>'s contracted axis, counting the batch axis as 0, as Keras resolves it: a
+    /// negative axis counts from the end of its own input (so <c>axes: -1</c> is the last axis of each, whatever their
+    /// ranks). Not checked against the rank.</summary>
+    public int AxisOf(int input, int rank)
+    {
+        int given = Axes[Axes.Count == 1 ? 0 : input];
+        return given < 0 ? given + rank : given;
+    }
+}
 
 /// <summary>
 /// <c>Dot(axes, normalize)</c> of two tensors, as Keras's <c>batch_dot</c>: per sample, the sum over one axis of each
@@ -55,8 +65,7 @@ internal sealed class DotRule : LayerRule
         var resolved = new int[2];
         for (int i = 0; i < 2; i++)
         {
-            int given = s.Axes[s.Axes.Count == 1 ? 0 : i];
-            int axis = given < 0 ? given + ranks[i] : given;
+            int given = s.Axes[s.Axes.Count == 1 ? 0 : i], axis = s.AxisOf(i, ranks[i]);
             if (axis <= 0 || axis >= ranks[i])
             {
                 var shape = i == 0 ? a : b;
@@ -180,14 +189,8 @@ internal sealed class DotRule : LayerRule
         var b = e.ShapeOf(e.Inputs[1]).Dims;
         var s = e.Settings<DotConfig>();
 
-        // Inference accepted the axes, so they resolve (a negative one counts from the end of its own input).
-        int Axis(int i, int rank)
-        {
-            int given = s.Axes[s.Axes.Count == 1 ? 0 : i];
-            return (given < 0 ? given + rank : given) - 1;
-        }
-
-        int first = Axis(0, a.Count + 1), second = Axis(1, b.Count + 1);
+        // Inference accepted the axes; as indices into the per-sample dims (no batch axis).
+        int first = s.AxisOf(0, a.Count + 1) - 1, second = s.AxisOf(1, b.Count + 1) - 1;
         var dims = e.Dims;
         return new DotGeometry(dims.Product(a.Take(first)), a[first], dims.Product(a.Skip(first + 1)), dims.Product(b.Take(second)),
             dims.Product(b.Skip(second + 1)), dims.Product(a), dims.Product(b));
