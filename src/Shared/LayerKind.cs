@@ -198,4 +198,10 @@ public enum GraphNodeKind
     /// (Tv, dim), the value when not given: softmax(scale · q·kᵀ)·v. Config: <c>use_scale</c>, <c>score_mode</c>,
     /// <c>dropout</c>.</summary>
     Attention,
+
+    /// <summary>Keras's <c>MultiHeadAttention</c> of a query (Tq, dq), a value (Tk, dv) and a key (Tk, dk), the value
+    /// when not given: each head projects them, attends with scaled dot products, and the heads' outputs are projected
+    /// to the output. Config: <c>num_heads</c>, <c>key_dim</c>, <c>value_dim</c>, <c>dropout</c>, <c>use_bias</c>,
+    /// <c>output_shape</c>, <c>attention_axes</c>; per call, <c>use_causal_mask</c>.</summary>
+    MultiHeadAttention,
 }

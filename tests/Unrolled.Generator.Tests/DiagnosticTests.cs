@@ -243,6 +243,36 @@ public class DiagnosticTests
             var b = Input([6, 2]);
             return new Model([a, b], Attention()([a, b, {|UNR0001:b|}]));
             """) },
+        { "MultiHeadAttention with dropout", Sources.Builder("""
+            var a = Input([4, 3]);
+            return new Model(a, MultiHeadAttention(2, 4, dropout: {|UNR0009:0.1|})(a, a));
+            """) },
+        { "MultiHeadAttention over the features axis", Sources.Builder("""
+            var a = Input([4, 3]);
+            return new Model(a, MultiHeadAttention(2, 4, attentionAxes: {|UNR0009:[2]|})(a, a));
+            """) },
+        { "MultiHeadAttention with no heads", Sources.Builder("""
+            var a = Input([4, 3]);
+            return new Model(a, MultiHeadAttention({|UNR0009:0|}, 4)(a, a));
+            """) },
+        { "MultiHeadAttention with a zero output width", Sources.Builder("""
+            var a = Input([4, 3]);
+            return new Model(a, MultiHeadAttention(2, 4, outputShape: {|UNR0009:0|})(a, a));
+            """) },
+        { "MultiHeadAttention of a key and value of different steps", Sources.Builder("""
+            var a = Input([4, 3]);
+            var b = Input([6, 2]);
+            var c = Input([5, 2]);
+            return new Model([a, b, c], MultiHeadAttention(2, 4)(a, b, key: {|UNR0001:c|}));
+            """) },
+        { "MultiHeadAttention of vectors", Sources.Builder("""
+            var a = Input([4]);
+            return new Model(a, MultiHeadAttention(2, 4)({|UNR0001:a|}, a));
+            """) },
+        { "MultiHeadAttention with a causal mask known only at run time", Sources.Builder("""
+            var a = Input([4, 3]);
+            return new Model(a, MultiHeadAttention(2, 4)(a, a, useCausalMask: {|UNR0004:Environment.ProcessorCount > 2|}));
+            """) },
         { "MatMul of mismatched inner axes", Sources.Builder("""
             var a = Input([4, 3]);
             var b = Input([4, 3]);

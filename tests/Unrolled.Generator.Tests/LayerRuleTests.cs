@@ -64,6 +64,7 @@ public class LayerRuleTests
         [LayerKind.Softmax] = "var x = Input([5, 3]); var y = Softmax(axis: 1, name: \"probe\")(Dense(3)(x)); return new Model(x, y);",
         [LayerKind.MatMul] = "var x = Input([5, 3]); var y = Lambda((Tensor[] t) => Ops.MatMul(t[0], t[1]), name: \"probe\")([Dense(3)(x), Reshape([3, 5])(x)]); return new Model(x, y);",
         [LayerKind.Permute] = "var x = Input([5, 3]); var y = Permute([2, 1], name: \"probe\")(Dense(3)(x)); return new Model(x, y);",
+        [LayerKind.MultiHeadAttention] = "var x = Input([5, 3]); var y = MultiHeadAttention(2, 4, name: \"probe\")(x, Dense(3)(x), useCausalMask: true); return new Model(x, y);",
         [LayerKind.Attention] = "var x = Input([5, 3]); var y = Attention(useScale: true, name: \"probe\")([Dense(3)(x), Dense(3)(x)]); return new Model(x, y);",
         [LayerKind.InputLayer] = "var x = Input([4]); var y = Dense(2)(x); return new Model(x, y);",
     };
@@ -97,7 +98,7 @@ public class LayerRuleTests
     public void Every_builder_function_of_the_runtime_is_served_by_a_rule_and_every_rule_s_function_exists()
     {
         var functions = typeof(global::Unrolled.Layers).GetMethods(BindingFlags.Public | BindingFlags.Static)
-            .Where(m => m.ReturnType == typeof(global::Unrolled.Layer) || m.ReturnType == typeof(global::Unrolled.MergeLayer)
+            .Where(m => m.ReturnType == typeof(global::Unrolled.Layer) || m.ReturnType == typeof(global::Unrolled.MergeLayer) || m.ReturnType == typeof(global::Unrolled.AttentionLayer)
                         || m.GetParameters().FirstOrDefault()?.Name == "inputs")
             .Select(m => m.Name)
             .Where(n => n is not ("Lambda" or "TimeDistributed")) // groups, built by the evaluator itself

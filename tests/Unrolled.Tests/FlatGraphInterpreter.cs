@@ -193,6 +193,81 @@ internal static class FlatGraphInterpreter
                 return new Value(y, new[] { tq, dv }, q.Rows);
             }
 
+            case GraphNodeKind.MultiHeadAttention:
+            {
+                // Per sample and head, in double: q = x_q·Wq[:, h, :] + bq[h] (likewise k and v), softmax over the keys of
+                // q·kᵀ/√key_dim (key steps after the query step masked off with the causal mask), times v; the heads'
+                // outputs through Wo[h] summed, plus bo.
+                int heads = node.Setting("num_heads")!.AsInt32(), kd = node.Setting("key_dim")!.AsInt32(), vd = node.Setting("value_dim")!.AsInt32();
+                bool bias = node.Setting("use_bias")!.AsBoolean(), causal = node.Setting("use_causal_mask")!.AsBoolean();
+                var (query, value) = (x[0], x[1]);
+                var key = x.Count > 2 ? x[2] : value;
+                int tq = query.Shape[0], dq = query.Shape[1], tk = value.Shape[0], dv = value.Shape[1], dk = key.Shape[1];
+                int step = bias ? 2 : 1;
+                float[] wq = w[0], wk = w[step], wv = w[2 * step], wo = w[3 * step];
+                int output = wo.Length / (heads * vd);
+                double[] Project(Value input, int r, int t, int features, float[] kernel, float[]? b, int h, int dim)
+                {
+                    var y = new double[dim];
+                    for (int d = 0; d < dim; d++)
+                    {
+                        double sum = b is null ? 0 : b[(h * dim) + d];
+                        for (int f = 0; f < features; f++)
+                        {
+                            sum += input.Data[(((r * input.Shape[0]) + t) * features) + f] * kernel[(((f * heads) + h) * dim) + d];
+                        }
+
+                        y[d] = sum;
+                    }
+
+                    return y;
+                }
+
+                var result = new double[query.Rows * tq * output];
+                for (int r = 0; r < query.Rows; r++)
+                {
+                    for (int i = 0; i < tq; i++)
+                    {
+                        for (int o = 0; o < output; o++)
+                        {
+                            result[(((r * tq) + i) * output) + o] = bias ? w[7][o] : 0;
+                        }
+
+                        for (int h = 0; h < heads; h++)
+                        {
+                            var q = Project(query, r, i, dq, wq, bias ? w[1] : null, h, kd);
+                            var scores = new double[tk];
+                            for (int j = 0; j < tk; j++)
+                            {
+                                var k = Project(key, r, j, dk, wk, bias ? w[3] : null, h, kd);
+                                scores[j] = causal && j > i ? double.NegativeInfinity : q.Zip(k, (a, b) => a * b).Sum() / Math.Sqrt(kd);
+                            }
+
+                            double max = scores.Max(), sum = scores.Sum(z => Math.Exp(z - max));
+                            var attended = new double[vd];
+                            for (int j = 0; j < tk; j++)
+                            {
+                                var v = Project(value, r, j, dv, wv, bias ? w[5] : null, h, vd);
+                                for (int d = 0; d < vd; d++)
+                                {
+                                    attended[d] += Math.Exp(scores[j] - max) / sum * v[d];
+                                }
+                            }
+
+                            for (int o = 0; o < output; o++)
+                            {
+                                for (int d = 0; d < vd; d++)
+                                {
+                                    result[(((r * tq) + i) * output) + o] += attended[d] * wo[(((h * vd) + d) * output) + o];
+                                }
+                            }
+                        }
+                    }
+                }
+
+                return new Value(result, new[] { tq, output }, query.Rows);
+            }
+
             case GraphNodeKind.MatMul:
             {
                 // (…, m, k)·(…, k, n) per leading index, summed in double.

@@ -216,6 +216,7 @@ public class GraphDescriptionTests
         ("every softmax", () => new EverySoftmax(seed: 1)),
         ("multi-head by hand", () => new MultiHeadByHand(seed: 1)),
         ("attention layers", () => new AttentionLayers(seed: 1)),
+        ("multi-head attention layers", () => new MultiHeadAttentionLayers(seed: 1)),
         ("autoencoder", () => new Autoencoder(seed: 1)),
         ("returned states", () => new ReturnedStates(seed: 1)),
         ("time distributed layers", () => new TimeDistributedLayers(seed: 1)),
@@ -283,7 +284,7 @@ public class GraphDescriptionTests
     }
 
     public static IEnumerable<object[]> DenseFamilyModels() => Models().Where(m => (string)m[0] is "deep nesting" or "siamese" or "manhattan"
-        or "time steps" or "nested time" or "every op" or "broadcast merges" or "every merge" or "every dot" or "every softmax" or "multi-head by hand" or "attention layers" or "autoencoder" or "layer norm forms"
+        or "time steps" or "nested time" or "every op" or "broadcast merges" or "every merge" or "every dot" or "every softmax" or "multi-head by hand" or "attention layers" or "multi-head attention layers" or "autoencoder" or "layer norm forms"
         or "layer norm time distributed");
 
     [Theory]

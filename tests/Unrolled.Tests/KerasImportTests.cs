@@ -32,6 +32,7 @@ public class KerasImportTests
         "keras_layer_norm" => new KerasLayerNorm(seed: 7),
         "keras_position" => new KerasPosition(seed: 8),
         "keras_attention" => new KerasAttention(seed: 9),
+        "keras_mha" => new KerasMultiHeadAttention(seed: 10),
         _ => throw new ArgumentException(model),
     };
 
@@ -48,7 +49,7 @@ public class KerasImportTests
         int count = 0;
         foreach (var weight in expected.GetProperty("weights").EnumerateObject())
         {
-            string[] parts = weight.Name.Split('/');
+            string[] parts = weight.Name.Split('/', 2); // layer, then the weight (a sublayer's: query/kernel)
             float[] values = Floats(weight.Value.GetProperty("values"));
             Assert.Equal(values, model.GetWeights(parts[0], parts[1]).ToArray());
             var info = model.Description.Weights.Single(w => w.Layer == parts[0] && w.Name == parts[1]);
@@ -87,6 +88,7 @@ public class KerasImportTests
             KerasLayerNorm m => m.Predict(input),
             KerasPosition m => m.Predict(input),
             KerasAttention m => m.Predict(input),
+            KerasMultiHeadAttention m => m.Predict(input),
             _ => throw new InvalidOperationException(),
         };
 

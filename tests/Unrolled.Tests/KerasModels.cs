@@ -170,3 +170,15 @@ public partial class KerasAttention
         return new Model(x, Dense(2)(Flatten()(y)), name: "keras_attention");
     }
 }
+
+/// <summary>Keras's MultiHeadAttention as causal self-attention, its weights in four sublayers' groups.</summary>
+public partial class KerasMultiHeadAttention
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([5, 4], name: "x");
+        var y = MultiHeadAttention(numHeads: 2, keyDim: 3)(x, x, useCausalMask: true);
+        return new Model(x, Dense(2)(Flatten()(y)), name: "keras_mha");
+    }
+}

@@ -55,6 +55,14 @@ public class LayerGradientTests
     }
 
     [Fact]
+    public void MultiHeadAttention_causal_shared_and_cross_with_a_key_and_no_biases()
+        => Check(new MultiHeadAttentionLayers(seed: 23), [Random(3 * 5 * 4, 23), Random(3 * 6 * 3, 24)], 3);
+
+    [Fact]
+    public void MultiHeadAttention_in_a_transformer_block_over_a_run_time_length()
+        => Check(new TransformerBlockOverRunTimeLengths(seed: 25), [Random(2 * 7 * 4, 25)], 2, lengths: [7]);
+
+    [Fact]
     public void Multi_head_attention_by_hand_with_MatMul_Transpose_and_Permute() => Check(new MultiHeadByHand(seed: 20), [Random(3 * 4 * 6, 20)], 3);
 
     [Fact]

@@ -200,6 +200,18 @@ public partial class TorchAttentionLayer
 
 /// <summary>Multi-head self-attention by hand (two heads of 3), for the comparison with PyTorch's
 /// multi_head_attention_forward: linear projections, scores scaled by 1/√3, softmax over the keys, heads merged back.</summary>
+/// <summary>Keras's MultiHeadAttention as self-attention, first with the causal mask, then without.</summary>
+public partial class TorchMultiHeadAttention
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([5, 6]);
+        var h = MultiHeadAttention(numHeads: 2, keyDim: 3, name: "causal")(x, x, useCausalMask: true);
+        return new Model(x, MultiHeadAttention(numHeads: 3, keyDim: 2, name: "plain")(h, h));
+    }
+}
+
 public partial class TorchMultiHead
 {
     [ModelBuilder]

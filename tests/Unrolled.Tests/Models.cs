@@ -180,6 +180,41 @@ public partial class AttentionLayers
 }
 
 /// <summary>
+/// Keras's MultiHeadAttention: one layer called twice (self-attention with the causal mask, then without it on another
+/// query), so its calls share weights; and a cross-attention layer with a separate key, valueDim, outputShape and no
+/// biases.
+/// </summary>
+public partial class MultiHeadAttentionLayers
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([5, 4], name: "x");
+        var y = Input([6, 3], name: "y");
+        var self = MultiHeadAttention(numHeads: 2, keyDim: 3, name: "self");
+        var causal = self(x, x, useCausalMask: true);                                                   // (5, 4)
+        var plain = self(causal, x);                                                                     // (5, 4)
+        var cross = MultiHeadAttention(3, keyDim: 2, valueDim: 4, useBias: false, outputShape: 5, name: "cross")(plain, y, key: Dense(2)(y)); // (5, 5)
+        return new Model([x, y], [causal, cross]);
+    }
+}
+
+/// <summary>A transformer encoder block as Keras's text-classification example builds it, over a run-time length.</summary>
+public partial class TransformerBlockOverRunTimeLengths
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([null, 4], name: "x");
+        var attention = MultiHeadAttention(numHeads: 2, keyDim: 4)(x, x);
+        var first = LayerNormalization(epsilon: 1e-6)(Add()([x, attention]));
+        var feedForward = Dense(4)(Dense(8, Activation.Relu)(first));
+        var second = LayerNormalization(epsilon: 1e-6)(Add()([first, feedForward]));
+        return new Model(x, Dense(2)(GlobalAveragePooling1D()(second)));
+    }
+}
+
+/// <summary>
 /// Multi-head self-attention written by hand, as Keras users write it with ops: per-head queries, keys and values by
 /// Reshape, heads to the front with Ops.Transpose, Ops.MatMul for the scores and the weighted values, Ops.Softmax over
 /// the keys, and back; then Permute and a head.

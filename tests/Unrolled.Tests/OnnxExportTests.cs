@@ -76,6 +76,7 @@ public class OnnxExportTests
         ["every_softmax"] = () => new EverySoftmax(seed: 61),
         ["multi_head_by_hand"] = () => new MultiHeadByHand(seed: 62),
         ["attention_layers"] = () => new AttentionLayers(seed: 63),
+        ["multi_head_attention_layers"] = () => new MultiHeadAttentionLayers(seed: 64),
         ["layer_norm_last"] = () => new LayerNormLast(seed: 44),
         ["layer_norm_forms"] = () => new LayerNormForms(seed: 45),
         ["layer_norm_time_distributed"] = () => new LayerNormTimeDistributed(seed: 46),
@@ -95,6 +96,7 @@ public class OnnxExportTests
         ["dynamic_image"] = (() => new OnnxDynamicImage(seed: 58), [7, 5]),
         ["layer_norm_sequences"] = (() => new LayerNormSequences(seed: 59), [6]),
         ["attention_run_time_lengths"] = (() => new AttentionOverRunTimeLengths(seed: 60), [5]),
+        ["transformer_block_run_time_lengths"] = (() => new TransformerBlockOverRunTimeLengths(seed: 65), [7]),
     };
 
     public static IEnumerable<object[]> Models => s_models.Keys.Select(k => new object[] { k });

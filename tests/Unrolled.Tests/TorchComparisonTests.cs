@@ -159,6 +159,25 @@ public class TorchComparisonTests
     }
 
     [SkippableFact]
+    public void MultiHeadAttention_with_and_without_the_causal_mask_matches_PyTorchs_multi_head_attention()
+    {
+        var model = new TorchMultiHeadAttention(seed: 12);
+        var random = new Random(12);
+        foreach (var weight in model.Description.Weights.Where(w => w.Name.EndsWith("/bias", StringComparison.Ordinal)))
+        {
+            // The biases start at zero; give them values so that a bias in the wrong place would show.
+            foreach (ref float b in model.GetWeights(weight.Layer, weight.Name))
+            {
+                b = (float)(random.NextDouble() - 0.5);
+            }
+        }
+
+        Compare(model, 3,
+            Layer(model, "causal", "multi_head_attention", Options(("heads", 2), ("causal", true))),
+            Layer(model, "plain", "multi_head_attention", Options(("heads", 3), ("causal", false))));
+    }
+
+    [SkippableFact]
     public void Conv2DTranspose_matches_PyTorch()
     {
         var model = new TorchConvTranspose(seed: 3);

@@ -139,6 +139,20 @@ ATTENTION = dict(name="keras_attention", layers=[
     dense("dense_2", 2, 15),
 ])
 
+# Keras's MultiHeadAttention, called as causal self-attention: no variables of its own; each projection (an EinsumDense)
+# keeps its kernel and bias under its attribute's name, and the softmax and dropout sublayers have empty `vars`.
+MHA = dict(name="keras_mha", layers=[
+    inp("x", [5, 4]),
+    dict(name="multi_head_attention", cls="MultiHeadAttention", weights=[], sublayers=[
+        ("_query_dense", "query", [("kernel", (4, 2, 3)), ("bias", (2, 3))]),
+        ("_key_dense", "key", [("kernel", (4, 2, 3)), ("bias", (2, 3))]),
+        ("_value_dense", "value", [("kernel", (4, 2, 3)), ("bias", (2, 3))]),
+        ("_output_dense", "attention_output", [("kernel", (2, 3, 4)), ("bias", (4,))]),
+    ], empty=["_dropout_layer", "_softmax"], config=dict(num_heads=2, key_dim=3, value_dim=3, dropout=0.0, use_bias=True)),
+    plain("flatten", "Flatten"),
+    dense("dense", 2, 20),
+])
+
 # Nine Dense layers: with libver='latest' the `layers` group's ten links go to dense storage (a fractal heap).
 DEEP = dict(name="keras_deep", layers=[inp("x", [2])] + [dense("dense" if i == 0 else f"dense_{i}", 2, 2, "tanh") for i in range(9)])
 
@@ -159,7 +173,8 @@ def class_snake(cls):
             "Flatten": "flatten", "Embedding": "embedding", "LSTM": "lstm", "GRU": "gru",
             "BatchNormalization": "batch_normalization", "Activation": "activation", "Concatenate": "concatenate",
             "Functional": "functional", "LSTMCell": "lstm_cell", "GRUCell": "gru_cell",
-            "LayerNormalization": "layer_normalization", "PositionEmbedding": "position_embedding", "Add": "add", "Attention": "attention"}[cls]
+            "LayerNormalization": "layer_normalization", "PositionEmbedding": "position_embedding", "Add": "add", "Attention": "attention",
+            "MultiHeadAttention": "multi_head_attention"}[cls]
 
 
 def keras3_entries(model, prefix="layers/"):
@@ -186,6 +201,9 @@ def weight_list(model):
         vars_path = path + "/cell/vars" if "cell" in layer else path + "/vars"
         for i, (wname, shape) in enumerate(layer["weights"]):
             out.append((layer["name"], wname, shape, f"{vars_path}/{i}"))
+        for attribute, sublayer, weights in layer.get("sublayers", []):
+            for i, (wname, shape) in enumerate(weights):
+                out.append((layer["name"], f"{sublayer}/{wname}", shape, f"{path}/{attribute}/vars/{i}"))
     return out
 
 
@@ -228,6 +246,12 @@ def write_keras3_h5(target, model, vals, *, names=True, optimizer=False, chunks=
                     g = make(path + "/cell", class_snake(layer["cell"]))
                 for i, (wname, _) in enumerate(layer["weights"]):
                     put(g, str(i), vals[(layer["name"], wname)])
+                for attribute, sublayer, weights in layer.get("sublayers", []):
+                    sub = make(path + "/" + attribute, sublayer)
+                    for i, (wname, _) in enumerate(weights):
+                        put(sub, str(i), vals[(layer["name"], f"{sublayer}/{wname}")])
+                for attribute in layer.get("empty", []):
+                    make(path + "/" + attribute, attribute.strip("_").replace("_layer", ""))
                 if "model" in layer:
                     save(layer["model"], path + "/layers/")
 
@@ -438,6 +462,18 @@ def predict(model_name, vals):
         e = np.exp(scores - scores.max(axis=-1, keepdims=True))
         y = (e / e.sum(axis=-1, keepdims=True)) @ v
         return x, dense_ref(y.reshape(2, -1), vals, "dense_2")
+    if model_name == "keras_mha":
+        x = inputs((2, 5, 4), 11)
+
+        def project(v, name):
+            return np.einsum("btf,fhd->bthd", v, w(vals, "multi_head_attention", name + "/kernel")) + w(vals, "multi_head_attention", name + "/bias")
+
+        q, k, v = project(x, "query") / np.sqrt(3), project(x, "key"), project(x, "value")
+        scores = np.einsum("bqhd,bkhd->bhqk", q, k) + np.triu(np.full((5, 5), -1e9), 1)
+        e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+        heads = np.einsum("bhqk,bkhd->bqhd", e / e.sum(axis=-1, keepdims=True), v)
+        y = np.einsum("bqhd,hdo->bqo", heads, w(vals, "multi_head_attention", "attention_output/kernel")) + w(vals, "multi_head_attention", "attention_output/bias")
+        return x, dense_ref(y.reshape(2, -1), vals, "dense")
     if model_name == "keras_deep":
         x = inputs((2, 2), 7)
         y = x
@@ -515,6 +551,7 @@ def main():
     keras2("layer_norm_keras2.weights.h5", LAYER_NORM, full_model=False)
     keras3("position.weights.h5", POSITION, names=True)
     keras3("attention.weights.h5", ATTENTION, names=True)
+    keras3("multi_head_attention.weights.h5", MHA, names=True)
 
     # Files the reader must refuse with a message naming the feature: integer weights, and the LZF filter (h5py's own).
     vals = model_values(MLP)

@@ -128,6 +128,25 @@ def multi_head_by_hand(x, layer):
     return y.transpose(0, 1)
 
 
+def multi_head_attention(x, layer):
+    """Keras's MultiHeadAttention(num_heads, key_dim) as self-attention, against PyTorch's F.multi_head_attention_forward
+    with Keras's weights mapped: each EinsumDense kernel (E, heads, dim) is a (E, heads*dim) matrix, which PyTorch holds
+    transposed; the output kernel (heads, dim, E) likewise; Keras's causal mask is PyTorch's -inf above the diagonal."""
+    heads = layer["heads"]
+    wq, wk, wv, wo = (tensor(layer, n + "/kernel") for n in ("query", "key", "value", "attention_output"))
+    bq, bk, bv = (tensor(layer, n + "/bias").reshape(-1) for n in ("query", "key", "value"))
+    embed = wq.shape[0]
+    t = x.transpose(0, 1)  # (T, B, E)
+    steps = t.shape[0]
+    mask = torch.triu(torch.full((steps, steps), float("-inf"), dtype=torch.float64), diagonal=1) if layer["causal"] else None
+    y, _ = F.multi_head_attention_forward(
+        t, t, t, embed, heads, None, torch.cat([bq, bk, bv]), None, None, False, 0.0,
+        wo.reshape(-1, wo.shape[-1]).t(), tensor(layer, "attention_output/bias"),
+        training=False, need_weights=False, attn_mask=mask, use_separate_proj_weight=True,
+        q_proj_weight=wq.reshape(embed, -1).t(), k_proj_weight=wk.reshape(embed, -1).t(), v_proj_weight=wv.reshape(embed, -1).t())
+    return y.transpose(0, 1)
+
+
 def main():
     with open(sys.argv[1]) as f:
         model = json.load(f)
@@ -144,6 +163,8 @@ def main():
             x = recurrent(x, layer, kind)
         elif kind == "attention_layer":
             x = attention_layer(x, layer)
+        elif kind == "multi_head_attention":
+            x = multi_head_attention(x, layer)
         elif kind == "multi_head_by_hand":
             x = multi_head_by_hand(x, layer)
         elif kind == "attention_by_hand":

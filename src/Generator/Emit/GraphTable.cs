@@ -152,7 +152,7 @@ internal static class GraphTable
             {
                 Shape = ShapeOf(n),
                 IsInt32 = layer.Config is InputConfig { DType: 1 },
-                Config = listedInput && layer.Kind != LayerKind.InputLayer ? InputRule.Describe(new KerasConfig(), int32: false) : Config(layer),
+                Config = listedInput && layer.Kind != LayerKind.InputLayer ? InputRule.Describe(new KerasConfig(), int32: false) : Config(layer, node),
             };
             if (!listedInput)
             {
@@ -199,10 +199,16 @@ internal static class GraphTable
     private static string ClassName(LayerKind kind) => LayerRules.Of(kind).KerasClass(kind);
 
     /// <summary>The layer's settings, named as Keras's <c>get_config()</c>.</summary>
-    internal static KerasConfig Config(LayerSpec layer)
+    internal static KerasConfig Config(LayerSpec layer, NodeSpec? node = null)
     {
         var config = new KerasConfig();
-        LayerRules.Of(layer.Kind).Describe(layer, config);
+        var rule = LayerRules.Of(layer.Kind);
+        rule.Describe(layer, config);
+        if (node is not null)
+        {
+            rule.DescribeCall(node, config);
+        }
+
         return config;
     }
 }

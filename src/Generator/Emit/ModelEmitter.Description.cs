@@ -80,7 +80,7 @@ internal sealed partial class ModelEmitter
                 // Where Keras keeps the weight (saving_lib path, model.layers entry, model.weights position): what
                 // LoadKerasWeights needs to read files by position as Keras does.
                 string where = place is null ? string.Empty
-                    : $", kerasPath: {Naming.Literal(place.Path + "/vars/" + N(w))}, kerasLayer: {Naming.Literal(place.TopLayer)}, kerasIndex: {N(place.FirstWeight + w)}";
+                    : $", kerasPath: {Naming.Literal(place.Path + LayerRules.Of(layer.Kind).WeightPath(layer, w, weights[w]))}, kerasLayer: {Naming.Literal(place.TopLayer)}, kerasIndex: {N(place.FirstWeight + w)}";
                 _w.Line($"        new {Rt}WeightInfo({Naming.Literal(layer.Name)}, {Naming.Literal(weights[w].Name)}, new int[] {{ {string.Join(", ", weights[w].Dims.Select(N))} }}, " +
                         $"{N(_plan.WeightOffsets[layerIndex][w])}{trainable}{where}),");
             }

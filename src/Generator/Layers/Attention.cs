@@ -1,4 +1,6 @@
+using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Globalization;
 using Unrolled.Generator.Diagnostics;
 using Unrolled.Generator.Emit;
@@ -132,4 +134,222 @@ internal sealed class AttentionRule : LayerRule
         var v = e.ShapeOf(e.Inputs[1]).Dims;
         return (q[0], v[0], q[1], v[1], e.Dims.Mul(q[0], v[0]));
     }
+}
+
+/// <summary><c>MultiHeadAttention</c>'s settings.</summary>
+/// <param name="Heads">num_heads.</param>
+/// <param name="KeyDim">key_dim: features of each head's query and key.</param>
+/// <param name="ValueDim">value_dim, key_dim when not given.</param>
+/// <param name="UseBias">use_bias.</param>
+/// <param name="OutputShape">output_shape, or 0 for the query's features.</param>
+internal sealed record MultiHeadAttentionConfig(int Heads, int KeyDim, int ValueDim, bool UseBias, int OutputShape) : LayerConfig;
+
+/// <summary>One call's settings of a <c>MultiHeadAttention</c> layer: Keras's <c>use_causal_mask</c>.</summary>
+internal sealed record MultiHeadAttentionCall(bool Causal) : LayerConfig;
+
+/// <summary>
+/// Keras 3's <c>MultiHeadAttention(num_heads, key_dim, value_dim, dropout, use_bias, output_shape, attention_axes)</c>
+/// called as <c>mha(query, value, key, useCausalMask)</c> on sequences (steps, features): the query, key and value are
+/// projected per head (EinsumDense kernels [features, heads, dim] and biases [heads, dim]), each head attends with
+/// softmax(q·kᵀ/√key_dim) (step i sees steps 0..i with the causal mask), and the heads' outputs are projected by the
+/// output kernel [heads, value_dim, out] to the query's features (or output_shape). Weights in Keras's order and saving
+/// paths (<c>_query_dense/vars/0</c>, …). Dropout on the attention weights, other attention axes, masks and returned
+/// scores are not in this version and are squiggled.
+/// </summary>
+internal sealed class MultiHeadAttentionRule : LayerRule
+{
+    /// <summary>The weights, in Keras's order: each sublayer's kernel then (with use_bias) bias.</summary>
+    private static readonly string[] Sublayers = { "query", "key", "value", "attention_output" };
+
+    public override IReadOnlyList<LayerKind> Kinds { get; } = new[] { LayerKind.MultiHeadAttention };
+
+    public override LayerConfig? Create(LayerKind kind, LayerArguments args)
+    {
+        int? heads = args.Positive("numHeads");
+        int? keyDim = args.Positive("keyDim");
+        var valueDim = args.Known("valueDim");
+        double? dropout = args.Number("dropout");
+        bool? useBias = args.Bool("useBias");
+        var outputShape = args.Known("outputShape");
+        var axes = args.Known("attentionAxes");
+        if (heads is null || keyDim is null || valueDim is null || dropout is null || useBias is null || outputShape is null || axes is null)
+        {
+            return null;
+        }
+
+        int value = keyDim.Value;
+        if (valueDim.Kind != ValueKind.Null)
+        {
+            if (valueDim is not { Kind: ValueKind.Number, IsInteger: true } || valueDim.Number <= 0)
+            {
+                args.Report(DiagnosticIds.InvalidArgument, args.SpanOf("valueDim"), $"MultiHeadAttention needs a positive 'valueDim' (or null for keyDim), but it is {valueDim}");
+                return null;
+            }
+
+            value = (int)valueDim.Number;
+        }
+
+        if (dropout.Value != 0)
+        {
+            args.Report(DiagnosticIds.InvalidArgument, args.SpanOf("dropout"),
+                $"MultiHeadAttention has no dropout on its attention weights in this version (dropout: 0; put a Dropout layer after it instead); got {dropout.Value.ToString(CultureInfo.InvariantCulture)}");
+            return null;
+        }
+
+        int output = 0;
+        if (outputShape.Kind != ValueKind.Null)
+        {
+            var single = outputShape.Kind == ValueKind.List && outputShape.Items!.Count == 1 ? outputShape.Items[0] : outputShape;
+            if (single is not { Kind: ValueKind.Number, IsInteger: true } || single.Number <= 0)
+            {
+                args.Report(DiagnosticIds.InvalidArgument, args.SpanOf("outputShape"),
+                    $"MultiHeadAttention projects its output to a positive number of features ('outputShape', or null for the query's); got {outputShape}");
+                return null;
+            }
+
+            output = (int)single.Number;
+        }
+
+        if (axes.Kind != ValueKind.Null)
+        {
+            bool sequenceAxis = axes.Kind == ValueKind.List && axes.Items!.Count == 1 && axes.Items[0] is { Kind: ValueKind.Number, IsInteger: true } a
+                                && a.Number is 1 or -2;
+            if (!sequenceAxis)
+            {
+                args.Report(DiagnosticIds.InvalidArgument, args.SpanOf("attentionAxes"),
+                    $"MultiHeadAttention attends over the steps of (None, steps, features) inputs in this version (attentionAxes: null or [1]); got {axes}");
+                return null;
+            }
+        }
+
+        _ = checked(heads.Value * Math.Max(keyDim.Value, value)); // throws past int, reported by the caller
+        return new MultiHeadAttentionConfig(heads.Value, keyDim.Value, value, useBias.Value, output);
+    }
+
+    public override (int Min, int Max) Arity(LayerSpec layer) => (2, 3);
+
+    public override TensorShape? Infer(ShapeContext c)
+    {
+        if (!c.IsFloat())
+        {
+            return null;
+        }
+
+        string[] names = { "query", "value", "key" };
+        for (int i = 0; i < c.Inputs.Count; i++)
+        {
+            var dims = c.Inputs[i].Dims;
+            if (dims.Count != 2)
+            {
+                return c.FailAt(i, $"the {names[i]} has shape {c.Inputs[i].Keras}; MultiHeadAttention takes sequences, (None, steps, features)");
+            }
+
+            if (DimTable.IsSymbolic(dims[1]))
+            {
+                return c.FailAt(i, $"the {names[i]} has shape {c.Inputs[i].Keras}, whose features are known only at run time; " +
+                                   "MultiHeadAttention needs them to size its kernels (give that axis of the Input a size)");
+            }
+        }
+
+        var q = c.Inputs[0].Dims;
+        var v = c.Inputs[1].Dims;
+        int keyInput = c.Inputs.Count > 2 ? 2 : 1;
+        var k = c.Inputs[keyInput].Dims;
+        if (k[0] != v[0])
+        {
+            return c.FailAt(keyInput, $"the key has shape {c.Inputs[keyInput].Keras} and the value {c.Inputs[1].Keras}: they need one number of steps");
+        }
+
+        var s = c.Settings<MultiHeadAttentionConfig>();
+        int output = s.OutputShape > 0 ? s.OutputShape : q[1];
+        _ = checked((q[1] + k[1]) * s.Heads * s.KeyDim + (v[1] + output) * s.Heads * s.ValueDim);
+        Project(c, "query", q[1], s.Heads, s.KeyDim, s.UseBias);
+        Project(c, "key", k[1], s.Heads, s.KeyDim, s.UseBias);
+        Project(c, "value", v[1], s.Heads, s.ValueDim, s.UseBias);
+        c.Weight("attention_output/kernel", WeightInit.GlorotUniform, s.Heads, s.ValueDim, output);
+        if (s.UseBias)
+        {
+            c.Weight("attention_output/bias", WeightInit.Zeros, output);
+        }
+
+        return c.Shape(new[] { q[0], output });
+    }
+
+    private static void Project(ShapeContext c, string name, int features, int heads, int dim, bool bias)
+    {
+        c.Weight(name + "/kernel", WeightInit.GlorotUniform, features, heads, dim);
+        if (bias)
+        {
+            c.Weight(name + "/bias", WeightInit.Zeros, heads, dim);
+        }
+    }
+
+    /// <summary>The projected queries, keys and values, the attention weights and the heads' combined outputs.</summary>
+    public override int[] Temporaries(PlanContext c)
+    {
+        var g = Geometry(c.Model.ShapeOf, c.Layer, c.NodeSpec, c.Dims);
+        return g.Sizes.Select(c.PerRow).ToArray();
+    }
+
+    public override void Forward(NodeEmitter e)
+    {
+        var g = Geometry(e.ShapeOf, e.Layer, e.NodeSpec, e.Dims);
+        e.Line($"{Kernels}MultiHeadAttention.Forward({Shape(e, g)}, {e.Values(e.Inputs[0])}, {e.Values(e.Inputs[1])}, {e.Values(Key(e))}, " +
+               $"{string.Join(", ", Sublayers.SelectMany(n => new[] { e.Weight(n + "/kernel"), e.Weight(n + "/bias") }))}, " +
+               $"{string.Join(", ", g.Sizes.Select((size, i) => e.Temporary(i, size)))}, {e.Values(e.Node)});");
+    }
+
+    public override void Backward(NodeEmitter e)
+    {
+        var g = Geometry(e.ShapeOf, e.Layer, e.NodeSpec, e.Dims);
+        e.Line($"{Kernels}MultiHeadAttention.Backward({Shape(e, g)}, {e.Gradient(e.Node)}, {e.Values(e.Inputs[0])}, {e.Values(e.Inputs[1])}, {e.Values(Key(e))}, " +
+               $"{string.Join(", ", Sublayers.Select(n => e.Weight(n + "/kernel")))}, " +
+               $"{string.Join(", ", g.Sizes.Select((size, i) => e.Temporary(i, size)))}, " +
+               $"{e.TemporaryGradient(0, g.Sizes[0])}, {e.TemporaryGradient(1, g.Sizes[1])}, {e.TemporaryGradient(2, g.Sizes[2])}, " +
+               $"{e.TemporaryGradient(3, g.Sizes[3])}, {e.TemporaryGradient(4, g.Sizes[4])}, " +
+               $"{e.GradientOrEmpty(e.Inputs[0])}, {e.GradientOrEmpty(e.Inputs[1])}, {(e.Inputs.Count > 2 ? e.GradientOrEmpty(e.Inputs[2]) : $"{Span}.Empty")}, " +
+               $"{string.Join(", ", Sublayers.SelectMany(n => new[] { e.WeightGradient(n + "/kernel"), e.WeightGradient(n + "/bias") }))});");
+    }
+
+    public override string WeightPath(LayerSpec layer, int index, WeightSpec weight)
+    {
+        // Keras keeps each projection's variables under its EinsumDense attribute: _query_dense/vars/0 (kernel), /1 (bias).
+        int slash = weight.Name.IndexOf('/');
+        string sublayer = slash > 0 ? weight.Name.Substring(0, slash) : weight.Name;
+        string attribute = sublayer == "attention_output" ? "_output_dense" : "_" + sublayer + "_dense";
+        return "/" + attribute + "/vars/" + (weight.Name.EndsWith("/bias", StringComparison.Ordinal) ? "1" : "0");
+    }
+
+    public override void Describe(LayerSpec layer, KerasConfig config)
+    {
+        var s = layer.Settings<MultiHeadAttentionConfig>();
+        config.Settings("MultiHeadAttentionSettings").Int("num_heads", s.Heads).Int("key_dim", s.KeyDim).Int("value_dim", s.ValueDim).Number("dropout", 0)
+            .Bool("use_bias", s.UseBias).OptionalInt("output_shape", s.OutputShape > 0 ? s.OutputShape : null).OptionalInts("attention_axes", null);
+    }
+
+    public override void DescribeCall(NodeSpec node, KerasConfig config)
+        => config.Bool("use_causal_mask", node.CallSettings<MultiHeadAttentionCall>()?.Causal ?? false);
+
+    private static int Key(NodeEmitter e) => e.Inputs.Count > 2 ? e.Inputs[2] : e.Inputs[1];
+
+    private static string Shape(NodeEmitter e, MultiHead g)
+        => $"new {Kernels}MultiHeadShape(batchSize, {e.D(g.Tq)}, {e.D(g.Tk)}, {N(g.Dq)}, {N(g.Dk)}, {N(g.Dv)}, {N(g.Config.Heads)}, {N(g.Config.KeyDim)}, " +
+           $"{N(g.Config.ValueDim)}, {N(g.Output)}, {Bool(g.Causal)})";
+
+    private static MultiHead Geometry(Func<int, TensorShape> shapeOf, LayerSpec layer, NodeSpec node, DimTable dims)
+    {
+        var s = layer.Settings<MultiHeadAttentionConfig>();
+        var q = shapeOf(node.Inputs[0]).Dims;
+        var v = shapeOf(node.Inputs[1]).Dims;
+        var k = shapeOf(node.Inputs.Count > 2 ? node.Inputs[2] : node.Inputs[1]).Dims;
+        int output = s.OutputShape > 0 ? s.OutputShape : q[1];
+        int hk = s.Heads * s.KeyDim, hv = s.Heads * s.ValueDim;
+        var sizes = new[]
+        {
+            dims.Mul(q[0], hk), dims.Mul(v[0], hk), dims.Mul(v[0], hv), dims.Mul(dims.Mul(q[0], v[0]), s.Heads), dims.Mul(q[0], hv),
+        };
+        return new MultiHead(s, q[0], v[0], q[1], k[1], v[1], output, node.CallSettings<MultiHeadAttentionCall>()?.Causal ?? false, sizes);
+    }
+
+    private sealed record MultiHead(MultiHeadAttentionConfig Config, int Tq, int Tk, int Dq, int Dk, int Dv, int Output, bool Causal, int[] Sizes);
 }

@@ -41,6 +41,12 @@ internal sealed class KerasConfig
         => Add(name, "(" + string.Join(", ", values.Select(N)) + (values.Length == 1 ? ",)" : ")"),
             "new int[] { " + string.Join(", ", values.Select(N)) + " }");
 
+    /// <summary>An integer, or Python's <c>None</c> (C# <c>null</c>) when not given.</summary>
+    public KerasConfig OptionalInt(string name, int? value) => value is { } v ? Int(name, v) : Add(name, "None", "null");
+
+    /// <summary>A tuple of integers, or <c>None</c> (<c>null</c>) when not given.</summary>
+    public KerasConfig OptionalInts(string name, int[]? values) => values is null ? Add(name, "None", "null") : Ints(name, values);
+
     public KerasConfig Number(string name, double value)
     {
         if (double.IsNaN(value))

@@ -83,8 +83,18 @@ internal abstract class LayerRule
     /// <summary>Where below the layer's saving path Keras keeps its variables (<c>/cell</c> for a recurrent layer).</summary>
     public virtual string WeightPathSuffix => string.Empty;
 
+    /// <summary>Where Keras 3 saves the layer's weight <paramref name="index"/>, below the layer's saving path (which
+    /// ends with <see cref="WeightPathSuffix"/>): <c>/vars/{index}</c>, or a sublayer's (<c>/_query_dense/vars/0</c>).</summary>
+    public virtual string WeightPath(LayerSpec layer, int index, WeightSpec weight) => "/vars/" + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>Its settings under the names of Keras's <c>get_config()</c>, in that order.</summary>
     public abstract void Describe(LayerSpec layer, KerasConfig config);
+
+    /// <summary>A node's own settings (Keras's call arguments, <see cref="NodeSpec.Call"/>), described after the
+    /// layer's; nothing for most kinds.</summary>
+    public virtual void DescribeCall(NodeSpec node, KerasConfig config)
+    {
+    }
 }
 
 /// <summary>What one node's shape is inferred from, and what it builds (Keras's <c>build</c>).</summary>

@@ -40,8 +40,16 @@ internal sealed record NoSettings : LayerConfig
 /// <param name="Application">When the node was created by applying a nested model: that application's index in
 /// <see cref="ModelSpec.Applications"/>; else -1.</param>
 /// <param name="Group">The innermost group (<see cref="ModelSpec.Groups"/>) the node belongs to, or -1.</param>
+/// <param name="Call">The call's own settings (Keras's call arguments, such as MultiHeadAttention's
+/// <c>use_causal_mask</c>), a record the kind's rule defines; null when the call has none.</param>
 internal sealed record NodeSpec(int Layer, EquatableArray<int> Inputs, SourceSpan Span, EquatableArray<SourceSpan> InputSpans, int Application = -1,
-    int Group = -1);
+    int Group = -1, LayerConfig? Call = null)
+{
+    /// <summary>The call's settings as the record its rule defines, or null when the call has none.</summary>
+    public T? CallSettings<T>()
+        where T : LayerConfig
+        => Call as T;
+}
 
 /// <summary>
 /// How the nodes nest, for the graph's description: one group per call of a nested model, Lambda or TimeDistributed,

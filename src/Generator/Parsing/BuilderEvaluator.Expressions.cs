@@ -656,6 +656,11 @@ internal sealed partial class BuilderEvaluator
             return ApplyLayer(invocation, frame);
         }
 
+        if (method.MethodKind == MethodKind.DelegateInvoke && KnownTypes.Is(method.ContainingType, _types.AttentionLayer))
+        {
+            return ApplyAttentionLayer(invocation, frame);
+        }
+
         if (KnownTypes.Is(method.ContainingType, _types.Ops))
         {
             return CallOp(invocation, frame);

@@ -194,8 +194,77 @@ internal sealed partial class BuilderEvaluator
         return Apply(layer.Id, value, Spans.OfArgument(argument), span);
     }
 
+    /// <summary>
+    /// Calls a <c>MultiHeadAttention</c> layer as Keras does: <c>mha(query, value, key, useCausalMask: true)</c>. The
+    /// tensors become the node's inputs ([query, value] or [query, value, key]); the call's constant settings are the
+    /// node's own (one layer may be called with and without the causal mask).
+    /// </summary>
+    private Value ApplyAttentionLayer(IInvocationOperation invocation, Frame frame)
+    {
+        var layer = invocation.Instance is null ? Value.Null : Evaluate(invocation.Instance, frame);
+        if (_stopped || SawInvalidCode)
+        {
+            return Value.Unknown("evaluation stopped");
+        }
+
+        if (layer.Kind != ValueKind.Layer)
+        {
+            return Unsupported(invocation, "Calling this layer", layer.Kind == ValueKind.Unknown ? ": " + layer.Reason : "; it was not created by a layer function");
+        }
+
+        var tensors = new Value[3];
+        var spans = new SourceSpan[3];
+        bool causal = false;
+        foreach (var argument in invocation.Arguments)
+        {
+            var value = Evaluate(argument.Value, frame);
+            if (_stopped || SawInvalidCode)
+            {
+                return Value.Unknown("evaluation stopped");
+            }
+
+            var span = argument.ArgumentKind == ArgumentKind.DefaultValue ? Spans.Of(invocation.Syntax) : Spans.OfArgument(argument);
+            switch (argument.Parameter?.Name)
+            {
+                case "query":
+                    (tensors[0], spans[0]) = (value, span);
+                    break;
+                case "value":
+                    (tensors[1], spans[1]) = (value, span);
+                    break;
+                case "key":
+                    (tensors[2], spans[2]) = (value, span);
+                    break;
+                case "useCausalMask":
+                    if (value.Kind != ValueKind.Bool)
+                    {
+                        Report(DiagnosticIds.NonConstantArgument, span, "useCausalMask", Graph.Layers[layer.Id].Name, value.Reason ?? "it is not a constant bool");
+                        return Value.Unknown("non-constant argument");
+                    }
+
+                    causal = value.Bool;
+                    break;
+                default:
+                    return Invalid();
+            }
+        }
+
+        if (tensors[0] is null || tensors[1] is null)
+        {
+            return Invalid();
+        }
+
+        var inputs = new List<Value> { tensors[0].WithOrigin(spans[0]), tensors[1].WithOrigin(spans[1]) };
+        if (tensors[2] is { Kind: not ValueKind.Null })
+        {
+            inputs.Add(tensors[2].WithOrigin(spans[2]));
+        }
+
+        return Apply(layer.Id, Value.List(inputs), Spans.Of(invocation.Syntax), Spans.Of(invocation.Syntax), new MultiHeadAttentionCall(causal));
+    }
+
     /// <summary>Applies a layer to a tensor or a list of tensors, adding a node.</summary>
-    private Value Apply(int layer, Value inputs, SourceSpan inputsSpan, SourceSpan callSpan)
+    private Value Apply(int layer, Value inputs, SourceSpan inputsSpan, SourceSpan callSpan, LayerConfig? call = null)
     {
         if (_stopped || SawInvalidCode)
         {
@@ -253,7 +322,7 @@ internal sealed partial class BuilderEvaluator
             return Value.Unknown("invalid input");
         }
 
-        int node = Graph.AddNode(layer, nodes, callSpan, spans);
+        int node = Graph.AddNode(layer, nodes, callSpan, spans, call: call);
         int states = rule?.StateOutputs(spec) ?? 0;
         if (states > 0)
         {
@@ -359,7 +428,7 @@ internal sealed partial class BuilderEvaluator
         {
             var spec = Graph.Nodes[node];
             var mapped = spec.Inputs.Select(i => mapping[i]).ToList();
-            mapping[node] = Graph.AddNode(spec.Layer, mapped, callSpan, mapped.Select(_ => inputsSpan).ToList(), group, CopyGroup(spec.Group));
+            mapping[node] = Graph.AddNode(spec.Layer, mapped, callSpan, mapped.Select(_ => inputsSpan).ToList(), group, CopyGroup(spec.Group), spec.Call);
         }
 
         int Mapped(int node) => mapping.TryGetValue(node, out int copy) ? copy : node;

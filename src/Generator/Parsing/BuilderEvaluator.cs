@@ -530,6 +530,7 @@ internal sealed class KnownTypes
         Layers = compilation.GetTypeByMetadataName("Unrolled.Layers");
         Layer = compilation.GetTypeByMetadataName("Unrolled.Layer");
         MergeLayer = compilation.GetTypeByMetadataName("Unrolled.MergeLayer");
+        AttentionLayer = compilation.GetTypeByMetadataName("Unrolled.AttentionLayer");
         Model = compilation.GetTypeByMetadataName("Unrolled.Model");
         Tensor = compilation.GetTypeByMetadataName("Unrolled.Tensor");
         LayerExtensions = compilation.GetTypeByMetadataName("Unrolled.LayerExtensions");
@@ -542,6 +543,9 @@ internal sealed class KnownTypes
     public INamedTypeSymbol? Layer { get; }
 
     public INamedTypeSymbol? MergeLayer { get; }
+
+    /// <summary>The delegate MultiHeadAttention returns: <c>(query, value, key, useCausalMask)</c>.</summary>
+    public INamedTypeSymbol? AttentionLayer { get; }
 
     public INamedTypeSymbol? Model { get; }
 

@@ -89,14 +89,15 @@ internal sealed class GraphBuilder
         return Layers.Count - 1;
     }
 
-    public int AddNode(int layer, List<int> inputs, SourceSpan span, List<SourceSpan> inputSpans, int application = -1, int? group = null)
+    public int AddNode(int layer, List<int> inputs, SourceSpan span, List<SourceSpan> inputSpans, int application = -1, int? group = null,
+        LayerConfig? call = null)
     {
         if (application < 0)
         {
             application = CurrentApplication;
         }
 
-        Nodes.Add(new NodeSpec(layer, inputs.ToEquatableArray(), span, inputSpans.ToEquatableArray(), application, group ?? CurrentGroup));
+        Nodes.Add(new NodeSpec(layer, inputs.ToEquatableArray(), span, inputSpans.ToEquatableArray(), application, group ?? CurrentGroup, call));
         NodesOfLayer[layer].Add(Nodes.Count - 1);
         return Nodes.Count - 1;
     }

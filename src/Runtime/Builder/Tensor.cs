@@ -125,6 +125,19 @@ public delegate Tensor Layer(Tensor input);
 public delegate Tensor MergeLayer(params Tensor[] inputs);
 
 /// <summary>
+/// An attention layer, as returned by <see cref="Layers.MultiHeadAttention"/>, called as Keras calls it:
+/// <c>mha(query, value)</c> for cross-attention, <c>mha(x, x)</c> for self-attention, with an optional key (the value
+/// when not given) and Keras's causal mask. Calling the same layer object again reuses its weights.
+/// </summary>
+/// <param name="query">The query sequence, (steps, features).</param>
+/// <param name="value">The value sequence, (steps, features).</param>
+/// <param name="key">The key sequence, with the value's steps; the value when null.</param>
+/// <param name="useCausalMask">Whether query step i attends to key steps 0..i only (Keras's <c>use_causal_mask</c>), as
+/// a decoder does; a compile-time constant.</param>
+/// <returns>The attention output, (query steps, features).</returns>
+public delegate Tensor AttentionLayer(Tensor query, Tensor value, Tensor? key = null, bool useCausalMask = false);
+
+/// <summary>
 /// The model a <see cref="ModelBuilderAttribute">[ModelBuilder]</see> method returns: its inputs and outputs, as
 /// Keras's <c>Model(inputs=..., outputs=...)</c>.
 /// </summary>

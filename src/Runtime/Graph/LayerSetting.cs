@@ -22,6 +22,10 @@ public enum LayerSettingKind
 
     /// <summary>A tuple of <see cref="int"/>s (<c>kernel_size</c>, <c>strides</c>, <c>target_shape</c>).</summary>
     Integers,
+
+    /// <summary>Python's <c>None</c>: an optional setting not given (MultiHeadAttention's <c>output_shape</c>); its
+    /// <see cref="LayerSetting.Value"/> is null.</summary>
+    None,
 }
 
 /// <summary>
@@ -30,9 +34,9 @@ public enum LayerSettingKind
 /// </summary>
 public sealed class LayerSetting
 {
-    private readonly object _value;
+    private readonly object? _value;
 
-    private LayerSetting(string name, LayerSettingKind kind, object value)
+    private LayerSetting(string name, LayerSettingKind kind, object? value)
     {
         Name = name;
         Kind = kind;
@@ -79,6 +83,11 @@ public sealed class LayerSetting
     {
     }
 
+    /// <summary>Creates a setting whose value is Python's <c>None</c> (an optional setting not given).</summary>
+    /// <param name="name">The Keras name.</param>
+    /// <returns>The setting.</returns>
+    public static LayerSetting None(string name) => new(CheckName(name), LayerSettingKind.None, null);
+
     /// <summary>The Keras name (<c>units</c>, <c>kernel_size</c>).</summary>
     public string Name { get; }
 
@@ -86,33 +95,33 @@ public sealed class LayerSetting
     public LayerSettingKind Kind { get; }
 
     /// <summary>The value: an <see cref="int"/>, <see cref="double"/>, <see cref="bool"/>, <see cref="string"/> or
-    /// <see cref="IReadOnlyList{T}"/> of <see cref="int"/>, as <see cref="Kind"/> says.</summary>
-    public object Value => _value;
+    /// <see cref="IReadOnlyList{T}"/> of <see cref="int"/>, as <see cref="Kind"/> says; null for <see cref="LayerSettingKind.None"/>.</summary>
+    public object? Value => _value;
 
     /// <summary>The value of an <see cref="LayerSettingKind.Integer"/> setting.</summary>
     /// <exception cref="InvalidOperationException">The setting is of another kind.</exception>
-    public int AsInt32() => Kind == LayerSettingKind.Integer ? (int)_value : throw WrongKind(LayerSettingKind.Integer);
+    public int AsInt32() => Kind == LayerSettingKind.Integer ? (int)_value! : throw WrongKind(LayerSettingKind.Integer);
 
     /// <summary>The value of a <see cref="LayerSettingKind.Number"/> or <see cref="LayerSettingKind.Integer"/> setting.</summary>
     /// <exception cref="InvalidOperationException">The setting is of another kind.</exception>
     public double AsDouble() => Kind switch
     {
-        LayerSettingKind.Number => (double)_value,
-        LayerSettingKind.Integer => (int)_value,
+        LayerSettingKind.Number => (double)_value!,
+        LayerSettingKind.Integer => (int)_value!,
         _ => throw WrongKind(LayerSettingKind.Number),
     };
 
     /// <summary>The value of a <see cref="LayerSettingKind.Boolean"/> setting.</summary>
     /// <exception cref="InvalidOperationException">The setting is of another kind.</exception>
-    public bool AsBoolean() => Kind == LayerSettingKind.Boolean ? (bool)_value : throw WrongKind(LayerSettingKind.Boolean);
+    public bool AsBoolean() => Kind == LayerSettingKind.Boolean ? (bool)_value! : throw WrongKind(LayerSettingKind.Boolean);
 
     /// <summary>The value of a <see cref="LayerSettingKind.Text"/> setting.</summary>
     /// <exception cref="InvalidOperationException">The setting is of another kind.</exception>
-    public string AsString() => Kind == LayerSettingKind.Text ? (string)_value : throw WrongKind(LayerSettingKind.Text);
+    public string AsString() => Kind == LayerSettingKind.Text ? (string)_value! : throw WrongKind(LayerSettingKind.Text);
 
     /// <summary>The value of an <see cref="LayerSettingKind.Integers"/> setting.</summary>
     /// <exception cref="InvalidOperationException">The setting is of another kind.</exception>
-    public IReadOnlyList<int> AsInt32s() => Kind == LayerSettingKind.Integers ? (IReadOnlyList<int>)_value : throw WrongKind(LayerSettingKind.Integers);
+    public IReadOnlyList<int> AsInt32s() => Kind == LayerSettingKind.Integers ? (IReadOnlyList<int>)_value! : throw WrongKind(LayerSettingKind.Integers);
 
     /// <summary>As Python prints a keyword argument: <c>kernel_size=(3, 3)</c>, <c>use_bias=True</c>,
     /// <c>padding='same'</c>.</summary>
@@ -129,17 +138,20 @@ public sealed class LayerSetting
         switch (Kind)
         {
             case LayerSettingKind.Integer:
-                text.Append(((int)_value).ToString(CultureInfo.InvariantCulture));
+                text.Append(((int)_value!).ToString(CultureInfo.InvariantCulture));
                 break;
             case LayerSettingKind.Number:
-                text.Append(FormatNumber((double)_value));
+                text.Append(FormatNumber((double)_value!));
                 break;
             case LayerSettingKind.Boolean:
-                text.Append((bool)_value ? "True" : "False");
+                text.Append((bool)_value! ? "True" : "False");
+                break;
+            case LayerSettingKind.None:
+                text.Append("None");
                 break;
             case LayerSettingKind.Text:
                 text.Append('\'');
-                foreach (char c in (string)_value)
+                foreach (char c in (string)_value!)
                 {
                     if (c is '\'' or '\\')
                     {
@@ -152,7 +164,7 @@ public sealed class LayerSetting
                 text.Append('\'');
                 break;
             default:
-                var values = (IReadOnlyList<int>)_value;
+                var values = (IReadOnlyList<int>)_value!;
                 text.Append('(');
                 for (int i = 0; i < values.Count; i++)
                 {

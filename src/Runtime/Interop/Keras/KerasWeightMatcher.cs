@@ -184,30 +184,36 @@ internal sealed class KerasWeightMatcher
         // Keras 3's load_weights: every weight at its path.
         var usedGroups = new HashSet<string>(StringComparer.Ordinal);
         var missing = new List<string>();
-        foreach (var (name, weights) in Units())
+        foreach (var (name, all) in Units())
         {
-            var first = _weights[weights[0]];
-            if (first.KerasPath is null)
+            if (all.Any(w => _weights[w].KerasPath is null))
             {
                 missing.Add($"'{name}' (the model does not know where Keras keeps it)");
                 continue;
             }
 
-            string location = first.KerasPath[..first.KerasPath.LastIndexOf('/')];
-            var group = _file.Groups.FirstOrDefault(g => g.Location == location || g.Location == MapLegacy(location));
-            if (group is null)
+            // Most layers keep their variables in one group; a layer built of sublayers (MultiHeadAttention's four
+            // projections) keeps each sublayer's in its own.
+            foreach (var weights in all.GroupBy(w => Location(_weights[w].KerasPath!)).Select(g => g.ToList()))
             {
-                missing.Add($"'{name}' (expected at {location})");
-                continue;
-            }
+                string location = Location(_weights[weights[0]].KerasPath!);
+                var group = _file.Groups.FirstOrDefault(g => g.Location == location || g.Location == MapLegacy(location));
+                if (group is null)
+                {
+                    missing.Add($"'{name}' (expected at {location})");
+                    continue;
+                }
 
-            usedGroups.Add(group.Location);
-            Pair(attempt, name, weights, group); // the group's tensors are vars/0..n-1, the layer's weights in order
+                usedGroups.Add(group.Location);
+                Pair(attempt, name, weights, group); // the group's tensors are vars/0..n-1, these weights in order
+            }
         }
 
         Finish(attempt, missing, _file.Groups.Where(g => !usedGroups.Contains(g.Location)));
         return attempt;
     }
+
+    private static string Location(string kerasPath) => kerasPath[..kerasPath.LastIndexOf('/')];
 
     private string MapLegacy(string path)
         => _file.Groups.Count > 0 && _file.Groups[0].Location.StartsWith("_layer_checkpoint_dependencies/", StringComparison.Ordinal) &&

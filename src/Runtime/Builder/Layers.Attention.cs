@@ -1,0 +1,130 @@
+using System.Collections.Generic;
+using Unrolled.Onnx;
+
+namespace Unrolled;
+
+public static partial class Layers
+{
+    /// <summary>
+    /// Multi-head attention, as Keras 3's <c>MultiHeadAttention</c>: called as <c>mha(query, value)</c> (or with a key)
+    /// on sequences (steps, features), each of <paramref name="numHeads"/> heads projects the query and key to
+    /// <paramref name="keyDim"/> features and the value to <paramref name="valueDim"/>, attends with
+    /// softmax(q·kᵀ / √keyDim) over the key's steps, and the heads' outputs, side by side, are projected back to the
+    /// query's features (or <paramref name="outputShape"/>). Its weights are Keras's, in Keras's order:
+    /// <c>query/kernel</c> [query features, heads, keyDim], <c>query/bias</c> [heads, keyDim], the same for
+    /// <c>key</c> and <c>value</c>, then <c>attention_output/kernel</c> [heads, valueDim, output] and
+    /// <c>attention_output/bias</c>.
+    /// </summary>
+    /// <param name="numHeads">Attention heads.</param>
+    /// <param name="keyDim">Features of each head's query and key.</param>
+    /// <param name="valueDim">Features of each head's value; <paramref name="keyDim"/> when null.</param>
+    /// <param name="dropout">Dropout on the attention weights while training: this version takes 0 only (put a
+    /// <see cref="Dropout"/> layer after the attention instead).</param>
+    /// <param name="useBias">Whether the four projections have biases.</param>
+    /// <param name="outputShape">Features of the output; the query's when null.</param>
+    /// <param name="attentionAxes">The axes attention runs over: null (or [1], the steps, the only choice in this version).</param>
+    /// <param name="name">The layer's name (<c>multi_head_attention</c>, … by default).</param>
+    /// <returns>A layer to call as <c>mha(query, value, key, useCausalMask)</c>.</returns>
+    public static AttentionLayer MultiHeadAttention(int numHeads, int keyDim, int? valueDim = null, double dropout = 0.0, bool useBias = true,
+        int? outputShape = null, int[]? attentionAxes = null, string? name = null)
+        => throw BuilderOnlyException.For(nameof(MultiHeadAttention));
+}
+
+/// <summary>The settings of a <see cref="Layers.MultiHeadAttention"/> layer and of one of its calls.</summary>
+/// <param name="NumHeads">Attention heads.</param>
+/// <param name="KeyDim">Features of each head's query and key.</param>
+/// <param name="ValueDim">Features of each head's value.</param>
+/// <param name="Dropout">Dropout on the attention weights, 0.</param>
+/// <param name="UseBias">Whether the projections have biases.</param>
+/// <param name="OutputShape">Features of the output, or null for the query's.</param>
+/// <param name="AttentionAxes">The attention axes, null (the steps).</param>
+/// <param name="UseCausalMask">The call's causal mask: query step i sees key steps 0..i only.</param>
+public sealed record MultiHeadAttentionSettings(int NumHeads, int KeyDim, int ValueDim, double Dropout, bool UseBias, int? OutputShape,
+    IReadOnlyList<int>? AttentionAxes, bool UseCausalMask) : LayerSettings
+{
+    /// <inheritdoc/>
+    public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.MultiHeadAttention;
+
+    /// <summary>
+    /// Each projection a MatMul (and Add) over [features, heads·dim], reshaped to [batch, heads, steps, dim]; the scaled
+    /// query times the transposed key, the causal mask added as −1e9 as Keras adds it, Softmax over the keys, MatMul with
+    /// the value; the heads back side by side, then the output projection.
+    /// </summary>
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x)
+    {
+        string key = x.Length > 2 ? x[2] : x[1];
+        int hk = NumHeads * KeyDim, hv = NumHeads * ValueDim;
+        string Project(string input, string sublayer, int width, int dim, long[] perm)
+        {
+            int[] shape = OnnxExporter.WeightShape(node, sublayer + "/kernel");
+            string kernel = onnx.Initializer(OnnxExporter.WeightName(node, sublayer + "/kernel"), new long[] { shape[0], width },
+                () => onnx.Weight(node, sublayer + "/kernel"));
+            string y = onnx.Op("MatMul", new[] { input, kernel }, sublayer);
+            if (UseBias)
+            {
+                y = onnx.Op("Add", new[] { y, onnx.Initializer(OnnxExporter.WeightName(node, sublayer + "/bias"), new long[] { width },
+                    () => onnx.Weight(node, sublayer + "/bias")) }, sublayer + "_bias");
+            }
+
+            if (sublayer == "query")
+            {
+                y = onnx.Op("Mul", new[] { y, onnx.Scalar(1f / System.MathF.Sqrt(KeyDim)) }, "query_scaled");
+            }
+
+            string heads = onnx.Op("Reshape", new[] { y, onnx.Int64s(0, -1, NumHeads, dim) }, sublayer + "_heads");
+            return onnx.Transpose(heads, perm, sublayer + "_transposed");
+        }
+
+        string q = Project(x[0], "query", hk, KeyDim, new long[] { 0, 2, 1, 3 });   // [batch, heads, Tq, keyDim]
+        string k = Project(key, "key", hk, KeyDim, new long[] { 0, 2, 3, 1 });      // [batch, heads, keyDim, Tk]
+        string v = Project(x[1], "value", hv, ValueDim, new long[] { 0, 2, 1, 3 }); // [batch, heads, Tk, valueDim]
+        string scores = onnx.Op("MatMul", new[] { q, k }, "scores");
+        if (UseCausalMask)
+        {
+            int tq = node.InputShapes[0][0], tk = node.InputShapes[1][0];
+            if (tq < 0 || tk < 0)
+            {
+                throw OnnxExporter.Unsupported(node, "its causal mask needs the number of steps, which is known only at run time");
+            }
+
+            string mask = onnx.Initializer(node.Name + "/causal_mask", new long[] { tq, tk }, () =>
+            {
+                var values = new float[tq * tk];
+                for (int i = 0; i < tq; i++)
+                {
+                    for (int j = i + 1; j < tk; j++)
+                    {
+                        values[(i * tk) + j] = -1e9f;
+                    }
+                }
+
+                return values;
+            });
+            scores = onnx.Op("Add", new[] { scores, mask }, "masked");
+        }
+
+        string weights = onnx.Op("Softmax", new[] { scores }, "weights", OnnxAttribute.Int("axis", -1));
+        string heads = onnx.Op("MatMul", new[] { weights, v }, "heads");
+        string combined = onnx.Op("Reshape", new[] { onnx.Transpose(heads, new long[] { 0, 2, 1, 3 }, "heads_transposed"), onnx.Int64s(0, -1, hv) }, "combined");
+        int[] outputShape = OnnxExporter.WeightShape(node, "attention_output/kernel");
+        string kernel = onnx.Initializer(OnnxExporter.WeightName(node, "attention_output/kernel"), new long[] { hv, outputShape[2] },
+            () => onnx.Weight(node, "attention_output/kernel"));
+        string output = onnx.Op("MatMul", new[] { combined, kernel }, UseBias ? "output" : null);
+        return UseBias
+            ? onnx.Op("Add", new[] { output, onnx.Initializer(OnnxExporter.WeightName(node, "attention_output/bias"), new long[] { outputShape[2] },
+                () => onnx.Weight(node, "attention_output/bias")) }, null)
+            : output;
+    }
+
+    private protected override IEnumerable<LayerSetting> Keras()
+    {
+        yield return new("num_heads", NumHeads);
+        yield return new("key_dim", KeyDim);
+        yield return new("value_dim", ValueDim);
+        yield return new("dropout", Dropout);
+        yield return new("use_bias", UseBias);
+        yield return OutputShape is { } output ? new("output_shape", output) : LayerSetting.None("output_shape");
+        yield return AttentionAxes is { } axes ? new("attention_axes", axes) : LayerSetting.None("attention_axes");
+        yield return new("use_causal_mask", UseCausalMask);
+    }
+}

@@ -1,0 +1,314 @@
+using System;
+using System.ComponentModel;
+using System.Numerics.Tensors;
+
+namespace Unrolled.Kernels;
+
+/// <summary>The sizes of one <see cref="MultiHeadAttention"/> call.</summary>
+/// <param name="Batch">Samples.</param>
+/// <param name="QuerySteps">Steps of the query (Tq).</param>
+/// <param name="KeySteps">Steps of the key and the value (Tk).</param>
+/// <param name="QueryFeatures">Features of the query.</param>
+/// <param name="KeyFeatures">Features of the key.</param>
+/// <param name="ValueFeatures">Features of the value.</param>
+/// <param name="Heads">Attention heads (H).</param>
+/// <param name="KeyDim">Features of each head's query and key projection.</param>
+/// <param name="ValueDim">Features of each head's value projection.</param>
+/// <param name="OutputFeatures">Features of the output.</param>
+/// <param name="Causal">Whether query step i sees key steps 0..i only (Keras's <c>use_causal_mask</c>).</param>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public readonly record struct MultiHeadShape(int Batch, int QuerySteps, int KeySteps, int QueryFeatures, int KeyFeatures, int ValueFeatures,
+    int Heads, int KeyDim, int ValueDim, int OutputFeatures, bool Causal)
+{
+    /// <summary>Floats of the projected queries (and keys) per step: heads × key dim.</summary>
+    public int QueryWidth => Heads * KeyDim;
+
+    /// <summary>Floats of the projected values (and the heads' combined output) per step: heads × value dim.</summary>
+    public int ValueWidth => Heads * ValueDim;
+
+    /// <summary>Floats of one head's scores: Tq × Tk.</summary>
+    public int Scores => QuerySteps * KeySteps;
+
+    internal void Check()
+    {
+        if (Batch < 0 || QuerySteps < 0 || KeySteps < 0 || QueryFeatures <= 0 || KeyFeatures <= 0 || ValueFeatures <= 0 || Heads <= 0 || KeyDim <= 0 ||
+            ValueDim <= 0 || OutputFeatures <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Batch), $"MultiHeadAttention's sizes must be positive (steps and samples may be 0); got {this}.");
+        }
+
+        _ = checked((long)Batch * Heads * QuerySteps * KeySteps);
+        _ = checked(Batch * Heads * QuerySteps * KeySteps); // the scores of a call are indexed by int
+    }
+}
+
+/// <summary>
+/// Keras 3's <c>MultiHeadAttention</c> over sequences: the query, key and value are projected per head (Keras's
+/// <c>EinsumDense</c> kernels [features, heads, dim] with biases [heads, dim], here read as [features, heads·dim]
+/// matrices), each head computes softmax(q·kᵀ / √keyDim)·v over the key steps (with a causal mask, step i sees steps
+/// 0..i), and the heads' outputs, side by side, are projected by the output kernel [heads, valueDim, out] read as
+/// [heads·valueDim, out]. Projections keep the steps in rows, heads side by side; one head's matrices are strided
+/// views of them. Backward kernels accumulate (+=) into inputs' and weights' gradients; an empty span is skipped.
+/// Nothing is allocated.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class MultiHeadAttention
+{
+    /// <summary>The forward pass, keeping what backward reads.</summary>
+    /// <param name="s">The sizes.</param>
+    /// <param name="query">[batch, Tq, queryFeatures].</param>
+    /// <param name="value">[batch, Tk, valueFeatures].</param>
+    /// <param name="key">[batch, Tk, keyFeatures] (the value's span when the call gives no key).</param>
+    /// <param name="queryKernel">[queryFeatures, heads·keyDim].</param>
+    /// <param name="queryBias">[heads·keyDim], or empty without biases.</param>
+    /// <param name="keyKernel">[keyFeatures, heads·keyDim].</param>
+    /// <param name="keyBias">[heads·keyDim], or empty.</param>
+    /// <param name="valueKernel">[valueFeatures, heads·valueDim].</param>
+    /// <param name="valueBias">[heads·valueDim], or empty.</param>
+    /// <param name="outputKernel">[heads·valueDim, outputFeatures].</param>
+    /// <param name="outputBias">[outputFeatures], or empty.</param>
+    /// <param name="q">[batch, Tq, heads·keyDim]: the projected queries, scaled by 1/√keyDim.</param>
+    /// <param name="k">[batch, Tk, heads·keyDim]: the projected keys.</param>
+    /// <param name="v">[batch, Tk, heads·valueDim]: the projected values.</param>
+    /// <param name="probabilities">[batch, heads, Tq, Tk]: the attention weights (0 where masked).</param>
+    /// <param name="combined">[batch, Tq, heads·valueDim]: the heads' outputs, side by side.</param>
+    /// <param name="y">[batch, Tq, outputFeatures].</param>
+    public static void Forward(in MultiHeadShape s, ReadOnlySpan<float> query, ReadOnlySpan<float> value, ReadOnlySpan<float> key,
+        ReadOnlySpan<float> queryKernel, ReadOnlySpan<float> queryBias, ReadOnlySpan<float> keyKernel, ReadOnlySpan<float> keyBias,
+        ReadOnlySpan<float> valueKernel, ReadOnlySpan<float> valueBias, ReadOnlySpan<float> outputKernel, ReadOnlySpan<float> outputBias,
+        Span<float> q, Span<float> k, Span<float> v, Span<float> probabilities, Span<float> combined, Span<float> y)
+    {
+        s.Check();
+        int rowsQ = s.Batch * s.QuerySteps, rowsK = s.Batch * s.KeySteps;
+        Need(query, rowsQ, s.QueryFeatures, nameof(query));
+        Need(value, rowsK, s.ValueFeatures, nameof(value));
+        Need(key, rowsK, s.KeyFeatures, nameof(key));
+        CheckWeights(s, queryKernel, queryBias, keyKernel, keyBias, valueKernel, valueBias, outputKernel, outputBias);
+        Need(q, rowsQ, s.QueryWidth, nameof(q));
+        Need(k, rowsK, s.QueryWidth, nameof(k));
+        Need(v, rowsK, s.ValueWidth, nameof(v));
+        Need(probabilities, s.Batch * s.Heads, s.Scores, nameof(probabilities));
+        Need(combined, rowsQ, s.ValueWidth, nameof(combined));
+        Need(y, rowsQ, s.OutputFeatures, nameof(y));
+
+        Project(query, queryKernel, queryBias, q, rowsQ, s.QueryFeatures, s.QueryWidth);
+        TensorPrimitives.Multiply(q[..(rowsQ * s.QueryWidth)], 1f / MathF.Sqrt(s.KeyDim), q);
+        Project(key, keyKernel, keyBias, k, rowsK, s.KeyFeatures, s.QueryWidth);
+        Project(value, valueKernel, valueBias, v, rowsK, s.ValueFeatures, s.ValueWidth);
+
+        int tq = s.QuerySteps, tk = s.KeySteps, hk = s.QueryWidth, hv = s.ValueWidth;
+        for (int b = 0; b < s.Batch; b++)
+        {
+            for (int h = 0; h < s.Heads; h++)
+            {
+                var p = probabilities.Slice(((b * s.Heads) + h) * s.Scores, s.Scores);
+                if (tq == 0 || tk == 0)
+                {
+                    continue;
+                }
+
+                // Scores of head h: its columns of the queries against its columns of the keys.
+                StridedGemm.MultiplyTransposedB(q[((b * tq * hk) + (h * s.KeyDim))..], hk, k[((b * tk * hk) + (h * s.KeyDim))..], hk, p, tk,
+                    tq, s.KeyDim, tk, accumulate: false);
+                if (s.Causal)
+                {
+                    // Keras adds −1e9 where the mask is off, which leaves exactly 0 after the softmax: the same as
+                    // normalising over the visible prefix of each row and clearing the rest.
+                    for (int i = 0; i < tq; i++)
+                    {
+                        int visible = Math.Min(i + 1, tk);
+                        var row = p.Slice(i * tk, tk);
+                        ActivationKernels.SoftmaxAlong(row[..visible], row, 1, visible, 1);
+                        row[visible..].Clear();
+                    }
+                }
+                else
+                {
+                    ActivationKernels.SoftmaxAlong(p, p, tq, tk, 1);
+                }
+
+                // The head's output, into its columns of the combined rows.
+                StridedGemm.Multiply(p, tk, v[((b * tk * hv) + (h * s.ValueDim))..], hv, combined[((b * tq * hv) + (h * s.ValueDim))..], hv,
+                    tq, tk, s.ValueDim, accumulate: false);
+            }
+        }
+
+        if (tq == 0 || tk == 0)
+        {
+            combined[..(rowsQ * hv)].Clear();
+        }
+
+        Project(combined, outputKernel, outputBias, y, rowsQ, hv, s.OutputFeatures);
+    }
+
+    /// <summary>
+    /// Accumulates the gradients of <see cref="Forward"/>'s inputs and weights. The four work regions are written
+    /// (not accumulated): the gradients of the projected queries, keys, values, scores and combined heads.
+    /// </summary>
+    /// <param name="s">The sizes.</param>
+    /// <param name="dy">[batch, Tq, outputFeatures], the output's gradient.</param>
+    /// <param name="query">The forward's query.</param>
+    /// <param name="value">The forward's value.</param>
+    /// <param name="key">The forward's key.</param>
+    /// <param name="queryKernel">The query kernel.</param>
+    /// <param name="keyKernel">The key kernel.</param>
+    /// <param name="valueKernel">The value kernel.</param>
+    /// <param name="outputKernel">The output kernel.</param>
+    /// <param name="q">The scaled projected queries the forward kept.</param>
+    /// <param name="k">The projected keys the forward kept.</param>
+    /// <param name="v">The projected values the forward kept.</param>
+    /// <param name="probabilities">The attention weights the forward kept.</param>
+    /// <param name="combined">The combined heads the forward kept.</param>
+    /// <param name="dq">Work: [batch, Tq, heads·keyDim].</param>
+    /// <param name="dk">Work: [batch, Tk, heads·keyDim].</param>
+    /// <param name="dv">Work: [batch, Tk, heads·valueDim].</param>
+    /// <param name="dScores">Work: at least Tq·Tk floats.</param>
+    /// <param name="dCombined">Work: [batch, Tq, heads·valueDim].</param>
+    /// <param name="dQuery">The query's gradient, or empty.</param>
+    /// <param name="dValue">The value's gradient, or empty (it may be another input's span when the tensors are one).</param>
+    /// <param name="dKey">The key's gradient, or empty.</param>
+    /// <param name="dQueryKernel">Gradient of the query kernel.</param>
+    /// <param name="dQueryBias">Gradient of the query bias, or empty.</param>
+    /// <param name="dKeyKernel">Gradient of the key kernel.</param>
+    /// <param name="dKeyBias">Gradient of the key bias, or empty.</param>
+    /// <param name="dValueKernel">Gradient of the value kernel.</param>
+    /// <param name="dValueBias">Gradient of the value bias, or empty.</param>
+    /// <param name="dOutputKernel">Gradient of the output kernel.</param>
+    /// <param name="dOutputBias">Gradient of the output bias, or empty.</param>
+    public static void Backward(in MultiHeadShape s, ReadOnlySpan<float> dy, ReadOnlySpan<float> query, ReadOnlySpan<float> value, ReadOnlySpan<float> key,
+        ReadOnlySpan<float> queryKernel, ReadOnlySpan<float> keyKernel, ReadOnlySpan<float> valueKernel, ReadOnlySpan<float> outputKernel,
+        ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<float> probabilities, ReadOnlySpan<float> combined,
+        Span<float> dq, Span<float> dk, Span<float> dv, Span<float> dScores, Span<float> dCombined,
+        Span<float> dQuery, Span<float> dValue, Span<float> dKey,
+        Span<float> dQueryKernel, Span<float> dQueryBias, Span<float> dKeyKernel, Span<float> dKeyBias,
+        Span<float> dValueKernel, Span<float> dValueBias, Span<float> dOutputKernel, Span<float> dOutputBias)
+    {
+        s.Check();
+        int rowsQ = s.Batch * s.QuerySteps, rowsK = s.Batch * s.KeySteps;
+        int tq = s.QuerySteps, tk = s.KeySteps, hk = s.QueryWidth, hv = s.ValueWidth;
+        Need(dy, rowsQ, s.OutputFeatures, nameof(dy));
+        Need(query, rowsQ, s.QueryFeatures, nameof(query));
+        Need(value, rowsK, s.ValueFeatures, nameof(value));
+        Need(key, rowsK, s.KeyFeatures, nameof(key));
+        CheckWeights(s, queryKernel, ReadOnlySpan<float>.Empty, keyKernel, ReadOnlySpan<float>.Empty, valueKernel, ReadOnlySpan<float>.Empty,
+            outputKernel, ReadOnlySpan<float>.Empty);
+        Need(q, rowsQ, hk, nameof(q));
+        Need(k, rowsK, hk, nameof(k));
+        Need(v, rowsK, hv, nameof(v));
+        Need(probabilities, s.Batch * s.Heads, s.Scores, nameof(probabilities));
+        Need(combined, rowsQ, hv, nameof(combined));
+        Need(dq, rowsQ, hk, nameof(dq));
+        Need(dk, rowsK, hk, nameof(dk));
+        Need(dv, rowsK, hv, nameof(dv));
+        Need(dScores, 1, s.Scores, nameof(dScores));
+        Need(dCombined, rowsQ, hv, nameof(dCombined));
+        Need(dQueryKernel, s.QueryFeatures, hk, nameof(dQueryKernel));
+        Need(dKeyKernel, s.KeyFeatures, hk, nameof(dKeyKernel));
+        Need(dValueKernel, s.ValueFeatures, hv, nameof(dValueKernel));
+        Need(dOutputKernel, hv, s.OutputFeatures, nameof(dOutputKernel));
+
+        // Output projection: dWo += combinedᵀ·dy, dbo += Σ dy, dCombined = dy·Woᵀ.
+        ProjectBack(dy, combined, outputKernel, dCombined, accumulateInput: false, dOutputKernel, dOutputBias, rowsQ, hv, s.OutputFeatures);
+
+        dq[..(rowsQ * hk)].Clear();
+        dk[..(rowsK * hk)].Clear();
+        dv[..(rowsK * hv)].Clear();
+        var dp = dScores[..s.Scores];
+        if (tq > 0 && tk > 0)
+        {
+            for (int b = 0; b < s.Batch; b++)
+            {
+                for (int h = 0; h < s.Heads; h++)
+                {
+                    var p = probabilities.Slice(((b * s.Heads) + h) * s.Scores, s.Scores);
+                    int atQ = (b * tq * hk) + (h * s.KeyDim), atK = (b * tk * hk) + (h * s.KeyDim);
+                    int atO = (b * tq * hv) + (h * s.ValueDim), atV = (b * tk * hv) + (h * s.ValueDim);
+
+                    // dP = dO·vᵀ, dv = Pᵀ·dO (head h's columns).
+                    StridedGemm.MultiplyTransposedB(dCombined[atO..], hv, v[atV..], hv, dp, tk, tq, s.ValueDim, tk, accumulate: false);
+                    StridedGemm.MultiplyTransposedA(p, tk, dCombined[atO..], hv, dv[atV..], hv, tk, tq, s.ValueDim, accumulate: false);
+
+                    // Through the softmax of each row, in place: dS = P ⊙ (dP − Σ P·dP); masked entries have P = 0.
+                    ActivationKernels.Backward(Activation.Softmax, default, p, dp, tq, tk);
+
+                    // dq = dS·k, dk = dSᵀ·q (q already scaled).
+                    StridedGemm.Multiply(dp, tk, k[atK..], hk, dq[atQ..], hk, tq, tk, s.KeyDim, accumulate: false);
+                    StridedGemm.MultiplyTransposedA(dp, tk, q[atQ..], hk, dk[atK..], hk, tk, tq, s.KeyDim, accumulate: false);
+                }
+            }
+        }
+
+        // The scale 1/√keyDim applied to the projected queries.
+        TensorPrimitives.Multiply(dq[..(rowsQ * hk)], 1f / MathF.Sqrt(s.KeyDim), dq);
+
+        ProjectBack(dq, query, queryKernel, dQuery, accumulateInput: true, dQueryKernel, dQueryBias, rowsQ, s.QueryFeatures, hk);
+        ProjectBack(dk, key, keyKernel, dKey, accumulateInput: true, dKeyKernel, dKeyBias, rowsK, s.KeyFeatures, hk);
+        ProjectBack(dv, value, valueKernel, dValue, accumulateInput: true, dValueKernel, dValueBias, rowsK, s.ValueFeatures, hv);
+    }
+
+    /// <summary>y[rows, n] = x[rows, k]·w[k, n] (+ bias).</summary>
+    private static void Project(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, int rows, int k, int n)
+    {
+        Gemm.Multiply(x[..(rows * k)], w[..(k * n)], y[..(rows * n)], rows, k, n, accumulate: false);
+        if (!bias.IsEmpty)
+        {
+            TensorOps.AddBias(y, bias, rows, n);
+        }
+    }
+
+    /// <summary>The gradients of <see cref="Project"/>: dw += xᵀ·dy, db += Σ dy, dx (+)= dy·wᵀ.</summary>
+    private static void ProjectBack(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> w, Span<float> dx, bool accumulateInput,
+        Span<float> dw, Span<float> db, int rows, int k, int n)
+    {
+        if (rows == 0)
+        {
+            if (!accumulateInput && !dx.IsEmpty)
+            {
+                dx.Clear();
+            }
+
+            return;
+        }
+
+        Gemm.MultiplyTransposedA(x[..(rows * k)], dy[..(rows * n)], dw[..(k * n)], k, rows, n, accumulate: true);
+        if (!db.IsEmpty)
+        {
+            TensorOps.AccumulateBiasGradient(dy, db, rows, n);
+        }
+
+        if (!dx.IsEmpty)
+        {
+            Need(dx, rows, k, nameof(dx));
+            Gemm.MultiplyTransposedB(dy[..(rows * n)], w[..(k * n)], dx[..(rows * k)], rows, n, k, accumulate: accumulateInput);
+        }
+    }
+
+    private static void CheckWeights(in MultiHeadShape s, ReadOnlySpan<float> wq, ReadOnlySpan<float> bq, ReadOnlySpan<float> wk, ReadOnlySpan<float> bk,
+        ReadOnlySpan<float> wv, ReadOnlySpan<float> bv, ReadOnlySpan<float> wo, ReadOnlySpan<float> bo)
+    {
+        Need(wq, s.QueryFeatures, s.QueryWidth, "queryKernel");
+        Need(wk, s.KeyFeatures, s.QueryWidth, "keyKernel");
+        Need(wv, s.ValueFeatures, s.ValueWidth, "valueKernel");
+        Need(wo, s.ValueWidth, s.OutputFeatures, "outputKernel");
+        NeedOrEmpty(bq, s.QueryWidth, "queryBias");
+        NeedOrEmpty(bk, s.QueryWidth, "keyBias");
+        NeedOrEmpty(bv, s.ValueWidth, "valueBias");
+        NeedOrEmpty(bo, s.OutputFeatures, "outputBias");
+    }
+
+    private static void Need(ReadOnlySpan<float> span, int rows, int cols, string name)
+    {
+        if (span.Length < (long)rows * cols)
+        {
+            throw new ArgumentException($"MultiHeadAttention needs {(long)rows * cols} floats ({rows} × {cols}) in '{name}'; got {span.Length}.", name);
+        }
+    }
+
+    private static void NeedOrEmpty(ReadOnlySpan<float> span, int length, string name)
+    {
+        if (!span.IsEmpty && span.Length < length)
+        {
+            throw new ArgumentException($"MultiHeadAttention needs {length} floats in '{name}' (or none without biases); got {span.Length}.", name);
+        }
+    }
+}

@@ -1,0 +1,102 @@
+using System;
+using System.Linq;
+using Unrolled.Kernels;
+using Xunit;
+
+namespace Unrolled.Tests;
+
+/// <summary>
+/// Keras's MultiHeadAttention beyond what the references check (PyTorch: TorchComparisonTests; gradients:
+/// LayerGradientTests; ONNX Runtime: OnnxExportTests; Keras files: KerasImportTests): Keras's weights, settings and
+/// summary, what the causal mask hides, one layer's calls with and without it, the kernel's checks, and no
+/// allocation.
+/// </summary>
+public class MultiHeadAttentionTests
+{
+    [Fact]
+    public void Weights_settings_and_summary_are_Keras_s()
+    {
+        var model = new KerasMultiHeadAttention(seed: 10);
+        var weights = model.Description.Weights.Where(w => w.Layer == "multi_head_attention").ToList();
+        Assert.Equal(
+            ["query/kernel [4, 2, 3]", "query/bias [2, 3]", "key/kernel [4, 2, 3]", "key/bias [2, 3]", "value/kernel [4, 2, 3]", "value/bias [2, 3]",
+             "attention_output/kernel [2, 3, 4]", "attention_output/bias [4]"],
+            weights.Select(w => $"{w.Name} [{string.Join(", ", w.Shape)}]"));
+        Assert.Equal(
+            ["_query_dense/vars/0", "_query_dense/vars/1", "_key_dense/vars/0", "_key_dense/vars/1", "_value_dense/vars/0", "_value_dense/vars/1",
+             "_output_dense/vars/0", "_output_dense/vars/1"],
+            weights.Select(w => w.KerasPath!["layers/multi_head_attention/".Length..]));
+
+        // Keras's glorot_uniform fans of a kernel [4, 2, 3]: receptive field 4, fan_in 4·2, fan_out 4·3.
+        double limit = Math.Sqrt(6.0 / ((4 * 2) + (4 * 3)));
+        var query = model.GetReadOnlyWeights("multi_head_attention", "query/kernel").ToArray();
+        Assert.All(query, v => Assert.InRange(v, -limit, limit));
+        Assert.True(query.Max() > limit * 0.7 && query.Min() < -limit * 0.7, "the kernel spans Keras's limit");
+        Assert.All(model.GetReadOnlyWeights("multi_head_attention", "query/bias").ToArray(), v => Assert.Equal(0f, v));
+
+        var node = model.Description.Graph.Nodes.Single(n => n.Kind == GraphNodeKind.MultiHeadAttention);
+        Assert.Equal("num_heads=2, key_dim=3, value_dim=3, dropout=0.0, use_bias=True, output_shape=None, attention_axes=None, use_causal_mask=True",
+            string.Join(", ", node.Config));
+        Assert.Equal(3 * ((4 * 6) + 6) + (6 * 4) + 4 + (20 * 2) + 2, KerasMultiHeadAttention.ParameterCount);
+        Assert.Contains("multi_head_attention (MultiHead (None, 5, 4)         118         x[0][0]", model.Summary());
+    }
+
+    [Fact]
+    public void With_the_causal_mask_a_step_does_not_see_later_steps()
+    {
+        var model = new MultiHeadAttentionLayers(seed: 4);
+        float[] x = GradientTests.Random(5 * 4, 1), y = GradientTests.Random(6 * 3, 2);
+        float[] causal = model.Predict([x, y], 1)[0];
+        float[] changed = (float[])x.Clone();
+        for (int i = 3 * 4; i < 5 * 4; i++)
+        {
+            changed[i] += 1f; // steps 3 and 4
+        }
+
+        float[] after = model.Predict([changed, y], 1)[0];
+        Assert.Equal(causal[..(3 * 4)], after[..(3 * 4)]);           // steps 0..2 see only steps 0..2
+        Assert.NotEqual(causal[(3 * 4)..], after[(3 * 4)..]);
+
+        // The same layer's second call has no mask: every step sees the change.
+        float[] cross = model.Predict([x, y], 1)[1], crossAfter = model.Predict([changed, y], 1)[1];
+        Assert.True(Enumerable.Range(0, 5).All(step => Enumerable.Range(0, 5).Any(c => cross[(step * 5) + c] != crossAfter[(step * 5) + c])));
+    }
+
+    [Fact]
+    public void One_layer_called_with_and_without_the_mask_keeps_one_set_of_weights()
+    {
+        var model = new MultiHeadAttentionLayers(seed: 4);
+        var calls = model.Description.Graph.Nodes.Where(n => n.Kind == GraphNodeKind.MultiHeadAttention && n.Name == "self").ToList();
+        Assert.Equal([true, false], calls.Select(n => n.Setting("use_causal_mask")!.AsBoolean()));
+        Assert.Equal(8, model.Description.Weights.Count(w => w.Layer == "self"));
+        Assert.Equal(4, model.Description.Weights.Count(w => w.Layer == "cross")); // no biases
+        Assert.Equal([3, 4, 5], model.Description.Weights.Single(w => w.Layer == "cross" && w.Name == "attention_output/kernel").Shape);
+    }
+
+    [Fact]
+    public void The_kernel_refuses_spans_that_do_not_fit()
+    {
+        var shape = new MultiHeadShape(1, 2, 2, 4, 4, 4, 2, 3, 3, 4, Causal: false);
+        float[] Buffer(int n) => new float[n];
+        var error = Assert.Throws<ArgumentException>(() => MultiHeadAttention.Forward(shape, Buffer(8), Buffer(8), Buffer(8),
+            Buffer(24), Buffer(6), Buffer(24), Buffer(6), Buffer(24), Buffer(6), Buffer(23), Buffer(4),
+            Buffer(12), Buffer(12), Buffer(12), Buffer(8), Buffer(12), Buffer(8)));
+        Assert.Contains("outputKernel", error.Message);
+        Assert.Contains("24 floats", error.Message);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => MultiHeadAttention.Forward(shape with { Heads = 0 }, Buffer(8), Buffer(8), Buffer(8),
+            Buffer(24), Buffer(6), Buffer(24), Buffer(6), Buffer(24), Buffer(6), Buffer(24), Buffer(4),
+            Buffer(12), Buffer(12), Buffer(12), Buffer(8), Buffer(12), Buffer(8)));
+    }
+
+    [Fact]
+    public void Predict_and_the_train_step_allocate_nothing()
+    {
+        const int batch = 8;
+        var model = new KerasMultiHeadAttention(seed: 10);
+        model.Compile("adam", "mse");
+        float[] x = GradientTests.Random(batch * 5 * 4, 3), y = new float[batch * 2], target = GradientTests.Random(batch * 2, 4);
+        Assert.Equal(0, AllocationTests.AllocatedBy(() => model.Predict(x, y, batch)));
+        Assert.Equal(0, AllocationTests.AllocatedBy(() => model.TrainOnBatch(x, target, batch)));
+    }
+}
