@@ -137,6 +137,89 @@ public class RecurrentKernelTests
         KernelCheck.Close(KernelCheck.NumericGradient(b, Loss), grads.DBias, absolute, relative, "dBias");
     }
 
+    public static IEnumerable<object[]> InitialStateCases()
+    {
+        // batch, steps, inputSize, units, returnSequences, bias, return_state, goBackwards
+        object[][] shapes =
+        [
+            [2, 1, 2, 3, false, true, true, false],
+            [2, 4, 3, 3, true, true, true, false],
+            [3, 5, 4, 2, true, false, false, true],
+            [2, 0, 3, 4, false, true, true, false], // no step: the initial state is the output
+            [3, 6, 9, 17, false, true, true, true],
+        ];
+        foreach (Cell cell in Enum.GetValues<Cell>())
+        {
+            foreach (object[] shape in shapes)
+            {
+                yield return [cell, .. shape];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Keras's <c>initial_state</c>: the recurrence starts from given h (and LSTM's c) instead of zeros, forwards and
+    /// backwards, batch-major and folded; the states' gradients, and every other, against central differences.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(InitialStateCases))]
+    public void InitialStateMatchesKerasFormulasAndFiniteDifferences(Cell cell, int batch, int steps, int input, int units, bool sequences, bool bias,
+        bool state, bool backwards)
+    {
+        var s = new Setup(cell, batch, steps, input, units, sequences, bias, state, initial: true, backwards: backwards);
+        var run = s.Forward();
+        double[] x = KernelCheck.ToDouble(s.X), w = KernelCheck.ToDouble(s.Kernel), u = KernelCheck.ToDouble(s.RecurrentKernel),
+            b = KernelCheck.ToDouble(s.Bias), h0 = KernelCheck.ToDouble(s.InitialH), c0 = KernelCheck.ToDouble(s.InitialC);
+        var reference = s.Reference(x, w, u, b, h0, c0);
+        KernelCheck.Close(reference.Y, run.Y, 2e-6, 2e-5, "y");
+        KernelCheck.Close(reference.H, run.H, 2e-6, 2e-5, "lastH");
+        KernelCheck.Close(reference.C, run.C, 2e-6, 2e-5, "lastC");
+
+        var grads = new Gradients(s, prefill: true);
+        s.Backward(run.Cache, grads);
+        grads.SubtractPrefill();
+        double Loss() => s.Loss(s.Reference(x, w, u, b, h0, c0));
+        const double absolute = 1e-4, relative = 1e-3;
+        KernelCheck.Close(KernelCheck.NumericGradient(h0, Loss), grads.DInitialH, absolute, relative, "dInitialH");
+        KernelCheck.Close(KernelCheck.NumericGradient(c0, Loss), grads.DInitialC, absolute, relative, "dInitialC");
+        KernelCheck.Close(KernelCheck.NumericGradient(x, Loss), grads.Dx, absolute, relative, "dx");
+        KernelCheck.Close(KernelCheck.NumericGradient(u, Loss), grads.DRecurrentKernel, absolute, relative, "dRecurrentKernel");
+        KernelCheck.Close(KernelCheck.NumericGradient(b, Loss), grads.DBias, absolute, relative, "dBias");
+
+        // The folded (inference) forward pass starts from the same state: x is the table's rows, one id per step.
+        if (steps > 0)
+        {
+            float[] ids = new float[batch * steps];
+            for (int i = 0; i < ids.Length; i++)
+            {
+                ids[i] = i;
+            }
+
+            int width = s.Gates * units;
+            float[] folded = new float[batch * steps * width];
+            Recurrent.Fold(s.X, s.Kernel, s.Bias.AsSpan(0, s.Bias.Length == 0 ? 0 : width), folded, batch * steps, input, width);
+            var f = new Run(new float[s.YLength], new float[run.H.Length], new float[run.C.Length], new float[run.Cache.Length], new float[run.Scratch.Length]);
+            switch (cell)
+            {
+                case Cell.Lstm:
+                    Recurrent.LstmForwardFolded(ids, folded, ids.Length, s.RecurrentKernel, f.Y, f.H, f.C, f.Cache, f.Scratch, batch, steps, units, sequences,
+                        backwards, s.InitialH, s.InitialC);
+                    break;
+                case Cell.SimpleRnn:
+                    Recurrent.SimpleRnnForwardFolded(ids, folded, ids.Length, s.RecurrentKernel, f.Y, f.H, f.Cache, f.Scratch, batch, steps, units, sequences,
+                        backwards, s.InitialH);
+                    break;
+                default:
+                    Recurrent.GruForwardFolded(ids, folded, ids.Length, s.RecurrentKernel, s.Bias, f.Y, f.H, f.Cache, f.Scratch, batch, steps, units,
+                        sequences, resetAfter: cell == Cell.Gru, backwards, s.InitialH);
+                    break;
+            }
+
+            KernelCheck.Close(reference.Y, f.Y, 2e-6, 2e-5, "folded y");
+            KernelCheck.Close(reference.H, f.H, 2e-6, 2e-5, "folded lastH");
+        }
+    }
+
     [Theory]
     [InlineData(Cell.Lstm)]
     [InlineData(Cell.Gru)]
@@ -202,9 +285,10 @@ public class RecurrentKernelTests
         // The loss weights as the kernels take them: dL/dy, dL/dlastH, dL/dlastC.
         private readonly float[] _dy, _dLastH, _dLastC;
 
-        public Setup(Cell cell, int batch, int steps, int input, int units, bool sequences, bool bias, bool state)
+        public Setup(Cell cell, int batch, int steps, int input, int units, bool sequences, bool bias, bool state, bool initial = false,
+            bool backwards = false)
         {
-            (Cell, Batch, Steps, Input, Units, Sequences, State) = (cell, batch, steps, input, units, sequences, state);
+            (Cell, Batch, Steps, Input, Units, Sequences, State, Backwards) = (cell, batch, steps, input, units, sequences, state, backwards);
             int seed = ((int)cell * 1000) + (batch * 100) + (steps * 10) + units;
             X = KernelCheck.Random(batch * steps * input, seed);
             Kernel = KernelCheck.Random(input * Gates * units, seed + 1, 0.6f);
@@ -214,7 +298,18 @@ public class RecurrentKernelTests
             R2 = KernelCheck.ToDouble(KernelCheck.Random(state ? batch * units : 0, seed + 5));
             R3 = KernelCheck.ToDouble(KernelCheck.Random(state && cell == Cell.Lstm ? batch * units : 0, seed + 6));
             (_dy, _dLastH, _dLastC) = (Array.ConvertAll(R1, v => (float)v), Array.ConvertAll(R2, v => (float)v), Array.ConvertAll(R3, v => (float)v));
+            InitialH = initial ? KernelCheck.Random(batch * units, seed + 7) : [];
+            InitialC = initial && cell == Cell.Lstm ? KernelCheck.Random(batch * units, seed + 8) : [];
         }
+
+        /// <summary>Whether the steps run last to first (Keras's go_backwards).</summary>
+        public bool Backwards { get; }
+
+        /// <summary>[batch, units], the initial h, or empty.</summary>
+        public float[] InitialH { get; }
+
+        /// <summary>[batch, units], LSTM's initial c, or empty.</summary>
+        public float[] InitialC { get; }
 
         public Cell Cell { get; }
 
@@ -269,14 +364,16 @@ public class RecurrentKernelTests
             switch (Cell)
             {
                 case Cell.Lstm:
-                    Recurrent.LstmForward(X, Kernel, RecurrentKernel, Bias, r.Y, r.H, r.C, r.Cache, r.Scratch, Batch, Steps, Input, Units, Sequences);
+                    Recurrent.LstmForward(X, Kernel, RecurrentKernel, Bias, r.Y, r.H, r.C, r.Cache, r.Scratch, Batch, Steps, Input, Units, Sequences,
+                        Backwards, InitialH, InitialC);
                     break;
                 case Cell.SimpleRnn:
-                    Recurrent.SimpleRnnForward(X, Kernel, RecurrentKernel, Bias, r.Y, r.H, r.Cache, r.Scratch, Batch, Steps, Input, Units, Sequences);
+                    Recurrent.SimpleRnnForward(X, Kernel, RecurrentKernel, Bias, r.Y, r.H, r.Cache, r.Scratch, Batch, Steps, Input, Units, Sequences,
+                        Backwards, InitialH);
                     break;
                 default:
                     Recurrent.GruForward(X, Kernel, RecurrentKernel, Bias, r.Y, r.H, r.Cache, r.Scratch, Batch, Steps, Input, Units, Sequences,
-                        resetAfter: Cell == Cell.Gru);
+                        resetAfter: Cell == Cell.Gru, Backwards, InitialH);
                     break;
             }
         }
@@ -290,15 +387,15 @@ public class RecurrentKernelTests
             {
                 case Cell.Lstm:
                     Recurrent.LstmBackward(X, Kernel, RecurrentKernel, cache, dy, dh, dc, g.Dx, g.DKernel, g.DRecurrentKernel, g.DBias, g.Scratch,
-                        Batch, Steps, Input, Units, Sequences);
+                        Batch, Steps, Input, Units, Sequences, Backwards, InitialH, InitialC, g.DInitialH, g.DInitialC);
                     break;
                 case Cell.SimpleRnn:
                     Recurrent.SimpleRnnBackward(X, Kernel, RecurrentKernel, cache, dy, dh, g.Dx, g.DKernel, g.DRecurrentKernel, g.DBias, g.Scratch,
-                        Batch, Steps, Input, Units, Sequences);
+                        Batch, Steps, Input, Units, Sequences, Backwards, InitialH, g.DInitialH);
                     break;
                 default:
                     Recurrent.GruBackward(X, Kernel, RecurrentKernel, cache, dy, dh, g.Dx, g.DKernel, g.DRecurrentKernel, g.DBias, g.Scratch,
-                        Batch, Steps, Input, Units, Sequences, resetAfter: Cell == Cell.Gru);
+                        Batch, Steps, Input, Units, Sequences, resetAfter: Cell == Cell.Gru, Backwards, InitialH, g.DInitialH);
                     break;
             }
         }
@@ -325,7 +422,7 @@ public class RecurrentKernelTests
         }
 
         /// <summary>Keras's cell formulas, one sample and one step at a time, in double.</summary>
-        public (double[] Y, double[] H, double[] C) Reference(double[] x, double[] w, double[] u, double[] bias)
+        public (double[] Y, double[] H, double[] C) Reference(double[] x, double[] w, double[] u, double[] bias, double[]? h0 = null, double[]? c0 = null)
         {
             int n = Units, gates = Gates * n;
             var y = new double[YLength];
@@ -333,10 +430,12 @@ public class RecurrentKernelTests
             var lastC = new double[State && Cell == Cell.Lstm ? Batch * n : 0];
             for (int b = 0; b < Batch; b++)
             {
-                var h = new double[n];
-                var c = new double[n];
-                for (int t = 0; t < Steps; t++)
+                var h = h0 is { Length: > 0 } ? h0[(b * n)..((b + 1) * n)] : new double[n];
+                var c = c0 is { Length: > 0 } ? c0[(b * n)..((b + 1) * n)] : new double[n];
+                for (int step = 0; step < Steps; step++)
                 {
+                    // go_backwards: the steps last to first, the outputs in that order.
+                    int t = Backwards ? Steps - 1 - step : step;
                     // The input side x·W (+ the input bias) and the recurrent side h·U, kept apart for the GRU.
                     var xw = new double[gates];
                     var hu = new double[gates];
@@ -408,7 +507,7 @@ public class RecurrentKernelTests
                     h = next;
                     if (Sequences)
                     {
-                        h.CopyTo(y, ((b * Steps) + t) * n);
+                        h.CopyTo(y, ((b * Steps) + step) * n);
                     }
                 }
 
@@ -449,9 +548,16 @@ public class RecurrentKernelTests
             DKernel = Make(s.Input * s.Gates * s.Units, 2);
             DRecurrentKernel = Make(s.Units * s.Gates * s.Units, 3);
             DBias = Make(s.Bias.Length, 4);
+            DInitialH = Make(s.InitialH.Length, 5);
+            DInitialC = Make(s.InitialC.Length, 6);
             Scratch = new float[s.Batch * s.Steps * 4 * s.Units];
-            _prefill = [(float[])Dx.Clone(), (float[])DKernel.Clone(), (float[])DRecurrentKernel.Clone(), (float[])DBias.Clone()];
+            _prefill = [(float[])Dx.Clone(), (float[])DKernel.Clone(), (float[])DRecurrentKernel.Clone(), (float[])DBias.Clone(),
+                (float[])DInitialH.Clone(), (float[])DInitialC.Clone()];
         }
+
+        public float[] DInitialH { get; }
+
+        public float[] DInitialC { get; }
 
         public float[] Dx { get; init; }
 
@@ -465,7 +571,7 @@ public class RecurrentKernelTests
 
         public void SubtractPrefill()
         {
-            float[][] all = [Dx, DKernel, DRecurrentKernel, DBias];
+            float[][] all = [Dx, DKernel, DRecurrentKernel, DBias, DInitialH, DInitialC];
             for (int a = 0; a < all.Length; a++)
             {
                 for (int i = 0; i < all[a].Length; i++)

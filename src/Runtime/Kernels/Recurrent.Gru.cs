@@ -34,15 +34,18 @@ public static partial class Recurrent
     /// <param name="resetAfter">Keras's <c>reset_after</c>: apply the reset gate after the recurrent product.</param>
     /// <param name="goBackwards">Keras's <c>go_backwards</c>: process the steps from the last to the first; the output sequence and the
     /// cache are in that order (Keras returns the sequence reversed).</param>
+    /// <param name="initialH">[batch, units], the state before the first step processed (Keras's <c>initial_state</c>), or
+    /// empty for zeros.</param>
     public static void GruForward(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias,
         Span<float> y, Span<float> lastH, Span<float> cache, Span<float> scratch, int batch, int steps, int inputSize, int units,
-        bool returnSequences, bool resetAfter, bool goBackwards = false)
+        bool returnSequences, bool resetAfter, bool goBackwards = false, ReadOnlySpan<float> initialH = default)
     {
         int g3 = 3 * units, rows = batch * steps;
         CheckCommon(x.Length, kernel.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, inputSize, units, 3, GruSlot * units);
         Optional(bias.Length, resetAfter ? 2 * g3 : g3, "bias");
         CheckOutput(y.Length, batch, steps, units, returnSequences, "y");
         Optional(lastH.Length, (long)batch * units, "lastH");
+        Optional(initialH.Length, (long)batch * units, "initialH");
         ReadOnlySpan<float> inputBias = bias.IsEmpty ? default : bias[..g3];
         ReadOnlySpan<float> recurrentBias = bias.IsEmpty || !resetAfter ? default : bias.Slice(g3, g3);
 
@@ -50,7 +53,7 @@ public static partial class Recurrent
         Span<float> p = scratch[..(rows * g3)];
         Project(x, kernel, inputBias, p, rows, inputSize, g3);
         ReverseSteps(p, batch, steps, g3, timeMajor: false, goBackwards);
-        GruSteps(p, recurrentKernel, recurrentBias, y, lastH, cache, batch, steps, units, returnSequences, resetAfter, timeMajor: false);
+        GruSteps(p, recurrentKernel, recurrentBias, y, lastH, cache, batch, steps, units, returnSequences, resetAfter, timeMajor: false, initialH);
     }
 
     /// <summary>
@@ -75,26 +78,29 @@ public static partial class Recurrent
     /// <param name="resetAfter">Keras's <c>reset_after</c>.</param>
     /// <param name="goBackwards">Keras's <c>go_backwards</c>: process the steps from the last to the first; the output sequence and the
     /// cache are in that order (Keras returns the sequence reversed).</param>
+    /// <param name="initialH">As <see cref="GruForward"/>'s.</param>
     public static void GruForwardFolded(ReadOnlySpan<float> ids, ReadOnlySpan<float> folded, int vocabulary, ReadOnlySpan<float> recurrentKernel,
         ReadOnlySpan<float> bias, Span<float> y, Span<float> lastH, Span<float> cache, Span<float> scratch, int batch, int steps, int units,
-        bool returnSequences, bool resetAfter, bool goBackwards = false)
+        bool returnSequences, bool resetAfter, bool goBackwards = false, ReadOnlySpan<float> initialH = default)
     {
         int g3 = 3 * units, rows = batch * steps;
         CheckFolded(ids.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, units, 3, GruSlot * units);
         Optional(bias.Length, resetAfter ? 2 * g3 : g3, "bias");
         CheckOutput(y.Length, batch, steps, units, returnSequences, "y");
         Optional(lastH.Length, (long)batch * units, "lastH");
+        Optional(initialH.Length, (long)batch * units, "initialH");
         ReadOnlySpan<float> recurrentBias = bias.IsEmpty || !resetAfter ? default : bias.Slice(g3, g3);
         // Time-major, as the folded LSTM: a step's rows are contiguous (only inference folds, so nothing reads the cache back).
         Span<float> p = scratch[..(rows * g3)];
         Embedding.ForwardTimeMajor(ids, folded, p, batch, steps, g3, vocabulary);
         ReverseSteps(p, batch, steps, g3, timeMajor: true, goBackwards);
-        GruSteps(p, recurrentKernel, recurrentBias, y, lastH, cache, batch, steps, units, returnSequences, resetAfter, timeMajor: true);
+        GruSteps(p, recurrentKernel, recurrentBias, y, lastH, cache, batch, steps, units, returnSequences, resetAfter, timeMajor: true, initialH);
     }
 
     /// <summary>The recurrence of <see cref="GruForward"/> over the projected inputs <paramref name="p"/>.</summary>
     private static void GruSteps(ReadOnlySpan<float> p, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> recurrentBias, Span<float> y,
-        Span<float> lastH, Span<float> cache, int batch, int steps, int units, bool returnSequences, bool resetAfter, bool timeMajor)
+        Span<float> lastH, Span<float> cache, int batch, int steps, int units, bool returnSequences, bool resetAfter, bool timeMajor,
+        ReadOnlySpan<float> initialH)
     {
         int u = units, g3 = 3 * units, slot = GruSlot * units;
 
@@ -104,10 +110,13 @@ public static partial class Recurrent
         {
             // The recurrent products land in the step's own cache slots (z and r in place, h·U_h in hh's place), so
             // they need no other room; rows of one step are sampleStride slots apart.
-            ReadOnlySpan<float> hPrevious = t > 0 ? cache[((((t - 1) * stepStride) * slot) + (4 * u))..] : default;
-            if (t > 0)
+            // h_{t-1}: the previous step's h in the cache, or the initial state (rows units apart) before step 0.
+            bool hasPrevious = t > 0 || !initialH.IsEmpty;
+            ReadOnlySpan<float> hPrevious = t > 0 ? cache[((((t - 1) * stepStride) * slot) + (4 * u))..] : initialH;
+            int previousStride = t > 0 ? sampleStride * slot : u;
+            if (hasPrevious)
             {
-                StridedGemm.Multiply(hPrevious, sampleStride * slot, recurrentKernel, g3, cache[(t * stepStride * slot)..], sampleStride * slot,
+                StridedGemm.Multiply(hPrevious, previousStride, recurrentKernel, g3, cache[(t * stepStride * slot)..], sampleStride * slot,
                     batch, u, resetAfter ? g3 : 2 * u, accumulate: false);
             }
 
@@ -117,7 +126,7 @@ public static partial class Recurrent
                 Span<float> s = cache.Slice(row * slot, slot);
                 ReadOnlySpan<float> pr = p.Slice(row * g3, g3);
                 Span<float> zr = s[..(2 * u)], hh = s.Slice(2 * u, u), extra = s.Slice(3 * u, u);
-                if (t == 0)
+                if (!hasPrevious)
                 {
                     s[..g3].Clear();
                 }
@@ -134,11 +143,11 @@ public static partial class Recurrent
                 {
                     hh.CopyTo(extra); // h·U_h + b_hh, which backward needs
                     TensorPrimitives.Multiply(r, extra, hh);
-                    Finish(pr.Slice(2 * u, u), s, t > 0 ? hPrevious.Slice(b * sampleStride * slot, u) : default, u);
+                    Finish(pr.Slice(2 * u, u), s, hasPrevious ? hPrevious.Slice(b * previousStride, u) : default, u);
                 }
-                else if (t > 0)
+                else if (hasPrevious)
                 {
-                    TensorPrimitives.Multiply(r, hPrevious.Slice(b * sampleStride * slot, u), extra);
+                    TensorPrimitives.Multiply(r, hPrevious.Slice(b * previousStride, u), extra);
                 }
                 else
                 {
@@ -149,7 +158,7 @@ public static partial class Recurrent
             if (!resetAfter)
             {
                 // hh's pre-activation: (r ⊙ h_{t-1})·U_h.
-                if (t > 0)
+                if (hasPrevious)
                 {
                     StridedGemm.Multiply(cache[((t * stepStride * slot) + (3 * u))..], sampleStride * slot, recurrentKernel[(2 * u)..], g3,
                         cache[((t * stepStride * slot) + (2 * u))..], sampleStride * slot, batch, u, u, accumulate: false);
@@ -159,7 +168,7 @@ public static partial class Recurrent
                 {
                     int row = (b * sampleStride) + (t * stepStride);
                     Finish(p.Slice((row * g3) + (2 * u), u), cache.Slice(row * slot, slot),
-                        t > 0 ? hPrevious.Slice(b * sampleStride * slot, u) : default, u);
+                        hasPrevious ? hPrevious.Slice(b * previousStride, u) : default, u);
                 }
             }
 
@@ -173,7 +182,7 @@ public static partial class Recurrent
             }
         }
 
-        WriteLast(cache, slot, 4 * u, y, !returnSequences, lastH, batch, steps, u, timeMajor);
+        WriteLast(cache, slot, 4 * u, y, !returnSequences, lastH, batch, steps, u, timeMajor, initialH);
 
         // hh = tanh(x·W_h + b + the recurrent part already in hh's place); h = z ⊙ h_{t-1} + (1 − z) ⊙ hh.
         static void Finish(ReadOnlySpan<float> inputPart, Span<float> s, ReadOnlySpan<float> hPrevious, int u)
@@ -215,9 +224,12 @@ public static partial class Recurrent
     /// <param name="resetAfter">Keras's <c>reset_after</c>, as in the forward pass.</param>
     /// <param name="goBackwards">Keras's <c>go_backwards</c>: process the steps from the last to the first; the output sequence and the
     /// cache are in that order (Keras returns the sequence reversed).</param>
+    /// <param name="initialH">The forward's initial state, or empty.</param>
+    /// <param name="dInitialH">[batch, units], its gradient, accumulated into, or empty to skip.</param>
     public static void GruBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> cache,
         ReadOnlySpan<float> dy, ReadOnlySpan<float> dLastH, Span<float> dx, Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias,
-        Span<float> scratch, int batch, int steps, int inputSize, int units, bool returnSequences, bool resetAfter, bool goBackwards = false)
+        Span<float> scratch, int batch, int steps, int inputSize, int units, bool returnSequences, bool resetAfter, bool goBackwards = false,
+        ReadOnlySpan<float> initialH = default, Span<float> dInitialH = default)
     {
         int u = units, g3 = 3 * units, slot = GruSlot * units, rows = batch * steps;
         CheckCommon(x.Length, kernel.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, inputSize, units, 3, slot);
@@ -227,8 +239,11 @@ public static partial class Recurrent
         Optional(dKernel.Length, (long)inputSize * g3, "dKernel");
         Optional(dRecurrentKernel.Length, (long)units * g3, "dRecurrentKernel");
         Optional(dBias.Length, resetAfter ? 2 * g3 : g3, "dBias");
+        Optional(initialH.Length, (long)batch * units, "initialH");
+        Optional(dInitialH.Length, (long)batch * units, "dInitialH");
         if (rows == 0)
         {
+            AccumulateEmpty(dy, dLastH, dInitialH, batch, units, returnSequences); // no step: the initial state is the last
             return;
         }
 
@@ -239,18 +254,24 @@ public static partial class Recurrent
         SeedLastState(dy, dLastH, dp, g3, batch, steps, u, returnSequences);
         for (int t = steps - 1; t >= 0; t--)
         {
-            ReadOnlySpan<float> hPrevious = t > 0 ? cache[(((t - 1) * slot) + (4 * u))..] : default;
+            // h_{t-1}: the previous step's h in the cache, or the initial state before step 0. Its gradient goes to the
+            // previous step's slots (written, then accumulated), or into the initial state's gradient (accumulated).
+            bool hasPrevious = t > 0 || !initialH.IsEmpty;
+            ReadOnlySpan<float> hPrevious = t > 0 ? cache[(((t - 1) * slot) + (4 * u))..] : initialH;
+            int previousStride = t > 0 ? steps * slot : u;
+            Span<float> dhRows = t > 0 ? dp[((t - 1) * g3)..] : dInitialH;
+            int dhStride = t > 0 ? steps * g3 : u;
             for (int b = 0; b < batch; b++)
             {
                 int row = (b * steps) + t;
                 Span<float> d = dp.Slice(row * g3, g3), er = e.Slice(row * u, u);
                 ReadOnlySpan<float> s = cache.Slice(row * slot, slot);
-                ReadOnlySpan<float> hp = t > 0 ? hPrevious.Slice(b * steps * slot, u) : default;
-                Span<float> dhPrevious = t > 0 ? dp.Slice((row - 1) * g3, u) : default;
+                ReadOnlySpan<float> hp = hasPrevious ? hPrevious.Slice(b * previousStride, u) : default;
+                Span<float> dhPrevious = dhRows.IsEmpty ? default : dhRows.Slice(b * dhStride, u);
                 for (int j = 0; j < u; j++)
                 {
                     float dh = d[j], z = s[j], r = s[u + j], hh = s[(2 * u) + j];
-                    float h0 = t > 0 ? hp[j] : 0f;
+                    float h0 = hasPrevious ? hp[j] : 0f;
                     float dhh = dh * (1f - z) * (1f - (hh * hh));
                     d[j] = dh * (h0 - hh) * z * (1f - z);
                     d[(2 * u) + j] = dhh;
@@ -259,7 +280,7 @@ public static partial class Recurrent
                         d[u + j] = dhh * s[(3 * u) + j] * r * (1f - r);
                         er[j] = dhh * r;
                     }
-                    else if (t == 0)
+                    else if (!hasPrevious)
                     {
                         d[u + j] = 0f; // r only scales h_{-1} = 0
                     }
@@ -268,10 +289,14 @@ public static partial class Recurrent
                     {
                         dhPrevious[j] = dh * z;
                     }
+                    else if (!dhPrevious.IsEmpty)
+                    {
+                        dhPrevious[j] += dh * z;
+                    }
                 }
             }
 
-            if (t == 0)
+            if (!hasPrevious)
             {
                 break;
             }
@@ -285,37 +310,42 @@ public static partial class Recurrent
                 for (int b = 0; b < batch; b++)
                 {
                     int row = (b * steps) + t;
-                    Span<float> d = dp.Slice(row * g3, g3), dhPrevious = dp.Slice((row - 1) * g3, u);
+                    Span<float> d = dp.Slice(row * g3, g3), dhPrevious = dhRows.IsEmpty ? default : dhRows.Slice(b * dhStride, u);
                     ReadOnlySpan<float> er = e.Slice(row * u, u), r = cache.Slice((row * slot) + u, u);
-                    ReadOnlySpan<float> hp = hPrevious.Slice(b * steps * slot, u);
+                    ReadOnlySpan<float> hp = hPrevious.Slice(b * previousStride, u);
                     for (int j = 0; j < u; j++)
                     {
                         d[u + j] = er[j] * hp[j] * r[j] * (1f - r[j]);
-                        dhPrevious[j] += er[j] * r[j];
+                        if (!dhPrevious.IsEmpty)
+                        {
+                            dhPrevious[j] += er[j] * r[j];
+                        }
                     }
                 }
             }
 
             // dh_{t-1} += [dz, dr]·U_zrᵀ, plus (h·U_h + b_hh)'s gradient·U_hᵀ with reset_after.
-            Span<float> dhRows = dp[((t - 1) * g3)..];
-            StridedGemm.MultiplyTransposedB(dp[(t * g3)..], dpStride, recurrentKernel, g3, dhRows, dpStride, batch, 2 * u, u, accumulate: true);
-            if (resetAfter)
+            if (!dhRows.IsEmpty)
             {
-                StridedGemm.MultiplyTransposedB(e[(t * u)..], eStride, recurrentKernel[(2 * u)..], g3, dhRows, dpStride, batch, u, u, accumulate: true);
+                StridedGemm.MultiplyTransposedB(dp[(t * g3)..], dpStride, recurrentKernel, g3, dhRows, dhStride, batch, 2 * u, u, accumulate: true);
+                if (resetAfter)
+                {
+                    StridedGemm.MultiplyTransposedB(e[(t * u)..], eStride, recurrentKernel[(2 * u)..], g3, dhRows, dhStride, batch, u, u, accumulate: true);
+                }
             }
 
-            if (returnSequences)
+            if (returnSequences && t > 0)
             {
                 AddSequenceGradient(dy, dp, g3, t - 1, batch, steps, u);
             }
 
             if (!dRecurrentKernel.IsEmpty)
             {
-                StridedGemm.MultiplyTransposedA(hPrevious, steps * slot, dp[(t * g3)..], dpStride, dRecurrentKernel, g3,
+                StridedGemm.MultiplyTransposedA(hPrevious, previousStride, dp[(t * g3)..], dpStride, dRecurrentKernel, g3,
                     u, batch, 2 * u, accumulate: true);
                 if (resetAfter)
                 {
-                    StridedGemm.MultiplyTransposedA(hPrevious, steps * slot, e[(t * u)..], eStride, dRecurrentKernel[(2 * u)..], g3,
+                    StridedGemm.MultiplyTransposedA(hPrevious, previousStride, e[(t * u)..], eStride, dRecurrentKernel[(2 * u)..], g3,
                         u, batch, u, accumulate: true);
                 }
                 else

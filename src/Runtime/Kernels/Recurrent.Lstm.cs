@@ -28,9 +28,12 @@ public static partial class Recurrent
     /// <param name="returnSequences">Whether <paramref name="y"/> holds every step's h or only the last.</param>
     /// <param name="goBackwards">Keras's <c>go_backwards</c>: process the steps from the last to the first; the output sequence and the
     /// cache are in that order (Keras returns the sequence reversed).</param>
+    /// <param name="initialH">[batch, units], the state h before the first step processed (Keras's <c>initial_state</c>), or
+    /// empty for zeros.</param>
+    /// <param name="initialC">[batch, units], the cell state before it, or empty for zeros.</param>
     public static void LstmForward(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias,
         Span<float> y, Span<float> lastH, Span<float> lastC, Span<float> cache, Span<float> scratch, int batch, int steps, int inputSize, int units,
-        bool returnSequences, bool goBackwards = false)
+        bool returnSequences, bool goBackwards = false, ReadOnlySpan<float> initialH = default, ReadOnlySpan<float> initialC = default)
     {
         int g4 = 4 * units, rows = batch * steps;
         CheckCommon(x.Length, kernel.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, inputSize, units, 4, LstmSlot * units);
@@ -38,12 +41,14 @@ public static partial class Recurrent
         CheckOutput(y.Length, batch, steps, units, returnSequences, "y");
         Optional(lastH.Length, (long)batch * units, "lastH");
         Optional(lastC.Length, (long)batch * units, "lastC");
+        Optional(initialH.Length, (long)batch * units, "initialH");
+        Optional(initialC.Length, (long)batch * units, "initialC");
 
         // z for every (sample, step) at once: x·W + b, to which each step adds h·U.
         Span<float> z = scratch[..(rows * g4)];
         Project(x, kernel, bias, z, rows, inputSize, g4);
         ReverseSteps(z, batch, steps, g4, timeMajor: false, goBackwards);
-        LstmSteps(z, recurrentKernel, y, lastH, lastC, cache, batch, steps, units, returnSequences, timeMajor: false);
+        LstmSteps(z, recurrentKernel, y, lastH, lastC, cache, batch, steps, units, returnSequences, timeMajor: false, initialH, initialC);
     }
 
     /// <summary>
@@ -66,22 +71,26 @@ public static partial class Recurrent
     /// <param name="returnSequences">Whether <paramref name="y"/> holds every step's h or only the last.</param>
     /// <param name="goBackwards">Keras's <c>go_backwards</c>: process the steps from the last to the first; the output sequence and the
     /// cache are in that order (Keras returns the sequence reversed).</param>
+    /// <param name="initialH">As <see cref="LstmForward"/>'s.</param>
+    /// <param name="initialC">As <see cref="LstmForward"/>'s.</param>
     public static void LstmForwardFolded(ReadOnlySpan<float> ids, ReadOnlySpan<float> folded, int vocabulary, ReadOnlySpan<float> recurrentKernel,
         Span<float> y, Span<float> lastH, Span<float> lastC, Span<float> cache, Span<float> scratch, int batch, int steps, int units,
-        bool returnSequences, bool goBackwards = false)
+        bool returnSequences, bool goBackwards = false, ReadOnlySpan<float> initialH = default, ReadOnlySpan<float> initialC = default)
     {
         int g4 = 4 * units, rows = batch * steps;
         CheckFolded(ids.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, units, 4, LstmSlot * units);
         CheckOutput(y.Length, batch, steps, units, returnSequences, "y");
         Optional(lastH.Length, (long)batch * units, "lastH");
         Optional(lastC.Length, (long)batch * units, "lastC");
+        Optional(initialH.Length, (long)batch * units, "initialH");
+        Optional(initialC.Length, (long)batch * units, "initialC");
         // Time-major: a step's rows are contiguous in z and in the cache, where batch-major puts them a whole sequence
         // apart (51 KB for 100 steps of 128 floats), which maps them onto a few cache sets. Only inference folds, so
         // nothing reads this cache back.
         Span<float> z = scratch[..(rows * g4)];
         Embedding.ForwardTimeMajor(ids, folded, z, batch, steps, g4, vocabulary);
         ReverseSteps(z, batch, steps, g4, timeMajor: true, goBackwards);
-        LstmSteps(z, recurrentKernel, y, lastH, lastC, cache, batch, steps, units, returnSequences, timeMajor: true);
+        LstmSteps(z, recurrentKernel, y, lastH, lastC, cache, batch, steps, units, returnSequences, timeMajor: true, initialH, initialC);
     }
 
     /// <summary>
@@ -90,7 +99,7 @@ public static partial class Recurrent
     /// <paramref name="timeMajor"/> ([steps, batch]).
     /// </summary>
     private static void LstmSteps(Span<float> z, ReadOnlySpan<float> recurrentKernel, Span<float> y, Span<float> lastH, Span<float> lastC,
-        Span<float> cache, int batch, int steps, int units, bool returnSequences, bool timeMajor)
+        Span<float> cache, int batch, int steps, int units, bool returnSequences, bool timeMajor, ReadOnlySpan<float> initialH, ReadOnlySpan<float> initialC)
     {
         int u = units, g4 = 4 * units, slot = LstmSlot * units;
 
@@ -103,12 +112,17 @@ public static partial class Recurrent
                 StridedGemm.Multiply(cache[((((t - 1) * stepStride) * slot) + (5 * u))..], sampleStride * slot, recurrentKernel, g4,
                     z[(t * stepStride * g4)..], sampleStride * g4, batch, u, g4, accumulate: true);
             }
+            else if (!initialH.IsEmpty)
+            {
+                StridedGemm.Multiply(initialH, u, recurrentKernel, g4, z, sampleStride * g4, batch, u, g4, accumulate: true);
+            }
 
             for (int b = 0; b < batch; b++)
             {
                 int row = (b * sampleStride) + (t * stepStride);
                 Span<float> s = cache.Slice(row * slot, slot);
-                Gates.Lstm(z.Slice(row * g4, g4), t > 0 ? cache.Slice(((row - stepStride) * slot) + (4 * u), u) : default, s, u);
+                Gates.Lstm(z.Slice(row * g4, g4), t > 0 ? cache.Slice(((row - stepStride) * slot) + (4 * u), u)
+                    : initialC.IsEmpty ? default : initialC.Slice(b * u, u), s, u);
                 if (returnSequences)
                 {
                     s.Slice(5 * u, u).CopyTo(y.Slice(((b * steps) + t) * u, u));
@@ -116,8 +130,8 @@ public static partial class Recurrent
             }
         }
 
-        WriteLast(cache, slot, 5 * u, y, !returnSequences, lastH, batch, steps, u, timeMajor);
-        WriteLast(cache, slot, 4 * u, default, false, lastC, batch, steps, u, timeMajor);
+        WriteLast(cache, slot, 5 * u, y, !returnSequences, lastH, batch, steps, u, timeMajor, initialH);
+        WriteLast(cache, slot, 4 * u, default, false, lastC, batch, steps, u, timeMajor, initialC);
     }
 
     /// <summary>Accumulates the gradients of <see cref="LstmForward"/> (backpropagation through time).</summary>
@@ -140,10 +154,15 @@ public static partial class Recurrent
     /// <param name="returnSequences">Whether y held every step's h or only the last.</param>
     /// <param name="goBackwards">Keras's <c>go_backwards</c>: process the steps from the last to the first; the output sequence and the
     /// cache are in that order (Keras returns the sequence reversed).</param>
+    /// <param name="initialH">The forward's initial h, or empty.</param>
+    /// <param name="initialC">The forward's initial c, or empty.</param>
+    /// <param name="dInitialH">[batch, units], the initial h's gradient, accumulated into, or empty to skip.</param>
+    /// <param name="dInitialC">[batch, units], the initial c's gradient, accumulated into, or empty to skip.</param>
     public static void LstmBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> cache,
         ReadOnlySpan<float> dy, ReadOnlySpan<float> dLastH, ReadOnlySpan<float> dLastC, Span<float> dx,
         Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias, Span<float> scratch, int batch, int steps, int inputSize, int units,
-        bool returnSequences, bool goBackwards = false)
+        bool returnSequences, bool goBackwards = false, ReadOnlySpan<float> initialH = default, ReadOnlySpan<float> initialC = default,
+        Span<float> dInitialH = default, Span<float> dInitialC = default)
     {
         int u = units, g4 = 4 * units, slot = LstmSlot * units, rows = batch * steps;
         CheckCommon(x.Length, kernel.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, inputSize, units, 4, slot);
@@ -154,8 +173,15 @@ public static partial class Recurrent
         Optional(dKernel.Length, (long)inputSize * g4, "dKernel");
         Optional(dRecurrentKernel.Length, (long)units * g4, "dRecurrentKernel");
         Optional(dBias.Length, g4, "dBias");
+        Optional(initialH.Length, (long)batch * units, "initialH");
+        Optional(initialC.Length, (long)batch * units, "initialC");
+        Optional(dInitialH.Length, (long)batch * units, "dInitialH");
+        Optional(dInitialC.Length, (long)batch * units, "dInitialC");
         if (rows == 0)
         {
+            // No step: the initial state is the last state.
+            AccumulateEmpty(dy, dLastH, dInitialH, batch, units, returnSequences);
+            AccumulateEmpty(default, dLastC, dInitialC, batch, units, returnSequences: true);
             return;
         }
 
@@ -177,8 +203,8 @@ public static partial class Recurrent
                 int row = (b * steps) + t;
                 Span<float> d = dz.Slice(row * g4, g4);
                 ReadOnlySpan<float> s = cache.Slice(row * slot, slot);
-                ReadOnlySpan<float> cPrevious = t > 0 ? cache.Slice(((row - 1) * slot) + (4 * u), u) : default;
-                Span<float> dcPrevious = t > 0 ? dz.Slice(((row - 1) * g4) + u, u) : default;
+                ReadOnlySpan<float> cPrevious = t > 0 ? cache.Slice(((row - 1) * slot) + (4 * u), u) : initialC.IsEmpty ? default : initialC.Slice(b * u, u);
+                Span<float> dcPrevious = t > 0 ? dz.Slice(((row - 1) * g4) + u, u) : dInitialC.IsEmpty ? default : dInitialC.Slice(b * u, u);
 
                 // tanh(c_t), vectorised, parked in dg's place: each j reads it before it writes dg[j].
                 TensorPrimitives.Tanh(s.Slice(4 * u, u), d.Slice(2 * u, u));
@@ -187,7 +213,7 @@ public static partial class Recurrent
                     float dh = d[j], dc = d[u + j], tanhC = d[(2 * u) + j];
                     float i = s[j], f = s[u + j], g = s[(2 * u) + j], o = s[(3 * u) + j];
                     dc += dh * o * (1f - (tanhC * tanhC));
-                    float cp = t > 0 ? cPrevious[j] : 0f;
+                    float cp = cPrevious.IsEmpty ? 0f : cPrevious[j];
                     d[j] = dc * g * i * (1f - i);
                     d[u + j] = dc * cp * f * (1f - f);
                     d[(2 * u) + j] = dc * i * (1f - (g * g));
@@ -195,6 +221,10 @@ public static partial class Recurrent
                     if (t > 0)
                     {
                         dcPrevious[j] = dc * f;
+                    }
+                    else if (!dcPrevious.IsEmpty)
+                    {
+                        dcPrevious[j] += dc * f;
                     }
                 }
             }
@@ -216,6 +246,9 @@ public static partial class Recurrent
                 }
             }
         }
+
+        // The initial state fed step 0: dh₀ += dz₀·Uᵀ, and U's gradient gets h₀ᵀ·dz₀.
+        InitialStateGradients(initialH, dInitialH, dz, steps * g4, recurrentKernel, dRecurrentKernel, batch, u, g4);
 
         ReverseSteps(dz, batch, steps, g4, timeMajor: false, goBackwards); // back to the input's order
         AccumulateInputGradients(x, kernel, dz, dx, dKernel, dBias, rows, inputSize, g4);

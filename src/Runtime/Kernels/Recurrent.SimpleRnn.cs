@@ -21,20 +21,23 @@ public static partial class Recurrent
     /// <param name="returnSequences">Whether <paramref name="y"/> holds every step's h or only the last.</param>
     /// <param name="goBackwards">Keras's <c>go_backwards</c>: process the steps from the last to the first; the output sequence and the
     /// cache are in that order (Keras returns the sequence reversed).</param>
+    /// <param name="initialH">[batch, units], the state before the first step processed (Keras's <c>initial_state</c>), or
+    /// empty for zeros.</param>
     public static void SimpleRnnForward(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias,
         Span<float> y, Span<float> lastH, Span<float> cache, Span<float> scratch, int batch, int steps, int inputSize, int units,
-        bool returnSequences, bool goBackwards = false)
+        bool returnSequences, bool goBackwards = false, ReadOnlySpan<float> initialH = default)
     {
         int rows = batch * steps;
         CheckCommon(x.Length, kernel.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, inputSize, units, 1, units);
         Optional(bias.Length, units, "bias");
         CheckOutput(y.Length, batch, steps, units, returnSequences, "y");
         Optional(lastH.Length, (long)batch * units, "lastH");
+        Optional(initialH.Length, (long)batch * units, "initialH");
 
         Span<float> z = scratch[..(rows * units)];
         Project(x, kernel, bias, z, rows, inputSize, units);
         ReverseSteps(z, batch, steps, units, timeMajor: false, goBackwards);
-        SimpleRnnSteps(z, recurrentKernel, y, lastH, cache, batch, steps, units, returnSequences, timeMajor: false);
+        SimpleRnnSteps(z, recurrentKernel, y, lastH, cache, batch, steps, units, returnSequences, timeMajor: false, initialH);
     }
 
     /// <summary>
@@ -56,23 +59,26 @@ public static partial class Recurrent
     /// <param name="returnSequences">Whether <paramref name="y"/> holds every step's h or only the last.</param>
     /// <param name="goBackwards">Keras's <c>go_backwards</c>: process the steps from the last to the first; the output sequence and the
     /// cache are in that order (Keras returns the sequence reversed).</param>
+    /// <param name="initialH">As <see cref="SimpleRnnForward"/>'s.</param>
     public static void SimpleRnnForwardFolded(ReadOnlySpan<float> ids, ReadOnlySpan<float> folded, int vocabulary, ReadOnlySpan<float> recurrentKernel,
-        Span<float> y, Span<float> lastH, Span<float> cache, Span<float> scratch, int batch, int steps, int units, bool returnSequences, bool goBackwards = false)
+        Span<float> y, Span<float> lastH, Span<float> cache, Span<float> scratch, int batch, int steps, int units, bool returnSequences, bool goBackwards = false,
+        ReadOnlySpan<float> initialH = default)
     {
         int rows = batch * steps;
         CheckFolded(ids.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, units, 1, units);
         CheckOutput(y.Length, batch, steps, units, returnSequences, "y");
         Optional(lastH.Length, (long)batch * units, "lastH");
+        Optional(initialH.Length, (long)batch * units, "initialH");
         // Time-major, as the folded LSTM: a step's rows are contiguous (only inference folds, so nothing reads the cache back).
         Span<float> z = scratch[..(rows * units)];
         Embedding.ForwardTimeMajor(ids, folded, z, batch, steps, units, vocabulary);
         ReverseSteps(z, batch, steps, units, timeMajor: true, goBackwards);
-        SimpleRnnSteps(z, recurrentKernel, y, lastH, cache, batch, steps, units, returnSequences, timeMajor: true);
+        SimpleRnnSteps(z, recurrentKernel, y, lastH, cache, batch, steps, units, returnSequences, timeMajor: true, initialH);
     }
 
     /// <summary>The recurrence of <see cref="SimpleRnnForward"/> over the projected inputs <paramref name="z"/> (overwritten).</summary>
     private static void SimpleRnnSteps(Span<float> z, ReadOnlySpan<float> recurrentKernel, Span<float> y, Span<float> lastH, Span<float> cache,
-        int batch, int steps, int units, bool returnSequences, bool timeMajor)
+        int batch, int steps, int units, bool returnSequences, bool timeMajor, ReadOnlySpan<float> initialH)
     {
         int u = units;
 
@@ -84,6 +90,10 @@ public static partial class Recurrent
             {
                 StridedGemm.Multiply(cache[((t - 1) * stepStride * u)..], sampleStride * u, recurrentKernel, u, z[(t * stepStride * u)..],
                     sampleStride * u, batch, u, u, accumulate: true);
+            }
+            else if (!initialH.IsEmpty)
+            {
+                StridedGemm.Multiply(initialH, u, recurrentKernel, u, z, sampleStride * u, batch, u, u, accumulate: true);
             }
 
             for (int b = 0; b < batch; b++)
@@ -98,7 +108,7 @@ public static partial class Recurrent
             }
         }
 
-        WriteLast(cache, u, 0, y, !returnSequences, lastH, batch, steps, u, timeMajor);
+        WriteLast(cache, u, 0, y, !returnSequences, lastH, batch, steps, u, timeMajor, initialH);
     }
 
     /// <summary>Accumulates the gradients of <see cref="SimpleRnnForward"/> (backpropagation through time).</summary>
@@ -120,9 +130,12 @@ public static partial class Recurrent
     /// <param name="returnSequences">Whether y held every step's h or only the last.</param>
     /// <param name="goBackwards">Keras's <c>go_backwards</c>: process the steps from the last to the first; the output sequence and the
     /// cache are in that order (Keras returns the sequence reversed).</param>
+    /// <param name="initialH">The forward's initial state, or empty.</param>
+    /// <param name="dInitialH">[batch, units], its gradient, accumulated into, or empty to skip.</param>
     public static void SimpleRnnBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> cache,
         ReadOnlySpan<float> dy, ReadOnlySpan<float> dLastH, Span<float> dx, Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias,
-        Span<float> scratch, int batch, int steps, int inputSize, int units, bool returnSequences, bool goBackwards = false)
+        Span<float> scratch, int batch, int steps, int inputSize, int units, bool returnSequences, bool goBackwards = false,
+        ReadOnlySpan<float> initialH = default, Span<float> dInitialH = default)
     {
         int u = units, rows = batch * steps;
         CheckCommon(x.Length, kernel.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, inputSize, units, 1, units);
@@ -132,8 +145,11 @@ public static partial class Recurrent
         Optional(dKernel.Length, (long)inputSize * u, "dKernel");
         Optional(dRecurrentKernel.Length, (long)units * u, "dRecurrentKernel");
         Optional(dBias.Length, u, "dBias");
+        Optional(initialH.Length, (long)batch * units, "initialH");
+        Optional(dInitialH.Length, (long)batch * units, "dInitialH");
         if (rows == 0)
         {
+            AccumulateEmpty(dy, dLastH, dInitialH, batch, units, returnSequences); // no step: the initial state is the last
             return;
         }
 
@@ -170,6 +186,7 @@ public static partial class Recurrent
             }
         }
 
+        InitialStateGradients(initialH, dInitialH, dz, steps * u, recurrentKernel, dRecurrentKernel, batch, u, u);
         ReverseSteps(dz, batch, steps, u, timeMajor: false, goBackwards); // back to the input's order
         AccumulateInputGradients(x, kernel, dz, dx, dKernel, dBias, rows, inputSize, u);
     }

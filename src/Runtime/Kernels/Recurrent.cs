@@ -53,15 +53,15 @@ public static partial class Recurrent
     }
 
     /// <summary>Copies the last step's state (the <paramref name="offset"/>-th float of each cache slot) to the
-    /// non-sequence output and to the returned state, or clears them for an empty sequence. The cache is batch-major
+    /// non-sequence output and to the returned state; for an empty sequence, the initial state (or zeros). The cache is batch-major
     /// ([batch, steps] slots) unless <paramref name="timeMajor"/> ([steps, batch]).</summary>
     private static void WriteLast(ReadOnlySpan<float> cache, int slot, int offset, Span<float> y, bool writeY, Span<float> last,
-        int batch, int steps, int units, bool timeMajor = false)
+        int batch, int steps, int units, bool timeMajor = false, ReadOnlySpan<float> initial = default)
     {
         for (int b = 0; b < batch; b++)
         {
             int row = timeMajor ? ((steps - 1) * batch) + b : (b * steps) + steps - 1;
-            ReadOnlySpan<float> state = steps == 0 ? default : cache.Slice((row * slot) + offset, units);
+            ReadOnlySpan<float> state = steps > 0 ? cache.Slice((row * slot) + offset, units) : initial.IsEmpty ? default : initial.Slice(b * units, units);
             if (writeY)
             {
                 CopyOrClear(state, y.Slice(b * units, units));
@@ -103,6 +103,52 @@ public static partial class Recurrent
             {
                 TensorPrimitives.Add(dh, dLastH.Slice(b * units, units), dh);
             }
+        }
+    }
+
+    /// <summary>
+    /// The gradients from an initial state h₀ that fed step 0 (before <see cref="ReverseSteps"/> puts the rows back):
+    /// <c>dh₀ += dz₀·Uᵀ</c> over the first <paramref name="gates"/> columns of U (the gates h₀ multiplies) and
+    /// <c>dU += h₀ᵀ·dz₀</c>. Nothing without an initial state.
+    /// </summary>
+    private static void InitialStateGradients(ReadOnlySpan<float> initialH, Span<float> dInitialH, ReadOnlySpan<float> dz, int dzStride,
+        ReadOnlySpan<float> recurrentKernel, Span<float> dRecurrentKernel, int batch, int units, int gates)
+    {
+        if (initialH.IsEmpty)
+        {
+            return;
+        }
+
+        int width = recurrentKernel.Length / Math.Max(units, 1);
+        if (!dInitialH.IsEmpty)
+        {
+            StridedGemm.MultiplyTransposedB(dz, dzStride, recurrentKernel, width, dInitialH, units, batch, gates, units, accumulate: true);
+        }
+
+        if (!dRecurrentKernel.IsEmpty)
+        {
+            StridedGemm.MultiplyTransposedA(initialH, units, dz, dzStride, dRecurrentKernel, width, units, batch, gates, accumulate: true);
+        }
+    }
+
+    /// <summary>For a sequence of no steps the initial state is the last: its gradient is the last state's (and, for
+    /// h, the output's when the output is the last h).</summary>
+    private static void AccumulateEmpty(ReadOnlySpan<float> dy, ReadOnlySpan<float> dLast, Span<float> dInitial, int batch, int units, bool returnSequences)
+    {
+        if (dInitial.IsEmpty)
+        {
+            return;
+        }
+
+        int n = batch * units;
+        if (!dLast.IsEmpty)
+        {
+            TensorPrimitives.Add(dInitial[..n], dLast[..n], dInitial);
+        }
+
+        if (!returnSequences && !dy.IsEmpty)
+        {
+            TensorPrimitives.Add(dInitial[..n], dy[..n], dInitial);
         }
     }
 
