@@ -243,6 +243,25 @@ public class DiagnosticTests
             var b = Input([6, 2]);
             return new Model([a, b], Attention()([a, b, {|UNR0001:b|}]));
             """) },
+        { "LSTM started from one state", Sources.Builder("""
+            var a = Input([4, 3]);
+            var (_, h, _) = LSTM(2, returnState: true)(a);
+            return new Model(a, LSTM(2)(a, initialState: [{|UNR0001:h|}]));
+            """) },
+        { "GRU started from a state of another size", Sources.Builder("""
+            var a = Input([4, 3]);
+            var (_, h) = GRU(3, returnState: true)(a);
+            return new Model(a, GRU(2)(a, initialState: [{|UNR0001:h|}]));
+            """) },
+        { "An initial state for a Dense layer", Sources.Builder("""
+            var a = Input([4, 3]);
+            return new Model(a, Dense(2)(a, initialState: {|UNR0009:[a]|}));
+            """) },
+        { "An initial state that is not a list of tensors", Sources.Builder("""
+            var a = Input([4, 3]);
+            Tensor[] states = new Tensor[1];
+            return new Model(a, SimpleRNN(2)(a, initialState: {|UNR0009:states|}));
+            """) },
         { "MultiHeadAttention with dropout", Sources.Builder("""
             var a = Input([4, 3]);
             return new Model(a, MultiHeadAttention(2, 4, dropout: {|UNR0009:0.1|})(a, a));

@@ -55,6 +55,14 @@ public class LayerGradientTests
     }
 
     [Fact]
+    public void Decoders_started_from_encoders_states_of_every_kind()
+        => Check(new EncoderDecoders(seed: 26), [Random(3 * 5 * 3, 26), Random(3 * 4 * 2, 27)], 3);
+
+    [Fact]
+    public void Encoder_and_decoder_over_run_time_lengths()
+        => Check(new EncoderDecoderRunTimeLengths(seed: 28), [Random(2 * 6 * 3, 28), Random(2 * 3 * 2, 29)], 2, lengths: [6, 3]);
+
+    [Fact]
     public void MultiHeadAttention_causal_shared_and_cross_with_a_key_and_no_biases()
         => Check(new MultiHeadAttentionLayers(seed: 23), [Random(3 * 5 * 4, 23), Random(3 * 6 * 3, 24)], 3);
 

@@ -266,6 +266,21 @@ public partial class TorchLstm
     }
 }
 
+/// <summary>An encoder's returned states start a decoder over the same input (Keras's initial_state), LSTM and GRU.</summary>
+public partial class TorchEncoderDecoder
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([6, 3]);
+        var (_, h, c) = LSTM(4, returnState: true, name: "encoder")(x);
+        var lstm = LSTM(4, returnSequences: true, name: "decoder")(x, initialState: [h, c]);
+        var (_, g) = GRU(5, returnState: true, name: "gru_encoder")(x);
+        var gru = GRU(5, returnSequences: true, name: "gru_decoder")(x, initialState: [g]);
+        return new Model(x, [lstm, gru]);
+    }
+}
+
 /// <summary>GRUs (reset_after, PyTorch's form), for the comparison with PyTorch.</summary>
 public partial class TorchGru
 {

@@ -180,6 +180,39 @@ public partial class AttentionLayers
 }
 
 /// <summary>
+/// Keras's seq2seq wiring: encoders' returned states start decoders (initial_state) of each kind, one going backwards,
+/// one from a Dense's output rather than an encoder's; the gradients flow through the states into the encoders.
+/// </summary>
+public partial class EncoderDecoders
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var source = Input([5, 3], name: "source");
+        var target = Input([4, 2], name: "target");
+        var (_, h, c) = LSTM(4, returnState: true)(source);
+        var lstm = LSTM(4, returnSequences: true)(target, initialState: [h, c]);
+        var (_, g) = GRU(3, returnState: true, resetAfter: false)(source);
+        var gru = GRU(3, goBackwards: true)(target, initialState: [g]);
+        var rnn = SimpleRNN(2, returnSequences: true)(target, initialState: [Dense(2, Activation.Tanh)(Flatten()(source))]);
+        return new Model([source, target], [lstm, gru, rnn]);
+    }
+}
+
+/// <summary>A GRU encoder and decoder over sequences whose lengths are given at run time.</summary>
+public partial class EncoderDecoderRunTimeLengths
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var source = Input([null, 3], name: "source");
+        var target = Input([null, 2], name: "target");
+        var (_, state) = GRU(4, returnState: true)(source);
+        return new Model([source, target], GRU(4, returnSequences: true)(target, initialState: [state]));
+    }
+}
+
+/// <summary>
 /// Keras's MultiHeadAttention: one layer called twice (self-attention with the causal mask, then without it on another
 /// query), so its calls share weights; and a cross-attention layer with a separate key, valueDim, outputShape and no
 /// biases.

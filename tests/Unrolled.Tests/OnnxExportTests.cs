@@ -77,6 +77,8 @@ public class OnnxExportTests
         ["multi_head_by_hand"] = () => new MultiHeadByHand(seed: 62),
         ["attention_layers"] = () => new AttentionLayers(seed: 63),
         ["multi_head_attention_layers"] = () => new MultiHeadAttentionLayers(seed: 64),
+        ["encoder_decoders"] = () => new EncoderDecoders(seed: 66),
+        ["folded_decoder"] = () => new FoldedDecoder(seed: 67),
         ["layer_norm_last"] = () => new LayerNormLast(seed: 44),
         ["layer_norm_forms"] = () => new LayerNormForms(seed: 45),
         ["layer_norm_time_distributed"] = () => new LayerNormTimeDistributed(seed: 46),
@@ -97,6 +99,7 @@ public class OnnxExportTests
         ["layer_norm_sequences"] = (() => new LayerNormSequences(seed: 59), [6]),
         ["attention_run_time_lengths"] = (() => new AttentionOverRunTimeLengths(seed: 60), [5]),
         ["transformer_block_run_time_lengths"] = (() => new TransformerBlockOverRunTimeLengths(seed: 65), [7]),
+        ["encoder_decoder_run_time_lengths"] = (() => new EncoderDecoderRunTimeLengths(seed: 68), [6, 3]),
     };
 
     public static IEnumerable<object[]> Models => s_models.Keys.Select(k => new object[] { k });

@@ -43,6 +43,17 @@ public class ProjectionFoldTests
     }
 
     [Fact]
+    public void Folded_decoders_start_from_their_initial_states()
+    {
+        var model = new FoldedDecoder(seed: 5);
+        float[] ids = Ids(4 * 6, 12, 2);
+        float[] first = model.Predict([ids], batchSize: 4)[0];
+        Assert.True(model.CurrentFoldedProjections >= 2, $"{model.CurrentFoldedProjections} folded"); // 24 ids ≥ 12 rows
+        Near(Unfolded(() => new FoldedDecoder(seed: 5), model, ids, 4), model.Predict([ids], batchSize: 4)[0]);
+        Near(first, model.Predict([ids], batchSize: 4)[0]);
+    }
+
+    [Fact]
     public void Folded_passes_predict_what_unfolded_passes_do()
     {
         // One Embedding shared by a GRU, a SimpleRNN and a pooling (so it still runs); an LSTM without bias on its own.

@@ -81,6 +81,24 @@ public partial class FoldedRecurrents
     }
 }
 
+/// <summary>
+/// Keras's seq2seq decoder: an Embedding feeds an LSTM and a GRU that start from an encoder's states, so the folded
+/// (inference) pass must start from them too.
+/// </summary>
+public partial class FoldedDecoder
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var words = Input([6], DType.Int32, name: "words");
+        var embedded = Embedding(12, 5)(words);
+        var (_, h, c) = LSTM(3, returnState: true)(embedded);
+        var lstm = LSTM(3, returnSequences: true)(Embedding(12, 4)(words), initialState: [h, c]);
+        var gru = GRU(3, goBackwards: true)(Embedding(12, 2)(words), initialState: [Dense(3)(Flatten()(embedded))]);
+        return new Model(words, Dense(2)(Concatenate([Flatten()(lstm), gru])));
+    }
+}
+
 /// <summary>Each recurrent kind with <c>goBackwards</c>, every step returned and the last states too, for the check
 /// against the same layers run forwards on the reversed sequence (<see cref="ForwardsOnReversed"/>).</summary>
 public partial class Backwards

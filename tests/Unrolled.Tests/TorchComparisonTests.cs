@@ -42,12 +42,16 @@ public class TorchComparisonTests
     /// (with a floor of 1e-3 of the largest output), or, when <paramref name="scaled"/>, within 1e-5 of the largest output:
     /// Winograd's 4×4 tiles round by up to a few 1e-6 of the outputs' magnitude whatever each output is.</summary>
     private void Compare(CompiledModel model, int batch, bool scaled, params Dictionary<string, object>[] layers)
+        => Compare(model, batch, scaled, output: 0, layers);
+
+    /// <summary>As above, for the model's output number <paramref name="output"/>.</summary>
+    private void Compare(CompiledModel model, int batch, bool scaled, int output, params Dictionary<string, object>[] layers)
     {
         PyTorch.Require();
         var input = model.Description.Inputs[0];
         var random = new Random(11);
         float[] x = Enumerable.Range(0, batch * input.Size).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
-        float[] y = model.Predict([x], batch)[0];
+        float[] y = model.Predict([x], batch)[output];
         string file = Path.Combine(Path.GetTempPath(), $"unrolled-torch-{Guid.NewGuid():N}.json");
         File.WriteAllText(file, JsonSerializer.Serialize(new Dictionary<string, object>
         {
@@ -58,11 +62,11 @@ public class TorchComparisonTests
         }));
         try
         {
-            var (code, output, error) = ExternalProcess.Run(Peer.Python, $"\"{Script}\" \"{file}\"");
+            var (code, printed, error) = ExternalProcess.Run(Peer.Python, $"\"{Script}\" \"{file}\"");
             Assert.True(code == 0, error);
-            _output.WriteLine(output);
-            using var result = JsonDocument.Parse(output);
-            var outputShape = model.Description.Outputs[0].Shape;
+            _output.WriteLine(printed);
+            using var result = JsonDocument.Parse(printed);
+            var outputShape = model.Description.Outputs[output].Shape;
             Assert.Equal(new[] { batch }.Concat(outputShape), result.RootElement.GetProperty("shape").EnumerateArray().Select(e => e.GetInt32()));
             if (scaled)
             {
@@ -203,6 +207,27 @@ public class TorchComparisonTests
         Compare(model, 3,
             Layer(model, "lstm", "lstm", Options(("units", 4), ("return_sequences", true), ("go_backwards", true))),
             Layer(model, "gru", "gru", Options(("units", 2), ("return_sequences", false), ("go_backwards", true))));
+    }
+
+    [SkippableFact]
+    public void Decoders_started_from_an_encoders_states_match_PyTorch()
+    {
+        // Keras's initial_state is PyTorch's (h0, c0): the encoder's returned states start the decoder.
+        var model = new TorchEncoderDecoder(seed: 13);
+        Compare(model, 3, scaled: false, output: 0, new Dictionary<string, object>
+        {
+            ["type"] = "encoder_decoder",
+            ["cell"] = "lstm",
+            ["encoder"] = Layer(model, "encoder", "lstm", Options(("units", 4), ("return_sequences", false))),
+            ["decoder"] = Layer(model, "decoder", "lstm", Options(("units", 4), ("return_sequences", true))),
+        });
+        Compare(model, 3, scaled: false, output: 1, new Dictionary<string, object>
+        {
+            ["type"] = "encoder_decoder",
+            ["cell"] = "gru",
+            ["encoder"] = Layer(model, "gru_encoder", "gru", Options(("units", 5), ("return_sequences", false))),
+            ["decoder"] = Layer(model, "gru_decoder", "gru", Options(("units", 5), ("return_sequences", true))),
+        });
     }
 
     [SkippableFact]

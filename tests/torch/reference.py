@@ -53,7 +53,9 @@ def conv2d_transpose(x, layer):
     return activation(y.permute(0, 2, 3, 1), layer["activation"])
 
 
-def recurrent(x, layer, kind):
+def recurrent(x, layer, kind, initial=None, with_state=False):
+    """Keras's LSTM or GRU as torch.nn.LSTM / GRU with the weights mapped; `initial` is Keras's initial_state (PyTorch's
+    (h0, c0) or h0, each [1, batch, units]); with_state also returns the last states."""
     units = layer["units"]
     kernel, recurrent_kernel, bias = tensor(layer, "kernel"), tensor(layer, "recurrent_kernel"), tensor(layer, "bias")
     if kind == "lstm":
@@ -73,8 +75,16 @@ def recurrent(x, layer, kind):
         module.bias_hh_l0.data = reorder(bias[1]).clone()
     if layer.get("go_backwards"):
         x = x.flip(1)  # Keras runs the steps last to first and returns them in that order
-    y, _ = module(x)
-    return y if layer["return_sequences"] else y[:, -1, :]
+    y, state = module(x, initial)
+    y = y if layer["return_sequences"] else y[:, -1, :]
+    return (y, state) if with_state else y
+
+
+def encoder_decoder(x, layer):
+    """Keras's seq2seq wiring on one input: the encoder's last states start the decoder (initial_state)."""
+    kind = layer["cell"]
+    _, state = recurrent(x, layer["encoder"], kind, with_state=True)
+    return recurrent(x, layer["decoder"], kind, initial=state)
 
 
 def layer_norm(x, layer):
@@ -161,6 +171,8 @@ def main():
             x = conv2d_transpose(x, layer)
         elif kind in ("lstm", "gru"):
             x = recurrent(x, layer, kind)
+        elif kind == "encoder_decoder":
+            x = encoder_decoder(x, layer)
         elif kind == "attention_layer":
             x = attention_layer(x, layer)
         elif kind == "multi_head_attention":

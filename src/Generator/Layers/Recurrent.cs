@@ -18,7 +18,8 @@ internal sealed record RecurrentStateConfig(int Index) : LayerConfig;
 
 /// <summary>
 /// <c>LSTM</c>, <c>GRU</c> and <c>SimpleRNN</c> over (steps, features) with Keras's gate order (i, f, c, o; z, r, h),
-/// <c>return_sequences</c> and <c>return_state</c>; and the <c>RecurrentState</c> views a layer with return_state
+/// <c>return_sequences</c>, <c>return_state</c> and a call's <c>initial_state</c> (the node's inputs after the
+/// sequence); and the <c>RecurrentState</c> views a layer with return_state
 /// adds for its last states, which alias what the layer keeps.
 /// </summary>
 internal sealed class RecurrentRule : LayerRule
@@ -75,6 +76,28 @@ internal sealed class RecurrentRule : LayerRule
         var s = c.Settings<RecurrentConfig>();
         int units = s.Units;
         int gates = Gates(c.Layer.Kind);
+
+        // Keras's initial_state: the inputs after the sequence, [h, c] for an LSTM and [h] otherwise, each (units).
+        int given = c.Inputs.Count - 1, expected = StateCount(c.Layer.Kind);
+        if (given > 0)
+        {
+            string form = expected == 2 ? "[h, c]" : "[h]";
+            if (given != expected)
+            {
+                return c.FailAt(given < expected ? 1 : expected + 1,
+                    $"{c.What} starts from {form}, {expected} state(s) of shape (None, {units}), but its initialState has {given}");
+            }
+
+            for (int i = 1; i <= given; i++)
+            {
+                if (c.Inputs[i].Dims.Count != 1 || c.Inputs[i].Dims[0] != units)
+                {
+                    return c.FailAt(i, $"its initial state {(expected == 2 ? (i == 1 ? "h" : "c") : "h")} has shape {c.Inputs[i].Keras}, " +
+                                       $"but {c.What} keeps states of shape (None, {units})");
+                }
+            }
+        }
+
         c.Weight("kernel", WeightInit.GlorotUniform, f, gates * units);
         c.Weight("recurrent_kernel", WeightInit.Orthogonal, units, gates * units);
         if (s.UseBias)
@@ -117,7 +140,7 @@ internal sealed class RecurrentRule : LayerRule
         var (steps, features) = Sequence(e);
         string cache = e.Temporary(0, e.Dims.Mul(steps, CachePerStep(e.Layer)));
         string call = $"{Kernels}Recurrent.{KernelName(e.Layer.Kind)}Forward({e.Values(e.Input)}, {e.Weight("kernel")}, {e.Weight("recurrent_kernel")}, {e.Weight("bias")}, " +
-                      $"{e.Values(e.Node)}, {States(e, backward: false)}, {cache}, {e.Scratch}, {Tail(e, steps, features)});";
+                      $"{e.Values(e.Node)}, {States(e, backward: false)}, {cache}, {e.Scratch}, {Tail(e, steps, features)}{InitialState(e, backward: false)});";
         if (e.Fold is not { } fold)
         {
             e.Line(call);
@@ -131,7 +154,7 @@ internal sealed class RecurrentRule : LayerRule
         e.Line($"{Kernels}Recurrent.{KernelName(e.Layer.Kind)}ForwardFolded({e.Values(e.InputsOf(fold.Embedding)[0])}, {table}, {N(fold.Vocabulary)}, " +
                $"{e.Weight("recurrent_kernel")}, {bias}{e.Values(e.Node)}, {States(e, backward: false)}, {cache}, {e.Scratch}, " +
                $"batchSize, {e.D(steps)}, {N(s.Units)}, returnSequences: {Bool(s.ReturnSequences)}" +
-               (e.Layer.Kind == LayerKind.GRU ? $", resetAfter: {Bool(s.ResetAfter)}" : string.Empty) + Backwards(s) + ");");
+               (e.Layer.Kind == LayerKind.GRU ? $", resetAfter: {Bool(s.ResetAfter)}" : string.Empty) + Backwards(s) + InitialState(e, backward: false) + ");");
         e.Close();
         e.Open("else");
         e.Line(call);
@@ -145,7 +168,7 @@ internal sealed class RecurrentRule : LayerRule
         e.Line($"var dy = {e.Gradient(e.Node)};");
         e.Line($"{Kernels}Recurrent.{KernelName(e.Layer.Kind)}Backward({e.Values(e.Input)}, {e.Weight("kernel")}, {e.Weight("recurrent_kernel")}, {cache}, " +
                $"dy, {States(e, backward: true)}, {e.GradientOrEmpty(e.Input)}, {e.WeightGradient("kernel")}, {e.WeightGradient("recurrent_kernel")}, " +
-               $"{e.WeightGradient("bias")}, {e.Scratch}, {Tail(e, steps, features)});");
+               $"{e.WeightGradient("bias")}, {e.Scratch}, {Tail(e, steps, features)}{InitialState(e, backward: true)});");
     }
 
     public override string WeightPathSuffix => "/cell";
@@ -202,6 +225,27 @@ internal sealed class RecurrentRule : LayerRule
         var s = e.Settings<RecurrentConfig>();
         return $"batchSize, {e.D(steps)}, {N(features)}, {N(s.Units)}, returnSequences: {Bool(s.ReturnSequences)}" +
                (e.Layer.Kind == LayerKind.GRU ? $", resetAfter: {Bool(s.ResetAfter)}" : string.Empty) + Backwards(s);
+    }
+
+    /// <summary>How many states a layer starts from (Keras's initial_state): LSTM's h and c, the others' h.</summary>
+    private static int StateCount(LayerKind kind) => kind == LayerKind.LSTM ? 2 : 1;
+
+    /// <summary>The kernels' initial-state arguments (the node's inputs after the sequence, and backward their
+    /// gradients), written only when the call gives them.</summary>
+    private static string InitialState(NodeEmitter e, bool backward)
+    {
+        if (e.Inputs.Count < 2)
+        {
+            return string.Empty;
+        }
+
+        string text = $", initialH: {e.Values(e.Inputs[1])}" + (e.Inputs.Count > 2 ? $", initialC: {e.Values(e.Inputs[2])}" : string.Empty);
+        if (backward)
+        {
+            text += $", dInitialH: {e.GradientOrEmpty(e.Inputs[1])}" + (e.Inputs.Count > 2 ? $", dInitialC: {e.GradientOrEmpty(e.Inputs[2])}" : string.Empty);
+        }
+
+        return text;
     }
 
     /// <summary>The kernels' go_backwards argument, written only when set.</summary>

@@ -169,14 +169,52 @@ internal sealed partial class BuilderEvaluator
             return Unsupported(invocation, "Calling this layer", layer.Kind == ValueKind.Unknown ? ": " + layer.Reason : "; it was not created by a layer function");
         }
 
-        var argument = invocation.Arguments.Length == 1 ? invocation.Arguments[0] : null;
-        if (argument is null)
+        // The input, and (Layer's optional second parameter) Keras's initial_state.
+        var argument = invocation.Arguments.FirstOrDefault(a => a.Parameter?.Ordinal == 0);
+        var initialArgument = invocation.Arguments.FirstOrDefault(a => a.Parameter?.Name == "initialState" && a.ArgumentKind != ArgumentKind.DefaultValue);
+        if (argument is null || invocation.Arguments.Length > 2)
         {
             return Invalid();
         }
 
         var value = Evaluate(argument.Value, frame);
         var span = Spans.Of(invocation.Syntax);
+        Value? initialState = null;
+        if (initialArgument is not null)
+        {
+            initialState = Evaluate(initialArgument.Value, frame);
+            if (_stopped || SawInvalidCode)
+            {
+                return Value.Unknown("evaluation stopped");
+            }
+
+            var kind = layer.Kind == ValueKind.Layer ? Graph.Layers[layer.Id].Kind : LayerKind.Functional;
+            string what = layer.Kind == ValueKind.Layer ? $"{kind} '{Graph.Layers[layer.Id].Name}'" : $"Model '{layer.Model!.Name ?? "model"}'";
+            if (kind is not (LayerKind.LSTM or LayerKind.GRU or LayerKind.SimpleRNN))
+            {
+                if (initialState.Kind != ValueKind.Null)
+                {
+                    Report(DiagnosticIds.InvalidArgument, Spans.OfArgument(initialArgument),
+                        $"{what} takes no initial state; only the recurrent layers (LSTM, GRU, SimpleRNN) start from one");
+                    return Value.Unknown("invalid argument");
+                }
+
+                initialState = null;
+            }
+            else if (initialState.Kind == ValueKind.Null)
+            {
+                initialState = null;
+            }
+            else if (initialState.Kind != ValueKind.List || initialState.Items!.Any(t => t.Kind != ValueKind.Tensor))
+            {
+                Report(initialState.Kind == ValueKind.Unknown ? DiagnosticIds.NonConstantArgument : DiagnosticIds.InvalidArgument, Spans.OfArgument(initialArgument),
+                    initialState.Kind == ValueKind.Unknown
+                        ? new[] { "initialState", Graph.Layers[layer.Id].Name, initialState.Reason ?? "it is not a list of tensors of the builder" }
+                        : new[] { $"{what} takes its initial state as a list of tensors ([h, c] for an LSTM, [h] otherwise)" });
+                return Value.Unknown("invalid argument");
+            }
+        }
+
         if (layer.Kind == ValueKind.Model)
         {
             var result = ApplyModel(layer.Model!, value, Spans.OfArgument(argument), span);
@@ -191,7 +229,8 @@ internal sealed partial class BuilderEvaluator
         }
 
 
-        return Apply(layer.Id, value, Spans.OfArgument(argument), span);
+        return Apply(layer.Id, value, Spans.OfArgument(argument), span,
+            initialState: initialState?.Items!.Select(t => t.WithOrigin(t.Origin ?? Spans.OfArgument(initialArgument!))).ToList());
     }
 
     /// <summary>
@@ -264,7 +303,7 @@ internal sealed partial class BuilderEvaluator
     }
 
     /// <summary>Applies a layer to a tensor or a list of tensors, adding a node.</summary>
-    private Value Apply(int layer, Value inputs, SourceSpan inputsSpan, SourceSpan callSpan, LayerConfig? call = null)
+    private Value Apply(int layer, Value inputs, SourceSpan inputsSpan, SourceSpan callSpan, LayerConfig? call = null, List<Value>? initialState = null)
     {
         if (_stopped || SawInvalidCode)
         {
@@ -320,6 +359,13 @@ internal sealed partial class BuilderEvaluator
             Report(DiagnosticIds.InvalidArgument, inputsSpan,
                 $"A {spec.Kind} layer ('{spec.Name}') must be applied to exactly {max} tensors, but it got {nodes.Count}");
             return Value.Unknown("invalid input");
+        }
+
+        // Keras's initial_state: the states follow the input among the node's inputs (and in the summary's "Connected to").
+        foreach (var state in initialState ?? new List<Value>())
+        {
+            nodes.Add(state.Id);
+            spans.Add(state.Origin ?? inputsSpan);
         }
 
         int node = Graph.AddNode(layer, nodes, callSpan, spans, call: call);

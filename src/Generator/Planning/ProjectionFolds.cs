@@ -37,7 +37,8 @@ internal static class ProjectionFolds
             var node = spec.Nodes[n];
             var layer = spec.Layers[node.Layer];
             int gates = layer.Kind switch { LayerKind.LSTM => 4, LayerKind.GRU => 3, LayerKind.SimpleRNN => 1, _ => 0 };
-            if (gates == 0 || node.Inputs.Count != 1 || model.ShapeOf(n).Repeat != 1)
+            // The sequence is the first input (an initial state may follow; the folded kernels start from it too).
+            if (gates == 0 || model.ShapeOf(n).Repeat != 1)
             {
                 continue;
             }
@@ -61,6 +62,6 @@ internal static class ProjectionFolds
         var folded = new HashSet<int>(found.Select(f => f.Recurrent));
         return found.Select((f, slot) => new ProjectionFold(slot, f.Embedding, f.Recurrent, f.Vocabulary, f.Dim, f.Width,
             SkipsEmbedding: !spec.Outputs.Contains(f.Embedding) &&
-                            model.UsedNodes.All(n => folded.Contains(n) || !spec.Nodes[n].Inputs.Contains(f.Embedding)))).ToList();
+                            model.UsedNodes.All(n => !spec.Nodes[n].Inputs.Skip(folded.Contains(n) ? 1 : 0).Contains(f.Embedding)))).ToList();
     }
 }

@@ -19,7 +19,8 @@ public static partial class Layers
     /// <param name="goBackwards">Process the steps from the last to the first, as Keras's <c>go_backwards=True</c>; the
     /// output sequence is then in that order (reversed).</param>
     /// <param name="name">The layer's name (<c>lstm</c>, … by default).</param>
-    /// <returns>A layer to apply to a sequence tensor.</returns>
+    /// <returns>A layer to apply to a sequence tensor, optionally from a given state:
+    /// <c>LSTM(64)(decoderInputs, initialState: [stateH, stateC])</c>.</returns>
     public static Layer LSTM(int units, bool returnSequences = false, bool useBias = true, bool unitForgetBias = true, bool returnState = false,
         bool goBackwards = false, string? name = null)
         => throw BuilderOnlyException.For(nameof(LSTM));
@@ -37,7 +38,7 @@ public static partial class Layers
     /// <param name="goBackwards">Process the steps from the last to the first, as Keras's <c>go_backwards=True</c>; the
     /// output sequence is then in that order (reversed).</param>
     /// <param name="name">The layer's name (<c>gru</c>, … by default).</param>
-    /// <returns>A layer to apply to a sequence tensor.</returns>
+    /// <returns>A layer to apply to a sequence tensor, optionally from a given state: <c>GRU(64)(x, initialState: [state])</c>.</returns>
     public static Layer GRU(int units, bool returnSequences = false, bool resetAfter = true, bool useBias = true, bool returnState = false,
         bool goBackwards = false, string? name = null)
         => throw BuilderOnlyException.For(nameof(GRU));
@@ -52,7 +53,7 @@ public static partial class Layers
     /// <param name="goBackwards">Process the steps from the last to the first, as Keras's <c>go_backwards=True</c>; the
     /// output sequence is then in that order (reversed).</param>
     /// <param name="name">The layer's name (<c>simple_rnn</c>, … by default).</param>
-    /// <returns>A layer to apply to a sequence tensor.</returns>
+    /// <returns>A layer to apply to a sequence tensor, optionally from a given state: <c>SimpleRNN(64)(x, initialState: [state])</c>.</returns>
     public static Layer SimpleRNN(int units, bool returnSequences = false, bool useBias = true, bool returnState = false, bool goBackwards = false,
         string? name = null)
         => throw BuilderOnlyException.For(nameof(SimpleRNN));
@@ -106,7 +107,7 @@ public sealed record RecurrentSettings(int Units, string Activation, bool UseBia
         _ => false,
     };
 
-    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.Recurrent(node, this, x[0]);
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.Recurrent(node, this, x[0], x[1..]);
 
     private protected override IEnumerable<LayerSetting> Keras()
     {

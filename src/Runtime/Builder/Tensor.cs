@@ -113,8 +113,12 @@ public sealed class Tensor
 /// graph: <c>Dense(64)(x)</c>. Applying the same layer object again reuses its weights (a shared layer).
 /// </summary>
 /// <param name="input">The tensor the layer is applied to.</param>
+/// <param name="initialState">For a recurrent layer (<see cref="Layers.LSTM"/>, <see cref="Layers.GRU"/>,
+/// <see cref="Layers.SimpleRNN"/>), the state to start from instead of zeros, as Keras's <c>initial_state</c>: LSTM's
+/// <c>[h, c]</c>, the others' <c>[h]</c>, each (units) per sample (an encoder's returned states, for a decoder). Other
+/// layers take none.</param>
 /// <returns>The layer's output tensor for this call.</returns>
-public delegate Tensor Layer(Tensor input);
+public delegate Tensor Layer(Tensor input, Tensor[]? initialState = null);
 
 /// <summary>
 /// A layer that merges several tensors, as returned by <see cref="Layers.Concatenate(int, string?)"/> and

@@ -532,7 +532,9 @@ internal sealed partial class OnnxExporter
     /// from Keras's i, f, c, o to ONNX's i, o, f, c; GRU's z, r, h are the same in both) and B [1, 2·gates·units] (input
     /// bias, then recurrent bias: zero except for GRU with reset_after, whose two rows are exactly these).
     /// </summary>
-    internal string Recurrent(GraphNode node, RecurrentSettings recurrent, string x)
+    /// <summary>ONNX's LSTM, GRU or RNN operator; <paramref name="initialState"/> (Keras's initial_state, [batch, units]
+    /// each) becomes its <c>initial_h</c> (and LSTM's <c>initial_c</c>), [1, batch, units].</summary>
+    internal string Recurrent(GraphNode node, RecurrentSettings recurrent, string x, string[] initialState)
     {
         int units = recurrent.Units;
         bool sequences = recurrent.ReturnSequences, state = recurrent.ReturnState, bias = recurrent.UseBias;
@@ -576,6 +578,21 @@ internal sealed partial class OnnxExporter
 
                 return b;
             }));
+        }
+
+        if (initialState.Length > 0)
+        {
+            // Inputs 3 and 4 (B, sequence_lens) may be left out with empty names; then initial_h and initial_c.
+            if (!bias)
+            {
+                inputs.Add(string.Empty);
+            }
+
+            inputs.Add(string.Empty);
+            for (int i = 0; i < initialState.Length; i++)
+            {
+                inputs.Add(Op("Unsqueeze", new[] { initialState[i], Int64s(0) }, i == 0 ? "initial_h" : "initial_c"));
+            }
         }
 
         var attributes = new System.Collections.Generic.List<OnnxAttribute> { OnnxAttribute.Int("hidden_size", units) };
