@@ -204,4 +204,13 @@ public enum GraphNodeKind
     /// to the output. Config: <c>num_heads</c>, <c>key_dim</c>, <c>value_dim</c>, <c>dropout</c>, <c>use_bias</c>,
     /// <c>output_shape</c>, <c>attention_axes</c>; per call, <c>use_causal_mask</c>.</summary>
     MultiHeadAttention,
+
+    /// <summary>Reverses one axis (Keras's <c>ops.flip</c>); inside <see cref="Bidirectional"/> it puts the backward
+    /// layer's sequence back in the input's order. Config: <c>axis</c> (Keras counts the batch axis as 0).</summary>
+    Flip,
+
+    /// <summary>A group: a <c>Bidirectional</c> wrapper. Its children run a copy of the wrapped recurrent layer forwards
+    /// (<c>forward_…</c>) and one backwards (<c>backward_…</c>), flip the backward sequence (<see cref="Flip"/>) and merge
+    /// the two. Config: <c>merge_mode</c>.</summary>
+    Bidirectional,
 }

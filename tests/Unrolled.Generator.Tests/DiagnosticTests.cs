@@ -243,6 +243,31 @@ public class DiagnosticTests
             var b = Input([6, 2]);
             return new Model([a, b], Attention()([a, b, {|UNR0001:b|}]));
             """) },
+        { "Bidirectional around a Dense layer", Sources.Builder("""
+            var a = Input([4, 3]);
+            return new Model(a, Bidirectional({|UNR0009:Dense(2)|})(a));
+            """) },
+        { "Bidirectional with an unknown merge mode", Sources.Builder("""
+            var a = Input([4, 3]);
+            return new Model(a, Bidirectional(LSTM(2), mergeMode: {|UNR0009:"max"|})(a));
+            """) },
+        { "Bidirectional around a layer that goes backwards", Sources.Builder("""
+            var a = Input([4, 3]);
+            return new Model(a, Bidirectional({|UNR0009:GRU(2, goBackwards: true)|})(a));
+            """) },
+        { "Bidirectional with a backward layer that goes forwards", Sources.Builder("""
+            var a = Input([4, 3]);
+            return new Model(a, Bidirectional(GRU(2), backwardLayer: {|UNR0009:GRU(2)|})(a));
+            """) },
+        { "Bidirectional with a backward layer that returns sequences", Sources.Builder("""
+            var a = Input([4, 3]);
+            return new Model(a, Bidirectional(GRU(2), backwardLayer: {|UNR0009:GRU(2, returnSequences: true, goBackwards: true)|})(a));
+            """) },
+        { "Bidirectional started from an odd number of states", Sources.Builder("""
+            var a = Input([4, 3]);
+            var (_, h) = GRU(2, returnState: true)(a);
+            return new Model(a, Bidirectional(GRU(2))(a, initialState: [{|UNR0009:h|}]));
+            """) },
         { "LSTM started from one state", Sources.Builder("""
             var a = Input([4, 3]);
             var (_, h, _) = LSTM(2, returnState: true)(a);

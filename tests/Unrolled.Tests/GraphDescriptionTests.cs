@@ -219,6 +219,8 @@ public class GraphDescriptionTests
         ("multi-head attention layers", () => new MultiHeadAttentionLayers(seed: 1)),
         ("autoencoder", () => new Autoencoder(seed: 1)),
         ("returned states", () => new ReturnedStates(seed: 1)),
+        ("bidirectional", () => new BidirectionalLayers(seed: 1)),
+        ("encoder-decoder", () => new EncoderDecoders(seed: 1)),
         ("time distributed layers", () => new TimeDistributedLayers(seed: 1)),
         ("tagger (run-time lengths)", () => new Tagger(seed: 1)),
         ("every layer", () => new SmallConvNet(seed: 1)),

@@ -33,6 +33,7 @@ public class KerasImportTests
         "keras_position" => new KerasPosition(seed: 8),
         "keras_attention" => new KerasAttention(seed: 9),
         "keras_mha" => new KerasMultiHeadAttention(seed: 10),
+        "keras_bidirectional" => new KerasBidirectional(seed: 11),
         _ => throw new ArgumentException(model),
     };
 
@@ -89,6 +90,7 @@ public class KerasImportTests
             KerasPosition m => m.Predict(input),
             KerasAttention m => m.Predict(input),
             KerasMultiHeadAttention m => m.Predict(input),
+            KerasBidirectional m => m.Predict(input),
             _ => throw new InvalidOperationException(),
         };
 

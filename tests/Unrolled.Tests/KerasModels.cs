@@ -182,3 +182,14 @@ public partial class KerasMultiHeadAttention
         return new Model(x, Dense(2)(Flatten()(y)), name: "keras_mha");
     }
 }
+
+/// <summary>Keras's Bidirectional(LSTM(4)): the two copies' weights under forward_layer and backward_layer.</summary>
+public partial class KerasBidirectional
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([5, 3], name: "x");
+        return new Model(x, Dense(2)(Bidirectional(LSTM(4))(x)), name: "keras_bidirectional");
+    }
+}

@@ -55,6 +55,14 @@ public class LayerGradientTests
     }
 
     [Fact]
+    public void Bidirectional_with_every_merge_mode_states_and_a_given_backward_layer()
+        => Check(new BidirectionalLayers(seed: 30), [Random(3 * 5 * 3, 30)], 3);
+
+    [Fact]
+    public void Bidirectional_over_a_run_time_length()
+        => Check(new BidirectionalRunTimeLengths(seed: 31), [Random(2 * 6 * 3, 31)], 2, lengths: [6]);
+
+    [Fact]
     public void Decoders_started_from_encoders_states_of_every_kind()
         => Check(new EncoderDecoders(seed: 26), [Random(3 * 5 * 3, 26), Random(3 * 4 * 2, 27)], 3);
 

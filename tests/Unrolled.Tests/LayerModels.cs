@@ -266,6 +266,18 @@ public partial class TorchLstm
     }
 }
 
+/// <summary>Bidirectional LSTM then GRU (concat), for PyTorch's bidirectional modules.</summary>
+public partial class TorchBidirectional
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([6, 3]);
+        var sequences = Bidirectional(LSTM(4, returnSequences: true), name: "lstms")(x);
+        return new Model(x, Bidirectional(GRU(3), name: "grus")(sequences));
+    }
+}
+
 /// <summary>An encoder's returned states start a decoder over the same input (Keras's initial_state), LSTM and GRU.</summary>
 public partial class TorchEncoderDecoder
 {

@@ -199,6 +199,38 @@ public partial class EncoderDecoders
     }
 }
 
+/// <summary>
+/// Keras's Bidirectional with every merge mode, each recurrent kind, returned states (forward then backward), an initial
+/// state split in halves, a given backward layer, and a run-time length in <see cref="BidirectionalRunTimeLengths"/>.
+/// </summary>
+public partial class BidirectionalLayers
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([5, 3], name: "x");
+        var sequences = Bidirectional(LSTM(4, returnSequences: true))(x);                                   // (5, 8)
+        var summed = Bidirectional(GRU(3, returnSequences: true), mergeMode: "sum")(sequences);            // (5, 3)
+        var last = Bidirectional(SimpleRNN(2), mergeMode: "ave")(summed);                                   // (2)
+        var (forward, backward) = Bidirectional(GRU(2, resetAfter: false), mergeMode: null)(x);            // (2), (2)
+        var (output, fh, fc, bh, bc) = Bidirectional(LSTM(2, returnSequences: true, returnState: true), mergeMode: "mul")(x);
+        var started = Bidirectional(SimpleRNN(2), backwardLayer: SimpleRNN(2, goBackwards: true))(x, initialState: [fh, bc]); // (4)
+        return new Model(x, Dense(2)(Concatenate([last, forward, backward, Flatten()(output), fh, fc, bh, bc, started])));
+    }
+}
+
+/// <summary>A bidirectional LSTM classifier over sequences whose length is given at run time.</summary>
+public partial class BidirectionalRunTimeLengths
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([null, 3], name: "x");
+        var sequences = Bidirectional(LSTM(3, returnSequences: true))(x);
+        return new Model(x, Dense(2)(Bidirectional(GRU(2))(sequences)));
+    }
+}
+
 /// <summary>A GRU encoder and decoder over sequences whose lengths are given at run time.</summary>
 public partial class EncoderDecoderRunTimeLengths
 {

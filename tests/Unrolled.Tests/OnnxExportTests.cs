@@ -78,6 +78,7 @@ public class OnnxExportTests
         ["attention_layers"] = () => new AttentionLayers(seed: 63),
         ["multi_head_attention_layers"] = () => new MultiHeadAttentionLayers(seed: 64),
         ["encoder_decoders"] = () => new EncoderDecoders(seed: 66),
+        ["bidirectional_layers"] = () => new BidirectionalLayers(seed: 69),
         ["folded_decoder"] = () => new FoldedDecoder(seed: 67),
         ["layer_norm_last"] = () => new LayerNormLast(seed: 44),
         ["layer_norm_forms"] = () => new LayerNormForms(seed: 45),
@@ -100,6 +101,7 @@ public class OnnxExportTests
         ["attention_run_time_lengths"] = (() => new AttentionOverRunTimeLengths(seed: 60), [5]),
         ["transformer_block_run_time_lengths"] = (() => new TransformerBlockOverRunTimeLengths(seed: 65), [7]),
         ["encoder_decoder_run_time_lengths"] = (() => new EncoderDecoderRunTimeLengths(seed: 68), [6, 3]),
+        ["bidirectional_run_time_lengths"] = (() => new BidirectionalRunTimeLengths(seed: 70), [6]),
     };
 
     public static IEnumerable<object[]> Models => s_models.Keys.Select(k => new object[] { k });

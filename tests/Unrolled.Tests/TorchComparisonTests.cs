@@ -210,6 +210,27 @@ public class TorchComparisonTests
     }
 
     [SkippableFact]
+    public void Bidirectional_LSTM_and_GRU_match_PyTorchs_bidirectional_modules()
+    {
+        var model = new TorchBidirectional(seed: 14);
+        Compare(model, 3,
+            new Dictionary<string, object>
+            {
+                ["type"] = "bidirectional",
+                ["cell"] = "lstm",
+                ["forward"] = Layer(model, "forward_lstm", "lstm", Options(("units", 4), ("return_sequences", true))),
+                ["backward"] = Layer(model, "backward_lstm", "lstm", Options(("units", 4), ("return_sequences", true))),
+            },
+            new Dictionary<string, object>
+            {
+                ["type"] = "bidirectional",
+                ["cell"] = "gru",
+                ["forward"] = Layer(model, "forward_gru", "gru", Options(("units", 3), ("return_sequences", false))),
+                ["backward"] = Layer(model, "backward_gru", "gru", Options(("units", 3), ("return_sequences", false))),
+            });
+    }
+
+    [SkippableFact]
     public void Decoders_started_from_an_encoders_states_match_PyTorch()
     {
         // Keras's initial_state is PyTorch's (h0, c0): the encoder's returned states start the decoder.

@@ -153,6 +153,17 @@ MHA = dict(name="keras_mha", layers=[
     dense("dense", 2, 20),
 ])
 
+# Keras's Bidirectional(LSTM(4)): no variables of its own; its copies of the layer are its attributes forward_layer and
+# backward_layer, each keeping its cell's variables as an LSTM does.
+BIDIRECTIONAL = dict(name="keras_bidirectional", layers=[
+    inp("x", [5, 3]),
+    dict(name="bidirectional", cls="Bidirectional", weights=[], children=[
+        ("forward_layer", "cell", dict(name="forward_lstm", cls="LSTM", weights=[("kernel", (3, 16)), ("recurrent_kernel", (4, 16)), ("bias", (16,))])),
+        ("backward_layer", "cell", dict(name="backward_lstm", cls="LSTM", weights=[("kernel", (3, 16)), ("recurrent_kernel", (4, 16)), ("bias", (16,))])),
+    ], config=dict(merge_mode="concat")),
+    dense("dense", 2, 8),
+])
+
 # Nine Dense layers: with libver='latest' the `layers` group's ten links go to dense storage (a fractal heap).
 DEEP = dict(name="keras_deep", layers=[inp("x", [2])] + [dense("dense" if i == 0 else f"dense_{i}", 2, 2, "tanh") for i in range(9)])
 
@@ -174,7 +185,7 @@ def class_snake(cls):
             "BatchNormalization": "batch_normalization", "Activation": "activation", "Concatenate": "concatenate",
             "Functional": "functional", "LSTMCell": "lstm_cell", "GRUCell": "gru_cell",
             "LayerNormalization": "layer_normalization", "PositionEmbedding": "position_embedding", "Add": "add", "Attention": "attention",
-            "MultiHeadAttention": "multi_head_attention"}[cls]
+            "MultiHeadAttention": "multi_head_attention", "Bidirectional": "bidirectional"}[cls]
 
 
 def keras3_entries(model, prefix="layers/"):
@@ -204,6 +215,9 @@ def weight_list(model):
         for attribute, sublayer, weights in layer.get("sublayers", []):
             for i, (wname, shape) in enumerate(weights):
                 out.append((layer["name"], f"{sublayer}/{wname}", shape, f"{path}/{attribute}/vars/{i}"))
+        for attribute, cell, child in layer.get("children", []):
+            for i, (wname, shape) in enumerate(child["weights"]):
+                out.append((child["name"], wname, shape, f"{path}/{attribute}/{cell}/vars/{i}"))
     return out
 
 
@@ -250,6 +264,11 @@ def write_keras3_h5(target, model, vals, *, names=True, optimizer=False, chunks=
                     sub = make(path + "/" + attribute, sublayer)
                     for i, (wname, _) in enumerate(weights):
                         put(sub, str(i), vals[(layer["name"], f"{sublayer}/{wname}")])
+                for attribute, cell, child in layer.get("children", []):
+                    make(path + "/" + attribute, child["name"])
+                    sub = make(path + "/" + attribute + "/" + cell, "lstm_cell")
+                    for i, (wname, _) in enumerate(child["weights"]):
+                        put(sub, str(i), vals[(child["name"], wname)])
                 for attribute in layer.get("empty", []):
                     make(path + "/" + attribute, attribute.strip("_").replace("_layer", ""))
                 if "model" in layer:
@@ -474,6 +493,11 @@ def predict(model_name, vals):
         heads = np.einsum("bhqk,bkhd->bqhd", e / e.sum(axis=-1, keepdims=True), v)
         y = np.einsum("bqhd,hdo->bqo", heads, w(vals, "multi_head_attention", "attention_output/kernel")) + w(vals, "multi_head_attention", "attention_output/bias")
         return x, dense_ref(y.reshape(2, -1), vals, "dense")
+    if model_name == "keras_bidirectional":
+        x = inputs((2, 5, 3), 12)
+        forward = lstm_ref(x, vals, "forward_lstm", 4)[:, -1]
+        backward = lstm_ref(x[:, ::-1], vals, "backward_lstm", 4)[:, -1]
+        return x, dense_ref(np.concatenate([forward, backward], axis=1), vals, "dense")
     if model_name == "keras_deep":
         x = inputs((2, 2), 7)
         y = x
@@ -552,6 +576,7 @@ def main():
     keras3("position.weights.h5", POSITION, names=True)
     keras3("attention.weights.h5", ATTENTION, names=True)
     keras3("multi_head_attention.weights.h5", MHA, names=True)
+    keras3("bidirectional.weights.h5", BIDIRECTIONAL, names=False)
 
     # Files the reader must refuse with a message naming the feature: integer weights, and the LZF filter (h5py's own).
     vals = model_values(MLP)

@@ -80,6 +80,33 @@ def recurrent(x, layer, kind, initial=None, with_state=False):
     return (y, state) if with_state else y
 
 
+def bidirectional(x, layer):
+    """Keras's Bidirectional(merge_mode="concat") as PyTorch's bidirectional=True module: its output is the forward
+    sequence beside the backward one in the input's order, which is Keras's flip and concatenate; the last output is
+    the forward direction's last step beside the backward direction's (its step 0)."""
+    kind = layer["cell"]
+    forward, backward = layer["forward"], layer["backward"]
+    units = forward["units"]
+    features = tensor(forward, "kernel").shape[0]
+    module = (torch.nn.LSTM if kind == "lstm" else torch.nn.GRU)(features, units, batch_first=True, bidirectional=True).double()
+    for suffix, part in (("", forward), ("_reverse", backward)):
+        kernel, recurrent_kernel, bias = tensor(part, "kernel"), tensor(part, "recurrent_kernel"), tensor(part, "bias")
+        if kind == "lstm":
+            ih, hh, b_ih, b_hh = kernel, recurrent_kernel, bias, torch.zeros_like(bias)
+        else:
+            def reorder(m):  # Keras z, r, h -> PyTorch r, z, n along the last axis
+                return torch.cat([m[..., units:2 * units], m[..., :units], m[..., 2 * units:]], dim=-1)
+            ih, hh, b_ih, b_hh = reorder(kernel), reorder(recurrent_kernel), reorder(bias[0]), reorder(bias[1])
+        getattr(module, "weight_ih_l0" + suffix).data = ih.t().contiguous()
+        getattr(module, "weight_hh_l0" + suffix).data = hh.t().contiguous()
+        getattr(module, "bias_ih_l0" + suffix).data = b_ih.clone()
+        getattr(module, "bias_hh_l0" + suffix).data = b_hh.clone()
+    y, _ = module(x)
+    if forward["return_sequences"]:
+        return y
+    return torch.cat([y[:, -1, :units], y[:, 0, units:]], dim=-1)
+
+
 def encoder_decoder(x, layer):
     """Keras's seq2seq wiring on one input: the encoder's last states start the decoder (initial_state)."""
     kind = layer["cell"]
@@ -171,6 +198,8 @@ def main():
             x = conv2d_transpose(x, layer)
         elif kind in ("lstm", "gru"):
             x = recurrent(x, layer, kind)
+        elif kind == "bidirectional":
+            x = bidirectional(x, layer)
         elif kind == "encoder_decoder":
             x = encoder_decoder(x, layer)
         elif kind == "attention_layer":

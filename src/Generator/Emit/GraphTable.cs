@@ -103,7 +103,7 @@ internal static class GraphTable
 
             var g = spec.Groups[group];
             int parent = g.Parent == group ? -1 : EnsureGroup(g.Parent);
-            string kind = g.Type is "Lambda" or "TimeDistributed" ? g.Type : "Functional";
+            string kind = g.Type is "Lambda" or "TimeDistributed" or "Bidirectional" ? g.Type : "Functional";
             var row = new Row(g.Name, kind, kind, parent) { Outputs = new List<int>() };
             row.Inputs.AddRange(g.Inputs.Select(i => Resolve(i, g.Parent)).Where(i => i >= 0));
             int id = rows.Count;

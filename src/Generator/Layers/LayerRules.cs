@@ -30,7 +30,7 @@ internal static class LayerRules
     public static IReadOnlyList<LayerRule> All => s_rules;
 
     /// <summary>Kinds that group other nodes and compute nothing themselves, so have no rule.</summary>
-    public static bool IsGroup(LayerKind kind) => kind is LayerKind.Lambda or LayerKind.TimeDistributed or LayerKind.Functional;
+    public static bool IsGroup(LayerKind kind) => kind is LayerKind.Lambda or LayerKind.TimeDistributed or LayerKind.Functional or LayerKind.Bidirectional;
 
     /// <summary>The rule of a kind.</summary>
     /// <exception cref="MissingLayerRuleException">No rule serves the kind: a bug in Unrolled, which the generator

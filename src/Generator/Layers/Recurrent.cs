@@ -13,6 +13,10 @@ namespace Unrolled.Generator.Layers;
 internal sealed record RecurrentConfig(int Units, bool UseBias, bool ReturnSequences, bool ReturnState, bool UnitForgetBias, bool ResetAfter,
     bool GoBackwards) : LayerConfig;
 
+/// <summary>A <c>Bidirectional</c> wrapper's settings: Keras's <c>merge_mode</c> (concat, sum, mul, ave), or null to return
+/// both directions.</summary>
+internal sealed record BidirectionalConfig(string? MergeMode) : LayerConfig;
+
 /// <summary>A returned state's place in Keras's result list: 1 the last hidden state <c>h</c>, 2 LSTM's cell state <c>c</c>.</summary>
 internal sealed record RecurrentStateConfig(int Index) : LayerConfig;
 

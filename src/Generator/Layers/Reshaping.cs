@@ -195,3 +195,58 @@ internal sealed class PermuteRule : LayerRule
         return $"stackalloc int[] {{ {string.Join(", ", input.Select(e.D))} }}, stackalloc int[] {{ {string.Join(", ", e.Settings<PermuteConfig>().Dims.Select(d => N(d - 1)))} }}";
     }
 }
+
+/// <summary><c>Flip</c>'s settings: the reversed axis, counting the batch axis as 0 as Keras does.</summary>
+internal sealed record FlipConfig(int Axis) : LayerConfig;
+
+/// <summary>
+/// Keras's <c>ops.flip(x, axis)</c>: one axis reversed. The evaluator adds it inside <c>Bidirectional</c>, where it puts
+/// the backward layer's sequence (in processing order, last step first) back in the input's order.
+/// </summary>
+internal sealed class FlipRule : LayerRule
+{
+    public override IReadOnlyList<LayerKind> Kinds { get; } = new[] { LayerKind.Flip };
+
+    /// <summary>No builder function: the evaluator creates it.</summary>
+    public override IEnumerable<(string Function, LayerKind Kind)> Functions => System.Array.Empty<(string, LayerKind)>();
+
+    public override TensorShape? Infer(ShapeContext c)
+    {
+        int axis = c.Settings<FlipConfig>().Axis;
+        if (axis < 1 || axis > c.Input.Dims.Count)
+        {
+            return c.Fail($"its input has shape {c.Input.Keras}, which has no axis {axis.ToString(CultureInfo.InvariantCulture)} to reverse");
+        }
+
+        return c.Shape(c.Input.Dims) with { DType = c.Input.DType };
+    }
+
+    public override void Forward(NodeEmitter e)
+    {
+        var (outer, length, inner) = Geometry(e);
+        e.Line($"{Kernels}TensorOps.Flip({e.Values(e.Input)}, {e.Values(e.Node)}, {outer}, {length}, {inner});");
+    }
+
+    public override void Backward(NodeEmitter e)
+    {
+        if (e.NeedsGradient(e.Input))
+        {
+            var (outer, length, inner) = Geometry(e);
+            e.Line($"{Kernels}TensorOps.FlipBackward({e.Gradient(e.Node)}, {e.Gradient(e.Input)}, {outer}, {length}, {inner});");
+        }
+    }
+
+    public override string KerasClass(LayerKind kind) => "TFOpLambda";
+
+    public override bool IsKerasLayer(LayerKind kind) => false;
+
+    public override void Describe(LayerSpec layer, KerasConfig config) => config.Settings("FlipSettings").Int("axis", layer.Settings<FlipConfig>().Axis);
+
+    /// <summary>The kernel's [outer, length, inner] as code: rows times the axes before the reversed one, that axis, the rest.</summary>
+    private static (string Outer, string Length, string Inner) Geometry(NodeEmitter e)
+    {
+        var dims = e.ShapeOf(e.Input).Dims;
+        int axis = e.Settings<FlipConfig>().Axis - 1;
+        return ($"{e.Rows(1)} * {e.D(e.Dims.Product(dims.Take(axis)))}", e.D(dims[axis]), e.D(e.Dims.Product(dims.Skip(axis + 1))));
+    }
+}

@@ -90,6 +90,9 @@ internal sealed partial class BuilderEvaluator
                 return Value.Layer(wrapper);
             }
 
+            case "Bidirectional":
+                return CreateBidirectional(args, span, name, nameSpan);
+
             default:
             {
                 if (!LayerRules.TryFunction(factory, out var rule, out var kind))
@@ -190,12 +193,12 @@ internal sealed partial class BuilderEvaluator
 
             var kind = layer.Kind == ValueKind.Layer ? Graph.Layers[layer.Id].Kind : LayerKind.Functional;
             string what = layer.Kind == ValueKind.Layer ? $"{kind} '{Graph.Layers[layer.Id].Name}'" : $"Model '{layer.Model!.Name ?? "model"}'";
-            if (kind is not (LayerKind.LSTM or LayerKind.GRU or LayerKind.SimpleRNN))
+            if (kind is not (LayerKind.LSTM or LayerKind.GRU or LayerKind.SimpleRNN or LayerKind.Bidirectional))
             {
                 if (initialState.Kind != ValueKind.Null)
                 {
                     Report(DiagnosticIds.InvalidArgument, Spans.OfArgument(initialArgument),
-                        $"{what} takes no initial state; only the recurrent layers (LSTM, GRU, SimpleRNN) start from one");
+                        $"{what} takes no initial state; only the recurrent layers (LSTM, GRU, SimpleRNN, and Bidirectional around one) start from one");
                     return Value.Unknown("invalid argument");
                 }
 
@@ -317,6 +320,8 @@ internal sealed partial class BuilderEvaluator
                 return ApplyLambda(layer, inputs, inputsSpan, callSpan);
             case LayerKind.TimeDistributed:
                 return ApplyTimeDistributed(layer, inputs, inputsSpan, callSpan);
+            case LayerKind.Bidirectional:
+                return ApplyBidirectional(layer, inputs, inputsSpan, callSpan, initialState);
         }
 
         var tensors = inputs.Kind == ValueKind.List ? inputs.Items! : new List<Value> { inputs.WithOrigin(inputsSpan) };
@@ -499,6 +504,158 @@ internal sealed partial class BuilderEvaluator
     }
 
     private readonly Dictionary<int, Value> _timeDistributed = new();
+
+    /// <summary>Each Bidirectional wrapper's two recurrent layers: the forward copy and the backward one.</summary>
+    private readonly Dictionary<int, (int Forward, int Backward)> _bidirectional = new();
+
+    /// <summary>
+    /// Keras's <c>Bidirectional(layer, merge_mode, backward_layer)</c>: the wrapped recurrent layer is copied, as Keras
+    /// recreates it from its config, into <c>forward_&lt;name&gt;</c> and (unless a backward layer is given)
+    /// <c>backward_&lt;name&gt;</c> going backwards; the layer passed in is never applied.
+    /// </summary>
+    private Value CreateBidirectional(LayerArguments args, SourceSpan span, string? name, SourceSpan? nameSpan)
+    {
+        var inner = args.Known("layer");
+        var merge = args.Known("mergeMode");
+        var backward = args.Known("backwardLayer");
+        if (inner is null || merge is null || backward is null)
+        {
+            return Value.Unknown("invalid argument");
+        }
+
+        static bool IsRecurrent(LayerSpec layer) => layer.Kind is LayerKind.LSTM or LayerKind.GRU or LayerKind.SimpleRNN;
+        if (inner.Kind != ValueKind.Layer || !IsRecurrent(Graph.Layers[inner.Id]))
+        {
+            Report(DiagnosticIds.InvalidArgument, args.SpanOf("layer"),
+                "Bidirectional wraps a recurrent layer created in the builder (LSTM, GRU or SimpleRNN)" +
+                (inner.Kind == ValueKind.Layer ? $"; '{Graph.Layers[inner.Id].Name}' is a {Graph.Layers[inner.Id].Kind}" : string.Empty));
+            return Value.Unknown("invalid argument");
+        }
+
+        string? mode = merge.Kind == ValueKind.Null ? null : merge.String;
+        if ((merge.Kind != ValueKind.Null && merge.Kind != ValueKind.String) || mode is not (null or "concat" or "sum" or "mul" or "ave"))
+        {
+            Report(DiagnosticIds.InvalidArgument, args.SpanOf("mergeMode"),
+                $"Bidirectional merges the two directions by \"concat\", \"sum\", \"mul\" or \"ave\", or returns both with null; got {merge}");
+            return Value.Unknown("invalid argument");
+        }
+
+        var layer = Graph.Layers[inner.Id];
+        var config = layer.Settings<RecurrentConfig>();
+        if (config.GoBackwards)
+        {
+            // Keras copies the layer with go_backwards=True for the backward direction: both would then run backwards.
+            Report(DiagnosticIds.InvalidArgument, args.SpanOf("layer"),
+                $"Bidirectional runs '{layer.Name}' forwards and a copy of it backwards, so the layer must not go backwards itself (goBackwards: false)");
+            return Value.Unknown("invalid argument");
+        }
+
+        int forwardLayer = Graph.AddLayer(layer.Kind, "forward_" + Unprefixed(layer.Name, "forward_"), span, nameSpan, config);
+        int backwardLayer;
+        if (backward.Kind == ValueKind.Null)
+        {
+            backwardLayer = Graph.AddLayer(layer.Kind, "backward_" + Unprefixed(layer.Name, "backward_"), span, nameSpan, config with { GoBackwards = true });
+        }
+        else if (backward.Kind != ValueKind.Layer || !IsRecurrent(Graph.Layers[backward.Id]))
+        {
+            Report(DiagnosticIds.InvalidArgument, args.SpanOf("backwardLayer"), "Bidirectional's backward layer must be a recurrent layer created in the builder (LSTM, GRU or SimpleRNN)");
+            return Value.Unknown("invalid argument");
+        }
+        else
+        {
+            var given = Graph.Layers[backward.Id].Settings<RecurrentConfig>();
+            string? problem = !given.GoBackwards ? "must go backwards (goBackwards: true), as the forward layer does not"
+                : given.ReturnSequences != config.ReturnSequences ? $"must have the forward layer's returnSequences ({config.ReturnSequences.ToString().ToLowerInvariant()})"
+                : given.ReturnState != config.ReturnState ? $"must have the forward layer's returnState ({config.ReturnState.ToString().ToLowerInvariant()})"
+                : null;
+            if (problem is not null)
+            {
+                Report(DiagnosticIds.InvalidArgument, args.SpanOf("backwardLayer"), $"Bidirectional's backward layer '{Graph.Layers[backward.Id].Name}' {problem}");
+                return Value.Unknown("invalid argument");
+            }
+
+            backwardLayer = backward.Id;
+        }
+
+        int wrapper = Graph.AddLayer(LayerKind.Bidirectional, name, span, nameSpan, new BidirectionalConfig(mode));
+        _bidirectional[wrapper] = (forwardLayer, backwardLayer);
+        return Value.Layer(wrapper);
+
+        static string Unprefixed(string text, string prefix) => text.StartsWith(prefix, System.StringComparison.Ordinal) ? text.Substring(prefix.Length) : text;
+    }
+
+    /// <summary>
+    /// Applies a Bidirectional wrapper, as Keras's <c>call</c>: the forward layer and the backward layer on the sequence
+    /// (each with its half of the initial state), the backward sequence flipped back to the input's order, the two
+    /// merged; with return_state, the forward states then the backward ones follow. Grouped under one application, as
+    /// the summary shows one row.
+    /// </summary>
+    private Value ApplyBidirectional(int wrapper, Value input, SourceSpan inputSpan, SourceSpan callSpan, List<Value>? initialState)
+    {
+        var spec = Graph.Layers[wrapper];
+        if (input.Kind != ValueKind.Tensor)
+        {
+            Report(DiagnosticIds.InvalidArgument, inputSpan, $"Bidirectional '{spec.Name}' must be applied to one tensor of the builder");
+            return Value.Unknown("invalid input");
+        }
+
+        var (forwardLayer, backwardLayer) = _bidirectional[wrapper];
+        var states = initialState ?? new List<Value>();
+        if (states.Count % 2 != 0)
+        {
+            Report(DiagnosticIds.InvalidArgument, states[0].Origin ?? callSpan,
+                $"Bidirectional '{spec.Name}' splits its initial state in halves, the forward layer's then the backward layer's, but it is given {states.Count} tensors");
+            return Value.Unknown("invalid initial state");
+        }
+
+        int application = Graph.Applications.Count;
+        Graph.Applications.Add(new ApplicationSpec(wrapper, spec.Name, new[] { input.Id }.Concat(states.Select(s => s.Id)).ToEquatableArray(),
+            EquatableArray<int>.Empty, EquatableArray<EquatableArray<int>>.Empty, callSpan, "Bidirectional"));
+        int outer = Graph.CurrentApplication, outerGroup = Graph.CurrentGroup;
+        Graph.CurrentApplication = application;
+        int group = Graph.AddGroup("Bidirectional", spec.Name, new[] { input.Id }.Concat(states.Select(s => s.Id)));
+        Graph.CurrentGroup = group;
+        try
+        {
+            int half = states.Count / 2;
+            var forward = Apply(forwardLayer, input, inputSpan, callSpan, initialState: half > 0 ? states.Take(half).ToList() : null);
+            var backward = Apply(backwardLayer, input, inputSpan, callSpan, initialState: half > 0 ? states.Skip(half).ToList() : null);
+            var results = new[] { forward, backward }.Select(r => r.Kind == ValueKind.List ? r.Items! : new List<Value> { r }).ToList();
+            if (results.SelectMany(r => r).Any(v => v.Kind != ValueKind.Tensor))
+            {
+                return Value.Unknown("invalid Bidirectional");
+            }
+
+            var forwardOutput = results[0][0];
+            var backwardOutput = results[1][0];
+            if (Graph.Layers[backwardLayer].Settings<RecurrentConfig>().ReturnSequences)
+            {
+                backwardOutput = AddOperation(LayerKind.Flip, "flip", new List<int> { backwardOutput.Id }, callSpan, new FlipConfig(1));
+            }
+
+            var pair = new List<int> { forwardOutput.Id, backwardOutput.Id };
+            var outputs = spec.Settings<BidirectionalConfig>().MergeMode switch
+            {
+                "concat" => new List<Value> { AddOperation(LayerKind.Concatenate, "concatenate", pair, callSpan, new ConcatenateConfig(-1)) },
+                "sum" => new List<Value> { AddOperation(LayerKind.Add, "add", pair, callSpan, NoSettings.Instance) },
+                "mul" => new List<Value> { AddOperation(LayerKind.Multiply, "multiply", pair, callSpan, NoSettings.Instance) },
+                "ave" => new List<Value> { AddOperation(LayerKind.Average, "average", pair, callSpan, NoSettings.Instance) },
+                _ => new List<Value> { forwardOutput, backwardOutput },
+            };
+            outputs.AddRange(results[0].Skip(1));
+            outputs.AddRange(results[1].Skip(1));
+            var ids = outputs.Select(o => o.Id).ToEquatableArray();
+            Graph.Applications[application] = Graph.Applications[application] with { Outputs = ids };
+            Graph.Groups[group] = Graph.Groups[group] with { Outputs = ids };
+            Graph.NodesOfLayer[wrapper].Add(ids[0]);
+            return outputs.Count == 1 ? Value.Tensor(ids[0], callSpan) : Value.List(outputs.Select(o => Value.Tensor(o.Id, callSpan)).ToList());
+        }
+        finally
+        {
+            Graph.CurrentApplication = outer;
+            Graph.CurrentGroup = outerGroup;
+        }
+    }
 
     /// <summary>
     /// TimeDistributed: fold the time axis into the rows, apply the inner layer or model once to all rows (one set of

@@ -74,7 +74,7 @@ internal sealed partial class BuilderEvaluator
 
         var origin = Spans.Of(at.Syntax);
         // A Lambda's or TimeDistributed's node is its output; its inputs are those of the call, not of that node.
-        var inputs = spec.Kind is LayerKind.Lambda or LayerKind.TimeDistributed
+        var inputs = spec.Kind is LayerKind.Lambda or LayerKind.TimeDistributed or LayerKind.Bidirectional
             ? Graph.Applications.First(a => a.Type != "Functional" && a.Model == layer.Id && a.Outputs.Contains(node)).Inputs
             : Graph.Nodes[node].Inputs;
         bool merge = LayerRules.TryOf(spec.Kind)?.Arity(spec).Max > 1 || (spec.Kind == LayerKind.Lambda && inputs.Count > 1);

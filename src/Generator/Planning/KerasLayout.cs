@@ -86,6 +86,28 @@ internal static class KerasLayout
                 var inner = Order(spec, used, operation.Application, application.Outputs.ToList(), new HashSet<int>(application.Inputs));
                 Place(model, used, inner, path + "/layers/", owner, places, ref weight);
             }
+            else if (application.Type == "Bidirectional")
+            {
+                // Keras keeps the two directions under the wrapper's attributes forward_layer and backward_layer, in
+                // that order (the forward layer is applied first).
+                string[] attributes = { "/forward_layer", "/backward_layer" };
+                int next = 0;
+                foreach (int n in model.UsedNodes)
+                {
+                    var node = spec.Nodes[n];
+                    if (node.Application == operation.Application && model.WeightsOf(node.Layer).Count > 0 && next < attributes.Length)
+                    {
+                        var layer = spec.Layers[node.Layer];
+                        if (places[node.Layer] is null)
+                        {
+                            places[node.Layer] = new KerasPlace(path + attributes[next] + LayerRules.Of(layer.Kind).WeightPathSuffix, owner, weight);
+                            weight += model.WeightsOf(node.Layer).Count;
+                        }
+
+                        next++;
+                    }
+                }
+            }
             else if (application.Type == "TimeDistributed")
             {
                 // The wrapped layer is the wrapper's attribute `layer`; a wrapped model keeps its layers below it.

@@ -59,6 +59,25 @@ public static partial class Layers
         => throw BuilderOnlyException.For(nameof(SimpleRNN));
 
     /// <summary>
+    /// Runs a recurrent layer over the sequence both ways, as Keras's <c>Bidirectional</c>: a copy of
+    /// <paramref name="layer"/> named <c>forward_&lt;name&gt;</c> forwards and one named <c>backward_&lt;name&gt;</c>
+    /// backwards (or <paramref name="backwardLayer"/>), each with weights of its own; the backward sequence is flipped
+    /// back to the input's order and the two are merged. The layer passed in is only a template and is never applied.
+    /// With the layer's <c>returnState</c>, the forward states then the backward ones follow the output:
+    /// <c>var (output, forwardH, forwardC, backwardH, backwardC) = Bidirectional(LSTM(32, returnState: true))(x);</c>
+    /// A call's <c>initialState</c> is split in halves, the forward layer's then the backward layer's.
+    /// </summary>
+    /// <param name="layer">An <see cref="LSTM"/>, <see cref="GRU"/> or <see cref="SimpleRNN"/> that does not go backwards.</param>
+    /// <param name="mergeMode"><c>"concat"</c> (Keras's default: the features side by side), <c>"sum"</c>, <c>"mul"</c>,
+    /// <c>"ave"</c>, or null for both outputs: <c>var (forward, backward) = Bidirectional(GRU(8), mergeMode: null)(x);</c></param>
+    /// <param name="backwardLayer">The backward direction, if not a copy of <paramref name="layer"/>: a recurrent layer
+    /// that goes backwards, with the same <c>returnSequences</c> and <c>returnState</c>.</param>
+    /// <param name="name">The wrapper's name (<c>bidirectional</c>, … by default).</param>
+    /// <returns>A layer to apply to a sequence tensor.</returns>
+    public static Layer Bidirectional(Layer layer, string? mergeMode = "concat", Layer? backwardLayer = null, string? name = null)
+        => throw BuilderOnlyException.For(nameof(Bidirectional));
+
+    /// <summary>
     /// Randomly zeroes a fraction of the values while training and scales the rest by 1 / (1 − rate), as Keras's
     /// <c>Dropout</c>; the identity when predicting. The masks are drawn from the model's seed, so training is repeatable.
     /// </summary>
@@ -186,5 +205,23 @@ public sealed record BatchNormalizationSettings(int Axis, double Momentum, doubl
         yield return new("epsilon", Epsilon);
         yield return new("center", Center);
         yield return new("scale", Scale);
+    }
+}
+
+/// <summary>The settings of a <c>Flip</c> node: <c>Bidirectional</c>'s backward sequence put back in the input's order
+/// (Keras's <c>ops.flip</c>).</summary>
+/// <param name="Axis">The reversed axis, counting the batch axis as 0.</param>
+public sealed record FlipSettings(int Axis) : LayerSettings
+{
+    /// <inheritdoc/>
+    public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.Flip;
+
+    /// <summary>ONNX's Slice along the axis from the last element to before the first, step −1.</summary>
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x)
+        => onnx.Op("Slice", new[] { x[0], onnx.Int64s(-1), onnx.Int64s(long.MinValue), onnx.Int64s(Axis), onnx.Int64s(-1) }, null);
+
+    private protected override IEnumerable<LayerSetting> Keras()
+    {
+        yield return new("axis", Axis);
     }
 }

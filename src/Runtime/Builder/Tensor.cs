@@ -27,6 +27,29 @@ public sealed class Tensor
     /// <param name="third">The third (the last cell state).</param>
     public void Deconstruct(out Tensor first, out Tensor second, out Tensor third) => throw BuilderOnlyException.For(nameof(Deconstruct));
 
+    /// <summary>
+    /// Takes apart four results: a bidirectional GRU's or SimpleRNN's output (or, with mergeMode null, its two outputs)
+    /// and states, <c>var (output, forwardH, backwardH) = …</c> has three; <c>var (forward, backward, forwardH, backwardH)
+    /// = Bidirectional(GRU(8, returnState: true), mergeMode: null)(x);</c> four.
+    /// </summary>
+    /// <param name="first">The first result.</param>
+    /// <param name="second">The second.</param>
+    /// <param name="third">The third.</param>
+    /// <param name="fourth">The fourth.</param>
+    public void Deconstruct(out Tensor first, out Tensor second, out Tensor third, out Tensor fourth) => throw BuilderOnlyException.For(nameof(Deconstruct));
+
+    /// <summary>
+    /// Takes apart five results: a bidirectional LSTM's output and its states,
+    /// <c>var (output, forwardH, forwardC, backwardH, backwardC) = Bidirectional(LSTM(32, returnState: true))(x);</c>
+    /// </summary>
+    /// <param name="first">The first result (the merged output).</param>
+    /// <param name="second">The forward layer's last hidden state.</param>
+    /// <param name="third">The forward layer's last cell state.</param>
+    /// <param name="fourth">The backward layer's last hidden state.</param>
+    /// <param name="fifth">The backward layer's last cell state.</param>
+    public void Deconstruct(out Tensor first, out Tensor second, out Tensor third, out Tensor fourth, out Tensor fifth)
+        => throw BuilderOnlyException.For(nameof(Deconstruct));
+
     /// <summary>The tensor's shape without the batch axis, as Keras's <c>x.shape[1:]</c>; known at compile time.</summary>
     public int[] Shape => throw BuilderOnlyException.For(nameof(Shape));
 

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 
 namespace Unrolled;
 
@@ -140,7 +141,7 @@ internal sealed class GraphDrawing
     /// <summary>Whether <paramref name="group"/> draws its child <paramref name="child"/> (and all under it) as itself.</summary>
     private bool Hides(GraphNode group, GraphNode child) => group.Kind switch
     {
-        GraphNodeKind.Lambda => true,
+        GraphNodeKind.Lambda or GraphNodeKind.Bidirectional => true,
         GraphNodeKind.TimeDistributed => !(child.Kind == GraphNodeKind.Functional && _expandNested),
         GraphNodeKind.Functional => !_expandNested,
         _ => false,
@@ -207,6 +208,12 @@ internal sealed class GraphDrawing
 
                 return ($"{node.Name}({child.Name})", $"{node.ClassName}({child.ClassName})");
             }
+        }
+
+        if (node.Kind == GraphNodeKind.Bidirectional && node.Children.FirstOrDefault(c => !c.IsGroup && c.Name.StartsWith("forward_", StringComparison.Ordinal)) is { } forward)
+        {
+            // As Keras draws a wrapper: the wrapped layer (the forward copy, named as the layer it was copied from).
+            return ($"{node.Name}({forward.Name["forward_".Length..]})", $"{node.ClassName}({forward.ClassName})");
         }
 
         return (node.Name, node.ClassName);

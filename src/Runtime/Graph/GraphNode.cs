@@ -61,7 +61,7 @@ public sealed class GraphNode
         FirstWeight = weightCount == 0 ? -1 : firstWeight;
         WeightCount = weightCount;
         DType = dtype;
-        IsGroup = kind is GraphNodeKind.Functional or GraphNodeKind.Lambda or GraphNodeKind.TimeDistributed;
+        IsGroup = kind is GraphNodeKind.Functional or GraphNodeKind.Lambda or GraphNodeKind.TimeDistributed or GraphNodeKind.Bidirectional;
         Outputs = outputs is null ? s_none : Array.AsReadOnly((int[])outputs.Clone());
     }
 

@@ -186,6 +186,57 @@ public static class TensorOps
     public static void PermuteBackward(ReadOnlySpan<float> dy, Span<float> dx, int batch, ReadOnlySpan<int> shape, ReadOnlySpan<int> order)
         => Reorder(dy, dx, batch, shape, order, backward: true);
 
+    /// <summary>Reverses the middle axis of [outer, length, inner] (Keras's <c>ops.flip</c>): y[o, length − 1 − t, i] = x[o, t, i].</summary>
+    /// <param name="x">[outer, length, inner].</param>
+    /// <param name="y">The same shape; not <paramref name="x"/>.</param>
+    /// <param name="outer">Blocks: samples times the axes before the reversed one.</param>
+    /// <param name="length">The reversed axis.</param>
+    /// <param name="inner">Floats after it.</param>
+    public static void Flip(ReadOnlySpan<float> x, Span<float> y, int outer, int length, int inner)
+    {
+        CheckFlip(x.Length, y.Length, outer, length, inner);
+        for (int o = 0; o < outer; o++)
+        {
+            for (int t = 0; t < length; t++)
+            {
+                x.Slice((((o * length) + t) * inner), inner).CopyTo(y.Slice((((o * length) + length - 1 - t) * inner), inner));
+            }
+        }
+    }
+
+    /// <summary>Accumulates <see cref="Flip"/>'s input gradient: dx += the output's gradient flipped back.</summary>
+    /// <param name="dy">The output's gradient, [outer, length, inner].</param>
+    /// <param name="dx">The input's gradient, accumulated into.</param>
+    /// <param name="outer">Blocks.</param>
+    /// <param name="length">The reversed axis.</param>
+    /// <param name="inner">Floats after it.</param>
+    public static void FlipBackward(ReadOnlySpan<float> dy, Span<float> dx, int outer, int length, int inner)
+    {
+        CheckFlip(dy.Length, dx.Length, outer, length, inner);
+        for (int o = 0; o < outer; o++)
+        {
+            for (int t = 0; t < length; t++)
+            {
+                var target = dx.Slice((((o * length) + t) * inner), inner);
+                TensorPrimitives.Add(target, dy.Slice((((o * length) + length - 1 - t) * inner), inner), target);
+            }
+        }
+    }
+
+    private static void CheckFlip(int xLength, int yLength, int outer, int length, int inner)
+    {
+        if (outer < 0 || length < 0 || inner < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(outer), "Sizes must not be negative.");
+        }
+
+        long size = (long)outer * length * inner;
+        if (xLength < size || yLength < size)
+        {
+            throw new ArgumentException($"Flipping [{outer}, {length}, {inner}] needs {size} floats in and out; got {xLength} and {yLength}.");
+        }
+    }
+
     private static void Reorder(ReadOnlySpan<float> source, Span<float> target, int batch, ReadOnlySpan<int> shape, ReadOnlySpan<int> order, bool backward)
     {
         int rank = shape.Length;
