@@ -79,6 +79,40 @@ class ToyResNet(nn.Module):
         return F.softmax(self.logits(x), dim=-1)
 
 
+class TextTransformer(nn.Module):
+    """Keras's "Text classification with Transformer": token and position embeddings (20000 and 200 rows of 32), one
+    block with Keras's MultiHeadAttention(num_heads=2, key_dim=32) written out (its projections are 32 -> 2*32 wide, so
+    nn.MultiheadAttention, whose heads split the embedding, cannot express it; PyTorch 1.13 has no
+    scaled_dot_product_attention), LayerNorm(eps=1e-6), the feed-forward 32 -> 32 relu -> 32, mean pooling, Dense 20
+    relu, Dense 2 (softmax), dropout 0.1 where Keras's example has it."""
+    def __init__(self):
+        super().__init__()
+        self.tokens, self.positions = nn.Embedding(20000, 32), nn.Embedding(200, 32)
+        self.q, self.k, self.v, self.o = nn.Linear(32, 64), nn.Linear(32, 64), nn.Linear(32, 64), nn.Linear(64, 32)
+        self.norm1, self.norm2 = nn.LayerNorm(32, eps=1e-6), nn.LayerNorm(32, eps=1e-6)
+        self.ff1, self.ff2 = nn.Linear(32, 32), nn.Linear(32, 32)
+        self.hidden, self.out = nn.Linear(32, 20), nn.Linear(20, 2)
+        self.drop = nn.Dropout(0.1)
+
+    def attention(self, x):
+        b, t, _ = x.shape
+        q = self.q(x).view(b, t, 2, 32).transpose(1, 2) / 32 ** 0.5
+        k = self.k(x).view(b, t, 2, 32).transpose(1, 2)
+        v = self.v(x).view(b, t, 2, 32).transpose(1, 2)
+        heads = torch.softmax(q @ k.transpose(2, 3), dim=-1) @ v
+        return self.o(heads.transpose(1, 2).reshape(b, t, 64))
+
+    def logits(self, ids):
+        x = self.tokens(ids) + self.positions.weight[: ids.shape[1]]
+        x = self.norm1(x + self.drop(self.attention(x)))
+        x = self.norm2(x + self.drop(self.ff2(F.relu(self.ff1(x)))))
+        x = self.drop(x.mean(dim=1))
+        return self.out(self.drop(F.relu(self.hidden(x))))
+
+    def forward(self, ids):
+        return F.softmax(self.logits(ids), dim=-1)
+
+
 def keras_rmsprop(model):
     return torch.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
 
@@ -102,11 +136,12 @@ def main():
     parser.add_argument("--export")
     args = parser.parse_args()
 
-    mlp, conv, news, resnet = Mlp(), ConvEncoder(), NewsLstm(), ToyResNet()
+    mlp, conv, news, resnet, transformer = Mlp(), ConvEncoder(), NewsLstm(), ToyResNet(), TextTransformer()
     assert sum(p.numel() for p in resnet.parameters()) == 223242
     x64, img64 = torch.rand(64, 784), torch.rand(64, 1, 28, 28)
     ids64, aux64 = torch.randint(0, 10000, (64, 100)), torch.rand(64, 5)
     pictures64 = torch.rand(64, 3, 32, 32)
+    words64 = torch.randint(0, 20000, (64, 200))
 
     if args.export:
         for name, model, inputs, names in [
@@ -114,6 +149,7 @@ def main():
             ("conv", conv, (img64[:1],), ["img"]),
             ("lstm", news, (ids64[:1], aux64[:1]), ["ids", "aux"]),
             ("resnet", resnet, (pictures64[:1],), ["img"]),
+            ("transformer", transformer, (words64[:1],), ["ids"]),
         ]:
             model.eval()
             torch.onnx.export(model, inputs, f"{args.export}/{name}.onnx", input_names=names, opset_version=14,
@@ -129,7 +165,7 @@ def main():
     target = torch.zeros(64, dtype=torch.long)
     code_target = torch.rand(64, 16)
     main_t, aux_t = torch.rand(64, 1), torch.rand(64, 1)
-    optimizers = {m: keras_rmsprop(m) for m in (mlp, conv, news, resnet)}
+    optimizers = {m: keras_rmsprop(m) for m in (mlp, conv, news, resnet, transformer)}
 
     def step(model, loss_of):
         optimizer = optimizers[model]
@@ -147,6 +183,7 @@ def main():
         return F.binary_cross_entropy(main, main_t) + 0.2 * F.binary_cross_entropy(aux, aux_t)
 
     resnet.eval()  # dropout off for the predictions
+    transformer.eval()
     with torch.inference_mode():  # no autograd bookkeeping at all (at least as fast as no_grad)
         cases = [
             ("mlp_predict_b1", lambda: mlp(x64[:1])),
@@ -157,6 +194,8 @@ def main():
             ("lstm_predict_b64", lambda: news(ids64, aux64)),
             ("resnet_predict_b1", lambda: resnet(pictures64[:1])),
             ("resnet_predict_b64", lambda: resnet(pictures64)),
+            ("transformer_predict_b1", lambda: transformer(words64[:1])),
+            ("transformer_predict_b64", lambda: transformer(words64)),
         ]
         results = {name: median_microseconds(call, args.rounds) for name, call in cases}
     results["mlp_train_b64"] = median_microseconds(lambda: step(mlp, mlp_loss), args.rounds)
@@ -164,6 +203,10 @@ def main():
     results["lstm_train_b64"] = median_microseconds(lambda: step(news, news_loss), args.rounds)
     resnet.train()  # dropout on, as in Keras's training step
     results["resnet_train_b64"] = median_microseconds(lambda: step(resnet, lambda: F.cross_entropy(resnet.logits(pictures64), target)), args.rounds)
+    transformer.train()
+    sentiment = torch.randint(0, 2, (64,))
+    results["transformer_train_b64"] = median_microseconds(
+        lambda: step(transformer, lambda: F.cross_entropy(transformer.logits(words64), sentiment)), args.rounds)
     for name, value in results.items():
         print(f"{name} {value:.2f}")
 

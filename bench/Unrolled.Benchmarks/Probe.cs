@@ -36,6 +36,11 @@ public static class Probe
         float[] pictures = Random(64 * 32 * 32 * 3), classes = new float[64 * 10], labels = new float[64 * 10];
         for (int b = 0; b < 64; b++) { labels[b * 10 + b % 10] = 1; }
 
+        var transformer = new TextTransformer(seed: 1);
+        transformer.Compile(new RMSprop(), "sparse_categorical_crossentropy");
+        float[] words = Enumerable.Range(0, 64 * 200).Select(i => (float)(i * 7919 % 20000)).ToArray();
+        float[] sentiment = new float[64 * 2], sentimentTarget = Enumerable.Range(0, 64).Select(i => (float)(i % 2)).ToArray();
+
         // ONNX Runtime in this process on each model's own export (same weights), for the inference cases.
         float[] Slice(float[] a, int n) => a.AsSpan(0, n).ToArray();
         int[] Ints(float[] a, int n) => a.Take(n).Select(v => (int)v).ToArray();
@@ -55,6 +60,8 @@ public static class Probe
         var ortNews64 = Peer(news, 64, Ints(ids, 6400), Slice(aux, 320));
         var ortResNet1 = Peer(resnet, 1, Slice(pictures, 32 * 32 * 3));
         var ortResNet64 = Peer(resnet, 64, pictures);
+        var ortTransformer1 = Peer(transformer, 1, Ints(words, 200));
+        var ortTransformer64 = Peer(transformer, 64, Ints(words, 64 * 200));
 
         (string Name, Action Call, Action? Ort)[] cases =
         [
@@ -71,6 +78,9 @@ public static class Probe
             ("resnet_predict_b1", () => resnet.Predict(pictures.AsSpan(0, 32 * 32 * 3), classes.AsSpan(0, 10), 1), ortResNet1.Run),
             ("resnet_predict_b64", () => resnet.Predict(pictures, classes, 64), ortResNet64.Run),
             ("resnet_train_b64", () => resnet.TrainOnBatch(pictures, labels, 64), null),
+            ("transformer_predict_b1", () => transformer.Predict(words.AsSpan(0, 200), sentiment.AsSpan(0, 2), 1), ortTransformer1.Run),
+            ("transformer_predict_b64", () => transformer.Predict(words, sentiment, 64), ortTransformer64.Run),
+            ("transformer_train_b64", () => transformer.TrainOnBatch(words, sentimentTarget, 64), null),
         ];
 
         // Same weights, same answers: the peers' first outputs against Unrolled's, before any training step.
@@ -78,6 +88,7 @@ public static class Probe
         Check("conv b64", () => conv.Predict(img, code, 64), code, ortConv64);
         Check("lstm b64", () => news.Predict(ids, aux, main, auxOut, 64), main, ortNews64);
         Check("resnet b64", () => resnet.Predict(pictures, classes, 64), classes, ortResNet64);
+        Check("transformer b64", () => transformer.Predict(words, sentiment, 64), sentiment, ortTransformer64);
 
         // The first call ran the LSTM's input projection as a product; by the second, 12,800 ids have been looked up,
         // more than the vocabulary's 10,000 rows, so it is folded into the embedding table (docs/performance.md): the

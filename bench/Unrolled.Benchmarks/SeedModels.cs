@@ -67,3 +67,27 @@ public partial class ToyResNet
         return new Model(inputs, Dense(10, Activation.Softmax)(x), name: "toy_resnet");
     }
 }
+
+/// <summary>
+/// Keras's example "Text classification with Transformer": ids (200) → token embedding (20000 × 32) plus a learned
+/// position embedding → one transformer block (MultiHeadAttention with 2 heads of key_dim 32, dropout 0.1, Add and
+/// LayerNormalization, a feed-forward Dense 32 relu → Dense 32, dropout, Add and LayerNormalization) → global average
+/// pooling → dropout → Dense 20 relu → dropout → Dense 2 softmax.
+/// </summary>
+public partial class TextTransformer
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var ids = Input([200], DType.Int32, name: "ids");
+        var tokens = Embedding(20000, 32)(ids);
+        var x = Add([tokens, PositionEmbedding(200)(tokens)]);
+        var attention = Dropout(0.1)(MultiHeadAttention(numHeads: 2, keyDim: 32)(x, x));
+        var first = LayerNormalization(epsilon: 1e-6)(Add([x, attention]));
+        var feedForward = Dropout(0.1)(Dense(32)(Dense(32, Activation.Relu)(first)));
+        var block = LayerNormalization(epsilon: 1e-6)(Add([first, feedForward]));
+        var pooled = Dropout(0.1)(GlobalAveragePooling1D()(block));
+        var hidden = Dropout(0.1)(Dense(20, Activation.Relu)(pooled));
+        return new Model(ids, Dense(2, Activation.Softmax)(hidden), name: "text_transformer");
+    }
+}

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using Unrolled.Kernels;
 using Xunit;
 
@@ -101,11 +102,18 @@ public class ActivationTests
     }
 
     [Theory]
-    [InlineData(7)]
-    [InlineData(40)]
-    public void SoftmaxMatchesDoubleReferenceOnNarrowAndWideRows(int cols)
+    [InlineData(7, false)]
+    [InlineData(32, false)]
+    [InlineData(40, false)]
+    [InlineData(40, true)]
+    [InlineData(47, true)]
+    [InlineData(48, true)]
+    [InlineData(200, false)]
+    [InlineData(200, true)]
+    public void SoftmaxMatchesDoubleReferenceOnNarrowAndWideRows(int cols, bool inPlace)
     {
-        // Rows under 32 take a plain loop, wider rows the vectorised library path; both must agree with the formula.
+        // Rows under 32 take a plain loop, wider rows 16-float vectors with the last, partial one overlapping the one
+        // before (widths off a multiple of 16, in place or not); all must agree with the formula.
         const int rows = 3;
         var random = new Random(cols);
         var z = new float[rows * cols];
@@ -116,8 +124,8 @@ public class ActivationTests
             g[i] = (float)((random.NextDouble() * 2) - 1);
         }
 
-        var y = new float[z.Length];
-        ActivationKernels.Forward(Activation.Softmax, z, y, rows, cols);
+        var y = inPlace ? (float[])z.Clone() : new float[z.Length];
+        ActivationKernels.Forward(Activation.Softmax, inPlace ? y : z, y, rows, cols);
         var gradient = (float[])g.Clone();
         ActivationKernels.Backward(Activation.Softmax, default, y, gradient, rows, cols);
         for (int r = 0; r < rows; r++)
@@ -154,6 +162,15 @@ public class ActivationTests
         float[] z = [1f, float.NaN, 2f];
         ActivationKernels.Forward(Activation.Softmax, z, z, 1, 3);
         Assert.All(z, v => Assert.True(float.IsNaN(v)));
+
+        // A wide row, the NaN in the overlapping tail; and one whose logits would overflow exp without the maximum.
+        float[] wide = Enumerable.Range(0, 40).Select(i => i == 37 ? float.NaN : (float)i).ToArray();
+        ActivationKernels.Forward(Activation.Softmax, wide, wide, 1, 40);
+        Assert.All(wide, v => Assert.True(float.IsNaN(v)));
+        float[] large = Enumerable.Range(0, 40).Select(i => 1000f + i).ToArray();
+        ActivationKernels.Forward(Activation.Softmax, large, large, 1, 40);
+        Assert.Equal(1.0, large.Sum(v => (double)v), 5);
+        Assert.Equal((1 - Math.Exp(-1)) / (1 - Math.Exp(-40)), large[39], 5); // 1 / Σ e^-k
     }
 
     [Fact]

@@ -2,6 +2,8 @@ using System;
 using System.ComponentModel;
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Unrolled.Kernels;
 
@@ -171,6 +173,73 @@ public static class ActivationKernels
         return (float)(SpecialFunctions.NormalCdf(x) + (x * SpecialFunctions.NormalPdf(x)));
     }
 
+    /// <summary>
+    /// One softmax row of at least 16 floats in three passes over 16-float vectors (max; exp(x − max) stored and summed;
+    /// scaled) instead of five library calls: attention's score rows (hundreds of keys, thousands of rows) spent most of
+    /// their time in the calls' setup. The last, partial vector is the row's last 16 floats again, its lanes already
+    /// done masked out of the sum and the scaling. <paramref name="y"/> may be <paramref name="z"/>.
+    /// </summary>
+    private static void SoftmaxRow512(ReadOnlySpan<float> z, Span<float> y)
+    {
+        int n = z.Length;
+        ref float zr = ref MemoryMarshal.GetReference(z);
+        ref float yr = ref MemoryMarshal.GetReference(y);
+        int main = n & ~15, tail = n - main;
+        var lanes = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        var fresh = Vector512.GreaterThanOrEqual(lanes, Vector512.Create(16 - tail)).AsSingle(); // the tail's new lanes
+
+        var max = Vector512.Create(float.NegativeInfinity);
+        for (int j = 0; j < main; j += 16)
+        {
+            max = Vector512.Max(max, Vector512.LoadUnsafe(ref zr, (nuint)j));
+        }
+
+        if (tail != 0)
+        {
+            max = Vector512.Max(max, Vector512.LoadUnsafe(ref zr, (nuint)(n - 16))); // overlapping lanes change nothing
+        }
+
+        var m = Vector512.Create(HorizontalMax(max));
+
+        // z's last 16 floats, read before the stores below reach them (y may be z).
+        var last = tail != 0 ? Vector512.LoadUnsafe(ref zr, (nuint)(n - 16)) : default;
+        var sum = Vector512<float>.Zero;
+        for (int j = 0; j < main; j += 16)
+        {
+            var e = Vector512.Exp(Vector512.LoadUnsafe(ref zr, (nuint)j) - m);
+            e.StoreUnsafe(ref yr, (nuint)j);
+            sum += e;
+        }
+
+        if (tail != 0)
+        {
+            var e = Vector512.Exp(last - m);
+            sum += Vector512.ConditionalSelect(fresh, e, Vector512<float>.Zero);
+            Vector512.ConditionalSelect(fresh, e, Vector512.LoadUnsafe(ref yr, (nuint)(n - 16))).StoreUnsafe(ref yr, (nuint)(n - 16));
+        }
+
+        var scale = Vector512.Create(1f / Vector512.Sum(sum));
+        for (int j = 0; j < main; j += 16)
+        {
+            (Vector512.LoadUnsafe(ref yr, (nuint)j) * scale).StoreUnsafe(ref yr, (nuint)j);
+        }
+
+        if (tail != 0)
+        {
+            var v = Vector512.LoadUnsafe(ref yr, (nuint)(n - 16));
+            Vector512.ConditionalSelect(fresh, v * scale, v).StoreUnsafe(ref yr, (nuint)(n - 16));
+        }
+    }
+
+    private static float HorizontalMax(Vector512<float> v)
+    {
+        var m = Vector256.Max(v.GetLower(), v.GetUpper());
+        var q = Vector128.Max(m.GetLower(), m.GetUpper());
+        q = Vector128.Max(q, Vector128.Shuffle(q, Vector128.Create(2, 3, 0, 1)));
+        q = Vector128.Max(q, Vector128.Shuffle(q, Vector128.Create(1, 0, 3, 2)));
+        return q.ToScalar();
+    }
+
     /// <summary>Below this row width a plain loop beats five vectorised library calls per row (classifier heads).</summary>
     private const int NarrowRow = 32;
 
@@ -272,6 +341,16 @@ public static class ActivationKernels
         if (cols < NarrowRow)
         {
             NarrowSoftmax(z, y, rows, cols);
+            return;
+        }
+
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                SoftmaxRow512(z.Slice(r * cols, cols), y.Slice(r * cols, cols));
+            }
+
             return;
         }
 

@@ -107,7 +107,8 @@ public static class MultiHeadAttention
                     continue;
                 }
 
-                // Scores of head h: its columns of the queries against its columns of the keys.
+                // Scores of head h: its columns of the queries against its columns of the keys. (Transposing the head's
+                // keys first, so that the product reads them in place, measured no faster for the text transformer.)
                 StridedGemm.MultiplyTransposedB(q[((b * tq * hk) + (h * s.KeyDim))..], hk, k[((b * tk * hk) + (h * s.KeyDim))..], hk, p, tk,
                     tq, s.KeyDim, tk, accumulate: false);
                 if (s.Causal)
