@@ -213,4 +213,9 @@ public enum GraphNodeKind
     /// (<c>forward_…</c>) and one backwards (<c>backward_…</c>), flip the backward sequence (<see cref="Flip"/>) and merge
     /// the two. Config: <c>merge_mode</c>.</summary>
     Bidirectional,
+
+    /// <summary>Keras's <c>AdditiveAttention</c> (Bahdanau-style) of a query (Tq, dim), a value (Tv, dv) and a key (Tv,
+    /// dim), the value when not given: softmax over the keys of Σ_d scale_d · tanh(q + k), times the value. Config:
+    /// <c>use_scale</c>, <c>dropout</c>.</summary>
+    AdditiveAttention,
 }

@@ -317,6 +317,15 @@ public class DiagnosticTests
             var a = Input([4, 3]);
             return new Model(a, MultiHeadAttention(2, 4)(a, a, useCausalMask: {|UNR0004:Environment.ProcessorCount > 2|}));
             """) },
+        { "AdditiveAttention with dropout", Sources.Builder("""
+            var a = Input([4, 3]);
+            return new Model(a, AdditiveAttention(dropout: {|UNR0009:0.2|})([a, a]));
+            """) },
+        { "AdditiveAttention of a query and key of different features", Sources.Builder("""
+            var a = Input([4, 3]);
+            var b = Input([6, 2]);
+            return new Model([a, b], AdditiveAttention()([a, b, {|UNR0001:b|}]));
+            """) },
         { "MatMul of mismatched inner axes", Sources.Builder("""
             var a = Input([4, 3]);
             var b = Input([4, 3]);

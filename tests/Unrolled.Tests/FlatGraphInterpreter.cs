@@ -193,6 +193,41 @@ internal static class FlatGraphInterpreter
                 return new Value(y, new[] { tq, dv }, q.Rows);
             }
 
+            case GraphNodeKind.AdditiveAttention:
+            {
+                // softmax over j of Σ_d scale_d · tanh(q[i, d] + k[j, d]), times v, per sample in double.
+                var (q, v) = (x[0], x[1]);
+                var k = x.Count > 2 ? x[2] : v;
+                int tq = q.Shape[0], dim = q.Shape[1], tv = v.Shape[0], dv = v.Shape[1];
+                bool useScale = node.Setting("use_scale")!.AsBoolean();
+                var y = new double[q.Rows * tq * dv];
+                for (int r = 0; r < q.Rows; r++)
+                {
+                    for (int i = 0; i < tq; i++)
+                    {
+                        var scores = new double[tv];
+                        for (int j = 0; j < tv; j++)
+                        {
+                            for (int d = 0; d < dim; d++)
+                            {
+                                scores[j] += (useScale ? w[0][d] : 1) * Math.Tanh(q.Data[(((r * tq) + i) * dim) + d] + k.Data[(((r * tv) + j) * dim) + d]);
+                            }
+                        }
+
+                        double max = scores.Max(), sum = scores.Sum(s => Math.Exp(s - max));
+                        for (int j = 0; j < tv; j++)
+                        {
+                            for (int c = 0; c < dv; c++)
+                            {
+                                y[(((r * tq) + i) * dv) + c] += Math.Exp(scores[j] - max) / sum * v.Data[(((r * tv) + j) * dv) + c];
+                            }
+                        }
+                    }
+                }
+
+                return new Value(y, new[] { tq, dv }, q.Rows);
+            }
+
             case GraphNodeKind.MultiHeadAttention:
             {
                 // Per sample and head, in double: q = x_q·Wq[:, h, :] + bq[h] (likewise k and v), softmax over the keys of

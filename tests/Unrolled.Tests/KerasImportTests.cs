@@ -34,6 +34,7 @@ public class KerasImportTests
         "keras_attention" => new KerasAttention(seed: 9),
         "keras_mha" => new KerasMultiHeadAttention(seed: 10),
         "keras_bidirectional" => new KerasBidirectional(seed: 11),
+        "keras_additive" => new KerasAdditiveAttention(seed: 12),
         _ => throw new ArgumentException(model),
     };
 
@@ -91,6 +92,7 @@ public class KerasImportTests
             KerasAttention m => m.Predict(input),
             KerasMultiHeadAttention m => m.Predict(input),
             KerasBidirectional m => m.Predict(input),
+            KerasAdditiveAttention m => m.Predict(input),
             _ => throw new InvalidOperationException(),
         };
 

@@ -193,3 +193,15 @@ public partial class KerasBidirectional
         return new Model(x, Dense(2)(Bidirectional(LSTM(4))(x)), name: "keras_bidirectional");
     }
 }
+
+/// <summary>Keras's AdditiveAttention with a learned scale per feature.</summary>
+public partial class KerasAdditiveAttention
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([5, 4], name: "x");
+        var y = AdditiveAttention()([Dense(3)(x), Dense(3)(x)]);
+        return new Model(x, Dense(2)(Flatten()(y)), name: "keras_additive");
+    }
+}

@@ -79,6 +79,10 @@ public class LayerGradientTests
         => Check(new TransformerBlockOverRunTimeLengths(seed: 25), [Random(2 * 7 * 4, 25)], 2, lengths: [7]);
 
     [Fact]
+    public void AdditiveAttention_with_a_scale_per_feature_and_without_one()
+        => Check(new AdditiveAttentionLayers(seed: 32), [Random(3 * 5 * 4, 32), Random(3 * 6 * 4, 33)], 3);
+
+    [Fact]
     public void Multi_head_attention_by_hand_with_MatMul_Transpose_and_Permute() => Check(new MultiHeadByHand(seed: 20), [Random(3 * 4 * 6, 20)], 3);
 
     [Fact]

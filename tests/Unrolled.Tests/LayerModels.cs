@@ -200,6 +200,17 @@ public partial class TorchAttentionLayer
 
 /// <summary>Multi-head self-attention by hand (two heads of 3), for the comparison with PyTorch's
 /// multi_head_attention_forward: linear projections, scores scaled by 1/√3, softmax over the keys, heads merged back.</summary>
+/// <summary>Keras's AdditiveAttention between Dense projections of the input (the value as the key).</summary>
+public partial class TorchAdditiveAttention
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([5, 4]);
+        return new Model(x, AdditiveAttention(name: "attention")([Dense(3, name: "query")(x), Dense(3, name: "value")(x)]));
+    }
+}
+
 /// <summary>Keras's MultiHeadAttention as self-attention, first with the causal mask, then without.</summary>
 public partial class TorchMultiHeadAttention
 {

@@ -279,6 +279,21 @@ public partial class TransformerBlockOverRunTimeLengths
     }
 }
 
+/// <summary>Keras's AdditiveAttention: a learned scale per feature with the value as the key, and no scale with a key.</summary>
+public partial class AdditiveAttentionLayers
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([5, 4], name: "x");
+        var y = Input([6, 4], name: "y");
+        var query = Dense(3)(x);                                                                  // (5, 3)
+        var scaled = AdditiveAttention()([query, Dense(3, Activation.Tanh)(y)]);                 // (5, 3): value = key
+        var plain = AdditiveAttention(useScale: false)([query, Dense(2)(y), Dense(3)(y)]);       // (5, 2)
+        return new Model([x, y], Dense(2)(Flatten()(Concatenate([scaled, plain]))));
+    }
+}
+
 /// <summary>
 /// Multi-head self-attention written by hand, as Keras users write it with ops: per-head queries, keys and values by
 /// Reshape, heads to the front with Ops.Transpose, Ops.MatMul for the scores and the weighted values, Ops.Softmax over

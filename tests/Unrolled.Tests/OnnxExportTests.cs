@@ -79,6 +79,7 @@ public class OnnxExportTests
         ["multi_head_attention_layers"] = () => new MultiHeadAttentionLayers(seed: 64),
         ["encoder_decoders"] = () => new EncoderDecoders(seed: 66),
         ["bidirectional_layers"] = () => new BidirectionalLayers(seed: 69),
+        ["additive_attention_layers"] = () => new AdditiveAttentionLayers(seed: 71),
         ["folded_decoder"] = () => new FoldedDecoder(seed: 67),
         ["layer_norm_last"] = () => new LayerNormLast(seed: 44),
         ["layer_norm_forms"] = () => new LayerNormForms(seed: 45),

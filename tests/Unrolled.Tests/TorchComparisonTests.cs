@@ -163,6 +163,19 @@ public class TorchComparisonTests
     }
 
     [SkippableFact]
+    public void AdditiveAttention_matches_PyTorch()
+    {
+        var model = new TorchAdditiveAttention(seed: 15);
+        Compare(model, 3, new Dictionary<string, object>
+        {
+            ["type"] = "additive_attention",
+            ["query"] = Layer(model, "query", "dense"),
+            ["value"] = Layer(model, "value", "dense"),
+            ["attention"] = Layer(model, "attention", "attention"),
+        });
+    }
+
+    [SkippableFact]
     public void MultiHeadAttention_with_and_without_the_causal_mask_matches_PyTorchs_multi_head_attention()
     {
         var model = new TorchMultiHeadAttention(seed: 12);

@@ -139,6 +139,16 @@ ATTENTION = dict(name="keras_attention", layers=[
     dense("dense_2", 2, 15),
 ])
 
+# Keras's AdditiveAttention with use_scale: a `scale` of one entry per feature between the query and value projections.
+ADDITIVE = dict(name="keras_additive", layers=[
+    inp("x", [5, 4]),
+    dense("dense", 3, 4),
+    dense("dense_1", 3, 4),
+    dict(name="additive_attention", cls="AdditiveAttention", weights=[("scale", (3,))], config=dict(use_scale=True, dropout=0.0)),
+    plain("flatten", "Flatten"),
+    dense("dense_2", 2, 15),
+])
+
 # Keras's MultiHeadAttention, called as causal self-attention: no variables of its own; each projection (an EinsumDense)
 # keeps its kernel and bias under its attribute's name, and the softmax and dropout sublayers have empty `vars`.
 MHA = dict(name="keras_mha", layers=[
@@ -185,7 +195,8 @@ def class_snake(cls):
             "BatchNormalization": "batch_normalization", "Activation": "activation", "Concatenate": "concatenate",
             "Functional": "functional", "LSTMCell": "lstm_cell", "GRUCell": "gru_cell",
             "LayerNormalization": "layer_normalization", "PositionEmbedding": "position_embedding", "Add": "add", "Attention": "attention",
-            "MultiHeadAttention": "multi_head_attention", "Bidirectional": "bidirectional"}[cls]
+            "MultiHeadAttention": "multi_head_attention", "Bidirectional": "bidirectional",
+            "AdditiveAttention": "additive_attention"}[cls]
 
 
 def keras3_entries(model, prefix="layers/"):
@@ -498,6 +509,13 @@ def predict(model_name, vals):
         forward = lstm_ref(x, vals, "forward_lstm", 4)[:, -1]
         backward = lstm_ref(x[:, ::-1], vals, "backward_lstm", 4)[:, -1]
         return x, dense_ref(np.concatenate([forward, backward], axis=1), vals, "dense")
+    if model_name == "keras_additive":
+        x = inputs((2, 5, 4), 13)
+        q, v = dense_ref(x, vals, "dense"), dense_ref(x, vals, "dense_1")
+        scores = (w(vals, "additive_attention", "scale") * np.tanh(q[:, :, None, :] + v[:, None, :, :])).sum(axis=-1)
+        e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+        y = (e / e.sum(axis=-1, keepdims=True)) @ v
+        return x, dense_ref(y.reshape(2, -1), vals, "dense_2")
     if model_name == "keras_deep":
         x = inputs((2, 2), 7)
         y = x
@@ -577,6 +595,7 @@ def main():
     keras3("attention.weights.h5", ATTENTION, names=True)
     keras3("multi_head_attention.weights.h5", MHA, names=True)
     keras3("bidirectional.weights.h5", BIDIRECTIONAL, names=False)
+    keras3("additive_attention.weights.h5", ADDITIVE, names=True)
 
     # Files the reader must refuse with a message naming the feature: integer weights, and the LZF filter (h5py's own).
     vals = model_values(MLP)

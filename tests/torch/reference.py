@@ -165,6 +165,17 @@ def multi_head_by_hand(x, layer):
     return y.transpose(0, 1)
 
 
+def additive_attention(x, layer):
+    """Keras's AdditiveAttention(use_scale=True) on Dense projections of the input, the key being the value:
+    softmax over the keys of sum(scale * tanh(q_i + k_j)), times the value, written with broadcasting and torch.bmm."""
+    def dense(name):
+        part = layer[name]
+        return x @ tensor(part, "kernel") + tensor(part, "bias")
+    q, v = dense("query"), dense("value")
+    scores = (tensor(layer["attention"], "scale") * torch.tanh(q.unsqueeze(2) + v.unsqueeze(1))).sum(dim=-1)
+    return torch.bmm(torch.softmax(scores, dim=-1), v)
+
+
 def multi_head_attention(x, layer):
     """Keras's MultiHeadAttention(num_heads, key_dim) as self-attention, against PyTorch's F.multi_head_attention_forward
     with Keras's weights mapped: each EinsumDense kernel (E, heads, dim) is a (E, heads*dim) matrix, which PyTorch holds
@@ -204,6 +215,8 @@ def main():
             x = encoder_decoder(x, layer)
         elif kind == "attention_layer":
             x = attention_layer(x, layer)
+        elif kind == "additive_attention":
+            x = additive_attention(x, layer)
         elif kind == "multi_head_attention":
             x = multi_head_attention(x, layer)
         elif kind == "multi_head_by_hand":

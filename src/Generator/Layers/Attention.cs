@@ -15,19 +15,20 @@ namespace Unrolled.Generator.Layers;
 internal sealed record AttentionConfig(bool UseScale) : LayerConfig;
 
 /// <summary>
-/// Keras's <c>Attention(use_scale, score_mode="dot")</c> applied to <c>[query, value]</c> or <c>[query, value, key]</c>:
+/// Keras's <c>AdditiveAttention(use_scale)</c> (scores Σ_d scale_d · tanh(q_d + k_d), scale a learned [dim] vector,
+/// glorot-initialised), and <c>Attention(use_scale, score_mode="dot")</c> applied to <c>[query, value]</c> or <c>[query, value, key]</c>:
 /// scores q·kᵀ (times the learned scalar <c>scale</c>, started at 1, with use_scale), softmax over the keys, the weights
 /// times the values. This version computes dot scores without dropout, masks or returned scores; the other settings
 /// are squiggled.
 /// </summary>
 internal sealed class AttentionRule : LayerRule
 {
-    public override IReadOnlyList<LayerKind> Kinds { get; } = new[] { LayerKind.Attention };
+    public override IReadOnlyList<LayerKind> Kinds { get; } = new[] { LayerKind.Attention, LayerKind.AdditiveAttention };
 
     public override LayerConfig? Create(LayerKind kind, LayerArguments args)
     {
         bool? useScale = args.Bool("useScale");
-        var mode = args.Known("scoreMode");
+        var mode = kind == LayerKind.Attention ? args.Known("scoreMode") : Value.Text("dot");
         double? dropout = args.Number("dropout");
         if (useScale is null || mode is null || dropout is null)
         {
@@ -44,7 +45,7 @@ internal sealed class AttentionRule : LayerRule
         if (dropout.Value != 0)
         {
             args.Report(DiagnosticIds.InvalidArgument, args.SpanOf("dropout"),
-                $"Attention has no dropout on its scores in this version (dropout: 0); got {dropout.Value.ToString(CultureInfo.InvariantCulture)}");
+                $"{kind} has no dropout on its scores in this version (dropout: 0); got {dropout.Value.ToString(CultureInfo.InvariantCulture)}");
             return null;
         }
 
@@ -84,7 +85,15 @@ internal sealed class AttentionRule : LayerRule
 
         if (c.Settings<AttentionConfig>().UseScale)
         {
-            c.Weight("scale", WeightInit.Ones);
+            // Attention's learned scalar starts at 1; AdditiveAttention's scale has one entry per feature (glorot).
+            if (c.Layer.Kind == LayerKind.AdditiveAttention)
+            {
+                c.Weight("scale", WeightInit.GlorotUniform, q[1]);
+            }
+            else
+            {
+                c.Weight("scale", WeightInit.Ones);
+            }
         }
 
         return c.Shape(new[] { q[0], v[1] });
@@ -94,7 +103,7 @@ internal sealed class AttentionRule : LayerRule
     public override int[] Temporaries(PlanContext c)
     {
         int scores = Scores(c);
-        return c.Settings<AttentionConfig>().UseScale ? new[] { scores, scores } : new[] { scores };
+        return c.Settings<AttentionConfig>().UseScale && c.Layer.Kind == LayerKind.Attention ? new[] { scores, scores } : new[] { scores };
     }
 
     /// <summary>The gradient of the weights, one sample at a time.</summary>
@@ -108,6 +117,13 @@ internal sealed class AttentionRule : LayerRule
     {
         var (tq, tv, dim, dv, scores) = Geometry(e);
         bool scaled = e.Settings<AttentionConfig>().UseScale;
+        if (e.Layer.Kind == LayerKind.AdditiveAttention)
+        {
+            e.Line($"{Kernels}AttentionKernels.AdditiveForward({e.Values(e.Inputs[0])}, {e.Values(Key(e))}, {e.Values(e.Inputs[1])}, {e.Weight("scale")}, " +
+                   $"{e.Temporary(0, scores)}, {e.Values(e.Node)}, batchSize, {e.D(tq)}, {e.D(tv)}, {e.D(dim)}, {e.D(dv)});");
+            return;
+        }
+
         e.Line($"{Kernels}AttentionKernels.Forward({e.Values(e.Inputs[0])}, {e.Values(Key(e))}, {e.Values(e.Inputs[1])}, " +
                $"{(scaled ? e.Weight("scale") : $"{ReadOnlySpan}.Empty")}, {(scaled ? e.Temporary(1, scores) : $"{Span}.Empty")}, {e.Temporary(0, scores)}, " +
                $"{e.Values(e.Node)}, batchSize, {e.D(tq)}, {e.D(tv)}, {e.D(dim)}, {e.D(dv)});");
@@ -117,6 +133,14 @@ internal sealed class AttentionRule : LayerRule
     {
         var (tq, tv, dim, dv, scores) = Geometry(e);
         bool scaled = e.Settings<AttentionConfig>().UseScale;
+        if (e.Layer.Kind == LayerKind.AdditiveAttention)
+        {
+            e.Line($"{Kernels}AttentionKernels.AdditiveBackward({e.Gradient(e.Node)}, {e.Values(e.Inputs[0])}, {e.Values(Key(e))}, {e.Values(e.Inputs[1])}, " +
+                   $"{e.Weight("scale")}, {e.Temporary(0, scores)}, {e.GradientOrEmpty(e.Inputs[0])}, {e.GradientOrEmpty(Key(e))}, " +
+                   $"{e.GradientOrEmpty(e.Inputs[1])}, {e.WeightGradient("scale")}, {e.Scratch}, batchSize, {e.D(tq)}, {e.D(tv)}, {e.D(dim)}, {e.D(dv)});");
+            return;
+        }
+
         e.Line($"{Kernels}AttentionKernels.Backward({e.Gradient(e.Node)}, {e.Values(e.Inputs[0])}, {e.Values(Key(e))}, {e.Values(e.Inputs[1])}, " +
                $"{(scaled ? e.Weight("scale") : $"{ReadOnlySpan}.Empty")}, {(scaled ? e.Temporary(1, scores) : $"{ReadOnlySpan}.Empty")}, {e.Temporary(0, scores)}, " +
                $"{e.GradientOrEmpty(e.Inputs[0])}, {e.GradientOrEmpty(Key(e))}, {e.GradientOrEmpty(e.Inputs[1])}, {e.WeightGradient("scale")}, {e.Scratch}, " +
@@ -124,7 +148,15 @@ internal sealed class AttentionRule : LayerRule
     }
 
     public override void Describe(LayerSpec layer, KerasConfig config)
-        => config.Settings("AttentionSettings").Bool("use_scale", layer.Settings<AttentionConfig>().UseScale).Text("score_mode", "dot").Number("dropout", 0);
+    {
+        if (layer.Kind == LayerKind.AdditiveAttention)
+        {
+            config.Settings("AdditiveAttentionSettings").Bool("use_scale", layer.Settings<AttentionConfig>().UseScale).Number("dropout", 0);
+            return;
+        }
+
+        config.Settings("AttentionSettings").Bool("use_scale", layer.Settings<AttentionConfig>().UseScale).Text("score_mode", "dot").Number("dropout", 0);
+    }
 
     private static int Key(NodeEmitter e) => e.Inputs.Count > 2 ? e.Inputs[2] : e.Inputs[1];
 

@@ -6,6 +6,20 @@ namespace Unrolled;
 public static partial class Layers
 {
     /// <summary>
+    /// Additive (Bahdanau-style) attention, as Keras's <c>AdditiveAttention(use_scale)</c>: applied to
+    /// <c>[query, value]</c> or <c>[query, value, key]</c> of shapes (Tq, dim), (Tv, dv) and (Tv, dim), the scores are
+    /// Σ_d scale[d] · tanh(q[i, d] + k[j, d]), softmax over the keys, times the value: (Tq, dv). With
+    /// <paramref name="useScale"/> (Keras's default) the layer learns <c>scale</c>, one weight per feature
+    /// (glorot-uniform); without it the scale is 1.
+    /// </summary>
+    /// <param name="useScale">Learn a scale per feature.</param>
+    /// <param name="dropout">Dropout on the weights while training: this version takes 0 only.</param>
+    /// <param name="name">The layer's name (<c>additive_attention</c>, … by default).</param>
+    /// <returns>A layer to apply to two or three tensors: <c>AdditiveAttention()([query, value])</c>.</returns>
+    public static MergeLayer AdditiveAttention(bool useScale = true, double dropout = 0.0, string? name = null)
+        => throw BuilderOnlyException.For(nameof(AdditiveAttention));
+
+    /// <summary>
     /// Multi-head attention, as Keras 3's <c>MultiHeadAttention</c>: called as <c>mha(query, value)</c> (or with a key)
     /// on sequences (steps, features), each of <paramref name="numHeads"/> heads projects the query and key to
     /// <paramref name="keyDim"/> features and the value to <paramref name="valueDim"/>, attends with
@@ -126,5 +140,40 @@ public sealed record MultiHeadAttentionSettings(int NumHeads, int KeyDim, int Va
         yield return OutputShape is { } output ? new("output_shape", output) : LayerSetting.None("output_shape");
         yield return AttentionAxes is { } axes ? new("attention_axes", axes) : LayerSetting.None("attention_axes");
         yield return new("use_causal_mask", UseCausalMask);
+    }
+}
+
+/// <summary>The settings of an <see cref="Layers.AdditiveAttention"/> layer.</summary>
+/// <param name="UseScale">Whether a learned scale per feature weights the tanh terms.</param>
+/// <param name="Dropout">Dropout on the weights, 0.</param>
+public sealed record AdditiveAttentionSettings(bool UseScale, double Dropout) : LayerSettings
+{
+    /// <inheritdoc/>
+    public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.AdditiveAttention;
+
+    /// <summary>The query <c>Unsqueeze</c>d to [batch, Tq, 1, dim] plus the key to [batch, 1, Tv, dim], <c>Tanh</c>,
+    /// <c>Mul</c> by the initializer <c>layer/scale</c>, <c>ReduceSum</c> over the features, <c>Softmax</c> over the
+    /// keys, <c>MatMul</c> with the value.</summary>
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x)
+    {
+        string key = x.Length > 2 ? x[2] : x[1];
+        string terms = onnx.Op("Tanh", new[] { onnx.Op("Add", new[] { onnx.Op("Unsqueeze", new[] { x[0], onnx.Int64s(2) }, "query_rows"),
+            onnx.Op("Unsqueeze", new[] { key, onnx.Int64s(1) }, "key_columns") }, "sums") }, "terms");
+        if (UseScale)
+        {
+            string scale = onnx.Initializer(OnnxExporter.WeightName(node, "scale"), OnnxExporter.Longs(OnnxExporter.WeightShape(node, "scale")),
+                () => onnx.Weight(node, "scale"));
+            terms = onnx.Op("Mul", new[] { terms, scale }, "scaled");
+        }
+
+        string scores = onnx.Reduce("ReduceSum", terms, new long[] { -1 }, keepDims: false, "scores");
+        string weights = onnx.Op("Softmax", new[] { scores }, "weights", OnnxAttribute.Int("axis", -1));
+        return onnx.Op("MatMul", new[] { weights, x[1] }, null);
+    }
+
+    private protected override IEnumerable<LayerSetting> Keras()
+    {
+        yield return new("use_scale", UseScale);
+        yield return new("dropout", Dropout);
     }
 }

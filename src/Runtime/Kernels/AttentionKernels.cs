@@ -115,6 +115,162 @@ public static class AttentionKernels
         }
     }
 
+    /// <summary>
+    /// Keras's <c>AdditiveAttention</c> (Bahdanau-style), per sample: S[i, j] = Σ_d scale[d] · tanh(q[i, d] + k[j, d])
+    /// (scale 1 without use_scale), W = softmax over each row of S, y = W·v. The tanh terms are recomputed in backward
+    /// rather than kept (they would be tq·tv·dim floats per sample).
+    /// </summary>
+    /// <param name="q">[batch, tq, dim].</param>
+    /// <param name="k">[batch, tv, dim].</param>
+    /// <param name="v">[batch, tv, dv].</param>
+    /// <param name="scale">[dim], or empty for ones.</param>
+    /// <param name="weights">[batch, tq, tv], the softmax weights, kept for backward.</param>
+    /// <param name="y">[batch, tq, dv].</param>
+    /// <param name="batch">Samples.</param>
+    /// <param name="tq">Query steps.</param>
+    /// <param name="tv">Key and value steps.</param>
+    /// <param name="dim">Query and key features.</param>
+    /// <param name="dv">Value features.</param>
+    public static void AdditiveForward(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<float> scale,
+        Span<float> weights, Span<float> y, int batch, int tq, int tv, int dim, int dv)
+    {
+        Check(q.Length, k.Length, v.Length, weights.Length, y.Length, batch, tq, tv, dim, dv);
+        CheckScale(scale.Length, dim);
+        // The tanh terms a block of features at a time, on the stack.
+        Span<float> buffer = stackalloc float[Math.Min(Math.Max(dim, 1), TermBlock)];
+        for (int b = 0; b < batch; b++)
+        {
+            for (int i = 0; i < tq; i++)
+            {
+                var qi = q.Slice(((b * tq) + i) * dim, dim);
+                var row = weights.Slice(((b * tq) + i) * tv, tv);
+                for (int j = 0; j < tv; j++)
+                {
+                    var kj = k.Slice(((b * tv) + j) * dim, dim);
+                    float score = 0f;
+                    for (int d = 0; d < dim; d += TermBlock)
+                    {
+                        int n = Math.Min(TermBlock, dim - d);
+                        var term = buffer[..n];
+                        TensorPrimitives.Add(qi.Slice(d, n), kj.Slice(d, n), term);
+                        TensorPrimitives.Tanh(term, term);
+                        score += scale.IsEmpty ? TensorPrimitives.Sum(term) : TensorPrimitives.Dot(term, scale.Slice(d, n));
+                    }
+
+                    row[j] = score;
+                }
+            }
+        }
+
+        ActivationKernels.SoftmaxAlong(weights, weights, batch * tq, tv, 1);
+        DotKernels.MatMul(weights, v, y, batch, tq, tv, dv);
+    }
+
+    /// <summary>Accumulates the gradients of <see cref="AdditiveForward"/>'s inputs and scale.</summary>
+    /// <param name="dy">[batch, tq, dv], the output's gradient.</param>
+    /// <param name="q">The forward's query.</param>
+    /// <param name="k">The forward's key.</param>
+    /// <param name="v">The forward's value.</param>
+    /// <param name="scale">The scale, or empty.</param>
+    /// <param name="weights">The softmax weights the forward kept.</param>
+    /// <param name="dq">The query's gradient, or empty.</param>
+    /// <param name="dk">The key's gradient, or empty (it may be <paramref name="dv"/>'s span when the key is the value).</param>
+    /// <param name="dv">The value's gradient, or empty.</param>
+    /// <param name="dScale">The scale's gradient ([dim]), or empty.</param>
+    /// <param name="scratch">At least tq·tv floats.</param>
+    /// <param name="batch">Samples.</param>
+    /// <param name="tq">Query steps.</param>
+    /// <param name="tv">Key and value steps.</param>
+    /// <param name="dim">Query and key features.</param>
+    /// <param name="dvLength">Value features.</param>
+    public static void AdditiveBackward(ReadOnlySpan<float> dy, ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
+        ReadOnlySpan<float> scale, ReadOnlySpan<float> weights, Span<float> dq, Span<float> dk, Span<float> dv, Span<float> dScale,
+        Span<float> scratch, int batch, int tq, int tv, int dim, int dvLength)
+    {
+        Check(q.Length, k.Length, v.Length, weights.Length, dy.Length, batch, tq, tv, dim, dvLength);
+        CheckScale(scale.Length, dim);
+        int s = checked(tq * tv);
+        if (scratch.Length < s)
+        {
+            throw new ArgumentException($"AdditiveAttention's backward pass needs {s} floats of scratch; got {scratch.Length}.", nameof(scratch));
+        }
+
+        Span<float> buffer = stackalloc float[Math.Min(Math.Max(dim, 1), TermBlock)];
+        Span<float> dw = scratch[..s];
+        for (int b = 0; b < batch; b++)
+        {
+            var w = weights.Slice(b * s, s);
+            var g = dy.Slice(b * tq * dvLength, tq * dvLength);
+
+            // dW = dy·vᵀ and dv += Wᵀ·dy; then through the softmax: dS = W ⊙ (dW − Σ W·dW).
+            Gemm.MultiplyTransposedB(g, v.Slice(b * tv * dvLength, tv * dvLength), dw, tq, dvLength, tv, accumulate: false);
+            if (!dv.IsEmpty)
+            {
+                Gemm.MultiplyTransposedA(w, g, dv.Slice(b * tv * dvLength, tv * dvLength), tv, tq, dvLength, accumulate: true);
+            }
+
+            ActivationKernels.Backward(Activation.Softmax, default, w, dw, tq, tv);
+
+            // S = Σ_d scale_d·t_d with t = tanh(q_i + k_j): dscale += dS·t, and q_i, k_j get dS·scale·(1 − t²).
+            for (int i = 0; i < tq; i++)
+            {
+                var qi = q.Slice(((b * tq) + i) * dim, dim);
+                for (int j = 0; j < tv; j++)
+                {
+                    float ds = dw[(i * tv) + j];
+                    if (ds == 0f)
+                    {
+                        continue;
+                    }
+
+                    var kj = k.Slice(((b * tv) + j) * dim, dim);
+                    for (int d = 0; d < dim; d += TermBlock)
+                    {
+                        int n = Math.Min(TermBlock, dim - d);
+                        var term = buffer[..n];
+                        TensorPrimitives.Add(qi.Slice(d, n), kj.Slice(d, n), term);
+                        TensorPrimitives.Tanh(term, term);
+                        if (!dScale.IsEmpty)
+                        {
+                            TensorPrimitives.MultiplyAdd(term, ds, dScale.Slice(d, n), dScale.Slice(d, n));
+                        }
+
+                        // term ← ds · scale · (1 − t²)
+                        TensorPrimitives.MultiplyAdd(term, term, -1f, term);
+                        TensorPrimitives.Multiply(term, -ds, term);
+                        if (!scale.IsEmpty)
+                        {
+                            TensorPrimitives.Multiply(term, scale.Slice(d, n), term);
+                        }
+
+                        if (!dq.IsEmpty)
+                        {
+                            var target = dq.Slice((((b * tq) + i) * dim) + d, n);
+                            TensorPrimitives.Add(target, term, target);
+                        }
+
+                        if (!dk.IsEmpty)
+                        {
+                            var target = dk.Slice((((b * tv) + j) * dim) + d, n);
+                            TensorPrimitives.Add(target, term, target);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Features of the tanh terms computed at a time (1 KiB of stack).</summary>
+    private const int TermBlock = 256;
+
+    private static void CheckScale(int length, int dim)
+    {
+        if (length != 0 && length < dim)
+        {
+            throw new ArgumentException($"AdditiveAttention's scale needs {dim} floats (or none without use_scale); got {length}.", "scale");
+        }
+    }
+
     private static void Check(int q, int k, int v, int weights, int y, int batch, int tq, int tv, int dim, int dv)
     {
         if (batch < 0 || tq < 0 || tv < 0 || dim < 0 || dv < 0)
