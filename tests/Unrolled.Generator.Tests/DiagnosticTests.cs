@@ -268,6 +268,10 @@ public class DiagnosticTests
             var (_, h) = GRU(2, returnState: true)(a);
             return new Model(a, Bidirectional(GRU(2))(a, initialState: [{|UNR0009:h|}]));
             """) },
+        { "A stateful LSTM", Sources.Builder("""
+            var a = Input([4, 3]);
+            return new Model(a, LSTM(2, stateful: {|UNR0009:true|})(a));
+            """) },
         { "LSTM started from one state", Sources.Builder("""
             var a = Input([4, 3]);
             var (_, h, _) = LSTM(2, returnState: true)(a);

@@ -231,6 +231,23 @@ public partial class BidirectionalRunTimeLengths
     }
 }
 
+/// <summary>
+/// Streaming a sequence chunk by chunk without stateful layers: the states are inputs and outputs of the model, so the
+/// caller carries them from one chunk to the next (docs/streaming.md).
+/// </summary>
+public partial class StreamingLstm
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var chunk = Input([null, 3], name: "chunk");
+        var h = Input([4], name: "h");
+        var c = Input([4], name: "c");
+        var (steps, hOut, cOut) = LSTM(4, returnSequences: true, returnState: true)(chunk, initialState: [h, c]);
+        return new Model([chunk, h, c], [Dense(2)(steps), hOut, cOut]);
+    }
+}
+
 /// <summary>A GRU encoder and decoder over sequences whose lengths are given at run time.</summary>
 public partial class EncoderDecoderRunTimeLengths
 {

@@ -45,8 +45,18 @@ internal sealed class RecurrentRule : LayerRule
         };
         bool? state = args.Bool("returnState");
         bool? backwards = args.Bool("goBackwards");
-        if (units is null || sequences is null || useBias is null || option is null || state is null || backwards is null)
+        bool? stateful = args.Bool("stateful");
+        if (units is null || sequences is null || useBias is null || option is null || state is null || backwards is null || stateful is null)
         {
+            return null;
+        }
+
+        if (stateful.Value)
+        {
+            args.Report(Diagnostics.DiagnosticIds.InvalidArgument, args.SpanOf("stateful"),
+                $"{kind} cannot be stateful: a compiled model keeps no state between calls (each prediction depends on its inputs alone, " +
+                "so one model serves several threads). To stream a sequence chunk by chunk, return the states (returnState: true) and pass " +
+                "them back as the next chunk's initialState, from Inputs of the model (docs/streaming.md)");
             return null;
         }
 

@@ -18,11 +18,14 @@ public static partial class Layers
     /// <c>var (output, stateH, stateC) = LSTM(64, returnState: true)(x);</c></param>
     /// <param name="goBackwards">Process the steps from the last to the first, as Keras's <c>go_backwards=True</c>; the
     /// output sequence is then in that order (reversed).</param>
+    /// <param name="stateful">Keras's <c>stateful</c>: not in Unrolled, whose models keep no state between calls (each
+    /// prediction is a function of its inputs alone, so one model serves several threads). Stream a sequence chunk by chunk
+    /// by returning the states and passing them back as the next chunk's <c>initialState</c> (docs/streaming.md).</param>
     /// <param name="name">The layer's name (<c>lstm</c>, … by default).</param>
     /// <returns>A layer to apply to a sequence tensor, optionally from a given state:
     /// <c>LSTM(64)(decoderInputs, initialState: [stateH, stateC])</c>.</returns>
     public static Layer LSTM(int units, bool returnSequences = false, bool useBias = true, bool unitForgetBias = true, bool returnState = false,
-        bool goBackwards = false, string? name = null)
+        bool goBackwards = false, bool stateful = false, string? name = null)
         => throw BuilderOnlyException.For(nameof(LSTM));
 
     /// <summary>
@@ -37,10 +40,13 @@ public static partial class Layers
     /// <param name="returnState">Also give the last state: <c>var (output, state) = GRU(64, returnState: true)(x);</c></param>
     /// <param name="goBackwards">Process the steps from the last to the first, as Keras's <c>go_backwards=True</c>; the
     /// output sequence is then in that order (reversed).</param>
+    /// <param name="stateful">Keras's <c>stateful</c>: not in Unrolled, whose models keep no state between calls (each
+    /// prediction is a function of its inputs alone, so one model serves several threads). Stream a sequence chunk by chunk
+    /// by returning the states and passing them back as the next chunk's <c>initialState</c> (docs/streaming.md).</param>
     /// <param name="name">The layer's name (<c>gru</c>, … by default).</param>
     /// <returns>A layer to apply to a sequence tensor, optionally from a given state: <c>GRU(64)(x, initialState: [state])</c>.</returns>
     public static Layer GRU(int units, bool returnSequences = false, bool resetAfter = true, bool useBias = true, bool returnState = false,
-        bool goBackwards = false, string? name = null)
+        bool goBackwards = false, bool stateful = false, string? name = null)
         => throw BuilderOnlyException.For(nameof(GRU));
 
     /// <summary>
@@ -52,10 +58,13 @@ public static partial class Layers
     /// <param name="returnState">Also give the last state: <c>var (output, state) = SimpleRNN(64, returnState: true)(x);</c></param>
     /// <param name="goBackwards">Process the steps from the last to the first, as Keras's <c>go_backwards=True</c>; the
     /// output sequence is then in that order (reversed).</param>
+    /// <param name="stateful">Keras's <c>stateful</c>: not in Unrolled, whose models keep no state between calls (each
+    /// prediction is a function of its inputs alone, so one model serves several threads). Stream a sequence chunk by chunk
+    /// by returning the states and passing them back as the next chunk's <c>initialState</c> (docs/streaming.md).</param>
     /// <param name="name">The layer's name (<c>simple_rnn</c>, … by default).</param>
     /// <returns>A layer to apply to a sequence tensor, optionally from a given state: <c>SimpleRNN(64)(x, initialState: [state])</c>.</returns>
     public static Layer SimpleRNN(int units, bool returnSequences = false, bool useBias = true, bool returnState = false, bool goBackwards = false,
-        string? name = null)
+        bool stateful = false, string? name = null)
         => throw BuilderOnlyException.For(nameof(SimpleRNN));
 
     /// <summary>
