@@ -46,7 +46,9 @@ def ratio(case, peer):
     return f"{statistics.median(r):.1f}× ({min(r):.1f}–{max(r):.1f})"
 cases = ["mlp_predict_b1", "mlp_predict_b64", "mlp_train_b64", "conv_predict_b1", "conv_predict_b64", "conv_train_b64",
          "lstm_predict_b1", "lstm_predict_b64", "lstm_train_b64", "resnet_predict_b1", "resnet_predict_b64", "resnet_train_b64",
-         "transformer_predict_b1", "transformer_predict_b64", "transformer_train_b64"]
+         "transformer_predict_b1", "transformer_predict_b64", "transformer_train_b64",
+         "attention128_predict_b1", "attention128_predict_b32", "attention512_predict_b1", "attention512_predict_b32",
+         "causal512_predict_b1", "causal512_predict_b32"]
 print("| case | Unrolled | ONNX Runtime 1.32 (.NET, in-process) | PyTorch 1.13 (OpenBLAS) | ORT / Unrolled | PyTorch / Unrolled |")
 print("|---|---|---|---|---|---|")
 for c in cases:

@@ -142,6 +142,11 @@ def main():
     ids64, aux64 = torch.randint(0, 10000, (64, 100)), torch.rand(64, 5)
     pictures64 = torch.rand(64, 3, 32, 32)
     words64 = torch.randint(0, 20000, (64, 200))
+    # Attention alone: nn.MultiheadAttention(64, 4) has Keras's MultiHeadAttention(4, key_dim=16) projections, and in
+    # eval mode with need_weights=False it takes PyTorch's fused fast path.
+    attention = nn.MultiheadAttention(64, 4, batch_first=True).eval()
+    tokens128, tokens512 = torch.rand(32, 128, 64), torch.rand(32, 512, 64)
+    causal = torch.triu(torch.full((512, 512), float("-inf")), diagonal=1)
 
     if args.export:
         for name, model, inputs, names in [
@@ -196,6 +201,12 @@ def main():
             ("resnet_predict_b64", lambda: resnet(pictures64)),
             ("transformer_predict_b1", lambda: transformer(words64[:1])),
             ("transformer_predict_b64", lambda: transformer(words64)),
+            ("attention128_predict_b1", lambda: attention(tokens128[:1], tokens128[:1], tokens128[:1], need_weights=False)),
+            ("attention128_predict_b32", lambda: attention(tokens128, tokens128, tokens128, need_weights=False)),
+            ("attention512_predict_b1", lambda: attention(tokens512[:1], tokens512[:1], tokens512[:1], need_weights=False)),
+            ("attention512_predict_b32", lambda: attention(tokens512, tokens512, tokens512, need_weights=False)),
+            ("causal512_predict_b1", lambda: attention(tokens512[:1], tokens512[:1], tokens512[:1], need_weights=False, attn_mask=causal)),
+            ("causal512_predict_b32", lambda: attention(tokens512, tokens512, tokens512, need_weights=False, attn_mask=causal)),
         ]
         results = {name: median_microseconds(call, args.rounds) for name, call in cases}
     results["mlp_train_b64"] = median_microseconds(lambda: step(mlp, mlp_loss), args.rounds)

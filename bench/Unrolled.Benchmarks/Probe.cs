@@ -41,6 +41,12 @@ public static class Probe
         float[] words = Enumerable.Range(0, 64 * 200).Select(i => (float)(i * 7919 % 20000)).ToArray();
         float[] sentiment = new float[64 * 2], sentimentTarget = Enumerable.Range(0, 64).Select(i => (float)(i % 2)).ToArray();
 
+        // Attention alone, 4 heads of 16 over 128 or 512 steps (causal too), batch 1 and 32.
+        var attention128 = new Attention128(seed: 1);
+        var attention512 = new Attention512(seed: 1);
+        var causal512 = new CausalAttention512(seed: 1);
+        float[] tokens = Random(32 * 512 * 64), attended = new float[32 * 512 * 64];
+
         // ONNX Runtime in this process on each model's own export (same weights), for the inference cases.
         float[] Slice(float[] a, int n) => a.AsSpan(0, n).ToArray();
         int[] Ints(float[] a, int n) => a.Take(n).Select(v => (int)v).ToArray();
@@ -62,6 +68,12 @@ public static class Probe
         var ortResNet64 = Peer(resnet, 64, pictures);
         var ortTransformer1 = Peer(transformer, 1, Ints(words, 200));
         var ortTransformer64 = Peer(transformer, 64, Ints(words, 64 * 200));
+        var ortAttention128x1 = Peer(attention128, 1, Slice(tokens, 128 * 64));
+        var ortAttention128x32 = Peer(attention128, 32, Slice(tokens, 32 * 128 * 64));
+        var ortAttention512x1 = Peer(attention512, 1, Slice(tokens, 512 * 64));
+        var ortAttention512x32 = Peer(attention512, 32, tokens);
+        var ortCausal512x1 = Peer(causal512, 1, Slice(tokens, 512 * 64));
+        var ortCausal512x32 = Peer(causal512, 32, tokens);
 
         (string Name, Action Call, Action? Ort)[] cases =
         [
@@ -81,6 +93,12 @@ public static class Probe
             ("transformer_predict_b1", () => transformer.Predict(words.AsSpan(0, 200), sentiment.AsSpan(0, 2), 1), ortTransformer1.Run),
             ("transformer_predict_b64", () => transformer.Predict(words, sentiment, 64), ortTransformer64.Run),
             ("transformer_train_b64", () => transformer.TrainOnBatch(words, sentimentTarget, 64), null),
+            ("attention128_predict_b1", () => attention128.Predict(tokens.AsSpan(0, 128 * 64), attended.AsSpan(0, 128 * 64), 1), ortAttention128x1.Run),
+            ("attention128_predict_b32", () => attention128.Predict(tokens.AsSpan(0, 32 * 128 * 64), attended.AsSpan(0, 32 * 128 * 64), 32), ortAttention128x32.Run),
+            ("attention512_predict_b1", () => attention512.Predict(tokens.AsSpan(0, 512 * 64), attended.AsSpan(0, 512 * 64), 1), ortAttention512x1.Run),
+            ("attention512_predict_b32", () => attention512.Predict(tokens, attended, 32), ortAttention512x32.Run),
+            ("causal512_predict_b1", () => causal512.Predict(tokens.AsSpan(0, 512 * 64), attended.AsSpan(0, 512 * 64), 1), ortCausal512x1.Run),
+            ("causal512_predict_b32", () => causal512.Predict(tokens, attended, 32), ortCausal512x32.Run),
         ];
 
         // Same weights, same answers: the peers' first outputs against Unrolled's, before any training step.
@@ -89,6 +107,8 @@ public static class Probe
         Check("lstm b64", () => news.Predict(ids, aux, main, auxOut, 64), main, ortNews64);
         Check("resnet b64", () => resnet.Predict(pictures, classes, 64), classes, ortResNet64);
         Check("transformer b64", () => transformer.Predict(words, sentiment, 64), sentiment, ortTransformer64);
+        Check("attention512 b32", () => attention512.Predict(tokens, attended, 32), attended, ortAttention512x32);
+        Check("causal512 b32", () => causal512.Predict(tokens, attended, 32), attended, ortCausal512x32);
 
         // The first call ran the LSTM's input projection as a product; by the second, 12,800 ids have been looked up,
         // more than the vocabulary's 10,000 rows, so it is folded into the embedding table (docs/performance.md): the

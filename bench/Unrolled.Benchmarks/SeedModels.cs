@@ -91,3 +91,36 @@ public partial class TextTransformer
         return new Model(ids, Dense(2, Activation.Softmax)(hidden), name: "text_transformer");
     }
 }
+
+/// <summary>Self-attention over 128 steps of 64 features: MultiHeadAttention with 4 heads of 16.</summary>
+public partial class Attention128
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([128, 64], name: "x");
+        return new Model(x, MultiHeadAttention(numHeads: 4, keyDim: 16)(x, x), name: "attention128");
+    }
+}
+
+/// <summary>Self-attention over 512 steps of 64 features: MultiHeadAttention with 4 heads of 16.</summary>
+public partial class Attention512
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([512, 64], name: "x");
+        return new Model(x, MultiHeadAttention(numHeads: 4, keyDim: 16)(x, x), name: "attention512");
+    }
+}
+
+/// <summary><see cref="Attention512"/> with Keras's causal mask.</summary>
+public partial class CausalAttention512
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([512, 64], name: "x");
+        return new Model(x, MultiHeadAttention(numHeads: 4, keyDim: 16)(x, x, useCausalMask: true), name: "causal512");
+    }
+}

@@ -281,6 +281,20 @@ public partial class MultiHeadAttentionLayers
     }
 }
 
+/// <summary>Causal attention over more query steps than one block of the kernel computes at a time, self and cross
+/// (more queries than keys), for the flat-graph reference.</summary>
+public partial class LongCausalAttention
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([150, 4], name: "x");
+        var y = Input([100, 4], name: "y");
+        var attention = MultiHeadAttention(numHeads: 2, keyDim: 3);
+        return new Model([x, y], [attention(x, x, useCausalMask: true), attention(x, y, useCausalMask: true)]);
+    }
+}
+
 /// <summary>A transformer encoder block as Keras's text-classification example builds it, over a run-time length.</summary>
 public partial class TransformerBlockOverRunTimeLengths
 {

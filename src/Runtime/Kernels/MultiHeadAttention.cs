@@ -54,6 +54,9 @@ public readonly record struct MultiHeadShape(int Batch, int QuerySteps, int KeyS
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class MultiHeadAttention
 {
+    /// <summary>Query rows per block of a causal head: each block computes only the keys it sees.</summary>
+    private const int CausalBlock = 64;
+
     /// <summary>The forward pass, keeping what backward reads.</summary>
     /// <param name="s">The sizes.</param>
     /// <param name="query">[batch, Tq, queryFeatures].</param>
@@ -107,30 +110,41 @@ public static class MultiHeadAttention
                     continue;
                 }
 
-                // Scores of head h: its columns of the queries against its columns of the keys. (Transposing the head's
-                // keys first, so that the product reads them in place, measured no faster for the text transformer.)
-                StridedGemm.MultiplyTransposedB(q[((b * tq * hk) + (h * s.KeyDim))..], hk, k[((b * tk * hk) + (h * s.KeyDim))..], hk, p, tk,
-                    tq, s.KeyDim, tk, accumulate: false);
+                var qh = q[((b * tq * hk) + (h * s.KeyDim))..];
+                var kh = k[((b * tk * hk) + (h * s.KeyDim))..];
+                var vh = v[((b * tk * hv) + (h * s.ValueDim))..];
+                var oh = combined[((b * tq * hv) + (h * s.ValueDim))..];
                 if (s.Causal)
                 {
                     // Keras adds −1e9 where the mask is off, which leaves exactly 0 after the softmax: the same as
-                    // normalising over the visible prefix of each row and clearing the rest.
-                    for (int i = 0; i < tq; i++)
+                    // normalising over the visible prefix of each row and clearing the rest. So only the visible part is
+                    // computed: a block of query rows [i0, i1) sees keys [0, i1), about half the products and exponentials.
+                    for (int i0 = 0; i0 < tq; i0 += CausalBlock)
                     {
-                        int visible = Math.Min(i + 1, tk);
-                        var row = p.Slice(i * tk, tk);
-                        ActivationKernels.SoftmaxAlong(row[..visible], row, 1, visible, 1);
-                        row[visible..].Clear();
+                        int i1 = Math.Min(i0 + CausalBlock, tq), visible = Math.Min(i1, tk);
+                        var block = p[(i0 * tk)..];
+                        StridedGemm.MultiplyTransposedB(qh[(i0 * hk)..], hk, kh, hk, block, tk, i1 - i0, s.KeyDim, visible, accumulate: false);
+                        for (int i = i0; i < i1; i++)
+                        {
+                            int seen = Math.Min(i + 1, tk);
+                            var row = p.Slice(i * tk, tk);
+                            ActivationKernels.SoftmaxAlong(row[..seen], row, 1, seen, 1);
+                            row[seen..].Clear();
+                        }
+
+                        StridedGemm.Multiply(block, tk, vh, hv, oh[(i0 * hv)..], hv, i1 - i0, visible, s.ValueDim, accumulate: false);
                     }
-                }
-                else
-                {
-                    ActivationKernels.SoftmaxAlong(p, p, tq, tk, 1);
+
+                    continue;
                 }
 
+                // Scores of head h: its columns of the queries against its columns of the keys. (Transposing the head's
+                // keys first, so that the product reads them in place, measured no faster for the text transformer.)
+                StridedGemm.MultiplyTransposedB(qh, hk, kh, hk, p, tk, tq, s.KeyDim, tk, accumulate: false);
+                ActivationKernels.SoftmaxAlong(p, p, tq, tk, 1);
+
                 // The head's output, into its columns of the combined rows.
-                StridedGemm.Multiply(p, tk, v[((b * tk * hv) + (h * s.ValueDim))..], hv, combined[((b * tq * hv) + (h * s.ValueDim))..], hv,
-                    tq, tk, s.ValueDim, accumulate: false);
+                StridedGemm.Multiply(p, tk, vh, hv, oh, hv, tq, tk, s.ValueDim, accumulate: false);
             }
         }
 
