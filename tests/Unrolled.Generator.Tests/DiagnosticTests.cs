@@ -293,7 +293,7 @@ public class DiagnosticTests
             """) },
         { "MultiHeadAttention with dropout", Sources.Builder("""
             var a = Input([4, 3]);
-            return new Model(a, MultiHeadAttention(2, 4, dropout: {|UNR0009:0.1|})(a, a));
+            return new Model(a, MultiHeadAttention(2, 4, dropout: {|UNR0009:1.0|})(a, a));
             """) },
         { "MultiHeadAttention over the features axis", Sources.Builder("""
             var a = Input([4, 3]);

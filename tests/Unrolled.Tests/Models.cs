@@ -295,6 +295,17 @@ public partial class LongCausalAttention
     }
 }
 
+/// <summary>MultiHeadAttention with dropout on its weights (training only).</summary>
+public partial class DroppedAttention
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([6, 4], name: "x");
+        return new Model(x, Dense(2)(Flatten()(MultiHeadAttention(numHeads: 2, keyDim: 3, dropout: 0.5)(x, x))));
+    }
+}
+
 /// <summary>A transformer encoder block as Keras's text-classification example builds it, over a run-time length.</summary>
 public partial class TransformerBlockOverRunTimeLengths
 {

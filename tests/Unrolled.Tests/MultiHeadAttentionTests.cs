@@ -105,6 +105,30 @@ public class MultiHeadAttentionTests
     }
 
     [Fact]
+    public void Dropout_on_the_weights_applies_while_training_only()
+    {
+        var model = new DroppedAttention(seed: 2);
+        Assert.Equal(0.5, model.Description.Graph.Nodes.Single(n => n.Kind == GraphNodeKind.MultiHeadAttention).Setting("dropout")!.AsDouble());
+        float[] x = GradientTests.Random(4 * 6 * 4, 7), target = GradientTests.Random(4 * 2, 8);
+
+        // Predicting ignores the dropout: the flat-graph interpreter (which has none) agrees, and so does a second call.
+        float[] predicted = model.Predict([x], 4)[0];
+        float[] reference = FlatGraphInterpreter.Run(model.Description.Graph, model.Weights.ToArray(), [x], 4)[0];
+        Assert.All(predicted.Zip(reference), p => Assert.True(Math.Abs(p.First - p.Second) <= 1e-5 + 1e-4 * Math.Abs(p.Second)));
+        Assert.Equal(predicted, model.Predict([x], 4)[0]);
+
+        // Training drops weights: with a learning rate of 0 nothing changes, yet the training loss differs from the
+        // evaluated one, and from one step to the next (fresh masks).
+        model.Compile(new SGD(learningRate: 0f), "mse");
+        double evaluated = model.Evaluate([x], [target], batchSize: 4)["loss"];
+        var first = model.Fit([x], [target], batchSize: 4, epochs: 1, shuffle: false, verbose: 0)["loss"][0];
+        var second = model.Fit([x], [target], batchSize: 4, epochs: 1, shuffle: false, verbose: 0)["loss"][0];
+        Assert.NotEqual(evaluated, first, 6);
+        Assert.NotEqual(first, second, 6);
+        Assert.Equal(0, AllocationTests.AllocatedBy(() => model.TrainOnBatch(x, target, 4)));
+    }
+
+    [Fact]
     public void Predict_and_the_train_step_allocate_nothing()
     {
         const int batch = 8;

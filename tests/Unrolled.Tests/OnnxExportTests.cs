@@ -80,6 +80,7 @@ public class OnnxExportTests
         ["encoder_decoders"] = () => new EncoderDecoders(seed: 66),
         ["bidirectional_layers"] = () => new BidirectionalLayers(seed: 69),
         ["additive_attention_layers"] = () => new AdditiveAttentionLayers(seed: 71),
+        ["dropped_attention"] = () => new DroppedAttention(seed: 72),
         ["folded_decoder"] = () => new FoldedDecoder(seed: 67),
         ["layer_norm_last"] = () => new LayerNormLast(seed: 44),
         ["layer_norm_forms"] = () => new LayerNormForms(seed: 45),

@@ -174,7 +174,8 @@ internal sealed class AttentionRule : LayerRule
 /// <param name="ValueDim">value_dim, key_dim when not given.</param>
 /// <param name="UseBias">use_bias.</param>
 /// <param name="OutputShape">output_shape, or 0 for the query's features.</param>
-internal sealed record MultiHeadAttentionConfig(int Heads, int KeyDim, int ValueDim, bool UseBias, int OutputShape) : LayerConfig;
+/// <param name="Dropout">dropout: the fraction of attention weights zeroed while training.</param>
+internal sealed record MultiHeadAttentionConfig(int Heads, int KeyDim, int ValueDim, bool UseBias, int OutputShape, double Dropout = 0) : LayerConfig;
 
 /// <summary>One call's settings of a <c>MultiHeadAttention</c> layer: Keras's <c>use_causal_mask</c>.</summary>
 internal sealed record MultiHeadAttentionCall(bool Causal) : LayerConfig;
@@ -185,8 +186,9 @@ internal sealed record MultiHeadAttentionCall(bool Causal) : LayerConfig;
 /// projected per head (EinsumDense kernels [features, heads, dim] and biases [heads, dim]), each head attends with
 /// softmax(q·kᵀ/√key_dim) (step i sees steps 0..i with the causal mask), and the heads' outputs are projected by the
 /// output kernel [heads, value_dim, out] to the query's features (or output_shape). Weights in Keras's order and saving
-/// paths (<c>_query_dense/vars/0</c>, …). Dropout on the attention weights, other attention axes, masks and returned
-/// scores are not in this version and are squiggled.
+/// paths (<c>_query_dense/vars/0</c>, …). With dropout, the attention weights are dropped while training (the values are
+/// weighted by the dropped ones, kept for backward). Other attention axes, masks and returned scores are not in this
+/// version and are squiggled.
 /// </summary>
 internal sealed class MultiHeadAttentionRule : LayerRule
 {
@@ -221,10 +223,10 @@ internal sealed class MultiHeadAttentionRule : LayerRule
             value = (int)valueDim.Number;
         }
 
-        if (dropout.Value != 0)
+        if (!(dropout.Value >= 0 && dropout.Value < 1))
         {
             args.Report(DiagnosticIds.InvalidArgument, args.SpanOf("dropout"),
-                $"MultiHeadAttention has no dropout on its attention weights in this version (dropout: 0; put a Dropout layer after it instead); got {dropout.Value.ToString(CultureInfo.InvariantCulture)}");
+                $"MultiHeadAttention's dropout must lie in [0, 1), but it is {dropout.Value.ToString(CultureInfo.InvariantCulture)}");
             return null;
         }
 
@@ -255,7 +257,7 @@ internal sealed class MultiHeadAttentionRule : LayerRule
         }
 
         _ = checked(heads.Value * Math.Max(keyDim.Value, value)); // throws past int, reported by the caller
-        return new MultiHeadAttentionConfig(heads.Value, keyDim.Value, value, useBias.Value, output);
+        return new MultiHeadAttentionConfig(heads.Value, keyDim.Value, value, useBias.Value, output, dropout.Value);
     }
 
     public override (int Min, int Max) Arity(LayerSpec layer) => (2, 3);
@@ -316,11 +318,31 @@ internal sealed class MultiHeadAttentionRule : LayerRule
         }
     }
 
-    /// <summary>The projected queries, keys and values, the attention weights and the heads' combined outputs.</summary>
+    /// <summary>The projected queries, keys and values, the attention weights and the heads' combined outputs; with
+    /// dropout, the weights after dropout too.</summary>
     public override int[] Temporaries(PlanContext c)
     {
         var g = Geometry(c.Model.ShapeOf, c.Layer, c.NodeSpec, c.Dims);
-        return g.Sizes.Select(c.PerRow).ToArray();
+        var sizes = g.Config.Dropout > 0 ? g.Sizes.Append(g.Sizes[3]) : g.Sizes;
+        return sizes.Select(c.PerRow).ToArray();
+    }
+
+    /// <summary>Dropout on the attention weights applies while training only.</summary>
+    public override bool UsesTrainingFlag => true;
+
+    /// <summary>The kernels' dropout arguments: the dropped weights' region (in a training forward pass, or backward),
+    /// the rate and a fresh seed; nothing without dropout.</summary>
+    private static string Dropout(NodeEmitter e, MultiHead g, bool backward)
+    {
+        if (g.Config.Dropout <= 0)
+        {
+            return string.Empty;
+        }
+
+        string region = e.Temporary(5, g.Sizes[3]);
+        return backward
+            ? $", dropped: {region}"
+            : $", dropped: workspace.TrainingPass ? {region} : default, dropoutRate: {Float(g.Config.Dropout)}, seed: workspace.TrainingPass ? workspace.NextRandomSeed() : 0UL";
     }
 
     public override void Forward(NodeEmitter e)
@@ -328,7 +350,7 @@ internal sealed class MultiHeadAttentionRule : LayerRule
         var g = Geometry(e.ShapeOf, e.Layer, e.NodeSpec, e.Dims);
         e.Line($"{Kernels}MultiHeadAttention.Forward({Shape(e, g)}, {e.Values(e.Inputs[0])}, {e.Values(e.Inputs[1])}, {e.Values(Key(e))}, " +
                $"{string.Join(", ", Sublayers.SelectMany(n => new[] { e.Weight(n + "/kernel"), e.Weight(n + "/bias") }))}, " +
-               $"{string.Join(", ", g.Sizes.Select((size, i) => e.Temporary(i, size)))}, {e.Values(e.Node)});");
+               $"{string.Join(", ", g.Sizes.Select((size, i) => e.Temporary(i, size)))}, {e.Values(e.Node)}{Dropout(e, g, backward: false)});");
     }
 
     public override void Backward(NodeEmitter e)
@@ -340,7 +362,7 @@ internal sealed class MultiHeadAttentionRule : LayerRule
                $"{e.TemporaryGradient(0, g.Sizes[0])}, {e.TemporaryGradient(1, g.Sizes[1])}, {e.TemporaryGradient(2, g.Sizes[2])}, " +
                $"{e.TemporaryGradient(3, g.Sizes[3])}, {e.TemporaryGradient(4, g.Sizes[4])}, " +
                $"{e.GradientOrEmpty(e.Inputs[0])}, {e.GradientOrEmpty(e.Inputs[1])}, {(e.Inputs.Count > 2 ? e.GradientOrEmpty(e.Inputs[2]) : $"{Span}.Empty")}, " +
-               $"{string.Join(", ", Sublayers.SelectMany(n => new[] { e.WeightGradient(n + "/kernel"), e.WeightGradient(n + "/bias") }))});");
+               $"{string.Join(", ", Sublayers.SelectMany(n => new[] { e.WeightGradient(n + "/kernel"), e.WeightGradient(n + "/bias") }))}{Dropout(e, g, backward: true)});");
     }
 
     public override string WeightPath(LayerSpec layer, int index, WeightSpec weight)
@@ -355,7 +377,7 @@ internal sealed class MultiHeadAttentionRule : LayerRule
     public override void Describe(LayerSpec layer, KerasConfig config)
     {
         var s = layer.Settings<MultiHeadAttentionConfig>();
-        config.Settings("MultiHeadAttentionSettings").Int("num_heads", s.Heads).Int("key_dim", s.KeyDim).Int("value_dim", s.ValueDim).Number("dropout", 0)
+        config.Settings("MultiHeadAttentionSettings").Int("num_heads", s.Heads).Int("key_dim", s.KeyDim).Int("value_dim", s.ValueDim).Number("dropout", s.Dropout)
             .Bool("use_bias", s.UseBias).OptionalInt("output_shape", s.OutputShape > 0 ? s.OutputShape : null).OptionalInts("attention_axes", null);
     }
 

@@ -32,8 +32,8 @@ public static partial class Layers
     /// <param name="numHeads">Attention heads.</param>
     /// <param name="keyDim">Features of each head's query and key.</param>
     /// <param name="valueDim">Features of each head's value; <paramref name="keyDim"/> when null.</param>
-    /// <param name="dropout">Dropout on the attention weights while training: this version takes 0 only (put a
-    /// <see cref="Dropout"/> layer after the attention instead).</param>
+    /// <param name="dropout">Dropout on the attention weights while training (Keras's <c>dropout</c>): the fraction of
+    /// weights zeroed, the rest scaled by 1 / (1 − dropout); none when predicting.</param>
     /// <param name="useBias">Whether the four projections have biases.</param>
     /// <param name="outputShape">Features of the output; the query's when null.</param>
     /// <param name="attentionAxes">The axes attention runs over: null (or [1], the steps, the only choice in this version).</param>

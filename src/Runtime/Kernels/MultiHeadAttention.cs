@@ -76,10 +76,15 @@ public static class MultiHeadAttention
     /// <param name="probabilities">[batch, heads, Tq, Tk]: the attention weights (0 where masked).</param>
     /// <param name="combined">[batch, Tq, heads·valueDim]: the heads' outputs, side by side.</param>
     /// <param name="y">[batch, Tq, outputFeatures].</param>
+    /// <param name="dropped">In a training step with dropout on the attention weights: [batch, heads, Tq, Tk], receives
+    /// the weights after dropout (what multiplies the values; backward reads the mask from it); otherwise empty.</param>
+    /// <param name="dropoutRate">Keras's <c>dropout</c>: the fraction of attention weights zeroed, in [0, 1).</param>
+    /// <param name="seed">The dropout masks' seed for this step (head h of sample b uses <c>seed + b·heads + h</c>).</param>
     public static void Forward(in MultiHeadShape s, ReadOnlySpan<float> query, ReadOnlySpan<float> value, ReadOnlySpan<float> key,
         ReadOnlySpan<float> queryKernel, ReadOnlySpan<float> queryBias, ReadOnlySpan<float> keyKernel, ReadOnlySpan<float> keyBias,
         ReadOnlySpan<float> valueKernel, ReadOnlySpan<float> valueBias, ReadOnlySpan<float> outputKernel, ReadOnlySpan<float> outputBias,
-        Span<float> q, Span<float> k, Span<float> v, Span<float> probabilities, Span<float> combined, Span<float> y)
+        Span<float> q, Span<float> k, Span<float> v, Span<float> probabilities, Span<float> combined, Span<float> y,
+        Span<float> dropped = default, float dropoutRate = 0f, ulong seed = 0)
     {
         s.Check();
         int rowsQ = s.Batch * s.QuerySteps, rowsK = s.Batch * s.KeySteps;
@@ -93,6 +98,10 @@ public static class MultiHeadAttention
         Need(probabilities, s.Batch * s.Heads, s.Scores, nameof(probabilities));
         Need(combined, rowsQ, s.ValueWidth, nameof(combined));
         Need(y, rowsQ, s.OutputFeatures, nameof(y));
+        if (!dropped.IsEmpty)
+        {
+            Need(dropped, s.Batch * s.Heads, s.Scores, nameof(dropped));
+        }
 
         Project(query, queryKernel, queryBias, q, rowsQ, s.QueryFeatures, s.QueryWidth);
         TensorPrimitives.Multiply(q[..(rowsQ * s.QueryWidth)], 1f / MathF.Sqrt(s.KeyDim), q);
@@ -109,6 +118,10 @@ public static class MultiHeadAttention
                 {
                     continue;
                 }
+
+                // With dropout (training), the values are weighted by the dropped weights, kept in their own region.
+                var weights = dropped.IsEmpty ? p : dropped.Slice(((b * s.Heads) + h) * s.Scores, s.Scores);
+                ulong headSeed = seed + (ulong)((b * s.Heads) + h);
 
                 var qh = q[((b * tq * hk) + (h * s.KeyDim))..];
                 var kh = k[((b * tk * hk) + (h * s.KeyDim))..];
@@ -132,7 +145,13 @@ public static class MultiHeadAttention
                             row[seen..].Clear();
                         }
 
-                        StridedGemm.Multiply(block, tk, vh, hv, oh[(i0 * hv)..], hv, i1 - i0, visible, s.ValueDim, accumulate: false);
+                        if (!dropped.IsEmpty)
+                        {
+                            var rows = weights.Slice(i0 * tk, (i1 - i0) * tk);
+                            Dropout.Forward(p.Slice(i0 * tk, (i1 - i0) * tk), rows, rows, dropoutRate, headSeed + ((ulong)i0 << 32));
+                        }
+
+                        StridedGemm.Multiply(weights[(i0 * tk)..], tk, vh, hv, oh[(i0 * hv)..], hv, i1 - i0, visible, s.ValueDim, accumulate: false);
                     }
 
                     continue;
@@ -142,9 +161,13 @@ public static class MultiHeadAttention
                 // keys first, so that the product reads them in place, measured no faster for the text transformer.)
                 StridedGemm.MultiplyTransposedB(qh, hk, kh, hk, p, tk, tq, s.KeyDim, tk, accumulate: false);
                 ActivationKernels.SoftmaxAlong(p, p, tq, tk, 1);
+                if (!dropped.IsEmpty)
+                {
+                    Dropout.Forward(p, weights, weights, dropoutRate, headSeed);
+                }
 
                 // The head's output, into its columns of the combined rows.
-                StridedGemm.Multiply(p, tk, vh, hv, oh, hv, tq, tk, s.ValueDim, accumulate: false);
+                StridedGemm.Multiply(weights, tk, vh, hv, oh, hv, tq, tk, s.ValueDim, accumulate: false);
             }
         }
 
@@ -190,13 +213,14 @@ public static class MultiHeadAttention
     /// <param name="dValueBias">Gradient of the value bias, or empty.</param>
     /// <param name="dOutputKernel">Gradient of the output kernel.</param>
     /// <param name="dOutputBias">Gradient of the output bias, or empty.</param>
+    /// <param name="dropped">The dropped weights the forward kept when it applied dropout, or empty.</param>
     public static void Backward(in MultiHeadShape s, ReadOnlySpan<float> dy, ReadOnlySpan<float> query, ReadOnlySpan<float> value, ReadOnlySpan<float> key,
         ReadOnlySpan<float> queryKernel, ReadOnlySpan<float> keyKernel, ReadOnlySpan<float> valueKernel, ReadOnlySpan<float> outputKernel,
         ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<float> probabilities, ReadOnlySpan<float> combined,
         Span<float> dq, Span<float> dk, Span<float> dv, Span<float> dScores, Span<float> dCombined,
         Span<float> dQuery, Span<float> dValue, Span<float> dKey,
         Span<float> dQueryKernel, Span<float> dQueryBias, Span<float> dKeyKernel, Span<float> dKeyBias,
-        Span<float> dValueKernel, Span<float> dValueBias, Span<float> dOutputKernel, Span<float> dOutputBias)
+        Span<float> dValueKernel, Span<float> dValueBias, Span<float> dOutputKernel, Span<float> dOutputBias, ReadOnlySpan<float> dropped = default)
     {
         s.Check();
         int rowsQ = s.Batch * s.QuerySteps, rowsK = s.Batch * s.KeySteps;
@@ -241,7 +265,17 @@ public static class MultiHeadAttention
 
                     // dP = dO·vᵀ, dv = Pᵀ·dO (head h's columns).
                     StridedGemm.MultiplyTransposedB(dCombined[atO..], hv, v[atV..], hv, dp, tk, tq, s.ValueDim, tk, accumulate: false);
-                    StridedGemm.MultiplyTransposedA(p, tk, dCombined[atO..], hv, dv[atV..], hv, tk, tq, s.ValueDim, accumulate: false);
+                    var weights = dropped.IsEmpty ? p : dropped.Slice(((b * s.Heads) + h) * s.Scores, s.Scores);
+                    StridedGemm.MultiplyTransposedA(weights, tk, dCombined[atO..], hv, dv[atV..], hv, tk, tq, s.ValueDim, accumulate: false);
+                    if (!dropped.IsEmpty)
+                    {
+                        // Through the dropout: a weight was kept (scaled by 1 / (1 − rate)) where its dropped value is not 0;
+                        // where the weight itself is 0 the softmax's gradient is 0 whatever the mask says.
+                        for (int i = 0; i < s.Scores; i++)
+                        {
+                            dp[i] = weights[i] != 0f ? dp[i] * (weights[i] / p[i]) : 0f;
+                        }
+                    }
 
                     // Through the softmax of each row, in place: dS = P ⊙ (dP − Σ P·dP); masked entries have P = 0.
                     ActivationKernels.Backward(Activation.Softmax, default, p, dp, tq, tk);
