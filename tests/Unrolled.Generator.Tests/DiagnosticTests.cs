@@ -234,9 +234,9 @@ public class DiagnosticTests
             var a = Input([4, 3]);
             return new Model(a, Attention(scoreMode: {|UNR0009:"concat"|})([a, a]));
             """) },
-        { "Attention with dropout", Sources.Builder("""
+        { "Attention with a dropout of 1.5", Sources.Builder("""
             var a = Input([4, 3]);
-            return new Model(a, Attention(dropout: {|UNR0009:0.1|})([a, a]));
+            return new Model(a, Attention(dropout: {|UNR0009:1.5|})([a, a]));
             """) },
         { "Attention of a query and key of different features", Sources.Builder("""
             var a = Input([4, 3]);
@@ -291,7 +291,7 @@ public class DiagnosticTests
             Tensor[] states = new Tensor[1];
             return new Model(a, SimpleRNN(2)(a, initialState: {|UNR0009:states|}));
             """) },
-        { "MultiHeadAttention with dropout", Sources.Builder("""
+        { "MultiHeadAttention with a dropout of 1", Sources.Builder("""
             var a = Input([4, 3]);
             return new Model(a, MultiHeadAttention(2, 4, dropout: {|UNR0009:1.0|})(a, a));
             """) },
@@ -321,9 +321,9 @@ public class DiagnosticTests
             var a = Input([4, 3]);
             return new Model(a, MultiHeadAttention(2, 4)(a, a, useCausalMask: {|UNR0004:Environment.ProcessorCount > 2|}));
             """) },
-        { "AdditiveAttention with dropout", Sources.Builder("""
+        { "AdditiveAttention with a negative dropout", Sources.Builder("""
             var a = Input([4, 3]);
-            return new Model(a, AdditiveAttention(dropout: {|UNR0009:0.2|})([a, a]));
+            return new Model(a, AdditiveAttention(dropout: {|UNR0009:-0.2|})([a, a]));
             """) },
         { "AdditiveAttention of a query and key of different features", Sources.Builder("""
             var a = Input([4, 3]);

@@ -295,14 +295,17 @@ public partial class LongCausalAttention
     }
 }
 
-/// <summary>MultiHeadAttention with dropout on its weights (training only).</summary>
+/// <summary>MultiHeadAttention, Attention and AdditiveAttention with dropout on their weights (training only).</summary>
 public partial class DroppedAttention
 {
     [ModelBuilder]
     static Model Build()
     {
         var x = Input([6, 4], name: "x");
-        return new Model(x, Dense(2)(Flatten()(MultiHeadAttention(numHeads: 2, keyDim: 3, dropout: 0.5)(x, x))));
+        var heads = MultiHeadAttention(numHeads: 2, keyDim: 3, dropout: 0.5)(x, x);
+        var dot = Attention(useScale: true, dropout: 0.3)([x, x]);
+        var additive = AdditiveAttention(dropout: 0.3)([x, x]);
+        return new Model(x, Dense(2)(Flatten()(Concatenate([heads, dot, additive]))));
     }
 }
 

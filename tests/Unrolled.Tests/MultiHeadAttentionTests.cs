@@ -107,8 +107,10 @@ public class MultiHeadAttentionTests
     [Fact]
     public void Dropout_on_the_weights_applies_while_training_only()
     {
+        // MultiHeadAttention's, Attention's and AdditiveAttention's.
         var model = new DroppedAttention(seed: 2);
         Assert.Equal(0.5, model.Description.Graph.Nodes.Single(n => n.Kind == GraphNodeKind.MultiHeadAttention).Setting("dropout")!.AsDouble());
+        Assert.Equal(0.3, model.Description.Graph.Nodes.Single(n => n.Kind == GraphNodeKind.AdditiveAttention).Setting("dropout")!.AsDouble());
         float[] x = GradientTests.Random(4 * 6 * 4, 7), target = GradientTests.Random(4 * 2, 8);
 
         // Predicting ignores the dropout: the flat-graph interpreter (which has none) agrees, and so does a second call.

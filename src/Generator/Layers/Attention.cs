@@ -12,13 +12,13 @@ using static Unrolled.Generator.Emit.NodeEmitter;
 namespace Unrolled.Generator.Layers;
 
 /// <summary><c>Attention</c>'s settings: whether a learned scalar scales the scores.</summary>
-internal sealed record AttentionConfig(bool UseScale) : LayerConfig;
+internal sealed record AttentionConfig(bool UseScale, double Dropout = 0) : LayerConfig;
 
 /// <summary>
 /// Keras's <c>AdditiveAttention(use_scale)</c> (scores Σ_d scale_d · tanh(q_d + k_d), scale a learned [dim] vector,
 /// glorot-initialised), and <c>Attention(use_scale, score_mode="dot")</c> applied to <c>[query, value]</c> or <c>[query, value, key]</c>:
 /// scores q·kᵀ (times the learned scalar <c>scale</c>, started at 1, with use_scale), softmax over the keys, the weights
-/// times the values. This version computes dot scores without dropout, masks or returned scores; the other settings
+/// times the values, with dropout on the weights while training. This version computes dot scores without masks or returned scores; the other settings
 /// are squiggled.
 /// </summary>
 internal sealed class AttentionRule : LayerRule
@@ -42,14 +42,14 @@ internal sealed class AttentionRule : LayerRule
             return null;
         }
 
-        if (dropout.Value != 0)
+        if (!(dropout.Value >= 0 && dropout.Value < 1))
         {
             args.Report(DiagnosticIds.InvalidArgument, args.SpanOf("dropout"),
-                $"{kind} has no dropout on its scores in this version (dropout: 0); got {dropout.Value.ToString(CultureInfo.InvariantCulture)}");
+                $"{kind}'s dropout must lie in [0, 1), but it is {dropout.Value.ToString(CultureInfo.InvariantCulture)}");
             return null;
         }
 
-        return new AttentionConfig(useScale.Value);
+        return new AttentionConfig(useScale.Value, dropout.Value);
     }
 
     public override (int Min, int Max) Arity(LayerSpec layer) => (2, 3);
@@ -103,7 +103,26 @@ internal sealed class AttentionRule : LayerRule
     public override int[] Temporaries(PlanContext c)
     {
         int scores = Scores(c);
-        return c.Settings<AttentionConfig>().UseScale && c.Layer.Kind == LayerKind.Attention ? new[] { scores, scores } : new[] { scores };
+        int count = (c.Settings<AttentionConfig>().UseScale && c.Layer.Kind == LayerKind.Attention ? 2 : 1) + (c.Settings<AttentionConfig>().Dropout > 0 ? 1 : 0);
+        return Enumerable.Repeat(scores, count).ToArray();
+    }
+
+    /// <summary>Dropout on the weights applies while training only.</summary>
+    public override bool UsesTrainingFlag => true;
+
+    /// <summary>The kernels' dropout arguments (the last temporary holds the dropped weights); nothing without dropout.</summary>
+    private static string Dropout(NodeEmitter e, int scores, bool backward)
+    {
+        var s = e.Settings<AttentionConfig>();
+        if (s.Dropout <= 0)
+        {
+            return string.Empty;
+        }
+
+        string region = e.Temporary(s.UseScale && e.Layer.Kind == LayerKind.Attention ? 2 : 1, scores);
+        return backward
+            ? $", dropped: {region}"
+            : $", dropped: workspace.TrainingPass ? {region} : default, dropoutRate: {Float(s.Dropout)}, seed: workspace.TrainingPass ? workspace.NextRandomSeed() : 0UL";
     }
 
     /// <summary>The gradient of the weights, one sample at a time.</summary>
@@ -120,13 +139,13 @@ internal sealed class AttentionRule : LayerRule
         if (e.Layer.Kind == LayerKind.AdditiveAttention)
         {
             e.Line($"{Kernels}AttentionKernels.AdditiveForward({e.Values(e.Inputs[0])}, {e.Values(Key(e))}, {e.Values(e.Inputs[1])}, {e.Weight("scale")}, " +
-                   $"{e.Temporary(0, scores)}, {e.Values(e.Node)}, batchSize, {e.D(tq)}, {e.D(tv)}, {e.D(dim)}, {e.D(dv)});");
+                   $"{e.Temporary(0, scores)}, {e.Values(e.Node)}, batchSize, {e.D(tq)}, {e.D(tv)}, {e.D(dim)}, {e.D(dv)}{Dropout(e, scores, backward: false)});");
             return;
         }
 
         e.Line($"{Kernels}AttentionKernels.Forward({e.Values(e.Inputs[0])}, {e.Values(Key(e))}, {e.Values(e.Inputs[1])}, " +
                $"{(scaled ? e.Weight("scale") : $"{ReadOnlySpan}.Empty")}, {(scaled ? e.Temporary(1, scores) : $"{Span}.Empty")}, {e.Temporary(0, scores)}, " +
-               $"{e.Values(e.Node)}, batchSize, {e.D(tq)}, {e.D(tv)}, {e.D(dim)}, {e.D(dv)});");
+               $"{e.Values(e.Node)}, batchSize, {e.D(tq)}, {e.D(tv)}, {e.D(dim)}, {e.D(dv)}{Dropout(e, scores, backward: false)});");
     }
 
     public override void Backward(NodeEmitter e)
@@ -137,25 +156,25 @@ internal sealed class AttentionRule : LayerRule
         {
             e.Line($"{Kernels}AttentionKernels.AdditiveBackward({e.Gradient(e.Node)}, {e.Values(e.Inputs[0])}, {e.Values(Key(e))}, {e.Values(e.Inputs[1])}, " +
                    $"{e.Weight("scale")}, {e.Temporary(0, scores)}, {e.GradientOrEmpty(e.Inputs[0])}, {e.GradientOrEmpty(Key(e))}, " +
-                   $"{e.GradientOrEmpty(e.Inputs[1])}, {e.WeightGradient("scale")}, {e.Scratch}, batchSize, {e.D(tq)}, {e.D(tv)}, {e.D(dim)}, {e.D(dv)});");
+                   $"{e.GradientOrEmpty(e.Inputs[1])}, {e.WeightGradient("scale")}, {e.Scratch}, batchSize, {e.D(tq)}, {e.D(tv)}, {e.D(dim)}, {e.D(dv)}{Dropout(e, scores, backward: true)});");
             return;
         }
 
         e.Line($"{Kernels}AttentionKernels.Backward({e.Gradient(e.Node)}, {e.Values(e.Inputs[0])}, {e.Values(Key(e))}, {e.Values(e.Inputs[1])}, " +
                $"{(scaled ? e.Weight("scale") : $"{ReadOnlySpan}.Empty")}, {(scaled ? e.Temporary(1, scores) : $"{ReadOnlySpan}.Empty")}, {e.Temporary(0, scores)}, " +
                $"{e.GradientOrEmpty(e.Inputs[0])}, {e.GradientOrEmpty(Key(e))}, {e.GradientOrEmpty(e.Inputs[1])}, {e.WeightGradient("scale")}, {e.Scratch}, " +
-               $"batchSize, {e.D(tq)}, {e.D(tv)}, {e.D(dim)}, {e.D(dv)});");
+               $"batchSize, {e.D(tq)}, {e.D(tv)}, {e.D(dim)}, {e.D(dv)}{Dropout(e, scores, backward: true)});");
     }
 
     public override void Describe(LayerSpec layer, KerasConfig config)
     {
         if (layer.Kind == LayerKind.AdditiveAttention)
         {
-            config.Settings("AdditiveAttentionSettings").Bool("use_scale", layer.Settings<AttentionConfig>().UseScale).Number("dropout", 0);
+            config.Settings("AdditiveAttentionSettings").Bool("use_scale", layer.Settings<AttentionConfig>().UseScale).Number("dropout", layer.Settings<AttentionConfig>().Dropout);
             return;
         }
 
-        config.Settings("AttentionSettings").Bool("use_scale", layer.Settings<AttentionConfig>().UseScale).Text("score_mode", "dot").Number("dropout", 0);
+        config.Settings("AttentionSettings").Bool("use_scale", layer.Settings<AttentionConfig>().UseScale).Text("score_mode", "dot").Number("dropout", layer.Settings<AttentionConfig>().Dropout);
     }
 
     private static int Key(NodeEmitter e) => e.Inputs.Count > 2 ? e.Inputs[2] : e.Inputs[1];

@@ -13,7 +13,8 @@ public static partial class Layers
     /// (glorot-uniform); without it the scale is 1.
     /// </summary>
     /// <param name="useScale">Learn a scale per feature.</param>
-    /// <param name="dropout">Dropout on the weights while training: this version takes 0 only.</param>
+    /// <param name="dropout">Dropout on the weights while training (Keras's <c>dropout</c>): the fraction zeroed, the rest
+    /// scaled by 1 / (1 − dropout); none when predicting.</param>
     /// <param name="name">The layer's name (<c>additive_attention</c>, … by default).</param>
     /// <returns>A layer to apply to two or three tensors: <c>AdditiveAttention()([query, value])</c>.</returns>
     public static MergeLayer AdditiveAttention(bool useScale = true, double dropout = 0.0, string? name = null)

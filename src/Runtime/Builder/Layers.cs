@@ -181,7 +181,8 @@ public static partial class Layers
     /// </summary>
     /// <param name="useScale">Learn a scalar that scales the scores.</param>
     /// <param name="scoreMode">Keras's score function: this version computes <c>"dot"</c> (<c>"concat"</c> is refused).</param>
-    /// <param name="dropout">Dropout on the weights while training: this version takes 0 only.</param>
+    /// <param name="dropout">Dropout on the weights while training (Keras's <c>dropout</c>): the fraction zeroed, the rest
+    /// scaled by 1 / (1 − dropout); none when predicting.</param>
     /// <param name="name">The layer's name (<c>attention</c>, … by default).</param>
     /// <returns>A layer to apply to two or three tensors: <c>Attention()([query, value])</c>.</returns>
     public static MergeLayer Attention(bool useScale = false, string scoreMode = "dot", double dropout = 0.0, string? name = null)

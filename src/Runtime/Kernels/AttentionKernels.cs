@@ -24,8 +24,13 @@ public static class AttentionKernels
     /// <param name="tv">Key and value steps.</param>
     /// <param name="dim">Query and key features.</param>
     /// <param name="dv">Value features.</param>
+    /// <param name="dropped">In a training step with dropout: [batch, tq, tv], receives the weights after dropout (what
+    /// multiplies the values); otherwise empty.</param>
+    /// <param name="dropoutRate">Keras's <c>dropout</c>, in [0, 1).</param>
+    /// <param name="seed">The dropout mask's seed for this step.</param>
     public static void Forward(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<float> scale, Span<float> raw,
-        Span<float> weights, Span<float> y, int batch, int tq, int tv, int dim, int dv)
+        Span<float> weights, Span<float> y, int batch, int tq, int tv, int dim, int dv, Span<float> dropped = default, float dropoutRate = 0f,
+        ulong seed = 0)
     {
         Check(q.Length, k.Length, v.Length, weights.Length, y.Length, batch, tq, tv, dim, dv);
         int s = checked(tq * tv);
@@ -42,7 +47,7 @@ public static class AttentionKernels
         }
 
         ActivationKernels.SoftmaxAlong(weights, weights, batch * tq, tv, 1);
-        DotKernels.MatMul(weights, v, y, batch, tq, tv, dv);
+        DotKernels.MatMul(Drop(weights, dropped, batch * tq * tv, dropoutRate, seed), v, y, batch, tq, tv, dv);
     }
 
     /// <summary>Accumulates the gradients of <see cref="Forward"/>'s inputs and scale.</summary>
@@ -63,9 +68,10 @@ public static class AttentionKernels
     /// <param name="tv">Key and value steps.</param>
     /// <param name="dim">Query and key features.</param>
     /// <param name="dvLength">Value features.</param>
+    /// <param name="dropped">The dropped weights the forward kept when it applied dropout, or empty.</param>
     public static void Backward(ReadOnlySpan<float> dy, ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<float> scale,
         ReadOnlySpan<float> raw, ReadOnlySpan<float> weights, Span<float> dq, Span<float> dk, Span<float> dv, Span<float> dScale, Span<float> scratch,
-        int batch, int tq, int tv, int dim, int dvLength)
+        int batch, int tq, int tv, int dim, int dvLength, ReadOnlySpan<float> dropped = default)
     {
         Check(q.Length, k.Length, v.Length, weights.Length, dy.Length, batch, tq, tv, dim, dvLength);
         int s = checked(tq * tv);
@@ -84,10 +90,13 @@ public static class AttentionKernels
 
             // dW = dy·vᵀ, and dv += Wᵀ·dy.
             Gemm.MultiplyTransposedB(g, vb, dw, tq, dvLength, tv, accumulate: false);
+            var used = dropped.IsEmpty ? w : dropped.Slice(b * s, s);
             if (!dv.IsEmpty)
             {
-                Gemm.MultiplyTransposedA(w, g, dv.Slice(b * tv * dvLength, tv * dvLength), tv, tq, dvLength, accumulate: true);
+                Gemm.MultiplyTransposedA(used, g, dv.Slice(b * tv * dvLength, tv * dvLength), tv, tq, dvLength, accumulate: true);
             }
+
+            ThroughDropout(used, w, dw, dropped.IsEmpty);
 
             // Through the softmax over each row, in place: dS = W ⊙ (dW − Σ W·dW).
             ActivationKernels.Backward(Activation.Softmax, default, w, dw, tq, tv);
@@ -131,8 +140,11 @@ public static class AttentionKernels
     /// <param name="tv">Key and value steps.</param>
     /// <param name="dim">Query and key features.</param>
     /// <param name="dv">Value features.</param>
+    /// <param name="dropped">As <see cref="Forward"/>'s.</param>
+    /// <param name="dropoutRate">As <see cref="Forward"/>'s.</param>
+    /// <param name="seed">As <see cref="Forward"/>'s.</param>
     public static void AdditiveForward(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<float> scale,
-        Span<float> weights, Span<float> y, int batch, int tq, int tv, int dim, int dv)
+        Span<float> weights, Span<float> y, int batch, int tq, int tv, int dim, int dv, Span<float> dropped = default, float dropoutRate = 0f, ulong seed = 0)
     {
         Check(q.Length, k.Length, v.Length, weights.Length, y.Length, batch, tq, tv, dim, dv);
         CheckScale(scale.Length, dim);
@@ -163,7 +175,7 @@ public static class AttentionKernels
         }
 
         ActivationKernels.SoftmaxAlong(weights, weights, batch * tq, tv, 1);
-        DotKernels.MatMul(weights, v, y, batch, tq, tv, dv);
+        DotKernels.MatMul(Drop(weights, dropped, batch * tq * tv, dropoutRate, seed), v, y, batch, tq, tv, dv);
     }
 
     /// <summary>Accumulates the gradients of <see cref="AdditiveForward"/>'s inputs and scale.</summary>
@@ -183,9 +195,10 @@ public static class AttentionKernels
     /// <param name="tv">Key and value steps.</param>
     /// <param name="dim">Query and key features.</param>
     /// <param name="dvLength">Value features.</param>
+    /// <param name="dropped">As <see cref="Backward"/>'s.</param>
     public static void AdditiveBackward(ReadOnlySpan<float> dy, ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
         ReadOnlySpan<float> scale, ReadOnlySpan<float> weights, Span<float> dq, Span<float> dk, Span<float> dv, Span<float> dScale,
-        Span<float> scratch, int batch, int tq, int tv, int dim, int dvLength)
+        Span<float> scratch, int batch, int tq, int tv, int dim, int dvLength, ReadOnlySpan<float> dropped = default)
     {
         Check(q.Length, k.Length, v.Length, weights.Length, dy.Length, batch, tq, tv, dim, dvLength);
         CheckScale(scale.Length, dim);
@@ -204,10 +217,13 @@ public static class AttentionKernels
 
             // dW = dy·vᵀ and dv += Wᵀ·dy; then through the softmax: dS = W ⊙ (dW − Σ W·dW).
             Gemm.MultiplyTransposedB(g, v.Slice(b * tv * dvLength, tv * dvLength), dw, tq, dvLength, tv, accumulate: false);
+            var used = dropped.IsEmpty ? w : dropped.Slice(b * s, s);
             if (!dv.IsEmpty)
             {
-                Gemm.MultiplyTransposedA(w, g, dv.Slice(b * tv * dvLength, tv * dvLength), tv, tq, dvLength, accumulate: true);
+                Gemm.MultiplyTransposedA(used, g, dv.Slice(b * tv * dvLength, tv * dvLength), tv, tq, dvLength, accumulate: true);
             }
+
+            ThroughDropout(used, w, dw, dropped.IsEmpty);
 
             ActivationKernels.Backward(Activation.Softmax, default, w, dw, tq, tv);
 
@@ -257,6 +273,39 @@ public static class AttentionKernels
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>The weights that multiply the values: with dropout (a training step), the weights dropped into
+    /// <paramref name="dropped"/>; otherwise the weights themselves.</summary>
+    private static ReadOnlySpan<float> Drop(Span<float> weights, Span<float> dropped, int count, float rate, ulong seed)
+    {
+        if (dropped.IsEmpty)
+        {
+            return weights;
+        }
+
+        if (dropped.Length < count)
+        {
+            throw new ArgumentException($"Dropout on the attention weights keeps {count} dropped weights; got room for {dropped.Length}.", nameof(dropped));
+        }
+
+        Dropout.Forward(weights[..count], dropped[..count], dropped[..count], rate, seed);
+        return dropped;
+    }
+
+    /// <summary>The weights' gradient through the dropout: kept weights (dropped value not 0) scale it by
+    /// 1 / (1 − rate), the ratio of the dropped to the plain weight; dropped ones stop it.</summary>
+    private static void ThroughDropout(ReadOnlySpan<float> used, ReadOnlySpan<float> weights, Span<float> gradient, bool none)
+    {
+        if (none)
+        {
+            return;
+        }
+
+        for (int i = 0; i < gradient.Length; i++)
+        {
+            gradient[i] = used[i] != 0f ? gradient[i] * (used[i] / weights[i]) : 0f;
         }
     }
 
