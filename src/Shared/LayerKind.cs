@@ -218,4 +218,9 @@ public enum GraphNodeKind
     /// dim), the value when not given: softmax over the keys of Σ_d scale_d · tanh(q + k), times the value. Config:
     /// <c>use_scale</c>, <c>dropout</c>.</summary>
     AdditiveAttention,
+
+    /// <summary>Keras's <c>EinsumDense</c> for equations that are a dense product (the input's last axes contracted with the
+    /// kernel's first). Config: <c>equation</c>, <c>output_shape</c> (0 for an axis given as None), <c>activation</c>,
+    /// <c>bias_axes</c>.</summary>
+    EinsumDense,
 }

@@ -330,6 +330,22 @@ public class DiagnosticTests
             var b = Input([6, 2]);
             return new Model([a, b], AdditiveAttention()([a, b, {|UNR0001:b|}]));
             """) },
+        { "EinsumDense contracting a middle axis", Sources.Builder("""
+            var a = Input([4, 3]);
+            return new Model(a, EinsumDense({|UNR0009:"abc,bd->acd"|}, [3, 2])(a));
+            """) },
+        { "EinsumDense with a bias over a kept axis", Sources.Builder("""
+            var a = Input([4, 3]);
+            return new Model(a, EinsumDense("abc,cd->abd", [null, 2], biasAxes: {|UNR0009:"b"|})(a));
+            """) },
+        { "EinsumDense with an output shape of the wrong rank", Sources.Builder("""
+            var a = Input([4, 3]);
+            return new Model(a, EinsumDense("abc,cd->abd", {|UNR0009:[2]|})(a));
+            """) },
+        { "EinsumDense on an input of another rank", Sources.Builder("""
+            var a = Input([3]);
+            return new Model(a, EinsumDense("abc,cd->abd", [null, 2])({|UNR0001:a|}));
+            """) },
         { "MatMul of mismatched inner axes", Sources.Builder("""
             var a = Input([4, 3]);
             var b = Input([4, 3]);

@@ -64,6 +64,7 @@ public class LayerRuleTests
         [LayerKind.Softmax] = "var x = Input([5, 3]); var y = Softmax(axis: 1, name: \"probe\")(Dense(3)(x)); return new Model(x, y);",
         [LayerKind.MatMul] = "var x = Input([5, 3]); var y = Lambda((Tensor[] t) => Ops.MatMul(t[0], t[1]), name: \"probe\")([Dense(3)(x), Reshape([3, 5])(x)]); return new Model(x, y);",
         [LayerKind.Permute] = "var x = Input([5, 3]); var y = Permute([2, 1], name: \"probe\")(Dense(3)(x)); return new Model(x, y);",
+        [LayerKind.EinsumDense] = "var x = Input([5, 3]); var y = EinsumDense(\"abc,cde->abde\", [null, 2, 4], biasAxes: \"de\", name: \"probe\")(x); return new Model(x, y);",
         [LayerKind.AdditiveAttention] = "var x = Input([5, 3]); var y = AdditiveAttention(name: \"probe\")([Dense(3)(x), Dense(3)(x)]); return new Model(x, y);",
         [LayerKind.Flip] = "var x = Input([5, 3]); var y = Bidirectional(LSTM(2, returnSequences: true), name: \"probe\")(x); return new Model(x, y);",
         [LayerKind.MultiHeadAttention] = "var x = Input([5, 3]); var y = MultiHeadAttention(2, 4, name: \"probe\")(x, Dense(3)(x), useCausalMask: true); return new Model(x, y);",

@@ -193,6 +193,37 @@ internal static class FlatGraphInterpreter
                 return new Value(y, new[] { tq, dv }, q.Rows);
             }
 
+            case GraphNodeKind.EinsumDense:
+            {
+                // y[f, k] = Σ_c x[f, c] · kernel[c, k] (+ the bias, repeated over the new axes before its own), per sample:
+                // the kernel's leading axes are the input's last ones.
+                var kernelShape = node.Weights[0].Shape;
+                // kept + contracted = the input's rank, kept + new = the output's, contracted + new = the kernel's.
+                int contracted = (x[0].Shape.Length + kernelShape.Count - node.Setting("output_shape")!.AsInt32s().Count) / 2;
+                int c = kernelShape.Take(contracted).Aggregate(1, (a, d) => a * d), n = kernelShape.Skip(contracted).Aggregate(1, (a, d) => a * d);
+                int positions = x[0].Data.Length / c;
+                bool bias = node.Setting("bias_axes")!.Kind != LayerSettingKind.None;
+                int biasWidth = bias ? w[1].Length : 1;
+                var y = new double[positions * n];
+                for (int p = 0; p < positions; p++)
+                {
+                    for (int j = 0; j < n; j++)
+                    {
+                        double sum = bias ? w[1][j % biasWidth] : 0;
+                        for (int i = 0; i < c; i++)
+                        {
+                            sum += x[0].Data[(p * c) + i] * w[0][(i * n) + j];
+                        }
+
+                        y[(p * n) + j] = sum;
+                    }
+                }
+
+                int kept = x[0].Shape.Length - contracted;
+                var shape = x[0].Shape.Take(kept).Concat(kernelShape.Skip(contracted)).ToArray();
+                return Activate(new Value(y, shape, x[0].Rows), node.Setting("activation")!.AsString());
+            }
+
             case GraphNodeKind.AdditiveAttention:
             {
                 // softmax over j of Σ_d scale_d · tanh(q[i, d] + k[j, d]), times v, per sample in double.

@@ -35,6 +35,7 @@ public class KerasImportTests
         "keras_mha" => new KerasMultiHeadAttention(seed: 10),
         "keras_bidirectional" => new KerasBidirectional(seed: 11),
         "keras_additive" => new KerasAdditiveAttention(seed: 12),
+        "keras_einsum" => new KerasEinsumDense(seed: 13),
         _ => throw new ArgumentException(model),
     };
 
@@ -93,6 +94,7 @@ public class KerasImportTests
             KerasMultiHeadAttention m => m.Predict(input),
             KerasBidirectional m => m.Predict(input),
             KerasAdditiveAttention m => m.Predict(input),
+            KerasEinsumDense m => m.Predict(input),
             _ => throw new InvalidOperationException(),
         };
 

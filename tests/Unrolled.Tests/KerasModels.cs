@@ -205,3 +205,15 @@ public partial class KerasAdditiveAttention
         return new Model(x, Dense(2)(Flatten()(y)), name: "keras_additive");
     }
 }
+
+/// <summary>Keras's EinsumDense as a per-head projection.</summary>
+public partial class KerasEinsumDense
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([5, 4], name: "x");
+        var y = EinsumDense("abc,cde->abde", [null, 2, 3], biasAxes: "de")(x);
+        return new Model(x, Dense(2)(Flatten()(y)), name: "keras_einsum");
+    }
+}

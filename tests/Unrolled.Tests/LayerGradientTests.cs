@@ -79,6 +79,10 @@ public class LayerGradientTests
         => Check(new TransformerBlockOverRunTimeLengths(seed: 25), [Random(2 * 7 * 4, 25)], 2, lengths: [7]);
 
     [Fact]
+    public void EinsumDense_in_each_dense_form_with_biases_over_suffixes()
+        => Check(new EinsumDenseLayers(seed: 34), [Random(3 * 5 * 4, 34)], 3);
+
+    [Fact]
     public void AdditiveAttention_with_a_scale_per_feature_and_without_one()
         => Check(new AdditiveAttentionLayers(seed: 32), [Random(3 * 5 * 4, 32), Random(3 * 6 * 4, 33)], 3);
 

@@ -200,6 +200,18 @@ public partial class TorchAttentionLayer
 
 /// <summary>Multi-head self-attention by hand (two heads of 3), for the comparison with PyTorch's
 /// multi_head_attention_forward: linear projections, scores scaled by 1/√3, softmax over the keys, heads merged back.</summary>
+/// <summary>Keras's EinsumDense as MultiHeadAttention's projections use it: per head, then the heads collapsed.</summary>
+public partial class TorchEinsumDense
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([5, 4]);
+        var heads = EinsumDense("abc,cde->abde", [null, 2, 3], Activation.Tanh, biasAxes: "de", name: "heads")(x);
+        return new Model(x, EinsumDense("abcd,cde->abe", [null, 4], biasAxes: "e", name: "merge")(heads));
+    }
+}
+
 /// <summary>Keras's AdditiveAttention between Dense projections of the input (the value as the key).</summary>
 public partial class TorchAdditiveAttention
 {

@@ -324,6 +324,26 @@ public partial class TransformerBlockOverRunTimeLengths
     }
 }
 
+/// <summary>
+/// Keras's EinsumDense in the forms its MultiHeadAttention uses: Dense over the last axis with a bias and an activation,
+/// one projection per head ("abc,cde->abde", bias over both new axes), the heads collapsed ("abcd,cde->abe"), and the
+/// one-axis form with a bias over only the last of two new axes.
+/// </summary>
+public partial class EinsumDenseLayers
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([5, 4], name: "x");
+        var dense = EinsumDense("abc,cd->abd", [null, 3], Activation.Relu, biasAxes: "d")(x);          // (5, 3)
+        var heads = EinsumDense("abc,cde->abde", [null, 2, 3], biasAxes: "de")(x);                     // (5, 2, 3)
+        var merged = EinsumDense("abcd,cde->abe", [null, 4], Activation.Tanh, biasAxes: "e")(heads);   // (5, 4)
+        var flat = EinsumDense("ab,bcd->acd", [2, 3], biasAxes: "d")(Flatten()(merged));              // (2, 3)
+        var last = EinsumDense("ab,bc->ac", 2)(Flatten()(dense));                                      // (2)
+        return new Model(x, [Flatten()(flat), last]);
+    }
+}
+
 /// <summary>Keras's AdditiveAttention: a learned scale per feature with the value as the key, and no scale with a key.</summary>
 public partial class AdditiveAttentionLayers
 {

@@ -163,6 +163,24 @@ public class TorchComparisonTests
     }
 
     [SkippableFact]
+    public void EinsumDense_matches_PyTorchs_einsum()
+    {
+        var model = new TorchEinsumDense(seed: 16);
+        var random = new Random(16);
+        foreach (var weight in model.Description.Weights.Where(w => w.Name == "bias"))
+        {
+            foreach (ref float b in model.GetWeights(weight.Layer, weight.Name))
+            {
+                b = (float)(random.NextDouble() - 0.5); // not zero, so a bias on the wrong axis would show
+            }
+        }
+
+        Compare(model, 3,
+            Layer(model, "heads", "einsum_dense", Options(("equation", "abc,cde->abde"), ("activation", "tanh"))),
+            Layer(model, "merge", "einsum_dense", Options(("equation", "abcd,cde->abe"), ("activation", "linear"))));
+    }
+
+    [SkippableFact]
     public void AdditiveAttention_matches_PyTorch()
     {
         var model = new TorchAdditiveAttention(seed: 15);

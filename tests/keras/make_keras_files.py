@@ -139,6 +139,15 @@ ATTENTION = dict(name="keras_attention", layers=[
     dense("dense_2", 2, 15),
 ])
 
+# Keras's EinsumDense as a per-head projection: kernel (4, 2, 3), bias over both new axes (2, 3).
+EINSUM = dict(name="keras_einsum", layers=[
+    inp("x", [5, 4]),
+    dict(name="einsum_dense", cls="EinsumDense", weights=[("kernel", (4, 2, 3)), ("bias", (2, 3))],
+         config=dict(equation="abc,cde->abde", output_shape=[None, 2, 3], bias_axes="de")),
+    plain("flatten", "Flatten"),
+    dense("dense", 2, 30),
+])
+
 # Keras's AdditiveAttention with use_scale: a `scale` of one entry per feature between the query and value projections.
 ADDITIVE = dict(name="keras_additive", layers=[
     inp("x", [5, 4]),
@@ -196,7 +205,7 @@ def class_snake(cls):
             "Functional": "functional", "LSTMCell": "lstm_cell", "GRUCell": "gru_cell",
             "LayerNormalization": "layer_normalization", "PositionEmbedding": "position_embedding", "Add": "add", "Attention": "attention",
             "MultiHeadAttention": "multi_head_attention", "Bidirectional": "bidirectional",
-            "AdditiveAttention": "additive_attention"}[cls]
+            "AdditiveAttention": "additive_attention", "EinsumDense": "einsum_dense"}[cls]
 
 
 def keras3_entries(model, prefix="layers/"):
@@ -516,6 +525,10 @@ def predict(model_name, vals):
         e = np.exp(scores - scores.max(axis=-1, keepdims=True))
         y = (e / e.sum(axis=-1, keepdims=True)) @ v
         return x, dense_ref(y.reshape(2, -1), vals, "dense_2")
+    if model_name == "keras_einsum":
+        x = inputs((2, 5, 4), 14)
+        y = np.einsum("abc,cde->abde", x, w(vals, "einsum_dense", "kernel")) + w(vals, "einsum_dense", "bias")
+        return x, dense_ref(y.reshape(2, -1), vals, "dense")
     if model_name == "keras_deep":
         x = inputs((2, 2), 7)
         y = x
@@ -596,6 +609,7 @@ def main():
     keras3("multi_head_attention.weights.h5", MHA, names=True)
     keras3("bidirectional.weights.h5", BIDIRECTIONAL, names=False)
     keras3("additive_attention.weights.h5", ADDITIVE, names=True)
+    keras3("einsum_dense.weights.h5", EINSUM, names=True)
 
     # Files the reader must refuse with a message naming the feature: integer weights, and the LZF filter (h5py's own).
     vals = model_values(MLP)

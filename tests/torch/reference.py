@@ -165,6 +165,14 @@ def multi_head_by_hand(x, layer):
     return y.transpose(0, 1)
 
 
+def einsum_dense(x, layer):
+    """Keras's EinsumDense: torch.einsum of the equation with the kernel (Keras's shape), the bias, the activation."""
+    y = torch.einsum(layer["equation"], x, tensor(layer, "kernel"))
+    if "bias" in layer:
+        y = y + tensor(layer, "bias")
+    return activation(y, layer["activation"])
+
+
 def additive_attention(x, layer):
     """Keras's AdditiveAttention(use_scale=True) on Dense projections of the input, the key being the value:
     softmax over the keys of sum(scale * tanh(q_i + k_j)), times the value, written with broadcasting and torch.bmm."""
@@ -215,6 +223,8 @@ def main():
             x = encoder_decoder(x, layer)
         elif kind == "attention_layer":
             x = attention_layer(x, layer)
+        elif kind == "einsum_dense":
+            x = einsum_dense(x, layer)
         elif kind == "additive_attention":
             x = additive_attention(x, layer)
         elif kind == "multi_head_attention":

@@ -44,6 +44,9 @@ internal sealed class KerasConfig
     /// <summary>An integer, or Python's <c>None</c> (C# <c>null</c>) when not given.</summary>
     public KerasConfig OptionalInt(string name, int? value) => value is { } v ? Int(name, v) : Add(name, "None", "null");
 
+    /// <summary>A string, or <c>None</c> (<c>null</c>) when not given.</summary>
+    public KerasConfig OptionalText(string name, string? value) => value is null ? Add(name, "None", "null") : Text(name, value);
+
     /// <summary>A tuple of integers, or <c>None</c> (<c>null</c>) when not given.</summary>
     public KerasConfig OptionalInts(string name, int[]? values) => values is null ? Add(name, "None", "null") : Ints(name, values);
 

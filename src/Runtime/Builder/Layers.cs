@@ -34,6 +34,33 @@ public static partial class Layers
     public static Layer Dense(int units, Activation activation = Activation.Linear, bool useBias = true, string? name = null)
         => throw BuilderOnlyException.For(nameof(Dense));
 
+    /// <summary>
+    /// A dense product written as an einsum, as Keras's <c>EinsumDense(equation, output_shape, activation, bias_axes)</c>,
+    /// for the equations that are one: the input's last axes contracted with the kernel's first, its other axes kept, the
+    /// kernel's other axes appended, such as <c>"abc,cd->abd"</c> (Dense over the last axis) or <c>"abc,cde->abde"</c>
+    /// (one projection per head, as Keras's MultiHeadAttention builds them). The kernel's shape is the contracted axes'
+    /// then the new axes' (glorot-uniform); the bias, over a suffix of the new axes, starts at zero.
+    /// </summary>
+    /// <param name="equation">The einsum: input, kernel, output letters, the first letter the batch axis.</param>
+    /// <param name="outputShape">The output's axes after the batch axis: sizes, or null for an axis the input keeps.</param>
+    /// <param name="activation">The activation applied after the bias.</param>
+    /// <param name="biasAxes">The output letters the bias spans (a suffix of the kernel's new axes), or null for no bias.</param>
+    /// <param name="name">The layer's name (<c>einsum_dense</c>, … by default).</param>
+    /// <returns>A layer to apply to a tensor.</returns>
+    public static Layer EinsumDense(string equation, int?[] outputShape, Activation activation = Activation.Linear, string? biasAxes = null, string? name = null)
+        => throw BuilderOnlyException.For(nameof(EinsumDense));
+
+    /// <summary>An <see cref="EinsumDense(string, int?[], Activation, string?, string?)"/> whose output has one axis after the
+    /// batch axis: <c>EinsumDense("ab,bc->ac", 64)</c>.</summary>
+    /// <param name="equation">The einsum: input, kernel, output letters, the first letter the batch axis.</param>
+    /// <param name="outputShape">The output's one axis after the batch axis.</param>
+    /// <param name="activation">The activation applied after the bias.</param>
+    /// <param name="biasAxes">The output letters the bias spans, or null for no bias.</param>
+    /// <param name="name">The layer's name (<c>einsum_dense</c>, … by default).</param>
+    /// <returns>A layer to apply to a tensor.</returns>
+    public static Layer EinsumDense(string equation, int outputShape, Activation activation = Activation.Linear, string? biasAxes = null, string? name = null)
+        => throw BuilderOnlyException.For(nameof(Dense));
+
     /// <summary>A layer that concatenates its inputs along an axis, as Keras's <c>Concatenate(axis=-1)</c>.</summary>
     /// <param name="axis">The axis, counted as Keras does (the batch axis is 0; -1 is the last).</param>
     /// <param name="name">The layer's name (<c>concatenate</c>, … by default).</param>
@@ -256,6 +283,41 @@ public sealed record DenseSettings(int Units, string Activation, bool UseBias) :
         yield return new("units", Units);
         yield return new("activation", Activation);
         yield return new("use_bias", UseBias);
+    }
+}
+
+/// <summary>The settings of an <see cref="Layers.EinsumDense(string, int?[], Activation, string?, string?)"/> layer.</summary>
+/// <param name="Equation">The einsum.</param>
+/// <param name="OutputShape">The output's axes after the batch axis (0 where given as None).</param>
+/// <param name="Activation">Keras's activation name.</param>
+/// <param name="BiasAxes">The letters the bias spans, or null.</param>
+public sealed record EinsumDenseSettings(string Equation, IReadOnlyList<int> OutputShape, string Activation, string? BiasAxes) : LayerSettings
+{
+    /// <inheritdoc/>
+    public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.EinsumDense;
+
+    /// <summary>ONNX's Einsum with the kernel as the initializer <c>layer/kernel</c> in Keras's shape, the bias added (it
+    /// spans the last axes, as ONNX broadcasts), then the activation.</summary>
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x)
+    {
+        string kernel = onnx.Initializer(OnnxExporter.WeightName(node, "kernel"), OnnxExporter.Longs(OnnxExporter.WeightShape(node, "kernel")),
+            () => onnx.Weight(node, "kernel"));
+        string y = onnx.Op("Einsum", new[] { x[0], kernel }, "einsum", OnnxAttribute.String("equation", Equation.Replace(" ", string.Empty)));
+        if (BiasAxes is not null)
+        {
+            y = onnx.Op("Add", new[] { y, onnx.Initializer(OnnxExporter.WeightName(node, "bias"), OnnxExporter.Longs(OnnxExporter.WeightShape(node, "bias")),
+                () => onnx.Weight(node, "bias")) }, "bias");
+        }
+
+        return onnx.Activate(node, y, Activation);
+    }
+
+    private protected override IEnumerable<LayerSetting> Keras()
+    {
+        yield return new("equation", Equation);
+        yield return new("output_shape", OutputShape);
+        yield return new("activation", Activation);
+        yield return BiasAxes is { } axes ? new("bias_axes", axes) : LayerSetting.None("bias_axes");
     }
 }
 
