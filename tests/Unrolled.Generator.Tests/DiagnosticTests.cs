@@ -346,6 +346,11 @@ public class DiagnosticTests
             var a = Input([3]);
             return new Model(a, EinsumDense("abc,cd->abd", [null, 2])({|UNR0001:a|}));
             """) },
+        { "MatMul of leading axes that do not broadcast", Sources.Builder("""
+            var a = Input([2, 4, 3]);
+            var b = Input([3, 3, 5]);
+            return new Model([a, b], {|UNR0001:Ops.MatMul(a, b)|});
+            """) },
         { "MatMul of mismatched inner axes", Sources.Builder("""
             var a = Input([4, 3]);
             var b = Input([4, 3]);

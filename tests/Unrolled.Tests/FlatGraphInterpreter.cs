@@ -336,29 +336,54 @@ internal static class FlatGraphInterpreter
 
             case GraphNodeKind.MatMul:
             {
-                // (…, m, k)·(…, k, n) per leading index, summed in double.
+                // (…, m, k)·(…, k, n) per leading index, the leading axes broadcast as NumPy's (right-aligned, a missing
+                // axis or one of length 1 repeating), summed in double.
                 var (a, b) = (x[0], x[1]);
                 int m = a.Shape[^2], k = a.Shape[^1], n = b.Shape[^1];
-                int count = a.Shape[..^2].Aggregate(1, (p, d) => p * d) * a.Rows;
-                var y = new double[count * m * n];
-                for (int c = 0; c < count; c++)
+                int[] la = a.Shape[..^2], lb = b.Shape[..^2];
+                int rank = Math.Max(la.Length, lb.Length);
+                int At(int[] l, int d) => d - (rank - l.Length) >= 0 ? l[d - (rank - l.Length)] : 1;
+                int[] outer = Enumerable.Range(0, rank).Select(d => Math.Max(At(la, d), At(lb, d))).ToArray();
+                int count = outer.Aggregate(1, (p, d) => p * d), ca = la.Aggregate(1, (p, d) => p * d), cb = lb.Aggregate(1, (p, d) => p * d);
+                int Source(int[] l, int index)
                 {
-                    for (int i = 0; i < m; i++)
+                    // The output's leading index → the input's matrix: its own axes' positions, 0 where it broadcasts.
+                    int source = 0, step = 1;
+                    for (int d = rank - 1; d >= 0; d--)
                     {
-                        for (int j = 0; j < n; j++)
-                        {
-                            double sum = 0;
-                            for (int p = 0; p < k; p++)
-                            {
-                                sum += a.Data[(c * m * k) + (i * k) + p] * b.Data[(c * k * n) + (p * n) + j];
-                            }
+                        int position = index % outer[d];
+                        index /= outer[d];
+                        int size = At(l, d);
+                        source += (size == 1 ? 0 : position) * step;
+                        step *= size;
+                    }
 
-                            y[(c * m * n) + (i * n) + j] = sum;
+                    return source;
+                }
+
+                var y = new double[a.Rows * count * m * n];
+                for (int r = 0; r < a.Rows; r++)
+                {
+                    for (int c = 0; c < count; c++)
+                    {
+                        int ia = (r * ca) + Source(la, c), ib = (r * cb) + Source(lb, c);
+                        for (int i = 0; i < m; i++)
+                        {
+                            for (int j = 0; j < n; j++)
+                            {
+                                double sum = 0;
+                                for (int p = 0; p < k; p++)
+                                {
+                                    sum += a.Data[(ia * m * k) + (i * k) + p] * b.Data[(ib * k * n) + (p * n) + j];
+                                }
+
+                                y[(((r * count) + c) * m * n) + (i * n) + j] = sum;
+                            }
                         }
                     }
                 }
 
-                return new Value(y, a.Shape[..^1].Append(n).ToArray(), a.Rows);
+                return new Value(y, outer.Append(m).Append(n).ToArray(), a.Rows);
             }
 
             case GraphNodeKind.Permute:

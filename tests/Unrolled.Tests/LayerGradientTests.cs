@@ -79,6 +79,10 @@ public class LayerGradientTests
         => Check(new TransformerBlockOverRunTimeLengths(seed: 25), [Random(2 * 7 * 4, 25)], 2, lengths: [7]);
 
     [Fact]
+    public void MatMul_broadcasting_its_leading_axes()
+        => Check(new BroadcastMatMuls(seed: 35), [Random(3 * 2 * 4 * 3, 35), Random(3 * 3 * 5, 36), Random(3 * 4 * 3, 37)], 3);
+
+    [Fact]
     public void EinsumDense_in_each_dense_form_with_biases_over_suffixes()
         => Check(new EinsumDenseLayers(seed: 34), [Random(3 * 5 * 4, 34)], 3);
 

@@ -344,6 +344,21 @@ public partial class EinsumDenseLayers
     }
 }
 
+/// <summary>Ops.MatMul broadcasting its leading axes as NumPy's: a missing axis, an axis of 1, on either side.</summary>
+public partial class BroadcastMatMuls
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([2, 4, 3], name: "x");
+        var w = Input([3, 5], name: "w");
+        var one = Input([1, 4, 3], name: "one");
+        var shared = Ops.MatMul(x, w);                                  // (2, 4, 5): w for both
+        var expanded = Ops.MatMul(one, Ops.MatMul(Permute([1, 3, 2])(x), Dense(5)(one))); // (1,4,3)·((2,3,3)·(1,3,5)) → (2, 4, 5)
+        return new Model([x, w, one], [shared, expanded]);
+    }
+}
+
 /// <summary>Keras's AdditiveAttention: a learned scale per feature with the value as the key, and no scale with a key.</summary>
 public partial class AdditiveAttentionLayers
 {

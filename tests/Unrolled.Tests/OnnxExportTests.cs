@@ -82,6 +82,7 @@ public class OnnxExportTests
         ["additive_attention_layers"] = () => new AdditiveAttentionLayers(seed: 71),
         ["dropped_attention"] = () => new DroppedAttention(seed: 72),
         ["einsum_dense_layers"] = () => new EinsumDenseLayers(seed: 73),
+        ["broadcast_matmuls"] = () => new BroadcastMatMuls(seed: 74),
         ["folded_decoder"] = () => new FoldedDecoder(seed: 67),
         ["layer_norm_last"] = () => new LayerNormLast(seed: 44),
         ["layer_norm_forms"] = () => new LayerNormForms(seed: 45),

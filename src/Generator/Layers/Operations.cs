@@ -195,8 +195,9 @@ internal sealed class OperationRule : LayerRule
 
 /// <summary>
 /// <c>Ops.MatMul(a, b)</c>, Keras's <c>ops.matmul</c>: the product of the last two axes, (…, m, k) by (…, k, n), batched
-/// over the axes before them, which must be the same in both (this version does not broadcast them). Multi-head
-/// attention by hand: (heads, T, d) queries by (heads, d, S) keys. An operation, not a layer, as in Keras 3.
+/// over the axes before them, which broadcast as NumPy's (an axis missing or of length 1 repeats: (heads, T, d) by
+/// (d, S)). Multi-head attention by hand: (heads, T, d) queries by (heads, d, S) keys. An operation, not a layer, as in
+/// Keras 3.
 /// </summary>
 internal sealed class MatMulRule : LayerRule
 {
@@ -220,28 +221,108 @@ internal sealed class MatMulRule : LayerRule
             return c.FailAt(a.Count < 2 ? 0 : 1, $"{shapes}; MatMul multiplies the last two axes, so each needs two besides the batch axis");
         }
 
-        if (a.Count != b.Count || !a.Take(a.Count - 2).SequenceEqual(b.Take(b.Count - 2)))
-        {
-            return c.FailAt(1, $"{shapes}; the axes before the last two must be the same in both (this version does not broadcast them)");
-        }
-
         if (a[a.Count - 1] != b[b.Count - 2])
         {
             return c.FailAt(1, $"{shapes}; the first's last axis must have the length of the second's second-to-last");
         }
 
-        return c.Shape(a.Take(a.Count - 1).Concat(new[] { b[b.Count - 1] }));
+        var outer = Broadcast(a.Take(a.Count - 2).ToList(), b.Take(b.Count - 2).ToList());
+        if (outer is null)
+        {
+            return c.FailAt(1, $"{shapes}; the axes before the last two must broadcast (each pair equal, or one of them 1 or missing)");
+        }
+
+        if (!a.Take(a.Count - 2).SequenceEqual(b.Take(b.Count - 2)) && outer.Any(DimTable.IsSymbolic))
+        {
+            return c.FailAt(1, $"{shapes}; broadcasting over an axis known only at run time is not in this version");
+        }
+
+        return c.Shape(outer.Concat(new[] { a[a.Count - 2], b[b.Count - 1] }));
+    }
+
+    /// <summary>The leading axes of a broadcast product (right-aligned; equal, or one of them 1), or null.</summary>
+    private static List<int>? Broadcast(List<int> a, List<int> b)
+    {
+        int rank = System.Math.Max(a.Count, b.Count);
+        var outer = new List<int>();
+        for (int d = 0; d < rank; d++)
+        {
+            int x = d - (rank - a.Count) >= 0 ? a[d - (rank - a.Count)] : 1;
+            int y = d - (rank - b.Count) >= 0 ? b[d - (rank - b.Count)] : 1;
+            if (x == y || y == 1)
+            {
+                outer.Add(x);
+            }
+            else if (x == 1)
+            {
+                outer.Add(y);
+            }
+            else
+            {
+                return null;
+            }
+        }
+
+        return outer;
+    }
+
+    /// <summary>For a broadcast product: the output's leading axes and each input's matrix strides, as code.</summary>
+    private static (string Outer, string AStrides, string BStrides, int AMatrices, int BMatrices)? BroadcastGeometry(NodeEmitter e)
+    {
+        var a = e.ShapeOf(e.Inputs[0]).Dims.ToList();
+        var b = e.ShapeOf(e.Inputs[1]).Dims.ToList();
+        var (la, lb) = (a.Take(a.Count - 2).ToList(), b.Take(b.Count - 2).ToList());
+        if (la.SequenceEqual(lb))
+        {
+            return null;
+        }
+
+        var outer = Broadcast(la, lb)!;
+        int[] Strides(List<int> own)
+        {
+            var strides = new int[outer.Count];
+            int step = 1;
+            for (int d = outer.Count - 1; d >= 0; d--)
+            {
+                int i = d - (outer.Count - own.Count);
+                if (i >= 0)
+                {
+                    strides[d] = own[i] == 1 ? 0 : step;
+                    step *= own[i];
+                }
+            }
+
+            return strides;
+        }
+
+        string List(IEnumerable<int> values) => "[" + string.Join(", ", values.Select(N)) + "]";
+        return (List(outer), List(Strides(la)), List(Strides(lb)), la.Aggregate(1, (p, d) => p * d), lb.Aggregate(1, (p, d) => p * d));
     }
 
     public override void Forward(NodeEmitter e)
     {
         var (count, m, k, n) = Geometry(e);
+        if (BroadcastGeometry(e) is { } g)
+        {
+            e.Line($"{Kernels}DotKernels.MatMulBroadcast({e.Values(e.Inputs[0])}, {e.Values(e.Inputs[1])}, {e.Values(e.Node)}, batchSize, {g.Outer}, " +
+                   $"{g.AStrides}, {g.BStrides}, {N(g.AMatrices)}, {N(g.BMatrices)}, {e.D(m)}, {e.D(k)}, {e.D(n)});");
+            return;
+        }
+
         e.Line($"{Kernels}DotKernels.MatMul({e.Values(e.Inputs[0])}, {e.Values(e.Inputs[1])}, {e.Values(e.Node)}, {e.Rows(count)}, {e.D(m)}, {e.D(k)}, {e.D(n)});");
     }
 
     public override void Backward(NodeEmitter e)
     {
         var (count, m, k, n) = Geometry(e);
+        if (BroadcastGeometry(e) is { } g)
+        {
+            e.Line($"{Kernels}DotKernels.MatMulBroadcastBackward({e.Gradient(e.Node)}, {e.Values(e.Inputs[0])}, {e.Values(e.Inputs[1])}, " +
+                   $"{e.GradientOrEmpty(e.Inputs[0])}, {e.GradientOrEmpty(e.Inputs[1])}, batchSize, {g.Outer}, {g.AStrides}, {g.BStrides}, " +
+                   $"{N(g.AMatrices)}, {N(g.BMatrices)}, {e.D(m)}, {e.D(k)}, {e.D(n)});");
+            return;
+        }
+
         e.Line($"{Kernels}DotKernels.MatMulBackward({e.Gradient(e.Node)}, {e.Values(e.Inputs[0])}, {e.Values(e.Inputs[1])}, {e.GradientOrEmpty(e.Inputs[0])}, " +
                $"{e.GradientOrEmpty(e.Inputs[1])}, {e.Rows(count)}, {e.D(m)}, {e.D(k)}, {e.D(n)});");
     }

@@ -117,9 +117,20 @@ public sealed record OperationSettings(string Function) : LayerSettings
     internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => node.Kind switch
     {
         GraphNodeKind.UnaryOp => onnx.Unary(node, this, x),
-        GraphNodeKind.MatMul => onnx.Op("MatMul", x, null), // batched over the leading axes, as ONNX's MatMul
+        GraphNodeKind.MatMul => MatMul(onnx, node, x),
         _ => onnx.Binary(node, this, x),
     };
+
+    /// <summary>ONNX's MatMul, batched and broadcast over the leading axes as Keras's; an input with fewer axes gets
+    /// axes of 1 after the batch axis first, since ONNX aligns axes from the right and would pair the batch axis with
+    /// another.</summary>
+    private static string MatMul(OnnxExporter onnx, GraphNode node, string[] x)
+    {
+        int ra = node.InputShapes[0].Count, rb = node.InputShapes[1].Count;
+        string Expand(string input, int missing, string step)
+            => missing <= 0 ? input : onnx.Op("Unsqueeze", new[] { input, onnx.Int64s(System.Linq.Enumerable.ToArray(System.Linq.Enumerable.Select(System.Linq.Enumerable.Range(1, missing), i => (long)i))) }, step);
+        return onnx.Op("MatMul", new[] { Expand(x[0], rb - ra, "a_expanded"), Expand(x[1], ra - rb, "b_expanded") }, null);
+    }
 
     private protected override IEnumerable<LayerSetting> Keras()
     {

@@ -153,6 +153,131 @@ public static class DotKernels
         }
     }
 
+    /// <summary>
+    /// <see cref="MatMul"/> with the leading axes broadcast as NumPy's (and Keras's <c>ops.matmul</c>): per sample, the
+    /// output's <paramref name="outer"/> matrices, matrix <c>i</c> reading A's matrix <c>Σ index_d · aStrides[d]</c> and B's
+    /// likewise, a stride of 0 repeating a matrix along an axis it lacks or has of length 1.
+    /// </summary>
+    /// <param name="a">[batch, A's matrices, m, k].</param>
+    /// <param name="b">[batch, B's matrices, k, n].</param>
+    /// <param name="y">[batch, the output's matrices, m, n].</param>
+    /// <param name="batch">Samples (rows of the batch).</param>
+    /// <param name="outer">The output's leading axes (per sample).</param>
+    /// <param name="aStrides">For each leading axis, A's step in matrices (0 where broadcast).</param>
+    /// <param name="bStrides">For each leading axis, B's step in matrices (0 where broadcast).</param>
+    /// <param name="aMatrices">A's matrices per sample.</param>
+    /// <param name="bMatrices">B's matrices per sample.</param>
+    /// <param name="m">Rows of each product.</param>
+    /// <param name="k">The contracted length.</param>
+    /// <param name="n">Columns of each product.</param>
+    public static void MatMulBroadcast(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y, int batch, ReadOnlySpan<int> outer,
+        ReadOnlySpan<int> aStrides, ReadOnlySpan<int> bStrides, int aMatrices, int bMatrices, int m, int k, int n)
+    {
+        int count = CheckBroadcast(outer, aStrides, bStrides, aMatrices, bMatrices);
+        var (sa, sb, sy) = CheckMatMul(a.Length, b.Length, y.Length, 0, m, k, n);
+        CheckMatMul(a.Length / Math.Max(aMatrices, 1), b.Length / Math.Max(bMatrices, 1), y.Length / Math.Max(count, 1), batch, m, k, n);
+        for (int s = 0; s < batch; s++)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                var (ia, ib) = Sources(i, outer, aStrides, bStrides);
+                Gemm.Multiply(a.Slice(((s * aMatrices) + ia) * sa, sa), b.Slice(((s * bMatrices) + ib) * sb, sb), y.Slice(((s * count) + i) * sy, sy),
+                    m, k, n, accumulate: false);
+            }
+        }
+    }
+
+    /// <summary>Accumulates <see cref="MatMulBroadcast"/>'s input gradients (a broadcast matrix sums the gradients of every
+    /// product it took part in); an empty one is skipped.</summary>
+    /// <param name="dy">[batch, the output's matrices, m, n].</param>
+    /// <param name="a">The forward's A.</param>
+    /// <param name="b">The forward's B.</param>
+    /// <param name="da">A's gradient, or empty.</param>
+    /// <param name="db">B's gradient, or empty.</param>
+    /// <param name="batch">Samples.</param>
+    /// <param name="outer">The output's leading axes.</param>
+    /// <param name="aStrides">A's steps, as the forward's.</param>
+    /// <param name="bStrides">B's steps, as the forward's.</param>
+    /// <param name="aMatrices">A's matrices per sample.</param>
+    /// <param name="bMatrices">B's matrices per sample.</param>
+    /// <param name="m">Rows of each product.</param>
+    /// <param name="k">The contracted length.</param>
+    /// <param name="n">Columns of each product.</param>
+    public static void MatMulBroadcastBackward(ReadOnlySpan<float> dy, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> da, Span<float> db,
+        int batch, ReadOnlySpan<int> outer, ReadOnlySpan<int> aStrides, ReadOnlySpan<int> bStrides, int aMatrices, int bMatrices, int m, int k, int n)
+    {
+        int count = CheckBroadcast(outer, aStrides, bStrides, aMatrices, bMatrices);
+        var (sa, sb, sy) = CheckMatMul(a.Length, b.Length, dy.Length, 0, m, k, n);
+        CheckMatMul(a.Length / Math.Max(aMatrices, 1), b.Length / Math.Max(bMatrices, 1), dy.Length / Math.Max(count, 1), batch, m, k, n);
+        CheckMatMul(da.IsEmpty ? a.Length : da.Length, db.IsEmpty ? b.Length : db.Length, dy.Length, 0, m, k, n);
+        if ((!da.IsEmpty && da.Length < (long)batch * aMatrices * sa) || (!db.IsEmpty && db.Length < (long)batch * bMatrices * sb))
+        {
+            throw new ArgumentException($"MatMul's input gradients need {(long)batch * aMatrices * sa} and {(long)batch * bMatrices * sb} floats; got {da.Length} and {db.Length}.");
+        }
+
+        for (int s = 0; s < batch; s++)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                var (ia, ib) = Sources(i, outer, aStrides, bStrides);
+                var g = dy.Slice(((s * count) + i) * sy, sy);
+                if (!da.IsEmpty)
+                {
+                    Gemm.MultiplyTransposedB(g, b.Slice(((s * bMatrices) + ib) * sb, sb), da.Slice(((s * aMatrices) + ia) * sa, sa), m, n, k, accumulate: true);
+                }
+
+                if (!db.IsEmpty)
+                {
+                    Gemm.MultiplyTransposedA(a.Slice(((s * aMatrices) + ia) * sa, sa), g, db.Slice(((s * bMatrices) + ib) * sb, sb), k, m, n, accumulate: true);
+                }
+            }
+        }
+    }
+
+    /// <summary>Which of A's and B's matrices output matrix <paramref name="index"/> reads.</summary>
+    private static (int A, int B) Sources(int index, ReadOnlySpan<int> outer, ReadOnlySpan<int> aStrides, ReadOnlySpan<int> bStrides)
+    {
+        int ia = 0, ib = 0;
+        for (int d = outer.Length - 1; d >= 0; d--)
+        {
+            int position = index % outer[d];
+            index /= outer[d];
+            ia += position * aStrides[d];
+            ib += position * bStrides[d];
+        }
+
+        return (ia, ib);
+    }
+
+    private static int CheckBroadcast(ReadOnlySpan<int> outer, ReadOnlySpan<int> aStrides, ReadOnlySpan<int> bStrides, int aMatrices, int bMatrices)
+    {
+        if (aStrides.Length != outer.Length || bStrides.Length != outer.Length || aMatrices < 1 || bMatrices < 1)
+        {
+            throw new ArgumentException($"MatMul's broadcast needs one stride per leading axis ({outer.Length}) for each input; got {aStrides.Length} and {bStrides.Length}.");
+        }
+
+        int count = 1;
+        long lastA = 0, lastB = 0;
+        for (int d = 0; d < outer.Length; d++)
+        {
+            if (outer[d] < 1 || aStrides[d] < 0 || bStrides[d] < 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(outer), "MatMul's leading axes must be positive and its strides not negative.");
+            }
+
+            count = checked(count * outer[d]);
+            lastA += (long)(outer[d] - 1) * aStrides[d];
+            lastB += (long)(outer[d] - 1) * bStrides[d];
+        }
+
+        if (lastA >= aMatrices || lastB >= bMatrices)
+        {
+            throw new ArgumentException($"MatMul's strides reach matrix {lastA} of A's {aMatrices} and {lastB} of B's {bMatrices}.");
+        }
+
+        return count;
+    }
+
     private static (int A, int B, int Y) CheckMatMul(int aLength, int bLength, int yLength, int count, int m, int k, int n)
     {
         if (count < 0 || m < 0 || k < 0 || n < 0)
