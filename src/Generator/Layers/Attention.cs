@@ -119,11 +119,17 @@ internal sealed class AttentionRule : LayerRule
             return string.Empty;
         }
 
-        string region = e.Temporary(s.UseScale && e.Layer.Kind == LayerKind.Attention ? 2 : 1, scores);
-        return backward
-            ? $", dropped: {region}"
-            : $", dropped: workspace.TrainingPass ? {region} : default, dropoutRate: {Float(s.Dropout)}, seed: workspace.TrainingPass ? workspace.NextRandomSeed() : 0UL";
+        return DropoutArguments(e.Temporary(s.UseScale && e.Layer.Kind == LayerKind.Attention ? 2 : 1, scores), s.Dropout, backward);
     }
+
+    /// <summary>
+    /// The attention kernels' dropout arguments, shared by the three attention kinds: the region of the dropped weights
+    /// (given to forward only in a training pass), the rate and a fresh seed; backward reads the region alone.
+    /// </summary>
+    internal static string DropoutArguments(string region, double rate, bool backward)
+        => backward
+            ? $", dropped: {region}"
+            : $", dropped: workspace.TrainingPass ? {region} : default, dropoutRate: {Float(rate)}, seed: workspace.TrainingPass ? workspace.NextRandomSeed() : 0UL";
 
     /// <summary>The gradient of the weights, one sample at a time.</summary>
     public override int Scratch(PlanContext c) => Scores(c);
@@ -358,10 +364,7 @@ internal sealed class MultiHeadAttentionRule : LayerRule
             return string.Empty;
         }
 
-        string region = e.Temporary(5, g.Sizes[3]);
-        return backward
-            ? $", dropped: {region}"
-            : $", dropped: workspace.TrainingPass ? {region} : default, dropoutRate: {Float(g.Config.Dropout)}, seed: workspace.TrainingPass ? workspace.NextRandomSeed() : 0UL";
+        return AttentionRule.DropoutArguments(e.Temporary(5, g.Sizes[3]), g.Config.Dropout, backward);
     }
 
     public override void Forward(NodeEmitter e)

@@ -96,7 +96,10 @@ public static class AttentionKernels
                 Gemm.MultiplyTransposedA(used, g, dv.Slice(b * tv * dvLength, tv * dvLength), tv, tq, dvLength, accumulate: true);
             }
 
-            ThroughDropout(used, w, dw, dropped.IsEmpty);
+            if (!dropped.IsEmpty)
+            {
+                Dropout.BackwardFromOutput(used, w, dw);
+            }
 
             // Through the softmax over each row, in place: dS = W ⊙ (dW − Σ W·dW).
             ActivationKernels.Backward(Activation.Softmax, default, w, dw, tq, tv);
@@ -223,7 +226,10 @@ public static class AttentionKernels
                 Gemm.MultiplyTransposedA(used, g, dv.Slice(b * tv * dvLength, tv * dvLength), tv, tq, dvLength, accumulate: true);
             }
 
-            ThroughDropout(used, w, dw, dropped.IsEmpty);
+            if (!dropped.IsEmpty)
+            {
+                Dropout.BackwardFromOutput(used, w, dw);
+            }
 
             ActivationKernels.Backward(Activation.Softmax, default, w, dw, tq, tv);
 
@@ -292,21 +298,6 @@ public static class AttentionKernels
 
         Dropout.Forward(weights[..count], dropped[..count], dropped[..count], rate, seed);
         return dropped;
-    }
-
-    /// <summary>The weights' gradient through the dropout: kept weights (dropped value not 0) scale it by
-    /// 1 / (1 − rate), the ratio of the dropped to the plain weight; dropped ones stop it.</summary>
-    private static void ThroughDropout(ReadOnlySpan<float> used, ReadOnlySpan<float> weights, Span<float> gradient, bool none)
-    {
-        if (none)
-        {
-            return;
-        }
-
-        for (int i = 0; i < gradient.Length; i++)
-        {
-            gradient[i] = used[i] != 0f ? gradient[i] * (used[i] / weights[i]) : 0f;
-        }
     }
 
     /// <summary>Features of the tanh terms computed at a time (1 KiB of stack).</summary>

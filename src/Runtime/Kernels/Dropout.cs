@@ -57,6 +57,23 @@ public static class Dropout
         TensorPrimitives.MultiplyAdd(dy, mask[..count], target, target);
     }
 
+    /// <summary>
+    /// In place, the gradient of <see cref="Forward"/>'s output turned into its input's, where the mask was not kept but
+    /// the output was (the attention layers keep their dropped weights, not the mask): an element was kept, scaled by
+    /// 1 / (1 − rate), where its output is not 0, and the factor is the output over the input; elsewhere the gradient
+    /// stops. An element whose input is 0 has output 0, so it never divides by 0.
+    /// </summary>
+    /// <param name="y">The forward's output (the dropped values).</param>
+    /// <param name="x">The forward's input.</param>
+    /// <param name="gradient">The output's gradient in, the input's out.</param>
+    public static void BackwardFromOutput(ReadOnlySpan<float> y, ReadOnlySpan<float> x, Span<float> gradient)
+    {
+        for (int i = 0; i < gradient.Length; i++)
+        {
+            gradient[i] = y[i] != 0f ? gradient[i] * (y[i] / x[i]) : 0f;
+        }
+    }
+
     /// <summary>SplitMix64's output function: a bijective mix of all 64 bits.</summary>
     private static ulong Mix(ulong z)
     {

@@ -269,12 +269,7 @@ public static class MultiHeadAttention
                     StridedGemm.MultiplyTransposedA(weights, tk, dCombined[atO..], hv, dv[atV..], hv, tk, tq, s.ValueDim, accumulate: false);
                     if (!dropped.IsEmpty)
                     {
-                        // Through the dropout: a weight was kept (scaled by 1 / (1 − rate)) where its dropped value is not 0;
-                        // where the weight itself is 0 the softmax's gradient is 0 whatever the mask says.
-                        for (int i = 0; i < s.Scores; i++)
-                        {
-                            dp[i] = weights[i] != 0f ? dp[i] * (weights[i] / p[i]) : 0f;
-                        }
+                        Dropout.BackwardFromOutput(weights, p, dp);
                     }
 
                     // Through the softmax of each row, in place: dS = P ⊙ (dP − Σ P·dP); masked entries have P = 0.
