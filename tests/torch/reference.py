@@ -18,6 +18,11 @@ def tensor(layer, name):
     return torch.tensor(layer[name], dtype=torch.float64).reshape(layer[name + "_shape"])
 
 
+def linear(x, part):
+    """A Keras Dense kernel [in, out] and bias on the last axis."""
+    return x @ tensor(part, "kernel") + tensor(part, "bias")
+
+
 def activation(x, name):
     return {"linear": lambda v: v, "tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid}[name](x)
 
@@ -131,8 +136,7 @@ def attention_by_hand(x, layer):
     """Self-attention written with Keras's Dot layers: scores = Dot(axes=[2, 2])(q, k) * scale,
     softmax over the keys, then Dot(axes=[2, 1])(weights, v); here with torch.bmm on the same Dense weights."""
     def dense(name):
-        part = layer[name]
-        return x @ tensor(part, "kernel") + tensor(part, "bias")
+        return linear(x, layer[name])
     q, k, v = dense("query"), dense("key"), dense("value")
     scores = torch.bmm(q, k.transpose(1, 2)) * layer["scale"]
     return torch.bmm(torch.softmax(scores, dim=-1), v)
@@ -141,8 +145,7 @@ def attention_by_hand(x, layer):
 def attention_layer(x, layer):
     """Keras's Attention(use_scale=True) on Dense projections of the input: softmax(scale * q k^T) v, with torch.bmm."""
     def dense(name):
-        part = layer[name]
-        return x @ tensor(part, "kernel") + tensor(part, "bias")
+        return linear(x, layer[name])
     q, k, v = dense("query"), dense("key"), dense("value")
     scale = tensor(layer["attention"], "scale")
     return torch.bmm(torch.softmax(scale * torch.bmm(q, k.transpose(1, 2)), dim=-1), v)
@@ -177,8 +180,7 @@ def additive_attention(x, layer):
     """Keras's AdditiveAttention(use_scale=True) on Dense projections of the input, the key being the value:
     softmax over the keys of sum(scale * tanh(q_i + k_j)), times the value, written with broadcasting and torch.bmm."""
     def dense(name):
-        part = layer[name]
-        return x @ tensor(part, "kernel") + tensor(part, "bias")
+        return linear(x, layer[name])
     q, v = dense("query"), dense("value")
     scores = (tensor(layer["attention"], "scale") * torch.tanh(q.unsqueeze(2) + v.unsqueeze(1))).sum(dim=-1)
     return torch.bmm(torch.softmax(scores, dim=-1), v)
@@ -203,38 +205,33 @@ def multi_head_attention(x, layer):
     return y.transpose(0, 1)
 
 
+# Each layer type of the comparison: its forward pass on x with the layer's weights and options.
+FORWARDS = {
+    "dense": lambda x, layer: activation(linear(x, layer), layer["activation"]),
+    "conv2d": conv2d,
+    "conv2d_transpose": conv2d_transpose,
+    "bidirectional": bidirectional,
+    "encoder_decoder": encoder_decoder,
+    "attention_layer": attention_layer,
+    "einsum_dense": einsum_dense,
+    "additive_attention": additive_attention,
+    "multi_head_attention": multi_head_attention,
+    "multi_head_by_hand": multi_head_by_hand,
+    "attention_by_hand": attention_by_hand,
+    "layer_norm": layer_norm,
+}
+
+
 def main():
     with open(sys.argv[1]) as f:
         model = json.load(f)
     x = torch.tensor(model["input"], dtype=torch.float64).reshape(model["input_shape"])
     for layer in model["layers"]:
         kind = layer["type"]
-        if kind == "dense":
-            x = activation(x @ tensor(layer, "kernel") + tensor(layer, "bias"), layer["activation"])
-        elif kind == "conv2d":
-            x = conv2d(x, layer)
-        elif kind == "conv2d_transpose":
-            x = conv2d_transpose(x, layer)
-        elif kind in ("lstm", "gru"):
+        if kind in ("lstm", "gru"):
             x = recurrent(x, layer, kind)
-        elif kind == "bidirectional":
-            x = bidirectional(x, layer)
-        elif kind == "encoder_decoder":
-            x = encoder_decoder(x, layer)
-        elif kind == "attention_layer":
-            x = attention_layer(x, layer)
-        elif kind == "einsum_dense":
-            x = einsum_dense(x, layer)
-        elif kind == "additive_attention":
-            x = additive_attention(x, layer)
-        elif kind == "multi_head_attention":
-            x = multi_head_attention(x, layer)
-        elif kind == "multi_head_by_hand":
-            x = multi_head_by_hand(x, layer)
-        elif kind == "attention_by_hand":
-            x = attention_by_hand(x, layer)
-        elif kind == "layer_norm":
-            x = layer_norm(x, layer)
+        elif kind in FORWARDS:
+            x = FORWARDS[kind](x, layer)
         else:
             raise ValueError("unknown layer " + kind)
     ours = torch.tensor(model["output"], dtype=torch.float64).reshape(x.shape)
