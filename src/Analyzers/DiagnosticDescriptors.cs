@@ -96,6 +96,11 @@ internal static class DiagnosticDescriptors
         "The model builder nests more than {0} levels deep here; split the expression with local variables or a loop",
         "The generator bounds how deeply a builder's code may nest, so that an absurdly deep expression cannot overflow the compiler's stack.");
 
+    public static readonly DiagnosticDescriptor MaskDropped = Warning(
+        "UNR0019", "Layer does not support masking",
+        "{0} does not support masking, so the mask {1} attaches to its input stops here: the layers after it see every step, padding included",
+        "Keras masks (from Embedding(maskZero: true) or Masking) flow through the layers that support them. A layer that does not (Flatten, a convolution, a Lambda, ...) drops the mask, as Keras does with the same warning; put it after the layers that need the mask, or pool the sequence first.");
+
     private static DiagnosticDescriptor Error(string id, string title, string message, string description)
         => new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, description, HelpRoot + id + ".md");
 
@@ -107,6 +112,6 @@ internal static class DiagnosticDescriptors
     [
         ShapeMismatch, GraphDisconnected, DuplicateName, NonConstantArgument, UnsupportedConstruct, InvalidBuilder,
         NoOutputs, DTypeMismatch, InvalidArgument, UnusedInput, InputListedTwice, EvaluationLimit, NotAnInput, Recursion,
-        AmbiguousNode, SharedLayerShapeMismatch, NestedTooDeeply,
+        AmbiguousNode, SharedLayerShapeMismatch, NestedTooDeeply, MaskDropped,
     ];
 }

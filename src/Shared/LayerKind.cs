@@ -223,4 +223,14 @@ public enum GraphNodeKind
     /// kernel's first). Config: <c>equation</c>, <c>output_shape</c> (0 for an axis given as None), <c>activation</c>,
     /// <c>bias_axes</c>.</summary>
     EinsumDense,
+
+    /// <summary>A step the generator adds for Keras's masks: a mask per step of a sequence (1 kept, 0 masked), from an
+    /// <c>Embedding(mask_zero=True)</c>'s ids, a <c>Masking</c> layer's input, or the OR of a merge's inputs' masks.
+    /// Config: <c>op</c> (<c>not_equal</c>, <c>or</c>), <c>value</c>. Never drawn; layers that use it list it in
+    /// <c>Masks</c>.</summary>
+    Mask,
+
+    /// <summary>Keras's <c>Masking(mask_value)</c>: a step whose features all equal the mask value is zeroed and masked
+    /// for the layers after it. Config: <c>mask_value</c>.</summary>
+    Masking,
 }

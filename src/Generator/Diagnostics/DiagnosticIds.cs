@@ -46,4 +46,8 @@ internal static class DiagnosticIds
     public const string InternalError = "UNR0017";
 
     public const string NestedTooDeeply = "UNR0018";
+    public const string MaskDropped = "UNR0019";
+
+    /// <summary>Whether a diagnostic is a warning: the model is still generated.</summary>
+    public static bool IsWarning(string id) => id is UnusedInput or MaskDropped;
 }

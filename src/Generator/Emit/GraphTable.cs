@@ -46,6 +46,9 @@ internal static class GraphTable
         public List<int>? Outputs { get; set; }
 
         public bool IsInt32 { get; set; }
+
+        /// <summary>Per input, the row of its mask or -1; null when the node reads no mask.</summary>
+        public List<int>? Masks { get; set; }
     }
 
     /// <summary>The table: rows, then the model's inputs and outputs as row indices.</summary>
@@ -157,6 +160,11 @@ internal static class GraphTable
             if (!listedInput)
             {
                 row.Inputs.AddRange(node.Inputs.Select(i => Resolve(i, node.Group)).Where(i => i >= 0));
+                if (node.Masks.Any(m => m >= 0))
+                {
+                    row.Masks = node.Masks.Select(m => m >= 0 ? Resolve(m, node.Group) : -1).ToList();
+                }
+
                 int weights = model.WeightsOf(node.Layer).Count;
                 if (weights > 0 && firstWeight.TryGetValue(node.Layer, out int first))
                 {

@@ -52,7 +52,8 @@ internal sealed partial class ModelEmitter
         foreach (var port in _outputs)
         {
             _w.Line($"        new {Rt}TensorInfo({Naming.Literal(port.Name)}, {DescribedShape(port)}, " +
-                    $"{Rt}DType.Float32, {DescribedDim(_plan.Training.ValueOffset[port.Node])}, {Rt}Activation.{ActivationInfo.Names[FusableActivation(port)]}),");
+                    $"{Rt}DType.Float32, {DescribedDim(_plan.Training.ValueOffset[port.Node])}, {Rt}Activation.{ActivationInfo.Names[FusableActivation(port)]}" +
+                    (_spec.OutputMaskOf(port.Index) is >= 0 and int mask ? $", maskOffset: {DescribedDim(_plan.Training.ValueOffset[mask])}" : string.Empty) + "),");
         }
 
         _w.Line("    },");
@@ -147,6 +148,11 @@ internal sealed partial class ModelEmitter
             if (row.IsInt32)
             {
                 line.Append($", dtype: {Rt}DType.Int32");
+            }
+
+            if (row.Masks is not null)
+            {
+                line.Append($", masks: {Ints(row.Masks)}");
             }
 
             _w.Line(line.Append("), // ").Append(N(i)).ToString());

@@ -85,7 +85,7 @@ internal sealed partial class ModelEmitter
 
     private void BeginLocals(int n)
     {
-        _block = new BlockLocals(_w.Mark, _spec.Nodes[n].Inputs.Distinct().Where(i => i != n).Append(n).ToList());
+        _block = new BlockLocals(_w.Mark, _spec.Nodes[n].Reads.Distinct().Where(i => i != n).Append(n).ToList());
         _block.Taken.UnionWith(InputParameterNames); // the forward pass's input parameters
         _block.Taken.UnionWith(_plan.Folds.Select(NodeEmitter.FoldedTable)); // and its folded tables
     }
@@ -174,6 +174,10 @@ internal sealed partial class ModelEmitter
         {
             _w.Line($"layout.OutputOffsets[{N(port.Index)}] = {D(_plan.Training.ValueOffset[port.Node])};");
             _w.Line($"layout.OutputSizes[{N(port.Index)}] = {D(Sz(port.Node))};");
+            if (_spec.OutputMaskOf(port.Index) is >= 0 and int mask)
+            {
+                _w.Line($"layout.OutputMaskOffsets[{N(port.Index)}] = {D(_plan.Training.ValueOffset[mask])};");
+            }
         }
 
         _w.Close();

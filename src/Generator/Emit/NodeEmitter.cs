@@ -89,6 +89,13 @@ internal sealed class NodeEmitter
     /// <summary>A node's value in the workspace.</summary>
     public string Values(int node) => _emitter.Values(node);
 
+    /// <summary>The Keras mask attached to input <paramref name="input"/> (one float per step, 1 kept and 0 masked), or
+    /// null when that input is not masked (see <see cref="NodeSpec.Masks"/>).</summary>
+    public string? Mask(int input) => NodeSpec.MaskOf(input) is >= 0 and var mask ? Values(mask) : null;
+
+    /// <summary>The mask of input <paramref name="input"/> as a kernel argument, or nothing when it has none.</summary>
+    public string MaskArgument(int input, string name = "mask") => Mask(input) is { } mask ? $", {name}: {mask}" : string.Empty;
+
     /// <summary>The gradient of a node's value.</summary>
     public string Gradient(int node) => _emitter.Gradient(node);
 

@@ -25,6 +25,12 @@ internal sealed class AttentionRule : LayerRule
 {
     public override IReadOnlyList<LayerKind> Kinds { get; } = new[] { LayerKind.Attention, LayerKind.AdditiveAttention };
 
+    /// <summary>The value's mask hides its steps from every query (Keras's <c>scores - 1e9</c>); the query's zeroes the
+    /// masked queries' outputs and is the output's mask.</summary>
+    public override MaskFlow Mask(LayerSpec layer) => MaskFlow.Keeps;
+
+    public override bool ConsumesMask(LayerSpec layer) => true;
+
     public override LayerConfig? Create(LayerKind kind, LayerArguments args)
     {
         bool? useScale = args.Bool("useScale");
@@ -145,19 +151,28 @@ internal sealed class AttentionRule : LayerRule
         if (e.Layer.Kind == LayerKind.AdditiveAttention)
         {
             e.Line($"{Kernels}AttentionKernels.AdditiveForward({e.Values(e.Inputs[0])}, {e.Values(Key(e))}, {e.Values(e.Inputs[1])}, {e.Weight("scale")}, " +
-                   $"{e.Temporary(0, scores)}, {e.Values(e.Node)}, batchSize, {e.D(tq)}, {e.D(tv)}, {e.D(dim)}, {e.D(dv)}{Dropout(e, scores, backward: false)});");
+                   $"{e.Temporary(0, scores)}, {e.Values(e.Node)}, batchSize, {e.D(tq)}, {e.D(tv)}, {e.D(dim)}, {e.D(dv)}{Dropout(e, scores, backward: false)}{Masks(e)});");
             return;
         }
 
         e.Line($"{Kernels}AttentionKernels.Forward({e.Values(e.Inputs[0])}, {e.Values(Key(e))}, {e.Values(e.Inputs[1])}, " +
                $"{(scaled ? e.Weight("scale") : $"{ReadOnlySpan}.Empty")}, {(scaled ? e.Temporary(1, scores) : $"{Span}.Empty")}, {e.Temporary(0, scores)}, " +
-               $"{e.Values(e.Node)}, batchSize, {e.D(tq)}, {e.D(tv)}, {e.D(dim)}, {e.D(dv)}{Dropout(e, scores, backward: false)});");
+               $"{e.Values(e.Node)}, batchSize, {e.D(tq)}, {e.D(tv)}, {e.D(dim)}, {e.D(dv)}{Dropout(e, scores, backward: false)}{Masks(e)});");
     }
+
+    /// <summary>Keras's masks of the query (its masked rows output zeros) and of the value (its masked steps are hidden).</summary>
+    private static string Masks(NodeEmitter e) => e.MaskArgument(0, "queryMask") + e.MaskArgument(1, "valueMask");
 
     public override void Backward(NodeEmitter e)
     {
         var (tq, tv, dim, dv, scores) = Geometry(e);
         bool scaled = e.Settings<AttentionConfig>().UseScale;
+        if (e.Mask(0) is { } queryMask)
+        {
+            // A masked query's output is zeros whatever the inputs: its gradient stops here.
+            e.Line($"{Kernels}Masking.ZeroRows({e.Gradient(e.Node)}, {queryMask}, batchSize * {e.D(tq)}, {e.D(dv)});");
+        }
+
         if (e.Layer.Kind == LayerKind.AdditiveAttention)
         {
             e.Line($"{Kernels}AttentionKernels.AdditiveBackward({e.Gradient(e.Node)}, {e.Values(e.Inputs[0])}, {e.Values(Key(e))}, {e.Values(e.Inputs[1])}, " +
@@ -221,6 +236,12 @@ internal sealed class MultiHeadAttentionRule : LayerRule
     private static readonly string[] Sublayers = { "query", "key", "value", "attention_output" };
 
     public override IReadOnlyList<LayerKind> Kinds { get; } = new[] { LayerKind.MultiHeadAttention };
+
+    /// <summary>Keras's attention mask from the inputs' masks: query ⊗ value (⊗ key), and the causal one; the output
+    /// keeps the query's mask.</summary>
+    public override MaskFlow Mask(LayerSpec layer) => MaskFlow.Keeps;
+
+    public override bool ConsumesMask(LayerSpec layer) => true;
 
     public override LayerConfig? Create(LayerKind kind, LayerArguments args)
     {
@@ -372,7 +393,9 @@ internal sealed class MultiHeadAttentionRule : LayerRule
         var g = Geometry(e.ShapeOf, e.Layer, e.NodeSpec, e.Dims);
         e.Line($"{Kernels}MultiHeadAttention.Forward({Shape(e, g)}, {e.Values(e.Inputs[0])}, {e.Values(e.Inputs[1])}, {e.Values(Key(e))}, " +
                $"{string.Join(", ", Sublayers.SelectMany(n => new[] { e.Weight(n + "/kernel"), e.Weight(n + "/bias") }))}, " +
-               $"{string.Join(", ", g.Sizes.Select((size, i) => e.Temporary(i, size)))}, {e.Values(e.Node)}{Dropout(e, g, backward: false)});");
+               $"{string.Join(", ", g.Sizes.Select((size, i) => e.Temporary(i, size)))}, {e.Values(e.Node)}{Dropout(e, g, backward: false)}" +
+               e.MaskArgument(0, "queryMask") + e.MaskArgument(1, "valueMask") +
+               (e.Inputs.Count > 2 && e.Inputs[2] != e.Inputs[1] ? e.MaskArgument(2, "keyMask") : string.Empty) + ");");
     }
 
     public override void Backward(NodeEmitter e)

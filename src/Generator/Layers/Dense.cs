@@ -24,6 +24,9 @@ internal sealed class DenseRule : LayerRule
 {
     public override IReadOnlyList<LayerKind> Kinds { get; } = new[] { LayerKind.Dense };
 
+    /// <summary>Keras's Dense supports masking: the mask passes through.</summary>
+    public override MaskFlow Mask(LayerSpec layer) => MaskFlow.Keeps;
+
     public override LayerConfig? Create(LayerKind kind, LayerArguments args)
     {
         int? units = args.Int("units");
@@ -164,6 +167,8 @@ internal sealed class ActivationRule : LayerRule
 {
     public override IReadOnlyList<LayerKind> Kinds { get; } = new[] { LayerKind.Activation };
 
+    public override MaskFlow Mask(LayerSpec layer) => MaskFlow.Keeps;
+
     public override IEnumerable<(string Function, LayerKind Kind)> Functions => new[] { ("ActivationLayer", LayerKind.Activation) };
 
     public override LayerConfig? Create(LayerKind kind, LayerArguments args)
@@ -208,6 +213,10 @@ internal sealed record SoftmaxConfig(int Axis) : LayerConfig;
 internal sealed class SoftmaxRule : LayerRule
 {
     public override IReadOnlyList<LayerKind> Kinds { get; } = new[] { LayerKind.Softmax };
+
+    /// <summary>The mask passes through (Keras's Softmax also takes a mask broadcast against its input; a sequence
+    /// mask of shape (batch, steps) is not, so it is not applied).</summary>
+    public override MaskFlow Mask(LayerSpec layer) => MaskFlow.Keeps;
 
     public override LayerConfig? Create(LayerKind kind, LayerArguments args) => args.Int("axis") is int axis ? new SoftmaxConfig(axis) : null;
 

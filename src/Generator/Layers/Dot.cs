@@ -35,6 +35,9 @@ internal sealed class DotRule : LayerRule
 {
     public override IReadOnlyList<LayerKind> Kinds { get; } = new[] { LayerKind.Dot };
 
+    /// <summary>Keras's Dot supports masking and returns no mask.</summary>
+    public override MaskFlow Mask(LayerSpec layer) => MaskFlow.Ends;
+
     public override LayerConfig? Create(LayerKind kind, LayerArguments args)
     {
         var axes = args.Axes("axes");

@@ -9,8 +9,8 @@ using static Unrolled.Generator.Emit.NodeEmitter;
 
 namespace Unrolled.Generator.Layers;
 
-/// <summary><c>Embedding</c>'s settings.</summary>
-internal sealed record EmbeddingConfig(int InputDim, int OutputDim) : LayerConfig;
+/// <summary><c>Embedding</c>'s settings; <c>MaskZero</c> is Keras's <c>mask_zero</c>.</summary>
+internal sealed record EmbeddingConfig(int InputDim, int OutputDim, bool MaskZero) : LayerConfig;
 
 /// <summary><c>Embedding(inputDim, outputDim)</c>: one row of <c>embeddings</c> per integer input (an id outside
 /// 0..inputDim-1 is an error at run time, as in Keras).</summary>
@@ -18,11 +18,15 @@ internal sealed class EmbeddingRule : LayerRule
 {
     public override IReadOnlyList<LayerKind> Kinds { get; } = new[] { LayerKind.Embedding };
 
+    /// <summary><c>mask_zero</c>: id 0 is padding, masked for the layers that follow.</summary>
+    public override MaskFlow Mask(LayerSpec layer) => layer.Config is EmbeddingConfig { MaskZero: true } ? MaskFlow.Produces : MaskFlow.Unsupported;
+
     public override LayerConfig? Create(LayerKind kind, LayerArguments args)
     {
         int? inputDim = args.Positive("inputDim");
         int? outputDim = args.Positive("outputDim");
-        return inputDim is null || outputDim is null ? null : new EmbeddingConfig(inputDim.Value, outputDim.Value);
+        bool? maskZero = args.Bool("maskZero");
+        return inputDim is null || outputDim is null || maskZero is null ? null : new EmbeddingConfig(inputDim.Value, outputDim.Value, maskZero.Value);
     }
 
     public override TensorShape? Infer(ShapeContext c)
@@ -66,7 +70,7 @@ internal sealed class EmbeddingRule : LayerRule
     public override void Describe(LayerSpec layer, KerasConfig config)
     {
         var s = layer.Settings<EmbeddingConfig>();
-        config.Settings("EmbeddingSettings").Int("input_dim", s.InputDim).Int("output_dim", s.OutputDim);
+        config.Settings("EmbeddingSettings").Int("input_dim", s.InputDim).Int("output_dim", s.OutputDim).Bool("mask_zero", s.MaskZero);
     }
 }
 
@@ -82,6 +86,10 @@ internal sealed record PositionEmbeddingConfig(int SequenceLength) : LayerConfig
 internal sealed class PositionEmbeddingRule : LayerRule
 {
     public override IReadOnlyList<LayerKind> Kinds { get; } = new[] { LayerKind.PositionEmbedding };
+
+    /// <summary>The positions of a masked sequence keep its mask (Keras-Hub's TokenAndPositionEmbedding keeps the
+    /// tokens' mask), so <c>Add([tokens, positions])</c> stays masked.</summary>
+    public override MaskFlow Mask(LayerSpec layer) => MaskFlow.Keeps;
 
     public override LayerConfig? Create(LayerKind kind, LayerArguments args)
         => args.Positive("sequenceLength") is int length ? new PositionEmbeddingConfig(length) : null;

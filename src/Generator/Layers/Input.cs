@@ -20,6 +20,8 @@ internal sealed class InputRule : LayerRule
 {
     public override IReadOnlyList<LayerKind> Kinds { get; } = new[] { LayerKind.InputLayer };
 
+    public override MaskFlow Mask(LayerSpec layer) => MaskFlow.Ends;
+
     public override IEnumerable<(string Function, LayerKind Kind)> Functions => Enumerable.Empty<(string, LayerKind)>();
 
     public override (int Min, int Max) Arity(LayerSpec layer) => (0, 0);

@@ -35,6 +35,19 @@ internal abstract class LayerRule
     /// <c>RecurrentState</c> node reading the call.</summary>
     public virtual int StateOutputs(LayerSpec layer) => 0;
 
+    /// <summary>What becomes of a Keras mask on the node's inputs (Keras's <c>supports_masking</c> and
+    /// <c>compute_mask</c>): by default the layer does not support masking, so the mask stops there with a warning
+    /// (UNR0019), as Keras warns.</summary>
+    public virtual MaskFlow Mask(LayerSpec layer) => MaskFlow.Unsupported;
+
+    /// <summary>Whether the layer's computation reads its inputs' masks (Keras passes them as <c>mask</c>): the node
+    /// lists them in <see cref="NodeSpec.Masks"/>, and its kernels skip the masked steps.</summary>
+    public virtual bool ConsumesMask(LayerSpec layer) => false;
+
+    /// <summary>How many of the node's first inputs have their masks read (a recurrent layer reads its sequence's,
+    /// not its initial states').</summary>
+    public virtual int MaskedInputs(LayerSpec layer) => int.MaxValue;
+
     /// <summary>The output's shape for the node's input shapes, adding the layer's weights (Keras's <c>build</c>);
     /// null after reporting why the inputs do not fit.</summary>
     public abstract TensorShape? Infer(ShapeContext c);
@@ -126,6 +139,9 @@ internal sealed class ShapeContext
 
     /// <summary>The first (for most layers the only) input.</summary>
     public TensorShape Input => Inputs[0];
+
+    /// <summary>Whether input <paramref name="input"/> carries a Keras mask the node reads (<see cref="NodeSpec.Masks"/>).</summary>
+    public bool HasMask(int input) => NodeSpec.MaskOf(input) >= 0;
 
     public DimTable Dims { get; }
 
@@ -244,4 +260,24 @@ internal sealed class PlanContext
     /// <summary>Marks the node's scratch as bounded whatever the batch (fixed-shape convolutions): the workspace keeps
     /// it once, sized by the kernels' own bound.</summary>
     public void BoundScratch() => _plan.BoundedScratch.Add(Node);
+}
+
+/// <summary>What a layer does with the Keras masks of its inputs (see <see cref="LayerRule.Mask"/>).</summary>
+internal enum MaskFlow
+{
+    /// <summary>The layer does not support masking: a mask on its input stops there, and UNR0019 warns.</summary>
+    Unsupported,
+
+    /// <summary>The layer supports masking but its output has no mask (a pooling over the steps, a recurrent layer's
+    /// last state, the steps the generator adds).</summary>
+    Ends,
+
+    /// <summary>The output keeps the first input's mask (Dense, Dropout, LayerNormalization, attention's query).</summary>
+    Keeps,
+
+    /// <summary>The output's mask is the OR of the inputs' masks, none if some input has none (Keras's merges).</summary>
+    Merges,
+
+    /// <summary>The layer makes a mask of its own (<c>Embedding(mask_zero=True)</c>, <c>Masking</c>).</summary>
+    Produces,
 }

@@ -32,6 +32,12 @@ internal sealed class BatchNormalizationRule : LayerRule
 {
     public override IReadOnlyList<LayerKind> Kinds { get; } = new[] { LayerKind.BatchNormalization };
 
+    /// <summary>Keras computes a masked input's batch statistics over the unmasked steps; that is refused (UNR0001)
+    /// rather than done differently.</summary>
+    public override MaskFlow Mask(LayerSpec layer) => MaskFlow.Keeps;
+
+    public override bool ConsumesMask(LayerSpec layer) => true;
+
     public override LayerConfig? Create(LayerKind kind, LayerArguments args)
     {
         var momentum = args.Known("momentum");
@@ -56,6 +62,12 @@ internal sealed class BatchNormalizationRule : LayerRule
 
     public override TensorShape? Infer(ShapeContext c)
     {
+        if (c.HasMask(0))
+        {
+            return c.Fail($"its input {c.TensorName(0)} carries a Keras mask, and BatchNormalization of a masked sequence is not supported: Keras computes " +
+                          "the batch statistics over the unmasked steps only. Use LayerNormalization, or normalise before the mask is made");
+        }
+
         if (!c.IsFloat())
         {
             return null;
@@ -134,6 +146,8 @@ internal sealed class BatchNormalizationRule : LayerRule
 internal sealed class LayerNormalizationRule : LayerRule
 {
     public override IReadOnlyList<LayerKind> Kinds { get; } = new[] { LayerKind.LayerNormalization };
+
+    public override MaskFlow Mask(LayerSpec layer) => MaskFlow.Keeps;
 
     public override LayerConfig? Create(LayerKind kind, LayerArguments args)
     {

@@ -112,6 +112,12 @@ internal sealed class GlobalPoolingRule : LayerRule
         LayerKind.GlobalMaxPooling1D, LayerKind.GlobalMaxPooling2D, LayerKind.GlobalAveragePooling1D, LayerKind.GlobalAveragePooling2D,
     };
 
+    /// <summary>GlobalAveragePooling1D averages the unmasked steps only; the other global poolings do not support
+    /// masking, as in Keras 3.</summary>
+    public override MaskFlow Mask(LayerSpec layer) => layer.Kind == LayerKind.GlobalAveragePooling1D ? MaskFlow.Ends : MaskFlow.Unsupported;
+
+    public override bool ConsumesMask(LayerSpec layer) => layer.Kind == LayerKind.GlobalAveragePooling1D;
+
     public override IEnumerable<(string Function, LayerKind Kind)> Functions => new[]
     {
         ("GlobalMaxPooling1D", LayerKind.GlobalMaxPooling1D), ("GlobalMaxPool1D", LayerKind.GlobalMaxPooling1D),
@@ -136,6 +142,12 @@ internal sealed class GlobalPoolingRule : LayerRule
     {
         int length = e.PositionsOf(e.Input);
         int channels = e.ChannelsOf(e.Input);
+        if (e.Mask(0) is { } mask)
+        {
+            e.Line($"{Kernels}Masking.MeanForward({e.Values(e.Input)}, {mask}, {e.Values(e.Node)}, batchSize, {e.D(length)}, {N(channels)});");
+            return;
+        }
+
         e.Line(IsMax(e)
             ? $"{Kernels}Pooling.GlobalMaxForward({e.Values(e.Input)}, {e.Values(e.Node)}, batchSize, {e.D(length)}, {N(channels)});"
             : $"{Kernels}OpKernels.Reduce({e.Values(e.Input)}, {e.Values(e.Node)}, batchSize, {e.D(length)}, {N(channels)}, {e.MeanScale(length)});");
@@ -146,6 +158,12 @@ internal sealed class GlobalPoolingRule : LayerRule
         int length = e.PositionsOf(e.Input);
         int channels = e.ChannelsOf(e.Input);
         e.Line($"var dy = {e.Gradient(e.Node)};");
+        if (e.Mask(0) is { } mask)
+        {
+            e.Line($"{Kernels}Masking.MeanBackward(dy, {mask}, {e.Gradient(e.Input)}, batchSize, {e.D(length)}, {N(channels)});");
+            return;
+        }
+
         e.Line(IsMax(e)
             ? $"{Kernels}Pooling.GlobalMaxBackward({e.Values(e.Input)}, {e.Values(e.Node)}, dy, {e.Gradient(e.Input)}, batchSize, {e.D(length)}, {N(channels)});"
             : $"{Kernels}OpKernels.ReduceBackward(dy, {e.Gradient(e.Input)}, batchSize, {e.D(length)}, {N(channels)}, {e.MeanScale(length)});");

@@ -9,9 +9,11 @@ using static Unrolled.Generator.Emit.NodeEmitter;
 namespace Unrolled.Generator.Layers;
 
 /// <summary>A recurrent layer's settings. <c>UnitForgetBias</c> is LSTM's, <c>ResetAfter</c> GRU's (false elsewhere);
-/// <c>GoBackwards</c> runs the steps last to first and returns the sequence in that order, as Keras's <c>go_backwards</c>.</summary>
+/// <c>GoBackwards</c> runs the steps last to first and returns the sequence in that order, as Keras's <c>go_backwards</c>;
+/// <c>ZeroOutputForMask</c> is Keras's <c>zero_output_for_mask</c>, which Bidirectional sets on its copies when they return
+/// sequences: a masked step's output is zeros instead of the carried state.</summary>
 internal sealed record RecurrentConfig(int Units, bool UseBias, bool ReturnSequences, bool ReturnState, bool UnitForgetBias, bool ResetAfter,
-    bool GoBackwards) : LayerConfig;
+    bool GoBackwards, bool ZeroOutputForMask = false) : LayerConfig;
 
 /// <summary>A <c>Bidirectional</c> wrapper's settings: Keras's <c>merge_mode</c> (concat, sum, mul, ave), or null to return
 /// both directions.</summary>
@@ -29,6 +31,16 @@ internal sealed record RecurrentStateConfig(int Index) : LayerConfig;
 internal sealed class RecurrentRule : LayerRule
 {
     public override IReadOnlyList<LayerKind> Kinds { get; } = new[] { LayerKind.LSTM, LayerKind.GRU, LayerKind.SimpleRNN, LayerKind.RecurrentState };
+
+    /// <summary>A recurrent layer skips masked steps, carrying its state over them; its sequence output keeps the
+    /// mask, its last state has none (Keras's <c>compute_mask</c>).</summary>
+    public override MaskFlow Mask(LayerSpec layer)
+        => layer.Config is RecurrentConfig { ReturnSequences: true } ? MaskFlow.Keeps : MaskFlow.Ends;
+
+    public override bool ConsumesMask(LayerSpec layer) => layer.Kind != LayerKind.RecurrentState;
+
+    /// <summary>The sequence's mask; the initial states' are not read.</summary>
+    public override int MaskedInputs(LayerSpec layer) => 1;
 
     public override IEnumerable<(string Function, LayerKind Kind)> Functions => Kinds.Where(k => k != LayerKind.RecurrentState).Select(k => (k.ToString(), k));
 
@@ -154,7 +166,7 @@ internal sealed class RecurrentRule : LayerRule
         var (steps, features) = Sequence(e);
         string cache = e.Temporary(0, e.Dims.Mul(steps, CachePerStep(e.Layer)));
         string call = $"{Kernels}Recurrent.{KernelName(e.Layer.Kind)}Forward({e.Values(e.Input)}, {e.Weight("kernel")}, {e.Weight("recurrent_kernel")}, {e.Weight("bias")}, " +
-                      $"{e.Values(e.Node)}, {States(e, backward: false)}, {cache}, {e.Scratch}, {Tail(e, steps, features)}{InitialState(e, backward: false)});";
+                      $"{e.Values(e.Node)}, {States(e, backward: false)}, {cache}, {e.Scratch}, {Tail(e, steps, features)}{InitialState(e, backward: false)}{Masked(e)});";
         if (e.Fold is not { } fold)
         {
             e.Line(call);
@@ -168,7 +180,7 @@ internal sealed class RecurrentRule : LayerRule
         e.Line($"{Kernels}Recurrent.{KernelName(e.Layer.Kind)}ForwardFolded({e.Values(e.InputsOf(fold.Embedding)[0])}, {table}, {N(fold.Vocabulary)}, " +
                $"{e.Weight("recurrent_kernel")}, {bias}{e.Values(e.Node)}, {States(e, backward: false)}, {cache}, {e.Scratch}, " +
                $"batchSize, {e.D(steps)}, {N(s.Units)}, returnSequences: {Bool(s.ReturnSequences)}" +
-               (e.Layer.Kind == LayerKind.GRU ? $", resetAfter: {Bool(s.ResetAfter)}" : string.Empty) + Backwards(s) + InitialState(e, backward: false) + ");");
+               (e.Layer.Kind == LayerKind.GRU ? $", resetAfter: {Bool(s.ResetAfter)}" : string.Empty) + Backwards(s) + InitialState(e, backward: false) + Masked(e) + ");");
         e.Close();
         e.Open("else");
         e.Line(call);
@@ -182,7 +194,7 @@ internal sealed class RecurrentRule : LayerRule
         e.Line($"var dy = {e.Gradient(e.Node)};");
         e.Line($"{Kernels}Recurrent.{KernelName(e.Layer.Kind)}Backward({e.Values(e.Input)}, {e.Weight("kernel")}, {e.Weight("recurrent_kernel")}, {cache}, " +
                $"dy, {States(e, backward: true)}, {e.GradientOrEmpty(e.Input)}, {e.WeightGradient("kernel")}, {e.WeightGradient("recurrent_kernel")}, " +
-               $"{e.WeightGradient("bias")}, {e.Scratch}, {Tail(e, steps, features)}{InitialState(e, backward: true)});");
+               $"{e.WeightGradient("bias")}, {e.Scratch}, {Tail(e, steps, features)}{InitialState(e, backward: true)}{Masked(e)});");
     }
 
     public override string WeightPathSuffix => "/cell";
@@ -261,6 +273,11 @@ internal sealed class RecurrentRule : LayerRule
 
         return text;
     }
+
+    /// <summary>The kernels' mask arguments (Keras's mask of the sequence, and zero_output_for_mask), written only when the
+    /// sequence is masked.</summary>
+    private static string Masked(NodeEmitter e)
+        => e.Mask(0) is { } mask ? $", mask: {mask}" + (e.Settings<RecurrentConfig>().ZeroOutputForMask ? ", zeroOutputForMask: true" : string.Empty) : string.Empty;
 
     /// <summary>The kernels' go_backwards argument, written only when set.</summary>
     private static string Backwards(RecurrentConfig s) => s.GoBackwards ? ", goBackwards: true" : string.Empty;

@@ -17,6 +17,8 @@ internal sealed class RegularizationRule : LayerRule
 {
     public override IReadOnlyList<LayerKind> Kinds { get; } = new[] { LayerKind.Dropout };
 
+    public override MaskFlow Mask(LayerSpec layer) => MaskFlow.Keeps;
+
     public override LayerConfig? Create(LayerKind kind, LayerArguments args)
     {
         var rate = args.Known("rate");

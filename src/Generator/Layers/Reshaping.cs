@@ -207,6 +207,10 @@ internal sealed class FlipRule : LayerRule
 {
     public override IReadOnlyList<LayerKind> Kinds { get; } = new[] { LayerKind.Flip };
 
+    /// <summary>Inside Bidirectional the flipped sequence is back in the input's order, so it keeps the input's mask, as
+    /// the wrapper's output does in Keras.</summary>
+    public override MaskFlow Mask(LayerSpec layer) => MaskFlow.Keeps;
+
     /// <summary>No builder function: the evaluator creates it.</summary>
     public override IEnumerable<(string Function, LayerKind Kind)> Functions => System.Array.Empty<(string, LayerKind)>();
 

@@ -20,6 +20,9 @@ internal sealed class TimeStepRule : LayerRule
 {
     public override IReadOnlyList<LayerKind> Kinds { get; } = new[] { LayerKind.Fold, LayerKind.Unfold };
 
+    /// <summary>TimeDistributed's folding: the wrapper passes the mask on itself; its inner layer sees single steps.</summary>
+    public override MaskFlow Mask(LayerSpec layer) => MaskFlow.Ends;
+
     public override IEnumerable<(string Function, LayerKind Kind)> Functions => Enumerable.Empty<(string, LayerKind)>();
 
     public override bool ChangesRows => true;

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Linq;
 
 namespace Unrolled.Generator.Model;
@@ -42,13 +43,22 @@ internal sealed record NoSettings : LayerConfig
 /// <param name="Group">The innermost group (<see cref="ModelSpec.Groups"/>) the node belongs to, or -1.</param>
 /// <param name="Call">The call's own settings (Keras's call arguments, such as MultiHeadAttention's
 /// <c>use_causal_mask</c>), a record the kind's rule defines; null when the call has none.</param>
+/// <param name="Masks">For a layer that uses Keras's masks (<see cref="Layers.LayerRule.ConsumesMask"/>): per input, the
+/// <see cref="LayerKind.Mask"/> node of the mask attached to it, or -1; empty when no input is masked. Masks are read
+/// like inputs (they are computed first and kept alive until the node has run) but carry no gradient.</param>
 internal sealed record NodeSpec(int Layer, EquatableArray<int> Inputs, SourceSpan Span, EquatableArray<SourceSpan> InputSpans, int Application = -1,
-    int Group = -1, LayerConfig? Call = null)
+    int Group = -1, LayerConfig? Call = null, EquatableArray<int> Masks = default)
 {
     /// <summary>The call's settings as the record its rule defines, or null when the call has none.</summary>
     public T? CallSettings<T>()
         where T : LayerConfig
         => Call as T;
+
+    /// <summary>The mask attached to input <paramref name="input"/>, or -1.</summary>
+    public int MaskOf(int input) => input < Masks.Count ? Masks[input] : -1;
+
+    /// <summary>Every node this one reads: its inputs, then the masks of its inputs.</summary>
+    public IEnumerable<int> Reads => Masks.Count == 0 ? Inputs : Inputs.Concat(Masks.Where(m => m >= 0));
 }
 
 /// <summary>
@@ -104,8 +114,13 @@ internal sealed record ModelSpec(
     EquatableArray<DiagnosticInfo> Diagnostics,
     bool HasGraph,
     EquatableArray<ApplicationSpec> Applications = default,
-    EquatableArray<GroupSpec> Groups = default)
+    EquatableArray<GroupSpec> Groups = default,
+    EquatableArray<int> OutputMasks = default)
 {
+    /// <summary>The <see cref="LayerKind.Mask"/> node of the mask Keras attaches to output <paramref name="output"/>
+    /// (a sequence output after <c>Embedding(mask_zero=True)</c>), which the loss and metrics weigh the steps by; or -1.</summary>
+    public int OutputMaskOf(int output) => output < OutputMasks.Count ? OutputMasks[output] : -1;
+
     /// <summary>
     /// The spec with every source position (and the diagnostics, which carry positions) cleared: what code generation
     /// reads, so that an edit that only moves the builder (a line added above it) leaves the generated code cached.

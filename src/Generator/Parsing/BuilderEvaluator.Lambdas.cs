@@ -286,6 +286,6 @@ internal sealed partial class BuilderEvaluator
         // Inside a Lambda or TimeDistributed the operation is not a row of its own; outside, it is Keras's TFOpLambda.
         bool hidden = Graph.CurrentApplication >= 0 || kind is LayerKind.Fold or LayerKind.Unfold;
         int layer = Graph.AddLayer(kind, null, span, null, config, prefix: name, hidden: hidden);
-        return Value.Tensor(Graph.AddNode(layer, inputs, span, inputs.Select(_ => span).ToList()), span);
+        return Value.Tensor(AddLayerNode(layer, inputs, span, inputs.Select(_ => span).ToList(), call: null, warn: false), span);
     }
 }

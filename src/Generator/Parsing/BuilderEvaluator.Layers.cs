@@ -317,7 +317,8 @@ internal sealed partial class BuilderEvaluator
         switch (spec.Kind)
         {
             case LayerKind.Lambda:
-                return ApplyLambda(layer, inputs, inputsSpan, callSpan);
+                int firstNew = Graph.Nodes.Count;
+                return WithoutMasks(ApplyLambda(layer, inputs, inputsSpan, callSpan), spec, inputs, inputsSpan, firstNew);
             case LayerKind.TimeDistributed:
                 return ApplyTimeDistributed(layer, inputs, inputsSpan, callSpan);
             case LayerKind.Bidirectional:
@@ -373,7 +374,7 @@ internal sealed partial class BuilderEvaluator
             spans.Add(state.Origin ?? inputsSpan);
         }
 
-        int node = Graph.AddNode(layer, nodes, callSpan, spans, call: call);
+        int node = AddLayerNode(layer, nodes, callSpan, spans, call);
         int states = rule?.StateOutputs(spec) ?? 0;
         if (states > 0)
         {
@@ -479,7 +480,9 @@ internal sealed partial class BuilderEvaluator
         {
             var spec = Graph.Nodes[node];
             var mapped = spec.Inputs.Select(i => mapping[i]).ToList();
-            mapping[node] = Graph.AddNode(spec.Layer, mapped, callSpan, mapped.Select(_ => inputsSpan).ToList(), group, CopyGroup(spec.Group), spec.Call);
+            // Masks are made again for the new inputs (a masked tensor passed to the model masks its layers, as in Keras).
+            mapping[node] = AddLayerNode(spec.Layer, mapped, callSpan, mapped.Select(_ => inputsSpan).ToList(), spec.Call, group, CopyGroup(spec.Group),
+                warn: !Graph.Layers[spec.Layer].Name.StartsWith("/", System.StringComparison.Ordinal));
         }
 
         int Mapped(int node) => mapping.TryGetValue(node, out int copy) ? copy : node;
@@ -550,11 +553,14 @@ internal sealed partial class BuilderEvaluator
             return Value.Unknown("invalid argument");
         }
 
-        int forwardLayer = Graph.AddLayer(layer.Kind, "forward_" + Unprefixed(layer.Name, "forward_"), span, nameSpan, config);
+        // Keras's force_zero_output_for_mask: with sequences, a masked step's output is zeros in both directions.
+        int forwardLayer = Graph.AddLayer(layer.Kind, "forward_" + Unprefixed(layer.Name, "forward_"), span, nameSpan,
+            config with { ZeroOutputForMask = config.ReturnSequences });
         int backwardLayer;
         if (backward.Kind == ValueKind.Null)
         {
-            backwardLayer = Graph.AddLayer(layer.Kind, "backward_" + Unprefixed(layer.Name, "backward_"), span, nameSpan, config with { GoBackwards = true });
+            backwardLayer = Graph.AddLayer(layer.Kind, "backward_" + Unprefixed(layer.Name, "backward_"), span, nameSpan,
+                config with { GoBackwards = true, ZeroOutputForMask = config.ReturnSequences });
         }
         else if (backward.Kind != ValueKind.Layer || !IsRecurrent(Graph.Layers[backward.Id]))
         {
@@ -575,6 +581,7 @@ internal sealed partial class BuilderEvaluator
             }
 
             backwardLayer = backward.Id;
+            Graph.Layers[backwardLayer] = Graph.Layers[backwardLayer] with { Config = given with { ZeroOutputForMask = given.ReturnSequences } };
         }
 
         int wrapper = Graph.AddLayer(LayerKind.Bidirectional, name, span, nameSpan, new BidirectionalConfig(mode));
@@ -712,6 +719,11 @@ internal sealed partial class BuilderEvaluator
         Graph.Applications[application] = Graph.Applications[application] with { Outputs = new[] { unfolded.Id }.ToEquatableArray() };
         Graph.Groups[group] = Graph.Groups[group] with { Outputs = new[] { unfolded.Id }.ToEquatableArray() };
         Graph.NodesOfLayer[wrapper].Add(unfolded.Id);
+        if (Graph.MaskOfNode(input.Id) is >= 0 and int mask)
+        {
+            Graph.MaskOf[unfolded.Id] = mask; // each step is computed on its own, so the steps' mask still holds
+        }
+
         return Value.Tensor(unfolded.Id, callSpan);
     }
 

@@ -135,7 +135,7 @@ internal sealed partial class BuilderEvaluator
     private void Report(string id, SourceSpan span, params string[] arguments)
     {
         Graph.Diagnostics.Add(new DiagnosticInfo(id, span, arguments.ToEquatableArray()));
-        if (id != DiagnosticIds.UnusedInput)
+        if (!DiagnosticIds.IsWarning(id))
         {
             _stopped = true;
         }

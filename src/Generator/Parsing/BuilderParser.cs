@@ -158,7 +158,8 @@ internal static class BuilderParser
             diagnostics.ToEquatableArray(),
             HasGraph: true,
             graph.Applications.ToEquatableArray(),
-            graph.Groups.ToEquatableArray());
+            graph.Groups.ToEquatableArray(),
+            model.Outputs.Select(v => graph.MaskOfNode(v.Id)).ToEquatableArray());
     }
 
     private static DiagnosticInfo TooDeep(SourceSpan span)

@@ -89,15 +89,22 @@ internal sealed class GraphBuilder
         return Layers.Count - 1;
     }
 
+    /// <summary>For each tensor that carries a Keras mask, the <see cref="LayerKind.Mask"/> node holding it.</summary>
+    public Dictionary<int, int> MaskOf { get; } = new();
+
+    /// <summary>The mask node of a tensor, or -1.</summary>
+    public int MaskOfNode(int node) => MaskOf.TryGetValue(node, out int mask) ? mask : -1;
+
     public int AddNode(int layer, List<int> inputs, SourceSpan span, List<SourceSpan> inputSpans, int application = -1, int? group = null,
-        LayerConfig? call = null)
+        LayerConfig? call = null, List<int>? masks = null)
     {
         if (application < 0)
         {
             application = CurrentApplication;
         }
 
-        Nodes.Add(new NodeSpec(layer, inputs.ToEquatableArray(), span, inputSpans.ToEquatableArray(), application, group ?? CurrentGroup, call));
+        Nodes.Add(new NodeSpec(layer, inputs.ToEquatableArray(), span, inputSpans.ToEquatableArray(), application, group ?? CurrentGroup, call,
+            masks is null ? default : masks.ToEquatableArray()));
         NodesOfLayer[layer].Add(Nodes.Count - 1);
         return Nodes.Count - 1;
     }

@@ -85,7 +85,7 @@ internal sealed class ExecutionPlan
             }
 
             bool isListedInput = spec.Inputs.Contains(n);
-            NeedsGradient[n] = !isListedInput && (model.ParameterCounts[node.Layer] > 0 || node.Inputs.Any(i => NeedsGradient[i]));
+            NeedsGradient[n] = !isListedInput && layer.Kind != LayerKind.Mask && (model.ParameterCounts[node.Layer] > 0 || node.Inputs.Any(i => NeedsGradient[i]));
         }
 
         Training = RegionLayout.Create(this, regionSizes, hasPreActivation, reuse: false);

@@ -95,12 +95,17 @@ internal sealed class RegionLayout
             pinned.Add(Resolve(output).Node);
         }
 
+        foreach (int mask in spec.OutputMasks.Where(m => m >= 0))
+        {
+            pinned.Add(mask); // the loss and the metrics weigh the output's steps by it, after the forward pass
+        }
+
         // The last step that reads each node's value and its temporaries.
         var valueEnd = new Dictionary<int, int>();
         var temporaryEnd = new Dictionary<int, int>();
         foreach (int n in order)
         {
-            foreach (int input in spec.Nodes[n].Inputs)
+            foreach (int input in spec.Nodes[n].Reads)
             {
                 var (source, temporaries) = Resolve(input);
                 var ends = temporaries ? temporaryEnd : valueEnd;

@@ -72,7 +72,7 @@ internal sealed record AnalyzedModel(
         {
             foreach (var d in Diagnostics)
             {
-                if (d.Id != global::Unrolled.Generator.Diagnostics.DiagnosticIds.UnusedInput)
+                if (!global::Unrolled.Generator.Diagnostics.DiagnosticIds.IsWarning(d.Id))
                 {
                     return true;
                 }

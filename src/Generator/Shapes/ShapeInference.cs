@@ -28,7 +28,7 @@ internal static partial class ShapeInference
         var outputNames = new List<string>();
         var dims = new DimTable();
 
-        bool parseFailed = spec.Diagnostics.Any(d => d.Id != DiagnosticIds.UnusedInput);
+        bool parseFailed = spec.Diagnostics.Any(d => !DiagnosticIds.IsWarning(d.Id));
         if (!parseFailed && spec.HasGraph)
         {
             CheckInputsAndOutputs(spec, diagnostics);
@@ -136,7 +136,7 @@ internal static partial class ShapeInference
                 continue; // a listed input is where the model starts, even if a layer produced it
             }
 
-            foreach (int input in spec.Nodes[node].Inputs)
+            foreach (int input in spec.Nodes[node].Reads)
             {
                 stack.Push(input);
             }
@@ -162,7 +162,7 @@ internal static partial class ShapeInference
         for (int i = 0; i < spec.Inputs.Count; i++)
         {
             int node = spec.Inputs[i];
-            bool feedsAnOutput = spec.Outputs.Contains(node) || used.Any(n => spec.Nodes[n].Inputs.Contains(node));
+            bool feedsAnOutput = spec.Outputs.Contains(node) || used.Any(n => spec.Nodes[n].Reads.Contains(node));
             if (!feedsAnOutput && spec.Layers[spec.Nodes[node].Layer].Kind == LayerKind.InputLayer)
             {
                 Report(diagnostics, DiagnosticIds.UnusedInput, spec.InputSpans[i], spec.Layers[spec.Nodes[node].Layer].Name);
@@ -189,7 +189,7 @@ internal static partial class ShapeInference
                 continue;
             }
 
-            foreach (int input in spec.Nodes[node].Inputs)
+            foreach (int input in spec.Nodes[node].Reads)
             {
                 stack.Push(input);
             }
@@ -334,6 +334,31 @@ internal static partial class ShapeInference
                 Report(_diagnostics, DiagnosticIds.ShapeMismatch, node.Span, $"{layer.Kind} '{layer.Name}'",
                     "its inputs come from inside and outside a TimeDistributed layer; combine them outside it");
                 return null;
+            }
+
+            // A mask is one value per step: the input's shape without its features (Keras fails at run time otherwise).
+            for (int i = 0; i < node.Inputs.Count; i++)
+            {
+                int mask = node.MaskOf(i);
+                if (mask < 0)
+                {
+                    continue;
+                }
+
+                if (_shapes[mask] is not { } maskShape)
+                {
+                    return null;
+                }
+
+                var steps = inputs[i].Dims.Take(System.Math.Max(inputs[i].Dims.Count - 1, 0));
+                if (inputs[i].Dims.Count < 2 || !maskShape.Dims.SequenceEqual(steps))
+                {
+                    Report(_diagnostics, DiagnosticIds.ShapeMismatch, node.InputSpans[i], $"{layer.Kind} '{layer.Name}'",
+                        $"its input {ShapeInference.TensorName(_spec, node.Inputs[i])} has shape {inputs[i].Keras} and carries a mask of shape " +
+                        $"{maskShape.Keras}, but {layer.Kind} reads a mask as one value per step of a (None, steps, features) input; " +
+                        "mask the sequence itself (Embedding(maskZero: true) or Masking on (None, steps, features))");
+                    return null;
+                }
             }
 
             TensorShape? shape;
