@@ -228,9 +228,13 @@ public static partial class Layers
     /// </summary>
     /// <param name="inputDim">The vocabulary size: ids run from 0 to inputDim − 1.</param>
     /// <param name="outputDim">The length of each vector.</param>
+    /// <param name="maskZero">Keras's <c>mask_zero</c>: id 0 is padding. The output carries a mask (id ≠ 0) that the
+    /// layers after it use as Keras's do: recurrent layers skip the padded steps, <c>GlobalAveragePooling1D</c> averages
+    /// the others, attention ignores padded keys, and a loss on a sequence output leaves them out (docs/masking.md).
+    /// Id 0 still has its row, so inputDim counts it.</param>
     /// <param name="name">The layer's name (<c>embedding</c>, … by default).</param>
     /// <returns>A layer to apply to a tensor of ids: (None, steps) gives (None, steps, outputDim).</returns>
-    public static Layer Embedding(int inputDim, int outputDim, string? name = null) => throw BuilderOnlyException.For(nameof(Embedding));
+    public static Layer Embedding(int inputDim, int outputDim, bool maskZero = false, string? name = null) => throw BuilderOnlyException.For(nameof(Embedding));
 
     /// <summary>
     /// A learned embedding of each position, as Keras-Hub's <c>PositionEmbedding(sequence_length)</c>: a table
@@ -398,7 +402,8 @@ public sealed record ActivationSettings(string Activation) : LayerSettings
 /// <summary>The settings of an <see cref="Layers.Embedding"/> layer.</summary>
 /// <param name="InputDim">The number of token ids (the vocabulary's size).</param>
 /// <param name="OutputDim">The size of each embedding vector.</param>
-public sealed record EmbeddingSettings(int InputDim, int OutputDim) : LayerSettings
+/// <param name="MaskZero">Whether id 0 is padding, masked for the layers that follow (Keras's <c>mask_zero</c>).</param>
+public sealed record EmbeddingSettings(int InputDim, int OutputDim, bool MaskZero = false) : LayerSettings
 {
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.Embedding;
@@ -409,6 +414,7 @@ public sealed record EmbeddingSettings(int InputDim, int OutputDim) : LayerSetti
     {
         yield return new("input_dim", InputDim);
         yield return new("output_dim", OutputDim);
+        yield return new("mask_zero", MaskZero);
     }
 }
 

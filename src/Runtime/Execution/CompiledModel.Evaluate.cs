@@ -134,9 +134,12 @@ public abstract partial class CompiledModel
                 ReadOnlySpan<float> predictions = workspace.Values(_layout.OutputOffset(j), batch * _layout.OutputSize(j));
                 ReadOnlySpan<float> target = targets[j].AsSpan((start + done) * perSample, batch * perSample);
                 int rows = batch * compiled.RowsPerSample[j];
-                losses[j] = loss.Compute(predictions, target, default, rows, compiled.Columns[j], 1f, compiled.Fused[j]);
+                ReadOnlySpan<float> mask = OutputMask(workspace, j, rows);
+                losses[j] = mask.IsEmpty
+                    ? loss.Compute(predictions, target, default, rows, compiled.Columns[j], 1f, compiled.Fused[j])
+                    : loss.ComputeMasked(predictions, target, default, rows, compiled.Columns[j], 1f, compiled.Fused[j], mask);
                 total += compiled.LossWeights[j] * losses[j];
-                totals.AddMetrics(j, predictions, target, rows);
+                totals.AddMetrics(j, predictions, target, rows, mask);
             }
 
             totals.AddLosses(total, losses, batch);

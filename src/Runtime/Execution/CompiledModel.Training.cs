@@ -196,9 +196,13 @@ public abstract partial class CompiledModel
                 continue;
             }
 
-            losses[j] = loss.Compute(workspace.Values(offset, count), BatchTargets(workspace, compiled, j, batchSize),
-                workspace.Gradient(offset, count), batchSize * compiled.RowsPerSample[j], compiled.Columns[j],
-                compiled.LossWeights[j], compiled.Fused[j]);
+            int rows = batchSize * compiled.RowsPerSample[j];
+            ReadOnlySpan<float> mask = OutputMask(workspace, j, rows);
+            losses[j] = mask.IsEmpty
+                ? loss.Compute(workspace.Values(offset, count), BatchTargets(workspace, compiled, j, batchSize),
+                    workspace.Gradient(offset, count), rows, compiled.Columns[j], compiled.LossWeights[j], compiled.Fused[j])
+                : loss.ComputeMasked(workspace.Values(offset, count), BatchTargets(workspace, compiled, j, batchSize),
+                    workspace.Gradient(offset, count), rows, compiled.Columns[j], compiled.LossWeights[j], compiled.Fused[j], mask);
             total += compiled.LossWeights[j] * losses[j];
         }
 
@@ -212,8 +216,9 @@ public abstract partial class CompiledModel
         {
             if (compiled.Losses[j] is not null)
             {
+                int rows = batchSize * compiled.RowsPerSample[j];
                 compiled.Train.AddMetrics(j, workspace.Values(_layout.OutputOffset(j), batchSize * _layout.OutputSize(j)),
-                    BatchTargets(workspace, compiled, j, batchSize), batchSize * compiled.RowsPerSample[j]);
+                    BatchTargets(workspace, compiled, j, batchSize), rows, OutputMask(workspace, j, rows));
             }
         }
 
@@ -228,6 +233,10 @@ public abstract partial class CompiledModel
         compiled.Optimizer.Apply(_weights, workspace.ParameterGradients);
         return (float)total;
     }
+
+    /// <summary>The Keras mask of output <paramref name="output"/>'s rows (one float per row), or empty when it has none.</summary>
+    private ReadOnlySpan<float> OutputMask(Workspace workspace, int output, int rows)
+        => _layout.OutputMaskOffset(output) is >= 0 and int offset ? workspace.Values(offset, rows) : default;
 
     /// <summary>The training configuration; throws unless <c>Compile</c> has been called.</summary>
     private CompiledTraining RequireCompiled()

@@ -13,8 +13,12 @@ public sealed class TensorInfo
     /// <param name="offset">Where the tensor lives in a <see cref="Workspace"/>, in floats per sample; -1 when that depends on
     /// run-time lengths.</param>
     /// <param name="activation">For an output: the activation of the layer that produces it.</param>
-    public TensorInfo(string name, int[] shape, DType dtype, int offset, Activation activation = Activation.Linear)
+    /// <param name="maskOffset">For an output that carries a Keras mask (a sequence after <c>Embedding(maskZero: true)</c>):
+    /// where the mask (one float per row, 1 kept) lives in a <see cref="Workspace"/>, in floats per sample; -1 for none or
+    /// when that depends on run-time lengths.</param>
+    public TensorInfo(string name, int[] shape, DType dtype, int offset, Activation activation = Activation.Linear, int maskOffset = -1)
     {
+        MaskOffset = maskOffset;
         Name = name ?? throw new ArgumentNullException(nameof(name));
         Shape = (int[])shape.Clone();
         DType = dtype;
@@ -44,6 +48,10 @@ public sealed class TensorInfo
 
     /// <summary>Offset of the tensor in the workspace's activation buffer, in floats per sample; -1 when it depends on a run-time length.</summary>
     public int Offset { get; }
+
+    /// <summary>For an output that carries a Keras mask: the mask's offset in the workspace's activation buffer (the loss
+    /// and the metrics leave its masked rows out, as Keras's do); -1 when it has none or it depends on a run-time length.</summary>
+    public int MaskOffset { get; }
 
     /// <summary>The shape as Keras prints it, with the batch axis: <c>(None, 784)</c>.</summary>
     public string KerasShape => ModelGraph.KerasShape(Shape);

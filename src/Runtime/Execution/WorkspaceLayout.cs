@@ -14,6 +14,7 @@ public sealed class WorkspaceLayout
     private readonly int[] _inputSizes;
     private readonly int[] _outputOffsets;
     private readonly int[] _outputSizes;
+    private readonly int[] _outputMaskOffsets;
 
     internal WorkspaceLayout(ModelDescription description)
     {
@@ -22,6 +23,11 @@ public sealed class WorkspaceLayout
         _inputSizes = new int[description.Inputs.Count];
         _outputOffsets = new int[description.Outputs.Count];
         _outputSizes = new int[description.Outputs.Count];
+        _outputMaskOffsets = new int[description.Outputs.Count];
+        for (int j = 0; j < _outputMaskOffsets.Length; j++)
+        {
+            _outputMaskOffsets[j] = description.Outputs[j].MaskOffset;
+        }
         if (!description.IsDynamic)
         {
             for (int i = 0; i < _inputSizes.Length; i++)
@@ -75,6 +81,12 @@ public sealed class WorkspaceLayout
     internal int InputOffset(int input) => _inputOffsets[input];
 
     internal int InputSize(int input) => _inputSizes[input];
+
+    /// <summary>Where each output's Keras mask starts, in floats per sample, or -1 for an output without one; generated
+    /// code sets them for a model whose sizes depend on run-time lengths.</summary>
+    public Span<int> OutputMaskOffsets => _outputMaskOffsets;
+
+    internal int OutputMaskOffset(int output) => _outputMaskOffsets[output];
 
     internal int OutputOffset(int output) => _outputOffsets[output];
 

@@ -71,7 +71,7 @@ internal sealed class GraphDrawing
 
         foreach (var node in graph.Nodes)
         {
-            if (_owner[node.Id] != node.Id || node.Kind is GraphNodeKind.RecurrentState or GraphNodeKind.Fold or GraphNodeKind.Unfold)
+            if (_owner[node.Id] != node.Id || node.Kind is GraphNodeKind.RecurrentState or GraphNodeKind.Fold or GraphNodeKind.Unfold or GraphNodeKind.Mask)
             {
                 continue;
             }

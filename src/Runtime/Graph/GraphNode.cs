@@ -38,9 +38,11 @@ public sealed class GraphNode
     /// <param name="weightCount">How many weight tensors follow from <paramref name="firstWeight"/>.</param>
     /// <param name="outputs">For a group: the ids of the children whose values are its outputs.</param>
     /// <param name="dtype">Its output's element type.</param>
+    /// <param name="masks">For a layer that reads Keras masks: per input, the id of the <see cref="GraphNodeKind.Mask"/>
+    /// node of its mask, or -1; null when no input is masked.</param>
     /// <exception cref="ArgumentException"><paramref name="settings"/> do not describe a layer of <paramref name="kind"/>.</exception>
     public GraphNode(string name, string className, GraphNodeKind kind, int parent, int[] inputs, int[] shape, LayerSettings? settings = null,
-        int firstWeight = -1, int weightCount = 0, int[]? outputs = null, DType dtype = DType.Float32)
+        int firstWeight = -1, int weightCount = 0, int[]? outputs = null, DType dtype = DType.Float32, int[]? masks = null)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(shape);
@@ -63,6 +65,7 @@ public sealed class GraphNode
         DType = dtype;
         IsGroup = kind is GraphNodeKind.Functional or GraphNodeKind.Lambda or GraphNodeKind.TimeDistributed or GraphNodeKind.Bidirectional;
         Outputs = outputs is null ? s_none : Array.AsReadOnly((int[])outputs.Clone());
+        Masks = masks is null ? s_none : Array.AsReadOnly((int[])masks.Clone());
     }
 
     /// <summary>The node's index in <see cref="ModelGraph.Nodes"/>.</summary>
@@ -92,6 +95,10 @@ public sealed class GraphNode
 
     /// <summary>The ids of the nodes whose values it reads, in order (flat edges, never a group).</summary>
     public IReadOnlyList<int> Inputs { get; }
+
+    /// <summary>For a layer that reads Keras masks (a recurrent layer after <c>Embedding(maskZero: true)</c>): per input,
+    /// the id of the <see cref="GraphNodeKind.Mask"/> node holding its mask, or -1; empty when no input is masked.</summary>
+    public IReadOnlyList<int> Masks { get; }
 
     /// <summary>For a group, the ids of the children whose values are its outputs; empty for other nodes.</summary>
     public IReadOnlyList<int> Outputs { get; }

@@ -28,9 +28,11 @@ public static class AttentionKernels
     /// multiplies the values); otherwise empty.</param>
     /// <param name="dropoutRate">Keras's <c>dropout</c>, in [0, 1).</param>
     /// <param name="seed">The dropout mask's seed for this step.</param>
+    /// <param name="queryMask">[batch, tq], Keras's mask of the query, or empty: a masked query's output is zeros.</param>
+    /// <param name="valueMask">[batch, tv], Keras's mask of the value, or empty: a masked step's score has 1e9 subtracted.</param>
     public static void Forward(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<float> scale, Span<float> raw,
         Span<float> weights, Span<float> y, int batch, int tq, int tv, int dim, int dv, Span<float> dropped = default, float dropoutRate = 0f,
-        ulong seed = 0)
+        ulong seed = 0, ReadOnlySpan<float> queryMask = default, ReadOnlySpan<float> valueMask = default)
     {
         Check(q.Length, k.Length, v.Length, weights.Length, y.Length, batch, tq, tv, dim, dv);
         int s = checked(tq * tv);
@@ -46,8 +48,17 @@ public static class AttentionKernels
             TensorPrimitives.Multiply(raw[..(batch * s)], scale[0], weights);
         }
 
+        if (!valueMask.IsEmpty)
+        {
+            Masking.HideKeys(weights, valueMask, batch, tq, tv);
+        }
+
         ActivationKernels.SoftmaxAlong(weights, weights, batch * tq, tv, 1);
         DotKernels.MatMul(Drop(weights, dropped, batch * tq * tv, dropoutRate, seed), v, y, batch, tq, tv, dv);
+        if (!queryMask.IsEmpty)
+        {
+            Masking.ZeroRows(y, queryMask, batch * tq, dv);
+        }
     }
 
     /// <summary>Accumulates the gradients of <see cref="Forward"/>'s inputs and scale.</summary>
@@ -146,8 +157,11 @@ public static class AttentionKernels
     /// <param name="dropped">As <see cref="Forward"/>'s.</param>
     /// <param name="dropoutRate">As <see cref="Forward"/>'s.</param>
     /// <param name="seed">As <see cref="Forward"/>'s.</param>
+    /// <param name="queryMask">As <see cref="Forward"/>'s.</param>
+    /// <param name="valueMask">As <see cref="Forward"/>'s.</param>
     public static void AdditiveForward(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<float> scale,
-        Span<float> weights, Span<float> y, int batch, int tq, int tv, int dim, int dv, Span<float> dropped = default, float dropoutRate = 0f, ulong seed = 0)
+        Span<float> weights, Span<float> y, int batch, int tq, int tv, int dim, int dv, Span<float> dropped = default, float dropoutRate = 0f, ulong seed = 0,
+        ReadOnlySpan<float> queryMask = default, ReadOnlySpan<float> valueMask = default)
     {
         Check(q.Length, k.Length, v.Length, weights.Length, y.Length, batch, tq, tv, dim, dv);
         CheckScale(scale.Length, dim);
@@ -177,8 +191,17 @@ public static class AttentionKernels
             }
         }
 
+        if (!valueMask.IsEmpty)
+        {
+            Masking.HideKeys(weights, valueMask, batch, tq, tv);
+        }
+
         ActivationKernels.SoftmaxAlong(weights, weights, batch * tq, tv, 1);
         DotKernels.MatMul(Drop(weights, dropped, batch * tq * tv, dropoutRate, seed), v, y, batch, tq, tv, dv);
+        if (!queryMask.IsEmpty)
+        {
+            Masking.ZeroRows(y, queryMask, batch * tq, dv);
+        }
     }
 
     /// <summary>Accumulates the gradients of <see cref="AdditiveForward"/>'s inputs and scale.</summary>

@@ -80,12 +80,25 @@ public static class MultiHeadAttention
     /// the weights after dropout (what multiplies the values; backward reads the mask from it); otherwise empty.</param>
     /// <param name="dropoutRate">Keras's <c>dropout</c>: the fraction of attention weights zeroed, in [0, 1).</param>
     /// <param name="seed">The dropout masks' seed for this step (head h of sample b uses <c>seed + b·heads + h</c>).</param>
+    /// <param name="queryMask">[batch, Tq], Keras's mask of the query, or empty.</param>
+    /// <param name="valueMask">[batch, Tk], Keras's mask of the value, or empty.</param>
+    /// <param name="keyMask">[batch, Tk], Keras's mask of a key given apart from the value, or empty. Keras's attention mask
+    /// is their product (query ⊗ value ⊗ key, and the causal one): a masked score is −1e9 before the softmax and its
+    /// weight 0 after, so a masked query's heads output zeros.</param>
     public static void Forward(in MultiHeadShape s, ReadOnlySpan<float> query, ReadOnlySpan<float> value, ReadOnlySpan<float> key,
         ReadOnlySpan<float> queryKernel, ReadOnlySpan<float> queryBias, ReadOnlySpan<float> keyKernel, ReadOnlySpan<float> keyBias,
         ReadOnlySpan<float> valueKernel, ReadOnlySpan<float> valueBias, ReadOnlySpan<float> outputKernel, ReadOnlySpan<float> outputBias,
         Span<float> q, Span<float> k, Span<float> v, Span<float> probabilities, Span<float> combined, Span<float> y,
-        Span<float> dropped = default, float dropoutRate = 0f, ulong seed = 0)
+        Span<float> dropped = default, float dropoutRate = 0f, ulong seed = 0, ReadOnlySpan<float> queryMask = default,
+        ReadOnlySpan<float> valueMask = default, ReadOnlySpan<float> keyMask = default)
     {
+        bool masked = !queryMask.IsEmpty || !valueMask.IsEmpty || !keyMask.IsEmpty;
+        if (!queryMask.IsEmpty && queryMask.Length < (long)s.Batch * s.QuerySteps || !valueMask.IsEmpty && valueMask.Length < (long)s.Batch * s.KeySteps
+            || !keyMask.IsEmpty && keyMask.Length < (long)s.Batch * s.KeySteps)
+        {
+            throw new ArgumentException($"MultiHeadAttention's masks hold one value per (sample, step): [{s.Batch}, {s.QuerySteps}] for the query, [{s.Batch}, {s.KeySteps}] for the value and key.");
+        }
+
         s.Check();
         int rowsQ = s.Batch * s.QuerySteps, rowsK = s.Batch * s.KeySteps;
         Need(query, rowsQ, s.QueryFeatures, nameof(query));
@@ -141,7 +154,15 @@ public static class MultiHeadAttention
                         {
                             int seen = Math.Min(i + 1, tk);
                             var row = p.Slice(i * tk, tk);
-                            ActivationKernels.SoftmaxAlong(row[..seen], row, 1, seen, 1);
+                            if (masked)
+                            {
+                                MaskedSoftmax(row[..seen], b, i, tq, tk, queryMask, valueMask, keyMask);
+                            }
+                            else
+                            {
+                                ActivationKernels.SoftmaxAlong(row[..seen], row, 1, seen, 1);
+                            }
+
                             row[seen..].Clear();
                         }
 
@@ -160,7 +181,17 @@ public static class MultiHeadAttention
                 // Scores of head h: its columns of the queries against its columns of the keys. (Transposing the head's
                 // keys first, so that the product reads them in place, measured no faster for the text transformer.)
                 StridedGemm.MultiplyTransposedB(qh, hk, kh, hk, p, tk, tq, s.KeyDim, tk, accumulate: false);
-                ActivationKernels.SoftmaxAlong(p, p, tq, tk, 1);
+                if (masked)
+                {
+                    for (int i = 0; i < tq; i++)
+                    {
+                        MaskedSoftmax(p.Slice(i * tk, tk), b, i, tq, tk, queryMask, valueMask, keyMask);
+                    }
+                }
+                else
+                {
+                    ActivationKernels.SoftmaxAlong(p, p, tq, tk, 1);
+                }
                 if (!dropped.IsEmpty)
                 {
                     Dropout.Forward(p, weights, weights, dropoutRate, headSeed);
@@ -177,6 +208,50 @@ public static class MultiHeadAttention
         }
 
         Project(combined, outputKernel, outputBias, y, rowsQ, hv, s.OutputFeatures);
+    }
+
+    /// <summary>
+    /// Keras's masked softmax over one row of scores (query <paramref name="i"/> of sample <paramref name="b"/>, the
+    /// first <c>row.Length</c> keys): masked scores become −1e9, then the softmax, then masked weights 0. A masked query,
+    /// or one that sees no unmasked key, gets a row of zeros.
+    /// </summary>
+    private static void MaskedSoftmax(Span<float> row, int b, int i, int tq, int tk, ReadOnlySpan<float> queryMask, ReadOnlySpan<float> valueMask,
+        ReadOnlySpan<float> keyMask)
+    {
+        if (!queryMask.IsEmpty && queryMask[(b * tq) + i] < 0.5f)
+        {
+            row.Clear();
+            return;
+        }
+
+        bool any = false;
+        for (int j = 0; j < row.Length; j++)
+        {
+            bool hidden = (!valueMask.IsEmpty && valueMask[(b * tk) + j] < 0.5f) || (!keyMask.IsEmpty && keyMask[(b * tk) + j] < 0.5f);
+            if (hidden)
+            {
+                row[j] = -1e9f;
+            }
+            else
+            {
+                any = true;
+            }
+        }
+
+        if (!any)
+        {
+            row.Clear();
+            return;
+        }
+
+        ActivationKernels.SoftmaxAlong(row, row, 1, row.Length, 1);
+        for (int j = 0; j < row.Length; j++)
+        {
+            if ((!valueMask.IsEmpty && valueMask[(b * tk) + j] < 0.5f) || (!keyMask.IsEmpty && keyMask[(b * tk) + j] < 0.5f))
+            {
+                row[j] = 0f; // exactly what exp(−1e9 − max) gives already, unless every score were that small
+            }
+        }
     }
 
     /// <summary>

@@ -36,10 +36,15 @@ public static partial class Recurrent
     /// cache are in that order (Keras returns the sequence reversed).</param>
     /// <param name="initialH">[batch, units], the state before the first step processed (Keras's <c>initial_state</c>), or
     /// empty for zeros.</param>
+    /// <param name="mask">[batch, steps], Keras's mask in the input's order (1 kept, 0 masked), or empty: a masked step
+    /// carries the state over, and its output is the carried h (or zeros with <paramref name="zeroOutputForMask"/>).</param>
+    /// <param name="zeroOutputForMask">Keras's <c>zero_output_for_mask</c> (Bidirectional sets it when returning sequences).</param>
     public static void GruForward(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias,
         Span<float> y, Span<float> lastH, Span<float> cache, Span<float> scratch, int batch, int steps, int inputSize, int units,
-        bool returnSequences, bool resetAfter, bool goBackwards = false, ReadOnlySpan<float> initialH = default)
+        bool returnSequences, bool resetAfter, bool goBackwards = false, ReadOnlySpan<float> initialH = default,
+        ReadOnlySpan<float> mask = default, bool zeroOutputForMask = false)
     {
+        CheckMask(mask.Length, batch, steps);
         int g3 = 3 * units, rows = batch * steps;
         CheckCommon(x.Length, kernel.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, inputSize, units, 3, GruSlot * units);
         Optional(bias.Length, resetAfter ? 2 * g3 : g3, "bias");
@@ -53,7 +58,7 @@ public static partial class Recurrent
         Span<float> p = scratch[..(rows * g3)];
         Project(x, kernel, inputBias, p, rows, inputSize, g3);
         ReverseSteps(p, batch, steps, g3, timeMajor: false, goBackwards);
-        GruSteps(p, recurrentKernel, recurrentBias, y, lastH, cache, batch, steps, units, returnSequences, resetAfter, timeMajor: false, initialH);
+        GruSteps(p, recurrentKernel, recurrentBias, y, lastH, cache, batch, steps, units, returnSequences, resetAfter, timeMajor: false, initialH, mask, zeroOutputForMask, goBackwards);
     }
 
     /// <summary>
@@ -79,10 +84,14 @@ public static partial class Recurrent
     /// <param name="goBackwards">Keras's <c>go_backwards</c>: process the steps from the last to the first; the output sequence and the
     /// cache are in that order (Keras returns the sequence reversed).</param>
     /// <param name="initialH">As <see cref="GruForward"/>'s.</param>
+    /// <param name="mask">As <see cref="GruForward"/>'s.</param>
+    /// <param name="zeroOutputForMask">As <see cref="GruForward"/>'s.</param>
     public static void GruForwardFolded(ReadOnlySpan<float> ids, ReadOnlySpan<float> folded, int vocabulary, ReadOnlySpan<float> recurrentKernel,
         ReadOnlySpan<float> bias, Span<float> y, Span<float> lastH, Span<float> cache, Span<float> scratch, int batch, int steps, int units,
-        bool returnSequences, bool resetAfter, bool goBackwards = false, ReadOnlySpan<float> initialH = default)
+        bool returnSequences, bool resetAfter, bool goBackwards = false, ReadOnlySpan<float> initialH = default,
+        ReadOnlySpan<float> mask = default, bool zeroOutputForMask = false)
     {
+        CheckMask(mask.Length, batch, steps);
         int g3 = 3 * units, rows = batch * steps;
         CheckFolded(ids.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, units, 3, GruSlot * units);
         Optional(bias.Length, resetAfter ? 2 * g3 : g3, "bias");
@@ -94,13 +103,13 @@ public static partial class Recurrent
         Span<float> p = scratch[..(rows * g3)];
         Embedding.ForwardTimeMajor(ids, folded, p, batch, steps, g3, vocabulary);
         ReverseSteps(p, batch, steps, g3, timeMajor: true, goBackwards);
-        GruSteps(p, recurrentKernel, recurrentBias, y, lastH, cache, batch, steps, units, returnSequences, resetAfter, timeMajor: true, initialH);
+        GruSteps(p, recurrentKernel, recurrentBias, y, lastH, cache, batch, steps, units, returnSequences, resetAfter, timeMajor: true, initialH, mask, zeroOutputForMask, goBackwards);
     }
 
     /// <summary>The recurrence of <see cref="GruForward"/> over the projected inputs <paramref name="p"/>.</summary>
     private static void GruSteps(ReadOnlySpan<float> p, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> recurrentBias, Span<float> y,
         Span<float> lastH, Span<float> cache, int batch, int steps, int units, bool returnSequences, bool resetAfter, bool timeMajor,
-        ReadOnlySpan<float> initialH)
+        ReadOnlySpan<float> initialH, ReadOnlySpan<float> mask, bool zeroOutputForMask, bool goBackwards)
     {
         int u = units, g3 = 3 * units, slot = GruSlot * units;
 
@@ -172,12 +181,19 @@ public static partial class Recurrent
                 }
             }
 
-            if (returnSequences)
+            for (int b = 0; b < batch; b++)
             {
-                for (int b = 0; b < batch; b++)
+                int row = (b * sampleStride) + (t * stepStride);
+                bool masked = IsMasked(mask, b, t, steps, goBackwards);
+                if (masked)
                 {
-                    int row = (b * sampleStride) + (t * stepStride);
-                    cache.Slice((row * slot) + (4 * u), u).CopyTo(y.Slice(((b * steps) + t) * u, u));
+                    // A masked step carries h over (backward then passes its gradient straight through).
+                    CopyOrClear(hasPrevious ? hPrevious.Slice(b * previousStride, u) : default, cache.Slice((row * slot) + (4 * u), u));
+                }
+
+                if (returnSequences)
+                {
+                    CopyOrClear(masked && zeroOutputForMask ? default : cache.Slice((row * slot) + (4 * u), u), y.Slice(((b * steps) + t) * u, u));
                 }
             }
         }
@@ -226,11 +242,15 @@ public static partial class Recurrent
     /// cache are in that order (Keras returns the sequence reversed).</param>
     /// <param name="initialH">The forward's initial state, or empty.</param>
     /// <param name="dInitialH">[batch, units], its gradient, accumulated into, or empty to skip.</param>
+    /// <param name="mask">The forward's mask, or empty.</param>
+    /// <param name="zeroOutputForMask">The forward's.</param>
     public static void GruBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> cache,
         ReadOnlySpan<float> dy, ReadOnlySpan<float> dLastH, Span<float> dx, Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias,
         Span<float> scratch, int batch, int steps, int inputSize, int units, bool returnSequences, bool resetAfter, bool goBackwards = false,
-        ReadOnlySpan<float> initialH = default, Span<float> dInitialH = default)
+        ReadOnlySpan<float> initialH = default, Span<float> dInitialH = default, ReadOnlySpan<float> mask = default, bool zeroOutputForMask = false)
     {
+        CheckMask(mask.Length, batch, steps);
+        ReadOnlySpan<float> zeroed = zeroOutputForMask ? mask : default;
         int u = units, g3 = 3 * units, slot = GruSlot * units, rows = batch * steps;
         CheckCommon(x.Length, kernel.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, inputSize, units, 3, slot);
         CheckOutput(dy.Length, batch, steps, units, returnSequences, "dy");
@@ -251,7 +271,7 @@ public static partial class Recurrent
         // first u floats of its slots hold the gradient reaching h_t instead. e [rows, u]: the gradient of
         // h_{t-1}·U_h + b_hh (reset_after), or of r ⊙ h_{t-1}.
         Span<float> dp = scratch[..(rows * g3)], e = scratch.Slice(rows * g3, rows * u);
-        SeedLastState(dy, dLastH, dp, g3, batch, steps, u, returnSequences);
+        SeedLastState(dy, dLastH, dp, g3, batch, steps, u, returnSequences, zeroed, goBackwards);
         for (int t = steps - 1; t >= 0; t--)
         {
             // h_{t-1}: the previous step's h in the cache, or the initial state before step 0. Its gradient goes to the
@@ -268,6 +288,23 @@ public static partial class Recurrent
                 ReadOnlySpan<float> s = cache.Slice(row * slot, slot);
                 ReadOnlySpan<float> hp = hasPrevious ? hPrevious.Slice(b * previousStride, u) : default;
                 Span<float> dhPrevious = dhRows.IsEmpty ? default : dhRows.Slice(b * dhStride, u);
+                if (IsMasked(mask, b, t, steps, goBackwards))
+                {
+                    // h was carried over: its gradient goes straight to h_{t-1}'s, the gates get none.
+                    if (t > 0)
+                    {
+                        d[..u].CopyTo(dhPrevious);
+                    }
+                    else
+                    {
+                        AddTo(d[..u], dhPrevious);
+                    }
+
+                    d.Clear();
+                    er.Clear();
+                    continue;
+                }
+
                 for (int j = 0; j < u; j++)
                 {
                     float dh = d[j], z = s[j], r = s[u + j], hh = s[(2 * u) + j];
@@ -336,7 +373,7 @@ public static partial class Recurrent
 
             if (returnSequences && t > 0)
             {
-                AddSequenceGradient(dy, dp, g3, t - 1, batch, steps, u);
+                AddSequenceGradient(dy, dp, g3, t - 1, batch, steps, u, zeroed, goBackwards);
             }
 
             if (!dRecurrentKernel.IsEmpty)

@@ -31,10 +31,15 @@ public static partial class Recurrent
     /// <param name="initialH">[batch, units], the state h before the first step processed (Keras's <c>initial_state</c>), or
     /// empty for zeros.</param>
     /// <param name="initialC">[batch, units], the cell state before it, or empty for zeros.</param>
+    /// <param name="mask">[batch, steps], Keras's mask in the input's order (1 kept, 0 masked), or empty: a masked step
+    /// carries the state over unchanged, and its output is the carried h (or zeros with <paramref name="zeroOutputForMask"/>).</param>
+    /// <param name="zeroOutputForMask">Keras's <c>zero_output_for_mask</c> (Bidirectional sets it when returning sequences).</param>
     public static void LstmForward(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias,
         Span<float> y, Span<float> lastH, Span<float> lastC, Span<float> cache, Span<float> scratch, int batch, int steps, int inputSize, int units,
-        bool returnSequences, bool goBackwards = false, ReadOnlySpan<float> initialH = default, ReadOnlySpan<float> initialC = default)
+        bool returnSequences, bool goBackwards = false, ReadOnlySpan<float> initialH = default, ReadOnlySpan<float> initialC = default,
+        ReadOnlySpan<float> mask = default, bool zeroOutputForMask = false)
     {
+        CheckMask(mask.Length, batch, steps);
         int g4 = 4 * units, rows = batch * steps;
         CheckCommon(x.Length, kernel.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, inputSize, units, 4, LstmSlot * units);
         Optional(bias.Length, g4, "bias");
@@ -48,7 +53,8 @@ public static partial class Recurrent
         Span<float> z = scratch[..(rows * g4)];
         Project(x, kernel, bias, z, rows, inputSize, g4);
         ReverseSteps(z, batch, steps, g4, timeMajor: false, goBackwards);
-        LstmSteps(z, recurrentKernel, y, lastH, lastC, cache, batch, steps, units, returnSequences, timeMajor: false, initialH, initialC);
+        LstmSteps(z, recurrentKernel, y, lastH, lastC, cache, batch, steps, units, returnSequences, timeMajor: false, initialH, initialC,
+            mask, zeroOutputForMask, goBackwards);
     }
 
     /// <summary>
@@ -73,10 +79,14 @@ public static partial class Recurrent
     /// cache are in that order (Keras returns the sequence reversed).</param>
     /// <param name="initialH">As <see cref="LstmForward"/>'s.</param>
     /// <param name="initialC">As <see cref="LstmForward"/>'s.</param>
+    /// <param name="mask">As <see cref="LstmForward"/>'s.</param>
+    /// <param name="zeroOutputForMask">As <see cref="LstmForward"/>'s.</param>
     public static void LstmForwardFolded(ReadOnlySpan<float> ids, ReadOnlySpan<float> folded, int vocabulary, ReadOnlySpan<float> recurrentKernel,
         Span<float> y, Span<float> lastH, Span<float> lastC, Span<float> cache, Span<float> scratch, int batch, int steps, int units,
-        bool returnSequences, bool goBackwards = false, ReadOnlySpan<float> initialH = default, ReadOnlySpan<float> initialC = default)
+        bool returnSequences, bool goBackwards = false, ReadOnlySpan<float> initialH = default, ReadOnlySpan<float> initialC = default,
+        ReadOnlySpan<float> mask = default, bool zeroOutputForMask = false)
     {
+        CheckMask(mask.Length, batch, steps);
         int g4 = 4 * units, rows = batch * steps;
         CheckFolded(ids.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, units, 4, LstmSlot * units);
         CheckOutput(y.Length, batch, steps, units, returnSequences, "y");
@@ -90,7 +100,8 @@ public static partial class Recurrent
         Span<float> z = scratch[..(rows * g4)];
         Embedding.ForwardTimeMajor(ids, folded, z, batch, steps, g4, vocabulary);
         ReverseSteps(z, batch, steps, g4, timeMajor: true, goBackwards);
-        LstmSteps(z, recurrentKernel, y, lastH, lastC, cache, batch, steps, units, returnSequences, timeMajor: true, initialH, initialC);
+        LstmSteps(z, recurrentKernel, y, lastH, lastC, cache, batch, steps, units, returnSequences, timeMajor: true, initialH, initialC,
+            mask, zeroOutputForMask, goBackwards);
     }
 
     /// <summary>
@@ -99,7 +110,8 @@ public static partial class Recurrent
     /// <paramref name="timeMajor"/> ([steps, batch]).
     /// </summary>
     private static void LstmSteps(Span<float> z, ReadOnlySpan<float> recurrentKernel, Span<float> y, Span<float> lastH, Span<float> lastC,
-        Span<float> cache, int batch, int steps, int units, bool returnSequences, bool timeMajor, ReadOnlySpan<float> initialH, ReadOnlySpan<float> initialC)
+        Span<float> cache, int batch, int steps, int units, bool returnSequences, bool timeMajor, ReadOnlySpan<float> initialH, ReadOnlySpan<float> initialC,
+        ReadOnlySpan<float> mask, bool zeroOutputForMask, bool goBackwards)
     {
         int u = units, g4 = 4 * units, slot = LstmSlot * units;
 
@@ -123,9 +135,24 @@ public static partial class Recurrent
                 Span<float> s = cache.Slice(row * slot, slot);
                 Gates.Lstm(z.Slice(row * g4, g4), t > 0 ? cache.Slice(((row - stepStride) * slot) + (4 * u), u)
                     : initialC.IsEmpty ? default : initialC.Slice(b * u, u), s, u);
+                bool masked = IsMasked(mask, b, t, steps, goBackwards);
+                if (masked)
+                {
+                    // A masked step carries c and h over (backward then passes their gradients straight through).
+                    if (t > 0)
+                    {
+                        cache.Slice(((row - stepStride) * slot) + (4 * u), 2 * u).CopyTo(s.Slice(4 * u, 2 * u));
+                    }
+                    else
+                    {
+                        CopyOrClear(initialC.IsEmpty ? default : initialC.Slice(b * u, u), s.Slice(4 * u, u));
+                        CopyOrClear(initialH.IsEmpty ? default : initialH.Slice(b * u, u), s.Slice(5 * u, u));
+                    }
+                }
+
                 if (returnSequences)
                 {
-                    s.Slice(5 * u, u).CopyTo(y.Slice(((b * steps) + t) * u, u));
+                    CopyOrClear(masked && zeroOutputForMask ? default : s.Slice(5 * u, u), y.Slice(((b * steps) + t) * u, u));
                 }
             }
         }
@@ -158,13 +185,17 @@ public static partial class Recurrent
     /// <param name="initialC">The forward's initial c, or empty.</param>
     /// <param name="dInitialH">[batch, units], the initial h's gradient, accumulated into, or empty to skip.</param>
     /// <param name="dInitialC">[batch, units], the initial c's gradient, accumulated into, or empty to skip.</param>
+    /// <param name="mask">The forward's mask, or empty.</param>
+    /// <param name="zeroOutputForMask">The forward's.</param>
     public static void LstmBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> cache,
         ReadOnlySpan<float> dy, ReadOnlySpan<float> dLastH, ReadOnlySpan<float> dLastC, Span<float> dx,
         Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias, Span<float> scratch, int batch, int steps, int inputSize, int units,
         bool returnSequences, bool goBackwards = false, ReadOnlySpan<float> initialH = default, ReadOnlySpan<float> initialC = default,
-        Span<float> dInitialH = default, Span<float> dInitialC = default)
+        Span<float> dInitialH = default, Span<float> dInitialC = default, ReadOnlySpan<float> mask = default, bool zeroOutputForMask = false)
     {
         int u = units, g4 = 4 * units, slot = LstmSlot * units, rows = batch * steps;
+        CheckMask(mask.Length, batch, steps);
+        ReadOnlySpan<float> zeroed = zeroOutputForMask ? mask : default;
         CheckCommon(x.Length, kernel.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, inputSize, units, 4, slot);
         CheckOutput(dy.Length, batch, steps, units, returnSequences, "dy");
         Optional(dLastH.Length, (long)batch * units, "dLastH");
@@ -189,7 +220,7 @@ public static partial class Recurrent
         // instead the gradients reaching h_t (first u floats) and c_t (next u floats); the slot of step t - 1 is free
         // until then, so the state gradients need no room of their own.
         Span<float> dz = scratch[..(rows * g4)];
-        SeedLastState(dy, dLastH, dz, g4, batch, steps, u, returnSequences);
+        SeedLastState(dy, dLastH, dz, g4, batch, steps, u, returnSequences, zeroed, goBackwards);
         for (int b = 0; b < batch; b++)
         {
             Span<float> dc = dz.Slice((((b * steps) + steps - 1) * g4) + u, u);
@@ -205,6 +236,28 @@ public static partial class Recurrent
                 ReadOnlySpan<float> s = cache.Slice(row * slot, slot);
                 ReadOnlySpan<float> cPrevious = t > 0 ? cache.Slice(((row - 1) * slot) + (4 * u), u) : initialC.IsEmpty ? default : initialC.Slice(b * u, u);
                 Span<float> dcPrevious = t > 0 ? dz.Slice(((row - 1) * g4) + u, u) : dInitialC.IsEmpty ? default : dInitialC.Slice(b * u, u);
+                if (IsMasked(mask, b, t, steps, goBackwards))
+                {
+                    // The state was carried over: its gradients go straight to the previous step's, the gates get none.
+                    if (t > 0)
+                    {
+                        d[..(2 * u)].CopyTo(dz.Slice((row - 1) * g4, 2 * u));
+                    }
+                    else
+                    {
+                        AddTo(d[..u], dInitialH.IsEmpty ? default : dInitialH.Slice(b * u, u));
+                        AddTo(d.Slice(u, u), dcPrevious);
+                    }
+
+                    d.Clear();
+                    continue;
+                }
+
+                if (!mask.IsEmpty && t > 0)
+                {
+                    dz.Slice((row - 1) * g4, u).Clear(); // the recurrent product below accumulates into it
+                }
+
 
                 // tanh(c_t), vectorised, parked in dg's place: each j reads it before it writes dg[j].
                 TensorPrimitives.Tanh(s.Slice(4 * u, u), d.Slice(2 * u, u));
@@ -233,10 +286,10 @@ public static partial class Recurrent
             {
                 // dh_{t-1} = dz_t·Uᵀ (+ the output's gradient), written over the first u floats of step t-1's slots.
                 StridedGemm.MultiplyTransposedB(dz[(t * g4)..], steps * g4, recurrentKernel, g4, dz[((t - 1) * g4)..], steps * g4,
-                    batch, g4, u, accumulate: false);
+                    batch, g4, u, accumulate: !mask.IsEmpty);
                 if (returnSequences)
                 {
-                    AddSequenceGradient(dy, dz, g4, t - 1, batch, steps, u);
+                    AddSequenceGradient(dy, dz, g4, t - 1, batch, steps, u, zeroed, goBackwards);
                 }
 
                 if (!dRecurrentKernel.IsEmpty)

@@ -23,10 +23,15 @@ public static partial class Recurrent
     /// cache are in that order (Keras returns the sequence reversed).</param>
     /// <param name="initialH">[batch, units], the state before the first step processed (Keras's <c>initial_state</c>), or
     /// empty for zeros.</param>
+    /// <param name="mask">[batch, steps], Keras's mask in the input's order (1 kept, 0 masked), or empty: a masked step
+    /// carries the state over, and its output is the carried h (or zeros with <paramref name="zeroOutputForMask"/>).</param>
+    /// <param name="zeroOutputForMask">Keras's <c>zero_output_for_mask</c> (Bidirectional sets it when returning sequences).</param>
     public static void SimpleRnnForward(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias,
         Span<float> y, Span<float> lastH, Span<float> cache, Span<float> scratch, int batch, int steps, int inputSize, int units,
-        bool returnSequences, bool goBackwards = false, ReadOnlySpan<float> initialH = default)
+        bool returnSequences, bool goBackwards = false, ReadOnlySpan<float> initialH = default,
+        ReadOnlySpan<float> mask = default, bool zeroOutputForMask = false)
     {
+        CheckMask(mask.Length, batch, steps);
         int rows = batch * steps;
         CheckCommon(x.Length, kernel.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, inputSize, units, 1, units);
         Optional(bias.Length, units, "bias");
@@ -37,7 +42,7 @@ public static partial class Recurrent
         Span<float> z = scratch[..(rows * units)];
         Project(x, kernel, bias, z, rows, inputSize, units);
         ReverseSteps(z, batch, steps, units, timeMajor: false, goBackwards);
-        SimpleRnnSteps(z, recurrentKernel, y, lastH, cache, batch, steps, units, returnSequences, timeMajor: false, initialH);
+        SimpleRnnSteps(z, recurrentKernel, y, lastH, cache, batch, steps, units, returnSequences, timeMajor: false, initialH, mask, zeroOutputForMask, goBackwards);
     }
 
     /// <summary>
@@ -60,10 +65,13 @@ public static partial class Recurrent
     /// <param name="goBackwards">Keras's <c>go_backwards</c>: process the steps from the last to the first; the output sequence and the
     /// cache are in that order (Keras returns the sequence reversed).</param>
     /// <param name="initialH">As <see cref="SimpleRnnForward"/>'s.</param>
+    /// <param name="mask">As <see cref="SimpleRnnForward"/>'s.</param>
+    /// <param name="zeroOutputForMask">As <see cref="SimpleRnnForward"/>'s.</param>
     public static void SimpleRnnForwardFolded(ReadOnlySpan<float> ids, ReadOnlySpan<float> folded, int vocabulary, ReadOnlySpan<float> recurrentKernel,
         Span<float> y, Span<float> lastH, Span<float> cache, Span<float> scratch, int batch, int steps, int units, bool returnSequences, bool goBackwards = false,
-        ReadOnlySpan<float> initialH = default)
+        ReadOnlySpan<float> initialH = default, ReadOnlySpan<float> mask = default, bool zeroOutputForMask = false)
     {
+        CheckMask(mask.Length, batch, steps);
         int rows = batch * steps;
         CheckFolded(ids.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, units, 1, units);
         CheckOutput(y.Length, batch, steps, units, returnSequences, "y");
@@ -73,12 +81,13 @@ public static partial class Recurrent
         Span<float> z = scratch[..(rows * units)];
         Embedding.ForwardTimeMajor(ids, folded, z, batch, steps, units, vocabulary);
         ReverseSteps(z, batch, steps, units, timeMajor: true, goBackwards);
-        SimpleRnnSteps(z, recurrentKernel, y, lastH, cache, batch, steps, units, returnSequences, timeMajor: true, initialH);
+        SimpleRnnSteps(z, recurrentKernel, y, lastH, cache, batch, steps, units, returnSequences, timeMajor: true, initialH, mask, zeroOutputForMask, goBackwards);
     }
 
     /// <summary>The recurrence of <see cref="SimpleRnnForward"/> over the projected inputs <paramref name="z"/> (overwritten).</summary>
     private static void SimpleRnnSteps(Span<float> z, ReadOnlySpan<float> recurrentKernel, Span<float> y, Span<float> lastH, Span<float> cache,
-        int batch, int steps, int units, bool returnSequences, bool timeMajor, ReadOnlySpan<float> initialH)
+        int batch, int steps, int units, bool returnSequences, bool timeMajor, ReadOnlySpan<float> initialH, ReadOnlySpan<float> mask,
+        bool zeroOutputForMask, bool goBackwards)
     {
         int u = units;
 
@@ -101,9 +110,16 @@ public static partial class Recurrent
                 int row = (b * sampleStride) + (t * stepStride);
                 Span<float> h = cache.Slice(row * u, u);
                 TensorPrimitives.Tanh(z.Slice(row * u, u), h);
+                bool masked = IsMasked(mask, b, t, steps, goBackwards);
+                if (masked)
+                {
+                    // A masked step carries h over (backward then passes its gradient straight through).
+                    CopyOrClear(t > 0 ? cache.Slice((row - stepStride) * u, u) : initialH.IsEmpty ? default : initialH.Slice(b * u, u), h);
+                }
+
                 if (returnSequences)
                 {
-                    h.CopyTo(y.Slice(((b * steps) + t) * u, u));
+                    CopyOrClear(masked && zeroOutputForMask ? default : h, y.Slice(((b * steps) + t) * u, u));
                 }
             }
         }
@@ -132,11 +148,15 @@ public static partial class Recurrent
     /// cache are in that order (Keras returns the sequence reversed).</param>
     /// <param name="initialH">The forward's initial state, or empty.</param>
     /// <param name="dInitialH">[batch, units], its gradient, accumulated into, or empty to skip.</param>
+    /// <param name="mask">The forward's mask, or empty.</param>
+    /// <param name="zeroOutputForMask">The forward's.</param>
     public static void SimpleRnnBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> cache,
         ReadOnlySpan<float> dy, ReadOnlySpan<float> dLastH, Span<float> dx, Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias,
         Span<float> scratch, int batch, int steps, int inputSize, int units, bool returnSequences, bool goBackwards = false,
-        ReadOnlySpan<float> initialH = default, Span<float> dInitialH = default)
+        ReadOnlySpan<float> initialH = default, Span<float> dInitialH = default, ReadOnlySpan<float> mask = default, bool zeroOutputForMask = false)
     {
+        CheckMask(mask.Length, batch, steps);
+        ReadOnlySpan<float> zeroed = zeroOutputForMask ? mask : default;
         int u = units, rows = batch * steps;
         CheckCommon(x.Length, kernel.Length, recurrentKernel.Length, cache.Length, scratch.Length, batch, steps, inputSize, units, 1, units);
         CheckOutput(dy.Length, batch, steps, units, returnSequences, "dy");
@@ -155,7 +175,7 @@ public static partial class Recurrent
 
         // dz [rows, u]: each step's slots hold the gradient reaching h_t until the step turns it into dz in place.
         Span<float> dz = scratch[..(rows * u)];
-        SeedLastState(dy, dLastH, dz, u, batch, steps, u, returnSequences);
+        SeedLastState(dy, dLastH, dz, u, batch, steps, u, returnSequences, zeroed, goBackwards);
         for (int t = steps - 1; t >= 0; t--)
         {
             for (int b = 0; b < batch; b++)
@@ -163,6 +183,27 @@ public static partial class Recurrent
                 int row = (b * steps) + t;
                 Span<float> d = dz.Slice(row * u, u);
                 ReadOnlySpan<float> h = cache.Slice(row * u, u);
+                if (IsMasked(mask, b, t, steps, goBackwards))
+                {
+                    // h was carried over: its gradient goes straight to h_{t-1}'s, the step's product gets none.
+                    if (t > 0)
+                    {
+                        d.CopyTo(dz.Slice((row - 1) * u, u));
+                    }
+                    else
+                    {
+                        AddTo(d, dInitialH.IsEmpty ? default : dInitialH.Slice(b * u, u));
+                    }
+
+                    d.Clear();
+                    continue;
+                }
+
+                if (!mask.IsEmpty && t > 0)
+                {
+                    dz.Slice((row - 1) * u, u).Clear(); // the recurrent product below accumulates into it
+                }
+
                 for (int j = 0; j < u; j++)
                 {
                     d[j] *= 1f - (h[j] * h[j]);
@@ -172,10 +213,10 @@ public static partial class Recurrent
             if (t > 0)
             {
                 StridedGemm.MultiplyTransposedB(dz[(t * u)..], steps * u, recurrentKernel, u, dz[((t - 1) * u)..], steps * u,
-                    batch, u, u, accumulate: false);
+                    batch, u, u, accumulate: !mask.IsEmpty);
                 if (returnSequences)
                 {
-                    AddSequenceGradient(dy, dz, u, t - 1, batch, steps, u);
+                    AddSequenceGradient(dy, dz, u, t - 1, batch, steps, u, zeroed, goBackwards);
                 }
 
                 if (!dRecurrentKernel.IsEmpty)

@@ -74,6 +74,23 @@ public static partial class Recurrent
         }
     }
 
+    /// <summary>Whether processing step <paramref name="t"/> of sample <paramref name="b"/> is masked: Keras's mask is in
+    /// the input's order ([batch, steps], 1 kept and 0 masked), and <c>go_backwards</c> processes it reversed.</summary>
+    private static bool IsMasked(ReadOnlySpan<float> mask, int b, int t, int steps, bool goBackwards)
+        => !mask.IsEmpty && mask[(b * steps) + (goBackwards ? steps - 1 - t : t)] < 0.5f;
+
+    /// <summary>Checks a mask that may be empty (no masking) or must hold one value per (sample, step).</summary>
+    private static void CheckMask(int length, int batch, int steps) => Optional(length, (long)batch * steps, "mask");
+
+    /// <summary>destination += source, unless destination is empty.</summary>
+    private static void AddTo(ReadOnlySpan<float> source, Span<float> destination)
+    {
+        if (!destination.IsEmpty)
+        {
+            TensorPrimitives.Add(destination, source, destination);
+        }
+    }
+
     private static void CopyOrClear(ReadOnlySpan<float> source, Span<float> destination)
     {
         if (source.IsEmpty)
@@ -92,13 +109,21 @@ public static partial class Recurrent
     /// state's.
     /// </summary>
     private static void SeedLastState(ReadOnlySpan<float> dy, ReadOnlySpan<float> dLastH, Span<float> gradient, int slot,
-        int batch, int steps, int units, bool returnSequences)
+        int batch, int steps, int units, bool returnSequences, ReadOnlySpan<float> zeroedSteps = default, bool goBackwards = false)
     {
         for (int b = 0; b < batch; b++)
         {
             int row = (b * steps) + steps - 1;
             Span<float> dh = gradient.Slice(row * slot, units);
-            dy.Slice((returnSequences ? row : b) * units, units).CopyTo(dh);
+            if (returnSequences && IsMasked(zeroedSteps, b, steps - 1, steps, goBackwards))
+            {
+                dh.Clear(); // the output was zeros there (zero_output_for_mask)
+            }
+            else
+            {
+                dy.Slice((returnSequences ? row : b) * units, units).CopyTo(dh);
+            }
+
             if (!dLastH.IsEmpty)
             {
                 TensorPrimitives.Add(dh, dLastH.Slice(b * units, units), dh);
@@ -154,10 +179,16 @@ public static partial class Recurrent
 
     /// <summary>Adds step <paramref name="t"/> of a sequence output's gradient to the state gradient of that step
     /// (the first <paramref name="units"/> floats of each sample's gradient slot).</summary>
-    private static void AddSequenceGradient(ReadOnlySpan<float> dy, Span<float> gradient, int slot, int t, int batch, int steps, int units)
+    private static void AddSequenceGradient(ReadOnlySpan<float> dy, Span<float> gradient, int slot, int t, int batch, int steps, int units,
+        ReadOnlySpan<float> zeroedSteps = default, bool goBackwards = false)
     {
         for (int b = 0; b < batch; b++)
         {
+            if (IsMasked(zeroedSteps, b, t, steps, goBackwards))
+            {
+                continue; // the output was zeros there (zero_output_for_mask)
+            }
+
             int row = (b * steps) + t;
             Span<float> dh = gradient.Slice(row * slot, units);
             TensorPrimitives.Add(dh, dy.Slice(row * units, units), dh);

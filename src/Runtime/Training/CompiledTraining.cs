@@ -225,6 +225,25 @@ internal sealed class LossTotals
     }
 
     /// <summary>Adds a batch's metrics for one output.</summary>
+    public void AddMetrics(int output, ReadOnlySpan<float> predictions, ReadOnlySpan<float> targets, int rows, ReadOnlySpan<float> mask)
+    {
+        if (mask.IsEmpty)
+        {
+            AddMetrics(output, predictions, targets, rows);
+            return;
+        }
+
+        // Keras leaves an output's masked rows out of its metrics too: each kept row counts once.
+        int cols = _training.Columns[output], targetWidth = rows == 0 ? 0 : targets.Length / rows;
+        for (int r = 0; r < rows; r++)
+        {
+            if (mask[r] >= 0.5f)
+            {
+                AddMetrics(output, predictions.Slice(r * cols, cols), targets.Slice(r * targetWidth, targetWidth), 1);
+            }
+        }
+    }
+
     public void AddMetrics(int output, ReadOnlySpan<float> predictions, ReadOnlySpan<float> targets, int rows)
     {
         AccuracyMetric[] metrics = _training.Metrics[output];

@@ -59,6 +59,48 @@ public abstract class Loss
     internal virtual bool FusesWith(Activation activation) => false;
 
     /// <summary>
+    /// <see cref="Compute"/> for an output that carries a Keras mask, as Keras weighs it: the masked rows count for
+    /// nothing, and the loss is the sum over the kept rows divided by their number (plus Keras's epsilon), so
+    /// <c>Σ mask·loss / (Σ mask + 1e-7)</c>; the masked rows' gradient is zero.
+    /// </summary>
+    /// <param name="predictions">The output, [rows, cols].</param>
+    /// <param name="targets">The targets, [rows, cols] or [rows] class indices.</param>
+    /// <param name="gradient">Receives the scaled gradient, or empty.</param>
+    /// <param name="rows">Rows.</param>
+    /// <param name="cols">Columns.</param>
+    /// <param name="scale">The loss weight.</param>
+    /// <param name="fused">As <see cref="Compute"/>'s.</param>
+    /// <param name="mask">[rows], 1 kept and 0 masked.</param>
+    /// <returns>The batch loss.</returns>
+    internal double ComputeMasked(ReadOnlySpan<float> predictions, ReadOnlySpan<float> targets, Span<float> gradient, int rows, int cols,
+        float scale, bool fused, ReadOnlySpan<float> mask)
+    {
+        int targetWidth = rows == 0 ? 0 : targets.Length / rows;
+        double valid = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            valid += mask[r] >= 0.5f ? 1 : 0;
+        }
+
+        double denominator = valid + Epsilon;
+        float rowScale = (float)(scale / denominator);
+        double sum = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            Span<float> g = gradient.IsEmpty ? default : gradient.Slice(r * cols, cols);
+            if (mask[r] < 0.5f)
+            {
+                g.Clear();
+                continue;
+            }
+
+            sum += Compute(predictions.Slice(r * cols, cols), targets.Slice(r * targetWidth, targetWidth), g, 1, cols, rowScale, fused);
+        }
+
+        return sum / denominator;
+    }
+
+    /// <summary>
     /// Computes the batch loss (mean over the <paramref name="rows"/> rows of each row's loss) and, unless
     /// <paramref name="gradient"/> is empty, writes <paramref name="scale"/> times its gradient with respect to the
     /// predictions, or with respect to the output layer's pre-activation when <paramref name="fused"/>.
