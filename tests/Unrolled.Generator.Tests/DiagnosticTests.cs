@@ -413,6 +413,30 @@ public class DiagnosticTests
             var y = {|UNR0001:TimeDistributed(Lambda((Tensor t) => Ops.Exp(other)))(sequence)|};
             return new Model([{|UNR0010:sequence|}, other], y);
             """) },
+        { "Flatten drops a mask", Sources.Builder("""
+            var ids = Input([6], dtype: DType.Int32);
+            var x = Embedding(10, 4, maskZero: true)(ids);
+            return new Model(ids, Dense(1)(Flatten()({|UNR0019:x|})));
+            """) },
+        { "Lambda drops a mask", Sources.Builder("""
+            var ids = Input([6], dtype: DType.Int32);
+            var x = Masking()(Embedding(10, 4)(ids));
+            return new Model(ids, GlobalAveragePooling1D()(Lambda((Tensor t) => Ops.Exp(t))({|UNR0019:x|})));
+            """) },
+        { "BatchNormalization of a masked sequence", Sources.Builder("""
+            var ids = Input([6], dtype: DType.Int32);
+            var x = Embedding(10, 4, maskZero: true)(ids);
+            return new Model(ids, LSTM(2)(BatchNormalization()({|UNR0001:x|})));
+            """) },
+        { "Concatenating masked sequences along the steps", Sources.Builder("""
+            var ids = Input([6], dtype: DType.Int32);
+            var x = Embedding(10, 4, maskZero: true)(ids);
+            return new Model(ids, LSTM(2)(Concatenate(axis: 1)({|UNR0001:x|}, x)));
+            """) },
+        { "Masking needs features", Sources.Builder("""
+            var a = Input([6]);
+            return new Model(a, Masking(maskValue: {|UNR0009:double.NaN|})(a));
+            """) },
         { "Intermediate tensor as input", Sources.Builder("""
             var a = Input([4]);
             var h = Dense(4)(a);
@@ -448,7 +472,7 @@ public class DiagnosticTests
             $"got {string.Join(", ", reported.Select(d => $"{d.Id}@{source.Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length)}: {d.GetMessage()}"))}");
 
         var (result, _) = TestCompiler.Generate(compilation);
-        bool onlyWarnings = expected.All(e => e.Id == "UNR0010");  // warnings alone still give a model
+        bool onlyWarnings = expected.All(e => e.Id is "UNR0010" or "UNR0019");  // warnings alone still give a model
         Assert.Equal(onlyWarnings ? 1 : 0, result.GeneratedTrees.Length);
     }
 

@@ -67,6 +67,8 @@ public class LayerRuleTests
         [LayerKind.EinsumDense] = "var x = Input([5, 3]); var y = EinsumDense(\"abc,cde->abde\", [null, 2, 4], biasAxes: \"de\", name: \"probe\")(x); return new Model(x, y);",
         [LayerKind.AdditiveAttention] = "var x = Input([5, 3]); var y = AdditiveAttention(name: \"probe\")([Dense(3)(x), Dense(3)(x)]); return new Model(x, y);",
         [LayerKind.Flip] = "var x = Input([5, 3]); var y = Bidirectional(LSTM(2, returnSequences: true), name: \"probe\")(x); return new Model(x, y);",
+        [LayerKind.Masking] = "var x = Input([5, 3]); var y = Dense(2)(Masking(0.5, name: \"probe\")(Dense(3)(x))); return new Model(x, y);",
+        [LayerKind.Mask] = "var x = Input([5], dtype: DType.Int32); var e = Embedding(9, 3, maskZero: true, name: \"probe\")(x); var y = Add()([e, Dense(3)(Masking()(e))]); return new Model(x, y);",
         [LayerKind.MultiHeadAttention] = "var x = Input([5, 3]); var y = MultiHeadAttention(2, 4, name: \"probe\")(x, Dense(3)(x), useCausalMask: true); return new Model(x, y);",
         [LayerKind.Attention] = "var x = Input([5, 3]); var y = Attention(useScale: true, name: \"probe\")([Dense(3)(x), Dense(3)(x)]); return new Model(x, y);",
         [LayerKind.InputLayer] = "var x = Input([4]); var y = Dense(2)(x); return new Model(x, y);",
@@ -151,6 +153,14 @@ public class LayerRuleTests
         string backward = Section(code, "protected override void Backward(");
         // Reshape and Flatten are views too, but the probes make them outputs, which get a copy of their own.
         bool view = kind is LayerKind.Fold or LayerKind.Unfold or LayerKind.RecurrentState;
+        if (kind == LayerKind.Mask)
+        {
+            // A mask is computed forward and carries no gradient, so it has no backward block.
+            Assert.NotEmpty(Blocks(forward, kind));
+            Assert.Empty(Blocks(backward, kind));
+            return;
+        }
+
         if (view || kind == LayerKind.InputLayer)
         {
             Assert.DoesNotContain($"({kind}):", forward); // a view aliases its input; an input is read where Predict holds it

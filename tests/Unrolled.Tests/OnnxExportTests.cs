@@ -262,6 +262,16 @@ public class OnnxExportTests
     }
 
     [Fact]
+    public void A_layer_that_reads_a_mask_is_refused_naming_it()
+    {
+        using var stream = new MemoryStream();
+        var error = Assert.Throws<NotSupportedException>(() => new MaskedTagger(seed: 1).ExportOnnx(stream));
+        Assert.Contains("forward_lstm", error.Message);
+        Assert.Contains("mask", error.Message);
+        Assert.Equal(0, stream.Length);
+    }
+
+    [Fact]
     public void The_file_is_replaced_whole_through_a_temporary_file()
     {
         string directory = Directory.CreateTempSubdirectory("unrolled-onnx-").FullName;

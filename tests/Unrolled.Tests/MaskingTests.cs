@@ -1,0 +1,265 @@
+using System;
+using System.Linq;
+using Xunit;
+using static Unrolled.Layers;
+using static Unrolled.Tests.GradientTests;
+
+namespace Unrolled.Tests;
+
+/// <summary>Recurrent layers, pooling and a Bidirectional wrapper after <c>Embedding(maskZero: true)</c>, every
+/// output a single vector per sample.</summary>
+public partial class MaskedRecurrents
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var ids = Input([null], dtype: DType.Int32, name: "ids");
+        var x = Embedding(20, 6, maskZero: true)(ids);
+        var a = LSTM(5, returnSequences: true)(x);
+        var stacked = SimpleRNN(3)(GRU(4, returnSequences: true, resetAfter: false)(a));
+        var backwards = GRU(4, goBackwards: true)(a);
+        var pooled = GlobalAveragePooling1D()(a);
+        var both = Bidirectional(LSTM(3))(x);
+        return new Model(ids, [stacked, backwards, pooled, both]);
+    }
+}
+
+/// <summary>A masked sequence output: Bidirectional LSTM over padded ids, a Dense per step.</summary>
+public partial class MaskedTagger
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var ids = Input([null], dtype: DType.Int32, name: "ids");
+        var x = Embedding(20, 5, maskZero: true)(ids);
+        var y = Bidirectional(LSTM(3, returnSequences: true))(x);
+        return new Model(ids, Dense(2)(y));
+    }
+}
+
+/// <summary>The three attention layers over a masked sequence, pooled over its unmasked steps.</summary>
+public partial class MaskedAttention
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var ids = Input([null], dtype: DType.Int32, name: "ids");
+        var x = Embedding(20, 6, maskZero: true)(ids);
+        var self = MultiHeadAttention(numHeads: 2, keyDim: 3)(x, x);
+        var causal = MultiHeadAttention(numHeads: 2, keyDim: 2)(x, x, useCausalMask: true);
+        var dot = Attention()([x, x]);
+        var additive = AdditiveAttention()([x, x]);
+        return new Model(ids, [GlobalAveragePooling1D()(self), GlobalAveragePooling1D()(causal), GlobalAveragePooling1D()(dot),
+            GlobalAveragePooling1D()(additive)]);
+    }
+}
+
+/// <summary>Keras's Masking layer on float steps, feeding a GRU and (merged with a Dense of itself) a pooling.</summary>
+public partial class MaskingLayerModel
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var steps = Input([null, 3], name: "steps");
+        var x = Masking(maskValue: 0.0)(steps);
+        var merged = Add()([Dense(3)(x), x]);
+        return new Model(steps, [GRU(4)(x), GlobalAveragePooling1D()(merged)]);
+    }
+}
+
+/// <summary>
+/// Keras's masks (docs/masking.md): a padded, masked batch must give for each sample what that sample's own steps give
+/// alone, through every layer that reads a mask; the gradients through masked steps must match finite differences; a
+/// masked sequence output's loss must count only its kept steps.
+/// </summary>
+public class MaskingTests
+{
+    /// <summary>Three sequences of ids (none is 0, the padding), of lengths 4, 2 and 5.</summary>
+    private static readonly float[][] s_sequences = [[3, 7, 1, 12], [5, 9], [2, 14, 6, 11, 8]];
+
+    /// <summary>The sequences padded with zeros to <paramref name="length"/>: after them, before them, or with the zeros
+    /// between their first step and the rest (a masked hole the layers must skip).</summary>
+    private static float[] Padded(int length, string where)
+    {
+        var ids = new float[s_sequences.Length * length];
+        for (int b = 0; b < s_sequences.Length; b++)
+        {
+            var s = s_sequences[b];
+            int gap = length - s.Length;
+            for (int t = 0; t < s.Length; t++)
+            {
+                int at = where switch
+                {
+                    "post" => t,
+                    "pre" => gap + t,
+                    _ => t == 0 ? 0 : gap + t,
+                };
+                ids[(b * length) + at] = s[t];
+            }
+        }
+
+        return ids;
+    }
+
+    private static void Near(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 2e-5f, $"{what}[{i}]: {actual[i]} where the sequence alone gives {expected[i]}");
+        }
+    }
+
+    [Theory]
+    [InlineData("post")]
+    [InlineData("pre")]
+    [InlineData("hole")]
+    public void Recurrent_layers_and_pooling_give_each_padded_sequence_what_it_gives_alone(string where)
+        => PaddedMatchesAlone(new MaskedRecurrents(seed: 11), where);
+
+    [Theory]
+    [InlineData("post")]
+    [InlineData("pre")]
+    [InlineData("hole")]
+    public void Attention_ignores_masked_keys_and_pooling_masked_queries(string where)
+        => PaddedMatchesAlone(new MaskedAttention(seed: 12), where, causalOutput: 1);
+
+    private static void PaddedMatchesAlone(CompiledModel model, string where, int causalOutput = -1)
+    {
+        const int length = 7;
+        var padded = model.Predict([Padded(length, where)], s_sequences.Length, lengths: [length]);
+        for (int b = 0; b < s_sequences.Length; b++)
+        {
+            var alone = model.Predict([s_sequences[b]], 1, lengths: [s_sequences[b].Length]);
+            for (int j = 0; j < alone.Length; j++)
+            {
+                if (j == causalOutput && where != "post")
+                {
+                    continue; // a causal query sees the steps before it, padding included: only post-padding leaves it alone
+                }
+
+                int size = alone[j].Length;
+                Near(alone[j], padded[j].AsSpan(b * size, size), $"sample {b}, output {j} ({where}-padded)");
+            }
+        }
+    }
+
+    [Fact]
+    public void A_masked_sequence_output_matches_on_kept_steps_and_is_the_bias_on_padding()
+    {
+        var model = new MaskedTagger(seed: 13);
+        const int length = 6;
+        var padded = model.Predict([Padded(length, "post")], s_sequences.Length, lengths: [length])[0];
+        var bias = model.GetWeights("dense", "bias");
+        for (int b = 0; b < s_sequences.Length; b++)
+        {
+            int n = s_sequences[b].Length;
+            if (n > length)
+            {
+                continue;
+            }
+
+            var alone = model.Predict([s_sequences[b]], 1, lengths: [n])[0];
+            Near(alone, padded.AsSpan(b * length * 2, n * 2), $"sample {b}");
+            for (int t = n; t < length; t++)
+            {
+                // Bidirectional zeroes a masked step's output (zero_output_for_mask), so Dense gives its bias there.
+                Near(bias, padded.AsSpan(((b * length) + t) * 2, 2), $"sample {b}, padded step {t}");
+            }
+        }
+    }
+
+    [Fact]
+    public void The_loss_of_a_masked_sequence_output_averages_its_kept_steps_only()
+    {
+        var model = new MaskedTagger(seed: 14);
+        const int length = 6;
+        var ids = Padded(length, "post").Take(2 * length).ToArray(); // the first two sequences (4 and 2 steps)
+        var targets = Random(2 * length * 2, 15);
+        var predictions = model.Predict([ids], 2, lengths: [length])[0];
+
+        // Keras: Σ over kept steps of the step's mean squared error, over the number of kept steps (plus 1e-7).
+        double sum = 0;
+        int kept = 0;
+        for (int row = 0; row < 2 * length; row++)
+        {
+            if (ids[row] == 0)
+            {
+                continue;
+            }
+
+            kept++;
+            sum += (Math.Pow(predictions[row * 2] - targets[row * 2], 2) + Math.Pow(predictions[(row * 2) + 1] - targets[(row * 2) + 1], 2)) / 2;
+        }
+
+        model.Compile("sgd", "mse");
+        var logs = model.Evaluate([ids], [targets], batchSize: 2, verbose: 0, lengths: [length]);
+        Assert.Equal(sum / (kept + 1e-7), logs["loss"], 5);
+
+        // Targets on padded steps change nothing.
+        var other = (float[])targets.Clone();
+        for (int row = 0; row < 2 * length; row++)
+        {
+            if (ids[row] == 0)
+            {
+                other[row * 2] += 100f;
+            }
+        }
+
+        Assert.Equal(logs["loss"], model.Evaluate([ids], [other], batchSize: 2, verbose: 0, lengths: [length])["loss"], 5);
+    }
+
+    [Fact]
+    public void Gradients_through_masked_recurrent_layers_match_finite_differences()
+        => Check(new MaskedRecurrents(seed: 16), [Padded(6, "hole")], 3, [6]);
+
+    [Fact]
+    public void Gradients_through_masked_attention_match_finite_differences()
+        => Check(new MaskedAttention(seed: 17), [Padded(6, "post")], 3, [6]);
+
+    [Fact]
+    public void Masking_layer_masks_steps_whose_features_all_equal_the_mask_value()
+    {
+        var model = new MaskingLayerModel(seed: 18);
+        float[] a = Random(3 * 3, 19), b = Random(2 * 3, 20);
+
+        // a (3 steps) and b (2 steps) padded to 5 steps with all-zero steps: one after a, and a hole inside b.
+        var padded = new float[2 * 5 * 3];
+        Array.Copy(a, 0, padded, 0, 9);
+        Array.Copy(b, 0, padded, (5 * 3) + 0, 3);
+        Array.Copy(b, 3, padded, (5 * 3) + (4 * 3), 3);
+        padded[(5 * 3) + 3] = 0.5f; // a step with one feature non-zero is kept
+        var whole = model.Predict([padded], 2, lengths: [5]);
+        var aloneA = model.Predict([a], 1, lengths: [3]);
+        float[] bSteps = [.. b.Take(3), 0.5f, 0f, 0f, .. b.Skip(3)];
+        var aloneB = model.Predict([bSteps], 1, lengths: [3]);
+        for (int j = 0; j < whole.Length; j++)
+        {
+            int size = aloneA[j].Length;
+            Near(aloneA[j], whole[j].AsSpan(0, size), $"a, output {j}");
+            Near(aloneB[j], whole[j].AsSpan(size, size), $"b, output {j}");
+        }
+
+        Check(new MaskingLayerModel(seed: 21), [padded], 2, [5]);
+    }
+
+    [Fact]
+    public void A_mask_of_the_wrong_length_is_refused_by_the_kernels()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => Kernels.Recurrent.SimpleRnnForward(new float[2 * 3 * 1], new float[1], new float[1], default,
+            new float[2], default, new float[2 * 3], new float[2 * 3 * 4], 2, 3, 1, 1, returnSequences: false, mask: new float[5]));
+        Assert.Contains("mask", ex.Message);
+    }
+
+    /// <summary>Mean squared error over every output (none masked) against random targets: the gradient Fit applies
+    /// against central finite differences of the loss from Predict.</summary>
+    private static void Check(CompiledModel model, float[][] inputs, int batch, int[] lengths)
+    {
+        var outputs = model.Predict(inputs, batch, lengths);
+        var targets = outputs.Select((o, j) => Random(o.Length, 60 + j)).ToArray();
+        model.Compile(new SGD(learningRate: 1f), "mse");
+        double Loss() => model.Predict(inputs, batch, lengths).Select((o, j) => MeanSquaredError(o, targets[j])).Sum();
+        var analytic = AnalyticGradient(model, () => { model.Fit(inputs, targets, batchSize: batch, shuffle: false, verbose: 0, lengths: lengths); return 0f; });
+        AssertMatchesFiniteDifferences(model, analytic, Loss, i => model.Description.Weights.Last(w => w.Offset <= i).ToString());
+    }
+}
