@@ -26,8 +26,13 @@ class Transformer(nn.Module):
         nn.init.uniform_(self.tokens.weight, -0.05, 0.05)
         self.positions = nn.Parameter(torch.empty(MAX_LENGTH, EMBED))
         nn.init.xavier_uniform_(self.positions)
+        # Keras's MultiHeadAttention keeps its kernels as EinsumDense tensors ([32, 2, 32] and [2, 32, 32]), whose
+        # glorot fans count the receptive field (the leading axes): far smaller limits than the same matrices in 2-D.
         self.q, self.k, self.v = (keras_dense(EMBED, HEADS * EMBED) for _ in range(3))
         self.o = keras_dense(HEADS * EMBED, EMBED)
+        for layer in (self.q, self.k, self.v):
+            nn.init.uniform_(layer.weight, -math.sqrt(6 / (HEADS * EMBED + EMBED * EMBED)), math.sqrt(6 / (HEADS * EMBED + EMBED * EMBED)))
+        nn.init.uniform_(self.o.weight, -math.sqrt(6 / (2 * HEADS * EMBED)), math.sqrt(6 / (2 * HEADS * EMBED)))
         self.norm1, self.norm2 = nn.LayerNorm(EMBED, eps=1e-6), nn.LayerNorm(EMBED, eps=1e-6)
         self.ff1, self.ff2 = keras_dense(EMBED, FEED_FORWARD), keras_dense(FEED_FORWARD, EMBED)
         self.hidden, self.out = keras_dense(EMBED, 20), keras_dense(20, LANGUAGES)
@@ -69,6 +74,7 @@ class BiLstm(nn.Module):
                 p.data[32:64] = 1.0                         # unit_forget_bias
             else:
                 nn.init.zeros_(p)
+                p.requires_grad_(False)                     # Keras has one bias per gate; PyTorch's second stays 0
         self.out = keras_dense(64, LANGUAGES)
 
     def forward(self, ids):
@@ -106,7 +112,7 @@ def main():
     torch.manual_seed(args.seed)
     data = read(args.data)
     model = Transformer() if args.model == "transformer" else BiLstm()
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
     x, y = data["train"]
     times = []
     for epoch in range(1, args.epochs + 1):
