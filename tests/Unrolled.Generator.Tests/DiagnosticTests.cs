@@ -433,6 +433,11 @@ public class DiagnosticTests
             var x = Embedding(10, 4, maskZero: true)(ids);
             return new Model(ids, LSTM(2)(Concatenate(axis: 1)({|UNR0001:x|}, x)));
             """) },
+        { "Attention mask of the wrong shape", Sources.Builder("""
+            var x = Input([5, 4]);
+            var allowed = Input([5, 4]);
+            return new Model([x, allowed], MultiHeadAttention(2, 3)(x, x, attentionMask: {|UNR0001:allowed|}));
+            """) },
         { "Masking needs features", Sources.Builder("""
             var a = Input([6]);
             return new Model(a, Masking(maskValue: {|UNR0009:double.NaN|})(a));

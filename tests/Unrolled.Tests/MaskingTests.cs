@@ -37,6 +37,21 @@ public partial class MaskedTagger
     }
 }
 
+/// <summary>A masked encoder whose last states start a masked decoder, with a masked sequence output (the loss weighs its
+/// kept steps).</summary>
+public partial class MaskedEncoderDecoder
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var source = Input([5], dtype: DType.Int32, name: "source");
+        var target = Input([4], dtype: DType.Int32, name: "target");
+        var (_, h, c) = LSTM(3, returnState: true)(Embedding(20, 4, maskZero: true)(source));
+        var decoded = LSTM(3, returnSequences: true)(Embedding(20, 4, maskZero: true)(target), initialState: [h, c]);
+        return new Model([source, target], Dense(6, Activation.Softmax)(decoded));
+    }
+}
+
 /// <summary>The three attention layers over a masked sequence, pooled over its unmasked steps.</summary>
 public partial class MaskedAttention
 {
@@ -214,6 +229,21 @@ public class MaskingTests
         => Check(new MaskedRecurrents(seed: 16), [Padded(6, "hole")], 3, [6]);
 
     [Fact]
+    public void Gradients_of_a_masked_sequence_loss_through_encoder_states_match_finite_differences()
+    {
+        // The loss itself is checked against an independent sum above; here the gradient Fit applies must be the
+        // derivative of the loss Evaluate reports, through the masked output, the decoder and the encoder's states.
+        var model = new MaskedEncoderDecoder(seed: 22);
+        float[] source = [3, 5, 0, 0, 0, 7, 1, 4, 2, 0, 9, 0, 0, 0, 0];
+        float[] target = [1, 6, 2, 0, 1, 3, 0, 0, 1, 4, 5, 8];
+        float[] classes = [2, 0, 5, 3, 1, 4, 0, 0, 3, 3, 1, 2];
+        model.Compile(new SGD(learningRate: 1f), "sparse_categorical_crossentropy");
+        double Loss() => model.Evaluate([source, target], [classes], batchSize: 3, verbose: 0)["loss"];
+        var analytic = AnalyticGradient(model, () => { model.Fit([source, target], [classes], batchSize: 3, shuffle: false, verbose: 0); return 0f; });
+        AssertMatchesFiniteDifferences(model, analytic, Loss, i => model.Description.Weights.Last(w => w.Offset <= i).ToString());
+    }
+
+    [Fact]
     public void Gradients_through_masked_attention_match_finite_differences()
         => Check(new MaskedAttention(seed: 17), [Padded(6, "post")], 3, [6]);
 
@@ -261,5 +291,107 @@ public class MaskingTests
         double Loss() => model.Predict(inputs, batch, lengths).Select((o, j) => MeanSquaredError(o, targets[j])).Sum();
         var analytic = AnalyticGradient(model, () => { model.Fit(inputs, targets, batchSize: batch, shuffle: false, verbose: 0, lengths: lengths); return 0f; });
         AssertMatchesFiniteDifferences(model, analytic, Loss, i => model.Description.Weights.Last(w => w.Offset <= i).ToString());
+    }
+}
+
+/// <summary>MultiHeadAttention with Keras's explicit attention_mask, and the same layer shape with the causal mask.</summary>
+public partial class AttentionMaskModel
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([5, 4], name: "x");
+        var allowed = Input([5, 5], name: "allowed");
+        var other = Input([3, 4], name: "other");
+        var cross = Input([5, 3], name: "cross");
+        var self = MultiHeadAttention(numHeads: 2, keyDim: 3, name: "self")(x, x, attentionMask: allowed);
+        var keyed = MultiHeadAttention(numHeads: 2, keyDim: 2, name: "keyed")(x, other, key: other, attentionMask: cross);
+        return new Model([x, allowed, other, cross], [self, keyed]);
+    }
+}
+
+/// <summary>The same self-attention with the causal mask, for comparison.</summary>
+public partial class CausalAttentionModel
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([5, 4], name: "x");
+        return new Model(x, MultiHeadAttention(numHeads: 2, keyDim: 3, name: "self")(x, x, useCausalMask: true));
+    }
+}
+
+/// <summary>Keras's attention_mask on MultiHeadAttention: a lower-triangular mask is the causal mask, all ones is no mask,
+/// a row of zeros gives the output bias, and the gradients match finite differences.</summary>
+public class AttentionMaskTests
+{
+    private static float[] Triangular(int batch, int steps, bool lower)
+    {
+        var mask = new float[batch * steps * steps];
+        for (int b = 0; b < batch; b++)
+        {
+            for (int i = 0; i < steps; i++)
+            {
+                for (int j = 0; j < steps; j++)
+                {
+                    mask[(((b * steps) + i) * steps) + j] = !lower || j <= i ? 1f : 0f;
+                }
+            }
+        }
+
+        return mask;
+    }
+
+    [Fact]
+    public void A_lower_triangular_mask_is_the_causal_mask_and_ones_are_no_mask()
+    {
+        var model = new AttentionMaskModel(seed: 31);
+        var causal = new CausalAttentionModel(seed: 0);
+        foreach (var w in causal.Description.Weights)
+        {
+            model.GetWeights(w.Layer, w.Name).CopyTo(causal.GetWeights(w.Layer, w.Name));
+        }
+
+        // Random biases, so that a wrong mask cannot hide behind zero ones.
+        var bias = model.GetWeights("self", "attention_output/bias");
+        GradientTests.Random(bias.Length, 32).CopyTo(bias);
+        bias.CopyTo(causal.GetWeights("self", "attention_output/bias"));
+
+        const int batch = 2;
+        float[] x = GradientTests.Random(batch * 5 * 4, 33), other = GradientTests.Random(batch * 3 * 4, 34), cross = new float[batch * 5 * 3];
+        Array.Fill(cross, 1f);
+        var masked = model.Predict([x, Triangular(batch, 5, lower: true), other, cross], batch);
+        var expected = causal.Predict([x], batch)[0];
+        Assert.All(expected.Zip(masked[0]), p => Assert.True(Math.Abs(p.First - p.Second) <= 1e-5f, $"{p.Second} where the causal mask gives {p.First}"));
+
+        var open = model.Predict([x, Triangular(batch, 5, lower: false), other, cross], batch)[0];
+        Assert.Contains(open.Zip(expected), p => Math.Abs(p.First - p.Second) > 1e-3f); // no mask differs from the causal one
+
+        // A query that may attend to no key outputs the output projection's bias.
+        var none = (float[])cross.Clone();
+        Array.Clear(none, 3, 3); // sample 0, query step 1
+        var keyed = model.Predict([x, Triangular(batch, 5, lower: true), other, none], batch)[1];
+        var keyedBias = model.GetWeights("keyed", "attention_output/bias");
+        for (int f = 0; f < 4; f++)
+        {
+            Assert.Equal(keyedBias[f], keyed[4 + f], 6);
+        }
+    }
+
+    [Fact]
+    public void Gradients_with_an_attention_mask_match_finite_differences()
+    {
+        var model = new AttentionMaskModel(seed: 35);
+        const int batch = 2;
+        var random = GradientTests.Random(batch * 5 * 5, 36);
+        var allowed = random.Select((r, i) => r > 0 || i % 6 == 0 ? 1f : 0f).ToArray(); // the diagonal always allowed
+        var cross = GradientTests.Random(batch * 5 * 3, 37).Select((r, i) => r > -0.3f || i % 3 == 0 ? 1f : 0f).ToArray();
+        float[][] inputs = [GradientTests.Random(batch * 5 * 4, 38), allowed, GradientTests.Random(batch * 3 * 4, 39), cross];
+        var outputs = model.Predict(inputs, batch);
+        var targets = outputs.Select((o, j) => GradientTests.Random(o.Length, 70 + j)).ToArray();
+        model.Compile(new SGD(learningRate: 1f), "mse");
+        double Loss() => model.Predict(inputs, batch).Select((o, j) => GradientTests.MeanSquaredError(o, targets[j])).Sum();
+        var analytic = GradientTests.AnalyticGradient(model, () => { model.Fit(inputs, targets, batchSize: batch, shuffle: false, verbose: 0); return 0f; });
+        GradientTests.AssertMatchesFiniteDifferences(model, analytic, Loss, i => model.Description.Weights.Last(w => w.Offset <= i).ToString());
     }
 }

@@ -217,8 +217,9 @@ internal sealed class AttentionRule : LayerRule
 /// <param name="Dropout">dropout: the fraction of attention weights zeroed while training.</param>
 internal sealed record MultiHeadAttentionConfig(int Heads, int KeyDim, int ValueDim, bool UseBias, int OutputShape, double Dropout = 0) : LayerConfig;
 
-/// <summary>One call's settings of a <c>MultiHeadAttention</c> layer: Keras's <c>use_causal_mask</c>.</summary>
-internal sealed record MultiHeadAttentionCall(bool Causal) : LayerConfig;
+/// <summary>One call's settings of a <c>MultiHeadAttention</c> layer: Keras's <c>use_causal_mask</c>, and whether the call
+/// gives an <c>attention_mask</c> (then the node's last input).</summary>
+internal sealed record MultiHeadAttentionCall(bool Causal, bool AttentionMask = false) : LayerConfig;
 
 /// <summary>
 /// Keras 3's <c>MultiHeadAttention(num_heads, key_dim, value_dim, dropout, use_bias, output_shape, attention_axes)</c>
@@ -242,6 +243,9 @@ internal sealed class MultiHeadAttentionRule : LayerRule
     public override MaskFlow Mask(LayerSpec layer) => MaskFlow.Keeps;
 
     public override bool ConsumesMask(LayerSpec layer) => true;
+
+    /// <summary>The Keras masks of the query, value and key; an attention mask given to the call is not masked itself.</summary>
+    public override int MaskedInputs(LayerSpec layer) => 3;
 
     public override LayerConfig? Create(LayerKind kind, LayerArguments args)
     {
@@ -306,17 +310,23 @@ internal sealed class MultiHeadAttentionRule : LayerRule
         return new MultiHeadAttentionConfig(heads.Value, keyDim.Value, value, useBias.Value, output, dropout.Value);
     }
 
-    public override (int Min, int Max) Arity(LayerSpec layer) => (2, 3);
+    public override (int Min, int Max) Arity(LayerSpec layer) => (2, 4);
 
     public override TensorShape? Infer(ShapeContext c)
     {
-        if (!c.IsFloat())
+        bool hasMask = c.NodeSpec.CallSettings<MultiHeadAttentionCall>()?.AttentionMask ?? false;
+        int sequences = c.Inputs.Count - (hasMask ? 1 : 0);
+        string[] names = { "query", "value", "key" };
+        for (int i = 0; i < sequences; i++)
         {
-            return null;
+            if (c.Inputs[i].DType != 0)
+            {
+                c.Report(DiagnosticIds.DTypeMismatch, c.NodeSpec.InputSpans[i], c.TensorName(i), "int32");
+                return null;
+            }
         }
 
-        string[] names = { "query", "value", "key" };
-        for (int i = 0; i < c.Inputs.Count; i++)
+        for (int i = 0; i < sequences; i++)
         {
             var dims = c.Inputs[i].Dims;
             if (dims.Count != 2)
@@ -333,11 +343,21 @@ internal sealed class MultiHeadAttentionRule : LayerRule
 
         var q = c.Inputs[0].Dims;
         var v = c.Inputs[1].Dims;
-        int keyInput = c.Inputs.Count > 2 ? 2 : 1;
+        int keyInput = sequences > 2 ? 2 : 1;
         var k = c.Inputs[keyInput].Dims;
         if (k[0] != v[0])
         {
             return c.FailAt(keyInput, $"the key has shape {c.Inputs[keyInput].Keras} and the value {c.Inputs[1].Keras}: they need one number of steps");
+        }
+
+        if (hasMask)
+        {
+            var mask = c.Inputs[sequences];
+            if (mask.Dims.Count != 2 || mask.Dims[0] != q[0] || mask.Dims[1] != v[0])
+            {
+                return c.FailAt(sequences, $"the attention mask has shape {mask.Keras}, but Keras's attention_mask is (None, query steps, key steps): " +
+                                           $"(None, {TensorShape.DimText(q[0])}, {TensorShape.DimText(v[0])}) here");
+            }
         }
 
         var s = c.Settings<MultiHeadAttentionConfig>();
@@ -395,7 +415,7 @@ internal sealed class MultiHeadAttentionRule : LayerRule
                $"{string.Join(", ", Sublayers.SelectMany(n => new[] { e.Weight(n + "/kernel"), e.Weight(n + "/bias") }))}, " +
                $"{string.Join(", ", g.Sizes.Select((size, i) => e.Temporary(i, size)))}, {e.Values(e.Node)}{Dropout(e, g, backward: false)}" +
                e.MaskArgument(0, "queryMask") + e.MaskArgument(1, "valueMask") +
-               (e.Inputs.Count > 2 && e.Inputs[2] != e.Inputs[1] ? e.MaskArgument(2, "keyMask") : string.Empty) + ");");
+               (Sequences(e.NodeSpec) > 2 && e.Inputs[2] != e.Inputs[1] ? e.MaskArgument(2, "keyMask") : string.Empty) + AttentionMaskArgument(e) + ");");
     }
 
     public override void Backward(NodeEmitter e)
@@ -406,7 +426,7 @@ internal sealed class MultiHeadAttentionRule : LayerRule
                $"{string.Join(", ", g.Sizes.Select((size, i) => e.Temporary(i, size)))}, " +
                $"{e.TemporaryGradient(0, g.Sizes[0])}, {e.TemporaryGradient(1, g.Sizes[1])}, {e.TemporaryGradient(2, g.Sizes[2])}, " +
                $"{e.TemporaryGradient(3, g.Sizes[3])}, {e.TemporaryGradient(4, g.Sizes[4])}, " +
-               $"{e.GradientOrEmpty(e.Inputs[0])}, {e.GradientOrEmpty(e.Inputs[1])}, {(e.Inputs.Count > 2 ? e.GradientOrEmpty(e.Inputs[2]) : $"{Span}.Empty")}, " +
+               $"{e.GradientOrEmpty(e.Inputs[0])}, {e.GradientOrEmpty(e.Inputs[1])}, {(Sequences(e.NodeSpec) > 2 ? e.GradientOrEmpty(e.Inputs[2]) : $"{Span}.Empty")}, " +
                $"{string.Join(", ", Sublayers.SelectMany(n => new[] { e.WeightGradient(n + "/kernel"), e.WeightGradient(n + "/bias") }))}{Dropout(e, g, backward: true)});");
     }
 
@@ -427,9 +447,24 @@ internal sealed class MultiHeadAttentionRule : LayerRule
     }
 
     public override void DescribeCall(NodeSpec node, KerasConfig config)
-        => config.Bool("use_causal_mask", node.CallSettings<MultiHeadAttentionCall>()?.Causal ?? false);
+    {
+        var call = node.CallSettings<MultiHeadAttentionCall>();
+        config.Bool("use_causal_mask", call?.Causal ?? false);
+        if (call?.AttentionMask == true)
+        {
+            config.Bool("attention_mask", true); // listed only for the calls that give one
+        }
+    }
 
-    private static int Key(NodeEmitter e) => e.Inputs.Count > 2 ? e.Inputs[2] : e.Inputs[1];
+    /// <summary>How many of the node's inputs are sequences (query, value and perhaps key): the attention mask, when the
+    /// call gives one, comes last.</summary>
+    private static int Sequences(NodeSpec node) => node.Inputs.Count - (node.CallSettings<MultiHeadAttentionCall>()?.AttentionMask == true ? 1 : 0);
+
+    private static int Key(NodeEmitter e) => Sequences(e.NodeSpec) > 2 ? e.Inputs[2] : e.Inputs[1];
+
+    /// <summary>The kernels' attention-mask argument, written only when the call gives one.</summary>
+    private static string AttentionMaskArgument(NodeEmitter e)
+        => Sequences(e.NodeSpec) < e.Inputs.Count ? $", attentionMask: {e.Values(e.Inputs[e.Inputs.Count - 1])}" : string.Empty;
 
     private static string Shape(NodeEmitter e, MultiHead g)
         => $"new {Kernels}MultiHeadShape(batchSize, {e.D(g.Tq)}, {e.D(g.Tk)}, {N(g.Dq)}, {N(g.Dk)}, {N(g.Dv)}, {N(g.Config.Heads)}, {N(g.Config.KeyDim)}, " +
@@ -440,7 +475,7 @@ internal sealed class MultiHeadAttentionRule : LayerRule
         var s = layer.Settings<MultiHeadAttentionConfig>();
         var q = shapeOf(node.Inputs[0]).Dims;
         var v = shapeOf(node.Inputs[1]).Dims;
-        var k = shapeOf(node.Inputs.Count > 2 ? node.Inputs[2] : node.Inputs[1]).Dims;
+        var k = shapeOf(Sequences(node) > 2 ? node.Inputs[2] : node.Inputs[1]).Dims;
         int output = s.OutputShape > 0 ? s.OutputShape : q[1];
         int hk = s.Heads * s.KeyDim, hv = s.Heads * s.ValueDim;
         var sizes = new[]

@@ -254,8 +254,8 @@ internal sealed partial class BuilderEvaluator
             return Unsupported(invocation, "Calling this layer", layer.Kind == ValueKind.Unknown ? ": " + layer.Reason : "; it was not created by a layer function");
         }
 
-        var tensors = new Value[3];
-        var spans = new SourceSpan[3];
+        var tensors = new Value[4];
+        var spans = new SourceSpan[4];
         bool causal = false;
         foreach (var argument in invocation.Arguments)
         {
@@ -276,6 +276,9 @@ internal sealed partial class BuilderEvaluator
                     break;
                 case "key":
                     (tensors[2], spans[2]) = (value, span);
+                    break;
+                case "attentionMask":
+                    (tensors[3], spans[3]) = (value, span);
                     break;
                 case "useCausalMask":
                     if (value.Kind != ValueKind.Bool)
@@ -302,7 +305,14 @@ internal sealed partial class BuilderEvaluator
             inputs.Add(tensors[2].WithOrigin(spans[2]));
         }
 
-        return Apply(layer.Id, Value.List(inputs), Spans.Of(invocation.Syntax), Spans.Of(invocation.Syntax), new MultiHeadAttentionCall(causal));
+        // Keras's attention_mask follows the sequences among the node's inputs; the call records that it is there.
+        bool masked = tensors[3] is { Kind: not ValueKind.Null };
+        if (masked)
+        {
+            inputs.Add(tensors[3].WithOrigin(spans[3]));
+        }
+
+        return Apply(layer.Id, Value.List(inputs), Spans.Of(invocation.Syntax), Spans.Of(invocation.Syntax), new MultiHeadAttentionCall(causal, masked));
     }
 
     /// <summary>Applies a layer to a tensor or a list of tensors, adding a node.</summary>

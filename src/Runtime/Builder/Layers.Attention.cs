@@ -54,8 +54,9 @@ public static partial class Layers
 /// <param name="OutputShape">Features of the output, or null for the query's.</param>
 /// <param name="AttentionAxes">The attention axes, null (the steps).</param>
 /// <param name="UseCausalMask">The call's causal mask: query step i sees key steps 0..i only.</param>
+/// <param name="AttentionMask">Whether the call gives Keras's <c>attention_mask</c> (the node's last input).</param>
 public sealed record MultiHeadAttentionSettings(int NumHeads, int KeyDim, int ValueDim, double Dropout, bool UseBias, int? OutputShape,
-    IReadOnlyList<int>? AttentionAxes, bool UseCausalMask) : LayerSettings
+    IReadOnlyList<int>? AttentionAxes, bool UseCausalMask, bool AttentionMask = false) : LayerSettings
 {
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.MultiHeadAttention;
@@ -67,6 +68,11 @@ public sealed record MultiHeadAttentionSettings(int NumHeads, int KeyDim, int Va
     /// </summary>
     internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x)
     {
+        if (AttentionMask)
+        {
+            throw OnnxExporter.Unsupported(node, "its call gives an attention_mask, which is not exported yet");
+        }
+
         string key = x.Length > 2 ? x[2] : x[1];
         int hk = NumHeads * KeyDim, hv = NumHeads * ValueDim;
         string Project(string input, string sublayer, int width, int dim, long[] perm)
@@ -141,6 +147,10 @@ public sealed record MultiHeadAttentionSettings(int NumHeads, int KeyDim, int Va
         yield return OutputShape is { } output ? new("output_shape", output) : LayerSetting.None("output_shape");
         yield return AttentionAxes is { } axes ? new("attention_axes", axes) : LayerSetting.None("attention_axes");
         yield return new("use_causal_mask", UseCausalMask);
+        if (AttentionMask)
+        {
+            yield return new("attention_mask", AttentionMask); // a call argument, listed only for the calls that give one
+        }
     }
 }
 

@@ -161,8 +161,11 @@ public delegate Tensor MergeLayer(params Tensor[] inputs);
 /// <param name="key">The key sequence, with the value's steps; the value when null.</param>
 /// <param name="useCausalMask">Whether query step i attends to key steps 0..i only (Keras's <c>use_causal_mask</c>), as
 /// a decoder does; a compile-time constant.</param>
+/// <param name="attentionMask">Keras's <c>attention_mask</c>: a (query steps, key steps) tensor per sample, 1 (or any value
+/// above 0.5) where a query may attend to a key and 0 where not, combined with the causal mask and the inputs' Keras masks;
+/// a query that may attend to no key outputs the output projection's bias. It gets no gradient.</param>
 /// <returns>The attention output, (query steps, features).</returns>
-public delegate Tensor AttentionLayer(Tensor query, Tensor value, Tensor? key = null, bool useCausalMask = false);
+public delegate Tensor AttentionLayer(Tensor query, Tensor value, Tensor? key = null, bool useCausalMask = false, Tensor? attentionMask = null);
 
 /// <summary>
 /// The model a <see cref="ModelBuilderAttribute">[ModelBuilder]</see> method returns: its inputs and outputs, as

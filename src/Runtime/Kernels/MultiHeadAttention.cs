@@ -85,18 +85,21 @@ public static class MultiHeadAttention
     /// <param name="keyMask">[batch, Tk], Keras's mask of a key given apart from the value, or empty. Keras's attention mask
     /// is their product (query ⊗ value ⊗ key, and the causal one): a masked score is −1e9 before the softmax and its
     /// weight 0 after, so a masked query's heads output zeros.</param>
+    /// <param name="attentionMask">[batch, Tq, Tk], Keras's <c>attention_mask</c> (above 0.5 where query i may attend to key
+    /// j), or empty; combined with the other masks the same way.</param>
     public static void Forward(in MultiHeadShape s, ReadOnlySpan<float> query, ReadOnlySpan<float> value, ReadOnlySpan<float> key,
         ReadOnlySpan<float> queryKernel, ReadOnlySpan<float> queryBias, ReadOnlySpan<float> keyKernel, ReadOnlySpan<float> keyBias,
         ReadOnlySpan<float> valueKernel, ReadOnlySpan<float> valueBias, ReadOnlySpan<float> outputKernel, ReadOnlySpan<float> outputBias,
         Span<float> q, Span<float> k, Span<float> v, Span<float> probabilities, Span<float> combined, Span<float> y,
         Span<float> dropped = default, float dropoutRate = 0f, ulong seed = 0, ReadOnlySpan<float> queryMask = default,
-        ReadOnlySpan<float> valueMask = default, ReadOnlySpan<float> keyMask = default)
+        ReadOnlySpan<float> valueMask = default, ReadOnlySpan<float> keyMask = default, ReadOnlySpan<float> attentionMask = default)
     {
-        bool masked = !queryMask.IsEmpty || !valueMask.IsEmpty || !keyMask.IsEmpty;
+        bool masked = !queryMask.IsEmpty || !valueMask.IsEmpty || !keyMask.IsEmpty || !attentionMask.IsEmpty;
         if (!queryMask.IsEmpty && queryMask.Length < (long)s.Batch * s.QuerySteps || !valueMask.IsEmpty && valueMask.Length < (long)s.Batch * s.KeySteps
-            || !keyMask.IsEmpty && keyMask.Length < (long)s.Batch * s.KeySteps)
+            || !keyMask.IsEmpty && keyMask.Length < (long)s.Batch * s.KeySteps || !attentionMask.IsEmpty && attentionMask.Length < (long)s.Batch * s.Scores)
         {
-            throw new ArgumentException($"MultiHeadAttention's masks hold one value per (sample, step): [{s.Batch}, {s.QuerySteps}] for the query, [{s.Batch}, {s.KeySteps}] for the value and key.");
+            throw new ArgumentException($"MultiHeadAttention's masks hold one value per (sample, step): [{s.Batch}, {s.QuerySteps}] for the query, " +
+                                        $"[{s.Batch}, {s.KeySteps}] for the value and key; the attention mask one per (sample, query step, key step).");
         }
 
         s.Check();
@@ -156,7 +159,7 @@ public static class MultiHeadAttention
                             var row = p.Slice(i * tk, tk);
                             if (masked)
                             {
-                                MaskedSoftmax(row[..seen], b, i, tq, tk, queryMask, valueMask, keyMask);
+                                MaskedSoftmax(row[..seen], b, i, tq, tk, queryMask, valueMask, keyMask, attentionMask);
                             }
                             else
                             {
@@ -185,7 +188,7 @@ public static class MultiHeadAttention
                 {
                     for (int i = 0; i < tq; i++)
                     {
-                        MaskedSoftmax(p.Slice(i * tk, tk), b, i, tq, tk, queryMask, valueMask, keyMask);
+                        MaskedSoftmax(p.Slice(i * tk, tk), b, i, tq, tk, queryMask, valueMask, keyMask, attentionMask);
                     }
                 }
                 else
@@ -216,8 +219,9 @@ public static class MultiHeadAttention
     /// or one that sees no unmasked key, gets a row of zeros.
     /// </summary>
     private static void MaskedSoftmax(Span<float> row, int b, int i, int tq, int tk, ReadOnlySpan<float> queryMask, ReadOnlySpan<float> valueMask,
-        ReadOnlySpan<float> keyMask)
+        ReadOnlySpan<float> keyMask, ReadOnlySpan<float> attentionMask)
     {
+        ReadOnlySpan<float> allowed = attentionMask.IsEmpty ? default : attentionMask.Slice(((b * tq) + i) * tk, tk);
         if (!queryMask.IsEmpty && queryMask[(b * tq) + i] < 0.5f)
         {
             row.Clear();
@@ -227,7 +231,7 @@ public static class MultiHeadAttention
         bool any = false;
         for (int j = 0; j < row.Length; j++)
         {
-            bool hidden = (!valueMask.IsEmpty && valueMask[(b * tk) + j] < 0.5f) || (!keyMask.IsEmpty && keyMask[(b * tk) + j] < 0.5f);
+            bool hidden = Hidden(j, b, tk, valueMask, keyMask, allowed);
             if (hidden)
             {
                 row[j] = -1e9f;
@@ -247,11 +251,15 @@ public static class MultiHeadAttention
         ActivationKernels.SoftmaxAlong(row, row, 1, row.Length, 1);
         for (int j = 0; j < row.Length; j++)
         {
-            if ((!valueMask.IsEmpty && valueMask[(b * tk) + j] < 0.5f) || (!keyMask.IsEmpty && keyMask[(b * tk) + j] < 0.5f))
+            if (Hidden(j, b, tk, valueMask, keyMask, allowed))
             {
                 row[j] = 0f; // exactly what exp(−1e9 − max) gives already, unless every score were that small
             }
         }
+
+        static bool Hidden(int j, int b, int tk, ReadOnlySpan<float> valueMask, ReadOnlySpan<float> keyMask, ReadOnlySpan<float> allowed)
+            => (!valueMask.IsEmpty && valueMask[(b * tk) + j] < 0.5f) || (!keyMask.IsEmpty && keyMask[(b * tk) + j] < 0.5f)
+               || (!allowed.IsEmpty && allowed[j] < 0.5f);
     }
 
     /// <summary>
