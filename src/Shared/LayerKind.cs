@@ -233,4 +233,8 @@ public enum GraphNodeKind
     /// <summary>Keras's <c>Masking(mask_value)</c>: a step whose features all equal the mask value is zeroed and masked
     /// for the layers after it. Config: <c>mask_value</c>.</summary>
     Masking,
+
+    /// <summary>The attention weights a <see cref="MultiHeadAttention"/> call returns with <c>return_attention_scores</c>
+    /// (heads, query steps, key steps): a view of what the layer keeps, before dropout, as Keras returns them.</summary>
+    AttentionScores,
 }

@@ -69,6 +69,7 @@ public class LayerRuleTests
         [LayerKind.Flip] = "var x = Input([5, 3]); var y = Bidirectional(LSTM(2, returnSequences: true), name: \"probe\")(x); return new Model(x, y);",
         [LayerKind.Masking] = "var x = Input([5, 3]); var y = Dense(2)(Masking(0.5, name: \"probe\")(Dense(3)(x))); return new Model(x, y);",
         [LayerKind.Mask] = "var x = Input([5], dtype: DType.Int32); var e = Embedding(9, 3, maskZero: true, name: \"probe\")(x); var y = Add()([e, Dense(3)(Masking()(e))]); return new Model(x, y);",
+        [LayerKind.AttentionScores] = "var x = Input([5, 3]); var (o, s) = MultiHeadAttention(2, 4, name: \"probe\")(x, x, returnAttentionScores: true); return new Model(x, [o, s]);",
         [LayerKind.MultiHeadAttention] = "var x = Input([5, 3]); var y = MultiHeadAttention(2, 4, name: \"probe\")(x, Dense(3)(x), useCausalMask: true); return new Model(x, y);",
         [LayerKind.Attention] = "var x = Input([5, 3]); var y = Attention(useScale: true, name: \"probe\")([Dense(3)(x), Dense(3)(x)]); return new Model(x, y);",
         [LayerKind.InputLayer] = "var x = Input([4]); var y = Dense(2)(x); return new Model(x, y);",
@@ -152,7 +153,7 @@ public class LayerRuleTests
         string forward = Section(code, code.Contains("private void Forward(") ? "private void Forward(" : "protected override void Forward(");
         string backward = Section(code, "protected override void Backward(");
         // Reshape and Flatten are views too, but the probes make them outputs, which get a copy of their own.
-        bool view = kind is LayerKind.Fold or LayerKind.Unfold or LayerKind.RecurrentState;
+        bool view = kind is LayerKind.Fold or LayerKind.Unfold or LayerKind.RecurrentState or LayerKind.AttentionScores;
         if (kind == LayerKind.Mask)
         {
             // A mask is computed forward and carries no gradient, so it has no backward block.

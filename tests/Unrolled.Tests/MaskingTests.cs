@@ -395,3 +395,110 @@ public class AttentionMaskTests
         GradientTests.AssertMatchesFiniteDifferences(model, analytic, Loss, i => model.Description.Weights.Last(w => w.Offset <= i).ToString());
     }
 }
+
+/// <summary>MultiHeadAttention returning its attention scores, with and without the causal mask.</summary>
+public partial class AttentionScoresModel
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var query = Input([4, 5], name: "query");
+        var value = Input([6, 5], name: "value");
+        var (output, scores) = MultiHeadAttention(numHeads: 2, keyDim: 3, name: "cross")(query, value, returnAttentionScores: true);
+        var (causalOutput, causalScores) = MultiHeadAttention(numHeads: 2, keyDim: 2, name: "causal")(query, query, useCausalMask: true, returnAttentionScores: true);
+        return new Model([query, value], [output, scores, Dense(2)(causalOutput), causalScores]);
+    }
+}
+
+/// <summary>Keras's return_attention_scores: the weights against a plain reference computed from the layer's weights, and
+/// gradients through a loss on them against finite differences.</summary>
+public class AttentionScoresTests
+{
+    /// <summary>softmax((x_q·Wq + bq)·(x_k·Wk + bk)ᵀ / √keyDim) per head, with the causal mask when asked.</summary>
+    private static double[] Reference(CompiledModel model, string layer, float[] query, float[] key, int batch, int tq, int tk, int features, int heads, int dim, bool causal)
+    {
+        var wq = model.GetWeights(layer, "query/kernel").ToArray();
+        var bq = model.GetWeights(layer, "query/bias").ToArray();
+        var wk = model.GetWeights(layer, "key/kernel").ToArray();
+        var bk = model.GetWeights(layer, "key/bias").ToArray();
+        double Project(float[] x, float[] w, float[] bias, int row, int h, int d)
+        {
+            double sum = bias[(h * dim) + d];
+            for (int f = 0; f < features; f++)
+            {
+                sum += x[(row * features) + f] * w[(((f * heads) + h) * dim) + d];
+            }
+
+            return sum;
+        }
+
+        var result = new double[batch * heads * tq * tk];
+        for (int b = 0; b < batch; b++)
+        {
+            for (int h = 0; h < heads; h++)
+            {
+                for (int i = 0; i < tq; i++)
+                {
+                    var row = new double[tk];
+                    for (int j = 0; j < tk; j++)
+                    {
+                        double dot = 0;
+                        for (int d = 0; d < dim; d++)
+                        {
+                            dot += Project(query, wq, bq, (b * tq) + i, h, d) * Project(key, wk, bk, (b * tk) + j, h, d);
+                        }
+
+                        row[j] = causal && j > i ? double.NegativeInfinity : dot / Math.Sqrt(dim);
+                    }
+
+                    double max = row.Max(), total = row.Sum(r => Math.Exp(r - max));
+                    for (int j = 0; j < tk; j++)
+                    {
+                        result[((((b * heads) + h) * tq) + i) * tk + j] = Math.Exp(row[j] - max) / total;
+                    }
+                }
+            }
+        }
+
+        return result;
+    }
+
+    private static void Randomize(CompiledModel model, int seed)
+    {
+        foreach (var w in model.Description.Weights.Where(w => w.Name.EndsWith("bias", StringComparison.Ordinal)))
+        {
+            GradientTests.Random(w.Size, seed++, 0.5f).CopyTo(model.GetWeights(w.Layer, w.Name));
+        }
+    }
+
+    [Fact]
+    public void Returned_scores_are_the_softmax_of_the_projected_queries_and_keys()
+    {
+        var model = new AttentionScoresModel(seed: 41);
+        Randomize(model, 42);
+        const int batch = 2;
+        float[] query = GradientTests.Random(batch * 4 * 5, 43), value = GradientTests.Random(batch * 6 * 5, 44);
+        var outputs = model.Predict([query, value], batch);
+        var cross = Reference(model, "cross", query, value, batch, 4, 6, 5, 2, 3, causal: false);
+        var causal = Reference(model, "causal", query, query, batch, 4, 4, 5, 2, 2, causal: true);
+        Assert.Equal(cross.Length, outputs[1].Length);
+        Assert.Equal(causal.Length, outputs[3].Length);
+        Assert.All(cross.Zip(outputs[1]), p => Assert.True(Math.Abs(p.First - p.Second) <= 1e-5, $"{p.Second} where the reference gives {p.First}"));
+        Assert.All(causal.Zip(outputs[3]), p => Assert.True(Math.Abs(p.First - p.Second) <= 1e-5, $"{p.Second} where the reference gives {p.First}"));
+    }
+
+    [Fact]
+    public void Gradients_through_a_loss_on_the_scores_match_finite_differences()
+    {
+        var model = new AttentionScoresModel(seed: 45);
+        Randomize(model, 46);
+        const int batch = 2;
+        float[][] inputs = [GradientTests.Random(batch * 4 * 5, 47), GradientTests.Random(batch * 6 * 5, 48)];
+        var outputs = model.Predict(inputs, batch);
+        var targets = outputs.Select((o, j) => GradientTests.Random(o.Length, 80 + j)).ToArray();
+        model.Compile(new SGD(learningRate: 1f), "mse");
+        double Loss() => model.Predict(inputs, batch).Select((o, j) => GradientTests.MeanSquaredError(o, targets[j])).Sum();
+        var analytic = GradientTests.AnalyticGradient(model, () => { model.Fit(inputs, targets, batchSize: batch, shuffle: false, verbose: 0); return 0f; });
+        GradientTests.AssertMatchesFiniteDifferences(model, analytic, Loss, i => model.Description.Weights.Last(w => w.Offset <= i).ToString());
+    }
+}

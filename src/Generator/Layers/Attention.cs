@@ -18,8 +18,8 @@ internal sealed record AttentionConfig(bool UseScale, double Dropout = 0) : Laye
 /// Keras's <c>AdditiveAttention(use_scale)</c> (scores Σ_d scale_d · tanh(q_d + k_d), scale a learned [dim] vector,
 /// glorot-initialised), and <c>Attention(use_scale, score_mode="dot")</c> applied to <c>[query, value]</c> or <c>[query, value, key]</c>:
 /// scores q·kᵀ (times the learned scalar <c>scale</c>, started at 1, with use_scale), softmax over the keys, the weights
-/// times the values, with dropout on the weights while training. This version computes dot scores without masks or returned scores; the other settings
-/// are squiggled.
+/// times the values, with dropout on the weights while training, and Keras's masks (the value's hides keys, the query's
+/// zeroes outputs). Returned scores and the causal call argument are not in this version; the other settings are squiggled.
 /// </summary>
 internal sealed class AttentionRule : LayerRule
 {
@@ -217,9 +217,9 @@ internal sealed class AttentionRule : LayerRule
 /// <param name="Dropout">dropout: the fraction of attention weights zeroed while training.</param>
 internal sealed record MultiHeadAttentionConfig(int Heads, int KeyDim, int ValueDim, bool UseBias, int OutputShape, double Dropout = 0) : LayerConfig;
 
-/// <summary>One call's settings of a <c>MultiHeadAttention</c> layer: Keras's <c>use_causal_mask</c>, and whether the call
-/// gives an <c>attention_mask</c> (then the node's last input).</summary>
-internal sealed record MultiHeadAttentionCall(bool Causal, bool AttentionMask = false) : LayerConfig;
+/// <summary>One call's settings of a <c>MultiHeadAttention</c> layer: Keras's <c>use_causal_mask</c>, whether the call
+/// gives an <c>attention_mask</c> (then the node's last input), and whether it returns the attention scores.</summary>
+internal sealed record MultiHeadAttentionCall(bool Causal, bool AttentionMask = false, bool ReturnScores = false) : LayerConfig;
 
 /// <summary>
 /// Keras 3's <c>MultiHeadAttention(num_heads, key_dim, value_dim, dropout, use_bias, output_shape, attention_axes)</c>
@@ -228,8 +228,8 @@ internal sealed record MultiHeadAttentionCall(bool Causal, bool AttentionMask = 
 /// softmax(q·kᵀ/√key_dim) (step i sees steps 0..i with the causal mask), and the heads' outputs are projected by the
 /// output kernel [heads, value_dim, out] to the query's features (or output_shape). Weights in Keras's order and saving
 /// paths (<c>_query_dense/vars/0</c>, …). With dropout, the attention weights are dropped while training (the values are
-/// weighted by the dropped ones, kept for backward). Other attention axes, masks and returned scores are not in this
-/// version and are squiggled.
+/// weighted by the dropped ones, kept for backward). The inputs' Keras masks and a call's attention_mask combine with the
+/// causal mask; a call may return the weights (<see cref="AttentionScoresRule"/>). Other attention axes are squiggled.
 /// </summary>
 internal sealed class MultiHeadAttentionRule : LayerRule
 {
@@ -425,10 +425,30 @@ internal sealed class MultiHeadAttentionRule : LayerRule
                $"{string.Join(", ", Sublayers.Select(n => e.Weight(n + "/kernel")))}, " +
                $"{string.Join(", ", g.Sizes.Select((size, i) => e.Temporary(i, size)))}, " +
                $"{e.TemporaryGradient(0, g.Sizes[0])}, {e.TemporaryGradient(1, g.Sizes[1])}, {e.TemporaryGradient(2, g.Sizes[2])}, " +
-               $"{e.TemporaryGradient(3, g.Sizes[3])}, {e.TemporaryGradient(4, g.Sizes[4])}, " +
+               $"{(ReturnsScores(e.NodeSpec) ? e.Scratch : e.TemporaryGradient(3, g.Sizes[3]))}, {e.TemporaryGradient(4, g.Sizes[4])}, " +
                $"{e.GradientOrEmpty(e.Inputs[0])}, {e.GradientOrEmpty(e.Inputs[1])}, {(Sequences(e.NodeSpec) > 2 ? e.GradientOrEmpty(e.Inputs[2]) : $"{Span}.Empty")}, " +
-               $"{string.Join(", ", Sublayers.SelectMany(n => new[] { e.WeightGradient(n + "/kernel"), e.WeightGradient(n + "/bias") }))}{Dropout(e, g, backward: true)});");
+               $"{string.Join(", ", Sublayers.SelectMany(n => new[] { e.WeightGradient(n + "/kernel"), e.WeightGradient(n + "/bias") }))}{Dropout(e, g, backward: true)}" +
+               (ReturnsScores(e.NodeSpec) ? $", dProbabilities: {e.TemporaryGradient(3, g.Sizes[3])}" : string.Empty) + ");");
     }
+
+    /// <summary>Whether the call returns its attention scores: their gradient (the weights' temporary's, which the view
+    /// aliases) then joins the weights' own, and backward works in the node's scratch instead.</summary>
+    private static bool ReturnsScores(NodeSpec node) => node.CallSettings<MultiHeadAttentionCall>()?.ReturnScores == true;
+
+    /// <summary>With returned scores, one head's score gradients (query steps × key steps).</summary>
+    public override int Scratch(PlanContext c)
+    {
+        if (!ReturnsScores(c.NodeSpec))
+        {
+            return 0;
+        }
+
+        var g = Geometry(c.Model.ShapeOf, c.Layer, c.NodeSpec, c.Dims);
+        return c.Dims.Mul(g.Tq, g.Tk);
+    }
+
+    /// <summary>Which temporary the returned scores alias: the weights before dropout.</summary>
+    public const int ScoresTemporary = 3;
 
     public override string WeightPath(LayerSpec layer, int index, WeightSpec weight)
     {
@@ -453,6 +473,11 @@ internal sealed class MultiHeadAttentionRule : LayerRule
         if (call?.AttentionMask == true)
         {
             config.Bool("attention_mask", true); // listed only for the calls that give one
+        }
+
+        if (call?.ReturnScores == true)
+        {
+            config.Bool("return_attention_scores", true);
         }
     }
 
@@ -486,4 +511,46 @@ internal sealed class MultiHeadAttentionRule : LayerRule
     }
 
     private sealed record MultiHead(MultiHeadAttentionConfig Config, int Tq, int Tk, int Dq, int Dk, int Dv, int Output, bool Causal, int[] Sizes);
+}
+
+/// <summary>
+/// The attention weights a <c>MultiHeadAttention</c> call returns with <c>returnAttentionScores: true</c>, (heads, query
+/// steps, key steps): a view of the weights the layer keeps (before dropout, as Keras returns them). Its inputs are the
+/// attention's output and the value (read for its steps only); its gradient is the weights' temporary's, which the
+/// attention's backward adds to the weights' own.
+/// </summary>
+internal sealed class AttentionScoresRule : LayerRule
+{
+    public override IReadOnlyList<LayerKind> Kinds { get; } = new[] { LayerKind.AttentionScores };
+
+    public override IEnumerable<(string Function, LayerKind Kind)> Functions => Array.Empty<(string, LayerKind)>();
+
+    public override MaskFlow Mask(LayerSpec layer) => MaskFlow.Ends;
+
+    public override (int Min, int Max) Arity(LayerSpec layer) => (2, 2);
+
+    public override TensorShape? Infer(ShapeContext c)
+    {
+        var producer = c.Spec.Layers[c.Spec.Nodes[c.NodeSpec.Inputs[0]].Layer];
+        int heads = producer.Settings<MultiHeadAttentionConfig>().Heads;
+        return c.Shape(new[] { heads, c.Inputs[0].Dims[0], c.Inputs[1].Dims[0] });
+    }
+
+    public override bool IsView(LayerSpec layer) => true;
+
+    public override int? AliasedTemporary(LayerSpec layer) => MultiHeadAttentionRule.ScoresTemporary;
+
+    public override bool IsKerasLayer(LayerKind kind) => false;
+
+    public override void Forward(NodeEmitter e)
+    {
+    }
+
+    public override void Backward(NodeEmitter e)
+    {
+    }
+
+    public override void Describe(LayerSpec layer, KerasConfig config)
+    {
+    }
 }

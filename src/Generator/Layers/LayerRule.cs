@@ -62,6 +62,10 @@ internal abstract class LayerRule
     /// <summary>Whether the node's output is its input's memory under another shape (no code of its own).</summary>
     public virtual bool IsView(LayerSpec layer) => false;
 
+    /// <summary>For a view of another node's temporary (a recurrent layer's returned state, attention's returned
+    /// scores): which of its first input's temporaries it is; null for a view of the input's value.</summary>
+    public virtual int? AliasedTemporary(LayerSpec layer) => null;
+
     /// <summary>Whether a view that is a model output gets a region (and code) of its own instead: each output's loss
     /// writes the gradient of its own region, and a shared one would keep only the last loss's.</summary>
     public virtual bool CopiedWhenOutput => false;

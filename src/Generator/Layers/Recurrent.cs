@@ -143,6 +143,9 @@ internal sealed class RecurrentRule : LayerRule
 
     public override bool IsView(LayerSpec layer) => layer.Kind == LayerKind.RecurrentState;
 
+    /// <summary>A returned state is the layer's temporary of its index (1: h, 2: c).</summary>
+    public override int? AliasedTemporary(LayerSpec layer) => layer.Kind == LayerKind.RecurrentState ? layer.Settings<RecurrentStateConfig>().Index : null;
+
     /// <summary>The cache backward reads (per step), then with return_state the last h (and LSTM's c).</summary>
     public override int[] Temporaries(PlanContext c)
     {

@@ -256,7 +256,7 @@ internal sealed partial class BuilderEvaluator
 
         var tensors = new Value[4];
         var spans = new SourceSpan[4];
-        bool causal = false;
+        bool causal = false, scores = false;
         foreach (var argument in invocation.Arguments)
         {
             var value = Evaluate(argument.Value, frame);
@@ -280,14 +280,22 @@ internal sealed partial class BuilderEvaluator
                 case "attentionMask":
                     (tensors[3], spans[3]) = (value, span);
                     break;
-                case "useCausalMask":
+                case "useCausalMask" or "returnAttentionScores":
                     if (value.Kind != ValueKind.Bool)
                     {
-                        Report(DiagnosticIds.NonConstantArgument, span, "useCausalMask", Graph.Layers[layer.Id].Name, value.Reason ?? "it is not a constant bool");
+                        Report(DiagnosticIds.NonConstantArgument, span, argument.Parameter!.Name, Graph.Layers[layer.Id].Name, value.Reason ?? "it is not a constant bool");
                         return Value.Unknown("non-constant argument");
                     }
 
-                    causal = value.Bool;
+                    if (argument.Parameter!.Name == "useCausalMask")
+                    {
+                        causal = value.Bool;
+                    }
+                    else
+                    {
+                        scores = value.Bool;
+                    }
+
                     break;
                 default:
                     return Invalid();
@@ -312,7 +320,18 @@ internal sealed partial class BuilderEvaluator
             inputs.Add(tensors[3].WithOrigin(spans[3]));
         }
 
-        return Apply(layer.Id, Value.List(inputs), Spans.Of(invocation.Syntax), Spans.Of(invocation.Syntax), new MultiHeadAttentionCall(causal, masked));
+        var output = Apply(layer.Id, Value.List(inputs), Spans.Of(invocation.Syntax), Spans.Of(invocation.Syntax), new MultiHeadAttentionCall(causal, masked, scores));
+        if (!scores || output.Kind != ValueKind.Tensor)
+        {
+            return output;
+        }
+
+        // return_attention_scores: (output, scores), the scores a view of the weights the layer keeps; the value is read
+        // for its number of steps only.
+        var call = Spans.Of(invocation.Syntax);
+        int view = Graph.AddLayer(LayerKind.AttentionScores, null, call, null, NoSettings.Instance, prefix: "attention_scores", hidden: true);
+        var weights = Value.Tensor(Graph.AddNode(view, new List<int> { output.Id, inputs[1].Id }, call, new List<SourceSpan> { call, call }), call);
+        return Value.List(new List<Value> { output, weights });
     }
 
     /// <summary>Applies a layer to a tensor or a list of tensors, adding a node.</summary>

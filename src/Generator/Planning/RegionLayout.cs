@@ -81,7 +81,8 @@ internal sealed class RegionLayout
             bool temporaries = false;
             while (plan.Aliased[n])
             {
-                temporaries |= spec.Layers[spec.Nodes[n].Layer].Kind == LayerKind.RecurrentState;
+                var layer = spec.Layers[spec.Nodes[n].Layer];
+                temporaries |= Layers.LayerRules.Of(layer.Kind).AliasedTemporary(layer) is not null;
                 n = spec.Nodes[n].Inputs[0];
             }
 
@@ -207,8 +208,8 @@ internal sealed class RegionLayout
         {
             var node = spec.Nodes[n];
             var layer = spec.Layers[node.Layer];
-            layout.ValueOffset[n] = layer.Kind == LayerKind.RecurrentState
-                ? layout.TemporaryOffsets[node.Inputs[0]][layer.Settings<Layers.RecurrentStateConfig>().Index]
+            layout.ValueOffset[n] = Layers.LayerRules.Of(layer.Kind).AliasedTemporary(layer) is int temporary
+                ? layout.TemporaryOffsets[node.Inputs[0]][temporary]
                 : layout.ValueOffset[node.Inputs[0]];
         }
 

@@ -55,8 +55,10 @@ public static partial class Layers
 /// <param name="AttentionAxes">The attention axes, null (the steps).</param>
 /// <param name="UseCausalMask">The call's causal mask: query step i sees key steps 0..i only.</param>
 /// <param name="AttentionMask">Whether the call gives Keras's <c>attention_mask</c> (the node's last input).</param>
+/// <param name="ReturnAttentionScores">Whether the call also returns the attention weights (Keras's
+/// <c>return_attention_scores</c>), an <see cref="GraphNodeKind.AttentionScores"/> node reading this one.</param>
 public sealed record MultiHeadAttentionSettings(int NumHeads, int KeyDim, int ValueDim, double Dropout, bool UseBias, int? OutputShape,
-    IReadOnlyList<int>? AttentionAxes, bool UseCausalMask, bool AttentionMask = false) : LayerSettings
+    IReadOnlyList<int>? AttentionAxes, bool UseCausalMask, bool AttentionMask = false, bool ReturnAttentionScores = false) : LayerSettings
 {
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.MultiHeadAttention;
@@ -125,6 +127,7 @@ public sealed record MultiHeadAttentionSettings(int NumHeads, int KeyDim, int Va
         }
 
         string weights = onnx.Op("Softmax", new[] { scores }, "weights", OnnxAttribute.Int("axis", -1));
+        onnx.KeepStates(node, weights); // the weights a call with return_attention_scores also returns
         string heads = onnx.Op("MatMul", new[] { weights, v }, "heads");
         string combined = onnx.Op("Reshape", new[] { onnx.Transpose(heads, new long[] { 0, 2, 1, 3 }, "heads_transposed"), onnx.Int64s(0, -1, hv) }, "combined");
         int[] outputShape = OnnxExporter.WeightShape(node, "attention_output/kernel");
@@ -149,7 +152,12 @@ public sealed record MultiHeadAttentionSettings(int NumHeads, int KeyDim, int Va
         yield return new("use_causal_mask", UseCausalMask);
         if (AttentionMask)
         {
-            yield return new("attention_mask", AttentionMask); // a call argument, listed only for the calls that give one
+            yield return new("attention_mask", AttentionMask); // call arguments, listed only for the calls that give them
+        }
+
+        if (ReturnAttentionScores)
+        {
+            yield return new("return_attention_scores", ReturnAttentionScores);
         }
     }
 }

@@ -164,8 +164,12 @@ public delegate Tensor MergeLayer(params Tensor[] inputs);
 /// <param name="attentionMask">Keras's <c>attention_mask</c>: a (query steps, key steps) tensor per sample, 1 (or any value
 /// above 0.5) where a query may attend to a key and 0 where not, combined with the causal mask and the inputs' Keras masks;
 /// a query that may attend to no key outputs the output projection's bias. It gets no gradient.</param>
-/// <returns>The attention output, (query steps, features).</returns>
-public delegate Tensor AttentionLayer(Tensor query, Tensor value, Tensor? key = null, bool useCausalMask = false, Tensor? attentionMask = null);
+/// <param name="returnAttentionScores">Also return the attention weights (Keras's <c>return_attention_scores</c>), (heads,
+/// query steps, key steps) before dropout: <c>var (output, scores) = mha(x, x, returnAttentionScores: true);</c></param>
+/// <returns>The attention output, (query steps, features); with <paramref name="returnAttentionScores"/>, the output and the
+/// weights.</returns>
+public delegate Tensor AttentionLayer(Tensor query, Tensor value, Tensor? key = null, bool useCausalMask = false, Tensor? attentionMask = null,
+    bool returnAttentionScores = false);
 
 /// <summary>
 /// The model a <see cref="ModelBuilderAttribute">[ModelBuilder]</see> method returns: its inputs and outputs, as

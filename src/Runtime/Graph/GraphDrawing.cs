@@ -71,7 +71,7 @@ internal sealed class GraphDrawing
 
         foreach (var node in graph.Nodes)
         {
-            if (_owner[node.Id] != node.Id || node.Kind is GraphNodeKind.RecurrentState or GraphNodeKind.Fold or GraphNodeKind.Unfold or GraphNodeKind.Mask)
+            if (_owner[node.Id] != node.Id || node.Kind is GraphNodeKind.RecurrentState or GraphNodeKind.AttentionScores or GraphNodeKind.Fold or GraphNodeKind.Unfold or GraphNodeKind.Mask)
             {
                 continue;
             }
@@ -112,7 +112,7 @@ internal sealed class GraphDrawing
             // not at all; a recurrent state and an unfolding are drawn through (see Source).
             int to = _boxOfNode[_owner[node.Id]];
             bool inBox = _owner[node.Id] != node.Id;
-            if (to < 0 || node.Kind is GraphNodeKind.RecurrentState or GraphNodeKind.Unfold)
+            if (to < 0 || node.Kind is GraphNodeKind.RecurrentState or GraphNodeKind.AttentionScores or GraphNodeKind.Unfold)
             {
                 continue;
             }
@@ -171,7 +171,7 @@ internal sealed class GraphDrawing
     private int Source(int id)
     {
         var node = _graph[id];
-        while (node.Kind is GraphNodeKind.RecurrentState or GraphNodeKind.Unfold && node.Inputs.Count > 0)
+        while (node.Kind is GraphNodeKind.RecurrentState or GraphNodeKind.AttentionScores or GraphNodeKind.Unfold && node.Inputs.Count > 0)
         {
             node = _graph[node.Inputs[0]];
         }

@@ -297,14 +297,22 @@ public static class MultiHeadAttention
     /// <param name="dOutputKernel">Gradient of the output kernel.</param>
     /// <param name="dOutputBias">Gradient of the output bias, or empty.</param>
     /// <param name="dropped">The dropped weights the forward kept when it applied dropout, or empty.</param>
+    /// <param name="dProbabilities">[batch, heads, Tq, Tk], the gradient of the returned attention weights (a call with
+    /// return_attention_scores), added to theirs before the softmax; or empty. It must not be <paramref name="dScores"/>.</param>
     public static void Backward(in MultiHeadShape s, ReadOnlySpan<float> dy, ReadOnlySpan<float> query, ReadOnlySpan<float> value, ReadOnlySpan<float> key,
         ReadOnlySpan<float> queryKernel, ReadOnlySpan<float> keyKernel, ReadOnlySpan<float> valueKernel, ReadOnlySpan<float> outputKernel,
         ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<float> probabilities, ReadOnlySpan<float> combined,
         Span<float> dq, Span<float> dk, Span<float> dv, Span<float> dScores, Span<float> dCombined,
         Span<float> dQuery, Span<float> dValue, Span<float> dKey,
         Span<float> dQueryKernel, Span<float> dQueryBias, Span<float> dKeyKernel, Span<float> dKeyBias,
-        Span<float> dValueKernel, Span<float> dValueBias, Span<float> dOutputKernel, Span<float> dOutputBias, ReadOnlySpan<float> dropped = default)
+        Span<float> dValueKernel, Span<float> dValueBias, Span<float> dOutputKernel, Span<float> dOutputBias, ReadOnlySpan<float> dropped = default,
+        ReadOnlySpan<float> dProbabilities = default)
     {
+        if (!dProbabilities.IsEmpty)
+        {
+            Need(dProbabilities, s.Batch * s.Heads, s.Scores, nameof(dProbabilities));
+        }
+
         s.Check();
         int rowsQ = s.Batch * s.QuerySteps, rowsK = s.Batch * s.KeySteps;
         int tq = s.QuerySteps, tk = s.KeySteps, hk = s.QueryWidth, hv = s.ValueWidth;
@@ -353,6 +361,11 @@ public static class MultiHeadAttention
                     if (!dropped.IsEmpty)
                     {
                         Dropout.BackwardFromOutput(weights, p, dp);
+                    }
+
+                    if (!dProbabilities.IsEmpty)
+                    {
+                        TensorPrimitives.Add(dp, dProbabilities.Slice(((b * s.Heads) + h) * s.Scores, s.Scores), dp);
                     }
 
                     // Through the softmax of each row, in place: dS = P ⊙ (dP − Σ P·dP); masked entries have P = 0.

@@ -30,6 +30,8 @@ internal sealed partial class OnnxExporter
             GraphNodeKind.Average => Merge(node, x, "Mean"),
             GraphNodeKind.Maximum => Merge(node, x, "Max"),
             GraphNodeKind.Minimum => Merge(node, x, "Min"),
+            GraphNodeKind.AttentionScores => _states[node.Inputs[0]] is [_, ..] scores ? scores[0]
+                : throw Unsupported(node, "its MultiHeadAttention kept no attention weights"),
             // Groups compute nothing themselves: their children are mapped.
             GraphNodeKind.Lambda or GraphNodeKind.TimeDistributed or GraphNodeKind.Functional
                 => throw Unsupported(node, "a group has no operators of its own"),
@@ -88,6 +90,9 @@ internal sealed partial class OnnxExporter
         bool max = node.Kind is GraphNodeKind.GlobalMaxPooling1D or GraphNodeKind.GlobalMaxPooling2D;
         return Reduce(max ? "ReduceMax" : "ReduceMean", x, axes, pooling.KeepDims, null);
     }
+
+    /// <summary>Keeps values a later node reads from this one (a recurrent layer's last states, attention's weights).</summary>
+    internal void KeepStates(GraphNode node, params string[] values) => _states[node.Id] = values;
 
     internal string RecurrentState(GraphNode node, RecurrentStateSettings state)
     {
