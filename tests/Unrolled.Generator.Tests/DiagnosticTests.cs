@@ -438,6 +438,14 @@ public class DiagnosticTests
             var allowed = Input([5, 4]);
             return new Model([x, allowed], MultiHeadAttention(2, 3)(x, x, attentionMask: {|UNR0001:allowed|}));
             """) },
+        { "Recurrent dropout", Sources.Builder("""
+            var x = Input([5, 3]);
+            return new Model(x, LSTM(4, recurrentDropout: {|UNR0009:0.2|})(x));
+            """) },
+        { "Recurrent layer's dropout out of range", Sources.Builder("""
+            var x = Input([5, 3]);
+            return new Model(x, GRU(4, dropout: {|UNR0009:1.0|})(x));
+            """) },
         { "Masking needs features", Sources.Builder("""
             var a = Input([6]);
             return new Model(a, Masking(maskValue: {|UNR0009:double.NaN|})(a));

@@ -502,3 +502,147 @@ public class AttentionScoresTests
         GradientTests.AssertMatchesFiniteDifferences(model, analytic, Loss, i => model.Description.Weights.Last(w => w.Offset <= i).ToString());
     }
 }
+
+/// <summary>Recurrent layers with Keras's dropout on their inputs, and the same layers without it (same names).</summary>
+public partial class RecurrentDropoutModel
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var ids = Input([6], dtype: DType.Int32, name: "ids");
+        var x = Embedding(20, 5, maskZero: true, name: "embedding")(ids);
+        var a = LSTM(4, returnSequences: true, dropout: 0.3, name: "lstm")(x);
+        var b = Bidirectional(GRU(3, dropout: 0.25, name: "gru"), name: "bidirectional")(a);
+        return new Model(ids, [b, SimpleRNN(2, dropout: 0.5, name: "simple")(a)]);
+    }
+}
+
+/// <summary>The same layers without dropout.</summary>
+public partial class RecurrentNoDropoutModel
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var ids = Input([6], dtype: DType.Int32, name: "ids");
+        var x = Embedding(20, 5, maskZero: true, name: "embedding")(ids);
+        var a = LSTM(4, returnSequences: true, name: "lstm")(x);
+        var b = Bidirectional(GRU(3, name: "gru"), name: "bidirectional")(a);
+        return new Model(ids, [b, SimpleRNN(2, name: "simple")(a)]);
+    }
+}
+
+/// <summary>Keras's <c>dropout</c> on recurrent layers: one mask per sample over the input's features, shared by every
+/// step, while training only.</summary>
+public class RecurrentDropoutTests
+{
+    [Fact]
+    public void The_mask_is_shared_by_the_steps_scaled_and_dropped_at_the_rate()
+    {
+        const int batch = 40, steps = 7, features = 50;
+        float[] x = GradientTests.Random(batch * steps * features, 90), y = new float[x.Length], mask = new float[batch * features];
+        Kernels.Dropout.AcrossSteps(x, y, mask, batch, steps, features, 0.25f, 12345);
+        Assert.All(mask, m => Assert.True(m == 0f || Math.Abs(m - (1f / 0.75f)) < 1e-6f, $"mask value {m}"));
+        double dropped = mask.Count(m => m == 0f) / (double)mask.Length;
+        Assert.InRange(dropped, 0.20, 0.30);
+        for (int i = 0; i < x.Length; i++)
+        {
+            int b = i / (steps * features), f = i % features;
+            Assert.Equal(x[i] * mask[(b * features) + f], y[i]);
+        }
+
+        float[] dy = GradientTests.Random(x.Length, 91), dx = new float[x.Length];
+        Array.Fill(dx, 1f);
+        Kernels.Dropout.AcrossStepsBackward(dy, mask, dx, batch, steps, features);
+        for (int i = 0; i < x.Length; i++)
+        {
+            int b = i / (steps * features), f = i % features;
+            Assert.Equal(1f + (dy[i] * mask[(b * features) + f]), dx[i], 6);
+        }
+    }
+
+    [Fact]
+    public void Dropout_changes_training_only_and_repeats_with_the_seed()
+    {
+        float[] ids = [3, 5, 7, 0, 0, 0, 1, 2, 3, 4, 5, 6, 9, 8, 0, 0, 0, 0];
+        var withDropout = new RecurrentDropoutModel(seed: 5);
+        var without = new RecurrentNoDropoutModel(seed: 5);
+        foreach (var w in without.Description.Weights)
+        {
+            withDropout.GetWeights(w.Layer, w.Name).CopyTo(without.GetWeights(w.Layer, w.Name));
+        }
+
+        // Predicting is the identity: the same outputs as without dropout.
+        var a = withDropout.Predict([ids], 3);
+        var b = without.Predict([ids], 3);
+        for (int j = 0; j < a.Length; j++)
+        {
+            Assert.Equal(b[j], a[j]);
+        }
+
+        // Training drops inputs: one step moves the weights differently from the same step without dropout, and the
+        // same seed repeats it exactly.
+        float[][] targets = a.Select((o, j) => GradientTests.Random(o.Length, 92 + j)).ToArray();
+        float[] Step(CompiledModel model)
+        {
+            model.Compile(new SGD(learningRate: 0.5f), "mse");
+            model.Fit([ids], targets, batchSize: 3, shuffle: false, verbose: 0, seed: 7);
+            return model.GetWeights("lstm", "kernel").ToArray();
+        }
+
+        var again = new RecurrentDropoutModel(seed: 5);
+        foreach (var w in without.Description.Weights)
+        {
+            withDropout.GetWeights(w.Layer, w.Name).CopyTo(again.GetWeights(w.Layer, w.Name));
+        }
+
+        float[] dropped = Step(withDropout), plain = Step(without), repeated = Step(again);
+        Assert.Equal(dropped, repeated);
+        Assert.NotEqual(dropped, plain);
+    }
+}
+
+/// <summary>An LSTM with dropout on float inputs, for the gradient check.</summary>
+public partial class LstmDropoutGradient
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([5, 4], name: "x");
+        var h = LSTM(3, returnSequences: true, dropout: 0.4)(Dense(4, Activation.Tanh)(x));
+        return new Model(x, GRU(2, dropout: 0.3)(h));
+    }
+}
+
+/// <summary>Gradients of the training loss, with the dropout masks a seed fixes, against finite differences.</summary>
+public class RecurrentDropoutGradientTests
+{
+    [Fact]
+    public void Gradients_through_dropped_inputs_match_finite_differences_of_the_training_loss()
+    {
+        var model = new LstmDropoutGradient(seed: 8);
+        const int batch = 3;
+        float[][] x = [GradientTests.Random(batch * 5 * 4, 93)];
+        float[][] targets = [GradientTests.Random(batch * 2, 94)];
+
+        // A new instance's first training step draws the same masks every time: its training loss is then a function of
+        // the weights alone, which finite differences can probe.
+        LstmDropoutGradient Fresh(float learningRate)
+        {
+            var copy = new LstmDropoutGradient(seed: 8);
+            model.Weights.CopyTo(copy.Weights);
+            copy.Compile(new SGD(learningRate), "mse");
+            return copy;
+        }
+
+        double Loss() => Fresh(1e-30f).Fit(x, targets, batchSize: batch, shuffle: false, verbose: 0)["loss"][0];
+        double first = Loss();
+        Assert.Equal(first, Loss());
+        Assert.NotEqual(GradientTests.MeanSquaredError(model.Predict(x, batch)[0], targets[0]), first, 6); // the masks act
+
+        var stepped = Fresh(1f);
+        float[] before = model.Weights.ToArray();
+        stepped.Fit(x, targets, batchSize: batch, shuffle: false, verbose: 0);
+        var analytic = before.Select((w, i) => (double)w - stepped.Weights[i]).ToArray();
+        GradientTests.AssertMatchesFiniteDifferences(model, analytic, Loss, i => model.Description.Weights.Last(w => w.Offset <= i).ToString());
+    }
+}

@@ -11,9 +11,10 @@ namespace Unrolled.Generator.Layers;
 /// <summary>A recurrent layer's settings. <c>UnitForgetBias</c> is LSTM's, <c>ResetAfter</c> GRU's (false elsewhere);
 /// <c>GoBackwards</c> runs the steps last to first and returns the sequence in that order, as Keras's <c>go_backwards</c>;
 /// <c>ZeroOutputForMask</c> is Keras's <c>zero_output_for_mask</c>, which Bidirectional sets on its copies when they return
-/// sequences: a masked step's output is zeros instead of the carried state.</summary>
+/// sequences: a masked step's output is zeros instead of the carried state; <c>Dropout</c> is Keras's <c>dropout</c> on the
+/// inputs while training (one mask per sample, shared by the steps).</summary>
 internal sealed record RecurrentConfig(int Units, bool UseBias, bool ReturnSequences, bool ReturnState, bool UnitForgetBias, bool ResetAfter,
-    bool GoBackwards, bool ZeroOutputForMask = false) : LayerConfig;
+    bool GoBackwards, bool ZeroOutputForMask = false, double Dropout = 0) : LayerConfig;
 
 /// <summary>A <c>Bidirectional</c> wrapper's settings: Keras's <c>merge_mode</c> (concat, sum, mul, ave), or null to return
 /// both directions.</summary>
@@ -58,8 +59,27 @@ internal sealed class RecurrentRule : LayerRule
         bool? state = args.Bool("returnState");
         bool? backwards = args.Bool("goBackwards");
         bool? stateful = args.Bool("stateful");
-        if (units is null || sequences is null || useBias is null || option is null || state is null || backwards is null || stateful is null)
+        double? dropout = args.Number("dropout");
+        double? recurrentDropout = args.Number("recurrentDropout");
+        if (units is null || sequences is null || useBias is null || option is null || state is null || backwards is null || stateful is null
+            || dropout is null || recurrentDropout is null)
         {
+            return null;
+        }
+
+        // The rate is applied in single precision: it must stay below 1 there too.
+        if (!(dropout.Value >= 0 && (float)dropout.Value < 1f))
+        {
+            args.Report(Diagnostics.DiagnosticIds.InvalidArgument, args.SpanOf("dropout"),
+                $"{kind}'s dropout must lie in [0, 1), but it is {dropout.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+            return null;
+        }
+
+        if (recurrentDropout.Value != 0)
+        {
+            args.Report(Diagnostics.DiagnosticIds.InvalidArgument, args.SpanOf("recurrentDropout"),
+                $"{kind}'s recurrentDropout (Keras's masks on the state, one per gate at every step) is not in this version of Unrolled; " +
+                "use dropout (on the inputs), or a Dropout layer between stacked recurrent layers");
             return null;
         }
 
@@ -73,7 +93,8 @@ internal sealed class RecurrentRule : LayerRule
         }
 
         return new RecurrentConfig(units.Value, useBias.Value, sequences.Value, state.Value,
-            UnitForgetBias: kind == LayerKind.LSTM && option.Value, ResetAfter: kind == LayerKind.GRU && option.Value, GoBackwards: backwards.Value);
+            UnitForgetBias: kind == LayerKind.LSTM && option.Value, ResetAfter: kind == LayerKind.GRU && option.Value, GoBackwards: backwards.Value,
+            Dropout: dropout.Value);
     }
 
     /// <summary>With return_state, the last h (and LSTM's c) follow the output.</summary>
@@ -155,10 +176,24 @@ internal sealed class RecurrentRule : LayerRule
         }
 
         var s = c.Settings<RecurrentConfig>();
-        int steps = c.Input.Dims[0];
-        return new[] { c.PerRow(c.Dims.Mul(steps, CachePerStep(c.Layer))) }
-            .Concat(Enumerable.Repeat(c.PerRow(s.Units), StateOutputs(c.Layer))).ToArray();
+        int steps = c.Input.Dims[0], features = c.Input.Dims[1];
+        var sizes = new[] { c.PerRow(c.Dims.Mul(steps, CachePerStep(c.Layer))) }.Concat(Enumerable.Repeat(c.PerRow(s.Units), StateOutputs(c.Layer)));
+        // With dropout: the dropped input the kernels read while training, and its mask, one per sample.
+        return (s.Dropout > 0 ? sizes.Concat(new[] { c.PerRow(c.Dims.Mul(steps, features)), c.PerRow(features) }) : sizes).ToArray();
     }
+
+    /// <summary>Dropout on the inputs applies while training only.</summary>
+    public override bool UsesTrainingFlag => true;
+
+    /// <summary>The temporaries of the dropped input and its mask, after the cache and the states.</summary>
+    private static (string Input, string Mask, string InputGradient) Dropped(NodeEmitter e, int steps, int features)
+    {
+        int first = 1 + StateOutputsOf(e.Layer);
+        int size = e.Dims.Mul(steps, features);
+        return (e.Temporary(first, size), e.Temporary(first + 1, features), e.TemporaryGradient(first, size));
+    }
+
+    private static int StateOutputsOf(LayerSpec layer) => layer.Config is RecurrentConfig { ReturnState: true } ? (layer.Kind == LayerKind.LSTM ? 2 : 1) : 0;
 
     /// <summary>The input projections of every step.</summary>
     public override int Scratch(PlanContext c) => c.Layer.Kind == LayerKind.RecurrentState ? 0 : c.Dims.Mul(c.Input.Dims[0], 4 * c.Settings<RecurrentConfig>().Units);
@@ -168,11 +203,29 @@ internal sealed class RecurrentRule : LayerRule
         var s = e.Settings<RecurrentConfig>();
         var (steps, features) = Sequence(e);
         string cache = e.Temporary(0, e.Dims.Mul(steps, CachePerStep(e.Layer)));
-        string call = $"{Kernels}Recurrent.{KernelName(e.Layer.Kind)}Forward({e.Values(e.Input)}, {e.Weight("kernel")}, {e.Weight("recurrent_kernel")}, {e.Weight("bias")}, " +
-                      $"{e.Values(e.Node)}, {States(e, backward: false)}, {cache}, {e.Scratch}, {Tail(e, steps, features)}{InitialState(e, backward: false)}{Masked(e)});";
+        string Call(string x) => $"{Kernels}Recurrent.{KernelName(e.Layer.Kind)}Forward({x}, {e.Weight("kernel")}, {e.Weight("recurrent_kernel")}, {e.Weight("bias")}, " +
+                                 $"{e.Values(e.Node)}, {States(e, backward: false)}, {cache}, {e.Scratch}, {Tail(e, steps, features)}{InitialState(e, backward: false)}{Masked(e)});";
+        string call = Call(e.Values(e.Input));
+        if (s.Dropout > 0)
+        {
+            // Keras's dropout: while training the kernels read the input times one mask per sample, the same at every step.
+            var dropped = Dropped(e, steps, features);
+            e.Open("if (workspace.TrainingPass)");
+            e.Line($"{Kernels}Dropout.AcrossSteps({e.Values(e.Input)}, {dropped.Input}, {dropped.Mask}, batchSize, {e.D(steps)}, {N(features)}, " +
+                   $"{Float(s.Dropout)}, workspace.NextRandomSeed());");
+            e.Line(Call(dropped.Input));
+            e.Close();
+            e.Open("else");
+        }
+
         if (e.Fold is not { } fold)
         {
             e.Line(call);
+            if (s.Dropout > 0)
+            {
+                e.Close();
+            }
+
             return;
         }
 
@@ -188,16 +241,30 @@ internal sealed class RecurrentRule : LayerRule
         e.Open("else");
         e.Line(call);
         e.Close();
+        if (s.Dropout > 0)
+        {
+            e.Close();
+        }
     }
 
     public override void Backward(NodeEmitter e)
     {
+        var s = e.Settings<RecurrentConfig>();
         var (steps, features) = Sequence(e);
         string cache = e.Temporary(0, e.Dims.Mul(steps, CachePerStep(e.Layer)));
+        var dropped = s.Dropout > 0 ? Dropped(e, steps, features) : default;
+
+        // With dropout, the kernels saw the dropped input: their input gradient is the dropped input's, masked back below.
+        string x = s.Dropout > 0 ? dropped.Input : e.Values(e.Input);
+        string dx = s.Dropout > 0 && e.NeedsGradient(e.Input) ? dropped.InputGradient : e.GradientOrEmpty(e.Input);
         e.Line($"var dy = {e.Gradient(e.Node)};");
-        e.Line($"{Kernels}Recurrent.{KernelName(e.Layer.Kind)}Backward({e.Values(e.Input)}, {e.Weight("kernel")}, {e.Weight("recurrent_kernel")}, {cache}, " +
-               $"dy, {States(e, backward: true)}, {e.GradientOrEmpty(e.Input)}, {e.WeightGradient("kernel")}, {e.WeightGradient("recurrent_kernel")}, " +
+        e.Line($"{Kernels}Recurrent.{KernelName(e.Layer.Kind)}Backward({x}, {e.Weight("kernel")}, {e.Weight("recurrent_kernel")}, {cache}, " +
+               $"dy, {States(e, backward: true)}, {dx}, {e.WeightGradient("kernel")}, {e.WeightGradient("recurrent_kernel")}, " +
                $"{e.WeightGradient("bias")}, {e.Scratch}, {Tail(e, steps, features)}{InitialState(e, backward: true)}{Masked(e)});");
+        if (s.Dropout > 0 && e.NeedsGradient(e.Input))
+        {
+            e.Line($"{Kernels}Dropout.AcrossStepsBackward({dropped.InputGradient}, {dropped.Mask}, {e.Gradient(e.Input)}, batchSize, {e.D(steps)}, {N(features)});");
+        }
     }
 
     public override string WeightPathSuffix => "/cell";
@@ -228,6 +295,11 @@ internal sealed class RecurrentRule : LayerRule
         else if (layer.Kind == LayerKind.GRU)
         {
             config.Bool("reset_after", s.ResetAfter);
+        }
+
+        if (s.Dropout > 0)
+        {
+            config.Number("dropout", s.Dropout); // listed when set, as the runtime's record lists it
         }
     }
 

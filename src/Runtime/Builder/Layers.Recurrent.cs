@@ -21,11 +21,15 @@ public static partial class Layers
     /// <param name="stateful">Keras's <c>stateful</c>: not in Unrolled, whose models keep no state between calls (each
     /// prediction is a function of its inputs alone, so one model serves several threads). Stream a sequence chunk by chunk
     /// by returning the states and passing them back as the next chunk's <c>initialState</c> (docs/streaming.md).</param>
+    /// <param name="dropout">Keras's <c>dropout</c>: while training, the fraction of the input's features zeroed (the rest
+    /// scaled by 1 / (1 − dropout)), with one mask per sample shared by every step, as Keras draws it; in [0, 1).</param>
+    /// <param name="recurrentDropout">Keras's <c>recurrent_dropout</c> (masks on the state, one per gate): not in this
+    /// version; anything but 0 is refused at the argument (UNR0009).</param>
     /// <param name="name">The layer's name (<c>lstm</c>, … by default).</param>
     /// <returns>A layer to apply to a sequence tensor, optionally from a given state:
     /// <c>LSTM(64)(decoderInputs, initialState: [stateH, stateC])</c>.</returns>
     public static Layer LSTM(int units, bool returnSequences = false, bool useBias = true, bool unitForgetBias = true, bool returnState = false,
-        bool goBackwards = false, bool stateful = false, string? name = null)
+        bool goBackwards = false, bool stateful = false, double dropout = 0.0, double recurrentDropout = 0.0, string? name = null)
         => throw BuilderOnlyException.For(nameof(LSTM));
 
     /// <summary>
@@ -43,10 +47,14 @@ public static partial class Layers
     /// <param name="stateful">Keras's <c>stateful</c>: not in Unrolled, whose models keep no state between calls (each
     /// prediction is a function of its inputs alone, so one model serves several threads). Stream a sequence chunk by chunk
     /// by returning the states and passing them back as the next chunk's <c>initialState</c> (docs/streaming.md).</param>
+    /// <param name="dropout">Keras's <c>dropout</c>: while training, the fraction of the input's features zeroed (the rest
+    /// scaled by 1 / (1 − dropout)), with one mask per sample shared by every step, as Keras draws it; in [0, 1).</param>
+    /// <param name="recurrentDropout">Keras's <c>recurrent_dropout</c> (masks on the state, one per gate): not in this
+    /// version; anything but 0 is refused at the argument (UNR0009).</param>
     /// <param name="name">The layer's name (<c>gru</c>, … by default).</param>
     /// <returns>A layer to apply to a sequence tensor, optionally from a given state: <c>GRU(64)(x, initialState: [state])</c>.</returns>
     public static Layer GRU(int units, bool returnSequences = false, bool resetAfter = true, bool useBias = true, bool returnState = false,
-        bool goBackwards = false, bool stateful = false, string? name = null)
+        bool goBackwards = false, bool stateful = false, double dropout = 0.0, double recurrentDropout = 0.0, string? name = null)
         => throw BuilderOnlyException.For(nameof(GRU));
 
     /// <summary>
@@ -61,10 +69,14 @@ public static partial class Layers
     /// <param name="stateful">Keras's <c>stateful</c>: not in Unrolled, whose models keep no state between calls (each
     /// prediction is a function of its inputs alone, so one model serves several threads). Stream a sequence chunk by chunk
     /// by returning the states and passing them back as the next chunk's <c>initialState</c> (docs/streaming.md).</param>
+    /// <param name="dropout">Keras's <c>dropout</c>: while training, the fraction of the input's features zeroed (the rest
+    /// scaled by 1 / (1 − dropout)), with one mask per sample shared by every step, as Keras draws it; in [0, 1).</param>
+    /// <param name="recurrentDropout">Keras's <c>recurrent_dropout</c> (masks on the state, one per gate): not in this
+    /// version; anything but 0 is refused at the argument (UNR0009).</param>
     /// <param name="name">The layer's name (<c>simple_rnn</c>, … by default).</param>
     /// <returns>A layer to apply to a sequence tensor, optionally from a given state: <c>SimpleRNN(64)(x, initialState: [state])</c>.</returns>
     public static Layer SimpleRNN(int units, bool returnSequences = false, bool useBias = true, bool returnState = false, bool goBackwards = false,
-        bool stateful = false, string? name = null)
+        bool stateful = false, double dropout = 0.0, double recurrentDropout = 0.0, string? name = null)
         => throw BuilderOnlyException.For(nameof(SimpleRNN));
 
     /// <summary>
@@ -123,8 +135,9 @@ public static partial class Layers
 /// <param name="ResetAfter">For GRU, whether the reset gate applies after the recurrent product (Keras's default);
 /// null for the others.</param>
 /// <param name="GoBackwards">Whether the steps run from the last to the first (Keras's <c>go_backwards</c>).</param>
+/// <param name="Dropout">Keras's <c>dropout</c> on the inputs while training (listed when not 0).</param>
 public sealed record RecurrentSettings(int Units, string Activation, bool UseBias, bool ReturnSequences, bool ReturnState,
-    string? RecurrentActivation = null, bool? UnitForgetBias = null, bool? ResetAfter = null, bool GoBackwards = false) : LayerSettings
+    string? RecurrentActivation = null, bool? UnitForgetBias = null, bool? ResetAfter = null, bool GoBackwards = false, double Dropout = 0) : LayerSettings
 {
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind switch
@@ -158,6 +171,11 @@ public sealed record RecurrentSettings(int Units, string Activation, bool UseBia
         if (ResetAfter is bool resetAfter)
         {
             yield return new("reset_after", resetAfter);
+        }
+
+        if (Dropout != 0)
+        {
+            yield return new("dropout", Dropout);
         }
     }
 }

@@ -31,19 +31,87 @@ public static class Dropout
         int count = x.Length;
         y = y[..count];
         mask = mask[..count];
+        Draw(mask, rate, seed);
+        TensorPrimitives.Multiply(x, mask, y);
+    }
 
+    /// <summary>Fills a mask: each value 0 with probability <paramref name="rate"/>, else 1 / (1 − rate).</summary>
+    private static void Draw(Span<float> mask, float rate, ulong seed)
+    {
         // Element i is kept when the top 32 bits of its hash, as a uniform draw in [0, 1), are at least rate.
         ulong threshold = (ulong)Math.Ceiling(rate * 4294967296.0);
         float keep = 1f / (1f - rate);
         // Mixing the seed first keeps structured seeds (0, 1, 2, … per step) from giving shifted copies of one stream.
         ulong state = Mix(seed ^ 0x6A09E667F3BCC909UL);
-        for (int i = 0; i < count; i++)
+        for (int i = 0; i < mask.Length; i++)
         {
             state += Golden;
             mask[i] = (Mix(state) >> 32) >= threshold ? keep : 0f;
         }
+    }
 
-        TensorPrimitives.Multiply(x, mask, y);
+    /// <summary>
+    /// Keras's dropout on a recurrent layer's inputs: one mask per (sample, feature), drawn as <see cref="Forward"/> draws
+    /// it, shared by every step (Keras's <c>get_dropout_mask</c> of the first step): y[b, t, f] = x[b, t, f] · mask[b, f].
+    /// </summary>
+    /// <param name="x">[batch, steps, features].</param>
+    /// <param name="y">[batch, steps, features], written.</param>
+    /// <param name="mask">[batch, features], written: 0 or 1 / (1 − rate).</param>
+    /// <param name="batch">Samples.</param>
+    /// <param name="steps">Steps.</param>
+    /// <param name="features">Features per step.</param>
+    /// <param name="rate">The fraction dropped, in [0, 1).</param>
+    /// <param name="seed">The mask's seed for this step.</param>
+    public static void AcrossSteps(ReadOnlySpan<float> x, Span<float> y, Span<float> mask, int batch, int steps, int features, float rate, ulong seed)
+    {
+        CheckAcrossSteps(x.Length, y.Length, mask.Length, batch, steps, features);
+        if (!(rate >= 0f && rate < 1f))
+        {
+            throw new ArgumentOutOfRangeException(nameof(rate), rate, "The dropout rate must be in [0, 1).");
+        }
+
+        Draw(mask[..(batch * features)], rate, seed);
+        for (int b = 0; b < batch; b++)
+        {
+            ReadOnlySpan<float> m = mask.Slice(b * features, features);
+            for (int t = 0; t < steps; t++)
+            {
+                int at = ((b * steps) + t) * features;
+                TensorPrimitives.Multiply(x.Slice(at, features), m, y.Slice(at, features));
+            }
+        }
+    }
+
+    /// <summary>Accumulates <see cref="AcrossSteps"/>'s input gradient: dx[b, t, f] += dy[b, t, f] · mask[b, f].</summary>
+    /// <param name="dy">[batch, steps, features].</param>
+    /// <param name="mask">The mask <see cref="AcrossSteps"/> wrote.</param>
+    /// <param name="dx">[batch, steps, features], accumulated into.</param>
+    /// <param name="batch">Samples.</param>
+    /// <param name="steps">Steps.</param>
+    /// <param name="features">Features per step.</param>
+    public static void AcrossStepsBackward(ReadOnlySpan<float> dy, ReadOnlySpan<float> mask, Span<float> dx, int batch, int steps, int features)
+    {
+        CheckAcrossSteps(dy.Length, dx.Length, mask.Length, batch, steps, features);
+        for (int b = 0; b < batch; b++)
+        {
+            ReadOnlySpan<float> m = mask.Slice(b * features, features);
+            for (int t = 0; t < steps; t++)
+            {
+                int at = ((b * steps) + t) * features;
+                Span<float> target = dx.Slice(at, features);
+                TensorPrimitives.MultiplyAdd(dy.Slice(at, features), m, target, target);
+            }
+        }
+    }
+
+    private static void CheckAcrossSteps(int xLength, int yLength, int maskLength, int batch, int steps, int features)
+    {
+        long values = (long)batch * steps * features;
+        if (batch < 0 || steps < 0 || features < 0 || xLength < values || yLength < values || maskLength < (long)batch * features)
+        {
+            throw new ArgumentException($"Dropout across {steps} steps needs [{batch}, {steps}, {features}] inputs and outputs and a " +
+                                        $"[{batch}, {features}] mask; got {xLength}, {yLength} and {maskLength} floats.");
+        }
     }
 
     /// <summary>dx += dy ⊙ mask.</summary>
