@@ -230,9 +230,9 @@ public class DiagnosticTests
             var b = Input([4, 5]);
             return new Model([a, b], {|UNR0009:Dot(axes: [1, 3])|}(a, b));
             """) },
-        { "Attention with concat scores", Sources.Builder("""
+        { "Attention with an unknown score mode", Sources.Builder("""
             var a = Input([4, 3]);
-            return new Model(a, Attention(scoreMode: {|UNR0009:"concat"|})([a, a]));
+            return new Model(a, Attention(scoreMode: {|UNR0009:"general"|})([a, a]));
             """) },
         { "Attention with a dropout of 1.5", Sources.Builder("""
             var a = Input([4, 3]);

@@ -12,7 +12,11 @@ using static Unrolled.Generator.Emit.NodeEmitter;
 namespace Unrolled.Generator.Layers;
 
 /// <summary><c>Attention</c>'s settings: whether a learned scalar scales the scores.</summary>
-internal sealed record AttentionConfig(bool UseScale, double Dropout = 0) : LayerConfig;
+internal sealed record AttentionConfig(bool UseScale, double Dropout = 0, string ScoreMode = "dot") : LayerConfig
+{
+    /// <summary>Keras's <c>score_mode="concat"</c>: w · Σ tanh(s · (q + k)) instead of the dot product.</summary>
+    public bool Concat => ScoreMode == "concat";
+}
 
 /// <summary>
 /// Keras's <c>AdditiveAttention(use_scale)</c> (scores Σ_d scale_d · tanh(q_d + k_d), scale a learned [dim] vector,
@@ -41,10 +45,10 @@ internal sealed class AttentionRule : LayerRule
             return null;
         }
 
-        if (mode.Kind != ValueKind.String || mode.String != "dot")
+        if (mode.Kind != ValueKind.String || mode.String is not ("dot" or "concat"))
         {
             args.Report(DiagnosticIds.InvalidArgument, args.SpanOf("scoreMode"),
-                $"Attention computes dot-product scores in this version (scoreMode: \"dot\"); got {mode}");
+                $"Attention's scoreMode is \"dot\" (q·kᵀ) or \"concat\" (Σ tanh(q + k)), as Keras's score_mode; got {mode}");
             return null;
         }
 
@@ -55,7 +59,7 @@ internal sealed class AttentionRule : LayerRule
             return null;
         }
 
-        return new AttentionConfig(useScale.Value, dropout.Value);
+        return new AttentionConfig(useScale.Value, dropout.Value, mode.String!);
     }
 
     public override (int Min, int Max) Arity(LayerSpec layer) => (2, 3);
@@ -102,6 +106,11 @@ internal sealed class AttentionRule : LayerRule
             }
         }
 
+        if (c.Settings<AttentionConfig>().Concat)
+        {
+            c.Weight("concat_score_weight", WeightInit.Ones); // Keras's scalar weighting the summed tanh terms
+        }
+
         return c.Shape(new[] { q[0], v[1] });
     }
 
@@ -109,7 +118,7 @@ internal sealed class AttentionRule : LayerRule
     public override int[] Temporaries(PlanContext c)
     {
         int scores = Scores(c);
-        int count = (c.Settings<AttentionConfig>().UseScale && c.Layer.Kind == LayerKind.Attention ? 2 : 1) + (c.Settings<AttentionConfig>().Dropout > 0 ? 1 : 0);
+        int count = (KeepsRawScores(c.Layer) ? 2 : 1) + (c.Settings<AttentionConfig>().Dropout > 0 ? 1 : 0);
         return Enumerable.Repeat(scores, count).ToArray();
     }
 
@@ -125,8 +134,12 @@ internal sealed class AttentionRule : LayerRule
             return string.Empty;
         }
 
-        return DropoutArguments(e.Temporary(s.UseScale && e.Layer.Kind == LayerKind.Attention ? 2 : 1, scores), s.Dropout, backward);
+        return DropoutArguments(e.Temporary(KeepsRawScores(e.Layer) ? 2 : 1, scores), s.Dropout, backward);
     }
+
+    /// <summary>Whether the unscaled dot scores are kept (the scale's gradient reads them): dot scores with use_scale.</summary>
+    private static bool KeepsRawScores(LayerSpec layer)
+        => layer.Kind == LayerKind.Attention && layer.Settings<AttentionConfig>().UseScale && !layer.Settings<AttentionConfig>().Concat;
 
     /// <summary>
     /// The attention kernels' dropout arguments, shared by the three attention kinds: the region of the dropped weights
@@ -152,6 +165,14 @@ internal sealed class AttentionRule : LayerRule
         {
             e.Line($"{Kernels}AttentionKernels.AdditiveForward({e.Values(e.Inputs[0])}, {e.Values(Key(e))}, {e.Values(e.Inputs[1])}, {e.Weight("scale")}, " +
                    $"{e.Temporary(0, scores)}, {e.Values(e.Node)}, batchSize, {e.D(tq)}, {e.D(tv)}, {e.D(dim)}, {e.D(dv)}{Dropout(e, scores, backward: false)}{Masks(e)});");
+            return;
+        }
+
+        if (e.Settings<AttentionConfig>().Concat)
+        {
+            e.Line($"{Kernels}AttentionKernels.ConcatForward({e.Values(e.Inputs[0])}, {e.Values(Key(e))}, {e.Values(e.Inputs[1])}, " +
+                   $"{(scaled ? e.Weight("scale") : $"{ReadOnlySpan}.Empty")}, {e.Weight("concat_score_weight")}, {e.Temporary(0, scores)}, " +
+                   $"{e.Values(e.Node)}, batchSize, {e.D(tq)}, {e.D(tv)}, {e.D(dim)}, {e.D(dv)}{Dropout(e, scores, backward: false)}{Masks(e)});");
             return;
         }
 
@@ -181,6 +202,15 @@ internal sealed class AttentionRule : LayerRule
             return;
         }
 
+        if (e.Settings<AttentionConfig>().Concat)
+        {
+            e.Line($"{Kernels}AttentionKernels.ConcatBackward({e.Gradient(e.Node)}, {e.Values(e.Inputs[0])}, {e.Values(Key(e))}, {e.Values(e.Inputs[1])}, " +
+                   $"{(scaled ? e.Weight("scale") : $"{ReadOnlySpan}.Empty")}, {e.Weight("concat_score_weight")}, {e.Temporary(0, scores)}, " +
+                   $"{e.GradientOrEmpty(e.Inputs[0])}, {e.GradientOrEmpty(Key(e))}, {e.GradientOrEmpty(e.Inputs[1])}, {e.WeightGradient("scale")}, " +
+                   $"{e.WeightGradient("concat_score_weight")}, {e.Scratch}, batchSize, {e.D(tq)}, {e.D(tv)}, {e.D(dim)}, {e.D(dv)}{Dropout(e, scores, backward: true)});");
+            return;
+        }
+
         e.Line($"{Kernels}AttentionKernels.Backward({e.Gradient(e.Node)}, {e.Values(e.Inputs[0])}, {e.Values(Key(e))}, {e.Values(e.Inputs[1])}, " +
                $"{(scaled ? e.Weight("scale") : $"{ReadOnlySpan}.Empty")}, {(scaled ? e.Temporary(1, scores) : $"{ReadOnlySpan}.Empty")}, {e.Temporary(0, scores)}, " +
                $"{e.GradientOrEmpty(e.Inputs[0])}, {e.GradientOrEmpty(Key(e))}, {e.GradientOrEmpty(e.Inputs[1])}, {e.WeightGradient("scale")}, {e.Scratch}, " +
@@ -195,7 +225,7 @@ internal sealed class AttentionRule : LayerRule
             return;
         }
 
-        config.Settings("AttentionSettings").Bool("use_scale", layer.Settings<AttentionConfig>().UseScale).Text("score_mode", "dot").Number("dropout", layer.Settings<AttentionConfig>().Dropout);
+        config.Settings("AttentionSettings").Bool("use_scale", layer.Settings<AttentionConfig>().UseScale).Text("score_mode", layer.Settings<AttentionConfig>().ScoreMode).Number("dropout", layer.Settings<AttentionConfig>().Dropout);
     }
 
     private static int Key(NodeEmitter e) => e.Inputs.Count > 2 ? e.Inputs[2] : e.Inputs[1];

@@ -207,7 +207,7 @@ public static partial class Layers
     /// scalar <c>scale</c> (started at 1) multiplies the scores first.
     /// </summary>
     /// <param name="useScale">Learn a scalar that scales the scores.</param>
-    /// <param name="scoreMode">Keras's score function: this version computes <c>"dot"</c> (<c>"concat"</c> is refused).</param>
+    /// <param name="scoreMode">Keras's score function: <c>"dot"</c>, scale · q·kᵀ, or <c>"concat"</c>, concat_score_weight · Σ_d tanh(scale · (q_d + k_d)), with the learned scalar <c>concat_score_weight</c> (started at 1).</param>
     /// <param name="dropout">Dropout on the weights while training (Keras's <c>dropout</c>): the fraction zeroed, the rest
     /// scaled by 1 / (1 − dropout); none when predicting.</param>
     /// <param name="name">The layer's name (<c>attention</c>, … by default).</param>
@@ -396,22 +396,45 @@ public sealed record StepsSettings(int Steps) : LayerSettings
 
 /// <summary>The settings of an <see cref="Layers.Attention"/> layer.</summary>
 /// <param name="UseScale">Whether a learned scalar scales the scores.</param>
-/// <param name="ScoreMode">Keras's score function, <c>dot</c>.</param>
+/// <param name="ScoreMode">Keras's score function: <c>dot</c> (q·kᵀ) or <c>concat</c> (w · Σ tanh(s · (q + k))).</param>
 /// <param name="Dropout">Dropout on the weights, 0.</param>
 public sealed record AttentionSettings(bool UseScale, string ScoreMode, double Dropout) : LayerSettings
 {
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.Attention;
 
-    /// <summary>MatMul of the query and the transposed key, times the scale, Softmax over the keys, MatMul with the value.</summary>
+    /// <summary>Dot scores: MatMul of the query and the transposed key, times the scale. Concat scores: the query
+    /// <c>Unsqueeze</c>d to [batch, Tq, 1, dim] plus the key to [batch, 1, Tv, dim], times the scale, <c>Tanh</c>,
+    /// <c>ReduceSum</c> over the features, times <c>concat_score_weight</c>. Then Softmax over the keys, MatMul with the
+    /// value.</summary>
     internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x)
     {
         string key = x.Length > 2 ? x[2] : x[1];
-        string scores = onnx.Op("MatMul", new[] { x[0], onnx.Transpose(key, new long[] { 0, 2, 1 }, "key_transposed") }, "scores");
-        if (UseScale)
+        string? scale = UseScale
+            ? onnx.Initializer(OnnxExporter.WeightName(node, "scale"), System.Array.Empty<long>(), () => onnx.Weight(node, "scale"))
+            : null;
+        string scores;
+        if (ScoreMode == "concat")
         {
-            string scale = onnx.Initializer(OnnxExporter.WeightName(node, "scale"), System.Array.Empty<long>(), () => onnx.Weight(node, "scale"));
-            scores = onnx.Op("Mul", new[] { scores, scale }, "scaled");
+            string sums = onnx.Op("Add", new[] { onnx.Op("Unsqueeze", new[] { x[0], onnx.Int64s(2) }, "query_rows"),
+                onnx.Op("Unsqueeze", new[] { key, onnx.Int64s(1) }, "key_columns") }, "sums");
+            if (scale is not null)
+            {
+                sums = onnx.Op("Mul", new[] { sums, scale }, "scaled");
+            }
+
+            string weight = onnx.Initializer(OnnxExporter.WeightName(node, "concat_score_weight"), System.Array.Empty<long>(),
+                () => onnx.Weight(node, "concat_score_weight"));
+            scores = onnx.Op("Mul", new[] { onnx.Reduce("ReduceSum", onnx.Op("Tanh", new[] { sums }, "terms"), new long[] { -1 }, keepDims: false, "summed"), weight },
+                "scores");
+        }
+        else
+        {
+            scores = onnx.Op("MatMul", new[] { x[0], onnx.Transpose(key, new long[] { 0, 2, 1 }, "key_transposed") }, "scores");
+            if (scale is not null)
+            {
+                scores = onnx.Op("Mul", new[] { scores, scale }, "scaled");
+            }
         }
 
         string weights = onnx.Op("Softmax", new[] { scores }, "weights", OnnxAttribute.Int("axis", -1));

@@ -9,7 +9,7 @@ namespace Unrolled.Kernels;
 /// Backward kernels accumulate (+=); an empty gradient is skipped. Nothing is allocated.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
-public static class AttentionKernels
+public static partial class AttentionKernels
 {
     /// <summary>The forward pass, keeping the softmax weights (and with a scale the unscaled scores) for backward.</summary>
     /// <param name="q">[batch, tq, dim].</param>
@@ -191,6 +191,14 @@ public static class AttentionKernels
             }
         }
 
+        Weigh(v, weights, y, batch, tq, tv, dv, dropped, dropoutRate, seed, queryMask, valueMask);
+    }
+
+    /// <summary>From the scores in <paramref name="weights"/> on: the value mask, the softmax over the keys, dropout, the
+    /// weights times the values, the query mask.</summary>
+    private static void Weigh(ReadOnlySpan<float> v, Span<float> weights, Span<float> y, int batch, int tq, int tv, int dv, Span<float> dropped,
+        float dropoutRate, ulong seed, ReadOnlySpan<float> queryMask, ReadOnlySpan<float> valueMask)
+    {
         if (!valueMask.IsEmpty)
         {
             Masking.HideKeys(weights, valueMask, batch, tq, tv);
@@ -238,23 +246,7 @@ public static class AttentionKernels
         Span<float> dw = scratch[..s];
         for (int b = 0; b < batch; b++)
         {
-            var w = weights.Slice(b * s, s);
-            var g = dy.Slice(b * tq * dvLength, tq * dvLength);
-
-            // dW = dy·vᵀ and dv += Wᵀ·dy; then through the softmax: dS = W ⊙ (dW − Σ W·dW).
-            Gemm.MultiplyTransposedB(g, v.Slice(b * tv * dvLength, tv * dvLength), dw, tq, dvLength, tv, accumulate: false);
-            var used = dropped.IsEmpty ? w : dropped.Slice(b * s, s);
-            if (!dv.IsEmpty)
-            {
-                Gemm.MultiplyTransposedA(used, g, dv.Slice(b * tv * dvLength, tv * dvLength), tv, tq, dvLength, accumulate: true);
-            }
-
-            if (!dropped.IsEmpty)
-            {
-                Dropout.BackwardFromOutput(used, w, dw);
-            }
-
-            ActivationKernels.Backward(Activation.Softmax, default, w, dw, tq, tv);
+            ScoreGradients(dy, v, weights, dv, dw, dropped, b, tq, tv, dvLength);
 
             // S = Σ_d scale_d·t_d with t = tanh(q_i + k_j): dscale += dS·t, and q_i, k_j get dS·scale·(1 − t²).
             for (int i = 0; i < tq; i++)
@@ -303,6 +295,29 @@ public static class AttentionKernels
                 }
             }
         }
+    }
+
+    /// <summary>Sample <paramref name="b"/>'s gradient of the scores into <paramref name="dw"/> [tq, tv]: dW = dy·vᵀ (and
+    /// dv += Wᵀ·dy), back through dropout, then through the softmax: dS = W ⊙ (dW − Σ W·dW).</summary>
+    private static void ScoreGradients(ReadOnlySpan<float> dy, ReadOnlySpan<float> v, ReadOnlySpan<float> weights, Span<float> dv, Span<float> dw,
+        ReadOnlySpan<float> dropped, int b, int tq, int tv, int dvLength)
+    {
+        int s = tq * tv;
+        var w = weights.Slice(b * s, s);
+        var g = dy.Slice(b * tq * dvLength, tq * dvLength);
+        Gemm.MultiplyTransposedB(g, v.Slice(b * tv * dvLength, tv * dvLength), dw, tq, dvLength, tv, accumulate: false);
+        var used = dropped.IsEmpty ? w : dropped.Slice(b * s, s);
+        if (!dv.IsEmpty)
+        {
+            Gemm.MultiplyTransposedA(used, g, dv.Slice(b * tv * dvLength, tv * dvLength), tv, tq, dvLength, accumulate: true);
+        }
+
+        if (!dropped.IsEmpty)
+        {
+            Dropout.BackwardFromOutput(used, w, dw);
+        }
+
+        ActivationKernels.Backward(Activation.Softmax, default, w, dw, tq, tv);
     }
 
     /// <summary>The weights that multiply the values: with dropout (a training step), the weights dropped into
