@@ -14,7 +14,6 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Text;
-using System.Text.Json;
 using CharTranslation;
 using Unrolled;
 
@@ -226,42 +225,7 @@ static double Median(List<double> values)
 }
 
 static (double Accuracy, double Exact, double SecondsPerEpoch, string Blas)? RunPeer(string split, int epochs, int seed)
-{
-    var start = new ProcessStartInfo("/usr/bin/python3")
-    {
-        UseShellExecute = false,
-        RedirectStandardOutput = true,
-        ArgumentList = { Path.Combine(AppContext.BaseDirectory, "peer.py"), "--data", split, "--epochs", epochs.ToString(CultureInfo.InvariantCulture),
-            "--seed", seed.ToString(CultureInfo.InvariantCulture) },
-    };
-    start.Environment.Remove("OPENBLAS_CORETYPE"); // OpenBLAS as bench/torch-blas.sh sets it up, one thread
-    start.Environment.Remove("OPENBLAS_L2_SIZE");
-    start.Environment["OPENBLAS_NUM_THREADS"] = "1";
-    try
-    {
-        using var process = Process.Start(start)!;
-        string? last = null;
-        while (process.StandardOutput.ReadLine() is { } line)
-        {
-            Console.WriteLine("  torch: " + line);
-            last = line;
-        }
-
-        process.WaitForExit();
-        if (process.ExitCode != 0 || last is null)
-        {
-            Console.Error.WriteLine($"The PyTorch peer failed (exit code {process.ExitCode}); is python3-torch installed?");
-            return null;
-        }
-
-        using var json = JsonDocument.Parse(last);
-        var root = json.RootElement;
-        return (root.GetProperty("test_accuracy").GetDouble(), root.GetProperty("exact").GetDouble(), root.GetProperty("seconds_per_epoch").GetDouble(),
-            root.GetProperty("blas").GetString() ?? "?");
-    }
-    catch (System.ComponentModel.Win32Exception)
-    {
-        Console.Error.WriteLine("The PyTorch peer needs /usr/bin/python3 with python3-torch (apt-get install python3-torch).");
-        return null;
-    }
-}
+    => Unrolled.Samples.TorchPeer.Run("--data", split, "--epochs", epochs.ToString(CultureInfo.InvariantCulture), "--seed", seed.ToString(CultureInfo.InvariantCulture)) is { } root
+        ? (root.GetProperty("test_accuracy").GetDouble(), root.GetProperty("exact").GetDouble(), root.GetProperty("seconds_per_epoch").GetDouble(),
+            root.GetProperty("blas").GetString() ?? "?")
+        : null;

@@ -12,7 +12,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
-using System.Text.Json;
 using Unrolled;
 using WordLanguages;
 
@@ -111,44 +110,8 @@ static double Median(List<double> values)
     return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
 }
 
-// The PyTorch peer, with OpenBLAS set up as bench/torch-blas.sh does (the machine's OPENBLAS_CORETYPE and
-// OPENBLAS_L2_SIZE removed for its process only, one thread).
 static (double Accuracy, double SecondsPerEpoch, string Blas)? RunPeer(string model, string split, int epochs, int seed)
-{
-    string script = Path.Combine(AppContext.BaseDirectory, "peer.py");
-    var start = new ProcessStartInfo("/usr/bin/python3")
-    {
-        UseShellExecute = false,
-        RedirectStandardOutput = true,
-        ArgumentList = { script, "--model", model, "--data", split, "--epochs", epochs.ToString(CultureInfo.InvariantCulture), "--seed", seed.ToString(CultureInfo.InvariantCulture) },
-    };
-    start.Environment.Remove("OPENBLAS_CORETYPE");
-    start.Environment.Remove("OPENBLAS_L2_SIZE");
-    start.Environment["OPENBLAS_NUM_THREADS"] = "1";
-    try
-    {
-        using var process = Process.Start(start)!;
-        string? last = null;
-        while (process.StandardOutput.ReadLine() is { } line)
-        {
-            Console.WriteLine("  torch: " + line);
-            last = line;
-        }
-
-        process.WaitForExit();
-        if (process.ExitCode != 0 || last is null)
-        {
-            Console.Error.WriteLine($"The PyTorch peer failed (exit code {process.ExitCode}); is python3-torch installed?");
-            return null;
-        }
-
-        using var json = JsonDocument.Parse(last);
-        var root = json.RootElement;
-        return (root.GetProperty("test_accuracy").GetDouble(), root.GetProperty("seconds_per_epoch").GetDouble(), root.GetProperty("blas").GetString() ?? "?");
-    }
-    catch (System.ComponentModel.Win32Exception)
-    {
-        Console.Error.WriteLine("The PyTorch peer needs /usr/bin/python3 with python3-torch (apt-get install python3-torch).");
-        return null;
-    }
-}
+    => Unrolled.Samples.TorchPeer.Run("--model", model, "--data", split, "--epochs", epochs.ToString(CultureInfo.InvariantCulture),
+            "--seed", seed.ToString(CultureInfo.InvariantCulture)) is { } root
+        ? (root.GetProperty("test_accuracy").GetDouble(), root.GetProperty("seconds_per_epoch").GetDouble(), root.GetProperty("blas").GetString() ?? "?")
+        : null;

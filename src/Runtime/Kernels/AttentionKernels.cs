@@ -95,25 +95,8 @@ public static partial class AttentionKernels
         Span<float> dw = scratch[..s];
         for (int b = 0; b < batch; b++)
         {
-            var w = weights.Slice(b * s, s);
-            var g = dy.Slice(b * tq * dvLength, tq * dvLength);
-            var vb = v.Slice(b * tv * dvLength, tv * dvLength);
-
-            // dW = dy·vᵀ, and dv += Wᵀ·dy.
-            Gemm.MultiplyTransposedB(g, vb, dw, tq, dvLength, tv, accumulate: false);
-            var used = dropped.IsEmpty ? w : dropped.Slice(b * s, s);
-            if (!dv.IsEmpty)
-            {
-                Gemm.MultiplyTransposedA(used, g, dv.Slice(b * tv * dvLength, tv * dvLength), tv, tq, dvLength, accumulate: true);
-            }
-
-            if (!dropped.IsEmpty)
-            {
-                Dropout.BackwardFromOutput(used, w, dw);
-            }
-
-            // Through the softmax over each row, in place: dS = W ⊙ (dW − Σ W·dW).
-            ActivationKernels.Backward(Activation.Softmax, default, w, dw, tq, tv);
+            // dW = dy·vᵀ (and dv += Wᵀ·dy), back through dropout and the softmax: dS.
+            ScoreGradients(dy, v, weights, dv, dw, dropped, b, tq, tv, dvLength);
 
             if (!dScale.IsEmpty)
             {
