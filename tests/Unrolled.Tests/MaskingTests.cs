@@ -724,3 +724,24 @@ public class ConcatAttentionTests
         GradientTests.AssertMatchesFiniteDifferences(model, analytic, Loss, i => model.Description.Weights.Last(w => w.Offset <= i).ToString());
     }
 }
+
+/// <summary>Every exportable layer that reads a mask, on ids from a small vocabulary (so padding is frequent), for ONNX
+/// Runtime: the attention layers with the inputs' masks, the causal mask and concat scores, and masked pooling.</summary>
+public partial class MaskedAttentionExport
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var ids = Input([7], dtype: DType.Int32, name: "ids");
+        var otherIds = Input([7], dtype: DType.Int32, name: "other_ids");
+        var x = Embedding(4, 6, maskZero: true)(ids);
+        var other = Embedding(4, 6, maskZero: true)(otherIds);
+        var self = MultiHeadAttention(numHeads: 2, keyDim: 3)(x, x);
+        var causal = MultiHeadAttention(numHeads: 2, keyDim: 2)(x, other, key: Dense(6)(other), useCausalMask: true);
+        var dot = Attention(useScale: true)([x, other]);
+        var additive = AdditiveAttention()([x, other]);
+        var concat = Attention(scoreMode: "concat")([x, other]);
+        return new Model([ids, otherIds], [GlobalAveragePooling1D()(self), GlobalAveragePooling1D()(causal), GlobalAveragePooling1D()(dot),
+            GlobalAveragePooling1D()(additive), GlobalAveragePooling1D()(concat)]);
+    }
+}

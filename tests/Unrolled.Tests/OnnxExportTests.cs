@@ -89,6 +89,7 @@ public class OnnxExportTests
         ["layer_norm_time_distributed"] = () => new LayerNormTimeDistributed(seed: 46),
         ["attention_scores"] = () => new AttentionScoresModel(seed: 47),
         ["attention_concat"] = () => new ConcatAttentionModel(seed: 48),
+        ["masked_attention"] = () => new MaskedAttentionExport(seed: 49),
     };
 
     /// <summary>Models with lengths given at run time, and the lengths to run them with.</summary>

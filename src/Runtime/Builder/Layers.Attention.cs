@@ -126,7 +126,20 @@ public sealed record MultiHeadAttentionSettings(int NumHeads, int KeyDim, int Va
             scores = onnx.Op("Add", new[] { scores, mask }, "masked");
         }
 
+        // The inputs' Keras masks, as the kernel applies them: masked scores −1e9, their weights 0 after the softmax.
+        string? visible = onnx.MultiHeadMask(node, separateKey: x.Length > 2 && node.Inputs[2] != node.Inputs[1]);
+        if (visible is not null)
+        {
+            string penalty = onnx.Op("Mul", new[] { onnx.Op("Sub", new[] { visible, onnx.Scalar(1f) }, "hidden"), onnx.Scalar(1e9f) }, "penalty");
+            scores = onnx.Op("Add", new[] { onnx.Op("Mul", new[] { scores, visible }, "kept_scores"), penalty }, "masked_scores");
+        }
+
         string weights = onnx.Op("Softmax", new[] { scores }, "weights", OnnxAttribute.Int("axis", -1));
+        if (visible is not null)
+        {
+            weights = onnx.Op("Mul", new[] { weights, visible }, "masked_weights");
+        }
+
         onnx.KeepStates(node, weights); // the weights a call with return_attention_scores also returns
         string heads = onnx.Op("MatMul", new[] { weights, v }, "heads");
         string combined = onnx.Op("Reshape", new[] { onnx.Transpose(heads, new long[] { 0, 2, 1, 3 }, "heads_transposed"), onnx.Int64s(0, -1, hv) }, "combined");
@@ -185,9 +198,9 @@ public sealed record AdditiveAttentionSettings(bool UseScale, double Dropout) : 
             terms = onnx.Op("Mul", new[] { terms, scale }, "scaled");
         }
 
-        string scores = onnx.Reduce("ReduceSum", terms, new long[] { -1 }, keepDims: false, "scores");
+        string scores = onnx.HideMaskedKeys(node, onnx.Reduce("ReduceSum", terms, new long[] { -1 }, keepDims: false, "scores"));
         string weights = onnx.Op("Softmax", new[] { scores }, "weights", OnnxAttribute.Int("axis", -1));
-        return onnx.Op("MatMul", new[] { weights, x[1] }, null);
+        return onnx.ZeroMaskedQueries(node, onnx.Op("MatMul", new[] { weights, x[1] }, "weighted"));
     }
 
     private protected override IEnumerable<LayerSetting> Keras()

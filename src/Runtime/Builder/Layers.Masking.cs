@@ -51,9 +51,9 @@ public sealed record MaskSettings(string Op, double Value, bool OverLastAxis) : 
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.Mask;
 
-    /// <summary>The exporter leaves masks out and refuses the layers that read one, so this is never called.</summary>
-    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x)
-        => throw OnnxExporter.Unsupported(node, "a mask has no ONNX form of its own");
+    /// <summary>1 where a step is kept, as floats: <c>Cast(Not(Equal(x, value)))</c> (a <c>ReduceMax</c> over the
+    /// features for Masking), or the <c>Max</c> of the inputs' masks for <c>or</c>.</summary>
+    internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.Mask(node, this, x);
 
     private protected override IEnumerable<LayerSetting> Keras()
     {

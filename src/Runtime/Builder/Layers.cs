@@ -437,8 +437,8 @@ public sealed record AttentionSettings(bool UseScale, string ScoreMode, double D
             }
         }
 
-        string weights = onnx.Op("Softmax", new[] { scores }, "weights", OnnxAttribute.Int("axis", -1));
-        return onnx.Op("MatMul", new[] { weights, x[1] }, null);
+        string weights = onnx.Op("Softmax", new[] { onnx.HideMaskedKeys(node, scores) }, "weights", OnnxAttribute.Int("axis", -1));
+        return onnx.ZeroMaskedQueries(node, onnx.Op("MatMul", new[] { weights, x[1] }, "weighted"));
     }
 
     private protected override IEnumerable<LayerSetting> Keras()

@@ -85,10 +85,79 @@ internal sealed partial class OnnxExporter
     /// <summary>The reduction over the spatial axes needs no change of layout.</summary>
     internal string GlobalPooling(GraphNode node, GlobalPoolingSettings pooling, string x)
     {
+        if (MaskOf(node, 0) is { } mask)
+        {
+            // The mean of the kept steps: Σ x·mask / max(Σ mask, 1), zeros for a sample with no kept step, as the kernel.
+            string weights = Op("Unsqueeze", new[] { mask, Int64s(-1) }, "mask_column");
+            string sum = Reduce("ReduceSum", Op("Mul", new[] { x, weights }, "kept"), new long[] { 1 }, pooling.KeepDims, "sum");
+            string count = Op("Max", new[] { Reduce("ReduceSum", weights, new long[] { 1 }, pooling.KeepDims, "count"), Scalar(1f) }, "count_at_least_1");
+            return Op("Div", new[] { sum, count }, null);
+        }
+
         int rank = node.InputShapes[0].Count + 1;
         var axes = Enumerable.Range(1, rank - 2).Select(a => (long)a).ToArray();
         bool max = node.Kind is GraphNodeKind.GlobalMaxPooling1D or GraphNodeKind.GlobalMaxPooling2D;
         return Reduce(max ? "ReduceMax" : "ReduceMean", x, axes, pooling.KeepDims, null);
+    }
+
+    /// <summary>The Keras mask of a node's input <paramref name="input"/> as an ONNX value, [batch, steps] of 1 and 0, or
+    /// null when that input carries none.</summary>
+    internal string? MaskOf(GraphNode node, int input)
+        => input < node.Masks.Count && node.Masks[input] >= 0 ? _values[node.Masks[input]] : null;
+
+    /// <summary>A <see cref="GraphNodeKind.Mask"/> node: 1 where some value of the step differs from the padding value
+    /// (over the features for Masking), as floats; or the largest of its inputs' masks (their OR).</summary>
+    internal string Mask(GraphNode node, MaskSettings mask, string[] x)
+    {
+        if (mask.Op == "or")
+        {
+            return Op("Max", x, null);
+        }
+
+        string values = node.Graph[node.Inputs[0]].DType == DType.Int32 ? Op("Cast", new[] { x[0] }, "values", OnnxAttribute.Int("to", 1)) : x[0];
+        string kept = Op("Cast", new[] { Op("Not", new[] { Op("Equal", new[] { values, Scalar((float)mask.Value) }, "padding") }, "kept") },
+            mask.OverLastAxis ? "kept_values" : null, OnnxAttribute.Int("to", 1));
+        return mask.OverLastAxis ? Reduce("ReduceMax", kept, new long[] { -1 }, keepDims: false, null) : kept;
+    }
+
+    /// <summary>Keras's Attention on a masked value: 1e9 subtracted from the scores [batch, Tq, Tv] of masked keys.</summary>
+    internal string HideMaskedKeys(GraphNode node, string scores)
+    {
+        if (MaskOf(node, 1) is not { } mask)
+        {
+            return scores;
+        }
+
+        string penalty = Op("Mul", new[] { Op("Sub", new[] { Op("Unsqueeze", new[] { mask, Int64s(1) }, "value_mask"), Scalar(1f) }, "hidden"), Scalar(1e9f) }, "penalty");
+        return Op("Add", new[] { scores, penalty }, "masked_scores");
+    }
+
+    /// <summary>Keras's Attention on a masked query: the masked queries' outputs [batch, Tq, dv] are zeros.</summary>
+    internal string ZeroMaskedQueries(GraphNode node, string y)
+        => MaskOf(node, 0) is { } mask ? Op("Mul", new[] { y, Op("Unsqueeze", new[] { mask, Int64s(-1) }, "query_mask") }, "masked_output") : y;
+
+    /// <summary>MultiHeadAttention's attention mask from the inputs' Keras masks, [batch, 1, Tq, Tk] of 1 and 0 (query ⊗
+    /// value ⊗ a separate key's), or null when no input is masked.</summary>
+    internal string? MultiHeadMask(GraphNode node, bool separateKey)
+    {
+        string? visible = null;
+        string Combine(string? so, string next) => so is null ? next : Op("Mul", new[] { so, next }, "visible");
+        if (MaskOf(node, 0) is { } query)
+        {
+            visible = Op("Unsqueeze", new[] { query, Int64s(1, 3) }, "query_mask");
+        }
+
+        if (MaskOf(node, 1) is { } value)
+        {
+            visible = Combine(visible, Op("Unsqueeze", new[] { value, Int64s(1, 2) }, "value_mask"));
+        }
+
+        if (separateKey && MaskOf(node, 2) is { } key)
+        {
+            visible = Combine(visible, Op("Unsqueeze", new[] { key, Int64s(1, 2) }, "key_mask"));
+        }
+
+        return visible;
     }
 
     /// <summary>Keeps values a later node reads from this one (a recurrent layer's last states, attention's weights).</summary>

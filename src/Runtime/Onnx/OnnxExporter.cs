@@ -115,16 +115,11 @@ internal sealed partial class OnnxExporter
                 continue;
             }
 
-            if (node.Kind == GraphNodeKind.Mask)
+            if (node.Kind is GraphNodeKind.LSTM or GraphNodeKind.GRU or GraphNodeKind.SimpleRNN && node.Masks.Any(m => m >= 0))
             {
-                _values[node.Id] = string.Empty; // masks have no ONNX form; the layers that read one are refused below
-                continue;
-            }
-
-            if (node.Kind != GraphNodeKind.Masking && node.Masks.Any(m => m >= 0)) // Masking computes its own mask in its formula
-            {
-                throw Unsupported(node, "it reads a Keras mask (from Embedding(maskZero: true) or Masking), and exporting masked layers is " +
-                                        "not supported yet; export the model without the mask (maskZero: false) for inputs that are not padded");
+                throw Unsupported(node, "it reads a Keras mask (from Embedding(maskZero: true) or Masking), and ONNX's recurrent operators take " +
+                                        "lengths, not masks, so a masked recurrent layer is not exported; export the model without the mask " +
+                                        "(maskZero: false) for inputs that are not padded");
             }
 
             _node = node;
