@@ -128,6 +128,27 @@ public sealed record MultiHeadAttentionSettings(int NumHeads, int KeyDim, int Va
 
         // The inputs' Keras masks, as the kernel applies them: masked scores −1e9, their weights 0 after the softmax.
         string? visible = onnx.MultiHeadMask(node, separateKey: x.Length > 2 && node.Inputs[2] != node.Inputs[1]);
+        if (visible is not null && UseCausalMask)
+        {
+            // Keras zeroes the weights wherever the combined mask is off, the causal part included: a query whose past keys
+            // are all masked gets zeros, not the softmax of its (equally hidden) future.
+            int tq = node.InputShapes[0][0], tk = node.InputShapes[1][0];
+            string lower = onnx.Initializer(node.Name + "/causal_visible", new long[] { tq, tk }, () =>
+            {
+                var values = new float[tq * tk];
+                for (int i = 0; i < tq; i++)
+                {
+                    for (int j = 0; j <= i && j < tk; j++)
+                    {
+                        values[(i * tk) + j] = 1f;
+                    }
+                }
+
+                return values;
+            });
+            visible = onnx.Op("Mul", new[] { visible, lower }, "visible_causal");
+        }
+
         if (visible is not null)
         {
             string penalty = onnx.Op("Mul", new[] { onnx.Op("Sub", new[] { visible, onnx.Scalar(1f) }, "hidden"), onnx.Scalar(1e9f) }, "penalty");
