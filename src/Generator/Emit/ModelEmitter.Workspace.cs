@@ -14,7 +14,7 @@ internal sealed partial class ModelEmitter
     private string WeightsType => HasState ? Span : ReadOnlySpan;
 
     /// <summary>Whether a layer behaves differently while training (Dropout, BatchNormalization).</summary>
-    private bool UsesTrainingFlag => _plan.Model.UsedNodes.Any(n => LayerRules.Of(_spec.Layers[_spec.Nodes[n].Layer].Kind).UsesTrainingFlag);
+    private bool UsesTrainingFlag => _plan.Model.UsedNodes.Any(n => LayerRules.Of(_spec.Layers[_spec.Nodes[n].Layer].Kind).UsesTrainingFlag(_spec.Layers[_spec.Nodes[n].Layer]));
 
     internal string Slice(string buffer, int layer, string name)
     {

@@ -123,7 +123,7 @@ internal sealed class AttentionRule : LayerRule
     }
 
     /// <summary>Dropout on the weights applies while training only.</summary>
-    public override bool UsesTrainingFlag => true;
+    public override bool UsesTrainingFlag(LayerSpec layer) => layer.Config is AttentionConfig { Dropout: > 0 };
 
     /// <summary>The kernels' dropout arguments (the last temporary holds the dropped weights); nothing without dropout.</summary>
     private static string Dropout(NodeEmitter e, int scores, bool backward)
@@ -346,16 +346,12 @@ internal sealed class MultiHeadAttentionRule : LayerRule
     {
         bool hasMask = c.NodeSpec.CallSettings<MultiHeadAttentionCall>()?.AttentionMask ?? false;
         int sequences = c.Inputs.Count - (hasMask ? 1 : 0);
-        string[] names = { "query", "value", "key" };
-        for (int i = 0; i < sequences; i++)
+        if (!c.IsFloat(sequences))
         {
-            if (c.Inputs[i].DType != 0)
-            {
-                c.Report(DiagnosticIds.DTypeMismatch, c.NodeSpec.InputSpans[i], c.TensorName(i), "int32");
-                return null;
-            }
+            return null; // the attention mask may be int32; the sequences may not
         }
 
+        string[] names = { "query", "value", "key" };
         for (int i = 0; i < sequences; i++)
         {
             var dims = c.Inputs[i].Dims;
@@ -424,7 +420,7 @@ internal sealed class MultiHeadAttentionRule : LayerRule
     }
 
     /// <summary>Dropout on the attention weights applies while training only.</summary>
-    public override bool UsesTrainingFlag => true;
+    public override bool UsesTrainingFlag(LayerSpec layer) => layer.Config is MultiHeadAttentionConfig { Dropout: > 0 };
 
     /// <summary>The kernels' dropout arguments: the dropped weights' region (in a training forward pass, or backward),
     /// the rate and a fresh seed; nothing without dropout.</summary>
@@ -455,10 +451,10 @@ internal sealed class MultiHeadAttentionRule : LayerRule
                $"{string.Join(", ", Sublayers.Select(n => e.Weight(n + "/kernel")))}, " +
                $"{string.Join(", ", g.Sizes.Select((size, i) => e.Temporary(i, size)))}, " +
                $"{e.TemporaryGradient(0, g.Sizes[0])}, {e.TemporaryGradient(1, g.Sizes[1])}, {e.TemporaryGradient(2, g.Sizes[2])}, " +
-               $"{(ReturnsScores(e.NodeSpec) ? e.Scratch : e.TemporaryGradient(3, g.Sizes[3]))}, {e.TemporaryGradient(4, g.Sizes[4])}, " +
+               $"{(ReturnsScores(e.NodeSpec) ? e.Scratch : e.TemporaryGradient(ScoresTemporary, g.Sizes[ScoresTemporary]))}, {e.TemporaryGradient(4, g.Sizes[4])}, " +
                $"{e.GradientOrEmpty(e.Inputs[0])}, {e.GradientOrEmpty(e.Inputs[1])}, {(Sequences(e.NodeSpec) > 2 ? e.GradientOrEmpty(e.Inputs[2]) : $"{Span}.Empty")}, " +
                $"{string.Join(", ", Sublayers.SelectMany(n => new[] { e.WeightGradient(n + "/kernel"), e.WeightGradient(n + "/bias") }))}{Dropout(e, g, backward: true)}" +
-               (ReturnsScores(e.NodeSpec) ? $", dProbabilities: {e.TemporaryGradient(3, g.Sizes[3])}" : string.Empty) + ");");
+               (ReturnsScores(e.NodeSpec) ? $", dProbabilities: {e.TemporaryGradient(ScoresTemporary, g.Sizes[ScoresTemporary])}" : string.Empty) + ");");
     }
 
     /// <summary>Whether the call returns its attention scores: their gradient (the weights' temporary's, which the view

@@ -57,7 +57,7 @@ internal abstract class LayerRule
     public virtual bool ChangesRows => false;
 
     /// <summary>Whether the layer behaves differently while training (reads <c>workspace.TrainingPass</c>).</summary>
-    public virtual bool UsesTrainingFlag => false;
+    public virtual bool UsesTrainingFlag(LayerSpec layer) => false;
 
     /// <summary>Whether the node's output is its input's memory under another shape (no code of its own).</summary>
     public virtual bool IsView(LayerSpec layer) => false;
@@ -188,10 +188,11 @@ internal sealed class ShapeContext
     /// <summary>A tensor's name as messages give it: its producing layer's.</summary>
     public string TensorName(int input) => ShapeInference.TensorName(Spec, NodeSpec.Inputs[input]);
 
-    /// <summary>Whether every input is float32; reports UNR0003 at the first that is not.</summary>
-    public bool IsFloat()
+    /// <summary>Whether every input (or the first <paramref name="count"/>) is float32; reports UNR0008 at the first that
+    /// is not.</summary>
+    public bool IsFloat(int count = int.MaxValue)
     {
-        for (int i = 0; i < Inputs.Count; i++)
+        for (int i = 0; i < System.Math.Min(count, Inputs.Count); i++)
         {
             if (Inputs[i].DType != 0)
             {

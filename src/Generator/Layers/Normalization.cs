@@ -100,7 +100,7 @@ internal sealed class BatchNormalizationRule : LayerRule
         return c.Input with { Repeat = 1 };
     }
 
-    public override bool UsesTrainingFlag => true;
+    public override bool UsesTrainingFlag(LayerSpec layer) => true;
 
     /// <summary>The batch mean and inverse deviation: 2 · channels floats per call (a region per sample is room to spare).</summary>
     public override int[] Temporaries(PlanContext c) => new[] { c.PerRow(2 * c.Input.Dims[c.Input.Dims.Count - 1]) };

@@ -183,17 +183,15 @@ internal sealed class RecurrentRule : LayerRule
     }
 
     /// <summary>Dropout on the inputs applies while training only.</summary>
-    public override bool UsesTrainingFlag => true;
+    public override bool UsesTrainingFlag(LayerSpec layer) => layer.Config is RecurrentConfig { Dropout: > 0 };
 
     /// <summary>The temporaries of the dropped input and its mask, after the cache and the states.</summary>
-    private static (string Input, string Mask, string InputGradient) Dropped(NodeEmitter e, int steps, int features)
+    private (string Input, string Mask, string InputGradient) Dropped(NodeEmitter e, int steps, int features)
     {
-        int first = 1 + StateOutputsOf(e.Layer);
+        int first = 1 + StateOutputs(e.Layer);
         int size = e.Dims.Mul(steps, features);
         return (e.Temporary(first, size), e.Temporary(first + 1, features), e.TemporaryGradient(first, size));
     }
-
-    private static int StateOutputsOf(LayerSpec layer) => layer.Config is RecurrentConfig { ReturnState: true } ? (layer.Kind == LayerKind.LSTM ? 2 : 1) : 0;
 
     /// <summary>The input projections of every step.</summary>
     public override int Scratch(PlanContext c) => c.Layer.Kind == LayerKind.RecurrentState ? 0 : c.Dims.Mul(c.Input.Dims[0], 4 * c.Settings<RecurrentConfig>().Units);

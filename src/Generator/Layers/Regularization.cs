@@ -39,7 +39,7 @@ internal sealed class RegularizationRule : LayerRule
 
     public override TensorShape? Infer(ShapeContext c) => c.IsFloat() ? c.Input with { Repeat = 1 } : null;
 
-    public override bool UsesTrainingFlag => true;
+    public override bool UsesTrainingFlag(LayerSpec layer) => true;
 
     public override int[] Temporaries(PlanContext c) => new[] { c.OutputSize };
 

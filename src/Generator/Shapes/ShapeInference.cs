@@ -350,8 +350,8 @@ internal static partial class ShapeInference
                     return null;
                 }
 
-                var steps = inputs[i].Dims.Take(System.Math.Max(inputs[i].Dims.Count - 1, 0));
-                if (inputs[i].Dims.Count < 2 || !maskShape.Dims.SequenceEqual(steps))
+                var dims = inputs[i].Dims;
+                if (dims.Count < 2 || !maskShape.Dims.SequenceEqual(dims.Take(dims.Count - 1)))
                 {
                     Report(_diagnostics, DiagnosticIds.ShapeMismatch, node.InputSpans[i], $"{layer.Kind} '{layer.Name}'",
                         $"its input {ShapeInference.TensorName(_spec, node.Inputs[i])} has shape {inputs[i].Keras} and carries a mask of shape " +

@@ -102,28 +102,31 @@ public sealed record MultiHeadAttentionSettings(int NumHeads, int KeyDim, int Va
         string k = Project(key, "key", hk, KeyDim, new long[] { 0, 2, 3, 1 });      // [batch, heads, keyDim, Tk]
         string v = Project(x[1], "value", hv, ValueDim, new long[] { 0, 2, 1, 3 }); // [batch, heads, Tk, valueDim]
         string scores = onnx.Op("MatMul", new[] { q, k }, "scores");
+        int tq = node.InputShapes[0][0], tk = node.InputShapes[1][0];
+
+        // A constant [tq, tk]: `seen` where query i may see key j (j ≤ i), `future` above the diagonal.
+        string Triangle(string name, float seen, float future) => onnx.Initializer(node.Name + "/" + name, new long[] { tq, tk }, () =>
+        {
+            var values = new float[tq * tk];
+            for (int i = 0; i < tq; i++)
+            {
+                for (int j = 0; j < tk; j++)
+                {
+                    values[(i * tk) + j] = j <= i ? seen : future;
+                }
+            }
+
+            return values;
+        });
+
         if (UseCausalMask)
         {
-            int tq = node.InputShapes[0][0], tk = node.InputShapes[1][0];
             if (tq < 0 || tk < 0)
             {
                 throw OnnxExporter.Unsupported(node, "its causal mask needs the number of steps, which is known only at run time");
             }
 
-            string mask = onnx.Initializer(node.Name + "/causal_mask", new long[] { tq, tk }, () =>
-            {
-                var values = new float[tq * tk];
-                for (int i = 0; i < tq; i++)
-                {
-                    for (int j = i + 1; j < tk; j++)
-                    {
-                        values[(i * tk) + j] = -1e9f;
-                    }
-                }
-
-                return values;
-            });
-            scores = onnx.Op("Add", new[] { scores, mask }, "masked");
+            scores = onnx.Op("Add", new[] { scores, Triangle("causal_mask", 0f, -1e9f) }, "masked");
         }
 
         // The inputs' Keras masks, as the kernel applies them: masked scores −1e9, their weights 0 after the softmax.
@@ -132,21 +135,7 @@ public sealed record MultiHeadAttentionSettings(int NumHeads, int KeyDim, int Va
         {
             // Keras zeroes the weights wherever the combined mask is off, the causal part included: a query whose past keys
             // are all masked gets zeros, not the softmax of its (equally hidden) future.
-            int tq = node.InputShapes[0][0], tk = node.InputShapes[1][0];
-            string lower = onnx.Initializer(node.Name + "/causal_visible", new long[] { tq, tk }, () =>
-            {
-                var values = new float[tq * tk];
-                for (int i = 0; i < tq; i++)
-                {
-                    for (int j = 0; j <= i && j < tk; j++)
-                    {
-                        values[(i * tk) + j] = 1f;
-                    }
-                }
-
-                return values;
-            });
-            visible = onnx.Op("Mul", new[] { visible, lower }, "visible_causal");
+            visible = onnx.Op("Mul", new[] { visible, Triangle("causal_visible", 1f, 0f) }, "visible_causal");
         }
 
         if (visible is not null)

@@ -48,17 +48,7 @@ public static partial class AttentionKernels
             TensorPrimitives.Multiply(raw[..(batch * s)], scale[0], weights);
         }
 
-        if (!valueMask.IsEmpty)
-        {
-            Masking.HideKeys(weights, valueMask, batch, tq, tv);
-        }
-
-        ActivationKernels.SoftmaxAlong(weights, weights, batch * tq, tv, 1);
-        DotKernels.MatMul(Drop(weights, dropped, batch * tq * tv, dropoutRate, seed), v, y, batch, tq, tv, dv);
-        if (!queryMask.IsEmpty)
-        {
-            Masking.ZeroRows(y, queryMask, batch * tq, dv);
-        }
+        Weigh(v, weights, y, batch, tq, tv, dv, dropped, dropoutRate, seed, queryMask, valueMask);
     }
 
     /// <summary>Accumulates the gradients of <see cref="Forward"/>'s inputs and scale.</summary>

@@ -61,17 +61,8 @@ public static class Masking
         Check(x.Length, (long)rows * width, "x");
         Check(mask.Length, rows, "mask");
         Check(y.Length, (long)rows * width, "y");
-        for (int r = 0; r < rows; r++)
-        {
-            if (mask[r] >= 0.5f)
-            {
-                x.Slice(r * width, width).CopyTo(y.Slice(r * width, width));
-            }
-            else
-            {
-                y.Slice(r * width, width).Clear();
-            }
-        }
+        x[..(rows * width)].CopyTo(y);
+        ZeroRows(y, mask, rows, width);
     }
 
     /// <summary>Accumulates <see cref="Apply"/>'s input gradient: dx += dy on kept rows.</summary>

@@ -141,7 +141,7 @@ internal sealed partial class OnnxExporter
     internal string? MultiHeadMask(GraphNode node, bool separateKey)
     {
         string? visible = null;
-        string Combine(string? so, string next) => so is null ? next : Op("Mul", new[] { so, next }, "visible");
+        string Combine(string? product, string next) => product is null ? next : Op("Mul", new[] { product, next }, "visible");
         if (MaskOf(node, 0) is { } query)
         {
             visible = Op("Unsqueeze", new[] { query, Int64s(1, 3) }, "query_mask");
