@@ -9,40 +9,18 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from keras_torch import blas, keras_dense, keras_embedding, keras_lstm
+
 SOURCE, TARGET, CHARACTERS, UNITS, EMBEDDING = 20, 22, 48, 128, 64
 START, END = 1, 2
-
-
-def keras_lstm(features):
-    lstm = nn.LSTM(features, UNITS, batch_first=True)
-    for name, p in lstm.named_parameters():
-        if name.startswith("weight_ih"):
-            nn.init.xavier_uniform_(p)
-        elif name.startswith("weight_hh"):
-            nn.init.orthogonal_(p)
-        elif name.startswith("bias_ih"):
-            nn.init.zeros_(p)
-            p.data[UNITS:2 * UNITS] = 1.0
-        else:
-            nn.init.zeros_(p)
-            p.requires_grad_(False)  # Keras has one bias per gate; PyTorch's second (bias_hh) stays 0
-    return lstm
-
-
-def keras_embedding():
-    e = nn.Embedding(CHARACTERS, EMBEDDING)
-    nn.init.uniform_(e.weight, -0.05, 0.05)
-    return e
 
 
 class Translator(nn.Module):
     def __init__(self):
         super().__init__()
-        self.english, self.french = keras_embedding(), keras_embedding()
-        self.encoder, self.decoder = keras_lstm(EMBEDDING), keras_lstm(EMBEDDING)
-        self.out = nn.Linear(UNITS, CHARACTERS)
-        nn.init.xavier_uniform_(self.out.weight)
-        nn.init.zeros_(self.out.bias)
+        self.english, self.french = keras_embedding(CHARACTERS, EMBEDDING), keras_embedding(CHARACTERS, EMBEDDING)
+        self.encoder, self.decoder = keras_lstm(EMBEDDING, UNITS), keras_lstm(EMBEDDING, UNITS)
+        self.out = keras_dense(UNITS, CHARACTERS)
 
     def encode(self, english):
         lengths = (english != 0).sum(1)
@@ -100,12 +78,6 @@ def read(path):
             fout[i, len(f)] = END
         result[kind] = (en, fin, fout, [f for _, f in pairs])
     return result
-
-
-def blas():
-    with open("/proc/self/maps") as f:
-        names = {line.split("/")[-1].strip() for line in f if "blas" in line.lower()}
-    return ", ".join(sorted(names)) or "no BLAS library mapped"
 
 
 def main():

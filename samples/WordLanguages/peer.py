@@ -7,14 +7,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from keras_torch import blas, keras_dense, keras_embedding, keras_lstm
+
 MAX_LENGTH, VOCABULARY, LANGUAGES, EMBED, HEADS, FEED_FORWARD = 16, 64, 5, 32, 2, 32
-
-
-def keras_dense(i, o):
-    layer = nn.Linear(i, o)
-    nn.init.xavier_uniform_(layer.weight)
-    nn.init.zeros_(layer.bias)
-    return layer
 
 
 class Transformer(nn.Module):
@@ -22,8 +17,7 @@ class Transformer(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.tokens = nn.Embedding(VOCABULARY, EMBED)
-        nn.init.uniform_(self.tokens.weight, -0.05, 0.05)
+        self.tokens = keras_embedding(VOCABULARY, EMBED)
         self.positions = nn.Parameter(torch.empty(MAX_LENGTH, EMBED))
         nn.init.xavier_uniform_(self.positions)
         # Keras's MultiHeadAttention keeps its kernels as EinsumDense tensors ([32, 2, 32] and [2, 32, 32]), whose
@@ -61,20 +55,8 @@ class BiLstm(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.tokens = nn.Embedding(VOCABULARY, 32)
-        nn.init.uniform_(self.tokens.weight, -0.05, 0.05)
-        self.lstm = nn.LSTM(32, 32, batch_first=True, bidirectional=True)
-        for name, p in self.lstm.named_parameters():
-            if name.startswith("weight_ih"):
-                nn.init.xavier_uniform_(p)                  # Keras's glorot kernel [features, 4 units], transposed
-            elif name.startswith("weight_hh"):
-                nn.init.orthogonal_(p)
-            elif name.startswith("bias_ih"):
-                nn.init.zeros_(p)
-                p.data[32:64] = 1.0                         # unit_forget_bias
-            else:
-                nn.init.zeros_(p)
-                p.requires_grad_(False)                     # Keras has one bias per gate; PyTorch's second stays 0
+        self.tokens = keras_embedding(VOCABULARY, 32)
+        self.lstm = keras_lstm(32, 32, bidirectional=True)
         self.out = keras_dense(64, LANGUAGES)
 
     def forward(self, ids):
@@ -93,12 +75,6 @@ def read(path):
             split[parts[0]][0].append(ids + [0] * (MAX_LENGTH - len(ids)))
             split[parts[0]][1].append(int(parts[1]))
     return {k: (torch.tensor(v[0]), torch.tensor(v[1])) for k, v in split.items()}
-
-
-def blas():
-    with open("/proc/self/maps") as f:
-        names = {line.split("/")[-1].strip() for line in f if "blas" in line.lower()}
-    return ", ".join(sorted(names)) or "no BLAS library mapped"
 
 
 def main():
