@@ -238,6 +238,14 @@ public class DiagnosticTests
             var a = Input([4, 3]);
             return new Model(a, Attention(dropout: {|UNR0009:1.5|})([a, a]));
             """) },
+        { "Attention with a causal mask known only at run time", Sources.Builder("""
+            var a = Input([4, 3]);
+            return new Model(a, Attention()([a, a], useCausalMask: {|UNR0004:Environment.ProcessorCount > 2|}));
+            """) },
+        { "AdditiveAttention returning scores decided at run time", Sources.Builder("""
+            var a = Input([4, 3]);
+            return new Model(a, AdditiveAttention()([a, a], returnAttentionScores: {|UNR0004:Environment.ProcessorCount > 2|}));
+            """) },
         { "Attention of a query and key of different features", Sources.Builder("""
             var a = Input([4, 3]);
             var b = Input([6, 2]);

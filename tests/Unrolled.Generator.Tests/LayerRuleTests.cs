@@ -105,6 +105,7 @@ public class LayerRuleTests
     {
         var functions = typeof(global::Unrolled.Layers).GetMethods(BindingFlags.Public | BindingFlags.Static)
             .Where(m => m.ReturnType == typeof(global::Unrolled.Layer) || m.ReturnType == typeof(global::Unrolled.MergeLayer) || m.ReturnType == typeof(global::Unrolled.AttentionLayer)
+                        || m.ReturnType == typeof(global::Unrolled.SequenceAttentionLayer)
                         || m.GetParameters().FirstOrDefault()?.Name == "inputs")
             .Select(m => m.Name)
             .Where(n => n is not ("Lambda" or "TimeDistributed" or "Bidirectional")) // groups, built by the evaluator itself

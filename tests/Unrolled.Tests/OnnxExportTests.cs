@@ -89,6 +89,8 @@ public class OnnxExportTests
         ["layer_norm_time_distributed"] = () => new LayerNormTimeDistributed(seed: 46),
         ["attention_scores"] = () => new AttentionScoresModel(seed: 47),
         ["attention_concat"] = () => new ConcatAttentionModel(seed: 48),
+        ["attention_calls"] = () => new SequenceAttentionCallsModel(seed: 49),
+        ["attention_dropped_scores"] = () => new DroppedAttentionScoresModel(seed: 50),
         ["masked_attention"] = () => new MaskedAttentionExport(seed: 49),
     };
 

@@ -18,12 +18,18 @@ internal sealed record AttentionConfig(bool UseScale, double Dropout = 0, string
     public bool Concat => ScoreMode == "concat";
 }
 
+/// <summary>One call's settings of an <c>Attention</c> or <c>AdditiveAttention</c> layer: Keras's <c>use_causal_mask</c>
+/// and whether the call returns the attention scores.</summary>
+internal sealed record AttentionCall(bool Causal, bool ReturnScores) : LayerConfig;
+
 /// <summary>
 /// Keras's <c>AdditiveAttention(use_scale)</c> (scores Σ_d scale_d · tanh(q_d + k_d), scale a learned [dim] vector,
 /// glorot-initialised), and <c>Attention(use_scale, score_mode="dot")</c> applied to <c>[query, value]</c> or <c>[query, value, key]</c>:
 /// scores q·kᵀ (times the learned scalar <c>scale</c>, started at 1, with use_scale), softmax over the keys, the weights
 /// times the values, with dropout on the weights while training, and Keras's masks (the value's hides keys, the query's
-/// zeroes outputs). Returned scores and the causal call argument are not in this version; the other settings are squiggled.
+/// zeroes outputs). A call may hide later keys (<c>useCausalMask</c>, combined with the value's mask as Keras does: 1e9
+/// subtracted once from a hidden key's score) and return the weights (<see cref="AttentionScoresRule"/>; after dropout
+/// while training, as Keras returns them).
 /// </summary>
 internal sealed class AttentionRule : LayerRule
 {
@@ -125,7 +131,8 @@ internal sealed class AttentionRule : LayerRule
     /// <summary>Dropout on the weights applies while training only.</summary>
     public override bool UsesTrainingFlag(LayerSpec layer) => layer.Config is AttentionConfig { Dropout: > 0 };
 
-    /// <summary>The kernels' dropout arguments (the last temporary holds the dropped weights); nothing without dropout.</summary>
+    /// <summary>The kernels' dropout arguments (the last temporary holds the dropped weights); nothing without dropout. A
+    /// call that returns the weights gets them in that temporary when predicting too (dropout rate 0 copies them).</summary>
     private static string Dropout(NodeEmitter e, int scores, bool backward)
     {
         var s = e.Settings<AttentionConfig>();
@@ -134,7 +141,31 @@ internal sealed class AttentionRule : LayerRule
             return string.Empty;
         }
 
-        return DropoutArguments(e.Temporary(KeepsRawScores(e.Layer) ? 2 : 1, scores), s.Dropout, backward);
+        string region = e.Temporary(KeepsRawScores(e.Layer) ? 2 : 1, scores);
+        return !backward && ReturnsScores(e.NodeSpec)
+            ? $", dropped: {region}, dropoutRate: workspace.TrainingPass ? {Float(s.Dropout)} : 0f, seed: workspace.TrainingPass ? workspace.NextRandomSeed() : 0UL"
+            : DropoutArguments(region, s.Dropout, backward);
+    }
+
+    /// <summary>Whether the call returns its attention weights (an <see cref="AttentionScoresRule"/> view of
+    /// <see cref="ScoresTemporary"/>).</summary>
+    private static bool ReturnsScores(NodeSpec node) => node.CallSettings<AttentionCall>()?.ReturnScores == true;
+
+    /// <summary>The temporary a call's returned weights alias: the dropped weights when there is dropout (Keras returns
+    /// the weights after dropout), otherwise the softmax weights.</summary>
+    public static int ScoresTemporary(LayerSpec layer)
+        => layer.Settings<AttentionConfig>().Dropout > 0 ? (KeepsRawScores(layer) ? 2 : 1) : 0;
+
+    /// <summary>The call's arguments: the causal mask, and the returned weights' gradient (added to the weights' own).</summary>
+    private static string CallArguments(NodeEmitter e, int scores, bool backward)
+    {
+        var call = e.NodeSpec.CallSettings<AttentionCall>();
+        if (backward)
+        {
+            return call?.ReturnScores == true ? $", dScores: {e.TemporaryGradient(ScoresTemporary(e.Layer), scores)}" : string.Empty;
+        }
+
+        return call?.Causal == true ? ", causal: true" : string.Empty;
     }
 
     /// <summary>Whether the unscaled dot scores are kept (the scale's gradient reads them): dot scores with use_scale.</summary>
@@ -164,7 +195,7 @@ internal sealed class AttentionRule : LayerRule
         if (e.Layer.Kind == LayerKind.AdditiveAttention)
         {
             e.Line($"{Kernels}AttentionKernels.AdditiveForward({e.Values(e.Inputs[0])}, {e.Values(Key(e))}, {e.Values(e.Inputs[1])}, {e.Weight("scale")}, " +
-                   $"{e.Temporary(0, scores)}, {e.Values(e.Node)}, batchSize, {e.D(tq)}, {e.D(tv)}, {e.D(dim)}, {e.D(dv)}{Dropout(e, scores, backward: false)}{Masks(e)});");
+                   $"{e.Temporary(0, scores)}, {e.Values(e.Node)}, batchSize, {e.D(tq)}, {e.D(tv)}, {e.D(dim)}, {e.D(dv)}{Dropout(e, scores, backward: false)}{Masks(e)}{CallArguments(e, scores, backward: false)});");
             return;
         }
 
@@ -172,13 +203,13 @@ internal sealed class AttentionRule : LayerRule
         {
             e.Line($"{Kernels}AttentionKernels.ConcatForward({e.Values(e.Inputs[0])}, {e.Values(Key(e))}, {e.Values(e.Inputs[1])}, " +
                    $"{(scaled ? e.Weight("scale") : $"{ReadOnlySpan}.Empty")}, {e.Weight("concat_score_weight")}, {e.Temporary(0, scores)}, " +
-                   $"{e.Values(e.Node)}, batchSize, {e.D(tq)}, {e.D(tv)}, {e.D(dim)}, {e.D(dv)}{Dropout(e, scores, backward: false)}{Masks(e)});");
+                   $"{e.Values(e.Node)}, batchSize, {e.D(tq)}, {e.D(tv)}, {e.D(dim)}, {e.D(dv)}{Dropout(e, scores, backward: false)}{Masks(e)}{CallArguments(e, scores, backward: false)});");
             return;
         }
 
         e.Line($"{Kernels}AttentionKernels.Forward({e.Values(e.Inputs[0])}, {e.Values(Key(e))}, {e.Values(e.Inputs[1])}, " +
                $"{(scaled ? e.Weight("scale") : $"{ReadOnlySpan}.Empty")}, {(scaled ? e.Temporary(1, scores) : $"{Span}.Empty")}, {e.Temporary(0, scores)}, " +
-               $"{e.Values(e.Node)}, batchSize, {e.D(tq)}, {e.D(tv)}, {e.D(dim)}, {e.D(dv)}{Dropout(e, scores, backward: false)}{Masks(e)});");
+               $"{e.Values(e.Node)}, batchSize, {e.D(tq)}, {e.D(tv)}, {e.D(dim)}, {e.D(dv)}{Dropout(e, scores, backward: false)}{Masks(e)}{CallArguments(e, scores, backward: false)});");
     }
 
     /// <summary>Keras's masks of the query (its masked rows output zeros) and of the value (its masked steps are hidden).</summary>
@@ -198,7 +229,7 @@ internal sealed class AttentionRule : LayerRule
         {
             e.Line($"{Kernels}AttentionKernels.AdditiveBackward({e.Gradient(e.Node)}, {e.Values(e.Inputs[0])}, {e.Values(Key(e))}, {e.Values(e.Inputs[1])}, " +
                    $"{e.Weight("scale")}, {e.Temporary(0, scores)}, {e.GradientOrEmpty(e.Inputs[0])}, {e.GradientOrEmpty(Key(e))}, " +
-                   $"{e.GradientOrEmpty(e.Inputs[1])}, {e.WeightGradient("scale")}, {e.Scratch}, batchSize, {e.D(tq)}, {e.D(tv)}, {e.D(dim)}, {e.D(dv)}{Dropout(e, scores, backward: true)});");
+                   $"{e.GradientOrEmpty(e.Inputs[1])}, {e.WeightGradient("scale")}, {e.Scratch}, batchSize, {e.D(tq)}, {e.D(tv)}, {e.D(dim)}, {e.D(dv)}{Dropout(e, scores, backward: true)}{CallArguments(e, scores, backward: true)});");
             return;
         }
 
@@ -207,14 +238,14 @@ internal sealed class AttentionRule : LayerRule
             e.Line($"{Kernels}AttentionKernels.ConcatBackward({e.Gradient(e.Node)}, {e.Values(e.Inputs[0])}, {e.Values(Key(e))}, {e.Values(e.Inputs[1])}, " +
                    $"{(scaled ? e.Weight("scale") : $"{ReadOnlySpan}.Empty")}, {e.Weight("concat_score_weight")}, {e.Temporary(0, scores)}, " +
                    $"{e.GradientOrEmpty(e.Inputs[0])}, {e.GradientOrEmpty(Key(e))}, {e.GradientOrEmpty(e.Inputs[1])}, {e.WeightGradient("scale")}, " +
-                   $"{e.WeightGradient("concat_score_weight")}, {e.Scratch}, batchSize, {e.D(tq)}, {e.D(tv)}, {e.D(dim)}, {e.D(dv)}{Dropout(e, scores, backward: true)});");
+                   $"{e.WeightGradient("concat_score_weight")}, {e.Scratch}, batchSize, {e.D(tq)}, {e.D(tv)}, {e.D(dim)}, {e.D(dv)}{Dropout(e, scores, backward: true)}{CallArguments(e, scores, backward: true)});");
             return;
         }
 
         e.Line($"{Kernels}AttentionKernels.Backward({e.Gradient(e.Node)}, {e.Values(e.Inputs[0])}, {e.Values(Key(e))}, {e.Values(e.Inputs[1])}, " +
                $"{(scaled ? e.Weight("scale") : $"{ReadOnlySpan}.Empty")}, {(scaled ? e.Temporary(1, scores) : $"{ReadOnlySpan}.Empty")}, {e.Temporary(0, scores)}, " +
                $"{e.GradientOrEmpty(e.Inputs[0])}, {e.GradientOrEmpty(Key(e))}, {e.GradientOrEmpty(e.Inputs[1])}, {e.WeightGradient("scale")}, {e.Scratch}, " +
-               $"batchSize, {e.D(tq)}, {e.D(tv)}, {e.D(dim)}, {e.D(dv)}{Dropout(e, scores, backward: true)});");
+               $"batchSize, {e.D(tq)}, {e.D(tv)}, {e.D(dim)}, {e.D(dv)}{Dropout(e, scores, backward: true)}{CallArguments(e, scores, backward: true)});");
     }
 
     public override void Describe(LayerSpec layer, KerasConfig config)
@@ -226,6 +257,25 @@ internal sealed class AttentionRule : LayerRule
         }
 
         config.Settings("AttentionSettings").Bool("use_scale", layer.Settings<AttentionConfig>().UseScale).Text("score_mode", layer.Settings<AttentionConfig>().ScoreMode).Number("dropout", layer.Settings<AttentionConfig>().Dropout);
+    }
+
+    /// <summary>The call's arguments, listed only for the calls that give them.</summary>
+    public override void DescribeCall(NodeSpec node, KerasConfig config)
+    {
+        if (node.CallSettings<AttentionCall>() is not { } call)
+        {
+            return;
+        }
+
+        if (call.Causal)
+        {
+            config.Bool("use_causal_mask", true);
+        }
+
+        if (call.ReturnScores)
+        {
+            config.Bool("return_attention_scores", true);
+        }
     }
 
     private static int Key(NodeEmitter e) => e.Inputs.Count > 2 ? e.Inputs[2] : e.Inputs[1];
@@ -539,11 +589,16 @@ internal sealed class MultiHeadAttentionRule : LayerRule
     private sealed record MultiHead(MultiHeadAttentionConfig Config, int Tq, int Tk, int Dq, int Dk, int Dv, int Output, bool Causal, int[] Sizes);
 }
 
+/// <summary>Which temporary of the attention node an <see cref="LayerKind.AttentionScores"/> view aliases.</summary>
+internal sealed record AttentionScoresConfig(int Temporary) : LayerConfig;
+
 /// <summary>
-/// The attention weights a <c>MultiHeadAttention</c> call returns with <c>returnAttentionScores: true</c>, (heads, query
-/// steps, key steps): a view of the weights the layer keeps (before dropout, as Keras returns them). Its inputs are the
-/// attention's output and the value (read for its steps only); its gradient is the weights' temporary's, which the
-/// attention's backward adds to the weights' own.
+/// The attention weights a call returns with <c>returnAttentionScores: true</c>: a <c>MultiHeadAttention</c>'s (heads,
+/// query steps, key steps), before dropout as Keras returns them; an <c>Attention</c>'s or <c>AdditiveAttention</c>'s
+/// (query steps, value steps), after dropout while training as Keras returns those. A view of the weights the layer keeps
+/// (the temporary its <see cref="AttentionScoresConfig"/> names). Its inputs are the attention's output and the value
+/// (read for its steps only); its gradient is the weights' temporary's, which the attention's backward adds to the
+/// weights' own.
 /// </summary>
 internal sealed class AttentionScoresRule : LayerRule
 {
@@ -558,13 +613,14 @@ internal sealed class AttentionScoresRule : LayerRule
     public override TensorShape? Infer(ShapeContext c)
     {
         var producer = c.Spec.Layers[c.Spec.Nodes[c.NodeSpec.Inputs[0]].Layer];
-        int heads = producer.Settings<MultiHeadAttentionConfig>().Heads;
-        return c.Shape(new[] { heads, c.Inputs[0].Dims[0], c.Inputs[1].Dims[0] });
+        return producer.Config is MultiHeadAttentionConfig multiHead
+            ? c.Shape(new[] { multiHead.Heads, c.Inputs[0].Dims[0], c.Inputs[1].Dims[0] })
+            : c.Shape(new[] { c.Inputs[0].Dims[0], c.Inputs[1].Dims[0] });
     }
 
     public override bool IsView(LayerSpec layer) => true;
 
-    public override int? AliasedTemporary(LayerSpec layer) => MultiHeadAttentionRule.ScoresTemporary;
+    public override int? AliasedTemporary(LayerSpec layer) => layer.Settings<AttentionScoresConfig>().Temporary;
 
     public override bool IsKerasLayer(LayerKind kind) => false;
 

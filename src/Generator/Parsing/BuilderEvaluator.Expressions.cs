@@ -661,6 +661,11 @@ internal sealed partial class BuilderEvaluator
             return ApplyAttentionLayer(invocation, frame);
         }
 
+        if (method.MethodKind == MethodKind.DelegateInvoke && KnownTypes.Is(method.ContainingType, _types.SequenceAttentionLayer))
+        {
+            return ApplySequenceAttention(invocation, frame);
+        }
+
         if (KnownTypes.Is(method.ContainingType, _types.Ops))
         {
             return CallOp(invocation, frame);

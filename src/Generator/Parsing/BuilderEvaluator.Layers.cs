@@ -321,16 +321,98 @@ internal sealed partial class BuilderEvaluator
         }
 
         var output = Apply(layer.Id, Value.List(inputs), Spans.Of(invocation.Syntax), Spans.Of(invocation.Syntax), new MultiHeadAttentionCall(causal, masked, scores));
-        if (!scores || output.Kind != ValueKind.Tensor)
+        return scores ? WithScores(output, inputs[1], MultiHeadAttentionRule.ScoresTemporary, invocation) : output;
+    }
+
+    /// <summary>
+    /// Calls an <c>Attention</c> or <c>AdditiveAttention</c> layer as Keras does:
+    /// <c>attention([query, value], returnAttentionScores: true, useCausalMask: true)</c>. The list's tensors are the
+    /// node's inputs; the call's constant arguments are the node's own settings.
+    /// </summary>
+    private Value ApplySequenceAttention(IInvocationOperation invocation, Frame frame)
+    {
+        var layer = invocation.Instance is null ? Value.Null : Evaluate(invocation.Instance, frame);
+        if (_stopped || SawInvalidCode)
+        {
+            return Value.Unknown("evaluation stopped");
+        }
+
+        if (layer.Kind != ValueKind.Layer)
+        {
+            return Unsupported(invocation, "Calling this layer", layer.Kind == ValueKind.Unknown ? ": " + layer.Reason : "; it was not created by a layer function");
+        }
+
+        Value? inputs = null;
+        var inputsSpan = Spans.Of(invocation.Syntax);
+        bool causal = false, scores = false;
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.ArgumentKind == ArgumentKind.DefaultValue)
+            {
+                continue;
+            }
+
+            var value = Evaluate(argument.Value, frame);
+            if (_stopped || SawInvalidCode)
+            {
+                return Value.Unknown("evaluation stopped");
+            }
+
+            var span = Spans.OfArgument(argument);
+            switch (argument.Parameter?.Name)
+            {
+                case "inputs":
+                    (inputs, inputsSpan) = (value, span);
+                    break;
+                case "useCausalMask" or "returnAttentionScores":
+                    if (value.Kind != ValueKind.Bool)
+                    {
+                        Report(DiagnosticIds.NonConstantArgument, span, argument.Parameter!.Name, Graph.Layers[layer.Id].Name, value.Reason ?? "it is not a constant bool");
+                        return Value.Unknown("non-constant argument");
+                    }
+
+                    if (argument.Parameter!.Name == "useCausalMask")
+                    {
+                        causal = value.Bool;
+                    }
+                    else
+                    {
+                        scores = value.Bool;
+                    }
+
+                    break;
+                default:
+                    return Invalid();
+            }
+        }
+
+        if (inputs is null)
+        {
+            return Invalid();
+        }
+
+        var call = causal || scores ? new AttentionCall(causal, scores) : null;
+        var output = Apply(layer.Id, inputs, inputsSpan, Spans.Of(invocation.Syntax), call);
+        if (!scores || output.Kind != ValueKind.Tensor || inputs.Kind != ValueKind.List || inputs.Items!.Count < 2)
         {
             return output;
         }
 
-        // return_attention_scores: (output, scores), the scores a view of the weights the layer keeps; the value is read
-        // for its number of steps only.
+        return WithScores(output, inputs.Items[1], AttentionRule.ScoresTemporary(Graph.Layers[layer.Id]), invocation);
+    }
+
+    /// <summary>return_attention_scores: (output, scores), the scores a view of the weights the attention node keeps in
+    /// its temporary <paramref name="temporary"/>; the value is read for its number of steps only.</summary>
+    private Value WithScores(Value output, Value value, int temporary, IInvocationOperation invocation)
+    {
+        if (output.Kind != ValueKind.Tensor)
+        {
+            return output;
+        }
+
         var call = Spans.Of(invocation.Syntax);
-        int view = Graph.AddLayer(LayerKind.AttentionScores, null, call, null, NoSettings.Instance, prefix: "attention_scores", hidden: true);
-        var weights = Value.Tensor(Graph.AddNode(view, new List<int> { output.Id, inputs[1].Id }, call, new List<SourceSpan> { call, call }), call);
+        int view = Graph.AddLayer(LayerKind.AttentionScores, null, call, null, new AttentionScoresConfig(temporary), prefix: "attention_scores", hidden: true);
+        var weights = Value.Tensor(Graph.AddNode(view, new List<int> { output.Id, value.Id }, call, new List<SourceSpan> { call, call }), call);
         return Value.List(new List<Value> { output, weights });
     }
 

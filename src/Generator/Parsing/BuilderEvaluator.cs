@@ -531,6 +531,7 @@ internal sealed class KnownTypes
         Layer = compilation.GetTypeByMetadataName("Unrolled.Layer");
         MergeLayer = compilation.GetTypeByMetadataName("Unrolled.MergeLayer");
         AttentionLayer = compilation.GetTypeByMetadataName("Unrolled.AttentionLayer");
+        SequenceAttentionLayer = compilation.GetTypeByMetadataName("Unrolled.SequenceAttentionLayer");
         Model = compilation.GetTypeByMetadataName("Unrolled.Model");
         Tensor = compilation.GetTypeByMetadataName("Unrolled.Tensor");
         LayerExtensions = compilation.GetTypeByMetadataName("Unrolled.LayerExtensions");
@@ -547,13 +548,17 @@ internal sealed class KnownTypes
     /// <summary>The delegate MultiHeadAttention returns: <c>(query, value, key, useCausalMask)</c>.</summary>
     public INamedTypeSymbol? AttentionLayer { get; }
 
+    /// <summary>The delegate Attention and AdditiveAttention return: <c>(inputs, returnAttentionScores, useCausalMask)</c>.</summary>
+    public INamedTypeSymbol? SequenceAttentionLayer { get; }
+
     public INamedTypeSymbol? Model { get; }
 
     public INamedTypeSymbol? Tensor { get; }
 
     public INamedTypeSymbol? Ops { get; }
 
-    /// <summary>Holds the extension members (<c>Output</c>, <c>GetOutputAt</c>, …) of <c>Layer</c> and <c>MergeLayer</c>.</summary>
+    /// <summary>Holds the extension members (<c>Output</c>, <c>GetOutputAt</c>, …) of <c>Layer</c>, <c>MergeLayer</c> and
+    /// <c>SequenceAttentionLayer</c>.</summary>
     public INamedTypeSymbol? LayerExtensions { get; }
 
     /// <summary>Whether a member is one of the node API's extension members (declared in an extension block of LayerExtensions).</summary>

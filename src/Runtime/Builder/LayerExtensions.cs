@@ -69,4 +69,31 @@ public static class LayerExtensions
         /// <returns>The shape.</returns>
         public int[] GetOutputShapeAt(int nodeIndex) => throw BuilderOnlyException.For("GetOutputShapeAt");
     }
+
+    extension(SequenceAttentionLayer layer)
+    {
+        /// <summary>The output of the layer's only node (Keras's <c>layer.output</c>).</summary>
+        public Tensor Output => throw BuilderOnlyException.For("Output");
+
+        /// <summary>The inputs of the layer's only node (Keras's <c>layer.input</c>).</summary>
+        public Tensor[] Input => throw BuilderOnlyException.For("Input");
+
+        /// <summary>The output shape of the layer's only node, batch axis excluded.</summary>
+        public int[] OutputShape => throw BuilderOnlyException.For("OutputShape");
+
+        /// <summary>The output of node <paramref name="nodeIndex"/> (Keras's <c>get_output_at</c>).</summary>
+        /// <param name="nodeIndex">Which call of the layer, from 0.</param>
+        /// <returns>That call's output tensor.</returns>
+        public Tensor GetOutputAt(int nodeIndex) => throw BuilderOnlyException.For("GetOutputAt");
+
+        /// <summary>The inputs of node <paramref name="nodeIndex"/> (Keras's <c>get_input_at</c>).</summary>
+        /// <param name="nodeIndex">Which call of the layer, from 0.</param>
+        /// <returns>That call's input tensors.</returns>
+        public Tensor[] GetInputAt(int nodeIndex) => throw BuilderOnlyException.For("GetInputAt");
+
+        /// <summary>The output shape of node <paramref name="nodeIndex"/>, batch axis excluded.</summary>
+        /// <param name="nodeIndex">Which call of the layer, from 0.</param>
+        /// <returns>The shape.</returns>
+        public int[] GetOutputShapeAt(int nodeIndex) => throw BuilderOnlyException.For("GetOutputShapeAt");
+    }
 }

@@ -16,8 +16,9 @@ public static partial class Layers
     /// <param name="dropout">Dropout on the weights while training (Keras's <c>dropout</c>): the fraction zeroed, the rest
     /// scaled by 1 / (1 − dropout); none when predicting.</param>
     /// <param name="name">The layer's name (<c>additive_attention</c>, … by default).</param>
-    /// <returns>A layer to apply to two or three tensors: <c>AdditiveAttention()([query, value])</c>.</returns>
-    public static MergeLayer AdditiveAttention(bool useScale = true, double dropout = 0.0, string? name = null)
+    /// <returns>A layer to apply to two or three tensors: <c>AdditiveAttention()([query, value])</c>, with Keras's call
+    /// arguments <c>useCausalMask</c> and <c>returnAttentionScores</c>.</returns>
+    public static SequenceAttentionLayer AdditiveAttention(bool useScale = true, double dropout = 0.0, string? name = null)
         => throw BuilderOnlyException.For(nameof(AdditiveAttention));
 
     /// <summary>
@@ -104,21 +105,6 @@ public sealed record MultiHeadAttentionSettings(int NumHeads, int KeyDim, int Va
         string scores = onnx.Op("MatMul", new[] { q, k }, "scores");
         int tq = node.InputShapes[0][0], tk = node.InputShapes[1][0];
 
-        // A constant [tq, tk]: `seen` where query i may see key j (j ≤ i), `future` above the diagonal.
-        string Triangle(string name, float seen, float future) => onnx.Initializer(node.Name + "/" + name, new long[] { tq, tk }, () =>
-        {
-            var values = new float[tq * tk];
-            for (int i = 0; i < tq; i++)
-            {
-                for (int j = 0; j < tk; j++)
-                {
-                    values[(i * tk) + j] = j <= i ? seen : future;
-                }
-            }
-
-            return values;
-        });
-
         if (UseCausalMask)
         {
             if (tq < 0 || tk < 0)
@@ -126,7 +112,7 @@ public sealed record MultiHeadAttentionSettings(int NumHeads, int KeyDim, int Va
                 throw OnnxExporter.Unsupported(node, "its causal mask needs the number of steps, which is known only at run time");
             }
 
-            scores = onnx.Op("Add", new[] { scores, Triangle("causal_mask", 0f, -1e9f) }, "masked");
+            scores = onnx.Op("Add", new[] { scores, onnx.Triangle(node, "causal_mask", tq, tk, 0f, -1e9f) }, "masked");
         }
 
         // The inputs' Keras masks, as the kernel applies them: masked scores −1e9, their weights 0 after the softmax.
@@ -135,7 +121,7 @@ public sealed record MultiHeadAttentionSettings(int NumHeads, int KeyDim, int Va
         {
             // Keras zeroes the weights wherever the combined mask is off, the causal part included: a query whose past keys
             // are all masked gets zeros, not the softmax of its (equally hidden) future.
-            visible = onnx.Op("Mul", new[] { visible, Triangle("causal_visible", 1f, 0f) }, "visible_causal");
+            visible = onnx.Op("Mul", new[] { visible, onnx.Triangle(node, "causal_visible", tq, tk, 1f, 0f) }, "visible_causal");
         }
 
         if (visible is not null)
@@ -188,7 +174,10 @@ public sealed record MultiHeadAttentionSettings(int NumHeads, int KeyDim, int Va
 /// <summary>The settings of an <see cref="Layers.AdditiveAttention"/> layer.</summary>
 /// <param name="UseScale">Whether a learned scale per feature weights the tanh terms.</param>
 /// <param name="Dropout">Dropout on the weights, 0.</param>
-public sealed record AdditiveAttentionSettings(bool UseScale, double Dropout) : LayerSettings
+/// <param name="UseCausalMask">The call's causal mask: query step i sees value steps 0..i only.</param>
+/// <param name="ReturnAttentionScores">Whether the call also returns the attention weights, an
+/// <see cref="GraphNodeKind.AttentionScores"/> node reading this one.</param>
+public sealed record AdditiveAttentionSettings(bool UseScale, double Dropout, bool UseCausalMask = false, bool ReturnAttentionScores = false) : LayerSettings
 {
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.AdditiveAttention;
@@ -208,8 +197,9 @@ public sealed record AdditiveAttentionSettings(bool UseScale, double Dropout) : 
             terms = onnx.Op("Mul", new[] { terms, scale }, "scaled");
         }
 
-        string scores = onnx.HideMaskedKeys(node, onnx.Reduce("ReduceSum", terms, new long[] { -1 }, keepDims: false, "scores"));
+        string scores = onnx.HideMaskedKeys(node, onnx.Reduce("ReduceSum", terms, new long[] { -1 }, keepDims: false, "scores"), UseCausalMask);
         string weights = onnx.Op("Softmax", new[] { scores }, "weights", OnnxAttribute.Int("axis", -1));
+        onnx.KeepStates(node, weights); // the weights a call with return_attention_scores also returns
         return onnx.ZeroMaskedQueries(node, onnx.Op("MatMul", new[] { weights, x[1] }, "weighted"));
     }
 
@@ -217,5 +207,9 @@ public sealed record AdditiveAttentionSettings(bool UseScale, double Dropout) : 
     {
         yield return new("use_scale", UseScale);
         yield return new("dropout", Dropout);
+        foreach (var setting in AttentionSettings.CallSettings(UseCausalMask, ReturnAttentionScores))
+        {
+            yield return setting;
+        }
     }
 }

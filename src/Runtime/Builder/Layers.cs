@@ -211,8 +211,9 @@ public static partial class Layers
     /// <param name="dropout">Dropout on the weights while training (Keras's <c>dropout</c>): the fraction zeroed, the rest
     /// scaled by 1 / (1 − dropout); none when predicting.</param>
     /// <param name="name">The layer's name (<c>attention</c>, … by default).</param>
-    /// <returns>A layer to apply to two or three tensors: <c>Attention()([query, value])</c>.</returns>
-    public static MergeLayer Attention(bool useScale = false, string scoreMode = "dot", double dropout = 0.0, string? name = null)
+    /// <returns>A layer to apply to two or three tensors: <c>Attention()([query, value])</c>, with Keras's call arguments
+    /// <c>useCausalMask</c> and <c>returnAttentionScores</c>.</returns>
+    public static SequenceAttentionLayer Attention(bool useScale = false, string scoreMode = "dot", double dropout = 0.0, string? name = null)
         => throw BuilderOnlyException.For(nameof(Attention));
 
     /// <summary>
@@ -398,7 +399,11 @@ public sealed record StepsSettings(int Steps) : LayerSettings
 /// <param name="UseScale">Whether a learned scalar scales the scores.</param>
 /// <param name="ScoreMode">Keras's score function: <c>dot</c> (q·kᵀ) or <c>concat</c> (w · Σ tanh(s · (q + k))).</param>
 /// <param name="Dropout">Dropout on the weights, 0.</param>
-public sealed record AttentionSettings(bool UseScale, string ScoreMode, double Dropout) : LayerSettings
+/// <param name="UseCausalMask">The call's causal mask: query step i sees value steps 0..i only.</param>
+/// <param name="ReturnAttentionScores">Whether the call also returns the attention weights, an
+/// <see cref="GraphNodeKind.AttentionScores"/> node reading this one.</param>
+public sealed record AttentionSettings(bool UseScale, string ScoreMode, double Dropout, bool UseCausalMask = false, bool ReturnAttentionScores = false)
+    : LayerSettings
 {
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.Attention;
@@ -437,7 +442,8 @@ public sealed record AttentionSettings(bool UseScale, string ScoreMode, double D
             }
         }
 
-        string weights = onnx.Op("Softmax", new[] { onnx.HideMaskedKeys(node, scores) }, "weights", OnnxAttribute.Int("axis", -1));
+        string weights = onnx.Op("Softmax", new[] { onnx.HideMaskedKeys(node, scores, UseCausalMask) }, "weights", OnnxAttribute.Int("axis", -1));
+        onnx.KeepStates(node, weights); // the weights a call with return_attention_scores also returns
         return onnx.ZeroMaskedQueries(node, onnx.Op("MatMul", new[] { weights, x[1] }, "weighted"));
     }
 
@@ -446,5 +452,23 @@ public sealed record AttentionSettings(bool UseScale, string ScoreMode, double D
         yield return new("use_scale", UseScale);
         yield return new("score_mode", ScoreMode);
         yield return new("dropout", Dropout);
+        foreach (var setting in CallSettings(UseCausalMask, ReturnAttentionScores))
+        {
+            yield return setting;
+        }
+    }
+
+    /// <summary>A call's arguments, listed only for the calls that give them (they are not the layer's config in Keras).</summary>
+    internal static IEnumerable<LayerSetting> CallSettings(bool causal, bool scores)
+    {
+        if (causal)
+        {
+            yield return new("use_causal_mask", causal);
+        }
+
+        if (scores)
+        {
+            yield return new("return_attention_scores", scores);
+        }
     }
 }

@@ -152,6 +152,22 @@ public delegate Tensor Layer(Tensor input, Tensor[]? initialState = null);
 public delegate Tensor MergeLayer(params Tensor[] inputs);
 
 /// <summary>
+/// A sequence attention layer, as returned by <see cref="Layers.Attention"/> and <see cref="Layers.AdditiveAttention"/>,
+/// called as Keras calls them: <c>attention([query, value])</c> or <c>attention([query, value, key])</c>, with Keras's
+/// call arguments. Calling the same layer object again reuses its weights.
+/// </summary>
+/// <param name="inputs"><c>[query, value]</c> or <c>[query, value, key]</c>, each (steps, features); the key is the value
+/// when not given.</param>
+/// <param name="returnAttentionScores">Also return the attention weights (Keras's <c>return_attention_scores</c>), (query
+/// steps, value steps), after dropout while training as Keras returns them:
+/// <c>var (output, scores) = Attention()([q, v], returnAttentionScores: true);</c></param>
+/// <param name="useCausalMask">Whether query step i attends to value steps 0..i only (Keras's <c>use_causal_mask</c>), as
+/// a decoder's self-attention does; a compile-time constant, combined with the value's Keras mask.</param>
+/// <returns>The attention output, (query steps, value features); with <paramref name="returnAttentionScores"/>, the output
+/// and the weights.</returns>
+public delegate Tensor SequenceAttentionLayer(Tensor[] inputs, bool returnAttentionScores = false, bool useCausalMask = false);
+
+/// <summary>
 /// An attention layer, as returned by <see cref="Layers.MultiHeadAttention"/>, called as Keras calls it:
 /// <c>mha(query, value)</c> for cross-attention, <c>mha(x, x)</c> for self-attention, with an optional key (the value
 /// when not given) and Keras's causal mask. Calling the same layer object again reuses its weights.

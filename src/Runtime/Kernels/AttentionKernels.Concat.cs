@@ -28,9 +28,10 @@ public static partial class AttentionKernels
     /// <param name="seed">As <see cref="Forward"/>'s.</param>
     /// <param name="queryMask">As <see cref="Forward"/>'s.</param>
     /// <param name="valueMask">As <see cref="Forward"/>'s.</param>
+    /// <param name="causal">As <see cref="Forward"/>'s.</param>
     public static void ConcatForward(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<float> scale, ReadOnlySpan<float> weight,
         Span<float> weights, Span<float> y, int batch, int tq, int tv, int dim, int dv, Span<float> dropped = default, float dropoutRate = 0f, ulong seed = 0,
-        ReadOnlySpan<float> queryMask = default, ReadOnlySpan<float> valueMask = default)
+        ReadOnlySpan<float> queryMask = default, ReadOnlySpan<float> valueMask = default, bool causal = false)
     {
         Check(q.Length, k.Length, v.Length, weights.Length, y.Length, batch, tq, tv, dim, dv);
         float s = Scalar(scale, 1f, "scale"), w = Scalar(weight, float.NaN, "weight");
@@ -54,7 +55,7 @@ public static partial class AttentionKernels
             }
         }
 
-        Weigh(v, weights, y, batch, tq, tv, dv, dropped, dropoutRate, seed, queryMask, valueMask);
+        Weigh(v, weights, y, batch, tq, tv, dv, dropped, dropoutRate, seed, queryMask, valueMask, causal);
     }
 
     /// <summary>Accumulates the gradients of <see cref="ConcatForward"/>'s inputs and scalars.</summary>
@@ -77,9 +78,10 @@ public static partial class AttentionKernels
     /// <param name="dim">Query and key features.</param>
     /// <param name="dvLength">Value features.</param>
     /// <param name="dropped">As <see cref="Backward"/>'s.</param>
+    /// <param name="dScores">As <see cref="Backward"/>'s.</param>
     public static void ConcatBackward(ReadOnlySpan<float> dy, ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
         ReadOnlySpan<float> scale, ReadOnlySpan<float> weight, ReadOnlySpan<float> weights, Span<float> dq, Span<float> dk, Span<float> dv,
-        Span<float> dScale, Span<float> dWeight, Span<float> scratch, int batch, int tq, int tv, int dim, int dvLength, ReadOnlySpan<float> dropped = default)
+        Span<float> dScale, Span<float> dWeight, Span<float> scratch, int batch, int tq, int tv, int dim, int dvLength, ReadOnlySpan<float> dropped = default, ReadOnlySpan<float> dScores = default)
     {
         Check(q.Length, k.Length, v.Length, weights.Length, dy.Length, batch, tq, tv, dim, dvLength);
         float s = Scalar(scale, 1f, "scale"), w = Scalar(weight, float.NaN, "weight");
@@ -93,7 +95,7 @@ public static partial class AttentionKernels
         double gradientScale = 0, gradientWeight = 0;
         for (int b = 0; b < batch; b++)
         {
-            ScoreGradients(dy, v, weights, dv, dw, dropped, b, tq, tv, dvLength);
+            ScoreGradients(dy, v, weights, dv, dw, dropped, dScores, b, tq, tv, dvLength);
 
             // S = w·Σ_d t_d with t = tanh(s·(q_i + k_j)): dw += dS·Σ t; each term's pre-activation gets g = dS·w·(1 − t²),
             // which reaches s (times q + k) and q_i, k_j (times s).

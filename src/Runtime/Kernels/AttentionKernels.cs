@@ -30,9 +30,11 @@ public static partial class AttentionKernels
     /// <param name="seed">The dropout mask's seed for this step.</param>
     /// <param name="queryMask">[batch, tq], Keras's mask of the query, or empty: a masked query's output is zeros.</param>
     /// <param name="valueMask">[batch, tv], Keras's mask of the value, or empty: a masked step's score has 1e9 subtracted.</param>
+    /// <param name="causal">Keras's <c>use_causal_mask</c>: query step i sees key steps 0..i only (the later keys' scores
+    /// have 1e9 subtracted, as a masked value's).</param>
     public static void Forward(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<float> scale, Span<float> raw,
         Span<float> weights, Span<float> y, int batch, int tq, int tv, int dim, int dv, Span<float> dropped = default, float dropoutRate = 0f,
-        ulong seed = 0, ReadOnlySpan<float> queryMask = default, ReadOnlySpan<float> valueMask = default)
+        ulong seed = 0, ReadOnlySpan<float> queryMask = default, ReadOnlySpan<float> valueMask = default, bool causal = false)
     {
         Check(q.Length, k.Length, v.Length, weights.Length, y.Length, batch, tq, tv, dim, dv);
         int s = checked(tq * tv);
@@ -48,7 +50,7 @@ public static partial class AttentionKernels
             TensorPrimitives.Multiply(raw[..(batch * s)], scale[0], weights);
         }
 
-        Weigh(v, weights, y, batch, tq, tv, dv, dropped, dropoutRate, seed, queryMask, valueMask);
+        Weigh(v, weights, y, batch, tq, tv, dv, dropped, dropoutRate, seed, queryMask, valueMask, causal);
     }
 
     /// <summary>Accumulates the gradients of <see cref="Forward"/>'s inputs and scale.</summary>
@@ -70,9 +72,11 @@ public static partial class AttentionKernels
     /// <param name="dim">Query and key features.</param>
     /// <param name="dvLength">Value features.</param>
     /// <param name="dropped">The dropped weights the forward kept when it applied dropout, or empty.</param>
+    /// <param name="dScores">[batch, tq, tv], the gradient of the weights a call returned (Keras's
+    /// <c>return_attention_scores</c>: after dropout when there is dropout), or empty.</param>
     public static void Backward(ReadOnlySpan<float> dy, ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<float> scale,
         ReadOnlySpan<float> raw, ReadOnlySpan<float> weights, Span<float> dq, Span<float> dk, Span<float> dv, Span<float> dScale, Span<float> scratch,
-        int batch, int tq, int tv, int dim, int dvLength, ReadOnlySpan<float> dropped = default)
+        int batch, int tq, int tv, int dim, int dvLength, ReadOnlySpan<float> dropped = default, ReadOnlySpan<float> dScores = default)
     {
         Check(q.Length, k.Length, v.Length, weights.Length, dy.Length, batch, tq, tv, dim, dvLength);
         int s = checked(tq * tv);
@@ -86,7 +90,7 @@ public static partial class AttentionKernels
         for (int b = 0; b < batch; b++)
         {
             // dW = dy·vᵀ (and dv += Wᵀ·dy), back through dropout and the softmax: dS.
-            ScoreGradients(dy, v, weights, dv, dw, dropped, b, tq, tv, dvLength);
+            ScoreGradients(dy, v, weights, dv, dw, dropped, dScores, b, tq, tv, dvLength);
 
             if (!dScale.IsEmpty)
             {
@@ -132,9 +136,10 @@ public static partial class AttentionKernels
     /// <param name="seed">As <see cref="Forward"/>'s.</param>
     /// <param name="queryMask">As <see cref="Forward"/>'s.</param>
     /// <param name="valueMask">As <see cref="Forward"/>'s.</param>
+    /// <param name="causal">As <see cref="Forward"/>'s.</param>
     public static void AdditiveForward(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<float> scale,
         Span<float> weights, Span<float> y, int batch, int tq, int tv, int dim, int dv, Span<float> dropped = default, float dropoutRate = 0f, ulong seed = 0,
-        ReadOnlySpan<float> queryMask = default, ReadOnlySpan<float> valueMask = default)
+        ReadOnlySpan<float> queryMask = default, ReadOnlySpan<float> valueMask = default, bool causal = false)
     {
         Check(q.Length, k.Length, v.Length, weights.Length, y.Length, batch, tq, tv, dim, dv);
         CheckScale(scale.Length, dim);
@@ -164,17 +169,17 @@ public static partial class AttentionKernels
             }
         }
 
-        Weigh(v, weights, y, batch, tq, tv, dv, dropped, dropoutRate, seed, queryMask, valueMask);
+        Weigh(v, weights, y, batch, tq, tv, dv, dropped, dropoutRate, seed, queryMask, valueMask, causal);
     }
 
-    /// <summary>From the scores in <paramref name="weights"/> on: the value mask, the softmax over the keys, dropout, the
-    /// weights times the values, the query mask.</summary>
+    /// <summary>From the scores in <paramref name="weights"/> on: the value and causal masks, the softmax over the keys,
+    /// dropout, the weights times the values, the query mask.</summary>
     private static void Weigh(ReadOnlySpan<float> v, Span<float> weights, Span<float> y, int batch, int tq, int tv, int dv, Span<float> dropped,
-        float dropoutRate, ulong seed, ReadOnlySpan<float> queryMask, ReadOnlySpan<float> valueMask)
+        float dropoutRate, ulong seed, ReadOnlySpan<float> queryMask, ReadOnlySpan<float> valueMask, bool causal)
     {
-        if (!valueMask.IsEmpty)
+        if (!valueMask.IsEmpty || causal)
         {
-            Masking.HideKeys(weights, valueMask, batch, tq, tv);
+            Masking.HideKeys(weights, valueMask, batch, tq, tv, causal);
         }
 
         ActivationKernels.SoftmaxAlong(weights, weights, batch * tq, tv, 1);
@@ -203,9 +208,10 @@ public static partial class AttentionKernels
     /// <param name="dim">Query and key features.</param>
     /// <param name="dvLength">Value features.</param>
     /// <param name="dropped">As <see cref="Backward"/>'s.</param>
+    /// <param name="dScores">As <see cref="Backward"/>'s.</param>
     public static void AdditiveBackward(ReadOnlySpan<float> dy, ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
         ReadOnlySpan<float> scale, ReadOnlySpan<float> weights, Span<float> dq, Span<float> dk, Span<float> dv, Span<float> dScale,
-        Span<float> scratch, int batch, int tq, int tv, int dim, int dvLength, ReadOnlySpan<float> dropped = default)
+        Span<float> scratch, int batch, int tq, int tv, int dim, int dvLength, ReadOnlySpan<float> dropped = default, ReadOnlySpan<float> dScores = default)
     {
         Check(q.Length, k.Length, v.Length, weights.Length, dy.Length, batch, tq, tv, dim, dvLength);
         CheckScale(scale.Length, dim);
@@ -219,7 +225,7 @@ public static partial class AttentionKernels
         Span<float> dw = scratch[..s];
         for (int b = 0; b < batch; b++)
         {
-            ScoreGradients(dy, v, weights, dv, dw, dropped, b, tq, tv, dvLength);
+            ScoreGradients(dy, v, weights, dv, dw, dropped, dScores, b, tq, tv, dvLength);
 
             // S = Σ_d scale_d·t_d with t = tanh(q_i + k_j): dscale += dS·t, and q_i, k_j get dS·scale·(1 − t²).
             for (int i = 0; i < tq; i++)
@@ -271,14 +277,19 @@ public static partial class AttentionKernels
     }
 
     /// <summary>Sample <paramref name="b"/>'s gradient of the scores into <paramref name="dw"/> [tq, tv]: dW = dy·vᵀ (and
-    /// dv += Wᵀ·dy), back through dropout, then through the softmax: dS = W ⊙ (dW − Σ W·dW).</summary>
+    /// dv += Wᵀ·dy), plus the returned scores' own gradient, back through dropout, then through the softmax:
+    /// dS = W ⊙ (dW − Σ W·dW).</summary>
     private static void ScoreGradients(ReadOnlySpan<float> dy, ReadOnlySpan<float> v, ReadOnlySpan<float> weights, Span<float> dv, Span<float> dw,
-        ReadOnlySpan<float> dropped, int b, int tq, int tv, int dvLength)
+        ReadOnlySpan<float> dropped, ReadOnlySpan<float> dScores, int b, int tq, int tv, int dvLength)
     {
         int s = tq * tv;
         var w = weights.Slice(b * s, s);
         var g = dy.Slice(b * tq * dvLength, tq * dvLength);
         Gemm.MultiplyTransposedB(g, v.Slice(b * tv * dvLength, tv * dvLength), dw, tq, dvLength, tv, accumulate: false);
+        if (!dScores.IsEmpty)
+        {
+            TensorPrimitives.Add(dw, dScores.Slice(b * s, s), dw);
+        }
         var used = dropped.IsEmpty ? w : dropped.Slice(b * s, s);
         if (!dv.IsEmpty)
         {
@@ -294,7 +305,8 @@ public static partial class AttentionKernels
     }
 
     /// <summary>The weights that multiply the values: with dropout (a training step), the weights dropped into
-    /// <paramref name="dropped"/>; otherwise the weights themselves.</summary>
+    /// <paramref name="dropped"/>; with a region but rate 0 (returned scores when predicting), the weights copied there;
+    /// otherwise the weights themselves.</summary>
     private static ReadOnlySpan<float> Drop(Span<float> weights, Span<float> dropped, int count, float rate, ulong seed)
     {
         if (dropped.IsEmpty)
@@ -307,7 +319,15 @@ public static partial class AttentionKernels
             throw new ArgumentException($"Dropout on the attention weights keeps {count} dropped weights; got room for {dropped.Length}.", nameof(dropped));
         }
 
-        Dropout.Forward(weights[..count], dropped[..count], dropped[..count], rate, seed);
+        if (rate == 0f)
+        {
+            weights[..count].CopyTo(dropped); // returned scores when predicting: the weights themselves
+        }
+        else
+        {
+            Dropout.Forward(weights[..count], dropped[..count], dropped[..count], rate, seed);
+        }
+
         return dropped;
     }
 

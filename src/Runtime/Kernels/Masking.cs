@@ -156,26 +156,33 @@ public static class Masking
         }
     }
 
-    /// <summary>Keras's <c>Attention</c> on masked values: each score of a masked key has 1e9 subtracted (its weight
-    /// after the softmax is then 0, unless every key of the row is masked).</summary>
+    /// <summary>Subtracts 1e9 from the scores of hidden keys (once, however many reasons hide one), as Keras's attention
+    /// layers do: keys whose value mask is off, and with <paramref name="causal"/> the keys after the query's step.</summary>
     /// <param name="scores">[batch, tq, tv], updated.</param>
-    /// <param name="valueMask">[batch, tv].</param>
+    /// <param name="valueMask">[batch, tv], or empty for no value mask.</param>
     /// <param name="batch">Samples.</param>
     /// <param name="tq">Query steps.</param>
     /// <param name="tv">Key steps.</param>
-    public static void HideKeys(Span<float> scores, ReadOnlySpan<float> valueMask, int batch, int tq, int tv)
+    /// <param name="causal">Keras's <c>use_causal_mask</c>: query step i sees key steps 0..i only.</param>
+    public static void HideKeys(Span<float> scores, ReadOnlySpan<float> valueMask, int batch, int tq, int tv, bool causal = false)
     {
         Check(scores.Length, (long)batch * tq * tv, "scores");
-        Check(valueMask.Length, (long)batch * tv, "valueMask");
+        if (!valueMask.IsEmpty || !causal)
+        {
+            Check(valueMask.Length, (long)batch * tv, "valueMask");
+        }
+
         for (int b = 0; b < batch; b++)
         {
-            for (int j = 0; j < tv; j++)
+            var keys = valueMask.IsEmpty ? valueMask : valueMask.Slice(b * tv, tv);
+            for (int i = 0; i < tq; i++)
             {
-                if (valueMask[(b * tv) + j] < 0.5f)
+                var row = scores.Slice(((b * tq) + i) * tv, tv);
+                for (int j = 0; j < tv; j++)
                 {
-                    for (int i = 0; i < tq; i++)
+                    if ((causal && j > i) || (!keys.IsEmpty && keys[j] < 0.5f))
                     {
-                        scores[(((b * tq) + i) * tv) + j] -= 1e9f;
+                        row[j] -= 1e9f;
                     }
                 }
             }

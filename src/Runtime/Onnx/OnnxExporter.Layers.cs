@@ -120,17 +120,48 @@ internal sealed partial class OnnxExporter
         return mask.OverLastAxis ? Reduce("ReduceMax", kept, new long[] { -1 }, keepDims: false, null) : kept;
     }
 
-    /// <summary>Keras's Attention on a masked value: 1e9 subtracted from the scores [batch, Tq, Tv] of masked keys.</summary>
-    internal string HideMaskedKeys(GraphNode node, string scores)
+    /// <summary>Keras's Attention on masked values and with <c>use_causal_mask</c>: 1e9 subtracted from the scores
+    /// [batch, Tq, Tv] of every hidden key (a masked value's, and with <paramref name="causal"/> a later step's), once.</summary>
+    internal string HideMaskedKeys(GraphNode node, string scores, bool causal = false)
     {
-        if (MaskOf(node, 1) is not { } mask)
+        string? visible = MaskOf(node, 1) is { } mask ? Op("Unsqueeze", new[] { mask, Int64s(1) }, "value_mask") : null;
+        if (causal)
+        {
+            int tq = node.InputShapes[0][0], tk = node.InputShapes[1][0];
+            if (tq < 0 || tk < 0)
+            {
+                throw Unsupported(node, "its causal mask needs the number of steps, which is known only at run time");
+            }
+
+            string triangle = Triangle(node, "causal_visible", tq, tk, 1f, 0f);
+            visible = visible is null ? triangle : Op("Mul", new[] { visible, triangle }, "visible");
+        }
+
+        if (visible is null)
         {
             return scores;
         }
 
-        string penalty = Op("Mul", new[] { Op("Sub", new[] { Op("Unsqueeze", new[] { mask, Int64s(1) }, "value_mask"), Scalar(1f) }, "hidden"), Scalar(1e9f) }, "penalty");
+        string penalty = Op("Mul", new[] { Op("Sub", new[] { visible, Scalar(1f) }, "hidden"), Scalar(1e9f) }, "penalty");
         return Op("Add", new[] { scores, penalty }, "masked_scores");
     }
+
+    /// <summary>A constant [tq, tk]: <paramref name="seen"/> where query i may see key j (j ≤ i), <paramref name="future"/>
+    /// above the diagonal.</summary>
+    internal string Triangle(GraphNode node, string name, int tq, int tk, float seen, float future)
+        => Initializer(node.Name + "/" + name, new long[] { tq, tk }, () =>
+        {
+            var values = new float[tq * tk];
+            for (int i = 0; i < tq; i++)
+            {
+                for (int j = 0; j < tk; j++)
+                {
+                    values[(i * tk) + j] = j <= i ? seen : future;
+                }
+            }
+
+            return values;
+        });
 
     /// <summary>Keras's Attention on a masked query: the masked queries' outputs [batch, Tq, dv] are zeros.</summary>
     internal string ZeroMaskedQueries(GraphNode node, string y)
