@@ -446,9 +446,13 @@ public class DiagnosticTests
             var allowed = Input([5, 4]);
             return new Model([x, allowed], MultiHeadAttention(2, 3)(x, x, attentionMask: {|UNR0001:allowed|}));
             """) },
-        { "Recurrent dropout", Sources.Builder("""
+        { "Recurrent dropout out of range", Sources.Builder("""
             var x = Input([5, 3]);
-            return new Model(x, LSTM(4, recurrentDropout: {|UNR0009:0.2|})(x));
+            return new Model(x, LSTM(4, recurrentDropout: {|UNR0009:1.0|})(x));
+            """) },
+        { "Negative recurrent dropout", Sources.Builder("""
+            var x = Input([5, 3]);
+            return new Model(x, SimpleRNN(4, recurrentDropout: {|UNR0009:-0.1|})(x));
             """) },
         { "Recurrent layer's dropout out of range", Sources.Builder("""
             var x = Input([5, 3]);

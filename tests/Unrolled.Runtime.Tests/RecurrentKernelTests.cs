@@ -220,6 +220,56 @@ public class RecurrentKernelTests
         }
     }
 
+    public static IEnumerable<object[]> DropoutCases()
+    {
+        // batch, steps, inputSize, units, returnSequences, initial state, goBackwards
+        object[][] shapes =
+        [
+            [2, 4, 3, 3, true, false, false],
+            [3, 5, 4, 2, false, true, true],
+            [3, 6, 9, 17, true, true, false], // sizes off every vector width
+        ];
+        foreach (Cell cell in Enum.GetValues<Cell>())
+        {
+            foreach (object[] shape in shapes)
+            {
+                yield return [cell, .. shape];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Keras's recurrent dropout (implementation 1): every gate reads its own input mask and state mask, the same at every
+    /// step, against the reference written from Keras's cell (GRU's blend keeps the undropped h); and the gradients through
+    /// those masks against central differences.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(DropoutCases))]
+    public void DropoutMasksMatchKerasFormulasAndFiniteDifferences(Cell cell, int batch, int steps, int input, int units, bool sequences, bool initial,
+        bool backwards)
+    {
+        var s = new Setup(cell, batch, steps, input, units, sequences, bias: true, state: true, initial, backwards, dropout: true);
+        var run = s.Forward();
+        double[] x = KernelCheck.ToDouble(s.X), w = KernelCheck.ToDouble(s.Kernel), u = KernelCheck.ToDouble(s.RecurrentKernel),
+            b = KernelCheck.ToDouble(s.Bias), h0 = KernelCheck.ToDouble(s.InitialH), c0 = KernelCheck.ToDouble(s.InitialC);
+        var reference = s.Reference(x, w, u, b, h0, c0);
+        KernelCheck.Close(reference.Y, run.Y, 2e-6, 2e-5, "y");
+        KernelCheck.Close(reference.H, run.H, 2e-6, 2e-5, "lastH");
+        KernelCheck.Close(reference.C, run.C, 2e-6, 2e-5, "lastC");
+
+        var grads = new Gradients(s, prefill: true);
+        s.Backward(run.Cache, grads);
+        grads.SubtractPrefill();
+        double Loss() => s.Loss(s.Reference(x, w, u, b, h0, c0));
+        const double absolute = 1e-4, relative = 1e-3;
+        KernelCheck.Close(KernelCheck.NumericGradient(x, Loss), grads.Dx, absolute, relative, "dx");
+        KernelCheck.Close(KernelCheck.NumericGradient(w, Loss), grads.DKernel, absolute, relative, "dKernel");
+        KernelCheck.Close(KernelCheck.NumericGradient(u, Loss), grads.DRecurrentKernel, absolute, relative, "dRecurrentKernel");
+        KernelCheck.Close(KernelCheck.NumericGradient(b, Loss), grads.DBias, absolute, relative, "dBias");
+        KernelCheck.Close(KernelCheck.NumericGradient(h0, Loss), grads.DInitialH, absolute, relative, "dInitialH");
+        KernelCheck.Close(KernelCheck.NumericGradient(c0, Loss), grads.DInitialC, absolute, relative, "dInitialC");
+    }
+
     [Theory]
     [InlineData(Cell.Lstm)]
     [InlineData(Cell.Gru)]
@@ -286,7 +336,7 @@ public class RecurrentKernelTests
         private readonly float[] _dy, _dLastH, _dLastC;
 
         public Setup(Cell cell, int batch, int steps, int input, int units, bool sequences, bool bias, bool state, bool initial = false,
-            bool backwards = false)
+            bool backwards = false, bool dropout = false)
         {
             (Cell, Batch, Steps, Input, Units, Sequences, State, Backwards) = (cell, batch, steps, input, units, sequences, state, backwards);
             int seed = ((int)cell * 1000) + (batch * 100) + (steps * 10) + units;
@@ -300,7 +350,22 @@ public class RecurrentKernelTests
             (_dy, _dLastH, _dLastC) = (Array.ConvertAll(R1, v => (float)v), Array.ConvertAll(R2, v => (float)v), Array.ConvertAll(R3, v => (float)v));
             InitialH = initial ? KernelCheck.Random(batch * units, seed + 7) : [];
             InitialC = initial && cell == Cell.Lstm ? KernelCheck.Random(batch * units, seed + 8) : [];
+
+            // Keras's dropout masks once recurrent_dropout is set: 0 or 1 / (1 − rate), one per sample and gate.
+            float[] Mask(int length, int at) => Array.ConvertAll(KernelCheck.Random(length, at), r => r > -0.3f ? 1f / 0.65f : 0f);
+            InputMasks = dropout ? Mask(batch * Gates * input, seed + 9) : [];
+            StateMasks = dropout ? Mask(batch * Gates * units, seed + 10) : [];
         }
+
+        /// <summary>[batch, gates·input], the input dropout masks, or empty.</summary>
+        public float[] InputMasks { get; }
+
+        /// <summary>[batch, gates·units], the recurrent dropout masks, or empty.</summary>
+        public float[] StateMasks { get; }
+
+        /// <summary>The kernels' scratch: the projections, then room for the dropped inputs or states.</summary>
+        public int ScratchLength => (Batch * Steps * 4 * Units)
+            + Math.Max(InputMasks.Length == 0 ? 0 : Batch * Steps * Input, StateMasks.Length == 0 ? 0 : Batch * Units);
 
         /// <summary>Whether the steps run last to first (Keras's go_backwards).</summary>
         public bool Backwards { get; }
@@ -351,7 +416,7 @@ public class RecurrentKernelTests
         public Run Forward()
         {
             var run = new Run(new float[YLength], new float[State ? Batch * Units : 0], new float[State && Cell == Cell.Lstm ? Batch * Units : 0],
-                new float[Batch * Steps * CacheSlot], new float[Batch * Steps * 4 * Units]);
+                new float[Batch * Steps * CacheSlot], new float[ScratchLength]);
             Array.Fill(run.Cache, float.NaN);
             Array.Fill(run.Scratch, float.NaN);
             Array.Fill(run.Y, float.NaN);
@@ -365,15 +430,15 @@ public class RecurrentKernelTests
             {
                 case Cell.Lstm:
                     Recurrent.LstmForward(X, Kernel, RecurrentKernel, Bias, r.Y, r.H, r.C, r.Cache, r.Scratch, Batch, Steps, Input, Units, Sequences,
-                        Backwards, InitialH, InitialC);
+                        Backwards, InitialH, InitialC, inputMasks: InputMasks, stateMasks: StateMasks);
                     break;
                 case Cell.SimpleRnn:
                     Recurrent.SimpleRnnForward(X, Kernel, RecurrentKernel, Bias, r.Y, r.H, r.Cache, r.Scratch, Batch, Steps, Input, Units, Sequences,
-                        Backwards, InitialH);
+                        Backwards, InitialH, inputMasks: InputMasks, stateMasks: StateMasks);
                     break;
                 default:
                     Recurrent.GruForward(X, Kernel, RecurrentKernel, Bias, r.Y, r.H, r.Cache, r.Scratch, Batch, Steps, Input, Units, Sequences,
-                        resetAfter: Cell == Cell.Gru, Backwards, InitialH);
+                        resetAfter: Cell == Cell.Gru, Backwards, InitialH, inputMasks: InputMasks, stateMasks: StateMasks);
                     break;
             }
         }
@@ -387,15 +452,16 @@ public class RecurrentKernelTests
             {
                 case Cell.Lstm:
                     Recurrent.LstmBackward(X, Kernel, RecurrentKernel, cache, dy, dh, dc, g.Dx, g.DKernel, g.DRecurrentKernel, g.DBias, g.Scratch,
-                        Batch, Steps, Input, Units, Sequences, Backwards, InitialH, InitialC, g.DInitialH, g.DInitialC);
+                        Batch, Steps, Input, Units, Sequences, Backwards, InitialH, InitialC, g.DInitialH, g.DInitialC, inputMasks: InputMasks, stateMasks: StateMasks);
                     break;
                 case Cell.SimpleRnn:
                     Recurrent.SimpleRnnBackward(X, Kernel, RecurrentKernel, cache, dy, dh, g.Dx, g.DKernel, g.DRecurrentKernel, g.DBias, g.Scratch,
-                        Batch, Steps, Input, Units, Sequences, Backwards, InitialH, g.DInitialH);
+                        Batch, Steps, Input, Units, Sequences, Backwards, InitialH, g.DInitialH, inputMasks: InputMasks, stateMasks: StateMasks);
                     break;
                 default:
                     Recurrent.GruBackward(X, Kernel, RecurrentKernel, cache, dy, dh, g.Dx, g.DKernel, g.DRecurrentKernel, g.DBias, g.Scratch,
-                        Batch, Steps, Input, Units, Sequences, resetAfter: Cell == Cell.Gru, Backwards, InitialH, g.DInitialH);
+                        Batch, Steps, Input, Units, Sequences, resetAfter: Cell == Cell.Gru, Backwards, InitialH, g.DInitialH, inputMasks: InputMasks,
+                        stateMasks: StateMasks);
                     break;
             }
         }
@@ -437,18 +503,21 @@ public class RecurrentKernelTests
                     // go_backwards: the steps last to first, the outputs in that order.
                     int t = Backwards ? Steps - 1 - step : step;
                     // The input side x·W (+ the input bias) and the recurrent side h·U, kept apart for the GRU.
+                    // With dropout, column k belongs to gate k / n, which reads x ⊙ m_x and h ⊙ m_h of that gate.
                     var xw = new double[gates];
                     var hu = new double[gates];
                     for (int k = 0; k < gates; k++)
                     {
+                        int gate = k / n;
                         for (int i = 0; i < Input; i++)
                         {
-                            xw[k] += x[(((b * Steps) + t) * Input) + i] * w[(i * gates) + k];
+                            double m = InputMasks.Length > 0 ? InputMasks[(((b * Gates) + gate) * Input) + i] : 1;
+                            xw[k] += x[(((b * Steps) + t) * Input) + i] * m * w[(i * gates) + k];
                         }
 
                         for (int j = 0; j < n; j++)
                         {
-                            hu[k] += h[j] * u[(j * gates) + k];
+                            hu[k] += h[j] * StateMask(b, gate, j) * u[(j * gates) + k];
                         }
 
                         if (bias.Length > 0)
@@ -490,7 +559,7 @@ public class RecurrentKernelTests
                                 for (int k = 0; k < n; k++)
                                 {
                                     double r = Sigmoid(xw[n + k] + hu[n + k]);
-                                    rhu += r * h[k] * u[(k * gates) + (2 * n) + j];
+                                    rhu += r * h[k] * StateMask(b, 2, k) * u[(k * gates) + (2 * n) + j];
                                 }
 
                                 double hh = Math.Tanh(xw[(2 * n) + j] + rhu);
@@ -531,6 +600,9 @@ public class RecurrentKernelTests
         }
 
         private static double Sigmoid(double v) => 1 / (1 + Math.Exp(-v));
+
+        /// <summary>Sample b's recurrent dropout mask of a gate at unit j, or 1.</summary>
+        private double StateMask(int b, int gate, int j) => StateMasks.Length > 0 ? StateMasks[(((b * Gates) + gate) * Units) + j] : 1;
     }
 
     private sealed record Run(float[] Y, float[] H, float[] C, float[] Cache, float[] Scratch);
@@ -550,7 +622,7 @@ public class RecurrentKernelTests
             DBias = Make(s.Bias.Length, 4);
             DInitialH = Make(s.InitialH.Length, 5);
             DInitialC = Make(s.InitialC.Length, 6);
-            Scratch = new float[s.Batch * s.Steps * 4 * s.Units];
+            Scratch = new float[s.ScratchLength];
             _prefill = [(float[])Dx.Clone(), (float[])DKernel.Clone(), (float[])DRecurrentKernel.Clone(), (float[])DBias.Clone(),
                 (float[])DInitialH.Clone(), (float[])DInitialC.Clone()];
         }

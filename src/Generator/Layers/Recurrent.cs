@@ -12,9 +12,15 @@ namespace Unrolled.Generator.Layers;
 /// <c>GoBackwards</c> runs the steps last to first and returns the sequence in that order, as Keras's <c>go_backwards</c>;
 /// <c>ZeroOutputForMask</c> is Keras's <c>zero_output_for_mask</c>, which Bidirectional sets on its copies when they return
 /// sequences: a masked step's output is zeros instead of the carried state; <c>Dropout</c> is Keras's <c>dropout</c> on the
-/// inputs while training (one mask per sample, shared by the steps).</summary>
+/// inputs while training (one mask per sample, shared by the steps); <c>RecurrentDropout</c> Keras's <c>recurrent_dropout</c> on
+/// the state (one mask per sample and gate, shared by the steps, which also gives LSTM and GRU one input mask per gate, as
+/// Keras's implementation 1 does).</summary>
 internal sealed record RecurrentConfig(int Units, bool UseBias, bool ReturnSequences, bool ReturnState, bool UnitForgetBias, bool ResetAfter,
-    bool GoBackwards, bool ZeroOutputForMask = false, double Dropout = 0) : LayerConfig;
+    bool GoBackwards, bool ZeroOutputForMask = false, double Dropout = 0, double RecurrentDropout = 0) : LayerConfig
+{
+    /// <summary>Whether the kernels take the dropout masks per gate (recurrent dropout is on).</summary>
+    public bool GateMasks => RecurrentDropout > 0;
+}
 
 /// <summary>A <c>Bidirectional</c> wrapper's settings: Keras's <c>merge_mode</c> (concat, sum, mul, ave), or null to return
 /// both directions.</summary>
@@ -67,20 +73,15 @@ internal sealed class RecurrentRule : LayerRule
             return null;
         }
 
-        // The rate is applied in single precision: it must stay below 1 there too.
-        if (!(dropout.Value >= 0 && (float)dropout.Value < 1f))
+        // The rates are applied in single precision: they must stay below 1 there too.
+        foreach (var (rate, parameter) in new[] { (dropout.Value, "dropout"), (recurrentDropout.Value, "recurrentDropout") })
         {
-            args.Report(Diagnostics.DiagnosticIds.InvalidArgument, args.SpanOf("dropout"),
-                $"{kind}'s dropout must lie in [0, 1), but it is {dropout.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
-            return null;
-        }
-
-        if (recurrentDropout.Value != 0)
-        {
-            args.Report(Diagnostics.DiagnosticIds.InvalidArgument, args.SpanOf("recurrentDropout"),
-                $"{kind}'s recurrentDropout (Keras's masks on the state, one per gate at every step) is not in this version of Unrolled; " +
-                "use dropout (on the inputs), or a Dropout layer between stacked recurrent layers");
-            return null;
+            if (!(rate >= 0 && (float)rate < 1f))
+            {
+                args.Report(Diagnostics.DiagnosticIds.InvalidArgument, args.SpanOf(parameter),
+                    $"{kind}'s {parameter} must lie in [0, 1), but it is {rate.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+                return null;
+            }
         }
 
         if (stateful.Value)
@@ -94,7 +95,7 @@ internal sealed class RecurrentRule : LayerRule
 
         return new RecurrentConfig(units.Value, useBias.Value, sequences.Value, state.Value,
             UnitForgetBias: kind == LayerKind.LSTM && option.Value, ResetAfter: kind == LayerKind.GRU && option.Value, GoBackwards: backwards.Value,
-            Dropout: dropout.Value);
+            Dropout: dropout.Value, RecurrentDropout: recurrentDropout.Value);
     }
 
     /// <summary>With return_state, the last h (and LSTM's c) follow the output.</summary>
@@ -178,12 +179,29 @@ internal sealed class RecurrentRule : LayerRule
         var s = c.Settings<RecurrentConfig>();
         int steps = c.Input.Dims[0], features = c.Input.Dims[1];
         var sizes = new[] { c.PerRow(c.Dims.Mul(steps, CachePerStep(c.Layer))) }.Concat(Enumerable.Repeat(c.PerRow(s.Units), StateOutputs(c.Layer)));
+        if (s.GateMasks)
+        {
+            // Recurrent dropout: the state masks, one per sample and gate, and with dropout the input masks likewise.
+            int gates = Gates(c.Layer.Kind);
+            sizes = sizes.Concat(new[] { c.PerRow(gates * s.Units) });
+            return (s.Dropout > 0 ? sizes.Concat(new[] { c.PerRow(gates * features) }) : sizes).ToArray();
+        }
+
         // With dropout: the dropped input the kernels read while training, and its mask, one per sample.
         return (s.Dropout > 0 ? sizes.Concat(new[] { c.PerRow(c.Dims.Mul(steps, features)), c.PerRow(features) }) : sizes).ToArray();
     }
 
-    /// <summary>Dropout on the inputs applies while training only.</summary>
-    public override bool UsesTrainingFlag(LayerSpec layer) => layer.Config is RecurrentConfig { Dropout: > 0 };
+    /// <summary>Dropout on the inputs or the state applies while training only.</summary>
+    public override bool UsesTrainingFlag(LayerSpec layer) => layer.Config is RecurrentConfig { Dropout: > 0 } or RecurrentConfig { RecurrentDropout: > 0 };
+
+    /// <summary>With recurrent dropout, the kernels' mask arguments (the temporaries after the cache and the states): the
+    /// state masks, and with dropout the input masks.</summary>
+    private string GateMaskArguments(NodeEmitter e, int features)
+    {
+        var s = e.Settings<RecurrentConfig>();
+        int first = 1 + StateOutputs(e.Layer), gates = Gates(e.Layer.Kind);
+        return $", stateMasks: {e.Temporary(first, gates * s.Units)}" + (s.Dropout > 0 ? $", inputMasks: {e.Temporary(first + 1, gates * features)}" : string.Empty);
+    }
 
     /// <summary>The temporaries of the dropped input and its mask, after the cache and the states.</summary>
     private (string Input, string Mask, string InputGradient) Dropped(NodeEmitter e, int steps, int features)
@@ -193,18 +211,51 @@ internal sealed class RecurrentRule : LayerRule
         return (e.Temporary(first, size), e.Temporary(first + 1, features), e.TemporaryGradient(first, size));
     }
 
-    /// <summary>The input projections of every step.</summary>
-    public override int Scratch(PlanContext c) => c.Layer.Kind == LayerKind.RecurrentState ? 0 : c.Dims.Mul(c.Input.Dims[0], 4 * c.Settings<RecurrentConfig>().Units);
+    /// <summary>The input projections of every step; with recurrent dropout, room after them for a dropped state (or with
+    /// dropout a dropped input sequence), one gate at a time.</summary>
+    public override int Scratch(PlanContext c)
+    {
+        if (c.Layer.Kind == LayerKind.RecurrentState)
+        {
+            return 0;
+        }
+
+        var s = c.Settings<RecurrentConfig>();
+        int steps = c.Input.Dims[0], projections = c.Dims.Mul(steps, 4 * s.Units);
+        if (!s.GateMasks)
+        {
+            return projections;
+        }
+
+        int dropped = s.Dropout > 0 ? c.Dims.Max(c.Dims.Mul(steps, c.Input.Dims[1]), s.Units) : s.Units;
+        return c.Dims.Add(projections, dropped);
+    }
 
     public override void Forward(NodeEmitter e)
     {
         var s = e.Settings<RecurrentConfig>();
         var (steps, features) = Sequence(e);
         string cache = e.Temporary(0, e.Dims.Mul(steps, CachePerStep(e.Layer)));
-        string Call(string x) => $"{Kernels}Recurrent.{KernelName(e.Layer.Kind)}Forward({x}, {e.Weight("kernel")}, {e.Weight("recurrent_kernel")}, {e.Weight("bias")}, " +
-                                 $"{e.Values(e.Node)}, {States(e, backward: false)}, {cache}, {e.Scratch}, {Tail(e, steps, features)}{InitialState(e, backward: false)}{Masked(e)});";
+        string Call(string x, string extra = "") => $"{Kernels}Recurrent.{KernelName(e.Layer.Kind)}Forward({x}, {e.Weight("kernel")}, {e.Weight("recurrent_kernel")}, {e.Weight("bias")}, " +
+                                 $"{e.Values(e.Node)}, {States(e, backward: false)}, {cache}, {e.Scratch}, {Tail(e, steps, features)}{InitialState(e, backward: false)}{Masked(e)}{extra});";
         string call = Call(e.Values(e.Input));
-        if (s.Dropout > 0)
+        if (s.GateMasks)
+        {
+            // Keras's recurrent dropout (implementation 1): while training, fresh masks per sample and gate, the same at
+            // every step; the kernels multiply each gate's input and state by its own.
+            int first = 1 + StateOutputs(e.Layer), gates = Gates(e.Layer.Kind);
+            e.Open("if (workspace.TrainingPass)");
+            e.Line($"{Kernels}Dropout.DrawMask({e.Temporary(first, gates * s.Units)}[..(batchSize * {N(gates * s.Units)})], {Float(s.RecurrentDropout)}, workspace.NextRandomSeed());");
+            if (s.Dropout > 0)
+            {
+                e.Line($"{Kernels}Dropout.DrawMask({e.Temporary(first + 1, gates * features)}[..(batchSize * {N(gates * features)})], {Float(s.Dropout)}, workspace.NextRandomSeed());");
+            }
+
+            e.Line(Call(e.Values(e.Input), GateMaskArguments(e, features)));
+            e.Close();
+            e.Open("else");
+        }
+        else if (s.Dropout > 0)
         {
             // Keras's dropout: while training the kernels read the input times one mask per sample, the same at every step.
             var dropped = Dropped(e, steps, features);
@@ -219,7 +270,7 @@ internal sealed class RecurrentRule : LayerRule
         if (e.Fold is not { } fold)
         {
             e.Line(call);
-            if (s.Dropout > 0)
+            if (s.Dropout > 0 || s.GateMasks)
             {
                 e.Close();
             }
@@ -239,7 +290,7 @@ internal sealed class RecurrentRule : LayerRule
         e.Open("else");
         e.Line(call);
         e.Close();
-        if (s.Dropout > 0)
+        if (s.Dropout > 0 || s.GateMasks)
         {
             e.Close();
         }
@@ -250,16 +301,19 @@ internal sealed class RecurrentRule : LayerRule
         var s = e.Settings<RecurrentConfig>();
         var (steps, features) = Sequence(e);
         string cache = e.Temporary(0, e.Dims.Mul(steps, CachePerStep(e.Layer)));
-        var dropped = s.Dropout > 0 ? Dropped(e, steps, features) : default;
+        bool acrossSteps = s.Dropout > 0 && !s.GateMasks;
+        var dropped = acrossSteps ? Dropped(e, steps, features) : default;
 
-        // With dropout, the kernels saw the dropped input: their input gradient is the dropped input's, masked back below.
-        string x = s.Dropout > 0 ? dropped.Input : e.Values(e.Input);
-        string dx = s.Dropout > 0 && e.NeedsGradient(e.Input) ? dropped.InputGradient : e.GradientOrEmpty(e.Input);
+        // With dropout across the steps, the kernels saw the dropped input: their input gradient is the dropped input's,
+        // masked back below. With recurrent dropout the kernels take the masks themselves.
+        string x = acrossSteps ? dropped.Input : e.Values(e.Input);
+        string dx = acrossSteps && e.NeedsGradient(e.Input) ? dropped.InputGradient : e.GradientOrEmpty(e.Input);
         e.Line($"var dy = {e.Gradient(e.Node)};");
         e.Line($"{Kernels}Recurrent.{KernelName(e.Layer.Kind)}Backward({x}, {e.Weight("kernel")}, {e.Weight("recurrent_kernel")}, {cache}, " +
                $"dy, {States(e, backward: true)}, {dx}, {e.WeightGradient("kernel")}, {e.WeightGradient("recurrent_kernel")}, " +
-               $"{e.WeightGradient("bias")}, {e.Scratch}, {Tail(e, steps, features)}{InitialState(e, backward: true)}{Masked(e)});");
-        if (s.Dropout > 0 && e.NeedsGradient(e.Input))
+               $"{e.WeightGradient("bias")}, {e.Scratch}, {Tail(e, steps, features)}{InitialState(e, backward: true)}{Masked(e)}" +
+               (s.GateMasks ? GateMaskArguments(e, features) : string.Empty) + ");");
+        if (acrossSteps && e.NeedsGradient(e.Input))
         {
             e.Line($"{Kernels}Dropout.AcrossStepsBackward({dropped.InputGradient}, {dropped.Mask}, {e.Gradient(e.Input)}, batchSize, {e.D(steps)}, {N(features)});");
         }
@@ -298,6 +352,11 @@ internal sealed class RecurrentRule : LayerRule
         if (s.Dropout > 0)
         {
             config.Number("dropout", s.Dropout); // listed when set, as the runtime's record lists it
+        }
+
+        if (s.RecurrentDropout > 0)
+        {
+            config.Number("recurrent_dropout", s.RecurrentDropout);
         }
     }
 

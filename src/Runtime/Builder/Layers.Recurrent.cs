@@ -23,8 +23,9 @@ public static partial class Layers
     /// by returning the states and passing them back as the next chunk's <c>initialState</c> (docs/streaming.md).</param>
     /// <param name="dropout">Keras's <c>dropout</c>: while training, the fraction of the input's features zeroed (the rest
     /// scaled by 1 / (1 − dropout)), with one mask per sample shared by every step, as Keras draws it; in [0, 1).</param>
-    /// <param name="recurrentDropout">Keras's <c>recurrent_dropout</c> (masks on the state, one per gate): not in this
-    /// version; anything but 0 is refused at the argument (UNR0009).</param>
+    /// <param name="recurrentDropout">Keras's <c>recurrent_dropout</c>: while training, the fraction of the state zeroed (the
+    /// rest scaled by 1 / (1 − recurrentDropout)) before each gate's recurrent product, with one mask per sample and gate
+    /// shared by every step, as Keras draws them (LSTM then also draws <paramref name="dropout"/>'s mask per gate, as Keras's implementation 1 does); in [0, 1).</param>
     /// <param name="name">The layer's name (<c>lstm</c>, … by default).</param>
     /// <returns>A layer to apply to a sequence tensor, optionally from a given state:
     /// <c>LSTM(64)(decoderInputs, initialState: [stateH, stateC])</c>.</returns>
@@ -49,8 +50,9 @@ public static partial class Layers
     /// by returning the states and passing them back as the next chunk's <c>initialState</c> (docs/streaming.md).</param>
     /// <param name="dropout">Keras's <c>dropout</c>: while training, the fraction of the input's features zeroed (the rest
     /// scaled by 1 / (1 − dropout)), with one mask per sample shared by every step, as Keras draws it; in [0, 1).</param>
-    /// <param name="recurrentDropout">Keras's <c>recurrent_dropout</c> (masks on the state, one per gate): not in this
-    /// version; anything but 0 is refused at the argument (UNR0009).</param>
+    /// <param name="recurrentDropout">Keras's <c>recurrent_dropout</c>: while training, the fraction of the state zeroed (the
+    /// rest scaled by 1 / (1 − recurrentDropout)) before each gate's recurrent product, with one mask per sample and gate
+    /// shared by every step, as Keras draws them (GRU then also draws <paramref name="dropout"/>'s mask per gate, as Keras's implementation 1 does; the update z ⊙ h keeps the undropped state); in [0, 1).</param>
     /// <param name="name">The layer's name (<c>gru</c>, … by default).</param>
     /// <returns>A layer to apply to a sequence tensor, optionally from a given state: <c>GRU(64)(x, initialState: [state])</c>.</returns>
     public static Layer GRU(int units, bool returnSequences = false, bool resetAfter = true, bool useBias = true, bool returnState = false,
@@ -71,8 +73,9 @@ public static partial class Layers
     /// by returning the states and passing them back as the next chunk's <c>initialState</c> (docs/streaming.md).</param>
     /// <param name="dropout">Keras's <c>dropout</c>: while training, the fraction of the input's features zeroed (the rest
     /// scaled by 1 / (1 − dropout)), with one mask per sample shared by every step, as Keras draws it; in [0, 1).</param>
-    /// <param name="recurrentDropout">Keras's <c>recurrent_dropout</c> (masks on the state, one per gate): not in this
-    /// version; anything but 0 is refused at the argument (UNR0009).</param>
+    /// <param name="recurrentDropout">Keras's <c>recurrent_dropout</c>: while training, the fraction of the state zeroed (the
+    /// rest scaled by 1 / (1 − recurrentDropout)) before each gate's recurrent product, with one mask per sample and gate
+    /// shared by every step, as Keras draws them; in [0, 1).</param>
     /// <param name="name">The layer's name (<c>simple_rnn</c>, … by default).</param>
     /// <returns>A layer to apply to a sequence tensor, optionally from a given state: <c>SimpleRNN(64)(x, initialState: [state])</c>.</returns>
     public static Layer SimpleRNN(int units, bool returnSequences = false, bool useBias = true, bool returnState = false, bool goBackwards = false,
@@ -136,8 +139,10 @@ public static partial class Layers
 /// null for the others.</param>
 /// <param name="GoBackwards">Whether the steps run from the last to the first (Keras's <c>go_backwards</c>).</param>
 /// <param name="Dropout">Keras's <c>dropout</c> on the inputs while training (listed when not 0).</param>
+/// <param name="RecurrentDropout">Keras's <c>recurrent_dropout</c> on the state while training (listed when not 0).</param>
 public sealed record RecurrentSettings(int Units, string Activation, bool UseBias, bool ReturnSequences, bool ReturnState,
-    string? RecurrentActivation = null, bool? UnitForgetBias = null, bool? ResetAfter = null, bool GoBackwards = false, double Dropout = 0) : LayerSettings
+    string? RecurrentActivation = null, bool? UnitForgetBias = null, bool? ResetAfter = null, bool GoBackwards = false, double Dropout = 0,
+    double RecurrentDropout = 0) : LayerSettings
 {
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind switch
@@ -176,6 +181,11 @@ public sealed record RecurrentSettings(int Units, string Activation, bool UseBia
         if (Dropout != 0)
         {
             yield return new("dropout", Dropout);
+        }
+
+        if (RecurrentDropout != 0)
+        {
+            yield return new("recurrent_dropout", RecurrentDropout);
         }
     }
 }

@@ -35,6 +35,23 @@ public static class Dropout
         TensorPrimitives.Multiply(x, mask, y);
     }
 
+    /// <summary>
+    /// Draws a dropout mask, as <see cref="Forward"/> draws it: each value 0 with probability <paramref name="rate"/>,
+    /// else 1 / (1 − rate). Recurrent layers with <c>recurrent_dropout</c> draw their per-gate masks with it.
+    /// </summary>
+    /// <param name="mask">Written, every value.</param>
+    /// <param name="rate">The fraction dropped, in [0, 1).</param>
+    /// <param name="seed">The mask's seed for this step.</param>
+    public static void DrawMask(Span<float> mask, float rate, ulong seed)
+    {
+        if (!(rate >= 0f && rate < 1f))
+        {
+            throw new ArgumentOutOfRangeException(nameof(rate), rate, "The dropout rate must be in [0, 1).");
+        }
+
+        Draw(mask, rate, seed);
+    }
+
     /// <summary>Fills a mask: each value 0 with probability <paramref name="rate"/>, else 1 / (1 − rate).</summary>
     private static void Draw(Span<float> mask, float rate, ulong seed)
     {

@@ -39,10 +39,16 @@ public static partial class Recurrent
     /// <param name="mask">[batch, steps], Keras's mask in the input's order (1 kept, 0 masked), or empty: a masked step
     /// carries the state over, and its output is the carried h (or zeros with <paramref name="zeroOutputForMask"/>).</param>
     /// <param name="zeroOutputForMask">Keras's <c>zero_output_for_mask</c> (Bidirectional sets it when returning sequences).</param>
+    /// <param name="inputMasks">[batch, 3·inputSize], Keras's input dropout masks of a training step once <c>recurrent_dropout</c> is
+    /// set (one per sample and gate z, r, h, shared by the steps), or empty. <paramref name="scratch"/> then needs
+    /// batch·steps·inputSize more floats.</param>
+    /// <param name="stateMasks">[batch, 3·units], Keras's <c>recurrent_dropout</c> masks: gate k's recurrent product reads
+    /// h ⊙ m_k (without reset_after, hh's reads r ⊙ h ⊙ m_h); the blend z ⊙ h + (1 − z) ⊙ hh keeps the undropped h. Or
+    /// empty. <paramref name="scratch"/> then needs batch·units more floats (the larger of the two).</param>
     public static void GruForward(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias,
         Span<float> y, Span<float> lastH, Span<float> cache, Span<float> scratch, int batch, int steps, int inputSize, int units,
         bool returnSequences, bool resetAfter, bool goBackwards = false, ReadOnlySpan<float> initialH = default,
-        ReadOnlySpan<float> mask = default, bool zeroOutputForMask = false)
+        ReadOnlySpan<float> mask = default, bool zeroOutputForMask = false, ReadOnlySpan<float> inputMasks = default, ReadOnlySpan<float> stateMasks = default)
     {
         CheckMask(mask.Length, batch, steps);
         int g3 = 3 * units, rows = batch * steps;
@@ -55,10 +61,12 @@ public static partial class Recurrent
         ReadOnlySpan<float> recurrentBias = bias.IsEmpty || !resetAfter ? default : bias.Slice(g3, g3);
 
         // The input side of every (sample, step) at once: x·W + b_x.
+        Span<float> buffer = DropoutBuffer(scratch, inputMasks, stateMasks, batch, steps, inputSize, units, 3);
         Span<float> p = scratch[..(rows * g3)];
-        Project(x, kernel, inputBias, p, rows, inputSize, g3);
+        ProjectMasked(x, kernel, inputBias, p, batch, steps, inputSize, 3, units, inputMasks, buffer);
         ReverseSteps(p, batch, steps, g3, timeMajor: false, goBackwards);
-        GruSteps(p, recurrentKernel, recurrentBias, y, lastH, cache, batch, steps, units, returnSequences, resetAfter, timeMajor: false, initialH, mask, zeroOutputForMask, goBackwards);
+        GruSteps(p, recurrentKernel, recurrentBias, y, lastH, cache, batch, steps, units, returnSequences, resetAfter, timeMajor: false, initialH, mask, zeroOutputForMask, goBackwards,
+            stateMasks, buffer);
     }
 
     /// <summary>
@@ -103,13 +111,14 @@ public static partial class Recurrent
         Span<float> p = scratch[..(rows * g3)];
         Embedding.ForwardTimeMajor(ids, folded, p, batch, steps, g3, vocabulary);
         ReverseSteps(p, batch, steps, g3, timeMajor: true, goBackwards);
-        GruSteps(p, recurrentKernel, recurrentBias, y, lastH, cache, batch, steps, units, returnSequences, resetAfter, timeMajor: true, initialH, mask, zeroOutputForMask, goBackwards);
+        GruSteps(p, recurrentKernel, recurrentBias, y, lastH, cache, batch, steps, units, returnSequences, resetAfter, timeMajor: true, initialH, mask, zeroOutputForMask, goBackwards,
+            default, default);
     }
 
     /// <summary>The recurrence of <see cref="GruForward"/> over the projected inputs <paramref name="p"/>.</summary>
     private static void GruSteps(ReadOnlySpan<float> p, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> recurrentBias, Span<float> y,
         Span<float> lastH, Span<float> cache, int batch, int steps, int units, bool returnSequences, bool resetAfter, bool timeMajor,
-        ReadOnlySpan<float> initialH, ReadOnlySpan<float> mask, bool zeroOutputForMask, bool goBackwards)
+        ReadOnlySpan<float> initialH, ReadOnlySpan<float> mask, bool zeroOutputForMask, bool goBackwards, ReadOnlySpan<float> stateMasks, Span<float> buffer)
     {
         int u = units, g3 = 3 * units, slot = GruSlot * units;
 
@@ -125,8 +134,8 @@ public static partial class Recurrent
             int previousStride = t > 0 ? sampleStride * slot : u;
             if (hasPrevious)
             {
-                StridedGemm.Multiply(hPrevious, previousStride, recurrentKernel, g3, cache[(t * stepStride * slot)..], sampleStride * slot,
-                    batch, u, resetAfter ? g3 : 2 * u, accumulate: false);
+                GateProducts(hPrevious, previousStride, recurrentKernel, 3, cache[(t * stepStride * slot)..], sampleStride * slot,
+                    batch, u, 0, resetAfter ? 3 : 2, stateMasks, buffer, accumulate: false);
             }
 
             for (int b = 0; b < batch; b++)
@@ -157,6 +166,10 @@ public static partial class Recurrent
                 else if (hasPrevious)
                 {
                     TensorPrimitives.Multiply(r, hPrevious.Slice(b * previousStride, u), extra);
+                    if (!stateMasks.IsEmpty)
+                    {
+                        TensorPrimitives.Multiply(extra, stateMasks.Slice(((b * 3) + 2) * u, u), extra); // r ⊙ (h ⊙ m_h)
+                    }
                 }
                 else
                 {
@@ -244,10 +257,13 @@ public static partial class Recurrent
     /// <param name="dInitialH">[batch, units], its gradient, accumulated into, or empty to skip.</param>
     /// <param name="mask">The forward's mask, or empty.</param>
     /// <param name="zeroOutputForMask">The forward's.</param>
+    /// <param name="inputMasks">The forward's input dropout masks, or empty.</param>
+    /// <param name="stateMasks">The forward's recurrent dropout masks, or empty.</param>
     public static void GruBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> cache,
         ReadOnlySpan<float> dy, ReadOnlySpan<float> dLastH, Span<float> dx, Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias,
         Span<float> scratch, int batch, int steps, int inputSize, int units, bool returnSequences, bool resetAfter, bool goBackwards = false,
-        ReadOnlySpan<float> initialH = default, Span<float> dInitialH = default, ReadOnlySpan<float> mask = default, bool zeroOutputForMask = false)
+        ReadOnlySpan<float> initialH = default, Span<float> dInitialH = default, ReadOnlySpan<float> mask = default, bool zeroOutputForMask = false,
+        ReadOnlySpan<float> inputMasks = default, ReadOnlySpan<float> stateMasks = default)
     {
         CheckMask(mask.Length, batch, steps);
         ReadOnlySpan<float> zeroed = zeroOutputForMask ? mask : default;
@@ -261,6 +277,7 @@ public static partial class Recurrent
         Optional(dBias.Length, resetAfter ? 2 * g3 : g3, "dBias");
         Optional(initialH.Length, (long)batch * units, "initialH");
         Optional(dInitialH.Length, (long)batch * units, "dInitialH");
+        Span<float> buffer = DropoutBuffer(scratch, inputMasks, stateMasks, batch, steps, inputSize, units, 3);
         if (rows == 0)
         {
             AccumulateEmpty(dy, dLastH, dInitialH, batch, units, returnSequences); // no step: the initial state is the last
@@ -350,12 +367,14 @@ public static partial class Recurrent
                     Span<float> d = dp.Slice(row * g3, g3), dhPrevious = dhRows.IsEmpty ? default : dhRows.Slice(b * dhStride, u);
                     ReadOnlySpan<float> er = e.Slice(row * u, u), r = cache.Slice((row * slot) + u, u);
                     ReadOnlySpan<float> hp = hPrevious.Slice(b * previousStride, u);
+                    ReadOnlySpan<float> mh = stateMasks.IsEmpty ? default : stateMasks.Slice(((b * 3) + 2) * u, u);
                     for (int j = 0; j < u; j++)
                     {
-                        d[u + j] = er[j] * hp[j] * r[j] * (1f - r[j]);
+                        float m = mh.IsEmpty ? 1f : mh[j]; // r multiplied h ⊙ m_h
+                        d[u + j] = er[j] * hp[j] * m * r[j] * (1f - r[j]);
                         if (!dhPrevious.IsEmpty)
                         {
-                            dhPrevious[j] += er[j] * r[j];
+                            dhPrevious[j] += er[j] * r[j] * m;
                         }
                     }
                 }
@@ -364,10 +383,10 @@ public static partial class Recurrent
             // dh_{t-1} += [dz, dr]·U_zrᵀ, plus (h·U_h + b_hh)'s gradient·U_hᵀ with reset_after.
             if (!dhRows.IsEmpty)
             {
-                StridedGemm.MultiplyTransposedB(dp[(t * g3)..], dpStride, recurrentKernel, g3, dhRows, dhStride, batch, 2 * u, u, accumulate: true);
+                GateProductsBackward(dp[(t * g3)..], dpStride, recurrentKernel, 3, dhRows, dhStride, batch, u, 0, 2, stateMasks, buffer, accumulate: true);
                 if (resetAfter)
                 {
-                    StridedGemm.MultiplyTransposedB(e[(t * u)..], eStride, recurrentKernel[(2 * u)..], g3, dhRows, dhStride, batch, u, u, accumulate: true);
+                    GateProductsBackward(e[(t * u)..], eStride, recurrentKernel, 3, dhRows, dhStride, batch, u, 2, 1, stateMasks, buffer, accumulate: true);
                 }
             }
 
@@ -378,12 +397,10 @@ public static partial class Recurrent
 
             if (!dRecurrentKernel.IsEmpty)
             {
-                StridedGemm.MultiplyTransposedA(hPrevious, previousStride, dp[(t * g3)..], dpStride, dRecurrentKernel, g3,
-                    u, batch, 2 * u, accumulate: true);
+                GateKernelGradient(hPrevious, previousStride, dp[(t * g3)..], dpStride, dRecurrentKernel, 3, batch, u, 0, 2, stateMasks, buffer);
                 if (resetAfter)
                 {
-                    StridedGemm.MultiplyTransposedA(hPrevious, previousStride, e[(t * u)..], eStride, dRecurrentKernel[(2 * u)..], g3,
-                        u, batch, u, accumulate: true);
+                    GateKernelGradient(hPrevious, previousStride, e[(t * u)..], eStride, dRecurrentKernel, 3, batch, u, 2, 1, stateMasks, buffer);
                 }
                 else
                 {
@@ -394,7 +411,7 @@ public static partial class Recurrent
         }
 
         ReverseSteps(dp, batch, steps, g3, timeMajor: false, goBackwards); // back to the input's order (the bias sums ignore it)
-        AccumulateInputGradients(x, kernel, dp, dx, dKernel, dBias.IsEmpty ? default : dBias[..g3], rows, inputSize, g3);
+        AccumulateInputGradientsMasked(x, kernel, dp, dx, dKernel, dBias.IsEmpty ? default : dBias[..g3], batch, steps, inputSize, 3, u, inputMasks, buffer);
         if (resetAfter && !dBias.IsEmpty)
         {
             // The recurrent bias: z's and r's gradients are the input bias's; h's is e's.

@@ -34,10 +34,16 @@ public static partial class Recurrent
     /// <param name="mask">[batch, steps], Keras's mask in the input's order (1 kept, 0 masked), or empty: a masked step
     /// carries the state over unchanged, and its output is the carried h (or zeros with <paramref name="zeroOutputForMask"/>).</param>
     /// <param name="zeroOutputForMask">Keras's <c>zero_output_for_mask</c> (Bidirectional sets it when returning sequences).</param>
+    /// <param name="inputMasks">[batch, 4·inputSize], Keras's input dropout masks of a training step once <c>recurrent_dropout</c> is
+    /// set (one per sample and gate i, f, c, o, shared by the steps: gate k reads x ⊙ m_k), or empty. <paramref name="scratch"/>
+    /// then needs batch·steps·inputSize more floats.</param>
+    /// <param name="stateMasks">[batch, 4·units], Keras's <c>recurrent_dropout</c> masks (gate k's recurrent product reads
+    /// h ⊙ m_k; c and the h carried on are not dropped), or empty. <paramref name="scratch"/> then needs batch·units more
+    /// floats (the larger of the two).</param>
     public static void LstmForward(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias,
         Span<float> y, Span<float> lastH, Span<float> lastC, Span<float> cache, Span<float> scratch, int batch, int steps, int inputSize, int units,
         bool returnSequences, bool goBackwards = false, ReadOnlySpan<float> initialH = default, ReadOnlySpan<float> initialC = default,
-        ReadOnlySpan<float> mask = default, bool zeroOutputForMask = false)
+        ReadOnlySpan<float> mask = default, bool zeroOutputForMask = false, ReadOnlySpan<float> inputMasks = default, ReadOnlySpan<float> stateMasks = default)
     {
         CheckMask(mask.Length, batch, steps);
         int g4 = 4 * units, rows = batch * steps;
@@ -50,11 +56,12 @@ public static partial class Recurrent
         Optional(initialC.Length, (long)batch * units, "initialC");
 
         // z for every (sample, step) at once: x·W + b, to which each step adds h·U.
+        Span<float> buffer = DropoutBuffer(scratch, inputMasks, stateMasks, batch, steps, inputSize, units, 4);
         Span<float> z = scratch[..(rows * g4)];
-        Project(x, kernel, bias, z, rows, inputSize, g4);
+        ProjectMasked(x, kernel, bias, z, batch, steps, inputSize, 4, units, inputMasks, buffer);
         ReverseSteps(z, batch, steps, g4, timeMajor: false, goBackwards);
         LstmSteps(z, recurrentKernel, y, lastH, lastC, cache, batch, steps, units, returnSequences, timeMajor: false, initialH, initialC,
-            mask, zeroOutputForMask, goBackwards);
+            mask, zeroOutputForMask, goBackwards, stateMasks, buffer);
     }
 
     /// <summary>
@@ -101,7 +108,7 @@ public static partial class Recurrent
         Embedding.ForwardTimeMajor(ids, folded, z, batch, steps, g4, vocabulary);
         ReverseSteps(z, batch, steps, g4, timeMajor: true, goBackwards);
         LstmSteps(z, recurrentKernel, y, lastH, lastC, cache, batch, steps, units, returnSequences, timeMajor: true, initialH, initialC,
-            mask, zeroOutputForMask, goBackwards);
+            mask, zeroOutputForMask, goBackwards, default, default);
     }
 
     /// <summary>
@@ -111,7 +118,7 @@ public static partial class Recurrent
     /// </summary>
     private static void LstmSteps(Span<float> z, ReadOnlySpan<float> recurrentKernel, Span<float> y, Span<float> lastH, Span<float> lastC,
         Span<float> cache, int batch, int steps, int units, bool returnSequences, bool timeMajor, ReadOnlySpan<float> initialH, ReadOnlySpan<float> initialC,
-        ReadOnlySpan<float> mask, bool zeroOutputForMask, bool goBackwards)
+        ReadOnlySpan<float> mask, bool zeroOutputForMask, bool goBackwards, ReadOnlySpan<float> stateMasks, Span<float> buffer)
     {
         int u = units, g4 = 4 * units, slot = LstmSlot * units;
 
@@ -121,12 +128,12 @@ public static partial class Recurrent
         {
             if (t > 0)
             {
-                StridedGemm.Multiply(cache[((((t - 1) * stepStride) * slot) + (5 * u))..], sampleStride * slot, recurrentKernel, g4,
-                    z[(t * stepStride * g4)..], sampleStride * g4, batch, u, g4, accumulate: true);
+                GateProducts(cache[((((t - 1) * stepStride) * slot) + (5 * u))..], sampleStride * slot, recurrentKernel, 4,
+                    z[(t * stepStride * g4)..], sampleStride * g4, batch, u, 0, 4, stateMasks, buffer, accumulate: true);
             }
             else if (!initialH.IsEmpty)
             {
-                StridedGemm.Multiply(initialH, u, recurrentKernel, g4, z, sampleStride * g4, batch, u, g4, accumulate: true);
+                GateProducts(initialH, u, recurrentKernel, 4, z, sampleStride * g4, batch, u, 0, 4, stateMasks, buffer, accumulate: true);
             }
 
             for (int b = 0; b < batch; b++)
@@ -187,11 +194,14 @@ public static partial class Recurrent
     /// <param name="dInitialC">[batch, units], the initial c's gradient, accumulated into, or empty to skip.</param>
     /// <param name="mask">The forward's mask, or empty.</param>
     /// <param name="zeroOutputForMask">The forward's.</param>
+    /// <param name="inputMasks">The forward's input dropout masks, or empty.</param>
+    /// <param name="stateMasks">The forward's recurrent dropout masks, or empty.</param>
     public static void LstmBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> cache,
         ReadOnlySpan<float> dy, ReadOnlySpan<float> dLastH, ReadOnlySpan<float> dLastC, Span<float> dx,
         Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias, Span<float> scratch, int batch, int steps, int inputSize, int units,
         bool returnSequences, bool goBackwards = false, ReadOnlySpan<float> initialH = default, ReadOnlySpan<float> initialC = default,
-        Span<float> dInitialH = default, Span<float> dInitialC = default, ReadOnlySpan<float> mask = default, bool zeroOutputForMask = false)
+        Span<float> dInitialH = default, Span<float> dInitialC = default, ReadOnlySpan<float> mask = default, bool zeroOutputForMask = false,
+        ReadOnlySpan<float> inputMasks = default, ReadOnlySpan<float> stateMasks = default)
     {
         int u = units, g4 = 4 * units, slot = LstmSlot * units, rows = batch * steps;
         CheckMask(mask.Length, batch, steps);
@@ -208,6 +218,7 @@ public static partial class Recurrent
         Optional(initialC.Length, (long)batch * units, "initialC");
         Optional(dInitialH.Length, (long)batch * units, "dInitialH");
         Optional(dInitialC.Length, (long)batch * units, "dInitialC");
+        Span<float> buffer = DropoutBuffer(scratch, inputMasks, stateMasks, batch, steps, inputSize, units, 4);
         if (rows == 0)
         {
             // No step: the initial state is the last state.
@@ -285,8 +296,8 @@ public static partial class Recurrent
             if (t > 0)
             {
                 // dh_{t-1} = dz_t·Uᵀ (+ the output's gradient), written over the first u floats of step t-1's slots.
-                StridedGemm.MultiplyTransposedB(dz[(t * g4)..], steps * g4, recurrentKernel, g4, dz[((t - 1) * g4)..], steps * g4,
-                    batch, g4, u, accumulate: !mask.IsEmpty);
+                GateProductsBackward(dz[(t * g4)..], steps * g4, recurrentKernel, 4, dz[((t - 1) * g4)..], steps * g4,
+                    batch, u, 0, 4, stateMasks, buffer, accumulate: !mask.IsEmpty);
                 if (returnSequences)
                 {
                     AddSequenceGradient(dy, dz, g4, t - 1, batch, steps, u, zeroed, goBackwards);
@@ -294,17 +305,17 @@ public static partial class Recurrent
 
                 if (!dRecurrentKernel.IsEmpty)
                 {
-                    StridedGemm.MultiplyTransposedA(cache[(((t - 1) * slot) + (5 * u))..], steps * slot, dz[(t * g4)..], steps * g4,
-                        dRecurrentKernel, g4, u, batch, g4, accumulate: true);
+                    GateKernelGradient(cache[(((t - 1) * slot) + (5 * u))..], steps * slot, dz[(t * g4)..], steps * g4,
+                        dRecurrentKernel, 4, batch, u, 0, 4, stateMasks, buffer);
                 }
             }
         }
 
         // The initial state fed step 0: dh₀ += dz₀·Uᵀ, and U's gradient gets h₀ᵀ·dz₀.
-        InitialStateGradients(initialH, dInitialH, dz, steps * g4, recurrentKernel, dRecurrentKernel, batch, u, g4);
+        InitialStateGradients(initialH, dInitialH, dz, steps * g4, recurrentKernel, dRecurrentKernel, batch, u, 4, stateMasks, buffer);
 
         ReverseSteps(dz, batch, steps, g4, timeMajor: false, goBackwards); // back to the input's order
-        AccumulateInputGradients(x, kernel, dz, dx, dKernel, dBias, rows, inputSize, g4);
+        AccumulateInputGradientsMasked(x, kernel, dz, dx, dKernel, dBias, batch, steps, inputSize, 4, u, inputMasks, buffer);
     }
 
     /// <summary>The gradients of the input projection x·W + b of every step at once, from dz [rows, gates].</summary>

@@ -26,10 +26,14 @@ public static partial class Recurrent
     /// <param name="mask">[batch, steps], Keras's mask in the input's order (1 kept, 0 masked), or empty: a masked step
     /// carries the state over, and its output is the carried h (or zeros with <paramref name="zeroOutputForMask"/>).</param>
     /// <param name="zeroOutputForMask">Keras's <c>zero_output_for_mask</c> (Bidirectional sets it when returning sequences).</param>
+    /// <param name="inputMasks">[batch, inputSize], Keras's input dropout mask of a training step (one per sample, shared by the
+    /// steps), or empty. <paramref name="scratch"/> then needs batch·steps·inputSize more floats.</param>
+    /// <param name="stateMasks">[batch, units], Keras's <c>recurrent_dropout</c> mask (the recurrent product reads h ⊙ m), or
+    /// empty. <paramref name="scratch"/> then needs batch·units more floats (the larger of the two).</param>
     public static void SimpleRnnForward(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias,
         Span<float> y, Span<float> lastH, Span<float> cache, Span<float> scratch, int batch, int steps, int inputSize, int units,
         bool returnSequences, bool goBackwards = false, ReadOnlySpan<float> initialH = default,
-        ReadOnlySpan<float> mask = default, bool zeroOutputForMask = false)
+        ReadOnlySpan<float> mask = default, bool zeroOutputForMask = false, ReadOnlySpan<float> inputMasks = default, ReadOnlySpan<float> stateMasks = default)
     {
         CheckMask(mask.Length, batch, steps);
         int rows = batch * steps;
@@ -38,11 +42,13 @@ public static partial class Recurrent
         CheckOutput(y.Length, batch, steps, units, returnSequences, "y");
         Optional(lastH.Length, (long)batch * units, "lastH");
         Optional(initialH.Length, (long)batch * units, "initialH");
+        Span<float> buffer = DropoutBuffer(scratch, inputMasks, stateMasks, batch, steps, inputSize, units, 1);
 
         Span<float> z = scratch[..(rows * units)];
-        Project(x, kernel, bias, z, rows, inputSize, units);
+        ProjectMasked(x, kernel, bias, z, batch, steps, inputSize, 1, units, inputMasks, buffer);
         ReverseSteps(z, batch, steps, units, timeMajor: false, goBackwards);
-        SimpleRnnSteps(z, recurrentKernel, y, lastH, cache, batch, steps, units, returnSequences, timeMajor: false, initialH, mask, zeroOutputForMask, goBackwards);
+        SimpleRnnSteps(z, recurrentKernel, y, lastH, cache, batch, steps, units, returnSequences, timeMajor: false, initialH, mask, zeroOutputForMask, goBackwards,
+            stateMasks, buffer);
     }
 
     /// <summary>
@@ -81,13 +87,13 @@ public static partial class Recurrent
         Span<float> z = scratch[..(rows * units)];
         Embedding.ForwardTimeMajor(ids, folded, z, batch, steps, units, vocabulary);
         ReverseSteps(z, batch, steps, units, timeMajor: true, goBackwards);
-        SimpleRnnSteps(z, recurrentKernel, y, lastH, cache, batch, steps, units, returnSequences, timeMajor: true, initialH, mask, zeroOutputForMask, goBackwards);
+        SimpleRnnSteps(z, recurrentKernel, y, lastH, cache, batch, steps, units, returnSequences, timeMajor: true, initialH, mask, zeroOutputForMask, goBackwards, default, default);
     }
 
     /// <summary>The recurrence of <see cref="SimpleRnnForward"/> over the projected inputs <paramref name="z"/> (overwritten).</summary>
     private static void SimpleRnnSteps(Span<float> z, ReadOnlySpan<float> recurrentKernel, Span<float> y, Span<float> lastH, Span<float> cache,
         int batch, int steps, int units, bool returnSequences, bool timeMajor, ReadOnlySpan<float> initialH, ReadOnlySpan<float> mask,
-        bool zeroOutputForMask, bool goBackwards)
+        bool zeroOutputForMask, bool goBackwards, ReadOnlySpan<float> stateMasks, Span<float> buffer)
     {
         int u = units;
 
@@ -97,12 +103,12 @@ public static partial class Recurrent
         {
             if (t > 0)
             {
-                StridedGemm.Multiply(cache[((t - 1) * stepStride * u)..], sampleStride * u, recurrentKernel, u, z[(t * stepStride * u)..],
-                    sampleStride * u, batch, u, u, accumulate: true);
+                GateProducts(cache[((t - 1) * stepStride * u)..], sampleStride * u, recurrentKernel, 1, z[(t * stepStride * u)..],
+                    sampleStride * u, batch, u, 0, 1, stateMasks, buffer, accumulate: true);
             }
             else if (!initialH.IsEmpty)
             {
-                StridedGemm.Multiply(initialH, u, recurrentKernel, u, z, sampleStride * u, batch, u, u, accumulate: true);
+                GateProducts(initialH, u, recurrentKernel, 1, z, sampleStride * u, batch, u, 0, 1, stateMasks, buffer, accumulate: true);
             }
 
             for (int b = 0; b < batch; b++)
@@ -150,10 +156,13 @@ public static partial class Recurrent
     /// <param name="dInitialH">[batch, units], its gradient, accumulated into, or empty to skip.</param>
     /// <param name="mask">The forward's mask, or empty.</param>
     /// <param name="zeroOutputForMask">The forward's.</param>
+    /// <param name="inputMasks">The forward's input dropout mask, or empty.</param>
+    /// <param name="stateMasks">The forward's recurrent dropout mask, or empty.</param>
     public static void SimpleRnnBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> cache,
         ReadOnlySpan<float> dy, ReadOnlySpan<float> dLastH, Span<float> dx, Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias,
         Span<float> scratch, int batch, int steps, int inputSize, int units, bool returnSequences, bool goBackwards = false,
-        ReadOnlySpan<float> initialH = default, Span<float> dInitialH = default, ReadOnlySpan<float> mask = default, bool zeroOutputForMask = false)
+        ReadOnlySpan<float> initialH = default, Span<float> dInitialH = default, ReadOnlySpan<float> mask = default, bool zeroOutputForMask = false,
+        ReadOnlySpan<float> inputMasks = default, ReadOnlySpan<float> stateMasks = default)
     {
         CheckMask(mask.Length, batch, steps);
         ReadOnlySpan<float> zeroed = zeroOutputForMask ? mask : default;
@@ -167,6 +176,7 @@ public static partial class Recurrent
         Optional(dBias.Length, u, "dBias");
         Optional(initialH.Length, (long)batch * units, "initialH");
         Optional(dInitialH.Length, (long)batch * units, "dInitialH");
+        Span<float> buffer = DropoutBuffer(scratch, inputMasks, stateMasks, batch, steps, inputSize, units, 1);
         if (rows == 0)
         {
             AccumulateEmpty(dy, dLastH, dInitialH, batch, units, returnSequences); // no step: the initial state is the last
@@ -212,8 +222,8 @@ public static partial class Recurrent
 
             if (t > 0)
             {
-                StridedGemm.MultiplyTransposedB(dz[(t * u)..], steps * u, recurrentKernel, u, dz[((t - 1) * u)..], steps * u,
-                    batch, u, u, accumulate: !mask.IsEmpty);
+                GateProductsBackward(dz[(t * u)..], steps * u, recurrentKernel, 1, dz[((t - 1) * u)..], steps * u,
+                    batch, u, 0, 1, stateMasks, buffer, accumulate: !mask.IsEmpty);
                 if (returnSequences)
                 {
                     AddSequenceGradient(dy, dz, u, t - 1, batch, steps, u, zeroed, goBackwards);
@@ -221,14 +231,14 @@ public static partial class Recurrent
 
                 if (!dRecurrentKernel.IsEmpty)
                 {
-                    StridedGemm.MultiplyTransposedA(cache[((t - 1) * u)..], steps * u, dz[(t * u)..], steps * u,
-                        dRecurrentKernel, u, u, batch, u, accumulate: true);
+                    GateKernelGradient(cache[((t - 1) * u)..], steps * u, dz[(t * u)..], steps * u,
+                        dRecurrentKernel, 1, batch, u, 0, 1, stateMasks, buffer);
                 }
             }
         }
 
-        InitialStateGradients(initialH, dInitialH, dz, steps * u, recurrentKernel, dRecurrentKernel, batch, u, u);
+        InitialStateGradients(initialH, dInitialH, dz, steps * u, recurrentKernel, dRecurrentKernel, batch, u, 1, stateMasks, buffer);
         ReverseSteps(dz, batch, steps, u, timeMajor: false, goBackwards); // back to the input's order
-        AccumulateInputGradients(x, kernel, dz, dx, dKernel, dBias, rows, inputSize, u);
+        AccumulateInputGradientsMasked(x, kernel, dz, dx, dKernel, dBias, batch, steps, inputSize, 1, u, inputMasks, buffer);
     }
 }

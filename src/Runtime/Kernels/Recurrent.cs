@@ -133,26 +133,26 @@ public static partial class Recurrent
 
     /// <summary>
     /// The gradients from an initial state h₀ that fed step 0 (before <see cref="ReverseSteps"/> puts the rows back):
-    /// <c>dh₀ += dz₀·Uᵀ</c> over the first <paramref name="gates"/> columns of U (the gates h₀ multiplies) and
-    /// <c>dU += h₀ᵀ·dz₀</c>. Nothing without an initial state.
+    /// <c>dh₀ += dz₀·Uᵀ</c> over the <paramref name="gates"/> gates of U and <c>dU += h₀ᵀ·dz₀</c>, each gate through its
+    /// recurrent dropout mask when there are masks. Nothing without an initial state.
     /// </summary>
     private static void InitialStateGradients(ReadOnlySpan<float> initialH, Span<float> dInitialH, ReadOnlySpan<float> dz, int dzStride,
-        ReadOnlySpan<float> recurrentKernel, Span<float> dRecurrentKernel, int batch, int units, int gates)
+        ReadOnlySpan<float> recurrentKernel, Span<float> dRecurrentKernel, int batch, int units, int gates,
+        ReadOnlySpan<float> stateMasks = default, Span<float> buffer = default)
     {
         if (initialH.IsEmpty)
         {
             return;
         }
 
-        int width = recurrentKernel.Length / Math.Max(units, 1);
         if (!dInitialH.IsEmpty)
         {
-            StridedGemm.MultiplyTransposedB(dz, dzStride, recurrentKernel, width, dInitialH, units, batch, gates, units, accumulate: true);
+            GateProductsBackward(dz, dzStride, recurrentKernel, gates, dInitialH, units, batch, units, 0, gates, stateMasks, buffer, accumulate: true);
         }
 
         if (!dRecurrentKernel.IsEmpty)
         {
-            StridedGemm.MultiplyTransposedA(initialH, units, dz, dzStride, dRecurrentKernel, width, units, batch, gates, accumulate: true);
+            GateKernelGradient(initialH, units, dz, dzStride, dRecurrentKernel, gates, batch, units, 0, gates, stateMasks, buffer);
         }
     }
 
@@ -230,6 +230,183 @@ public static partial class Recurrent
         {
             TensorOps.AddBias(z, bias, rows, width);
         }
+    }
+
+    /// <summary>
+    /// The input side with Keras's per-gate input dropout (<c>recurrent_dropout</c> switches LSTM and GRU to one mask per
+    /// gate): gate k's columns of z are (x ⊙ m_k)·W_k (+ b_k), with m_k sample b's mask for gate k, the same at every
+    /// step. Without masks (<paramref name="inputMasks"/> empty; otherwise [batch, gates·inputSize]), <see cref="Project"/>.
+    /// <paramref name="buffer"/> holds rows·inputSize floats when masked.
+    /// </summary>
+    private static void ProjectMasked(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias, Span<float> z,
+        int batch, int steps, int inputSize, int gates, int units, ReadOnlySpan<float> inputMasks, Span<float> buffer)
+    {
+        int rows = batch * steps, width = gates * units;
+        if (inputMasks.IsEmpty)
+        {
+            Project(x, kernel, bias, z, rows, inputSize, width);
+            return;
+        }
+
+        for (int k = 0; k < gates; k++)
+        {
+            ScaleSteps(x, inputMasks, buffer, batch, steps, inputSize, gates, k);
+            StridedGemm.Multiply(buffer, inputSize, kernel[(k * units)..], width, z[(k * units)..], width, rows, inputSize, units, accumulate: false);
+        }
+
+        if (!bias.IsEmpty)
+        {
+            TensorOps.AddBias(z, bias, rows, width);
+        }
+    }
+
+    /// <summary>The gradients of <see cref="ProjectMasked"/>: per gate, dW_k += (x ⊙ m_k)ᵀ·dz_k and dx += (dz_k·W_kᵀ) ⊙ m_k.</summary>
+    private static void AccumulateInputGradientsMasked(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> dz,
+        Span<float> dx, Span<float> dKernel, Span<float> dBias, int batch, int steps, int inputSize, int gates, int units,
+        ReadOnlySpan<float> inputMasks, Span<float> buffer)
+    {
+        int rows = batch * steps, width = gates * units;
+        if (inputMasks.IsEmpty)
+        {
+            AccumulateInputGradients(x, kernel, dz, dx, dKernel, dBias, rows, inputSize, width);
+            return;
+        }
+
+        for (int k = 0; k < gates; k++)
+        {
+            if (!dKernel.IsEmpty)
+            {
+                ScaleSteps(x, inputMasks, buffer, batch, steps, inputSize, gates, k);
+                StridedGemm.MultiplyTransposedA(buffer, inputSize, dz[(k * units)..], width, dKernel[(k * units)..], width, inputSize, rows, units, accumulate: true);
+            }
+
+            if (!dx.IsEmpty)
+            {
+                StridedGemm.MultiplyTransposedB(dz[(k * units)..], width, kernel[(k * units)..], width, buffer, inputSize, rows, units, inputSize, accumulate: false);
+                for (int row = 0; row < rows; row++)
+                {
+                    var target = dx.Slice(row * inputSize, inputSize);
+                    TensorPrimitives.MultiplyAdd(buffer.Slice(row * inputSize, inputSize), inputMasks.Slice((((row / steps) * gates) + k) * inputSize, inputSize), target, target);
+                }
+            }
+        }
+
+        if (!dBias.IsEmpty)
+        {
+            TensorOps.AccumulateBiasGradient(dz, dBias, rows, width);
+        }
+    }
+
+    /// <summary>buffer[b, t] = x[b, t] ⊙ sample b's mask of gate <paramref name="gate"/>.</summary>
+    private static void ScaleSteps(ReadOnlySpan<float> x, ReadOnlySpan<float> masks, Span<float> buffer, int batch, int steps, int width, int gates, int gate)
+    {
+        for (int b = 0; b < batch; b++)
+        {
+            var m = masks.Slice(((b * gates) + gate) * width, width);
+            for (int t = 0; t < steps; t++)
+            {
+                int row = (b * steps) + t;
+                TensorPrimitives.Multiply(x.Slice(row * width, width), m, buffer.Slice(row * width, width));
+            }
+        }
+    }
+
+    /// <summary>buffer[b] = h[b] ⊙ sample b's state mask of gate <paramref name="gate"/> (rows of h <paramref name="hStride"/> apart).</summary>
+    private static void ScaleState(ReadOnlySpan<float> h, int hStride, ReadOnlySpan<float> masks, Span<float> buffer, int batch, int units, int gates, int gate)
+    {
+        for (int b = 0; b < batch; b++)
+        {
+            TensorPrimitives.Multiply(h.Slice(b * hStride, units), masks.Slice(((b * gates) + gate) * units, units), buffer.Slice(b * units, units));
+        }
+    }
+
+    /// <summary>
+    /// The recurrent products of gates <paramref name="first"/> .. first + count − 1: z_k (+)= (h ⊙ m_k)·U_k with Keras's
+    /// recurrent dropout masks, one per gate (LSTM, GRU) or one (SimpleRNN); without masks the one product h·U over those
+    /// gates. <paramref name="z"/> starts at gate <paramref name="first"/>'s columns; U is [units, gates·units].
+    /// </summary>
+    private static void GateProducts(ReadOnlySpan<float> h, int hStride, ReadOnlySpan<float> recurrentKernel, int gates, Span<float> z, int zStride,
+        int batch, int units, int first, int count, ReadOnlySpan<float> stateMasks, Span<float> buffer, bool accumulate)
+    {
+        int width = gates * units;
+        if (stateMasks.IsEmpty)
+        {
+            StridedGemm.Multiply(h, hStride, recurrentKernel[(first * units)..], width, z, zStride, batch, units, count * units, accumulate);
+            return;
+        }
+
+        for (int k = first; k < first + count; k++)
+        {
+            ScaleState(h, hStride, stateMasks, buffer, batch, units, gates, k);
+            StridedGemm.Multiply(buffer, units, recurrentKernel[(k * units)..], width, z[((k - first) * units)..], zStride, batch, units, units, accumulate);
+        }
+    }
+
+    /// <summary>The state's gradient from <see cref="GateProducts"/>: dh (+)= Σ_k (dz_k·U_kᵀ) ⊙ m_k, or dz·Uᵀ without masks.</summary>
+    private static void GateProductsBackward(ReadOnlySpan<float> dz, int dzStride, ReadOnlySpan<float> recurrentKernel, int gates, Span<float> dh, int dhStride,
+        int batch, int units, int first, int count, ReadOnlySpan<float> stateMasks, Span<float> buffer, bool accumulate)
+    {
+        int width = gates * units;
+        if (stateMasks.IsEmpty)
+        {
+            StridedGemm.MultiplyTransposedB(dz, dzStride, recurrentKernel[(first * units)..], width, dh, dhStride, batch, count * units, units, accumulate);
+            return;
+        }
+
+        for (int k = first; k < first + count; k++)
+        {
+            StridedGemm.MultiplyTransposedB(dz[((k - first) * units)..], dzStride, recurrentKernel[(k * units)..], width, buffer, units, batch, units, units, accumulate: false);
+            for (int b = 0; b < batch; b++)
+            {
+                var target = dh.Slice(b * dhStride, units);
+                var m = stateMasks.Slice(((b * gates) + k) * units, units);
+                if (accumulate || k > first)
+                {
+                    TensorPrimitives.MultiplyAdd(buffer.Slice(b * units, units), m, target, target);
+                }
+                else
+                {
+                    TensorPrimitives.Multiply(buffer.Slice(b * units, units), m, target);
+                }
+            }
+        }
+    }
+
+    /// <summary>The recurrent kernel's gradient from <see cref="GateProducts"/>: dU_k += (h ⊙ m_k)ᵀ·dz_k, or hᵀ·dz without
+    /// masks. <paramref name="dRecurrentKernel"/> is the whole [units, gates·units] gradient.</summary>
+    private static void GateKernelGradient(ReadOnlySpan<float> h, int hStride, ReadOnlySpan<float> dz, int dzStride, Span<float> dRecurrentKernel, int gates,
+        int batch, int units, int first, int count, ReadOnlySpan<float> stateMasks, Span<float> buffer)
+    {
+        int width = gates * units;
+        if (stateMasks.IsEmpty)
+        {
+            StridedGemm.MultiplyTransposedA(h, hStride, dz, dzStride, dRecurrentKernel[(first * units)..], width, units, batch, count * units, accumulate: true);
+            return;
+        }
+
+        for (int k = first; k < first + count; k++)
+        {
+            ScaleState(h, hStride, stateMasks, buffer, batch, units, gates, k);
+            StridedGemm.MultiplyTransposedA(buffer, units, dz[((k - first) * units)..], dzStride, dRecurrentKernel[(k * units)..], width, units, batch, units, accumulate: true);
+        }
+    }
+
+    /// <summary>Checks the recurrent dropout masks (each empty, or one per sample and gate) and returns the buffer the
+    /// per-gate products work in: scratch after its first rows·4·units floats.</summary>
+    private static Span<float> DropoutBuffer(Span<float> scratch, ReadOnlySpan<float> inputMasks, ReadOnlySpan<float> stateMasks,
+        int batch, int steps, int inputSize, int units, int gates)
+    {
+        Optional(inputMasks.Length, (long)batch * gates * inputSize, "inputMasks");
+        Optional(stateMasks.Length, (long)batch * gates * units, "stateMasks");
+        long need = Math.Max(inputMasks.IsEmpty ? 0 : (long)batch * steps * inputSize, stateMasks.IsEmpty ? 0 : (long)batch * units);
+        if (need == 0)
+        {
+            return default;
+        }
+
+        long start = (long)batch * steps * 4 * units;
+        Need(scratch.Length, start + need, "scratch");
+        return scratch.Slice((int)start, (int)need);
     }
 
     /// <summary>
