@@ -71,12 +71,9 @@ public sealed record MultiHeadAttentionSettings(int NumHeads, int KeyDim, int Va
     /// </summary>
     internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x)
     {
-        if (AttentionMask)
-        {
-            throw OnnxExporter.Unsupported(node, "its call gives an attention_mask, which is not exported yet");
-        }
-
-        string key = x.Length > 2 ? x[2] : x[1];
+        // The call's attention_mask, when given, follows the sequences.
+        int sequences = AttentionMask ? x.Length - 1 : x.Length;
+        string key = sequences > 2 ? x[2] : x[1];
         int hk = NumHeads * KeyDim, hv = NumHeads * ValueDim;
         string Project(string input, string sublayer, int width, int dim, long[] perm)
         {
@@ -116,7 +113,15 @@ public sealed record MultiHeadAttentionSettings(int NumHeads, int KeyDim, int Va
         }
 
         // The inputs' Keras masks, as the kernel applies them: masked scores −1e9, their weights 0 after the softmax.
-        string? visible = onnx.MultiHeadMask(node, separateKey: x.Length > 2 && node.Inputs[2] != node.Inputs[1]);
+        string? visible = onnx.MultiHeadMask(node, separateKey: sequences > 2 && node.Inputs[2] != node.Inputs[1]);
+        if (AttentionMask)
+        {
+            // Keras's attention_mask [batch, Tq, Tk]: a query attends to a key where it is above 0.5, for every head.
+            string allowed = onnx.Op("Unsqueeze", new[] { onnx.Op("Cast", new[] { onnx.Op("Greater", new[] { x[^1], onnx.Scalar(0.5f) }, "allowed") },
+                "allowed_values", OnnxAttribute.Int("to", 1)), onnx.Int64s(1) }, "attention_mask");
+            visible = visible is null ? allowed : onnx.Op("Mul", new[] { visible, allowed }, "visible_allowed");
+        }
+
         if (visible is not null && UseCausalMask)
         {
             // Keras zeroes the weights wherever the combined mask is off, the causal part included: a query whose past keys
