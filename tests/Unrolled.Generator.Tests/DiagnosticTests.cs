@@ -436,10 +436,10 @@ public class DiagnosticTests
             var x = Embedding(10, 4, maskZero: true)(ids);
             return new Model(ids, LSTM(2)(BatchNormalization()({|UNR0001:x|})));
             """) },
-        { "Concatenating masked sequences along the steps", Sources.Builder("""
+        { "Concatenating masked sequences of different features along the steps", Sources.Builder("""
             var ids = Input([6], dtype: DType.Int32);
             var x = Embedding(10, 4, maskZero: true)(ids);
-            return new Model(ids, LSTM(2)(Concatenate(axis: 1)({|UNR0001:x|}, x)));
+            return new Model(ids, LSTM(2)(Concatenate(axis: 1)(x, {|UNR0001:Embedding(10, 3, maskZero: true)(ids)|})));
             """) },
         { "Attention mask of the wrong shape", Sources.Builder("""
             var x = Input([5, 4]);

@@ -285,4 +285,8 @@ internal enum MaskFlow
 
     /// <summary>The layer makes a mask of its own (<c>Embedding(mask_zero=True)</c>, <c>Masking</c>).</summary>
     Produces,
+
+    /// <summary>Keras's <c>Concatenate</c>: along the features, as <see cref="Merges"/>; along another axis, the inputs'
+    /// masks concatenated along it, an unmasked input's steps all kept.</summary>
+    Concatenates,
 }

@@ -10,8 +10,10 @@ using static Unrolled.Generator.Emit.NodeEmitter;
 namespace Unrolled.Generator.Layers;
 
 /// <summary>A mask step's settings: <c>not_equal</c> (a step is kept when some value of it differs from
-/// <paramref name="Value"/>; over the last axis when <paramref name="OverLastAxis"/>), or <c>or</c> of its inputs.</summary>
-internal sealed record MaskConfig(string Op, double Value, bool OverLastAxis) : LayerConfig;
+/// <paramref name="Value"/>; over the last axis when <paramref name="OverLastAxis"/>), <c>or</c> of its inputs,
+/// <c>ones</c> (every step of its input kept: an unmasked input of a concatenation), or <c>concat</c> of its inputs along
+/// <paramref name="Axis"/> (of the mask's own axes, batch excluded).</summary>
+internal sealed record MaskConfig(string Op, double Value, bool OverLastAxis, int Axis = 0) : LayerConfig;
 
 /// <summary><c>Masking</c>'s settings: Keras's <c>mask_value</c>.</summary>
 internal sealed record MaskingConfig(double MaskValue) : LayerConfig;
@@ -19,7 +21,8 @@ internal sealed record MaskingConfig(double MaskValue) : LayerConfig;
 /// <summary>
 /// Keras's masks. A <see cref="LayerKind.Mask"/> node is a step the generator adds: one float per step of a sequence
 /// (1 kept, 0 masked), computed from an <c>Embedding(mask_zero=True)</c>'s ids (<c>ids != 0</c>), from a
-/// <c>Masking</c> layer's input (some feature differs from the mask value), or as the OR of a merge's inputs' masks.
+/// <c>Masking</c> layer's input (some feature differs from the mask value), as the OR of a merge's inputs' masks, or
+/// as a concatenation's (an unmasked input's steps all kept).
 /// Layers that use masks read them through <see cref="NodeSpec.Masks"/>; masks carry no gradient.
 /// <c>Masking(maskValue)</c> zeroes the masked steps (Keras's <c>where(mask, x, 0)</c>) and masks them for what follows.
 /// </summary>
@@ -72,6 +75,23 @@ internal sealed class MaskingRule : LayerRule
             return c.Shape(c.Input.Dims);
         }
 
+        if (s.Op == "concat")
+        {
+            // The concatenation's own shape rule has checked the inputs; the masks' axis sums.
+            int total = 0;
+            foreach (var input in c.Inputs)
+            {
+                total = c.Dims.Add(total, input.Dims[s.Axis]);
+            }
+
+            return c.Shape(c.Input.Dims.Select((d, i) => i == s.Axis ? total : d));
+        }
+
+        if (s.Op == "ones")
+        {
+            return c.Shape(c.Input.Dims.Take(c.Input.Dims.Count - 1));
+        }
+
         return s.OverLastAxis ? c.Shape(c.Input.Dims.Take(c.Input.Dims.Count - 1)) : c.Shape(c.Input.Dims);
     }
 
@@ -91,6 +111,28 @@ internal sealed class MaskingRule : LayerRule
             foreach (int other in e.Inputs.Skip(1))
             {
                 e.Line($"{Kernels}Masking.Or({e.Values(other)}, {e.Values(e.Node)}, batchSize * {e.D(count)});");
+            }
+
+            return;
+        }
+
+        if (s.Op == "ones")
+        {
+            e.Line($"{e.Values(e.Node)}[..(batchSize * {e.D(count)})].Fill(1f);");
+            return;
+        }
+
+        if (s.Op == "concat")
+        {
+            // Per row of the axes before the concatenation axis, each input's block side by side.
+            var dims = e.ShapeOf(e.Node).Dims;
+            string outer = $"batchSize * {e.D(e.Dims.Product(dims.Take(s.Axis)))}";
+            int offset = 0;
+            foreach (int input in e.Inputs)
+            {
+                int inner = e.Dims.Product(e.ShapeOf(input).Dims.Skip(s.Axis));
+                e.Line($"{Kernels}Masking.ConcatBlock({e.Values(input)}, {e.Values(e.Node)}, {outer}, {e.D(inner)}, {e.D(e.Dims.Product(dims.Skip(s.Axis)))}, {e.D(offset)});");
+                offset = e.Dims.Add(offset, inner);
             }
 
             return;
@@ -120,5 +162,9 @@ internal sealed class MaskingRule : LayerRule
 
         var s = layer.Settings<MaskConfig>();
         config.Settings("MaskSettings").Text("op", s.Op).Number("value", s.Value).Bool("over_last_axis", s.OverLastAxis);
+        if (s.Op == "concat")
+        {
+            config.Int("axis", s.Axis);
+        }
     }
 }

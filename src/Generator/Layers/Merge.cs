@@ -25,11 +25,9 @@ internal sealed class MergeRule : LayerRule
         LayerKind.Concatenate, LayerKind.Add, LayerKind.Subtract, LayerKind.Multiply, LayerKind.Average, LayerKind.Maximum, LayerKind.Minimum,
     };
 
-    /// <summary>Keras's merges: the OR of the inputs' masks, none when some input has none. Concatenate along any axis
-    /// but the features would need the masks concatenated too; that is refused (UNR0001).</summary>
-    public override MaskFlow Mask(LayerSpec layer) => MaskFlow.Merges;
-
-    public override bool ConsumesMask(LayerSpec layer) => layer.Kind == LayerKind.Concatenate;
+    /// <summary>Keras's merges: the OR of the inputs' masks, none when some input has none; Concatenate along another
+    /// axis than the features concatenates the masks (an unmasked input's steps kept), as Keras's Concatenate.</summary>
+    public override MaskFlow Mask(LayerSpec layer) => layer.Kind == LayerKind.Concatenate ? MaskFlow.Concatenates : MaskFlow.Merges;
 
     public override LayerConfig? Create(LayerKind kind, LayerArguments args)
         => kind != LayerKind.Concatenate ? NoSettings.Instance : args.Int("axis") is int axis ? new ConcatenateConfig(axis) : null;
@@ -60,12 +58,6 @@ internal sealed class MergeRule : LayerRule
         }
 
         int sampleAxis = axis - 1;
-        int masked = Enumerable.Range(0, c.Inputs.Count).Where(c.HasMask).DefaultIfEmpty(-1).First();
-        if (masked >= 0 && axis != rank - 1)
-        {
-            return c.FailAt(masked, $"its input {c.TensorName(masked)} carries a Keras mask, and concatenating masked sequences along axis {given} " +
-                                    "(not the features) is not supported: the masks would have to be concatenated too. Concatenate along the last axis");
-        }
 
         var first = c.Input;
         int total = 0;

@@ -53,7 +53,14 @@ internal sealed partial class BuilderEvaluator
             case MaskFlow.Keeps when inputMasks.Count > 0 && inputMasks[0] >= 0:
                 Graph.MaskOf[node] = inputMasks[0];
                 break;
-            case MaskFlow.Merges when inputMasks.Count > 0 && inputMasks.All(m => m >= 0):
+            case MaskFlow.Concatenates when inputMasks.Any(m => m >= 0) && StepsAxis(spec, inputs[0]) is int axis:
+                // Keras's Concatenate along the steps: the masks side by side, an unmasked input's steps all kept.
+                var pieces = inputs.Select((input, i) => inputMasks[i] >= 0 ? inputMasks[i]
+                    : AddMask(new MaskConfig("ones", 0, OverLastAxis: true), new List<int> { input }, callSpan, application, group, spec.Name)).ToList();
+                Graph.MaskOf[node] = AddMask(new MaskConfig("concat", 0, OverLastAxis: false, Axis: axis), pieces, callSpan, application, group,
+                    _maskSource[inputMasks.First(m => m >= 0)]);
+                break;
+            case MaskFlow.Merges or MaskFlow.Concatenates when inputMasks.Count > 0 && inputMasks.All(m => m >= 0):
                 var distinct = inputMasks.Distinct().ToList();
                 Graph.MaskOf[node] = distinct.Count == 1 ? distinct[0]
                     : AddMask(new MaskConfig("or", 0, OverLastAxis: false), distinct, callSpan, application, group, _maskSource[distinct[0]]);
@@ -68,6 +75,19 @@ internal sealed partial class BuilderEvaluator
         }
 
         return node;
+    }
+
+    /// <summary>For a Concatenate along another axis than the features: that axis among its input's axes (batch
+    /// excluded), which is also the masks' axis; null along the features or when the input's shape is not known.</summary>
+    private int? StepsAxis(LayerSpec concatenate, int input)
+    {
+        if (Graph.ShapeOf(input) is not { } shape || concatenate.Config is not ConcatenateConfig config)
+        {
+            return null;
+        }
+
+        int rank = shape.Dims.Count + 1, axis = config.Axis < 0 ? config.Axis + rank : config.Axis;
+        return axis >= 1 && axis < rank - 1 ? axis - 1 : null;
     }
 
     /// <summary>Reports UNR0019 at the first masked input of a layer that does not support masking.</summary>

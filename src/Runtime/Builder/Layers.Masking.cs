@@ -46,13 +46,16 @@ public sealed record MaskingSettings(double MaskValue) : LayerSettings
 /// input.</param>
 /// <param name="Value">The padding value <c>not_equal</c> compares with.</param>
 /// <param name="OverLastAxis">Whether a step is a row of the last axis (Masking) or one value (ids).</param>
-public sealed record MaskSettings(string Op, double Value, bool OverLastAxis) : LayerSettings
+/// <param name="Axis">For <c>concat</c> (a Concatenate along the steps: the inputs' masks side by side, <c>ones</c> for
+/// an unmasked input, every step of it kept), the axis among the mask's own, batch excluded.</param>
+public sealed record MaskSettings(string Op, double Value, bool OverLastAxis, int Axis = 0) : LayerSettings
 {
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind == GraphNodeKind.Mask;
 
     /// <summary>1 where a step is kept, as floats: <c>Cast(Not(Equal(x, value)))</c> (a <c>ReduceMax</c> over the
-    /// features for Masking), or the <c>Max</c> of the inputs' masks for <c>or</c>.</summary>
+    /// features for Masking), the <c>Max</c> of the inputs' masks for <c>or</c>, <c>Expand</c> of 1 to the input's shape
+    /// without its last axis for <c>ones</c>, <c>Concat</c> for <c>concat</c>.</summary>
     internal override string ExportOnnx(OnnxExporter onnx, GraphNode node, string[] x) => onnx.Mask(node, this, x);
 
     private protected override IEnumerable<LayerSetting> Keras()
@@ -60,5 +63,9 @@ public sealed record MaskSettings(string Op, double Value, bool OverLastAxis) : 
         yield return new("op", Op);
         yield return new("value", Value);
         yield return new("over_last_axis", OverLastAxis);
+        if (Op == "concat")
+        {
+            yield return new("axis", Axis);
+        }
     }
 }

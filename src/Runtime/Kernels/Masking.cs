@@ -189,6 +189,29 @@ public static class Masking
         }
     }
 
+    /// <summary>Copies one input's mask into a concatenation's: row r's <paramref name="inner"/> values land at
+    /// r·<paramref name="total"/> + <paramref name="offset"/> (Keras's Concatenate of masked sequences).</summary>
+    /// <param name="piece">[outer, inner], one input's mask.</param>
+    /// <param name="destination">[outer, total], the concatenation's mask.</param>
+    /// <param name="outer">Rows: the batch times the axes before the concatenation's.</param>
+    /// <param name="inner">Values per row of this input.</param>
+    /// <param name="total">Values per row of the concatenation.</param>
+    /// <param name="offset">Where this input's values start in a row.</param>
+    public static void ConcatBlock(ReadOnlySpan<float> piece, Span<float> destination, int outer, int inner, int total, int offset)
+    {
+        if (outer < 0 || inner < 0 || offset < 0 || offset > total - inner)
+        {
+            throw new ArgumentOutOfRangeException(nameof(offset), $"A block of {inner} values at {offset} does not fit rows of {total}.");
+        }
+
+        Check(piece.Length, (long)outer * inner, "piece");
+        Check(destination.Length, (long)outer * total, "destination");
+        for (int r = 0; r < outer; r++)
+        {
+            piece.Slice(r * inner, inner).CopyTo(destination.Slice((r * total) + offset, inner));
+        }
+    }
+
     /// <summary>Clears the masked rows of x (a masked query's output; backward, its gradient).</summary>
     /// <param name="x">[rows, width], updated.</param>
     /// <param name="mask">[rows].</param>

@@ -114,6 +114,17 @@ internal sealed partial class OnnxExporter
             return Op("Max", x, null);
         }
 
+        if (mask.Op == "ones")
+        {
+            string shape = Op("Slice", new[] { Op("Shape", new[] { x[0] }, "shape"), Int64s(0), Int64s(-1) }, "steps_shape");
+            return Op("Expand", new[] { Scalar(1f), shape }, "all_kept");
+        }
+
+        if (mask.Op == "concat")
+        {
+            return Op("Concat", x, null, OnnxAttribute.Int("axis", mask.Axis + 1));
+        }
+
         string values = node.Graph[node.Inputs[0]].DType == DType.Int32 ? Op("Cast", new[] { x[0] }, "values", OnnxAttribute.Int("to", 1)) : x[0];
         string kept = Op("Cast", new[] { Op("Not", new[] { Op("Equal", new[] { values, Scalar((float)mask.Value) }, "padding") }, "kept") },
             mask.OverLastAxis ? "kept_values" : null, OnnxAttribute.Int("to", 1));
