@@ -745,3 +745,24 @@ public partial class MaskedAttentionExport
             GlobalAveragePooling1D()(additive), GlobalAveragePooling1D()(concat)]);
     }
 }
+
+/// <summary>Masked recurrent layers on ids from a small vocabulary (so padding is frequent), for ONNX Runtime: stacked,
+/// go_backwards, Bidirectional returning sequences (zero_output_for_mask), returned states starting a masked decoder, and
+/// a causal Attention over the masked sequence.</summary>
+public partial class MaskedRecurrentExport
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var ids = Input([6], dtype: DType.Int32, name: "ids");
+        var x = Embedding(4, 5, maskZero: true)(ids);
+        var a = LSTM(4, returnSequences: true)(x);
+        var stacked = SimpleRNN(3)(GRU(4, returnSequences: true, resetAfter: false)(a));
+        var backwards = GRU(3, goBackwards: true, returnSequences: true)(a);
+        var tagged = Bidirectional(LSTM(2, returnSequences: true))(x);
+        var (_, h, c) = LSTM(3, returnState: true)(x);
+        var decoded = LSTM(3, returnSequences: true)(x, initialState: [h, c]);
+        var attended = Attention()([decoded, Dense(3)(a)], useCausalMask: true);
+        return new Model(ids, [stacked, backwards, tagged, decoded, SimpleRNN(2, useBias: false)(attended)]);
+    }
+}

@@ -358,6 +358,11 @@ internal sealed class RecurrentRule : LayerRule
         {
             config.Number("recurrent_dropout", s.RecurrentDropout);
         }
+
+        if (s.ZeroOutputForMask)
+        {
+            config.Bool("zero_output_for_mask", true);
+        }
     }
 
     /// <summary>Floats a recurrent layer keeps per step for backward: LSTM's four gates, c and h; GRU's five vectors; SimpleRNN's h.</summary>

@@ -140,9 +140,11 @@ public static partial class Layers
 /// <param name="GoBackwards">Whether the steps run from the last to the first (Keras's <c>go_backwards</c>).</param>
 /// <param name="Dropout">Keras's <c>dropout</c> on the inputs while training (listed when not 0).</param>
 /// <param name="RecurrentDropout">Keras's <c>recurrent_dropout</c> on the state while training (listed when not 0).</param>
+/// <param name="ZeroOutputForMask">Keras's <c>zero_output_for_mask</c>, which Bidirectional sets on its copies when they
+/// return sequences: a masked step outputs zeros instead of the carried state (listed when set).</param>
 public sealed record RecurrentSettings(int Units, string Activation, bool UseBias, bool ReturnSequences, bool ReturnState,
     string? RecurrentActivation = null, bool? UnitForgetBias = null, bool? ResetAfter = null, bool GoBackwards = false, double Dropout = 0,
-    double RecurrentDropout = 0) : LayerSettings
+    double RecurrentDropout = 0, bool ZeroOutputForMask = false) : LayerSettings
 {
     /// <inheritdoc/>
     public override bool Describes(GraphNodeKind kind) => kind switch
@@ -186,6 +188,11 @@ public sealed record RecurrentSettings(int Units, string Activation, bool UseBia
         if (RecurrentDropout != 0)
         {
             yield return new("recurrent_dropout", RecurrentDropout);
+        }
+
+        if (ZeroOutputForMask)
+        {
+            yield return new("zero_output_for_mask", ZeroOutputForMask);
         }
     }
 }

@@ -676,7 +676,13 @@ internal sealed partial class OnnxExporter
             x = Op("Slice", new[] { x, Int64s(-1), Int64s(long.MinValue), Int64s(1), Int64s(-1) }, "go_backwards");
         }
 
-        var inputs = new System.Collections.Generic.List<string> { Transpose(x, new long[] { 1, 0, 2 }, "time_major"), w, r };
+        string? mask = MaskOf(node, 0);
+        if (mask is not null && recurrent.GoBackwards)
+        {
+            mask = Op("Slice", new[] { mask, Int64s(-1), Int64s(long.MinValue), Int64s(1), Int64s(-1) }, "mask_backwards");
+        }
+
+        var inputs = new System.Collections.Generic.List<string> { mask is null ? Transpose(x, new long[] { 1, 0, 2 }, "time_major") : x, w, r };
         if (bias)
         {
             inputs.Add(Initializer(WeightName(node, "bias"), new long[] { 1, 2 * gates * units }, () =>
@@ -696,6 +702,18 @@ internal sealed partial class OnnxExporter
             }));
         }
 
+        var attributes = new System.Collections.Generic.List<OnnxAttribute> { OnnxAttribute.Int("hidden_size", units) };
+        if (node.Kind == GraphNodeKind.GRU)
+        {
+            attributes.Add(OnnxAttribute.Int("linear_before_reset", resetAfter ? 1 : 0));
+        }
+
+        string op = node.Kind == GraphNodeKind.SimpleRNN ? "RNN" : node.Kind.ToString();
+        if (mask is not null)
+        {
+            return MaskedRecurrent(node, recurrent, op, attributes.ToArray(), inputs.ToArray(), mask, initialState);
+        }
+
         if (initialState.Length > 0)
         {
             // Inputs 3 and 4 (B, sequence_lens) may be left out with empty names; then initial_h and initial_c.
@@ -711,13 +729,6 @@ internal sealed partial class OnnxExporter
             }
         }
 
-        var attributes = new System.Collections.Generic.List<OnnxAttribute> { OnnxAttribute.Int("hidden_size", units) };
-        if (node.Kind == GraphNodeKind.GRU)
-        {
-            attributes.Add(OnnxAttribute.Int("linear_before_reset", resetAfter ? 1 : 0));
-        }
-
-        string op = node.Kind == GraphNodeKind.SimpleRNN ? "RNN" : node.Kind.ToString();
         string ys = sequences ? ValueName("Y") : string.Empty;
         string yh = ValueName("Y_h");
         var outputs = new System.Collections.Generic.List<string> { ys, yh };
@@ -742,6 +753,85 @@ internal sealed partial class OnnxExporter
 
         // Y [steps, 1, N, units] to [N, steps, units].
         return Transpose(Op("Squeeze", new[] { ys, Int64s(1) }, "sequence"), new long[] { 1, 0, 2 }, "batch_major");
+    }
+
+    /// <summary>
+    /// A recurrent layer over a Keras-masked sequence, unrolled: ONNX's recurrent operators take lengths, not masks, so each
+    /// step is one operator over that step alone (from the previous state), and the mask picks, per sample, the new state
+    /// or the carried one (<c>Where</c>), as Keras's masked step does; the output of a masked step is the carried state, or
+    /// zeros with zero_output_for_mask. Needs the number of steps.
+    /// </summary>
+    /// <param name="node">The layer's node.</param>
+    /// <param name="recurrent">Its settings.</param>
+    /// <param name="op">LSTM, GRU or RNN.</param>
+    /// <param name="attributes">The operator's attributes.</param>
+    /// <param name="weights">The batch-major sequence (already reversed for go_backwards), then W, R and B as the operator takes them.</param>
+    /// <param name="mask">[batch, steps], in processing order.</param>
+    /// <param name="initialState">The call's initial h (and c), or none.</param>
+    private string MaskedRecurrent(GraphNode node, RecurrentSettings recurrent, string op, OnnxAttribute[] attributes, string[] weights, string mask,
+        string[] initialState)
+    {
+        int steps = node.InputShapes[0][0];
+        if (steps <= 0)
+        {
+            throw Unsupported(node, "it reads a Keras mask, which is exported one step at a time, and its number of steps is known only at run time " +
+                                    "(export a model with fixed steps, or without the mask for inputs that are not padded)");
+        }
+
+        bool lstm = node.Kind == GraphNodeKind.LSTM;
+        string? h = initialState.Length > 0 ? Op("Unsqueeze", new[] { initialState[0], Int64s(0) }, "initial_h") : null;
+        string? c = initialState.Length > 1 ? Op("Unsqueeze", new[] { initialState[1], Int64s(0) }, "initial_c") : null;
+        var outputs = new System.Collections.Generic.List<string>();
+        for (int t = 0; t < steps; t++)
+        {
+            string xt = Transpose(Op("Slice", new[] { weights[0], Int64s(t), Int64s(t + 1), Int64s(1) }, "step_input"), new long[] { 1, 0, 2 }, "step_time_major");
+            string mt = Op("Unsqueeze", new[] { Op("Slice", new[] { mask, Int64s(t), Int64s(t + 1), Int64s(1) }, "step_mask"), Int64s(0) }, "step_kept");
+            string kept = Op("Cast", new[] { mt }, "step_kept_bool", OnnxAttribute.Int("to", 9));
+
+            // [x_t, W, R, B, sequence_lens, initial_h, initial_c]: empty names for the inputs left out.
+            var stepInputs = new System.Collections.Generic.List<string> { xt, weights[1], weights[2], weights.Length > 3 ? weights[3] : string.Empty, string.Empty };
+            if (h is not null)
+            {
+                stepInputs.Add(h);
+                if (lstm)
+                {
+                    stepInputs.Add(c ?? Op("Sub", new[] { h, h }, "zero_c")); // c₀ = 0 with a given h₀ alone
+                }
+            }
+
+            while (stepInputs[^1].Length == 0)
+            {
+                stepInputs.RemoveAt(stepInputs.Count - 1);
+            }
+
+            string yh = ValueName("step_h"), yc = lstm ? ValueName("step_c") : string.Empty;
+            Add(op, stepInputs.ToArray(), lstm ? new[] { string.Empty, yh, yc } : new[] { string.Empty, yh }, attributes);
+
+            // The state: the step's where kept, else the carried one (zeros before the first step without an initial state).
+            string carriedH = h ?? Op("Sub", new[] { yh, yh }, "zero_h");
+            string? carriedC = lstm ? c ?? Op("Sub", new[] { yc, yc }, "zero_c") : null;
+            h = Op("Where", new[] { kept, yh, carriedH }, "h");
+            if (lstm)
+            {
+                c = Op("Where", new[] { kept, yc, carriedC! }, "c");
+            }
+
+            if (recurrent.ReturnSequences)
+            {
+                outputs.Add(recurrent.ZeroOutputForMask ? Op("Mul", new[] { yh, mt }, "step_output") : h);
+            }
+        }
+
+        string last = Op("Squeeze", new[] { h!, Int64s(0) }, "last_h");
+        if (recurrent.ReturnState)
+        {
+            _states[node.Id] = lstm ? new[] { last, Op("Squeeze", new[] { c!, Int64s(0) }, "last_c") } : new[] { last };
+        }
+
+        // The steps' outputs [1, N, units] each, to [N, steps, units].
+        return recurrent.ReturnSequences
+            ? Transpose(outputs.Count == 1 ? outputs[0] : Op("Concat", outputs.ToArray(), "sequence", OnnxAttribute.Int("axis", 0)), new long[] { 1, 0, 2 }, "batch_major")
+            : last;
     }
 
     /// <summary>A Keras recurrent kernel [rows, gates·units] as ONNX's [gates·units, rows], gate blocks in ONNX's order.</summary>

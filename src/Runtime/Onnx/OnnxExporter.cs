@@ -115,13 +115,6 @@ internal sealed partial class OnnxExporter
                 continue;
             }
 
-            if (node.Kind is GraphNodeKind.LSTM or GraphNodeKind.GRU or GraphNodeKind.SimpleRNN && node.Masks.Any(m => m >= 0))
-            {
-                throw Unsupported(node, "it reads a Keras mask (from Embedding(maskZero: true) or Masking), and ONNX's recurrent operators take " +
-                                        "lengths, not masks, so a masked recurrent layer is not exported; export the model without the mask " +
-                                        "(maskZero: false) for inputs that are not padded");
-            }
-
             _node = node;
             var inputs = new string[node.Inputs.Count];
             for (int i = 0; i < inputs.Length; i++)
