@@ -301,6 +301,18 @@ public partial class TorchBidirectional
     }
 }
 
+/// <summary>Bidirectional LSTM then GRU over a sequence whose all-zero steps are masked, for PyTorch's packed sequences.</summary>
+public partial class TorchMaskedBidirectional
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([6, 3]);
+        var sequences = Bidirectional(LSTM(4, returnSequences: true), name: "lstms")(Masking(0.0)(x));
+        return new Model(x, Bidirectional(GRU(3), name: "grus")(sequences));
+    }
+}
+
 /// <summary>An encoder's returned states start a decoder over the same input (Keras's initial_state), LSTM and GRU.</summary>
 public partial class TorchEncoderDecoder
 {

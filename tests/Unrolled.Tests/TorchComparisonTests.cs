@@ -47,10 +47,16 @@ public class TorchComparisonTests
     /// <summary>As above, for the model's output number <paramref name="output"/>.</summary>
     private void Compare(CompiledModel model, int batch, bool scaled, int output, params Dictionary<string, object>[] layers)
     {
+        var random = new Random(11);
+        float[] x = Enumerable.Range(0, batch * model.Description.Inputs[0].Size).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        Compare(model, batch, x, scaled, output, layers);
+    }
+
+    /// <summary>As above, on the input <paramref name="x"/>.</summary>
+    private void Compare(CompiledModel model, int batch, float[] x, bool scaled, int output, params Dictionary<string, object>[] layers)
+    {
         PyTorch.Require();
         var input = model.Description.Inputs[0];
-        var random = new Random(11);
-        float[] x = Enumerable.Range(0, batch * input.Size).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
         float[] y = model.Predict([x], batch)[output];
         string file = Path.Combine(Path.GetTempPath(), $"unrolled-torch-{Guid.NewGuid():N}.json");
         File.WriteAllText(file, JsonSerializer.Serialize(new Dictionary<string, object>
@@ -259,6 +265,38 @@ public class TorchComparisonTests
                 ["forward"] = Layer(model, "forward_gru", "gru", Options(("units", 3), ("return_sequences", false))),
                 ["backward"] = Layer(model, "backward_gru", "gru", Options(("units", 3), ("return_sequences", false))),
             });
+    }
+
+    /// <summary>
+    /// Masked recurrence against PyTorch's own: Keras's mask over a sequence padded at the end (Masking of all-zero steps)
+    /// through Bidirectional LSTM (sequences) and GRU (last states) is PyTorch's bidirectional modules on
+    /// pack_padded_sequence with each sample's length, padded back with zeros.
+    /// </summary>
+    [SkippableFact]
+    public void Masked_bidirectional_LSTM_and_GRU_match_PyTorchs_packed_sequences()
+    {
+        var model = new TorchMaskedBidirectional(seed: 15);
+        int[] lengths = [6, 3, 1, 4];
+        const int steps = 6, features = 3;
+        var random = new Random(12);
+        float[] x = new float[lengths.Length * steps * features];
+        for (int i = 0; i < x.Length; i++)
+        {
+            int sample = i / (steps * features), step = i / features % steps;
+            x[i] = step < lengths[sample] ? (float)((random.NextDouble() * 2) - 1) : 0f; // the padding Masking(0) masks
+        }
+
+        Dictionary<string, object> Packed(string cell, string forward, string backward, int units, bool sequences) => new()
+        {
+            ["type"] = "packed_bidirectional",
+            ["cell"] = cell,
+            ["lengths"] = lengths,
+            ["forward"] = Layer(model, forward, cell, Options(("units", units), ("return_sequences", sequences))),
+            ["backward"] = Layer(model, backward, cell, Options(("units", units), ("return_sequences", sequences))),
+        };
+
+        Compare(model, lengths.Length, x, scaled: false, output: 0, Packed("lstm", "forward_lstm", "backward_lstm", 4, sequences: true),
+            Packed("gru", "forward_gru", "backward_gru", 3, sequences: false));
     }
 
     [SkippableFact]

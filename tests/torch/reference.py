@@ -89,6 +89,29 @@ def bidirectional(x, layer):
     """Keras's Bidirectional(merge_mode="concat") as PyTorch's bidirectional=True module: its output is the forward
     sequence beside the backward one in the input's order, which is Keras's flip and concatenate; the last output is
     the forward direction's last step beside the backward direction's (its step 0)."""
+    units = layer["forward"]["units"]
+    y, _ = bidirectional_module(layer)(x)
+    if layer["forward"]["return_sequences"]:
+        return y
+    return torch.cat([y[:, -1, :units], y[:, 0, units:]], dim=-1)
+
+
+def packed_bidirectional(x, layer):
+    """Keras's Bidirectional over a masked sequence padded at the end, as PyTorch's bidirectional module on a packed
+    sequence (pack_padded_sequence with each sample's length): each direction skips the padding, Bidirectional's
+    zero_output_for_mask is pad_packed_sequence's zero padding, and the last output is the two directions' h_n."""
+    lengths = torch.tensor(layer["lengths"], dtype=torch.int64)
+    packed = torch.nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+    y, state = bidirectional_module(layer)(packed)
+    if layer["forward"]["return_sequences"]:
+        y, _ = torch.nn.utils.rnn.pad_packed_sequence(y, batch_first=True, total_length=x.shape[1])
+        return y
+    h = state[0] if layer["cell"] == "lstm" else state
+    return torch.cat([h[0], h[1]], dim=-1)
+
+
+def bidirectional_module(layer):
+    """PyTorch's bidirectional LSTM or GRU with the weights of Keras's Bidirectional's two layers."""
     kind = layer["cell"]
     forward, backward = layer["forward"], layer["backward"]
     units = forward["units"]
@@ -106,10 +129,7 @@ def bidirectional(x, layer):
         getattr(module, "weight_hh_l0" + suffix).data = hh.t().contiguous()
         getattr(module, "bias_ih_l0" + suffix).data = b_ih.clone()
         getattr(module, "bias_hh_l0" + suffix).data = b_hh.clone()
-    y, _ = module(x)
-    if forward["return_sequences"]:
-        return y
-    return torch.cat([y[:, -1, :units], y[:, 0, units:]], dim=-1)
+    return module
 
 
 def encoder_decoder(x, layer):
@@ -211,6 +231,7 @@ FORWARDS = {
     "conv2d": conv2d,
     "conv2d_transpose": conv2d_transpose,
     "bidirectional": bidirectional,
+    "packed_bidirectional": packed_bidirectional,
     "encoder_decoder": encoder_decoder,
     "attention_layer": attention_layer,
     "einsum_dense": einsum_dense,
