@@ -431,11 +431,6 @@ public class DiagnosticTests
             var x = Masking()(Embedding(10, 4)(ids));
             return new Model(ids, GlobalAveragePooling1D()(Lambda((Tensor t) => Ops.Exp(t))({|UNR0019:x|})));
             """) },
-        { "BatchNormalization of a masked sequence", Sources.Builder("""
-            var ids = Input([6], dtype: DType.Int32);
-            var x = Embedding(10, 4, maskZero: true)(ids);
-            return new Model(ids, LSTM(2)(BatchNormalization()({|UNR0001:x|})));
-            """) },
         { "Concatenating masked sequences of different features along the steps", Sources.Builder("""
             var ids = Input([6], dtype: DType.Int32);
             var x = Embedding(10, 4, maskZero: true)(ids);

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using Unrolled.Kernels;
 using Xunit;
 
@@ -151,25 +152,61 @@ public class BatchNormKernelTests
         }));
     }
 
-    private static (double[] Mean, double[] Variance) Moments(double[] x, int rows, int channels)
+    /// <summary>The batch's moments; with a mask, Keras's masked moments: Σ m·x / (Σ m + 1e-7) and
+    /// Σ m·(x − mean)² / (Σ m + 1e-7).</summary>
+    private static (double[] Mean, double[] Variance) Moments(double[] x, int rows, int channels, float[]? mask = null)
     {
         var mean = new double[channels];
         var variance = new double[channels];
+        double weight(int r) => mask is null ? 1 : mask[r];
+        double divisor = mask is null ? rows : mask.Sum(m => (double)m) + 1e-7;
         for (int c = 0; c < channels; c++)
         {
             for (int r = 0; r < rows; r++)
             {
-                mean[c] += x[(r * channels) + c] / rows;
+                mean[c] += weight(r) * x[(r * channels) + c] / divisor;
             }
 
             for (int r = 0; r < rows; r++)
             {
                 double d = x[(r * channels) + c] - mean[c];
-                variance[c] += d * d / rows;
+                variance[c] += weight(r) * d * d / divisor;
             }
         }
 
         return (mean, variance);
+    }
+
+    /// <summary>
+    /// A masked sequence (Keras's masked moments): the statistics, the moving ones and the output against the formulas,
+    /// with every row normalised; the gradients through the masked statistics against central differences.
+    /// </summary>
+    [Theory]
+    [InlineData(9, 4, true, true)]
+    [InlineData(12, 270, true, false)]
+    [InlineData(6, 3, false, false)]
+    public void MaskedStatisticsWeighTheKeptRowsOnly(int rows, int channels, bool scale, bool center)
+    {
+        var p = new Problem(rows, channels, scale, center) { Mask = Enumerable.Range(0, rows).Select(r => r % 3 == 1 ? 0f : 1f).ToArray() };
+        float[] movingMean = KernelCheck.Random(channels, 50), movingVariance = Array.ConvertAll(KernelCheck.Random(channels, 51, 0.5f), v => v + 1f);
+        float[] oldMean = (float[])movingMean.Clone(), oldVariance = (float[])movingVariance.Clone();
+        float[] y = new float[rows * channels], stats = new float[2 * channels];
+        BatchNorm.ForwardTraining(p.X, p.Gamma, p.Beta, movingMean, movingVariance, y, stats, rows, channels, Momentum, Epsilon, p.Mask);
+        double[] x = KernelCheck.ToDouble(p.X), gamma = KernelCheck.ToDouble(p.Gamma), beta = KernelCheck.ToDouble(p.Beta);
+        KernelCheck.Close(p.Reference(x, gamma, beta), y, 1e-5, 1e-5, "y");
+        var (mean, variance) = Moments(x, rows, channels, p.Mask);
+        KernelCheck.Close(mean.Select((m, c) => (oldMean[c] * (double)Momentum) + (m * (1 - (double)Momentum))).ToArray(), movingMean, 1e-6, 1e-5, "movingMean");
+        KernelCheck.Close(variance.Select((v, c) => (oldVariance[c] * (double)Momentum) + (v * (1 - (double)Momentum))).ToArray(), movingVariance, 1e-6, 1e-5,
+            "movingVariance");
+
+        double[] r = KernelCheck.ToDouble(KernelCheck.Random(rows * channels, 52));
+        float[] dy = Array.ConvertAll(r, v => (float)v), dx = new float[rows * channels];
+        float[] dGamma = new float[scale ? channels : 0], dBeta = new float[center ? channels : 0];
+        BatchNorm.Backward(p.X, p.Gamma, stats, dy, dx, dGamma, dBeta, rows, channels, p.Mask);
+        double Loss() => p.Reference(x, gamma, beta).Select((v, i) => v * r[i]).Sum();
+        KernelCheck.Close(KernelCheck.NumericGradient(x, Loss), dx, 1e-4, 1e-3, "dx");
+        KernelCheck.Close(KernelCheck.NumericGradient(gamma, Loss), dGamma, 1e-4, 1e-3, "dGamma");
+        KernelCheck.Close(KernelCheck.NumericGradient(beta, Loss), dBeta, 1e-4, 1e-3, "dBeta");
     }
 
     /// <summary>Inputs with a large mean against their spread (as after a ReLU), and γ, β or empty.</summary>
@@ -181,10 +218,13 @@ public class BatchNormKernelTests
 
         public float[] Beta { get; } = center ? KernelCheck.Random(channels, 3) : [];
 
-        /// <summary>Keras 3's training output: γ (x − mean) / sqrt(variance + ε) + β with the batch's moments.</summary>
+        /// <summary>Keras's mask of the rows (1 kept), or null.</summary>
+        public float[]? Mask { get; init; }
+
+        /// <summary>Keras 3's training output: γ (x − mean) / sqrt(variance + ε) + β with the batch's (masked) moments.</summary>
         public double[] Reference(double[] x, double[] gamma, double[] beta)
         {
-            var (mean, variance) = Moments(x, rows, channels);
+            var (mean, variance) = Moments(x, rows, channels, Mask);
             var y = new double[rows * channels];
             for (int r = 0; r < rows; r++)
             {

@@ -766,3 +766,68 @@ public partial class MaskedRecurrentExport
         return new Model(ids, [stacked, backwards, tagged, decoded, SimpleRNN(2, useBias: false)(attended)]);
     }
 }
+
+/// <summary>BatchNormalization of a masked sequence: Keras's masked batch statistics.</summary>
+public partial class MaskedBatchNormModel
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var ids = Input([5], dtype: DType.Int32, name: "ids");
+        var x = Embedding(12, 4, maskZero: true, name: "embedding")(ids);
+        var normalized = BatchNormalization(momentum: 0.5, name: "normalization")(x);
+        return new Model(ids, [GlobalAveragePooling1D()(normalized), LSTM(2)(normalized)]);
+    }
+}
+
+/// <summary>
+/// Keras's BatchNormalization of a masked sequence: the moving statistics move towards the kept steps' moments (written
+/// out from the embedding table), every step is normalised, the mask passes on; the training loss's gradients through the
+/// masked statistics against finite differences.
+/// </summary>
+public class MaskedBatchNormTests
+{
+    private static readonly float[] s_ids = [3, 5, 0, 0, 0, 7, 7, 2, 9, 0, 0, 0, 0, 0, 0, 11, 1, 4, 6, 8];
+
+    [Fact]
+    public void The_statistics_are_the_kept_steps_moments()
+    {
+        var model = new MaskedBatchNormModel(seed: 2);
+        var table = model.GetWeights("embedding", "embeddings").ToArray();
+        var targets = model.Predict([s_ids], 4).Select(o => new float[o.Length]).ToArray();
+        model.Compile(new SGD(learningRate: 0f), "mse");
+        model.Fit([s_ids], targets, batchSize: 4, shuffle: false, verbose: 0);
+        var kept = s_ids.Where(id => id != 0).ToArray();
+        for (int f = 0; f < 4; f++)
+        {
+            double mean = kept.Average(id => table[((int)id * 4) + f]);
+            double variance = kept.Average(id => Math.Pow(table[((int)id * 4) + f] - mean, 2));
+            mean *= kept.Length / (kept.Length + 1e-7);
+            Assert.Equal(0.5 * mean, model.GetWeights("normalization", "moving_mean")[f], 6);
+            Assert.Equal(0.5 + (0.5 * variance), model.GetWeights("normalization", "moving_variance")[f], 5);
+        }
+    }
+
+    [Fact]
+    public void Gradients_through_masked_statistics_match_finite_differences_of_the_training_loss()
+    {
+        var model = new MaskedBatchNormModel(seed: 3);
+        var targets = model.Predict([s_ids], 4).Select((o, j) => GradientTests.Random(o.Length, 60 + j)).ToArray();
+        MaskedBatchNormModel Fresh(float learningRate)
+        {
+            var copy = new MaskedBatchNormModel(seed: 3);
+            model.Weights.CopyTo(copy.Weights);
+            copy.Compile(new SGD(learningRate), "mse");
+            return copy;
+        }
+
+        double Loss() => Fresh(1e-30f).Fit([s_ids], targets, batchSize: 4, shuffle: false, verbose: 0)["loss"][0];
+        var stepped = Fresh(1f);
+        float[] before = model.Weights.ToArray();
+        stepped.Fit([s_ids], targets, batchSize: 4, shuffle: false, verbose: 0);
+        // The step also moves the moving statistics, which are no gradient: the training loss does not read them.
+        var analytic = before.Select((w, i) => model.Description.Weights.Last(info => info.Offset <= i).Trainable ? (double)w - stepped.Weights[i] : 0)
+            .ToArray();
+        GradientTests.AssertMatchesFiniteDifferences(model, analytic, Loss, i => model.Description.Weights.Last(w => w.Offset <= i).ToString());
+    }
+}

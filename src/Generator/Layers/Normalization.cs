@@ -26,14 +26,15 @@ internal sealed record LayerNormalizationConfig(EquatableArray<int> Axes, bool A
 
 /// <summary>
 /// <c>BatchNormalization(momentum, epsilon, center, scale)</c> over the last axis: batch statistics while training
-/// (updating the moving ones), the moving statistics in prediction.
+/// (updating the moving ones; over a masked sequence, of the kept steps only, as Keras's masked moments), the moving
+/// statistics in prediction.
 /// </summary>
 internal sealed class BatchNormalizationRule : LayerRule
 {
     public override IReadOnlyList<LayerKind> Kinds { get; } = new[] { LayerKind.BatchNormalization };
 
-    /// <summary>Keras computes a masked input's batch statistics over the unmasked steps; that is refused (UNR0001)
-    /// rather than done differently.</summary>
+    /// <summary>A masked input's batch statistics weigh the kept steps only (Keras's masked moments); every step is
+    /// normalised, and the output keeps the mask.</summary>
     public override MaskFlow Mask(LayerSpec layer) => MaskFlow.Keeps;
 
     public override bool ConsumesMask(LayerSpec layer) => true;
@@ -62,12 +63,6 @@ internal sealed class BatchNormalizationRule : LayerRule
 
     public override TensorShape? Infer(ShapeContext c)
     {
-        if (c.HasMask(0))
-        {
-            return c.Fail($"its input {c.TensorName(0)} carries a Keras mask, and BatchNormalization of a masked sequence is not supported: Keras computes " +
-                          "the batch statistics over the unmasked steps only. Use LayerNormalization, or normalise before the mask is made");
-        }
-
         if (!c.IsFloat())
         {
             return null;
@@ -114,7 +109,7 @@ internal sealed class BatchNormalizationRule : LayerRule
         string common = $"{e.Weight("gamma")}, {e.Weight("beta")}";
         e.Open("if (workspace.TrainingPass)");
         e.Line($"{Kernels}BatchNorm.ForwardTraining({x}, {common}, {e.Weight("moving_mean")}, {e.Weight("moving_variance")}, {e.Values(e.Node)}, " +
-               $"{e.Temporary(0, 2 * channels)}, {rows}, {N(channels)}, momentum: {Float(s.Momentum)}, epsilon: {Float(s.Epsilon)});");
+               $"{e.Temporary(0, 2 * channels)}, {rows}, {N(channels)}, momentum: {Float(s.Momentum)}, epsilon: {Float(s.Epsilon)}{e.MaskArgument(0, "mask")});");
         e.Close();
         e.Open("else");
         e.Line($"{Kernels}BatchNorm.ForwardInference({x}, {common}, {e.Weight("moving_mean")}, {e.Weight("moving_variance")}, {e.Values(e.Node)}, " +
@@ -127,7 +122,7 @@ internal sealed class BatchNormalizationRule : LayerRule
         int channels = e.ChannelsOf(e.Input);
         e.Line($"var dy = {e.Gradient(e.Node)};");
         e.Line($"{Kernels}BatchNorm.Backward({e.Values(e.Input)}, {e.Weight("gamma")}, {e.Temporary(0, 2 * channels)}, dy, {e.GradientOrEmpty(e.Input)}, " +
-               $"{e.WeightGradient("gamma")}, {e.WeightGradient("beta")}, {e.Rows(e.PositionsOf(e.Input))}, {N(channels)});");
+               $"{e.WeightGradient("gamma")}, {e.WeightGradient("beta")}, {e.Rows(e.PositionsOf(e.Input))}, {N(channels)}{e.MaskArgument(0, "mask")});");
     }
 
     public override void Describe(LayerSpec layer, KerasConfig config)

@@ -31,8 +31,12 @@ public static class BatchNorm
     /// <param name="channels">Channels (the last axis).</param>
     /// <param name="momentum">Keras's <c>momentum</c> (0.99 by default).</param>
     /// <param name="epsilon">Keras's <c>epsilon</c> (0.001 by default).</param>
+    /// <param name="mask">[rows], Keras's mask of a masked sequence (1 kept), or empty: the statistics weigh the kept rows
+    /// only, Σ m·x / (Σ m + 1e-7) and Σ m·(x − mean)² / (Σ m + 1e-7) as Keras's masked moments, and every row is
+    /// normalised with them.</param>
     public static void ForwardTraining(ReadOnlySpan<float> x, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> movingMean,
-        Span<float> movingVariance, Span<float> y, Span<float> stats, int rows, int channels, float momentum, float epsilon)
+        Span<float> movingVariance, Span<float> y, Span<float> stats, int rows, int channels, float momentum, float epsilon,
+        ReadOnlySpan<float> mask = default)
     {
         int count = Check(x.Length, gamma.Length, beta.Length, y.Length, "y", rows, channels);
         Need(movingMean.Length, channels, nameof(movingMean));
@@ -45,15 +49,19 @@ public static class BatchNorm
         Span<float> mean = stats[..channels], inverse = stats.Slice(channels, channels);
         movingMean = movingMean[..channels];
         movingVariance = movingVariance[..channels];
+        Optional(mask.Length, rows, nameof(mask));
 
         mean.Clear();
         for (int r = 0; r < rows; r++)
         {
-            TensorPrimitives.Add(mean, x.Slice(r * channels, channels), mean);
+            if (mask.IsEmpty || mask[r] >= 0.5f)
+            {
+                TensorPrimitives.Add(mean, x.Slice(r * channels, channels), mean);
+            }
         }
 
         // An empty batch has no statistics; Keras would produce NaN. Leave the moving statistics alone instead.
-        float scale = rows == 0 ? 0f : 1f / rows;
+        float scale = rows == 0 ? 0f : mask.IsEmpty ? 1f / rows : 1f / (Kept(mask, rows) + KerasEpsilon);
         TensorPrimitives.Multiply(mean, scale, mean);
 
         // Two passes (mean first, then the squared deviations, kept in y for the last pass) stay accurate when the
@@ -64,7 +72,10 @@ public static class BatchNorm
         {
             Span<float> yr = y.Slice(r * channels, channels);
             TensorPrimitives.Subtract(x.Slice(r * channels, channels), mean, yr);
-            TensorPrimitives.MultiplyAdd(yr, yr, variance, variance);
+            if (mask.IsEmpty || mask[r] >= 0.5f)
+            {
+                TensorPrimitives.MultiplyAdd(yr, yr, variance, variance);
+            }
         }
 
         TensorPrimitives.Multiply(variance, scale, variance);
@@ -140,8 +151,9 @@ public static class BatchNorm
     /// <param name="dBeta">[channels], accumulated into, or empty.</param>
     /// <param name="rows">Rows.</param>
     /// <param name="channels">Channels (the last axis).</param>
+    /// <param name="mask">The forward's mask, or empty.</param>
     public static void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> gamma, ReadOnlySpan<float> stats, ReadOnlySpan<float> dy,
-        Span<float> dx, Span<float> dGamma, Span<float> dBeta, int rows, int channels)
+        Span<float> dx, Span<float> dGamma, Span<float> dBeta, int rows, int channels, ReadOnlySpan<float> mask = default)
     {
         int count = Check(x.Length, gamma.Length, 0, dy.Length, "dy", rows, channels);
         Need(stats.Length, 2L * channels, nameof(stats));
@@ -154,10 +166,14 @@ public static class BatchNorm
         }
 
         // With x̂ = (x − mean)·inv: dβ = Σ dy, dγ = Σ dy ⊙ x̂, and
-        // dx = γ·inv·(dy − Σ dy / N − x̂ · Σ(dy ⊙ x̂) / N), one block of channels at a time.
+        // dx = γ·inv·(dy − Σ dy / N − x̂ · Σ(dy ⊙ x̂) / N), one block of channels at a time. With a mask the statistics
+        // weigh row r by w_r = m_r / D (D = Σ m + 1e-7, W = Σ w): dx_r = γ·inv·(dy_r − w_r·Σ dy − w_r·Σ(dy ⊙ x̂)·(x̂_r − inv·mean·(1 − W))),
+        // the last term from Σ w·(x − mean) = mean·(1 − W).
+        Optional(mask.Length, rows, nameof(mask));
         Span<float> sumDy = stackalloc float[Block], sumDyXhat = stackalloc float[Block];
-        Span<float> xhat = stackalloc float[Block], term = stackalloc float[Block], a = stackalloc float[Block];
-        float perRow = 1f / rows;
+        Span<float> xhat = stackalloc float[Block], term = stackalloc float[Block], a = stackalloc float[Block], offsetTerm = stackalloc float[Block];
+        float divisor = mask.IsEmpty ? rows : Kept(mask, rows) + KerasEpsilon, perRow = 1f / divisor;
+        float outside = mask.IsEmpty ? 0f : 1f - (Kept(mask, rows) / divisor); // 1 − W
         for (int c0 = 0; c0 < channels; c0 += Block)
         {
             int n = Math.Min(Block, channels - c0);
@@ -201,18 +217,52 @@ public static class BatchNorm
                 TensorPrimitives.Multiply(gamma.Slice(c0, n), inverse, an);
             }
 
+            if (!mask.IsEmpty)
+            {
+                // x̂ − inv·mean·(1 − W), the deviation the variance's gradient weighs with a mask.
+                TensorPrimitives.Multiply(inverse, mean, offsetTerm[..n]);
+                TensorPrimitives.Multiply(offsetTerm[..n], outside, offsetTerm[..n]);
+            }
+
             for (int r = 0; r < rows; r++)
             {
                 int offset = (r * channels) + c0;
+                Span<float> d = dx.Slice(offset, n);
+                if (!mask.IsEmpty && mask[r] < 0.5f)
+                {
+                    // A masked row is normalised but weighs nothing in the statistics: its gradient is γ·inv·dy.
+                    TensorPrimitives.MultiplyAdd(dy.Slice(offset, n), an, d, d);
+                    continue;
+                }
+
                 TensorPrimitives.Subtract(x.Slice(offset, n), mean, xh);
                 TensorPrimitives.Multiply(xh, inverse, xh);
+                if (!mask.IsEmpty)
+                {
+                    TensorPrimitives.Subtract(xh, offsetTerm[..n], xh);
+                }
+
                 TensorPrimitives.Multiply(xh, s2, tm);
                 TensorPrimitives.Subtract(dy.Slice(offset, n), tm, tm);
                 TensorPrimitives.Subtract(tm, s1, tm);
-                Span<float> d = dx.Slice(offset, n);
                 TensorPrimitives.MultiplyAdd(tm, an, d, d);
             }
         }
+    }
+
+    /// <summary>Keras's <c>backend.epsilon()</c>, which its masked moments add to the kept count.</summary>
+    private const float KerasEpsilon = 1e-7f;
+
+    /// <summary>How many of the rows a mask keeps.</summary>
+    private static float Kept(ReadOnlySpan<float> mask, int rows)
+    {
+        int kept = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            kept += mask[r] >= 0.5f ? 1 : 0;
+        }
+
+        return kept;
     }
 
     /// <summary>row = row ⊙ γ + β, each skipped when empty.</summary>
