@@ -338,13 +338,25 @@ public class DiagnosticTests
             var b = Input([6, 2]);
             return new Model([a, b], AdditiveAttention()([a, b, {|UNR0001:b|}]));
             """) },
-        { "EinsumDense contracting a middle axis", Sources.Builder("""
+        { "EinsumDense with a letter in the input, kernel and output", Sources.Builder("""
             var a = Input([4, 3]);
-            return new Model(a, EinsumDense({|UNR0009:"abc,bd->acd"|}, [3, 2])(a));
+            return new Model(a, EinsumDense({|UNR0009:"abc,bcd->abd"|}, [null, 2])(a));
             """) },
-        { "EinsumDense with a bias over a kept axis", Sources.Builder("""
+        { "EinsumDense summing an input axis away without the kernel", Sources.Builder("""
             var a = Input([4, 3]);
-            return new Model(a, EinsumDense("abc,cd->abd", [null, 2], biasAxes: {|UNR0009:"b"|})(a));
+            return new Model(a, EinsumDense({|UNR0009:"abc,ce->ae"|}, [2])(a));
+            """) },
+        { "EinsumDense with an ellipsis in the middle", Sources.Builder("""
+            var a = Input([4, 3]);
+            return new Model(a, EinsumDense({|UNR0009:"a...c,cd->a...d"|}, [2])(a));
+            """) },
+        { "EinsumDense with a bias over the batch axis", Sources.Builder("""
+            var a = Input([4, 3]);
+            return new Model(a, EinsumDense("abc,cd->abd", [null, 2], biasAxes: {|UNR0009:"ad"|})(a));
+            """) },
+        { "EinsumDense whose kept axis changes size", Sources.Builder("""
+            var a = Input([4, 3]);
+            return new Model(a, EinsumDense("abc,cd->abd", [5, 2])({|UNR0001:a|}));
             """) },
         { "EinsumDense with an output shape of the wrong rank", Sources.Builder("""
             var a = Input([4, 3]);

@@ -195,33 +195,87 @@ internal static class FlatGraphInterpreter
 
             case GraphNodeKind.EinsumDense:
             {
-                // y[f, k] = Σ_c x[f, c] · kernel[c, k] (+ the bias, repeated over the new axes before its own), per sample:
-                // the kernel's leading axes are the input's last ones.
-                var kernelShape = node.Weights[0].Shape;
-                // kept + contracted = the input's rank, kept + new = the output's, contracted + new = the kernel's.
-                int contracted = (x[0].Shape.Length + kernelShape.Count - node.Setting("output_shape")!.AsInt32s().Count) / 2;
-                int c = kernelShape.Take(contracted).Aggregate(1, (a, d) => a * d), n = kernelShape.Skip(contracted).Aggregate(1, (a, d) => a * d);
-                int positions = x[0].Data.Length / c;
-                bool bias = node.Setting("bias_axes")!.Kind != LayerSettingKind.None;
-                int biasWidth = bias ? w[1].Length : 1;
-                var y = new double[positions * n];
-                for (int p = 0; p < positions; p++)
+                // The einsum itself, index by index: every output element the sum over the contracted letters of input ×
+                // kernel, the bias (Keras's: from the first bias letter to the end, 1 on the others) broadcast from the right.
+                string equation = node.Setting("equation")!.AsString().Replace(" ", string.Empty);
+                string[] sides = equation.Split("->");
+                string[] operands = sides[0].Split(',');
+                string input = operands[0], kernel = operands[1], output = sides[1];
+                // Per-sample labels: the batch letter (or the ellipsis's first axis) dropped, the ellipsis's axes as digits.
+                int elided = x[0].Shape.Length - (input.Replace("...", string.Empty).Length - (input.StartsWith("...", StringComparison.Ordinal) ? 0 : 1));
+                string dots = new string(Enumerable.Range(0, elided).Select(i => (char)('0' + i)).ToArray());
+                string Expand(string side) => side.StartsWith("...", StringComparison.Ordinal) ? dots + side[3..]
+                    : side.EndsWith("...", StringComparison.Ordinal) ? side[1..^3] + dots : side[1..];
+                string inputLabels = Expand(input), outputLabels = Expand(output);
+                var size = new Dictionary<char, int>();
+                for (int i = 0; i < inputLabels.Length; i++)
                 {
-                    for (int j = 0; j < n; j++)
+                    size[inputLabels[i]] = x[0].Shape[i];
+                }
+
+                var kernelShape = node.Weights[0].Shape;
+                for (int i = 0; i < kernel.Length; i++)
+                {
+                    size[kernel[i]] = kernelShape[i];
+                }
+
+                var outputShape = outputLabels.Select(l => size[l]).ToArray();
+                string summed = new string(kernel.Where(l => outputLabels.IndexOf(l) < 0).ToArray());
+                string biasAxes = node.Setting("bias_axes")!.Kind == LayerSettingKind.None ? string.Empty : node.Setting("bias_axes")!.AsString();
+                int biasFrom = biasAxes.Length == 0 ? -1 : outputLabels.IndexOfAny(biasAxes.ToCharArray());
+                int Flat(string labels, IReadOnlyDictionary<char, int> at)
+                {
+                    int index = 0;
+                    foreach (char l in labels)
                     {
-                        double sum = bias ? w[1][j % biasWidth] : 0;
-                        for (int i = 0; i < c; i++)
+                        index = (index * size[l]) + at[l];
+                    }
+
+                    return index;
+                }
+
+                int outputSize = outputShape.Aggregate(1, (a, d) => a * d), inputSize = x[0].Size;
+                var y = new double[x[0].Rows * outputSize];
+                var at = new Dictionary<char, int>();
+                for (int r = 0; r < x[0].Rows; r++)
+                {
+                    for (int o = 0; o < outputSize; o++)
+                    {
+                        for (int i = outputLabels.Length - 1, rest = o; i >= 0; i--)
                         {
-                            sum += x[0].Data[(p * c) + i] * w[0][(i * n) + j];
+                            at[outputLabels[i]] = rest % size[outputLabels[i]];
+                            rest /= size[outputLabels[i]];
                         }
 
-                        y[(p * n) + j] = sum;
+                        int combinations = summed.Aggregate(1, (a, l) => a * size[l]);
+                        double sum = 0;
+                        for (int c = 0; c < combinations; c++)
+                        {
+                            for (int i = summed.Length - 1, rest = c; i >= 0; i--)
+                            {
+                                at[summed[i]] = rest % size[summed[i]];
+                                rest /= size[summed[i]];
+                            }
+
+                            sum += x[0].Data[(r * inputSize) + Flat(inputLabels, at)] * w[0][Flat(kernel, at)];
+                        }
+
+                        if (biasFrom >= 0)
+                        {
+                            int b = 0;
+                            foreach (char l in outputLabels[biasFrom..])
+                            {
+                                b = biasAxes.IndexOf(l) >= 0 ? (b * size[l]) + at[l] : b;
+                            }
+
+                            sum += w[1][b];
+                        }
+
+                        y[(r * outputSize) + o] = sum;
                     }
                 }
 
-                int kept = x[0].Shape.Length - contracted;
-                var shape = x[0].Shape.Take(kept).Concat(kernelShape.Skip(contracted)).ToArray();
-                return Activate(new Value(y, shape, x[0].Rows), node.Setting("activation")!.AsString());
+                return Activate(new Value(y, outputShape, x[0].Rows), node.Setting("activation")!.AsString());
             }
 
             case GraphNodeKind.AdditiveAttention:

@@ -219,6 +219,7 @@ public class GraphDescriptionTests
         ("multi-head attention layers", () => new MultiHeadAttentionLayers(seed: 1)),
         ("additive attention layers", () => new AdditiveAttentionLayers(seed: 1)),
         ("einsum dense layers", () => new EinsumDenseLayers(seed: 1)),
+        ("einsum general layers", () => new EinsumGeneralLayers(seed: 1)),
         ("broadcast matmuls", () => new BroadcastMatMuls(seed: 1)),
         ("autoencoder", () => new Autoencoder(seed: 1)),
         ("returned states", () => new ReturnedStates(seed: 1)),
@@ -289,7 +290,7 @@ public class GraphDescriptionTests
     }
 
     public static IEnumerable<object[]> DenseFamilyModels() => Models().Where(m => (string)m[0] is "deep nesting" or "siamese" or "manhattan"
-        or "time steps" or "nested time" or "every op" or "broadcast merges" or "every merge" or "every dot" or "every softmax" or "multi-head by hand" or "attention layers" or "multi-head attention layers" or "additive attention layers" or "einsum dense layers" or "broadcast matmuls" or "autoencoder" or "layer norm forms"
+        or "time steps" or "nested time" or "every op" or "broadcast merges" or "every merge" or "every dot" or "every softmax" or "multi-head by hand" or "attention layers" or "multi-head attention layers" or "additive attention layers" or "einsum dense layers" or "einsum general layers" or "broadcast matmuls" or "autoencoder" or "layer norm forms"
         or "layer norm time distributed");
 
     [Theory]

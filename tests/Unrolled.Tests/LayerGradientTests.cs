@@ -87,6 +87,10 @@ public class LayerGradientTests
         => Check(new EinsumDenseLayers(seed: 34), [Random(3 * 5 * 4, 34)], 3);
 
     [Fact]
+    public void EinsumDense_with_reordered_axes_ellipses_and_broadcast_biases()
+        => Check(new EinsumGeneralLayers(seed: 35), [Random(3 * 5 * 4, 35)], 3);
+
+    [Fact]
     public void AdditiveAttention_with_a_scale_per_feature_and_without_one()
         => Check(new AdditiveAttentionLayers(seed: 32), [Random(3 * 5 * 4, 32), Random(3 * 6 * 4, 33)], 3);
 

@@ -212,6 +212,20 @@ public partial class TorchEinsumDense
     }
 }
 
+/// <summary>EinsumDense's other forms: the kernel [out, in], a new axis before a kept one (bias over the kept axis), and
+/// Keras's trailing ellipsis.</summary>
+public partial class TorchEinsumGeneral
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([5, 4]);
+        var a = EinsumDense("abc,dc->abd", [null, 3], biasAxes: "d", name: "transposed_kernel")(x);
+        var b = EinsumDense("abc,cd->adb", [2, null], Activation.Tanh, biasAxes: "b", name: "new_first")(a);
+        return new Model(x, EinsumDense("ab...,bc->ac...", [3], biasAxes: "c", name: "trailing")(b));
+    }
+}
+
 /// <summary>Keras's AdditiveAttention between Dense projections of the input (the value as the key).</summary>
 public partial class TorchAdditiveAttention
 {

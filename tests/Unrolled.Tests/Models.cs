@@ -344,6 +344,25 @@ public partial class EinsumDenseLayers
     }
 }
 
+/// <summary>EinsumDense beyond the dense-product forms: a kernel in [out, in] order, a new axis before a kept one with a bias
+/// over the kept axis, a contracted middle axis, Keras's leading and trailing ellipsis, and a softmax over a reordered
+/// output's last axis.</summary>
+public partial class EinsumGeneralLayers
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([5, 4], name: "x");
+        var a = EinsumDense("abc,dc->abd", [null, 3], biasAxes: "d", name: "transposed_kernel")(x);             // (5, 3)
+        var b = EinsumDense("abc,cd->adb", [2, null], Activation.Tanh, biasAxes: "b", name: "new_first")(a);     // (2, 5)
+        var c = EinsumDense("abc,bd->acd", [null, 3], Activation.Relu, name: "middle")(b);                       // (5, 3)
+        var d = EinsumDense("...c,cd->...d", 4, biasAxes: "d", name: "leading")(c);                             // (5, 4)
+        var e = EinsumDense("ab...,bc->ac...", [3], biasAxes: "c", name: "trailing")(d);                        // (3, 4)
+        var f = EinsumDense("abc,cd->adb", [2, null], Activation.Softmax, biasAxes: "db", name: "softmax")(e);   // (2, 3)
+        return new Model(x, [Flatten()(e), Flatten()(f)]);
+    }
+}
+
 /// <summary>Ops.MatMul broadcasting its leading axes as NumPy's: a missing axis, an axis of 1, on either side.</summary>
 public partial class BroadcastMatMuls
 {

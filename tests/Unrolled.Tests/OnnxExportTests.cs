@@ -95,6 +95,7 @@ public class OnnxExportTests
         ["masked_recurrent"] = () => new MaskedRecurrentExport(seed: 52),
         ["masked_encoder_decoder"] = () => new MaskedEncoderDecoder(seed: 53),
         ["masked_concatenation"] = () => new MaskedConcatenationModel(seed: 54),
+        ["einsum_general"] = () => new EinsumGeneralLayers(seed: 55),
         ["masked_attention"] = () => new MaskedAttentionExport(seed: 49),
     };
 

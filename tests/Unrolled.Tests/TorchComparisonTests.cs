@@ -218,6 +218,27 @@ public class TorchComparisonTests
             Layer(model, "plain", "multi_head_attention", Options(("heads", 3), ("causal", false))));
     }
 
+    /// <summary>torch.einsum of Keras's equation with the kernel in Keras's shape and the bias broadcast as Keras's: the
+    /// kernel [out, in], a reordered output with a bias over a kept axis, and the trailing ellipsis.</summary>
+    [SkippableFact]
+    public void EinsumDense_in_other_forms_matches_PyTorchs_einsum()
+    {
+        var model = new TorchEinsumGeneral(seed: 17);
+        var random = new Random(17);
+        foreach (var weight in model.Description.Weights.Where(w => w.Name == "bias"))
+        {
+            foreach (ref float b in model.GetWeights(weight.Layer, weight.Name))
+            {
+                b = (float)(random.NextDouble() - 0.5);
+            }
+        }
+
+        Compare(model, 3,
+            Layer(model, "transposed_kernel", "einsum_dense", Options(("equation", "abc,dc->abd"), ("activation", "linear"))),
+            Layer(model, "new_first", "einsum_dense", Options(("equation", "abc,cd->adb"), ("activation", "tanh"))),
+            Layer(model, "trailing", "einsum_dense", Options(("equation", "ab...,bc->ac..."), ("activation", "linear"))));
+    }
+
     [SkippableFact]
     public void Conv2DTranspose_matches_PyTorch()
     {

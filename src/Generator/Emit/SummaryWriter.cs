@@ -103,7 +103,7 @@ internal static class SummaryWriter
             long train = (long)plan.ActivationSize + plan.Predict.ActivationSize + plan.Scratch;
             text.Append("Workspace: ").Append(Floats(predict)).Append(" per sample to predict; ")
                 .Append(Floats(train)).Append(" per sample to train, plus a gradient per weight")
-                .Append(plan.BoundedScratch.Count > 0 ? ", and the convolutions' working space once, whatever the batch\n" : "\n");
+                .Append(plan.BoundedScratch.Count > 0 ? ", and the fixed-shape layers' working space once, whatever the batch\n" : "\n");
         }
         else
         {

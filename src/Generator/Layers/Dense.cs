@@ -270,27 +270,115 @@ internal sealed class SoftmaxRule : LayerRule
 }
 
 /// <summary>
-/// <c>EinsumDense</c>'s settings, analysed into the dense product it computes: the input's free axes (kept, between the
-/// batch axis and the contracted ones), its contracted axes (the kernel's first) and the kernel's own axes (the
-/// output's last).
+/// <c>EinsumDense</c>'s settings as written: the equation's input, kernel and output letters (without the ellipsis), where
+/// the ellipsis was (Keras accepts none, <c>...X,Y->...Z</c> or <c>X...,Y->Z...</c>), output_shape for the output's explicit
+/// letters after the batch axis, the activation and bias_axes.
 /// </summary>
 /// <param name="Equation">The equation as written.</param>
-/// <param name="Free">How many of the input's axes after the batch axis are kept.</param>
-/// <param name="Contracted">How many of the input's last axes are contracted with the kernel's first.</param>
-/// <param name="KernelAxes">The sizes of the kernel's own axes (the output's last).</param>
-/// <param name="OutputShape">The output_shape as given (per-sample; 0 for None).</param>
+/// <param name="Input">The input's letters (the batch axis first unless the ellipsis leads).</param>
+/// <param name="Kernel">The kernel's letters, its axes in order.</param>
+/// <param name="Output">The output's letters.</param>
+/// <param name="Ellipsis">0 none, 1 leading (<c>...X</c>: the batch and the axes before X kept), 2 trailing (<c>X...</c>).</param>
+/// <param name="OutputShape">output_shape as given (0 for None).</param>
 /// <param name="Activation">The activation.</param>
 /// <param name="BiasAxes">bias_axes as given, or null.</param>
-/// <param name="BiasAxisCount">How many of the kernel's last axes the bias spans (0 without bias).</param>
-internal sealed record EinsumDenseConfig(string Equation, int Free, int Contracted, EquatableArray<int> KernelAxes, EquatableArray<int> OutputShape,
-    int Activation, string? BiasAxes, int BiasAxisCount) : LayerConfig;
+internal sealed record EinsumDenseConfig(string Equation, string Input, string Kernel, string Output, int Ellipsis, EquatableArray<int> OutputShape,
+    int Activation, string? BiasAxes) : LayerConfig;
 
 /// <summary>
-/// Keras's <c>EinsumDense(equation, output_shape, activation, bias_axes)</c> for the equations that are a dense product:
-/// <c>b F C, C K -> b F K</c> (the input's last axes C contracted with the kernel's first, its other axes F kept, the
-/// kernel's last axes K appended; Keras's MultiHeadAttention projections are of this form: <c>abc,cde->abde</c>,
-/// <c>abcd,cde->abe</c>), with a bias over a suffix of K. It runs as Dense does: one product over (batch·F) rows, the
-/// bias and activation after it. Other equations are squiggled.
+/// One EinsumDense call's product, from its settings and its input's shape: every per-sample axis of the input and
+/// output labelled (the ellipsis's axes with labels of their own), and the orders that make it one matrix product. The
+/// input's axes go to [kept (output order), contracted (kernel order)], the kernel's to [contracted, new (output order)],
+/// and the product [kept, new] goes to the output's order; each order is null where it is already so.
+/// </summary>
+internal sealed record EinsumPlan(int[] OutputDims, int[] KernelDims, int[]? BiasDims, int[] Kept, int Contracted, int New, int[]? InputOrder,
+    int[]? KernelOrder, int[]? OutputOrder, int[] ProductDims, int SuffixBias)
+{
+    /// <summary>Analyses the equation on an input of per-sample shape <paramref name="dims"/>; returns the reason when it
+    /// does not fit.</summary>
+    public static (EinsumPlan? Plan, string? Error) Of(EinsumDenseConfig s, IReadOnlyList<int> dims)
+    {
+        // Per-sample labels: the letters (batch excluded), the ellipsis's axes as '0', '1', … (not letters).
+        int explicitInput = s.Ellipsis == 1 ? s.Input.Length : s.Input.Length - 1;
+        int elided = dims.Count - explicitInput;
+        if (elided < 0 || (s.Ellipsis == 0 && elided != 0))
+        {
+            return (null, $"the equation '{s.Equation}' reads {explicitInput} axes after the batch axis{(s.Ellipsis != 0 ? " or more" : string.Empty)}");
+        }
+
+        string dots = new string(Enumerable.Range(0, elided).Select(i => (char)('0' + i)).ToArray());
+        string input = s.Ellipsis switch { 1 => dots + s.Input, 2 => s.Input.Substring(1) + dots, _ => s.Input.Substring(1) };
+        string output = s.Ellipsis switch { 1 => dots + s.Output, 2 => s.Output.Substring(1) + dots, _ => s.Output.Substring(1) };
+        string given = s.Ellipsis == 1 ? s.Output : s.Output.Substring(1);
+
+        var size = new Dictionary<char, int>();
+        for (int i = 0; i < input.Length; i++)
+        {
+            size[input[i]] = dims[i];
+        }
+
+        for (int i = 0; i < given.Length; i++)
+        {
+            char letter = given[i];
+            int wanted = s.OutputShape[i];
+            if (size.TryGetValue(letter, out int kept))
+            {
+                if (wanted != 0 && wanted != kept)
+                {
+                    return (null, $"output_shape gives {wanted} for '{letter}', which the input has as {(DimTable.IsSymbolic(kept) ? "a run-time length" : kept.ToString(CultureInfo.InvariantCulture))} and keeps");
+                }
+            }
+            else
+            {
+                size[letter] = wanted;
+            }
+        }
+
+        string keptLetters = new string(output.Where(l => input.IndexOf(l) >= 0).ToArray());
+        string contracted = new string(s.Kernel.Where(l => input.IndexOf(l) >= 0).ToArray());
+        string fresh = new string(output.Where(l => s.Kernel.IndexOf(l) >= 0).ToArray());
+        if (contracted.Any(l => DimTable.IsSymbolic(size[l])))
+        {
+            return (null, $"its contracted axes ('{contracted}') must be known before the program runs, to size the kernel");
+        }
+
+        int[] Order(string from, string to) => to.Select(l => from.IndexOf(l)).ToArray();
+        int[]? UnlessIdentity(int[] order) => order.Select((o, i) => o == i).All(b => b) ? null : order;
+        var kernelDims = s.Kernel.Select(l => size[l]).ToArray();
+        var outputDims = output.Select(l => size[l]).ToArray();
+        string product = keptLetters + fresh;
+
+        // Keras's bias: from the first bias letter of the output to its end, the bias letters' sizes and 1 elsewhere.
+        int[]? biasDims = null;
+        int suffix = 0;
+        if (s.BiasAxes is { } bias)
+        {
+            int first = output.IndexOfAny(bias.ToCharArray());
+            biasDims = output.Substring(first).Select(l => bias.IndexOf(l) >= 0 ? size[l] : 1).ToArray();
+            if (biasDims.Any(DimTable.IsSymbolic))
+            {
+                return (null, $"its bias spans '{bias}', whose size is known only at run time; the bias is sized before the program runs");
+            }
+
+            // The common case: the bias spans the output's last axes, all new ones: one bias row, repeated.
+            bool dense = output.Substring(first).All(l => bias.IndexOf(l) >= 0 && fresh.IndexOf(l) >= 0);
+            suffix = dense ? biasDims.Aggregate(1, (a, d) => a * d) : 0;
+        }
+
+        return (new EinsumPlan(outputDims, kernelDims, biasDims, keptLetters.Select(l => size[l]).ToArray(),
+            contracted.Aggregate(1, (a, l) => checked(a * size[l])), fresh.Aggregate(1, (a, l) => checked(a * size[l])),
+            UnlessIdentity(Order(input, keptLetters + contracted)), UnlessIdentity(Order(s.Kernel, contracted + fresh)),
+            UnlessIdentity(Order(product, output)), product.Select(l => size[l]).ToArray(), suffix), null);
+    }
+}
+
+/// <summary>
+/// Keras's <c>EinsumDense(equation, output_shape, activation, bias_axes)</c>: every equation Keras accepts whose letters
+/// are each kept (input and output), contracted (input and kernel) or new (kernel and output), with or without Keras's
+/// ellipsis, in any order. It runs as one matrix product over (batch · kept) rows, the input, kernel and output put in
+/// that product's order where they are not (the kernel in the fixed scratch), then Keras's bias (a row repeated when it
+/// spans the last new axes, broadcast otherwise) and the activation. A letter in all three, or summed away without the
+/// kernel, is squiggled.
 /// </summary>
 internal sealed class EinsumDenseRule : LayerRule
 {
@@ -307,67 +395,108 @@ internal sealed class EinsumDenseRule : LayerRule
             return null;
         }
 
-        string form = "EinsumDense computes the equations that are a dense product in this version, 'b<kept><contracted>,<contracted><new>->b<kept><new>' " +
-                      "(the input's last axes contracted with the kernel's first, such as 'abc,cd->abd' or 'abc,cde->abde')";
         if (equation.Kind != ValueKind.String)
         {
             args.Report(DiagnosticIds.InvalidArgument, args.SpanOf("equation"), $"EinsumDense needs its equation as a string; got {equation}");
             return null;
         }
 
-        string text = equation.String!.Replace(" ", string.Empty);
-        int comma = text.IndexOf(','), arrow = text.IndexOf("->", System.StringComparison.Ordinal);
-        string input = comma > 0 ? text.Substring(0, comma) : string.Empty;
-        string kernel = comma > 0 && arrow > comma ? text.Substring(comma + 1, arrow - comma - 1) : string.Empty;
-        string output = arrow > 0 ? text.Substring(arrow + 2) : string.Empty;
-        bool letters = new[] { input, kernel, output }.All(s => s.Length > 0 && s.All(char.IsLetter) && s.Distinct().Count() == s.Length);
-        string contracted = letters ? new string(input.Where(c => kernel.IndexOf(c) >= 0 && output.IndexOf(c) < 0).ToArray()) : string.Empty;
-        string kept = letters ? new string(input.Skip(1).Where(c => output.IndexOf(c) >= 0).ToArray()) : string.Empty;
-        string own = letters ? new string(kernel.Where(c => input.IndexOf(c) < 0).ToArray()) : string.Empty;
-        bool dense = letters && contracted.Length > 0 && input.Length >= 2 && output.Length >= 2 && input[0] == output[0]
-                     && input == input[0] + kept + contracted && kernel == contracted + own && output == output[0] + kept + own;
-        if (!dense)
+        if (Parse(equation.String!) is not var (input, kernel, output, ellipsis) || Problem(input, kernel, output, ellipsis) is { } problem)
         {
-            args.Report(DiagnosticIds.InvalidArgument, args.SpanOf("equation"), $"{form}; '{equation.String}' is not one");
+            string why = Parse(equation.String!) is var (i, k, o, e) ? Problem(i, k, o, e)! : "it is not 'input,kernel->output' in letters, with Keras's '...' " +
+                "leading both the input and the output or ending both";
+            args.Report(DiagnosticIds.InvalidArgument, args.SpanOf("equation"), $"EinsumDense cannot compute '{equation.String}': {why}");
             return null;
         }
 
-        // output_shape: the output's per-sample axes (kept ones may be null: the input's), or one integer for one axis.
+        // output_shape: the output's explicit axes after the batch axis (kept ones may be null: the input's), or one integer.
+        string given = ellipsis == 1 ? output : output.Substring(1);
         var items = shape.Kind == ValueKind.List ? shape.Items! : new List<Value> { shape };
-        if (items.Count != output.Length - 1 || items.Any(v => v.Kind != ValueKind.Null && (v is not { Kind: ValueKind.Number, IsInteger: true } || v.Number <= 0)))
+        if (items.Count != given.Length || items.Any(v => v.Kind != ValueKind.Null && (v is not { Kind: ValueKind.Number, IsInteger: true } || v.Number <= 0)))
         {
             args.Report(DiagnosticIds.InvalidArgument, args.SpanOf("outputShape"),
-                $"EinsumDense's output_shape gives the {output.Length - 1} axes of '{output.Substring(1)}' after the batch axis (positive sizes, or null for one the input keeps); got {shape}");
+                $"EinsumDense's output_shape gives the {given.Length} axes of '{given}' (positive sizes, or null for one the input keeps); got {shape}");
             return null;
         }
 
         var sizes = items.Select(v => v.Kind == ValueKind.Null ? 0 : (int)v.Number).ToList();
-        var kernelAxes = sizes.Skip(kept.Length).ToList();
-        if (kernelAxes.Any(d => d == 0))
+        string fresh = new string(given.Where(l => input.IndexOf(l) < 0).ToArray());
+        if (given.Select((l, i) => (l, i)).Any(p => input.IndexOf(p.l) < 0 && sizes[p.i] == 0))
         {
             args.Report(DiagnosticIds.InvalidArgument, args.SpanOf("outputShape"),
-                $"EinsumDense's output_shape must give the size of each new axis ('{own}'), which sizes the kernel; got {shape}");
+                $"EinsumDense's output_shape must give the size of each new axis ('{fresh}'), which sizes the kernel; got {shape}");
             return null;
         }
 
-        int biasCount = 0;
         string? biasAxes = null;
         if (bias.Kind != ValueKind.Null)
         {
             biasAxes = bias.Kind == ValueKind.String ? bias.String! : null;
-            if (biasAxes is null || biasAxes.Length == 0 || !own.EndsWith(biasAxes, System.StringComparison.Ordinal))
+            if (biasAxes is null || biasAxes.Length == 0 || biasAxes.Any(l => output.IndexOf(l) < 0 || (ellipsis != 1 && l == output[0])) || biasAxes.Distinct().Count() != biasAxes.Length)
             {
                 args.Report(DiagnosticIds.InvalidArgument, args.SpanOf("biasAxes"),
-                    $"EinsumDense's bias spans the last of the kernel's new axes in this version (a suffix of '{own}', such as '{own.Substring(own.Length - 1)}'); got {bias}");
+                    $"EinsumDense's bias_axes are letters of the output '{output}' other than the batch axis, each once; got {bias}");
                 return null;
             }
-
-            biasCount = biasAxes.Length;
         }
 
-        _ = checked(kernelAxes.Aggregate(1, (a, d) => checked(a * d)));
-        return new EinsumDenseConfig(equation.String!, kept.Length, contracted.Length, kernelAxes.ToEquatableArray(), sizes.ToEquatableArray(),
-            activation.Value, biasAxes, biasCount);
+        _ = checked(sizes.Aggregate(1, (a, d) => checked(a * System.Math.Max(d, 1))));
+        return new EinsumDenseConfig(equation.String!, input, kernel, output, ellipsis, sizes.ToEquatableArray(), activation.Value, biasAxes);
+    }
+
+    /// <summary>Splits 'input,kernel->output' (spaces ignored) as Keras's three forms do; null when it is none of them.</summary>
+    private static (string Input, string Kernel, string Output, int Ellipsis)? Parse(string equation)
+    {
+        string text = equation.Replace(" ", string.Empty);
+        int comma = text.IndexOf(','), arrow = text.IndexOf("->", System.StringComparison.Ordinal);
+        if (comma <= 0 || arrow < comma + 2)
+        {
+            return null;
+        }
+
+        string input = text.Substring(0, comma), kernel = text.Substring(comma + 1, arrow - comma - 1), output = text.Substring(arrow + 2);
+        int ellipsis = 0;
+        if (input.StartsWith("...", System.StringComparison.Ordinal) && output.StartsWith("...", System.StringComparison.Ordinal))
+        {
+            (input, output, ellipsis) = (input.Substring(3), output.Substring(3), 1);
+        }
+        else if (input.EndsWith("...", System.StringComparison.Ordinal) && output.EndsWith("...", System.StringComparison.Ordinal) && input.Length >= 5)
+        {
+            (input, output, ellipsis) = (input.Substring(0, input.Length - 3), output.Substring(0, output.Length - 3), 2);
+        }
+
+        bool letters = new[] { input, kernel, output }.All(s => s.Length > 0 && s.All(c => c is >= 'a' and <= 'z' or >= 'A' and <= 'Z') && s.Distinct().Count() == s.Length);
+        return letters ? (input, kernel, output, ellipsis) : null;
+    }
+
+    /// <summary>Why the letters do not make a dense product, or null when they do.</summary>
+    private static string? Problem(string input, string kernel, string output, int ellipsis)
+    {
+        if (ellipsis != 1 && (input[0] != output[0] || kernel.IndexOf(input[0]) >= 0))
+        {
+            return $"its first letters ('{input[0]}', '{output[0]}') are the batch axis, which the input and output share and the kernel does not have";
+        }
+
+        foreach (char l in input.Concat(kernel).Concat(output).Distinct())
+        {
+            bool i = input.IndexOf(l) >= 0, k = kernel.IndexOf(l) >= 0, o = output.IndexOf(l) >= 0;
+            if (i && k && o)
+            {
+                return $"'{l}' is in the input, the kernel and the output (a kernel per position along it); EinsumDense computes kept, contracted and new axes";
+            }
+
+            if (i != o && !k)
+            {
+                return o ? $"the output's '{l}' is in neither the input nor the kernel" : $"the input's '{l}' is summed away without the kernel; sum it before, with Ops.Sum";
+            }
+
+            if (k && !i && !o)
+            {
+                return $"the kernel's '{l}' is in neither the input nor the output";
+            }
+        }
+
+        return null;
     }
 
     public override TensorShape? Infer(ShapeContext c)
@@ -378,34 +507,57 @@ internal sealed class EinsumDenseRule : LayerRule
         }
 
         var s = c.Settings<EinsumDenseConfig>();
-        var dims = c.Input.Dims;
-        if (dims.Count != s.Free + s.Contracted)
+        var (plan, error) = EinsumPlan.Of(s, c.Input.Dims);
+        if (plan is null)
         {
-            return c.Fail($"its input {c.TensorName(0)} has shape {c.Input.Keras}, but the equation '{s.Equation}' reads {s.Free + s.Contracted} axes after the batch axis");
+            return c.Fail($"its input {c.TensorName(0)} has shape {c.Input.Keras}, but {error}");
         }
 
-        var contracted = dims.Skip(s.Free).ToList();
-        if (contracted.Any(DimTable.IsSymbolic))
+        _ = checked(plan.KernelDims.Aggregate(1, (a, d) => checked(a * d)));
+        c.Weight("kernel", WeightInit.GlorotUniform, plan.KernelDims);
+        if (plan.BiasDims is { } bias)
         {
-            return c.Fail($"its input {c.TensorName(0)} has shape {c.Input.Keras}, whose contracted axes are known only at run time; EinsumDense needs them to size its kernel");
+            c.Weight("bias", WeightInit.Zeros, bias);
         }
 
-        for (int i = 0; i < s.Free; i++)
+        return c.Shape(plan.OutputDims);
+    }
+
+    /// <summary>The input in the product's order, and the product before it is put in the output's order, where each
+    /// differs.</summary>
+    public override int[] Temporaries(PlanContext c)
+    {
+        var plan = Plan(c.Settings<EinsumDenseConfig>(), c.Input.Dims);
+        var sizes = new List<int>();
+        if (plan.InputOrder is not null)
         {
-            if (s.OutputShape[i] != 0 && s.OutputShape[i] != dims[i])
-            {
-                return c.Fail($"its input {c.TensorName(0)} has shape {c.Input.Keras}, but output_shape gives {s.OutputShape[i]} for kept axis {i + 1}, which must keep its size");
-            }
+            sizes.Add(c.PerRow(c.Dims.Product(c.Input.Dims)));
         }
 
-        _ = checked(contracted.Aggregate(1, (a, d) => checked(a * d)) * s.KernelAxes.Aggregate(1, (a, d) => checked(a * d)));
-        c.Weight("kernel", WeightInit.GlorotUniform, contracted.Concat(s.KernelAxes).ToArray());
-        if (s.BiasAxisCount > 0)
+        if (plan.OutputOrder is not null)
         {
-            c.Weight("bias", WeightInit.Zeros, s.KernelAxes.Skip(s.KernelAxes.Count - s.BiasAxisCount).ToArray());
+            sizes.Add(c.PerRow(c.Dims.Product(plan.ProductDims)));
         }
 
-        return c.Shape(dims.Take(s.Free).Concat(s.KernelAxes));
+        return sizes.ToArray();
+    }
+
+    /// <summary>A kernel in another order than the product's: its reordered copy and that copy's gradient, once whatever
+    /// the batch.</summary>
+    public override int Scratch(PlanContext c)
+    {
+        if (Plan(c.Settings<EinsumDenseConfig>(), c.Input.Dims).KernelOrder is not null)
+        {
+            c.BoundScratch();
+        }
+
+        return 0;
+    }
+
+    public override string BoundedScratch(NodeEmitter e)
+    {
+        var plan = Plan(e);
+        return N(2 * plan.Contracted * plan.New);
     }
 
     public override bool KeepsPreActivation(LayerSpec layer) => ActivationInfo.NeedsPreActivation(layer.Settings<EinsumDenseConfig>().Activation);
@@ -413,7 +565,8 @@ internal sealed class EinsumDenseRule : LayerRule
     public override void Forward(NodeEmitter e)
     {
         var s = e.Settings<EinsumDenseConfig>();
-        var (rows, k, n, biasWidth) = Geometry(e);
+        var plan = Plan(e);
+        string rows = e.Rows(e.Dims.Product(plan.Kept));
         string y = e.Values(e.Node), z = y;
         if (e.PreActivation is { } preActivation)
         {
@@ -421,38 +574,109 @@ internal sealed class EinsumDenseRule : LayerRule
             z = "z";
         }
 
-        e.Line($"{Kernels}Gemm.Multiply({e.Values(e.Input)}, {e.Weight("kernel")}, {z}, {rows}, {N(k)}, {N(n)}, accumulate: false);");
-        if (biasWidth > 0)
+        string x = e.Values(e.Input);
+        if (plan.InputOrder is { } inputOrder)
         {
-            // The bias spans the last axes: the output is [rows · the other new axes, bias width].
-            e.Line($"{Kernels}TensorOps.AddBias({z}, {e.Weight("bias")}, {rows} * {N(n / biasWidth)}, {N(biasWidth)});");
+            e.Line($"{Kernels}TensorOps.Permute({x}, {InputCopy(e, plan)}, batchSize, {ShapeLiteral(e, e.ShapeOf(e.Input).Dims)}, {Ints(inputOrder)});");
+            x = InputCopy(e, plan);
+        }
+
+        string kernel = e.Weight("kernel");
+        if (plan.KernelOrder is { } kernelOrder)
+        {
+            e.Line($"{Kernels}TensorOps.Permute({kernel}, {e.Scratch}[..{N(plan.Contracted * plan.New)}], 1, {Ints(plan.KernelDims)}, {Ints(kernelOrder)});");
+            kernel = $"{e.Scratch}[..{N(plan.Contracted * plan.New)}]";
+        }
+
+        string product = plan.OutputOrder is null ? z : ProductCopy(e, plan);
+        e.Line($"{Kernels}Gemm.Multiply({x}, {kernel}, {product}, {rows}, {N(plan.Contracted)}, {N(plan.New)}, accumulate: false);");
+        if (plan.OutputOrder is { } outputOrder)
+        {
+            e.Line($"{Kernels}TensorOps.Permute({product}, {z}, batchSize, {ShapeLiteral(e, plan.ProductDims)}, {Ints(outputOrder)});");
+        }
+
+        if (plan.SuffixBias > 0)
+        {
+            // The bias spans the last axes: the output is [the rest, bias width].
+            e.Line($"{Kernels}TensorOps.AddBias({z}, {e.Weight("bias")}, batchSize * {e.D(e.Dims.Product(plan.OutputDims))} / {N(plan.SuffixBias)}, {N(plan.SuffixBias)});");
+        }
+        else if (plan.BiasDims is { } biasDims)
+        {
+            // Keras's bias broadcast over the output's other axes (aligned on the right, the batch included).
+            string shape = OutputWithBatch(e, plan);
+            e.Line($"{Kernels}OpKernels.Binary({Kernels}BinaryOp.Add, {z}, {shape}, {e.Weight("bias")}, {Ints(biasDims)}, {z}, {shape}, 1);");
         }
 
         if (s.Activation != ActivationInfo.Linear)
         {
-            e.Line($"{Kernels}ActivationKernels.Forward({Activation(s.Activation)}, {z}, {y}, {rows}, {N(n)});");
+            // Over the output's last axis (softmax's), whatever the product's order.
+            e.Line($"{Kernels}ActivationKernels.Forward({Activation(s.Activation)}, {z}, {y}, {ActivationRows(e, plan)}, {LastAxis(e, plan)});");
         }
     }
 
     public override void Backward(NodeEmitter e)
     {
         var s = e.Settings<EinsumDenseConfig>();
-        var (rows, k, n, biasWidth) = Geometry(e);
+        var plan = Plan(e);
+        string rows = e.Rows(e.Dims.Product(plan.Kept));
         e.Line($"var dy = {e.Gradient(e.Node)};");
         if (s.Activation != ActivationInfo.Linear)
         {
-            e.Line($"{Kernels}ActivationKernels.Backward({Activation(s.Activation)}, {e.PreActivation ?? ReadOnlySpan + ".Empty"}, {e.Values(e.Node)}, dy, {rows}, {N(n)});");
+            e.Line($"{Kernels}ActivationKernels.Backward({Activation(s.Activation)}, {e.PreActivation ?? ReadOnlySpan + ".Empty"}, {e.Values(e.Node)}, dy, " +
+                   $"{ActivationRows(e, plan)}, {LastAxis(e, plan)});");
         }
 
-        e.Line($"{Kernels}Gemm.MultiplyTransposedA({e.Values(e.Input)}, dy, {e.WeightGradient("kernel")}, {N(k)}, {rows}, {N(n)}, accumulate: true);");
-        if (biasWidth > 0)
+        if (plan.SuffixBias > 0)
         {
-            e.Line($"{Kernels}TensorOps.AccumulateBiasGradient(dy, {e.WeightGradient("bias")}, {rows} * {N(n / biasWidth)}, {N(biasWidth)});");
+            e.Line($"{Kernels}TensorOps.AccumulateBiasGradient(dy, {e.WeightGradient("bias")}, batchSize * {e.D(e.Dims.Product(plan.OutputDims))} / {N(plan.SuffixBias)}, {N(plan.SuffixBias)});");
+        }
+        else if (plan.BiasDims is { } biasDims)
+        {
+            string shape = OutputWithBatch(e, plan);
+            e.Line($"{Kernels}OpKernels.BinaryBackward({Kernels}BinaryOp.Add, dy, dy, {shape}, {e.Weight("bias")}, {Ints(biasDims)}, {Span}.Empty, " +
+                   $"{e.WeightGradient("bias")}, {shape}, 1);");
         }
 
-        if (e.NeedsGradient(e.Input))
+        // The product's gradient in its own order.
+        string dProduct = "dy";
+        if (plan.OutputOrder is { } outputOrder)
         {
-            e.Line($"{Kernels}Gemm.MultiplyTransposedB(dy, {e.Weight("kernel")}, {e.Gradient(e.Input)}, {rows}, {N(n)}, {N(k)}, accumulate: true);");
+            dProduct = e.TemporaryGradient(plan.InputOrder is null ? 0 : 1, e.Dims.Product(plan.ProductDims));
+            e.Line($"{dProduct}[..(batchSize * {e.D(e.Dims.Product(plan.ProductDims))})].Clear();");
+            e.Line($"{Kernels}TensorOps.PermuteBackward(dy, {dProduct}, batchSize, {ShapeLiteral(e, plan.ProductDims)}, {Ints(outputOrder)});");
+        }
+
+        string x = plan.InputOrder is null ? e.Values(e.Input) : InputCopy(e, plan);
+        string kernel = e.Weight("kernel"), dKernel = e.WeightGradient("kernel");
+        if (plan.KernelOrder is { } kernelOrder)
+        {
+            int size = plan.Contracted * plan.New;
+            kernel = $"{e.Scratch}[..{N(size)}]";
+            dKernel = $"{e.Scratch}.Slice({N(size)}, {N(size)})";
+            e.Line($"{Kernels}TensorOps.Permute({e.Weight("kernel")}, {kernel}, 1, {Ints(plan.KernelDims)}, {Ints(kernelOrder)});");
+            e.Line($"{dKernel}.Clear();");
+        }
+
+        e.Line($"{Kernels}Gemm.MultiplyTransposedA({x}, {dProduct}, {dKernel}, {N(plan.Contracted)}, {rows}, {N(plan.New)}, accumulate: true);");
+        if (plan.KernelOrder is { } order)
+        {
+            e.Line($"{Kernels}TensorOps.PermuteBackward({dKernel}, {e.WeightGradient("kernel")}, 1, {Ints(plan.KernelDims)}, {Ints(order)});");
+        }
+
+        if (!e.NeedsGradient(e.Input))
+        {
+            return;
+        }
+
+        if (plan.InputOrder is { } inputOrder)
+        {
+            string dInput = e.TemporaryGradient(0, e.Dims.Product(e.ShapeOf(e.Input).Dims));
+            e.Line($"{Kernels}Gemm.MultiplyTransposedB({dProduct}, {kernel}, {dInput}, {rows}, {N(plan.New)}, {N(plan.Contracted)}, accumulate: false);");
+            e.Line($"{Kernels}TensorOps.PermuteBackward({dInput}, {e.Gradient(e.Input)}, batchSize, {ShapeLiteral(e, e.ShapeOf(e.Input).Dims)}, {Ints(inputOrder)});");
+        }
+        else
+        {
+            e.Line($"{Kernels}Gemm.MultiplyTransposedB({dProduct}, {kernel}, {e.Gradient(e.Input)}, {rows}, {N(plan.New)}, {N(plan.Contracted)}, accumulate: true);");
         }
     }
 
@@ -470,14 +694,28 @@ internal sealed class EinsumDenseRule : LayerRule
         }
     }
 
-    /// <summary>Rows (samples × kept positions), the contracted size, the new axes' size, and the bias's width (0 without).</summary>
-    private static (string Rows, int K, int N, int BiasWidth) Geometry(NodeEmitter e)
-    {
-        var s = e.Settings<EinsumDenseConfig>();
-        var dims = e.ShapeOf(e.Input).Dims;
-        int k = dims.Skip(s.Free).Aggregate(1, (a, d) => a * d);
-        int n = s.KernelAxes.Aggregate(1, (a, d) => a * d);
-        int bias = s.BiasAxisCount > 0 ? s.KernelAxes.Skip(s.KernelAxes.Count - s.BiasAxisCount).Aggregate(1, (a, d) => a * d) : 0;
-        return (e.Rows(e.Dims.Product(dims.Take(s.Free))), k, n, bias);
-    }
+    private static EinsumPlan Plan(EinsumDenseConfig s, IReadOnlyList<int> dims)
+        => EinsumPlan.Of(s, dims).Plan ?? throw new System.InvalidOperationException($"EinsumDense '{s.Equation}' was planned on a shape it does not fit");
+
+    private static EinsumPlan Plan(NodeEmitter e) => Plan(e.Settings<EinsumDenseConfig>(), e.ShapeOf(e.Input).Dims);
+
+    /// <summary>The input in the product's order (the first temporary).</summary>
+    private static string InputCopy(NodeEmitter e, EinsumPlan plan) => e.Temporary(0, e.Dims.Product(e.ShapeOf(e.Input).Dims));
+
+    /// <summary>The product before it is put in the output's order (the temporary after the input's copy).</summary>
+    private static string ProductCopy(NodeEmitter e, EinsumPlan plan) => e.Temporary(plan.InputOrder is null ? 0 : 1, e.Dims.Product(plan.ProductDims));
+
+    /// <summary>Rows of the output's last axis: the batch times the output's other axes.</summary>
+    private static string ActivationRows(NodeEmitter e, EinsumPlan plan) => e.Rows(e.Dims.Product(plan.OutputDims.Take(System.Math.Max(plan.OutputDims.Length - 1, 0))));
+
+    /// <summary>The output's last axis (1 for an output of the batch axis alone).</summary>
+    private static string LastAxis(NodeEmitter e, EinsumPlan plan) => plan.OutputDims.Length == 0 ? "1" : e.D(plan.OutputDims[plan.OutputDims.Length - 1]);
+
+    /// <summary>The output's shape with the batch axis first, for the broadcast bias.</summary>
+    private static string OutputWithBatch(NodeEmitter e, EinsumPlan plan) => $"[batchSize, {string.Join(", ", plan.OutputDims.Select(e.D))}]";
+
+    /// <summary>A per-sample shape that may hold run-time lengths, as the kernels take it.</summary>
+    private static string ShapeLiteral(NodeEmitter e, IEnumerable<int> dims) => $"[{string.Join(", ", dims.Select(e.D))}]";
+
+    private static string Ints(IEnumerable<int> values) => $"[{string.Join(", ", values.Select(N))}]";
 }

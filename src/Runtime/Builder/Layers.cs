@@ -35,16 +35,19 @@ public static partial class Layers
         => throw BuilderOnlyException.For(nameof(Dense));
 
     /// <summary>
-    /// A dense product written as an einsum, as Keras's <c>EinsumDense(equation, output_shape, activation, bias_axes)</c>,
-    /// for the equations that are one: the input's last axes contracted with the kernel's first, its other axes kept, the
-    /// kernel's other axes appended, such as <c>"abc,cd->abd"</c> (Dense over the last axis) or <c>"abc,cde->abde"</c>
-    /// (one projection per head, as Keras's MultiHeadAttention builds them). The kernel's shape is the contracted axes'
-    /// then the new axes' (glorot-uniform); the bias, over a suffix of the new axes, starts at zero.
+    /// A dense product written as an einsum, as Keras's <c>EinsumDense(equation, output_shape, activation, bias_axes)</c>:
+    /// each letter is kept (input and output), contracted (input and kernel) or new (kernel and output), in any order, such
+    /// as <c>"abc,cd->abd"</c> (Dense over the last axis), <c>"abc,cde->abde"</c> (one projection per head, as Keras's
+    /// MultiHeadAttention builds them), <c>"ab,cb->ac"</c> (the kernel [out, in]), <c>"abc,cd->adb"</c> (the new axis
+    /// before a kept one) or with Keras's ellipsis, <c>"...b,bc->...c"</c> and <c>"ab...,bc->ac..."</c>. The kernel has the
+    /// equation's kernel axes (glorot-uniform); the bias, Keras's: from the output's first bias letter to its end, the bias
+    /// letters' sizes and 1 elsewhere, starting at zero.
     /// </summary>
-    /// <param name="equation">The einsum: input, kernel, output letters, the first letter the batch axis.</param>
-    /// <param name="outputShape">The output's axes after the batch axis: sizes, or null for an axis the input keeps.</param>
-    /// <param name="activation">The activation applied after the bias.</param>
-    /// <param name="biasAxes">The output letters the bias spans (a suffix of the kernel's new axes), or null for no bias.</param>
+    /// <param name="equation">The einsum: input, kernel, output letters, the first letter the batch axis (or Keras's
+    /// <c>...</c> leading or ending both the input and the output).</param>
+    /// <param name="outputShape">The output's explicit axes after the batch axis: sizes, or null for an axis the input keeps.</param>
+    /// <param name="activation">The activation applied after the bias, over the output's last axis.</param>
+    /// <param name="biasAxes">The output letters the bias spans, or null for no bias.</param>
     /// <param name="name">The layer's name (<c>einsum_dense</c>, … by default).</param>
     /// <returns>A layer to apply to a tensor.</returns>
     public static Layer EinsumDense(string equation, int?[] outputShape, Activation activation = Activation.Linear, string? biasAxes = null, string? name = null)
