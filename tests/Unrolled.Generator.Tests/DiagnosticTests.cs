@@ -321,6 +321,14 @@ public class DiagnosticTests
             var c = Input([5, 2]);
             return new Model([a, b, c], MultiHeadAttention(2, 4)(a, b, key: {|UNR0001:c|}));
             """) },
+        { "MultiHeadAttention over axes that are not the last before the features", Sources.Builder("""
+            var a = Input([4, 3, 6]);
+            return new Model(a, {|UNR0009:MultiHeadAttention(2, 4, attentionAxes: [1])|}(a, a));
+            """) },
+        { "MultiHeadAttention over a grid with the causal mask", Sources.Builder("""
+            var a = Input([4, 3, 6]);
+            return new Model(a, MultiHeadAttention(2, 4)({|UNR0001:a|}, a, useCausalMask: true));
+            """) },
         { "MultiHeadAttention of vectors", Sources.Builder("""
             var a = Input([4]);
             return new Model(a, MultiHeadAttention(2, 4)({|UNR0001:a|}, a));

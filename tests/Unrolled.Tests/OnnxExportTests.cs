@@ -96,6 +96,7 @@ public class OnnxExportTests
         ["masked_encoder_decoder"] = () => new MaskedEncoderDecoder(seed: 53),
         ["masked_concatenation"] = () => new MaskedConcatenationModel(seed: 54),
         ["einsum_general"] = () => new EinsumGeneralLayers(seed: 55),
+        ["attention_axes"] = () => new AttentionAxesModel(seed: 56),
         ["masked_attention"] = () => new MaskedAttentionExport(seed: 49),
     };
 

@@ -295,7 +295,26 @@ internal sealed class AttentionRule : LayerRule
 /// <param name="UseBias">use_bias.</param>
 /// <param name="OutputShape">output_shape, or 0 for the query's features.</param>
 /// <param name="Dropout">dropout: the fraction of attention weights zeroed while training.</param>
-internal sealed record MultiHeadAttentionConfig(int Heads, int KeyDim, int ValueDim, bool UseBias, int OutputShape, double Dropout = 0) : LayerConfig;
+/// <param name="AttentionAxes">attention_axes as given (Keras's axes, the batch axis 0; negative from the end), or empty
+/// for Keras's default, every axis between the batch and the features.</param>
+internal sealed record MultiHeadAttentionConfig(int Heads, int KeyDim, int ValueDim, bool UseBias, int OutputShape, double Dropout = 0,
+    EquatableArray<int> AttentionAxes = default) : LayerConfig
+{
+    /// <summary>On inputs of <paramref name="rank"/> axes per sample (features last): how many of the leading ones are
+    /// batch-like (attention runs for each of their positions apart), or null when the attention axes are not the ones
+    /// just before the features.</summary>
+    public int? LeadingAxes(int rank)
+    {
+        if (AttentionAxes.Count == 0)
+        {
+            return 0;
+        }
+
+        var axes = AttentionAxes.Select(a => a < 0 ? a + rank + 1 : a).OrderBy(a => a).ToList();
+        int first = rank - axes.Count;
+        return axes.Distinct().Count() == axes.Count && axes.SequenceEqual(Enumerable.Range(first, axes.Count)) && first >= 1 ? first - 1 : null;
+    }
+}
 
 /// <summary>One call's settings of a <c>MultiHeadAttention</c> layer: Keras's <c>use_causal_mask</c>, whether the call
 /// gives an <c>attention_mask</c> (then the node's last input), and whether it returns the attention scores.</summary>
@@ -309,7 +328,8 @@ internal sealed record MultiHeadAttentionCall(bool Causal, bool AttentionMask = 
 /// output kernel [heads, value_dim, out] to the query's features (or output_shape). Weights in Keras's order and saving
 /// paths (<c>_query_dense/vars/0</c>, …). With dropout, the attention weights are dropped while training (the values are
 /// weighted by the dropped ones, kept for backward). The inputs' Keras masks and a call's attention_mask combine with the
-/// causal mask; a call may return the weights (<see cref="AttentionScoresRule"/>). Other attention axes are squiggled.
+/// causal mask; a call may return the weights (<see cref="AttentionScoresRule"/>). On inputs of more axes, attention runs
+/// over attention_axes (the last before the features; all of them by default), the axes before them batch-like.
 /// </summary>
 internal sealed class MultiHeadAttentionRule : LayerRule
 {
@@ -374,20 +394,23 @@ internal sealed class MultiHeadAttentionRule : LayerRule
             output = (int)single.Number;
         }
 
+        var attentionAxes = new List<int>();
         if (axes.Kind != ValueKind.Null)
         {
-            bool sequenceAxis = axes.Kind == ValueKind.List && axes.Items!.Count == 1 && axes.Items[0] is { Kind: ValueKind.Number, IsInteger: true } a
-                                && a.Number is 1 or -2;
-            if (!sequenceAxis)
+            var items = axes.Kind == ValueKind.List ? axes.Items! : new List<Value> { axes };
+            if (items.Count == 0 || items.Any(a => a is not { Kind: ValueKind.Number, IsInteger: true } || a.Number == 0))
             {
                 args.Report(DiagnosticIds.InvalidArgument, args.SpanOf("attentionAxes"),
-                    $"MultiHeadAttention attends over the steps of (None, steps, features) inputs in this version (attentionAxes: null or [1]); got {axes}");
+                    $"MultiHeadAttention's attentionAxes are the axes attention runs over, as Keras counts them (1 the first after the batch axis, " +
+                    $"negative from the end), or null for every axis between the batch and the features; got {axes}");
                 return null;
             }
+
+            attentionAxes.AddRange(items.Select(a => (int)a.Number));
         }
 
         _ = checked(heads.Value * Math.Max(keyDim.Value, value)); // throws past int, reported by the caller
-        return new MultiHeadAttentionConfig(heads.Value, keyDim.Value, value, useBias.Value, output, dropout.Value);
+        return new MultiHeadAttentionConfig(heads.Value, keyDim.Value, value, useBias.Value, output, dropout.Value, attentionAxes.ToEquatableArray());
     }
 
     public override (int Min, int Max) Arity(LayerSpec layer) => (2, 4);
@@ -402,28 +425,63 @@ internal sealed class MultiHeadAttentionRule : LayerRule
         }
 
         string[] names = { "query", "value", "key" };
+        var s = c.Settings<MultiHeadAttentionConfig>();
+        int rank = c.Inputs[0].Dims.Count;
         for (int i = 0; i < sequences; i++)
         {
             var dims = c.Inputs[i].Dims;
-            if (dims.Count != 2)
+            if (dims.Count < 2 || dims.Count != rank)
             {
-                return c.FailAt(i, $"the {names[i]} has shape {c.Inputs[i].Keras}; MultiHeadAttention takes sequences, (None, steps, features)");
+                return c.FailAt(i, $"the {names[i]} has shape {c.Inputs[i].Keras}; MultiHeadAttention takes sequences, (None, steps, features), or inputs " +
+                                   $"of more axes with the query's rank (the query has shape {c.Inputs[0].Keras})");
             }
 
-            if (DimTable.IsSymbolic(dims[1]))
+            if (DimTable.IsSymbolic(dims[dims.Count - 1]))
             {
                 return c.FailAt(i, $"the {names[i]} has shape {c.Inputs[i].Keras}, whose features are known only at run time; " +
                                    "MultiHeadAttention needs them to size its kernels (give that axis of the Input a size)");
             }
         }
 
-        var q = c.Inputs[0].Dims;
-        var v = c.Inputs[1].Dims;
+        if (s.LeadingAxes(rank) is not int lead)
+        {
+            c.ReportRaw(DiagnosticIds.InvalidArgument, c.Layer.Span,
+                $"MultiHeadAttention '{c.Layer.Name}' has attentionAxes ({string.Join(", ", s.AttentionAxes)}) on inputs of shape {c.Inputs[0].Keras}: this version " +
+                $"attends over the axes just before the features (such as ({rank - 1}) or null for all of 1..{rank - 1}); put the axes there first with Permute");
+            return null;
+        }
+
+        // Attention over several axes: each query position among the attention axes is a step; the axes before them are
+        // batch-like, and must agree between the inputs.
+        var q = Steps(c.Inputs[0].Dims, lead, c.Dims);
+        var v = Steps(c.Inputs[1].Dims, lead, c.Dims);
         int keyInput = sequences > 2 ? 2 : 1;
-        var k = c.Inputs[keyInput].Dims;
-        if (k[0] != v[0])
+        var k = Steps(c.Inputs[keyInput].Dims, lead, c.Dims);
+        for (int i = 1; i < sequences; i++)
+        {
+            if (!c.Inputs[i].Dims.Take(lead).SequenceEqual(c.Inputs[0].Dims.Take(lead)))
+            {
+                return c.FailAt(i, $"the {names[i]} has shape {c.Inputs[i].Keras} and the query {c.Inputs[0].Keras}: the axes attention does not run " +
+                                   $"over (the first {lead}) must agree");
+            }
+        }
+
+        if (!c.Inputs[keyInput].Dims.Skip(lead).Take(rank - 1 - lead).SequenceEqual(c.Inputs[1].Dims.Skip(lead).Take(rank - 1 - lead)))
         {
             return c.FailAt(keyInput, $"the key has shape {c.Inputs[keyInput].Keras} and the value {c.Inputs[1].Keras}: they need one number of steps");
+        }
+
+        if (rank > 2)
+        {
+            // Keras's masks, the causal mask, attention_mask and returned scores are laid out for one attention axis.
+            var call = c.NodeSpec.CallSettings<MultiHeadAttentionCall>();
+            string? refused = Enumerable.Range(0, sequences).Any(c.HasMask) ? "a Keras mask on its inputs"
+                : call?.Causal == true ? "the causal mask" : call?.AttentionMask == true ? "an attention mask"
+                : call?.ReturnScores == true ? "returned attention scores" : null;
+            if (refused is not null)
+            {
+                return c.Fail($"its query has shape {c.Inputs[0].Keras}: with {refused}, MultiHeadAttention takes sequences, (None, steps, features), in this version");
+            }
         }
 
         if (hasMask)
@@ -436,7 +494,6 @@ internal sealed class MultiHeadAttentionRule : LayerRule
             }
         }
 
-        var s = c.Settings<MultiHeadAttentionConfig>();
         int output = s.OutputShape > 0 ? s.OutputShape : q[1];
         _ = checked((q[1] + k[1]) * s.Heads * s.KeyDim + (v[1] + output) * s.Heads * s.ValueDim);
         Project(c, "query", q[1], s.Heads, s.KeyDim, s.UseBias);
@@ -448,8 +505,17 @@ internal sealed class MultiHeadAttentionRule : LayerRule
             c.Weight("attention_output/bias", WeightInit.Zeros, output);
         }
 
-        return c.Shape(new[] { q[0], output });
+        var query = c.Inputs[0].Dims;
+        return c.Shape(query.Take(query.Count - 1).Concat(new[] { output }));
     }
+
+    /// <summary>An input as (steps, features): the attention axes' product, then the features.</summary>
+    private static int[] Steps(IReadOnlyList<int> dims, int lead, DimTable table)
+        => new[] { table.Product(dims.Skip(lead).Take(dims.Count - 1 - lead)), dims[dims.Count - 1] };
+
+    /// <summary>The product of the batch-like axes before the attention axes: each is one more row of the kernels' batch.</summary>
+    private static int Leading(IReadOnlyList<int> dims, MultiHeadAttentionConfig s, DimTable table)
+        => table.Product(dims.Take(s.LeadingAxes(dims.Count) ?? 0));
 
     private static void Project(ShapeContext c, string name, int features, int heads, int dim, bool bias)
     {
@@ -502,7 +568,7 @@ internal sealed class MultiHeadAttentionRule : LayerRule
                $"{string.Join(", ", g.Sizes.Select((size, i) => e.Temporary(i, size)))}, " +
                $"{e.TemporaryGradient(0, g.Sizes[0])}, {e.TemporaryGradient(1, g.Sizes[1])}, {e.TemporaryGradient(2, g.Sizes[2])}, " +
                $"{(ReturnsScores(e.NodeSpec) ? e.Scratch : e.TemporaryGradient(ScoresTemporary, g.Sizes[ScoresTemporary]))}, {e.TemporaryGradient(4, g.Sizes[4])}, " +
-               $"{e.GradientOrEmpty(e.Inputs[0])}, {e.GradientOrEmpty(e.Inputs[1])}, {(Sequences(e.NodeSpec) > 2 ? e.GradientOrEmpty(e.Inputs[2]) : $"{Span}.Empty")}, " +
+               $"{e.GradientOrEmpty(e.Inputs[0])}, {e.GradientOrEmpty(e.Inputs[1])}, {e.GradientOrEmpty(Key(e))}, " + // no key given: the value's, which it is
                $"{string.Join(", ", Sublayers.SelectMany(n => new[] { e.WeightGradient(n + "/kernel"), e.WeightGradient(n + "/bias") }))}{Dropout(e, g, backward: true)}" +
                (ReturnsScores(e.NodeSpec) ? $", dProbabilities: {e.TemporaryGradient(ScoresTemporary, g.Sizes[ScoresTemporary])}" : string.Empty) + ");");
     }
@@ -539,7 +605,8 @@ internal sealed class MultiHeadAttentionRule : LayerRule
     {
         var s = layer.Settings<MultiHeadAttentionConfig>();
         config.Settings("MultiHeadAttentionSettings").Int("num_heads", s.Heads).Int("key_dim", s.KeyDim).Int("value_dim", s.ValueDim).Number("dropout", s.Dropout)
-            .Bool("use_bias", s.UseBias).OptionalInt("output_shape", s.OutputShape > 0 ? s.OutputShape : null).OptionalInts("attention_axes", null);
+            .Bool("use_bias", s.UseBias).OptionalInt("output_shape", s.OutputShape > 0 ? s.OutputShape : null)
+            .OptionalInts("attention_axes", s.AttentionAxes.Count > 0 ? s.AttentionAxes.ToArray() : null);
     }
 
     public override void DescribeCall(NodeSpec node, KerasConfig config)
@@ -568,25 +635,32 @@ internal sealed class MultiHeadAttentionRule : LayerRule
         => Sequences(e.NodeSpec) < e.Inputs.Count ? $", attentionMask: {e.Values(e.Inputs[e.Inputs.Count - 1])}" : string.Empty;
 
     private static string Shape(NodeEmitter e, MultiHead g)
-        => $"new {Kernels}MultiHeadShape(batchSize, {e.D(g.Tq)}, {e.D(g.Tk)}, {N(g.Dq)}, {N(g.Dk)}, {N(g.Dv)}, {N(g.Config.Heads)}, {N(g.Config.KeyDim)}, " +
+        => $"new {Kernels}MultiHeadShape({(g.Rows == 1 ? "batchSize" : $"batchSize * {e.D(g.Rows)}")}, {e.D(g.Tq)}, {e.D(g.Tk)}, {N(g.Dq)}, {N(g.Dk)}, {N(g.Dv)}, {N(g.Config.Heads)}, {N(g.Config.KeyDim)}, " +
            $"{N(g.Config.ValueDim)}, {N(g.Output)}, {Bool(g.Causal)})";
 
     private static MultiHead Geometry(Func<int, TensorShape> shapeOf, LayerSpec layer, NodeSpec node, DimTable dims)
     {
         var s = layer.Settings<MultiHeadAttentionConfig>();
-        var q = shapeOf(node.Inputs[0]).Dims;
-        var v = shapeOf(node.Inputs[1]).Dims;
-        var k = shapeOf(Sequences(node) > 2 ? node.Inputs[2] : node.Inputs[1]).Dims;
+        var query = shapeOf(node.Inputs[0]).Dims;
+        int lead = s.LeadingAxes(query.Count) ?? 0;
+        var q = Steps(query, lead, dims);
+        var v = Steps(shapeOf(node.Inputs[1]).Dims, lead, dims);
+        var k = Steps(shapeOf(Sequences(node) > 2 ? node.Inputs[2] : node.Inputs[1]).Dims, lead, dims);
         int output = s.OutputShape > 0 ? s.OutputShape : q[1];
         int hk = s.Heads * s.KeyDim, hv = s.Heads * s.ValueDim;
+        int rows = Leading(query, s, dims);
+
+        // Per sample: per batch-like position, the queries', keys' and values' projections, the weights and the heads.
         var sizes = new[]
         {
             dims.Mul(q[0], hk), dims.Mul(v[0], hk), dims.Mul(v[0], hv), dims.Mul(dims.Mul(q[0], v[0]), s.Heads), dims.Mul(q[0], hv),
-        };
-        return new MultiHead(s, q[0], v[0], q[1], k[1], v[1], output, node.CallSettings<MultiHeadAttentionCall>()?.Causal ?? false, sizes);
+        }.Select(size => dims.Mul(size, rows)).ToArray();
+        return new MultiHead(s, q[0], v[0], q[1], k[1], v[1], output, node.CallSettings<MultiHeadAttentionCall>()?.Causal ?? false, sizes, rows);
     }
 
-    private sealed record MultiHead(MultiHeadAttentionConfig Config, int Tq, int Tk, int Dq, int Dk, int Dv, int Output, bool Causal, int[] Sizes);
+    /// <summary>One call's geometry: steps and features of each input, the sizes of its temporaries, and
+    /// <paramref name="Rows"/>, the batch-like positions per sample (1 for sequences).</summary>
+    private sealed record MultiHead(MultiHeadAttentionConfig Config, int Tq, int Tk, int Dq, int Dk, int Dv, int Output, bool Causal, int[] Sizes, int Rows);
 }
 
 /// <summary>Which temporary of the attention node an <see cref="LayerKind.AttentionScores"/> view aliases.</summary>

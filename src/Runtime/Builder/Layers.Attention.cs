@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using Unrolled.Onnx;
 
 namespace Unrolled;
@@ -38,7 +39,10 @@ public static partial class Layers
     /// weights zeroed, the rest scaled by 1 / (1 − dropout); none when predicting.</param>
     /// <param name="useBias">Whether the four projections have biases.</param>
     /// <param name="outputShape">Features of the output; the query's when null.</param>
-    /// <param name="attentionAxes">The axes attention runs over: null (or [1], the steps, the only choice in this version).</param>
+    /// <param name="attentionAxes">The axes attention runs over, as Keras counts them (1 the first after the batch axis,
+    /// negative from the end): null for every axis between the batch and the features (an image's rows and columns
+    /// together), or the last ones before the features (the axes before them then batch-like: attention runs for each of
+    /// their positions apart). Inputs of more than (steps, features) take no mask, causal mask or returned scores.</param>
     /// <param name="name">The layer's name (<c>multi_head_attention</c>, … by default).</param>
     /// <returns>A layer to call as <c>mha(query, value, key, useCausalMask)</c>.</returns>
     public static AttentionLayer MultiHeadAttention(int numHeads, int keyDim, int? valueDim = null, double dropout = 0.0, bool useBias = true,
@@ -73,6 +77,44 @@ public sealed record MultiHeadAttentionSettings(int NumHeads, int KeyDim, int Va
     {
         // The call's attention_mask, when given, follows the sequences.
         int sequences = AttentionMask ? x.Length - 1 : x.Length;
+        var query = node.InputShapes[0];
+        if (query.Count > 2)
+        {
+            // Attention over the axes before the features: each input as [batch · the axes before them, steps, features],
+            // the output put back in the query's shape.
+            int lead = LeadingAxes(query.Count);
+            string original = x[0];
+            x = (string[])x.Clone();
+            for (int i = 0; i < sequences; i++)
+            {
+                var dims = node.InputShapes[i];
+                long steps = 1;
+                foreach (int d in dims.Skip(lead).Take(dims.Count - 1 - lead))
+                {
+                    steps = d < 0 ? throw OnnxExporter.Unsupported(node, "its attention axes have a length known only at run time") : steps * d;
+                }
+
+                x[i] = onnx.Op("Reshape", new[] { x[i], onnx.Int64s(-1, steps, dims[^1]) }, "steps");
+            }
+
+            // The query's shape but its features, then the output's features.
+            string flat = ExportFlat(onnx, node, x, sequences);
+            string outer = onnx.Op("Slice", new[] { onnx.Op("Shape", new[] { original }, "query_shape"), onnx.Int64s(0), onnx.Int64s(-1) }, "outer_shape");
+            string shape = onnx.Op("Concat", new[] { outer, onnx.Int64s(OnnxExporter.WeightShape(node, "attention_output/kernel")[2]) }, "output_shape",
+                OnnxAttribute.Int("axis", 0));
+            return onnx.Op("Reshape", new[] { flat, shape }, null);
+        }
+
+        return ExportFlat(onnx, node, x, sequences);
+    }
+
+    /// <summary>How many of the inputs' leading axes (after the batch) attention does not run over, on inputs of
+    /// <paramref name="rank"/> axes per sample: the attention axes are the ones just before the features.</summary>
+    private int LeadingAxes(int rank) => AttentionAxes is { Count: > 0 } axes ? rank - 1 - axes.Count : 0;
+
+    /// <summary>The attention over inputs of (steps, features) each.</summary>
+    private string ExportFlat(OnnxExporter onnx, GraphNode node, string[] x, int sequences)
+    {
         string key = sequences > 2 ? x[2] : x[1];
         int hk = NumHeads * KeyDim, hv = NumHeads * ValueDim;
         string Project(string input, string sublayer, int width, int dim, long[] perm)
