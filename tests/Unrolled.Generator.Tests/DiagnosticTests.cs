@@ -305,7 +305,7 @@ public class DiagnosticTests
             """) },
         { "MultiHeadAttention over the features axis", Sources.Builder("""
             var a = Input([4, 3]);
-            return new Model(a, MultiHeadAttention(2, 4, attentionAxes: {|UNR0009:[2]|})(a, a));
+            return new Model(a, {|UNR0009:MultiHeadAttention(2, 4, attentionAxes: [2])|}(a, a));
             """) },
         { "MultiHeadAttention with no heads", Sources.Builder("""
             var a = Input([4, 3]);

@@ -184,6 +184,20 @@ public partial class TorchAttentionByHand
     }
 }
 
+/// <summary>Keras's Attention layer with a learned scale, a separate key and the causal mask, for PyTorch.</summary>
+public partial class TorchCausalAttentionLayer
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([5, 4]);
+        var q = Dense(3, name: "query")(x);
+        var v = Dense(2, name: "value")(x);
+        var k = Dense(3, name: "key")(x);
+        return new Model(x, Attention(useScale: true, name: "attention")([q, v, k], useCausalMask: true));
+    }
+}
+
 /// <summary>Keras's Attention layer with a learned scale and a separate key, for the comparison with PyTorch.</summary>
 public partial class TorchAttentionLayer
 {

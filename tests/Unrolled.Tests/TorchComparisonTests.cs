@@ -144,15 +144,27 @@ public class TorchComparisonTests
     {
         var model = new TorchAttentionLayer(seed: 11);
         model.GetWeights("attention", "scale")[0] = 0.6f; // not the initial 1, so a missing scale would show
-        Compare(model, 3, new Dictionary<string, object>
-        {
-            ["type"] = "attention_layer",
-            ["query"] = Layer(model, "query", "dense"),
-            ["key"] = Layer(model, "key", "dense"),
-            ["value"] = Layer(model, "value", "dense"),
-            ["attention"] = Layer(model, "attention", "attention"),
-        });
+        Compare(model, 3, AttentionLayer(model, causal: false));
     }
+
+    /// <summary>Keras's use_causal_mask on Attention: PyTorch's scores with the later keys filled with −∞.</summary>
+    [SkippableFact]
+    public void Causal_Attention_layer_matches_PyTorch()
+    {
+        var model = new TorchCausalAttentionLayer(seed: 12);
+        model.GetWeights("attention", "scale")[0] = 0.8f;
+        Compare(model, 3, AttentionLayer(model, causal: true));
+    }
+
+    private static Dictionary<string, object> AttentionLayer(CompiledModel model, bool causal) => new()
+    {
+        ["type"] = "attention_layer",
+        ["causal"] = causal,
+        ["query"] = Layer(model, "query", "dense"),
+        ["key"] = Layer(model, "key", "dense"),
+        ["value"] = Layer(model, "value", "dense"),
+        ["attention"] = Layer(model, "attention", "attention"),
+    };
 
     [SkippableFact]
     public void Multi_head_attention_by_hand_matches_PyTorchs_multi_head_attention()

@@ -168,7 +168,12 @@ def attention_layer(x, layer):
         return linear(x, layer[name])
     q, k, v = dense("query"), dense("key"), dense("value")
     scale = tensor(layer["attention"], "scale")
-    return torch.bmm(torch.softmax(scale * torch.bmm(q, k.transpose(1, 2)), dim=-1), v)
+    scores = scale * torch.bmm(q, k.transpose(1, 2))
+    if layer.get("causal"):
+        # Keras's use_causal_mask: query i sees keys 0..i.
+        later = torch.ones(scores.shape[-2:], dtype=torch.bool).triu(1)
+        scores = scores.masked_fill(later, float("-inf"))
+    return torch.bmm(torch.softmax(scores, dim=-1), v)
 
 
 def multi_head_by_hand(x, layer):

@@ -445,9 +445,11 @@ internal sealed class MultiHeadAttentionRule : LayerRule
 
         if (s.LeadingAxes(rank) is not int lead)
         {
+            // The choices this input allows: the last n axes before the features, for each n.
+            string choices = string.Join(" or ", Enumerable.Range(1, rank - 1).Select(n => "[" + string.Join(", ", Enumerable.Range(rank - n, n)) + "]"));
             c.ReportRaw(DiagnosticIds.InvalidArgument, c.Layer.Span,
-                $"MultiHeadAttention '{c.Layer.Name}' has attentionAxes ({string.Join(", ", s.AttentionAxes)}) on inputs of shape {c.Inputs[0].Keras}: this version " +
-                $"attends over the axes just before the features (such as ({rank - 1}) or null for all of 1..{rank - 1}); put the axes there first with Permute");
+                $"MultiHeadAttention '{c.Layer.Name}' has attentionAxes [{string.Join(", ", s.AttentionAxes)}] on inputs of shape {c.Inputs[0].Keras}: this version " +
+                $"attends over the last axes before the features ({choices} here, or null for all of them); put the axes there first with Permute");
             return null;
         }
 
