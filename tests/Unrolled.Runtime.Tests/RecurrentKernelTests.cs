@@ -167,24 +167,7 @@ public class RecurrentKernelTests
         bool state, bool backwards)
     {
         var s = new Setup(cell, batch, steps, input, units, sequences, bias, state, initial: true, backwards: backwards);
-        var run = s.Forward();
-        double[] x = KernelCheck.ToDouble(s.X), w = KernelCheck.ToDouble(s.Kernel), u = KernelCheck.ToDouble(s.RecurrentKernel),
-            b = KernelCheck.ToDouble(s.Bias), h0 = KernelCheck.ToDouble(s.InitialH), c0 = KernelCheck.ToDouble(s.InitialC);
-        var reference = s.Reference(x, w, u, b, h0, c0);
-        KernelCheck.Close(reference.Y, run.Y, 2e-6, 2e-5, "y");
-        KernelCheck.Close(reference.H, run.H, 2e-6, 2e-5, "lastH");
-        KernelCheck.Close(reference.C, run.C, 2e-6, 2e-5, "lastC");
-
-        var grads = new Gradients(s, prefill: true);
-        s.Backward(run.Cache, grads);
-        grads.SubtractPrefill();
-        double Loss() => s.Loss(s.Reference(x, w, u, b, h0, c0));
-        const double absolute = 1e-4, relative = 1e-3;
-        KernelCheck.Close(KernelCheck.NumericGradient(h0, Loss), grads.DInitialH, absolute, relative, "dInitialH");
-        KernelCheck.Close(KernelCheck.NumericGradient(c0, Loss), grads.DInitialC, absolute, relative, "dInitialC");
-        KernelCheck.Close(KernelCheck.NumericGradient(x, Loss), grads.Dx, absolute, relative, "dx");
-        KernelCheck.Close(KernelCheck.NumericGradient(u, Loss), grads.DRecurrentKernel, absolute, relative, "dRecurrentKernel");
-        KernelCheck.Close(KernelCheck.NumericGradient(b, Loss), grads.DBias, absolute, relative, "dBias");
+        var (run, reference) = AssertMatchesReferenceAndFiniteDifferences(s);
 
         // The folded (inference) forward pass starts from the same state: x is the table's rows, one id per step.
         if (steps > 0)
@@ -248,7 +231,13 @@ public class RecurrentKernelTests
     public void DropoutMasksMatchKerasFormulasAndFiniteDifferences(Cell cell, int batch, int steps, int input, int units, bool sequences, bool initial,
         bool backwards)
     {
-        var s = new Setup(cell, batch, steps, input, units, sequences, bias: true, state: true, initial, backwards, dropout: true);
+        AssertMatchesReferenceAndFiniteDifferences(new Setup(cell, batch, steps, input, units, sequences, bias: true, state: true, initial, backwards, dropout: true));
+    }
+
+    /// <summary>The forward pass against the reference, and every gradient (the initial states' included) against
+    /// central differences of the loss through it.</summary>
+    private static (Run Run, (double[] Y, double[] H, double[] C) Reference) AssertMatchesReferenceAndFiniteDifferences(Setup s)
+    {
         var run = s.Forward();
         double[] x = KernelCheck.ToDouble(s.X), w = KernelCheck.ToDouble(s.Kernel), u = KernelCheck.ToDouble(s.RecurrentKernel),
             b = KernelCheck.ToDouble(s.Bias), h0 = KernelCheck.ToDouble(s.InitialH), c0 = KernelCheck.ToDouble(s.InitialC);
@@ -268,6 +257,7 @@ public class RecurrentKernelTests
         KernelCheck.Close(KernelCheck.NumericGradient(b, Loss), grads.DBias, absolute, relative, "dBias");
         KernelCheck.Close(KernelCheck.NumericGradient(h0, Loss), grads.DInitialH, absolute, relative, "dInitialH");
         KernelCheck.Close(KernelCheck.NumericGradient(c0, Loss), grads.DInitialC, absolute, relative, "dInitialC");
+        return (run, reference);
     }
 
     [Theory]

@@ -26,6 +26,42 @@ public class GradientTests
         return before.Select((w, i) => (double)w - after[i]).ToArray();
     }
 
+    /// <summary>
+    /// Gradients of the training loss against finite differences where training differs from predicting (dropout masks,
+    /// batch statistics): a fresh instance's first training step draws the same masks every time, so its training loss
+    /// is a function of the weights alone. The analytic gradient is one SGD step of rate 1 on a fresh copy; the moving
+    /// statistics that step also moves are no gradient (the training loss does not read them).
+    /// </summary>
+    /// <param name="model">The model whose weights are probed.</param>
+    /// <param name="fresh">A new instance with the model's seed.</param>
+    /// <param name="inputs">The inputs.</param>
+    /// <param name="targets">The targets of every output (mse).</param>
+    /// <param name="batch">Samples.</param>
+    /// <returns>The training loss at the model's weights (to check it differs from the predicted one).</returns>
+    internal static double AssertTrainingGradientMatchesFiniteDifferences(CompiledModel model, Func<CompiledModel> fresh, float[][] inputs, float[][] targets,
+        int batch)
+    {
+        CompiledModel Copy(float learningRate)
+        {
+            var copy = fresh();
+            model.Weights.CopyTo(copy.Weights);
+            copy.Compile(new SGD(learningRate), "mse");
+            return copy;
+        }
+
+        double Loss() => Copy(1e-30f).Fit(inputs, targets, batchSize: batch, shuffle: false, verbose: 0)["loss"][0];
+        double first = Loss();
+        Assert.Equal(first, Loss()); // repeatable: the masks are the fresh instance's
+
+        var stepped = Copy(1f);
+        float[] before = model.Weights.ToArray();
+        stepped.Fit(inputs, targets, batchSize: batch, shuffle: false, verbose: 0);
+        var analytic = before.Select((w, i) => model.Description.Weights.Last(info => info.Offset <= i).Trainable ? (double)w - stepped.Weights[i] : 0)
+            .ToArray();
+        AssertMatchesFiniteDifferences(model, analytic, Loss, i => model.Description.Weights.Last(w => w.Offset <= i).ToString());
+        return first;
+    }
+
     /// <summary>Keras's mean squared error, computed here in double precision as the independent reference.</summary>
     internal static double MeanSquaredError(float[] predictions, float[] targets)
         => predictions.Select((v, i) => (double)(v - targets[i]) * (v - targets[i])).Sum() / predictions.Length;

@@ -624,26 +624,8 @@ public class RecurrentDropoutGradientTests
         float[][] x = [GradientTests.Random(batch * 5 * 4, 93)];
         float[][] targets = [GradientTests.Random(batch * 2, 94)];
 
-        // A new instance's first training step draws the same masks every time: its training loss is then a function of
-        // the weights alone, which finite differences can probe.
-        LstmDropoutGradient Fresh(float learningRate)
-        {
-            var copy = new LstmDropoutGradient(seed: 8);
-            model.Weights.CopyTo(copy.Weights);
-            copy.Compile(new SGD(learningRate), "mse");
-            return copy;
-        }
-
-        double Loss() => Fresh(1e-30f).Fit(x, targets, batchSize: batch, shuffle: false, verbose: 0)["loss"][0];
-        double first = Loss();
-        Assert.Equal(first, Loss());
-        Assert.NotEqual(GradientTests.MeanSquaredError(model.Predict(x, batch)[0], targets[0]), first, 6); // the masks act
-
-        var stepped = Fresh(1f);
-        float[] before = model.Weights.ToArray();
-        stepped.Fit(x, targets, batchSize: batch, shuffle: false, verbose: 0);
-        var analytic = before.Select((w, i) => (double)w - stepped.Weights[i]).ToArray();
-        GradientTests.AssertMatchesFiniteDifferences(model, analytic, Loss, i => model.Description.Weights.Last(w => w.Offset <= i).ToString());
+        double training = GradientTests.AssertTrainingGradientMatchesFiniteDifferences(model, () => new LstmDropoutGradient(seed: 8), x, targets, batch);
+        Assert.NotEqual(GradientTests.MeanSquaredError(model.Predict(x, batch)[0], targets[0]), training, 6); // the masks act
     }
 }
 
@@ -813,21 +795,6 @@ public class MaskedBatchNormTests
     {
         var model = new MaskedBatchNormModel(seed: 3);
         var targets = model.Predict([s_ids], 4).Select((o, j) => GradientTests.Random(o.Length, 60 + j)).ToArray();
-        MaskedBatchNormModel Fresh(float learningRate)
-        {
-            var copy = new MaskedBatchNormModel(seed: 3);
-            model.Weights.CopyTo(copy.Weights);
-            copy.Compile(new SGD(learningRate), "mse");
-            return copy;
-        }
-
-        double Loss() => Fresh(1e-30f).Fit([s_ids], targets, batchSize: 4, shuffle: false, verbose: 0)["loss"][0];
-        var stepped = Fresh(1f);
-        float[] before = model.Weights.ToArray();
-        stepped.Fit([s_ids], targets, batchSize: 4, shuffle: false, verbose: 0);
-        // The step also moves the moving statistics, which are no gradient: the training loss does not read them.
-        var analytic = before.Select((w, i) => model.Description.Weights.Last(info => info.Offset <= i).Trainable ? (double)w - stepped.Weights[i] : 0)
-            .ToArray();
-        GradientTests.AssertMatchesFiniteDifferences(model, analytic, Loss, i => model.Description.Weights.Last(w => w.Offset <= i).ToString());
+        GradientTests.AssertTrainingGradientMatchesFiniteDifferences(model, () => new MaskedBatchNormModel(seed: 3), [s_ids], targets, 4);
     }
 }

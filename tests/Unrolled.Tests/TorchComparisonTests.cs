@@ -93,6 +93,19 @@ public class TorchComparisonTests
 
     private static Dictionary<string, object> Options(params (string Key, object Value)[] options) => options.ToDictionary(o => o.Key, o => o.Value);
 
+    /// <summary>Every bias drawn in [−0.5, 0.5): not zero, so a bias on the wrong axis would show.</summary>
+    private static void RandomBiases(CompiledModel model, int seed)
+    {
+        var random = new Random(seed);
+        foreach (var weight in model.Description.Weights.Where(w => w.Name == "bias"))
+        {
+            foreach (ref float b in model.GetWeights(weight.Layer, weight.Name))
+            {
+                b = (float)(random.NextDouble() - 0.5);
+            }
+        }
+    }
+
     [SkippableFact]
     public void Dense_matches_PyTorch()
     {
@@ -184,14 +197,7 @@ public class TorchComparisonTests
     public void EinsumDense_matches_PyTorchs_einsum()
     {
         var model = new TorchEinsumDense(seed: 16);
-        var random = new Random(16);
-        foreach (var weight in model.Description.Weights.Where(w => w.Name == "bias"))
-        {
-            foreach (ref float b in model.GetWeights(weight.Layer, weight.Name))
-            {
-                b = (float)(random.NextDouble() - 0.5); // not zero, so a bias on the wrong axis would show
-            }
-        }
+        RandomBiases(model, 16);
 
         Compare(model, 3,
             Layer(model, "heads", "einsum_dense", Options(("equation", "abc,cde->abde"), ("activation", "tanh"))),
@@ -236,14 +242,7 @@ public class TorchComparisonTests
     public void EinsumDense_in_other_forms_matches_PyTorchs_einsum()
     {
         var model = new TorchEinsumGeneral(seed: 17);
-        var random = new Random(17);
-        foreach (var weight in model.Description.Weights.Where(w => w.Name == "bias"))
-        {
-            foreach (ref float b in model.GetWeights(weight.Layer, weight.Name))
-            {
-                b = (float)(random.NextDouble() - 0.5);
-            }
-        }
+        RandomBiases(model, 17);
 
         Compare(model, 3,
             Layer(model, "transposed_kernel", "einsum_dense", Options(("equation", "abc,dc->abd"), ("activation", "linear"))),

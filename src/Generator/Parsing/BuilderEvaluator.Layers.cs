@@ -281,21 +281,12 @@ internal sealed partial class BuilderEvaluator
                     (tensors[3], spans[3]) = (value, span);
                     break;
                 case "useCausalMask" or "returnAttentionScores":
-                    if (value.Kind != ValueKind.Bool)
+                    if (CallFlag(value, span, argument, layer.Id) is not bool flag)
                     {
-                        Report(DiagnosticIds.NonConstantArgument, span, argument.Parameter!.Name, Graph.Layers[layer.Id].Name, value.Reason ?? "it is not a constant bool");
                         return Value.Unknown("non-constant argument");
                     }
 
-                    if (argument.Parameter!.Name == "useCausalMask")
-                    {
-                        causal = value.Bool;
-                    }
-                    else
-                    {
-                        scores = value.Bool;
-                    }
-
+                    (causal, scores) = argument.Parameter!.Name == "useCausalMask" ? (flag, scores) : (causal, flag);
                     break;
                 default:
                     return Invalid();
@@ -365,21 +356,12 @@ internal sealed partial class BuilderEvaluator
                     (inputs, inputsSpan) = (value, span);
                     break;
                 case "useCausalMask" or "returnAttentionScores":
-                    if (value.Kind != ValueKind.Bool)
+                    if (CallFlag(value, span, argument, layer.Id) is not bool flag)
                     {
-                        Report(DiagnosticIds.NonConstantArgument, span, argument.Parameter!.Name, Graph.Layers[layer.Id].Name, value.Reason ?? "it is not a constant bool");
                         return Value.Unknown("non-constant argument");
                     }
 
-                    if (argument.Parameter!.Name == "useCausalMask")
-                    {
-                        causal = value.Bool;
-                    }
-                    else
-                    {
-                        scores = value.Bool;
-                    }
-
+                    (causal, scores) = argument.Parameter!.Name == "useCausalMask" ? (flag, scores) : (causal, flag);
                     break;
                 default:
                     return Invalid();
@@ -399,6 +381,19 @@ internal sealed partial class BuilderEvaluator
         }
 
         return WithScores(output, inputs.Items[1], AttentionRule.ScoresTemporary(Graph.Layers[layer.Id]), invocation);
+    }
+
+    /// <summary>A call's constant flag (Keras's use_causal_mask, return_attention_scores), or null after UNR0004 when it is
+    /// not a constant.</summary>
+    private bool? CallFlag(Value value, SourceSpan span, IArgumentOperation argument, int layer)
+    {
+        if (value.Kind == ValueKind.Bool)
+        {
+            return value.Bool;
+        }
+
+        Report(DiagnosticIds.NonConstantArgument, span, argument.Parameter!.Name, Graph.Layers[layer].Name, value.Reason ?? "it is not a constant bool");
+        return null;
     }
 
     /// <summary>return_attention_scores: (output, scores), the scores a view of the weights the attention node keeps in
