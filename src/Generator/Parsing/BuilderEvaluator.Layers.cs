@@ -243,15 +243,10 @@ internal sealed partial class BuilderEvaluator
     /// </summary>
     private Value ApplyAttentionLayer(IInvocationOperation invocation, Frame frame)
     {
-        var layer = invocation.Instance is null ? Value.Null : Evaluate(invocation.Instance, frame);
-        if (_stopped || SawInvalidCode)
+        var (layer, failure) = CalledLayer(invocation, frame);
+        if (failure is not null)
         {
-            return Value.Unknown("evaluation stopped");
-        }
-
-        if (layer.Kind != ValueKind.Layer)
-        {
-            return Unsupported(invocation, "Calling this layer", layer.Kind == ValueKind.Unknown ? ": " + layer.Reason : "; it was not created by a layer function");
+            return failure;
         }
 
         var tensors = new Value[4];
@@ -322,15 +317,10 @@ internal sealed partial class BuilderEvaluator
     /// </summary>
     private Value ApplySequenceAttention(IInvocationOperation invocation, Frame frame)
     {
-        var layer = invocation.Instance is null ? Value.Null : Evaluate(invocation.Instance, frame);
-        if (_stopped || SawInvalidCode)
+        var (layer, failure) = CalledLayer(invocation, frame);
+        if (failure is not null)
         {
-            return Value.Unknown("evaluation stopped");
-        }
-
-        if (layer.Kind != ValueKind.Layer)
-        {
-            return Unsupported(invocation, "Calling this layer", layer.Kind == ValueKind.Unknown ? ": " + layer.Reason : "; it was not created by a layer function");
+            return failure;
         }
 
         Value? inputs = null;
@@ -381,6 +371,21 @@ internal sealed partial class BuilderEvaluator
         }
 
         return WithScores(output, inputs.Items[1], AttentionRule.ScoresTemporary(Graph.Layers[layer.Id]), invocation);
+    }
+
+    /// <summary>The layer an attention call invokes, or the value to return instead: evaluation stopped, or what is called
+    /// was not made by a layer function.</summary>
+    private (Value Layer, Value? Failure) CalledLayer(IInvocationOperation invocation, Frame frame)
+    {
+        var layer = invocation.Instance is null ? Value.Null : Evaluate(invocation.Instance, frame);
+        if (_stopped || SawInvalidCode)
+        {
+            return (layer, Value.Unknown("evaluation stopped"));
+        }
+
+        return layer.Kind != ValueKind.Layer
+            ? (layer, Unsupported(invocation, "Calling this layer", layer.Kind == ValueKind.Unknown ? ": " + layer.Reason : "; it was not created by a layer function"))
+            : (layer, null);
     }
 
     /// <summary>A call's constant flag (Keras's use_causal_mask, return_attention_scores), or null after UNR0004 when it is
