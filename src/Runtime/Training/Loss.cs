@@ -16,7 +16,12 @@ public abstract class Loss
 
     /// <summary>The names implicit conversion from a string accepts.</summary>
     internal static readonly string[] KnownNames =
-        ["mse", "mean_squared_error", "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy"];
+    [
+        "mse", "mean_squared_error", "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
+        "mae", "mean_absolute_error", "mape", "mean_absolute_percentage_error", "msle", "mean_squared_logarithmic_error", "huber",
+        "huber_loss", "log_cosh", "logcosh", "kl_divergence", "kld", "poisson", "hinge", "squared_hinge", "categorical_hinge",
+        "cosine_similarity",
+    ];
 
     private protected Loss()
     {
@@ -29,8 +34,11 @@ public abstract class Loss
     internal virtual bool IsSparse => false;
 
     /// <summary>Converts a Keras loss name to a loss with default arguments.</summary>
-    /// <param name="name"><c>"mse"</c>, <c>"mean_squared_error"</c>, <c>"binary_crossentropy"</c>,
-    /// <c>"categorical_crossentropy"</c> or <c>"sparse_categorical_crossentropy"</c>.</param>
+    /// <param name="name">A Keras name: <c>"mse"</c> (<c>"mean_squared_error"</c>), <c>"mae"</c>, <c>"mape"</c>,
+    /// <c>"msle"</c> (and their long names), <c>"huber"</c>, <c>"log_cosh"</c>, <c>"binary_crossentropy"</c>,
+    /// <c>"categorical_crossentropy"</c>, <c>"sparse_categorical_crossentropy"</c>, <c>"kl_divergence"</c> (<c>"kld"</c>),
+    /// <c>"poisson"</c>, <c>"hinge"</c>, <c>"squared_hinge"</c>, <c>"categorical_hinge"</c> or
+    /// <c>"cosine_similarity"</c>.</param>
     /// <returns>The loss.</returns>
     /// <exception cref="ArgumentException">The name is not one of those.</exception>
     public static implicit operator Loss(string name) => name switch
@@ -40,6 +48,17 @@ public abstract class Loss
         "binary_crossentropy" => new BinaryCrossentropy(),
         "categorical_crossentropy" => new CategoricalCrossentropy(),
         "sparse_categorical_crossentropy" => new SparseCategoricalCrossentropy(),
+        "mae" or "mean_absolute_error" => new MeanAbsoluteError(),
+        "mape" or "mean_absolute_percentage_error" => new MeanAbsolutePercentageError(),
+        "msle" or "mean_squared_logarithmic_error" => new MeanSquaredLogarithmicError(),
+        "huber" or "huber_loss" => new Huber(),
+        "log_cosh" or "logcosh" => new LogCosh(),
+        "kl_divergence" or "kld" => new KLDivergence(),
+        "poisson" => new Poisson(),
+        "hinge" => new Hinge(),
+        "squared_hinge" => new SquaredHinge(),
+        "categorical_hinge" => new CategoricalHinge(),
+        "cosine_similarity" => new CosineSimilarity(),
         _ => throw new ArgumentException(
             $"Unknown loss '{name}'. Known losses: {string.Join(", ", Array.ConvertAll(KnownNames, n => $"'{n}'"))}.", nameof(name)),
     };
