@@ -109,6 +109,140 @@ public class OptimizerTests
         });
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AdamWDecaysTheWeightsThenStepsAsAdam(bool amsgrad)
+    {
+        const double lr = 0.01, wd = 0.05, b1 = 0.9, b2 = 0.999, eps = 1e-7;
+        var (w, grads) = Problem();
+        var expected = ToDouble(w);
+        double[] m = new double[N], v = new double[N], vHat = new double[N];
+        Check(new AdamW(0.01f, 0.05f, amsgrad: amsgrad), w, grads, expected, (g, t) =>
+        {
+            double alpha = lr * Math.Sqrt(1 - Math.Pow(b2, t)) / (1 - Math.Pow(b1, t));
+            for (int i = 0; i < N; i++)
+            {
+                expected[i] -= expected[i] * wd * lr;
+                m[i] += (g[i] - m[i]) * (1 - b1);
+                v[i] += ((g[i] * g[i]) - v[i]) * (1 - b2);
+                vHat[i] = Math.Max(vHat[i], v[i]);
+                expected[i] -= alpha * m[i] / (Math.Sqrt(amsgrad ? vHat[i] : v[i]) + eps);
+            }
+        });
+    }
+
+    [Fact]
+    public void AdagradMatchesKeras()
+    {
+        const double lr = 0.05, eps = 1e-7;
+        var (w, grads) = Problem();
+        var expected = ToDouble(w);
+        var a = new double[N];
+        Array.Fill(a, 0.1);
+        Check(new Adagrad(0.05f), w, grads, expected, (g, t) =>
+        {
+            for (int i = 0; i < N; i++)
+            {
+                a[i] += g[i] * g[i];
+                expected[i] -= lr * g[i] / Math.Sqrt(a[i] + eps);
+            }
+        });
+    }
+
+    [Fact]
+    public void AdadeltaMatchesKeras()
+    {
+        const double lr = 1.0, rho = 0.95, eps = 1e-7;
+        var (w, grads) = Problem();
+        var expected = ToDouble(w);
+        double[] eg = new double[N], ed = new double[N];
+        Check(new Adadelta(1f), w, grads, expected, (g, t) =>
+        {
+            for (int i = 0; i < N; i++)
+            {
+                eg[i] = (rho * eg[i]) + ((1 - rho) * g[i] * g[i]);
+                double delta = -Math.Sqrt(ed[i] + eps) / Math.Sqrt(eg[i] + eps) * g[i];
+                ed[i] = (rho * ed[i]) + ((1 - rho) * delta * delta);
+                expected[i] += lr * delta;
+            }
+        });
+    }
+
+    [Fact]
+    public void AdamaxMatchesKeras()
+    {
+        const double lr = 0.01, b1 = 0.9, b2 = 0.999, eps = 1e-7;
+        var (w, grads) = Problem();
+        var expected = ToDouble(w);
+        double[] m = new double[N], u = new double[N];
+        Check(new Adamax(0.01f), w, grads, expected, (g, t) =>
+        {
+            for (int i = 0; i < N; i++)
+            {
+                m[i] += (g[i] - m[i]) * (1 - b1);
+                u[i] = Math.Max(b2 * u[i], Math.Abs(g[i]));
+                expected[i] -= lr * m[i] / ((1 - Math.Pow(b1, t)) * (u[i] + eps));
+            }
+        });
+    }
+
+    [Fact]
+    public void NadamMatchesKeras()
+    {
+        const double lr = 0.01, b1 = 0.9, b2 = 0.999, eps = 1e-7;
+        var (w, grads) = Problem();
+        var expected = ToDouble(w);
+        double[] m = new double[N], v = new double[N];
+        double product = 1;
+        double Mu(double step) => b1 * (1 - (0.5 * Math.Pow(0.96, step))); // keras/src/optimizers/nadam.py
+        Check(new Nadam(0.01f), w, grads, expected, (g, t) =>
+        {
+            double ut = Mu(t), utNext = Mu(t + 1);
+            product *= ut;
+            double productNext = product * utNext;
+            for (int i = 0; i < N; i++)
+            {
+                m[i] += (g[i] - m[i]) * (1 - b1);
+                v[i] += ((g[i] * g[i]) - v[i]) * (1 - b2);
+                double mHat = (utNext * m[i] / (1 - productNext)) + ((1 - ut) * g[i] / (1 - product));
+                double vHat = v[i] / (1 - Math.Pow(b2, t));
+                expected[i] -= lr * mHat / (Math.Sqrt(vHat) + eps);
+            }
+        });
+    }
+
+    [Fact]
+    public void LionMatchesKeras()
+    {
+        const double lr = 0.01, b1 = 0.9, b2 = 0.99;
+        var (w, grads) = Problem();
+        var expected = ToDouble(w);
+        var m = new double[N];
+        Check(new Lion(0.01f), w, grads, expected, (g, t) =>
+        {
+            for (int i = 0; i < N; i++)
+            {
+                expected[i] -= lr * Math.Sign((b1 * m[i]) + ((1 - b1) * g[i]));
+                m[i] = (b2 * m[i]) + ((1 - b2) * g[i]);
+            }
+        });
+    }
+
+    [Fact]
+    public void NewOptimizersConvertFromTheirNamesWithKerasDefaults()
+    {
+        var adamw = Assert.IsType<AdamW>((Optimizer)"AdamW");
+        Assert.Equal((0.001f, 0.004f), (adamw.LearningRate, adamw.WeightDecay));
+        Assert.Equal(0.1f, Assert.IsType<Adagrad>((Optimizer)"adagrad").InitialAccumulatorValue);
+        Assert.Equal(0.95f, Assert.IsType<Adadelta>((Optimizer)"adadelta").Rho);
+        Assert.IsType<Adamax>((Optimizer)"adamax");
+        Assert.IsType<Nadam>((Optimizer)"nadam");
+        Assert.Equal((0.9f, 0.99f), (Assert.IsType<Lion>((Optimizer)"lion").Beta1, new Lion().Beta2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new AdamW(weightDecay: -1f));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Adadelta(rho: 1f));
+    }
+
     [Fact]
     public void DefaultsAreKeras3s()
     {
@@ -121,7 +255,7 @@ public class OptimizerTests
         Assert.IsType<Adam>((Optimizer)"adam");
         Assert.IsType<SGD>((Optimizer)"SGD");
         Assert.IsType<RMSprop>((Optimizer)"rmsprop");
-        Assert.Contains("'adamw'", Assert.Throws<ArgumentException>(() => (Optimizer)"adamw").Message);
+        Assert.Contains("'ftrl'", Assert.Throws<ArgumentException>(() => (Optimizer)"ftrl").Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => new SGD(momentum: 1.5f));
     }
 
@@ -129,7 +263,11 @@ public class OptimizerTests
     public void UpdateAllocatesNothing()
     {
         var (w, grads) = Problem();
-        foreach (Optimizer optimizer in new Optimizer[] { new SGD(0.1f, 0.9f, true), new RMSprop(centered: true, momentum: 0.5f), new Adam(amsgrad: true) })
+        foreach (Optimizer optimizer in new Optimizer[]
+        {
+            new SGD(0.1f, 0.9f, true), new RMSprop(centered: true, momentum: 0.5f), new Adam(amsgrad: true), new AdamW(), new Adagrad(), new Adadelta(),
+            new Adamax(), new Nadam(), new Lion(),
+        })
         {
             optimizer.Build(this, N);
             optimizer.Apply(w, grads[0]);

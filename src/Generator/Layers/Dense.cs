@@ -306,6 +306,11 @@ internal sealed record EinsumPlan(int[] OutputDims, int[] KernelDims, int[]? Bia
             return (null, $"the equation '{s.Equation}' reads {explicitInput} axes after the batch axis{(s.Ellipsis != 0 ? " or more" : string.Empty)}");
         }
 
+        if (dims.Count > 8 || s.Kernel.Length > 8)
+        {
+            return (null, "EinsumDense reorders at most 8 axes per operand (the kernels' limit)");
+        }
+
         string dots = new string(Enumerable.Range(0, elided).Select(i => (char)('0' + i)).ToArray());
         string input = s.Ellipsis switch { 1 => dots + s.Input, 2 => s.Input.Substring(1) + dots, _ => s.Input.Substring(1) };
         string output = s.Ellipsis switch { 1 => dots + s.Output, 2 => s.Output.Substring(1) + dots, _ => s.Output.Substring(1) };

@@ -53,7 +53,10 @@ internal sealed partial class BuilderEvaluator
             case MaskFlow.Keeps when inputMasks.Count > 0 && inputMasks[0] >= 0:
                 Graph.MaskOf[node] = inputMasks[0];
                 break;
-            case MaskFlow.Concatenates when inputMasks.Any(m => m >= 0) && StepsAxis(spec, inputs[0]) is int axis:
+            case MaskFlow.Concatenates when inputMasks.Any(m => m >= 0) && StepsAxis(spec, inputs[0]) is null:
+                break; // the inputs' shapes are not known (an error is reported): no mask rather than a wrong one
+            case MaskFlow.Concatenates when inputMasks.Any(m => m >= 0) && StepsAxis(spec, inputs[0]) is { Steps: true } place:
+                int axis = place.Axis;
                 // Keras's Concatenate along the steps: the masks side by side, an unmasked input's steps all kept.
                 var pieces = inputs.Select((input, i) => inputMasks[i] >= 0 ? inputMasks[i]
                     : AddMask(new MaskConfig("ones", 0, OverLastAxis: true), new List<int> { input }, callSpan, application, group, spec.Name)).ToList();
@@ -77,9 +80,10 @@ internal sealed partial class BuilderEvaluator
         return node;
     }
 
-    /// <summary>For a Concatenate along another axis than the features: that axis among its input's axes (batch
-    /// excluded), which is also the masks' axis; null along the features or when the input's shape is not known.</summary>
-    private int? StepsAxis(LayerSpec concatenate, int input)
+    /// <summary>Where a Concatenate joins its inputs: along another axis than the features (<c>Steps</c>, with that axis
+    /// among the input's axes, batch excluded, which is also the masks' axis) or along the features; null when the input's
+    /// shape is not known.</summary>
+    private (bool Steps, int Axis)? StepsAxis(LayerSpec concatenate, int input)
     {
         if (Graph.ShapeOf(input) is not { } shape || concatenate.Config is not ConcatenateConfig config)
         {
@@ -87,7 +91,7 @@ internal sealed partial class BuilderEvaluator
         }
 
         int rank = shape.Dims.Count + 1, axis = config.Axis < 0 ? config.Axis + rank : config.Axis;
-        return axis >= 1 && axis < rank - 1 ? axis - 1 : null;
+        return axis >= 1 && axis < rank - 1 ? (true, axis - 1) : (false, -1);
     }
 
     /// <summary>Reports UNR0019 at the first masked input of a layer that does not support masking.</summary>

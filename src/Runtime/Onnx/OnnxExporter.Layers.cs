@@ -795,7 +795,7 @@ internal sealed partial class OnnxExporter
                 stepInputs.Add(h);
                 if (lstm)
                 {
-                    stepInputs.Add(c ?? Op("Sub", new[] { h, h }, "zero_c")); // c₀ = 0 with a given h₀ alone
+                    stepInputs.Add(c ?? Zeros(h, "zero_c")); // c₀ = 0 with a given h₀ alone
                 }
             }
 
@@ -808,8 +808,8 @@ internal sealed partial class OnnxExporter
             Add(op, stepInputs.ToArray(), lstm ? new[] { string.Empty, yh, yc } : new[] { string.Empty, yh }, attributes);
 
             // The state: the step's where kept, else the carried one (zeros before the first step without an initial state).
-            string carriedH = h ?? Op("Sub", new[] { yh, yh }, "zero_h");
-            string? carriedC = lstm ? c ?? Op("Sub", new[] { yc, yc }, "zero_c") : null;
+            string carriedH = h ?? Zeros(yh, "zero_h");
+            string? carriedC = lstm ? c ?? Zeros(yc, "zero_c") : null;
             h = Op("Where", new[] { kept, yh, carriedH }, "h");
             if (lstm)
             {
@@ -833,6 +833,9 @@ internal sealed partial class OnnxExporter
             ? Transpose(outputs.Count == 1 ? outputs[0] : Op("Concat", outputs.ToArray(), "sequence", OnnxAttribute.Int("axis", 0)), new long[] { 1, 0, 2 }, "batch_major")
             : last;
     }
+
+    /// <summary>Zeros shaped as <paramref name="like"/> (an Expand of 0, which stays 0 whatever the values are).</summary>
+    private string Zeros(string like, string step) => Op("Expand", new[] { Scalar(0f), Op("Shape", new[] { like }, step + "_shape") }, step);
 
     /// <summary>A Keras recurrent kernel [rows, gates·units] as ONNX's [gates·units, rows], gate blocks in ONNX's order.</summary>
     private static float[] GateRows(float[] kernel, int rows, int units, int[] order)

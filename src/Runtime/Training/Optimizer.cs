@@ -11,7 +11,8 @@ namespace Unrolled;
 /// <remarks>
 /// An optimizer holds the state of one model's weights, so it belongs to the first model compiled with it; compiling
 /// that model again keeps the state (as in Keras), compiling another model with it throws. A string converts to an
-/// optimizer with default arguments: <c>"sgd"</c>, <c>"rmsprop"</c>, <c>"adam"</c>.
+/// optimizer with default arguments: <c>"sgd"</c>, <c>"rmsprop"</c>, <c>"adam"</c>, <c>"adamw"</c>, <c>"adagrad"</c>,
+/// <c>"adadelta"</c>, <c>"adamax"</c>, <c>"nadam"</c>, <c>"lion"</c>.
 /// </remarks>
 public abstract class Optimizer
 {
@@ -36,7 +37,8 @@ public abstract class Optimizer
     /// <summary>Keras's name of the optimizer (<c>SGD</c>, <c>RMSprop</c>, <c>Adam</c>).</summary>
     public abstract string Name { get; }
 
-    /// <summary>Converts <c>"sgd"</c>, <c>"rmsprop"</c> or <c>"adam"</c> (any case) to an optimizer with Keras's defaults.</summary>
+    /// <summary>Converts an optimizer's Keras name (any case: <c>"sgd"</c>, <c>"adam"</c>, <c>"adamw"</c>, …) to an optimizer
+    /// with Keras's defaults.</summary>
     /// <param name="name">The optimizer's name.</param>
     /// <returns>A new optimizer.</returns>
     /// <exception cref="ArgumentException">The name is not one of those.</exception>
@@ -46,7 +48,14 @@ public abstract class Optimizer
         "sgd" => new SGD(),
         "rmsprop" => new RMSprop(),
         "adam" => new Adam(),
-        _ => throw new ArgumentException($"Unknown optimizer '{name}'. Known optimizers: 'sgd', 'rmsprop', 'adam'.", nameof(name)),
+        "adamw" => new AdamW(),
+        "adagrad" => new Adagrad(),
+        "adadelta" => new Adadelta(),
+        "adamax" => new Adamax(),
+        "nadam" => new Nadam(),
+        "lion" => new Lion(),
+        _ => throw new ArgumentException(
+            $"Unknown optimizer '{name}'. Known optimizers: 'sgd', 'rmsprop', 'adam', 'adamw', 'adagrad', 'adadelta', 'adamax', 'nadam', 'lion'.", nameof(name)),
     };
 
     /// <summary>Converts a name to an optimizer; the same as the implicit conversion.</summary>
