@@ -31,6 +31,13 @@ public abstract class Optimizer
             : throw new ArgumentOutOfRangeException(nameof(value), value, "The learning rate must be a finite number ≥ 0.");
     }
 
+    /// <summary>
+    /// A learning-rate schedule (Keras's <c>learning_rate=schedule</c>), or null for the fixed <see cref="LearningRate"/>:
+    /// each update then uses the schedule's rate at <see cref="Iterations"/>, and <see cref="LearningRate"/> reports it.
+    /// Set it when creating the optimizer: <c>new Adam { Schedule = new CosineDecay(0.001, decaySteps: 10_000) }</c>.
+    /// </summary>
+    public LearningRateSchedule? Schedule { get; set; }
+
     /// <summary>The number of updates applied so far (Keras's <c>optimizer.iterations</c>).</summary>
     public long Iterations { get; private set; }
 
@@ -93,6 +100,11 @@ public abstract class Optimizer
         if (weights.Length != gradients.Length)
         {
             throw new ArgumentException("Weights and gradients differ in length.", nameof(gradients));
+        }
+
+        if (Schedule is { } schedule)
+        {
+            LearningRate = (float)schedule.At(Iterations);
         }
 
         Update(weights, gradients, Iterations);
