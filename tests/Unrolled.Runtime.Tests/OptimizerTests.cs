@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using Xunit;
 
 namespace Unrolled.Runtime.Tests;
@@ -227,6 +228,38 @@ public class OptimizerTests
                 m[i] = (b2 * m[i]) + ((1 - b2) * g[i]);
             }
         });
+    }
+
+    /// <summary>Keras's clipvalue, clipnorm (per weight tensor) and global_clipnorm on an SGD step of rate 1, so the update
+    /// is the clipped gradient itself; the model's own gradients are left as they are.</summary>
+    [Fact]
+    public void Gradients_are_clipped_as_Keras_clips_them()
+    {
+        float[] g = [3f, 4f, 0f, 0.3f, -0.4f];        // tensor 1: norm 5; tensor 2: norm 0.5
+        (int, int)[] tensors = [(0, 3), (3, 2)];
+        float[] Step(Optimizer optimizer)
+        {
+            float[] w = new float[5];
+            float[] gradients = (float[])g.Clone();
+            optimizer.Build(new object(), 5, tensors);
+            optimizer.Apply(w, gradients);
+            Assert.Equal(g, gradients);
+            return Array.ConvertAll(w, v => -v);
+        }
+
+        Assert.Equal([1f, 1f, 0f, 0.3f, -0.4f], Step(new SGD(1f) { ClipValue = 1f }));
+        var perTensor = Step(new SGD(1f) { ClipNorm = 1f });                  // the first scaled to norm 1, the second kept
+        Assert.Equal([0.6f, 0.8f, 0f, 0.3f, -0.4f], perTensor.Select(v => MathF.Round(v, 6)).ToArray());
+        double global = Math.Sqrt(25 + 0.25);                                 // all five: norm √25.25, scaled to 2
+        var together = Step(new SGD(1f) { GlobalClipNorm = 2f });
+        for (int i = 0; i < 5; i++)
+        {
+            Assert.Equal(g[i] * 2 / global, together[i], 5);
+        }
+
+        Assert.Equal(g, Step(new SGD(1f) { GlobalClipNorm = 100f }));       // shorter than the limit: unchanged
+        Assert.Throws<ArgumentException>(() => Step(new SGD(1f) { ClipNorm = 1f, ClipValue = 1f }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Adam { ClipNorm = 0f });
     }
 
     [Fact]

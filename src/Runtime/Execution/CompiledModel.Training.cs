@@ -1,3 +1,4 @@
+using System.Linq;
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -284,7 +285,7 @@ public abstract partial class CompiledModel
         Enter();
         try
         {
-            optimizer.Build(this, Description.ParameterCount);
+            optimizer.Build(this, Description.ParameterCount, Description.Weights.Select(w => (w.Offset, w.Size)).ToArray());
             _compiled = new CompiledTraining(Description, optimizer, losses, lossWeights, metricNames, _layout);
             // Target layout may have changed; the training workspace is rebuilt on next use.
             _trainingWorkspace = null;

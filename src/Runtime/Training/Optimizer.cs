@@ -18,6 +18,9 @@ public abstract class Optimizer
 {
     private float _learningRate;
     private object? _owner;
+    private float[] _clipped = [];
+    private (int Offset, int Size)[] _variables = [];
+    private float? _clipNorm, _clipValue, _globalClipNorm;
 
     private protected Optimizer(float learningRate) => LearningRate = learningRate;
 
@@ -37,6 +40,20 @@ public abstract class Optimizer
     /// Set it when creating the optimizer: <c>new Adam { Schedule = new CosineDecay(0.001, decaySteps: 10_000) }</c>.
     /// </summary>
     public LearningRateSchedule? Schedule { get; set; }
+
+    /// <summary>Keras's <c>clipnorm</c>: each weight tensor's gradient scaled down to this L2 norm when it is longer, or
+    /// null. At most one of <see cref="ClipNorm"/>, <see cref="ClipValue"/> and <see cref="GlobalClipNorm"/> is set.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive and finite.</exception>
+    public float? ClipNorm { get => _clipNorm; init => _clipNorm = Clip(value, nameof(ClipNorm)); }
+
+    /// <summary>Keras's <c>clipvalue</c>: each gradient value clipped to [−value, value], or null.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive and finite.</exception>
+    public float? ClipValue { get => _clipValue; init => _clipValue = Clip(value, nameof(ClipValue)); }
+
+    /// <summary>Keras's <c>global_clipnorm</c>: all the gradients scaled down together to this L2 norm when theirs is
+    /// longer, or null.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive and finite.</exception>
+    public float? GlobalClipNorm { get => _globalClipNorm; init => _globalClipNorm = Clip(value, nameof(GlobalClipNorm)); }
 
     /// <summary>The number of updates applied so far (Keras's <c>optimizer.iterations</c>).</summary>
     public long Iterations { get; private set; }
@@ -76,8 +93,17 @@ public abstract class Optimizer
     /// <summary>Binds the optimizer to a model's weights and allocates its state (once).</summary>
     /// <param name="owner">The model.</param>
     /// <param name="parameterCount">The number of weights.</param>
-    internal void Build(object owner, int parameterCount)
+    /// <param name="variables">The weight tensors (offset and size in the weight buffer), which <see cref="ClipNorm"/>
+    /// clips one by one; empty for one tensor of every weight.</param>
+    internal void Build(object owner, int parameterCount, (int Offset, int Size)[]? variables = null)
     {
+        if ((_clipNorm is null ? 0 : 1) + (_clipValue is null ? 0 : 1) + (_globalClipNorm is null ? 0 : 1) > 1)
+        {
+            throw new ArgumentException($"{Name}: set at most one of ClipNorm, ClipValue and GlobalClipNorm, as Keras allows one of clipnorm, clipvalue and " +
+                "global_clipnorm.", "optimizer");
+        }
+
+        _variables = variables ?? [(0, parameterCount)];
         if (_owner is not null && !ReferenceEquals(_owner, owner))
         {
             throw new ArgumentException(
@@ -88,6 +114,7 @@ public abstract class Optimizer
         if (_owner is null)
         {
             Allocate(parameterCount);
+            _clipped = _clipNorm is null && _clipValue is null && _globalClipNorm is null ? [] : new float[parameterCount];
             _owner = owner;
         }
     }
@@ -105,6 +132,11 @@ public abstract class Optimizer
         if (Schedule is { } schedule)
         {
             LearningRate = (float)schedule.At(Iterations);
+        }
+
+        if (_clipped.Length > 0)
+        {
+            gradients = ClipGradients(gradients);
         }
 
         Update(weights, gradients, Iterations);
@@ -146,6 +178,46 @@ public abstract class Optimizer
     /// <param name="gradients">Their gradients.</param>
     /// <param name="iteration">Updates applied before this one (Keras's <c>iterations</c>).</param>
     private protected abstract void Update(Span<float> weights, ReadOnlySpan<float> gradients, long iteration);
+
+    /// <summary>The gradients clipped as <see cref="ClipNorm"/>, <see cref="ClipValue"/> or <see cref="GlobalClipNorm"/>
+    /// say, in the optimizer's own buffer (the model's gradients are left as they are).</summary>
+    private ReadOnlySpan<float> ClipGradients(ReadOnlySpan<float> gradients)
+    {
+        var clipped = _clipped.AsSpan(0, gradients.Length);
+        gradients.CopyTo(clipped);
+        if (_clipValue is float value)
+        {
+            System.Numerics.Tensors.TensorPrimitives.Clamp(clipped, -value, value, clipped);
+        }
+        else if (_globalClipNorm is float global)
+        {
+            Scale(clipped, global);
+        }
+        else if (_clipNorm is float norm)
+        {
+            foreach (var (offset, size) in _variables)
+            {
+                Scale(clipped.Slice(offset, size), norm);
+            }
+        }
+
+        return clipped;
+
+        // Keras's clip_by_norm: g · limit / max(‖g‖, limit).
+        static void Scale(Span<float> g, float limit)
+        {
+            double length = Math.Sqrt(System.Numerics.Tensors.TensorPrimitives.SumOfSquares(g));
+            if (length > limit)
+            {
+                System.Numerics.Tensors.TensorPrimitives.Multiply(g, (float)(limit / length), g);
+            }
+        }
+    }
+
+    private static float? Clip(float? value, string name)
+        => value is null || (value > 0 && float.IsFinite(value.Value))
+            ? value
+            : throw new ArgumentOutOfRangeException(name, value, $"'{name}' must be positive and finite, or null.");
 
     /// <summary>Throws unless <paramref name="value"/> lies in [<paramref name="min"/>, <paramref name="max"/>].</summary>
     private protected static float InRange(float value, float min, float max, string name)
