@@ -299,7 +299,7 @@ public class OptimizerTests
         foreach (Optimizer optimizer in new Optimizer[]
         {
             new SGD(0.1f, 0.9f, true), new RMSprop(centered: true, momentum: 0.5f), new Adam(amsgrad: true), new AdamW(), new Adagrad(), new Adadelta(),
-            new Adamax(), new Nadam(), new Lion(),
+            new Adamax(), new Nadam(), new Lion(), new SGD(0.1f) { ClipNorm = 1f }, new Adam { GlobalClipNorm = 1f, Schedule = new CosineDecay(0.01, 100) },
         })
         {
             optimizer.Build(this, N);
