@@ -20,6 +20,10 @@ public abstract partial class CompiledModel
     /// <param name="output">Where progress goes; <see cref="Console.Out"/> when null.</param>
     /// <param name="lengths">For a model with run-time lengths (<see cref="ModelDescription.Lengths"/>): their values, the
     /// same for every sample. When null they are worked out from the arrays' sizes where that is unambiguous.</param>
+    /// <param name="validationData">Samples to evaluate after each epoch instead of splitting the training ones (Keras's
+    /// <c>validation_data</c>, which overrides <paramref name="validationSplit"/>): <c>val_loss</c>, … in the History.</param>
+    /// <param name="initialEpoch">The epoch to resume from (Keras's <c>initial_epoch</c>): epochs initialEpoch + 1 to
+    /// <paramref name="epochs"/> run, numbered so; in [0, epochs].</param>
     /// <returns>The per-epoch losses and metrics.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="epochs"/> or <paramref name="batchSize"/> is below 1,
     /// <paramref name="validationSplit"/> is outside [0, 1), <paramref name="verbose"/> is not 0, 1 or 2, or a workspace for
@@ -29,11 +33,14 @@ public abstract partial class CompiledModel
     /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
     public History Fit(float[] x, float[] y, int epochs = 1, int batchSize = 32, double validationSplit = 0, bool shuffle = true,
-        int? seed = null, int verbose = 1, TextWriter? output = null, int[]? lengths = null)
+        int? seed = null, int verbose = 1, TextWriter? output = null, int[]? lengths = null, (float[] X, float[] Y)? validationData = null,
+        int initialEpoch = 0)
     {
         ArgumentNullException.ThrowIfNull(y);
         var (inputs, targets) = Single(x, y, nameof(x), nameof(y));
-        return FitChecked(inputs, targets, epochs, batchSize, validationSplit, shuffle, seed, verbose, output, lengths);
+        var validation = validationData is var (vx, vy) ? Single(vx, vy ?? throw new ArgumentNullException(nameof(validationData)), nameof(validationData),
+            nameof(validationData)) : ((float[][], float[]?[])?)null;
+        return FitChecked(inputs, targets, epochs, batchSize, validationSplit, shuffle, seed, verbose, output, lengths, validation, initialEpoch);
     }
 
     /// <summary>Trains with inputs and targets by position, as Keras's <c>fit</c>.</summary>
@@ -49,6 +56,10 @@ public abstract partial class CompiledModel
     /// <param name="output">Where progress goes; <see cref="Console.Out"/> when null.</param>
     /// <param name="lengths">For a model with run-time lengths (<see cref="ModelDescription.Lengths"/>): their values, the
     /// same for every sample. When null they are worked out from the arrays' sizes where that is unambiguous.</param>
+    /// <param name="validationData">Samples to evaluate after each epoch instead of splitting the training ones (Keras's
+    /// <c>validation_data</c>, which overrides <paramref name="validationSplit"/>): <c>val_loss</c>, … in the History.</param>
+    /// <param name="initialEpoch">The epoch to resume from (Keras's <c>initial_epoch</c>): epochs initialEpoch + 1 to
+    /// <paramref name="epochs"/> run, numbered so; in [0, epochs].</param>
     /// <returns>The per-epoch losses and metrics.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="epochs"/> or <paramref name="batchSize"/> is below 1,
     /// <paramref name="validationSplit"/> is outside [0, 1), <paramref name="verbose"/> is not 0, 1 or 2, or a workspace for
@@ -58,9 +69,12 @@ public abstract partial class CompiledModel
     /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
     public History Fit(float[][] x, float[][] y, int epochs = 1, int batchSize = 32, double validationSplit = 0, bool shuffle = true,
-        int? seed = null, int verbose = 1, TextWriter? output = null, int[]? lengths = null)
+        int? seed = null, int verbose = 1, TextWriter? output = null, int[]? lengths = null, (float[][] X, float[][] Y)? validationData = null,
+        int initialEpoch = 0)
         => FitChecked(InputsByPosition(x, nameof(x)), TargetsByPosition(y, nameof(y)), epochs, batchSize, validationSplit,
-            shuffle, seed, verbose, output, lengths);
+            shuffle, seed, verbose, output, lengths,
+            validationData is var (vx, vy) ? (InputsByPosition(vx, nameof(validationData)), TargetsByPosition(vy, nameof(validationData))) : null,
+            initialEpoch);
 
     /// <summary>Trains with inputs and targets by name, as Keras's <c>fit</c> with dictionaries.</summary>
     /// <param name="x">Flat arrays keyed by input name; every input.</param>
@@ -75,6 +89,10 @@ public abstract partial class CompiledModel
     /// <param name="output">Where progress goes; <see cref="Console.Out"/> when null.</param>
     /// <param name="lengths">For a model with run-time lengths (<see cref="ModelDescription.Lengths"/>): their values, the
     /// same for every sample. When null they are worked out from the arrays' sizes where that is unambiguous.</param>
+    /// <param name="validationData">Samples to evaluate after each epoch instead of splitting the training ones (Keras's
+    /// <c>validation_data</c>, which overrides <paramref name="validationSplit"/>): <c>val_loss</c>, … in the History.</param>
+    /// <param name="initialEpoch">The epoch to resume from (Keras's <c>initial_epoch</c>): epochs initialEpoch + 1 to
+    /// <paramref name="epochs"/> run, numbered so; in [0, epochs].</param>
     /// <returns>The per-epoch losses and metrics.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="epochs"/> or <paramref name="batchSize"/> is below 1,
     /// <paramref name="validationSplit"/> is outside [0, 1), <paramref name="verbose"/> is not 0, 1 or 2, or a workspace for
@@ -85,17 +103,26 @@ public abstract partial class CompiledModel
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
     public History Fit(IReadOnlyDictionary<string, float[]> x, IReadOnlyDictionary<string, float[]> y, int epochs = 1,
         int batchSize = 32, double validationSplit = 0, bool shuffle = true, int? seed = null, int verbose = 1, TextWriter? output = null,
-        int[]? lengths = null)
+        int[]? lengths = null, (IReadOnlyDictionary<string, float[]> X, IReadOnlyDictionary<string, float[]> Y)? validationData = null,
+        int initialEpoch = 0)
         => FitChecked(InputsByName(x, nameof(x)), TargetsByName(y, nameof(y)), epochs, batchSize, validationSplit,
-            shuffle, seed, verbose, output, lengths);
+            shuffle, seed, verbose, output, lengths,
+            validationData is var (vx, vy) ? (InputsByName(vx, nameof(validationData)), TargetsByName(vy, nameof(validationData))) : null,
+            initialEpoch);
 
     private History FitChecked(float[][] inputs, float[]?[] targets, int epochs, int batchSize, double validationSplit,
-        bool shuffle, int? seed, int verbose, TextWriter? output, int[]? lengths)
+        bool shuffle, int? seed, int verbose, TextWriter? output, int[]? lengths, (float[][] Inputs, float[]?[] Targets)? validationData = null,
+        int initialEpoch = 0)
     {
         var compiled = RequireCompiled();
         if (epochs < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "epochs must be at least 1.");
+        }
+
+        if (initialEpoch < 0 || initialEpoch > epochs)
+        {
+            throw new ArgumentOutOfRangeException(nameof(initialEpoch), initialEpoch, $"initialEpoch must lie in [0, epochs = {epochs}].");
         }
 
         CheckBatchSize(batchSize);
@@ -110,7 +137,8 @@ public abstract partial class CompiledModel
         try
         {
             UseLengths(resolved);
-            return FitGuarded(compiled, inputs, targets, epochs, batchSize, validationSplit, shuffle, seed, verbose, output);
+            return FitGuarded(compiled, inputs, targets, epochs, batchSize, validationData is null ? validationSplit : 0, shuffle, seed, verbose, output,
+                validationData, initialEpoch);
         }
         finally
         {
@@ -121,9 +149,16 @@ public abstract partial class CompiledModel
 
     /// <summary>The body of <c>Fit</c>, run under the guard with the lengths in use.</summary>
     private History FitGuarded(CompiledTraining compiled, float[][] inputs, float[]?[] targets, int epochs, int batchSize,
-        double validationSplit, bool shuffle, int? seed, int verbose, TextWriter? output)
+        double validationSplit, bool shuffle, int? seed, int verbose, TextWriter? output, (float[][] Inputs, float[]?[] Targets)? validationData,
+        int initialEpoch)
     {
         int samples = ValidateData(inputs, targets, compiled, "x", "y");
+        int given = validationData is var (vInputs, vTargets) ? ValidateData(vInputs, vTargets, compiled, "validationData.X", "validationData.Y") : 0;
+        if (validationData is not null && given == 0)
+        {
+            throw new ArgumentException("validationData holds no samples.", nameof(validationData));
+        }
+
         // Keras: split_at = floor(n · (1 − split)); the validation samples are the last ones, before any shuffling.
         int trainCount = validationSplit > 0 ? (int)Math.Floor(samples * (1.0 - validationSplit)) : samples;
         int validationCount = samples - trainCount;
@@ -148,8 +183,11 @@ public abstract partial class CompiledModel
         batchSize = Math.Min(batchSize, trainCount);
         int steps = BatchCount(trainCount, batchSize);
         var workspace = TrainingWorkspaceFor(batchSize);
+        // The samples evaluated after each epoch: the given validation data, or the training arrays' held-out tail.
+        var (validationInputs, validationTargets, validationStart) = validationData is var (vx, vy) ? (vx, vy, 0) : (inputs, targets, trainCount);
+        validationCount = validationData is null ? validationCount : given;
         Workspace? validation = validationCount > 0 ? PredictWorkspaceFor(Math.Min(batchSize, validationCount)) : null;
-        for (int epoch = 1; epoch <= epochs; epoch++)
+        for (int epoch = initialEpoch + 1; epoch <= epochs; epoch++)
         {
             if (verbose > 0)
             {
@@ -180,7 +218,7 @@ public abstract partial class CompiledModel
             var logs = compiled.Train.ToLogs(string.Empty);
             if (validation is not null)
             {
-                logs.AddRange(EvaluateRange(validation, compiled, inputs, targets, trainCount, validationCount, batchSize, null)
+                logs.AddRange(EvaluateRange(validation, compiled, validationInputs, validationTargets, validationStart, validationCount, batchSize, null)
                     .ToLogs("val_"));
             }
 
