@@ -4,10 +4,36 @@ using System.Numerics;
 namespace Unrolled;
 
 /// <summary>
+/// The optimizers that keep decaying estimates of the gradient's moments (Keras's Adam family: <see cref="Adam"/>,
+/// <see cref="AdamW"/>, <see cref="Adamax"/>, <see cref="Nadam"/>): β₁, β₂ and ε with Keras's defaults and checks.
+/// </summary>
+public abstract class MomentOptimizer : Optimizer
+{
+    private protected MomentOptimizer(float learningRate, float beta1, float beta2, float epsilon)
+        : base(learningRate)
+    {
+        Beta1 = InRange(beta1, 0f, 0.9999999f, nameof(beta1));
+        Beta2 = InRange(beta2, 0f, 0.9999999f, nameof(beta2));
+        Epsilon = InRange(epsilon, 0f, float.MaxValue, nameof(epsilon));
+    }
+
+    /// <summary>Decay of the first-moment estimate.</summary>
+    public float Beta1 { get; }
+
+    /// <summary>Decay of the second-moment estimate (for <see cref="Adamax"/>, of the infinity norm).</summary>
+    public float Beta2 { get; }
+
+    /// <summary>The stability constant added to the denominator.</summary>
+    public float Epsilon { get; }
+
+    internal override (string Name, double Value)[] Hyperparameters => [("beta_1", Beta1), ("beta_2", Beta2), ("epsilon", Epsilon)];
+}
+
+/// <summary>
 /// Keras's <c>Adam</c>: with t = iterations + 1 and α = lr·√(1 − β₂ᵗ) / (1 − β₁ᵗ),
 /// m += (g − m)(1 − β₁), v += (g² − v)(1 − β₂), w −= α·m / (√v + ε); AMSGrad uses v̂ = max(v̂, v) in place of v.
 /// </summary>
-public sealed class Adam : Optimizer
+public class Adam : MomentOptimizer
 {
     private float[] _momentums = [];
     private float[] _velocities = [];
@@ -20,22 +46,8 @@ public sealed class Adam : Optimizer
     /// <param name="epsilon">Added to the denominator for numerical stability.</param>
     /// <param name="amsgrad">Whether to use the AMSGrad variant.</param>
     public Adam(float learningRate = 0.001f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-7f, bool amsgrad = false)
-        : base(learningRate)
-    {
-        Beta1 = InRange(beta1, 0f, 0.9999999f, nameof(beta1));
-        Beta2 = InRange(beta2, 0f, 0.9999999f, nameof(beta2));
-        Epsilon = InRange(epsilon, 0f, float.MaxValue, nameof(epsilon));
-        Amsgrad = amsgrad;
-    }
-
-    /// <summary>Decay of the first-moment estimate.</summary>
-    public float Beta1 { get; }
-
-    /// <summary>Decay of the second-moment estimate.</summary>
-    public float Beta2 { get; }
-
-    /// <summary>The stability constant.</summary>
-    public float Epsilon { get; }
+        : base(learningRate, beta1, beta2, epsilon)
+        => Amsgrad = amsgrad;
 
     /// <summary>Whether AMSGrad is used.</summary>
     public bool Amsgrad { get; }
@@ -43,8 +55,7 @@ public sealed class Adam : Optimizer
     /// <inheritdoc/>
     public override string Name => "Adam";
 
-    internal override (string Name, double Value)[] Hyperparameters
-        => [("beta_1", Beta1), ("beta_2", Beta2), ("epsilon", Epsilon), ("amsgrad", Amsgrad ? 1 : 0)];
+    internal override (string Name, double Value)[] Hyperparameters => [.. base.Hyperparameters, ("amsgrad", Amsgrad ? 1 : 0)];
 
     internal override (string Name, float[] Values)[] StateBuffers
         => !IsBuilt ? [] : Amsgrad ? [("momentum", _momentums), ("velocity", _velocities), ("velocity_hat", _velocityHats)]

@@ -3,13 +3,11 @@ using System;
 namespace Unrolled;
 
 /// <summary>
-/// Keras's <c>AdamW</c>: Adam (<see cref="Adam"/>'s update) after Keras's decoupled weight decay, w −= w · weightDecay ·
-/// lr, applied to every weight before the step as Keras 3's optimizer applies <c>weight_decay</c>.
+/// Keras's <c>AdamW</c> (a subclass of its Adam): Keras's decoupled weight decay, w −= w · weightDecay · lr, applied to
+/// every weight before <see cref="Adam"/>'s step, as Keras 3's optimizer applies <c>weight_decay</c>.
 /// </summary>
-public sealed class AdamW : Optimizer
+public sealed class AdamW : Adam
 {
-    private readonly Adam _adam;
-
     /// <summary>Creates the optimizer with Keras's defaults.</summary>
     /// <param name="learningRate">The learning rate.</param>
     /// <param name="weightDecay">The decoupled weight decay (Keras's default 0.004), ≥ 0.</param>
@@ -19,11 +17,8 @@ public sealed class AdamW : Optimizer
     /// <param name="amsgrad">Whether to use the AMSGrad variant.</param>
     public AdamW(float learningRate = 0.001f, float weightDecay = 0.004f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-7f,
         bool amsgrad = false)
-        : base(learningRate)
-    {
-        WeightDecay = InRange(weightDecay, 0f, float.MaxValue, nameof(weightDecay));
-        _adam = new Adam(learningRate, beta1, beta2, epsilon, amsgrad);
-    }
+        : base(learningRate, beta1, beta2, epsilon, amsgrad)
+        => WeightDecay = InRange(weightDecay, 0f, float.MaxValue, nameof(weightDecay));
 
     /// <summary>The decoupled weight decay.</summary>
     public float WeightDecay { get; }
@@ -31,23 +26,12 @@ public sealed class AdamW : Optimizer
     /// <inheritdoc/>
     public override string Name => "AdamW";
 
-    internal override (string Name, double Value)[] Hyperparameters => [("weight_decay", WeightDecay), .. _adam.Hyperparameters];
-
-    internal override (string Name, float[] Values)[] StateBuffers => IsBuilt ? _adam.StateBuffers : [];
-
-    private protected override void Allocate(int parameterCount) => _adam.Build(this, parameterCount);
+    internal override (string Name, double Value)[] Hyperparameters => [("weight_decay", WeightDecay), .. base.Hyperparameters];
 
     private protected override void Update(Span<float> weights, ReadOnlySpan<float> gradients, long iteration)
     {
-        float decay = 1f - (WeightDecay * LearningRate);
-        for (int i = 0; i < weights.Length; i++)
-        {
-            weights[i] *= decay; // Keras: w − w · wd · lr
-        }
-
-        _adam.LearningRate = LearningRate;
-        _adam.Restore(iteration, LearningRate);
-        _adam.Apply(weights, gradients);
+        System.Numerics.Tensors.TensorPrimitives.Multiply(weights, 1f - (WeightDecay * LearningRate), weights); // Keras: w − w · wd · lr
+        base.Update(weights, gradients, iteration);
     }
 }
 
@@ -160,7 +144,7 @@ public sealed class Adadelta : Optimizer
 /// Keras's <c>Adamax</c>: with t = iterations + 1, m ← m + (g − m)(1 − β₁), u ← max(β₂u, |g|),
 /// w −= lr · m / ((1 − β₁ᵗ)(u + ε)).
 /// </summary>
-public sealed class Adamax : Optimizer
+public sealed class Adamax : MomentOptimizer
 {
     private float[] _momentums = [];
     private float[] _norms = [];
@@ -171,26 +155,12 @@ public sealed class Adamax : Optimizer
     /// <param name="beta2">Decay of the infinity norm, in [0, 1).</param>
     /// <param name="epsilon">Added to the denominator.</param>
     public Adamax(float learningRate = 0.001f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-7f)
-        : base(learningRate)
+        : base(learningRate, beta1, beta2, epsilon)
     {
-        Beta1 = InRange(beta1, 0f, 0.9999999f, nameof(beta1));
-        Beta2 = InRange(beta2, 0f, 0.9999999f, nameof(beta2));
-        Epsilon = InRange(epsilon, 0f, float.MaxValue, nameof(epsilon));
     }
-
-    /// <summary>Decay of the first-moment estimate.</summary>
-    public float Beta1 { get; }
-
-    /// <summary>Decay of the infinity norm.</summary>
-    public float Beta2 { get; }
-
-    /// <summary>The stability constant.</summary>
-    public float Epsilon { get; }
 
     /// <inheritdoc/>
     public override string Name => "Adamax";
-
-    internal override (string Name, double Value)[] Hyperparameters => [("beta_1", Beta1), ("beta_2", Beta2), ("epsilon", Epsilon)];
 
     internal override (string Name, float[] Values)[] StateBuffers => IsBuilt ? [("momentum", _momentums), ("norm", _norms)] : [];
 
@@ -218,7 +188,7 @@ public sealed class Adamax : Optimizer
 /// μ_t = β₁(1 − ½·0.96ᵗ) (Keras 3's schedule), Π_t = Π_{t−1}·μ_t, m and v as Adam's,
 /// m̂ = μ_{t+1}·m / (1 − Π_t·μ_{t+1}) + (1 − μ_t)·g / (1 − Π_t), v̂ = v / (1 − β₂ᵗ), w −= lr · m̂ / (√v̂ + ε).
 /// </summary>
-public sealed class Nadam : Optimizer
+public sealed class Nadam : MomentOptimizer
 {
     private float[] _momentums = [];
     private float[] _velocities = [];
@@ -231,26 +201,12 @@ public sealed class Nadam : Optimizer
     /// <param name="beta2">Decay of the second-moment estimate, in [0, 1).</param>
     /// <param name="epsilon">Added to the denominator.</param>
     public Nadam(float learningRate = 0.001f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-7f)
-        : base(learningRate)
+        : base(learningRate, beta1, beta2, epsilon)
     {
-        Beta1 = InRange(beta1, 0f, 0.9999999f, nameof(beta1));
-        Beta2 = InRange(beta2, 0f, 0.9999999f, nameof(beta2));
-        Epsilon = InRange(epsilon, 0f, float.MaxValue, nameof(epsilon));
     }
-
-    /// <summary>Decay of the first-moment estimate.</summary>
-    public float Beta1 { get; }
-
-    /// <summary>Decay of the second-moment estimate.</summary>
-    public float Beta2 { get; }
-
-    /// <summary>The stability constant.</summary>
-    public float Epsilon { get; }
 
     /// <inheritdoc/>
     public override string Name => "Nadam";
-
-    internal override (string Name, double Value)[] Hyperparameters => [("beta_1", Beta1), ("beta_2", Beta2), ("epsilon", Epsilon)];
 
     internal override (string Name, float[] Values)[] StateBuffers => IsBuilt ? [("momentum", _momentums), ("velocity", _velocities)] : [];
 
