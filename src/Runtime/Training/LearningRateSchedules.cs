@@ -30,9 +30,44 @@ public abstract class LearningRateSchedule
         => value >= 0 && double.IsFinite(value) ? value : throw new ArgumentOutOfRangeException(name, value, $"'{name}' must be finite and not negative.");
 }
 
+/// <summary>
+/// The schedules of Keras's that decay with p = step / decaySteps (floored with <c>staircase</c>):
+/// <see cref="ExponentialDecay"/> and <see cref="InverseTimeDecay"/>.
+/// </summary>
+public abstract class StepDecay : LearningRateSchedule
+{
+    private protected StepDecay(double initialLearningRate, double decaySteps, double decayRate, bool staircase)
+    {
+        (InitialLearningRate, DecaySteps, DecayRate, Staircase) =
+            (NotNegative(initialLearningRate, nameof(initialLearningRate)), Positive(decaySteps, nameof(decaySteps)), NotNegative(decayRate, nameof(decayRate)), staircase);
+    }
+
+    /// <summary>The rate at step 0.</summary>
+    public double InitialLearningRate { get; }
+
+    /// <summary>The steps p counts in.</summary>
+    public double DecaySteps { get; }
+
+    /// <summary>The decay rate.</summary>
+    public double DecayRate { get; }
+
+    /// <summary>Whether p is floored, so the rate changes only every decaySteps steps.</summary>
+    public bool Staircase { get; }
+
+    /// <inheritdoc/>
+    public override double At(long step)
+    {
+        double p = step / DecaySteps;
+        return Decay(Staircase ? Math.Floor(p) : p);
+    }
+
+    /// <summary>The rate at p.</summary>
+    private protected abstract double Decay(double p);
+}
+
 /// <summary>Keras's <c>ExponentialDecay</c>: initial · decayRate^(step / decaySteps), the exponent floored with
 /// <c>staircase</c>.</summary>
-public sealed class ExponentialDecay : LearningRateSchedule
+public sealed class ExponentialDecay : StepDecay
 {
     /// <summary>The schedule.</summary>
     /// <param name="initialLearningRate">The rate at step 0.</param>
@@ -40,34 +75,16 @@ public sealed class ExponentialDecay : LearningRateSchedule
     /// <param name="decayRate">The factor per decaySteps steps.</param>
     /// <param name="staircase">Whether the rate changes only every decaySteps steps.</param>
     public ExponentialDecay(double initialLearningRate, double decaySteps, double decayRate, bool staircase = false)
+        : base(initialLearningRate, decaySteps, decayRate, staircase)
     {
-        (InitialLearningRate, DecaySteps, DecayRate, Staircase) =
-            (NotNegative(initialLearningRate, nameof(initialLearningRate)), Positive(decaySteps, nameof(decaySteps)), NotNegative(decayRate, nameof(decayRate)), staircase);
     }
 
-    /// <summary>The rate at step 0.</summary>
-    public double InitialLearningRate { get; }
-
-    /// <summary>Steps per power of the rate.</summary>
-    public double DecaySteps { get; }
-
-    /// <summary>The factor per decaySteps steps.</summary>
-    public double DecayRate { get; }
-
-    /// <summary>Whether the exponent is floored.</summary>
-    public bool Staircase { get; }
-
-    /// <inheritdoc/>
-    public override double At(long step)
-    {
-        double p = step / DecaySteps;
-        return InitialLearningRate * Math.Pow(DecayRate, Staircase ? Math.Floor(p) : p);
-    }
+    private protected override double Decay(double p) => InitialLearningRate * Math.Pow(DecayRate, p);
 }
 
 /// <summary>Keras's <c>InverseTimeDecay</c>: initial / (1 + decayRate · step / decaySteps), the ratio floored with
 /// <c>staircase</c>.</summary>
-public sealed class InverseTimeDecay : LearningRateSchedule
+public sealed class InverseTimeDecay : StepDecay
 {
     /// <summary>The schedule.</summary>
     /// <param name="initialLearningRate">The rate at step 0.</param>
@@ -75,29 +92,11 @@ public sealed class InverseTimeDecay : LearningRateSchedule
     /// <param name="decayRate">The decay rate.</param>
     /// <param name="staircase">Whether the rate changes only every decaySteps steps.</param>
     public InverseTimeDecay(double initialLearningRate, double decaySteps, double decayRate, bool staircase = false)
+        : base(initialLearningRate, decaySteps, decayRate, staircase)
     {
-        (InitialLearningRate, DecaySteps, DecayRate, Staircase) =
-            (NotNegative(initialLearningRate, nameof(initialLearningRate)), Positive(decaySteps, nameof(decaySteps)), NotNegative(decayRate, nameof(decayRate)), staircase);
     }
 
-    /// <summary>The rate at step 0.</summary>
-    public double InitialLearningRate { get; }
-
-    /// <summary>The steps the decay rate counts.</summary>
-    public double DecaySteps { get; }
-
-    /// <summary>The decay rate.</summary>
-    public double DecayRate { get; }
-
-    /// <summary>Whether the ratio is floored.</summary>
-    public bool Staircase { get; }
-
-    /// <inheritdoc/>
-    public override double At(long step)
-    {
-        double p = step / DecaySteps;
-        return InitialLearningRate / (1 + (DecayRate * (Staircase ? Math.Floor(p) : p)));
-    }
+    private protected override double Decay(double p) => InitialLearningRate / (1 + (DecayRate * p));
 }
 
 /// <summary>Keras's <c>PiecewiseConstantDecay</c>: values[0] up to and including boundaries[0], values[i] on
