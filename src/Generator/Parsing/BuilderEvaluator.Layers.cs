@@ -276,12 +276,11 @@ internal sealed partial class BuilderEvaluator
                     (tensors[3], spans[3]) = (value, span);
                     break;
                 case "useCausalMask" or "returnAttentionScores":
-                    if (CallFlag(value, span, argument, layer.Id) is not bool flag)
+                    if (!ReadCallFlag(value, span, argument, layer.Id, ref causal, ref scores))
                     {
                         return Value.Unknown("non-constant argument");
                     }
 
-                    (causal, scores) = argument.Parameter!.Name == "useCausalMask" ? (flag, scores) : (causal, flag);
                     break;
                 default:
                     return Invalid();
@@ -346,12 +345,11 @@ internal sealed partial class BuilderEvaluator
                     (inputs, inputsSpan) = (value, span);
                     break;
                 case "useCausalMask" or "returnAttentionScores":
-                    if (CallFlag(value, span, argument, layer.Id) is not bool flag)
+                    if (!ReadCallFlag(value, span, argument, layer.Id, ref causal, ref scores))
                     {
                         return Value.Unknown("non-constant argument");
                     }
 
-                    (causal, scores) = argument.Parameter!.Name == "useCausalMask" ? (flag, scores) : (causal, flag);
                     break;
                 default:
                     return Invalid();
@@ -388,17 +386,26 @@ internal sealed partial class BuilderEvaluator
             : (layer, null);
     }
 
-    /// <summary>A call's constant flag (Keras's use_causal_mask, return_attention_scores), or null after UNR0004 when it is
-    /// not a constant.</summary>
-    private bool? CallFlag(Value value, SourceSpan span, IArgumentOperation argument, int layer)
+    /// <summary>Reads a call's constant flag into <paramref name="causal"/> (use_causal_mask) or <paramref name="scores"/>
+    /// (return_attention_scores); false after UNR0004 when it is not a constant.</summary>
+    private bool ReadCallFlag(Value value, SourceSpan span, IArgumentOperation argument, int layer, ref bool causal, ref bool scores)
     {
-        if (value.Kind == ValueKind.Bool)
+        if (value.Kind != ValueKind.Bool)
         {
-            return value.Bool;
+            Report(DiagnosticIds.NonConstantArgument, span, argument.Parameter!.Name, Graph.Layers[layer].Name, value.Reason ?? "it is not a constant bool");
+            return false;
         }
 
-        Report(DiagnosticIds.NonConstantArgument, span, argument.Parameter!.Name, Graph.Layers[layer].Name, value.Reason ?? "it is not a constant bool");
-        return null;
+        if (argument.Parameter!.Name == "useCausalMask")
+        {
+            causal = value.Bool;
+        }
+        else
+        {
+            scores = value.Bool;
+        }
+
+        return true;
     }
 
     /// <summary>return_attention_scores: (output, scores), the scores a view of the weights the attention node keeps in
