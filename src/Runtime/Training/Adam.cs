@@ -68,12 +68,13 @@ public class Adam : MomentOptimizer
         _velocityHats = Amsgrad ? new float[parameterCount] : [];
     }
 
-    private protected override void Update(Span<float> weights, ReadOnlySpan<float> gradients, long iteration)
+    private protected override void Update(Span<float> weights, ReadOnlySpan<float> gradients, int offset, long iteration)
     {
         double t = iteration + 1;
         float alpha = (float)(LearningRate * Math.Sqrt(1 - Math.Pow(Beta2, t)) / (1 - Math.Pow(Beta1, t)));
         float oneMinusBeta1 = 1f - Beta1, oneMinusBeta2 = 1f - Beta2, eps = Epsilon;
-        Span<float> m = _momentums, v = _velocities, vHat = _velocityHats;
+        Span<float> m = _momentums.AsSpan(offset, weights.Length), v = _velocities.AsSpan(offset, weights.Length);
+        Span<float> vHat = amsgradBuffer(_velocityHats, offset, weights.Length);
         bool amsgrad = Amsgrad;
         int width = Vector<float>.Count;
         var vAlpha = new Vector<float>(alpha);
@@ -114,5 +115,7 @@ public class Adam : MomentOptimizer
 
             weights[i] -= mv * alpha / (MathF.Sqrt(vv) + eps);
         }
+
+        static Span<float> amsgradBuffer(float[] buffer, int offset, int length) => buffer.Length == 0 ? default : buffer.AsSpan(offset, length);
     }
 }

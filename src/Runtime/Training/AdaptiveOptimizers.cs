@@ -28,10 +28,10 @@ public sealed class AdamW : Adam
 
     internal override (string Name, double Value)[] Hyperparameters => [("weight_decay", WeightDecay), .. base.Hyperparameters];
 
-    private protected override void Update(Span<float> weights, ReadOnlySpan<float> gradients, long iteration)
+    private protected override void Update(Span<float> weights, ReadOnlySpan<float> gradients, int offset, long iteration)
     {
         System.Numerics.Tensors.TensorPrimitives.Multiply(weights, 1f - (WeightDecay * LearningRate), weights); // Keras: w − w · wd · lr
-        base.Update(weights, gradients, iteration);
+        base.Update(weights, gradients, offset, iteration);
     }
 }
 
@@ -73,10 +73,10 @@ public sealed class Adagrad : Optimizer
         Array.Fill(_accumulators, InitialAccumulatorValue);
     }
 
-    private protected override void Update(Span<float> weights, ReadOnlySpan<float> gradients, long iteration)
+    private protected override void Update(Span<float> weights, ReadOnlySpan<float> gradients, int offset, long iteration)
     {
         float lr = LearningRate, eps = Epsilon;
-        var a = _accumulators;
+        var a = _accumulators.AsSpan(offset, weights.Length);
         for (int i = 0; i < weights.Length; i++)
         {
             float g = gradients[i];
@@ -126,15 +126,16 @@ public sealed class Adadelta : Optimizer
         _deltas = new float[parameterCount];
     }
 
-    private protected override void Update(Span<float> weights, ReadOnlySpan<float> gradients, long iteration)
+    private protected override void Update(Span<float> weights, ReadOnlySpan<float> gradients, int offset, long iteration)
     {
         float lr = LearningRate, rho = Rho, eps = Epsilon;
+        Span<float> squares = _gradients.AsSpan(offset, weights.Length), deltas = _deltas.AsSpan(offset, weights.Length);
         for (int i = 0; i < weights.Length; i++)
         {
             float g = gradients[i];
-            _gradients[i] = (rho * _gradients[i]) + ((1 - rho) * g * g);
-            float delta = -MathF.Sqrt(_deltas[i] + eps) / MathF.Sqrt(_gradients[i] + eps) * g;
-            _deltas[i] = (rho * _deltas[i]) + ((1 - rho) * delta * delta);
+            squares[i] = (rho * squares[i]) + ((1 - rho) * g * g);
+            float delta = -MathF.Sqrt(deltas[i] + eps) / MathF.Sqrt(squares[i] + eps) * g;
+            deltas[i] = (rho * deltas[i]) + ((1 - rho) * delta * delta);
             weights[i] += lr * delta;
         }
     }
@@ -170,15 +171,16 @@ public sealed class Adamax : MomentOptimizer
         _norms = new float[parameterCount];
     }
 
-    private protected override void Update(Span<float> weights, ReadOnlySpan<float> gradients, long iteration)
+    private protected override void Update(Span<float> weights, ReadOnlySpan<float> gradients, int offset, long iteration)
     {
         float correction = (float)(1 - Math.Pow(Beta1, iteration + 1)), lr = LearningRate;
+        Span<float> m = _momentums.AsSpan(offset, weights.Length), u = _norms.AsSpan(offset, weights.Length);
         for (int i = 0; i < weights.Length; i++)
         {
             float g = gradients[i];
-            _momentums[i] += (g - _momentums[i]) * (1 - Beta1);
-            _norms[i] = MathF.Max(Beta2 * _norms[i], MathF.Abs(g));
-            weights[i] -= lr * _momentums[i] / (correction * (_norms[i] + Epsilon));
+            m[i] += (g - m[i]) * (1 - Beta1);
+            u[i] = MathF.Max(Beta2 * u[i], MathF.Abs(g));
+            weights[i] -= lr * m[i] / (correction * (u[i] + Epsilon));
         }
     }
 }
@@ -219,7 +221,7 @@ public sealed class Nadam : MomentOptimizer
     /// <summary>Keras 3's momentum schedule, β₁(1 − ½·0.96ᵗ) (PyTorch's NAdam has 0.96^(0.004t) by default).</summary>
     private double Mu(double step) => Beta1 * (1 - (0.5 * Math.Pow(0.96, step)));
 
-    private protected override void Update(Span<float> weights, ReadOnlySpan<float> gradients, long iteration)
+    private protected override void Update(Span<float> weights, ReadOnlySpan<float> gradients, int offset, long iteration)
     {
         // The momentum product Π_{t−1} follows the iterations: recomputed when a restored count does not match it.
         double t = iteration + 1, mu = Mu(t), muNext = Mu(t + 1);
@@ -234,13 +236,14 @@ public sealed class Nadam : MomentOptimizer
 
         double product = _product * mu, productNext = product * muNext;
         double correction2 = 1 - Math.Pow(Beta2, t), lr = LearningRate;
+        Span<float> m = _momentums.AsSpan(offset, weights.Length), v = _velocities.AsSpan(offset, weights.Length);
         for (int i = 0; i < weights.Length; i++)
         {
             double g = gradients[i];
-            _momentums[i] += (float)((g - _momentums[i]) * (1 - Beta1));
-            _velocities[i] += (float)(((g * g) - _velocities[i]) * (1 - Beta2));
-            double mHat = (muNext * _momentums[i] / (1 - productNext)) + ((1 - mu) * g / (1 - product));
-            double vHat = _velocities[i] / correction2;
+            m[i] += (float)((g - m[i]) * (1 - Beta1));
+            v[i] += (float)(((g * g) - v[i]) * (1 - Beta2));
+            double mHat = (muNext * m[i] / (1 - productNext)) + ((1 - mu) * g / (1 - product));
+            double vHat = v[i] / correction2;
             weights[i] -= (float)(lr * mHat / (Math.Sqrt(vHat) + Epsilon));
         }
 
@@ -281,14 +284,15 @@ public sealed class Lion : Optimizer
 
     private protected override void Allocate(int parameterCount) => _momentums = new float[parameterCount];
 
-    private protected override void Update(Span<float> weights, ReadOnlySpan<float> gradients, long iteration)
+    private protected override void Update(Span<float> weights, ReadOnlySpan<float> gradients, int offset, long iteration)
     {
         float lr = LearningRate;
+        Span<float> momentums = _momentums.AsSpan(offset, weights.Length);
         for (int i = 0; i < weights.Length; i++)
         {
-            float g = gradients[i], m = _momentums[i];
+            float g = gradients[i], m = momentums[i];
             weights[i] -= lr * MathF.Sign((Beta1 * m) + ((1 - Beta1) * g));
-            _momentums[i] = (Beta2 * m) + ((1 - Beta2) * g);
+            momentums[i] = (Beta2 * m) + ((1 - Beta2) * g);
         }
     }
 }

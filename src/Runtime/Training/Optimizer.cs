@@ -20,6 +20,7 @@ public abstract class Optimizer
     private object? _owner;
     private float[] _clipped = [];
     private (int Offset, int Size)[] _variables = [];
+    private (int Offset, int Size)[] _whole = [];
     private float? _clipNorm, _clipValue, _globalClipNorm;
 
     private protected Optimizer(float learningRate) => LearningRate = learningRate;
@@ -122,7 +123,9 @@ public abstract class Optimizer
     /// <summary>Applies one update and counts it.</summary>
     /// <param name="weights">The weights, updated in place.</param>
     /// <param name="gradients">The loss's gradient with respect to each weight.</param>
-    internal void Apply(Span<float> weights, ReadOnlySpan<float> gradients)
+    /// <param name="trainable">The runs of the weight buffer to update (the trainable weights of trainable layers, as
+    /// Keras's <c>trainable_variables</c>); null for the whole buffer. The rest, and its state, is left untouched.</param>
+    internal void Apply(Span<float> weights, ReadOnlySpan<float> gradients, (int Offset, int Size)[]? trainable = null)
     {
         if (weights.Length != gradients.Length)
         {
@@ -134,12 +137,27 @@ public abstract class Optimizer
             LearningRate = (float)schedule.At(Iterations);
         }
 
-        if (_clipped.Length > 0)
+        if (trainable is null)
         {
-            gradients = ClipGradients(gradients);
+            // The whole buffer, one run (kept, so that an update allocates nothing).
+            if (_whole.Length == 0 || _whole[0].Size != weights.Length)
+            {
+                _whole = [(0, weights.Length)];
+            }
+
+            trainable = _whole;
         }
 
-        Update(weights, gradients, Iterations);
+        if (_clipped.Length > 0)
+        {
+            gradients = ClipGradients(gradients, trainable);
+        }
+
+        foreach (var (offset, size) in trainable)
+        {
+            Update(weights.Slice(offset, size), gradients.Slice(offset, size), offset, Iterations);
+        }
+
         Iterations++;
     }
 
@@ -173,15 +191,16 @@ public abstract class Optimizer
     /// <param name="parameterCount">The number of weights.</param>
     private protected abstract void Allocate(int parameterCount);
 
-    /// <summary>Applies one update.</summary>
-    /// <param name="weights">The weights.</param>
+    /// <summary>Applies one update to one run of the weight buffer (called once per run of trainable weights).</summary>
+    /// <param name="weights">The run's weights.</param>
     /// <param name="gradients">Their gradients.</param>
+    /// <param name="offset">Where the run starts in the weight buffer: where its state starts in each state buffer.</param>
     /// <param name="iteration">Updates applied before this one (Keras's <c>iterations</c>).</param>
-    private protected abstract void Update(Span<float> weights, ReadOnlySpan<float> gradients, long iteration);
+    private protected abstract void Update(Span<float> weights, ReadOnlySpan<float> gradients, int offset, long iteration);
 
     /// <summary>The gradients clipped as <see cref="ClipNorm"/>, <see cref="ClipValue"/> or <see cref="GlobalClipNorm"/>
     /// say, in the optimizer's own buffer (the model's gradients are left as they are).</summary>
-    private ReadOnlySpan<float> ClipGradients(ReadOnlySpan<float> gradients)
+    private ReadOnlySpan<float> ClipGradients(ReadOnlySpan<float> gradients, ReadOnlySpan<(int Offset, int Size)> trainable)
     {
         var clipped = _clipped.AsSpan(0, gradients.Length);
         gradients.CopyTo(clipped);
@@ -191,7 +210,18 @@ public abstract class Optimizer
         }
         else if (_globalClipNorm is float global)
         {
-            Scale(clipped, global);
+            // The norm of the trainable gradients only, as Keras's over trainable_variables.
+            double squares = 0;
+            foreach (var (offset, size) in trainable)
+            {
+                squares += System.Numerics.Tensors.TensorPrimitives.SumOfSquares(clipped.Slice(offset, size));
+            }
+
+            double length = Math.Sqrt(squares);
+            if (length > global)
+            {
+                System.Numerics.Tensors.TensorPrimitives.Multiply(clipped, (float)(global / length), clipped);
+            }
         }
         else if (_clipNorm is float norm)
         {

@@ -78,11 +78,13 @@ public sealed class RMSprop : Optimizer
         _momentums = Momentum > 0 ? new float[parameterCount] : [];
     }
 
-    private protected override void Update(Span<float> weights, ReadOnlySpan<float> gradients, long iteration)
+    private protected override void Update(Span<float> weights, ReadOnlySpan<float> gradients, int offset, long iteration)
     {
         float lr = LearningRate, rho = Rho, oneMinusRho = 1f - Rho, mu = Momentum, eps = Epsilon;
-        Span<float> v = _velocities, a = _averageGradients, m = _momentums;
         bool centered = Centered, useMomentum = mu > 0;
+        Span<float> v = _velocities.AsSpan(offset, weights.Length);
+        Span<float> a = centered ? _averageGradients.AsSpan(offset, weights.Length) : default;
+        Span<float> m = useMomentum ? _momentums.AsSpan(offset, weights.Length) : default;
         int i = 0;
         int width = Vector<float>.Count;
         var vRho = new Vector<float>(rho);

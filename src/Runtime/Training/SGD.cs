@@ -38,7 +38,7 @@ public sealed class SGD : Optimizer
     private protected override void Allocate(int parameterCount)
         => _momentums = Momentum != 0 ? new float[parameterCount] : [];
 
-    private protected override void Update(Span<float> weights, ReadOnlySpan<float> gradients, long iteration)
+    private protected override void Update(Span<float> weights, ReadOnlySpan<float> gradients, int offset, long iteration)
     {
         float lr = LearningRate, mu = Momentum;
         int i = 0;
@@ -58,7 +58,7 @@ public sealed class SGD : Optimizer
             return;
         }
 
-        Span<float> m = _momentums;
+        Span<float> m = _momentums.AsSpan(offset, weights.Length);
         var vmu = new Vector<float>(mu);
         var vlr2 = new Vector<float>(lr);
         for (; i <= weights.Length - Vector<float>.Count; i += Vector<float>.Count)
