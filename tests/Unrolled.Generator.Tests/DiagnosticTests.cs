@@ -242,6 +242,22 @@ public class DiagnosticTests
             var a = Input([4, 3]);
             return new Model(a, Attention()([a, a], useCausalMask: {|UNR0004:Environment.ProcessorCount > 2|}));
             """) },
+        { "A layer frozen or not at run time", Sources.Builder("""
+            var a = Input([4]);
+            return new Model(a, Dense(2, trainable: {|UNR0004:Environment.ProcessorCount > 2|})(a));
+            """) },
+        { "A model frozen or not at run time", Sources.Builder("""
+            var a = Input([4]);
+            var inner = new Model(a, Dense(2)(a));
+            {|UNR0004:inner.Trainable|} = Environment.ProcessorCount > 2;
+            return inner;
+            """) },
+        { "Trainable set on something that is not a builder model", Sources.Builder("""
+            var a = Input([4]);
+            Model? other = null;
+            {|UNR0009:other!.Trainable|} = false;
+            return new Model(a, Dense(2)(a));
+            """) },
         { "AdditiveAttention returning scores decided at run time", Sources.Builder("""
             var a = Input([4, 3]);
             return new Model(a, AdditiveAttention()([a, a], returnAttentionScores: {|UNR0004:Environment.ProcessorCount > 2|}));

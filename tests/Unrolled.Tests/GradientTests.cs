@@ -66,7 +66,7 @@ public class GradientTests
     internal static double MeanSquaredError(float[] predictions, float[] targets)
         => predictions.Select((v, i) => (double)(v - targets[i]) * (v - targets[i])).Sum() / predictions.Length;
 
-    private static double CentralDifference(CompiledModel model, int i, float h, Func<double> loss)
+    internal static double CentralDifference(CompiledModel model, int i, float h, Func<double> loss)
     {
         var weights = model.Weights;
         float w = weights[i];

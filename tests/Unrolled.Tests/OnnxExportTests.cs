@@ -24,7 +24,7 @@ public class OnnxExportTests
     public OnnxExportTests(ITestOutputHelper output) => _output = output;
 
     /// <summary>Every model compared with ONNX Runtime, by a name the test report shows.</summary>
-    private static readonly Dictionary<string, Func<CompiledModel>> s_models = new()
+    internal static readonly Dictionary<string, Func<CompiledModel>> s_models = new()
     {
         ["mlp"] = () => new Mlp(seed: 1),
         ["two_heads"] = () => new TwoHeads(seed: 2),
@@ -407,7 +407,7 @@ public class OnnxExportTests
     }
 
     /// <summary>The vocabulary of the Embedding an integer input feeds.</summary>
-    private static int Vocabulary(ModelGraph graph, int input)
+    internal static int Vocabulary(ModelGraph graph, int input)
     {
         var reached = new HashSet<int> { graph.Inputs[input] };
         foreach (var node in graph.Nodes)
@@ -428,7 +428,7 @@ public class OnnxExportTests
 
     /// <summary>The model's initial weights moved by seeded noise: biases and BatchNormalization statistics become
     /// non-trivial (variances stay positive).</summary>
-    private static CompiledModel Randomized(CompiledModel model)
+    internal static CompiledModel Randomized(CompiledModel model)
     {
         var random = new Random(1234);
         var weights = model.Weights;

@@ -100,6 +100,14 @@ internal sealed partial class ModelEmitter
             _w.Line("    },");
         }
 
+        // The builder's trainable: false, by layer and by nested model: where the run-time flags start.
+        var frozen = _plan.Layers.Where(l => !_spec.Layers[l].Trainable).Select(l => _spec.Layers[l].Name)
+            .Concat(_spec.FrozenModels).Distinct().ToList();
+        if (frozen.Count > 0)
+        {
+            _w.Line($"    frozenLayers: new string[] {{ {string.Join(", ", frozen.Select(Naming.Literal))} }},");
+        }
+
         WriteGraph();
         _w.Line();
     }

@@ -117,10 +117,15 @@ internal sealed partial class ModelEmitter
     internal string Gradient(int node) => $"workspace.Gradient({D(_plan.Predict.ValueOffset[node])}, batchSize * {D(Sz(node))})";
 
     /// <summary>One node's block of a pass: its comment line, then its rule's forward or backward code.</summary>
-    private void WriteNode(int n, bool backward)
+    private void WriteNode(int n, bool backward, string? guard = null)
     {
         _w.Line();
         _w.Line(Describe(n));
+        if (guard is not null)
+        {
+            _w.Line(guard);
+        }
+
         OpenNodeBlock(n, backward);
         var rule = LayerRules.Of(_spec.Layers[_spec.Nodes[n].Layer].Kind);
         var emitter = new NodeEmitter(this, n);
@@ -465,9 +470,48 @@ internal sealed partial class ModelEmitter
                 continue;
             }
 
-            WriteNode(n, backward: true);
+            // Below the lowest layer that trains nothing needs this node's gradient (GradientNeeds).
+            WriteNode(n, backward: true, guard: $"if (workspace.NeedsGradient({N(n)}))");
         }
 
+        _w.Close();
+        _w.Line();
+    }
+
+    /// <summary>
+    /// Which nodes' gradients backward computes for given trainable flags (one per layer with weights): a node's gradient
+    /// is needed when its layer has trainable weights that train, or an input's gradient is needed. Straight-line code
+    /// in the nodes' order, run when a flag changes.
+    /// </summary>
+    private void WriteGradientNeeds()
+    {
+        _w.Line("/// <inheritdoc/>");
+        _w.Open("protected override bool[] GradientNeeds(bool[] slots)");
+        _w.Line($"var needs = new bool[{N(_spec.Nodes.Count)}];");
+        foreach (int n in _plan.Model.UsedNodes)
+        {
+            var node = _spec.Nodes[n];
+            var layer = _spec.Layers[node.Layer];
+            if (!_plan.NeedsGradient[n] || layer.Kind == LayerKind.InputLayer)
+            {
+                continue;
+            }
+
+            var terms = new List<string>();
+            if (!_plan.Aliased[n] && _plan.TrainableSlot.TryGetValue(node.Layer, out int slot) && _plan.Model.WeightsOf(node.Layer).Any(w => w.Trainable))
+            {
+                terms.Add($"slots[{N(slot)}]");
+            }
+
+            var inputs = _plan.Aliased[n] ? node.Inputs.Take(1) : node.Inputs;
+            terms.AddRange(inputs.Where(i => _plan.NeedsGradient[i]).Distinct().Select(i => $"needs[{N(i)}]"));
+            if (terms.Count > 0)
+            {
+                _w.Line($"needs[{N(n)}] = {string.Join(" || ", terms)}; // {layer.Name}");
+            }
+        }
+
+        _w.Line("return needs;");
         _w.Close();
         _w.Line();
     }

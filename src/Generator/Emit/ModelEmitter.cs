@@ -190,6 +190,7 @@ internal sealed partial class ModelEmitter
         WriteForward();
         WriteBeginBatches();
         WriteBackward();
+        WriteGradientNeeds();
         WritePredict();
         WritePredictArrays();
         WriteTrainOnBatch();

@@ -102,8 +102,13 @@ internal sealed class NodeEmitter
     /// <summary>Whether backward computes a node's gradient (false for inputs and what only they feed).</summary>
     public bool NeedsGradient(int node) => _emitter.Plan.NeedsGradient[node];
 
-    /// <summary>The gradient of a node's value, or an empty span when nothing needs it.</summary>
-    public string GradientOrEmpty(int node) => NeedsGradient(node) ? Gradient(node) : $"{Span}.Empty";
+    /// <summary>The gradient of a node's value, or an empty span when nothing needs it: at compile time (an input, what only
+    /// inputs feed) or at run time (below the lowest layer that trains, <c>workspace.NeedsGradient</c>).</summary>
+    public string GradientOrEmpty(int node) => NeedsGradient(node) ? $"(workspace.NeedsGradient({N(node)}) ? {Gradient(node)} : {Span}.Empty)" : $"{Span}.Empty";
+
+    /// <summary>Opens a block that runs only while the backward pass needs <paramref name="node"/>'s gradient (false below
+    /// the lowest layer that trains); close it with <see cref="Close"/>.</summary>
+    public void OpenIfNeedsGradient(int node) => Open($"if (workspace.NeedsGradient({N(node)}))");
 
     /// <summary>The pre-activation region (kept for Swish and Gelu), or null when the output holds it.</summary>
     public string? PreActivation => _emitter.PreActivation(Node);
@@ -123,8 +128,40 @@ internal sealed class NodeEmitter
     /// <summary>The layer's weight called <paramref name="name"/>, or an empty span when it has none of that name.</summary>
     public string Weight(string name) => _emitter.Slice("weights", NodeSpec.Layer, name);
 
-    /// <summary>The gradient of the layer's weight called <paramref name="name"/>, or an empty span.</summary>
+    /// <summary>The gradient of the layer's weight called <paramref name="name"/>, or an empty span. For code inside
+    /// <see cref="OpenIfTrains"/>; a kernel that takes the weight and input gradients together gets
+    /// <see cref="WeightGradientOrEmpty"/>.</summary>
     public string WeightGradient(string name) => _emitter.Slice("gradients", NodeSpec.Layer, name);
+
+    /// <summary>The gradient of the layer's weight called <paramref name="name"/> while the layer trains, else an empty
+    /// span (the kernel then skips it).</summary>
+    public string WeightGradientOrEmpty(string name)
+        => Slot < 0 ? WeightGradient(name) : $"(workspace.Trains({N(Slot)}) ? {WeightGradient(name)} : {Span}.Empty)";
+
+    /// <summary>The layer's run-time trainable slot (<c>workspace.Trains(slot)</c>), or -1 for a layer without weights.</summary>
+    public int Slot => _emitter.Plan.TrainableSlot.TryGetValue(NodeSpec.Layer, out int slot) ? slot : -1;
+
+    /// <summary>Opens a block that runs only while the layer trains (its weight gradients), and returns true; for a layer
+    /// without weights opens nothing and returns false. Close it with <see cref="CloseIf"/>.</summary>
+    public bool OpenIfTrains()
+    {
+        if (Slot < 0)
+        {
+            return false;
+        }
+
+        Open($"if (workspace.Trains({N(Slot)}))");
+        return true;
+    }
+
+    /// <summary>Closes the block <see cref="OpenIfTrains"/> opened, if it did.</summary>
+    public void CloseIf(bool opened)
+    {
+        if (opened)
+        {
+            Close();
+        }
+    }
 
     /// <summary>The layer's weights, in Keras's order.</summary>
     public EquatableArray<WeightSpec> Weights => _emitter.Plan.Model.WeightsOf(NodeSpec.Layer);

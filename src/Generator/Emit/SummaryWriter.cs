@@ -89,7 +89,8 @@ internal static class SummaryWriter
             text.Append(i == rows.Count - 1 ? '=' : '_', lineLength).Append('\n');
         }
 
-        int frozen = plan.Layers.Sum(l => model.WeightsOf(l).Where(w => !w.Trainable).Sum(w => w.Size));
+        // State (BatchNormalization's moving statistics) and every weight of a layer the builder froze, as Keras counts them.
+        int frozen = plan.Layers.Sum(l => model.WeightsOf(l).Where(w => !w.Trainable || !model.Spec.Layers[l].Trainable).Sum(w => w.Size));
         text.Append("Total params: ").Append(plan.ParameterCount.ToString("N0", CultureInfo.InvariantCulture)).Append('\n');
         text.Append("Trainable params: ").Append((plan.ParameterCount - frozen).ToString("N0", CultureInfo.InvariantCulture)).Append('\n');
         text.Append("Non-trainable params: ").Append(frozen.ToString("N0", CultureInfo.InvariantCulture)).Append('\n');

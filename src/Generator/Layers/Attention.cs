@@ -229,7 +229,7 @@ internal sealed class AttentionRule : LayerRule
         {
             e.Line($"{Kernels}AttentionKernels.AdditiveBackward({e.Gradient(e.Node)}, {e.Values(e.Inputs[0])}, {e.Values(Key(e))}, {e.Values(e.Inputs[1])}, " +
                    $"{e.Weight("scale")}, {e.Temporary(0, scores)}, {e.GradientOrEmpty(e.Inputs[0])}, {e.GradientOrEmpty(Key(e))}, " +
-                   $"{e.GradientOrEmpty(e.Inputs[1])}, {e.WeightGradient("scale")}, {e.Scratch}, batchSize, {e.D(tq)}, {e.D(tv)}, {e.D(dim)}, {e.D(dv)}{Dropout(e, scores, backward: true)}{CallArguments(e, scores, backward: true)});");
+                   $"{e.GradientOrEmpty(e.Inputs[1])}, {e.WeightGradientOrEmpty("scale")}, {e.Scratch}, batchSize, {e.D(tq)}, {e.D(tv)}, {e.D(dim)}, {e.D(dv)}{Dropout(e, scores, backward: true)}{CallArguments(e, scores, backward: true)});");
             return;
         }
 
@@ -237,14 +237,14 @@ internal sealed class AttentionRule : LayerRule
         {
             e.Line($"{Kernels}AttentionKernels.ConcatBackward({e.Gradient(e.Node)}, {e.Values(e.Inputs[0])}, {e.Values(Key(e))}, {e.Values(e.Inputs[1])}, " +
                    $"{(scaled ? e.Weight("scale") : $"{ReadOnlySpan}.Empty")}, {e.Weight("concat_score_weight")}, {e.Temporary(0, scores)}, " +
-                   $"{e.GradientOrEmpty(e.Inputs[0])}, {e.GradientOrEmpty(Key(e))}, {e.GradientOrEmpty(e.Inputs[1])}, {e.WeightGradient("scale")}, " +
-                   $"{e.WeightGradient("concat_score_weight")}, {e.Scratch}, batchSize, {e.D(tq)}, {e.D(tv)}, {e.D(dim)}, {e.D(dv)}{Dropout(e, scores, backward: true)}{CallArguments(e, scores, backward: true)});");
+                   $"{e.GradientOrEmpty(e.Inputs[0])}, {e.GradientOrEmpty(Key(e))}, {e.GradientOrEmpty(e.Inputs[1])}, {e.WeightGradientOrEmpty("scale")}, " +
+                   $"{e.WeightGradientOrEmpty("concat_score_weight")}, {e.Scratch}, batchSize, {e.D(tq)}, {e.D(tv)}, {e.D(dim)}, {e.D(dv)}{Dropout(e, scores, backward: true)}{CallArguments(e, scores, backward: true)});");
             return;
         }
 
         e.Line($"{Kernels}AttentionKernels.Backward({e.Gradient(e.Node)}, {e.Values(e.Inputs[0])}, {e.Values(Key(e))}, {e.Values(e.Inputs[1])}, " +
                $"{(scaled ? e.Weight("scale") : $"{ReadOnlySpan}.Empty")}, {(scaled ? e.Temporary(1, scores) : $"{ReadOnlySpan}.Empty")}, {e.Temporary(0, scores)}, " +
-               $"{e.GradientOrEmpty(e.Inputs[0])}, {e.GradientOrEmpty(Key(e))}, {e.GradientOrEmpty(e.Inputs[1])}, {e.WeightGradient("scale")}, {e.Scratch}, " +
+               $"{e.GradientOrEmpty(e.Inputs[0])}, {e.GradientOrEmpty(Key(e))}, {e.GradientOrEmpty(e.Inputs[1])}, {e.WeightGradientOrEmpty("scale")}, {e.Scratch}, " +
                $"batchSize, {e.D(tq)}, {e.D(tv)}, {e.D(dim)}, {e.D(dv)}{Dropout(e, scores, backward: true)}{CallArguments(e, scores, backward: true)});");
     }
 
@@ -571,7 +571,7 @@ internal sealed class MultiHeadAttentionRule : LayerRule
                $"{e.TemporaryGradient(0, g.Sizes[0])}, {e.TemporaryGradient(1, g.Sizes[1])}, {e.TemporaryGradient(2, g.Sizes[2])}, " +
                $"{(ReturnsScores(e.NodeSpec) ? e.Scratch : e.TemporaryGradient(ScoresTemporary, g.Sizes[ScoresTemporary]))}, {e.TemporaryGradient(4, g.Sizes[4])}, " +
                $"{e.GradientOrEmpty(e.Inputs[0])}, {e.GradientOrEmpty(e.Inputs[1])}, {e.GradientOrEmpty(Key(e))}, " + // no key given: the value's, which it is
-               $"{string.Join(", ", Sublayers.SelectMany(n => new[] { e.WeightGradient(n + "/kernel"), e.WeightGradient(n + "/bias") }))}{Dropout(e, g, backward: true)}" +
+               $"{string.Join(", ", Sublayers.SelectMany(n => new[] { e.WeightGradientOrEmpty(n + "/kernel"), e.WeightGradientOrEmpty(n + "/bias") }))}{Dropout(e, g, backward: true)}" +
                (ReturnsScores(e.NodeSpec) ? $", dProbabilities: {e.TemporaryGradient(ScoresTemporary, g.Sizes[ScoresTemporary])}" : string.Empty) + ");");
     }
 

@@ -253,6 +253,7 @@ internal sealed class ConvolutionRule : LayerRule
 
         string x = e.Values(e.Input);
         e.Line($"var geometry = {Geometry(e)};");
+        bool trains = e.OpenIfTrains();
         if (s.UseBias)
         {
             e.Line($"{Kernels}TensorOps.AccumulateBiasGradient(dy, {e.WeightGradient("bias")}, {rows}, {N(s.Filters)});");
@@ -260,42 +261,69 @@ internal sealed class ConvolutionRule : LayerRule
 
         switch (kind)
         {
+            case LayerKind.SeparableConv2D:
+                // The pointwise kernel's gradient here; the depthwise kernel's needs dt, below.
+                e.Line($"{Kernels}Gemm.MultiplyTransposedA({e.Temporary(0, SeparableSize(e, s))}, dy, {e.WeightGradient("pointwise_kernel")}, " +
+                       $"{N(e.ChannelsOf(e.Input) * s.DepthMultiplier)}, {rows}, {N(s.Filters)}, accumulate: true);");
+                break;
             case LayerKind.Conv2DTranspose:
                 // The transpose of a convolution: its kernel gradient swaps the roles of input and output.
                 e.Line($"{Kernels}Conv2D.BackwardKernel(dy, {x}, {e.WeightGradient("kernel")}, geometry, batchSize, {e.Scratch});");
+                break;
+            default:
+                e.Line($"{Kernels}Conv2D.BackwardKernel({x}, dy, {e.WeightGradient("kernel")}, geometry, batchSize, {e.Scratch});");
+                break;
+        }
+
+        e.CloseIf(trains);
+        switch (kind)
+        {
+            case LayerKind.Conv2DTranspose:
                 if (inputNeedsGradient)
                 {
+                    e.OpenIfNeedsGradient(e.Input);
                     e.Line($"{Kernels}Conv2D.Forward(dy, {e.Weight("kernel")}, {e.Gradient(e.Input)}, geometry, batchSize, {e.Scratch}, accumulate: true);");
+                    e.Close();
                 }
 
                 break;
             case LayerKind.SeparableConv2D:
             {
+                // dt, the depthwise output's gradient, serves both the depthwise kernel's gradient and the input's.
                 int depthwise = e.ChannelsOf(e.Input) * s.DepthMultiplier;
-                int size = e.Dims.Mul(e.PositionsOf(e.Node), depthwise);
-                e.Line($"var t = {e.Temporary(0, size)};");
+                int size = SeparableSize(e, s);
+                string trainsNow = $"workspace.Trains({N(e.Slot)})";
+                e.Open(inputNeedsGradient ? $"if ({trainsNow} || workspace.NeedsGradient({N(e.Input)}))" : $"if ({trainsNow})");
                 e.Line($"var dt = {e.TemporaryGradient(0, size)};");
-                e.Line($"{Kernels}Gemm.MultiplyTransposedA(t, dy, {e.WeightGradient("pointwise_kernel")}, {N(depthwise)}, {rows}, {N(s.Filters)}, accumulate: true);");
                 e.Line($"{Kernels}Gemm.MultiplyTransposedB(dy, {e.Weight("pointwise_kernel")}, dt, {rows}, {N(s.Filters)}, {N(depthwise)}, accumulate: true);");
+                trains = e.OpenIfTrains();
                 e.Line($"{Kernels}DepthwiseConv2D.BackwardKernel({x}, dt, {e.WeightGradient("depthwise_kernel")}, geometry, batchSize, {N(s.DepthMultiplier)});");
+                e.CloseIf(trains);
                 if (inputNeedsGradient)
                 {
+                    e.OpenIfNeedsGradient(e.Input);
                     e.Line($"{Kernels}DepthwiseConv2D.BackwardInput(dt, {e.Weight("depthwise_kernel")}, {e.Gradient(e.Input)}, geometry, batchSize, {N(s.DepthMultiplier)});");
+                    e.Close();
                 }
 
+                e.Close();
                 break;
             }
 
             default:
-                e.Line($"{Kernels}Conv2D.BackwardKernel({x}, dy, {e.WeightGradient("kernel")}, geometry, batchSize, {e.Scratch});");
                 if (inputNeedsGradient)
                 {
+                    e.OpenIfNeedsGradient(e.Input);
                     e.Line($"{Kernels}Conv2D.BackwardInput(dy, {e.Weight("kernel")}, {e.Gradient(e.Input)}, geometry, batchSize, {e.Scratch}, accumulate: true);");
+                    e.Close();
                 }
 
                 break;
         }
     }
+
+    /// <summary>Floats per row of a separable convolution's depthwise output (its temporary).</summary>
+    private static int SeparableSize(NodeEmitter e, ConvolutionConfig s) => e.Dims.Mul(e.PositionsOf(e.Node), e.ChannelsOf(e.Input) * s.DepthMultiplier);
 
     public override void Describe(LayerSpec layer, KerasConfig config)
     {

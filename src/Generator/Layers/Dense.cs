@@ -140,15 +140,19 @@ internal sealed class DenseRule : LayerRule
             }
         }
 
+        bool trains = e.OpenIfTrains();
         e.Line($"{Kernels}Gemm.MultiplyTransposedA({e.Values(e.Input)}, dy, {e.WeightGradient("kernel")}, {N(k)}, {rows}, {N(config.Units)}, accumulate: true);");
         if (config.UseBias)
         {
             e.Line($"{Kernels}TensorOps.AccumulateBiasGradient(dy, {e.WeightGradient("bias")}, {rows}, {N(config.Units)});");
         }
 
+        e.CloseIf(trains);
         if (e.NeedsGradient(e.Input))
         {
+            e.OpenIfNeedsGradient(e.Input);
             e.Line($"{Kernels}Gemm.MultiplyTransposedB(dy, {e.Weight("kernel")}, {e.Gradient(e.Input)}, {rows}, {N(config.Units)}, {N(k)}, accumulate: true);");
+            e.Close();
         }
     }
 
@@ -631,6 +635,7 @@ internal sealed class EinsumDenseRule : LayerRule
                    $"{ActivationRows(e, plan)}, {LastAxis(e, plan)});");
         }
 
+        bool trains = e.OpenIfTrains();
         if (plan.SuffixBias > 0)
         {
             e.Line($"{Kernels}TensorOps.AccumulateBiasGradient(dy, {e.WeightGradient("bias")}, batchSize * {e.D(e.Dims.Product(plan.OutputDims))} / {N(plan.SuffixBias)}, {N(plan.SuffixBias)});");
@@ -641,6 +646,8 @@ internal sealed class EinsumDenseRule : LayerRule
             e.Line($"{Kernels}OpKernels.BinaryBackward({Kernels}BinaryOp.Add, dy, dy, {shape}, {e.Weight("bias")}, {Ints(biasDims)}, {Span}.Empty, " +
                    $"{e.WeightGradient("bias")}, {shape}, 1);");
         }
+
+        e.CloseIf(trains);
 
         // The product's gradient in its own order.
         string dProduct = "dy";
@@ -659,6 +666,11 @@ internal sealed class EinsumDenseRule : LayerRule
             kernel = $"{e.Scratch}[..{N(size)}]";
             dKernel = $"{e.Scratch}.Slice({N(size)}, {N(size)})";
             e.Line($"{Kernels}TensorOps.Permute({e.Weight("kernel")}, {kernel}, 1, {Ints(plan.KernelDims)}, {Ints(kernelOrder)});");
+        }
+
+        trains = e.OpenIfTrains();
+        if (plan.KernelOrder is not null)
+        {
             e.Line($"{dKernel}.Clear();");
         }
 
@@ -668,11 +680,19 @@ internal sealed class EinsumDenseRule : LayerRule
             e.Line($"{Kernels}TensorOps.PermuteBackward({dKernel}, {e.WeightGradient("kernel")}, 1, {Ints(plan.KernelDims)}, {Ints(order)});");
         }
 
+        e.CloseIf(trains);
         if (!e.NeedsGradient(e.Input))
         {
             return;
         }
 
+        e.OpenIfNeedsGradient(e.Input);
+        InputGradient(e, plan, dProduct, kernel, rows);
+        e.Close();
+    }
+
+    private static void InputGradient(NodeEmitter e, EinsumPlan plan, string dProduct, string kernel, string rows)
+    {
         if (plan.InputOrder is { } inputOrder)
         {
             string dInput = e.TemporaryGradient(0, e.Dims.Product(e.ShapeOf(e.Input).Dims));

@@ -64,7 +64,9 @@ internal sealed class EmbeddingRule : LayerRule
     {
         int count = e.Dims.Product(e.ShapeOf(e.Input).Dims);
         e.Line($"var dy = {e.Gradient(e.Node)};");
+        bool trains = e.OpenIfTrains();
         e.Line($"{Kernels}Embedding.Backward({e.Values(e.Input)}, dy, {e.WeightGradient("embeddings")}, batchSize * {e.D(count)}, {N(e.Settings<EmbeddingConfig>().OutputDim)});");
+        e.CloseIf(trains);
     }
 
     public override void Describe(LayerSpec layer, KerasConfig config)
@@ -133,8 +135,10 @@ internal sealed class PositionEmbeddingRule : LayerRule
     public override void Backward(NodeEmitter e)
     {
         var (outer, steps, features) = Geometry(e);
+        bool trains = e.OpenIfTrains();
         e.Line($"{Kernels}Embedding.PositionBackward({e.Gradient(e.Node)}, {e.WeightGradient("embeddings")}, {e.Rows(outer)}, {e.D(steps)}, {N(features)}, " +
                $"{N(e.Settings<PositionEmbeddingConfig>().SequenceLength)});");
+        e.CloseIf(trains);
     }
 
     public override void Describe(LayerSpec layer, KerasConfig config)

@@ -107,7 +107,8 @@ internal sealed class BatchNormalizationRule : LayerRule
         string x = e.Values(e.Input);
         string rows = e.Rows(e.PositionsOf(e.Input));
         string common = $"{e.Weight("gamma")}, {e.Weight("beta")}";
-        e.Open("if (workspace.TrainingPass)");
+        // Keras 3: a frozen BatchNormalization (trainable=False) normalises with its moving statistics even in training.
+        e.Open($"if (workspace.TrainingPass && workspace.Trains({N(e.Slot)}))");
         e.Line($"{Kernels}BatchNorm.ForwardTraining({x}, {common}, {e.Weight("moving_mean")}, {e.Weight("moving_variance")}, {e.Values(e.Node)}, " +
                $"{e.Temporary(0, 2 * channels)}, {rows}, {N(channels)}, momentum: {Float(s.Momentum)}, epsilon: {Float(s.Epsilon)}{e.MaskArgument(0, "mask")});");
         e.Close();
@@ -121,8 +122,18 @@ internal sealed class BatchNormalizationRule : LayerRule
     {
         int channels = e.ChannelsOf(e.Input);
         e.Line($"var dy = {e.Gradient(e.Node)};");
+        e.Open($"if (workspace.Trains({N(e.Slot)}))");
         e.Line($"{Kernels}BatchNorm.Backward({e.Values(e.Input)}, {e.Weight("gamma")}, {e.Temporary(0, 2 * channels)}, dy, {e.GradientOrEmpty(e.Input)}, " +
                $"{e.WeightGradient("gamma")}, {e.WeightGradient("beta")}, {e.Rows(e.PositionsOf(e.Input))}, {N(channels)}{e.MaskArgument(0, "mask")});");
+        e.Close();
+        if (e.NeedsGradient(e.Input))
+        {
+            // Frozen: the forward pass normalised with the moving statistics, an affine map of the input.
+            e.Open("else if (workspace.NeedsGradient(" + N(e.Input) + "))");
+            e.Line($"{Kernels}BatchNorm.BackwardInference({e.Weight("gamma")}, {e.Weight("moving_variance")}, dy, {e.Gradient(e.Input)}, " +
+                   $"{e.Rows(e.PositionsOf(e.Input))}, {N(channels)}, epsilon: {Float(e.Settings<BatchNormalizationConfig>().Epsilon)});");
+            e.Close();
+        }
     }
 
     public override void Describe(LayerSpec layer, KerasConfig config)
@@ -248,7 +259,7 @@ internal sealed class LayerNormalizationRule : LayerRule
         var (outer, length, inner) = Geometry(e.Dims, e.ShapeOf(e.Input).Dims, e.Layer);
         e.Line($"var dy = {e.Gradient(e.Node)};");
         e.Line($"{Kernels}LayerNorm.Backward({e.Values(e.Input)}, {e.Weight("gamma")}, {e.Temporary(0, e.Dims.Mul(e.Dims.Mul(2, inner), outer))}, dy, " +
-               $"{e.GradientOrEmpty(e.Input)}, {e.WeightGradient("gamma")}, {e.WeightGradient("beta")}, {e.Rows(outer)}, {N(length)}, {e.D(inner)}, " +
+               $"{e.GradientOrEmpty(e.Input)}, {e.WeightGradientOrEmpty("gamma")}, {e.WeightGradientOrEmpty("beta")}, {e.Rows(outer)}, {N(length)}, {e.D(inner)}, " +
                $"rms: {Bool(s.RmsScaling)});");
     }
 

@@ -310,8 +310,8 @@ internal sealed class RecurrentRule : LayerRule
         string dx = acrossSteps && e.NeedsGradient(e.Input) ? dropped.InputGradient : e.GradientOrEmpty(e.Input);
         e.Line($"var dy = {e.Gradient(e.Node)};");
         e.Line($"{Kernels}Recurrent.{KernelName(e.Layer.Kind)}Backward({x}, {e.Weight("kernel")}, {e.Weight("recurrent_kernel")}, {cache}, " +
-               $"dy, {States(e, backward: true)}, {dx}, {e.WeightGradient("kernel")}, {e.WeightGradient("recurrent_kernel")}, " +
-               $"{e.WeightGradient("bias")}, {e.Scratch}, {Tail(e, steps, features)}{InitialState(e, backward: true)}{Masked(e)}" +
+               $"dy, {States(e, backward: true)}, {dx}, {e.WeightGradientOrEmpty("kernel")}, {e.WeightGradientOrEmpty("recurrent_kernel")}, " +
+               $"{e.WeightGradientOrEmpty("bias")}, {e.Scratch}, {Tail(e, steps, features)}{InitialState(e, backward: true)}{Masked(e)}" +
                (s.GateMasks ? GateMaskArguments(e, features) : string.Empty) + ");");
         if (acrossSteps && e.NeedsGradient(e.Input))
         {

@@ -12,7 +12,9 @@ namespace Unrolled.Generator.Model;
 /// <param name="Config">Its typed settings: the record its kind's rule defines (src/Generator/Layers).</param>
 /// <param name="Span">Where the layer is created (the factory call).</param>
 /// <param name="NameSpan">Where its explicit name is given, else <see cref="Span"/>.</param>
-internal sealed record LayerSpec(LayerKind Kind, string Name, LayerConfig Config, SourceSpan Span, SourceSpan NameSpan)
+/// <param name="Trainable">False when the builder froze the layer (<c>trainable: false</c>, or <c>Model.Trainable = false</c>
+/// on a model holding it): where the model's run-time flag starts.</param>
+internal sealed record LayerSpec(LayerKind Kind, string Name, LayerConfig Config, SourceSpan Span, SourceSpan NameSpan, bool Trainable = true)
 {
     /// <summary>The settings as the record its rule defines; a mismatch is a bug in Unrolled, reported as UNR0017.</summary>
     public T Settings<T>()
@@ -115,7 +117,8 @@ internal sealed record ModelSpec(
     bool HasGraph,
     EquatableArray<ApplicationSpec> Applications = default,
     EquatableArray<GroupSpec> Groups = default,
-    EquatableArray<int> OutputMasks = default)
+    EquatableArray<int> OutputMasks = default,
+    EquatableArray<string> FrozenModels = default)
 {
     /// <summary>The <see cref="LayerKind.Mask"/> node of the mask Keras attaches to output <paramref name="output"/>
     /// (a sequence output after <c>Embedding(mask_zero=True)</c>), which the loss and metrics weigh the steps by; or -1.</summary>

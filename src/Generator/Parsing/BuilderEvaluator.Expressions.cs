@@ -455,6 +455,58 @@ internal sealed partial class BuilderEvaluator
         return value;
     }
 
+    /// <summary>
+    /// <c>model.Trainable = false</c> (Keras's <c>model.trainable = False</c>): every layer the model computes with
+    /// starts frozen, and the model's name is recorded so that its run-time entry (<c>GetLayer(name)</c>) reads false.
+    /// </summary>
+    private void FreezeModel(Value model, Value value, IOperation target)
+    {
+        if (model.Kind != ValueKind.Model || model.Model is not { } built)
+        {
+            if (model.Kind != ValueKind.Unknown)
+            {
+                Report(DiagnosticIds.InvalidArgument, Spans.Of(target.Syntax), "Trainable can be set only on a model created in the builder");
+            }
+
+            return;
+        }
+
+        if (value.Kind != ValueKind.Bool)
+        {
+            if (!_stopped && !SawInvalidCode)
+            {
+                Report(DiagnosticIds.NonConstantArgument, Spans.Of(target.Syntax), "Trainable", "Model", value.Reason ?? "it is not constant");
+            }
+
+            return;
+        }
+
+        var inputs = new HashSet<int>(built.Inputs.Select(i => i.Id));
+        var seen = new HashSet<int>();
+        var pending = new Stack<int>(built.Outputs.Where(o => o.Kind == ValueKind.Tensor).Select(o => o.Id));
+        while (pending.Count > 0)
+        {
+            int node = pending.Pop();
+            if (!seen.Add(node) || inputs.Contains(node))
+            {
+                continue;
+            }
+
+            Graph.SetTrainable(Graph.Nodes[node].Layer, value.Bool);
+            foreach (int input in Graph.Nodes[node].Reads)
+            {
+                pending.Push(input);
+            }
+        }
+
+        string name = built.Name ?? "model";
+        Graph.FrozenModels.Remove(name);
+        if (!value.Bool)
+        {
+            Graph.FrozenModels.Add(name);
+        }
+    }
+
     private void Assign(IOperation target, Value value, Frame frame)
     {
         switch (target)
@@ -493,6 +545,10 @@ internal sealed partial class BuilderEvaluator
 
                 break;
             }
+            case IPropertyReferenceOperation { Property.Name: "Trainable", Instance: { } instance } property
+                when KnownTypes.Is(property.Property.ContainingType, _types.Model):
+                FreezeModel(Evaluate(instance, frame), value, target);
+                break;
             default:
                 Unsupported(target, "Assigning to " + Describe(target));
                 break;

@@ -63,6 +63,22 @@ internal sealed partial class BuilderEvaluator
             return Value.Unknown("invalid name");
         }
 
+        var created = CreateLayerValue(invocation, factory, args, span, name, nameSpan);
+        if (args.IsExplicit("trainable") && created.Kind == ValueKind.Layer)
+        {
+            // Keras's trainable=False: where the model's run-time flag starts (CompiledModel.GetLayer(name).Trainable).
+            if (args.Bool("trainable") is bool trainable)
+            {
+                Graph.SetTrainable(created.Id, trainable);
+            }
+        }
+
+        return created;
+    }
+
+    private Value CreateLayerValue(IInvocationOperation invocation, string factory, LayerArguments args, SourceSpan span, string? name,
+        SourceSpan? nameSpan)
+    {
         switch (factory)
         {
             case "Input":

@@ -159,7 +159,8 @@ internal static class BuilderParser
             HasGraph: true,
             graph.Applications.ToEquatableArray(),
             graph.Groups.ToEquatableArray(),
-            model.Outputs.Select(v => graph.MaskOfNode(v.Id)).ToEquatableArray());
+            model.Outputs.Select(v => graph.MaskOfNode(v.Id)).ToEquatableArray(),
+            graph.FrozenModels.ToEquatableArray());
     }
 
     private static DiagnosticInfo TooDeep(SourceSpan span)

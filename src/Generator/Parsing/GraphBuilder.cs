@@ -17,6 +17,18 @@ internal sealed class GraphBuilder
 
     public List<LayerSpec> Layers { get; } = new();
 
+    /// <summary>The models the builder froze with <c>Model.Trainable = false</c>, by name, in order.</summary>
+    public List<string> FrozenModels { get; } = new();
+
+    /// <summary>Sets a layer's <see cref="LayerSpec.Trainable"/> (the builder's <c>trainable:</c>).</summary>
+    public void SetTrainable(int layer, bool trainable)
+    {
+        if (Layers[layer].Trainable != trainable)
+        {
+            Layers[layer] = Layers[layer] with { Trainable = trainable };
+        }
+    }
+
     public List<NodeSpec> Nodes { get; } = new();
 
     /// <summary>For each layer, the nodes created by applying it, in call order (Keras's node index).</summary>

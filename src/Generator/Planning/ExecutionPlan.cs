@@ -75,6 +75,11 @@ internal sealed class ExecutionPlan
                 // Weights in first-use order, each layer's in Keras's order: the layout of Weights and of saved files.
                 Layers.Add(node.Layer);
                 var weights = model.WeightsOf(node.Layer);
+                if (weights.Count > 0)
+                {
+                    TrainableSlot[node.Layer] = TrainableSlot.Count;
+                }
+
                 WeightOffsets[node.Layer] = new int[weights.Count];
                 for (int w = 0; w < weights.Count; w++)
                 {
@@ -150,6 +155,12 @@ internal sealed class ExecutionPlan
 
     /// <summary>The model's layers in first-use order (the order of <c>Summary()</c> and of the weights).</summary>
     public List<int> Layers { get; } = new();
+
+    /// <summary>
+    /// Per layer with weights: its slot among them, in the order of <see cref="Layers"/> (the order of the description's
+    /// weights): the index of its run-time trainable flag (<c>workspace.Trains(slot)</c>).
+    /// </summary>
+    public Dictionary<int, int> TrainableSlot { get; } = new();
 
     /// <summary>Floats per sample of a training workspace's activation buffer (a dimension).</summary>
     public int ActivationSize => Training.ActivationSize;

@@ -17,9 +17,10 @@ public static partial class Layers
     /// <param name="dropout">Dropout on the weights while training (Keras's <c>dropout</c>): the fraction zeroed, the rest
     /// scaled by 1 / (1 − dropout); none when predicting.</param>
     /// <param name="name">The layer's name (<c>additive_attention</c>, … by default).</param>
+    /// <param name="trainable">Keras's <c>trainable</c>: false starts the layer frozen (no weight updates; a BatchNormalization in inference mode); <c>GetLayer(name).Trainable</c> changes it at run time.</param>
     /// <returns>A layer to apply to two or three tensors: <c>AdditiveAttention()([query, value])</c>, with Keras's call
     /// arguments <c>useCausalMask</c> and <c>returnAttentionScores</c>.</returns>
-    public static SequenceAttentionLayer AdditiveAttention(bool useScale = true, double dropout = 0.0, string? name = null)
+    public static SequenceAttentionLayer AdditiveAttention(bool useScale = true, double dropout = 0.0, string? name = null, bool trainable = true)
         => throw BuilderOnlyException.For(nameof(AdditiveAttention));
 
     /// <summary>
@@ -44,9 +45,10 @@ public static partial class Layers
     /// together), or the last ones before the features (the axes before them then batch-like: attention runs for each of
     /// their positions apart). Inputs of more than (steps, features) take no mask, causal mask or returned scores.</param>
     /// <param name="name">The layer's name (<c>multi_head_attention</c>, … by default).</param>
+    /// <param name="trainable">Keras's <c>trainable</c>: false starts the layer frozen (no weight updates; a BatchNormalization in inference mode); <c>GetLayer(name).Trainable</c> changes it at run time.</param>
     /// <returns>A layer to call as <c>mha(query, value, key, useCausalMask)</c>.</returns>
     public static AttentionLayer MultiHeadAttention(int numHeads, int keyDim, int? valueDim = null, double dropout = 0.0, bool useBias = true,
-        int? outputShape = null, int[]? attentionAxes = null, string? name = null)
+        int? outputShape = null, int[]? attentionAxes = null, string? name = null, bool trainable = true)
         => throw BuilderOnlyException.For(nameof(MultiHeadAttention));
 }
 

@@ -20,9 +20,10 @@ public static partial class Layers
     /// epsilon) without subtracting the mean, always with gamma and never with beta. As in Keras, the variance is still
     /// the centred one, so this is not RMS normalisation.</param>
     /// <param name="name">The layer's name (<c>layer_normalization</c>, … by default).</param>
+    /// <param name="trainable">Keras's <c>trainable</c>: false starts the layer frozen (no weight updates; a BatchNormalization in inference mode); <c>GetLayer(name).Trainable</c> changes it at run time.</param>
     /// <returns>A layer to apply to a tensor.</returns>
     public static Layer LayerNormalization(int axis = -1, double epsilon = 0.001, bool center = true, bool scale = true, bool rmsScaling = false,
-        string? name = null)
+        string? name = null, bool trainable = true)
         => throw BuilderOnlyException.For(nameof(LayerNormalization));
 
     /// <summary>
@@ -35,13 +36,14 @@ public static partial class Layers
     /// <param name="scale">Whether there is a gamma (scale).</param>
     /// <param name="rmsScaling">Keras's <c>rms_scaling</c>; see the overload above.</param>
     /// <param name="name">The layer's name (<c>layer_normalization</c>, … by default).</param>
+    /// <param name="trainable">Keras's <c>trainable</c>: false starts the layer frozen (no weight updates; a BatchNormalization in inference mode); <c>GetLayer(name).Trainable</c> changes it at run time.</param>
     /// <returns>A layer to apply to a tensor.</returns>
     public static Layer LayerNormalization(int[] axis, double epsilon = 0.001, bool center = true, bool scale = true, bool rmsScaling = false,
-        string? name = null)
+        string? name = null, bool trainable = true)
         => throw BuilderOnlyException.For(nameof(LayerNormalization));
 }
 
-/// <summary>The settings of a <see cref="Layers.LayerNormalization(int, double, bool, bool, bool, string?)"/> layer.</summary>
+/// <summary>The settings of a <see cref="Layers.LayerNormalization(int, double, bool, bool, bool, string?, bool)"/> layer.</summary>
 /// <param name="Axis">The normalised axes, counting the batch axis as 0, or from the end (-1 the last).</param>
 /// <param name="Epsilon">Added to the variance.</param>
 /// <param name="Center">Whether there is a beta (offset).</param>

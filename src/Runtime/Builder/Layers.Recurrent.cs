@@ -27,10 +27,11 @@ public static partial class Layers
     /// rest scaled by 1 / (1 − recurrentDropout)) before each gate's recurrent product, with one mask per sample and gate
     /// shared by every step, as Keras draws them (LSTM then also draws <paramref name="dropout"/>'s mask per gate, as Keras's implementation 1 does); in [0, 1).</param>
     /// <param name="name">The layer's name (<c>lstm</c>, … by default).</param>
+    /// <param name="trainable">Keras's <c>trainable</c>: false starts the layer frozen (no weight updates; a BatchNormalization in inference mode); <c>GetLayer(name).Trainable</c> changes it at run time.</param>
     /// <returns>A layer to apply to a sequence tensor, optionally from a given state:
     /// <c>LSTM(64)(decoderInputs, initialState: [stateH, stateC])</c>.</returns>
     public static Layer LSTM(int units, bool returnSequences = false, bool useBias = true, bool unitForgetBias = true, bool returnState = false,
-        bool goBackwards = false, bool stateful = false, double dropout = 0.0, double recurrentDropout = 0.0, string? name = null)
+        bool goBackwards = false, bool stateful = false, double dropout = 0.0, double recurrentDropout = 0.0, string? name = null, bool trainable = true)
         => throw BuilderOnlyException.For(nameof(LSTM));
 
     /// <summary>
@@ -54,9 +55,10 @@ public static partial class Layers
     /// rest scaled by 1 / (1 − recurrentDropout)) before each gate's recurrent product, with one mask per sample and gate
     /// shared by every step, as Keras draws them (GRU then also draws <paramref name="dropout"/>'s mask per gate, as Keras's implementation 1 does; the update z ⊙ h keeps the undropped state); in [0, 1).</param>
     /// <param name="name">The layer's name (<c>gru</c>, … by default).</param>
+    /// <param name="trainable">Keras's <c>trainable</c>: false starts the layer frozen (no weight updates; a BatchNormalization in inference mode); <c>GetLayer(name).Trainable</c> changes it at run time.</param>
     /// <returns>A layer to apply to a sequence tensor, optionally from a given state: <c>GRU(64)(x, initialState: [state])</c>.</returns>
     public static Layer GRU(int units, bool returnSequences = false, bool resetAfter = true, bool useBias = true, bool returnState = false,
-        bool goBackwards = false, bool stateful = false, double dropout = 0.0, double recurrentDropout = 0.0, string? name = null)
+        bool goBackwards = false, bool stateful = false, double dropout = 0.0, double recurrentDropout = 0.0, string? name = null, bool trainable = true)
         => throw BuilderOnlyException.For(nameof(GRU));
 
     /// <summary>
@@ -77,9 +79,10 @@ public static partial class Layers
     /// rest scaled by 1 / (1 − recurrentDropout)) before each gate's recurrent product, with one mask per sample and gate
     /// shared by every step, as Keras draws them; in [0, 1).</param>
     /// <param name="name">The layer's name (<c>simple_rnn</c>, … by default).</param>
+    /// <param name="trainable">Keras's <c>trainable</c>: false starts the layer frozen (no weight updates; a BatchNormalization in inference mode); <c>GetLayer(name).Trainable</c> changes it at run time.</param>
     /// <returns>A layer to apply to a sequence tensor, optionally from a given state: <c>SimpleRNN(64)(x, initialState: [state])</c>.</returns>
     public static Layer SimpleRNN(int units, bool returnSequences = false, bool useBias = true, bool returnState = false, bool goBackwards = false,
-        bool stateful = false, double dropout = 0.0, double recurrentDropout = 0.0, string? name = null)
+        bool stateful = false, double dropout = 0.0, double recurrentDropout = 0.0, string? name = null, bool trainable = true)
         => throw BuilderOnlyException.For(nameof(SimpleRNN));
 
     /// <summary>
@@ -97,8 +100,9 @@ public static partial class Layers
     /// <param name="backwardLayer">The backward direction, if not a copy of <paramref name="layer"/>: a recurrent layer
     /// that goes backwards, with the same <c>returnSequences</c> and <c>returnState</c>.</param>
     /// <param name="name">The wrapper's name (<c>bidirectional</c>, … by default).</param>
+    /// <param name="trainable">Keras's <c>trainable</c>: false starts the layer frozen (no weight updates; a BatchNormalization in inference mode); <c>GetLayer(name).Trainable</c> changes it at run time.</param>
     /// <returns>A layer to apply to a sequence tensor.</returns>
-    public static Layer Bidirectional(Layer layer, string? mergeMode = "concat", Layer? backwardLayer = null, string? name = null)
+    public static Layer Bidirectional(Layer layer, string? mergeMode = "concat", Layer? backwardLayer = null, string? name = null, bool trainable = true)
         => throw BuilderOnlyException.For(nameof(Bidirectional));
 
     /// <summary>
@@ -120,8 +124,9 @@ public static partial class Layers
     /// <param name="center">Whether there is a beta (offset).</param>
     /// <param name="scale">Whether there is a gamma (scale).</param>
     /// <param name="name">The layer's name (<c>batch_normalization</c>, … by default).</param>
+    /// <param name="trainable">Keras's <c>trainable</c>: false starts the layer frozen (no weight updates; a BatchNormalization in inference mode); <c>GetLayer(name).Trainable</c> changes it at run time.</param>
     /// <returns>A layer to apply to a tensor.</returns>
-    public static Layer BatchNormalization(double momentum = 0.99, double epsilon = 0.001, bool center = true, bool scale = true, string? name = null)
+    public static Layer BatchNormalization(double momentum = 0.99, double epsilon = 0.001, bool center = true, bool scale = true, string? name = null, bool trainable = true)
         => throw BuilderOnlyException.For(nameof(BatchNormalization));
 }
 

@@ -18,9 +18,10 @@ public static partial class Layers
     /// <param name="activation">The activation; <see cref="Activation.Linear"/> unless stated.</param>
     /// <param name="useBias">Whether the layer adds a bias per filter.</param>
     /// <param name="name">The layer's name (<c>conv1d</c>, … by default).</param>
+    /// <param name="trainable">Keras's <c>trainable</c>: false starts the layer frozen (no weight updates; a BatchNormalization in inference mode); <c>GetLayer(name).Trainable</c> changes it at run time.</param>
     /// <returns>A layer to apply to a sequence tensor.</returns>
     public static Layer Conv1D(int filters, int kernelSize, int strides = 1, Padding padding = Padding.Valid, int dilationRate = 1,
-        Activation activation = Activation.Linear, bool useBias = true, string? name = null)
+        Activation activation = Activation.Linear, bool useBias = true, string? name = null, bool trainable = true)
         => throw BuilderOnlyException.For(nameof(Conv1D));
 
     /// <summary>
@@ -35,9 +36,10 @@ public static partial class Layers
     /// <param name="activation">The activation; <see cref="Activation.Linear"/> unless stated.</param>
     /// <param name="useBias">Whether the layer adds a bias per filter.</param>
     /// <param name="name">The layer's name (<c>conv2d</c>, … by default).</param>
+    /// <param name="trainable">Keras's <c>trainable</c>: false starts the layer frozen (no weight updates; a BatchNormalization in inference mode); <c>GetLayer(name).Trainable</c> changes it at run time.</param>
     /// <returns>A layer to apply to an image tensor.</returns>
     public static Layer Conv2D(int filters, int kernelSize, int strides = 1, Padding padding = Padding.Valid, int dilationRate = 1,
-        Activation activation = Activation.Linear, bool useBias = true, string? name = null)
+        Activation activation = Activation.Linear, bool useBias = true, string? name = null, bool trainable = true)
         => throw BuilderOnlyException.For(nameof(Conv2D));
 
     /// <summary>A 2-D convolution with a window of another height than width, as Keras's <c>Conv2D(filters, (h, w))</c>.</summary>
@@ -49,9 +51,10 @@ public static partial class Layers
     /// <param name="activation">The activation; <see cref="Activation.Linear"/> unless stated.</param>
     /// <param name="useBias">Whether the layer adds a bias per filter.</param>
     /// <param name="name">The layer's name (<c>conv2d</c>, … by default).</param>
+    /// <param name="trainable">Keras's <c>trainable</c>: false starts the layer frozen (no weight updates; a BatchNormalization in inference mode); <c>GetLayer(name).Trainable</c> changes it at run time.</param>
     /// <returns>A layer to apply to an image tensor.</returns>
     public static Layer Conv2D(int filters, int[] kernelSize, int[]? strides = null, Padding padding = Padding.Valid, int[]? dilationRate = null,
-        Activation activation = Activation.Linear, bool useBias = true, string? name = null)
+        Activation activation = Activation.Linear, bool useBias = true, string? name = null, bool trainable = true)
         => throw BuilderOnlyException.For(nameof(Conv2D));
 
     /// <summary>
@@ -67,9 +70,10 @@ public static partial class Layers
     /// <param name="activation">The activation; <see cref="Activation.Linear"/> unless stated.</param>
     /// <param name="useBias">Whether the layer adds a bias per filter.</param>
     /// <param name="name">The layer's name (<c>conv2d_transpose</c>, … by default).</param>
+    /// <param name="trainable">Keras's <c>trainable</c>: false starts the layer frozen (no weight updates; a BatchNormalization in inference mode); <c>GetLayer(name).Trainable</c> changes it at run time.</param>
     /// <returns>A layer to apply to an image tensor.</returns>
     public static Layer Conv2DTranspose(int filters, int kernelSize, int strides = 1, Padding padding = Padding.Valid,
-        Activation activation = Activation.Linear, bool useBias = true, string? name = null)
+        Activation activation = Activation.Linear, bool useBias = true, string? name = null, bool trainable = true)
         => throw BuilderOnlyException.For(nameof(Conv2DTranspose));
 
     /// <summary>
@@ -86,9 +90,10 @@ public static partial class Layers
     /// <param name="activation">The activation; <see cref="Activation.Linear"/> unless stated.</param>
     /// <param name="useBias">Whether the layer adds a bias per filter.</param>
     /// <param name="name">The layer's name (<c>separable_conv2d</c>, … by default).</param>
+    /// <param name="trainable">Keras's <c>trainable</c>: false starts the layer frozen (no weight updates; a BatchNormalization in inference mode); <c>GetLayer(name).Trainable</c> changes it at run time.</param>
     /// <returns>A layer to apply to an image tensor.</returns>
     public static Layer SeparableConv2D(int filters, int kernelSize, int strides = 1, Padding padding = Padding.Valid, int dilationRate = 1,
-        int depthMultiplier = 1, Activation activation = Activation.Linear, bool useBias = true, string? name = null)
+        int depthMultiplier = 1, Activation activation = Activation.Linear, bool useBias = true, string? name = null, bool trainable = true)
         => throw BuilderOnlyException.For(nameof(SeparableConv2D));
 
     /// <summary>Max pooling over windows of a sequence, as Keras's <c>MaxPooling1D</c> (alias <c>MaxPool1D</c>).</summary>
@@ -233,8 +238,9 @@ public static partial class Layers
     /// the others, attention ignores padded keys, and a loss on a sequence output leaves them out (docs/masking.md).
     /// Id 0 still has its row, so inputDim counts it.</param>
     /// <param name="name">The layer's name (<c>embedding</c>, … by default).</param>
+    /// <param name="trainable">Keras's <c>trainable</c>: false starts the layer frozen (no weight updates; a BatchNormalization in inference mode); <c>GetLayer(name).Trainable</c> changes it at run time.</param>
     /// <returns>A layer to apply to a tensor of ids: (None, steps) gives (None, steps, outputDim).</returns>
-    public static Layer Embedding(int inputDim, int outputDim, bool maskZero = false, string? name = null) => throw BuilderOnlyException.For(nameof(Embedding));
+    public static Layer Embedding(int inputDim, int outputDim, bool maskZero = false, string? name = null, bool trainable = true) => throw BuilderOnlyException.For(nameof(Embedding));
 
     /// <summary>
     /// A learned embedding of each position, as Keras-Hub's <c>PositionEmbedding(sequence_length)</c>: a table
@@ -250,11 +256,12 @@ public static partial class Layers
     /// </summary>
     /// <param name="sequenceLength">The most positions a sequence may have.</param>
     /// <param name="name">The layer's name (<c>position_embedding</c>, … by default).</param>
+    /// <param name="trainable">Keras's <c>trainable</c>: false starts the layer frozen (no weight updates; a BatchNormalization in inference mode); <c>GetLayer(name).Trainable</c> changes it at run time.</param>
     /// <returns>A layer to apply to a (None, steps, features) tensor, giving the same shape.</returns>
-    public static Layer PositionEmbedding(int sequenceLength, string? name = null) => throw BuilderOnlyException.For(nameof(PositionEmbedding));
+    public static Layer PositionEmbedding(int sequenceLength, string? name = null, bool trainable = true) => throw BuilderOnlyException.For(nameof(PositionEmbedding));
 }
 
-/// <summary>The settings of a convolution: <see cref="Layers.Conv1D"/>, <see cref="Layers.Conv2D(int, int, int, Padding, int, Activation, bool, string?)"/>,
+/// <summary>The settings of a convolution: <see cref="Layers.Conv1D"/>, <see cref="Layers.Conv2D(int, int, int, Padding, int, Activation, bool, string?, bool)"/>,
 /// <see cref="Layers.Conv2DTranspose"/> and <see cref="Layers.SeparableConv2D"/>.</summary>
 /// <param name="Filters">The number of output channels.</param>
 /// <param name="KernelSize">The window, one size per spatial axis.</param>

@@ -30,8 +30,9 @@ public static partial class Layers
     /// <param name="activation">The activation; <see cref="Activation.Linear"/> unless stated.</param>
     /// <param name="useBias">Whether the layer adds a bias vector.</param>
     /// <param name="name">The layer's name (<c>dense</c>, <c>dense_1</c>, … by default).</param>
+    /// <param name="trainable">Keras's <c>trainable</c>: false starts the layer frozen (no weight updates; a BatchNormalization in inference mode); <c>GetLayer(name).Trainable</c> changes it at run time.</param>
     /// <returns>A layer to apply to a tensor: <c>Dense(64, Activation.Relu)(x)</c>.</returns>
-    public static Layer Dense(int units, Activation activation = Activation.Linear, bool useBias = true, string? name = null)
+    public static Layer Dense(int units, Activation activation = Activation.Linear, bool useBias = true, string? name = null, bool trainable = true)
         => throw BuilderOnlyException.For(nameof(Dense));
 
     /// <summary>
@@ -49,19 +50,21 @@ public static partial class Layers
     /// <param name="activation">The activation applied after the bias, over the output's last axis.</param>
     /// <param name="biasAxes">The output letters the bias spans, or null for no bias.</param>
     /// <param name="name">The layer's name (<c>einsum_dense</c>, … by default).</param>
+    /// <param name="trainable">Keras's <c>trainable</c>: false starts the layer frozen (no weight updates; a BatchNormalization in inference mode); <c>GetLayer(name).Trainable</c> changes it at run time.</param>
     /// <returns>A layer to apply to a tensor.</returns>
-    public static Layer EinsumDense(string equation, int?[] outputShape, Activation activation = Activation.Linear, string? biasAxes = null, string? name = null)
+    public static Layer EinsumDense(string equation, int?[] outputShape, Activation activation = Activation.Linear, string? biasAxes = null, string? name = null, bool trainable = true)
         => throw BuilderOnlyException.For(nameof(EinsumDense));
 
-    /// <summary>An <see cref="EinsumDense(string, int?[], Activation, string?, string?)"/> whose output has one axis after the
+    /// <summary>An <see cref="EinsumDense(string, int?[], Activation, string?, string?, bool)"/> whose output has one axis after the
     /// batch axis: <c>EinsumDense("ab,bc->ac", 64)</c>.</summary>
     /// <param name="equation">The einsum: input, kernel, output letters, the first letter the batch axis.</param>
     /// <param name="outputShape">The output's one axis after the batch axis.</param>
     /// <param name="activation">The activation applied after the bias.</param>
     /// <param name="biasAxes">The output letters the bias spans, or null for no bias.</param>
     /// <param name="name">The layer's name (<c>einsum_dense</c>, … by default).</param>
+    /// <param name="trainable">Keras's <c>trainable</c>: false starts the layer frozen (no weight updates; a BatchNormalization in inference mode); <c>GetLayer(name).Trainable</c> changes it at run time.</param>
     /// <returns>A layer to apply to a tensor.</returns>
-    public static Layer EinsumDense(string equation, int outputShape, Activation activation = Activation.Linear, string? biasAxes = null, string? name = null)
+    public static Layer EinsumDense(string equation, int outputShape, Activation activation = Activation.Linear, string? biasAxes = null, string? name = null, bool trainable = true)
         => throw BuilderOnlyException.For(nameof(Dense));
 
     /// <summary>A layer that concatenates its inputs along an axis, as Keras's <c>Concatenate(axis=-1)</c>.</summary>
@@ -214,9 +217,10 @@ public static partial class Layers
     /// <param name="dropout">Dropout on the weights while training (Keras's <c>dropout</c>): the fraction zeroed, the rest
     /// scaled by 1 / (1 − dropout); none when predicting.</param>
     /// <param name="name">The layer's name (<c>attention</c>, … by default).</param>
+    /// <param name="trainable">Keras's <c>trainable</c>: false starts the layer frozen (no weight updates; a BatchNormalization in inference mode); <c>GetLayer(name).Trainable</c> changes it at run time.</param>
     /// <returns>A layer to apply to two or three tensors: <c>Attention()([query, value])</c>, with Keras's call arguments
     /// <c>useCausalMask</c> and <c>returnAttentionScores</c>.</returns>
-    public static SequenceAttentionLayer Attention(bool useScale = false, string scoreMode = "dot", double dropout = 0.0, string? name = null)
+    public static SequenceAttentionLayer Attention(bool useScale = false, string scoreMode = "dot", double dropout = 0.0, string? name = null, bool trainable = true)
         => throw BuilderOnlyException.For(nameof(Attention));
 
     /// <summary>
@@ -290,7 +294,7 @@ public sealed record DenseSettings(int Units, string Activation, bool UseBias) :
     }
 }
 
-/// <summary>The settings of an <see cref="Layers.EinsumDense(string, int?[], Activation, string?, string?)"/> layer.</summary>
+/// <summary>The settings of an <see cref="Layers.EinsumDense(string, int?[], Activation, string?, string?, bool)"/> layer.</summary>
 /// <param name="Equation">The einsum.</param>
 /// <param name="OutputShape">The output's axes after the batch axis (0 where given as None).</param>
 /// <param name="Activation">Keras's activation name.</param>

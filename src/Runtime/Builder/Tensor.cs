@@ -229,6 +229,17 @@ public sealed class Model
     /// <summary>The model's outputs, in order (Keras's <c>model.outputs</c>).</summary>
     public Tensor[] Outputs => throw BuilderOnlyException.For(nameof(Outputs));
 
+    /// <summary>
+    /// Keras's <c>model.trainable</c>, set in the builder: <c>baseModel.Trainable = false;</c> freezes every layer the
+    /// model computes with, wherever it is applied (one set of weights). The generated model starts with them frozen; at
+    /// run time <c>model.GetLayer(name).Trainable</c> changes it (see <see cref="ModelLayer"/>).
+    /// </summary>
+    public bool Trainable
+    {
+        get => throw BuilderOnlyException.For(nameof(Trainable));
+        set => throw BuilderOnlyException.For(nameof(Trainable));
+    }
+
     /// <summary>The model's inputs, in order (Keras's <c>model.inputs</c>).</summary>
     public Tensor[] Inputs => throw BuilderOnlyException.For(nameof(Inputs));
 

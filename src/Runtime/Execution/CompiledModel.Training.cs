@@ -231,7 +231,7 @@ public abstract partial class CompiledModel
             throw Diverged(compiled, (float)total, -1);
         }
 
-        compiled.Optimizer.Apply(_weights, workspace.ParameterGradients);
+        compiled.Optimizer.Apply(_weights, workspace.ParameterGradients, Trainability.Ranges);
         return (float)total;
     }
 

@@ -179,7 +179,7 @@ public abstract partial class CompiledModel
 
     /// <summary>The model summary as Keras prints it (<c>model.summary()</c>).</summary>
     /// <returns>The summary table.</returns>
-    public string Summary() => Description.Summary;
+    public string Summary() => SummaryNow();
 
     /// <summary>
     /// The model's graph as text, as Keras's <c>plot_model(model, show_shapes=True, show_layer_names=True,
@@ -596,7 +596,7 @@ public abstract partial class CompiledModel
         }
 
         return new Workspace(Description, capacity, sizes.Activations, sizes.Scratch, training, sizes.Targets, _layout.LengthArray, randomState,
-            sizes.Gradients);
+            sizes.Gradients) { Trainability = Trainability };
     }
 
     /// <summary>

@@ -22,10 +22,13 @@ public sealed class ModelDescription
     /// <param name="fixedScratchSize">Scratch floats a workspace needs whatever its batch (convolutions' working
     /// space); the scratch buffer holds at least this many.</param>
     /// <param name="graph">The model's graph; empty when not given.</param>
+    /// <param name="frozenLayers">The layers and nested models the builder froze (<c>trainable: false</c>, or
+    /// <c>Model.Trainable = false</c>), by name; the model's own name freezes it all.</param>
     public ModelDescription(string name, TensorInfo[] inputs, TensorInfo[] outputs, int parameterCount,
         int activationSize, int scratchSize, string summary, WeightInfo[]? weights = null, LengthInfo[]? lengths = null,
-        int? predictActivationSize = null, int fixedScratchSize = 0, ModelGraph? graph = null)
+        int? predictActivationSize = null, int fixedScratchSize = 0, ModelGraph? graph = null, string[]? frozenLayers = null)
     {
+        FrozenLayers = frozenLayers ?? Array.Empty<string>();
         FixedScratchSize = fixedScratchSize;
         PredictActivationSize = predictActivationSize ?? activationSize;
         Weights = weights ?? Array.Empty<WeightInfo>();
@@ -40,6 +43,9 @@ public sealed class ModelDescription
         Graph = graph ?? new ModelGraph(Array.Empty<int>(), Array.Empty<int>(), Array.Empty<GraphNode>());
         Graph.Bind(name, Weights);
     }
+
+    /// <summary>The layers and nested models the builder froze, by name: where <see cref="CompiledModel.Layers"/> starts.</summary>
+    public IReadOnlyList<string> FrozenLayers { get; }
 
     /// <summary>The model's name (Keras's default is <c>model</c>).</summary>
     public string Name { get; }

@@ -43,6 +43,22 @@ public sealed class Workspace
         IsTraining = training;
     }
 
+    /// <summary>The owning model's trainable layers, shared by reference (null: every layer trains).</summary>
+    internal TrainableState? Trainability { get; init; }
+
+    /// <summary>Whether the layer in <paramref name="slot"/> trains now (one slot per layer with weights, in the order of
+    /// <see cref="ModelDescription.Weights"/>): the generated passes skip a frozen layer's weight gradients and run a frozen
+    /// BatchNormalization in inference mode.</summary>
+    /// <param name="slot">The layer's slot.</param>
+    /// <returns>Whether it trains.</returns>
+    public bool Trains(int slot) => Trainability is not { } state || state.Slots[slot];
+
+    /// <summary>Whether the backward pass computes the gradient of generated node <paramref name="node"/> now: false below
+    /// the lowest layer that trains.</summary>
+    /// <param name="node">The generated node number.</param>
+    /// <returns>Whether its gradient is needed.</returns>
+    public bool NeedsGradient(int node) => Trainability is not { Needs: { Length: > 0 } needs } || needs[node];
+
     /// <summary>Whether the running forward pass is a training step's (Dropout drops, BatchNormalization uses the batch's
     /// statistics); set by the generated forward pass.</summary>
     public bool TrainingPass { get; set; }

@@ -141,6 +141,41 @@ public static class BatchNorm
         }
     }
 
+    /// <summary>
+    /// Accumulates the input's gradient of <see cref="ForwardInference"/>: dx += dy · γ / √(moving variance + ε). What a
+    /// frozen BatchNormalization (Keras 3: <c>trainable=False</c> runs in inference mode) passes back in a training step.
+    /// </summary>
+    /// <param name="gamma">[channels], or empty (scale off).</param>
+    /// <param name="movingVariance">[channels].</param>
+    /// <param name="dy">[rows, channels], the output's gradient.</param>
+    /// <param name="dx">[rows, channels], accumulated into.</param>
+    /// <param name="rows">Rows.</param>
+    /// <param name="channels">Channels (the last axis).</param>
+    /// <param name="epsilon">Keras's <c>epsilon</c>.</param>
+    public static void BackwardInference(ReadOnlySpan<float> gamma, ReadOnlySpan<float> movingVariance, ReadOnlySpan<float> dy, Span<float> dx,
+        int rows, int channels, float epsilon)
+    {
+        int count = Check(dy.Length, gamma.Length, 0, dx.Length, "dx", rows, channels);
+        Need(movingVariance.Length, channels, nameof(movingVariance));
+        Span<float> a = stackalloc float[Block];
+        for (int c0 = 0; c0 < channels; c0 += Block)
+        {
+            int n = Math.Min(Block, channels - c0);
+            Span<float> an = a[..n];
+            for (int c = 0; c < n; c++)
+            {
+                an[c] = (gamma.IsEmpty ? 1f : gamma[c0 + c]) / MathF.Sqrt(movingVariance[c0 + c] + epsilon);
+            }
+
+            for (int r = 0; r < rows && count > 0; r++)
+            {
+                int offset = (r * channels) + c0;
+                Span<float> d = dx.Slice(offset, n);
+                TensorPrimitives.MultiplyAdd(dy.Slice(offset, n), an, d, d);
+            }
+        }
+    }
+
     /// <summary>Accumulates the gradients of <see cref="ForwardTraining"/>, through the batch statistics.</summary>
     /// <param name="x">[rows, channels], the forward input.</param>
     /// <param name="gamma">[channels], or empty (scale off).</param>

@@ -332,10 +332,25 @@ public static class MultiHeadAttention
         Need(dv, rowsK, hv, nameof(dv));
         Need(dScores, 1, s.Scores, nameof(dScores));
         Need(dCombined, rowsQ, hv, nameof(dCombined));
-        Need(dQueryKernel, s.QueryFeatures, hk, nameof(dQueryKernel));
-        Need(dKeyKernel, s.KeyFeatures, hk, nameof(dKeyKernel));
-        Need(dValueKernel, s.ValueFeatures, hv, nameof(dValueKernel));
-        Need(dOutputKernel, hv, s.OutputFeatures, nameof(dOutputKernel));
+        if (!dQueryKernel.IsEmpty)
+        {
+            Need(dQueryKernel, s.QueryFeatures, hk, nameof(dQueryKernel));
+        }
+
+        if (!dKeyKernel.IsEmpty)
+        {
+            Need(dKeyKernel, s.KeyFeatures, hk, nameof(dKeyKernel));
+        }
+
+        if (!dValueKernel.IsEmpty)
+        {
+            Need(dValueKernel, s.ValueFeatures, hv, nameof(dValueKernel));
+        }
+
+        if (!dOutputKernel.IsEmpty)
+        {
+            Need(dOutputKernel, hv, s.OutputFeatures, nameof(dOutputKernel));
+        }
 
         // Output projection: dWo += combinedᵀ·dy, dbo += Σ dy, dCombined = dy·Woᵀ.
         ProjectBack(dy, combined, outputKernel, dCombined, accumulateInput: false, dOutputKernel, dOutputBias, rowsQ, hv, s.OutputFeatures);
@@ -396,7 +411,8 @@ public static class MultiHeadAttention
         }
     }
 
-    /// <summary>The gradients of <see cref="Project"/>: dw += xᵀ·dy, db += Σ dy, dx (+)= dy·wᵀ.</summary>
+    /// <summary>The gradients of <see cref="Project"/>: dw += xᵀ·dy, db += Σ dy, dx (+)= dy·wᵀ; each skipped when empty (a
+    /// frozen layer's weights, an input nothing needs the gradient of).</summary>
     private static void ProjectBack(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> w, Span<float> dx, bool accumulateInput,
         Span<float> dw, Span<float> db, int rows, int k, int n)
     {
@@ -410,7 +426,11 @@ public static class MultiHeadAttention
             return;
         }
 
-        Gemm.MultiplyTransposedA(x[..(rows * k)], dy[..(rows * n)], dw[..(k * n)], k, rows, n, accumulate: true);
+        if (!dw.IsEmpty)
+        {
+            Gemm.MultiplyTransposedA(x[..(rows * k)], dy[..(rows * n)], dw[..(k * n)], k, rows, n, accumulate: true);
+        }
+
         if (!db.IsEmpty)
         {
             TensorOps.AccumulateBiasGradient(dy, db, rows, n);

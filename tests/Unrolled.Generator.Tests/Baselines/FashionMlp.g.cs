@@ -127,6 +127,7 @@ namespace Samples
             workspace.Gradient(858, batchSize * 64).Clear();
 
             // dense_2 (Dense): (None, 64) -> (None, 10)
+            if (workspace.NeedsGradient(3))
             {
                 var dense1 = workspace.Values(858, batchSize * 64);
                 var dense2 = workspace.Values(784, batchSize * 10);
@@ -135,33 +136,60 @@ namespace Samples
                 {
                     global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Softmax, global::System.ReadOnlySpan<float>.Empty, dense2, dy, batchSize, 10);
                 }
-                global::Unrolled.Kernels.Gemm.MultiplyTransposedA(dense1, dy, gradients.Slice(54400, 640), 64, batchSize, 10, accumulate: true);
-                global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(55040, 10), batchSize, 10);
-                global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(54400, 640), workspace.Gradient(858, batchSize * 64), batchSize, 10, 64, accumulate: true);
+                if (workspace.Trains(2))
+                {
+                    global::Unrolled.Kernels.Gemm.MultiplyTransposedA(dense1, dy, gradients.Slice(54400, 640), 64, batchSize, 10, accumulate: true);
+                    global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(55040, 10), batchSize, 10);
+                }
+                if (workspace.NeedsGradient(2))
+                {
+                    global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(54400, 640), workspace.Gradient(858, batchSize * 64), batchSize, 10, 64, accumulate: true);
+                }
             }
 
             workspace.Gradient(794, batchSize * 64).Clear();
 
             // dense_1 (Dense): (None, 64) -> (None, 64)
+            if (workspace.NeedsGradient(2))
             {
                 var dense = workspace.Values(794, batchSize * 64);
                 var dense1 = workspace.Values(858, batchSize * 64);
                 var dy = workspace.Gradient(858, batchSize * 64);
                 global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Relu, global::System.ReadOnlySpan<float>.Empty, dense1, dy, batchSize, 64);
-                global::Unrolled.Kernels.Gemm.MultiplyTransposedA(dense, dy, gradients.Slice(50240, 4096), 64, batchSize, 64, accumulate: true);
-                global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(54336, 64), batchSize, 64);
-                global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(50240, 4096), workspace.Gradient(794, batchSize * 64), batchSize, 64, 64, accumulate: true);
+                if (workspace.Trains(1))
+                {
+                    global::Unrolled.Kernels.Gemm.MultiplyTransposedA(dense, dy, gradients.Slice(50240, 4096), 64, batchSize, 64, accumulate: true);
+                    global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(54336, 64), batchSize, 64);
+                }
+                if (workspace.NeedsGradient(1))
+                {
+                    global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(50240, 4096), workspace.Gradient(794, batchSize * 64), batchSize, 64, 64, accumulate: true);
+                }
             }
 
             // dense (Dense): (None, 784) -> (None, 64)
+            if (workspace.NeedsGradient(1))
             {
                 var input1 = workspace.Values(0, batchSize * 784);
                 var dense = workspace.Values(794, batchSize * 64);
                 var dy = workspace.Gradient(794, batchSize * 64);
                 global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Relu, global::System.ReadOnlySpan<float>.Empty, dense, dy, batchSize, 64);
-                global::Unrolled.Kernels.Gemm.MultiplyTransposedA(input1, dy, gradients.Slice(0, 50176), 784, batchSize, 64, accumulate: true);
-                global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(50176, 64), batchSize, 64);
+                if (workspace.Trains(0))
+                {
+                    global::Unrolled.Kernels.Gemm.MultiplyTransposedA(input1, dy, gradients.Slice(0, 50176), 784, batchSize, 64, accumulate: true);
+                    global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(50176, 64), batchSize, 64);
+                }
             }
+        }
+
+        /// <inheritdoc/>
+        protected override bool[] GradientNeeds(bool[] slots)
+        {
+            var needs = new bool[4];
+            needs[1] = slots[0]; // dense
+            needs[2] = slots[1] || needs[1]; // dense_1
+            needs[3] = slots[2] || needs[2]; // dense_2
+            return needs;
         }
 
         /// <summary>Runs the model on a batch. Allocates nothing once the workspace has grown to the batch size.</summary>

@@ -224,6 +224,7 @@ namespace Samples.Nested
                 workspace.Gradient(109, batchSize * 32).Clear();
 
                 // department (Dense): (None, 32) -> (None, 4)
+                if (workspace.NeedsGradient(11))
                 {
                     var @add = workspace.Values(281, batchSize * 32);
                     var department = workspace.Values(29, batchSize * 4);
@@ -232,12 +233,19 @@ namespace Samples.Nested
                     {
                         global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Softmax, global::System.ReadOnlySpan<float>.Empty, department, dy, batchSize, 4);
                     }
-                    global::Unrolled.Kernels.Gemm.MultiplyTransposedA(@add, dy, gradients.Slice(5537, 128), 32, batchSize, 4, accumulate: true);
-                    global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(5665, 4), batchSize, 4);
-                    global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(5537, 128), workspace.Gradient(109, batchSize * 32), batchSize, 4, 32, accumulate: true);
+                    if (workspace.Trains(6))
+                    {
+                        global::Unrolled.Kernels.Gemm.MultiplyTransposedA(@add, dy, gradients.Slice(5537, 128), 32, batchSize, 4, accumulate: true);
+                        global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(5665, 4), batchSize, 4);
+                    }
+                    if (workspace.NeedsGradient(9))
+                    {
+                        global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(5537, 128), workspace.Gradient(109, batchSize * 32), batchSize, 4, 32, accumulate: true);
+                    }
                 }
 
                 // priority (Dense): (None, 32) -> (None, 1)
+                if (workspace.NeedsGradient(10))
                 {
                     var @add = workspace.Values(281, batchSize * 32);
                     var priority = workspace.Values(28, batchSize * 1);
@@ -246,15 +254,22 @@ namespace Samples.Nested
                     {
                         global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Sigmoid, global::System.ReadOnlySpan<float>.Empty, priority, dy, batchSize, 1);
                     }
-                    global::Unrolled.Kernels.Gemm.MultiplyTransposedA(@add, dy, gradients.Slice(5504, 32), 32, batchSize, 1, accumulate: true);
-                    global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(5536, 1), batchSize, 1);
-                    global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(5504, 32), workspace.Gradient(109, batchSize * 32), batchSize, 1, 32, accumulate: true);
+                    if (workspace.Trains(5))
+                    {
+                        global::Unrolled.Kernels.Gemm.MultiplyTransposedA(@add, dy, gradients.Slice(5504, 32), 32, batchSize, 1, accumulate: true);
+                        global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(5536, 1), batchSize, 1);
+                    }
+                    if (workspace.NeedsGradient(9))
+                    {
+                        global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(5504, 32), workspace.Gradient(109, batchSize * 32), batchSize, 1, 32, accumulate: true);
+                    }
                 }
 
                 workspace.Gradient(33, batchSize * 32).Clear();
                 workspace.Gradient(77, batchSize * 32).Clear();
 
                 // add (Add): (None, 32), (None, 32) -> (None, 32)
+                if (workspace.NeedsGradient(9))
                 {
                     var dy = workspace.Gradient(109, batchSize * 32);
                     global::Unrolled.Kernels.TensorOps.Accumulate(dy, workspace.Gradient(33, batchSize * 32));
@@ -264,16 +279,24 @@ namespace Samples.Nested
                 workspace.Gradient(109, batchSize * 44).Clear();
 
                 // dense_2 (Dense): (None, 44) -> (None, 32)
+                if (workspace.NeedsGradient(8))
                 {
                     var concatenate1 = workspace.Values(205, batchSize * 44);
                     var dy = workspace.Gradient(77, batchSize * 32);
-                    global::Unrolled.Kernels.Gemm.MultiplyTransposedA(concatenate1, dy, gradients.Slice(4096, 1408), 44, batchSize, 32, accumulate: true);
-                    global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(4096, 1408), workspace.Gradient(109, batchSize * 44), batchSize, 32, 44, accumulate: true);
+                    if (workspace.Trains(4))
+                    {
+                        global::Unrolled.Kernels.Gemm.MultiplyTransposedA(concatenate1, dy, gradients.Slice(4096, 1408), 44, batchSize, 32, accumulate: true);
+                    }
+                    if (workspace.NeedsGradient(7))
+                    {
+                        global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(4096, 1408), workspace.Gradient(109, batchSize * 44), batchSize, 32, 44, accumulate: true);
+                    }
                 }
 
                 workspace.Gradient(77, batchSize * 32).Clear();
 
                 // concatenate_1 (Concatenate): (None, 32), (None, 12) -> (None, 44)
+                if (workspace.NeedsGradient(7))
                 {
                     var dy = workspace.Gradient(109, batchSize * 44);
                     global::Unrolled.Kernels.TensorOps.AccumulateSlices(dy, workspace.Gradient(77, batchSize * 32), batchSize, 32, 44, 0);
@@ -282,30 +305,45 @@ namespace Samples.Nested
                 workspace.Gradient(109, batchSize * 32).Clear();
 
                 // hidden_1 (Dense): (None, 32) -> (None, 32)
+                if (workspace.NeedsGradient(6))
                 {
                     var hidden0 = workspace.Values(141, batchSize * 32);
                     var hidden1 = workspace.Values(173, batchSize * 32);
                     var dy = workspace.Gradient(33, batchSize * 32);
                     global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Tanh, global::System.ReadOnlySpan<float>.Empty, hidden1, dy, batchSize, 32);
-                    global::Unrolled.Kernels.Gemm.MultiplyTransposedA(hidden0, dy, gradients.Slice(3040, 1024), 32, batchSize, 32, accumulate: true);
-                    global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(4064, 32), batchSize, 32);
-                    global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(3040, 1024), workspace.Gradient(109, batchSize * 32), batchSize, 32, 32, accumulate: true);
+                    if (workspace.Trains(3))
+                    {
+                        global::Unrolled.Kernels.Gemm.MultiplyTransposedA(hidden0, dy, gradients.Slice(3040, 1024), 32, batchSize, 32, accumulate: true);
+                        global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(4064, 32), batchSize, 32);
+                    }
+                    if (workspace.NeedsGradient(5))
+                    {
+                        global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(3040, 1024), workspace.Gradient(109, batchSize * 32), batchSize, 32, 32, accumulate: true);
+                    }
                 }
 
                 workspace.Gradient(33, batchSize * 44).Clear();
 
                 // hidden_0 (Dense): (None, 44) -> (None, 32)
+                if (workspace.NeedsGradient(5))
                 {
                     var concatenate = workspace.Values(97, batchSize * 44);
                     var hidden0 = workspace.Values(141, batchSize * 32);
                     var dy = workspace.Gradient(109, batchSize * 32);
                     global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Tanh, global::System.ReadOnlySpan<float>.Empty, hidden0, dy, batchSize, 32);
-                    global::Unrolled.Kernels.Gemm.MultiplyTransposedA(concatenate, dy, gradients.Slice(1600, 1408), 44, batchSize, 32, accumulate: true);
-                    global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(3008, 32), batchSize, 32);
-                    global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(1600, 1408), workspace.Gradient(33, batchSize * 44), batchSize, 32, 44, accumulate: true);
+                    if (workspace.Trains(2))
+                    {
+                        global::Unrolled.Kernels.Gemm.MultiplyTransposedA(concatenate, dy, gradients.Slice(1600, 1408), 44, batchSize, 32, accumulate: true);
+                        global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(3008, 32), batchSize, 32);
+                    }
+                    if (workspace.NeedsGradient(4))
+                    {
+                        global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(1600, 1408), workspace.Gradient(33, batchSize * 44), batchSize, 32, 44, accumulate: true);
+                    }
                 }
 
                 // concatenate (Concatenate): (None, 32), (None, 12) -> (None, 44)
+                if (workspace.NeedsGradient(4))
                 {
                     var dy = workspace.Gradient(33, batchSize * 44);
                     global::Unrolled.Kernels.TensorOps.AccumulateSlices(dy, workspace.Gradient(77, batchSize * 32), batchSize, 32, 44, 0);
@@ -314,25 +352,53 @@ namespace Samples.Nested
                 workspace.Gradient(33, batchSize * 32).Clear();
 
                 // dense_1 (Dense): (None, 32) -> (None, 32)
+                if (workspace.NeedsGradient(3))
                 {
                     var dense = workspace.Values(33, batchSize * 32);
                     var dense1 = workspace.Values(65, batchSize * 32);
                     var dy = workspace.Gradient(77, batchSize * 32);
                     global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Relu, global::System.ReadOnlySpan<float>.Empty, dense1, dy, batchSize, 32);
-                    global::Unrolled.Kernels.Gemm.MultiplyTransposedA(dense, dy, gradients.Slice(544, 1024), 32, batchSize, 32, accumulate: true);
-                    global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(1568, 32), batchSize, 32);
-                    global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(544, 1024), workspace.Gradient(33, batchSize * 32), batchSize, 32, 32, accumulate: true);
+                    if (workspace.Trains(1))
+                    {
+                        global::Unrolled.Kernels.Gemm.MultiplyTransposedA(dense, dy, gradients.Slice(544, 1024), 32, batchSize, 32, accumulate: true);
+                        global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(1568, 32), batchSize, 32);
+                    }
+                    if (workspace.NeedsGradient(2))
+                    {
+                        global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(544, 1024), workspace.Gradient(33, batchSize * 32), batchSize, 32, 32, accumulate: true);
+                    }
                 }
 
                 // dense (Dense): (None, 16) -> (None, 32)
+                if (workspace.NeedsGradient(2))
                 {
                     var title = workspace.Values(0, batchSize * 16);
                     var dense = workspace.Values(33, batchSize * 32);
                     var dy = workspace.Gradient(33, batchSize * 32);
                     global::Unrolled.Kernels.ActivationKernels.Backward(global::Unrolled.Activation.Relu, global::System.ReadOnlySpan<float>.Empty, dense, dy, batchSize, 32);
-                    global::Unrolled.Kernels.Gemm.MultiplyTransposedA(title, dy, gradients.Slice(0, 512), 16, batchSize, 32, accumulate: true);
-                    global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(512, 32), batchSize, 32);
+                    if (workspace.Trains(0))
+                    {
+                        global::Unrolled.Kernels.Gemm.MultiplyTransposedA(title, dy, gradients.Slice(0, 512), 16, batchSize, 32, accumulate: true);
+                        global::Unrolled.Kernels.TensorOps.AccumulateBiasGradient(dy, gradients.Slice(512, 32), batchSize, 32);
+                    }
                 }
+            }
+
+            /// <inheritdoc/>
+            protected override bool[] GradientNeeds(bool[] slots)
+            {
+                var needs = new bool[12];
+                needs[2] = slots[0]; // dense
+                needs[3] = slots[1] || needs[2]; // dense_1
+                needs[4] = needs[3]; // concatenate
+                needs[5] = slots[2] || needs[4]; // hidden_0
+                needs[6] = slots[3] || needs[5]; // hidden_1
+                needs[7] = needs[3]; // concatenate_1
+                needs[8] = slots[4] || needs[7]; // dense_2
+                needs[9] = needs[6] || needs[8]; // add
+                needs[10] = slots[5] || needs[9]; // priority
+                needs[11] = slots[6] || needs[9]; // department
+                return needs;
             }
 
             /// <summary>Runs the model on a batch. Allocates nothing once the workspace has grown to the batch size.</summary>
