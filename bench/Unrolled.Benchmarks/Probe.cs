@@ -36,6 +36,20 @@ public static class Probe
         float[] pictures = Random(64 * 32 * 32 * 3), classes = new float[64 * 10], labels = new float[64 * 10];
         for (int b = 0; b < 64; b++) { labels[b * 10 + b % 10] = 1; }
 
+        // Fine-tuning (docs/fine-tuning.md): the same ResNet with its convolutional base frozen, so that only the Dense
+        // head trains, and with the last convolution unfrozen too; the backward pass skips what frozen layers need not do.
+        var resnetHead = new ToyResNet(seed: 1);
+        var resnetTop = new ToyResNet(seed: 1);
+        foreach (var (model, keep) in new[] { (resnetHead, 0), (resnetTop, 1) })
+        {
+            model.Compile(new RMSprop(), new CategoricalCrossentropy());
+            var convolutions = model.Layers.Where(l => l.Kind == GraphNodeKind.Conv2D).ToList();
+            foreach (var layer in convolutions.Take(convolutions.Count - keep))
+            {
+                layer.Trainable = false;
+            }
+        }
+
         var transformer = new TextTransformer(seed: 1);
         transformer.Compile(new RMSprop(), "sparse_categorical_crossentropy");
         float[] words = Enumerable.Range(0, 64 * 200).Select(i => (float)(i * 7919 % 20000)).ToArray();
@@ -90,6 +104,8 @@ public static class Probe
             ("resnet_predict_b1", () => resnet.Predict(pictures.AsSpan(0, 32 * 32 * 3), classes.AsSpan(0, 10), 1), ortResNet1.Run),
             ("resnet_predict_b64", () => resnet.Predict(pictures, classes, 64), ortResNet64.Run),
             ("resnet_train_b64", () => resnet.TrainOnBatch(pictures, labels, 64), null),
+            ("resnet_train_b64_head_only", () => resnetHead.TrainOnBatch(pictures, labels, 64), null),
+            ("resnet_train_b64_top_conv", () => resnetTop.TrainOnBatch(pictures, labels, 64), null),
             ("transformer_predict_b1", () => transformer.Predict(words.AsSpan(0, 200), sentiment.AsSpan(0, 2), 1), ortTransformer1.Run),
             ("transformer_predict_b64", () => transformer.Predict(words, sentiment, 64), ortTransformer64.Run),
             ("transformer_train_b64", () => transformer.TrainOnBatch(words, sentimentTarget, 64), null),

@@ -1,8 +1,10 @@
 // Trains the Keras tutorial's first model (784 → 64 relu → 64 relu → 10 softmax) on Fashion-MNIST, as the tutorial
 // does: RMSprop with Keras's defaults, categorical cross-entropy, batch 64, 20 % of the training set for validation.
 // With --model convnet it trains a small convolutional network instead (Adam, 10 epochs), which passes 0.90 test accuracy.
+// With --model finetune it runs Keras's transfer-learning recipe (FineTuning.cs): pre-train a convnet on classes 0-4,
+// freeze its base under a new head for classes 5-9, then unfreeze the top block and fine-tune (2 epochs per stage).
 //
-//   dotnet run --project samples/FashionMnist -c Release [-- --model mlp|convnet] [--epochs N] [--limit SAMPLES] [--data DIR] [--seed S] [--save FILE]
+//   dotnet run --project samples/FashionMnist -c Release [-- --model mlp|convnet|finetune] [--epochs N] [--limit SAMPLES] [--data DIR] [--seed S] [--save FILE]
 //
 // --save writes the trained weights (model.SaveWeights); samples/AotInference loads them into a NativeAOT binary.
 using System;
@@ -34,6 +36,12 @@ if (epochs <= 0)
     epochs = kind == "convnet" ? 10 : 2;
 }
 
+if (kind is not ("mlp" or "convnet" or "finetune"))
+{
+    Console.Error.WriteLine($"Unknown model '{kind}': use mlp, convnet or finetune.");
+    return 2;
+}
+
 if (!DatasetInstaller.EnsureInstalled(data))
 {
     return 1;
@@ -56,6 +64,11 @@ var trainImages = Idx.ReadImages(Find("train-images-idx3-ubyte"));
 var trainLabels = Idx.ReadLabels(Find("train-labels-idx1-ubyte"));
 var testImages = Idx.ReadImages(Find("t10k-images-idx3-ubyte"));
 var testLabels = Idx.ReadLabels(Find("t10k-labels-idx1-ubyte"));
+
+if (kind == "finetune")
+{
+    return FineTuning.Run(trainImages, trainLabels, testImages, testLabels, epochs, limit, seed);
+}
 
 float[] xTrain = trainImages.Pixels, yTrain = Idx.OneHot(trainLabels, 10);
 if (limit > 0 && limit < trainImages.Count)
