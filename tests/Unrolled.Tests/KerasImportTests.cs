@@ -42,6 +42,35 @@ public class KerasImportTests
     private static float[] Floats(JsonElement array) => array.EnumerateArray().Select(v => (float)v.GetDouble()).ToArray();
 
     [Theory]
+    [InlineData("mlp.weights.h5")]
+    [InlineData("mlp_latest.weights.h5")]
+    [InlineData("mlp_keras2.h5")]
+    [InlineData("mlp_keras2.weights.h5")]
+    [InlineData("mlp.keras")]
+    public void A_base_model_nested_in_a_larger_one_takes_the_file_saved_from_it_alone(string fileName)
+    {
+        var model = new KerasMlpUnderHead(seed: 3);
+        float[] head = model.GetReadOnlyWeights("head", "kernel").ToArray();
+        string path = Path.Combine(Folder, fileName);
+
+        // The whole model does not fit a file of its base, and nothing changes.
+        float[] initial = model.ReadOnlyWeights.ToArray();
+        Assert.Throws<KerasWeightsMismatchException>(() => model.LoadKerasWeights(path));
+        Assert.Equal(initial, model.ReadOnlyWeights.ToArray());
+
+        var report = model.GetLayer("keras_mlp").LoadKerasWeights(path);
+        foreach (var weight in Expected.GetProperty(fileName).GetProperty("weights").EnumerateObject())
+        {
+            string[] parts = weight.Name.Split('/', 2);
+            Assert.Equal(Floats(weight.Value.GetProperty("values")), model.GetReadOnlyWeights(parts[0], parts[1]).ToArray());
+        }
+
+        Assert.Equal(head, model.GetReadOnlyWeights("head", "kernel").ToArray());
+        Assert.Equal(4, report.Weights.Count);
+        Assert.Throws<ArgumentException>(() => model.GetLayer("head").GetLayer("x"));
+    }
+
+    [Theory]
     [MemberData(nameof(Files))]
     public void Every_weight_lands_where_the_file_keeps_it(string fileName)
     {

@@ -217,3 +217,23 @@ public partial class KerasEinsumDense
         return new Model(x, Dense(2)(Flatten()(y)), name: "keras_einsum");
     }
 }
+
+/// <summary>The MLP as a base model under a new head (Keras's transfer setting): its layers keep the MLP's names, so a
+/// file saved from the MLP alone loads into the nested model.</summary>
+public partial class KerasMlpUnderHead
+{
+    static Model Base()
+    {
+        var x = Input([4], name: "x");
+        var h = Dense(5, Activation.Relu)(x);
+        return new Model(x, Dense(3, Activation.Softmax)(h), name: "keras_mlp");
+    }
+
+    [ModelBuilder]
+    static Model Build()
+    {
+        var baseModel = Base();
+        var x = Input([4], name: "features");
+        return new Model(x, Dense(2, name: "head")(baseModel.Call(x)), name: "transfer");
+    }
+}

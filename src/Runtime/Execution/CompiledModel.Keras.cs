@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using Unrolled.Interop.Keras;
 
@@ -49,6 +50,48 @@ public abstract partial class CompiledModel
         => LoadKerasWeights(stream, matching, "the stream");
 
     private KerasImportReport LoadKerasWeights(Stream stream, KerasLayerMatching matching, string source)
+        => LoadKerasWeights(stream, matching, source, null);
+
+    /// <summary>
+    /// Loads a Keras file saved from a model that is nested here (Keras's <c>base_model.load_weights(path)</c> on the
+    /// model a larger one applies as a layer): only <paramref name="into"/>'s weights are matched and loaded, as if the
+    /// nested model stood alone; the others keep their values.
+    /// </summary>
+    internal KerasImportReport LoadKerasWeights(string path, KerasLayerMatching matching, ModelLayer into)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        return LoadKerasWeights(stream, matching, Path.GetFileName(path), into);
+    }
+
+    /// <inheritdoc cref="LoadKerasWeights(string, KerasLayerMatching, ModelLayer)"/>
+    internal KerasImportReport LoadKerasWeights(Stream stream, KerasLayerMatching matching, ModelLayer into)
+        => LoadKerasWeights(stream, matching, "the stream", into);
+
+    /// <summary>A nested model's weights as they would be described were it the whole model: its layers directly under
+    /// <c>layers/</c> (Keras 3) and each its own <c>model.layers</c> entry (Keras 2), in the same relative order.</summary>
+    private static WeightInfo[] Standalone(IReadOnlyList<WeightInfo> weights)
+    {
+        string? prefix = null;
+        foreach (var weight in weights)
+        {
+            string? here = weight.KerasPath is { } p && p.StartsWith("layers/", StringComparison.Ordinal) && p.IndexOf('/', 7) is > 7 and int end &&
+                p.AsSpan(end + 1).StartsWith("layers/") ? p[..(end + 1)] : null;
+            prefix = prefix is null || prefix == here ? here : string.Empty;
+        }
+
+        var result = new WeightInfo[weights.Count];
+        for (int i = 0; i < result.Length; i++)
+        {
+            var w = weights[i];
+            string? path = string.IsNullOrEmpty(prefix) || w.KerasPath is null ? w.KerasPath : w.KerasPath[prefix.Length..];
+            result[i] = new WeightInfo(w.Layer, w.Name, [.. w.Shape], w.Offset, w.Trainable, path, w.Layer, w.KerasIndex);
+        }
+
+        return result;
+    }
+
+    private KerasImportReport LoadKerasWeights(Stream stream, KerasLayerMatching matching, string source, ModelLayer? into)
     {
         ArgumentNullException.ThrowIfNull(stream);
         if (!Enum.IsDefined(matching))
@@ -56,9 +99,16 @@ public abstract partial class CompiledModel
             throw new ArgumentOutOfRangeException(nameof(matching), matching, "Not a KerasLayerMatching value.");
         }
 
+        if (into is not null && into.Weights.Count == 0)
+        {
+            throw new ArgumentException($"Layer '{into.Name}' of model '{Description.Name}' has no weights to load.", nameof(into));
+        }
+
         byte[] bytes = ReadAll(stream, source);
         var file = KerasFile.Open(bytes, source);
-        var attempt = new KerasWeightMatcher(file, Description).Match(matching);
+        IReadOnlyList<WeightInfo> weights = into is null ? Description.Weights : Standalone(into.Weights);
+        string target = into is null ? $"model '{Description.Name}'" : $"layer '{into.Name}' of model '{Description.Name}'";
+        var attempt = new KerasWeightMatcher(file, weights).Match(matching);
         if (attempt.Problems.Count > 0)
         {
             const int shown = 20;
@@ -69,17 +119,17 @@ public abstract partial class CompiledModel
             }
 
             throw new KerasWeightsMismatchException(
-                $"The Keras weights in {source} ({file.Format}) do not fit model '{Description.Name}' when matched " +
+                $"The Keras weights in {source} ({file.Format}) do not fit {target} when matched " +
                 $"{(attempt.Mode == KerasLayerMatching.ByName ? "by name" : "by position")}; nothing was loaded:{Environment.NewLine}{list}",
                 attempt.Problems);
         }
 
         // Read everything before touching the model: a dataset that cannot be read leaves the weights as they were.
         var staged = new float[_weights.Length];
-        var sources = new string[Description.Weights.Count];
-        for (int i = 0; i < Description.Weights.Count; i++)
+        var sources = new string[weights.Count];
+        for (int i = 0; i < weights.Count; i++)
         {
-            var weight = Description.Weights[i];
+            var weight = weights[i];
             var tensor = attempt.Sources[i]!;
             tensor.Dataset.ReadFloats(staged.AsSpan(weight.Offset, weight.Size));
             sources[i] = tensor.Path;
@@ -89,7 +139,7 @@ public abstract partial class CompiledModel
         try
         {
             WeightsWritten();
-            foreach (var weight in Description.Weights)
+            foreach (var weight in weights)
             {
                 staged.AsSpan(weight.Offset, weight.Size).CopyTo(_weights.AsSpan(weight.Offset, weight.Size));
             }
@@ -99,7 +149,7 @@ public abstract partial class CompiledModel
             Exit();
         }
 
-        return new KerasImportReport(file.Format, file.Version, attempt.Mode, Description.Weights, sources);
+        return new KerasImportReport(file.Format, file.Version, attempt.Mode, into is null ? Description.Weights : into.Weights, sources);
     }
 
     private static byte[] ReadAll(Stream stream, string source)

@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
 using System.Linq;
+using Unrolled.Interop.Keras;
 
 namespace Unrolled;
 
@@ -79,6 +81,33 @@ public sealed class ModelLayer
     /// <returns>The layer.</returns>
     /// <exception cref="ArgumentException">No layer of that name is directly inside; the message lists those that are.</exception>
     public ModelLayer GetLayer(string name) => Find(_layers, name, $"'{Name}'");
+
+    /// <summary>
+    /// Loads a Keras weight file saved from this nested model alone (Keras's <c>base_model.load_weights(path)</c>): the
+    /// file's layers are matched with this model's layers as <see cref="CompiledModel.LoadKerasWeights(string, KerasLayerMatching)"/>
+    /// matches a whole model's, and only these weights change.
+    /// </summary>
+    /// <param name="path">The file: a Keras 3 <c>.weights.h5</c> or <c>.keras</c>, or a Keras 2 <c>.h5</c>.</param>
+    /// <param name="matching">How the file's layers are paired with this model's.</param>
+    /// <returns>What was loaded from where.</returns>
+    /// <exception cref="KerasWeightsMismatchException">The file's weights do not fit this layer; nothing was loaded.</exception>
+    /// <exception cref="ArgumentException">The layer has no weights.</exception>
+    /// <exception cref="InvalidDataException">The file is not a Keras weight file, or is corrupt or truncated.</exception>
+    /// <exception cref="NotSupportedException">The file uses an HDF5 or Keras feature the reader does not handle.</exception>
+    /// <exception cref="IOException">The file cannot be read.</exception>
+    /// <exception cref="InvalidOperationException">A call is running on the model.</exception>
+    public KerasImportReport LoadKerasWeights(string path, KerasLayerMatching matching = KerasLayerMatching.Auto)
+        => _model.LoadKerasWeights(path, matching, this);
+
+    /// <summary>Loads Keras weights saved from this nested model alone from a stream (see
+    /// <see cref="LoadKerasWeights(string, KerasLayerMatching)"/>).</summary>
+    /// <param name="stream">The file's bytes.</param>
+    /// <param name="matching">How the file's layers are paired with this model's.</param>
+    /// <returns>What was loaded from where.</returns>
+    /// <exception cref="KerasWeightsMismatchException">The file's weights do not fit this layer; nothing was loaded.</exception>
+    /// <exception cref="InvalidDataException">The bytes are not a Keras weight file, or are corrupt or truncated.</exception>
+    public KerasImportReport LoadKerasWeights(Stream stream, KerasLayerMatching matching = KerasLayerMatching.Auto)
+        => _model.LoadKerasWeights(stream, matching, this);
 
     /// <inheritdoc/>
     public override string ToString() => $"{Name} ({ClassName}{(_trainable ? string.Empty : ", frozen")})";

@@ -13,10 +13,10 @@ internal sealed class KerasWeightMatcher
     private readonly KerasFile _file;
     private readonly IReadOnlyList<WeightInfo> _weights;
 
-    public KerasWeightMatcher(KerasFile file, ModelDescription description)
+    public KerasWeightMatcher(KerasFile file, IReadOnlyList<WeightInfo> weights)
     {
         _file = file;
-        _weights = description.Weights;
+        _weights = weights;
     }
 
     /// <summary>One way of pairing: the tensor for each weight, or the problems.</summary>
