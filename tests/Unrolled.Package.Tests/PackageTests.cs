@@ -44,9 +44,10 @@ public sealed class PackageTests : IClassFixture<PackedFeed>
         Assert.Equal("git", metadata.Element(ns + "repository")!.Attribute("type")!.Value);
         Assert.StartsWith("https://", metadata.Element(ns + "repository")!.Attribute("url")!.Value);
 
-        // The generator and analyzers are not package dependencies; the runtime's one dependency is.
-        var dependencies = metadata.Descendants(ns + "dependency").Select(d => d.Attribute("id")!.Value).Distinct().ToArray();
-        Assert.Equal(new[] { "System.Numerics.Tensors" }, dependencies);
+        // The generator and analyzers are not package dependencies; the runtime's two are (the logging abstractions for
+        // Fit's LoggerCallback).
+        var dependencies = metadata.Descendants(ns + "dependency").Select(d => d.Attribute("id")!.Value).Distinct().Order().ToArray();
+        Assert.Equal(new[] { "Microsoft.Extensions.Logging.Abstractions", "System.Numerics.Tensors" }, dependencies);
         var groups = metadata.Descendants(ns + "group").Select(g => g.Attribute("targetFramework")!.Value).OrderBy(t => t).ToArray();
         Assert.Equal(new[] { "net10.0", "net9.0" }, groups);
     }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Threading;
 
 namespace Unrolled;
 
@@ -15,6 +16,8 @@ public abstract partial class CompiledModel
     /// <param name="output">Where progress goes; <see cref="Console.Out"/> when null.</param>
     /// <param name="lengths">For a model with run-time lengths (<see cref="ModelDescription.Lengths"/>): their values, the
     /// same for every sample. When null they are worked out from the arrays' sizes where that is unambiguous.</param>
+    /// <param name="callbacks">Hooks told when the evaluation begins and ends (<see cref="Callback.OnTestBegin"/>).</param>
+    /// <param name="cancellationToken">Stops the evaluation between two batches, with <see cref="OperationCanceledException"/>.</param>
     /// <returns><c>loss</c> and each metric (and per-output losses with several outputs), keyed as Keras.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1, <paramref name="verbose"/> is
     /// not 0, 1 or 2, or a workspace for the batch would exceed the largest .NET array (the message gives the largest batch
@@ -22,10 +25,10 @@ public abstract partial class CompiledModel
     /// <exception cref="ArgumentException">The arrays do not fit the model.</exception>
     /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
     public IReadOnlyDictionary<string, double> Evaluate(float[] x, float[] y, int batchSize = 32, int verbose = 0, TextWriter? output = null,
-        int[]? lengths = null)
+        int[]? lengths = null, IReadOnlyList<Callback>? callbacks = null, CancellationToken cancellationToken = default)
     {
         var (inputs, targets) = Single(x, y, nameof(x), nameof(y));
-        return EvaluateChecked(inputs, targets, batchSize, verbose, output, lengths);
+        return EvaluateChecked(inputs, targets, batchSize, verbose, output, lengths, callbacks, cancellationToken);
     }
 
     /// <summary>Computes the loss and metrics with inputs and targets by position, as Keras's <c>evaluate</c>.</summary>
@@ -37,6 +40,8 @@ public abstract partial class CompiledModel
     /// <param name="output">Where progress goes; <see cref="Console.Out"/> when null.</param>
     /// <param name="lengths">For a model with run-time lengths (<see cref="ModelDescription.Lengths"/>): their values, the
     /// same for every sample. When null they are worked out from the arrays' sizes where that is unambiguous.</param>
+    /// <param name="callbacks">Hooks told when the evaluation begins and ends (<see cref="Callback.OnTestBegin"/>).</param>
+    /// <param name="cancellationToken">Stops the evaluation between two batches, with <see cref="OperationCanceledException"/>.</param>
     /// <returns><c>loss</c>, per-output losses and metrics, keyed as Keras.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1, <paramref name="verbose"/> is
     /// not 0, 1 or 2, or a workspace for the batch would exceed the largest .NET array (the message gives the largest batch
@@ -44,8 +49,9 @@ public abstract partial class CompiledModel
     /// <exception cref="ArgumentException">The arrays do not fit the model.</exception>
     /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
     public IReadOnlyDictionary<string, double> Evaluate(float[][] x, float[][] y, int batchSize = 32, int verbose = 0, TextWriter? output = null,
-        int[]? lengths = null)
-        => EvaluateChecked(InputsByPosition(x, nameof(x)), TargetsByPosition(y, nameof(y)), batchSize, verbose, output, lengths);
+        int[]? lengths = null, IReadOnlyList<Callback>? callbacks = null, CancellationToken cancellationToken = default)
+        => EvaluateChecked(InputsByPosition(x, nameof(x)), TargetsByPosition(y, nameof(y)), batchSize, verbose, output, lengths, callbacks,
+            cancellationToken);
 
     /// <summary>Computes the loss and metrics with inputs and targets by name, as Keras's <c>evaluate</c>.</summary>
     /// <param name="x">Flat arrays keyed by input name; every input.</param>
@@ -56,6 +62,8 @@ public abstract partial class CompiledModel
     /// <param name="output">Where progress goes; <see cref="Console.Out"/> when null.</param>
     /// <param name="lengths">For a model with run-time lengths (<see cref="ModelDescription.Lengths"/>): their values, the
     /// same for every sample. When null they are worked out from the arrays' sizes where that is unambiguous.</param>
+    /// <param name="callbacks">Hooks told when the evaluation begins and ends (<see cref="Callback.OnTestBegin"/>).</param>
+    /// <param name="cancellationToken">Stops the evaluation between two batches, with <see cref="OperationCanceledException"/>.</param>
     /// <returns><c>loss</c>, per-output losses and metrics, keyed as Keras.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1, <paramref name="verbose"/> is
     /// not 0, 1 or 2, or a workspace for the batch would exceed the largest .NET array (the message gives the largest batch
@@ -63,11 +71,12 @@ public abstract partial class CompiledModel
     /// <exception cref="ArgumentException">The arrays or names do not fit the model.</exception>
     /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
     public IReadOnlyDictionary<string, double> Evaluate(IReadOnlyDictionary<string, float[]> x, IReadOnlyDictionary<string, float[]> y,
-        int batchSize = 32, int verbose = 0, TextWriter? output = null, int[]? lengths = null)
-        => EvaluateChecked(InputsByName(x, nameof(x)), TargetsByName(y, nameof(y)), batchSize, verbose, output, lengths);
+        int batchSize = 32, int verbose = 0, TextWriter? output = null, int[]? lengths = null, IReadOnlyList<Callback>? callbacks = null,
+        CancellationToken cancellationToken = default)
+        => EvaluateChecked(InputsByName(x, nameof(x)), TargetsByName(y, nameof(y)), batchSize, verbose, output, lengths, callbacks, cancellationToken);
 
     private Dictionary<string, double> EvaluateChecked(float[][] inputs, float[]?[] targets, int batchSize, int verbose, TextWriter? output,
-        int[]? lengths)
+        int[]? lengths, IReadOnlyList<Callback>? callbacks, CancellationToken cancellationToken)
     {
         var compiled = RequireCompiled();
         CheckBatchSize(batchSize);
@@ -87,8 +96,11 @@ public abstract partial class CompiledModel
             int steps = BatchCount(samples, batchSize);
             var progress = verbose > 0 ? new ProgressBar(output ?? Console.Out, steps, verbose, output is null && !Console.IsOutputRedirected) : null;
             var workspace = PredictWorkspaceFor(batchSize);
-            var totals = EvaluateRange(workspace, compiled, inputs, targets, 0, samples, batchSize, progress);
+            var hooks = new CallbackList(this, callbacks, output ?? Console.Out);
+            hooks.TestBegin(new Logs());
+            var totals = EvaluateRange(workspace, compiled, inputs, targets, 0, samples, batchSize, progress, cancellationToken);
             var logs = totals.ToLogs(string.Empty);
+            hooks.TestEnd(new Logs(logs));
             progress?.Finish(logs);
             var result = new Dictionary<string, double>(StringComparer.Ordinal);
             foreach (var (key, value) in logs)
@@ -110,7 +122,7 @@ public abstract partial class CompiledModel
     /// <c>Fit</c> uses this for validation without re-entering it.
     /// </summary>
     private LossTotals EvaluateRange(Workspace workspace, CompiledTraining compiled, float[][] inputs, float[]?[] targets,
-        int start, int count, int batchSize, ProgressBar? progress)
+        int start, int count, int batchSize, ProgressBar? progress, CancellationToken cancellationToken = default)
     {
         var totals = new LossTotals(compiled);
         var losses = new double[compiled.Losses.Length];
@@ -119,6 +131,7 @@ public abstract partial class CompiledModel
         for (int done = 0, batch; done < count; done += batch)
         {
             batch = Math.Min(batchSize, count - done);
+            cancellationToken.ThrowIfCancellationRequested();
             LoadInputs(workspace, inputs, start + done, batch);
             Forward(workspace, batch, training: false);
             double total = 0;

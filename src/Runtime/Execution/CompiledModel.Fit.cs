@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Threading;
 
 namespace Unrolled;
 
@@ -24,6 +25,15 @@ public abstract partial class CompiledModel
     /// <c>validation_data</c>, which overrides <paramref name="validationSplit"/>): <c>val_loss</c>, … in the History.</param>
     /// <param name="initialEpoch">The epoch to resume from (Keras's <c>initial_epoch</c>): epochs initialEpoch + 1 to
     /// <paramref name="epochs"/> run, numbered so; in [0, epochs].</param>
+    /// <param name="callbacks">Hooks called as training goes (<see cref="Callback"/>: <see cref="EarlyStopping"/>,
+    /// <see cref="ModelCheckpoint"/>, …), in order.</param>
+    /// <param name="stepsPerEpoch">Batches per epoch (Keras's <c>steps_per_epoch</c>); null for one pass over the data.
+    /// Given, a pass continues across epochs and a new shuffled pass starts when the data runs out (ending that epoch).</param>
+    /// <param name="validationFreq">Validate every this many epochs (Keras's <c>validation_freq</c>); at least 1.</param>
+    /// <param name="validationBatchSize">Samples per validation batch (Keras's <c>validation_batch_size</c>); null for
+    /// <paramref name="batchSize"/>.</param>
+    /// <param name="cancellationToken">Stops training between two steps when cancelled: <c>Fit</c> then returns the History
+    /// of the epochs that finished (<see cref="History.Cancelled"/> is true) and the weights of the last finished step.</param>
     /// <returns>The per-epoch losses and metrics.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="epochs"/> or <paramref name="batchSize"/> is below 1,
     /// <paramref name="validationSplit"/> is outside [0, 1), <paramref name="verbose"/> is not 0, 1 or 2, or a workspace for
@@ -34,13 +44,15 @@ public abstract partial class CompiledModel
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
     public History Fit(float[] x, float[] y, int epochs = 1, int batchSize = 32, double validationSplit = 0, bool shuffle = true,
         int? seed = null, int verbose = 1, TextWriter? output = null, int[]? lengths = null, (float[] X, float[] Y)? validationData = null,
-        int initialEpoch = 0)
+        int initialEpoch = 0, IReadOnlyList<Callback>? callbacks = null, int? stepsPerEpoch = null, int validationFreq = 1, int? validationBatchSize = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(y);
         var (inputs, targets) = Single(x, y, nameof(x), nameof(y));
         var validation = validationData is var (vx, vy) ? Single(vx, vy ?? throw new ArgumentNullException(nameof(validationData)), nameof(validationData),
             nameof(validationData)) : ((float[][], float[]?[])?)null;
-        return FitChecked(inputs, targets, epochs, batchSize, validationSplit, shuffle, seed, verbose, output, lengths, validation, initialEpoch);
+        return FitChecked(inputs, targets, epochs, batchSize, validationSplit, shuffle, seed, verbose, output, lengths, validation, initialEpoch,
+            new FitExtras(callbacks, cancellationToken, stepsPerEpoch, validationFreq, validationBatchSize));
     }
 
     /// <summary>Trains with inputs and targets by position, as Keras's <c>fit</c>.</summary>
@@ -60,6 +72,15 @@ public abstract partial class CompiledModel
     /// <c>validation_data</c>, which overrides <paramref name="validationSplit"/>): <c>val_loss</c>, … in the History.</param>
     /// <param name="initialEpoch">The epoch to resume from (Keras's <c>initial_epoch</c>): epochs initialEpoch + 1 to
     /// <paramref name="epochs"/> run, numbered so; in [0, epochs].</param>
+    /// <param name="callbacks">Hooks called as training goes (<see cref="Callback"/>: <see cref="EarlyStopping"/>,
+    /// <see cref="ModelCheckpoint"/>, …), in order.</param>
+    /// <param name="stepsPerEpoch">Batches per epoch (Keras's <c>steps_per_epoch</c>); null for one pass over the data.
+    /// Given, a pass continues across epochs and a new shuffled pass starts when the data runs out (ending that epoch).</param>
+    /// <param name="validationFreq">Validate every this many epochs (Keras's <c>validation_freq</c>); at least 1.</param>
+    /// <param name="validationBatchSize">Samples per validation batch (Keras's <c>validation_batch_size</c>); null for
+    /// <paramref name="batchSize"/>.</param>
+    /// <param name="cancellationToken">Stops training between two steps when cancelled: <c>Fit</c> then returns the History
+    /// of the epochs that finished (<see cref="History.Cancelled"/> is true) and the weights of the last finished step.</param>
     /// <returns>The per-epoch losses and metrics.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="epochs"/> or <paramref name="batchSize"/> is below 1,
     /// <paramref name="validationSplit"/> is outside [0, 1), <paramref name="verbose"/> is not 0, 1 or 2, or a workspace for
@@ -70,11 +91,12 @@ public abstract partial class CompiledModel
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
     public History Fit(float[][] x, float[][] y, int epochs = 1, int batchSize = 32, double validationSplit = 0, bool shuffle = true,
         int? seed = null, int verbose = 1, TextWriter? output = null, int[]? lengths = null, (float[][] X, float[][] Y)? validationData = null,
-        int initialEpoch = 0)
+        int initialEpoch = 0, IReadOnlyList<Callback>? callbacks = null, int? stepsPerEpoch = null, int validationFreq = 1, int? validationBatchSize = null,
+        CancellationToken cancellationToken = default)
         => FitChecked(InputsByPosition(x, nameof(x)), TargetsByPosition(y, nameof(y)), epochs, batchSize, validationSplit,
             shuffle, seed, verbose, output, lengths,
             validationData is var (vx, vy) ? (InputsByPosition(vx, nameof(validationData)), TargetsByPosition(vy, nameof(validationData))) : null,
-            initialEpoch);
+            initialEpoch, new FitExtras(callbacks, cancellationToken, stepsPerEpoch, validationFreq, validationBatchSize));
 
     /// <summary>Trains with inputs and targets by name, as Keras's <c>fit</c> with dictionaries.</summary>
     /// <param name="x">Flat arrays keyed by input name; every input.</param>
@@ -93,6 +115,15 @@ public abstract partial class CompiledModel
     /// <c>validation_data</c>, which overrides <paramref name="validationSplit"/>): <c>val_loss</c>, … in the History.</param>
     /// <param name="initialEpoch">The epoch to resume from (Keras's <c>initial_epoch</c>): epochs initialEpoch + 1 to
     /// <paramref name="epochs"/> run, numbered so; in [0, epochs].</param>
+    /// <param name="callbacks">Hooks called as training goes (<see cref="Callback"/>: <see cref="EarlyStopping"/>,
+    /// <see cref="ModelCheckpoint"/>, …), in order.</param>
+    /// <param name="stepsPerEpoch">Batches per epoch (Keras's <c>steps_per_epoch</c>); null for one pass over the data.
+    /// Given, a pass continues across epochs and a new shuffled pass starts when the data runs out (ending that epoch).</param>
+    /// <param name="validationFreq">Validate every this many epochs (Keras's <c>validation_freq</c>); at least 1.</param>
+    /// <param name="validationBatchSize">Samples per validation batch (Keras's <c>validation_batch_size</c>); null for
+    /// <paramref name="batchSize"/>.</param>
+    /// <param name="cancellationToken">Stops training between two steps when cancelled: <c>Fit</c> then returns the History
+    /// of the epochs that finished (<see cref="History.Cancelled"/> is true) and the weights of the last finished step.</param>
     /// <returns>The per-epoch losses and metrics.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="epochs"/> or <paramref name="batchSize"/> is below 1,
     /// <paramref name="validationSplit"/> is outside [0, 1), <paramref name="verbose"/> is not 0, 1 or 2, or a workspace for
@@ -104,17 +135,38 @@ public abstract partial class CompiledModel
     public History Fit(IReadOnlyDictionary<string, float[]> x, IReadOnlyDictionary<string, float[]> y, int epochs = 1,
         int batchSize = 32, double validationSplit = 0, bool shuffle = true, int? seed = null, int verbose = 1, TextWriter? output = null,
         int[]? lengths = null, (IReadOnlyDictionary<string, float[]> X, IReadOnlyDictionary<string, float[]> Y)? validationData = null,
-        int initialEpoch = 0)
+        int initialEpoch = 0, IReadOnlyList<Callback>? callbacks = null, int? stepsPerEpoch = null, int validationFreq = 1, int? validationBatchSize = null,
+        CancellationToken cancellationToken = default)
         => FitChecked(InputsByName(x, nameof(x)), TargetsByName(y, nameof(y)), epochs, batchSize, validationSplit,
             shuffle, seed, verbose, output, lengths,
             validationData is var (vx, vy) ? (InputsByName(vx, nameof(validationData)), TargetsByName(vy, nameof(validationData))) : null,
-            initialEpoch);
+            initialEpoch, new FitExtras(callbacks, cancellationToken, stepsPerEpoch, validationFreq, validationBatchSize));
+
+    /// <summary>Fit's options beyond Keras 2's: callbacks, cancellation and the epochs' shape.</summary>
+    private readonly record struct FitExtras(IReadOnlyList<Callback>? Callbacks, CancellationToken CancellationToken, int? StepsPerEpoch,
+        int ValidationFreq, int? ValidationBatchSize);
 
     private History FitChecked(float[][] inputs, float[]?[] targets, int epochs, int batchSize, double validationSplit,
-        bool shuffle, int? seed, int verbose, TextWriter? output, int[]? lengths, (float[][] Inputs, float[]?[] Targets)? validationData = null,
-        int initialEpoch = 0)
+        bool shuffle, int? seed, int verbose, TextWriter? output, int[]? lengths, (float[][] Inputs, float[]?[] Targets)? validationData,
+        int initialEpoch, FitExtras extras)
     {
+        RefuseInCallbacks("Fit");
         var compiled = RequireCompiled();
+        if (extras.StepsPerEpoch is < 1)
+        {
+            throw new ArgumentOutOfRangeException("stepsPerEpoch", extras.StepsPerEpoch, "stepsPerEpoch must be at least 1, or null for one pass over the data.");
+        }
+
+        if (extras.ValidationFreq < 1)
+        {
+            throw new ArgumentOutOfRangeException("validationFreq", extras.ValidationFreq, "validationFreq must be at least 1.");
+        }
+
+        if (extras.ValidationBatchSize is < 1)
+        {
+            throw new ArgumentOutOfRangeException("validationBatchSize", extras.ValidationBatchSize, "validationBatchSize must be at least 1, or null for batchSize.");
+        }
+
         if (epochs < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "epochs must be at least 1.");
@@ -138,19 +190,19 @@ public abstract partial class CompiledModel
         {
             UseLengths(resolved);
             return FitGuarded(compiled, inputs, targets, epochs, batchSize, validationData is null ? validationSplit : 0, shuffle, seed, verbose, output,
-                validationData, initialEpoch);
+                validationData, initialEpoch, extras);
         }
         finally
         {
             compiled.Epoch = 0;
-            Exit();
+            ExitUnlessLost();
         }
     }
 
     /// <summary>The body of <c>Fit</c>, run under the guard with the lengths in use.</summary>
     private History FitGuarded(CompiledTraining compiled, float[][] inputs, float[]?[] targets, int epochs, int batchSize,
         double validationSplit, bool shuffle, int? seed, int verbose, TextWriter? output, (float[][] Inputs, float[]?[] Targets)? validationData,
-        int initialEpoch)
+        int initialEpoch, FitExtras extras)
     {
         int samples = ValidateData(inputs, targets, compiled, "x", "y");
         int given = validationData is var (vInputs, vTargets) ? ValidateData(vInputs, vTargets, compiled, "validationData.X", "validationData.Y") : 0;
@@ -171,6 +223,8 @@ public abstract partial class CompiledModel
 
         TextWriter writer = output ?? Console.Out;
         bool live = output is null && !Console.IsOutputRedirected;
+        var callbacks = new CallbackList(this, extras.Callbacks, writer);
+        var terminateOnNaN = FindCallback<TerminateOnNaN>(callbacks);
         var random = seed is int s ? new Random(s) : new Random();
         var order = new int[trainCount];
         for (int i = 0; i < order.Length; i++)
@@ -179,54 +233,172 @@ public abstract partial class CompiledModel
         }
 
         var history = new History();
+        History = history;
+        StopTraining = false;
+        ResumeEpoch = null;
+
         // Keras clamps a batch larger than the data to the data; validation clamps its own (EvaluateRange).
         batchSize = Math.Min(batchSize, trainCount);
-        int steps = BatchCount(trainCount, batchSize);
+        int dataSteps = BatchCount(trainCount, batchSize);
         var workspace = TrainingWorkspaceFor(batchSize);
         // The samples evaluated after each epoch: the given validation data, or the training arrays' held-out tail.
         var (validationInputs, validationTargets, validationStart) = validationData is var (vx, vy) ? (vx, vy, 0) : (inputs, targets, trainCount);
         validationCount = validationData is null ? validationCount : given;
-        Workspace? validation = validationCount > 0 ? PredictWorkspaceFor(Math.Min(batchSize, validationCount)) : null;
-        for (int epoch = initialEpoch + 1; epoch <= epochs; epoch++)
+        int validationBatch = Math.Min(extras.ValidationBatchSize ?? batchSize, Math.Max(validationCount, 1));
+        Workspace? validation = validationCount > 0 ? PredictWorkspaceFor(validationBatch) : null;
+        var batchLogs = new Logs();
+        var lastLogs = new Logs();
+
+        callbacks.SetParameters(new TrainingParameters(epochs, extras.StepsPerEpoch ?? dataSteps, verbose));
+        callbacks.TrainBegin(new Logs());
+        if (ResumeEpoch is int resume)
         {
+            // BackupAndRestore found a backup: continue after its last finished epoch.
+            initialEpoch = Math.Clamp(Math.Max(initialEpoch, resume), 0, epochs);
+        }
+
+        // Epochs skipped by initialEpoch shuffle as they would have, so that a resumed run sees the same batches.
+        for (int skipped = 0; shuffle && extras.StepsPerEpoch is null && skipped < initialEpoch; skipped++)
+        {
+            random.Shuffle(order);
+        }
+
+        int cursor = 0; // batches of the current pass over the data taken so far
+        bool freshPass = true;
+        for (int epoch = initialEpoch + 1; epoch <= epochs && !StopTraining; epoch++)
+        {
+            if (extras.CancellationToken.IsCancellationRequested)
+            {
+                history.Cancelled = true;
+                break;
+            }
+
             if (verbose > 0)
             {
                 writer.WriteLine($"Epoch {epoch}/{epochs}");
             }
 
-            if (shuffle)
+            // Keras: without stepsPerEpoch every epoch is one pass; with it, a pass continues across epochs and a new,
+            // reshuffled one starts once the data has run out.
+            if (extras.StepsPerEpoch is null || freshPass)
             {
-                random.Shuffle(order);
+                if (shuffle)
+                {
+                    random.Shuffle(order);
+                }
+
+                cursor = 0;
+                freshPass = false;
             }
 
-            var progress = verbose > 0 ? new ProgressBar(writer, steps, verbose, live) : null;
+            int steps = extras.StepsPerEpoch ?? dataSteps;
+            var progress = verbose > 0 ? new ProgressBar(writer, Math.Min(steps, dataSteps - cursor), verbose, live) : null;
             compiled.Train.Reset();
             compiled.Epoch = epoch;
-            for (int step = 0; step < steps; step++)
+            callbacks.EpochBegin(epoch - 1, new Logs());
+            bool cancelled = false;
+            int done = 0;
+            for (int step = 0; step < steps && cursor < dataSteps; step++, cursor++)
             {
-                int start = step * batchSize;
+                if (extras.CancellationToken.IsCancellationRequested)
+                {
+                    cancelled = true;
+                    break;
+                }
+
+                int start = cursor * batchSize;
                 int batch = Math.Min(batchSize, trainCount - start);
                 LoadBatch(workspace, compiled, inputs, targets, order.AsSpan(start, batch), shuffle);
                 compiled.Step = step + 1;
-                TrainStep(workspace, batch);
+                if (!callbacks.IsEmpty)
+                {
+                    batchLogs.Clear();
+                    callbacks.TrainBatchBegin(step, batchLogs);
+                }
+
+                try
+                {
+                    TrainStep(workspace, batch);
+                }
+                catch (TrainingDivergedException diverged) when (terminateOnNaN is { RaiseError: false })
+                {
+                    // Keras's TerminateOnNaN: the epoch ends at this batch (whose update was not applied) and so does Fit.
+                    writer.WriteLine($"Batch {step}: Invalid loss, terminating training ({diverged.Message})");
+                    StopTraining = true;
+                    break;
+                }
+
+                done++;
                 if (progress is not null && progress.WantsUpdate(step + 1))
                 {
                     progress.Update(step + 1, compiled.Train.ToLogs(string.Empty));
                 }
+
+                if (!callbacks.IsEmpty)
+                {
+                    compiled.Train.Fill(batchLogs);
+                    callbacks.TrainBatchEnd(step, batchLogs);
+                }
+
+                if (StopTraining)
+                {
+                    cursor++;
+                    break;
+                }
             }
 
-            var logs = compiled.Train.ToLogs(string.Empty);
-            if (validation is not null)
+            if (cursor >= dataSteps)
             {
-                logs.AddRange(EvaluateRange(validation, compiled, validationInputs, validationTargets, validationStart, validationCount, batchSize, null)
-                    .ToLogs("val_"));
+                freshPass = true;
             }
 
-            history.Add(logs);
-            progress?.Finish(logs);
+            if (cancelled)
+            {
+                // The steps that finished are kept; the cut epoch is neither validated nor recorded.
+                history.Cancelled = true;
+                break;
+            }
+
+            if (done == 0)
+            {
+                break; // stopped before its first step (TerminateOnNaN at once): nothing to log
+            }
+
+            var logs = new Logs(compiled.Train.ToLogs(string.Empty));
+            if (validation is not null && epoch % extras.ValidationFreq == 0)
+            {
+                callbacks.TestBegin(new Logs());
+                var results = EvaluateRange(validation, compiled, validationInputs, validationTargets, validationStart, validationCount, validationBatch, null)
+                    .ToLogs(string.Empty);
+                callbacks.TestEnd(new Logs(results));
+                foreach (var (key, value) in results)
+                {
+                    logs["val_" + key] = value;
+                }
+            }
+
+            callbacks.EpochEnd(epoch - 1, logs);
+            history.Add(System.Linq.Enumerable.ToList(logs));
+            progress?.Finish(System.Linq.Enumerable.ToList(logs));
+            lastLogs = logs;
         }
 
+        callbacks.TrainEnd(lastLogs);
         return history;
+    }
+
+    private static T? FindCallback<T>(CallbackList callbacks)
+        where T : Callback
+    {
+        foreach (var callback in callbacks.Items)
+        {
+            if (callback is T found)
+            {
+                return found;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Gathers the samples of one batch into the training workspace (one copy per sample when shuffled).</summary>

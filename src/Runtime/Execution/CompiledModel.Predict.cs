@@ -11,14 +11,15 @@ public abstract partial class CompiledModel
     /// number, as Keras does.</param>
     /// <param name="lengths">For a model with run-time lengths (<see cref="ModelDescription.Lengths"/>): their values, the
     /// same for every sample. When null they are worked out from the arrays' sizes where that is unambiguous.</param>
+    /// <param name="cancellationToken">Stops between two batches, with <see cref="OperationCanceledException"/>.</param>
     /// <returns>One flat array per output, in the model's order.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1, or a workspace for the batch
     /// would exceed the largest .NET array (the message gives the largest batch size that fits).</exception>
     /// <exception cref="ArgumentException">The arrays do not fit the model, or an output for all of them would exceed the
     /// largest .NET array.</exception>
     /// <exception cref="InvalidOperationException">Another call is running on this instance.</exception>
-    public float[][] Predict(float[][] inputs, int batchSize = 32, int[]? lengths = null)
-        => PredictChecked(InputsByPosition(inputs, nameof(inputs)), batchSize, lengths);
+    public float[][] Predict(float[][] inputs, int batchSize = 32, int[]? lengths = null, System.Threading.CancellationToken cancellationToken = default)
+        => PredictChecked(InputsByPosition(inputs, nameof(inputs)), batchSize, lengths, cancellationToken);
 
     /// <summary>Runs the model on flat row-major arrays given by input name, as Keras's <c>predict</c> with a dictionary.</summary>
     /// <param name="inputs">Flat arrays keyed by input name; every input.</param>
@@ -26,15 +27,17 @@ public abstract partial class CompiledModel
     /// number, as Keras does.</param>
     /// <param name="lengths">For a model with run-time lengths (<see cref="ModelDescription.Lengths"/>): their values, the
     /// same for every sample. When null they are worked out from the arrays' sizes where that is unambiguous.</param>
+    /// <param name="cancellationToken">Stops between two batches, with <see cref="OperationCanceledException"/>.</param>
     /// <returns>Flat arrays keyed by output name.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1, or a workspace for the batch
     /// would exceed the largest .NET array (the message gives the largest batch size that fits).</exception>
     /// <exception cref="ArgumentException">The arrays or names do not fit the model, or an output for all of them would
     /// exceed the largest .NET array.</exception>
     /// <exception cref="InvalidOperationException">Another call is running on this instance.</exception>
-    public IReadOnlyDictionary<string, float[]> Predict(IReadOnlyDictionary<string, float[]> inputs, int batchSize = 32, int[]? lengths = null)
+    public IReadOnlyDictionary<string, float[]> Predict(IReadOnlyDictionary<string, float[]> inputs, int batchSize = 32, int[]? lengths = null,
+        System.Threading.CancellationToken cancellationToken = default)
     {
-        float[][] outputs = PredictChecked(InputsByName(inputs, nameof(inputs)), batchSize, lengths);
+        float[][] outputs = PredictChecked(InputsByName(inputs, nameof(inputs)), batchSize, lengths, cancellationToken);
         var result = new Dictionary<string, float[]>(StringComparer.Ordinal);
         for (int j = 0; j < outputs.Length; j++)
         {
@@ -46,11 +49,17 @@ public abstract partial class CompiledModel
 
     /// <summary>Predicts batches taken one at a time from <paramref name="next"/> until none is left: alone, every batch
     /// in order; two threads sharing the counter share the work by their actual speed, not by halves.</summary>
-    private void PredictShared(Workspace workspace, float[][] inputs, float[][] outputs, int[] next, int samples, int batchSize)
+    private void PredictShared(Workspace workspace, float[][] inputs, float[][] outputs, int[] next, int samples, int batchSize,
+        System.Threading.CancellationToken cancellationToken)
     {
         int batches = BatchCount(samples, batchSize);
         for (int b = System.Threading.Interlocked.Increment(ref next[0]) - 1; b < batches; b = System.Threading.Interlocked.Increment(ref next[0]) - 1)
         {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return; // the caller throws once both threads have stopped
+            }
+
             int done = b * batchSize;
             PredictBatch(workspace, inputs, outputs, done, Math.Min(batchSize, samples - done));
         }
@@ -67,7 +76,7 @@ public abstract partial class CompiledModel
         }
     }
 
-    private float[][] PredictChecked(float[][] inputs, int batchSize, int[]? lengths)
+    private float[][] PredictChecked(float[][] inputs, int batchSize, int[]? lengths, System.Threading.CancellationToken cancellationToken = default)
     {
         CheckBatchSize(batchSize);
         int[] resolved = ResolveLengths(inputs, null, null, lengths);
@@ -97,12 +106,14 @@ public abstract partial class CompiledModel
             BeginBatches(workspace, samples);
             try
             {
-                PredictBatches(workspace, inputs, outputs, samples, batchSize, batches);
+                PredictBatches(workspace, inputs, outputs, samples, batchSize, batches, cancellationToken);
             }
             finally
             {
                 EndBatches();
             }
+
+            cancellationToken.ThrowIfCancellationRequested();
 
             return outputs;
         }
@@ -112,7 +123,8 @@ public abstract partial class CompiledModel
         }
     }
 
-    private void PredictBatches(Workspace workspace, float[][] inputs, float[][] outputs, int samples, int batchSize, int batches)
+    private void PredictBatches(Workspace workspace, float[][] inputs, float[][] outputs, int samples, int batchSize, int batches,
+        System.Threading.CancellationToken cancellationToken)
     {
         if (Kernels.Threading.MaxThreads > 1 && Environment.ProcessorCount > 1 && batches >= 4)
         {
@@ -130,7 +142,7 @@ public abstract partial class CompiledModel
                 Kernels.GemmWorker.KeepOnThread = true;
                 try
                 {
-                    PredictShared(second, inputs, outputs, next, samples, batchSize);
+                    PredictShared(second, inputs, outputs, next, samples, batchSize, cancellationToken);
                 }
                 finally
                 {
@@ -140,7 +152,7 @@ public abstract partial class CompiledModel
             Kernels.GemmWorker.KeepOnThread = true;
             try
             {
-                PredictShared(workspace, inputs, outputs, next, samples, batchSize);
+                PredictShared(workspace, inputs, outputs, next, samples, batchSize, cancellationToken);
             }
             finally
             {
@@ -150,7 +162,7 @@ public abstract partial class CompiledModel
         }
         else
         {
-            PredictShared(workspace, inputs, outputs, new int[1], samples, batchSize);
+            PredictShared(workspace, inputs, outputs, new int[1], samples, batchSize, cancellationToken);
         }
     }
 }

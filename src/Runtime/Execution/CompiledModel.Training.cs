@@ -248,6 +248,20 @@ public abstract partial class CompiledModel
     private static ReadOnlySpan<float> BatchTargets(Workspace workspace, CompiledTraining compiled, int output, int batchSize)
         => workspace.Targets.AsSpan(compiled.TargetOffsets[output] * workspace.Capacity, batchSize * compiled.TargetSizes[output]);
 
+    /// <summary>The first weight tensor holding a NaN or infinity, or null (checked only once training has diverged).</summary>
+    private WeightInfo? FirstNonFiniteWeight()
+    {
+        foreach (var weight in Description.Weights)
+        {
+            if (!Kernels.FiniteCheck.AllFinite(_weights.AsSpan(weight.Offset, weight.Size)))
+            {
+                return weight;
+            }
+        }
+
+        return null;
+    }
+
     private static int FirstNonFinite(ReadOnlySpan<double> losses)
     {
         for (int j = 0; j < losses.Length; j++)
@@ -271,6 +285,16 @@ public abstract partial class CompiledModel
               $"{compiled.BatchLosses[output].ToString(CultureInfo.InvariantCulture)}"
             : $"the gradient of the weights is not finite (loss {total.ToString(CultureInfo.InvariantCulture)})";
         string lr = compiled.Optimizer.LearningRate.ToString(CultureInfo.InvariantCulture);
+        if (FirstNonFiniteWeight() is { } broken)
+        {
+            // A finite gradient times a large learning rate can overflow: the step before already left infinite weights.
+            return new TrainingDivergedException(
+                $"Training diverged at {where}: {what}, because an earlier update overflowed the weights ({broken} is no longer " +
+                $"finite); they cannot be put back. Reload the last checkpoint (ModelCheckpoint, BackupAndRestore) and lower the " +
+                $"learning rate (now {lr}).",
+                epoch, step, total, output >= 0 ? compiled.OutputNames[output] : null);
+        }
+
         return new TrainingDivergedException(
             $"Training diverged at {where}: {what}. The update was not applied, so the model's weights are those of the " +
             $"last finite step. Check the batch's inputs and targets for NaN or infinite values; if they are finite, " +
@@ -281,6 +305,7 @@ public abstract partial class CompiledModel
     private void CompileCore(Optimizer optimizer, Loss?[] losses, float[] lossWeights, string[]? metrics)
     {
         ArgumentNullException.ThrowIfNull(optimizer);
+        RefuseInCallbacks("Compile");
         string[] metricNames = ValidateMetrics(metrics);
         Enter();
         try

@@ -332,6 +332,7 @@ public abstract partial class CompiledModel
     /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
     protected Workspace AcquireTrainingWorkspace(int batchSize, ReadOnlySpan<int> lengths)
     {
+        RefuseInCallbacks("TrainOnBatch");
         CheckBatchSize(batchSize);
         RequireCompiled();
         Enter();
@@ -629,6 +630,65 @@ public abstract partial class CompiledModel
     }
 
     private void Exit() => Volatile.Write(ref _busy, 0);
+
+    /// <summary>Set while <c>Fit</c>'s callbacks run, with the guard released to them.</summary>
+    private bool _inCallbacks;
+
+    /// <summary>Set when another call took the guard while callbacks ran: that call owns it now.</summary>
+    private bool _guardLost;
+
+    /// <summary>Whether <c>Fit</c>
+    /// should stop after the current step (Keras's <c>model.stop_training</c>): callbacks set it (EarlyStopping); Fit
+    /// clears it when it starts.</summary>
+    public bool StopTraining { get; set; }
+
+    /// <summary>The History of the last <c>Fit</c> (Keras's <c>model.history</c>), filled as its epochs end: what an
+    /// interrupted Fit (an exception from a callback) had recorded. Null before the first Fit.</summary>
+    public History? History { get; private set; }
+
+    /// <summary>The epoch a callback asks the running Fit to resume after (BackupAndRestore, in OnTrainBegin).</summary>
+    internal int? ResumeEpoch { get; set; }
+
+    /// <summary>Hands the guard to Fit's callbacks, so that they may use the model.</summary>
+    internal void LeaveForCallbacks()
+    {
+        _inCallbacks = true;
+        Exit();
+    }
+
+    /// <summary>Takes the guard back after the callbacks.</summary>
+    /// <exception cref="InvalidOperationException">Another thread started a call on the model while they ran.</exception>
+    internal void ReturnFromCallbacks()
+    {
+        _inCallbacks = false;
+        if (Interlocked.Exchange(ref _busy, 1) != 0)
+        {
+            _guardLost = true;
+            throw new InvalidOperationException(
+                $"Another call started on this {GetType().Name} while Fit's callbacks ran; Fit stopped. An instance runs one call at a time.");
+        }
+    }
+
+    private void ExitUnlessLost()
+    {
+        if (_guardLost)
+        {
+            _guardLost = false;
+            return;
+        }
+
+        Exit();
+    }
+
+    /// <summary>Throws when a training call comes from one of Fit's callbacks.</summary>
+    private void RefuseInCallbacks(string what)
+    {
+        if (_inCallbacks)
+        {
+            throw new InvalidOperationException(
+                $"{what} cannot run from a callback of Fit, which is training this {GetType().Name}: set StopTraining and call it after Fit returns.");
+        }
+    }
 
     private void Enter()
     {

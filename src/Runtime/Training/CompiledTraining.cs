@@ -255,6 +255,38 @@ internal sealed class LossTotals
         _metricRows[output] += rows;
     }
 
+    /// <summary>Writes the current means into <paramref name="logs"/> (a callback's batch logs, reused from batch to
+    /// batch): the keys are made once, so a batch allocates nothing.</summary>
+    public void Fill(Logs logs)
+    {
+        _keys ??= ToLogs(string.Empty).ConvertAll(p => p.Key).ToArray();
+        int k = 0;
+        logs.SetAt(k, _keys[k], _loss / _samples);
+        k++;
+        if (_training.MultiOutput)
+        {
+            for (int j = 0; j < _outputLosses.Length; j++)
+            {
+                if (_training.Losses[j] is not null)
+                {
+                    logs.SetAt(k, _keys[k], _outputLosses[j] / _samples);
+                    k++;
+                }
+            }
+        }
+
+        for (int j = 0; j < _metricSums.Length; j++)
+        {
+            for (int m = 0; m < _training.Metrics[j].Length; m++)
+            {
+                logs.SetAt(k, _keys[k], _metricSums[j][m] / _metricRows[j]);
+                k++;
+            }
+        }
+    }
+
+    private string[]? _keys;
+
     /// <summary>The current means, keyed as Keras logs them, with an optional prefix (<c>val_</c>).</summary>
     public List<KeyValuePair<string, double>> ToLogs(string prefix)
     {

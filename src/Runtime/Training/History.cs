@@ -20,6 +20,10 @@ public sealed class History
     /// <summary>Per-epoch values by key, in the order Keras logs them.</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<double>> Values => _values;
 
+    /// <summary>Whether the Fit that recorded it was cancelled (its CancellationToken) before its last epoch: the epochs
+    /// here are those that finished.</summary>
+    public bool Cancelled { get; internal set; }
+
     /// <summary>The number of epochs recorded.</summary>
     public int Epochs { get; private set; }
 
