@@ -185,6 +185,36 @@ public class MaskingTests
     }
 
     [Fact]
+    public void Sample_weights_on_a_masked_sequence_output_weigh_each_sample_kept_steps_as_Keras()
+    {
+        // Keras 3 (losses.apply_mask, then the reduction): Σ over kept steps of weight · step loss, over the kept steps.
+        var model = new MaskedTagger(seed: 16);
+        const int length = 6;
+        var ids = Padded(length, "post").Take(3 * length).ToArray();
+        var targets = Random(3 * length * 2, 17);
+        float[] weights = [0.5f, 2f, 0f];
+        var predictions = model.Predict([ids], 3, lengths: [length])[0];
+        double sum = 0;
+        int kept = 0;
+        for (int row = 0; row < 3 * length; row++)
+        {
+            if (ids[row] == 0)
+            {
+                continue;
+            }
+
+            kept++;
+            sum += weights[row / length] *
+                   (Math.Pow(predictions[row * 2] - targets[row * 2], 2) + Math.Pow(predictions[(row * 2) + 1] - targets[(row * 2) + 1], 2)) / 2;
+        }
+
+        model.Compile("sgd", "mse");
+        var logs = model.Evaluate([ids], [targets], batchSize: 3, verbose: 0, lengths: [length], sampleWeight: weights);
+        Assert.Equal(sum / (kept + 1e-7), logs["loss"], 5);
+        Assert.True(kept > 0 && sum > 0);
+    }
+
+    [Fact]
     public void The_loss_of_a_masked_sequence_output_averages_its_kept_steps_only()
     {
         var model = new MaskedTagger(seed: 14);

@@ -17,6 +17,8 @@ public abstract partial class CompiledModel
     /// <param name="lengths">For a model with run-time lengths (<see cref="ModelDescription.Lengths"/>): their values, the
     /// same for every sample. When null they are worked out from the arrays' sizes where that is unambiguous.</param>
     /// <param name="callbacks">Hooks told when the evaluation begins and ends (<see cref="Callback.OnTestBegin"/>).</param>
+    /// <param name="sampleWeight">One weight per sample (Keras's <c>sample_weight</c>), applied to every output's loss: the
+    /// loss is the weighted sum over the rows divided by their number; null for all 1.</param>
     /// <param name="cancellationToken">Stops the evaluation between two batches, with <see cref="OperationCanceledException"/>.</param>
     /// <returns><c>loss</c> and each metric (and per-output losses with several outputs), keyed as Keras.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1, <paramref name="verbose"/> is
@@ -25,10 +27,11 @@ public abstract partial class CompiledModel
     /// <exception cref="ArgumentException">The arrays do not fit the model.</exception>
     /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
     public IReadOnlyDictionary<string, double> Evaluate(float[] x, float[] y, int batchSize = 32, int verbose = 0, TextWriter? output = null,
-        int[]? lengths = null, IReadOnlyList<Callback>? callbacks = null, CancellationToken cancellationToken = default)
+        int[]? lengths = null, IReadOnlyList<Callback>? callbacks = null, CancellationToken cancellationToken = default,
+        float[]? sampleWeight = null)
     {
         var (inputs, targets) = Single(x, y, nameof(x), nameof(y));
-        return EvaluateChecked(inputs, targets, batchSize, verbose, output, lengths, callbacks, cancellationToken);
+        return EvaluateChecked(inputs, targets, batchSize, verbose, output, lengths, callbacks, cancellationToken, sampleWeight);
     }
 
     /// <summary>Computes the loss and metrics with inputs and targets by position, as Keras's <c>evaluate</c>.</summary>
@@ -41,6 +44,8 @@ public abstract partial class CompiledModel
     /// <param name="lengths">For a model with run-time lengths (<see cref="ModelDescription.Lengths"/>): their values, the
     /// same for every sample. When null they are worked out from the arrays' sizes where that is unambiguous.</param>
     /// <param name="callbacks">Hooks told when the evaluation begins and ends (<see cref="Callback.OnTestBegin"/>).</param>
+    /// <param name="sampleWeight">One weight per sample (Keras's <c>sample_weight</c>), applied to every output's loss: the
+    /// loss is the weighted sum over the rows divided by their number; null for all 1.</param>
     /// <param name="cancellationToken">Stops the evaluation between two batches, with <see cref="OperationCanceledException"/>.</param>
     /// <returns><c>loss</c>, per-output losses and metrics, keyed as Keras.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1, <paramref name="verbose"/> is
@@ -49,9 +54,10 @@ public abstract partial class CompiledModel
     /// <exception cref="ArgumentException">The arrays do not fit the model.</exception>
     /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
     public IReadOnlyDictionary<string, double> Evaluate(float[][] x, float[][] y, int batchSize = 32, int verbose = 0, TextWriter? output = null,
-        int[]? lengths = null, IReadOnlyList<Callback>? callbacks = null, CancellationToken cancellationToken = default)
+        int[]? lengths = null, IReadOnlyList<Callback>? callbacks = null, CancellationToken cancellationToken = default,
+        float[]? sampleWeight = null)
         => EvaluateChecked(InputsByPosition(x, nameof(x)), TargetsByPosition(y, nameof(y)), batchSize, verbose, output, lengths, callbacks,
-            cancellationToken);
+            cancellationToken, sampleWeight);
 
     /// <summary>Computes the loss and metrics with inputs and targets by name, as Keras's <c>evaluate</c>.</summary>
     /// <param name="x">Flat arrays keyed by input name; every input.</param>
@@ -63,6 +69,8 @@ public abstract partial class CompiledModel
     /// <param name="lengths">For a model with run-time lengths (<see cref="ModelDescription.Lengths"/>): their values, the
     /// same for every sample. When null they are worked out from the arrays' sizes where that is unambiguous.</param>
     /// <param name="callbacks">Hooks told when the evaluation begins and ends (<see cref="Callback.OnTestBegin"/>).</param>
+    /// <param name="sampleWeight">One weight per sample (Keras's <c>sample_weight</c>), applied to every output's loss: the
+    /// loss is the weighted sum over the rows divided by their number; null for all 1.</param>
     /// <param name="cancellationToken">Stops the evaluation between two batches, with <see cref="OperationCanceledException"/>.</param>
     /// <returns><c>loss</c>, per-output losses and metrics, keyed as Keras.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1, <paramref name="verbose"/> is
@@ -72,11 +80,35 @@ public abstract partial class CompiledModel
     /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
     public IReadOnlyDictionary<string, double> Evaluate(IReadOnlyDictionary<string, float[]> x, IReadOnlyDictionary<string, float[]> y,
         int batchSize = 32, int verbose = 0, TextWriter? output = null, int[]? lengths = null, IReadOnlyList<Callback>? callbacks = null,
-        CancellationToken cancellationToken = default)
-        => EvaluateChecked(InputsByName(x, nameof(x)), TargetsByName(y, nameof(y)), batchSize, verbose, output, lengths, callbacks, cancellationToken);
+        CancellationToken cancellationToken = default, float[]? sampleWeight = null)
+        => EvaluateChecked(InputsByName(x, nameof(x)), TargetsByName(y, nameof(y)), batchSize, verbose, output, lengths, callbacks, cancellationToken,
+            sampleWeight);
+
+    /// <summary>
+    /// The losses and metrics of one batch through the inference forward pass, as Keras's <c>test_on_batch</c>: the whole
+    /// arrays are one batch.
+    /// </summary>
+    /// <param name="x">One flat array per input, in the model's order.</param>
+    /// <param name="y">One flat array per output, in the model's order (null for an output without a loss).</param>
+    /// <param name="sampleWeight">One weight per sample, or null.</param>
+    /// <returns>The loss and metrics by Keras name.</returns>
+    /// <exception cref="ArgumentException">The arrays do not fit the model.</exception>
+    /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
+    public IReadOnlyDictionary<string, double> TestOnBatch(float[][] x, float[][] y, float[]? sampleWeight = null)
+        => Evaluate(x, y, batchSize: int.MaxValue, verbose: 0, sampleWeight: sampleWeight);
+
+    /// <summary>Keras's <c>test_on_batch</c> for a model with one input and one output.</summary>
+    /// <param name="x">The inputs, flat row-major.</param>
+    /// <param name="y">The targets, flat row-major.</param>
+    /// <param name="sampleWeight">One weight per sample, or null.</param>
+    /// <returns>The loss and metrics by Keras name.</returns>
+    /// <exception cref="ArgumentException">The arrays do not fit the model.</exception>
+    /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
+    public IReadOnlyDictionary<string, double> TestOnBatch(float[] x, float[] y, float[]? sampleWeight = null)
+        => Evaluate(x, y, batchSize: int.MaxValue, verbose: 0, sampleWeight: sampleWeight);
 
     private Dictionary<string, double> EvaluateChecked(float[][] inputs, float[]?[] targets, int batchSize, int verbose, TextWriter? output,
-        int[]? lengths, IReadOnlyList<Callback>? callbacks, CancellationToken cancellationToken)
+        int[]? lengths, IReadOnlyList<Callback>? callbacks, CancellationToken cancellationToken, float[]? sampleWeight = null)
     {
         var compiled = RequireCompiled();
         CheckBatchSize(batchSize);
@@ -98,7 +130,8 @@ public abstract partial class CompiledModel
             var workspace = PredictWorkspaceFor(batchSize);
             var hooks = new CallbackList(this, callbacks, output ?? Console.Out);
             hooks.TestBegin(new Logs());
-            var totals = EvaluateRange(workspace, compiled, inputs, targets, 0, samples, batchSize, progress, cancellationToken);
+            var weighting = SampleWeighting.Create(sampleWeight, null, samples, compiled, Description);
+            var totals = EvaluateRange(workspace, compiled, inputs, targets, 0, samples, batchSize, progress, cancellationToken, weighting);
             var logs = totals.ToLogs(string.Empty);
             hooks.TestEnd(new Logs(logs));
             progress?.Finish(logs);
@@ -122,7 +155,7 @@ public abstract partial class CompiledModel
     /// <c>Fit</c> uses this for validation without re-entering it.
     /// </summary>
     private LossTotals EvaluateRange(Workspace workspace, CompiledTraining compiled, float[][] inputs, float[]?[] targets,
-        int start, int count, int batchSize, ProgressBar? progress, CancellationToken cancellationToken = default)
+        int start, int count, int batchSize, ProgressBar? progress, CancellationToken cancellationToken = default, SampleWeighting? weighting = null)
     {
         var totals = new LossTotals(compiled);
         var losses = new double[compiled.Losses.Length];
@@ -132,6 +165,7 @@ public abstract partial class CompiledModel
         {
             batch = Math.Min(batchSize, count - done);
             cancellationToken.ThrowIfCancellationRequested();
+            weighting?.Gather(start + done, batch);
             LoadInputs(workspace, inputs, start + done, batch);
             Forward(workspace, batch, training: false);
             double total = 0;
@@ -148,9 +182,18 @@ public abstract partial class CompiledModel
                 ReadOnlySpan<float> target = targets[j].AsSpan((start + done) * perSample, batch * perSample);
                 int rows = batch * compiled.RowsPerSample[j];
                 ReadOnlySpan<float> mask = OutputMask(workspace, j, rows);
-                losses[j] = mask.IsEmpty
-                    ? loss.Compute(predictions, target, default, rows, compiled.Columns[j], 1f, compiled.Fused[j])
-                    : loss.ComputeMasked(predictions, target, default, rows, compiled.Columns[j], 1f, compiled.Fused[j], mask);
+                if (weighting is not null)
+                {
+                    var (weights, denominator) = weighting.Rows(rows, compiled.RowsPerSample[j], target, compiled.Columns[j], loss.IsSparse, mask);
+                    losses[j] = loss.ComputeWeighted(predictions, target, default, rows, compiled.Columns[j], 1f, compiled.Fused[j], weights.Span, denominator);
+                }
+                else
+                {
+                    losses[j] = mask.IsEmpty
+                        ? loss.Compute(predictions, target, default, rows, compiled.Columns[j], 1f, compiled.Fused[j])
+                        : loss.ComputeMasked(predictions, target, default, rows, compiled.Columns[j], 1f, compiled.Fused[j], mask);
+                }
+
                 total += compiled.LossWeights[j] * losses[j];
                 totals.AddMetrics(j, predictions, target, rows, mask);
             }

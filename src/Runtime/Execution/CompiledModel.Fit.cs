@@ -34,6 +34,12 @@ public abstract partial class CompiledModel
     /// <paramref name="batchSize"/>.</param>
     /// <param name="cancellationToken">Stops training between two steps when cancelled: <c>Fit</c> then returns the History
     /// of the epochs that finished (<see cref="History.Cancelled"/> is true) and the weights of the last finished step.</param>
+    /// <param name="sampleWeight">One weight per sample (Keras's <c>sample_weight</c>), applied to every output's loss (the
+    /// weighted sum over the rows divided by their number) and, with <paramref name="validationSplit"/>, to the validation
+    /// samples' loss; metrics are not weighted. Null for all 1.</param>
+    /// <param name="classWeight">A weight per class of the single trained output's targets (Keras's <c>class_weight</c>:
+    /// the arg-max of a one-hot row, or the class index; a class not listed weighs 1), for training only. Not with
+    /// <paramref name="sampleWeight"/>.</param>
     /// <returns>The per-epoch losses and metrics.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="epochs"/> or <paramref name="batchSize"/> is below 1,
     /// <paramref name="validationSplit"/> is outside [0, 1), <paramref name="verbose"/> is not 0, 1 or 2, or a workspace for
@@ -45,14 +51,14 @@ public abstract partial class CompiledModel
     public History Fit(float[] x, float[] y, int epochs = 1, int batchSize = 32, double validationSplit = 0, bool shuffle = true,
         int? seed = null, int verbose = 1, TextWriter? output = null, int[]? lengths = null, (float[] X, float[] Y)? validationData = null,
         int initialEpoch = 0, IReadOnlyList<Callback>? callbacks = null, int? stepsPerEpoch = null, int validationFreq = 1, int? validationBatchSize = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, float[]? sampleWeight = null, IReadOnlyDictionary<int, float>? classWeight = null)
     {
         ArgumentNullException.ThrowIfNull(y);
         var (inputs, targets) = Single(x, y, nameof(x), nameof(y));
         var validation = validationData is var (vx, vy) ? Single(vx, vy ?? throw new ArgumentNullException(nameof(validationData)), nameof(validationData),
             nameof(validationData)) : ((float[][], float[]?[])?)null;
         return FitChecked(inputs, targets, epochs, batchSize, validationSplit, shuffle, seed, verbose, output, lengths, validation, initialEpoch,
-            new FitExtras(callbacks, cancellationToken, stepsPerEpoch, validationFreq, validationBatchSize));
+            new FitExtras(callbacks, cancellationToken, stepsPerEpoch, validationFreq, validationBatchSize, sampleWeight, classWeight));
     }
 
     /// <summary>Trains with inputs and targets by position, as Keras's <c>fit</c>.</summary>
@@ -81,6 +87,12 @@ public abstract partial class CompiledModel
     /// <paramref name="batchSize"/>.</param>
     /// <param name="cancellationToken">Stops training between two steps when cancelled: <c>Fit</c> then returns the History
     /// of the epochs that finished (<see cref="History.Cancelled"/> is true) and the weights of the last finished step.</param>
+    /// <param name="sampleWeight">One weight per sample (Keras's <c>sample_weight</c>), applied to every output's loss (the
+    /// weighted sum over the rows divided by their number) and, with <paramref name="validationSplit"/>, to the validation
+    /// samples' loss; metrics are not weighted. Null for all 1.</param>
+    /// <param name="classWeight">A weight per class of the single trained output's targets (Keras's <c>class_weight</c>:
+    /// the arg-max of a one-hot row, or the class index; a class not listed weighs 1), for training only. Not with
+    /// <paramref name="sampleWeight"/>.</param>
     /// <returns>The per-epoch losses and metrics.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="epochs"/> or <paramref name="batchSize"/> is below 1,
     /// <paramref name="validationSplit"/> is outside [0, 1), <paramref name="verbose"/> is not 0, 1 or 2, or a workspace for
@@ -92,11 +104,11 @@ public abstract partial class CompiledModel
     public History Fit(float[][] x, float[][] y, int epochs = 1, int batchSize = 32, double validationSplit = 0, bool shuffle = true,
         int? seed = null, int verbose = 1, TextWriter? output = null, int[]? lengths = null, (float[][] X, float[][] Y)? validationData = null,
         int initialEpoch = 0, IReadOnlyList<Callback>? callbacks = null, int? stepsPerEpoch = null, int validationFreq = 1, int? validationBatchSize = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, float[]? sampleWeight = null, IReadOnlyDictionary<int, float>? classWeight = null)
         => FitChecked(InputsByPosition(x, nameof(x)), TargetsByPosition(y, nameof(y)), epochs, batchSize, validationSplit,
             shuffle, seed, verbose, output, lengths,
             validationData is var (vx, vy) ? (InputsByPosition(vx, nameof(validationData)), TargetsByPosition(vy, nameof(validationData))) : null,
-            initialEpoch, new FitExtras(callbacks, cancellationToken, stepsPerEpoch, validationFreq, validationBatchSize));
+            initialEpoch, new FitExtras(callbacks, cancellationToken, stepsPerEpoch, validationFreq, validationBatchSize, sampleWeight, classWeight));
 
     /// <summary>Trains with inputs and targets by name, as Keras's <c>fit</c> with dictionaries.</summary>
     /// <param name="x">Flat arrays keyed by input name; every input.</param>
@@ -124,6 +136,12 @@ public abstract partial class CompiledModel
     /// <paramref name="batchSize"/>.</param>
     /// <param name="cancellationToken">Stops training between two steps when cancelled: <c>Fit</c> then returns the History
     /// of the epochs that finished (<see cref="History.Cancelled"/> is true) and the weights of the last finished step.</param>
+    /// <param name="sampleWeight">One weight per sample (Keras's <c>sample_weight</c>), applied to every output's loss (the
+    /// weighted sum over the rows divided by their number) and, with <paramref name="validationSplit"/>, to the validation
+    /// samples' loss; metrics are not weighted. Null for all 1.</param>
+    /// <param name="classWeight">A weight per class of the single trained output's targets (Keras's <c>class_weight</c>:
+    /// the arg-max of a one-hot row, or the class index; a class not listed weighs 1), for training only. Not with
+    /// <paramref name="sampleWeight"/>.</param>
     /// <returns>The per-epoch losses and metrics.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="epochs"/> or <paramref name="batchSize"/> is below 1,
     /// <paramref name="validationSplit"/> is outside [0, 1), <paramref name="verbose"/> is not 0, 1 or 2, or a workspace for
@@ -136,15 +154,15 @@ public abstract partial class CompiledModel
         int batchSize = 32, double validationSplit = 0, bool shuffle = true, int? seed = null, int verbose = 1, TextWriter? output = null,
         int[]? lengths = null, (IReadOnlyDictionary<string, float[]> X, IReadOnlyDictionary<string, float[]> Y)? validationData = null,
         int initialEpoch = 0, IReadOnlyList<Callback>? callbacks = null, int? stepsPerEpoch = null, int validationFreq = 1, int? validationBatchSize = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, float[]? sampleWeight = null, IReadOnlyDictionary<int, float>? classWeight = null)
         => FitChecked(InputsByName(x, nameof(x)), TargetsByName(y, nameof(y)), epochs, batchSize, validationSplit,
             shuffle, seed, verbose, output, lengths,
             validationData is var (vx, vy) ? (InputsByName(vx, nameof(validationData)), TargetsByName(vy, nameof(validationData))) : null,
-            initialEpoch, new FitExtras(callbacks, cancellationToken, stepsPerEpoch, validationFreq, validationBatchSize));
+            initialEpoch, new FitExtras(callbacks, cancellationToken, stepsPerEpoch, validationFreq, validationBatchSize, sampleWeight, classWeight));
 
     /// <summary>Fit's options beyond Keras 2's: callbacks, cancellation and the epochs' shape.</summary>
     private readonly record struct FitExtras(IReadOnlyList<Callback>? Callbacks, CancellationToken CancellationToken, int? StepsPerEpoch,
-        int ValidationFreq, int? ValidationBatchSize);
+        int ValidationFreq, int? ValidationBatchSize, float[]? SampleWeight, IReadOnlyDictionary<int, float>? ClassWeight);
 
     private History FitChecked(float[][] inputs, float[]?[] targets, int epochs, int batchSize, double validationSplit,
         bool shuffle, int? seed, int verbose, TextWriter? output, int[]? lengths, (float[][] Inputs, float[]?[] Targets)? validationData,
@@ -195,6 +213,7 @@ public abstract partial class CompiledModel
         finally
         {
             compiled.Epoch = 0;
+            compiled.Weighting = null;
             ExitUnlessLost();
         }
     }
@@ -221,6 +240,7 @@ public abstract partial class CompiledModel
                 $"validationSplit = {validationSplit}.", nameof(validationSplit));
         }
 
+        var weighting = SampleWeighting.Create(extras.SampleWeight, extras.ClassWeight, samples, compiled, Description);
         TextWriter writer = output ?? Console.Out;
         bool live = output is null && !Console.IsOutputRedirected;
         var callbacks = new CallbackList(this, extras.Callbacks, writer);
@@ -309,6 +329,8 @@ public abstract partial class CompiledModel
                 int start = cursor * batchSize;
                 int batch = Math.Min(batchSize, trainCount - start);
                 LoadBatch(workspace, compiled, inputs, targets, order.AsSpan(start, batch), shuffle);
+                weighting?.Gather(order.AsSpan(start, batch));
+                compiled.Weighting = weighting;
                 compiled.Step = step + 1;
                 if (!callbacks.IsEmpty)
                 {
@@ -368,8 +390,10 @@ public abstract partial class CompiledModel
             if (validation is not null && epoch % extras.ValidationFreq == 0)
             {
                 callbacks.TestBegin(new Logs());
-                var results = EvaluateRange(validation, compiled, validationInputs, validationTargets, validationStart, validationCount, validationBatch, null)
-                    .ToLogs(string.Empty);
+                // The split's samples keep their sample weights, as Keras splits sample_weight with them; class weights train only.
+                var validationWeighting = validationData is null && weighting is { ByClass: false } ? weighting : null;
+                var results = EvaluateRange(validation, compiled, validationInputs, validationTargets, validationStart, validationCount, validationBatch, null,
+                    default, validationWeighting).ToLogs(string.Empty);
                 callbacks.TestEnd(new Logs(results));
                 foreach (var (key, value) in results)
                 {

@@ -199,11 +199,22 @@ public abstract partial class CompiledModel
 
             int rows = batchSize * compiled.RowsPerSample[j];
             ReadOnlySpan<float> mask = OutputMask(workspace, j, rows);
-            losses[j] = mask.IsEmpty
-                ? loss.Compute(workspace.Values(offset, count), BatchTargets(workspace, compiled, j, batchSize),
-                    workspace.Gradient(offset, count), rows, compiled.Columns[j], compiled.LossWeights[j], compiled.Fused[j])
-                : loss.ComputeMasked(workspace.Values(offset, count), BatchTargets(workspace, compiled, j, batchSize),
-                    workspace.Gradient(offset, count), rows, compiled.Columns[j], compiled.LossWeights[j], compiled.Fused[j], mask);
+            if (compiled.Weighting is { } weighting)
+            {
+                var (weights, denominator) = weighting.Rows(rows, compiled.RowsPerSample[j], BatchTargets(workspace, compiled, j, batchSize),
+                    compiled.Columns[j], loss.IsSparse, mask);
+                losses[j] = loss.ComputeWeighted(workspace.Values(offset, count), BatchTargets(workspace, compiled, j, batchSize),
+                    workspace.Gradient(offset, count), rows, compiled.Columns[j], compiled.LossWeights[j], compiled.Fused[j], weights.Span, denominator);
+            }
+            else
+            {
+                losses[j] = mask.IsEmpty
+                    ? loss.Compute(workspace.Values(offset, count), BatchTargets(workspace, compiled, j, batchSize),
+                        workspace.Gradient(offset, count), rows, compiled.Columns[j], compiled.LossWeights[j], compiled.Fused[j])
+                    : loss.ComputeMasked(workspace.Values(offset, count), BatchTargets(workspace, compiled, j, batchSize),
+                        workspace.Gradient(offset, count), rows, compiled.Columns[j], compiled.LossWeights[j], compiled.Fused[j], mask);
+            }
+
             total += compiled.LossWeights[j] * losses[j];
         }
 

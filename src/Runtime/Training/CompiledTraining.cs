@@ -105,6 +105,9 @@ internal sealed class CompiledTraining
 
     public Optimizer Optimizer { get; }
 
+    /// <summary>The sample or class weights of the running Fit, or null.</summary>
+    public SampleWeighting? Weighting { get; set; }
+
     /// <summary>Per output; null when a dictionary of losses left the output out (it is then not trained).</summary>
     public Loss?[] Losses { get; }
 

@@ -94,26 +94,48 @@ public abstract class Loss
     internal double ComputeMasked(ReadOnlySpan<float> predictions, ReadOnlySpan<float> targets, Span<float> gradient, int rows, int cols,
         float scale, bool fused, ReadOnlySpan<float> mask)
     {
-        int targetWidth = rows == 0 ? 0 : targets.Length / rows;
         double valid = 0;
         for (int r = 0; r < rows; r++)
         {
             valid += mask[r] >= 0.5f ? 1 : 0;
         }
 
-        double denominator = valid + Epsilon;
-        float rowScale = (float)(scale / denominator);
+        return ComputeWeighted(predictions, targets, gradient, rows, cols, scale, fused, mask, valid + Epsilon, binary: true);
+    }
+
+    /// <summary>
+    /// The loss with a weight per row, as Keras reduces <c>sample_weight</c> (and a mask, folded into the weights by the
+    /// caller): <c>Σ weight·loss / denominator</c>, each row's gradient scaled by its weight over the denominator. Keras
+    /// divides by the rows (<c>sum_over_batch_size</c>), or with a mask by the kept rows plus 1e-7.
+    /// </summary>
+    /// <param name="predictions">The output, [rows, cols].</param>
+    /// <param name="targets">The targets, [rows, cols] or [rows] class indices.</param>
+    /// <param name="gradient">Receives the scaled gradient, or empty.</param>
+    /// <param name="rows">Rows.</param>
+    /// <param name="cols">Columns.</param>
+    /// <param name="scale">The loss weight.</param>
+    /// <param name="fused">As <see cref="Compute"/>'s.</param>
+    /// <param name="weights">[rows], each row's weight (≥ 0).</param>
+    /// <param name="denominator">What the weighted sum is divided by.</param>
+    /// <param name="binary">Weights are a mask: below 0.5 is 0 and the rest 1.</param>
+    /// <returns>The batch loss.</returns>
+    internal double ComputeWeighted(ReadOnlySpan<float> predictions, ReadOnlySpan<float> targets, Span<float> gradient, int rows, int cols,
+        float scale, bool fused, ReadOnlySpan<float> weights, double denominator, bool binary = false)
+    {
+        int targetWidth = rows == 0 ? 0 : targets.Length / rows;
         double sum = 0;
         for (int r = 0; r < rows; r++)
         {
             Span<float> g = gradient.IsEmpty ? default : gradient.Slice(r * cols, cols);
-            if (mask[r] < 0.5f)
+            double weight = binary ? (weights[r] >= 0.5f ? 1 : 0) : weights[r];
+            if (weight == 0)
             {
                 g.Clear();
                 continue;
             }
 
-            sum += Compute(predictions.Slice(r * cols, cols), targets.Slice(r * targetWidth, targetWidth), g, 1, cols, rowScale, fused);
+            sum += weight * Compute(predictions.Slice(r * cols, cols), targets.Slice(r * targetWidth, targetWidth), g, 1, cols,
+                (float)(scale * weight / denominator), fused);
         }
 
         return sum / denominator;
