@@ -134,8 +134,8 @@ public class ValidationTests
         Assert.Contains("'class', 'flag'", name.Message);
         var weights = Assert.Throws<ArgumentException>(() => model.Compile("adam", "mse", lossWeights: [1f]));
         Assert.Contains("2 outputs", weights.Message);
-        var metric = Assert.Throws<ArgumentException>(() => model.Compile("adam", "mse", metrics: ["auc"]));
-        Assert.Contains("'auc'", metric.Message);
+        var metric = Assert.Throws<ArgumentException>(() => model.Compile("adam", "mse", metrics: ["auroc"]));
+        Assert.Contains("'auroc'", metric.Message);
         Assert.Contains("'accuracy'", metric.Message);
         Assert.Throws<InvalidOperationException>(() => model.Fit(_data.X, _data.Y, verbose: 0));
     }

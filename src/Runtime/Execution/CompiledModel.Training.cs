@@ -17,23 +17,31 @@ public abstract partial class CompiledModel
     /// <param name="optimizer">The optimizer (or its name: <c>"adam"</c>).</param>
     /// <param name="loss">The loss (or its Keras name: <c>"categorical_crossentropy"</c>), applied to each output.</param>
     /// <param name="lossWeights">Per output, by position, the weight of its loss in the total; all 1 when null.</param>
-    /// <param name="metrics">Metric names, computed for every output: <c>"accuracy"</c> (or <c>"acc"</c>).</param>
+    /// <param name="metrics">Metrics computed for every output with a loss: names (<c>"accuracy"</c>, <c>"auc"</c>,
+    /// <c>"precision"</c>, …; see <see cref="Metric.FromName"/>) or objects (<c>new AUC(curve: AucCurve.PR)</c>).</param>
+    /// <param name="metricsByOutput">Metrics for particular outputs, by output name (Keras's dictionary of metrics), added
+    /// to <paramref name="metrics"/>.</param>
     /// <exception cref="ArgumentException">The weights do not match the outputs, or a metric is unknown.</exception>
-    public void Compile(Optimizer optimizer, Loss loss, float[]? lossWeights = null, string[]? metrics = null)
+    public void Compile(Optimizer optimizer, Loss loss, float[]? lossWeights = null, Metric[]? metrics = null,
+        IReadOnlyDictionary<string, Metric[]>? metricsByOutput = null)
     {
         ArgumentNullException.ThrowIfNull(loss);
         var losses = new Loss?[Description.Outputs.Count];
         Array.Fill(losses, loss);
-        CompileCore(optimizer, losses, PositionalWeights(lossWeights), metrics);
+        CompileCore(optimizer, losses, PositionalWeights(lossWeights), metrics, metricsByOutput);
     }
 
     /// <summary>Configures training with one loss per output, by position.</summary>
     /// <param name="optimizer">The optimizer.</param>
     /// <param name="losses">One loss per output, in the order of <see cref="ModelDescription.Outputs"/>.</param>
     /// <param name="lossWeights">Per output, by position, the weight of its loss in the total; all 1 when null.</param>
-    /// <param name="metrics">Metric names, computed for every output: <c>"accuracy"</c> (or <c>"acc"</c>).</param>
+    /// <param name="metrics">Metrics computed for every output with a loss: names (<c>"accuracy"</c>, <c>"auc"</c>,
+    /// <c>"precision"</c>, …; see <see cref="Metric.FromName"/>) or objects (<c>new AUC(curve: AucCurve.PR)</c>).</param>
+    /// <param name="metricsByOutput">Metrics for particular outputs, by output name (Keras's dictionary of metrics), added
+    /// to <paramref name="metrics"/>.</param>
     /// <exception cref="ArgumentException">The counts do not match the outputs, or a metric is unknown.</exception>
-    public void Compile(Optimizer optimizer, Loss[] losses, float[]? lossWeights = null, string[]? metrics = null)
+    public void Compile(Optimizer optimizer, Loss[] losses, float[]? lossWeights = null, Metric[]? metrics = null,
+        IReadOnlyDictionary<string, Metric[]>? metricsByOutput = null)
     {
         ArgumentNullException.ThrowIfNull(losses);
         if (losses.Length != Description.Outputs.Count)
@@ -51,7 +59,7 @@ public abstract partial class CompiledModel
             }
         }
 
-        CompileCore(optimizer, (Loss?[])losses.Clone(), PositionalWeights(lossWeights), metrics);
+        CompileCore(optimizer, (Loss?[])losses.Clone(), PositionalWeights(lossWeights), metrics, metricsByOutput);
     }
 
     /// <summary>
@@ -61,10 +69,13 @@ public abstract partial class CompiledModel
     /// <param name="optimizer">The optimizer.</param>
     /// <param name="losses">Losses keyed by output name; at least one.</param>
     /// <param name="lossWeights">Weights keyed by output name; a missing output weighs 1.</param>
-    /// <param name="metrics">Metric names, computed for every output with a loss: <c>"accuracy"</c> (or <c>"acc"</c>).</param>
+    /// <param name="metrics">Metrics computed for every output with a loss: names (<c>"accuracy"</c>, <c>"auc"</c>, …) or
+    /// objects.</param>
+    /// <param name="metricsByOutput">Metrics for particular outputs, by output name (Keras's dictionary of metrics), added
+    /// to <paramref name="metrics"/>.</param>
     /// <exception cref="ArgumentException">A name is not an output of the model, or no loss is given.</exception>
     public void Compile(Optimizer optimizer, IReadOnlyDictionary<string, Loss> losses,
-        IReadOnlyDictionary<string, float>? lossWeights = null, string[]? metrics = null)
+        IReadOnlyDictionary<string, float>? lossWeights = null, Metric[]? metrics = null, IReadOnlyDictionary<string, Metric[]>? metricsByOutput = null)
     {
         ArgumentNullException.ThrowIfNull(losses);
         var byPosition = new Loss?[Description.Outputs.Count];
@@ -88,7 +99,7 @@ public abstract partial class CompiledModel
             }
         }
 
-        CompileCore(optimizer, byPosition, weights, metrics);
+        CompileCore(optimizer, byPosition, weights, metrics, metricsByOutput);
     }
 
     /// <summary>
@@ -313,11 +324,12 @@ public abstract partial class CompiledModel
             epoch, step, total, output >= 0 ? compiled.OutputNames[output] : null);
     }
 
-    private void CompileCore(Optimizer optimizer, Loss?[] losses, float[] lossWeights, string[]? metrics)
+    private void CompileCore(Optimizer optimizer, Loss?[] losses, float[] lossWeights, Metric[]? metrics,
+        IReadOnlyDictionary<string, Metric[]>? metricsByOutput)
     {
         ArgumentNullException.ThrowIfNull(optimizer);
         RefuseInCallbacks("Compile");
-        string[] metricNames = ValidateMetrics(metrics);
+        Metric[][] metricNames = ValidateMetrics(metrics, metricsByOutput);
         Enter();
         try
         {
@@ -332,30 +344,50 @@ public abstract partial class CompiledModel
         }
     }
 
-    private static string[] ValidateMetrics(string[]? metrics)
+    /// <summary>Each output's metrics: those for every output, then its own; a name twice for one output is refused.</summary>
+    private Metric[][] ValidateMetrics(Metric[]? metrics, IReadOnlyDictionary<string, Metric[]>? metricsByOutput)
     {
-        if (metrics is null)
+        int outputs = Description.Outputs.Count;
+        var lists = new List<Metric>[outputs];
+        for (int j = 0; j < outputs; j++)
         {
-            return [];
-        }
-
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (string name in metrics)
-        {
-            if (name is null || Array.IndexOf(AccuracyMetric.KnownNames, name) < 0)
+            lists[j] = new List<Metric>();
+            foreach (var metric in metrics ?? [])
             {
-                throw new ArgumentException(
-                    $"Unknown metric '{name}'. Known metrics: {string.Join(", ", Array.ConvertAll(AccuracyMetric.KnownNames, n => $"'{n}'"))}.",
-                    nameof(metrics));
-            }
-
-            if (!seen.Add(name))
-            {
-                throw new ArgumentException($"The metric '{name}' is listed twice.", nameof(metrics));
+                lists[j].Add(metric ?? throw new ArgumentException("A metric is null.", nameof(metrics)));
             }
         }
 
-        return (string[])metrics.Clone();
+        if (metricsByOutput is not null)
+        {
+            foreach (var (name, list) in metricsByOutput)
+            {
+                int j = OutputIndex(name, nameof(metricsByOutput));
+                foreach (var metric in list ?? [])
+                {
+                    lists[j].Add(metric ?? throw new ArgumentException($"A metric of output '{name}' is null.", nameof(metricsByOutput)));
+                }
+            }
+        }
+
+        var result = new Metric[outputs][];
+        for (int j = 0; j < outputs; j++)
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var metric in lists[j])
+            {
+                if (!seen.Add(metric.Name))
+                {
+                    throw new ArgumentException(
+                        $"The metric '{metric.Name}' is listed twice for output '{Description.Outputs[j].Name}'; give one a name of its own " +
+                        "(new AUC(name: \"auc_pr\", curve: AucCurve.PR)).", nameof(metrics));
+                }
+            }
+
+            result[j] = lists[j].ToArray();
+        }
+
+        return result;
     }
 
     private float[] PositionalWeights(float[]? lossWeights)

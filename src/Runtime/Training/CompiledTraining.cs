@@ -11,7 +11,7 @@ namespace Unrolled;
 internal sealed class CompiledTraining
 {
     public CompiledTraining(ModelDescription description, Optimizer optimizer, Loss?[] losses, float[] lossWeights,
-        string[] metricNames, WorkspaceLayout layout)
+        Metric[][] metrics, WorkspaceLayout layout)
     {
         int outputs = description.Outputs.Count;
         Optimizer = optimizer;
@@ -22,7 +22,7 @@ internal sealed class CompiledTraining
         RowsPerSample = new int[outputs];
         TargetOffsets = new int[outputs];
         TargetSizes = new int[outputs];
-        Metrics = new AccuracyMetric[outputs][];
+        Metrics = new Metric[outputs][];
         for (int j = 0; j < outputs; j++)
         {
             TensorInfo info = description.Outputs[j];
@@ -44,7 +44,7 @@ internal sealed class CompiledTraining
             }
 
             Fused[j] = loss.FusesWith(info.Activation);
-            Metrics[j] = Array.ConvertAll(metricNames, name => AccuracyMetric.Resolve(name, loss, Columns[j]));
+            Metrics[j] = metrics[j];
         }
 
         Arrange(layout);
@@ -155,7 +155,7 @@ internal sealed class CompiledTraining
         TargetSize = offset;
     }
 
-    public AccuracyMetric[][] Metrics { get; }
+    public Metric[][] Metrics { get; }
 
     public bool MultiOutput { get; }
 
@@ -177,7 +177,7 @@ internal sealed class CompiledTraining
     public string OutputLossKey(int output) => OutputNames[output] + "_loss";
 
     /// <summary>The key Keras logs a metric under: bare for one output, prefixed by the output's name for several.</summary>
-    public string MetricKey(int output, AccuracyMetric metric) => MultiOutput ? OutputNames[output] + "_" + metric.Name : metric.Name;
+    public string MetricKey(int output, Metric metric) => MultiOutput ? OutputNames[output] + "_" + metric.Name : metric.Name;
 }
 
 /// <summary>Sample-weighted running means of the losses and metrics, as Keras's <c>Mean</c> trackers.</summary>
@@ -185,8 +185,7 @@ internal sealed class LossTotals
 {
     private readonly CompiledTraining _training;
     private readonly double[] _outputLosses;
-    private readonly double[][] _metricSums;
-    private readonly long[] _metricRows;
+    private readonly MetricState[][] _metrics;
     private double _loss;
     private long _samples;
 
@@ -195,11 +194,17 @@ internal sealed class LossTotals
         _training = training;
         int outputs = training.Losses.Length;
         _outputLosses = new double[outputs];
-        _metricSums = new double[outputs][];
-        _metricRows = new long[outputs];
-        for (int j = 0; j < outputs; j++)
+        _metrics = new MetricState[outputs][];
+        NewStates();
+    }
+
+    /// <summary>Fresh metric states (each metric accumulates over one epoch or one evaluation).</summary>
+    private void NewStates()
+    {
+        for (int j = 0; j < _metrics.Length; j++)
         {
-            _metricSums[j] = new double[training.Metrics[j].Length];
+            var loss = _training.Losses[j];
+            _metrics[j] = loss is null ? [] : Array.ConvertAll(_training.Metrics[j], m => m.Create(loss, _training.Columns[j]));
         }
     }
 
@@ -208,11 +213,7 @@ internal sealed class LossTotals
         _loss = 0;
         _samples = 0;
         Array.Clear(_outputLosses);
-        Array.Clear(_metricRows);
-        foreach (double[] sums in _metricSums)
-        {
-            Array.Clear(sums);
-        }
+        NewStates();
     }
 
     /// <summary>Adds a batch's total loss and per-output losses, weighted by its size as Keras weights batch means.</summary>
@@ -249,13 +250,10 @@ internal sealed class LossTotals
 
     public void AddMetrics(int output, ReadOnlySpan<float> predictions, ReadOnlySpan<float> targets, int rows)
     {
-        AccuracyMetric[] metrics = _training.Metrics[output];
-        for (int m = 0; m < metrics.Length; m++)
+        foreach (var state in _metrics[output])
         {
-            _metricSums[output][m] += metrics[m].Sum(predictions, targets, rows, _training.Columns[output]);
+            state.Update(predictions, targets, rows, _training.Columns[output]);
         }
-
-        _metricRows[output] += rows;
     }
 
     /// <summary>Writes the current means into <paramref name="logs"/> (a callback's batch logs, reused from batch to
@@ -278,11 +276,11 @@ internal sealed class LossTotals
             }
         }
 
-        for (int j = 0; j < _metricSums.Length; j++)
+        for (int j = 0; j < _metrics.Length; j++)
         {
-            for (int m = 0; m < _training.Metrics[j].Length; m++)
+            foreach (var state in _metrics[j])
             {
-                logs.SetAt(k, _keys[k], _metricSums[j][m] / _metricRows[j]);
+                logs.SetAt(k, _keys[k], state.Result());
                 k++;
             }
         }
@@ -305,12 +303,11 @@ internal sealed class LossTotals
             }
         }
 
-        for (int j = 0; j < _metricSums.Length; j++)
+        for (int j = 0; j < _metrics.Length; j++)
         {
-            AccuracyMetric[] metrics = _training.Metrics[j];
-            for (int m = 0; m < metrics.Length; m++)
+            for (int m = 0; m < _metrics[j].Length; m++)
             {
-                logs.Add(new(prefix + _training.MetricKey(j, metrics[m]), _metricSums[j][m] / _metricRows[j]));
+                logs.Add(new(prefix + _training.MetricKey(j, _training.Metrics[j][m]), _metrics[j][m].Result()));
             }
         }
 

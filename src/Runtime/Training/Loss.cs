@@ -3,7 +3,7 @@ using System;
 namespace Unrolled;
 
 /// <summary>
-/// A loss function for <see cref="CompiledModel.Compile(Optimizer, Loss, float[], string[])"/>, as Keras's
+/// A loss function for <c>CompiledModel.Compile</c>, as Keras's
 /// <c>keras.losses</c>. Each loss reduces as Keras's default <c>"sum_over_batch_size"</c>: the per-element terms are
 /// averaged (MSE, binary cross-entropy) or summed (categorical cross-entropies) over the last axis, then averaged over
 /// every other axis, batch included. Instances are immutable and may be shared by several outputs and models.

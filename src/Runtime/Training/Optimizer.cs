@@ -3,7 +3,7 @@ using System;
 namespace Unrolled;
 
 /// <summary>
-/// A gradient-descent optimizer for <see cref="CompiledModel.Compile(Optimizer, Loss, float[], string[])"/>, as
+/// A gradient-descent optimizer for <c>CompiledModel.Compile</c>, as
 /// Keras's <c>keras.optimizers</c>, with Keras 3's defaults and update formulas. Its state (momenta, velocities) is
 /// allocated once, when a model is compiled with it; an update allocates nothing and runs SIMD over the whole weight
 /// buffer.
