@@ -16,7 +16,16 @@ public sealed class BinaryCrossentropy : Loss
 {
     /// <summary>Creates the loss.</summary>
     /// <param name="fromLogits">True when the output is a logit (no sigmoid) rather than a probability.</param>
-    public BinaryCrossentropy(bool fromLogits = false) => FromLogits = fromLogits;
+    /// <param name="labelSmoothing">Keras's <c>label_smoothing</c>, in [0, 1]: targets squeezed towards 0.5,
+    /// t·(1 − s) + s/2.</param>
+    public BinaryCrossentropy(bool fromLogits = false, float labelSmoothing = 0f)
+    {
+        FromLogits = fromLogits;
+        LabelSmoothing = CrossEntropy.CheckSmoothing(labelSmoothing);
+    }
+
+    /// <summary>The label smoothing.</summary>
+    public float LabelSmoothing { get; }
 
     /// <summary>Whether predictions are logits rather than probabilities.</summary>
     public bool FromLogits { get; }
@@ -35,7 +44,7 @@ public sealed class BinaryCrossentropy : Loss
         double sum = 0;
         for (int i = 0; i < count; i++)
         {
-            double p = predictions[i], t = targets[i];
+            double p = predictions[i], t = (targets[i] * (1 - LabelSmoothing)) + (0.5 * LabelSmoothing);
             double loss, slope;
             if (FromLogits)
             {

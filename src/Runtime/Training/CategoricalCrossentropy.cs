@@ -15,7 +15,15 @@ public sealed class CategoricalCrossentropy : Loss
 {
     /// <summary>Creates the loss.</summary>
     /// <param name="fromLogits">True when the output is logits (no softmax) rather than probabilities.</param>
-    public CategoricalCrossentropy(bool fromLogits = false) => FromLogits = fromLogits;
+    /// <param name="labelSmoothing">Keras's <c>label_smoothing</c>, in [0, 1]: targets t·(1 − s) + s / classes.</param>
+    public CategoricalCrossentropy(bool fromLogits = false, float labelSmoothing = 0f)
+    {
+        FromLogits = fromLogits;
+        LabelSmoothing = CrossEntropy.CheckSmoothing(labelSmoothing);
+    }
+
+    /// <summary>The label smoothing.</summary>
+    public float LabelSmoothing { get; }
 
     /// <summary>Whether predictions are logits rather than probabilities.</summary>
     public bool FromLogits { get; }
@@ -36,8 +44,8 @@ public sealed class CategoricalCrossentropy : Loss
             ReadOnlySpan<float> t = targets.Slice(r * cols, cols);
             Span<float> g = gradient.IsEmpty ? default : gradient.Slice(r * cols, cols);
             sum += FromLogits || fused
-                ? CrossEntropy.LogitRow(p, t, -1, g, factor, fused)
-                : CrossEntropy.ProbabilityRow(p, t, -1, g, factor);
+                ? CrossEntropy.LogitRow(p, t, -1, g, factor, fused, LabelSmoothing)
+                : CrossEntropy.ProbabilityRow(p, t, -1, g, factor, LabelSmoothing);
         }
 
         return sum / rows;

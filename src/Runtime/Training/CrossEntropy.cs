@@ -11,12 +11,22 @@ internal static class CrossEntropy
     /// <summary>Smallest positive float: keeps the log of an underflowed probability finite on the fused paths.</summary>
     public const double Tiny = float.Epsilon;
 
+    /// <summary>Checks Keras's <c>label_smoothing</c>, which lies in [0, 1].</summary>
+    public static float CheckSmoothing(float smoothing)
+        => smoothing >= 0 && smoothing <= 1
+            ? smoothing
+            : throw new ArgumentOutOfRangeException("labelSmoothing", smoothing, "labelSmoothing must lie in [0, 1].");
+
+    /// <summary>A target smoothed as Keras's categorical losses smooth it: t·(1 − s) + s / classes.</summary>
+    private static double Smooth(double t, double smoothing, int classes) => smoothing == 0 ? t : (t * (1 - smoothing)) + (smoothing / classes);
+
     /// <summary>
     /// One row of categorical cross-entropy on probabilities, as Keras: q = p / Σp, clipped to [ε, 1 − ε],
     /// loss = −Σ t·log q. <paramref name="label"/> ≥ 0 means a one-hot target at that index (sparse), and then
     /// <paramref name="targets"/> is ignored. Writes factor × dL/dp when <paramref name="gradient"/> is not empty.
     /// </summary>
-    public static double ProbabilityRow(ReadOnlySpan<float> p, ReadOnlySpan<float> targets, int label, Span<float> gradient, double factor)
+    public static double ProbabilityRow(ReadOnlySpan<float> p, ReadOnlySpan<float> targets, int label, Span<float> gradient, double factor,
+        double smoothing = 0)
     {
         double sum = 0;
         foreach (float v in p)
@@ -27,7 +37,7 @@ internal static class CrossEntropy
         double loss = 0, weighted = 0;
         for (int i = 0; i < p.Length; i++)
         {
-            double t = label >= 0 ? (i == label ? 1 : 0) : targets[i];
+            double t = Smooth(label >= 0 ? (i == label ? 1 : 0) : targets[i], smoothing, p.Length);
             double q = p[i] / sum;
             loss -= t == 0 ? 0 : t * Math.Log(Math.Clamp(q, Loss.Epsilon, OneMinusEpsilon));
             // dL/dq_i = −t_i / q_i inside the clip range, 0 where the clip is active.
@@ -56,7 +66,7 @@ internal static class CrossEntropy
     /// With <paramref name="fused"/>, <paramref name="values"/> already holds softmax(z) and only the output is known.
     /// </summary>
     public static double LogitRow(ReadOnlySpan<float> values, ReadOnlySpan<float> targets, int label, Span<float> gradient,
-        double factor, bool fused)
+        double factor, bool fused, double smoothing = 0)
     {
         double max = double.NegativeInfinity;
         double expSum = 0;
@@ -77,7 +87,7 @@ internal static class CrossEntropy
         double loss = 0, targetSum = 0;
         for (int i = 0; i < values.Length; i++)
         {
-            double t = label >= 0 ? (i == label ? 1 : 0) : targets[i];
+            double t = Smooth(label >= 0 ? (i == label ? 1 : 0) : targets[i], smoothing, values.Length);
             targetSum += t;
             if (t != 0)
             {
@@ -90,7 +100,7 @@ internal static class CrossEntropy
         {
             for (int i = 0; i < values.Length; i++)
             {
-                double t = label >= 0 ? (i == label ? 1 : 0) : targets[i];
+                double t = Smooth(label >= 0 ? (i == label ? 1 : 0) : targets[i], smoothing, values.Length);
                 double probability = fused ? values[i] : Math.Exp(values[i] - logSumExp);
                 gradient[i] = (float)(((targetSum * probability) - t) * factor);
             }

@@ -20,7 +20,7 @@ public abstract class Loss
         "mse", "mean_squared_error", "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
         "mae", "mean_absolute_error", "mape", "mean_absolute_percentage_error", "msle", "mean_squared_logarithmic_error", "huber",
         "huber_loss", "log_cosh", "logcosh", "kl_divergence", "kld", "poisson", "hinge", "squared_hinge", "categorical_hinge",
-        "cosine_similarity",
+        "cosine_similarity", "binary_focal_crossentropy", "categorical_focal_crossentropy",
     ];
 
     private protected Loss()
@@ -37,8 +37,8 @@ public abstract class Loss
     /// <param name="name">A Keras name: <c>"mse"</c> (<c>"mean_squared_error"</c>), <c>"mae"</c>, <c>"mape"</c>,
     /// <c>"msle"</c> (and their long names), <c>"huber"</c>, <c>"log_cosh"</c>, <c>"binary_crossentropy"</c>,
     /// <c>"categorical_crossentropy"</c>, <c>"sparse_categorical_crossentropy"</c>, <c>"kl_divergence"</c> (<c>"kld"</c>),
-    /// <c>"poisson"</c>, <c>"hinge"</c>, <c>"squared_hinge"</c>, <c>"categorical_hinge"</c> or
-    /// <c>"cosine_similarity"</c>.</param>
+    /// <c>"poisson"</c>, <c>"hinge"</c>, <c>"squared_hinge"</c>, <c>"categorical_hinge"</c>,
+    /// <c>"cosine_similarity"</c>, <c>"binary_focal_crossentropy"</c> or <c>"categorical_focal_crossentropy"</c>.</param>
     /// <returns>The loss.</returns>
     /// <exception cref="ArgumentException">The name is not one of those.</exception>
     public static implicit operator Loss(string name) => name switch
@@ -59,6 +59,8 @@ public abstract class Loss
         "squared_hinge" => new SquaredHinge(),
         "categorical_hinge" => new CategoricalHinge(),
         "cosine_similarity" => new CosineSimilarity(),
+        "binary_focal_crossentropy" => new BinaryFocalCrossentropy(),
+        "categorical_focal_crossentropy" => new CategoricalFocalCrossentropy(),
         _ => throw new ArgumentException(
             $"Unknown loss '{name}'. Known losses: {string.Join(", ", Array.ConvertAll(KnownNames, n => $"'{n}'"))}.", nameof(name)),
     };
