@@ -53,6 +53,22 @@ public class FitOptionsTests
     }
 
     [Fact]
+    public void With_use_ema_Fit_ends_with_the_moving_average_of_the_weights()
+    {
+        // Keras's fit calls optimizer.finalize_variable_values at its end: the weights become the average.
+        var data = SyntheticData.Create(16, seed: 6);
+        var model = new TwoInputModel();
+        var adam = new Adam(0.05f) { UseEma = true, EmaMomentum = 0.5f };
+        model.Compile(adam, ["categorical_crossentropy", "binary_crossentropy"]);
+        float[]? lastStep = null;
+        model.Fit(data.X, data.Y, epochs: 2, batchSize: 4, shuffle: false, verbose: 0,
+            callbacks: [new LambdaCallback(onTrainBatchEnd: (_, _) => lastStep = model.ReadOnlyWeights.ToArray())]);
+        var average = adam.StateBuffers.Single(b => b.Name == "average").Values;
+        Assert.Equal(average, model.ReadOnlyWeights.ToArray());
+        Assert.NotEqual(lastStep, model.ReadOnlyWeights.ToArray());
+    }
+
+    [Fact]
     public void Bad_validation_data_and_initial_epochs_are_refused_before_training()
     {
         var data = SyntheticData.Create(16, seed: 5);

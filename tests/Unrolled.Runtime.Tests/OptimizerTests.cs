@@ -263,10 +263,78 @@ public class OptimizerTests
     }
 
     [Fact]
+    public void FtrlMatchesKeras()
+    {
+        // keras/src/optimizers/ftrl.py's update_step, written out in double.
+        var (w, grads) = Problem();
+        const double lr = 0.1, power = 0.5, l1 = 0.05, l2 = 0.02, shrink = 0.01, beta = 0.3, initial = 0.1;
+        double[] x = ToDouble(w), n = Enumerable.Repeat(initial, N).ToArray(), z = new double[N];
+        Check(new Ftrl(0.1f, -0.5f, 0.1f, 0.05f, 0.02f, 0.01f, 0.3f), w, grads, x, (g, _) =>
+        {
+            double l2Total = l2 + (beta / (2 * lr));
+            for (int i = 0; i < N; i++)
+            {
+                double next = n[i] + (g[i] * g[i]);
+                z[i] += g[i] + (2 * shrink * x[i]) - ((Math.Pow(next, power) - Math.Pow(n[i], power)) / lr * x[i]);
+                double quadratic = (Math.Pow(next, power) / lr) + (2 * l2Total);
+                x[i] = (Math.Clamp(z[i], -l1, l1) - z[i]) / quadratic;
+                n[i] = next;
+            }
+        });
+        Assert.IsType<Ftrl>((Optimizer)"ftrl");
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Ftrl(learningRatePower: 0.5f));
+    }
+
+    [Fact]
+    public void Every_optimizer_takes_Keras_weight_decay_before_its_step()
+    {
+        // Keras 3's base optimizer: w −= w · wd · lr, then the optimizer's own update (here SGD: w −= lr · g).
+        var (w, grads) = Problem();
+        double[] x = ToDouble(w);
+        Check(new SGD(0.1f) { WeightDecay = 0.2f }, w, grads, x, (g, _) =>
+        {
+            for (int i = 0; i < N; i++)
+            {
+                x[i] -= x[i] * 0.2 * 0.1;
+                x[i] -= 0.1 * g[i];
+            }
+        });
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Adam { WeightDecay = -0.1f });
+        Assert.Contains(("weight_decay", (double)0.2f), new SGD { WeightDecay = 0.2f }.Hyperparameters);
+    }
+
+    [Fact]
+    public void The_moving_average_follows_Keras_use_ema_and_can_overwrite_the_weights()
+    {
+        // Keras: after each update avg ← m·avg + (1 − m)·w, with m = 0 at the first update; every k updates w ← avg.
+        var (w, grads) = Problem();
+        double[] x = ToDouble(w), average = new double[N];
+        var sgd = new SGD(0.1f) { UseEma = true, EmaMomentum = 0.9f, EmaOverwriteFrequency = 2 };
+        Check(sgd, w, grads, x, (g, step) =>
+        {
+            double m = step == 1 ? 0 : 0.9;
+            for (int i = 0; i < N; i++)
+            {
+                x[i] -= 0.1 * g[i];
+                average[i] = (m * average[i]) + ((1 - m) * x[i]);
+                if (step % 2 == 0)
+                {
+                    x[i] = average[i];
+                }
+            }
+        });
+        var (name, values) = sgd.StateBuffers.Single(b => b.Name == "average");
+        for (int i = 0; i < N; i++)
+        {
+            Assert.Equal(average[i], values[i], 5);
+        }
+    }
+
+    [Fact]
     public void NewOptimizersConvertFromTheirNamesWithKerasDefaults()
     {
         var adamw = Assert.IsType<AdamW>((Optimizer)"AdamW");
-        Assert.Equal((0.001f, 0.004f), (adamw.LearningRate, adamw.WeightDecay));
+        Assert.Equal((0.001f, 0.004f), (adamw.LearningRate, adamw.WeightDecay!.Value));
         Assert.Equal(0.1f, Assert.IsType<Adagrad>((Optimizer)"adagrad").InitialAccumulatorValue);
         Assert.Equal(0.95f, Assert.IsType<Adadelta>((Optimizer)"adadelta").Rho);
         Assert.IsType<Adamax>((Optimizer)"adamax");
@@ -288,7 +356,7 @@ public class OptimizerTests
         Assert.IsType<Adam>((Optimizer)"adam");
         Assert.IsType<SGD>((Optimizer)"SGD");
         Assert.IsType<RMSprop>((Optimizer)"rmsprop");
-        Assert.Contains("'ftrl'", Assert.Throws<ArgumentException>(() => (Optimizer)"ftrl").Message);
+        Assert.Contains("'ftrl'", Assert.Throws<ArgumentException>(() => (Optimizer)"adafactor").Message); // the known names are listed
         Assert.Throws<ArgumentOutOfRangeException>(() => new SGD(momentum: 1.5f));
     }
 

@@ -407,6 +407,13 @@ public abstract partial class CompiledModel
             lastLogs = logs;
         }
 
+        // Keras's finalize_variable_values, before on_train_end: with use_ema the weights take their moving average.
+        if (compiled.Optimizer.UseEma)
+        {
+            WeightsWritten();
+            compiled.Optimizer.Finalize(_weights, Trainability.Ranges);
+        }
+
         callbacks.TrainEnd(lastLogs);
         return history;
     }

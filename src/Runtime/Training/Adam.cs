@@ -26,7 +26,7 @@ public abstract class MomentOptimizer : Optimizer
     /// <summary>The stability constant added to the denominator.</summary>
     public float Epsilon { get; }
 
-    internal override (string Name, double Value)[] Hyperparameters => [("beta_1", Beta1), ("beta_2", Beta2), ("epsilon", Epsilon)];
+    private protected override (string Name, double Value)[] OwnHyperparameters => [("beta_1", Beta1), ("beta_2", Beta2), ("epsilon", Epsilon)];
 }
 
 /// <summary>
@@ -55,9 +55,9 @@ public class Adam : MomentOptimizer
     /// <inheritdoc/>
     public override string Name => "Adam";
 
-    internal override (string Name, double Value)[] Hyperparameters => [.. base.Hyperparameters, ("amsgrad", Amsgrad ? 1 : 0)];
+    private protected override (string Name, double Value)[] OwnHyperparameters => [.. base.OwnHyperparameters, ("amsgrad", Amsgrad ? 1 : 0)];
 
-    internal override (string Name, float[] Values)[] StateBuffers
+    private protected override (string Name, float[] Values)[] OwnStateBuffers
         => !IsBuilt ? [] : Amsgrad ? [("momentum", _momentums), ("velocity", _velocities), ("velocity_hat", _velocityHats)]
             : [("momentum", _momentums), ("velocity", _velocities)];
 

@@ -3,8 +3,8 @@ using System;
 namespace Unrolled;
 
 /// <summary>
-/// Keras's <c>AdamW</c> (a subclass of its Adam): Keras's decoupled weight decay, w −= w · weightDecay · lr, applied to
-/// every weight before <see cref="Adam"/>'s step, as Keras 3's optimizer applies <c>weight_decay</c>.
+/// Keras's <c>AdamW</c> (a subclass of its Adam): Adam with Keras's decoupled <see cref="Optimizer.WeightDecay"/>
+/// (w −= w · weightDecay · lr before the step), which AdamW sets by default.
 /// </summary>
 public sealed class AdamW : Adam
 {
@@ -18,21 +18,10 @@ public sealed class AdamW : Adam
     public AdamW(float learningRate = 0.001f, float weightDecay = 0.004f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-7f,
         bool amsgrad = false)
         : base(learningRate, beta1, beta2, epsilon, amsgrad)
-        => WeightDecay = InRange(weightDecay, 0f, float.MaxValue, nameof(weightDecay));
-
-    /// <summary>The decoupled weight decay.</summary>
-    public float WeightDecay { get; }
+        => DecoupledWeightDecay = InRange(weightDecay, 0f, float.MaxValue, nameof(weightDecay));
 
     /// <inheritdoc/>
     public override string Name => "AdamW";
-
-    internal override (string Name, double Value)[] Hyperparameters => [("weight_decay", WeightDecay), .. base.Hyperparameters];
-
-    private protected override void Update(Span<float> weights, ReadOnlySpan<float> gradients, int offset, long iteration)
-    {
-        System.Numerics.Tensors.TensorPrimitives.Multiply(weights, 1f - (WeightDecay * LearningRate), weights); // Keras: w − w · wd · lr
-        base.Update(weights, gradients, offset, iteration);
-    }
 }
 
 /// <summary>
@@ -63,9 +52,9 @@ public sealed class Adagrad : Optimizer
     /// <inheritdoc/>
     public override string Name => "Adagrad";
 
-    internal override (string Name, double Value)[] Hyperparameters => [("initial_accumulator_value", InitialAccumulatorValue), ("epsilon", Epsilon)];
+    private protected override (string Name, double Value)[] OwnHyperparameters => [("initial_accumulator_value", InitialAccumulatorValue), ("epsilon", Epsilon)];
 
-    internal override (string Name, float[] Values)[] StateBuffers => IsBuilt ? [("accumulator", _accumulators)] : [];
+    private protected override (string Name, float[] Values)[] OwnStateBuffers => IsBuilt ? [("accumulator", _accumulators)] : [];
 
     private protected override void Allocate(int parameterCount)
     {
@@ -115,9 +104,9 @@ public sealed class Adadelta : Optimizer
     /// <inheritdoc/>
     public override string Name => "Adadelta";
 
-    internal override (string Name, double Value)[] Hyperparameters => [("rho", Rho), ("epsilon", Epsilon)];
+    private protected override (string Name, double Value)[] OwnHyperparameters => [("rho", Rho), ("epsilon", Epsilon)];
 
-    internal override (string Name, float[] Values)[] StateBuffers
+    private protected override (string Name, float[] Values)[] OwnStateBuffers
         => IsBuilt ? [("accumulated_grad", _gradients), ("accumulated_delta_var", _deltas)] : [];
 
     private protected override void Allocate(int parameterCount)
@@ -163,7 +152,7 @@ public sealed class Adamax : MomentOptimizer
     /// <inheritdoc/>
     public override string Name => "Adamax";
 
-    internal override (string Name, float[] Values)[] StateBuffers => IsBuilt ? [("momentum", _momentums), ("norm", _norms)] : [];
+    private protected override (string Name, float[] Values)[] OwnStateBuffers => IsBuilt ? [("momentum", _momentums), ("norm", _norms)] : [];
 
     private protected override void Allocate(int parameterCount)
     {
@@ -210,7 +199,7 @@ public sealed class Nadam : MomentOptimizer
     /// <inheritdoc/>
     public override string Name => "Nadam";
 
-    internal override (string Name, float[] Values)[] StateBuffers => IsBuilt ? [("momentum", _momentums), ("velocity", _velocities)] : [];
+    private protected override (string Name, float[] Values)[] OwnStateBuffers => IsBuilt ? [("momentum", _momentums), ("velocity", _velocities)] : [];
 
     private protected override void Allocate(int parameterCount)
     {
@@ -278,9 +267,9 @@ public sealed class Lion : Optimizer
     /// <inheritdoc/>
     public override string Name => "Lion";
 
-    internal override (string Name, double Value)[] Hyperparameters => [("beta_1", Beta1), ("beta_2", Beta2)];
+    private protected override (string Name, double Value)[] OwnHyperparameters => [("beta_1", Beta1), ("beta_2", Beta2)];
 
-    internal override (string Name, float[] Values)[] StateBuffers => IsBuilt ? [("momentum", _momentums)] : [];
+    private protected override (string Name, float[] Values)[] OwnStateBuffers => IsBuilt ? [("momentum", _momentums)] : [];
 
     private protected override void Allocate(int parameterCount) => _momentums = new float[parameterCount];
 
@@ -293,6 +282,92 @@ public sealed class Lion : Optimizer
             float g = gradients[i], m = momentums[i];
             weights[i] -= lr * MathF.Sign((Beta1 * m) + ((1 - Beta1) * g));
             momentums[i] = (Beta2 * m) + ((1 - Beta2) * g);
+        }
+    }
+}
+
+/// <summary>
+/// Keras's <c>Ftrl</c> (follow the regularised leader): with n the accumulator of squared gradients (starting at
+/// <see cref="InitialAccumulatorValue"/>) and z the linear term, ĝ = g + 2·λ₂shrink·w, n' = n + g²,
+/// z += ĝ − (n'^−p − n^−p)/lr · w, then w = (clip(z, −λ₁, λ₁) − z) / (n'^−p / lr + 2·(λ₂ + β/(2·lr))), with p the
+/// <see cref="LearningRatePower"/>.
+/// </summary>
+public sealed class Ftrl : Optimizer
+{
+    private float[] _accumulators = [];
+    private float[] _linears = [];
+
+    /// <summary>Creates the optimizer with Keras's defaults.</summary>
+    /// <param name="learningRate">The learning rate.</param>
+    /// <param name="learningRatePower">How the rate falls with the accumulated squares, ≤ 0.</param>
+    /// <param name="initialAccumulatorValue">The accumulator's start, ≥ 0.</param>
+    /// <param name="l1RegularizationStrength">λ₁, ≥ 0.</param>
+    /// <param name="l2RegularizationStrength">λ₂, ≥ 0.</param>
+    /// <param name="l2ShrinkageRegularizationStrength">The L2 shrinkage on the gradient, ≥ 0.</param>
+    /// <param name="beta">β, ≥ 0.</param>
+    public Ftrl(float learningRate = 0.001f, float learningRatePower = -0.5f, float initialAccumulatorValue = 0.1f, float l1RegularizationStrength = 0f,
+        float l2RegularizationStrength = 0f, float l2ShrinkageRegularizationStrength = 0f, float beta = 0f)
+        : base(learningRate)
+    {
+        LearningRatePower = InRange(learningRatePower, float.MinValue, 0f, nameof(learningRatePower));
+        InitialAccumulatorValue = InRange(initialAccumulatorValue, 0f, float.MaxValue, nameof(initialAccumulatorValue));
+        L1RegularizationStrength = InRange(l1RegularizationStrength, 0f, float.MaxValue, nameof(l1RegularizationStrength));
+        L2RegularizationStrength = InRange(l2RegularizationStrength, 0f, float.MaxValue, nameof(l2RegularizationStrength));
+        L2ShrinkageRegularizationStrength = InRange(l2ShrinkageRegularizationStrength, 0f, float.MaxValue, nameof(l2ShrinkageRegularizationStrength));
+        Beta = InRange(beta, 0f, float.MaxValue, nameof(beta));
+    }
+
+    /// <summary>How the rate falls with the accumulated squares.</summary>
+    public float LearningRatePower { get; }
+
+    /// <summary>The accumulator's start.</summary>
+    public float InitialAccumulatorValue { get; }
+
+    /// <summary>λ₁.</summary>
+    public float L1RegularizationStrength { get; }
+
+    /// <summary>λ₂.</summary>
+    public float L2RegularizationStrength { get; }
+
+    /// <summary>The L2 shrinkage on the gradient.</summary>
+    public float L2ShrinkageRegularizationStrength { get; }
+
+    /// <summary>β.</summary>
+    public float Beta { get; }
+
+    /// <inheritdoc/>
+    public override string Name => "Ftrl";
+
+    private protected override (string Name, double Value)[] OwnHyperparameters =>
+    [
+        ("learning_rate_power", LearningRatePower), ("initial_accumulator_value", InitialAccumulatorValue),
+        ("l1_regularization_strength", L1RegularizationStrength), ("l2_regularization_strength", L2RegularizationStrength),
+        ("l2_shrinkage_regularization_strength", L2ShrinkageRegularizationStrength), ("beta", Beta),
+    ];
+
+    private protected override (string Name, float[] Values)[] OwnStateBuffers => IsBuilt ? [("accumulator", _accumulators), ("linear", _linears)] : [];
+
+    private protected override void Allocate(int parameterCount)
+    {
+        _accumulators = new float[parameterCount];
+        Array.Fill(_accumulators, InitialAccumulatorValue);
+        _linears = new float[parameterCount];
+    }
+
+    private protected override void Update(Span<float> weights, ReadOnlySpan<float> gradients, int offset, long iteration)
+    {
+        double lr = LearningRate, power = -LearningRatePower, l1 = L1RegularizationStrength;
+        double l2 = L2RegularizationStrength + (Beta / (2 * lr)), shrink = 2 * L2ShrinkageRegularizationStrength;
+        Span<float> n = _accumulators.AsSpan(offset, weights.Length), z = _linears.AsSpan(offset, weights.Length);
+        for (int i = 0; i < weights.Length; i++)
+        {
+            double g = gradients[i], w = weights[i];
+            double next = n[i] + (g * g);
+            double linear = z[i] + (g + (shrink * w)) - ((Math.Pow(next, power) - Math.Pow(n[i], power)) / lr * w);
+            double quadratic = (Math.Pow(next, power) / lr) + (2 * l2);
+            z[i] = (float)linear;
+            weights[i] = (float)((Math.Clamp(linear, -l1, l1) - linear) / quadratic);
+            n[i] = (float)next;
         }
     }
 }

@@ -12,7 +12,7 @@ namespace Unrolled;
 /// An optimizer holds the state of one model's weights, so it belongs to the first model compiled with it; compiling
 /// that model again keeps the state (as in Keras), compiling another model with it throws. A string converts to an
 /// optimizer with default arguments: <c>"sgd"</c>, <c>"rmsprop"</c>, <c>"adam"</c>, <c>"adamw"</c>, <c>"adagrad"</c>,
-/// <c>"adadelta"</c>, <c>"adamax"</c>, <c>"nadam"</c>, <c>"lion"</c>.
+/// <c>"adadelta"</c>, <c>"adamax"</c>, <c>"nadam"</c>, <c>"lion"</c>, <c>"ftrl"</c>.
 /// </remarks>
 public abstract class Optimizer
 {
@@ -21,7 +21,10 @@ public abstract class Optimizer
     private float[] _clipped = [];
     private (int Offset, int Size)[] _variables = [];
     private (int Offset, int Size)[] _whole = [];
-    private float? _clipNorm, _clipValue, _globalClipNorm;
+    private float? _clipNorm, _clipValue, _globalClipNorm, _weightDecay;
+    private float[] _average = [];
+    private float _emaMomentum = 0.99f;
+    private int? _emaOverwriteFrequency;
 
     private protected Optimizer(float learningRate) => LearningRate = learningRate;
 
@@ -56,6 +59,51 @@ public abstract class Optimizer
     /// <exception cref="ArgumentOutOfRangeException">The value is not positive and finite.</exception>
     public float? GlobalClipNorm { get => _globalClipNorm; init => _globalClipNorm = Clip(value, nameof(GlobalClipNorm)); }
 
+    /// <summary>
+    /// Keras's <c>weight_decay</c>, which every Keras 3 optimizer takes: before each update the trained weights shrink by
+    /// w · weightDecay · lr (decoupled, as AdamW, whose default is 0.004); null for none.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative or not finite.</exception>
+    public float? WeightDecay
+    {
+        get => _weightDecay;
+        init => _weightDecay = value is null || (value >= 0 && float.IsFinite(value.Value))
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(WeightDecay), value, "WeightDecay must be finite and ≥ 0, or null.");
+    }
+
+    /// <summary>Sets the decay from a constructor (AdamW's argument).</summary>
+    private protected float DecoupledWeightDecay
+    {
+        set => _weightDecay = value;
+    }
+
+    /// <summary>
+    /// Keras's <c>use_ema</c>: keep an exponential moving average of the trained weights (after each update,
+    /// avg ← m·avg + (1 − m)·w, the first update copying w), and when <c>Fit</c> ends put the average in the weights (Keras's
+    /// <c>finalize_variable_values</c>); with <see cref="EmaOverwriteFrequency"/> also every that many updates.
+    /// </summary>
+    public bool UseEma { get; init; }
+
+    /// <summary>Keras's <c>ema_momentum</c>, in [0, 1].</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value lies outside [0, 1].</exception>
+    public float EmaMomentum
+    {
+        get => _emaMomentum;
+        init => _emaMomentum = value >= 0 && value <= 1 ? value : throw new ArgumentOutOfRangeException(nameof(EmaMomentum), value, "EmaMomentum must lie in [0, 1].");
+    }
+
+    /// <summary>Keras's <c>ema_overwrite_frequency</c>: put the average in the weights every this many updates; null for
+    /// only at the end of <c>Fit</c>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
+    public int? EmaOverwriteFrequency
+    {
+        get => _emaOverwriteFrequency;
+        init => _emaOverwriteFrequency = value is null or >= 1
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(EmaOverwriteFrequency), value, "EmaOverwriteFrequency must be at least 1, or null.");
+    }
+
     /// <summary>The number of updates applied so far (Keras's <c>optimizer.iterations</c>).</summary>
     public long Iterations { get; private set; }
 
@@ -79,8 +127,9 @@ public abstract class Optimizer
         "adamax" => new Adamax(),
         "nadam" => new Nadam(),
         "lion" => new Lion(),
+        "ftrl" => new Ftrl(),
         _ => throw new ArgumentException(
-            $"Unknown optimizer '{name}'. Known optimizers: 'sgd', 'rmsprop', 'adam', 'adamw', 'adagrad', 'adadelta', 'adamax', 'nadam', 'lion'.", nameof(name)),
+            $"Unknown optimizer '{name}'. Known optimizers: 'sgd', 'rmsprop', 'adam', 'adamw', 'adagrad', 'adadelta', 'adamax', 'nadam', 'lion', 'ftrl'.", nameof(name)),
     };
 
     /// <summary>Converts a name to an optimizer; the same as the implicit conversion.</summary>
@@ -116,6 +165,7 @@ public abstract class Optimizer
         {
             Allocate(parameterCount);
             _clipped = _clipNorm is null && _clipValue is null && _globalClipNorm is null ? [] : new float[parameterCount];
+            _average = UseEma ? new float[parameterCount] : [];
             _owner = owner;
         }
     }
@@ -153,12 +203,56 @@ public abstract class Optimizer
             gradients = ClipGradients(gradients, trainable);
         }
 
+        if (_weightDecay is float decay && decay > 0)
+        {
+            // Keras's _apply_weight_decay, before the step: w − w · wd · lr.
+            foreach (var (offset, size) in trainable)
+            {
+                System.Numerics.Tensors.TensorPrimitives.Multiply(weights.Slice(offset, size), 1f - (decay * LearningRate), weights.Slice(offset, size));
+            }
+        }
+
         foreach (var (offset, size) in trainable)
         {
             Update(weights.Slice(offset, size), gradients.Slice(offset, size), offset, Iterations);
         }
 
+        if (UseEma)
+        {
+            // Keras's _update_model_variables_moving_average: the momentum is 0 at the first update, so the average starts at w.
+            float momentum = Iterations == 0 ? 0f : _emaMomentum;
+            bool overwrite = _emaOverwriteFrequency is int every && (Iterations + 1) % every == 0;
+            foreach (var (offset, size) in trainable)
+            {
+                var average = _average.AsSpan(offset, size);
+                var w = weights.Slice(offset, size);
+                System.Numerics.Tensors.TensorPrimitives.Multiply(average, momentum, average);
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(w, 1f - momentum, average, average);
+                if (overwrite)
+                {
+                    average.CopyTo(w);
+                }
+            }
+        }
+
         Iterations++;
+    }
+
+    /// <summary>Keras's <c>finalize_variable_values</c>, at the end of <c>Fit</c>: with <see cref="UseEma"/>, the trained
+    /// weights take their moving average.</summary>
+    /// <param name="weights">The weights.</param>
+    /// <param name="trainable">The runs of trained weights.</param>
+    internal void Finalize(Span<float> weights, (int Offset, int Size)[] trainable)
+    {
+        if (!UseEma || Iterations == 0)
+        {
+            return;
+        }
+
+        foreach (var (offset, size) in trainable)
+        {
+            _average.AsSpan(offset, size).CopyTo(weights.Slice(offset, size));
+        }
     }
 
     /// <summary>Whether a model's <c>Compile</c> has bound the optimizer and allocated its state.</summary>
@@ -168,14 +262,39 @@ public abstract class Optimizer
     /// The hyper-parameters that shape the state or the update, other than the learning rate, by their Keras names
     /// (booleans as 0 or 1): what a weights file records so that state is restored only into the same optimizer.
     /// </summary>
-    internal abstract (string Name, double Value)[] Hyperparameters { get; }
+    internal (string Name, double Value)[] Hyperparameters
+    {
+        get
+        {
+            var all = new System.Collections.Generic.List<(string Name, double Value)>(OwnHyperparameters);
+            if (_weightDecay is float decay)
+            {
+                all.Insert(0, ("weight_decay", decay));
+            }
+
+            if (UseEma)
+            {
+                all.Add(("use_ema", 1));
+                all.Add(("ema_momentum", EmaMomentum));
+                all.Add(("ema_overwrite_frequency", EmaOverwriteFrequency ?? 0));
+            }
+
+            return all.ToArray();
+        }
+    }
+
+    /// <summary>The optimizer's own hyper-parameters (the base adds weight decay and the moving average's).</summary>
+    private protected abstract (string Name, double Value)[] OwnHyperparameters { get; }
 
     /// <summary>
     /// The per-weight state buffers (Keras's optimizer variables, by the names Keras gives them: <c>momentum</c>,
     /// <c>velocity</c>, …), each laid out as the model's weight buffer; empty before <see cref="Build"/>. The arrays are
     /// the live state: a weights file reads them to save and overwrites them to restore.
     /// </summary>
-    internal abstract (string Name, float[] Values)[] StateBuffers { get; }
+    internal (string Name, float[] Values)[] StateBuffers => UseEma && IsBuilt ? [.. OwnStateBuffers, ("average", _average)] : OwnStateBuffers;
+
+    /// <summary>The optimizer's own state buffers (the base adds the moving average's).</summary>
+    private protected abstract (string Name, float[] Values)[] OwnStateBuffers { get; }
 
     /// <summary>Sets the counters a weights file restores with the state buffers (Keras restores <c>iterations</c> and
     /// <c>learning_rate</c>, both optimizer variables).</summary>

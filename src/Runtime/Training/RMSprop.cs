@@ -44,10 +44,10 @@ public sealed class RMSprop : Optimizer
     /// <inheritdoc/>
     public override string Name => "RMSprop";
 
-    internal override (string Name, double Value)[] Hyperparameters
+    private protected override (string Name, double Value)[] OwnHyperparameters
         => [("rho", Rho), ("momentum", Momentum), ("epsilon", Epsilon), ("centered", Centered ? 1 : 0)];
 
-    internal override (string Name, float[] Values)[] StateBuffers
+    private protected override (string Name, float[] Values)[] OwnStateBuffers
     {
         get
         {

@@ -31,9 +31,9 @@ public sealed class SGD : Optimizer
     /// <inheritdoc/>
     public override string Name => "SGD";
 
-    internal override (string Name, double Value)[] Hyperparameters => [("momentum", Momentum), ("nesterov", Nesterov ? 1 : 0)];
+    private protected override (string Name, double Value)[] OwnHyperparameters => [("momentum", Momentum), ("nesterov", Nesterov ? 1 : 0)];
 
-    internal override (string Name, float[] Values)[] StateBuffers => Momentum != 0 && IsBuilt ? [("momentum", _momentums)] : [];
+    private protected override (string Name, float[] Values)[] OwnStateBuffers => Momentum != 0 && IsBuilt ? [("momentum", _momentums)] : [];
 
     private protected override void Allocate(int parameterCount)
         => _momentums = Momentum != 0 ? new float[parameterCount] : [];
