@@ -124,8 +124,8 @@ public class LossTests
         Assert.IsType<BinaryCrossentropy>((Loss)"binary_crossentropy");
         Assert.IsType<CategoricalCrossentropy>((Loss)"categorical_crossentropy");
         Assert.IsType<SparseCategoricalCrossentropy>((Loss)"sparse_categorical_crossentropy");
-        var ex = Assert.Throws<ArgumentException>(() => (Loss)"binary_focal_crossentropy");
-        Assert.Contains("'binary_focal_crossentropy'", ex.Message);
+        var ex = Assert.Throws<ArgumentException>(() => (Loss)"sigmoid_focal_crossentropy");
+        Assert.Contains("'sigmoid_focal_crossentropy'", ex.Message);
         Assert.Contains("sparse_categorical_crossentropy", ex.Message);
     }
 

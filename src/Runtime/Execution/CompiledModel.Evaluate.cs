@@ -155,9 +155,10 @@ public abstract partial class CompiledModel
     /// <c>Fit</c> uses this for validation without re-entering it.
     /// </summary>
     private LossTotals EvaluateRange(Workspace workspace, CompiledTraining compiled, float[][] inputs, float[]?[] targets,
-        int start, int count, int batchSize, ProgressBar? progress, CancellationToken cancellationToken = default, SampleWeighting? weighting = null)
+        int start, int count, int batchSize, ProgressBar? progress, CancellationToken cancellationToken = default, SampleWeighting? weighting = null,
+        LossTotals? into = null)
     {
-        var totals = new LossTotals(compiled);
+        var totals = into ?? new LossTotals(compiled);
         var losses = new double[compiled.Losses.Length];
         int step = 0;
         batchSize = Math.Min(batchSize, count);
