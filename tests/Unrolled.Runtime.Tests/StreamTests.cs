@@ -120,4 +120,43 @@ public class StreamTests
         // A model trains on them as on any stream.
         Assert.Equal(2, Compiled().Fit(Batches.FromSamples(samples, 6, 8, seed: 4), epochs: 2, verbose: 0).Epochs);
     }
+
+    private static async IAsyncEnumerable<DataBatch> AsyncStream(SyntheticData data, int batchSize)
+    {
+        foreach (var batch in Stream(data, batchSize))
+        {
+            await System.Threading.Tasks.Task.Yield();
+            yield return batch;
+        }
+    }
+
+    [Fact]
+    public void An_asynchronous_stream_trains_as_the_synchronous_one()
+    {
+        var sync = Compiled();
+        sync.Fit(Stream(Data, 6), epochs: 2, verbose: 0);
+        var asynchronous = Compiled();
+        var history = asynchronous.Fit(AsyncStream(Data, 6), epochs: 2, verbose: 0);
+        Assert.Equal(2, history.Epochs);
+        Assert.Equal(sync.ReadOnlyWeights.ToArray(), asynchronous.ReadOnlyWeights.ToArray());
+    }
+
+    [Fact]
+    public void A_schedule_that_gives_NaN_stops_training_with_the_weights_unchanged()
+    {
+        var model = new TwoInputModel();
+        model.Compile(new SGD { Schedule = new BrokenAfter(3) }, ["categorical_crossentropy", "binary_crossentropy"]);
+        float[]? afterTwo = null;
+        var error = Assert.Throws<InvalidOperationException>(() => model.Fit(Data.X, Data.Y, batchSize: 5, shuffle: false, verbose: 0,
+            callbacks: [new LambdaCallback(onTrainBatchEnd: (b, _) => { if (b == 2) afterTwo = model.ReadOnlyWeights.ToArray(); })]));
+        Assert.Contains("BrokenAfter", error.Message);
+        Assert.Contains("iteration 3", error.Message);
+        Assert.Equal(afterTwo, model.ReadOnlyWeights.ToArray());
+    }
+
+    /// <summary>A user's schedule that goes wrong at a step.</summary>
+    private sealed class BrokenAfter(long step) : LearningRateSchedule
+    {
+        public override double At(long iteration) => iteration < step ? 0.1 : double.NaN;
+    }
 }

@@ -76,6 +76,65 @@ public abstract partial class CompiledModel
         }
     }
 
+    /// <summary>
+    /// Trains on an asynchronous stream of batches (a database cursor, a network source): as
+    /// <see cref="Fit(IEnumerable{DataBatch}, int, IEnumerable{DataBatch}?, int?, int, int, int, TextWriter?, IReadOnlyList{Callback}?, bool, CancellationToken)"/>,
+    /// the stream awaited on the read-ahead thread.
+    /// </summary>
+    /// <param name="data">The training batches.</param>
+    /// <param name="epochs">The last epoch.</param>
+    /// <param name="stepsPerEpoch">Batches per epoch, or null for one pass over the stream.</param>
+    /// <param name="verbose">0 silent, 1 or 2 one line per epoch.</param>
+    /// <param name="output">Where progress goes.</param>
+    /// <param name="callbacks">Hooks called as training goes.</param>
+    /// <param name="cancellationToken">Stops between two steps (and the stream's reading); Fit returns the finished epochs.</param>
+    /// <returns>The per-epoch losses and metrics.</returns>
+    /// <exception cref="ArgumentException">A batch does not fit the model (the message names it).</exception>
+    /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
+    public History Fit(IAsyncEnumerable<DataBatch> data, int epochs = 1, int? stepsPerEpoch = null, int verbose = 1, TextWriter? output = null,
+        IReadOnlyList<Callback>? callbacks = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return Fit(new AsyncBatches(data, cancellationToken), epochs, null, stepsPerEpoch, 1, 0, verbose, output, callbacks, prefetch: true, cancellationToken);
+    }
+
+    /// <summary>An asynchronous stream read synchronously (on the read-ahead thread), enumerable once per pass.</summary>
+    private sealed class AsyncBatches(IAsyncEnumerable<DataBatch> source, CancellationToken cancellationToken) : IEnumerable<DataBatch>
+    {
+        public IEnumerator<DataBatch> GetEnumerator()
+        {
+            IEnumerable<DataBatch> blocking;
+            try
+            {
+                blocking = source.ToBlockingEnumerable(cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                yield break;
+            }
+
+            using var enumerator = blocking.GetEnumerator();
+            while (true)
+            {
+                try
+                {
+                    if (!enumerator.MoveNext())
+                    {
+                        yield break;
+                    }
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    yield break; // Fit sees the token and returns its finished epochs
+                }
+
+                yield return enumerator.Current;
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
     /// <summary>Evaluates a stream of batches, as Keras's <c>evaluate</c> on a dataset: the losses and metrics over all of them.</summary>
     /// <param name="data">The batches.</param>
     /// <param name="cancellationToken">Stops between two batches, with <see cref="OperationCanceledException"/>.</param>
@@ -155,6 +214,12 @@ public abstract partial class CompiledModel
 
                     if (!reader.TryNext(out var batch))
                     {
+                        if (cancellationToken.IsCancellationRequested)
+                        {
+                            cancelled = true; // the stream stopped because of the token
+                            break;
+                        }
+
                         reader.Dispose();
                         reader = null; // a new pass starts with the next epoch
                         break;

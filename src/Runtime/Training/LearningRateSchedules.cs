@@ -10,9 +10,13 @@ namespace Unrolled;
 /// (Keras's <c>optimizer.iterations</c>), which <see cref="Optimizer.LearningRate"/> then reports.
 /// </summary>
 /// <example><c>new Adam { Schedule = new ExponentialDecay(0.01, decaySteps: 1000, decayRate: 0.96) }</c></example>
+/// <remarks>Derive from it for a schedule of your own, as from Keras's <c>LearningRateSchedule</c>: override
+/// <see cref="At"/>. A rate that is NaN, infinite or negative stops training with an <see cref="InvalidOperationException"/>
+/// naming the schedule and the iteration, before that update.</remarks>
 public abstract class LearningRateSchedule
 {
-    private protected LearningRateSchedule()
+    /// <summary>Creates a schedule.</summary>
+    protected LearningRateSchedule()
     {
     }
 

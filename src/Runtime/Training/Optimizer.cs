@@ -184,7 +184,15 @@ public abstract class Optimizer
 
         if (Schedule is { } schedule)
         {
-            LearningRate = (float)schedule.At(Iterations);
+            double rate = schedule.At(Iterations);
+            if (!double.IsFinite(rate) || rate < 0 || !float.IsFinite((float)rate))
+            {
+                throw new InvalidOperationException(
+                    $"{Name}'s learning-rate schedule {schedule.GetType().Name} gave {rate.ToString(System.Globalization.CultureInfo.InvariantCulture)} " +
+                    $"at iteration {Iterations}; a learning rate must be finite and ≥ 0. The update was not applied.");
+            }
+
+            LearningRate = (float)rate;
         }
 
         if (trainable is null)
