@@ -44,3 +44,24 @@ public partial class BuilderFrozen
         return new Model(x, Dense(2, name: "out")(h), name: "fine_tuned");
     }
 }
+
+/// <summary>Keras's initialisers by name on every kind of weight they apply to.</summary>
+public partial class InitializedLayers
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([8, 8, 3]);
+        var c = Conv2D(64, 3, kernelInitializer: "he_normal", biasInitializer: "ones", name: "conv")(x);
+        var h = Dense(400, kernelInitializer: "he_uniform", name: "he_uniform")(Flatten()(c));
+        h = Dense(300, kernelInitializer: "lecun_normal", name: "lecun_normal")(h);
+        h = Dense(200, kernelInitializer: "glorot_normal", name: "glorot_normal")(h);
+        h = Dense(100, kernelInitializer: "truncated_normal", biasInitializer: "random_normal", name: "truncated")(h);
+        h = Dense(50, kernelInitializer: "orthogonal", name: "orthogonal")(h);
+        h = Dense(10, kernelInitializer: "lecun_uniform", name: "lecun_uniform")(h);
+        var ids = Input([4], DType.Int32);
+        var e = Embedding(30, 16, embeddingsInitializer: "random_normal", name: "embedding")(ids);
+        var r = LSTM(8, kernelInitializer: "glorot_normal", recurrentInitializer: "orthogonal", biasInitializer: "zeros", name: "lstm")(e);
+        return new Model([x, ids], [h, r]);
+    }
+}

@@ -66,7 +66,35 @@ internal sealed partial class ModelEmitter
                         _w.Line($"initializer.Ones({slice});");
                         break;
                     case WeightInit.Orthogonal:
-                        _w.Line($"initializer.Orthogonal({slice}, {N(dims[0])}, {N(weight.Size / dims[0])});");
+                    {
+                        // Keras flattens every axis but the last into the rows.
+                        int columns = dims[dims.Count - 1];
+                        _w.Line($"initializer.Orthogonal({slice}, {N(weight.Size / System.Math.Max(columns, 1))}, {N(columns)});");
+                        break;
+                    }
+
+                    case WeightInit.HeNormal or WeightInit.HeUniform or WeightInit.LecunNormal or WeightInit.LecunUniform or WeightInit.GlorotNormal:
+                    {
+                        int receptive = dims.Take(dims.Count - 2).Aggregate(1, (a, d) => a * d);
+                        int fanIn = dims.Count >= 2 ? dims[dims.Count - 2] * receptive : dims[0];
+                        int fanOut = dims.Count >= 2 ? dims[dims.Count - 1] * receptive : dims[0];
+                        var (scale, fan, uniform) = weight.Init switch
+                        {
+                            WeightInit.HeNormal => (2.0, (double)fanIn, false),
+                            WeightInit.HeUniform => (2.0, fanIn, true),
+                            WeightInit.LecunNormal => (1.0, fanIn, false),
+                            WeightInit.LecunUniform => (1.0, fanIn, true),
+                            _ => (1.0, (fanIn + fanOut) / 2.0, false),
+                        };
+                        _w.Line($"initializer.VarianceScaling({slice}, {Float(scale)}, {Float(fan)}, uniform: {(uniform ? "true" : "false")}); // {weight.Init}");
+                        break;
+                    }
+
+                    case WeightInit.RandomNormal:
+                        _w.Line($"initializer.RandomNormal({slice}, 0, 0.05);");
+                        break;
+                    case WeightInit.TruncatedNormal:
+                        _w.Line($"initializer.TruncatedNormal({slice}, 0, 0.05);");
                         break;
                     case WeightInit.Uniform:
                         _w.Line($"initializer.RandomUniform({slice}, -0.05f, 0.05f);");

@@ -164,7 +164,8 @@ internal sealed class ShapeContext
 
     public TensorShape Shape(IEnumerable<int> dims) => new(dims.ToEquatableArray(), 0);
 
-    public void Weight(string name, WeightInit init, params int[] dims) => Weights.Add(new WeightSpec(name, dims.ToEquatableArray(), init));
+    public void Weight(string name, WeightInit init, params int[] dims)
+        => Weights.Add(new WeightSpec(name, dims.ToEquatableArray(), Layer.InitializerFor(name, init)));
 
     /// <summary>State the optimizer leaves alone (moving statistics).</summary>
     public void State(string name, WeightInit init, params int[] dims) => Weights.Add(new WeightSpec(name, dims.ToEquatableArray(), init, Trainable: false));

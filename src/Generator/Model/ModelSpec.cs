@@ -14,8 +14,25 @@ namespace Unrolled.Generator.Model;
 /// <param name="NameSpan">Where its explicit name is given, else <see cref="Span"/>.</param>
 /// <param name="Trainable">False when the builder froze the layer (<c>trainable: false</c>, or <c>Model.Trainable = false</c>
 /// on a model holding it): where the model's run-time flag starts.</param>
-internal sealed record LayerSpec(LayerKind Kind, string Name, LayerConfig Config, SourceSpan Span, SourceSpan NameSpan, bool Trainable = true)
+/// <param name="Initializers">The builder's initialisers by weight name (<c>kernel=HeNormal</c>), overriding the kind's.</param>
+internal sealed record LayerSpec(LayerKind Kind, string Name, LayerConfig Config, SourceSpan Span, SourceSpan NameSpan, bool Trainable = true,
+    EquatableArray<string> Initializers = default)
 {
+    /// <summary>The initialiser the builder gave for weight <paramref name="weight"/>, or <paramref name="fallback"/>.</summary>
+    public WeightInit InitializerFor(string weight, WeightInit fallback)
+    {
+        foreach (string entry in Initializers)
+        {
+            int eq = entry.IndexOf('=');
+            if (entry.Substring(0, eq) == weight && System.Enum.TryParse<WeightInit>(entry.Substring(eq + 1), out var init))
+            {
+                return init;
+            }
+        }
+
+        return fallback;
+    }
+
     /// <summary>The settings as the record its rule defines; a mismatch is a bug in Unrolled, reported as UNR0017.</summary>
     public T Settings<T>()
         where T : LayerConfig

@@ -18,6 +18,58 @@ internal enum WeightInit
 
     /// <summary>zeros with the forget gate's quarter set to one (LSTM's unit_forget_bias).</summary>
     UnitForgetBias,
+
+    /// <summary>he_normal: truncated normal, variance 2 / fan_in.</summary>
+    HeNormal,
+
+    /// <summary>he_uniform: variance 2 / fan_in.</summary>
+    HeUniform,
+
+    /// <summary>lecun_normal: truncated normal, variance 1 / fan_in.</summary>
+    LecunNormal,
+
+    /// <summary>lecun_uniform: variance 1 / fan_in.</summary>
+    LecunUniform,
+
+    /// <summary>glorot_normal: truncated normal, variance 2 / (fan_in + fan_out).</summary>
+    GlorotNormal,
+
+    /// <summary>random_normal: mean 0, standard deviation 0.05.</summary>
+    RandomNormal,
+
+    /// <summary>truncated_normal: mean 0, standard deviation 0.05, within two.</summary>
+    TruncatedNormal,
+}
+
+/// <summary>Keras's initialiser names, as the builder's <c>kernelInitializer: "he_normal"</c> gives them.</summary>
+internal static class Initializers
+{
+    public static readonly (string Name, WeightInit Init)[] Known =
+    [
+        ("glorot_uniform", WeightInit.GlorotUniform), ("glorot_normal", WeightInit.GlorotNormal), ("he_normal", WeightInit.HeNormal),
+        ("he_uniform", WeightInit.HeUniform), ("lecun_normal", WeightInit.LecunNormal), ("lecun_uniform", WeightInit.LecunUniform),
+        ("zeros", WeightInit.Zeros), ("ones", WeightInit.Ones), ("orthogonal", WeightInit.Orthogonal), ("random_normal", WeightInit.RandomNormal),
+        ("random_uniform", WeightInit.Uniform), ("truncated_normal", WeightInit.TruncatedNormal),
+    ];
+
+    /// <summary>The builder's initialiser arguments and the weight each sets.</summary>
+    public static readonly (string Argument, string Weight)[] Arguments =
+    [
+        ("kernelInitializer", "kernel"), ("biasInitializer", "bias"), ("embeddingsInitializer", "embeddings"), ("recurrentInitializer", "recurrent_kernel"),
+    ];
+
+    public static WeightInit? Find(string name)
+    {
+        foreach (var (known, init) in Known)
+        {
+            if (known == name)
+            {
+                return init;
+            }
+        }
+
+        return null;
+    }
 }
 
 /// <summary>One weight tensor of a layer, in Keras's order within the layer (<c>kernel</c>, <c>bias</c>, …).</summary>

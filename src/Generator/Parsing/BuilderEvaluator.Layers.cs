@@ -64,6 +64,30 @@ internal sealed partial class BuilderEvaluator
         }
 
         var created = CreateLayerValue(invocation, factory, args, span, name, nameSpan);
+        foreach (var (argument, weight) in Initializers.Arguments)
+        {
+            if (!args.IsExplicit(argument) || created.Kind != ValueKind.Layer)
+            {
+                continue;
+            }
+
+            // Keras's kernel_initializer="he_normal" (by name).
+            var value = args.Known(argument);
+            if (value is null || value.Kind == ValueKind.Null)
+            {
+                continue;
+            }
+
+            if (value.Kind != ValueKind.String || Initializers.Find(value.String!) is not WeightInit init)
+            {
+                Report(DiagnosticIds.InvalidArgument, args.SpanOf(argument),
+                    $"{argument} must be one of Keras's initialisers: {string.Join(", ", Initializers.Known.Select(k => "\"" + k.Name + "\""))}");
+                return Value.Unknown("invalid argument");
+            }
+
+            Graph.SetInitializer(created.Id, weight, init);
+        }
+
         if (args.IsExplicit("trainable") && created.Kind == ValueKind.Layer)
         {
             // Keras's trainable=False: where the model's run-time flag starts (CompiledModel.GetLayer(name).Trainable).

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using Unrolled.Generator.Diagnostics;
 using Unrolled.Generator.Model;
 
@@ -19,6 +20,14 @@ internal sealed class GraphBuilder
 
     /// <summary>The models the builder froze with <c>Model.Trainable = false</c>, by name, in order.</summary>
     public List<string> FrozenModels { get; } = new();
+
+    /// <summary>Sets the initialiser of one of a layer's weights (the builder's <c>kernelInitializer:</c>, …).</summary>
+    public void SetInitializer(int layer, string weight, WeightInit init)
+    {
+        var entries = Layers[layer].Initializers.Where(e => !e.StartsWith(weight + "=", System.StringComparison.Ordinal))
+            .Append(weight + "=" + init.ToString()).ToEquatableArray();
+        Layers[layer] = Layers[layer] with { Initializers = entries };
+    }
 
     /// <summary>Sets a layer's <see cref="LayerSpec.Trainable"/> (the builder's <c>trainable:</c>).</summary>
     public void SetTrainable(int layer, bool trainable)

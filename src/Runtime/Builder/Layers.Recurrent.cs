@@ -28,10 +28,13 @@ public static partial class Layers
     /// shared by every step, as Keras draws them (LSTM then also draws <paramref name="dropout"/>'s mask per gate, as Keras's implementation 1 does); in [0, 1).</param>
     /// <param name="name">The layer's name (<c>lstm</c>, … by default).</param>
     /// <param name="trainable">Keras's <c>trainable</c>: false starts the layer frozen (no weight updates; a BatchNormalization in inference mode); <c>GetLayer(name).Trainable</c> changes it at run time.</param>
+    /// <param name="kernelInitializer">Keras's <c>kernel_initializer</c> by name (<c>"he_normal"</c>, <c>"glorot_uniform"</c>, <c>"orthogonal"</c>, …); null for the layer's default.</param>
+    /// <param name="recurrentInitializer">Keras's <c>recurrent_initializer</c> by name; null for <c>"orthogonal"</c>.</param>
+    /// <param name="biasInitializer">Keras's <c>bias_initializer</c> by name; null for the layer's default.</param>
     /// <returns>A layer to apply to a sequence tensor, optionally from a given state:
     /// <c>LSTM(64)(decoderInputs, initialState: [stateH, stateC])</c>.</returns>
     public static Layer LSTM(int units, bool returnSequences = false, bool useBias = true, bool unitForgetBias = true, bool returnState = false,
-        bool goBackwards = false, bool stateful = false, double dropout = 0.0, double recurrentDropout = 0.0, string? name = null, bool trainable = true)
+        bool goBackwards = false, bool stateful = false, double dropout = 0.0, double recurrentDropout = 0.0, string? name = null, bool trainable = true, string? kernelInitializer = null, string? recurrentInitializer = null, string? biasInitializer = null)
         => throw BuilderOnlyException.For(nameof(LSTM));
 
     /// <summary>
@@ -56,9 +59,12 @@ public static partial class Layers
     /// shared by every step, as Keras draws them (GRU then also draws <paramref name="dropout"/>'s mask per gate, as Keras's implementation 1 does; the update z ⊙ h keeps the undropped state); in [0, 1).</param>
     /// <param name="name">The layer's name (<c>gru</c>, … by default).</param>
     /// <param name="trainable">Keras's <c>trainable</c>: false starts the layer frozen (no weight updates; a BatchNormalization in inference mode); <c>GetLayer(name).Trainable</c> changes it at run time.</param>
+    /// <param name="kernelInitializer">Keras's <c>kernel_initializer</c> by name (<c>"he_normal"</c>, <c>"glorot_uniform"</c>, <c>"orthogonal"</c>, …); null for the layer's default.</param>
+    /// <param name="recurrentInitializer">Keras's <c>recurrent_initializer</c> by name; null for <c>"orthogonal"</c>.</param>
+    /// <param name="biasInitializer">Keras's <c>bias_initializer</c> by name; null for the layer's default.</param>
     /// <returns>A layer to apply to a sequence tensor, optionally from a given state: <c>GRU(64)(x, initialState: [state])</c>.</returns>
     public static Layer GRU(int units, bool returnSequences = false, bool resetAfter = true, bool useBias = true, bool returnState = false,
-        bool goBackwards = false, bool stateful = false, double dropout = 0.0, double recurrentDropout = 0.0, string? name = null, bool trainable = true)
+        bool goBackwards = false, bool stateful = false, double dropout = 0.0, double recurrentDropout = 0.0, string? name = null, bool trainable = true, string? kernelInitializer = null, string? recurrentInitializer = null, string? biasInitializer = null)
         => throw BuilderOnlyException.For(nameof(GRU));
 
     /// <summary>
@@ -80,9 +86,12 @@ public static partial class Layers
     /// shared by every step, as Keras draws them; in [0, 1).</param>
     /// <param name="name">The layer's name (<c>simple_rnn</c>, … by default).</param>
     /// <param name="trainable">Keras's <c>trainable</c>: false starts the layer frozen (no weight updates; a BatchNormalization in inference mode); <c>GetLayer(name).Trainable</c> changes it at run time.</param>
+    /// <param name="kernelInitializer">Keras's <c>kernel_initializer</c> by name (<c>"he_normal"</c>, <c>"glorot_uniform"</c>, <c>"orthogonal"</c>, …); null for the layer's default.</param>
+    /// <param name="recurrentInitializer">Keras's <c>recurrent_initializer</c> by name; null for <c>"orthogonal"</c>.</param>
+    /// <param name="biasInitializer">Keras's <c>bias_initializer</c> by name; null for the layer's default.</param>
     /// <returns>A layer to apply to a sequence tensor, optionally from a given state: <c>SimpleRNN(64)(x, initialState: [state])</c>.</returns>
     public static Layer SimpleRNN(int units, bool returnSequences = false, bool useBias = true, bool returnState = false, bool goBackwards = false,
-        bool stateful = false, double dropout = 0.0, double recurrentDropout = 0.0, string? name = null, bool trainable = true)
+        bool stateful = false, double dropout = 0.0, double recurrentDropout = 0.0, string? name = null, bool trainable = true, string? kernelInitializer = null, string? recurrentInitializer = null, string? biasInitializer = null)
         => throw BuilderOnlyException.For(nameof(SimpleRNN));
 
     /// <summary>

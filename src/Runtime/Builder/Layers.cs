@@ -31,8 +31,10 @@ public static partial class Layers
     /// <param name="useBias">Whether the layer adds a bias vector.</param>
     /// <param name="name">The layer's name (<c>dense</c>, <c>dense_1</c>, … by default).</param>
     /// <param name="trainable">Keras's <c>trainable</c>: false starts the layer frozen (no weight updates; a BatchNormalization in inference mode); <c>GetLayer(name).Trainable</c> changes it at run time.</param>
+    /// <param name="kernelInitializer">Keras's <c>kernel_initializer</c> by name (<c>"he_normal"</c>, <c>"glorot_uniform"</c>, <c>"orthogonal"</c>, …); null for the layer's default.</param>
+    /// <param name="biasInitializer">Keras's <c>bias_initializer</c> by name; null for the layer's default.</param>
     /// <returns>A layer to apply to a tensor: <c>Dense(64, Activation.Relu)(x)</c>.</returns>
-    public static Layer Dense(int units, Activation activation = Activation.Linear, bool useBias = true, string? name = null, bool trainable = true)
+    public static Layer Dense(int units, Activation activation = Activation.Linear, bool useBias = true, string? name = null, bool trainable = true, string? kernelInitializer = null, string? biasInitializer = null)
         => throw BuilderOnlyException.For(nameof(Dense));
 
     /// <summary>
@@ -51,11 +53,13 @@ public static partial class Layers
     /// <param name="biasAxes">The output letters the bias spans, or null for no bias.</param>
     /// <param name="name">The layer's name (<c>einsum_dense</c>, … by default).</param>
     /// <param name="trainable">Keras's <c>trainable</c>: false starts the layer frozen (no weight updates; a BatchNormalization in inference mode); <c>GetLayer(name).Trainable</c> changes it at run time.</param>
+    /// <param name="kernelInitializer">Keras's <c>kernel_initializer</c> by name (<c>"he_normal"</c>, <c>"glorot_uniform"</c>, <c>"orthogonal"</c>, …); null for the layer's default.</param>
+    /// <param name="biasInitializer">Keras's <c>bias_initializer</c> by name; null for the layer's default.</param>
     /// <returns>A layer to apply to a tensor.</returns>
-    public static Layer EinsumDense(string equation, int?[] outputShape, Activation activation = Activation.Linear, string? biasAxes = null, string? name = null, bool trainable = true)
+    public static Layer EinsumDense(string equation, int?[] outputShape, Activation activation = Activation.Linear, string? biasAxes = null, string? name = null, bool trainable = true, string? kernelInitializer = null, string? biasInitializer = null)
         => throw BuilderOnlyException.For(nameof(EinsumDense));
 
-    /// <summary>An <see cref="EinsumDense(string, int?[], Activation, string?, string?, bool)"/> whose output has one axis after the
+    /// <summary>An <see cref="EinsumDense(string, int?[], Activation, string?, string?, bool, string?, string?)"/> whose output has one axis after the
     /// batch axis: <c>EinsumDense("ab,bc->ac", 64)</c>.</summary>
     /// <param name="equation">The einsum: input, kernel, output letters, the first letter the batch axis.</param>
     /// <param name="outputShape">The output's one axis after the batch axis.</param>
@@ -63,8 +67,10 @@ public static partial class Layers
     /// <param name="biasAxes">The output letters the bias spans, or null for no bias.</param>
     /// <param name="name">The layer's name (<c>einsum_dense</c>, … by default).</param>
     /// <param name="trainable">Keras's <c>trainable</c>: false starts the layer frozen (no weight updates; a BatchNormalization in inference mode); <c>GetLayer(name).Trainable</c> changes it at run time.</param>
+    /// <param name="kernelInitializer">Keras's <c>kernel_initializer</c> by name (<c>"he_normal"</c>, <c>"glorot_uniform"</c>, <c>"orthogonal"</c>, …); null for the layer's default.</param>
+    /// <param name="biasInitializer">Keras's <c>bias_initializer</c> by name; null for the layer's default.</param>
     /// <returns>A layer to apply to a tensor.</returns>
-    public static Layer EinsumDense(string equation, int outputShape, Activation activation = Activation.Linear, string? biasAxes = null, string? name = null, bool trainable = true)
+    public static Layer EinsumDense(string equation, int outputShape, Activation activation = Activation.Linear, string? biasAxes = null, string? name = null, bool trainable = true, string? kernelInitializer = null, string? biasInitializer = null)
         => throw BuilderOnlyException.For(nameof(Dense));
 
     /// <summary>A layer that concatenates its inputs along an axis, as Keras's <c>Concatenate(axis=-1)</c>.</summary>
@@ -294,7 +300,7 @@ public sealed record DenseSettings(int Units, string Activation, bool UseBias) :
     }
 }
 
-/// <summary>The settings of an <see cref="Layers.EinsumDense(string, int?[], Activation, string?, string?, bool)"/> layer.</summary>
+/// <summary>The settings of an <see cref="Layers.EinsumDense(string, int?[], Activation, string?, string?, bool, string?, string?)"/> layer.</summary>
 /// <param name="Equation">The einsum.</param>
 /// <param name="OutputShape">The output's axes after the batch axis (0 where given as None).</param>
 /// <param name="Activation">Keras's activation name.</param>

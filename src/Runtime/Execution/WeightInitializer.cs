@@ -34,6 +34,58 @@ public struct WeightInitializer
         }
     }
 
+    /// <summary>
+    /// Keras's <c>VarianceScaling</c>, behind <c>he_*</c>, <c>lecun_*</c> and <c>glorot_normal</c>: variance
+    /// scale / fan; uniform in ±sqrt(3 · scale / fan), or a normal truncated at two standard deviations whose standard
+    /// deviation sqrt(scale / fan) / 0.87962566103423978 keeps that variance after the truncation.
+    /// </summary>
+    /// <param name="weights">The tensor to fill.</param>
+    /// <param name="scale">Keras's <c>scale</c> (2 for He, 1 for LeCun and Glorot).</param>
+    /// <param name="fan">The fan Keras's <c>mode</c> picks (fan_in, or the mean of fan_in and fan_out).</param>
+    /// <param name="uniform">Uniform rather than truncated normal.</param>
+    public void VarianceScaling(Span<float> weights, double scale, double fan, bool uniform)
+    {
+        double variance = scale / Math.Max(1.0, fan);
+        if (uniform)
+        {
+            RandomUniform(weights, -(float)Math.Sqrt(3 * variance), (float)Math.Sqrt(3 * variance));
+            return;
+        }
+
+        TruncatedNormal(weights, 0, Math.Sqrt(variance) / 0.87962566103423978);
+    }
+
+    /// <summary>Keras's <c>random_normal</c>: normal with the given mean and standard deviation.</summary>
+    /// <param name="weights">The tensor to fill.</param>
+    /// <param name="mean">The mean.</param>
+    /// <param name="stddev">The standard deviation.</param>
+    public void RandomNormal(Span<float> weights, double mean, double stddev)
+    {
+        for (int i = 0; i < weights.Length; i++)
+        {
+            weights[i] = (float)(mean + (stddev * NextNormal()));
+        }
+    }
+
+    /// <summary>Keras's <c>truncated_normal</c>: normal, drawn again while more than two standard deviations from the mean.</summary>
+    /// <param name="weights">The tensor to fill.</param>
+    /// <param name="mean">The mean.</param>
+    /// <param name="stddev">The standard deviation before truncation.</param>
+    public void TruncatedNormal(Span<float> weights, double mean, double stddev)
+    {
+        for (int i = 0; i < weights.Length; i++)
+        {
+            double z;
+            do
+            {
+                z = NextNormal();
+            }
+            while (Math.Abs(z) > 2);
+
+            weights[i] = (float)(mean + (stddev * z));
+        }
+    }
+
     /// <summary>Keras's <c>zeros</c>.</summary>
     /// <param name="weights">The tensor to fill.</param>
     public readonly void Zeros(Span<float> weights) => weights.Clear();
