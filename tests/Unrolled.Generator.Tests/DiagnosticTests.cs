@@ -242,6 +242,10 @@ public class DiagnosticTests
             var a = Input([4, 3]);
             return new Model(a, Attention()([a, a], useCausalMask: {|UNR0004:Environment.ProcessorCount > 2|}));
             """) },
+        { "A negative regularizer", Sources.Builder("""
+            var a = Input([4]);
+            return new Model(a, Dense(2, kernelRegularizer: {|UNR0009:Regularizers.L2(-0.1)|})(a));
+            """) },
         { "An initialiser Keras does not have", Sources.Builder("""
             var a = Input([4]);
             return new Model(a, Dense(2, kernelInitializer: {|UNR0009:"he_gaussian"|})(a));

@@ -65,3 +65,19 @@ public partial class InitializedLayers
         return new Model([x, ids], [h, r]);
     }
 }
+
+/// <summary>Keras's weight regularizers on kernels, biases, embeddings and recurrent kernels.</summary>
+public partial class RegularizedLayers
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([5]);
+        var h = Dense(6, Activation.Tanh, kernelRegularizer: Regularizers.L2(0.01), biasRegularizer: Regularizers.L1(0.02), name: "hidden")(x);
+        var y = Dense(3, kernelRegularizer: Regularizers.L1L2(0.005, 0.03), name: "out")(h);
+        var ids = Input([4], DType.Int32);
+        var s = SimpleRNN(3, kernelRegularizer: Regularizers.L2(0.02), recurrentRegularizer: Regularizers.L1(0.01), name: "rnn")(
+            Embedding(10, 4, embeddingsRegularizer: Regularizers.L2(0.05), name: "embedding")(ids));
+        return new Model([x, ids], [y, s]);
+    }
+}

@@ -78,6 +78,10 @@ internal sealed partial class ModelEmitter
             for (int w = 0; w < weights.Count; w++)
             {
                 string trainable = weights[w].Trainable ? string.Empty : ", trainable: false";
+                var (l1, l2) = layer.RegularizerOf(weights[w].Name);
+                trainable += l1 > 0 || l2 > 0
+                    ? $", l1: {l1.ToString("R", CultureInfo.InvariantCulture)}, l2: {l2.ToString("R", CultureInfo.InvariantCulture)}"
+                    : string.Empty;
                 // Where Keras keeps the weight (saving_lib path, model.layers entry, model.weights position): what
                 // LoadKerasWeights needs to read files by position as Keras does.
                 string where = place is null ? string.Empty

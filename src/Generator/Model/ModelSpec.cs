@@ -15,9 +15,25 @@ namespace Unrolled.Generator.Model;
 /// <param name="Trainable">False when the builder froze the layer (<c>trainable: false</c>, or <c>Model.Trainable = false</c>
 /// on a model holding it): where the model's run-time flag starts.</param>
 /// <param name="Initializers">The builder's initialisers by weight name (<c>kernel=HeNormal</c>), overriding the kind's.</param>
+/// <param name="Regularizers">The builder's weight regularizers by weight name (<c>kernel=l1:l2</c>).</param>
 internal sealed record LayerSpec(LayerKind Kind, string Name, LayerConfig Config, SourceSpan Span, SourceSpan NameSpan, bool Trainable = true,
-    EquatableArray<string> Initializers = default)
+    EquatableArray<string> Initializers = default, EquatableArray<string> Regularizers = default)
 {
+    /// <summary>The L1 and L2 factors the builder gave weight <paramref name="weight"/>, or (0, 0).</summary>
+    public (double L1, double L2) RegularizerOf(string weight)
+    {
+        foreach (string entry in Regularizers)
+        {
+            var parts = entry.Split('=', ':');
+            if (parts.Length == 3 && parts[0] == weight)
+            {
+                return (double.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture), double.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
+        return (0, 0);
+    }
+
     /// <summary>The initialiser the builder gave for weight <paramref name="weight"/>, or <paramref name="fallback"/>.</summary>
     public WeightInit InitializerFor(string weight, WeightInit fallback)
     {

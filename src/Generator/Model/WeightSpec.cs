@@ -52,6 +52,12 @@ internal static class Initializers
         ("random_uniform", WeightInit.Uniform), ("truncated_normal", WeightInit.TruncatedNormal),
     ];
 
+    /// <summary>The builder's regularizer arguments and the weight each penalises.</summary>
+    public static readonly (string Argument, string Weight)[] RegularizerArguments =
+    [
+        ("kernelRegularizer", "kernel"), ("biasRegularizer", "bias"), ("embeddingsRegularizer", "embeddings"), ("recurrentRegularizer", "recurrent_kernel"),
+    ];
+
     /// <summary>The builder's initialiser arguments and the weight each sets.</summary>
     public static readonly (string Argument, string Weight)[] Arguments =
     [

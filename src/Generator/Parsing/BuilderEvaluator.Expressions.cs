@@ -722,6 +722,25 @@ internal sealed partial class BuilderEvaluator
             return ApplySequenceAttention(invocation, frame);
         }
 
+        if (KnownTypes.Is(method.ContainingType, _types.Regularizers))
+        {
+            // A regularizer is its two factors, carried as text to the layer argument that takes it.
+            var args = Arguments(invocation, "Regularizers." + method.Name, frame);
+            double? l1 = method.Name == "L2" ? 0 : args.Number("l1"), l2 = method.Name == "L1" ? 0 : args.Number("l2");
+            if (l1 is not double a || l2 is not double b)
+            {
+                return Value.Unknown("invalid regularizer");
+            }
+
+            if (!(a >= 0) || !(b >= 0) || double.IsInfinity(a) || double.IsInfinity(b))
+            {
+                Report(DiagnosticIds.InvalidArgument, Spans.Of(invocation.Syntax), $"A regularizer's factors must be finite and ≥ 0 (l1 = {a}, l2 = {b})");
+                return Value.Unknown("invalid regularizer");
+            }
+
+            return Value.Text("regularizer:" + a.ToString("R", CultureInfo.InvariantCulture) + ":" + b.ToString("R", CultureInfo.InvariantCulture));
+        }
+
         if (KnownTypes.Is(method.ContainingType, _types.Ops))
         {
             return CallOp(invocation, frame);

@@ -88,6 +88,28 @@ internal sealed partial class BuilderEvaluator
             Graph.SetInitializer(created.Id, weight, init);
         }
 
+        foreach (var (argument, weight) in Initializers.RegularizerArguments)
+        {
+            if (!args.IsExplicit(argument) || created.Kind != ValueKind.Layer)
+            {
+                continue;
+            }
+
+            var value = args.Known(argument);
+            if (value is null || value.Kind == ValueKind.Null)
+            {
+                continue;
+            }
+
+            if (value.Kind != ValueKind.String || !value.String!.StartsWith("regularizer:", System.StringComparison.Ordinal))
+            {
+                Report(DiagnosticIds.InvalidArgument, args.SpanOf(argument), $"{argument} must be Regularizers.L1(…), Regularizers.L2(…) or Regularizers.L1L2(…)");
+                return Value.Unknown("invalid argument");
+            }
+
+            Graph.SetRegularizer(created.Id, weight, value.String!.Substring("regularizer:".Length));
+        }
+
         if (args.IsExplicit("trainable") && created.Kind == ValueKind.Layer)
         {
             // Keras's trainable=False: where the model's run-time flag starts (CompiledModel.GetLayer(name).Trainable).

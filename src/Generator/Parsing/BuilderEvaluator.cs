@@ -536,6 +536,7 @@ internal sealed class KnownTypes
         Tensor = compilation.GetTypeByMetadataName("Unrolled.Tensor");
         LayerExtensions = compilation.GetTypeByMetadataName("Unrolled.LayerExtensions");
         Ops = compilation.GetTypeByMetadataName("Unrolled.Ops");
+        Regularizers = compilation.GetTypeByMetadataName("Unrolled.Regularizers");
         List = compilation.GetTypeByMetadataName("System.Collections.Generic.List`1");
     }
 
@@ -556,6 +557,9 @@ internal sealed class KnownTypes
     public INamedTypeSymbol? Tensor { get; }
 
     public INamedTypeSymbol? Ops { get; }
+
+    /// <summary>Keras's weight regularizers (<c>Regularizers.L2(1e-4)</c>), evaluated to their factors.</summary>
+    public INamedTypeSymbol? Regularizers { get; }
 
     /// <summary>Holds the extension members (<c>Output</c>, <c>GetOutputAt</c>, …) of <c>Layer</c>, <c>MergeLayer</c> and
     /// <c>SequenceAttentionLayer</c>.</summary>

@@ -29,6 +29,14 @@ internal sealed class GraphBuilder
         Layers[layer] = Layers[layer] with { Initializers = entries };
     }
 
+    /// <summary>Sets the regularizer of one of a layer's weights (the builder's <c>kernelRegularizer:</c>, …).</summary>
+    public void SetRegularizer(int layer, string weight, string factors)
+    {
+        var entries = Layers[layer].Regularizers.Where(e => !e.StartsWith(weight + "=", System.StringComparison.Ordinal))
+            .Append(weight + "=" + factors).ToEquatableArray();
+        Layers[layer] = Layers[layer] with { Regularizers = entries };
+    }
+
     /// <summary>Sets a layer's <see cref="LayerSpec.Trainable"/> (the builder's <c>trainable:</c>).</summary>
     public void SetTrainable(int layer, bool trainable)
     {

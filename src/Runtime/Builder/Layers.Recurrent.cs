@@ -31,10 +31,13 @@ public static partial class Layers
     /// <param name="kernelInitializer">Keras's <c>kernel_initializer</c> by name (<c>"he_normal"</c>, <c>"glorot_uniform"</c>, <c>"orthogonal"</c>, …); null for the layer's default.</param>
     /// <param name="recurrentInitializer">Keras's <c>recurrent_initializer</c> by name; null for <c>"orthogonal"</c>.</param>
     /// <param name="biasInitializer">Keras's <c>bias_initializer</c> by name; null for the layer's default.</param>
+    /// <param name="kernelRegularizer">Keras's <c>kernel_regularizer</c>: a penalty on the kernel added to the loss (<c>Regularizers.L2(1e-4)</c>), or null.</param>
+    /// <param name="recurrentRegularizer">Keras's <c>recurrent_regularizer</c>, or null.</param>
+    /// <param name="biasRegularizer">Keras's <c>bias_regularizer</c>, or null.</param>
     /// <returns>A layer to apply to a sequence tensor, optionally from a given state:
     /// <c>LSTM(64)(decoderInputs, initialState: [stateH, stateC])</c>.</returns>
     public static Layer LSTM(int units, bool returnSequences = false, bool useBias = true, bool unitForgetBias = true, bool returnState = false,
-        bool goBackwards = false, bool stateful = false, double dropout = 0.0, double recurrentDropout = 0.0, string? name = null, bool trainable = true, string? kernelInitializer = null, string? recurrentInitializer = null, string? biasInitializer = null)
+        bool goBackwards = false, bool stateful = false, double dropout = 0.0, double recurrentDropout = 0.0, string? name = null, bool trainable = true, string? kernelInitializer = null, string? recurrentInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? recurrentRegularizer = null, Regularizer? biasRegularizer = null)
         => throw BuilderOnlyException.For(nameof(LSTM));
 
     /// <summary>
@@ -62,9 +65,12 @@ public static partial class Layers
     /// <param name="kernelInitializer">Keras's <c>kernel_initializer</c> by name (<c>"he_normal"</c>, <c>"glorot_uniform"</c>, <c>"orthogonal"</c>, …); null for the layer's default.</param>
     /// <param name="recurrentInitializer">Keras's <c>recurrent_initializer</c> by name; null for <c>"orthogonal"</c>.</param>
     /// <param name="biasInitializer">Keras's <c>bias_initializer</c> by name; null for the layer's default.</param>
+    /// <param name="kernelRegularizer">Keras's <c>kernel_regularizer</c>: a penalty on the kernel added to the loss (<c>Regularizers.L2(1e-4)</c>), or null.</param>
+    /// <param name="recurrentRegularizer">Keras's <c>recurrent_regularizer</c>, or null.</param>
+    /// <param name="biasRegularizer">Keras's <c>bias_regularizer</c>, or null.</param>
     /// <returns>A layer to apply to a sequence tensor, optionally from a given state: <c>GRU(64)(x, initialState: [state])</c>.</returns>
     public static Layer GRU(int units, bool returnSequences = false, bool resetAfter = true, bool useBias = true, bool returnState = false,
-        bool goBackwards = false, bool stateful = false, double dropout = 0.0, double recurrentDropout = 0.0, string? name = null, bool trainable = true, string? kernelInitializer = null, string? recurrentInitializer = null, string? biasInitializer = null)
+        bool goBackwards = false, bool stateful = false, double dropout = 0.0, double recurrentDropout = 0.0, string? name = null, bool trainable = true, string? kernelInitializer = null, string? recurrentInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? recurrentRegularizer = null, Regularizer? biasRegularizer = null)
         => throw BuilderOnlyException.For(nameof(GRU));
 
     /// <summary>
@@ -89,9 +95,12 @@ public static partial class Layers
     /// <param name="kernelInitializer">Keras's <c>kernel_initializer</c> by name (<c>"he_normal"</c>, <c>"glorot_uniform"</c>, <c>"orthogonal"</c>, …); null for the layer's default.</param>
     /// <param name="recurrentInitializer">Keras's <c>recurrent_initializer</c> by name; null for <c>"orthogonal"</c>.</param>
     /// <param name="biasInitializer">Keras's <c>bias_initializer</c> by name; null for the layer's default.</param>
+    /// <param name="kernelRegularizer">Keras's <c>kernel_regularizer</c>: a penalty on the kernel added to the loss (<c>Regularizers.L2(1e-4)</c>), or null.</param>
+    /// <param name="recurrentRegularizer">Keras's <c>recurrent_regularizer</c>, or null.</param>
+    /// <param name="biasRegularizer">Keras's <c>bias_regularizer</c>, or null.</param>
     /// <returns>A layer to apply to a sequence tensor, optionally from a given state: <c>SimpleRNN(64)(x, initialState: [state])</c>.</returns>
     public static Layer SimpleRNN(int units, bool returnSequences = false, bool useBias = true, bool returnState = false, bool goBackwards = false,
-        bool stateful = false, double dropout = 0.0, double recurrentDropout = 0.0, string? name = null, bool trainable = true, string? kernelInitializer = null, string? recurrentInitializer = null, string? biasInitializer = null)
+        bool stateful = false, double dropout = 0.0, double recurrentDropout = 0.0, string? name = null, bool trainable = true, string? kernelInitializer = null, string? recurrentInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? recurrentRegularizer = null, Regularizer? biasRegularizer = null)
         => throw BuilderOnlyException.For(nameof(SimpleRNN));
 
     /// <summary>

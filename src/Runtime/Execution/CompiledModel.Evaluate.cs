@@ -199,7 +199,7 @@ public abstract partial class CompiledModel
                 totals.AddMetrics(j, predictions, target, rows, mask);
             }
 
-            totals.AddLosses(total, losses, batch);
+            totals.AddLosses(total + (compiled.Regularized.Length > 0 ? compiled.Regularization(_weights) : 0), losses, batch);
             step++;
             if (progress is not null && progress.WantsUpdate(step))
             {

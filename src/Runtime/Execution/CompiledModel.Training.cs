@@ -229,6 +229,9 @@ public abstract partial class CompiledModel
             total += compiled.LossWeights[j] * losses[j];
         }
 
+        // Keras adds the regularization losses (model.losses) to the loss it reports and differentiates.
+        double regularization = compiled.Regularized.Length > 0 ? compiled.Regularization(_weights) : 0;
+        total += regularization;
         if (!double.IsFinite(total))
         {
             throw Diverged(compiled, (float)total, FirstNonFinite(losses));
@@ -246,6 +249,10 @@ public abstract partial class CompiledModel
         }
 
         Backward(workspace, batchSize);
+        if (regularization != 0 || compiled.Regularized.Length > 0)
+        {
+            compiled.Regularization(_weights, workspace.ParameterGradients);
+        }
 
         // A finite loss can still have an overflowing gradient; applying it would leave non-finite weights.
         if (!Kernels.FiniteCheck.AllFinite(workspace.ParameterGradients))

@@ -72,7 +72,50 @@ internal sealed class CompiledTraining
         }
 
         StateRanges = state.ToArray();
+        var regularized = new List<WeightInfo>();
+        foreach (WeightInfo weight in description.Weights)
+        {
+            if (weight.L1 > 0 || weight.L2 > 0)
+            {
+                regularized.Add(weight);
+            }
+        }
+
+        Regularized = regularized.ToArray();
         StateBackup = new float[stateSize];
+    }
+
+    /// <summary>The weights with a regularizer (Keras's <c>kernel_regularizer</c>, …).</summary>
+    public WeightInfo[] Regularized { get; }
+
+    /// <summary>
+    /// Keras's regularization losses (<c>model.losses</c>): Σ over the regularized weights of l1·Σ|w| + l2·Σw², which
+    /// Keras adds to the loss of training and evaluation; with <paramref name="gradients"/>, their gradients
+    /// l1·sign(w) + 2·l2·w are added too.
+    /// </summary>
+    public double Regularization(ReadOnlySpan<float> weights, Span<float> gradients = default)
+    {
+        double total = 0;
+        foreach (var weight in Regularized)
+        {
+            ReadOnlySpan<float> w = weights.Slice(weight.Offset, weight.Size);
+            double absolute = 0, squares = 0;
+            float l1 = (float)weight.L1, twoL2 = (float)(2 * weight.L2);
+            Span<float> g = gradients.IsEmpty ? default : gradients.Slice(weight.Offset, weight.Size);
+            for (int i = 0; i < w.Length; i++)
+            {
+                absolute += Math.Abs(w[i]);
+                squares += (double)w[i] * w[i];
+                if (!g.IsEmpty)
+                {
+                    g[i] += (l1 * MathF.Sign(w[i])) + (twoL2 * w[i]);
+                }
+            }
+
+            total += (weight.L1 * absolute) + (weight.L2 * squares);
+        }
+
+        return total;
     }
 
     /// <summary>Where the non-trainable weights (state a training step's forward pass updates) lie in the weight buffer.</summary>
