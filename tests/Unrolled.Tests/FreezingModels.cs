@@ -81,3 +81,17 @@ public partial class RegularizedLayers
         return new Model([x, ids], [y, s]);
     }
 }
+
+/// <summary>Keras's weight constraints on kernels and biases.</summary>
+public partial class ConstrainedLayers
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([5, 5, 2]);
+        var c = Conv2D(4, 3, kernelConstraint: Constraints.MaxNorm(0.3, [0, 1, 2]), name: "conv")(x);
+        var h = Dense(8, Activation.Tanh, kernelConstraint: Constraints.MaxNorm(0.5), biasConstraint: Constraints.NonNeg(), name: "max_norm")(Flatten()(c));
+        h = Dense(4, kernelConstraint: Constraints.UnitNorm(), name: "unit")(h);
+        return new Model(x, Dense(3, kernelConstraint: Constraints.MinMaxNorm(0.2, 0.4), name: "min_max")(h));
+    }
+}

@@ -16,9 +16,24 @@ namespace Unrolled.Generator.Model;
 /// on a model holding it): where the model's run-time flag starts.</param>
 /// <param name="Initializers">The builder's initialisers by weight name (<c>kernel=HeNormal</c>), overriding the kind's.</param>
 /// <param name="Regularizers">The builder's weight regularizers by weight name (<c>kernel=l1:l2</c>).</param>
+/// <param name="Constraints">The builder's weight constraints by weight name (<c>kernel=MaxNorm:0:3:1:0</c>).</param>
 internal sealed record LayerSpec(LayerKind Kind, string Name, LayerConfig Config, SourceSpan Span, SourceSpan NameSpan, bool Trainable = true,
-    EquatableArray<string> Initializers = default, EquatableArray<string> Regularizers = default)
+    EquatableArray<string> Initializers = default, EquatableArray<string> Regularizers = default, EquatableArray<string> Constraints = default)
 {
+    /// <summary>The constraint the builder gave weight <paramref name="weight"/> as the runtime reads it, or null.</summary>
+    public string? ConstraintOf(string weight)
+    {
+        foreach (string entry in Constraints)
+        {
+            if (entry.StartsWith(weight + "=", System.StringComparison.Ordinal))
+            {
+                return entry.Substring(weight.Length + 1);
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The L1 and L2 factors the builder gave weight <paramref name="weight"/>, or (0, 0).</summary>
     public (double L1, double L2) RegularizerOf(string weight)
     {

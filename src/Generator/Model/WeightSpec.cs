@@ -58,6 +58,12 @@ internal static class Initializers
         ("kernelRegularizer", "kernel"), ("biasRegularizer", "bias"), ("embeddingsRegularizer", "embeddings"), ("recurrentRegularizer", "recurrent_kernel"),
     ];
 
+    /// <summary>The builder's constraint arguments and the weight each holds to.</summary>
+    public static readonly (string Argument, string Weight)[] ConstraintArguments =
+    [
+        ("kernelConstraint", "kernel"), ("biasConstraint", "bias"), ("embeddingsConstraint", "embeddings"), ("recurrentConstraint", "recurrent_kernel"),
+    ];
+
     /// <summary>The builder's initialiser arguments and the weight each sets.</summary>
     public static readonly (string Argument, string Weight)[] Arguments =
     [

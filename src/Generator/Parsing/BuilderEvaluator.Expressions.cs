@@ -741,6 +741,32 @@ internal sealed partial class BuilderEvaluator
             return Value.Text("regularizer:" + a.ToString("R", CultureInfo.InvariantCulture) + ":" + b.ToString("R", CultureInfo.InvariantCulture));
         }
 
+        if (KnownTypes.Is(method.ContainingType, _types.Constraints))
+        {
+            // A constraint is its kind, bounds, rate and axes, carried as text to the layer argument that takes it.
+            var args = Arguments(invocation, "Constraints." + method.Name, frame);
+            double Setting(string name, double fallback) => args.Raw(name).Kind == ValueKind.Number ? args.Raw(name).Number : fallback;
+            var axis = args.Raw("axis");
+            var axes = axis.Kind == ValueKind.List ? axis.Items!.Where(v => v.Kind == ValueKind.Number).Select(v => (int)v.Number).ToList()
+                : axis.Kind == ValueKind.Number ? new List<int> { (int)axis.Number } : new List<int>();
+            if ((method.Name != "NonNeg" && axis.Kind is not (ValueKind.Number or ValueKind.List)) || args.Raw("maxValue").Kind == ValueKind.Unknown ||
+                args.Raw("minValue").Kind == ValueKind.Unknown || args.Raw("rate").Kind == ValueKind.Unknown)
+            {
+                Report(DiagnosticIds.NonConstantArgument, Spans.Of(invocation.Syntax), "axis", "Constraints." + method.Name, "the constraint's settings must be constants");
+                return Value.Unknown("invalid constraint");
+            }
+
+            double min = Setting("minValue", 0), max = Setting("maxValue", method.Name == "MaxNorm" ? 2 : 1), rate = Setting("rate", 1);
+            if (!(min >= 0) || !(max >= 0) || !(rate >= 0) || double.IsInfinity(max))
+            {
+                Report(DiagnosticIds.InvalidArgument, Spans.Of(invocation.Syntax), "A constraint's bounds and rate must be finite and ≥ 0");
+                return Value.Unknown("invalid constraint");
+            }
+
+            string R(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+            return Value.Text($"constraint:{method.Name}:{R(min)}:{R(max)}:{R(rate)}:{string.Join(",", axes)}");
+        }
+
         if (KnownTypes.Is(method.ContainingType, _types.Ops))
         {
             return CallOp(invocation, frame);

@@ -110,6 +110,28 @@ internal sealed partial class BuilderEvaluator
             Graph.SetRegularizer(created.Id, weight, value.String!.Substring("regularizer:".Length));
         }
 
+        foreach (var (argument, weight) in Initializers.ConstraintArguments)
+        {
+            if (!args.IsExplicit(argument) || created.Kind != ValueKind.Layer)
+            {
+                continue;
+            }
+
+            var value = args.Known(argument);
+            if (value is null || value.Kind == ValueKind.Null)
+            {
+                continue;
+            }
+
+            if (value.Kind != ValueKind.String || !value.String!.StartsWith("constraint:", System.StringComparison.Ordinal))
+            {
+                Report(DiagnosticIds.InvalidArgument, args.SpanOf(argument), $"{argument} must be one of Constraints.MaxNorm, MinMaxNorm, UnitNorm or NonNeg");
+                return Value.Unknown("invalid argument");
+            }
+
+            Graph.SetConstraint(created.Id, weight, value.String!.Substring("constraint:".Length));
+        }
+
         if (args.IsExplicit("trainable") && created.Kind == ValueKind.Layer)
         {
             // Keras's trainable=False: where the model's run-time flag starts (CompiledModel.GetLayer(name).Trainable).

@@ -537,6 +537,7 @@ internal sealed class KnownTypes
         LayerExtensions = compilation.GetTypeByMetadataName("Unrolled.LayerExtensions");
         Ops = compilation.GetTypeByMetadataName("Unrolled.Ops");
         Regularizers = compilation.GetTypeByMetadataName("Unrolled.Regularizers");
+        Constraints = compilation.GetTypeByMetadataName("Unrolled.Constraints");
         List = compilation.GetTypeByMetadataName("System.Collections.Generic.List`1");
     }
 
@@ -560,6 +561,9 @@ internal sealed class KnownTypes
 
     /// <summary>Keras's weight regularizers (<c>Regularizers.L2(1e-4)</c>), evaluated to their factors.</summary>
     public INamedTypeSymbol? Regularizers { get; }
+
+    /// <summary>Keras's weight constraints (<c>Constraints.MaxNorm(3)</c>), evaluated to their settings.</summary>
+    public INamedTypeSymbol? Constraints { get; }
 
     /// <summary>Holds the extension members (<c>Output</c>, <c>GetOutputAt</c>, …) of <c>Layer</c>, <c>MergeLayer</c> and
     /// <c>SequenceAttentionLayer</c>.</summary>

@@ -37,6 +37,14 @@ internal sealed class GraphBuilder
         Layers[layer] = Layers[layer] with { Regularizers = entries };
     }
 
+    /// <summary>Sets the constraint of one of a layer's weights (the builder's <c>kernelConstraint:</c>, …).</summary>
+    public void SetConstraint(int layer, string weight, string constraint)
+    {
+        var entries = Layers[layer].Constraints.Where(e => !e.StartsWith(weight + "=", System.StringComparison.Ordinal))
+            .Append(weight + "=" + constraint).ToEquatableArray();
+        Layers[layer] = Layers[layer] with { Constraints = entries };
+    }
+
     /// <summary>Sets a layer's <see cref="LayerSpec.Trainable"/> (the builder's <c>trainable:</c>).</summary>
     public void SetTrainable(int layer, bool trainable)
     {

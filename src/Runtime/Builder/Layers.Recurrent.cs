@@ -34,10 +34,13 @@ public static partial class Layers
     /// <param name="kernelRegularizer">Keras's <c>kernel_regularizer</c>: a penalty on the kernel added to the loss (<c>Regularizers.L2(1e-4)</c>), or null.</param>
     /// <param name="recurrentRegularizer">Keras's <c>recurrent_regularizer</c>, or null.</param>
     /// <param name="biasRegularizer">Keras's <c>bias_regularizer</c>, or null.</param>
+    /// <param name="kernelConstraint">Keras's <c>kernel_constraint</c>, applied after every update (<c>Constraints.MaxNorm(3)</c>), or null.</param>
+    /// <param name="recurrentConstraint">Keras's <c>recurrent_constraint</c>, or null.</param>
+    /// <param name="biasConstraint">Keras's <c>bias_constraint</c>, or null.</param>
     /// <returns>A layer to apply to a sequence tensor, optionally from a given state:
     /// <c>LSTM(64)(decoderInputs, initialState: [stateH, stateC])</c>.</returns>
     public static Layer LSTM(int units, bool returnSequences = false, bool useBias = true, bool unitForgetBias = true, bool returnState = false,
-        bool goBackwards = false, bool stateful = false, double dropout = 0.0, double recurrentDropout = 0.0, string? name = null, bool trainable = true, string? kernelInitializer = null, string? recurrentInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? recurrentRegularizer = null, Regularizer? biasRegularizer = null)
+        bool goBackwards = false, bool stateful = false, double dropout = 0.0, double recurrentDropout = 0.0, string? name = null, bool trainable = true, string? kernelInitializer = null, string? recurrentInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? recurrentRegularizer = null, Regularizer? biasRegularizer = null, Constraint? kernelConstraint = null, Constraint? recurrentConstraint = null, Constraint? biasConstraint = null)
         => throw BuilderOnlyException.For(nameof(LSTM));
 
     /// <summary>
@@ -68,9 +71,12 @@ public static partial class Layers
     /// <param name="kernelRegularizer">Keras's <c>kernel_regularizer</c>: a penalty on the kernel added to the loss (<c>Regularizers.L2(1e-4)</c>), or null.</param>
     /// <param name="recurrentRegularizer">Keras's <c>recurrent_regularizer</c>, or null.</param>
     /// <param name="biasRegularizer">Keras's <c>bias_regularizer</c>, or null.</param>
+    /// <param name="kernelConstraint">Keras's <c>kernel_constraint</c>, applied after every update (<c>Constraints.MaxNorm(3)</c>), or null.</param>
+    /// <param name="recurrentConstraint">Keras's <c>recurrent_constraint</c>, or null.</param>
+    /// <param name="biasConstraint">Keras's <c>bias_constraint</c>, or null.</param>
     /// <returns>A layer to apply to a sequence tensor, optionally from a given state: <c>GRU(64)(x, initialState: [state])</c>.</returns>
     public static Layer GRU(int units, bool returnSequences = false, bool resetAfter = true, bool useBias = true, bool returnState = false,
-        bool goBackwards = false, bool stateful = false, double dropout = 0.0, double recurrentDropout = 0.0, string? name = null, bool trainable = true, string? kernelInitializer = null, string? recurrentInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? recurrentRegularizer = null, Regularizer? biasRegularizer = null)
+        bool goBackwards = false, bool stateful = false, double dropout = 0.0, double recurrentDropout = 0.0, string? name = null, bool trainable = true, string? kernelInitializer = null, string? recurrentInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? recurrentRegularizer = null, Regularizer? biasRegularizer = null, Constraint? kernelConstraint = null, Constraint? recurrentConstraint = null, Constraint? biasConstraint = null)
         => throw BuilderOnlyException.For(nameof(GRU));
 
     /// <summary>
@@ -98,9 +104,12 @@ public static partial class Layers
     /// <param name="kernelRegularizer">Keras's <c>kernel_regularizer</c>: a penalty on the kernel added to the loss (<c>Regularizers.L2(1e-4)</c>), or null.</param>
     /// <param name="recurrentRegularizer">Keras's <c>recurrent_regularizer</c>, or null.</param>
     /// <param name="biasRegularizer">Keras's <c>bias_regularizer</c>, or null.</param>
+    /// <param name="kernelConstraint">Keras's <c>kernel_constraint</c>, applied after every update (<c>Constraints.MaxNorm(3)</c>), or null.</param>
+    /// <param name="recurrentConstraint">Keras's <c>recurrent_constraint</c>, or null.</param>
+    /// <param name="biasConstraint">Keras's <c>bias_constraint</c>, or null.</param>
     /// <returns>A layer to apply to a sequence tensor, optionally from a given state: <c>SimpleRNN(64)(x, initialState: [state])</c>.</returns>
     public static Layer SimpleRNN(int units, bool returnSequences = false, bool useBias = true, bool returnState = false, bool goBackwards = false,
-        bool stateful = false, double dropout = 0.0, double recurrentDropout = 0.0, string? name = null, bool trainable = true, string? kernelInitializer = null, string? recurrentInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? recurrentRegularizer = null, Regularizer? biasRegularizer = null)
+        bool stateful = false, double dropout = 0.0, double recurrentDropout = 0.0, string? name = null, bool trainable = true, string? kernelInitializer = null, string? recurrentInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? recurrentRegularizer = null, Regularizer? biasRegularizer = null, Constraint? kernelConstraint = null, Constraint? recurrentConstraint = null, Constraint? biasConstraint = null)
         => throw BuilderOnlyException.For(nameof(SimpleRNN));
 
     /// <summary>

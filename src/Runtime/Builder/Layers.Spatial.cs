@@ -23,9 +23,11 @@ public static partial class Layers
     /// <param name="biasInitializer">Keras's <c>bias_initializer</c> by name; null for the layer's default.</param>
     /// <param name="kernelRegularizer">Keras's <c>kernel_regularizer</c>: a penalty on the kernel added to the loss (<c>Regularizers.L2(1e-4)</c>), or null.</param>
     /// <param name="biasRegularizer">Keras's <c>bias_regularizer</c>, or null.</param>
+    /// <param name="kernelConstraint">Keras's <c>kernel_constraint</c>, applied after every update (<c>Constraints.MaxNorm(3)</c>), or null.</param>
+    /// <param name="biasConstraint">Keras's <c>bias_constraint</c>, or null.</param>
     /// <returns>A layer to apply to a sequence tensor.</returns>
     public static Layer Conv1D(int filters, int kernelSize, int strides = 1, Padding padding = Padding.Valid, int dilationRate = 1,
-        Activation activation = Activation.Linear, bool useBias = true, string? name = null, bool trainable = true, string? kernelInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? biasRegularizer = null)
+        Activation activation = Activation.Linear, bool useBias = true, string? name = null, bool trainable = true, string? kernelInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? biasRegularizer = null, Constraint? kernelConstraint = null, Constraint? biasConstraint = null)
         => throw BuilderOnlyException.For(nameof(Conv1D));
 
     /// <summary>
@@ -45,9 +47,11 @@ public static partial class Layers
     /// <param name="biasInitializer">Keras's <c>bias_initializer</c> by name; null for the layer's default.</param>
     /// <param name="kernelRegularizer">Keras's <c>kernel_regularizer</c>: a penalty on the kernel added to the loss (<c>Regularizers.L2(1e-4)</c>), or null.</param>
     /// <param name="biasRegularizer">Keras's <c>bias_regularizer</c>, or null.</param>
+    /// <param name="kernelConstraint">Keras's <c>kernel_constraint</c>, applied after every update (<c>Constraints.MaxNorm(3)</c>), or null.</param>
+    /// <param name="biasConstraint">Keras's <c>bias_constraint</c>, or null.</param>
     /// <returns>A layer to apply to an image tensor.</returns>
     public static Layer Conv2D(int filters, int kernelSize, int strides = 1, Padding padding = Padding.Valid, int dilationRate = 1,
-        Activation activation = Activation.Linear, bool useBias = true, string? name = null, bool trainable = true, string? kernelInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? biasRegularizer = null)
+        Activation activation = Activation.Linear, bool useBias = true, string? name = null, bool trainable = true, string? kernelInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? biasRegularizer = null, Constraint? kernelConstraint = null, Constraint? biasConstraint = null)
         => throw BuilderOnlyException.For(nameof(Conv2D));
 
     /// <summary>A 2-D convolution with a window of another height than width, as Keras's <c>Conv2D(filters, (h, w))</c>.</summary>
@@ -64,9 +68,11 @@ public static partial class Layers
     /// <param name="biasInitializer">Keras's <c>bias_initializer</c> by name; null for the layer's default.</param>
     /// <param name="kernelRegularizer">Keras's <c>kernel_regularizer</c>: a penalty on the kernel added to the loss (<c>Regularizers.L2(1e-4)</c>), or null.</param>
     /// <param name="biasRegularizer">Keras's <c>bias_regularizer</c>, or null.</param>
+    /// <param name="kernelConstraint">Keras's <c>kernel_constraint</c>, applied after every update (<c>Constraints.MaxNorm(3)</c>), or null.</param>
+    /// <param name="biasConstraint">Keras's <c>bias_constraint</c>, or null.</param>
     /// <returns>A layer to apply to an image tensor.</returns>
     public static Layer Conv2D(int filters, int[] kernelSize, int[]? strides = null, Padding padding = Padding.Valid, int[]? dilationRate = null,
-        Activation activation = Activation.Linear, bool useBias = true, string? name = null, bool trainable = true, string? kernelInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? biasRegularizer = null)
+        Activation activation = Activation.Linear, bool useBias = true, string? name = null, bool trainable = true, string? kernelInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? biasRegularizer = null, Constraint? kernelConstraint = null, Constraint? biasConstraint = null)
         => throw BuilderOnlyException.For(nameof(Conv2D));
 
     /// <summary>
@@ -87,9 +93,11 @@ public static partial class Layers
     /// <param name="biasInitializer">Keras's <c>bias_initializer</c> by name; null for the layer's default.</param>
     /// <param name="kernelRegularizer">Keras's <c>kernel_regularizer</c>: a penalty on the kernel added to the loss (<c>Regularizers.L2(1e-4)</c>), or null.</param>
     /// <param name="biasRegularizer">Keras's <c>bias_regularizer</c>, or null.</param>
+    /// <param name="kernelConstraint">Keras's <c>kernel_constraint</c>, applied after every update (<c>Constraints.MaxNorm(3)</c>), or null.</param>
+    /// <param name="biasConstraint">Keras's <c>bias_constraint</c>, or null.</param>
     /// <returns>A layer to apply to an image tensor.</returns>
     public static Layer Conv2DTranspose(int filters, int kernelSize, int strides = 1, Padding padding = Padding.Valid,
-        Activation activation = Activation.Linear, bool useBias = true, string? name = null, bool trainable = true, string? kernelInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? biasRegularizer = null)
+        Activation activation = Activation.Linear, bool useBias = true, string? name = null, bool trainable = true, string? kernelInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? biasRegularizer = null, Constraint? kernelConstraint = null, Constraint? biasConstraint = null)
         => throw BuilderOnlyException.For(nameof(Conv2DTranspose));
 
     /// <summary>
@@ -257,8 +265,9 @@ public static partial class Layers
     /// <param name="trainable">Keras's <c>trainable</c>: false starts the layer frozen (no weight updates; a BatchNormalization in inference mode); <c>GetLayer(name).Trainable</c> changes it at run time.</param>
     /// <param name="embeddingsInitializer">Keras's <c>embeddings_initializer</c> by name; null for <c>"random_uniform"</c>.</param>
     /// <param name="embeddingsRegularizer">Keras's <c>embeddings_regularizer</c>, or null.</param>
+    /// <param name="embeddingsConstraint">Keras's <c>embeddings_constraint</c>, or null.</param>
     /// <returns>A layer to apply to a tensor of ids: (None, steps) gives (None, steps, outputDim).</returns>
-    public static Layer Embedding(int inputDim, int outputDim, bool maskZero = false, string? name = null, bool trainable = true, string? embeddingsInitializer = null, Regularizer? embeddingsRegularizer = null) => throw BuilderOnlyException.For(nameof(Embedding));
+    public static Layer Embedding(int inputDim, int outputDim, bool maskZero = false, string? name = null, bool trainable = true, string? embeddingsInitializer = null, Regularizer? embeddingsRegularizer = null, Constraint? embeddingsConstraint = null) => throw BuilderOnlyException.For(nameof(Embedding));
 
     /// <summary>
     /// A learned embedding of each position, as Keras-Hub's <c>PositionEmbedding(sequence_length)</c>: a table
@@ -279,7 +288,7 @@ public static partial class Layers
     public static Layer PositionEmbedding(int sequenceLength, string? name = null, bool trainable = true) => throw BuilderOnlyException.For(nameof(PositionEmbedding));
 }
 
-/// <summary>The settings of a convolution: <see cref="Layers.Conv1D"/>, <see cref="Layers.Conv2D(int, int, int, Padding, int, Activation, bool, string?, bool, string?, string?, Regularizer?, Regularizer?)"/>,
+/// <summary>The settings of a convolution: <see cref="Layers.Conv1D"/>, <see cref="Layers.Conv2D(int, int, int, Padding, int, Activation, bool, string?, bool, string?, string?, Regularizer?, Regularizer?, Constraint?, Constraint?)"/>,
 /// <see cref="Layers.Conv2DTranspose"/> and <see cref="Layers.SeparableConv2D"/>.</summary>
 /// <param name="Filters">The number of output channels.</param>
 /// <param name="KernelSize">The window, one size per spatial axis.</param>

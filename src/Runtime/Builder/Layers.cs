@@ -35,8 +35,10 @@ public static partial class Layers
     /// <param name="biasInitializer">Keras's <c>bias_initializer</c> by name; null for the layer's default.</param>
     /// <param name="kernelRegularizer">Keras's <c>kernel_regularizer</c>: a penalty on the kernel added to the loss (<c>Regularizers.L2(1e-4)</c>), or null.</param>
     /// <param name="biasRegularizer">Keras's <c>bias_regularizer</c>, or null.</param>
+    /// <param name="kernelConstraint">Keras's <c>kernel_constraint</c>, applied after every update (<c>Constraints.MaxNorm(3)</c>), or null.</param>
+    /// <param name="biasConstraint">Keras's <c>bias_constraint</c>, or null.</param>
     /// <returns>A layer to apply to a tensor: <c>Dense(64, Activation.Relu)(x)</c>.</returns>
-    public static Layer Dense(int units, Activation activation = Activation.Linear, bool useBias = true, string? name = null, bool trainable = true, string? kernelInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? biasRegularizer = null)
+    public static Layer Dense(int units, Activation activation = Activation.Linear, bool useBias = true, string? name = null, bool trainable = true, string? kernelInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? biasRegularizer = null, Constraint? kernelConstraint = null, Constraint? biasConstraint = null)
         => throw BuilderOnlyException.For(nameof(Dense));
 
     /// <summary>
@@ -59,11 +61,13 @@ public static partial class Layers
     /// <param name="biasInitializer">Keras's <c>bias_initializer</c> by name; null for the layer's default.</param>
     /// <param name="kernelRegularizer">Keras's <c>kernel_regularizer</c>: a penalty on the kernel added to the loss (<c>Regularizers.L2(1e-4)</c>), or null.</param>
     /// <param name="biasRegularizer">Keras's <c>bias_regularizer</c>, or null.</param>
+    /// <param name="kernelConstraint">Keras's <c>kernel_constraint</c>, applied after every update (<c>Constraints.MaxNorm(3)</c>), or null.</param>
+    /// <param name="biasConstraint">Keras's <c>bias_constraint</c>, or null.</param>
     /// <returns>A layer to apply to a tensor.</returns>
-    public static Layer EinsumDense(string equation, int?[] outputShape, Activation activation = Activation.Linear, string? biasAxes = null, string? name = null, bool trainable = true, string? kernelInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? biasRegularizer = null)
+    public static Layer EinsumDense(string equation, int?[] outputShape, Activation activation = Activation.Linear, string? biasAxes = null, string? name = null, bool trainable = true, string? kernelInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? biasRegularizer = null, Constraint? kernelConstraint = null, Constraint? biasConstraint = null)
         => throw BuilderOnlyException.For(nameof(EinsumDense));
 
-    /// <summary>An <see cref="EinsumDense(string, int?[], Activation, string?, string?, bool, string?, string?, Regularizer?, Regularizer?)"/> whose output has one axis after the
+    /// <summary>An <see cref="EinsumDense(string, int?[], Activation, string?, string?, bool, string?, string?, Regularizer?, Regularizer?, Constraint?, Constraint?)"/> whose output has one axis after the
     /// batch axis: <c>EinsumDense("ab,bc->ac", 64)</c>.</summary>
     /// <param name="equation">The einsum: input, kernel, output letters, the first letter the batch axis.</param>
     /// <param name="outputShape">The output's one axis after the batch axis.</param>
@@ -75,8 +79,10 @@ public static partial class Layers
     /// <param name="biasInitializer">Keras's <c>bias_initializer</c> by name; null for the layer's default.</param>
     /// <param name="kernelRegularizer">Keras's <c>kernel_regularizer</c>: a penalty on the kernel added to the loss (<c>Regularizers.L2(1e-4)</c>), or null.</param>
     /// <param name="biasRegularizer">Keras's <c>bias_regularizer</c>, or null.</param>
+    /// <param name="kernelConstraint">Keras's <c>kernel_constraint</c>, applied after every update (<c>Constraints.MaxNorm(3)</c>), or null.</param>
+    /// <param name="biasConstraint">Keras's <c>bias_constraint</c>, or null.</param>
     /// <returns>A layer to apply to a tensor.</returns>
-    public static Layer EinsumDense(string equation, int outputShape, Activation activation = Activation.Linear, string? biasAxes = null, string? name = null, bool trainable = true, string? kernelInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? biasRegularizer = null)
+    public static Layer EinsumDense(string equation, int outputShape, Activation activation = Activation.Linear, string? biasAxes = null, string? name = null, bool trainable = true, string? kernelInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? biasRegularizer = null, Constraint? kernelConstraint = null, Constraint? biasConstraint = null)
         => throw BuilderOnlyException.For(nameof(Dense));
 
     /// <summary>A layer that concatenates its inputs along an axis, as Keras's <c>Concatenate(axis=-1)</c>.</summary>
@@ -306,7 +312,7 @@ public sealed record DenseSettings(int Units, string Activation, bool UseBias) :
     }
 }
 
-/// <summary>The settings of an <see cref="Layers.EinsumDense(string, int?[], Activation, string?, string?, bool, string?, string?, Regularizer?, Regularizer?)"/> layer.</summary>
+/// <summary>The settings of an <see cref="Layers.EinsumDense(string, int?[], Activation, string?, string?, bool, string?, string?, Regularizer?, Regularizer?, Constraint?, Constraint?)"/> layer.</summary>
 /// <param name="Equation">The einsum.</param>
 /// <param name="OutputShape">The output's axes after the batch axis (0 where given as None).</param>
 /// <param name="Activation">Keras's activation name.</param>

@@ -261,6 +261,17 @@ public abstract partial class CompiledModel
         }
 
         compiled.Optimizer.Apply(_weights, workspace.ParameterGradients, Trainability.Ranges);
+
+        // Keras applies each variable's constraint after the optimizer's update (trained weights only).
+        for (int c = 0; c < compiled.Constrained.Length; c++)
+        {
+            var (weight, constraint) = compiled.Constrained[c];
+            if (IsTrained(weight))
+            {
+                constraint.Apply(_weights.AsSpan(weight.Offset, weight.Size));
+            }
+        }
+
         return (float)total;
     }
 

@@ -18,9 +18,12 @@ public sealed class WeightInfo
     /// <param name="kerasIndex">The weight's position in Keras's <c>model.weights</c>.</param>
     /// <param name="l1">The L1 factor of its regularizer (Keras's <c>kernel_regularizer</c>, …), or 0.</param>
     /// <param name="l2">The L2 factor of its regularizer, or 0.</param>
+    /// <param name="constraint">Its constraint (Keras's <c>kernel_constraint</c>, …) as the generator writes it
+    /// (<c>MaxNorm:0:3:1:0</c>: kind, minimum, maximum, rate, axes), or null.</param>
     public WeightInfo(string layer, string name, int[] shape, int offset, bool trainable = true, string? kerasPath = null,
-        string? kerasLayer = null, int kerasIndex = -1, double l1 = 0, double l2 = 0)
+        string? kerasLayer = null, int kerasIndex = -1, double l1 = 0, double l2 = 0, string? constraint = null)
     {
+        Constraint = constraint;
         L1 = l1 >= 0 && double.IsFinite(l1) ? l1 : throw new ArgumentOutOfRangeException(nameof(l1), l1, "l1 must be finite and ≥ 0.");
         L2 = l2 >= 0 && double.IsFinite(l2) ? l2 : throw new ArgumentOutOfRangeException(nameof(l2), l2, "l2 must be finite and ≥ 0.");
         KerasPath = kerasPath;
@@ -36,6 +39,9 @@ public sealed class WeightInfo
 
     /// <summary>Whether the optimizer trains it (Keras's <c>trainable_weights</c>) or it is state (<c>non_trainable_weights</c>).</summary>
     public bool Trainable { get; }
+
+    /// <summary>The weight's constraint, applied after every update (<c>MaxNorm:0:3:1:0</c>), or null.</summary>
+    public string? Constraint { get; }
 
     /// <summary>The L1 factor of the weight's regularizer: l1·Σ|w| joins the loss (0 for none).</summary>
     public double L1 { get; }

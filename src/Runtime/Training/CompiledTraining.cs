@@ -82,8 +82,22 @@ internal sealed class CompiledTraining
         }
 
         Regularized = regularized.ToArray();
+        var constrained = new List<(WeightInfo, WeightConstraint)>();
+        for (int w = 0; w < description.Weights.Count; w++)
+        {
+            var weight = description.Weights[w];
+            if (weight.Constraint is { } text)
+            {
+                constrained.Add((weight, WeightConstraint.Parse(text, [.. weight.Shape], weight.ToString())));
+            }
+        }
+
+        Constrained = constrained.ToArray();
         StateBackup = new float[stateSize];
     }
+
+    /// <summary>The weights with a constraint, each with its parsed form.</summary>
+    public (WeightInfo Weight, WeightConstraint Constraint)[] Constrained { get; }
 
     /// <summary>The weights with a regularizer (Keras's <c>kernel_regularizer</c>, …).</summary>
     public WeightInfo[] Regularized { get; }
