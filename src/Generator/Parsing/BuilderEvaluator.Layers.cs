@@ -88,48 +88,13 @@ internal sealed partial class BuilderEvaluator
             Graph.SetInitializer(created.Id, weight, init);
         }
 
-        foreach (var (argument, weight) in Initializers.RegularizerArguments)
+        // Regularizers and constraints arrive as the text Regularizers.* and Constraints.* evaluate to.
+        if (!ApplyWeightSettings(args, created, Initializers.RegularizerArguments, "regularizer:",
+                "Regularizers.L1(…), Regularizers.L2(…) or Regularizers.L1L2(…)", Graph.SetRegularizer)
+            || !ApplyWeightSettings(args, created, Initializers.ConstraintArguments, "constraint:",
+                "one of Constraints.MaxNorm, MinMaxNorm, UnitNorm or NonNeg", Graph.SetConstraint))
         {
-            if (!args.IsExplicit(argument) || created.Kind != ValueKind.Layer)
-            {
-                continue;
-            }
-
-            var value = args.Known(argument);
-            if (value is null || value.Kind == ValueKind.Null)
-            {
-                continue;
-            }
-
-            if (value.Kind != ValueKind.String || !value.String!.StartsWith("regularizer:", System.StringComparison.Ordinal))
-            {
-                Report(DiagnosticIds.InvalidArgument, args.SpanOf(argument), $"{argument} must be Regularizers.L1(…), Regularizers.L2(…) or Regularizers.L1L2(…)");
-                return Value.Unknown("invalid argument");
-            }
-
-            Graph.SetRegularizer(created.Id, weight, value.String!.Substring("regularizer:".Length));
-        }
-
-        foreach (var (argument, weight) in Initializers.ConstraintArguments)
-        {
-            if (!args.IsExplicit(argument) || created.Kind != ValueKind.Layer)
-            {
-                continue;
-            }
-
-            var value = args.Known(argument);
-            if (value is null || value.Kind == ValueKind.Null)
-            {
-                continue;
-            }
-
-            if (value.Kind != ValueKind.String || !value.String!.StartsWith("constraint:", System.StringComparison.Ordinal))
-            {
-                Report(DiagnosticIds.InvalidArgument, args.SpanOf(argument), $"{argument} must be one of Constraints.MaxNorm, MinMaxNorm, UnitNorm or NonNeg");
-                return Value.Unknown("invalid argument");
-            }
-
-            Graph.SetConstraint(created.Id, weight, value.String!.Substring("constraint:".Length));
+            return Value.Unknown("invalid argument");
         }
 
         if (args.IsExplicit("trainable") && created.Kind == ValueKind.Layer)
@@ -142,6 +107,30 @@ internal sealed partial class BuilderEvaluator
         }
 
         return created;
+    }
+
+    /// <summary>Records each explicit per-weight argument of <paramref name="table"/> whose value is the text a builder
+    /// helper evaluates to (<paramref name="prefix"/>…); reports UNR0009 and returns false for anything else.</summary>
+    private bool ApplyWeightSettings(LayerArguments args, Value created, (string Argument, string Weight)[] table, string prefix, string expected,
+        System.Action<int, string, string> set)
+    {
+        foreach (var (argument, weight) in table)
+        {
+            if (!args.IsExplicit(argument) || created.Kind != ValueKind.Layer || args.Known(argument) is not { } value || value.Kind == ValueKind.Null)
+            {
+                continue;
+            }
+
+            if (value.Kind != ValueKind.String || !value.String!.StartsWith(prefix, System.StringComparison.Ordinal))
+            {
+                Report(DiagnosticIds.InvalidArgument, args.SpanOf(argument), $"{argument} must be {expected}");
+                return false;
+            }
+
+            set(created.Id, weight, value.String!.Substring(prefix.Length));
+        }
+
+        return true;
     }
 
     private Value CreateLayerValue(IInvocationOperation invocation, string factory, LayerArguments args, SourceSpan span, string? name,

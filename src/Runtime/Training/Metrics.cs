@@ -121,6 +121,10 @@ internal sealed class RowMean : MetricState
         return best;
     }
 
+    /// <summary>The top-k accuracy of one-hot (arg-max) or sparse (index) targets.</summary>
+    public static RowMean TopK(int k, bool sparse)
+        => new((p, t) => InTopK(p, sparse ? (int)t[0] : ArgMax(t), k) ? 1 : 0, sparse);
+
     /// <summary>Keras's in_top_k: the target class scores among the k highest (ties count in its favour).</summary>
     public static bool InTopK(ReadOnlySpan<float> p, int target, int k)
     {
@@ -230,11 +234,7 @@ public sealed class TopKCategoricalAccuracy : Metric
     /// <summary>How many of the highest predictions count.</summary>
     public int K { get; }
 
-    internal override MetricState Create(Loss loss, int columns)
-    {
-        int k = K;
-        return new RowMean((p, t) => RowMean.InTopK(p, RowMean.ArgMax(t), k) ? 1 : 0);
-    }
+    internal override MetricState Create(Loss loss, int columns) => RowMean.TopK(K, sparse: false);
 }
 
 /// <summary>Keras's <c>SparseTopKCategoricalAccuracy(k)</c>: the class index is among the k highest predictions.</summary>
@@ -253,11 +253,7 @@ public sealed class SparseTopKCategoricalAccuracy : Metric
     /// <summary>How many of the highest predictions count.</summary>
     public int K { get; }
 
-    internal override MetricState Create(Loss loss, int columns)
-    {
-        int k = K;
-        return new RowMean((p, t) => RowMean.InTopK(p, (int)t[0], k) ? 1 : 0, sparse: true);
-    }
+    internal override MetricState Create(Loss loss, int columns) => RowMean.TopK(K, sparse: true);
 }
 
 /// <summary>Keras's <c>MeanAbsoluteError</c> metric.</summary>
