@@ -20,6 +20,113 @@ public abstract partial class CompiledModel
         return ([x], [y]);
     }
 
+    /// <summary>
+    /// Arrays of other element types and ranks as the flat float arrays the model reads: <c>int[]</c> ids (exact up to
+    /// 2²⁴, as float32 holds them), <c>double[]</c>, and rectangular arrays (<c>float[,]</c>, <c>int[,,]</c>, …) whose
+    /// first axis is the samples and whose other axes must be the tensor's shape (an axis given at run time takes any
+    /// length). A <c>float[]</c> is used as it is.
+    /// </summary>
+    /// <exception cref="ArgumentException">The element type is not float, int or double, an axis does not match, or an id
+    /// is too large for float32.</exception>
+    private static float[]? Flatten(Array? array, TensorInfo info, string what, string parameterName)
+    {
+        switch (array)
+        {
+            case null:
+                return null;
+            case float[] values:
+                return values;
+        }
+
+        var element = array.GetType().GetElementType();
+        if (element != typeof(float) && element != typeof(int) && element != typeof(double))
+        {
+            throw new ArgumentException($"The array for {what} holds {element?.Name}; give float, int or double values.", parameterName);
+        }
+
+        if (array.Rank > 1)
+        {
+            var shape = info.Shape;
+            bool fits = array.Rank - 1 == shape.Count;
+            for (int d = 1; fits && d < array.Rank; d++)
+            {
+                fits = shape[d - 1] < 0 || shape[d - 1] == array.GetLength(d);
+            }
+
+            if (!fits)
+            {
+                var given = new int[array.Rank];
+                for (int d = 0; d < given.Length; d++)
+                {
+                    given[d] = array.GetLength(d);
+                }
+
+                throw new ArgumentException(
+                    $"The array for {what} has shape ({string.Join(", ", given)}), but {what} takes samples of shape {info.KerasShape}.", parameterName);
+            }
+        }
+
+        var flat = new float[array.Length];
+        if (element == typeof(float))
+        {
+            Buffer.BlockCopy(array, 0, flat, 0, array.Length * sizeof(float));
+            return flat;
+        }
+
+        if (element == typeof(int))
+        {
+            var ints = new int[array.Length];
+            Buffer.BlockCopy(array, 0, ints, 0, array.Length * sizeof(int));
+            for (int i = 0; i < ints.Length; i++)
+            {
+                if (Math.Abs((long)ints[i]) > (1 << 24))
+                {
+                    throw new ArgumentException($"The array for {what} holds {ints[i]} at {i}; float32 holds integers exactly only up to 16,777,216.",
+                        parameterName);
+                }
+
+                flat[i] = ints[i];
+            }
+
+            return flat;
+        }
+
+        var doubles = new double[array.Length];
+        Buffer.BlockCopy(array, 0, doubles, 0, array.Length * sizeof(double));
+        for (int i = 0; i < doubles.Length; i++)
+        {
+            flat[i] = (float)doubles[i];
+        }
+
+        return flat;
+    }
+
+    /// <summary>Inputs of any supported array type by position (<see cref="Flatten"/>).</summary>
+    private float[][] InputsOfAnyType(Array[] x, string parameterName)
+    {
+        ArgumentNullException.ThrowIfNull(x, parameterName);
+        var inputs = new float[x.Length][];
+        for (int i = 0; i < x.Length && i < Description.Inputs.Count; i++)
+        {
+            inputs[i] = Flatten(x[i], Description.Inputs[i], $"input '{Description.Inputs[i].Name}'", parameterName)!;
+        }
+
+        return InputsByPosition(inputs, parameterName);
+    }
+
+    /// <summary>Targets of any supported array type by position (null for an output without a loss).</summary>
+    private float[]?[] TargetsOfAnyType(Array?[] y, string parameterName)
+    {
+        ArgumentNullException.ThrowIfNull(y, parameterName);
+        var targets = new float[]?[y.Length];
+        for (int j = 0; j < y.Length && j < Description.Outputs.Count; j++)
+        {
+            targets[j] = Flatten(y[j], Description.Outputs[j], $"output '{Description.Outputs[j].Name}'", parameterName);
+        }
+
+        return TargetsByPosition(targets!, parameterName);
+    }
+
     /// <summary>Checks that there is one array per input, in the model's order.</summary>
     private float[][] InputsByPosition(float[][] x, string parameterName)
     {

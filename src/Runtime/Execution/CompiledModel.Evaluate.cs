@@ -84,6 +84,21 @@ public abstract partial class CompiledModel
         => EvaluateChecked(InputsByName(x, nameof(x)), TargetsByName(y, nameof(y)), batchSize, verbose, output, lengths, callbacks, cancellationToken,
             sampleWeight);
 
+    /// <summary>Evaluates arrays of any supported type by position (<c>int[]</c> ids, <c>double[]</c>, rectangular arrays),
+    /// as the flat-array <c>Evaluate</c>.</summary>
+    /// <param name="x">One array per input, in the model's order.</param>
+    /// <param name="y">One array per output, in the model's order (null for an output without a loss).</param>
+    /// <param name="batchSize">Samples per forward pass.</param>
+    /// <param name="verbose">0 silent, 1 progress bar, 2 one line.</param>
+    /// <param name="sampleWeight">One weight per sample, or null.</param>
+    /// <param name="cancellationToken">Stops between two batches, with <see cref="OperationCanceledException"/>.</param>
+    /// <returns>The loss and metrics by Keras name.</returns>
+    /// <exception cref="ArgumentException">An array's type or shape does not fit the model.</exception>
+    /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
+    public IReadOnlyDictionary<string, double> Evaluate(Array[] x, Array?[] y, int batchSize = 32, int verbose = 0, float[]? sampleWeight = null,
+        CancellationToken cancellationToken = default)
+        => EvaluateChecked(InputsOfAnyType(x, nameof(x)), TargetsOfAnyType(y, nameof(y)), batchSize, verbose, null, null, null, cancellationToken, sampleWeight);
+
     /// <summary>
     /// The losses and metrics of one batch through the inference forward pass, as Keras's <c>test_on_batch</c>: the whole
     /// arrays are one batch.

@@ -110,6 +110,28 @@ public abstract partial class CompiledModel
             validationData is var (vx, vy) ? (InputsByPosition(vx, nameof(validationData)), TargetsByPosition(vy, nameof(validationData))) : null,
             initialEpoch, new FitExtras(callbacks, cancellationToken, stepsPerEpoch, validationFreq, validationBatchSize, sampleWeight, classWeight));
 
+    /// <summary>Trains on arrays of any supported type by position, as Keras's <c>fit</c> on NumPy arrays: <c>int[]</c> token
+    /// ids, <c>double[]</c>, or rectangular arrays (<c>float[samples, 28, 28]</c>), converted once and checked against the
+    /// model's shapes: <c>model.Fit([ids, features], [labels])</c>.</summary>
+    /// <param name="x">One array per input, in the model's order.</param>
+    /// <param name="y">One array per output, in the model's order (null for an output without a loss).</param>
+    /// <param name="epochs">Passes over the training samples.</param>
+    /// <param name="batchSize">Samples per step.</param>
+    /// <param name="validationSplit">Fraction of the samples, from the end, held out for validation.</param>
+    /// <param name="shuffle">Whether to shuffle the training samples before each epoch.</param>
+    /// <param name="seed">Seed of the shuffling.</param>
+    /// <param name="verbose">0 silent, 1 progress bar per epoch, 2 one line per epoch.</param>
+    /// <param name="callbacks">Hooks called as training goes.</param>
+    /// <param name="sampleWeight">One weight per sample, or null.</param>
+    /// <param name="cancellationToken">Stops between two steps; Fit returns the finished epochs.</param>
+    /// <returns>The per-epoch losses and metrics.</returns>
+    /// <exception cref="ArgumentException">An array's type or shape does not fit the model; nothing was trained.</exception>
+    /// <exception cref="InvalidOperationException">The model is not compiled, or another call is running.</exception>
+    public History Fit(Array[] x, Array?[] y, int epochs = 1, int batchSize = 32, double validationSplit = 0, bool shuffle = true, int? seed = null,
+        int verbose = 1, IReadOnlyList<Callback>? callbacks = null, float[]? sampleWeight = null, CancellationToken cancellationToken = default)
+        => FitChecked(InputsOfAnyType(x, nameof(x)), TargetsOfAnyType(y, nameof(y)), epochs, batchSize, validationSplit, shuffle, seed, verbose, null, null,
+            null, 0, new FitExtras(callbacks, cancellationToken, null, 1, null, sampleWeight, null));
+
     /// <summary>Trains with inputs and targets by name, as Keras's <c>fit</c> with dictionaries.</summary>
     /// <param name="x">Flat arrays keyed by input name; every input.</param>
     /// <param name="y">Flat arrays keyed by output name; every output with a loss.</param>

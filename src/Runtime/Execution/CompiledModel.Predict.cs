@@ -21,6 +21,20 @@ public abstract partial class CompiledModel
     public float[][] Predict(float[][] inputs, int batchSize = 32, int[]? lengths = null, System.Threading.CancellationToken cancellationToken = default)
         => PredictChecked(InputsByPosition(inputs, nameof(inputs)), batchSize, lengths, cancellationToken);
 
+    /// <summary>
+    /// Runs the model on arrays of any supported type by position, as Keras's <c>predict</c> on NumPy arrays: <c>int[]</c>
+    /// token ids, <c>double[]</c>, or rectangular arrays such as <c>float[samples, 28, 28]</c> (converted once, checked
+    /// against the inputs' shapes): <c>model.Predict([ids, features])</c>.
+    /// </summary>
+    /// <param name="inputs">One array per input, in the model's order.</param>
+    /// <param name="batchSize">Samples per forward pass.</param>
+    /// <param name="lengths">For a model with run-time lengths: their values, or null to work them out.</param>
+    /// <param name="cancellationToken">Stops between two batches, with <see cref="OperationCanceledException"/>.</param>
+    /// <returns>One flat array per output, in the model's order.</returns>
+    /// <exception cref="ArgumentException">An array's type or shape does not fit its input, or an id is too large.</exception>
+    public float[][] Predict(Array[] inputs, int batchSize = 32, int[]? lengths = null, System.Threading.CancellationToken cancellationToken = default)
+        => PredictChecked(InputsOfAnyType(inputs, nameof(inputs)), batchSize, lengths, cancellationToken);
+
     /// <summary>Runs the model on flat row-major arrays given by input name, as Keras's <c>predict</c> with a dictionary.</summary>
     /// <param name="inputs">Flat arrays keyed by input name; every input.</param>
     /// <param name="batchSize">Samples per forward pass; at least 1. A batch size larger than the samples is taken as their
