@@ -28,6 +28,14 @@ internal sealed partial class ModelEmitter
         _w.Line();
     }
 
+    /// <summary>Keras's fans: the last two axes, each times the receptive field (the product of the others); a vector's
+    /// length for both.</summary>
+    private static (int FanIn, int FanOut) Fans(EquatableArray<int> dims)
+    {
+        int receptive = dims.Take(dims.Count - 2).Aggregate(1, (a, d) => a * d);
+        return dims.Count >= 2 ? (dims[dims.Count - 2] * receptive, dims[dims.Count - 1] * receptive) : (dims[0], dims[0]);
+    }
+
     private void WriteInitialize()
     {
         _w.Line("/// <inheritdoc/>");
@@ -51,10 +59,7 @@ internal sealed partial class ModelEmitter
                 {
                     case WeightInit.GlorotUniform:
                     {
-                        // Keras's fans: the last two axes, each times the receptive field (the product of the others).
-                        int receptive = dims.Take(dims.Count - 2).Aggregate(1, (a, d) => a * d);
-                        int fanIn = dims.Count >= 2 ? dims[dims.Count - 2] * receptive : dims[0];
-                        int fanOut = dims.Count >= 2 ? dims[dims.Count - 1] * receptive : dims[0];
+                        var (fanIn, fanOut) = Fans(dims);
                         _w.Line($"initializer.GlorotUniform({slice}, {N(fanIn)}, {N(fanOut)});");
                         break;
                     }
@@ -75,9 +80,7 @@ internal sealed partial class ModelEmitter
 
                     case WeightInit.HeNormal or WeightInit.HeUniform or WeightInit.LecunNormal or WeightInit.LecunUniform or WeightInit.GlorotNormal:
                     {
-                        int receptive = dims.Take(dims.Count - 2).Aggregate(1, (a, d) => a * d);
-                        int fanIn = dims.Count >= 2 ? dims[dims.Count - 2] * receptive : dims[0];
-                        int fanOut = dims.Count >= 2 ? dims[dims.Count - 1] * receptive : dims[0];
+                        var (fanIn, fanOut) = Fans(dims);
                         var (scale, fan, uniform) = weight.Init switch
                         {
                             WeightInit.HeNormal => (2.0, (double)fanIn, false),

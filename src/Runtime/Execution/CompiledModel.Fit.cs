@@ -417,10 +417,7 @@ public abstract partial class CompiledModel
                 var results = EvaluateRange(validation, compiled, validationInputs, validationTargets, validationStart, validationCount, validationBatch, null,
                     default, validationWeighting).ToLogs(string.Empty);
                 callbacks.TestEnd(new Logs(results));
-                foreach (var (key, value) in results)
-                {
-                    logs["val_" + key] = value;
-                }
+                AddValidation(logs, results);
             }
 
             callbacks.EpochEnd(epoch - 1, logs);
@@ -429,7 +426,14 @@ public abstract partial class CompiledModel
             lastLogs = logs;
         }
 
-        // Keras's finalize_variable_values, before on_train_end: with use_ema the weights take their moving average.
+        EndFit(compiled, callbacks, lastLogs);
+        return history;
+    }
+
+    /// <summary>The end of every Fit: Keras's finalize_variable_values (with use_ema the weights take their moving
+    /// average), then on_train_end.</summary>
+    private void EndFit(CompiledTraining compiled, CallbackList callbacks, Logs lastLogs)
+    {
         if (compiled.Optimizer.UseEma)
         {
             WeightsWritten();
@@ -437,7 +441,15 @@ public abstract partial class CompiledModel
         }
 
         callbacks.TrainEnd(lastLogs);
-        return history;
+    }
+
+    /// <summary>Adds an evaluation's results to an epoch's logs under Keras's <c>val_</c> names.</summary>
+    private static void AddValidation(Logs logs, List<KeyValuePair<string, double>> results)
+    {
+        foreach (var (key, value) in results)
+        {
+            logs["val_" + key] = value;
+        }
     }
 
     private static T? FindCallback<T>(CallbackList callbacks)
@@ -454,6 +466,19 @@ public abstract partial class CompiledModel
         return null;
     }
 
+    /// <summary>Copies samples [start, start + count) of each trained output's targets into the workspace.</summary>
+    private static void LoadTargets(Workspace workspace, CompiledTraining compiled, float[]?[] targets, int start, int count)
+    {
+        for (int j = 0; j < targets.Length; j++)
+        {
+            if (compiled.Losses[j] is not null)
+            {
+                int size = compiled.TargetSizes[j];
+                targets[j].AsSpan(start * size, count * size).CopyTo(workspace.Targets.AsSpan(compiled.TargetOffsets[j] * workspace.Capacity, count * size));
+            }
+        }
+    }
+
     /// <summary>Gathers the samples of one batch into the training workspace (one copy per sample when shuffled).</summary>
     private void LoadBatch(Workspace workspace, CompiledTraining compiled, float[][] inputs, float[]?[] targets,
         ReadOnlySpan<int> samples, bool shuffled)
@@ -461,33 +486,24 @@ public abstract partial class CompiledModel
         int batch = samples.Length;
         if (!shuffled)
         {
+            // In order: the batch is one contiguous run of samples.
             LoadInputs(workspace, inputs, samples[0], batch);
+            LoadTargets(workspace, compiled, targets, samples[0], batch);
+            return;
         }
-        else
+
+        for (int i = 0; i < inputs.Length; i++)
         {
-            for (int i = 0; i < inputs.Length; i++)
-            {
-                int size = _layout.InputSize(i);
-                Gather(inputs[i], size, samples, workspace.Values(_layout.InputOffset(i), batch * size));
-            }
+            int size = _layout.InputSize(i);
+            Gather(inputs[i], size, samples, workspace.Values(_layout.InputOffset(i), batch * size));
         }
 
         for (int j = 0; j < targets.Length; j++)
         {
-            if (compiled.Losses[j] is null)
+            if (compiled.Losses[j] is not null)
             {
-                continue;
-            }
-
-            int size = compiled.TargetSizes[j];
-            Span<float> destination = workspace.Targets.AsSpan(compiled.TargetOffsets[j] * workspace.Capacity, batch * size);
-            if (shuffled)
-            {
-                Gather(targets[j]!, size, samples, destination);
-            }
-            else
-            {
-                targets[j].AsSpan(samples[0] * size, batch * size).CopyTo(destination);
+                int size = compiled.TargetSizes[j];
+                Gather(targets[j]!, size, samples, workspace.Targets.AsSpan(compiled.TargetOffsets[j] * workspace.Capacity, batch * size));
             }
         }
     }

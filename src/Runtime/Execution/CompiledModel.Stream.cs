@@ -264,10 +264,7 @@ public abstract partial class CompiledModel
                     {
                         var results = totals.ToLogs(string.Empty);
                         hooks.TestEnd(new Logs(results));
-                        foreach (var (key, value) in results)
-                        {
-                            logs["val_" + key] = value;
-                        }
+                        AddValidation(logs, results);
                     }
                 }
 
@@ -286,13 +283,7 @@ public abstract partial class CompiledModel
             reader?.Dispose();
         }
 
-        if (compiled.Optimizer.UseEma)
-        {
-            WeightsWritten();
-            compiled.Optimizer.Finalize(_weights, Trainability.Ranges);
-        }
-
-        hooks.TrainEnd(lastLogs);
+        EndFit(compiled, hooks, lastLogs);
         return history;
     }
 
@@ -325,14 +316,7 @@ public abstract partial class CompiledModel
             LoadInputs(workspace, inputs, 0, samples);
             if (training)
             {
-                for (int j = 0; j < targets.Length; j++)
-                {
-                    if (compiled.Losses[j] is not null)
-                    {
-                        int size = compiled.TargetSizes[j];
-                        targets[j].AsSpan(0, samples * size).CopyTo(workspace.Targets.AsSpan(compiled.TargetOffsets[j] * workspace.Capacity, samples * size));
-                    }
-                }
+                LoadTargets(workspace, compiled, targets, 0, samples);
             }
         }
         catch (ArgumentException e)

@@ -249,7 +249,7 @@ public abstract partial class CompiledModel
         }
 
         Backward(workspace, batchSize);
-        if (regularization != 0 || compiled.Regularized.Length > 0)
+        if (compiled.Regularized.Length > 0)
         {
             compiled.Regularization(_weights, workspace.ParameterGradients);
         }
@@ -265,8 +265,8 @@ public abstract partial class CompiledModel
         // Keras applies each variable's constraint after the optimizer's update (trained weights only).
         for (int c = 0; c < compiled.Constrained.Length; c++)
         {
-            var (weight, constraint) = compiled.Constrained[c];
-            if (IsTrained(weight))
+            var (index, weight, constraint) = compiled.Constrained[c];
+            if (Trainability.Trains(index))
             {
                 constraint.Apply(_weights.AsSpan(weight.Offset, weight.Size));
             }

@@ -82,13 +82,13 @@ internal sealed class CompiledTraining
         }
 
         Regularized = regularized.ToArray();
-        var constrained = new List<(WeightInfo, WeightConstraint)>();
+        var constrained = new List<(int, WeightInfo, WeightConstraint)>();
         for (int w = 0; w < description.Weights.Count; w++)
         {
             var weight = description.Weights[w];
             if (weight.Constraint is { } text)
             {
-                constrained.Add((weight, WeightConstraint.Parse(text, [.. weight.Shape], weight.ToString())));
+                constrained.Add((w, weight, WeightConstraint.Parse(text, [.. weight.Shape], weight.ToString())));
             }
         }
 
@@ -96,8 +96,8 @@ internal sealed class CompiledTraining
         StateBackup = new float[stateSize];
     }
 
-    /// <summary>The weights with a constraint, each with its parsed form.</summary>
-    public (WeightInfo Weight, WeightConstraint Constraint)[] Constrained { get; }
+    /// <summary>The weights with a constraint: index in the description's weights, the weight, its parsed form.</summary>
+    public (int Index, WeightInfo Weight, WeightConstraint Constraint)[] Constrained { get; }
 
     /// <summary>The weights with a regularizer (Keras's <c>kernel_regularizer</c>, …).</summary>
     public WeightInfo[] Regularized { get; }

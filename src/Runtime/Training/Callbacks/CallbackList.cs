@@ -41,147 +41,40 @@ internal sealed class CallbackList
 
     public IReadOnlyList<Callback> Items => _callbacks;
 
-    public void TrainBegin(Logs logs)
+    public void TrainBegin(Logs logs) => Run(0, logs, static (c, _, l) => c.OnTrainBegin(l));
+
+    public void TrainEnd(Logs logs) => Run(0, logs, static (c, _, l) => c.OnTrainEnd(l));
+
+    public void EpochBegin(int epoch, Logs logs) => Run(epoch, logs, static (c, e, l) => c.OnEpochBegin(e, l));
+
+    public void EpochEnd(int epoch, Logs logs) => Run(epoch, logs, static (c, e, l) => c.OnEpochEnd(e, l));
+
+    public void TrainBatchBegin(int batch, Logs logs) => Run(batch, logs, static (c, b, l) => c.OnTrainBatchBegin(b, l));
+
+    public void TrainBatchEnd(int batch, Logs logs) => Run(batch, logs, static (c, b, l) => c.OnTrainBatchEnd(b, l));
+
+    public void TestBegin(Logs logs) => Run(0, logs, static (c, _, l) => c.OnTestBegin(l));
+
+    public void TestEnd(Logs logs) => Run(0, logs, static (c, _, l) => c.OnTestEnd(l));
+
+    /// <summary>Calls one hook of every callback in order, with the model handed to them (the static hooks allocate nothing).</summary>
+    private void Run(int index, Logs logs, System.Action<Callback, int, Logs> hook)
     {
-        if (Enter())
+        if (!Enter())
         {
-            try
+            return;
+        }
+
+        try
+        {
+            foreach (var c in _callbacks)
             {
-                foreach (var c in _callbacks)
-                {
-                    c.OnTrainBegin(logs);
-                }
-            }
-            finally
-            {
-                Leave();
+                hook(c, index, logs);
             }
         }
-    }
-
-    public void TrainEnd(Logs logs)
-    {
-        if (Enter())
+        finally
         {
-            try
-            {
-                foreach (var c in _callbacks)
-                {
-                    c.OnTrainEnd(logs);
-                }
-            }
-            finally
-            {
-                Leave();
-            }
-        }
-    }
-
-    public void EpochBegin(int epoch, Logs logs)
-    {
-        if (Enter())
-        {
-            try
-            {
-                foreach (var c in _callbacks)
-                {
-                    c.OnEpochBegin(epoch, logs);
-                }
-            }
-            finally
-            {
-                Leave();
-            }
-        }
-    }
-
-    public void EpochEnd(int epoch, Logs logs)
-    {
-        if (Enter())
-        {
-            try
-            {
-                foreach (var c in _callbacks)
-                {
-                    c.OnEpochEnd(epoch, logs);
-                }
-            }
-            finally
-            {
-                Leave();
-            }
-        }
-    }
-
-    public void TrainBatchBegin(int batch, Logs logs)
-    {
-        if (Enter())
-        {
-            try
-            {
-                foreach (var c in _callbacks)
-                {
-                    c.OnTrainBatchBegin(batch, logs);
-                }
-            }
-            finally
-            {
-                Leave();
-            }
-        }
-    }
-
-    public void TrainBatchEnd(int batch, Logs logs)
-    {
-        if (Enter())
-        {
-            try
-            {
-                foreach (var c in _callbacks)
-                {
-                    c.OnTrainBatchEnd(batch, logs);
-                }
-            }
-            finally
-            {
-                Leave();
-            }
-        }
-    }
-
-    public void TestBegin(Logs logs)
-    {
-        if (Enter())
-        {
-            try
-            {
-                foreach (var c in _callbacks)
-                {
-                    c.OnTestBegin(logs);
-                }
-            }
-            finally
-            {
-                Leave();
-            }
-        }
-    }
-
-    public void TestEnd(Logs logs)
-    {
-        if (Enter())
-        {
-            try
-            {
-                foreach (var c in _callbacks)
-                {
-                    c.OnTestEnd(logs);
-                }
-            }
-            finally
-            {
-                Leave();
-            }
+            Leave();
         }
     }
 
