@@ -39,7 +39,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor InvalidBuilder = Error(
         "UNR0006", "Invalid model builder method",
         "{0}",
-        "A [ModelBuilder] method must be a static, parameterless method returning Unrolled.Model, declared in a non-generic partial class (and every containing class must be partial).");
+        "A [ModelBuilder] method must be a static, parameterless method returning Unrolled.Model, declared in a non-generic partial class (and every containing class must be partial); a [LossFunction] method must be static Tensor Name(Tensor yTrue, Tensor yPred).");
 
     public static readonly DiagnosticDescriptor NoOutputs = Error(
         "UNR0007", "Model has no outputs",

@@ -518,6 +518,18 @@ public class DiagnosticTests
             var a = Input([4]);
             return new Model(a, Dense(2)(a));
             """).Replace("public partial class M", "public class M").Replace("static Model Build()", "static Model {|UNR0006:Build|}()") },
+        { "Loss function with the wrong parameters", Sources.Builder("""
+            var a = Input([4]);
+            return new Model(a, Dense(2)(a));
+            """, "[LossFunction] static Tensor {|UNR0006:Bad|}(Tensor yPred) => yPred;") },
+        { "Loss function applying a layer", Sources.Builder("""
+            var a = Input([4]);
+            return new Model(a, Dense(2)(a));
+            """, "[LossFunction] static Tensor Bad(Tensor yTrue, Tensor yPred) => {|UNR0009:Dense(1)|}(yPred - yTrue);") },
+        { "Loss function with a shape error", Sources.Builder("""
+            var a = Input([4]);
+            return new Model(a, Dense(2)(a));
+            """, "[LossFunction] static Tensor Bad(Tensor yTrue, Tensor yPred) => {|UNR0001:Ops.MatMul(yTrue, yPred)|};") },
     };
 
     [Theory]

@@ -74,4 +74,25 @@ public class AllocationTests
         float[] f = new float[batch * 8], e = new float[batch * 4], c = new float[batch], g = new float[batch];
         Assert.Equal(0, AllocatedBy(() => model.TrainOnBatch(f, e, c, g, batch)));
     }
+    /// <summary>Tensor operations (broadcasting binaries, means, Lambda-style graphs) pass constant shapes to their
+    /// kernels; those must not be rebuilt per call, even before the JIT has optimised the model's code.</summary>
+    [Fact]
+    public void Train_step_through_tensor_operations_allocates_nothing()
+    {
+        const int batch = 4;
+        static void Check(CompiledModel model, Func<float[], float[], float> step)
+        {
+            model.Compile(new SGD(0.01f), "mse");
+            float[] x = GradientTests.Random(batch * model.Description.Inputs[0].Size, 1);
+            float[] y = GradientTests.Random(batch * model.Description.Outputs[0].Size, 2);
+            Assert.Equal(0, AllocatedBy(() => step(x, y)));
+        }
+
+        var gates = new OpGates(seed: 1);
+        Check(gates, (x, y) => gates.TrainOnBatch(x, y, batch));
+        var centre = new OpCentre(seed: 1);
+        Check(centre, (x, y) => centre.TrainOnBatch(x, y, batch));
+        var normalise = new OpNormalise(seed: 1);
+        Check(normalise, (x, y) => normalise.TrainOnBatch(x, y, batch));
+    }
 }

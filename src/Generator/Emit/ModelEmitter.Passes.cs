@@ -488,6 +488,11 @@ internal sealed partial class ModelEmitter
         _w.Line("/// <inheritdoc/>");
         _w.Open("protected override bool[] GradientNeeds(bool[] slots)");
         _w.Line($"var needs = new bool[{N(_spec.Nodes.Count)}];");
+        if (_spec.IsLossGraph)
+        {
+            _w.Line($"needs[{N(_spec.Inputs[1])}] = true; // y_pred: the loss's gradient is for it");
+        }
+
         foreach (int n in _plan.Model.UsedNodes)
         {
             var node = _spec.Nodes[n];

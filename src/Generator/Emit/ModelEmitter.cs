@@ -180,7 +180,7 @@ internal sealed partial class ModelEmitter
                 $"{N(_inputs.Count)} input(s), {N(_outputs.Count)} output(s).");
         _w.Line("/// </summary>");
         _w.Line("[global::System.CodeDom.Compiler.GeneratedCode(\"Unrolled.Generator\", \"1.0\")]");
-        _w.Open("partial class " + _spec.ClassName + " : " + Rt + "CompiledModel");
+        _w.Open((_nested ? "private sealed class " : "partial class ") + _spec.ClassName + " : " + Rt + "CompiledModel");
         WriteConstants();
         WriteDescription();
         WriteFixedScratch();
@@ -194,6 +194,8 @@ internal sealed partial class ModelEmitter
         WritePredict();
         WritePredictArrays();
         WriteTrainOnBatch();
+        WriteLossFunctions();
+        WriteIntSpans();
         _w.Close();
     }
 
@@ -204,6 +206,45 @@ internal sealed partial class ModelEmitter
             : float.IsPositiveInfinity(f) ? "float.PositiveInfinity"
             : float.IsNegativeInfinity(f) ? "float.NegativeInfinity"
             : f.ToString("R", CultureInfo.InvariantCulture) + "f";
+    }
+
+    /// <summary>The constant int spans the kernels take (shapes, axis orders), by their values.</summary>
+    private readonly Dictionary<string, string> _intSpans = new();
+
+    /// <summary>
+    /// An int span argument: a static array for constant values (a collection expression of constants would be built
+    /// from the assembly's data by RuntimeHelpers.CreateSpan, which allocates until the JIT has optimised the caller),
+    /// or a collection expression on the stack when a value is a run-time length.
+    /// </summary>
+    internal string IntSpan(IReadOnlyList<string> values)
+    {
+        if (!values.All(v => int.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _)))
+        {
+            return "[" + string.Join(", ", values) + "]";
+        }
+
+        string key = string.Join(", ", values);
+        if (!_intSpans.TryGetValue(key, out string? field))
+        {
+            field = "s_unrolledInts" + N(_intSpans.Count);
+            _intSpans[key] = field;
+        }
+
+        return field;
+    }
+
+    private void WriteIntSpans()
+    {
+        if (_intSpans.Count == 0)
+        {
+            return;
+        }
+
+        _w.Line();
+        foreach (var pair in _intSpans)
+        {
+            _w.Line($"private static readonly int[] {pair.Value} = {{ {pair.Key} }};");
+        }
     }
 
     private static string Xml(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;").Replace("\"", "&quot;");

@@ -179,7 +179,10 @@ internal sealed class NodeEmitter
     public int ChannelsOf(int node) => ShapeOf(node).Dims[ShapeOf(node).Dims.Count - 1];
 
     /// <summary>The shape as a collection expression of dimensions, for the broadcasting kernels.</summary>
-    public string ShapeLiteral(int node) => "[" + string.Join(", ", ShapeOf(node).Dims.Select(D)) + "]";
+    public string ShapeLiteral(int node) => _emitter.IntSpan(ShapeOf(node).Dims.Select(D).ToList());
+
+    /// <summary>Constant ints (or dimensions' code) as an int span argument: a static array when all are constants.</summary>
+    public string IntSpan(IEnumerable<string> values) => _emitter.IntSpan(values.ToList());
 
     /// <summary>One over a mean's length: a literal, or computed at run time for a run-time length.</summary>
     public string MeanScale(int length) => length >= 0 ? Float(1.0 / length) : $"1f / {D(length)}";

@@ -586,14 +586,14 @@ internal sealed class EinsumDenseRule : LayerRule
         string x = e.Values(e.Input);
         if (plan.InputOrder is { } inputOrder)
         {
-            e.Line($"{Kernels}TensorOps.Permute({x}, {InputCopy(e, plan)}, batchSize, {ShapeLiteral(e, e.ShapeOf(e.Input).Dims)}, {Ints(inputOrder)});");
+            e.Line($"{Kernels}TensorOps.Permute({x}, {InputCopy(e, plan)}, batchSize, {ShapeLiteral(e, e.ShapeOf(e.Input).Dims)}, {Ints(e, inputOrder)});");
             x = InputCopy(e, plan);
         }
 
         string kernel = e.Weight("kernel");
         if (plan.KernelOrder is { } kernelOrder)
         {
-            e.Line($"{Kernels}TensorOps.Permute({kernel}, {e.Scratch}[..{N(plan.Contracted * plan.New)}], 1, {Ints(plan.KernelDims)}, {Ints(kernelOrder)});");
+            e.Line($"{Kernels}TensorOps.Permute({kernel}, {e.Scratch}[..{N(plan.Contracted * plan.New)}], 1, {Ints(e, plan.KernelDims)}, {Ints(e, kernelOrder)});");
             kernel = $"{e.Scratch}[..{N(plan.Contracted * plan.New)}]";
         }
 
@@ -601,7 +601,7 @@ internal sealed class EinsumDenseRule : LayerRule
         e.Line($"{Kernels}Gemm.Multiply({x}, {kernel}, {product}, {rows}, {N(plan.Contracted)}, {N(plan.New)}, accumulate: false);");
         if (plan.OutputOrder is { } outputOrder)
         {
-            e.Line($"{Kernels}TensorOps.Permute({product}, {z}, batchSize, {ShapeLiteral(e, plan.ProductDims)}, {Ints(outputOrder)});");
+            e.Line($"{Kernels}TensorOps.Permute({product}, {z}, batchSize, {ShapeLiteral(e, plan.ProductDims)}, {Ints(e, outputOrder)});");
         }
 
         if (plan.SuffixBias > 0)
@@ -613,7 +613,7 @@ internal sealed class EinsumDenseRule : LayerRule
         {
             // Keras's bias broadcast over the output's other axes (aligned on the right, the batch included).
             string shape = OutputWithBatch(e, plan);
-            e.Line($"{Kernels}OpKernels.Binary({Kernels}BinaryOp.Add, {z}, {shape}, {e.Weight("bias")}, {Ints(biasDims)}, {z}, {shape}, 1);");
+            e.Line($"{Kernels}OpKernels.Binary({Kernels}BinaryOp.Add, {z}, {shape}, {e.Weight("bias")}, {Ints(e, biasDims)}, {z}, {shape}, 1);");
         }
 
         if (s.Activation != ActivationInfo.Linear)
@@ -643,7 +643,7 @@ internal sealed class EinsumDenseRule : LayerRule
         else if (plan.BiasDims is { } biasDims)
         {
             string shape = OutputWithBatch(e, plan);
-            e.Line($"{Kernels}OpKernels.BinaryBackward({Kernels}BinaryOp.Add, dy, dy, {shape}, {e.Weight("bias")}, {Ints(biasDims)}, {Span}.Empty, " +
+            e.Line($"{Kernels}OpKernels.BinaryBackward({Kernels}BinaryOp.Add, dy, dy, {shape}, {e.Weight("bias")}, {Ints(e, biasDims)}, {Span}.Empty, " +
                    $"{e.WeightGradient("bias")}, {shape}, 1);");
         }
 
@@ -655,7 +655,7 @@ internal sealed class EinsumDenseRule : LayerRule
         {
             dProduct = e.TemporaryGradient(plan.InputOrder is null ? 0 : 1, e.Dims.Product(plan.ProductDims));
             e.Line($"{dProduct}[..(batchSize * {e.D(e.Dims.Product(plan.ProductDims))})].Clear();");
-            e.Line($"{Kernels}TensorOps.PermuteBackward(dy, {dProduct}, batchSize, {ShapeLiteral(e, plan.ProductDims)}, {Ints(outputOrder)});");
+            e.Line($"{Kernels}TensorOps.PermuteBackward(dy, {dProduct}, batchSize, {ShapeLiteral(e, plan.ProductDims)}, {Ints(e, outputOrder)});");
         }
 
         string x = plan.InputOrder is null ? e.Values(e.Input) : InputCopy(e, plan);
@@ -665,7 +665,7 @@ internal sealed class EinsumDenseRule : LayerRule
             int size = plan.Contracted * plan.New;
             kernel = $"{e.Scratch}[..{N(size)}]";
             dKernel = $"{e.Scratch}.Slice({N(size)}, {N(size)})";
-            e.Line($"{Kernels}TensorOps.Permute({e.Weight("kernel")}, {kernel}, 1, {Ints(plan.KernelDims)}, {Ints(kernelOrder)});");
+            e.Line($"{Kernels}TensorOps.Permute({e.Weight("kernel")}, {kernel}, 1, {Ints(e, plan.KernelDims)}, {Ints(e, kernelOrder)});");
         }
 
         trains = e.OpenIfTrains();
@@ -677,7 +677,7 @@ internal sealed class EinsumDenseRule : LayerRule
         e.Line($"{Kernels}Gemm.MultiplyTransposedA({x}, {dProduct}, {dKernel}, {N(plan.Contracted)}, {rows}, {N(plan.New)}, accumulate: true);");
         if (plan.KernelOrder is { } order)
         {
-            e.Line($"{Kernels}TensorOps.PermuteBackward({dKernel}, {e.WeightGradient("kernel")}, 1, {Ints(plan.KernelDims)}, {Ints(order)});");
+            e.Line($"{Kernels}TensorOps.PermuteBackward({dKernel}, {e.WeightGradient("kernel")}, 1, {Ints(e, plan.KernelDims)}, {Ints(e, order)});");
         }
 
         e.CloseIf(trains);
@@ -697,7 +697,7 @@ internal sealed class EinsumDenseRule : LayerRule
         {
             string dInput = e.TemporaryGradient(0, e.Dims.Product(e.ShapeOf(e.Input).Dims));
             e.Line($"{Kernels}Gemm.MultiplyTransposedB({dProduct}, {kernel}, {dInput}, {rows}, {N(plan.New)}, {N(plan.Contracted)}, accumulate: false);");
-            e.Line($"{Kernels}TensorOps.PermuteBackward({dInput}, {e.Gradient(e.Input)}, batchSize, {ShapeLiteral(e, e.ShapeOf(e.Input).Dims)}, {Ints(inputOrder)});");
+            e.Line($"{Kernels}TensorOps.PermuteBackward({dInput}, {e.Gradient(e.Input)}, batchSize, {ShapeLiteral(e, e.ShapeOf(e.Input).Dims)}, {Ints(e, inputOrder)});");
         }
         else
         {
@@ -740,7 +740,7 @@ internal sealed class EinsumDenseRule : LayerRule
     private static string OutputWithBatch(NodeEmitter e, EinsumPlan plan) => $"[batchSize, {string.Join(", ", plan.OutputDims.Select(e.D))}]";
 
     /// <summary>A per-sample shape that may hold run-time lengths, as the kernels take it.</summary>
-    private static string ShapeLiteral(NodeEmitter e, IEnumerable<int> dims) => $"[{string.Join(", ", dims.Select(e.D))}]";
+    private static string ShapeLiteral(NodeEmitter e, IEnumerable<int> dims) => e.IntSpan(dims.Select(e.D));
 
-    private static string Ints(IEnumerable<int> values) => $"[{string.Join(", ", values.Select(N))}]";
+    private static string Ints(NodeEmitter e, IEnumerable<int> values) => e.IntSpan(values.Select(N));
 }

@@ -295,7 +295,7 @@ internal sealed class MatMulRule : LayerRule
             return strides;
         }
 
-        string List(IEnumerable<int> values) => "[" + string.Join(", ", values.Select(N)) + "]";
+        string List(IEnumerable<int> values) => e.IntSpan(values.Select(N));
         return (List(outer), List(Strides(la)), List(Strides(lb)), la.Aggregate(1, (p, d) => p * d), lb.Aggregate(1, (p, d) => p * d));
     }
 

@@ -166,7 +166,9 @@ internal sealed record ModelSpec(
     EquatableArray<ApplicationSpec> Applications = default,
     EquatableArray<GroupSpec> Groups = default,
     EquatableArray<int> OutputMasks = default,
-    EquatableArray<string> FrozenModels = default)
+    EquatableArray<string> FrozenModels = default,
+    EquatableArray<LossFunctionSpec> LossFunctions = default,
+    bool IsLossGraph = false)
 {
     /// <summary>The <see cref="LayerKind.Mask"/> node of the mask Keras attaches to output <paramref name="output"/>
     /// (a sequence output after <c>Embedding(mask_zero=True)</c>), which the loss and metrics weigh the steps by; or -1.</summary>
@@ -185,5 +187,27 @@ internal sealed record ModelSpec(
         OutputSpans = OutputSpans.Select(_ => SourceSpan.None).ToEquatableArray(),
         Diagnostics = EquatableArray<DiagnosticInfo>.Empty,
         Applications = Applications.Select(a => a with { Span = SourceSpan.None }).ToEquatableArray(),
+        LossFunctions = LossFunctions.Select(l => l with
+        {
+            Graphs = l.Graphs.Select(g => g with { Graph = g.Graph?.WithoutPositions() }).ToEquatableArray(),
+        }).ToEquatableArray(),
     };
 }
+
+/// <summary>
+/// A <c>[LossFunction]</c> method of the model's class: its graph for each distinct per-sample shape of the model's
+/// outputs, so that the loss can be compiled for any output of that shape.
+/// </summary>
+/// <param name="MethodName">The C# method (and the generated <c>Losses</c> property).</param>
+/// <param name="KerasName">Keras's name of a function loss, the function's name: <c>asymmetric_error</c>.</param>
+/// <param name="Graphs">One per distinct output shape, in the outputs' order.</param>
+internal sealed record LossFunctionSpec(string MethodName, string KerasName, EquatableArray<LossGraphSpec> Graphs);
+
+/// <summary>
+/// A loss function evaluated on targets and predictions of one per-sample shape: a model with the inputs <c>y_true</c>
+/// and <c>y_pred</c> and the loss values as its output (<see cref="ModelSpec.IsLossGraph"/>), or why it has none.
+/// </summary>
+/// <param name="Shape">The per-sample shape of the output (and of the targets).</param>
+/// <param name="Graph">The loss's graph, or null when it could not be compiled for this shape.</param>
+/// <param name="Failure">Why not, for the run-time error of compiling the loss on such an output.</param>
+internal sealed record LossGraphSpec(EquatableArray<int> Shape, ModelSpec? Graph, string? Failure);

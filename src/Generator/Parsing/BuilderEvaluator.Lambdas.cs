@@ -126,6 +126,26 @@ internal sealed partial class BuilderEvaluator
         }
     }
 
+    /// <summary>
+    /// Evaluates a <c>[LossFunction]</c> method on a target and a prediction of one output's per-sample shape: two inputs
+    /// (<c>y_true</c>, <c>y_pred</c>) and the operations the method applies to them, the graph of the loss.
+    /// </summary>
+    public (Value Result, int YTrue, int YPred) RunLoss(IMethodSymbol loss, EquatableArray<int> shape, int dtype, SourceSpan at)
+    {
+        int trueLayer = Graph.AddLayer(LayerKind.InputLayer, "y_true", at, at, new InputConfig(shape, dtype));
+        int yTrue = Graph.AddNode(trueLayer, new List<int>(), at, new List<SourceSpan>());
+        int predLayer = Graph.AddLayer(LayerKind.InputLayer, "y_pred", at, at, new InputConfig(shape, dtype));
+        int yPred = Graph.AddNode(predLayer, new List<int>(), at, new List<SourceSpan>());
+        var result = InvokeFunction(new FunctionValue(loss, null, null), new List<Value> { Value.Tensor(yTrue, at), Value.Tensor(yPred, at) }, at);
+        if (result.Kind == ValueKind.Tensor && (result.Id == yTrue || result.Id == yPred))
+        {
+            // The loss returned one of its arguments: give the graph an output node of its own.
+            result = AddOperation(LayerKind.Affine, "tf.identity", new List<int> { result.Id }, at, new AffineConfig(1, 0));
+        }
+
+        return (result, yTrue, yPred);
+    }
+
     /// <summary>Calls a function value with arguments, inlining its body as a helper's.</summary>
     private Value InvokeFunction(FunctionValue function, List<Value> arguments, SourceSpan at)
     {

@@ -142,6 +142,8 @@ internal static class BuilderParser
         }
 
         var model = result.Model!;
+        var lossFunctions = LossFunctionParser.Parse(type, () => model.Outputs.Select(v => OutputShape(graph, v.Id)).ToList(),
+            semanticModel.Compilation, semanticModels, cancellationToken, diagnostics);
         return new ModelSpec(
             ns,
             containing.ToEquatableArray(),
@@ -160,7 +162,22 @@ internal static class BuilderParser
             graph.Applications.ToEquatableArray(),
             graph.Groups.ToEquatableArray(),
             model.Outputs.Select(v => graph.MaskOfNode(v.Id)).ToEquatableArray(),
-            graph.FrozenModels.ToEquatableArray());
+            graph.FrozenModels.ToEquatableArray(),
+            lossFunctions);
+    }
+
+    /// <summary>An output's shape for the loss functions, or null when inferring it fails: the shape step infers it again
+    /// and reports the failure (UNR0017) at the model.</summary>
+    private static Shapes.TensorShape? OutputShape(GraphBuilder graph, int node)
+    {
+        try
+        {
+            return graph.ShapeOf(node);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return null;
+        }
     }
 
     private static DiagnosticInfo TooDeep(SourceSpan span)

@@ -89,8 +89,10 @@ internal sealed class ExecutionPlan
                 }
             }
 
+            // A loss graph's prediction input is what its backward pass is for: the gradient of the loss with respect to it.
             bool isListedInput = spec.Inputs.Contains(n);
-            NeedsGradient[n] = !isListedInput && layer.Kind != LayerKind.Mask && (model.ParameterCounts[node.Layer] > 0 || node.Inputs.Any(i => NeedsGradient[i]));
+            NeedsGradient[n] = (spec.IsLossGraph && n == spec.Inputs[1])
+                || (!isListedInput && layer.Kind != LayerKind.Mask && (model.ParameterCounts[node.Layer] > 0 || node.Inputs.Any(i => NeedsGradient[i])));
         }
 
         Training = RegionLayout.Create(this, regionSizes, hasPreActivation, reuse: false);

@@ -348,6 +348,15 @@ public abstract partial class CompiledModel
         ArgumentNullException.ThrowIfNull(optimizer);
         RefuseInCallbacks("Compile");
         Metric[][] metricNames = ValidateMetrics(metrics, metricsByOutput);
+        for (int j = 0; j < losses.Length; j++)
+        {
+            // A custom loss runs its graph compiled for this output's shape, with a workspace of its own.
+            if (losses[j] is CustomLoss custom)
+            {
+                losses[j] = custom.Bind(Description.Outputs[j]);
+            }
+        }
+
         Enter();
         try
         {

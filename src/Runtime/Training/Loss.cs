@@ -121,7 +121,7 @@ public abstract class Loss
     /// <param name="denominator">What the weighted sum is divided by.</param>
     /// <param name="binary">Weights are a mask: below 0.5 is 0 and the rest 1.</param>
     /// <returns>The batch loss.</returns>
-    internal double ComputeWeighted(ReadOnlySpan<float> predictions, ReadOnlySpan<float> targets, Span<float> gradient, int rows, int cols,
+    internal virtual double ComputeWeighted(ReadOnlySpan<float> predictions, ReadOnlySpan<float> targets, Span<float> gradient, int rows, int cols,
         float scale, bool fused, ReadOnlySpan<float> weights, double denominator, bool binary = false)
     {
         int targetWidth = rows == 0 ? 0 : targets.Length / rows;
