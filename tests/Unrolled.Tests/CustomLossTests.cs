@@ -235,3 +235,48 @@ public class CustomLossTests
         Assert.Equal(0, AllocationTests.AllocatedBy(() => model.TrainOnBatch(x, y, Batch)));
     }
 }
+
+/// <summary>Keras's <c>exclude_from_weight_decay(var_names=...)</c>: matching weights take the step without decay.</summary>
+public class WeightDecayExclusionTests
+{
+    [Fact]
+    public void Excluded_weights_step_as_without_decay_and_the_rest_as_with_it()
+    {
+        var x = GradientTests.Random(6 * 5, 3);
+        var y = GradientTests.Random(6 * 3, 4);
+        CustomLossRegressor Step(AdamW optimizer)
+        {
+            var model = new CustomLossRegressor(seed: 7);
+            model.GetWeights("hidden", "bias").Fill(0.5f); // Keras starts biases at 0, which decay would leave alone
+            model.GetWeights("out", "bias").Fill(-0.25f);
+            model.Compile(optimizer, "mse");
+            model.TrainOnBatch(x, y, 6);
+            return model;
+        }
+
+        var excluding = new AdamW(0.05f, weightDecay: 0.5f);
+        excluding.ExcludeFromWeightDecay("bias");
+        var partly = Step(excluding);
+        var decayed = Step(new AdamW(0.05f, weightDecay: 0.5f));
+        var plain = Step(new AdamW(0.05f, weightDecay: 0f));
+        foreach (var weight in partly.Description.Weights)
+        {
+            var expected = (weight.Name == "bias" ? plain : decayed).GetReadOnlyWeights(weight.Layer, weight.Name).ToArray();
+            Assert.Equal(expected, partly.GetReadOnlyWeights(weight.Layer, weight.Name).ToArray());
+        }
+
+        Assert.NotEqual(decayed.GetReadOnlyWeights("out", "kernel").ToArray(), plain.GetReadOnlyWeights("out", "kernel").ToArray());
+        Assert.NotEqual(decayed.GetReadOnlyWeights("out", "bias").ToArray(), plain.GetReadOnlyWeights("out", "bias").ToArray());
+    }
+
+    [Fact]
+    public void Exclusions_are_set_before_Compile_and_must_be_valid_patterns()
+    {
+        var optimizer = new AdamW();
+        Assert.Throws<ArgumentException>(() => optimizer.ExcludeFromWeightDecay());
+        Assert.Throws<ArgumentException>(() => optimizer.ExcludeFromWeightDecay("(bias"));
+        new CustomLossRegressor(seed: 1).Compile(optimizer, "mse");
+        var error = Assert.Throws<InvalidOperationException>(() => optimizer.ExcludeFromWeightDecay("bias"));
+        Assert.Contains("before Compile", error.Message);
+    }
+}

@@ -360,7 +360,8 @@ public abstract partial class CompiledModel
         Enter();
         try
         {
-            optimizer.Build(this, Description.ParameterCount, Description.Weights.Select(w => (w.Offset, w.Size)).ToArray());
+            optimizer.Build(this, Description.ParameterCount, Description.Weights.Select(w => (w.Offset, w.Size)).ToArray(),
+                Description.Weights.Select(w => w.Name).ToArray());
             _compiled = new CompiledTraining(Description, optimizer, losses, lossWeights, metricNames, _layout);
             // Target layout may have changed; the training workspace is rebuilt on next use.
             _trainingWorkspace = null;

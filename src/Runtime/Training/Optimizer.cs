@@ -25,6 +25,10 @@ public abstract class Optimizer
     private float[] _average = [];
     private float _emaMomentum = 0.99f;
     private int? _emaOverwriteFrequency;
+    private System.Text.RegularExpressions.Regex? _excludeFromDecay;
+
+    /// <summary>Per variable (as <see cref="Build"/> was given them): whether weight decay leaves it alone.</summary>
+    private bool[] _decayExcluded = [];
 
     private protected Optimizer(float learningRate) => LearningRate = learningRate;
 
@@ -70,6 +74,38 @@ public abstract class Optimizer
         init => _weightDecay = value is null || (value >= 0 && float.IsFinite(value.Value))
             ? value
             : throw new ArgumentOutOfRangeException(nameof(WeightDecay), value, "WeightDecay must be finite and ≥ 0, or null.");
+    }
+
+    /// <summary>
+    /// Keras's <c>exclude_from_weight_decay(var_names=...)</c>: weights whose name (<c>kernel</c>, <c>bias</c>,
+    /// <c>gamma</c>, …) matches one of these regular expressions are not decayed; the usual choice is
+    /// <c>ExcludeFromWeightDecay("bias", "gamma", "beta")</c>. Call it before <c>Compile</c>, as Keras requires it before the
+    /// optimizer is built.
+    /// </summary>
+    /// <param name="varNames">Patterns searched in each weight's name, as Keras's <c>re.search</c>.</param>
+    /// <exception cref="InvalidOperationException">The optimizer already serves a model.</exception>
+    /// <exception cref="ArgumentException">No pattern is given, or one is not a valid regular expression.</exception>
+    public void ExcludeFromWeightDecay(params string[] varNames)
+    {
+        ArgumentNullException.ThrowIfNull(varNames);
+        if (_owner is not null)
+        {
+            throw new InvalidOperationException($"{Name}: ExcludeFromWeightDecay can only be set before Compile builds the optimizer, as in Keras.");
+        }
+
+        if (varNames.Length == 0 || Array.Exists(varNames, string.IsNullOrEmpty))
+        {
+            throw new ArgumentException("Give at least one non-empty weight name pattern, such as \"bias\".", nameof(varNames));
+        }
+
+        try
+        {
+            _excludeFromDecay = new System.Text.RegularExpressions.Regex(string.Join("|", varNames), System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"The patterns {string.Join(", ", varNames)} are not a valid regular expression: {e.Message}", nameof(varNames), e);
+        }
     }
 
     /// <summary>Sets the decay from a constructor (AdamW's argument).</summary>
@@ -145,7 +181,8 @@ public abstract class Optimizer
     /// <param name="parameterCount">The number of weights.</param>
     /// <param name="variables">The weight tensors (offset and size in the weight buffer), which <see cref="ClipNorm"/>
     /// clips one by one; empty for one tensor of every weight.</param>
-    internal void Build(object owner, int parameterCount, (int Offset, int Size)[]? variables = null)
+    /// <param name="names">Each variable's weight name (<c>kernel</c>), for <see cref="ExcludeFromWeightDecay"/>; null for none.</param>
+    internal void Build(object owner, int parameterCount, (int Offset, int Size)[]? variables = null, string[]? names = null)
     {
         if ((_clipNorm is null ? 0 : 1) + (_clipValue is null ? 0 : 1) + (_globalClipNorm is null ? 0 : 1) > 1)
         {
@@ -154,6 +191,11 @@ public abstract class Optimizer
         }
 
         _variables = variables ?? [(0, parameterCount)];
+        _decayExcluded = new bool[_variables.Length];
+        for (int v = 0; v < _variables.Length && _excludeFromDecay is not null && names is not null; v++)
+        {
+            _decayExcluded[v] = _excludeFromDecay.IsMatch(names[v]);
+        }
         if (_owner is not null && !ReferenceEquals(_owner, owner))
         {
             throw new ArgumentException(
@@ -214,9 +256,34 @@ public abstract class Optimizer
         if (_weightDecay is float decay && decay > 0)
         {
             // Keras's _apply_weight_decay, before the step: w − w · wd · lr.
-            foreach (var (offset, size) in trainable)
+            float factor = 1f - (decay * LearningRate);
+            if (_excludeFromDecay is null)
             {
-                System.Numerics.Tensors.TensorPrimitives.Multiply(weights.Slice(offset, size), 1f - (decay * LearningRate), weights.Slice(offset, size));
+                foreach (var (offset, size) in trainable)
+                {
+                    System.Numerics.Tensors.TensorPrimitives.Multiply(weights.Slice(offset, size), factor, weights.Slice(offset, size));
+                }
+            }
+            else
+            {
+                // Each decayed variable's part of each trained run.
+                for (int v = 0; v < _variables.Length; v++)
+                {
+                    if (_decayExcluded[v])
+                    {
+                        continue;
+                    }
+
+                    var (start, length) = _variables[v];
+                    foreach (var (offset, size) in trainable)
+                    {
+                        int from = Math.Max(start, offset), to = Math.Min(start + length, offset + size);
+                        if (from < to)
+                        {
+                            System.Numerics.Tensors.TensorPrimitives.Multiply(weights[from..to], factor, weights[from..to]);
+                        }
+                    }
+                }
             }
         }
 
