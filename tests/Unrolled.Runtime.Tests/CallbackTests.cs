@@ -58,6 +58,24 @@ public class CallbackTests
         public override void OnTestBegin(Logs logs) => Calls.Add("test_begin");
 
         public override void OnTestEnd(Logs logs) => Calls.Add("test_end");
+
+        public List<Dictionary<string, double>> TestBatchLogs { get; } = new();
+
+        public override void OnTestBatchBegin(int batch, Logs logs) => Calls.Add($"test_batch_begin {batch}");
+
+        public override void OnTestBatchEnd(int batch, Logs logs)
+        {
+            Calls.Add($"test_batch_end {batch}");
+            TestBatchLogs.Add(new Dictionary<string, double>(logs));
+        }
+
+        public override void OnPredictBegin(Logs logs) => Calls.Add("predict_begin");
+
+        public override void OnPredictEnd(Logs logs) => Calls.Add("predict_end");
+
+        public override void OnPredictBatchBegin(int batch, Logs logs) => Calls.Add($"predict_batch_begin {batch}");
+
+        public override void OnPredictBatchEnd(int batch, Logs logs) => Calls.Add($"predict_batch_end {batch}");
     }
 
     [Fact]
@@ -67,7 +85,7 @@ public class CallbackTests
         var recorder = new Recorder();
         var history = Fit(model, 2, recorder, new LambdaCallback(onEpochEnd: (epoch, logs) => logs["extra"] = epoch * 10));
         string keys = "loss,class_loss,flag_loss,class_accuracy,flag_accuracy,val_loss,val_class_loss,val_flag_loss,val_class_accuracy,val_flag_accuracy";
-        string[] epoch = ["batch_begin 0", "batch_end 0", "batch_begin 1", "batch_end 1", "batch_begin 2", "batch_end 2", "test_begin", "test_end"];
+        string[] epoch = ["batch_begin 0", "batch_end 0", "batch_begin 1", "batch_end 1", "batch_begin 2", "batch_end 2", "test_begin", "test_batch_begin 0", "test_batch_end 0", "test_end"];
         Assert.Equal(
             ["train_begin", "epoch_begin 0", .. epoch, $"epoch_end 0 {keys}", "epoch_begin 1", .. epoch, $"epoch_end 1 {keys}", "train_end"],
             recorder.Calls);
@@ -82,6 +100,53 @@ public class CallbackTests
         }
 
         Assert.Equal(5, last.Count);
+    }
+
+    [Fact]
+    public void Evaluate_and_Predict_call_the_test_and_predict_hooks_in_Keras_order()
+    {
+        var model = Compiled();
+        var recorder = new Recorder();
+        var results = model.Evaluate(Train.X, Train.Y, batchSize: 10, callbacks: [recorder]);
+        Assert.Equal(["test_begin", "test_batch_begin 0", "test_batch_end 0", "test_batch_begin 1", "test_batch_end 1",
+            "test_batch_begin 2", "test_batch_end 2", "test_end"], recorder.Calls);
+
+        // The batch logs are the running means: after the last batch, the evaluation's results; before it, the first
+        // 10 samples' (checked against an evaluation of those alone).
+        foreach (var (key, value) in results)
+        {
+            Assert.Equal(value, recorder.TestBatchLogs[^1][key], 12);
+        }
+
+        var first = model.Evaluate(Train.X.Select(x => x[..(10 * (x.Length / 24))]).ToArray(), Train.Y.Select(y => y[..(10 * (y.Length / 24))]).ToArray(), batchSize: 10);
+        Assert.Equal(first["loss"], recorder.TestBatchLogs[0]["loss"], 6);
+
+        recorder.Calls.Clear();
+        var plain = model.Predict(Train.X, batchSize: 10);
+        var hooked = model.Predict(Train.X, batchSize: 10, callbacks: [recorder]);
+        Assert.Equal(["predict_begin", "predict_batch_begin 0", "predict_batch_end 0", "predict_batch_begin 1", "predict_batch_end 1",
+            "predict_batch_begin 2", "predict_batch_end 2", "predict_end"], recorder.Calls);
+        Assert.Equal(plain, hooked);
+    }
+
+    [Fact]
+    public void A_predict_hook_may_use_the_model_and_its_exception_surfaces_unchanged()
+    {
+        var model = Compiled();
+        int predicted = 0;
+        var user = new LambdaHooks(onPredictBatchEnd: _ => predicted += model.Predict(Held.X, batchSize: 8)[0].Length);
+        model.Predict(Train.X, batchSize: 12, callbacks: [user]);
+        Assert.Equal(2 * Held.X[0].Length / TwoInputModel.ASize * TwoInputModel.Classes, predicted);
+
+        var failing = new LambdaHooks(onPredictBatchEnd: batch => throw new FormatException("from the hook " + batch));
+        var error = Assert.Throws<FormatException>(() => model.Predict(Train.X, batchSize: 12, callbacks: [failing]));
+        Assert.Equal("from the hook 0", error.Message);
+        model.Predict(Train.X, batchSize: 12); // the model is free again
+    }
+
+    private sealed class LambdaHooks(Action<int> onPredictBatchEnd) : Callback
+    {
+        public override void OnPredictBatchEnd(int batch, Logs logs) => onPredictBatchEnd(batch);
     }
 
     [Fact]

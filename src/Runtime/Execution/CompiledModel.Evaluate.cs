@@ -146,7 +146,7 @@ public abstract partial class CompiledModel
             var hooks = new CallbackList(this, callbacks, output ?? Console.Out);
             hooks.TestBegin(new Logs());
             var weighting = SampleWeighting.Create(sampleWeight, null, samples, compiled, Description);
-            var totals = EvaluateRange(workspace, compiled, inputs, targets, 0, samples, batchSize, progress, cancellationToken, weighting);
+            var totals = EvaluateRange(workspace, compiled, inputs, targets, 0, samples, batchSize, progress, cancellationToken, weighting, hooks: hooks);
             var logs = totals.ToLogs(string.Empty);
             hooks.TestEnd(new Logs(logs));
             progress?.Finish(logs);
@@ -171,16 +171,23 @@ public abstract partial class CompiledModel
     /// </summary>
     private LossTotals EvaluateRange(Workspace workspace, CompiledTraining compiled, float[][] inputs, float[]?[] targets,
         int start, int count, int batchSize, ProgressBar? progress, CancellationToken cancellationToken = default, SampleWeighting? weighting = null,
-        LossTotals? into = null)
+        LossTotals? into = null, CallbackList? hooks = null, int firstStep = 0)
     {
         var totals = into ?? new LossTotals(compiled);
         var losses = new double[compiled.Losses.Length];
-        int step = 0;
+        var batchLogs = hooks is { IsEmpty: false } ? new Logs() : null;
+        int step = firstStep;
         batchSize = Math.Min(batchSize, count);
         for (int done = 0, batch; done < count; done += batch)
         {
             batch = Math.Min(batchSize, count - done);
             cancellationToken.ThrowIfCancellationRequested();
+            if (batchLogs is not null)
+            {
+                batchLogs.Clear();
+                hooks!.TestBatchBegin(step, batchLogs);
+            }
+
             weighting?.Gather(start + done, batch);
             LoadInputs(workspace, inputs, start + done, batch);
             Forward(workspace, batch, training: false);
@@ -215,6 +222,12 @@ public abstract partial class CompiledModel
             }
 
             totals.AddLosses(total + (compiled.Regularized.Length > 0 ? compiled.Regularization(_weights) : 0), losses, batch);
+            if (batchLogs is not null)
+            {
+                totals.Fill(batchLogs);
+                hooks!.TestBatchEnd(step, batchLogs);
+            }
+
             step++;
             if (progress is not null && progress.WantsUpdate(step))
             {

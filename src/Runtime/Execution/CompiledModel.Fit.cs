@@ -415,7 +415,7 @@ public abstract partial class CompiledModel
                 // The split's samples keep their sample weights, as Keras splits sample_weight with them; class weights train only.
                 var validationWeighting = validationData is null && weighting is { ByClass: false } ? weighting : null;
                 var results = EvaluateRange(validation, compiled, validationInputs, validationTargets, validationStart, validationCount, validationBatch, null,
-                    default, validationWeighting).ToLogs(string.Empty);
+                    default, validationWeighting, hooks: callbacks).ToLogs(string.Empty);
                 callbacks.TestEnd(new Logs(results));
                 AddValidation(logs, results);
             }

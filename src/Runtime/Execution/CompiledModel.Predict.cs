@@ -12,14 +12,17 @@ public abstract partial class CompiledModel
     /// <param name="lengths">For a model with run-time lengths (<see cref="ModelDescription.Lengths"/>): their values, the
     /// same for every sample. When null they are worked out from the arrays' sizes where that is unambiguous.</param>
     /// <param name="cancellationToken">Stops between two batches, with <see cref="OperationCanceledException"/>.</param>
+    /// <param name="callbacks">Callbacks whose predict hooks run around the call and each batch (the batches then run in
+    /// order on this thread); null for none.</param>
     /// <returns>One flat array per output, in the model's order.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1, or a workspace for the batch
     /// would exceed the largest .NET array (the message gives the largest batch size that fits).</exception>
     /// <exception cref="ArgumentException">The arrays do not fit the model, or an output for all of them would exceed the
     /// largest .NET array.</exception>
     /// <exception cref="InvalidOperationException">Another call is running on this instance.</exception>
-    public float[][] Predict(float[][] inputs, int batchSize = 32, int[]? lengths = null, System.Threading.CancellationToken cancellationToken = default)
-        => PredictChecked(InputsByPosition(inputs, nameof(inputs)), batchSize, lengths, cancellationToken);
+    public float[][] Predict(float[][] inputs, int batchSize = 32, int[]? lengths = null, System.Threading.CancellationToken cancellationToken = default,
+        IReadOnlyList<Callback>? callbacks = null)
+        => PredictChecked(InputsByPosition(inputs, nameof(inputs)), batchSize, lengths, cancellationToken, callbacks);
 
     /// <summary>
     /// Runs the model on arrays of any supported type by position, as Keras's <c>predict</c> on NumPy arrays: <c>int[]</c>
@@ -30,10 +33,13 @@ public abstract partial class CompiledModel
     /// <param name="batchSize">Samples per forward pass.</param>
     /// <param name="lengths">For a model with run-time lengths: their values, or null to work them out.</param>
     /// <param name="cancellationToken">Stops between two batches, with <see cref="OperationCanceledException"/>.</param>
+    /// <param name="callbacks">Callbacks whose predict hooks run around the call and each batch (the batches then run in
+    /// order on this thread); null for none.</param>
     /// <returns>One flat array per output, in the model's order.</returns>
     /// <exception cref="ArgumentException">An array's type or shape does not fit its input, or an id is too large.</exception>
-    public float[][] Predict(Array[] inputs, int batchSize = 32, int[]? lengths = null, System.Threading.CancellationToken cancellationToken = default)
-        => PredictChecked(InputsOfAnyType(inputs, nameof(inputs)), batchSize, lengths, cancellationToken);
+    public float[][] Predict(Array[] inputs, int batchSize = 32, int[]? lengths = null, System.Threading.CancellationToken cancellationToken = default,
+        IReadOnlyList<Callback>? callbacks = null)
+        => PredictChecked(InputsOfAnyType(inputs, nameof(inputs)), batchSize, lengths, cancellationToken, callbacks);
 
     /// <summary>Runs the model on flat row-major arrays given by input name, as Keras's <c>predict</c> with a dictionary.</summary>
     /// <param name="inputs">Flat arrays keyed by input name; every input.</param>
@@ -42,6 +48,8 @@ public abstract partial class CompiledModel
     /// <param name="lengths">For a model with run-time lengths (<see cref="ModelDescription.Lengths"/>): their values, the
     /// same for every sample. When null they are worked out from the arrays' sizes where that is unambiguous.</param>
     /// <param name="cancellationToken">Stops between two batches, with <see cref="OperationCanceledException"/>.</param>
+    /// <param name="callbacks">Callbacks whose predict hooks run around the call and each batch (the batches then run in
+    /// order on this thread); null for none.</param>
     /// <returns>Flat arrays keyed by output name.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1, or a workspace for the batch
     /// would exceed the largest .NET array (the message gives the largest batch size that fits).</exception>
@@ -49,9 +57,9 @@ public abstract partial class CompiledModel
     /// exceed the largest .NET array.</exception>
     /// <exception cref="InvalidOperationException">Another call is running on this instance.</exception>
     public IReadOnlyDictionary<string, float[]> Predict(IReadOnlyDictionary<string, float[]> inputs, int batchSize = 32, int[]? lengths = null,
-        System.Threading.CancellationToken cancellationToken = default)
+        System.Threading.CancellationToken cancellationToken = default, IReadOnlyList<Callback>? callbacks = null)
     {
-        float[][] outputs = PredictChecked(InputsByName(inputs, nameof(inputs)), batchSize, lengths, cancellationToken);
+        float[][] outputs = PredictChecked(InputsByName(inputs, nameof(inputs)), batchSize, lengths, cancellationToken, callbacks);
         var result = new Dictionary<string, float[]>(StringComparer.Ordinal);
         for (int j = 0; j < outputs.Length; j++)
         {
@@ -79,6 +87,27 @@ public abstract partial class CompiledModel
         }
     }
 
+    /// <summary>Predicts the batches in order on this thread, calling the predict hooks around each, as Keras's predict.</summary>
+    private void PredictWithHooks(Workspace workspace, float[][] inputs, float[][] outputs, int samples, int batchSize, int batches,
+        CallbackList hooks, System.Threading.CancellationToken cancellationToken)
+    {
+        var logs = new Logs();
+        hooks.PredictBegin(logs);
+        for (int b = 0; b < batches; b++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            logs.Clear();
+            hooks.PredictBatchBegin(b, logs);
+            int done = b * batchSize;
+            PredictBatch(workspace, inputs, outputs, done, Math.Min(batchSize, samples - done));
+            logs.Clear();
+            hooks.PredictBatchEnd(b, logs);
+        }
+
+        logs.Clear();
+        hooks.PredictEnd(logs);
+    }
+
     private void PredictBatch(Workspace workspace, float[][] inputs, float[][] outputs, int done, int batch)
     {
         LoadInputs(workspace, inputs, done, batch);
@@ -90,7 +119,8 @@ public abstract partial class CompiledModel
         }
     }
 
-    private float[][] PredictChecked(float[][] inputs, int batchSize, int[]? lengths, System.Threading.CancellationToken cancellationToken = default)
+    private float[][] PredictChecked(float[][] inputs, int batchSize, int[]? lengths, System.Threading.CancellationToken cancellationToken = default,
+        IReadOnlyList<Callback>? callbacks = null)
     {
         CheckBatchSize(batchSize);
         int[] resolved = ResolveLengths(inputs, null, null, lengths);
@@ -120,7 +150,14 @@ public abstract partial class CompiledModel
             BeginBatches(workspace, samples);
             try
             {
-                PredictBatches(workspace, inputs, outputs, samples, batchSize, batches, cancellationToken);
+                if (callbacks is { Count: > 0 })
+                {
+                    PredictWithHooks(workspace, inputs, outputs, samples, batchSize, batches, new CallbackList(this, callbacks, Console.Out), cancellationToken);
+                }
+                else
+                {
+                    PredictBatches(workspace, inputs, outputs, samples, batchSize, batches, cancellationToken);
+                }
             }
             finally
             {

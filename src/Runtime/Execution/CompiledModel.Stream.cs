@@ -259,7 +259,7 @@ public abstract partial class CompiledModel
                 if (validationData is not null && epoch % validationFreq == 0)
                 {
                     hooks.TestBegin(new Logs());
-                    var totals = EvaluateStream(compiled, validationData, "validationData", cancellationToken);
+                    var totals = EvaluateStream(compiled, validationData, "validationData", cancellationToken, hooks);
                     if (totals is not null)
                     {
                         var results = totals.ToLogs(string.Empty);
@@ -328,7 +328,8 @@ public abstract partial class CompiledModel
     }
 
     /// <summary>The losses and metrics over every batch of a stream, through the inference forward pass; null when empty.</summary>
-    private LossTotals? EvaluateStream(CompiledTraining compiled, IEnumerable<DataBatch> data, string source, CancellationToken cancellationToken)
+    private LossTotals? EvaluateStream(CompiledTraining compiled, IEnumerable<DataBatch> data, string source, CancellationToken cancellationToken,
+        CallbackList? hooks = null)
     {
         LossTotals? totals = null;
         int index = 0;
@@ -339,7 +340,7 @@ public abstract partial class CompiledModel
             var weighting = compiled.Weighting;
             compiled.Weighting = null;
             totals = EvaluateRange(PredictWorkspaceFor(samples), compiled, batch.Inputs, batch.Targets, 0, samples, samples, null, cancellationToken,
-                weighting, totals);
+                weighting, totals, hooks, firstStep: index);
             index++;
         }
 

@@ -6,7 +6,7 @@ using System.IO;
 namespace Unrolled;
 
 /// <summary>
-/// A hook into <c>Fit</c> and <c>Evaluate</c>, as Keras's <c>keras.callbacks.Callback</c>: override the methods for the
+/// A hook into <c>Fit</c>, <c>Evaluate</c> and <c>Predict</c>, as Keras's <c>keras.callbacks.Callback</c>: override the methods for the
 /// moments you need. Epochs and batches are counted from 0, as Keras counts them (<c>Epoch 1/10</c> is epoch 0).
 /// </summary>
 /// <remarks>
@@ -91,6 +91,47 @@ public abstract class Callback
     /// <summary>Called when an evaluation ends.</summary>
     /// <param name="logs">Its results (without the <c>val_</c> prefix).</param>
     public virtual void OnTestEnd(Logs logs)
+    {
+    }
+
+    /// <summary>Called before each batch of an evaluation (<c>Evaluate</c>, or the validation after an epoch).</summary>
+    /// <param name="batch">The batch within the evaluation, from 0.</param>
+    /// <param name="logs">Empty.</param>
+    public virtual void OnTestBatchBegin(int batch, Logs logs)
+    {
+    }
+
+    /// <summary>Called after each batch of an evaluation.</summary>
+    /// <param name="batch">The batch within the evaluation, from 0.</param>
+    /// <param name="logs">The evaluation's running means so far (updated in place: copy what you keep).</param>
+    public virtual void OnTestBatchEnd(int batch, Logs logs)
+    {
+    }
+
+    /// <summary>Called when <c>Predict</c> starts (given callbacks: <c>Predict(x, callbacks: [...])</c>).</summary>
+    /// <param name="logs">Empty.</param>
+    public virtual void OnPredictBegin(Logs logs)
+    {
+    }
+
+    /// <summary>Called when <c>Predict</c> ends.</summary>
+    /// <param name="logs">Empty.</param>
+    public virtual void OnPredictEnd(Logs logs)
+    {
+    }
+
+    /// <summary>Called before each batch of <c>Predict</c>.</summary>
+    /// <param name="batch">The batch, from 0.</param>
+    /// <param name="logs">Empty.</param>
+    public virtual void OnPredictBatchBegin(int batch, Logs logs)
+    {
+    }
+
+    /// <summary>Called after each batch of <c>Predict</c>. Keras passes the batch's outputs in the logs; here the outputs
+    /// are in the arrays <c>Predict</c> returns (the logs hold numbers only), filled up to this batch.</summary>
+    /// <param name="batch">The batch, from 0.</param>
+    /// <param name="logs">Empty.</param>
+    public virtual void OnPredictBatchEnd(int batch, Logs logs)
     {
     }
 }

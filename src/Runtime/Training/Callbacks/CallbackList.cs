@@ -4,7 +4,7 @@ using System.IO;
 namespace Unrolled;
 
 /// <summary>
-/// The callbacks of one <c>Fit</c> or <c>Evaluate</c>, called in order. Each call hands the model's guard to the
+/// The callbacks of one <c>Fit</c>, <c>Evaluate</c> or <c>Predict</c>, called in order. Each call hands the model's guard to the
 /// callbacks and takes it back after them, so that they may use the model (<see cref="Callback"/>).
 /// </summary>
 internal sealed class CallbackList
@@ -56,6 +56,18 @@ internal sealed class CallbackList
     public void TestBegin(Logs logs) => Run(0, logs, static (c, _, l) => c.OnTestBegin(l));
 
     public void TestEnd(Logs logs) => Run(0, logs, static (c, _, l) => c.OnTestEnd(l));
+
+    public void TestBatchBegin(int batch, Logs logs) => Run(batch, logs, static (c, b, l) => c.OnTestBatchBegin(b, l));
+
+    public void TestBatchEnd(int batch, Logs logs) => Run(batch, logs, static (c, b, l) => c.OnTestBatchEnd(b, l));
+
+    public void PredictBegin(Logs logs) => Run(0, logs, static (c, _, l) => c.OnPredictBegin(l));
+
+    public void PredictEnd(Logs logs) => Run(0, logs, static (c, _, l) => c.OnPredictEnd(l));
+
+    public void PredictBatchBegin(int batch, Logs logs) => Run(batch, logs, static (c, b, l) => c.OnPredictBatchBegin(b, l));
+
+    public void PredictBatchEnd(int batch, Logs logs) => Run(batch, logs, static (c, b, l) => c.OnPredictBatchEnd(b, l));
 
     /// <summary>Calls one hook of every callback in order, with the model handed to them (the static hooks allocate nothing).</summary>
     private void Run(int index, Logs logs, System.Action<Callback, int, Logs> hook)
