@@ -129,6 +129,38 @@ public class SampleWeightTests
     }
 
     [Fact]
+    public void Validation_data_takes_its_own_sample_weights_as_Keras_third_item()
+    {
+        var held = SyntheticData.Create(6, seed: 22);
+        float[] heldWeights = [0, 1, 2, 0.5f, 3, 1];
+        var model = Compiled();
+        var history = model.Fit(Data.X, Data.Y, epochs: 2, batchSize: 4, shuffle: false, verbose: 0, validationData: (held.X, held.Y),
+            validationSampleWeight: heldWeights);
+        Assert.Equal(model.Evaluate(held.X, held.Y, sampleWeight: heldWeights)["loss"], history["val_loss"][^1], 6);
+        Assert.NotEqual(model.Evaluate(held.X, held.Y)["loss"], history["val_loss"][^1], 3);
+
+        // Training weights do not leak into the given validation data's loss.
+        var plain = Compiled();
+        var trained = plain.Fit(Data.X, Data.Y, epochs: 1, batchSize: 4, shuffle: false, verbose: 0, validationData: (held.X, held.Y), sampleWeight: Weights);
+        Assert.Equal(plain.Evaluate(held.X, held.Y)["loss"], trained["val_loss"][^1], 6);
+    }
+
+    [Fact]
+    public void Validation_weights_without_validation_data_or_of_the_wrong_length_are_refused()
+    {
+        var model = Compiled();
+        float[] before = model.ReadOnlyWeights.ToArray();
+        var held = SyntheticData.Create(6, seed: 22);
+        var alone = Assert.Throws<ArgumentException>(() => model.Fit(Data.X, Data.Y, verbose: 0, validationSampleWeight: new float[6]));
+        Assert.Contains("validationData", alone.Message);
+        var length = Assert.Throws<ArgumentException>(() => model.Fit(Data.X, Data.Y, verbose: 0, validationData: (held.X, held.Y),
+            validationSampleWeight: new float[5]));
+        Assert.Equal("validationSampleWeight", length.ParamName);
+        Assert.Contains("holds 5 weights but the arrays hold 6 samples", length.Message);
+        Assert.Equal(before, model.ReadOnlyWeights.ToArray());
+    }
+
+    [Fact]
     public void Bad_weights_are_refused_before_anything_trains()
     {
         var model = Compiled();

@@ -40,6 +40,9 @@ public abstract partial class CompiledModel
     /// <param name="classWeight">A weight per class of the single trained output's targets (Keras's <c>class_weight</c>:
     /// the arg-max of a one-hot row, or the class index; a class not listed weighs 1), for training only. Not with
     /// <paramref name="sampleWeight"/>.</param>
+    /// <param name="validationSampleWeight">One weight per sample of <paramref name="validationData"/> (the third item of
+    /// Keras's <c>validation_data=(x, y, sample_weight)</c>), weighing the validation loss as <paramref name="sampleWeight"/>
+    /// weighs the training loss; null for all 1.</param>
     /// <returns>The per-epoch losses and metrics.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="epochs"/> or <paramref name="batchSize"/> is below 1,
     /// <paramref name="validationSplit"/> is outside [0, 1), <paramref name="verbose"/> is not 0, 1 or 2, or a workspace for
@@ -51,14 +54,15 @@ public abstract partial class CompiledModel
     public History Fit(float[] x, float[] y, int epochs = 1, int batchSize = 32, double validationSplit = 0, bool shuffle = true,
         int? seed = null, int verbose = 1, TextWriter? output = null, int[]? lengths = null, (float[] X, float[] Y)? validationData = null,
         int initialEpoch = 0, IReadOnlyList<Callback>? callbacks = null, int? stepsPerEpoch = null, int validationFreq = 1, int? validationBatchSize = null,
-        CancellationToken cancellationToken = default, float[]? sampleWeight = null, IReadOnlyDictionary<int, float>? classWeight = null)
+        CancellationToken cancellationToken = default, float[]? sampleWeight = null, IReadOnlyDictionary<int, float>? classWeight = null,
+        float[]? validationSampleWeight = null)
     {
         ArgumentNullException.ThrowIfNull(y);
         var (inputs, targets) = Single(x, y, nameof(x), nameof(y));
         var validation = validationData is var (vx, vy) ? Single(vx, vy ?? throw new ArgumentNullException(nameof(validationData)), nameof(validationData),
             nameof(validationData)) : ((float[][], float[]?[])?)null;
         return FitChecked(inputs, targets, epochs, batchSize, validationSplit, shuffle, seed, verbose, output, lengths, validation, initialEpoch,
-            new FitExtras(callbacks, cancellationToken, stepsPerEpoch, validationFreq, validationBatchSize, sampleWeight, classWeight));
+            new FitExtras(callbacks, cancellationToken, stepsPerEpoch, validationFreq, validationBatchSize, sampleWeight, classWeight, validationSampleWeight));
     }
 
     /// <summary>Trains with inputs and targets by position, as Keras's <c>fit</c>.</summary>
@@ -93,6 +97,9 @@ public abstract partial class CompiledModel
     /// <param name="classWeight">A weight per class of the single trained output's targets (Keras's <c>class_weight</c>:
     /// the arg-max of a one-hot row, or the class index; a class not listed weighs 1), for training only. Not with
     /// <paramref name="sampleWeight"/>.</param>
+    /// <param name="validationSampleWeight">One weight per sample of <paramref name="validationData"/> (the third item of
+    /// Keras's <c>validation_data=(x, y, sample_weight)</c>), weighing the validation loss as <paramref name="sampleWeight"/>
+    /// weighs the training loss; null for all 1.</param>
     /// <returns>The per-epoch losses and metrics.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="epochs"/> or <paramref name="batchSize"/> is below 1,
     /// <paramref name="validationSplit"/> is outside [0, 1), <paramref name="verbose"/> is not 0, 1 or 2, or a workspace for
@@ -104,11 +111,12 @@ public abstract partial class CompiledModel
     public History Fit(float[][] x, float[][] y, int epochs = 1, int batchSize = 32, double validationSplit = 0, bool shuffle = true,
         int? seed = null, int verbose = 1, TextWriter? output = null, int[]? lengths = null, (float[][] X, float[][] Y)? validationData = null,
         int initialEpoch = 0, IReadOnlyList<Callback>? callbacks = null, int? stepsPerEpoch = null, int validationFreq = 1, int? validationBatchSize = null,
-        CancellationToken cancellationToken = default, float[]? sampleWeight = null, IReadOnlyDictionary<int, float>? classWeight = null)
+        CancellationToken cancellationToken = default, float[]? sampleWeight = null, IReadOnlyDictionary<int, float>? classWeight = null,
+        float[]? validationSampleWeight = null)
         => FitChecked(InputsByPosition(x, nameof(x)), TargetsByPosition(y, nameof(y)), epochs, batchSize, validationSplit,
             shuffle, seed, verbose, output, lengths,
             validationData is var (vx, vy) ? (InputsByPosition(vx, nameof(validationData)), TargetsByPosition(vy, nameof(validationData))) : null,
-            initialEpoch, new FitExtras(callbacks, cancellationToken, stepsPerEpoch, validationFreq, validationBatchSize, sampleWeight, classWeight));
+            initialEpoch, new FitExtras(callbacks, cancellationToken, stepsPerEpoch, validationFreq, validationBatchSize, sampleWeight, classWeight, validationSampleWeight));
 
     /// <summary>Trains on arrays of any supported type by position, as Keras's <c>fit</c> on NumPy arrays: <c>int[]</c> token
     /// ids, <c>double[]</c>, or rectangular arrays (<c>float[samples, 28, 28]</c>), converted once and checked against the
@@ -130,7 +138,7 @@ public abstract partial class CompiledModel
     public History Fit(Array[] x, Array?[] y, int epochs = 1, int batchSize = 32, double validationSplit = 0, bool shuffle = true, int? seed = null,
         int verbose = 1, IReadOnlyList<Callback>? callbacks = null, float[]? sampleWeight = null, CancellationToken cancellationToken = default)
         => FitChecked(InputsOfAnyType(x, nameof(x)), TargetsOfAnyType(y, nameof(y)), epochs, batchSize, validationSplit, shuffle, seed, verbose, null, null,
-            null, 0, new FitExtras(callbacks, cancellationToken, null, 1, null, sampleWeight, null));
+            null, 0, new FitExtras(callbacks, cancellationToken, null, 1, null, sampleWeight, null, null));
 
     /// <summary>Trains with inputs and targets by name, as Keras's <c>fit</c> with dictionaries.</summary>
     /// <param name="x">Flat arrays keyed by input name; every input.</param>
@@ -164,6 +172,9 @@ public abstract partial class CompiledModel
     /// <param name="classWeight">A weight per class of the single trained output's targets (Keras's <c>class_weight</c>:
     /// the arg-max of a one-hot row, or the class index; a class not listed weighs 1), for training only. Not with
     /// <paramref name="sampleWeight"/>.</param>
+    /// <param name="validationSampleWeight">One weight per sample of <paramref name="validationData"/> (the third item of
+    /// Keras's <c>validation_data=(x, y, sample_weight)</c>), weighing the validation loss as <paramref name="sampleWeight"/>
+    /// weighs the training loss; null for all 1.</param>
     /// <returns>The per-epoch losses and metrics.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="epochs"/> or <paramref name="batchSize"/> is below 1,
     /// <paramref name="validationSplit"/> is outside [0, 1), <paramref name="verbose"/> is not 0, 1 or 2, or a workspace for
@@ -176,15 +187,17 @@ public abstract partial class CompiledModel
         int batchSize = 32, double validationSplit = 0, bool shuffle = true, int? seed = null, int verbose = 1, TextWriter? output = null,
         int[]? lengths = null, (IReadOnlyDictionary<string, float[]> X, IReadOnlyDictionary<string, float[]> Y)? validationData = null,
         int initialEpoch = 0, IReadOnlyList<Callback>? callbacks = null, int? stepsPerEpoch = null, int validationFreq = 1, int? validationBatchSize = null,
-        CancellationToken cancellationToken = default, float[]? sampleWeight = null, IReadOnlyDictionary<int, float>? classWeight = null)
+        CancellationToken cancellationToken = default, float[]? sampleWeight = null, IReadOnlyDictionary<int, float>? classWeight = null,
+        float[]? validationSampleWeight = null)
         => FitChecked(InputsByName(x, nameof(x)), TargetsByName(y, nameof(y)), epochs, batchSize, validationSplit,
             shuffle, seed, verbose, output, lengths,
             validationData is var (vx, vy) ? (InputsByName(vx, nameof(validationData)), TargetsByName(vy, nameof(validationData))) : null,
-            initialEpoch, new FitExtras(callbacks, cancellationToken, stepsPerEpoch, validationFreq, validationBatchSize, sampleWeight, classWeight));
+            initialEpoch, new FitExtras(callbacks, cancellationToken, stepsPerEpoch, validationFreq, validationBatchSize, sampleWeight, classWeight, validationSampleWeight));
 
     /// <summary>Fit's options beyond Keras 2's: callbacks, cancellation and the epochs' shape.</summary>
     private readonly record struct FitExtras(IReadOnlyList<Callback>? Callbacks, CancellationToken CancellationToken, int? StepsPerEpoch,
-        int ValidationFreq, int? ValidationBatchSize, float[]? SampleWeight, IReadOnlyDictionary<int, float>? ClassWeight);
+        int ValidationFreq, int? ValidationBatchSize, float[]? SampleWeight, IReadOnlyDictionary<int, float>? ClassWeight,
+        float[]? ValidationSampleWeight);
 
     private History FitChecked(float[][] inputs, float[]?[] targets, int epochs, int batchSize, double validationSplit,
         bool shuffle, int? seed, int verbose, TextWriter? output, int[]? lengths, (float[][] Inputs, float[]?[] Targets)? validationData,
@@ -263,6 +276,15 @@ public abstract partial class CompiledModel
         }
 
         var weighting = SampleWeighting.Create(extras.SampleWeight, extras.ClassWeight, samples, compiled, Description);
+        SampleWeighting? givenValidationWeighting = null;
+        if (extras.ValidationSampleWeight is not null)
+        {
+            givenValidationWeighting = validationData is null
+                ? throw new ArgumentException("validationSampleWeight weighs the samples of validationData; pass validationData too, as Keras's " +
+                    "validation_data=(x, y, sample_weight).", "validationSampleWeight")
+                : SampleWeighting.Create(extras.ValidationSampleWeight, null, given, compiled, Description, "validationSampleWeight");
+        }
+
         TextWriter writer = output ?? Console.Out;
         bool live = output is null && !Console.IsOutputRedirected;
         var callbacks = new CallbackList(this, extras.Callbacks, writer);
@@ -413,7 +435,8 @@ public abstract partial class CompiledModel
             {
                 callbacks.TestBegin(new Logs());
                 // The split's samples keep their sample weights, as Keras splits sample_weight with them; class weights train only.
-                var validationWeighting = validationData is null && weighting is { ByClass: false } ? weighting : null;
+                var validationWeighting = validationData is not null ? givenValidationWeighting
+                    : weighting is { ByClass: false } ? weighting : null;
                 var results = EvaluateRange(validation, compiled, validationInputs, validationTargets, validationStart, validationCount, validationBatch, null,
                     default, validationWeighting, hooks: callbacks).ToLogs(string.Empty);
                 callbacks.TestEnd(new Logs(results));

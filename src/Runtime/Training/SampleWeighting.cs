@@ -25,7 +25,7 @@ internal sealed class SampleWeighting
 
     /// <summary>Checks the arguments (before anything trains) and returns the weighting, or null for none.</summary>
     public static SampleWeighting? Create(float[]? sampleWeight, IReadOnlyDictionary<int, float>? classWeight, int samples, CompiledTraining compiled,
-        ModelDescription description)
+        ModelDescription description, string name = "sampleWeight")
     {
         if (sampleWeight is not null && classWeight is not null)
         {
@@ -36,15 +36,15 @@ internal sealed class SampleWeighting
         {
             if (sampleWeight.Length != samples)
             {
-                throw new ArgumentException($"sampleWeight holds {sampleWeight.Length} weights but the arrays hold {samples} samples: one weight per sample.",
-                    nameof(sampleWeight));
+                throw new ArgumentException($"{name} holds {sampleWeight.Length} weights but the arrays hold {samples} samples: one weight per sample.",
+                    name);
             }
 
             for (int i = 0; i < sampleWeight.Length; i++)
             {
                 if (!(sampleWeight[i] >= 0) || !float.IsFinite(sampleWeight[i]))
                 {
-                    throw new ArgumentException($"sampleWeight[{i}] is {sampleWeight[i]}; a weight must be finite and ≥ 0.", nameof(sampleWeight));
+                    throw new ArgumentException($"{name}[{i}] is {sampleWeight[i]}; a weight must be finite and ≥ 0.", name);
                 }
             }
 
