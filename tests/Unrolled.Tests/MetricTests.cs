@@ -53,17 +53,25 @@ public class MetricTests
         return (p, t, rows);
     }
 
-    private static double Evaluate(Metric metric, float[] p, float[] t, int rows, Loss? loss = null)
+    private static double Evaluate(Metric metric, float[] p, float[] t, int rows, Loss? loss = null, float[]? weights = null)
     {
         var state = metric.Create(loss ?? new CategoricalCrossentropy(), p.Length / rows);
         // In three uneven batches, as an epoch feeds them.
         int cols = p.Length / rows, width = t.Length / rows;
         foreach (var (start, count) in new[] { (0, 7), (7, 150), (157, rows - 157) })
         {
-            state.Update(p.AsSpan(start * cols, count * cols), t.AsSpan(start * width, count * width), count, cols);
+            state.Update(p.AsSpan(start * cols, count * cols), t.AsSpan(start * width, count * width), count, cols,
+                weights is null ? default : weights.AsSpan(start, count));
         }
 
         return state.Result();
+    }
+
+    /// <summary>Sample weights over [0, 3), some 0, as a weighted metric sees them.</summary>
+    private static float[] Weights(int rows)
+    {
+        var random = new Random(9);
+        return Enumerable.Range(0, rows).Select(r => r % 7 == 0 ? 0f : (float)(random.NextDouble() * 3)).ToArray();
     }
 
     [SkippableFact]
@@ -77,6 +85,7 @@ public class MetricTests
         {
             ["predictions"] = Enumerable.Range(0, rows).Select(r => p.Skip(r * cols).Take(cols).Select(v => (double)v).ToArray()).ToArray(),
             ["targets"] = Enumerable.Range(0, rows).Select(r => t.Skip(r * cols).Take(cols).Select(v => (double)v).ToArray()).ToArray(),
+            ["weights"] = Weights(rows).Select(v => (double)v).ToArray(),
         }));
         try
         {
@@ -97,6 +106,17 @@ public class MetricTests
             Assert.Equal(exact, Evaluate(new AUC(), p, t, rows), 2);
             Assert.True(Math.Abs(exact - Evaluate(new AUC(numThresholds: 2000), p, t, rows)) < Math.Max(Math.Abs(exact - Evaluate(new AUC(), p, t, rows)), 1e-4));
             Assert.Equal(Sk("pr_auc"), Evaluate(new AUC(curve: AucCurve.PR), p, t, rows), 1);
+
+            // Keras's weighted_metrics: the same metrics with each row counted by its sample weight.
+            var w = Weights(rows);
+            Assert.Equal(Sk("precision_weighted"), Evaluate(new Precision(), p, t, rows, weights: w), 9);
+            Assert.Equal(Sk("recall_weighted"), Evaluate(new Recall(), p, t, rows, weights: w), 9);
+            Assert.Equal(Sk("f1_macro_weighted"), Evaluate(new F1Score(), p, t, rows, weights: w), 9);
+            Assert.Equal(Sk("f1_micro_weighted"), Evaluate(new F1Score(F1Average.Micro), p, t, rows, weights: w), 9);
+            Assert.Equal(Sk("f1_weighted_weighted"), Evaluate(new F1Score(F1Average.Weighted), p, t, rows, weights: w), 9);
+            Assert.Equal(Sk("r2_weighted"), Evaluate(new R2Score(), p, t, rows, weights: w), 6);
+            Assert.Equal(Sk("roc_auc_weighted"), Evaluate(new AUC(), p, t, rows, weights: w), 2);
+            Assert.NotEqual(Evaluate(new Precision(), p, t, rows), Evaluate(new Precision(), p, t, rows, weights: w), 6);
         }
         finally
         {
@@ -165,5 +185,51 @@ public class MetricTests
         Assert.Throws<ArgumentException>(() => model.Compile("adam", ["categorical_crossentropy", "binary_crossentropy"], metrics: ["auroc"]));
         Assert.Throws<ArgumentException>(() => model.Compile("adam", ["categorical_crossentropy", "binary_crossentropy"],
             metricsByOutput: new Dictionary<string, Metric[]> { ["nope"] = ["auc"] }));
+    }
+
+    [Fact]
+    public void Weighted_metrics_count_each_sample_by_its_weight_under_Keras_names()
+    {
+        var data = new Random(4);
+        var model = new TwoHeads(seed: 3);
+        model.Compile("adam", ["categorical_crossentropy", "binary_crossentropy"], metrics: ["accuracy"],
+            weightedMetrics: ["accuracy", "mae"]);
+        int batch = 24;
+        float[] features = GradientTests.Random(batch * 8, 6), extra = GradientTests.Random(batch * 4, 7);
+        float[] category = new float[batch * 4], flag = new float[batch];
+        for (int b = 0; b < batch; b++)
+        {
+            category[(b * 4) + data.Next(4)] = 1;
+            flag[b] = data.Next(2);
+        }
+
+        float[] weights = Enumerable.Range(0, batch).Select(b => b % 3 == 0 ? 3f : (float)(b % 2)).ToArray();
+        var results = model.Evaluate([features, extra], [category, flag], batchSize: 10, sampleWeight: weights);
+
+        // Keras's CompileMetrics.result: the weighted accuracy shares its name with an unweighted one, so it is prefixed.
+        Assert.Equal(["loss", "category_loss", "flag_loss", "category_accuracy", "category_weighted_accuracy", "category_mae",
+            "flag_accuracy", "flag_weighted_accuracy", "flag_mae"], results.Keys);
+
+        var p = model.Predict([features, extra], batchSize: 24);
+        int ArgMax(float[] a, int r) => Enumerable.Range(0, 4).MaxBy(c => a[(r * 4) + c]);
+        double correct = 0, weightedCorrect = 0, weightedError = 0;
+        for (int b = 0; b < batch; b++)
+        {
+            double hit = ArgMax(p[0], b) == ArgMax(category, b) ? 1 : 0;
+            correct += hit;
+            weightedCorrect += weights[b] * hit;
+            weightedError += weights[b] * Enumerable.Range(0, 4).Average(c => Math.Abs(p[0][(b * 4) + c] - category[(b * 4) + c]));
+        }
+
+        Assert.Equal(correct / batch, results["category_accuracy"], 6);
+        Assert.Equal(weightedCorrect / weights.Sum(), results["category_weighted_accuracy"], 6);
+        Assert.Equal(weightedError / weights.Sum(), results["category_mae"], 6);
+        Assert.NotEqual(results["category_accuracy"], results["category_weighted_accuracy"], 6);
+
+        // Without weights a weighted metric is the unweighted one; Fit logs them too, with val_.
+        var plain = model.Evaluate([features, extra], [category, flag], batchSize: 10);
+        Assert.Equal(plain["category_accuracy"], plain["category_weighted_accuracy"], 12);
+        var history = model.Fit([features, extra], [category, flag], epochs: 1, batchSize: 8, verbose: 0, validationSplit: 0.25, sampleWeight: weights);
+        Assert.Contains("val_flag_weighted_accuracy", history.Values.Keys);
     }
 }

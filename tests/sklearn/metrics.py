@@ -22,4 +22,15 @@ if p.shape[1] > 1:
     for average in ("macro", "micro", "weighted"):
         out["f1_" + average] = metrics.f1_score(truth, guess, labels=labels, average=average, zero_division=0)
 out["r2"] = metrics.r2_score(t, p, multioutput="uniform_average")
+if "weights" in case:
+    # Keras's weighted_metrics: each row's weight applies to every element of the row.
+    w = np.array(case["weights"], dtype=np.float64)
+    flat_w = np.repeat(w, p.shape[1])
+    out["roc_auc_weighted"] = metrics.roc_auc_score(flat_t, flat_p, sample_weight=flat_w)
+    out["precision_weighted"] = metrics.precision_score(flat_t, (flat_p > 0.5).astype(int), sample_weight=flat_w, zero_division=0)
+    out["recall_weighted"] = metrics.recall_score(flat_t, (flat_p > 0.5).astype(int), sample_weight=flat_w, zero_division=0)
+    if p.shape[1] > 1:
+        for average in ("macro", "micro", "weighted"):
+            out["f1_" + average + "_weighted"] = metrics.f1_score(truth, guess, labels=labels, average=average, sample_weight=w, zero_division=0)
+    out["r2_weighted"] = metrics.r2_score(t, p, sample_weight=w, multioutput="uniform_average")
 print(json.dumps(out))

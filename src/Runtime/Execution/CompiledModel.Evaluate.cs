@@ -205,10 +205,12 @@ public abstract partial class CompiledModel
                 ReadOnlySpan<float> target = targets[j].AsSpan((start + done) * perSample, batch * perSample);
                 int rows = batch * compiled.RowsPerSample[j];
                 ReadOnlySpan<float> mask = OutputMask(workspace, j, rows);
+                ReadOnlySpan<float> rowWeights = default;
                 if (weighting is not null)
                 {
                     var (weights, denominator) = weighting.Rows(rows, compiled.RowsPerSample[j], target, compiled.Columns[j], loss.IsSparse, mask);
                     losses[j] = loss.ComputeWeighted(predictions, target, default, rows, compiled.Columns[j], 1f, compiled.Fused[j], weights.Span, denominator);
+                    rowWeights = weights.Span;
                 }
                 else
                 {
@@ -218,7 +220,7 @@ public abstract partial class CompiledModel
                 }
 
                 total += compiled.LossWeights[j] * losses[j];
-                totals.AddMetrics(j, predictions, target, rows, mask);
+                totals.AddMetrics(j, predictions, target, rows, mask, rowWeights);
             }
 
             totals.AddLosses(total + (compiled.Regularized.Length > 0 ? compiled.Regularization(_weights) : 0), losses, batch);

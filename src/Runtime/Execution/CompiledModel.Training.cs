@@ -21,14 +21,17 @@ public abstract partial class CompiledModel
     /// <c>"precision"</c>, …; see <see cref="Metric.FromName"/>) or objects (<c>new AUC(curve: AucCurve.PR)</c>).</param>
     /// <param name="metricsByOutput">Metrics for particular outputs, by output name (Keras's dictionary of metrics), added
     /// to <paramref name="metrics"/>.</param>
+    /// <param name="weightedMetrics">Metrics computed for every output with a loss and weighted by the sample (and class)
+    /// weights, as Keras's <c>weighted_metrics</c>; logged under their names, or <c>weighted_</c> and their names when a
+    /// metric of the same name is also unweighted.</param>
     /// <exception cref="ArgumentException">The weights do not match the outputs, or a metric is unknown.</exception>
     public void Compile(Optimizer optimizer, Loss loss, float[]? lossWeights = null, Metric[]? metrics = null,
-        IReadOnlyDictionary<string, Metric[]>? metricsByOutput = null)
+        IReadOnlyDictionary<string, Metric[]>? metricsByOutput = null, Metric[]? weightedMetrics = null)
     {
         ArgumentNullException.ThrowIfNull(loss);
         var losses = new Loss?[Description.Outputs.Count];
         Array.Fill(losses, loss);
-        CompileCore(optimizer, losses, PositionalWeights(lossWeights), metrics, metricsByOutput);
+        CompileCore(optimizer, losses, PositionalWeights(lossWeights), metrics, metricsByOutput, weightedMetrics);
     }
 
     /// <summary>Configures training with one loss per output, by position.</summary>
@@ -39,9 +42,12 @@ public abstract partial class CompiledModel
     /// <c>"precision"</c>, …; see <see cref="Metric.FromName"/>) or objects (<c>new AUC(curve: AucCurve.PR)</c>).</param>
     /// <param name="metricsByOutput">Metrics for particular outputs, by output name (Keras's dictionary of metrics), added
     /// to <paramref name="metrics"/>.</param>
+    /// <param name="weightedMetrics">Metrics computed for every output with a loss and weighted by the sample (and class)
+    /// weights, as Keras's <c>weighted_metrics</c>; logged under their names, or <c>weighted_</c> and their names when a
+    /// metric of the same name is also unweighted.</param>
     /// <exception cref="ArgumentException">The counts do not match the outputs, or a metric is unknown.</exception>
     public void Compile(Optimizer optimizer, Loss[] losses, float[]? lossWeights = null, Metric[]? metrics = null,
-        IReadOnlyDictionary<string, Metric[]>? metricsByOutput = null)
+        IReadOnlyDictionary<string, Metric[]>? metricsByOutput = null, Metric[]? weightedMetrics = null)
     {
         ArgumentNullException.ThrowIfNull(losses);
         if (losses.Length != Description.Outputs.Count)
@@ -59,7 +65,7 @@ public abstract partial class CompiledModel
             }
         }
 
-        CompileCore(optimizer, (Loss?[])losses.Clone(), PositionalWeights(lossWeights), metrics, metricsByOutput);
+        CompileCore(optimizer, (Loss?[])losses.Clone(), PositionalWeights(lossWeights), metrics, metricsByOutput, weightedMetrics);
     }
 
     /// <summary>
@@ -73,9 +79,13 @@ public abstract partial class CompiledModel
     /// objects.</param>
     /// <param name="metricsByOutput">Metrics for particular outputs, by output name (Keras's dictionary of metrics), added
     /// to <paramref name="metrics"/>.</param>
+    /// <param name="weightedMetrics">Metrics computed for every output with a loss and weighted by the sample (and class)
+    /// weights, as Keras's <c>weighted_metrics</c>; logged under their names, or <c>weighted_</c> and their names when a
+    /// metric of the same name is also unweighted.</param>
     /// <exception cref="ArgumentException">A name is not an output of the model, or no loss is given.</exception>
     public void Compile(Optimizer optimizer, IReadOnlyDictionary<string, Loss> losses,
-        IReadOnlyDictionary<string, float>? lossWeights = null, Metric[]? metrics = null, IReadOnlyDictionary<string, Metric[]>? metricsByOutput = null)
+        IReadOnlyDictionary<string, float>? lossWeights = null, Metric[]? metrics = null, IReadOnlyDictionary<string, Metric[]>? metricsByOutput = null,
+        Metric[]? weightedMetrics = null)
     {
         ArgumentNullException.ThrowIfNull(losses);
         var byPosition = new Loss?[Description.Outputs.Count];
@@ -99,7 +109,7 @@ public abstract partial class CompiledModel
             }
         }
 
-        CompileCore(optimizer, byPosition, weights, metrics, metricsByOutput);
+        CompileCore(optimizer, byPosition, weights, metrics, metricsByOutput, weightedMetrics);
     }
 
     /// <summary>
@@ -243,8 +253,12 @@ public abstract partial class CompiledModel
             if (compiled.Losses[j] is not null)
             {
                 int rows = batchSize * compiled.RowsPerSample[j];
-                compiled.Train.AddMetrics(j, workspace.Values(_layout.OutputOffset(j), batchSize * _layout.OutputSize(j)),
-                    BatchTargets(workspace, compiled, j, batchSize), rows, OutputMask(workspace, j, rows));
+                ReadOnlySpan<float> mask = OutputMask(workspace, j, rows);
+                ReadOnlySpan<float> targets = BatchTargets(workspace, compiled, j, batchSize);
+                ReadOnlySpan<float> weights = compiled.Weighting is { } weighting && compiled.WeightedFrom[j] < compiled.Metrics[j].Length
+                    ? weighting.Rows(rows, compiled.RowsPerSample[j], targets, compiled.Columns[j], compiled.Losses[j]!.IsSparse, mask).Weights.Span
+                    : default;
+                compiled.Train.AddMetrics(j, workspace.Values(_layout.OutputOffset(j), batchSize * _layout.OutputSize(j)), targets, rows, mask, weights);
             }
         }
 
@@ -343,11 +357,21 @@ public abstract partial class CompiledModel
     }
 
     private void CompileCore(Optimizer optimizer, Loss?[] losses, float[] lossWeights, Metric[]? metrics,
-        IReadOnlyDictionary<string, Metric[]>? metricsByOutput)
+        IReadOnlyDictionary<string, Metric[]>? metricsByOutput, Metric[]? weightedMetrics)
     {
         ArgumentNullException.ThrowIfNull(optimizer);
         RefuseInCallbacks("Compile");
-        Metric[][] metricNames = ValidateMetrics(metrics, metricsByOutput);
+        Metric[][] plain = ValidateMetrics(metrics, metricsByOutput);
+        Metric[][] weighted = ValidateMetrics(weightedMetrics, null, nameof(weightedMetrics));
+        var metricNames = new Metric[plain.Length][];
+        var weightedFrom = new int[plain.Length];
+        for (int j = 0; j < plain.Length; j++)
+        {
+            // Each output's unweighted metrics, then its weighted ones (Keras's order in the logs).
+            metricNames[j] = [.. plain[j], .. weighted[j]];
+            weightedFrom[j] = plain[j].Length;
+        }
+
         for (int j = 0; j < losses.Length; j++)
         {
             // A custom loss runs its graph compiled for this output's shape, with a workspace of its own.
@@ -362,7 +386,7 @@ public abstract partial class CompiledModel
         {
             optimizer.Build(this, Description.ParameterCount, Description.Weights.Select(w => (w.Offset, w.Size)).ToArray(),
                 Description.Weights.Select(w => w.Name).ToArray());
-            _compiled = new CompiledTraining(Description, optimizer, losses, lossWeights, metricNames, _layout);
+            _compiled = new CompiledTraining(Description, optimizer, losses, lossWeights, metricNames, _layout, weightedFrom);
             // Target layout may have changed; the training workspace is rebuilt on next use.
             _trainingWorkspace = null;
         }
@@ -373,7 +397,7 @@ public abstract partial class CompiledModel
     }
 
     /// <summary>Each output's metrics: those for every output, then its own; a name twice for one output is refused.</summary>
-    private Metric[][] ValidateMetrics(Metric[]? metrics, IReadOnlyDictionary<string, Metric[]>? metricsByOutput)
+    private Metric[][] ValidateMetrics(Metric[]? metrics, IReadOnlyDictionary<string, Metric[]>? metricsByOutput, string argument = "metrics")
     {
         int outputs = Description.Outputs.Count;
         var lists = new List<Metric>[outputs];
@@ -382,7 +406,7 @@ public abstract partial class CompiledModel
             lists[j] = new List<Metric>();
             foreach (var metric in metrics ?? [])
             {
-                lists[j].Add(metric ?? throw new ArgumentException("A metric is null.", nameof(metrics)));
+                lists[j].Add(metric ?? throw new ArgumentException("A metric is null.", argument));
             }
         }
 
@@ -408,7 +432,7 @@ public abstract partial class CompiledModel
                 {
                     throw new ArgumentException(
                         $"The metric '{metric.Name}' is listed twice for output '{Description.Outputs[j].Name}'; give one a name of its own " +
-                        "(new AUC(name: \"auc_pr\", curve: AucCurve.PR)).", nameof(metrics));
+                        "(new AUC(name: \"auc_pr\", curve: AucCurve.PR)).", argument);
                 }
             }
 

@@ -11,9 +11,10 @@ namespace Unrolled;
 internal sealed class CompiledTraining
 {
     public CompiledTraining(ModelDescription description, Optimizer optimizer, Loss?[] losses, float[] lossWeights,
-        Metric[][] metrics, WorkspaceLayout layout)
+        Metric[][] metrics, WorkspaceLayout layout, int[]? weightedFrom = null)
     {
         int outputs = description.Outputs.Count;
+        WeightedFrom = new int[outputs];
         Optimizer = optimizer;
         Losses = losses;
         LossWeights = lossWeights;
@@ -45,6 +46,7 @@ internal sealed class CompiledTraining
 
             Fused[j] = loss.FusesWith(info.Activation);
             Metrics[j] = metrics[j];
+            WeightedFrom[j] = weightedFrom?[j] ?? metrics[j].Length;
         }
 
         Arrange(layout);
@@ -53,6 +55,25 @@ internal sealed class CompiledTraining
         for (int j = 0; j < outputs; j++)
         {
             OutputNames[j] = description.Outputs[j].Name;
+        }
+
+        MetricKeys = new string[outputs][];
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        for (int j = 0; j < outputs; j++)
+        {
+            MetricKeys[j] = new string[Metrics[j].Length];
+            for (int m = 0; m < Metrics[j].Length; m++)
+            {
+                // Keras's CompileMetrics.result: a weighted metric named as an unweighted one is logged as weighted_<name>.
+                string key = MetricKey(j, Metrics[j][m].Name);
+                if (m >= WeightedFrom[j] && used.Contains(key))
+                {
+                    key = MetricKey(j, "weighted_" + Metrics[j][m].Name);
+                }
+
+                used.Add(key);
+                MetricKeys[j][m] = key;
+            }
         }
 
         BatchLosses = new double[outputs];
@@ -212,7 +233,14 @@ internal sealed class CompiledTraining
         TargetSize = offset;
     }
 
+    /// <summary>Per output: its metrics, the unweighted ones first, then from <see cref="WeightedFrom"/> the weighted ones.</summary>
     public Metric[][] Metrics { get; }
+
+    /// <summary>Per output: the index of its first weighted metric (Keras's <c>weighted_metrics</c>).</summary>
+    public int[] WeightedFrom { get; }
+
+    /// <summary>Per output and metric: the key it is logged under.</summary>
+    public string[][] MetricKeys { get; }
 
     public bool MultiOutput { get; }
 
@@ -234,7 +262,7 @@ internal sealed class CompiledTraining
     public string OutputLossKey(int output) => OutputNames[output] + "_loss";
 
     /// <summary>The key Keras logs a metric under: bare for one output, prefixed by the output's name for several.</summary>
-    public string MetricKey(int output, Metric metric) => MultiOutput ? OutputNames[output] + "_" + metric.Name : metric.Name;
+    private string MetricKey(int output, string name) => MultiOutput ? OutputNames[output] + "_" + name : name;
 }
 
 /// <summary>Sample-weighted running means of the losses and metrics, as Keras's <c>Mean</c> trackers.</summary>
@@ -285,31 +313,36 @@ internal sealed class LossTotals
         _samples += batchSize;
     }
 
-    /// <summary>Adds a batch's metrics for one output.</summary>
-    public void AddMetrics(int output, ReadOnlySpan<float> predictions, ReadOnlySpan<float> targets, int rows, ReadOnlySpan<float> mask)
+    /// <summary>
+    /// Adds a batch's metrics for one output. Keras leaves an output's masked rows out of its metrics (each kept row counts
+    /// once); a weighted metric counts each row with its weight in <paramref name="weights"/> (the sample or class weight,
+    /// 0 for a masked row), or as an unweighted one when the batch has no weights.
+    /// </summary>
+    public void AddMetrics(int output, ReadOnlySpan<float> predictions, ReadOnlySpan<float> targets, int rows, ReadOnlySpan<float> mask,
+        ReadOnlySpan<float> weights = default)
     {
-        if (mask.IsEmpty)
-        {
-            AddMetrics(output, predictions, targets, rows);
-            return;
-        }
-
-        // Keras leaves an output's masked rows out of its metrics too: each kept row counts once.
+        var states = _metrics[output];
         int cols = _training.Columns[output], targetWidth = rows == 0 ? 0 : targets.Length / rows;
-        for (int r = 0; r < rows; r++)
+        for (int m = 0; m < states.Length; m++)
         {
-            if (mask[r] >= 0.5f)
+            if (m >= _training.WeightedFrom[output] && !weights.IsEmpty)
             {
-                AddMetrics(output, predictions.Slice(r * cols, cols), targets.Slice(r * targetWidth, targetWidth), 1);
+                states[m].Update(predictions, targets, rows, cols, weights);
             }
-        }
-    }
-
-    public void AddMetrics(int output, ReadOnlySpan<float> predictions, ReadOnlySpan<float> targets, int rows)
-    {
-        foreach (var state in _metrics[output])
-        {
-            state.Update(predictions, targets, rows, _training.Columns[output]);
+            else if (mask.IsEmpty)
+            {
+                states[m].Update(predictions, targets, rows, cols, default);
+            }
+            else
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    if (mask[r] >= 0.5f)
+                    {
+                        states[m].Update(predictions.Slice(r * cols, cols), targets.Slice(r * targetWidth, targetWidth), 1, cols, default);
+                    }
+                }
+            }
         }
     }
 
@@ -364,7 +397,7 @@ internal sealed class LossTotals
         {
             for (int m = 0; m < _metrics[j].Length; m++)
             {
-                logs.Add(new(prefix + _training.MetricKey(j, _training.Metrics[j][m]), _metrics[j][m].Result()));
+                logs.Add(new(prefix + _training.MetricKeys[j][m], _metrics[j][m].Result()));
             }
         }
 

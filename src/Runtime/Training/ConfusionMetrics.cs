@@ -21,17 +21,18 @@ public sealed class Precision : Metric
     {
         private double _tp, _fp, _fn;
 
-        public override void Update(ReadOnlySpan<float> predictions, ReadOnlySpan<float> targets, int rows, int cols)
+        public override void Update(ReadOnlySpan<float> predictions, ReadOnlySpan<float> targets, int rows, int cols, ReadOnlySpan<float> weights)
         {
             for (int r = 0; r < rows; r++)
             {
+                double weight = WeightOf(weights, r);
                 for (int c = 0; c < cols; c++)
                 {
                     bool predicted = predictions[(r * cols) + c] > threshold;
                     bool actual = sparse ? (int)targets[r] == c : targets[(r * cols) + c] >= 0.5f;
-                    _tp += predicted && actual ? 1 : 0;
-                    _fp += predicted && !actual ? 1 : 0;
-                    _fn += !predicted && actual ? 1 : 0;
+                    _tp += predicted && actual ? weight : 0;
+                    _fp += predicted && !actual ? weight : 0;
+                    _fn += !predicted && actual ? weight : 0;
                 }
             }
         }
@@ -103,19 +104,20 @@ public sealed class F1Score : Metric
     {
         private readonly double[] _tp = new double[columns], _fp = new double[columns], _fn = new double[columns];
 
-        public override void Update(ReadOnlySpan<float> predictions, ReadOnlySpan<float> targets, int rows, int cols)
+        public override void Update(ReadOnlySpan<float> predictions, ReadOnlySpan<float> targets, int rows, int cols, ReadOnlySpan<float> weights)
         {
             for (int r = 0; r < rows; r++)
             {
                 var p = predictions.Slice(r * cols, cols);
                 int best = RowMean.ArgMax(p);
+                double weight = WeightOf(weights, r);
                 for (int c = 0; c < cols; c++)
                 {
                     bool predicted = metric.Threshold is float t ? p[c] > t : c == best;
                     bool actual = sparse ? (int)targets[r] == c : targets[(r * cols) + c] >= 0.5f;
-                    _tp[c] += predicted && actual ? 1 : 0;
-                    _fp[c] += predicted && !actual ? 1 : 0;
-                    _fn[c] += !predicted && actual ? 1 : 0;
+                    _tp[c] += predicted && actual ? weight : 0;
+                    _fp[c] += predicted && !actual ? weight : 0;
+                    _fn[c] += !predicted && actual ? weight : 0;
                 }
             }
         }
@@ -220,10 +222,11 @@ public sealed class AUC : Metric
             _fn = new double[n];
         }
 
-        public override void Update(ReadOnlySpan<float> predictions, ReadOnlySpan<float> targets, int rows, int cols)
+        public override void Update(ReadOnlySpan<float> predictions, ReadOnlySpan<float> targets, int rows, int cols, ReadOnlySpan<float> weights)
         {
             for (int r = 0; r < rows; r++)
             {
+                double weight = WeightOf(weights, r);
                 for (int c = 0; c < cols; c++)
                 {
                     float p = predictions[(r * cols) + c];
@@ -233,11 +236,11 @@ public sealed class AUC : Metric
                         bool predicted = p > _thresholds[k];
                         if (actual)
                         {
-                            (predicted ? ref _tp[k] : ref _fn[k]) += 1;
+                            (predicted ? ref _tp[k] : ref _fn[k]) += weight;
                         }
                         else
                         {
-                            (predicted ? ref _fp[k] : ref _tn[k]) += 1;
+                            (predicted ? ref _fp[k] : ref _tn[k]) += weight;
                         }
                     }
                 }
@@ -301,22 +304,23 @@ public sealed class R2Score : Metric
     private sealed class State(int columns) : MetricState
     {
         private readonly double[] _sum = new double[columns], _squares = new double[columns], _residuals = new double[columns];
-        private long _count;
+        private double _count;
 
-        public override void Update(ReadOnlySpan<float> predictions, ReadOnlySpan<float> targets, int rows, int cols)
+        public override void Update(ReadOnlySpan<float> predictions, ReadOnlySpan<float> targets, int rows, int cols, ReadOnlySpan<float> weights)
         {
             for (int r = 0; r < rows; r++)
             {
+                double weight = WeightOf(weights, r);
                 for (int c = 0; c < cols; c++)
                 {
                     double t = targets[(r * cols) + c], d = t - predictions[(r * cols) + c];
-                    _sum[c] += t;
-                    _squares[c] += t * t;
-                    _residuals[c] += d * d;
+                    _sum[c] += weight * t;
+                    _squares[c] += weight * t * t;
+                    _residuals[c] += weight * d * d;
                 }
-            }
 
-            _count += rows;
+                _count += weight;
+            }
         }
 
         public override double Result()

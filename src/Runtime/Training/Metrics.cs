@@ -76,8 +76,13 @@ public abstract class Metric
 /// <summary>What a metric accumulates over an epoch for one output.</summary>
 internal abstract class MetricState
 {
-    /// <summary>Adds rows of predictions and targets ([rows, cols]; a sparse target is one class index per row).</summary>
-    public abstract void Update(ReadOnlySpan<float> predictions, ReadOnlySpan<float> targets, int rows, int cols);
+    /// <summary>Adds rows of predictions and targets ([rows, cols]; a sparse target is one class index per row), each row
+    /// counting with its weight (Keras's <c>sample_weight</c> of a weighted metric), or 1 when <paramref name="weights"/>
+    /// is empty.</summary>
+    public abstract void Update(ReadOnlySpan<float> predictions, ReadOnlySpan<float> targets, int rows, int cols, ReadOnlySpan<float> weights);
+
+    /// <summary>Row <paramref name="row"/>'s weight: 1 when there are none.</summary>
+    protected static double WeightOf(ReadOnlySpan<float> weights, int row) => weights.IsEmpty ? 1 : weights[row];
 
     /// <summary>The value over everything added since the last reset.</summary>
     public abstract double Result();
@@ -89,7 +94,7 @@ internal sealed class RowMean : MetricState
     private readonly Func<ReadOnlySpan<float>, ReadOnlySpan<float>, double> _row;
     private readonly bool _sparse;
     private double _sum;
-    private long _count;
+    private double _count;
 
     public RowMean(Func<ReadOnlySpan<float>, ReadOnlySpan<float>, double> row, bool sparse = false)
     {
@@ -97,15 +102,18 @@ internal sealed class RowMean : MetricState
         _sparse = sparse;
     }
 
-    public override void Update(ReadOnlySpan<float> predictions, ReadOnlySpan<float> targets, int rows, int cols)
+    public override void Update(ReadOnlySpan<float> predictions, ReadOnlySpan<float> targets, int rows, int cols, ReadOnlySpan<float> weights)
     {
         int width = _sparse ? 1 : cols;
         for (int r = 0; r < rows; r++)
         {
-            _sum += _row(predictions.Slice(r * cols, cols), targets.Slice(r * width, width));
+            double weight = WeightOf(weights, r);
+            if (weight != 0)
+            {
+                _sum += weight * _row(predictions.Slice(r * cols, cols), targets.Slice(r * width, width));
+                _count += weight;
+            }
         }
-
-        _count += rows;
     }
 
     public override double Result() => _count == 0 ? 0 : _sum / _count;
@@ -317,8 +325,8 @@ public sealed class RootMeanSquaredError : Metric
 
     private sealed class Root(MetricState inner) : MetricState
     {
-        public override void Update(ReadOnlySpan<float> predictions, ReadOnlySpan<float> targets, int rows, int cols)
-            => inner.Update(predictions, targets, rows, cols);
+        public override void Update(ReadOnlySpan<float> predictions, ReadOnlySpan<float> targets, int rows, int cols, ReadOnlySpan<float> weights)
+            => inner.Update(predictions, targets, rows, cols, weights);
 
         public override double Result() => Math.Sqrt(inner.Result());
     }
