@@ -193,7 +193,10 @@ internal sealed partial class ModelEmitter
 
         bool consumed = _plan.Model.UsedNodes.Any(n => _spec.Nodes[n].Inputs.Contains(port.Node));
         bool listedOnce = _spec.Outputs.Count(o => o == port.Node) == 1;
-        return !consumed && listedOnce ? dense.Activation : ActivationInfo.Linear;
+
+        // An activity regularizer adds its gradient to the probabilities' gradient, which a fused loss never writes.
+        var (l1, l2) = _spec.Layers[_spec.Nodes[port.Node].Layer].RegularizerOf(ActivityRegularizer);
+        return !consumed && listedOnce && l1 == 0 && l2 == 0 ? dense.Activation : ActivationInfo.Linear;
     }
 
     /// <summary>The index of the output port that is node <paramref name="node"/> with an activation the loss may fuse, or -1.</summary>

@@ -127,19 +127,39 @@ internal sealed partial class ModelEmitter
         }
 
         OpenNodeBlock(n, backward);
-        var rule = LayerRules.Of(_spec.Layers[_spec.Nodes[n].Layer].Kind);
+        var layer = _spec.Layers[_spec.Nodes[n].Layer];
+        var rule = LayerRules.Of(layer.Kind);
         var emitter = new NodeEmitter(this, n);
+        var (l1, l2) = layer.RegularizerOf(ActivityRegularizer);
+        bool activity = (l1 > 0 || l2 > 0) && !_plan.Aliased[n];
         if (backward)
         {
+            if (activity)
+            {
+                // Keras's activity_regularizer: its gradient joins the output's before the layer's own backward step.
+                _w.Line($"{Kernels}ActivityRegularization.AddGradient({Values(n)}, {Gradient(n)}, {Double(l1)}, {Double(l2)}, batchSize);");
+            }
+
             rule.Backward(emitter);
         }
         else
         {
             rule.Forward(emitter);
+            if (activity)
+            {
+                _w.Open("if (workspace.MeasuresActivity)");
+                _w.Line($"workspace.ActivityLoss += {Kernels}ActivityRegularization.Penalty({Values(n)}, {Double(l1)}, {Double(l2)}) / batchSize;");
+                _w.Close();
+            }
         }
 
         CloseNodeBlock(n);
     }
+
+    /// <summary>The pseudo-weight name the builder's <c>activityRegularizer:</c> is recorded under (with the weights' regularizers).</summary>
+    internal const string ActivityRegularizer = "activity";
+
+    private static string Double(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
     private string Describe(int node)
     {

@@ -56,6 +56,7 @@ internal static class Initializers
     public static readonly (string Argument, string Weight)[] RegularizerArguments =
     [
         ("kernelRegularizer", "kernel"), ("biasRegularizer", "bias"), ("embeddingsRegularizer", "embeddings"), ("recurrentRegularizer", "recurrent_kernel"),
+        ("activityRegularizer", "activity"), // the layer's output (Keras's activity_regularizer), not a weight
     ];
 
     /// <summary>The builder's constraint arguments and the weight each holds to.</summary>

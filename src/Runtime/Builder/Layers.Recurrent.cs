@@ -39,8 +39,9 @@ public static partial class Layers
     /// <param name="biasConstraint">Keras's <c>bias_constraint</c>, or null.</param>
     /// <returns>A layer to apply to a sequence tensor, optionally from a given state:
     /// <c>LSTM(64)(decoderInputs, initialState: [stateH, stateC])</c>.</returns>
+    /// <param name="activityRegularizer">Keras's <c>activity_regularizer</c>: a penalty on the layer's output added to the loss, divided by the batch size (<c>Regularizers.L1(1e-5)</c>), or null.</param>
     public static Layer LSTM(int units, bool returnSequences = false, bool useBias = true, bool unitForgetBias = true, bool returnState = false,
-        bool goBackwards = false, bool stateful = false, double dropout = 0.0, double recurrentDropout = 0.0, string? name = null, bool trainable = true, string? kernelInitializer = null, string? recurrentInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? recurrentRegularizer = null, Regularizer? biasRegularizer = null, Constraint? kernelConstraint = null, Constraint? recurrentConstraint = null, Constraint? biasConstraint = null)
+        bool goBackwards = false, bool stateful = false, double dropout = 0.0, double recurrentDropout = 0.0, string? name = null, bool trainable = true, string? kernelInitializer = null, string? recurrentInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? recurrentRegularizer = null, Regularizer? biasRegularizer = null, Constraint? kernelConstraint = null, Constraint? recurrentConstraint = null, Constraint? biasConstraint = null, Regularizer? activityRegularizer = null)
         => throw BuilderOnlyException.For(nameof(LSTM));
 
     /// <summary>
@@ -74,9 +75,10 @@ public static partial class Layers
     /// <param name="kernelConstraint">Keras's <c>kernel_constraint</c>, applied after every update (<c>Constraints.MaxNorm(3)</c>), or null.</param>
     /// <param name="recurrentConstraint">Keras's <c>recurrent_constraint</c>, or null.</param>
     /// <param name="biasConstraint">Keras's <c>bias_constraint</c>, or null.</param>
+    /// <param name="activityRegularizer">Keras's <c>activity_regularizer</c>: a penalty on the layer's output added to the loss, divided by the batch size (<c>Regularizers.L1(1e-5)</c>), or null.</param>
     /// <returns>A layer to apply to a sequence tensor, optionally from a given state: <c>GRU(64)(x, initialState: [state])</c>.</returns>
     public static Layer GRU(int units, bool returnSequences = false, bool resetAfter = true, bool useBias = true, bool returnState = false,
-        bool goBackwards = false, bool stateful = false, double dropout = 0.0, double recurrentDropout = 0.0, string? name = null, bool trainable = true, string? kernelInitializer = null, string? recurrentInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? recurrentRegularizer = null, Regularizer? biasRegularizer = null, Constraint? kernelConstraint = null, Constraint? recurrentConstraint = null, Constraint? biasConstraint = null)
+        bool goBackwards = false, bool stateful = false, double dropout = 0.0, double recurrentDropout = 0.0, string? name = null, bool trainable = true, string? kernelInitializer = null, string? recurrentInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? recurrentRegularizer = null, Regularizer? biasRegularizer = null, Constraint? kernelConstraint = null, Constraint? recurrentConstraint = null, Constraint? biasConstraint = null, Regularizer? activityRegularizer = null)
         => throw BuilderOnlyException.For(nameof(GRU));
 
     /// <summary>
@@ -107,9 +109,10 @@ public static partial class Layers
     /// <param name="kernelConstraint">Keras's <c>kernel_constraint</c>, applied after every update (<c>Constraints.MaxNorm(3)</c>), or null.</param>
     /// <param name="recurrentConstraint">Keras's <c>recurrent_constraint</c>, or null.</param>
     /// <param name="biasConstraint">Keras's <c>bias_constraint</c>, or null.</param>
+    /// <param name="activityRegularizer">Keras's <c>activity_regularizer</c>: a penalty on the layer's output added to the loss, divided by the batch size (<c>Regularizers.L1(1e-5)</c>), or null.</param>
     /// <returns>A layer to apply to a sequence tensor, optionally from a given state: <c>SimpleRNN(64)(x, initialState: [state])</c>.</returns>
     public static Layer SimpleRNN(int units, bool returnSequences = false, bool useBias = true, bool returnState = false, bool goBackwards = false,
-        bool stateful = false, double dropout = 0.0, double recurrentDropout = 0.0, string? name = null, bool trainable = true, string? kernelInitializer = null, string? recurrentInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? recurrentRegularizer = null, Regularizer? biasRegularizer = null, Constraint? kernelConstraint = null, Constraint? recurrentConstraint = null, Constraint? biasConstraint = null)
+        bool stateful = false, double dropout = 0.0, double recurrentDropout = 0.0, string? name = null, bool trainable = true, string? kernelInitializer = null, string? recurrentInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? recurrentRegularizer = null, Regularizer? biasRegularizer = null, Constraint? kernelConstraint = null, Constraint? recurrentConstraint = null, Constraint? biasConstraint = null, Regularizer? activityRegularizer = null)
         => throw BuilderOnlyException.For(nameof(SimpleRNN));
 
     /// <summary>

@@ -25,9 +25,10 @@ public static partial class Layers
     /// <param name="biasRegularizer">Keras's <c>bias_regularizer</c>, or null.</param>
     /// <param name="kernelConstraint">Keras's <c>kernel_constraint</c>, applied after every update (<c>Constraints.MaxNorm(3)</c>), or null.</param>
     /// <param name="biasConstraint">Keras's <c>bias_constraint</c>, or null.</param>
+    /// <param name="activityRegularizer">Keras's <c>activity_regularizer</c>: a penalty on the layer's output added to the loss, divided by the batch size (<c>Regularizers.L1(1e-5)</c>), or null.</param>
     /// <returns>A layer to apply to a sequence tensor.</returns>
     public static Layer Conv1D(int filters, int kernelSize, int strides = 1, Padding padding = Padding.Valid, int dilationRate = 1,
-        Activation activation = Activation.Linear, bool useBias = true, string? name = null, bool trainable = true, string? kernelInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? biasRegularizer = null, Constraint? kernelConstraint = null, Constraint? biasConstraint = null)
+        Activation activation = Activation.Linear, bool useBias = true, string? name = null, bool trainable = true, string? kernelInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? biasRegularizer = null, Constraint? kernelConstraint = null, Constraint? biasConstraint = null, Regularizer? activityRegularizer = null)
         => throw BuilderOnlyException.For(nameof(Conv1D));
 
     /// <summary>
@@ -49,9 +50,10 @@ public static partial class Layers
     /// <param name="biasRegularizer">Keras's <c>bias_regularizer</c>, or null.</param>
     /// <param name="kernelConstraint">Keras's <c>kernel_constraint</c>, applied after every update (<c>Constraints.MaxNorm(3)</c>), or null.</param>
     /// <param name="biasConstraint">Keras's <c>bias_constraint</c>, or null.</param>
+    /// <param name="activityRegularizer">Keras's <c>activity_regularizer</c>: a penalty on the layer's output added to the loss, divided by the batch size (<c>Regularizers.L1(1e-5)</c>), or null.</param>
     /// <returns>A layer to apply to an image tensor.</returns>
     public static Layer Conv2D(int filters, int kernelSize, int strides = 1, Padding padding = Padding.Valid, int dilationRate = 1,
-        Activation activation = Activation.Linear, bool useBias = true, string? name = null, bool trainable = true, string? kernelInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? biasRegularizer = null, Constraint? kernelConstraint = null, Constraint? biasConstraint = null)
+        Activation activation = Activation.Linear, bool useBias = true, string? name = null, bool trainable = true, string? kernelInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? biasRegularizer = null, Constraint? kernelConstraint = null, Constraint? biasConstraint = null, Regularizer? activityRegularizer = null)
         => throw BuilderOnlyException.For(nameof(Conv2D));
 
     /// <summary>A 2-D convolution with a window of another height than width, as Keras's <c>Conv2D(filters, (h, w))</c>.</summary>
@@ -70,9 +72,10 @@ public static partial class Layers
     /// <param name="biasRegularizer">Keras's <c>bias_regularizer</c>, or null.</param>
     /// <param name="kernelConstraint">Keras's <c>kernel_constraint</c>, applied after every update (<c>Constraints.MaxNorm(3)</c>), or null.</param>
     /// <param name="biasConstraint">Keras's <c>bias_constraint</c>, or null.</param>
+    /// <param name="activityRegularizer">Keras's <c>activity_regularizer</c>: a penalty on the layer's output added to the loss, divided by the batch size (<c>Regularizers.L1(1e-5)</c>), or null.</param>
     /// <returns>A layer to apply to an image tensor.</returns>
     public static Layer Conv2D(int filters, int[] kernelSize, int[]? strides = null, Padding padding = Padding.Valid, int[]? dilationRate = null,
-        Activation activation = Activation.Linear, bool useBias = true, string? name = null, bool trainable = true, string? kernelInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? biasRegularizer = null, Constraint? kernelConstraint = null, Constraint? biasConstraint = null)
+        Activation activation = Activation.Linear, bool useBias = true, string? name = null, bool trainable = true, string? kernelInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? biasRegularizer = null, Constraint? kernelConstraint = null, Constraint? biasConstraint = null, Regularizer? activityRegularizer = null)
         => throw BuilderOnlyException.For(nameof(Conv2D));
 
     /// <summary>
@@ -95,9 +98,10 @@ public static partial class Layers
     /// <param name="biasRegularizer">Keras's <c>bias_regularizer</c>, or null.</param>
     /// <param name="kernelConstraint">Keras's <c>kernel_constraint</c>, applied after every update (<c>Constraints.MaxNorm(3)</c>), or null.</param>
     /// <param name="biasConstraint">Keras's <c>bias_constraint</c>, or null.</param>
+    /// <param name="activityRegularizer">Keras's <c>activity_regularizer</c>: a penalty on the layer's output added to the loss, divided by the batch size (<c>Regularizers.L1(1e-5)</c>), or null.</param>
     /// <returns>A layer to apply to an image tensor.</returns>
     public static Layer Conv2DTranspose(int filters, int kernelSize, int strides = 1, Padding padding = Padding.Valid,
-        Activation activation = Activation.Linear, bool useBias = true, string? name = null, bool trainable = true, string? kernelInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? biasRegularizer = null, Constraint? kernelConstraint = null, Constraint? biasConstraint = null)
+        Activation activation = Activation.Linear, bool useBias = true, string? name = null, bool trainable = true, string? kernelInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? biasRegularizer = null, Constraint? kernelConstraint = null, Constraint? biasConstraint = null, Regularizer? activityRegularizer = null)
         => throw BuilderOnlyException.For(nameof(Conv2DTranspose));
 
     /// <summary>
@@ -266,8 +270,9 @@ public static partial class Layers
     /// <param name="embeddingsInitializer">Keras's <c>embeddings_initializer</c> by name; null for <c>"random_uniform"</c>.</param>
     /// <param name="embeddingsRegularizer">Keras's <c>embeddings_regularizer</c>, or null.</param>
     /// <param name="embeddingsConstraint">Keras's <c>embeddings_constraint</c>, or null.</param>
+    /// <param name="activityRegularizer">Keras's <c>activity_regularizer</c>: a penalty on the layer's output added to the loss, divided by the batch size (<c>Regularizers.L1(1e-5)</c>), or null.</param>
     /// <returns>A layer to apply to a tensor of ids: (None, steps) gives (None, steps, outputDim).</returns>
-    public static Layer Embedding(int inputDim, int outputDim, bool maskZero = false, string? name = null, bool trainable = true, string? embeddingsInitializer = null, Regularizer? embeddingsRegularizer = null, Constraint? embeddingsConstraint = null) => throw BuilderOnlyException.For(nameof(Embedding));
+    public static Layer Embedding(int inputDim, int outputDim, bool maskZero = false, string? name = null, bool trainable = true, string? embeddingsInitializer = null, Regularizer? embeddingsRegularizer = null, Constraint? embeddingsConstraint = null, Regularizer? activityRegularizer = null) => throw BuilderOnlyException.For(nameof(Embedding));
 
     /// <summary>
     /// A learned embedding of each position, as Keras-Hub's <c>PositionEmbedding(sequence_length)</c>: a table
@@ -288,7 +293,7 @@ public static partial class Layers
     public static Layer PositionEmbedding(int sequenceLength, string? name = null, bool trainable = true) => throw BuilderOnlyException.For(nameof(PositionEmbedding));
 }
 
-/// <summary>The settings of a convolution: <see cref="Layers.Conv1D"/>, <see cref="Layers.Conv2D(int, int, int, Padding, int, Activation, bool, string?, bool, string?, string?, Regularizer?, Regularizer?, Constraint?, Constraint?)"/>,
+/// <summary>The settings of a convolution: <see cref="Layers.Conv1D"/>, <see cref="Layers.Conv2D(int, int, int, Padding, int, Activation, bool, string?, bool, string?, string?, Regularizer?, Regularizer?, Constraint?, Constraint?, Regularizer?)"/>,
 /// <see cref="Layers.Conv2DTranspose"/> and <see cref="Layers.SeparableConv2D"/>.</summary>
 /// <param name="Filters">The number of output channels.</param>
 /// <param name="KernelSize">The window, one size per spatial axis.</param>

@@ -37,8 +37,9 @@ public static partial class Layers
     /// <param name="biasRegularizer">Keras's <c>bias_regularizer</c>, or null.</param>
     /// <param name="kernelConstraint">Keras's <c>kernel_constraint</c>, applied after every update (<c>Constraints.MaxNorm(3)</c>), or null.</param>
     /// <param name="biasConstraint">Keras's <c>bias_constraint</c>, or null.</param>
+    /// <param name="activityRegularizer">Keras's <c>activity_regularizer</c>: a penalty on the layer's output added to the loss, divided by the batch size (<c>Regularizers.L1(1e-5)</c>), or null.</param>
     /// <returns>A layer to apply to a tensor: <c>Dense(64, Activation.Relu)(x)</c>.</returns>
-    public static Layer Dense(int units, Activation activation = Activation.Linear, bool useBias = true, string? name = null, bool trainable = true, string? kernelInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? biasRegularizer = null, Constraint? kernelConstraint = null, Constraint? biasConstraint = null)
+    public static Layer Dense(int units, Activation activation = Activation.Linear, bool useBias = true, string? name = null, bool trainable = true, string? kernelInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? biasRegularizer = null, Constraint? kernelConstraint = null, Constraint? biasConstraint = null, Regularizer? activityRegularizer = null)
         => throw BuilderOnlyException.For(nameof(Dense));
 
     /// <summary>
@@ -63,11 +64,12 @@ public static partial class Layers
     /// <param name="biasRegularizer">Keras's <c>bias_regularizer</c>, or null.</param>
     /// <param name="kernelConstraint">Keras's <c>kernel_constraint</c>, applied after every update (<c>Constraints.MaxNorm(3)</c>), or null.</param>
     /// <param name="biasConstraint">Keras's <c>bias_constraint</c>, or null.</param>
+    /// <param name="activityRegularizer">Keras's <c>activity_regularizer</c>: a penalty on the layer's output added to the loss, divided by the batch size (<c>Regularizers.L1(1e-5)</c>), or null.</param>
     /// <returns>A layer to apply to a tensor.</returns>
-    public static Layer EinsumDense(string equation, int?[] outputShape, Activation activation = Activation.Linear, string? biasAxes = null, string? name = null, bool trainable = true, string? kernelInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? biasRegularizer = null, Constraint? kernelConstraint = null, Constraint? biasConstraint = null)
+    public static Layer EinsumDense(string equation, int?[] outputShape, Activation activation = Activation.Linear, string? biasAxes = null, string? name = null, bool trainable = true, string? kernelInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? biasRegularizer = null, Constraint? kernelConstraint = null, Constraint? biasConstraint = null, Regularizer? activityRegularizer = null)
         => throw BuilderOnlyException.For(nameof(EinsumDense));
 
-    /// <summary>An <see cref="EinsumDense(string, int?[], Activation, string?, string?, bool, string?, string?, Regularizer?, Regularizer?, Constraint?, Constraint?)"/> whose output has one axis after the
+    /// <summary>An <see cref="EinsumDense(string, int?[], Activation, string?, string?, bool, string?, string?, Regularizer?, Regularizer?, Constraint?, Constraint?, Regularizer?)"/> whose output has one axis after the
     /// batch axis: <c>EinsumDense("ab,bc->ac", 64)</c>.</summary>
     /// <param name="equation">The einsum: input, kernel, output letters, the first letter the batch axis.</param>
     /// <param name="outputShape">The output's one axis after the batch axis.</param>
@@ -81,8 +83,9 @@ public static partial class Layers
     /// <param name="biasRegularizer">Keras's <c>bias_regularizer</c>, or null.</param>
     /// <param name="kernelConstraint">Keras's <c>kernel_constraint</c>, applied after every update (<c>Constraints.MaxNorm(3)</c>), or null.</param>
     /// <param name="biasConstraint">Keras's <c>bias_constraint</c>, or null.</param>
+    /// <param name="activityRegularizer">Keras's <c>activity_regularizer</c>: a penalty on the layer's output added to the loss, divided by the batch size (<c>Regularizers.L1(1e-5)</c>), or null.</param>
     /// <returns>A layer to apply to a tensor.</returns>
-    public static Layer EinsumDense(string equation, int outputShape, Activation activation = Activation.Linear, string? biasAxes = null, string? name = null, bool trainable = true, string? kernelInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? biasRegularizer = null, Constraint? kernelConstraint = null, Constraint? biasConstraint = null)
+    public static Layer EinsumDense(string equation, int outputShape, Activation activation = Activation.Linear, string? biasAxes = null, string? name = null, bool trainable = true, string? kernelInitializer = null, string? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? biasRegularizer = null, Constraint? kernelConstraint = null, Constraint? biasConstraint = null, Regularizer? activityRegularizer = null)
         => throw BuilderOnlyException.For(nameof(Dense));
 
     /// <summary>A layer that concatenates its inputs along an axis, as Keras's <c>Concatenate(axis=-1)</c>.</summary>
@@ -312,7 +315,7 @@ public sealed record DenseSettings(int Units, string Activation, bool UseBias) :
     }
 }
 
-/// <summary>The settings of an <see cref="Layers.EinsumDense(string, int?[], Activation, string?, string?, bool, string?, string?, Regularizer?, Regularizer?, Constraint?, Constraint?)"/> layer.</summary>
+/// <summary>The settings of an <see cref="Layers.EinsumDense(string, int?[], Activation, string?, string?, bool, string?, string?, Regularizer?, Regularizer?, Constraint?, Constraint?, Regularizer?)"/> layer.</summary>
 /// <param name="Equation">The einsum.</param>
 /// <param name="OutputShape">The output's axes after the batch axis (0 where given as None).</param>
 /// <param name="Activation">Keras's activation name.</param>

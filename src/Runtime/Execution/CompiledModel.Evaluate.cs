@@ -190,7 +190,10 @@ public abstract partial class CompiledModel
 
             weighting?.Gather(start + done, batch);
             LoadInputs(workspace, inputs, start + done, batch);
+            workspace.MeasuresActivity = true;
+            workspace.ActivityLoss = 0;
             Forward(workspace, batch, training: false);
+            workspace.MeasuresActivity = false; // Predict shares the workspace and measures nothing
             double total = 0;
             for (int j = 0; j < losses.Length; j++)
             {
@@ -223,7 +226,7 @@ public abstract partial class CompiledModel
                 totals.AddMetrics(j, predictions, target, rows, mask, rowWeights);
             }
 
-            totals.AddLosses(total + (compiled.Regularized.Length > 0 ? compiled.Regularization(_weights) : 0), losses, batch);
+            totals.AddLosses(total + (compiled.Regularized.Length > 0 ? compiled.Regularization(_weights) : 0) + workspace.ActivityLoss, losses, batch);
             if (batchLogs is not null)
             {
                 totals.Fill(batchLogs);

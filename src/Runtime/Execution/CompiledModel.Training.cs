@@ -198,6 +198,8 @@ public abstract partial class CompiledModel
     {
         // The forward pass may update state in the weights and the optimizer updates the rest.
         WeightsWritten();
+        workspace.MeasuresActivity = true;
+        workspace.ActivityLoss = 0;
         Forward(workspace, batchSize, training: true);
 
         // The generated backward pass zeroes every other gradient region where it starts; the output ports get their
@@ -241,7 +243,7 @@ public abstract partial class CompiledModel
 
         // Keras adds the regularization losses (model.losses) to the loss it reports and differentiates.
         double regularization = compiled.Regularized.Length > 0 ? compiled.Regularization(_weights) : 0;
-        total += regularization;
+        total += regularization + workspace.ActivityLoss;
         if (!double.IsFinite(total))
         {
             throw Diverged(compiled, (float)total, FirstNonFinite(losses));

@@ -59,6 +59,15 @@ public sealed class Workspace
     /// <returns>Whether its gradient is needed.</returns>
     public bool NeedsGradient(int node) => Trainability is not { Needs: { Length: > 0 } needs } || needs[node];
 
+    /// <summary>Whether the running forward pass adds the layers' activity regularization (Keras's
+    /// <c>activity_regularizer</c>) to <see cref="ActivityLoss"/>: set by the training step and the evaluation, not by
+    /// Predict.</summary>
+    public bool MeasuresActivity { get; set; }
+
+    /// <summary>The activity regularization the forward pass measured: Σ over regularized layers of
+    /// (l1·Σ|y| + l2·Σy²) / batch, added to the loss as Keras adds <c>model.losses</c>.</summary>
+    public double ActivityLoss { get; set; }
+
     /// <summary>Whether the running forward pass is a training step's (Dropout drops, BatchNormalization uses the batch's
     /// statistics); set by the generated forward pass.</summary>
     public bool TrainingPass { get; set; }

@@ -18,8 +18,10 @@ namespace Unrolled.Generator.Tests.Infrastructure;
 /// </summary>
 internal static class Hostile
 {
-    /// <summary>Generator and analyzer together, per source.</summary>
-    public static readonly TimeSpan Limit = TimeSpan.FromSeconds(10);
+    /// <summary>Generator and analyzer together, per source: a guard against hangs, not a speed claim (speed is measured
+    /// in bench/). Every case takes well under a second alone, but with the other test assemblies running on a shared
+    /// two-core machine one took over 10 s, so the guard leaves room for a starved process.</summary>
+    public static readonly TimeSpan Limit = TimeSpan.FromSeconds(30);
 
     /// <param name="AnalyzerTime">Time in the analyzer's own callbacks (Roslyn's telemetry).</param>
     /// <param name="DriverTime">The analyzer run's wall time, with the compiler's binding that Roslyn's driver does for
