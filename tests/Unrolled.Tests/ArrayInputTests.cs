@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using System.Numerics.Tensors;
 using Xunit;
 
 namespace Unrolled.Tests;
@@ -62,5 +63,45 @@ public class ArrayInputTests
         Assert.Contains("(2, 7, 6, 2)", wrong.Message);
         Assert.Contains("'image'", wrong.Message);
         Assert.Throws<ArgumentException>(() => model.Predict([new long[84]], 1));
+    }
+
+    [Fact]
+    public void Tensors_predict_train_and_evaluate_as_their_flat_values()
+    {
+        var model = new SmallConvNet(seed: 3);
+        var flat = GradientTests.Random(4 * 6 * 7 * 2, 8);
+        var images = System.Numerics.Tensors.Tensor.Create(flat, [4, 6, 7, 2]);
+        var outputs = model.Predict([images], batchSize: 4);
+        var expected = model.Predict([flat], 4)[0];
+        Assert.Equal(expected, outputs[0].ToArray());
+        Assert.Equal([(nint)4, .. model.Description.Outputs[0].Shape.Select(d => (nint)d)], outputs[0].Lengths.ToArray());
+
+        // A strided view (the first two of four channels) is read in its logical order.
+        var wide = new float[4 * 6 * 7 * 4];
+        for (int i = 0; i < flat.Length; i++)
+        {
+            wide[((i / 2) * 4) + (i % 2)] = flat[i];
+            wide[((i / 2) * 4) + 2 + (i % 2)] = 99;
+        }
+
+        var channels = System.Numerics.Tensors.Tensor.Create(wide, [4, 6, 7, 4]).Slice(new System.Buffers.NRange[] { .., .., .., 0..2 });
+        Assert.False(channels.IsDense);
+        Assert.Equal(expected, model.Predict([channels], 4)[0].ToArray());
+
+        int size = model.Description.Outputs[0].Size;
+        var targets = GradientTests.Random(4 * size, 9);
+        var a = new SmallConvNet(seed: 5);
+        var b = new SmallConvNet(seed: 5);
+        a.Compile(new SGD(0.1f), "mse");
+        b.Compile(new SGD(0.1f), "mse");
+        a.Fit([flat], [targets], batchSize: 2, shuffle: false, verbose: 0);
+        b.Fit([images], [System.Numerics.Tensors.Tensor.Create(targets, [4, size])], batchSize: 2, shuffle: false, verbose: 0);
+        Assert.Equal(a.ReadOnlyWeights.ToArray(), b.ReadOnlyWeights.ToArray());
+        Assert.Equal(a.Evaluate([flat], [targets], batchSize: 4)["loss"],
+            b.Evaluate([images], [System.Numerics.Tensors.Tensor.Create(targets, [(nint)(4 * size)])], batchSize: 4)["loss"]);
+
+        var wrong = Assert.Throws<ArgumentException>(() => model.Predict([System.Numerics.Tensors.Tensor.Create(flat, [4, 7, 6, 2])], 2));
+        Assert.Contains("(4, 7, 6, 2)", wrong.Message);
+        Assert.Contains("'image'", wrong.Message);
     }
 }
