@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using Xunit;
 
@@ -356,7 +357,7 @@ public class OptimizerTests
         Assert.IsType<Adam>((Optimizer)"adam");
         Assert.IsType<SGD>((Optimizer)"SGD");
         Assert.IsType<RMSprop>((Optimizer)"rmsprop");
-        Assert.Contains("'ftrl'", Assert.Throws<ArgumentException>(() => (Optimizer)"adafactor").Message); // the known names are listed
+        Assert.Contains("'adafactor'", Assert.Throws<ArgumentException>(() => (Optimizer)"adagrid").Message); // the known names are listed
         Assert.Throws<ArgumentOutOfRangeException>(() => new SGD(momentum: 1.5f));
     }
 
@@ -367,7 +368,7 @@ public class OptimizerTests
         foreach (Optimizer optimizer in new Optimizer[]
         {
             new SGD(0.1f, 0.9f, true), new RMSprop(centered: true, momentum: 0.5f), new Adam(amsgrad: true), new AdamW(), new Adagrad(), new Adadelta(),
-            new Adamax(), new Nadam(), new Lion(), new SGD(0.1f) { ClipNorm = 1f }, new Adam { GlobalClipNorm = 1f, Schedule = new CosineDecay(0.01, 100) },
+            new Adamax(), new Nadam(), new Lion(), new Ftrl(), new Adafactor(), new SGD(0.1f) { ClipNorm = 1f }, new Adam { GlobalClipNorm = 1f, Schedule = new CosineDecay(0.01, 100) },
         })
         {
             optimizer.Build(this, N);
@@ -381,6 +382,84 @@ public class OptimizerTests
             Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
             Assert.Equal(11, optimizer.Iterations);
         }
+    }
+
+    [Fact]
+    public void Adafactor_follows_Keras_3_step_by_step_with_factored_rows_and_columns()
+    {
+        // Three weight tensors as a model has them: a matrix, a vector and a stack of two matrices.
+        (int Offset, int[] Shape)[] tensors = [(0, [2, 3]), (6, [4]), (10, [2, 2, 3])];
+        const int count = 22;
+        var random = new Random(7);
+        float[] w = Enumerable.Range(0, count).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray();
+        float[][] grads = Enumerable.Range(0, 3).Select(s => Enumerable.Range(0, count)
+            .Select(i => (float)(((random.NextDouble() * 2) - 1) * (1 + (i % 3)) * (s == 1 ? 5 : 1))).ToArray()).ToArray();
+        var optimizer = new Adafactor(learningRate: 0.5f);
+        optimizer.Build(new object(), count, Array.ConvertAll(tensors, t => (t.Offset, t.Shape.Aggregate(1, (a, b) => a * b))), null,
+            Array.ConvertAll(tensors, t => t.Shape));
+
+        // Keras 3's update_step, written out per tensor in double.
+        double[] x = ToDouble(w);
+        var r = new Dictionary<int, double[]>();
+        var c = new Dictionary<int, double[]>();
+        var v = new Dictionary<int, double[]>();
+        for (int step = 1; step <= 3; step++)
+        {
+            optimizer.Apply(w, grads[step - 1]);
+            foreach (var (offset, shape) in tensors)
+            {
+                int size = shape.Aggregate(1, (a, b) => a * b);
+                double[] g = Enumerable.Range(offset, size).Select(i => (double)grads[step - 1][i]).ToArray();
+                double[] var = x.Skip(offset).Take(size).ToArray();
+                double rho = Math.Min(0.5, 1 / Math.Sqrt(step));
+                double alpha = Math.Max(1e-3, Math.Sqrt(var.Average(z => z * z))) * rho;
+                double beta = 1 - Math.Pow(step, -0.8);
+                double[] reg = g.Select(z => (z * z) + 1e-30).ToArray();
+                double[] velocity;
+                if (shape.Length >= 2)
+                {
+                    int n = shape[^1], m = shape[^2], blocks = size / (m * n);
+                    double[] rowMeans = Enumerable.Range(0, blocks * m).Select(k => Enumerable.Range(0, n).Average(j => reg[(k * n) + j])).ToArray();
+                    double[] columnMeans = Enumerable.Range(0, blocks * n)
+                        .Select(k => Enumerable.Range(0, m).Average(i => reg[((k / n) * m * n) + (i * n) + (k % n)])).ToArray();
+                    r[offset] = r.TryGetValue(offset, out var rOld) ? rOld.Zip(rowMeans, (a, b) => (beta * a) + ((1 - beta) * b)).ToArray() : rowMeans;
+                    c[offset] = c.TryGetValue(offset, out var cOld) ? cOld.Zip(columnMeans, (a, b) => (beta * a) + ((1 - beta) * b)).ToArray() : columnMeans;
+                    velocity = new double[size];
+                    for (int b = 0; b < blocks; b++)
+                    {
+                        double mean = Enumerable.Range(0, m).Average(i => r[offset][(b * m) + i]);
+                        for (int i = 0; i < m; i++)
+                        {
+                            for (int j = 0; j < n; j++)
+                            {
+                                velocity[(b * m * n) + (i * n) + j] = r[offset][(b * m) + i] / mean * c[offset][(b * n) + j];
+                            }
+                        }
+                    }
+                }
+                else
+                {
+                    velocity = v.TryGetValue(offset, out var old) ? old.Zip(reg, (a, b) => (beta * a) + ((1 - beta) * b)).ToArray() : reg;
+                    v[offset] = velocity;
+                }
+
+                double[] u = g.Zip(velocity, (a, b) => a / Math.Sqrt(b)).ToArray();
+                double rms = Math.Sqrt(u.Average(z => z * z));
+                for (int i = 0; i < size; i++)
+                {
+                    x[offset + i] -= alpha * u[i] / Math.Max(1, rms / 1.0);
+                }
+            }
+
+            for (int i = 0; i < count; i++)
+            {
+                Assert.True(Math.Abs(x[i] - w[i]) <= 1e-5 * (1 + Math.Abs(x[i])), $"step {step} weight {i}: expected {x[i]}, got {w[i]}");
+            }
+        }
+
+        Assert.IsType<Adafactor>((Optimizer)"adafactor");
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Adafactor(beta2Decay: 0.5f));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Adafactor(clipThreshold: 0));
     }
 
     private static void Check(Optimizer optimizer, float[] w, float[][] grads, double[] expected, Action<float[], int> reference)

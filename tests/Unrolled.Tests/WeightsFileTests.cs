@@ -95,12 +95,13 @@ public sealed class WeightsFileTests : IDisposable
         RoundTrip(regularized, new Regularized(seed: 2), [Random(4 * 6, 7)], 4);
     }
 
-    public static TheoryData<string> OptimizerNames => new() { "sgd", "rmsprop", "adam" };
+    public static TheoryData<string> OptimizerNames => new() { "sgd", "rmsprop", "adam", "adafactor" };
 
     private static Optimizer Make(string name) => name switch
     {
         "sgd" => new SGD(0.05f, momentum: 0.9f),
         "rmsprop" => new RMSprop(0.01f, momentum: 0.3f, centered: true),
+        "adafactor" => new Adafactor(0.05f), // factored rows and columns, kept in the file's per-weight layout
         _ => new Adam(0.01f),
     };
 

@@ -387,7 +387,7 @@ public abstract partial class CompiledModel
         try
         {
             optimizer.Build(this, Description.ParameterCount, Description.Weights.Select(w => (w.Offset, w.Size)).ToArray(),
-                Description.Weights.Select(w => w.Name).ToArray());
+                Description.Weights.Select(w => w.Name).ToArray(), Description.Weights.Select(w => w.Shape.ToArray()).ToArray());
             _compiled = new CompiledTraining(Description, optimizer, losses, lossWeights, metricNames, _layout, weightedFrom);
             // Target layout may have changed; the training workspace is rebuilt on next use.
             _trainingWorkspace = null;

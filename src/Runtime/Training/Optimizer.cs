@@ -12,7 +12,7 @@ namespace Unrolled;
 /// An optimizer holds the state of one model's weights, so it belongs to the first model compiled with it; compiling
 /// that model again keeps the state (as in Keras), compiling another model with it throws. A string converts to an
 /// optimizer with default arguments: <c>"sgd"</c>, <c>"rmsprop"</c>, <c>"adam"</c>, <c>"adamw"</c>, <c>"adagrad"</c>,
-/// <c>"adadelta"</c>, <c>"adamax"</c>, <c>"nadam"</c>, <c>"lion"</c>, <c>"ftrl"</c>.
+/// <c>"adadelta"</c>, <c>"adamax"</c>, <c>"nadam"</c>, <c>"lion"</c>, <c>"ftrl"</c>, <c>"adafactor"</c>.
 /// </remarks>
 public abstract class Optimizer
 {
@@ -31,6 +31,12 @@ public abstract class Optimizer
     private bool[] _decayExcluded = [];
 
     private protected Optimizer(float learningRate) => LearningRate = learningRate;
+
+    /// <summary>The weight tensors <see cref="Build"/> was given: offset and size in the weight buffer.</summary>
+    private protected (int Offset, int Size)[] Variables => _variables;
+
+    /// <summary>Each of <see cref="Variables"/>' shape.</summary>
+    private protected int[][] VariableShapes { get; private set; } = [];
 
     /// <summary>The learning rate; may be changed between steps.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is negative, NaN or infinite.</exception>
@@ -164,8 +170,9 @@ public abstract class Optimizer
         "nadam" => new Nadam(),
         "lion" => new Lion(),
         "ftrl" => new Ftrl(),
+        "adafactor" => new Adafactor(),
         _ => throw new ArgumentException(
-            $"Unknown optimizer '{name}'. Known optimizers: 'sgd', 'rmsprop', 'adam', 'adamw', 'adagrad', 'adadelta', 'adamax', 'nadam', 'lion', 'ftrl'.", nameof(name)),
+            $"Unknown optimizer '{name}'. Known optimizers: 'sgd', 'rmsprop', 'adam', 'adamw', 'adagrad', 'adadelta', 'adamax', 'nadam', 'lion', 'ftrl', 'adafactor'.", nameof(name)),
     };
 
     /// <summary>Converts a name to an optimizer; the same as the implicit conversion.</summary>
@@ -181,8 +188,10 @@ public abstract class Optimizer
     /// <param name="parameterCount">The number of weights.</param>
     /// <param name="variables">The weight tensors (offset and size in the weight buffer), which <see cref="ClipNorm"/>
     /// clips one by one; empty for one tensor of every weight.</param>
+    /// <param name="shapes">Each variable's shape (Keras's), for optimizers that factor their state over the axes
+    /// (<see cref="Adafactor"/>); null for one axis each.</param>
     /// <param name="names">Each variable's weight name (<c>kernel</c>), for <see cref="ExcludeFromWeightDecay"/>; null for none.</param>
-    internal void Build(object owner, int parameterCount, (int Offset, int Size)[]? variables = null, string[]? names = null)
+    internal void Build(object owner, int parameterCount, (int Offset, int Size)[]? variables = null, string[]? names = null, int[][]? shapes = null)
     {
         if ((_clipNorm is null ? 0 : 1) + (_clipValue is null ? 0 : 1) + (_globalClipNorm is null ? 0 : 1) > 1)
         {
@@ -191,6 +200,7 @@ public abstract class Optimizer
         }
 
         _variables = variables ?? [(0, parameterCount)];
+        VariableShapes = shapes ?? Array.ConvertAll(_variables, v => new[] { v.Size });
         _decayExcluded = new bool[_variables.Length];
         for (int v = 0; v < _variables.Length && _excludeFromDecay is not null && names is not null; v++)
         {
