@@ -150,6 +150,62 @@ public class CallbackTests
     }
 
     [Fact]
+    public void SwapEMAWeights_validates_with_the_moving_average_and_leaves_training_unchanged()
+    {
+        static TwoInputModel WithEma()
+        {
+            var model = new TwoInputModel();
+            model.Compile(new SGD(0.2f) { UseEma = true, EmaMomentum = 0.5f }, ["categorical_crossentropy", "binary_crossentropy"]);
+            return model;
+        }
+
+        var plain = WithEma();
+        var plainHistory = Fit(plain, 3);
+        var swapped = WithEma();
+        var history = Fit(swapped, 3, new SwapEMAWeights());
+
+        // Training is untouched: the same final weights (Fit ends with the average in them, Keras's finalize).
+        Assert.Equal(plain.ReadOnlyWeights.ToArray(), swapped.ReadOnlyWeights.ToArray());
+        Assert.Equal(plainHistory["loss"], history["loss"]);
+
+        // The last validation ran on the moving average, which the weights hold once Fit has ended.
+        double averaged = swapped.Evaluate(Held.X, Held.Y, batchSize: 8)["loss"];
+        Assert.Equal(averaged, history["val_loss"][^1], 6);
+        Assert.NotEqual(averaged, plainHistory["val_loss"][^1], 6);
+
+        // Predict with the callback uses the average and puts the weights back.
+        var model = WithEma();
+        for (int step = 0; step < 3; step++)
+        {
+            // Steps outside Fit: nothing finalizes the average into the weights.
+            model.TrainOnBatch(Train.A, Train.B, Train.Class, Train.Flag, Train.Count);
+        }
+
+        float[] before = model.ReadOnlyWeights.ToArray();
+        var raw = model.Predict(Held.X, batchSize: 8);
+        var ema = model.Predict(Held.X, batchSize: 8, callbacks: [new SwapEMAWeights()]);
+        Assert.NotEqual(raw[0], ema[0]);
+        Assert.Equal(before, model.ReadOnlyWeights.ToArray());
+    }
+
+    [Fact]
+    public void SwapEMAWeights_on_epoch_shows_later_callbacks_the_average()
+    {
+        var model = new TwoInputModel();
+        model.Compile(new SGD(0.2f) { UseEma = true, EmaMomentum = 0.5f }, ["categorical_crossentropy", "binary_crossentropy"]);
+        var seen = new List<float[]>();
+        Fit(model, 2, new SwapEMAWeights(swapOnEpoch: true), new LambdaCallback(onEpochEnd: (_, _) => seen.Add(model.ReadOnlyWeights.ToArray())));
+
+        // After the last epoch the model holds the average, which the last epoch's callbacks saw.
+        Assert.Equal(seen[^1], model.ReadOnlyWeights.ToArray());
+
+        var untrained = new TwoInputModel();
+        untrained.Compile(new SGD(0.2f), ["categorical_crossentropy", "binary_crossentropy"]);
+        var error = Assert.Throws<InvalidOperationException>(() => Fit(untrained, 1, new SwapEMAWeights()));
+        Assert.Contains("UseEma", error.Message);
+    }
+
+    [Fact]
     public void StopTraining_set_in_a_batch_ends_that_epoch_and_Fit_as_in_Keras()
     {
         var model = Compiled();

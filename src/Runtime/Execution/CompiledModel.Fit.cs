@@ -466,6 +466,31 @@ public abstract partial class CompiledModel
         callbacks.TrainEnd(lastLogs);
     }
 
+    /// <summary>For <see cref="SwapEMAWeights"/>: exchanges the trained weights with the optimizer's moving average.</summary>
+    /// <exception cref="InvalidOperationException">The model is not compiled with an optimizer that keeps one.</exception>
+    internal void SwapEmaWeights()
+    {
+        var optimizer = RequireEmaOptimizer();
+        WeightsWritten();
+        optimizer.SwapAverage(_weights, Trainability.Ranges);
+    }
+
+    /// <summary>For <see cref="SwapEMAWeights"/>: the moving average takes the weights' values (which hold it, swapped in).</summary>
+    internal void EmaFromWeights() => RequireEmaOptimizer().AverageFrom(_weights, Trainability.Ranges);
+
+    private Optimizer RequireEmaOptimizer()
+    {
+        var optimizer = _compiled?.Optimizer;
+        if (optimizer is not { UseEma: true } || optimizer.Iterations == 0)
+        {
+            throw new InvalidOperationException(
+                "SwapEMAWeights swaps in the optimizer's moving average of the weights: compile the model with an optimizer that has " +
+                "UseEma = true (new SGD { UseEma = true }) and train it first.");
+        }
+
+        return optimizer;
+    }
+
     /// <summary>Adds an evaluation's results to an epoch's logs under Keras's <c>val_</c> names.</summary>
     private static void AddValidation(Logs logs, List<KeyValuePair<string, double>> results)
     {

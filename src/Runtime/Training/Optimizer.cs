@@ -340,6 +340,33 @@ public abstract class Optimizer
         }
     }
 
+    /// <summary>Exchanges the trained weights with their moving average (Keras's SwapEMAWeights), in place.</summary>
+    /// <param name="weights">The weights.</param>
+    /// <param name="trainable">The runs of trained weights.</param>
+    internal void SwapAverage(Span<float> weights, (int Offset, int Size)[] trainable)
+    {
+        foreach (var (offset, size) in trainable)
+        {
+            var w = weights.Slice(offset, size);
+            var average = _average.AsSpan(offset, size);
+            for (int i = 0; i < size; i++)
+            {
+                (w[i], average[i]) = (average[i], w[i]);
+            }
+        }
+    }
+
+    /// <summary>Sets the moving average to the trained weights (Keras's SwapEMAWeights._finalize_ema_values).</summary>
+    /// <param name="weights">The weights.</param>
+    /// <param name="trainable">The runs of trained weights.</param>
+    internal void AverageFrom(ReadOnlySpan<float> weights, (int Offset, int Size)[] trainable)
+    {
+        foreach (var (offset, size) in trainable)
+        {
+            weights.Slice(offset, size).CopyTo(_average.AsSpan(offset, size));
+        }
+    }
+
     /// <summary>Whether a model's <c>Compile</c> has bound the optimizer and allocated its state.</summary>
     internal bool IsBuilt => _owner is not null;
 
