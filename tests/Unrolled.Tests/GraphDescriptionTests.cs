@@ -316,4 +316,29 @@ public class GraphDescriptionTests
             }
         }
     }
+
+    [Fact]
+    public void A_layers_setup_is_in_its_graph_settings_under_Keras_names()
+    {
+        string Config(CompiledModel model, string layer)
+            => string.Join(", ", model.Description.Graph!.Nodes.First(n => n.Name == layer).Config.Select(c => c.ToString()));
+
+        var initialized = new InitializedLayers(seed: 1);
+        Assert.EndsWith("kernel_initializer='he_normal', bias_initializer='ones'", Config(initialized, "conv"));
+        Assert.EndsWith("kernel_initializer='glorot_normal', bias_initializer='zeros', recurrent_initializer='orthogonal'", Config(initialized, "lstm"));
+        Assert.EndsWith("kernel_regularizer='L2(l2=0.02)', recurrent_regularizer='L1(l1=0.01)'", Config(new RegularizedLayers(seed: 1), "rnn"));
+
+        var regularized = new RegularizedLayers(seed: 1);
+        Assert.EndsWith("kernel_regularizer='L2(l2=0.01)', bias_regularizer='L1(l1=0.02)'", Config(regularized, "hidden"));
+        Assert.EndsWith("kernel_regularizer='L1L2(l1=0.005, l2=0.03)'", Config(regularized, "out"));
+
+        var constrained = new ConstrainedLayers(seed: 1);
+        Assert.EndsWith("kernel_constraint='MaxNorm(max_value=0.3, axis=[0, 1, 2])'", Config(constrained, "conv"));
+        Assert.EndsWith("kernel_constraint='MaxNorm(max_value=0.5, axis=0)', bias_constraint='NonNeg()'", Config(constrained, "max_norm"));
+        Assert.EndsWith("kernel_constraint='MinMaxNorm(min_value=0.2, max_value=0.4, rate=1, axis=0)'", Config(constrained, "min_max"));
+
+        Assert.EndsWith("activity_regularizer='L1L2(l1=0.01, l2=0.02)'", Config(new ActivityRegularizedDense(seed: 1), "hidden"));
+        Assert.Contains("trainable=False", Config(new BuilderFrozen(seed: 1), "base_dense"));
+        Assert.DoesNotContain("initializer", Config(new Mlp(seed: 1), "dense_1")); // defaults are not listed
+    }
 }

@@ -49,6 +49,10 @@ internal static class GraphTable
 
         /// <summary>Per input, the row of its mask or -1; null when the node reads no mask.</summary>
         public List<int>? Masks { get; set; }
+
+        /// <summary>How the builder set up the layer (initialisers, regularizers, constraints, trainable): Keras name and
+        /// C# value of each <c>LayerSetting</c>.</summary>
+        public List<(string Name, string Value)> Setup { get; set; } = new();
     }
 
     /// <summary>The table: rows, then the model's inputs and outputs as row indices.</summary>
@@ -156,6 +160,7 @@ internal static class GraphTable
                 Shape = ShapeOf(n),
                 IsInt32 = layer.Config is InputConfig { DType: 1 },
                 Config = listedInput && layer.Kind != LayerKind.InputLayer ? InputRule.Describe(new KerasConfig(), int32: false) : Config(layer, node),
+                Setup = listedInput ? new() : Initializers.Setup(layer),
             };
             if (!listedInput)
             {

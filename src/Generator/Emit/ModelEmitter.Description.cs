@@ -168,6 +168,13 @@ internal sealed partial class ModelEmitter
                 line.Append($", masks: {Ints(row.Masks)}");
             }
 
+            if (row.Setup.Count > 0)
+            {
+                line.Append($", setup: new {Rt}LayerSetting[] {{ ")
+                    .Append(string.Join(", ", row.Setup.Select(s => $"new {Rt}LayerSetting({Naming.Literal(s.Name)}, {s.Value})")))
+                    .Append(" }");
+            }
+
             _w.Line(line.Append("), // ").Append(N(i)).ToString());
         }
 

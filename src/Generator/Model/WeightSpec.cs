@@ -1,3 +1,7 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+
 namespace Unrolled.Generator.Model;
 
 /// <summary>How a weight tensor starts, as Keras initialises it.</summary>
@@ -70,6 +74,60 @@ internal static class Initializers
     [
         ("kernelInitializer", "kernel"), ("biasInitializer", "bias"), ("embeddingsInitializer", "embeddings"), ("recurrentInitializer", "recurrent_kernel"),
     ];
+
+    /// <summary>
+    /// How the builder set up a layer, as Keras's <c>get_config()</c> would list it: <c>kernel_initializer='he_normal'</c>,
+    /// <c>kernel_regularizer=L2(l2=0.0001)</c>, <c>activity_regularizer=…</c>, <c>kernel_constraint=MaxNorm(max_value=3, axis=0)</c>,
+    /// <c>trainable=False</c>; only what the builder gave. Each entry is a name and C# for a <c>LayerSetting</c> value.
+    /// </summary>
+    public static List<(string Name, string Value)> Setup(LayerSpec layer)
+    {
+        var setup = new List<(string, string)>();
+        foreach (string entry in layer.Initializers)
+        {
+            int eq = entry.IndexOf('=');
+            string name = entry.Substring(eq + 1);
+            string keras = Known.FirstOrDefault(k => k.Init.ToString() == name).Name ?? name;
+            setup.Add((Prefix(entry.Substring(0, eq)) + "_initializer", Literal(keras)));
+        }
+
+        foreach (string entry in layer.Regularizers)
+        {
+            var parts = entry.Split('=', ':');
+            double l1 = double.Parse(parts[1], CultureInfo.InvariantCulture), l2 = double.Parse(parts[2], CultureInfo.InvariantCulture);
+            string text = l1 > 0 && l2 > 0 ? $"L1L2(l1={R(l1)}, l2={R(l2)})" : l1 > 0 ? $"L1(l1={R(l1)})" : $"L2(l2={R(l2)})";
+            setup.Add((Prefix(parts[0]) + "_regularizer", Literal(text)));
+        }
+
+        foreach (string entry in layer.Constraints)
+        {
+            int eq = entry.IndexOf('=');
+            var parts = entry.Substring(eq + 1).Split(':');
+            string axis = parts[4].Contains(',') ? "[" + parts[4].Replace(",", ", ") + "]" : parts[4];
+            string text = parts[0] switch
+            {
+                "MaxNorm" => $"MaxNorm(max_value={parts[2]}, axis={axis})",
+                "MinMaxNorm" => $"MinMaxNorm(min_value={parts[1]}, max_value={parts[2]}, rate={parts[3]}, axis={axis})",
+                "UnitNorm" => $"UnitNorm(axis={axis})",
+                _ => parts[0] + "()",
+            };
+            setup.Add((Prefix(entry.Substring(0, eq)) + "_constraint", Literal(text)));
+        }
+
+        if (!layer.Trainable)
+        {
+            setup.Add(("trainable", "false"));
+        }
+
+        return setup;
+
+        static string R(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+        // Keras names the recurrent kernel's arguments recurrent_initializer, recurrent_regularizer, recurrent_constraint.
+        static string Prefix(string weight) => weight == "recurrent_kernel" ? "recurrent" : weight;
+
+        static string Literal(string text) => Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(text, quote: true);
+    }
 
     public static WeightInit? Find(string name)
     {

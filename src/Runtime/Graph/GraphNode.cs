@@ -40,10 +40,15 @@ public sealed class GraphNode
     /// <param name="dtype">Its output's element type.</param>
     /// <param name="masks">For a layer that reads Keras masks: per input, the id of the <see cref="GraphNodeKind.Mask"/>
     /// node of its mask, or -1; null when no input is masked.</param>
+    /// <param name="setup">How the builder set up the layer's weights and training, under Keras's <c>get_config()</c> names
+    /// (<c>kernel_initializer</c>, <c>kernel_regularizer</c>, <c>activity_regularizer</c>, <c>kernel_constraint</c>,
+    /// <c>trainable</c>): the arguments the builder gave, after <paramref name="settings"/> in <see cref="Config"/>.</param>
     /// <exception cref="ArgumentException"><paramref name="settings"/> do not describe a layer of <paramref name="kind"/>.</exception>
     public GraphNode(string name, string className, GraphNodeKind kind, int parent, int[] inputs, int[] shape, LayerSettings? settings = null,
-        int firstWeight = -1, int weightCount = 0, int[]? outputs = null, DType dtype = DType.Float32, int[]? masks = null)
+        int firstWeight = -1, int weightCount = 0, int[]? outputs = null, DType dtype = DType.Float32, int[]? masks = null,
+        LayerSetting[]? setup = null)
     {
+        _setup = setup is null || setup.Length == 0 ? null : (LayerSetting[])setup.Clone();
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(shape);
         ArgumentOutOfRangeException.ThrowIfNegative(weightCount);
@@ -124,8 +129,14 @@ public sealed class GraphNode
     /// none.</summary>
     public LayerSettings? Settings { get; }
 
-    /// <summary>Its constant settings, named and typed as Keras's <c>get_config()</c>, in Keras's order.</summary>
-    public IReadOnlyList<LayerSetting> Config => _config ??= Settings?.ToConfig() ?? s_noSettings;
+    /// <summary>Its constant settings, named and typed as Keras's <c>get_config()</c>, in Keras's order, then how the builder
+    /// set up its weights and training (<c>kernel_initializer</c>, <c>kernel_regularizer</c>, <c>activity_regularizer</c>,
+    /// <c>kernel_constraint</c>, <c>trainable</c>), as far as it gave them.</summary>
+    public IReadOnlyList<LayerSetting> Config => _config ??= _setup is null
+        ? Settings?.ToConfig() ?? s_noSettings
+        : Array.AsReadOnly([.. Settings?.ToConfig() ?? s_noSettings, .. _setup]);
+
+    private readonly LayerSetting[]? _setup;
 
     /// <summary>The setting called <paramref name="name"/>, or null.</summary>
     /// <param name="name">A Keras name such as <c>units</c>.</param>
