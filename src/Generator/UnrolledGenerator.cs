@@ -11,7 +11,7 @@ namespace Unrolled.Generator;
 /// <summary>
 /// Turns every <c>[ModelBuilder]</c> method into a compiled model. Parse (the only step that sees compiler objects)
 /// → shapes (pure) → emit. It reports no model diagnostics: the analyzer reports them while the user types, and for
-/// an invalid model the generator simply emits nothing. It reports one of its own, UNR0017, when a step of its own
+/// an invalid model the generator emits only the model's public surface, whose members throw naming the errors. It reports one of its own, UNR0017, when a step of its own
 /// fails on a model (a bug in Unrolled), so that the missing members are explained.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
@@ -31,6 +31,9 @@ public sealed class UnrolledGenerator : IIncrementalGenerator
 
         /// <summary>The generated source (or why generating it failed).</summary>
         public const string Emit = "Unrolled.Emit";
+
+        /// <summary>The public surface of a model whose builder has errors.</summary>
+        public const string Stub = "Unrolled.Stub";
     }
 
     /// <inheritdoc/>
@@ -68,6 +71,21 @@ public sealed class UnrolledGenerator : IIncrementalGenerator
             }
         });
 
+        // A builder with errors still gets the model's public surface, whose members throw naming the errors, so that
+        // code using the model compiles and the builder's diagnostics are the build's only errors.
+        var stubs = models
+            .Select(static (result, _) => result.Failure is null && result.Model is { } model && StubEmitter.Applies(model)
+                ? Guard.Run(() => new Stub(HintName(result.Spec), StubEmitter.Emit(model)), out string? _)
+                : null)
+            .WithTrackingName(Steps.Stub);
+        context.RegisterSourceOutput(stubs, static (output, stub) =>
+        {
+            if (stub is not null)
+            {
+                output.AddSource(stub.HintName, stub.Code);
+            }
+        });
+
         // Our own failures (UNR0017), reported at the model: a failed analysis, or a failed generation found by its
         // file name (generation saw no positions). Only lookups here; the work above is cached.
         context.RegisterSourceOutput(models.Collect().Combine(emitted.Collect()), static (output, pair) =>
@@ -88,17 +106,28 @@ public sealed class UnrolledGenerator : IIncrementalGenerator
 
             foreach (var result in pair.Left)
             {
+                string? why = null;
                 if (result.Failure is not null)
                 {
                     output.ReportDiagnostic(InternalError(result.Spec, "shape inference", result.Failure));
+                    why = "UNR0017: Unrolled failed in shape inference (a bug in Unrolled, please report it): " + result.Failure;
                 }
                 else if (failed.TryGetValue(HintName(result.Spec), out string? failure))
                 {
                     output.ReportDiagnostic(InternalError(result.Spec, "code generation", failure));
+                    why = "UNR0017: Unrolled failed in code generation (a bug in Unrolled, please report it): " + failure;
                 }
                 else if (tooLarge.TryGetValue(HintName(result.Spec), out string? message))
                 {
                     output.ReportDiagnostic(Diagnostic.Create(GeneratorDiagnostics.TooLarge, GeneratorDiagnostics.ToLocation(ModelSpan(result.Spec)), message));
+                    why = message;
+                }
+
+                // The model's surface still, so that code using it compiles and this diagnostic stands alone.
+                if (why is not null && System.Linq.Enumerable.All(result.Spec.Diagnostics, d => d.Id != Diagnostics.DiagnosticIds.InvalidBuilder)
+                    && Guard.Run(() => StubEmitter.Emit(result.Spec, result.Model, $"The model {result.Spec.ClassName} was not generated: {why}")) is { } stub)
+                {
+                    output.AddSource(HintName(result.Spec), stub);
                 }
             }
         });
@@ -168,6 +197,9 @@ public sealed class UnrolledGenerator : IIncrementalGenerator
 
     /// <summary>What the shape step produced for one builder: the analysed model, or why analysing it failed.</summary>
     private sealed record AnalysisResult(ModelSpec Spec, AnalyzedModel? Model, string? Failure);
+
+    /// <summary>The public surface emitted for a builder with errors.</summary>
+    private sealed record Stub(string HintName, string Code);
 
     /// <summary>What code generation produced for one model: its source, or why generating it failed.</summary>
     private sealed record EmitResult(string HintName, string? Code, string? Failure, string? TooLarge = null);

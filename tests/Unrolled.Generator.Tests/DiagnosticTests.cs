@@ -547,10 +547,88 @@ public class DiagnosticTests
             $"{name}: expected {string.Join(", ", expected.Select(e => $"{e.Id}@{source.Substring(e.Span.Start, e.Span.Length)}"))}; " +
             $"got {string.Join(", ", reported.Select(d => $"{d.Id}@{source.Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length)}: {d.GetMessage()}"))}");
 
-        var (result, _) = TestCompiler.Generate(compilation);
-        bool onlyWarnings = expected.All(e => e.Id is "UNR0010" or "UNR0019");  // warnings alone still give a model
-        Assert.Equal(onlyWarnings ? 1 : 0, result.GeneratedTrees.Length);
+        var (result, output) = TestCompiler.Generate(compilation);
+        bool formError = expected.Any(e => e.Id == "UNR0006");
+        // Warnings alone still give a model; errors give the model's surface, whose members throw; a class that cannot
+        // take generated members (UNR0006) gets nothing.
+        Assert.Equal(formError ? 0 : 1, result.GeneratedTrees.Length);
+        if (!formError)
+        {
+            // Code using the model as the template's Program.cs does compiles: the diagnostics above are the only errors.
+            var used = output.AddSyntaxTrees(Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree.ParseText(Consumer, TestCompiler.ParseOptions, path: "Use.cs"));
+            var errors = used.GetDiagnostics().Where(d => d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error).ToList();
+            Assert.True(errors.Count == 0, name + ": code using the model does not compile: " + TestCompiler.Describe(errors));
+        }
     }
+
+    [Fact]
+    public void A_builder_with_errors_keeps_its_typed_surface_whose_members_throw_naming_the_errors()
+    {
+        // A duplicate name is an error that leaves every shape known: the constants and typed methods are generated.
+        string source = Sources.Builder("""
+            var features = Input([5], name: "features");
+            var h = Dense(8, name: "same")(features);
+            return new Model(features, Dense(3, Activation.Softmax, name: "same")(h));
+            """);
+        const string user = """
+            public static class UseTypedMembers
+            {
+                public static object Run()
+                {
+                    System.Span<float> probabilities = stackalloc float[M.SameSize];
+                    var model = new M(seed: 42);
+                    model.Predict(new float[M.FeaturesSize], probabilities, batchSize: 1);
+                    return model.Predict(new float[M.FeaturesSize]).Length + model.TrainOnBatch(new float[5], new float[3], 1);
+                }
+
+                public static int Sizes() => M.FeaturesSize * 10 + M.SameSize;
+            }
+            """;
+        var compilation = TestCompiler.Compile(source, user);
+        var (result, output) = TestCompiler.Generate(compilation);
+        string stub = Assert.Single(result.GeneratedTrees).ToString();
+        Assert.Contains("has errors", stub);
+        using var image = new System.IO.MemoryStream();
+        var emitted = output.Emit(image);
+        Assert.True(emitted.Success, TestCompiler.Describe(emitted.Diagnostics.Where(d => d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error)));
+
+        var context = new System.Runtime.Loader.AssemblyLoadContext("stub", isCollectible: true);
+        try
+        {
+            image.Position = 0;
+            var assembly = context.LoadFromStream(image);
+            var use = assembly.GetType("UseTypedMembers", throwOnError: true)!;
+            Assert.Equal(53, use.GetMethod("Sizes")!.Invoke(null, null));
+            var thrown = Assert.Throws<System.Reflection.TargetInvocationException>(() => use.GetMethod("Run")!.Invoke(null, null));
+            var error = Assert.IsType<System.InvalidOperationException>(thrown.InnerException);
+            Assert.Contains("M.Build has errors (UNR0003 at Model0.cs(", error.Message);
+        }
+        finally
+        {
+            context.Unload();
+        }
+    }
+
+    /// <summary>Uses a model <c>M</c> as the template's Program.cs uses its model, through the members every model has.</summary>
+    private const string Consumer = """
+        using Unrolled;
+
+        public static class UseTheModel
+        {
+            public static void Run(float[] x, float[] y)
+            {
+                var model = new M(seed: 42);
+                var other = new M();
+                System.Console.WriteLine(model.Summary());
+                model.Compile(new Adam(learningRate: 0.01f), new CategoricalCrossentropy(), metrics: ["accuracy"]);
+                var history = model.Fit(x, y, epochs: 5, batchSize: 32, validationSplit: 0.2, verbose: 1);
+                var test = model.Evaluate(x, y);
+                model.SaveWeights("m.weights");
+                other.LoadWeights("m.weights");
+                System.Console.WriteLine(history.Epochs + test["loss"] + model.Predict(new[] { x })[0][0]);
+            }
+        }
+        """;
 
     [Fact]
     public async Task A_run_time_length_mismatch_explains_None()

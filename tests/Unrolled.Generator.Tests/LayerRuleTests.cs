@@ -239,7 +239,7 @@ public class LayerRuleTests
         }
 
         Assert.Null(result.Results.Single().Exception);
-        Assert.Empty(result.GeneratedTrees);
+        Assert.Contains("was not generated: UNR0017", Assert.Single(result.GeneratedTrees).ToString()); // the surface only
         var diagnostic = Assert.Single(diagnostics);
         Assert.Equal("UNR0017", diagnostic.Id);
         Assert.Contains("no layer rule serves the kind 'Dense'", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
