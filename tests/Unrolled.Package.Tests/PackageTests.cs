@@ -128,7 +128,22 @@ public sealed class PackageTests : IClassFixture<PackedFeed>
                 }
             }
             """.Replace("BAD_LINE", badLine);
-        string project = WriteConsumer("broken", model, "System.Console.WriteLine();");
+        // The program uses the model as the template's Program.cs does: with the builder's error, it still compiles.
+        const string program = """
+            using Consumer;
+            using Unrolled;
+
+            var model = new Broken(seed: 42);
+            System.Console.WriteLine(model.Summary());
+            model.Compile(new Adam(learningRate: 0.01f), "mse", metrics: ["mae"]);
+            float[][] x = [new float[4], new float[6]], y = [new float[1]];
+            var history = model.Fit(x, y, epochs: 1, verbose: 0);
+            var test = model.Evaluate(x, y);
+            model.SaveWeights("broken.weights");
+            new Broken().LoadWeights("broken.weights");
+            System.Console.WriteLine(history.Epochs + test["loss"] + model.Predict(x)[0][0]);
+            """;
+        string project = WriteConsumer("broken", model, program);
 
         var (exitCode, output) = DotNet.Run(project, "build", "-c", "Release");
         Assert.NotEqual(0, exitCode);
@@ -137,6 +152,9 @@ public sealed class PackageTests : IClassFixture<PackedFeed>
         Assert.Contains($"Model.cs({line},{column}): error UNR0001", output);
         Assert.Contains("(None, 5)", output);
         Assert.Contains("(None, 4)", output);
+
+        // The builder's error is the build's only one: no missing-member errors where the model is used.
+        Assert.DoesNotContain("error CS", output);
     }
 
     [Fact]
