@@ -101,6 +101,11 @@ internal static class DiagnosticDescriptors
         "{0} does not support masking, so the mask {1} attaches to its input stops here: the layers after it see every step, padding included",
         "Keras masks (from Embedding(maskZero: true) or Masking) flow through the layers that support them. A layer that does not (Flatten, a convolution, a Lambda, ...) drops the mask, as Keras does with the same warning; put it after the layers that need the mask, or pool the sequence first.");
 
+    public static readonly DiagnosticDescriptor MemberConflict = Error(
+        "UNR0020", "Member generated for the model",
+        "'{0}' is generated for the model {1}; remove or rename this one (the generated one is left out while it exists)",
+        "The generator writes the model's constructors, size constants, typed Predict and TrainOnBatch and the Losses class into the model's partial class. A member the user declares with the same signature is reported here, at the user's member, and the generator leaves its own out, instead of the build failing with CS0111 inside a generated file.");
+
     private static DiagnosticDescriptor Error(string id, string title, string message, string description)
         => new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, description, HelpRoot + id + ".md");
 
@@ -112,6 +117,6 @@ internal static class DiagnosticDescriptors
     [
         ShapeMismatch, GraphDisconnected, DuplicateName, NonConstantArgument, UnsupportedConstruct, InvalidBuilder,
         NoOutputs, DTypeMismatch, InvalidArgument, UnusedInput, InputListedTwice, EvaluationLimit, NotAnInput, Recursion,
-        AmbiguousNode, SharedLayerShapeMismatch, NestedTooDeeply, MaskDropped,
+        AmbiguousNode, SharedLayerShapeMismatch, NestedTooDeeply, MaskDropped, MemberConflict,
     ];
 }

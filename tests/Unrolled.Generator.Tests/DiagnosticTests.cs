@@ -518,6 +518,23 @@ public class DiagnosticTests
             var a = Input([4]);
             return new Model(a, Dense(2)(a));
             """).Replace("public partial class M", "public class M").Replace("static Model Build()", "static Model {|UNR0006:Build|}()") },
+        { "The output of a shared layer", Sources.Builder("""
+            var a = Input([8]);
+            var b = Input([8]);
+            var shared = Dense(4);
+            var ea = shared(a);
+            var eb = shared(b);
+            var x = {|UNR0015:shared.Output|};
+            return new Model([a, b], Add([x, ea, eb]));
+            """) },
+        { "A hand-written seed constructor", Sources.Builder("""
+            var a = Input([4]);
+            return new Model(a, Dense(2)(a));
+            """, "public {|UNR0020:M|}(int seed) { }") },
+        { "A hand-written size constant and Predict", Sources.Builder("""
+            var a = Input([4], name: "features");
+            return new Model(a, Dense(2, name: "scores")(a));
+            """, "public const int {|UNR0020:FeaturesSize|} = 4; public float[] {|UNR0020:Predict|}(float[] features) => features;") },
         { "Loss function with the wrong parameters", Sources.Builder("""
             var a = Input([4]);
             return new Model(a, Dense(2)(a));
@@ -559,6 +576,21 @@ public class DiagnosticTests
             var errors = used.GetDiagnostics().Where(d => d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error).ToList();
             Assert.True(errors.Count == 0, name + ": code using the model does not compile: " + TestCompiler.Describe(errors));
         }
+    }
+
+    [Fact]
+    public async Task A_builder_nested_too_deeply_keeps_its_surface_too()
+    {
+        // UNR0018's place is the first too-deep node, which markup cannot mark in a generated line: checked apart.
+        string source = Sources.Builder(
+            "var x = Input([2]); var y = " + string.Concat(Enumerable.Repeat("Dense(2)(", 700)) + "x" + new string(')', 700) + "; return new Model(x, y);");
+        var compilation = TestCompiler.Compile(source);
+        var reported = (await TestCompiler.AnalyzeAsync(compilation)).Where(d => d.Id.StartsWith("UNR", System.StringComparison.Ordinal)).ToList();
+        Assert.Equal("UNR0018", Assert.Single(reported).Id);
+        var (result, output) = TestCompiler.Generate(compilation);
+        Assert.Single(result.GeneratedTrees);
+        var used = output.AddSyntaxTrees(Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree.ParseText(Consumer, TestCompiler.ParseOptions, path: "Use.cs"));
+        Assert.Empty(used.GetDiagnostics().Where(d => d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error));
     }
 
     [Fact]

@@ -48,6 +48,9 @@ internal static class DiagnosticIds
     public const string NestedTooDeeply = "UNR0018";
     public const string MaskDropped = "UNR0019";
 
+    /// <summary>The user declared a member the generator writes for the model (a constructor, a size constant, Predict).</summary>
+    public const string MemberConflict = "UNR0020";
+
     /// <summary>Whether a diagnostic is a warning: the model is still generated.</summary>
     public static bool IsWarning(string id) => id is UnusedInput or MaskDropped;
 }

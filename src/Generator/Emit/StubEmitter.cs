@@ -87,19 +87,28 @@ internal static class StubEmitter
         w.Open("partial class " + cls + " : " + Rt + "CompiledModel");
         w.Line($"private const string s_unrolledBuildErrors = {Naming.Literal(message)};");
         w.Line();
-        w.Line("/// <summary>Would create the model; throws, since its builder has errors.</summary>");
-        w.Line($"public {cls}()");
-        w.Line("    : this(0)");
-        w.Open(string.Empty);
-        w.Close();
-        w.Line();
-        w.Line("/// <summary>Would create the model from <paramref name=\"seed\"/>; throws, since its builder has errors.</summary>");
-        w.Line("/// <param name=\"seed\">The seed of the weights.</param>");
-        w.Line($"public {cls}(int seed)");
-        w.Line("    : base(UnrolledBuildErrors(), seed)");
-        w.Open(string.Empty);
-        w.Close();
-        w.Line();
+        // A member the user declared too is theirs (UNR0020 says so at it): left out here.
+        if (!GeneratedMembers.IsUsers(spec, GeneratedMembers.DefaultConstructor))
+        {
+            w.Line("/// <summary>Would create the model; throws, since its builder has errors.</summary>");
+            w.Line($"public {cls}()");
+            w.Line("    : this(0)");
+            w.Open(string.Empty);
+            w.Close();
+            w.Line();
+        }
+
+        if (!GeneratedMembers.IsUsers(spec, GeneratedMembers.SeedConstructor))
+        {
+            w.Line("/// <summary>Would create the model from <paramref name=\"seed\"/>; throws, since its builder has errors.</summary>");
+            w.Line("/// <param name=\"seed\">The seed of the weights.</param>");
+            w.Line($"public {cls}(int seed)");
+            w.Line("    : base(UnrolledBuildErrors(), seed)");
+            w.Open(string.Empty);
+            w.Close();
+            w.Line();
+        }
+
         w.Line($"private static {Rt}ModelDescription UnrolledBuildErrors() => {fail};");
         w.Line();
         w.Line("/// <inheritdoc/>");
@@ -158,7 +167,7 @@ internal static class StubEmitter
         var targets = outputs.Select(p => Naming.Unique(Naming.Camel(p.Name) + "Target", taken)).ToList();
         inputs = inputs.Select(p => (p.Name, p.Parameter, Naming.Unique(Naming.Pascal(p.Name) + "Size", constants), p.Shape)).ToList();
         outputs = outputs.Select(p => (p.Name, p.Parameter, Naming.Unique(Naming.Pascal(p.Name) + "Size", constants), p.Shape)).ToList();
-        foreach (var port in inputs.Concat(outputs).Where(p => p.Shape is { IsStatic: true, Repeat: 1 }))
+        foreach (var port in inputs.Concat(outputs).Where(p => p.Shape is { IsStatic: true, Repeat: 1 } && !GeneratedMembers.IsUsers(spec, p.Constant)))
         {
             w.Line();
             w.Line($"/// <summary>Floats per sample of '{Xml(port.Name)}', shape {port.Shape!.Keras}.</summary>");
@@ -170,10 +179,16 @@ internal static class StubEmitter
             return;
         }
 
-        w.Line();
-        w.Line("/// <summary>Would run the model on a batch; throws, since its builder has errors.</summary>");
-        string spans = string.Join(", ", inputs.Select(p => $"{ReadOnlySpan} {p.Parameter}").Concat(outputs.Select(p => $"{Span} {p.Parameter}")));
-        w.Line($"public void Predict({spans}, int batchSize) => {fail};");
+        string Key(string method, IEnumerable<string> types) => method + "(" + string.Join(",", types) + ")";
+        var spanTypes = inputs.Select(_ => "ReadOnlySpan<float>").Concat(outputs.Select(_ => "Span<float>")).Append("int");
+        if (!GeneratedMembers.IsUsers(spec, Key("Predict", spanTypes)))
+        {
+            w.Line();
+            w.Line("/// <summary>Would run the model on a batch; throws, since its builder has errors.</summary>");
+            string spans = string.Join(", ", inputs.Select(p => $"{ReadOnlySpan} {p.Parameter}").Concat(outputs.Select(p => $"{Span} {p.Parameter}")));
+            w.Line($"public void Predict({spans}, int batchSize) => {fail};");
+        }
+
         w.Line();
         var tupleNames = new HashSet<string> { "Rest", "ToString", "GetHashCode", "Equals", "GetType" };
         for (int i = 1; i <= 8; i++)
@@ -184,12 +199,19 @@ internal static class StubEmitter
         string returnType = outputs.Count == 1
             ? "float[]"
             : "(" + string.Join(", ", outputs.Select(p => "float[] " + Naming.Unique(Naming.Pascal(p.Name), tupleNames))) + ")";
-        w.Line("/// <summary>Would run the model on arrays; throws, since its builder has errors.</summary>");
-        w.Line($"public {returnType} Predict({string.Join(", ", inputs.Select(p => $"float[] {p.Parameter}"))}) => {fail};");
-        w.Line();
-        w.Line("/// <summary>Would train on a batch; throws, since its builder has errors.</summary>");
-        string trainParameters = string.Join(", ", inputs.Select(p => $"{ReadOnlySpan} {p.Parameter}").Concat(targets.Select(t => $"{ReadOnlySpan} {t}")));
-        w.Line($"public float TrainOnBatch({trainParameters}, int batchSize) => {fail};");
+        if (!GeneratedMembers.IsUsers(spec, Key("Predict", inputs.Select(_ => "float[]"))))
+        {
+            w.Line("/// <summary>Would run the model on arrays; throws, since its builder has errors.</summary>");
+            w.Line($"public {returnType} Predict({string.Join(", ", inputs.Select(p => $"float[] {p.Parameter}"))}) => {fail};");
+            w.Line();
+        }
+
+        if (!GeneratedMembers.IsUsers(spec, Key("TrainOnBatch", inputs.Concat(outputs).Select(_ => "ReadOnlySpan<float>").Append("int"))))
+        {
+            w.Line("/// <summary>Would train on a batch; throws, since its builder has errors.</summary>");
+            string trainParameters = string.Join(", ", inputs.Select(p => $"{ReadOnlySpan} {p.Parameter}").Concat(targets.Select(t => $"{ReadOnlySpan} {t}")));
+            w.Line($"public float TrainOnBatch({trainParameters}, int batchSize) => {fail};");
+        }
     }
 
     private static string Xml(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;").Replace("\"", "&quot;");

@@ -168,7 +168,8 @@ internal sealed record ModelSpec(
     EquatableArray<int> OutputMasks = default,
     EquatableArray<string> FrozenModels = default,
     EquatableArray<LossFunctionSpec> LossFunctions = default,
-    bool IsLossGraph = false)
+    bool IsLossGraph = false,
+    EquatableArray<UserMember> UserMembers = default)
 {
     /// <summary>The <see cref="LayerKind.Mask"/> node of the mask Keras attaches to output <paramref name="output"/>
     /// (a sequence output after <c>Embedding(mask_zero=True)</c>), which the loss and metrics weigh the steps by; or -1.</summary>
@@ -187,6 +188,7 @@ internal sealed record ModelSpec(
         OutputSpans = OutputSpans.Select(_ => SourceSpan.None).ToEquatableArray(),
         Diagnostics = EquatableArray<DiagnosticInfo>.Empty,
         Applications = Applications.Select(a => a with { Span = SourceSpan.None }).ToEquatableArray(),
+        UserMembers = UserMembers.Select(m => m with { Span = SourceSpan.None }).ToEquatableArray(),
         LossFunctions = LossFunctions.Select(l => l with
         {
             Graphs = l.Graphs.Select(g => g with { Graph = g.Graph?.WithoutPositions() }).ToEquatableArray(),
@@ -211,3 +213,9 @@ internal sealed record LossFunctionSpec(string MethodName, string KerasName, Equ
 /// <param name="Graph">The loss's graph, or null when it could not be compiled for this shape.</param>
 /// <param name="Failure">Why not, for the run-time error of compiling the loss on such an output.</param>
 internal sealed record LossGraphSpec(EquatableArray<int> Shape, ModelSpec? Graph, string? Failure);
+
+/// <summary>A member the user declared in the model's class, by a key comparable with the generator's own members
+/// (<c>ctor(int)</c>, a name, <c>Predict(float[])</c>).</summary>
+/// <param name="Key">The key: <c>ctor(</c>parameter types<c>)</c>, a method's name and parameter types, or a name.</param>
+/// <param name="Span">Where the user declared it.</param>
+internal sealed record UserMember(string Key, SourceSpan Span);

@@ -64,6 +64,22 @@ internal static partial class ShapeInference
                 "The model needs more than 2,147,483,647 weights, or values per sample, in all; use smaller layers or inputs");
         }
 
+        // A member the user declared that the generator also writes: one error at the user's member (the generator
+        // leaves its own out), not CS0111 in a generated file.
+        if (spec.UserMembers.Count > 0 && !spec.IsLossGraph)
+        {
+            var inputShapes = spec.Inputs.Select(i => shapes[i]).ToList();
+            var outputShapes = spec.Outputs.Select(o => shapes[o]).ToList();
+            var names = outputNames.Count == spec.Outputs.Count ? outputNames : spec.Outputs.Select(o => spec.Layers[spec.Nodes[o].Layer].Name).ToList();
+            foreach (var (key, display) in Emit.GeneratedMembers.Of(spec, names, inputShapes, outputShapes))
+            {
+                foreach (var member in spec.UserMembers.Where(m => m.Key == key))
+                {
+                    Report(diagnostics, DiagnosticIds.MemberConflict, member.Span, display, spec.ClassName);
+                }
+            }
+        }
+
         return new AnalyzedModel(
             spec,
             used.ToEquatableArray(),
