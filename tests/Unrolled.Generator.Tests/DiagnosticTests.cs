@@ -579,6 +579,30 @@ public class DiagnosticTests
     }
 
     [Fact]
+    public void A_builder_with_errors_and_run_time_lengths_keeps_its_typed_methods_with_the_lengths()
+    {
+        string source = Sources.Builder("""
+            var ids = Input([null], dtype: DType.Int32, name: "title");
+            var h = Dense(8, name: "same")(Embedding(100, 4)(ids));
+            return new Model(ids, Dense(2, name: "same")(GlobalAveragePooling1D()(h)));
+            """);
+        const string user = """
+            public static class UseLengths
+            {
+                public static float Run(M model, float[] ids, float[] y)
+                {
+                    System.Span<float> scores = stackalloc float[M.SameSize];
+                    model.Predict(ids, scores, titleLength: ids.Length, batchSize: 1);
+                    return model.Predict(ids, ids.Length)[0] + model.TrainOnBatch(ids, y, titleLength: ids.Length, batchSize: 1);
+                }
+            }
+            """;
+        var (result, output) = TestCompiler.Generate(TestCompiler.Compile(source, user));
+        Assert.Contains("has errors", Assert.Single(result.GeneratedTrees).ToString());
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error));
+    }
+
+    [Fact]
     public async Task A_builder_nested_too_deeply_keeps_its_surface_too()
     {
         // UNR0018's place is the first too-deep node, which markup cannot mark in a generated line: checked apart.

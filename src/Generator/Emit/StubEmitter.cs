@@ -3,6 +3,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using Unrolled.Generator.Diagnostics;
+using Unrolled.Generator.Layers;
 using Unrolled.Generator.Model;
 using Unrolled.Generator.Shapes;
 
@@ -127,8 +128,9 @@ internal static class StubEmitter
         w.Close();
     }
 
-    /// <summary>The constants and typed methods, named as <see cref="ModelEmitter"/> names them, when every port's shape
-    /// is known and fixed (a port with a run-time length, or whose shape an error hides, leaves them out).</summary>
+    /// <summary>The constants (for the ports of fixed shape) and typed methods (with the run-time lengths' parameters),
+    /// named as <see cref="ModelEmitter"/> names them, when every port's shape is known (one an error hides leaves the
+    /// methods out).</summary>
     private static void WritePorts(IndentedWriter w, AnalyzedModel model, string fail)
     {
         var spec = model.Spec;
@@ -174,19 +176,39 @@ internal static class StubEmitter
             w.Line($"public const int {port.Constant} = {port.Shape.Size.ToString(CultureInfo.InvariantCulture)};");
         }
 
-        if (!inputs.Concat(outputs).All(p => p.Shape is { IsStatic: true, Repeat: 1 }))
+        if (!inputs.Concat(outputs).All(p => p.Shape is { Repeat: 1 }))
         {
             return;
         }
 
+        // One int per unknown axis of each input, named as ModelEmitter names them (titleLength, imageLength1, …).
+        var lengths = new List<string>();
+        foreach (int node in spec.Inputs)
+        {
+            var layer = spec.Layers[spec.Nodes[node].Layer];
+            var declared = layer.Config is InputConfig input ? input.Shape : EquatableArray<int>.Empty;
+            int unknown = declared.Count(d => d < 0);
+            for (int axis = 0; axis < declared.Count; axis++)
+            {
+                if (declared[axis] < 0)
+                {
+                    string suffix = unknown == 1 ? "Length" : "Length" + (axis + 1).ToString(CultureInfo.InvariantCulture);
+                    lengths.Add(Naming.Unique(Naming.Camel(layer.Name) + suffix, taken));
+                }
+            }
+        }
+
+        string lengthParameters = string.Concat(lengths.Select(l => $"int {l}, "));
+        var lengthTypes = lengths.Select(_ => "int").ToList();
+
         string Key(string method, IEnumerable<string> types) => method + "(" + string.Join(",", types) + ")";
-        var spanTypes = inputs.Select(_ => "ReadOnlySpan<float>").Concat(outputs.Select(_ => "Span<float>")).Append("int");
+        var spanTypes = inputs.Select(_ => "ReadOnlySpan<float>").Concat(outputs.Select(_ => "Span<float>")).Concat(lengthTypes).Append("int");
         if (!GeneratedMembers.IsUsers(spec, Key("Predict", spanTypes)))
         {
             w.Line();
             w.Line("/// <summary>Would run the model on a batch; throws, since its builder has errors.</summary>");
             string spans = string.Join(", ", inputs.Select(p => $"{ReadOnlySpan} {p.Parameter}").Concat(outputs.Select(p => $"{Span} {p.Parameter}")));
-            w.Line($"public void Predict({spans}, int batchSize) => {fail};");
+            w.Line($"public void Predict({spans}, {lengthParameters}int batchSize) => {fail};");
         }
 
         w.Line();
@@ -199,18 +221,19 @@ internal static class StubEmitter
         string returnType = outputs.Count == 1
             ? "float[]"
             : "(" + string.Join(", ", outputs.Select(p => "float[] " + Naming.Unique(Naming.Pascal(p.Name), tupleNames))) + ")";
-        if (!GeneratedMembers.IsUsers(spec, Key("Predict", inputs.Select(_ => "float[]"))))
+        if (!GeneratedMembers.IsUsers(spec, Key("Predict", inputs.Select(_ => "float[]").Concat(lengthTypes))))
         {
             w.Line("/// <summary>Would run the model on arrays; throws, since its builder has errors.</summary>");
-            w.Line($"public {returnType} Predict({string.Join(", ", inputs.Select(p => $"float[] {p.Parameter}"))}) => {fail};");
+            string arrays = string.Join(", ", inputs.Select(p => $"float[] {p.Parameter}").Concat(lengths.Select(l => $"int {l}")));
+            w.Line($"public {returnType} Predict({arrays}) => {fail};");
             w.Line();
         }
 
-        if (!GeneratedMembers.IsUsers(spec, Key("TrainOnBatch", inputs.Concat(outputs).Select(_ => "ReadOnlySpan<float>").Append("int"))))
+        if (!GeneratedMembers.IsUsers(spec, Key("TrainOnBatch", inputs.Concat(outputs).Select(_ => "ReadOnlySpan<float>").Concat(lengthTypes).Append("int"))))
         {
             w.Line("/// <summary>Would train on a batch; throws, since its builder has errors.</summary>");
             string trainParameters = string.Join(", ", inputs.Select(p => $"{ReadOnlySpan} {p.Parameter}").Concat(targets.Select(t => $"{ReadOnlySpan} {t}")));
-            w.Line($"public float TrainOnBatch({trainParameters}, int batchSize) => {fail};");
+            w.Line($"public float TrainOnBatch({trainParameters}, {lengthParameters}int batchSize) => {fail};");
         }
     }
 
