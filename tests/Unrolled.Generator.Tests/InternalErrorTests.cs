@@ -38,6 +38,27 @@ public class InternalErrorTests
         Assert.Contains("was not generated: UNR0017", stub);
         Assert.DoesNotContain("InitializeWeights(global::System.Span<float> weights, ref global::Unrolled.WeightInitializer initializer)\n    {", stub);
         Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+        string typed = step == "code generation" // the analysis finished, so the ports and the typed members are known
+            ? "System.Span<float> p = stackalloc float[FashionMlp.Dense2Size]; model.Predict(new float[FashionMlp.Input1Size], p, batchSize: 1);"
+            : string.Empty;
+        string user = $$"""
+            using Samples;
+            using Unrolled;
+
+            public static class UseTheModel
+            {
+                public static void Run(float[] x, float[] y)
+                {
+                    var model = new FashionMlp(seed: 42);
+                    model.Compile("adam", "categorical_crossentropy");
+                    model.Fit(x, y, epochs: 1, verbose: 0);
+                    model.SaveWeights("m.weights");
+                    {{typed}}
+                }
+            }
+            """;
+        var used = output.AddSyntaxTrees(Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree.ParseText(user, TestCompiler.ParseOptions, path: "Use.cs"));
+        Assert.Empty(used.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
         var diagnostic = Assert.Single(diagnostics);
         Assert.Equal("UNR0017", diagnostic.Id);
         Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
