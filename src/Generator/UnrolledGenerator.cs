@@ -124,7 +124,7 @@ public sealed class UnrolledGenerator : IIncrementalGenerator
                 }
 
                 // The model's surface still, so that code using it compiles and this diagnostic stands alone.
-                if (why is not null && System.Linq.Enumerable.All(result.Spec.Diagnostics, d => d.Id != Diagnostics.DiagnosticIds.InvalidBuilder)
+                if (why is not null && StubEmitter.CanExtend(result.Spec)
                     && Guard.Run(() => StubEmitter.Emit(result.Spec, result.Model, $"The model {result.Spec.ClassName} was not generated: {why}")) is { } stub)
                 {
                     output.AddSource(HintName(result.Spec), stub);

@@ -1,8 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
-using Unrolled.Generator.Layers;
 using Unrolled.Generator.Model;
-using Unrolled.Generator.Shapes;
 
 namespace Unrolled.Generator.Emit;
 
@@ -14,16 +12,23 @@ namespace Unrolled.Generator.Emit;
 /// </summary>
 internal static class GeneratedMembers
 {
-    private const string ReadOnlySpan = "ReadOnlySpan<float>";
-    private const string Span = "Span<float>";
-
     public const string DefaultConstructor = "ctor()";
 
     public const string SeedConstructor = "ctor(int)";
 
+    /// <summary>The typed <c>Predict</c> over spans: inputs, outputs, the run-time lengths, the batch size.</summary>
+    public static string SpanPredict(int inputs, int outputs, int lengths)
+        => Key("Predict", Repeat("ReadOnlySpan<float>", inputs).Concat(Repeat("Span<float>", outputs)).Concat(Repeat("int", lengths + 1)));
+
+    /// <summary>The typed <c>Predict</c> over arrays: inputs, then the run-time lengths.</summary>
+    public static string ArrayPredict(int inputs, int lengths) => Key("Predict", Repeat("float[]", inputs).Concat(Repeat("int", lengths)));
+
+    /// <summary>The typed <c>TrainOnBatch</c>: inputs, targets, the run-time lengths, the batch size.</summary>
+    public static string TrainOnBatch(int inputs, int outputs, int lengths)
+        => Key("TrainOnBatch", Repeat("ReadOnlySpan<float>", inputs + outputs).Concat(Repeat("int", lengths + 1)));
+
     /// <summary>Each generated member's key and how a message names it.</summary>
-    public static List<(string Key, string Display)> Of(ModelSpec spec, IReadOnlyList<string> outputNames, IReadOnlyList<TensorShape?> inputShapes,
-        IReadOnlyList<TensorShape?> outputShapes)
+    public static List<(string Key, string Display)> Of(ModelSpec spec, IReadOnlyList<string> outputNames)
     {
         var members = new List<(string, string)>
         {
@@ -37,32 +42,24 @@ internal static class GeneratedMembers
             members.Add(("Losses", "Losses"));
         }
 
-        if (!spec.HasGraph || spec.Inputs.Count == 0 || spec.Outputs.Count == 0 || outputNames.Count != spec.Outputs.Count)
+        if (!spec.HasGraph || spec.Inputs.Count == 0 || spec.Outputs.Count == 0)
         {
             return members;
         }
 
-        var constants = new HashSet<string> { "ParameterCount" };
-        var inputNames = spec.Inputs.Select(i => spec.Layers[spec.Nodes[i].Layer].Name).ToList();
-        foreach (string name in inputNames.Concat(outputNames))
-        {
-            string constant = Naming.Unique(Naming.Pascal(name) + "Size", constants);
-            members.Add((constant, constant));
-        }
-
-        // One int per unknown axis of each input comes before batchSize in the typed methods.
-        int lengths = spec.Inputs.Sum(i => spec.Layers[spec.Nodes[i].Layer].Config is InputConfig input ? input.Shape.Count(d => d < 0) : 0);
-        var ints = Enumerable.Repeat("int", lengths).ToList();
-        string Key(string method, IEnumerable<string> parameters) => method + "(" + string.Join(",", parameters) + ")";
-        string spans = Key("Predict", Enumerable.Repeat(ReadOnlySpan, spec.Inputs.Count).Concat(Enumerable.Repeat(Span, spec.Outputs.Count)).Concat(ints).Append("int"));
-        members.Add((spans, "Predict(…spans…, int batchSize)"));
-        string arrays = Key("Predict", Enumerable.Repeat("float[]", spec.Inputs.Count).Concat(ints));
-        members.Add((arrays, "Predict(…arrays…)"));
-        string train = Key("TrainOnBatch", Enumerable.Repeat(ReadOnlySpan, spec.Inputs.Count + spec.Outputs.Count).Concat(ints).Append("int"));
-        members.Add((train, "TrainOnBatch(…, int batchSize)"));
+        var names = PortNames.Of(spec, outputNames);
+        members.AddRange(names.InputConstants.Concat(names.OutputConstants).Select(c => (c, c)));
+        int inputs = spec.Inputs.Count, outputs = spec.Outputs.Count, lengths = names.Lengths.Count;
+        members.Add((SpanPredict(inputs, outputs, lengths), "Predict(…spans…, int batchSize)"));
+        members.Add((ArrayPredict(inputs, lengths), "Predict(…arrays…)"));
+        members.Add((TrainOnBatch(inputs, outputs, lengths), "TrainOnBatch(…, int batchSize)"));
         return members;
     }
 
     /// <summary>Whether the user declared the member <paramref name="key"/>.</summary>
     public static bool IsUsers(ModelSpec spec, string key) => spec.UserMembers.Any(m => m.Key == key);
+
+    private static string Key(string method, IEnumerable<string> parameters) => method + "(" + string.Join(",", parameters) + ")";
+
+    private static IEnumerable<string> Repeat(string type, int count) => Enumerable.Repeat(type, count);
 }

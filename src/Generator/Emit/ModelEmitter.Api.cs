@@ -101,16 +101,9 @@ internal sealed partial class ModelEmitter
 
     private void WritePredictArrays()
     {
-        // Tuple element names must be unique and not ones C# reserves (Rest, ItemN, object's members).
-        var tupleNames = new HashSet<string> { "Rest", "ToString", "GetHashCode", "Equals", "GetType" };
-        for (int i = 1; i <= 8; i++)
-        {
-            tupleNames.Add("Item" + i);
-        }
-
         string returnType = _outputs.Count == 1
             ? "float[]"
-            : "(" + string.Join(", ", _outputs.Select(p => "float[] " + Naming.Unique(Naming.Pascal(p.Name), tupleNames))) + ")";
+            : "(" + string.Join(", ", _outputs.Select(p => "float[] " + p.TupleName)) + ")";
         _w.Line("/// <summary>Runs the model on every sample of the given arrays (the batch size is inferred) and returns new arrays.</summary>");
         WriteParameterDocs(_inputs, p => p.Parameter, p => $"Input '{Xml(p.Name)}': samples × {Xml(SizeText(p))} floats, row-major.");
         WriteLengthDocs();

@@ -39,52 +39,34 @@ internal sealed partial class ModelEmitter
     {
         _plan = plan;
         _spec = plan.Model.Spec;
-        var taken = new HashSet<string> { "batchSize", "workspace" };
+        var names = PortNames.Of(_spec, plan.Model.OutputNames);
         for (int i = 0; i < _spec.Inputs.Count; i++)
         {
             int node = _spec.Inputs[i];
-            string name = _spec.Layers[_spec.Nodes[node].Layer].Name;
-            _inputs.Add(new Port(i, node, name, Naming.Unique(Naming.Camel(name), taken), plan.Model.ShapeOf(node)));
+            _inputs.Add(new Port(i, node, names.InputNames[i], names.InputParameters[i], plan.Model.ShapeOf(node)) { SizeConstant = names.InputConstants[i] });
         }
 
         for (int i = 0; i < _spec.Outputs.Count; i++)
         {
             int node = _spec.Outputs[i];
-            string name = plan.Model.OutputNames[i];
-            _outputs.Add(new Port(i, node, name, Naming.Unique(Naming.Camel(name), taken), plan.Model.ShapeOf(node)));
-        }
-
-        foreach (var output in _outputs)
-        {
-            output.TargetParameter = Naming.Unique(Naming.Camel(output.Name) + "Target", taken);
+            _outputs.Add(new Port(i, node, names.OutputNames[i], names.OutputParameters[i], plan.Model.ShapeOf(node))
+            {
+                TargetParameter = names.TargetParameters[i],
+                SizeConstant = names.OutputConstants[i],
+                TupleName = names.TupleNames[i],
+            });
         }
 
         // One length per unknown axis of each input, named after the input: titleLength, or imageLength1 and
         // imageLength2 (Keras's axis numbers) when an input has several.
-        foreach (var input in _inputs)
+        foreach (var (index, axis, parameter) in names.Lengths)
         {
-            var declared = _spec.Layers[_spec.Nodes[input.Node].Layer].Settings<InputConfig>().Shape;
-            int unknown = declared.Count(d => d < 0);
-            for (int axis = 0; axis < declared.Count; axis++)
-            {
-                if (declared[axis] >= 0)
-                {
-                    continue;
-                }
-
-                int atom = plan.Dims.Atoms.ToList().IndexOf(new DimAtom(input.Node, axis));
-                string suffix = unknown == 1 ? "Length" : "Length" + N(axis + 1);
-                var length = new Length(_lengths.Count, input, axis, Naming.Unique(Naming.Camel(input.Name) + suffix, taken));
-                _lengthOfAtom[atom] = length.Index;
-                _lengths.Add(length);
-                input.Lengths.Add(length);
-            }
-        }
-
-        var constants = new HashSet<string> { "ParameterCount" };
-        foreach (var port in _inputs.Concat(_outputs))
-        {
-            port.SizeConstant = Naming.Unique(Naming.Pascal(port.Name) + "Size", constants);
+            var input = _inputs[index];
+            int atom = plan.Dims.Atoms.ToList().IndexOf(new DimAtom(input.Node, axis));
+            var length = new Length(_lengths.Count, input, axis, parameter);
+            _lengthOfAtom[atom] = length.Index;
+            _lengths.Add(length);
+            input.Lengths.Add(length);
         }
     }
 
@@ -113,6 +95,9 @@ internal sealed partial class ModelEmitter
         public string TargetParameter { get; set; } = string.Empty;
 
         public string SizeConstant { get; set; } = string.Empty;
+
+        /// <summary>For an output: its element name in the array Predict's tuple.</summary>
+        public string TupleName { get; set; } = string.Empty;
 
         public Shapes.TensorShape Shape { get; }
 

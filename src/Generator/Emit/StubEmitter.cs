@@ -1,9 +1,7 @@
-using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
 using Unrolled.Generator.Diagnostics;
-using Unrolled.Generator.Layers;
 using Unrolled.Generator.Model;
 using Unrolled.Generator.Shapes;
 
@@ -23,8 +21,10 @@ internal static class StubEmitter
 
     /// <summary>Whether a model with these diagnostics gets a stub: it has errors, and none says the class itself cannot
     /// take generated members (UNR0006: not partial, generic, a struct, a base class of its own, …).</summary>
-    public static bool Applies(AnalyzedModel model)
-        => model.HasErrors && !model.Diagnostics.Any(d => d.Id == DiagnosticIds.InvalidBuilder);
+    public static bool Applies(AnalyzedModel model) => model.HasErrors && CanExtend(model.Spec);
+
+    /// <summary>Whether the class can take generated members: its builder's form is valid (no UNR0006).</summary>
+    public static bool CanExtend(ModelSpec spec) => !spec.Diagnostics.Any(d => d.Id == DiagnosticIds.InvalidBuilder);
 
     /// <summary>The surface of a model whose builder has errors.</summary>
     public static string Emit(AnalyzedModel model) => Emit(model.Spec, model, Message(model));
@@ -125,92 +125,48 @@ internal static class StubEmitter
         }
 
         TensorShape? ShapeOf(int node) => node < model.Shapes.Count ? model.Shapes[node].Shape : null;
-        var taken = new HashSet<string> { "batchSize", "workspace" };
-        var constants = new HashSet<string> { "ParameterCount" };
-        var inputs = new List<(string Name, string Parameter, string Constant, TensorShape? Shape)>();
-        foreach (int node in spec.Inputs)
-        {
-            string name = spec.Layers[spec.Nodes[node].Layer].Name;
-            inputs.Add((name, Naming.Unique(Naming.Camel(name), taken), string.Empty, ShapeOf(node)));
-        }
-
-        var outputNames = model.OutputNames.Count == spec.Outputs.Count
-            ? model.OutputNames.ToList()
-            : spec.Outputs.Select(o => spec.Layers[spec.Nodes[o].Layer].Name).ToList();
-        var outputs = new List<(string Name, string Parameter, string Constant, TensorShape? Shape)>();
-        for (int o = 0; o < spec.Outputs.Count; o++)
-        {
-            outputs.Add((outputNames[o], Naming.Unique(Naming.Camel(outputNames[o]), taken), string.Empty, ShapeOf(spec.Outputs[o])));
-        }
-
-        var targets = outputs.Select(p => Naming.Unique(Naming.Camel(p.Name) + "Target", taken)).ToList();
-        inputs = inputs.Select(p => (p.Name, p.Parameter, Naming.Unique(Naming.Pascal(p.Name) + "Size", constants), p.Shape)).ToList();
-        outputs = outputs.Select(p => (p.Name, p.Parameter, Naming.Unique(Naming.Pascal(p.Name) + "Size", constants), p.Shape)).ToList();
-        foreach (var port in inputs.Concat(outputs).Where(p => p.Shape is { IsStatic: true, Repeat: 1 } && !GeneratedMembers.IsUsers(spec, p.Constant)))
+        var names = PortNames.Of(spec, model.OutputNames);
+        var inputShapes = spec.Inputs.Select(ShapeOf).ToList();
+        var outputShapes = spec.Outputs.Select(ShapeOf).ToList();
+        int inputs = spec.Inputs.Count, outputs = spec.Outputs.Count, lengths = names.Lengths.Count;
+        var ports = Enumerable.Range(0, inputs).Select(i => (Name: names.InputNames[i], Shape: inputShapes[i], Constant: names.InputConstants[i]))
+            .Concat(Enumerable.Range(0, outputs).Select(o => (Name: names.OutputNames[o], Shape: outputShapes[o], Constant: names.OutputConstants[o])));
+        foreach (var port in ports.Where(p => p.Shape is { IsStatic: true, Repeat: 1 } && !GeneratedMembers.IsUsers(spec, p.Constant)))
         {
             w.Line();
             w.Line($"/// <summary>Floats per sample of '{Xml(port.Name)}', shape {port.Shape!.Keras}.</summary>");
             w.Line($"public const int {port.Constant} = {port.Shape.Size.ToString(CultureInfo.InvariantCulture)};");
         }
 
-        if (!inputs.Concat(outputs).All(p => p.Shape is { Repeat: 1 }))
+        if (!inputShapes.Concat(outputShapes).All(s => s is { Repeat: 1 }))
         {
             return;
         }
 
-        // One int per unknown axis of each input, named as ModelEmitter names them (titleLength, imageLength1, …).
-        var lengths = new List<string>();
-        foreach (int node in spec.Inputs)
-        {
-            var layer = spec.Layers[spec.Nodes[node].Layer];
-            var declared = layer.Config is InputConfig input ? input.Shape : EquatableArray<int>.Empty;
-            int unknown = declared.Count(d => d < 0);
-            for (int axis = 0; axis < declared.Count; axis++)
-            {
-                if (declared[axis] < 0)
-                {
-                    string suffix = unknown == 1 ? "Length" : "Length" + (axis + 1).ToString(CultureInfo.InvariantCulture);
-                    lengths.Add(Naming.Unique(Naming.Camel(layer.Name) + suffix, taken));
-                }
-            }
-        }
-
-        string lengthParameters = string.Concat(lengths.Select(l => $"int {l}, "));
-        var lengthTypes = lengths.Select(_ => "int").ToList();
-
-        string Key(string method, IEnumerable<string> types) => method + "(" + string.Join(",", types) + ")";
-        var spanTypes = inputs.Select(_ => "ReadOnlySpan<float>").Concat(outputs.Select(_ => "Span<float>")).Concat(lengthTypes).Append("int");
-        if (!GeneratedMembers.IsUsers(spec, Key("Predict", spanTypes)))
+        string lengthParameters = string.Concat(names.Lengths.Select(l => $"int {l.Parameter}, "));
+        if (!GeneratedMembers.IsUsers(spec, GeneratedMembers.SpanPredict(inputs, outputs, lengths)))
         {
             w.Line();
             w.Line("/// <summary>Would run the model on a batch; throws, since its builder has errors.</summary>");
-            string spans = string.Join(", ", inputs.Select(p => $"{ReadOnlySpan} {p.Parameter}").Concat(outputs.Select(p => $"{Span} {p.Parameter}")));
+            string spans = string.Join(", ", names.InputParameters.Select(p => $"{ReadOnlySpan} {p}").Concat(names.OutputParameters.Select(p => $"{Span} {p}")));
             w.Line($"public void Predict({spans}, {lengthParameters}int batchSize) => {fail};");
         }
 
         w.Line();
-        var tupleNames = new HashSet<string> { "Rest", "ToString", "GetHashCode", "Equals", "GetType" };
-        for (int i = 1; i <= 8; i++)
-        {
-            tupleNames.Add("Item" + i.ToString(CultureInfo.InvariantCulture));
-        }
-
-        string returnType = outputs.Count == 1
-            ? "float[]"
-            : "(" + string.Join(", ", outputs.Select(p => "float[] " + Naming.Unique(Naming.Pascal(p.Name), tupleNames))) + ")";
-        if (!GeneratedMembers.IsUsers(spec, Key("Predict", inputs.Select(_ => "float[]").Concat(lengthTypes))))
+        string returnType = outputs == 1 ? "float[]" : "(" + string.Join(", ", names.TupleNames.Select(t => "float[] " + t)) + ")";
+        if (!GeneratedMembers.IsUsers(spec, GeneratedMembers.ArrayPredict(inputs, lengths)))
         {
             w.Line("/// <summary>Would run the model on arrays; throws, since its builder has errors.</summary>");
-            string arrays = string.Join(", ", inputs.Select(p => $"float[] {p.Parameter}").Concat(lengths.Select(l => $"int {l}")));
+            string arrays = string.Join(", ", names.InputParameters.Select(p => $"float[] {p}").Concat(names.Lengths.Select(l => $"int {l.Parameter}")));
             w.Line($"public {returnType} Predict({arrays}) => {fail};");
             w.Line();
         }
 
-        if (!GeneratedMembers.IsUsers(spec, Key("TrainOnBatch", inputs.Concat(outputs).Select(_ => "ReadOnlySpan<float>").Concat(lengthTypes).Append("int"))))
+        if (!GeneratedMembers.IsUsers(spec, GeneratedMembers.TrainOnBatch(inputs, outputs, lengths)))
         {
             w.Line("/// <summary>Would train on a batch; throws, since its builder has errors.</summary>");
-            string trainParameters = string.Join(", ", inputs.Select(p => $"{ReadOnlySpan} {p.Parameter}").Concat(targets.Select(t => $"{ReadOnlySpan} {t}")));
-            w.Line($"public float TrainOnBatch({trainParameters}, {lengthParameters}int batchSize) => {fail};");
+            string parameters = string.Join(", ", names.InputParameters.Concat(names.TargetParameters).Select(p => $"{ReadOnlySpan} {p}"));
+            w.Line($"public float TrainOnBatch({parameters}, {lengthParameters}int batchSize) => {fail};");
         }
     }
 

@@ -68,10 +68,7 @@ internal static partial class ShapeInference
         // leaves its own out), not CS0111 in a generated file.
         if (spec.UserMembers.Count > 0 && !spec.IsLossGraph)
         {
-            var inputShapes = spec.Inputs.Select(i => shapes[i]).ToList();
-            var outputShapes = spec.Outputs.Select(o => shapes[o]).ToList();
-            var names = outputNames.Count == spec.Outputs.Count ? outputNames : spec.Outputs.Select(o => spec.Layers[spec.Nodes[o].Layer].Name).ToList();
-            foreach (var (key, display) in Emit.GeneratedMembers.Of(spec, names, inputShapes, outputShapes))
+            foreach (var (key, display) in Emit.GeneratedMembers.Of(spec, outputNames))
             {
                 foreach (var member in spec.UserMembers.Where(m => m.Key == key))
                 {

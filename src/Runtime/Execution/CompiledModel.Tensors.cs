@@ -23,12 +23,11 @@ public abstract partial class CompiledModel
     {
         var flat = InputsOfTensors(inputs, nameof(inputs));
         float[][] outputs = PredictChecked(flat, batchSize, null, cancellationToken);
-        int samples = Description.Inputs.Count == 0 || inputs.Length == 0 ? 0 : (int)(inputs[0].Rank > 1 ? inputs[0].Lengths[0]
-            : inputs[0].FlattenedLength / Math.Max(1, Description.Inputs[0].Size));
         var result = new Tensor<float>[outputs.Length];
         for (int j = 0; j < outputs.Length; j++)
         {
-            result[j] = System.Numerics.Tensors.Tensor.Create(outputs[j], OutputLengths(Description.Outputs[j], samples, outputs[j].Length));
+            // The layout holds the sizes for the lengths this call ran with.
+            result[j] = System.Numerics.Tensors.Tensor.Create(outputs[j], OutputLengths(Description.Outputs[j], _layout.OutputSize(j), outputs[j].Length));
         }
 
         return result;
@@ -127,27 +126,29 @@ public abstract partial class CompiledModel
         return flat;
     }
 
-    /// <summary>An output's tensor shape for <paramref name="samples"/> samples of <paramref name="count"/> values in all.</summary>
-    private static nint[] OutputLengths(TensorInfo info, int samples, int count)
+    /// <summary>An output's tensor shape: the samples (<paramref name="count"/> over <paramref name="size"/>, the floats per
+    /// sample for this call's lengths), then its axes, a run-time one worked out from the size; <c>[samples, size]</c>
+    /// when several axes are run-time ones.</summary>
+    private static nint[] OutputLengths(TensorInfo info, int size, int count)
     {
         var shape = info.Shape;
-        int unknown = 0, known = 1;
+        int samples = size == 0 ? 0 : count / size, unknown = 0, known = 1;
         foreach (int d in shape)
         {
             unknown += d < 0 ? 1 : 0;
             known *= d < 0 ? 1 : d;
         }
 
-        if (samples == 0 || unknown > 1)
+        if (unknown > 1)
         {
-            return [samples, samples == 0 ? 0 : count / samples];
+            return [samples, size];
         }
 
         var lengths = new nint[shape.Count + 1];
         lengths[0] = samples;
         for (int d = 0; d < shape.Count; d++)
         {
-            lengths[d + 1] = shape[d] >= 0 ? shape[d] : count / samples / known;
+            lengths[d + 1] = shape[d] >= 0 ? shape[d] : size / known;
         }
 
         return lengths;

@@ -166,15 +166,14 @@ internal sealed class BoundCustomLoss : Loss
         int weighedRows = samples * groups;
         for (int r = 0; r < weighedRows; r++)
         {
-            double weight = weights.IsEmpty ? 1 : binary ? (weights[r] >= 0.5f ? 1 : 0) : weights[r];
-            upstream.Slice(r * perGroup, perGroup).Fill((float)(scale * weight / divisor));
+            upstream.Slice(r * perGroup, perGroup).Fill((float)(scale * RowWeight(weights, r, binary) / divisor));
         }
 
         _graph.RunLossGraph(predictions, targets, samples, results, upstream, gradient);
         double sum = 0;
         for (int r = 0; r < weighedRows; r++)
         {
-            double weight = weights.IsEmpty ? 1 : binary ? (weights[r] >= 0.5f ? 1 : 0) : weights[r];
+            double weight = RowWeight(weights, r, binary);
             if (weight == 0)
             {
                 continue;

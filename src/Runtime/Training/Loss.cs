@@ -129,7 +129,7 @@ public abstract class Loss
         for (int r = 0; r < rows; r++)
         {
             Span<float> g = gradient.IsEmpty ? default : gradient.Slice(r * cols, cols);
-            double weight = binary ? (weights[r] >= 0.5f ? 1 : 0) : weights[r];
+            double weight = RowWeight(weights, r, binary);
             if (weight == 0)
             {
                 g.Clear();
@@ -142,6 +142,10 @@ public abstract class Loss
 
         return sum / denominator;
     }
+
+    /// <summary>Row <paramref name="r"/>'s weight: 1 without weights; as a mask (below 0.5 is 0) when <paramref name="binary"/>.</summary>
+    private protected static double RowWeight(ReadOnlySpan<float> weights, int r, bool binary)
+        => weights.IsEmpty ? 1 : binary ? (weights[r] >= 0.5f ? 1 : 0) : weights[r];
 
     /// <summary>
     /// Computes the batch loss (mean over the <paramref name="rows"/> rows of each row's loss) and, unless
