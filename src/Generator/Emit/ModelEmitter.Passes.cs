@@ -467,7 +467,7 @@ internal sealed partial class ModelEmitter
         foreach (var (offset, size) in _plan.Predict.GradientClearsAtStart)
         {
             // Gradients of regions that hold an output but are not its port: nothing else zeroes them.
-            _w.Line($"workspace.Gradient({D(offset)}, batchSize * {D(size)}).Clear();");
+            _w.Line($"{Rt}Kernels.TensorOps.Clear(workspace.Gradient({D(offset)}, batchSize * {D(size)}));");
         }
 
         foreach (int n in _plan.Model.UsedNodes.Reverse())
@@ -481,7 +481,7 @@ internal sealed partial class ModelEmitter
                 _w.Line();
                 foreach (var (offset, size) in clears)
                 {
-                    _w.Line($"workspace.Gradient({D(offset)}, batchSize * {D(size)}).Clear();");
+                    _w.Line($"{Rt}Kernels.TensorOps.Clear(workspace.Gradient({D(offset)}, batchSize * {D(size)}));");
                 }
             }
 

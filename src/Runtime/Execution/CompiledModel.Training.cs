@@ -204,7 +204,7 @@ public abstract partial class CompiledModel
 
         // The generated backward pass zeroes every other gradient region where it starts; the output ports get their
         // loss's gradient below, or zero for an output without a loss.
-        Array.Clear(workspace.ParameterGradients);
+        Kernels.Halves.Clear(workspace.ParameterGradients);
         double total = 0;
         Span<double> losses = compiled.BatchLosses;
         for (int j = 0; j < compiled.Losses.Length; j++)
@@ -271,7 +271,7 @@ public abstract partial class CompiledModel
         }
 
         // A finite loss can still have an overflowing gradient; applying it would leave non-finite weights.
-        if (!Kernels.FiniteCheck.AllFinite(workspace.ParameterGradients))
+        if (!Kernels.Halves.AllFinite(workspace.ParameterGradients))
         {
             throw Diverged(compiled, (float)total, -1);
         }

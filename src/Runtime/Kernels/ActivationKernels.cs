@@ -29,11 +29,75 @@ public static class ActivationKernels
     /// <param name="y">Outputs, rows × cols.</param>
     /// <param name="rows">Rows (samples, times any inner axes but the last).</param>
     /// <param name="cols">Size of the last axis (the softmax axis).</param>
-    public static void Forward(Activation activation, ReadOnlySpan<float> z, Span<float> y, int rows, int cols)
+    public static unsafe void Forward(Activation activation, ReadOnlySpan<float> z, Span<float> y, int rows, int cols)
     {
         int count = checked(rows * cols);
         z = z[..count];
         y = y[..count];
+        if (activation != Activation.Linear && Halves.Worth(2L * count))
+        {
+            fixed (float* pz = z, py = y)
+            {
+                var job = new RowJob { Activation = activation, Z = pz, Y = py, Rows = rows, Cols = cols };
+                if (Halves.TryRun(&ForwardRows, &job, Units(activation, rows, count), 2L * count))
+                {
+                    return;
+                }
+            }
+        }
+
+        ForwardCore(activation, z, y, rows, cols);
+    }
+
+    /// <summary>
+    /// The units a pass is split in: rows for the softmax (it normalises within a row), otherwise blocks of
+    /// <see cref="Halves.BlockFloats"/> elements, so that each element meets the same vector or scalar code as on one
+    /// thread (the halves start on a whole number of vectors) and the result is bit-identical.
+    /// </summary>
+    private static int Units(Activation activation, int rows, int count) => activation == Activation.Softmax ? rows : Halves.Blocks(count);
+
+    /// <summary>The (first element, elements, rows) of units [first, end) of a split pass.</summary>
+    private static (int Start, int Length, int Rows) Piece(in RowJob job, int first, int end)
+    {
+        if (job.Activation == Activation.Softmax)
+        {
+            return (first * job.Cols, (end - first) * job.Cols, end - first);
+        }
+
+        // Element-wise: the rows argument is only used by the softmax, so one row of all the elements serves.
+        var (start, length) = Halves.BlockRange(first, end, job.Rows * job.Cols);
+        return (start, length, 1);
+    }
+
+    private static unsafe void ForwardRows(void* state, int first, int end, int part)
+    {
+        ref readonly RowJob job = ref *(RowJob*)state;
+        var (start, length, rows) = Piece(job, first, end);
+        ForwardCore(job.Activation, new ReadOnlySpan<float>(job.Z + start, length), new Span<float>(job.Y + start, length), rows, length / rows);
+    }
+
+    private static unsafe void BackwardRows(void* state, int first, int end, int part)
+    {
+        ref readonly RowJob job = ref *(RowJob*)state;
+        var (start, length, rows) = Piece(job, first, end);
+        BackwardCore(job.Activation, job.Z == null ? default : new ReadOnlySpan<float>(job.Z + start, length),
+            job.Y == null ? default : new ReadOnlySpan<float>(job.Y + start, length), new Span<float>(job.G + start, length), rows, length / rows);
+    }
+
+    /// <summary>A pass split between two threads (<see cref="Halves"/>); a pointer is null for an empty span.</summary>
+    private unsafe struct RowJob
+    {
+        public Activation Activation;
+        public float* Z;
+        public float* Y;
+        public float* G;
+        public int Rows;
+        public int Cols;
+    }
+
+    private static void ForwardCore(Activation activation, ReadOnlySpan<float> z, Span<float> y, int rows, int cols)
+    {
+        int count = rows * cols;
         switch (activation)
         {
             case Activation.Linear:
@@ -78,7 +142,7 @@ public static class ActivationKernels
     /// <param name="gradient">dL/dy on entry, dL/dz on exit.</param>
     /// <param name="rows">Rows.</param>
     /// <param name="cols">Size of the last axis.</param>
-    public static void Backward(Activation activation, ReadOnlySpan<float> z, ReadOnlySpan<float> y, Span<float> gradient, int rows, int cols)
+    public static unsafe void Backward(Activation activation, ReadOnlySpan<float> z, ReadOnlySpan<float> y, Span<float> gradient, int rows, int cols)
     {
         int count = checked(rows * cols);
         gradient = gradient[..count];
@@ -87,9 +151,29 @@ public static class ActivationKernels
             return;
         }
 
+        bool pre = NeedsPreActivation(activation);
+        z = pre ? z[..count] : default;
+        y = pre ? default : y[..count];
+        if (Halves.Worth(3L * count))
+        {
+            fixed (float* pz = z, py = y, pg = gradient)
+            {
+                var job = new RowJob { Activation = activation, Z = pz, Y = py, G = pg, Rows = rows, Cols = cols };
+                if (Halves.TryRun(&BackwardRows, &job, Units(activation, rows, count), 3L * count))
+                {
+                    return;
+                }
+            }
+        }
+
+        BackwardCore(activation, z, y, gradient, rows, cols);
+    }
+
+    private static void BackwardCore(Activation activation, ReadOnlySpan<float> z, ReadOnlySpan<float> y, Span<float> gradient, int rows, int cols)
+    {
+        int count = rows * cols;
         if (NeedsPreActivation(activation))
         {
-            z = z[..count];
             for (int i = 0; i < count; i++)
             {
                 gradient[i] *= PreActivationDerivative(activation, z[i]);
@@ -98,7 +182,6 @@ public static class ActivationKernels
             return;
         }
 
-        y = y[..count];
         switch (activation)
         {
             case Activation.Relu:

@@ -25,7 +25,7 @@ public static class Embedding
     /// <param name="vocabulary">Rows of the table (Keras's <c>input_dim</c>).</param>
     /// <param name="perSample">Ids per sample, used only to say which sample and position a bad id is at; 0 or less
     /// leaves that out of the message.</param>
-    public static void Forward(ReadOnlySpan<float> indices, ReadOnlySpan<float> table, Span<float> y, int count, int dim, int vocabulary, int perSample)
+    public static unsafe void Forward(ReadOnlySpan<float> indices, ReadOnlySpan<float> table, Span<float> y, int count, int dim, int vocabulary, int perSample)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         ArgumentOutOfRangeException.ThrowIfNegative(dim);
@@ -34,10 +34,74 @@ public static class Embedding
         table = table[..checked(vocabulary * dim)];
         y = y[..checked(count * dim)];
         CheckIndices(indices, vocabulary, perSample);
+        long floats = 2L * y.Length;
+        if (Halves.Worth(floats))
+        {
+            // Rows are copies: two halves on two cores write exactly what one thread writes.
+            fixed (float* pi = indices, pt = table, py = y)
+            {
+                var job = new GatherJob { Indices = pi, Table = pt, Y = py, Dim = dim };
+                if (Halves.TryRun(&GatherRows, &job, count, floats))
+                {
+                    return;
+                }
+            }
+        }
+
         for (int i = 0; i < count; i++)
         {
             table.Slice((int)indices[i] * dim, dim).CopyTo(y.Slice(i * dim, dim));
         }
+    }
+
+    private static unsafe void GatherRows(void* state, int first, int end, int part)
+    {
+        ref readonly GatherJob job = ref *(GatherJob*)state;
+        int dim = job.Dim;
+        for (int i = first; i < end; i++)
+        {
+            new ReadOnlySpan<float>(job.Table + ((nint)(int)job.Indices[i] * dim), dim).CopyTo(new Span<float>(job.Y + ((nint)i * dim), dim));
+        }
+    }
+
+    /// <summary>The ids of this thread's rows [first, end) of the table: dTable[id] += dy[i].</summary>
+    private static unsafe void ScatterRows(void* state, int first, int end, int part)
+    {
+        ref readonly GatherJob job = ref *(GatherJob*)state;
+        int dim = job.Dim;
+        for (int i = 0; i < job.Count; i++)
+        {
+            int id = (int)job.Indices[i];
+            if (id >= first && id < end)
+            {
+                var row = new Span<float>(job.Table + ((nint)id * dim), dim);
+                TensorPrimitives.Add(row, new ReadOnlySpan<float>(job.Y + ((nint)i * dim), dim), row);
+            }
+        }
+    }
+
+    /// <summary>Whether every id is a whole number in [0, vocabulary) (else the one-thread path reports it).</summary>
+    private static bool AllIn(ReadOnlySpan<float> indices, int vocabulary)
+    {
+        foreach (float v in indices)
+        {
+            if (!(v >= 0 && v < vocabulary && v == MathF.Floor(v)))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>A row gather or scatter split between two threads (<see cref="Halves"/>); the ids are checked before.</summary>
+    private unsafe struct GatherJob
+    {
+        public float* Indices;
+        public float* Table;
+        public float* Y;
+        public int Dim;
+        public int Count;
     }
 
     /// <summary>
@@ -80,12 +144,28 @@ public static class Embedding
     /// <param name="dTable">Table gradient, [vocabulary, dim], accumulated into.</param>
     /// <param name="count">Ids.</param>
     /// <param name="dim">Embedding width.</param>
-    public static void Backward(ReadOnlySpan<float> indices, ReadOnlySpan<float> dy, Span<float> dTable, int count, int dim)
+    public static unsafe void Backward(ReadOnlySpan<float> indices, ReadOnlySpan<float> dy, Span<float> dTable, int count, int dim)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         ArgumentOutOfRangeException.ThrowIfNegative(dim);
         indices = indices[..count];
         dy = dy[..checked(count * dim)];
+        long floats = 3L * dy.Length;
+        int vocabulary = dim == 0 ? 0 : dTable.Length / dim;
+        if (Halves.Worth(floats) && AllIn(indices, vocabulary))
+        {
+            // Split by table rows, not by ids: each thread walks every id in order and adds those in its half of the
+            // table, so each row receives its additions in the same order as on one thread, and no row is shared.
+            fixed (float* pi = indices, pdy = dy, pt = dTable)
+            {
+                var job = new GatherJob { Indices = pi, Table = pt, Y = pdy, Dim = dim, Count = count };
+                if (Halves.TryRun(&ScatterRows, &job, vocabulary, floats))
+                {
+                    return;
+                }
+            }
+        }
+
         for (int i = 0; i < count; i++)
         {
             // A bad id was rejected by the forward pass; the slice still bounds-checks what is left.

@@ -39,6 +39,10 @@ internal static unsafe class GemmWorker
     // Or a posted range of some other kernel's work: s_work(s_state, s_first, s_end, 1) when s_work is set.
     private static delegate*<void*, int, int, int, void> s_work;
     private static void* s_state;
+    private static object? s_context;
+
+    /// <summary>The object given to <see cref="TrySplit"/>, for the two halves of the work it is running.</summary>
+    internal static object? Context => s_context;
     private static int s_first;
     private static int s_end;
 
@@ -46,6 +50,10 @@ internal static unsafe class GemmWorker
     /// products stay on it, since splitting them too would put three threads on two cores.</summary>
     [ThreadStatic]
     internal static bool KeepOnThread;
+
+    /// <summary>How many pieces of work this thread has split over two threads (tests use it to know a split ran).</summary>
+    [ThreadStatic]
+    internal static int SplitsStarted;
 
     /// <summary>Whether products may use a second thread (<see cref="Threading.MaxThreads"/> above 1 and two cores).</summary>
     public static bool Enabled => Threading.MaxThreads > 1 && Environment.ProcessorCount > 1;
@@ -65,6 +73,7 @@ internal static unsafe class GemmWorker
         try
         {
             EnsureStarted();
+            SplitsStarted++;
             int half = (m / 2 + 7) & ~7; // keep row blocks aligned to the kernels' tiles
             s_path = path;
             s_transposedB = transposedB;
@@ -105,8 +114,20 @@ internal static unsafe class GemmWorker
     /// caller waits.
     /// </summary>
     public static bool TryRunSplit(delegate*<void*, int, int, int, void> work, void* state, int count, long multiplyAdds)
+        => multiplyAdds >= Threshold && TrySplit(work, state, count);
+
+    /// <summary>
+    /// The kernel-range <c>TryRunSplit</c> without its size test, for callers
+    /// that decide for themselves whether the work pays for the hand-off (<see cref="Halves"/>).
+    /// </summary>
+    /// <param name="work">The work, called once per half.</param>
+    /// <param name="state">What <paramref name="work"/> reads; valid until this returns.</param>
+    /// <param name="count">The units to split.</param>
+    /// <param name="context">An object both halves may read through <see cref="Context"/> while they run (a state
+    /// struct cannot hold a managed reference behind a pointer).</param>
+    public static bool TrySplit(delegate*<void*, int, int, int, void> work, void* state, int count, object? context = null)
     {
-        if (!Enabled || KeepOnThread || count < 2 || multiplyAdds < Threshold || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
+        if (!Enabled || KeepOnThread || count < 2 || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
         {
             return false;
         }
@@ -114,7 +135,9 @@ internal static unsafe class GemmWorker
         try
         {
             EnsureStarted();
+            SplitsStarted++;
             int half = count / 2;
+            s_context = context;
             s_work = work;
             s_state = state;
             s_first = half;
@@ -135,6 +158,7 @@ internal static unsafe class GemmWorker
         {
             s_work = null;
             s_state = null;
+            s_context = null;
             Volatile.Write(ref s_busy, 0);
         }
     }

@@ -20,13 +20,58 @@ public static class Pooling
     /// <param name="y">Output, [batch, OutHeight, OutWidth, channels], overwritten.</param>
     /// <param name="g">The geometry.</param>
     /// <param name="batch">Samples.</param>
-    public static void MaxForward(ReadOnlySpan<float> x, Span<float> y, in ConvGeometry g, int batch)
+    public static unsafe void MaxForward(ReadOnlySpan<float> x, Span<float> y, in ConvGeometry g, int batch)
     {
         Check(g, batch);
         x = x[..checked(batch * g.InputSize)];
         y = y[..checked(batch * g.OutputSize)];
+        long floats = (long)x.Length + y.Length;
+        if (Halves.Worth(floats))
+        {
+            // Samples are independent: two halves on two cores give one thread's result exactly.
+            fixed (float* px = x, py = y)
+            {
+                var job = new SampleJob { X = px, Y = py, G = g };
+                if (Halves.TryRun(&MaxForwardSamples, &job, batch, floats))
+                {
+                    return;
+                }
+            }
+        }
+
+        MaxForwardRange(x, y, g, 0, batch);
+    }
+
+    private static unsafe void MaxForwardSamples(void* state, int first, int end, int part)
+    {
+        ref readonly SampleJob job = ref *(SampleJob*)state;
+        int count = end;
+        MaxForwardRange(new ReadOnlySpan<float>(job.X, count * job.G.InputSize), new Span<float>(job.Y, count * job.G.OutputSize), job.G, first, end);
+    }
+
+    private static unsafe void MaxBackwardSamples(void* state, int first, int end, int part)
+    {
+        ref readonly SampleJob job = ref *(SampleJob*)state;
+        int count = end;
+        MaxBackwardRange(new ReadOnlySpan<float>(job.X, count * job.G.InputSize), new ReadOnlySpan<float>(job.Y, count * job.G.OutputSize),
+            new ReadOnlySpan<float>(job.Dy, count * job.G.OutputSize), new Span<float>(job.Dx, count * job.G.InputSize), job.G, first, end);
+    }
+
+    /// <summary>A pooling pass over samples split between two threads (<see cref="Halves"/>).</summary>
+    private unsafe struct SampleJob
+    {
+        public float* X;
+        public float* Y;
+        public float* Dy;
+        public float* Dx;
+        public ConvGeometry G;
+    }
+
+    /// <summary>MaxForward on samples [first, end).</summary>
+    private static void MaxForwardRange(ReadOnlySpan<float> x, Span<float> y, in ConvGeometry g, int first, int end)
+    {
         int channels = g.InChannels;
-        for (int s = 0; s < batch; s++)
+        for (int s = first; s < end; s++)
         {
             ReadOnlySpan<float> sample = x.Slice(s * g.InputSize, g.InputSize);
             for (int oy = 0; oy < g.OutHeight; oy++)
@@ -124,15 +169,34 @@ public static class Pooling
     /// <param name="dx">Input gradient, as <paramref name="x"/>, accumulated into.</param>
     /// <param name="g">The geometry.</param>
     /// <param name="batch">Samples.</param>
-    public static void MaxBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, in ConvGeometry g, int batch)
+    public static unsafe void MaxBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, in ConvGeometry g, int batch)
     {
         Check(g, batch);
         x = x[..checked(batch * g.InputSize)];
         dx = dx[..checked(batch * g.InputSize)];
         y = y[..checked(batch * g.OutputSize)];
         dy = dy[..checked(batch * g.OutputSize)];
+        long floats = (2L * x.Length) + (2L * y.Length);
+        if (Halves.Worth(floats))
+        {
+            fixed (float* px = x, py = y, pdy = dy, pdx = dx)
+            {
+                var job = new SampleJob { X = px, Y = py, Dy = pdy, Dx = pdx, G = g };
+                if (Halves.TryRun(&MaxBackwardSamples, &job, batch, floats))
+                {
+                    return;
+                }
+            }
+        }
+
+        MaxBackwardRange(x, y, dy, dx, g, 0, batch);
+    }
+
+    /// <summary>MaxBackward on samples [first, end).</summary>
+    private static void MaxBackwardRange(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, in ConvGeometry g, int first, int end)
+    {
         int channels = g.InChannels;
-        for (int s = 0; s < batch; s++)
+        for (int s = first; s < end; s++)
         {
             ReadOnlySpan<float> sample = x.Slice(s * g.InputSize, g.InputSize);
             Span<float> gradient = dx.Slice(s * g.InputSize, g.InputSize);

@@ -96,6 +96,10 @@ public static class TensorOps
         }
     }
 
+    /// <summary>Sets <paramref name="values"/> to zero; a large span (a megabyte or more) is cleared in two halves on two cores.</summary>
+    /// <param name="values">The floats to clear.</param>
+    public static void Clear(Span<float> values) => Halves.Clear(values);
+
     /// <summary>destination = a + b, element-wise; <paramref name="destination"/> may be <paramref name="a"/> or <paramref name="b"/>.</summary>
     /// <param name="a">The first operand.</param>
     /// <param name="b">The second operand, as long as <paramref name="a"/>.</param>

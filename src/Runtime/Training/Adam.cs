@@ -68,6 +68,9 @@ public class Adam : MomentOptimizer
         _velocityHats = Amsgrad ? new float[parameterCount] : [];
     }
 
+    /// <inheritdoc/>
+    private protected override bool ElementWise => true;
+
     private protected override void Update(Span<float> weights, ReadOnlySpan<float> gradients, int offset, long iteration)
     {
         double t = iteration + 1;

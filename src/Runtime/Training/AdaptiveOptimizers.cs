@@ -62,6 +62,9 @@ public sealed class Adagrad : Optimizer
         Array.Fill(_accumulators, InitialAccumulatorValue);
     }
 
+    /// <inheritdoc/>
+    private protected override bool ElementWise => true;
+
     private protected override void Update(Span<float> weights, ReadOnlySpan<float> gradients, int offset, long iteration)
     {
         float lr = LearningRate, eps = Epsilon;
@@ -115,6 +118,9 @@ public sealed class Adadelta : Optimizer
         _deltas = new float[parameterCount];
     }
 
+    /// <inheritdoc/>
+    private protected override bool ElementWise => true;
+
     private protected override void Update(Span<float> weights, ReadOnlySpan<float> gradients, int offset, long iteration)
     {
         float lr = LearningRate, rho = Rho, eps = Epsilon;
@@ -159,6 +165,9 @@ public sealed class Adamax : MomentOptimizer
         _momentums = new float[parameterCount];
         _norms = new float[parameterCount];
     }
+
+    /// <inheritdoc/>
+    private protected override bool ElementWise => true;
 
     private protected override void Update(Span<float> weights, ReadOnlySpan<float> gradients, int offset, long iteration)
     {
@@ -273,6 +282,9 @@ public sealed class Lion : Optimizer
 
     private protected override void Allocate(int parameterCount) => _momentums = new float[parameterCount];
 
+    /// <inheritdoc/>
+    private protected override bool ElementWise => true;
+
     private protected override void Update(Span<float> weights, ReadOnlySpan<float> gradients, int offset, long iteration)
     {
         float lr = LearningRate;
@@ -353,6 +365,9 @@ public sealed class Ftrl : Optimizer
         Array.Fill(_accumulators, InitialAccumulatorValue);
         _linears = new float[parameterCount];
     }
+
+    /// <inheritdoc/>
+    private protected override bool ElementWise => true;
 
     private protected override void Update(Span<float> weights, ReadOnlySpan<float> gradients, int offset, long iteration)
     {

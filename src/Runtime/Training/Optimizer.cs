@@ -299,7 +299,10 @@ public abstract class Optimizer
 
         foreach (var (offset, size) in trainable)
         {
-            Update(weights.Slice(offset, size), gradients.Slice(offset, size), offset, Iterations);
+            if (!UpdateOnTwoCores(weights.Slice(offset, size), gradients.Slice(offset, size), offset))
+            {
+                Update(weights.Slice(offset, size), gradients.Slice(offset, size), offset, Iterations);
+            }
         }
 
         if (UseEma)
@@ -321,6 +324,49 @@ public abstract class Optimizer
         }
 
         Iterations++;
+    }
+
+    /// <summary>
+    /// Whether <see cref="Update"/> treats each weight on its own, reading and writing only its state at the same
+    /// index and no other field, so that a run can be updated in two halves on two cores with the same result.
+    /// </summary>
+    private protected virtual bool ElementWise => false;
+
+    /// <summary>
+    /// A large run of an element-wise optimizer, updated in two halves on two cores (the update reads and writes five
+    /// or so floats per weight, so for an embedding table it is bound by memory, which two cores stream faster than one);
+    /// false, having done nothing, when it should run on this thread.
+    /// </summary>
+    private unsafe bool UpdateOnTwoCores(Span<float> weights, ReadOnlySpan<float> gradients, int offset)
+    {
+        long floats = 5L * weights.Length;
+        if (!ElementWise || !Kernels.Halves.Worth(floats))
+        {
+            return false;
+        }
+
+        fixed (float* w = weights, g = gradients)
+        {
+            var job = new UpdateJob { Weights = w, Gradients = g, Offset = offset, Length = weights.Length, Iteration = Iterations };
+            return Kernels.Halves.TryRun(&UpdateBlocks, &job, Kernels.Halves.Blocks(weights.Length), floats, this);
+        }
+    }
+
+    private static unsafe void UpdateBlocks(void* state, int first, int end, int part)
+    {
+        ref readonly UpdateJob job = ref *(UpdateJob*)state;
+        var (start, length) = Kernels.Halves.BlockRange(first, end, job.Length);
+        ((Optimizer)Kernels.Halves.Context!).Update(new Span<float>(job.Weights + start, length), new ReadOnlySpan<float>(job.Gradients + start, length),
+            job.Offset + start, job.Iteration);
+    }
+
+    private unsafe struct UpdateJob
+    {
+        public float* Weights;
+        public float* Gradients;
+        public int Offset;
+        public int Length;
+        public long Iteration;
     }
 
     /// <summary>Keras's <c>finalize_variable_values</c>, at the end of <c>Fit</c>: with <see cref="UseEma"/>, the trained

@@ -78,6 +78,9 @@ public sealed class RMSprop : Optimizer
         _momentums = Momentum > 0 ? new float[parameterCount] : [];
     }
 
+    /// <inheritdoc/>
+    private protected override bool ElementWise => true;
+
     private protected override void Update(Span<float> weights, ReadOnlySpan<float> gradients, int offset, long iteration)
     {
         float lr = LearningRate, rho = Rho, oneMinusRho = 1f - Rho, mu = Momentum, eps = Epsilon;

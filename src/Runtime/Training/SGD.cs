@@ -38,6 +38,9 @@ public sealed class SGD : Optimizer
     private protected override void Allocate(int parameterCount)
         => _momentums = Momentum != 0 ? new float[parameterCount] : [];
 
+    /// <inheritdoc/>
+    private protected override bool ElementWise => true;
+
     private protected override void Update(Span<float> weights, ReadOnlySpan<float> gradients, int offset, long iteration)
     {
         float lr = LearningRate, mu = Momentum;

@@ -124,7 +124,7 @@ namespace Samples
             global::System.ReadOnlySpan<float> weights = CurrentWeights;
             global::System.Span<float> gradients = workspace.ParameterGradients;
 
-            workspace.Gradient(858, batchSize * 64).Clear();
+            global::Unrolled.Kernels.TensorOps.Clear(workspace.Gradient(858, batchSize * 64));
 
             // dense_2 (Dense): (None, 64) -> (None, 10)
             if (workspace.NeedsGradient(3))
@@ -147,7 +147,7 @@ namespace Samples
                 }
             }
 
-            workspace.Gradient(794, batchSize * 64).Clear();
+            global::Unrolled.Kernels.TensorOps.Clear(workspace.Gradient(794, batchSize * 64));
 
             // dense_1 (Dense): (None, 64) -> (None, 64)
             if (workspace.NeedsGradient(2))

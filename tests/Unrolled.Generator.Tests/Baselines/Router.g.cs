@@ -221,7 +221,7 @@ namespace Samples.Nested
                 global::System.ReadOnlySpan<float> weights = CurrentWeights;
                 global::System.Span<float> gradients = workspace.ParameterGradients;
 
-                workspace.Gradient(109, batchSize * 32).Clear();
+                global::Unrolled.Kernels.TensorOps.Clear(workspace.Gradient(109, batchSize * 32));
 
                 // department (Dense): (None, 32) -> (None, 4)
                 if (workspace.NeedsGradient(11))
@@ -265,8 +265,8 @@ namespace Samples.Nested
                     }
                 }
 
-                workspace.Gradient(33, batchSize * 32).Clear();
-                workspace.Gradient(77, batchSize * 32).Clear();
+                global::Unrolled.Kernels.TensorOps.Clear(workspace.Gradient(33, batchSize * 32));
+                global::Unrolled.Kernels.TensorOps.Clear(workspace.Gradient(77, batchSize * 32));
 
                 // add (Add): (None, 32), (None, 32) -> (None, 32)
                 if (workspace.NeedsGradient(9))
@@ -276,7 +276,7 @@ namespace Samples.Nested
                     global::Unrolled.Kernels.TensorOps.Accumulate(dy, workspace.Gradient(77, batchSize * 32));
                 }
 
-                workspace.Gradient(109, batchSize * 44).Clear();
+                global::Unrolled.Kernels.TensorOps.Clear(workspace.Gradient(109, batchSize * 44));
 
                 // dense_2 (Dense): (None, 44) -> (None, 32)
                 if (workspace.NeedsGradient(8))
@@ -293,7 +293,7 @@ namespace Samples.Nested
                     }
                 }
 
-                workspace.Gradient(77, batchSize * 32).Clear();
+                global::Unrolled.Kernels.TensorOps.Clear(workspace.Gradient(77, batchSize * 32));
 
                 // concatenate_1 (Concatenate): (None, 32), (None, 12) -> (None, 44)
                 if (workspace.NeedsGradient(7))
@@ -302,7 +302,7 @@ namespace Samples.Nested
                     global::Unrolled.Kernels.TensorOps.AccumulateSlices(dy, workspace.Gradient(77, batchSize * 32), batchSize, 32, 44, 0);
                 }
 
-                workspace.Gradient(109, batchSize * 32).Clear();
+                global::Unrolled.Kernels.TensorOps.Clear(workspace.Gradient(109, batchSize * 32));
 
                 // hidden_1 (Dense): (None, 32) -> (None, 32)
                 if (workspace.NeedsGradient(6))
@@ -322,7 +322,7 @@ namespace Samples.Nested
                     }
                 }
 
-                workspace.Gradient(33, batchSize * 44).Clear();
+                global::Unrolled.Kernels.TensorOps.Clear(workspace.Gradient(33, batchSize * 44));
 
                 // hidden_0 (Dense): (None, 44) -> (None, 32)
                 if (workspace.NeedsGradient(5))
@@ -349,7 +349,7 @@ namespace Samples.Nested
                     global::Unrolled.Kernels.TensorOps.AccumulateSlices(dy, workspace.Gradient(77, batchSize * 32), batchSize, 32, 44, 0);
                 }
 
-                workspace.Gradient(33, batchSize * 32).Clear();
+                global::Unrolled.Kernels.TensorOps.Clear(workspace.Gradient(33, batchSize * 32));
 
                 // dense_1 (Dense): (None, 32) -> (None, 32)
                 if (workspace.NeedsGradient(3))
