@@ -131,13 +131,21 @@ public static class Probe
         // timed calls run that way, so check that way too.
         Check("lstm b64, folded", () => news.Predict(ids, aux, main, auxOut, 64), main, ortNews64);
 
-        // "ours:" before the case runs Unrolled's side alone (for profiling it without the peer's samples).
-        bool oursOnly = only.StartsWith("ours:", StringComparison.Ordinal);
-        only = oursOnly ? only["ours:".Length..] : only;
+        // "ours:" before the case runs Unrolled's side alone (for profiling it without the peer's samples); "threads:"
+        // runs it alone too, on one thread and on two in alternate rounds, and prints the ratio.
+        bool threads = only.StartsWith("threads:", StringComparison.Ordinal);
+        bool oursOnly = threads || only.StartsWith("ours:", StringComparison.Ordinal);
+        only = oursOnly ? only[(only.IndexOf(':') + 1)..] : only;
         foreach (var (name, call, peer) in cases)
         {
             if (!name.StartsWith(only, StringComparison.Ordinal))
             {
+                continue;
+            }
+
+            if (threads)
+            {
+                CompareThreads(name, call, rounds);
                 continue;
             }
 
@@ -175,6 +183,50 @@ public static class Probe
         {
             peer.Dispose();
         }
+    }
+
+    /// <summary>
+    /// One call on one thread against the same call on two (<see cref="Unrolled.Kernels.Threading.MaxThreads"/>), alternating round by
+    /// round in this process so that the machine's noise falls on both: medians, and the median and range of each
+    /// round's ratio.
+    /// </summary>
+    private static void CompareThreads(string name, Action call, int rounds)
+    {
+        int saved = Unrolled.Kernels.Threading.MaxThreads;
+        var one = new double[rounds];
+        var two = new double[rounds];
+        var ratios = new double[rounds];
+        try
+        {
+            foreach (int t in new[] { 1, 2 })
+            {
+                Unrolled.Kernels.Threading.MaxThreads = t;
+                Warm(call);
+            }
+
+            for (int r = 0; r < rounds; r++)
+            {
+                // Alternate which side goes first, too.
+                foreach (int t in r % 2 == 0 ? new[] { 1, 2 } : new[] { 2, 1 })
+                {
+                    Unrolled.Kernels.Threading.MaxThreads = t;
+                    (t == 1 ? one : two)[r] = Time(call);
+                }
+
+                ratios[r] = one[r] / two[r];
+            }
+        }
+        finally
+        {
+            Unrolled.Kernels.Threading.MaxThreads = saved;
+        }
+
+        Array.Sort(one);
+        Array.Sort(two);
+        Array.Sort(ratios);
+        Console.WriteLine($"{name}@1 {one[rounds / 2]:F2}");
+        Console.WriteLine($"{name}@2 {two[rounds / 2]:F2}");
+        Console.WriteLine($"{name} one/two {ratios[rounds / 2]:F2} ({ratios[0]:F2}-{ratios[^1]:F2})");
     }
 
     private static void Warm(Action call)
