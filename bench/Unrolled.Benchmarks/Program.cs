@@ -1,7 +1,8 @@
 // dotnet run -c Release --project bench/Unrolled.Benchmarks -- --filter '*'     (BenchmarkDotNet)
 // dotnet run -c Release --project bench/Unrolled.Benchmarks -- --probe [ROUNDS] [CASE]  (quick medians, for bench/compare.sh;
 //                                                                                       CASE: only the cases whose name starts so;
-//                                                                                       ours:CASE the same without the peer)
+//                                                                                       ours:CASE the same without the peer;
+//                                                                                       threads:CASE one thread against two)
 // dotnet run -c Release --project bench/Unrolled.Benchmarks -- --filter '*PeerBenchmarks*'  (against ONNX Runtime in-process)
 using BenchmarkDotNet.Running;
 

@@ -68,8 +68,8 @@ public class HalvesTests
     }
 
     [Theory]
-    [InlineData(1 << 20)]
-    [InlineData(300_001)] // not a whole number of blocks
+    [InlineData(1 << 21)]
+    [InlineData(1_100_001)] // not a whole number of blocks
     public void Clear_zeroes_every_float_and_nothing_beyond(int length)
     {
         float[] values = OnTwoCores(() =>
@@ -85,10 +85,10 @@ public class HalvesTests
     [Theory]
     [InlineData(-1, true)]
     [InlineData(17, false)] // in the first half
-    [InlineData(599_999, false)] // in the second half, in the last, partial block
+    [InlineData(1_099_999, false)] // in the second half, in the last, partial block
     public void AllFinite_finds_a_NaN_or_infinity_in_either_half(int at, bool expected)
     {
-        float[] values = Random(600_003, 2);
+        float[] values = Random(1_100_003, 2);
         if (at >= 0)
         {
             values[at] = at % 2 == 0 ? float.NaN : float.PositiveInfinity;
@@ -105,7 +105,7 @@ public class HalvesTests
     [InlineData(Activation.Gelu)] // its gradient reads the pre-activations
     public void Activations_and_their_gradients_equal_row_by_row_ones(Activation activation)
     {
-        const int rows = 3001, cols = 67;
+        const int rows = 8001, cols = 67;
         float[] z = Random(rows * cols, 3, 4f), dy = Random(rows * cols, 4);
 
         // Row by row, each call far below the split threshold: the same values up to the rounding of vector code
@@ -160,7 +160,7 @@ public class HalvesTests
     public void Max_pooling_and_its_gradient_equal_sample_by_sample_ones()
     {
         var g = new ConvGeometry(24, 24, 32, 8, 8, 32, 3, 3, 3, 3, 1, 1, 0, 0);
-        const int batch = 41;
+        const int batch = 61;
         float[] x = Random(batch * g.InputSize, 5), dy = Random(batch * g.OutputSize, 6);
         float[] y = new float[batch * g.OutputSize], dx = Random(batch * g.InputSize, 7);
         float[] dxStart = (float[])dx.Clone();
@@ -190,7 +190,7 @@ public class HalvesTests
     [Fact]
     public void Embedding_gather_and_scatter_equal_plain_loops()
     {
-        const int vocabulary = 5000, dim = 64, count = 4099;
+        const int vocabulary = 5000, dim = 160, count = 4099;
         var random = new Random(8);
         float[] ids = new float[count];
         for (int i = 0; i < count; i++)

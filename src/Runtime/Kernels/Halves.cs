@@ -8,15 +8,17 @@ namespace Unrolled.Kernels;
 /// each row is computed exactly as on one thread, so results are bit-identical to one thread's.
 /// </summary>
 /// <remarks>
-/// A pass pays for the hand-off (a few microseconds) from about a megabyte. Up to the size of the last-level cache the
-/// second core nearly doubles the bandwidth on this project's machine (a ReLU-gradient pass over 4 MB: 109 GB/s on
-/// one thread, 216 on two); from main memory it gives less (64 MB: 50 → 70 GB/s), which is why the optimizer's update
-/// of large embedding tables stays on one thread (docs/performance.md).
+/// Up to the size of the last-level cache the second core nearly doubles the bandwidth on this project's machine (a
+/// pass over 4 MB measured in C: 109 GB/s on one thread, 216 on two); from main memory it gives less and varies with
+/// the other work on the machine (64 MB: 50 → 70 GB/s). docs/performance.md has what it gives whole training steps.
 /// </remarks>
 internal static unsafe class Halves
 {
-    /// <summary>Passes touching fewer floats than this (1 MB) run on the calling thread.</summary>
-    public const long MinFloats = 1 << 18;
+    /// <summary>
+    /// Passes touching fewer floats than this (4 MB) run on the calling thread: clearing 1 MB took 10 µs on one thread
+    /// and 24 µs on two (waking the helper costs more than the pass), 4 MB 41 and 30 µs, 8 MB 98 and 65 µs.
+    /// </summary>
+    public const long MinFloats = 1 << 20;
 
     /// <summary>Whether a pass touching <paramref name="floats"/> floats is worth splitting.</summary>
     public static bool Worth(long floats) => floats >= MinFloats && GemmWorker.Enabled;
