@@ -236,6 +236,53 @@ public class HalvesTests
         }));
     }
 
+    [Fact]
+    public void Split_passes_allocate_nothing()
+    {
+        float[] values = Random(1 << 21, 14), weights = Random(1 << 21, 15), gradients = Random(1 << 21, 16);
+        var optimizer = new RMSprop();
+        optimizer.Build(new object(), weights.Length);
+        void Passes()
+        {
+            Halves.AllFinite(values);
+            optimizer.Apply(weights, gradients);
+            ActivationKernels.Backward(Activation.Relu, default, weights, values, 1 << 15, 64);
+            TensorOps.Clear(values);
+        }
+
+        OnTwoCores(() =>
+        {
+            Passes(); // the helper thread and its wait handles exist from here on
+            return 0;
+        });
+        long least = long.MaxValue;
+        int splits = 0;
+        int saved = Threading.MaxThreads;
+        Threading.MaxThreads = 2;
+        try
+        {
+            for (int round = 0; round < 3; round++)
+            {
+                int before = GemmWorker.SplitsStarted;
+                long bytes = GC.GetAllocatedBytesForCurrentThread();
+                for (int i = 0; i < 5; i++)
+                {
+                    Passes();
+                }
+
+                least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - bytes);
+                splits += GemmWorker.SplitsStarted - before;
+            }
+        }
+        finally
+        {
+            Threading.MaxThreads = saved;
+        }
+
+        Assert.True(splits > 0, "no pass split in the measured rounds");
+        Assert.Equal(0, least);
+    }
+
     public static TheoryData<string> ElementWiseOptimizers => ["sgd", "sgd momentum", "rmsprop", "rmsprop centered", "adam", "adamw", "adagrad", "adadelta", "adamax", "lion", "ftrl", "nadam"];
 
     private static Optimizer Make(string name) => name switch
