@@ -289,14 +289,14 @@ public static class ActivationKernels
         var sum = Vector512<float>.Zero;
         for (int j = 0; j < main; j += 16)
         {
-            var e = Vector512.Exp(Vector512.LoadUnsafe(ref zr, (nuint)j) - m);
+            var e = Simd.ExpNonPositive(Vector512.LoadUnsafe(ref zr, (nuint)j) - m);
             e.StoreUnsafe(ref yr, (nuint)j);
             sum += e;
         }
 
         if (tail != 0)
         {
-            var e = Vector512.Exp(last - m);
+            var e = Simd.ExpNonPositive(last - m);
             sum += Vector512.ConditionalSelect(fresh, e, Vector512<float>.Zero);
             Vector512.ConditionalSelect(fresh, e, Vector512.LoadUnsafe(ref yr, (nuint)(n - 16))).StoreUnsafe(ref yr, (nuint)(n - 16));
         }

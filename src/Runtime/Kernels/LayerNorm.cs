@@ -4,6 +4,7 @@ using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Unrolled.Kernels;
 
@@ -57,7 +58,14 @@ public static class LayerNorm
             return;
         }
 
-        if (inner == 1)
+        if (inner == 1 && !rms && length % 16 == 0 && length <= 256 && Vector512.IsHardwareAccelerated)
+        {
+            for (int o = 0; o < outer; o++)
+            {
+                ForwardRow512(x.Slice(o * length, length), gamma, beta, y.Slice(o * length, length), out means[o], out inverses[o], epsilon);
+            }
+        }
+        else if (inner == 1)
         {
             for (int o = 0; o < outer; o++)
             {
@@ -123,6 +131,61 @@ public static class LayerNorm
     }
 
     /// <summary>One contiguous row (inner = 1): mean, then the centred squares (kept in y), then the output.</summary>
+    /// <summary>
+    /// <see cref="ForwardRow"/> for a short row of whole 16-float vectors (a transformer's 32 to 256 features), in one
+    /// method without library calls: five calls per row were most of the time on rows this short (8.2 µs for 200 rows
+    /// of 32). The same operations in the same order per element; the sums add their vectors' lanes in another order
+    /// than TensorPrimitives.Sum, so the mean and variance may differ from <see cref="ForwardRow"/>'s in the last bit.
+    /// </summary>
+    private static void ForwardRow512(ReadOnlySpan<float> x, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> y,
+        out float mean, out float inverse, float epsilon)
+    {
+        int n = x.Length;
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        ref float yr = ref MemoryMarshal.GetReference(y);
+        var sum = Vector512<float>.Zero;
+        for (int j = 0; j < n; j += 16)
+        {
+            sum += Vector512.LoadUnsafe(ref xr, (nuint)j);
+        }
+
+        mean = Vector512.Sum(sum) / n;
+        var m = Vector512.Create(mean);
+        var squares = Vector512<float>.Zero;
+        for (int j = 0; j < n; j += 16)
+        {
+            var d = Vector512.LoadUnsafe(ref xr, (nuint)j) - m;
+            squares += d * d;
+        }
+
+        inverse = 1f / MathF.Sqrt((Vector512.Sum(squares) / n) + epsilon);
+        var scale = Vector512.Create(inverse);
+        bool hasGamma = !gamma.IsEmpty, hasBeta = !beta.IsEmpty;
+        if ((hasGamma && gamma.Length < n) || (hasBeta && beta.Length < n))
+        {
+            throw new ArgumentException("γ and β need one value per feature.");
+        }
+
+        ref float gr = ref MemoryMarshal.GetReference(gamma);
+        ref float br = ref MemoryMarshal.GetReference(beta);
+        for (int j = 0; j < n; j += 16)
+        {
+            var d = Vector512.LoadUnsafe(ref xr, (nuint)j) - m;
+            if (hasGamma)
+            {
+                d *= Vector512.LoadUnsafe(ref gr, (nuint)j);
+            }
+
+            d *= scale;
+            if (hasBeta)
+            {
+                d += Vector512.LoadUnsafe(ref br, (nuint)j);
+            }
+
+            d.StoreUnsafe(ref yr, (nuint)j);
+        }
+    }
+
     private static void ForwardRow(ReadOnlySpan<float> x, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> y,
         out float mean, out float inverse, float epsilon, bool rms)
     {
