@@ -15,9 +15,9 @@ namespace Unrolled.Generator.Emit;
 /// </summary>
 internal static class StubEmitter
 {
-    private const string Rt = "global::Unrolled.";
-    private const string Span = "global::System.Span<float>";
-    private const string ReadOnlySpan = "global::System.ReadOnlySpan<float>";
+    private const string Rt = NodeEmitter.Rt;
+    private const string Span = NodeEmitter.Span;
+    private const string ReadOnlySpan = NodeEmitter.ReadOnlySpan;
 
     /// <summary>Whether a model with these diagnostics gets a stub: it has errors, and none says the class itself cannot
     /// take generated members (UNR0006: not partial, generic, a struct, a base class of its own, …).</summary>

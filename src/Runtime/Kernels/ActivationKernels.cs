@@ -39,7 +39,7 @@ public static class ActivationKernels
             fixed (float* pz = z, py = y)
             {
                 var job = new RowJob { Activation = activation, Z = pz, Y = py, Rows = rows, Cols = cols };
-                if (Halves.TryRun(&ForwardRows, &job, Units(activation, rows, count), 2L * count))
+                if (Halves.TryRun(&ForwardRows, &job, Units(activation, rows, count)))
                 {
                     return;
                 }
@@ -159,7 +159,7 @@ public static class ActivationKernels
             fixed (float* pz = z, py = y, pg = gradient)
             {
                 var job = new RowJob { Activation = activation, Z = pz, Y = py, G = pg, Rows = rows, Cols = cols };
-                if (Halves.TryRun(&BackwardRows, &job, Units(activation, rows, count), 3L * count))
+                if (Halves.TryRun(&BackwardRows, &job, Units(activation, rows, count)))
                 {
                     return;
                 }

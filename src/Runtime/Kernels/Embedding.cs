@@ -34,14 +34,13 @@ public static class Embedding
         table = table[..checked(vocabulary * dim)];
         y = y[..checked(count * dim)];
         CheckIndices(indices, vocabulary, perSample);
-        long floats = 2L * y.Length;
-        if (Halves.Worth(floats))
+        if (Halves.Worth(2L * y.Length))
         {
             // Rows are copies: two halves on two cores write exactly what one thread writes.
             fixed (float* pi = indices, pt = table, py = y)
             {
                 var job = new GatherJob { Indices = pi, Table = pt, Y = py, Dim = dim };
-                if (Halves.TryRun(&GatherRows, &job, count, floats))
+                if (Halves.TryRun(&GatherRows, &job, count))
                 {
                     return;
                 }
@@ -85,7 +84,7 @@ public static class Embedding
     {
         foreach (float v in indices)
         {
-            if (!(v >= 0 && v < vocabulary && v == MathF.Floor(v)))
+            if (!IsId(v, vocabulary))
             {
                 return false;
             }
@@ -93,6 +92,10 @@ public static class Embedding
 
         return true;
     }
+
+    /// <summary>Whether <paramref name="v"/> is a whole number in [0, vocabulary); written so that NaN fails too, and the
+    /// float-to-int cast of one that passes is exact.</summary>
+    private static bool IsId(float v, int vocabulary) => v >= 0 && v < vocabulary && v == MathF.Floor(v);
 
     /// <summary>A row gather or scatter split between two threads (<see cref="Halves"/>); the ids are checked before.</summary>
     private unsafe struct GatherJob
@@ -130,8 +133,7 @@ public static class Embedding
         for (int i = 0; i < indices.Length; i++)
         {
             float v = indices[i];
-            // Written so NaN fails too; the float-to-int cast is then exact.
-            if (!(v >= 0 && v < vocabulary && v == MathF.Floor(v)))
+            if (!IsId(v, vocabulary))
             {
                 ThrowBadIndex(v, i, perSample, vocabulary);
             }
@@ -150,16 +152,15 @@ public static class Embedding
         ArgumentOutOfRangeException.ThrowIfNegative(dim);
         indices = indices[..count];
         dy = dy[..checked(count * dim)];
-        long floats = 3L * dy.Length;
         int vocabulary = dim == 0 ? 0 : dTable.Length / dim;
-        if (Halves.Worth(floats) && AllIn(indices, vocabulary))
+        if (Halves.Worth(3L * dy.Length) && AllIn(indices, vocabulary))
         {
             // Split by table rows, not by ids: each thread walks every id in order and adds those in its half of the
             // table, so each row receives its additions in the same order as on one thread, and no row is shared.
             fixed (float* pi = indices, pdy = dy, pt = dTable)
             {
                 var job = new GatherJob { Indices = pi, Table = pt, Y = pdy, Dim = dim, Count = count };
-                if (Halves.TryRun(&ScatterRows, &job, vocabulary, floats))
+                if (Halves.TryRun(&ScatterRows, &job, vocabulary))
                 {
                     return;
                 }

@@ -24,11 +24,11 @@ internal static unsafe class Halves
     public static bool Worth(long floats) => floats >= MinFloats && GemmWorker.Enabled;
 
     /// <summary>
-    /// Runs <c>work(state, 0, count, 0)</c> as two halves on two cores when the pass touches at least
-    /// <see cref="MinFloats"/> floats and the helper thread is free; false (having done nothing) otherwise.
+    /// Runs <c>work(state, 0, count, 0)</c> as two halves on two cores when the helper thread is free; false (having done
+    /// nothing) otherwise. Callers ask <see cref="Worth"/> first.
     /// </summary>
-    public static bool TryRun(delegate*<void*, int, int, int, void> work, void* state, int count, long floats, object? context = null)
-        => floats >= MinFloats && GemmWorker.TrySplit(work, state, count, context);
+    public static bool TryRun(delegate*<void*, int, int, int, void> work, void* state, int count, object? context = null)
+        => GemmWorker.TrySplit(work, state, count, context);
 
     /// <summary>The context object of the pass running (see <see cref="GemmWorker.TrySplit"/>).</summary>
     public static object? Context => GemmWorker.Context;
@@ -47,12 +47,12 @@ internal static unsafe class Halves
     /// <summary>Sets <paramref name="values"/> to zero, on two cores when it is large.</summary>
     public static void Clear(Span<float> values)
     {
-        if (values.Length >= MinFloats)
+        if (Worth(values.Length))
         {
             fixed (float* start = values)
             {
                 var job = new Block { Start = start, Length = values.Length };
-                if (TryRun(&ClearBlocks, &job, Blocks(values.Length), values.Length))
+                if (TryRun(&ClearBlocks, &job, Blocks(values.Length)))
                 {
                     return;
                 }
@@ -65,12 +65,12 @@ internal static unsafe class Halves
     /// <summary>Whether no element of <paramref name="values"/> is NaN or ±∞ (<see cref="FiniteCheck.AllFinite"/>), on two cores when large.</summary>
     public static bool AllFinite(ReadOnlySpan<float> values)
     {
-        if (values.Length >= MinFloats)
+        if (Worth(values.Length))
         {
             fixed (float* start = values)
             {
                 var job = new Block { Start = start, Length = values.Length };
-                if (TryRun(&CheckBlocks, &job, Blocks(values.Length), values.Length))
+                if (TryRun(&CheckBlocks, &job, Blocks(values.Length)))
                 {
                     return job.Finite0 && job.Finite1;
                 }

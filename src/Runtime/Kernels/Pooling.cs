@@ -25,14 +25,13 @@ public static class Pooling
         Check(g, batch);
         x = x[..checked(batch * g.InputSize)];
         y = y[..checked(batch * g.OutputSize)];
-        long floats = (long)x.Length + y.Length;
-        if (Halves.Worth(floats))
+        if (Halves.Worth((long)x.Length + y.Length))
         {
             // Samples are independent: two halves on two cores give one thread's result exactly.
             fixed (float* px = x, py = y)
             {
                 var job = new SampleJob { X = px, Y = py, G = g };
-                if (Halves.TryRun(&MaxForwardSamples, &job, batch, floats))
+                if (Halves.TryRun(&MaxForwardSamples, &job, batch))
                 {
                     return;
                 }
@@ -44,17 +43,16 @@ public static class Pooling
 
     private static unsafe void MaxForwardSamples(void* state, int first, int end, int part)
     {
+        // Spans over samples [0, end): the range reads and writes only [first, end) of them.
         ref readonly SampleJob job = ref *(SampleJob*)state;
-        int count = end;
-        MaxForwardRange(new ReadOnlySpan<float>(job.X, count * job.G.InputSize), new Span<float>(job.Y, count * job.G.OutputSize), job.G, first, end);
+        MaxForwardRange(new ReadOnlySpan<float>(job.X, end * job.G.InputSize), new Span<float>(job.Y, end * job.G.OutputSize), job.G, first, end);
     }
 
     private static unsafe void MaxBackwardSamples(void* state, int first, int end, int part)
     {
         ref readonly SampleJob job = ref *(SampleJob*)state;
-        int count = end;
-        MaxBackwardRange(new ReadOnlySpan<float>(job.X, count * job.G.InputSize), new ReadOnlySpan<float>(job.Y, count * job.G.OutputSize),
-            new ReadOnlySpan<float>(job.Dy, count * job.G.OutputSize), new Span<float>(job.Dx, count * job.G.InputSize), job.G, first, end);
+        MaxBackwardRange(new ReadOnlySpan<float>(job.X, end * job.G.InputSize), new ReadOnlySpan<float>(job.Y, end * job.G.OutputSize),
+            new ReadOnlySpan<float>(job.Dy, end * job.G.OutputSize), new Span<float>(job.Dx, end * job.G.InputSize), job.G, first, end);
     }
 
     /// <summary>A pooling pass over samples split between two threads (<see cref="Halves"/>).</summary>
@@ -176,13 +174,12 @@ public static class Pooling
         dx = dx[..checked(batch * g.InputSize)];
         y = y[..checked(batch * g.OutputSize)];
         dy = dy[..checked(batch * g.OutputSize)];
-        long floats = (2L * x.Length) + (2L * y.Length);
-        if (Halves.Worth(floats))
+        if (Halves.Worth((2L * x.Length) + (2L * y.Length)))
         {
             fixed (float* px = x, py = y, pdy = dy, pdx = dx)
             {
                 var job = new SampleJob { X = px, Y = py, Dy = pdy, Dx = pdx, G = g };
-                if (Halves.TryRun(&MaxBackwardSamples, &job, batch, floats))
+                if (Halves.TryRun(&MaxBackwardSamples, &job, batch))
                 {
                     return;
                 }

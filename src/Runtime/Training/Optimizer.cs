@@ -339,8 +339,7 @@ public abstract class Optimizer
     /// </summary>
     private unsafe bool UpdateOnTwoCores(Span<float> weights, ReadOnlySpan<float> gradients, int offset)
     {
-        long floats = 5L * weights.Length;
-        if (!ElementWise || !Kernels.Halves.Worth(floats))
+        if (!ElementWise || !Kernels.Halves.Worth(5L * weights.Length))
         {
             return false;
         }
@@ -348,7 +347,7 @@ public abstract class Optimizer
         fixed (float* w = weights, g = gradients)
         {
             var job = new UpdateJob { Weights = w, Gradients = g, Offset = offset, Length = weights.Length, Iteration = Iterations };
-            return Kernels.Halves.TryRun(&UpdateBlocks, &job, Kernels.Halves.Blocks(weights.Length), floats, this);
+            return Kernels.Halves.TryRun(&UpdateBlocks, &job, Kernels.Halves.Blocks(weights.Length), this);
         }
     }
 
