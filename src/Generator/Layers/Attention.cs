@@ -537,8 +537,9 @@ internal sealed class MultiHeadAttentionRule : LayerRule
         return sizes.Select(c.PerRow).ToArray();
     }
 
-    /// <summary>Dropout on the attention weights applies while training only.</summary>
-    public override bool UsesTrainingFlag(LayerSpec layer) => layer.Config is MultiHeadAttentionConfig { Dropout: > 0 };
+    /// <summary>Dropout on the attention weights applies while training only, and only a training pass keeps the weights
+    /// (the kernel's <c>keepWeights</c>; outside one it fuses each head's scores, softmax and weighted sum).</summary>
+    public override bool UsesTrainingFlag(LayerSpec layer) => true;
 
     /// <summary>The kernels' dropout arguments: the dropped weights' region (in a training forward pass, or backward),
     /// the rate and a fresh seed; nothing without dropout.</summary>
@@ -559,7 +560,8 @@ internal sealed class MultiHeadAttentionRule : LayerRule
                $"{string.Join(", ", Sublayers.SelectMany(n => new[] { e.Weight(n + "/kernel"), e.Weight(n + "/bias") }))}, " +
                $"{string.Join(", ", g.Sizes.Select((size, i) => e.Temporary(i, size)))}, {e.Values(e.Node)}{Dropout(e, g, backward: false)}" +
                e.MaskArgument(0, "queryMask") + e.MaskArgument(1, "valueMask") +
-               (Sequences(e.NodeSpec) > 2 && e.Inputs[2] != e.Inputs[1] ? e.MaskArgument(2, "keyMask") : string.Empty) + AttentionMaskArgument(e) + ");");
+               (Sequences(e.NodeSpec) > 2 && e.Inputs[2] != e.Inputs[1] ? e.MaskArgument(2, "keyMask") : string.Empty) + AttentionMaskArgument(e) +
+               (ReturnsScores(e.NodeSpec) ? string.Empty : ", keepWeights: workspace.TrainingPass") + ");");
     }
 
     public override void Backward(NodeEmitter e)

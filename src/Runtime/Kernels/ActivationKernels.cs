@@ -4,6 +4,7 @@ using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Unrolled.Kernels;
 
@@ -259,49 +260,14 @@ public static class ActivationKernels
     /// <summary>
     /// One softmax row of at least 16 floats in three passes over 16-float vectors (max; exp(x − max) stored and summed;
     /// scaled) instead of five library calls: attention's score rows (hundreds of keys, thousands of rows) spent most of
-    /// their time in the calls' setup. The last, partial vector is the row's last 16 floats again, its lanes already
-    /// done masked out of the sum and the scaling. <paramref name="y"/> may be <paramref name="z"/>.
+    /// their time in the calls' setup. <paramref name="y"/> may be <paramref name="z"/>.
     /// </summary>
     private static void SoftmaxRow512(ReadOnlySpan<float> z, Span<float> y)
     {
-        int n = z.Length;
-        ref float zr = ref MemoryMarshal.GetReference(z);
+        float sum = ShiftedExponentials512(z, y, 1f);
+        int n = z.Length, main = n & ~15, tail = n - main;
         ref float yr = ref MemoryMarshal.GetReference(y);
-        int main = n & ~15, tail = n - main;
-        var lanes = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-        var fresh = Vector512.GreaterThanOrEqual(lanes, Vector512.Create(16 - tail)).AsSingle(); // the tail's new lanes
-
-        var max = Vector512.Create(float.NegativeInfinity);
-        for (int j = 0; j < main; j += 16)
-        {
-            max = Vector512.Max(max, Vector512.LoadUnsafe(ref zr, (nuint)j));
-        }
-
-        if (tail != 0)
-        {
-            max = Vector512.Max(max, Vector512.LoadUnsafe(ref zr, (nuint)(n - 16))); // overlapping lanes change nothing
-        }
-
-        var m = Vector512.Create(HorizontalMax(max));
-
-        // z's last 16 floats, read before the stores below reach them (y may be z).
-        var last = tail != 0 ? Vector512.LoadUnsafe(ref zr, (nuint)(n - 16)) : default;
-        var sum = Vector512<float>.Zero;
-        for (int j = 0; j < main; j += 16)
-        {
-            var e = Simd.ExpNonPositive(Vector512.LoadUnsafe(ref zr, (nuint)j) - m);
-            e.StoreUnsafe(ref yr, (nuint)j);
-            sum += e;
-        }
-
-        if (tail != 0)
-        {
-            var e = Simd.ExpNonPositive(last - m);
-            sum += Vector512.ConditionalSelect(fresh, e, Vector512<float>.Zero);
-            Vector512.ConditionalSelect(fresh, e, Vector512.LoadUnsafe(ref yr, (nuint)(n - 16))).StoreUnsafe(ref yr, (nuint)(n - 16));
-        }
-
-        var scale = Vector512.Create(1f / Vector512.Sum(sum));
+        var scale = Vector512.Create(1f / sum);
         for (int j = 0; j < main; j += 16)
         {
             (Vector512.LoadUnsafe(ref yr, (nuint)j) * scale).StoreUnsafe(ref yr, (nuint)j);
@@ -310,16 +276,109 @@ public static class ActivationKernels
         if (tail != 0)
         {
             var v = Vector512.LoadUnsafe(ref yr, (nuint)(n - 16));
-            Vector512.ConditionalSelect(fresh, v * scale, v).StoreUnsafe(ref yr, (nuint)(n - 16));
+            Vector512.ConditionalSelect(Fresh(tail), v * scale, v).StoreUnsafe(ref yr, (nuint)(n - 16));
         }
     }
 
+    /// <summary>
+    /// The numerators of a softmax row of <paramref name="scale"/>·z: y = exp(scale·(z − max z)), returning their sum (at
+    /// least 1 unless the row holds NaN). Rows of 16 floats or more go through 16-float vectors, the last, partial vector
+    /// being the row's last 16 floats again with the lanes already done masked out of the sum; shorter rows through
+    /// scalars. <paramref name="y"/> may be <paramref name="z"/>. The fused attention of <see cref="MultiHeadAttention"/>
+    /// divides its weighted sums by the returned sum instead of every weight, and passes 1/√keyDim as the scale instead of
+    /// scaling the queries.
+    /// </summary>
+    /// <param name="z">The row.</param>
+    /// <param name="y">Receives the numerators.</param>
+    /// <param name="scale">A positive factor applied to the row before the softmax (so the maximum is unchanged).</param>
+    internal static float ShiftedExponentials(ReadOnlySpan<float> z, Span<float> y, float scale)
+    {
+        if (z.Length >= 16 && Vector512.IsHardwareAccelerated)
+        {
+            return ShiftedExponentials512(z, y, scale);
+        }
+
+        float max = float.NegativeInfinity;
+        foreach (float v in z)
+        {
+            max = v > max || float.IsNaN(v) ? v : max;
+        }
+
+        float sum = 0f, shift = -max * scale;
+        for (int i = 0; i < z.Length; i++)
+        {
+            float e = MathF.Exp(MathF.FusedMultiplyAdd(z[i], scale, shift));
+            y[i] = e;
+            sum += e;
+        }
+
+        return sum;
+    }
+
+    private static float ShiftedExponentials512(ReadOnlySpan<float> z, Span<float> y, float scale)
+    {
+        int n = z.Length;
+        ref float zr = ref MemoryMarshal.GetReference(z);
+        ref float yr = ref MemoryMarshal.GetReference(y);
+        int main = n & ~15, tail = n - main;
+        // vmaxps in two chains: Vector512.Max orders NaN and signed zeros as IEEE 754-2019 does, three dependent
+        // instructions a vector (vrangeps and two vfixupimmps) that made this pass as slow as the exponentials. A NaN
+        // score is lost from the maximum here but not from the row: exp(NaN − max) is NaN, and so is the sum.
+        var max = Vector512.Create(float.NegativeInfinity);
+        var max2 = max;
+        int j2 = 0;
+        for (; j2 + 32 <= main; j2 += 32)
+        {
+            max = Avx512F.Max(max, Vector512.LoadUnsafe(ref zr, (nuint)j2));
+            max2 = Avx512F.Max(max2, Vector512.LoadUnsafe(ref zr, (nuint)(j2 + 16)));
+        }
+
+        if (j2 < main)
+        {
+            max = Avx512F.Max(max, Vector512.LoadUnsafe(ref zr, (nuint)j2));
+        }
+
+        if (tail != 0)
+        {
+            max2 = Avx512F.Max(max2, Vector512.LoadUnsafe(ref zr, (nuint)(n - 16))); // overlapping lanes change nothing
+        }
+
+        max = Avx512F.Max(max, max2);
+        // scale·z − scale·max in one rounding: the maximum's own term is within an ulp of 0, which exp takes as it comes.
+        var c = Vector512.Create(scale);
+        var shift = Vector512.Create(-HorizontalMax(max) * scale);
+
+        // z's last 16 floats, read before the stores below reach them (y may be z).
+        var last = tail != 0 ? Vector512.LoadUnsafe(ref zr, (nuint)(n - 16)) : default;
+        var sum = Vector512<float>.Zero;
+        for (int j = 0; j < main; j += 16)
+        {
+            var e = Simd.ExpNonPositive(Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref zr, (nuint)j), c, shift));
+            e.StoreUnsafe(ref yr, (nuint)j);
+            sum += e;
+        }
+
+        if (tail != 0)
+        {
+            var fresh = Fresh(tail);
+            var e = Simd.ExpNonPositive(Vector512.FusedMultiplyAdd(last, c, shift));
+            sum += Vector512.ConditionalSelect(fresh, e, Vector512<float>.Zero);
+            Vector512.ConditionalSelect(fresh, e, Vector512.LoadUnsafe(ref yr, (nuint)(n - 16))).StoreUnsafe(ref yr, (nuint)(n - 16));
+        }
+
+        return Vector512.Sum(sum);
+    }
+
+    /// <summary>The lanes of a row's last 16 floats that lie past its last whole vector (<paramref name="tail"/> of them).</summary>
+    private static Vector512<float> Fresh(int tail)
+        => Vector512.GreaterThanOrEqual(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(16 - tail)).AsSingle();
+
     private static float HorizontalMax(Vector512<float> v)
     {
-        var m = Vector256.Max(v.GetLower(), v.GetUpper());
-        var q = Vector128.Max(m.GetLower(), m.GetUpper());
-        q = Vector128.Max(q, Vector128.Shuffle(q, Vector128.Create(2, 3, 0, 1)));
-        q = Vector128.Max(q, Vector128.Shuffle(q, Vector128.Create(1, 0, 3, 2)));
+        var m = Avx.Max(v.GetLower(), v.GetUpper());
+        var q = Sse.Max(m.GetLower(), m.GetUpper());
+        q = Sse.Max(q, Sse.Shuffle(q, q, 0b01_00_11_10));
+        q = Sse.Max(q, Sse.Shuffle(q, q, 0b10_11_00_01));
         return q.ToScalar();
     }
 

@@ -1,6 +1,8 @@
 using System;
 using System.ComponentModel;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Unrolled.Kernels;
 
@@ -52,7 +54,7 @@ public readonly record struct MultiHeadShape(int Batch, int QuerySteps, int KeyS
 /// Nothing is allocated.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
-public static class MultiHeadAttention
+public static partial class MultiHeadAttention
 {
     /// <summary>Query rows per block of a causal head: each block computes only the keys it sees.</summary>
     private const int CausalBlock = 64;
@@ -70,7 +72,8 @@ public static class MultiHeadAttention
     /// <param name="valueBias">[heads·valueDim], or empty.</param>
     /// <param name="outputKernel">[heads·valueDim, outputFeatures].</param>
     /// <param name="outputBias">[outputFeatures], or empty.</param>
-    /// <param name="q">[batch, Tq, heads·keyDim]: the projected queries, scaled by 1/√keyDim.</param>
+    /// <param name="q">[batch, Tq, heads·keyDim]: the projected queries, scaled by 1/√keyDim (unscaled when the weights are
+    /// not kept: the fused path scales the scores).</param>
     /// <param name="k">[batch, Tk, heads·keyDim]: the projected keys.</param>
     /// <param name="v">[batch, Tk, heads·valueDim]: the projected values.</param>
     /// <param name="probabilities">[batch, heads, Tq, Tk]: the attention weights (0 where masked).</param>
@@ -87,12 +90,17 @@ public static class MultiHeadAttention
     /// weight 0 after, so a masked query's heads output zeros.</param>
     /// <param name="attentionMask">[batch, Tq, Tk], Keras's <c>attention_mask</c> (above 0.5 where query i may attend to key
     /// j), or empty; combined with the other masks the same way.</param>
+    /// <param name="keepWeights">Whether <paramref name="probabilities"/> must receive the attention weights (a training
+    /// pass, whose backward reads them, or a call that returns them). Without, a head's scores, softmax and weighted sum
+    /// run a block of query rows at a time in the L1 cache and each output row is divided by its softmax sum once,
+    /// instead of every weight (see <see cref="FusedHead"/>); <paramref name="probabilities"/> is then left as it was.</param>
     public static void Forward(in MultiHeadShape s, ReadOnlySpan<float> query, ReadOnlySpan<float> value, ReadOnlySpan<float> key,
         ReadOnlySpan<float> queryKernel, ReadOnlySpan<float> queryBias, ReadOnlySpan<float> keyKernel, ReadOnlySpan<float> keyBias,
         ReadOnlySpan<float> valueKernel, ReadOnlySpan<float> valueBias, ReadOnlySpan<float> outputKernel, ReadOnlySpan<float> outputBias,
         Span<float> q, Span<float> k, Span<float> v, Span<float> probabilities, Span<float> combined, Span<float> y,
         Span<float> dropped = default, float dropoutRate = 0f, ulong seed = 0, ReadOnlySpan<float> queryMask = default,
-        ReadOnlySpan<float> valueMask = default, ReadOnlySpan<float> keyMask = default, ReadOnlySpan<float> attentionMask = default)
+        ReadOnlySpan<float> valueMask = default, ReadOnlySpan<float> keyMask = default, ReadOnlySpan<float> attentionMask = default,
+        bool keepWeights = true)
     {
         bool masked = !queryMask.IsEmpty || !valueMask.IsEmpty || !keyMask.IsEmpty || !attentionMask.IsEmpty;
         if (!queryMask.IsEmpty && queryMask.Length < (long)s.Batch * s.QuerySteps || !valueMask.IsEmpty && valueMask.Length < (long)s.Batch * s.KeySteps
@@ -119,8 +127,13 @@ public static class MultiHeadAttention
             Need(dropped, s.Batch * s.Heads, s.Scores, nameof(dropped));
         }
 
+        bool fuse = !keepWeights && dropped.IsEmpty && Fusable(s);
         Project(query, queryKernel, queryBias, q, rowsQ, s.QueryFeatures, s.QueryWidth);
-        TensorPrimitives.Multiply(q[..(rowsQ * s.QueryWidth)], 1f / MathF.Sqrt(s.KeyDim), q);
+        if (!fuse)
+        {
+            TensorPrimitives.Multiply(q[..(rowsQ * s.QueryWidth)], 1f / MathF.Sqrt(s.KeyDim), q); // the fused path scales the scores
+        }
+
         Project(key, keyKernel, keyBias, k, rowsK, s.KeyFeatures, s.QueryWidth);
         Project(value, valueKernel, valueBias, v, rowsK, s.ValueFeatures, s.ValueWidth);
 
@@ -132,6 +145,13 @@ public static class MultiHeadAttention
                 var p = probabilities.Slice(((b * s.Heads) + h) * s.Scores, s.Scores);
                 if (tq == 0 || tk == 0)
                 {
+                    continue;
+                }
+
+                if (fuse)
+                {
+                    FusedHead(s, b, q[((b * tq * hk) + (h * s.KeyDim))..], k[((b * tk * hk) + (h * s.KeyDim))..], v[((b * tk * hv) + (h * s.ValueDim))..],
+                        combined[((b * tq * hv) + (h * s.ValueDim))..], masked, queryMask, valueMask, keyMask, attentionMask);
                     continue;
                 }
 

@@ -27,8 +27,9 @@ internal static class Simd
             return Vector512.Exp(x);
         }
 
-        var underflows = Vector512.LessThan(x, Vector512.Create(-104f));
-        x = Vector512.Max(x, Vector512.Create(-104f)); // NaN stays NaN
+        // Clamped at −104 (vmaxps returns its second operand, x, when x is NaN): e^−104 is below half the smallest
+        // subnormal, so the scaling below rounds it, and everything under it, to 0 without a compare and a select.
+        x = Avx512F.Max(Vector512.Create(-104f), x);
         var n = Avx512F.RoundScale(x * Vector512.Create(1.44269504088896341f), 0); // to nearest
         var r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-0.693359375f), x); // ln 2 in two parts, the first exact
         r = Vector512.FusedMultiplyAdd(n, Vector512.Create(2.12194440e-4f), r);
@@ -39,7 +40,7 @@ internal static class Simd
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.6666665459e-1f));
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(5.0000001201e-1f));
         p = Vector512.FusedMultiplyAdd(p, r * r, r + Vector512<float>.One);
-        return Vector512.ConditionalSelect(underflows, Vector512<float>.Zero, Avx512F.Scale(p, n));
+        return Avx512F.Scale(p, n);
     }
 
     /// <summary>destination[i] = a[i] + b[i] for i &lt; length; destination may be a or b.</summary>
