@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Runtime.Intrinsics;
 using Unrolled.Kernels;
 using Xunit;
@@ -6,37 +7,38 @@ using Xunit;
 namespace Unrolled.Runtime.Tests;
 
 /// <summary>
-/// The softmax's exponential (<see cref="Simd.ExpNonPositive"/>) against <see cref="Math.Exp(double)"/> over its whole
-/// domain, and the short-row LayerNorm against a reference in double.
+/// The softmax's exponential (<see cref="Simd.Exp2NonPositive"/>) against <see cref="Math.Pow(double, double)"/> over its
+/// whole domain, softmax rows (the numerators the fused attention divides later, and whole rows) against double, and the
+/// short-row LayerNorm against a reference in double.
 /// </summary>
 public class FastExpTests
 {
-    private static float[] Exp(float[] x)
+    private static float[] Exp2(float[] t)
     {
-        var y = new float[x.Length];
-        for (int i = 0; i < x.Length; i += 16)
+        var y = new float[t.Length];
+        for (int i = 0; i < t.Length; i += 16)
         {
-            Simd.ExpNonPositive(Vector512.Create(x.AsSpan(i, 16))).CopyTo(y.AsSpan(i));
+            Simd.Exp2NonPositive(Vector512.Create(t.AsSpan(i, 16))).CopyTo(y.AsSpan(i));
         }
 
         return y;
     }
 
     [Fact]
-    public void Within_two_units_in_the_last_place_of_exp_from_0_down_to_underflow()
+    public void Within_two_units_in_the_last_place_of_two_to_the_t_from_0_down_to_underflow()
     {
-        // Every 1/4096 from 0 to −104 (425,984 points), and the edges.
-        var x = new float[(104 * 4096) + 16];
-        for (int i = 0; i < x.Length; i++)
+        // Every 1/4096 from 0 to −150 (614,400 points), and the edges.
+        var t = new float[(150 * 4096) + 16];
+        for (int i = 0; i < t.Length; i++)
         {
-            x[i] = -i / 4096f;
+            t[i] = -i / 4096f;
         }
 
-        float[] y = Exp(x);
+        float[] y = Exp2(t);
         double worst = 0;
-        for (int i = 0; i < x.Length; i++)
+        for (int i = 0; i < t.Length; i++)
         {
-            double exact = Math.Exp(x[i]);
+            double exact = Math.Pow(2, t[i]);
             float rounded = (float)exact;
             double ulp = Math.Max(MathF.BitIncrement(rounded) - rounded, float.Epsilon);
             worst = Math.Max(worst, Math.Abs(y[i] - exact) / ulp);
@@ -46,21 +48,62 @@ public class FastExpTests
     }
 
     [Fact]
-    public void Edges_give_what_exp_gives()
+    public void Edges_give_what_two_to_the_t_gives()
     {
-        float[] x = [0f, -0f, -1e-8f, -87.5f, -103.9f, -104.5f, -1e9f, float.NegativeInfinity, float.NaN, float.MinValue, -1f, -2f, -20f, -50f, -80f, -100f];
-        float[] y = Exp(x);
+        float[] t = [0f, -0f, -1e-8f, -126.25f, -149.4f, -150f, -1e9f, float.NegativeInfinity, float.NaN, float.MinValue, -1f, -0.5f, 1e-7f, -20f, -80f, -149f];
+        float[] y = Exp2(t);
         Assert.Equal(1f, y[0]);
         Assert.Equal(1f, y[1]);
         Assert.Equal(1f, y[2]);
-        Assert.Equal((float)Math.Exp(-87.5), y[3], 1e-44f); // subnormal range
-        Assert.True(y[4] >= 0 && y[4] <= 2 * float.Epsilon);
+        Assert.Equal((float)Math.Pow(2, -126.25), y[3], 1e-44f); // subnormal range
+        Assert.Equal(float.Epsilon, y[4]);                          // 2^−149.4 rounds to the smallest subnormal
         Assert.Equal(0f, y[5]);
         Assert.Equal(0f, y[6]);
         Assert.Equal(0f, y[7]);
         Assert.True(float.IsNaN(y[8]));
         Assert.Equal(0f, y[9]);
-        Assert.Equal((float)Math.Exp(-1), y[10]);
+        Assert.Equal(0.5f, y[10]);
+        Assert.Equal(Math.Sqrt(0.5), y[11], 6e-8);                 // within an ulp
+        Assert.Equal(1f, y[12], 1e-6f);                             // the rounding above a row's maximum
+        Assert.Equal(float.Epsilon, y[15]);
+    }
+
+    [Theory]
+    [InlineData(200, 1f)]
+    [InlineData(37, 0.17677669f)]  // 1/√32, a non-whole number of vectors
+    [InlineData(9, 0.25f)]         // shorter than a vector: scalars
+    [InlineData(512, 1f)]
+    public void Softmax_numerators_and_rows_match_double(int length, float scale)
+    {
+        var random = new Random(length);
+        float[] z = new float[length];
+        for (int i = 0; i < length; i++)
+        {
+            z[i] = (float)((random.NextDouble() * 40) - 10); // spread over e^±50 after the scale of 1
+        }
+
+        double max = z.Max();
+        double[] exact = z.Select(v => Math.Exp(scale * (v - max))).ToArray();
+        float[] numerators = new float[length];
+        double sum = ActivationKernels.ShiftedExponentials(z, numerators, scale);
+
+        // The numerators may all be off by one factor (c·max is rounded once for the row), which the division by their
+        // sum cancels: what must hold is each one's share of the sum.
+        double exactSum = exact.Sum();
+        for (int i = 0; i < length; i++)
+        {
+            double share = numerators[i] / sum, expected = exact[i] / exactSum;
+            Assert.True(Math.Abs(share - expected) <= 4e-7 * Math.Max(expected, 0.1), $"numerator {i}: share {share} against {expected}");
+        }
+
+        Assert.InRange(sum / exactSum, 1 - 4e-6, 1 + 4e-6);
+        float[] row = new float[length];
+        ActivationKernels.SoftmaxAlong(z.Select(v => v * scale).ToArray(), row, 1, length, 1);
+        double total = exact.Sum();
+        for (int i = 0; i < length; i++)
+        {
+            Assert.True(Math.Abs(row[i] - (exact[i] / total)) <= 4e-7 * Math.Max(exact[i] / total, 0.1), $"weight {i}: {row[i]} against {exact[i] / total}");
+        }
     }
 
     [Theory]

@@ -344,16 +344,19 @@ public static class ActivationKernels
         }
 
         max = Avx512F.Max(max, max2);
-        // scale·z − scale·max in one rounding: the maximum's own term is within an ulp of 0, which exp takes as it comes.
-        var c = Vector512.Create(scale);
-        var shift = Vector512.Create(-HorizontalMax(max) * scale);
+        // exp(scale·(z − max)) = 2^t with t = c·z − c·max, c = scale·log₂e, in one rounding: the maximum's own t is within
+        // an ulp of 0, which the exponential takes as it comes; the rounding of c·max shifts every t of the row alike and
+        // cancels in the softmax's ratio. t's own rounding (|t|·2⁻²⁴) moves a numerator by at most 2⁻²⁴/(e·ln 2) ≈ 3e-8.
+        float log2Scale = scale * 1.44269504088896341f;
+        var c = Vector512.Create(log2Scale);
+        var shift = Vector512.Create(-HorizontalMax(max) * log2Scale);
 
         // z's last 16 floats, read before the stores below reach them (y may be z).
         var last = tail != 0 ? Vector512.LoadUnsafe(ref zr, (nuint)(n - 16)) : default;
         var sum = Vector512<float>.Zero;
         for (int j = 0; j < main; j += 16)
         {
-            var e = Simd.ExpNonPositive(Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref zr, (nuint)j), c, shift));
+            var e = Simd.Exp2NonPositive(Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref zr, (nuint)j), c, shift));
             e.StoreUnsafe(ref yr, (nuint)j);
             sum += e;
         }
@@ -361,7 +364,7 @@ public static class ActivationKernels
         if (tail != 0)
         {
             var fresh = Fresh(tail);
-            var e = Simd.ExpNonPositive(Vector512.FusedMultiplyAdd(last, c, shift));
+            var e = Simd.Exp2NonPositive(Vector512.FusedMultiplyAdd(last, c, shift));
             sum += Vector512.ConditionalSelect(fresh, e, Vector512<float>.Zero);
             Vector512.ConditionalSelect(fresh, e, Vector512.LoadUnsafe(ref yr, (nuint)(n - 16))).StoreUnsafe(ref yr, (nuint)(n - 16));
         }
