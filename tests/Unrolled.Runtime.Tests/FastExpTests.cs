@@ -111,6 +111,9 @@ public class FastExpTests
     [InlineData(16, 3)]
     [InlineData(256, 7)]
     [InlineData(48, 5)]
+    [InlineData(16, 19)]   // blocks of eight rows and a remainder
+    [InlineData(256, 9)]
+    [InlineData(48, 17)]
     public void Short_rows_of_layer_normalisation_match_double(int features, int rows)
     {
         var random = new Random(features);

@@ -5,6 +5,7 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Unrolled.Kernels;
 
@@ -60,7 +61,14 @@ public static class LayerNorm
 
         if (inner == 1 && !rms && length % 16 == 0 && length <= 256 && Vector512.IsHardwareAccelerated)
         {
-            for (int o = 0; o < outer; o++)
+            int o = 0;
+            for (; o + 8 <= outer; o += 8)
+            {
+                ForwardRows8(x.Slice(o * length, 8 * length), gamma, beta, y.Slice(o * length, 8 * length), means.Slice(o, 8), inverses.Slice(o, 8),
+                    length, epsilon);
+            }
+
+            for (; o < outer; o++)
             {
                 ForwardRow512(x.Slice(o * length, length), gamma, beta, y.Slice(o * length, length), out means[o], out inverses[o], epsilon);
             }
@@ -178,6 +186,90 @@ public static class LayerNorm
 
             d.StoreUnsafe(ref yr, (nuint)j);
         }
+    }
+
+    /// <summary>
+    /// Eight rows of <see cref="ForwardRow512"/>'s kind at once: each row's sum is folded to 8 lanes, and the eight rows'
+    /// are reduced together by horizontal adds (9 instructions for 8 sums instead of a 4-level reduction each), so the
+    /// means, variances and inverse deviations of the eight rows come out as one vector each. A row at a time, the
+    /// reductions' and the square root's latencies ran one after the other: 200 rows of 32 took 3.4 µs.
+    /// </summary>
+    private static void ForwardRows8(ReadOnlySpan<float> x, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> y,
+        Span<float> means, Span<float> inverses, int n, float epsilon)
+    {
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        ref float yr = ref MemoryMarshal.GetReference(y);
+        var count = Vector256.Create((float)n);
+        var mean = Avx.Divide(Sums8(ref xr, n, default), count);
+        var variance = Avx.Divide(Sums8(ref xr, n, mean, squares: true), count);
+        var inverse = Avx.Divide(Vector256<float>.One, Avx.Sqrt(variance + Vector256.Create(epsilon)));
+        mean.StoreUnsafe(ref MemoryMarshal.GetReference(means));
+        inverse.StoreUnsafe(ref MemoryMarshal.GetReference(inverses));
+        bool hasGamma = !gamma.IsEmpty, hasBeta = !beta.IsEmpty; // Forward checked that each holds a value per feature
+        ref float gr = ref MemoryMarshal.GetReference(gamma);
+        ref float br = ref MemoryMarshal.GetReference(beta);
+        for (int r = 0; r < 8; r++)
+        {
+            var m = Vector512.Create(mean.GetElement(r));
+            var scale = Vector512.Create(inverse.GetElement(r));
+            nuint row = (nuint)(r * n);
+            for (int j = 0; j < n; j += 16)
+            {
+                var d = Vector512.LoadUnsafe(ref xr, row + (nuint)j) - m;
+                if (hasGamma)
+                {
+                    d *= Vector512.LoadUnsafe(ref gr, (nuint)j);
+                }
+
+                d *= scale;
+                if (hasBeta)
+                {
+                    d += Vector512.LoadUnsafe(ref br, (nuint)j);
+                }
+
+                d.StoreUnsafe(ref yr, row + (nuint)j);
+            }
+        }
+    }
+
+    /// <summary>Σ x of each of eight rows of <paramref name="n"/> floats, or with <paramref name="squares"/> Σ (x − centre)²,
+    /// as one vector.</summary>
+    private static Vector256<float> Sums8(ref float x, int n, Vector256<float> centres, bool squares = false)
+    {
+        // Pairs of rows, then fours, within each 128-bit half; then the halves: lane r holds row r's sum.
+        var h01 = Avx.HorizontalAdd(Fold(ref x, 0, n, centres, squares), Fold(ref x, 1, n, centres, squares));
+        var h23 = Avx.HorizontalAdd(Fold(ref x, 2, n, centres, squares), Fold(ref x, 3, n, centres, squares));
+        var h45 = Avx.HorizontalAdd(Fold(ref x, 4, n, centres, squares), Fold(ref x, 5, n, centres, squares));
+        var h67 = Avx.HorizontalAdd(Fold(ref x, 6, n, centres, squares), Fold(ref x, 7, n, centres, squares));
+        var h0123 = Avx.HorizontalAdd(h01, h23);
+        var h4567 = Avx.HorizontalAdd(h45, h67);
+        return Avx.Permute2x128(h0123, h4567, 0x20) + Avx.Permute2x128(h0123, h4567, 0x31);
+    }
+
+    /// <summary>Row <paramref name="r"/>'s sum (or centred squares) folded to 8 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Fold(ref float x, int r, int n, Vector256<float> centres, bool squares)
+    {
+        var sum = Vector512<float>.Zero;
+        nuint row = (nuint)(r * n);
+        if (squares)
+        {
+            var c = Vector512.Create(centres.GetElement(r));
+            for (int j = 0; j < n; j += 16)
+            {
+                var v = Vector512.LoadUnsafe(ref x, row + (nuint)j) - c;
+                sum = Vector512.FusedMultiplyAdd(v, v, sum);
+            }
+        }
+        else
+        {
+            for (int j = 0; j < n; j += 16)
+            {
+                sum += Vector512.LoadUnsafe(ref x, row + (nuint)j);
+            }
+        }
+
+        return sum.GetLower() + sum.GetUpper();
     }
 
     /// <summary>One contiguous row (inner = 1): mean, then the centred squares (kept in y), then the output.</summary>
