@@ -67,6 +67,45 @@ public class GeneratorOutputTests
         Assert.Equal("Workspace: sized per call from the run-time lengths", Generated.WorkspaceLine(Generated.Code(TestModels.Sequences)));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_prediction_workspace_holds_no_attention_weights_unless_the_call_returns_them(bool returnScores)
+    {
+        // 50 steps of 8 features, 2 heads of 4: the weights are 2 × 50 × 50 = 5,000 floats per sample.
+        string call = returnScores ? "var (y, scores) = attention(x, x, returnAttentionScores: true); return new Model(x, [y, scores]);"
+                                   : "return new Model(x, attention(x, x));";
+        string source = $$"""
+            using Unrolled;
+            using static Unrolled.Layers;
+
+            public partial class SelfAttention
+            {
+                [ModelBuilder]
+                static Model Build()
+                {
+                    var x = Input([50, 8]);
+                    var attention = MultiHeadAttention(numHeads: 2, keyDim: 4);
+                    {{call}}
+                }
+            }
+            """;
+        string line = Generated.WorkspaceLine(Generated.Code(source));
+        var floats = System.Text.RegularExpressions.Regex.Matches(line, @"([\d,]+) floats")
+            .Select(m => int.Parse(m.Groups[1].Value, System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture))
+            .ToArray();
+        Assert.Equal(2, floats.Length);
+        if (returnScores)
+        {
+            Assert.True(floats[0] >= 5000, line); // the returned weights are an output
+        }
+        else
+        {
+            Assert.True(floats[0] < 5000 && floats[1] - floats[0] >= 5000, line);
+            Assert.Contains("fixed-shape layers' working space once", line); // one head's scores, 2,500 floats
+        }
+    }
+
     [Fact]
     public void Summary_matches_the_tutorials_keras_table()
     {

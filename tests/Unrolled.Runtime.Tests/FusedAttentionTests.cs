@@ -23,6 +23,7 @@ public class FusedAttentionTests
         { 1, 20, 9, 8, 1, 8, 20, false, "vka" },       // fewer keys than a vector; value, key and attention masks
         { 1, 17, 64, 24, 4, 16, 8, false, "q" },       // a whole number of vectors of keys
         { 1, 4, 1100, 8, 1, 64, 8, false, "" },        // 1,104 × 72 floats: beyond the fused path's stack
+        { 2, 5, 700, 8, 3, 24, 8, false, "v" },        // unfused too, six heads through one head's room
     };
 
     [Theory]
@@ -104,7 +105,7 @@ public class FusedAttentionTests
         public (float[] Y, float[] P) Run(bool keep)
         {
             int rowsQ = _s.Batch * _s.QuerySteps, rowsK = _s.Batch * _s.KeySteps;
-            var p = new float[_s.Batch * _s.Heads * _s.Scores];
+            var p = new float[keep ? _s.Batch * _s.Heads * _s.Scores : _s.Scores]; // without keeping, one head's room
             p.AsSpan().Fill(float.NaN);
             var y = new float[rowsQ * _s.OutputFeatures];
             MultiHeadAttention.Forward(_s, Query, Value, Value, Wq, Biases[0], Wk, Biases[1], Wv, Biases[2], Wo, Biases[3],

@@ -60,6 +60,11 @@ internal sealed partial class ModelEmitter
         _w.Line($"    parameterCount: {N(_plan.ParameterCount)},");
         _w.Line($"    activationSize: {DescribedDim(_plan.ActivationSize)},");
         _w.Line($"    predictActivationSize: {DescribedDim(_plan.Predict.ActivationSize)},");
+        if (!ReferenceEquals(_plan.Gradients, _plan.Predict))
+        {
+            _w.Line($"    gradientActivationSize: {DescribedDim(_plan.Gradients.ActivationSize)},");
+        }
+
         if (_plan.BoundedScratch.Count > 0)
         {
             _w.Line("    fixedScratchSize: FixedScratchSize(),");

@@ -114,7 +114,7 @@ internal sealed partial class ModelEmitter
     }
 
     // Gradients live in the reusing layout: a region's gradient is needed over the same steps as its value in prediction.
-    internal string Gradient(int node) => $"workspace.Gradient({D(_plan.Predict.ValueOffset[node])}, batchSize * {D(Sz(node))})";
+    internal string Gradient(int node) => $"workspace.Gradient({D(_plan.Gradients.ValueOffset[node])}, batchSize * {D(Sz(node))})";
 
     /// <summary>One node's block of a pass: its comment line, then its rule's forward or backward code.</summary>
     private void WriteNode(int n, bool backward, string? guard = null)
@@ -188,6 +188,7 @@ internal sealed partial class ModelEmitter
 
         _w.Line($"layout.ActivationSize = {D(_plan.ActivationSize)};");
         _w.Line($"layout.PredictActivationSize = {D(_plan.Predict.ActivationSize)};");
+        _w.Line($"layout.GradientActivationSize = {D(_plan.Gradients.ActivationSize)};");
         _w.Line($"layout.ScratchSize = {D(_plan.Scratch)};");
         foreach (var port in _inputs)
         {
@@ -464,7 +465,7 @@ internal sealed partial class ModelEmitter
         _w.Line($"{ReadOnlySpan} weights = CurrentWeights;");
         _w.Line($"{Span} gradients = workspace.ParameterGradients;");
         WriteLengthsLocal("workspace");
-        foreach (var (offset, size) in _plan.Predict.GradientClearsAtStart)
+        foreach (var (offset, size) in _plan.Gradients.GradientClearsAtStart)
         {
             // Gradients of regions that hold an output but are not its port: nothing else zeroes them.
             _w.Line($"{Rt}Kernels.TensorOps.Clear(workspace.Gradient({D(offset)}, batchSize * {D(size)}));");
@@ -474,7 +475,7 @@ internal sealed partial class ModelEmitter
         {
             var node = _spec.Nodes[n];
             var layer = _spec.Layers[node.Layer];
-            var clears = _plan.Predict.GradientClears[n];
+            var clears = _plan.Gradients.GradientClears[n];
             if (clears.Count > 0)
             {
                 // Gradient regions that start here; their floats may hold a gradient that ended further down the graph.
@@ -543,5 +544,5 @@ internal sealed partial class ModelEmitter
 
     internal string Temporary(int node, int index, int size) => $"workspace.Values({RegionOffset(r => r.TemporaryOffsets[node][index])}, batchSize * {D(size)})";
 
-    internal string TemporaryGradient(int node, int index, int size) => $"workspace.Gradient({D(_plan.Predict.TemporaryOffsets[node][index])}, batchSize * {D(size)})";
+    internal string TemporaryGradient(int node, int index, int size) => $"workspace.Gradient({D(_plan.Gradients.TemporaryOffsets[node][index])}, batchSize * {D(size)})";
 }

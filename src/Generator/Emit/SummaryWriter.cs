@@ -97,11 +97,11 @@ internal static class SummaryWriter
         text.Append('_', lineLength).Append('\n');
 
         // Not in Keras's table: the memory a call works in, fixed at compile time.
-        if (plan.ActivationSize >= 0 && plan.Predict.ActivationSize >= 0 && plan.Scratch >= 0)
+        if (plan.ActivationSize >= 0 && plan.Predict.ActivationSize >= 0 && plan.Gradients.ActivationSize >= 0 && plan.Scratch >= 0)
         {
             // Prediction reuses regions once read; training keeps every activation for backward, and reuses gradients.
             long predict = (long)plan.Predict.ActivationSize + plan.Scratch;
-            long train = (long)plan.ActivationSize + plan.Predict.ActivationSize + plan.Scratch;
+            long train = (long)plan.ActivationSize + plan.Gradients.ActivationSize + plan.Scratch;
             text.Append("Workspace: ").Append(Floats(predict)).Append(" per sample to predict; ")
                 .Append(Floats(train)).Append(" per sample to train, plus a gradient per weight")
                 .Append(plan.BoundedScratch.Count > 0 ? ", and the fixed-shape layers' working space once, whatever the batch\n" : "\n");

@@ -537,6 +537,46 @@ internal sealed class MultiHeadAttentionRule : LayerRule
         return sizes.Select(c.PerRow).ToArray();
     }
 
+    /// <summary>
+    /// In a prediction workspace the weights' regions (and the dropped weights') take no room when the call does not
+    /// return them and its steps are fixed: outside a training pass the kernel keeps no weights, and needs at most one
+    /// head's scores (which it computes one head at a time where it cannot fuse them), taken from the fixed scratch. For 4
+    /// heads over 512 steps that is 4 MiB per sample less.
+    /// </summary>
+    public override int[] PredictionTemporaries(PlanContext c)
+    {
+        var sizes = Temporaries(c);
+        if (ScoresFromScratch(c.Model.ShapeOf, c.Layer, c.NodeSpec, c.Dims))
+        {
+            sizes[ScoresTemporary] = 0;
+            if (sizes.Length > 5)
+            {
+                sizes[5] = 0;
+            }
+        }
+
+        return sizes;
+    }
+
+    public override string BoundedScratch(NodeEmitter e)
+    {
+        var g = Geometry(e.ShapeOf, e.Layer, e.NodeSpec, e.Dims);
+        return N(checked(g.Tq * g.Tk));
+    }
+
+    /// <summary>Whether passes that keep no weights take one head's scores from the fixed scratch: a call that does not
+    /// return them, with a fixed number of query and key steps.</summary>
+    private static bool ScoresFromScratch(Func<int, TensorShape> shapeOf, LayerSpec layer, NodeSpec node, DimTable dims)
+    {
+        if (ReturnsScores(node))
+        {
+            return false;
+        }
+
+        var g = Geometry(shapeOf, layer, node, dims);
+        return g.Tq >= 0 && g.Tk >= 0 && (long)g.Tq * g.Tk <= int.MaxValue;
+    }
+
     /// <summary>Dropout on the attention weights applies while training only, and only a training pass keeps the weights
     /// (the kernel's <c>keepWeights</c>; outside one it fuses each head's scores, softmax and weighted sum).</summary>
     public override bool UsesTrainingFlag(LayerSpec layer) => true;
@@ -558,11 +598,18 @@ internal sealed class MultiHeadAttentionRule : LayerRule
         var g = Geometry(e.ShapeOf, e.Layer, e.NodeSpec, e.Dims);
         e.Line($"{Kernels}MultiHeadAttention.Forward({Shape(e, g)}, {e.Values(e.Inputs[0])}, {e.Values(e.Inputs[1])}, {e.Values(Key(e))}, " +
                $"{string.Join(", ", Sublayers.SelectMany(n => new[] { e.Weight(n + "/kernel"), e.Weight(n + "/bias") }))}, " +
-               $"{string.Join(", ", g.Sizes.Select((size, i) => e.Temporary(i, size)))}, {e.Values(e.Node)}{Dropout(e, g, backward: false)}" +
+               $"{string.Join(", ", g.Sizes.Select((size, i) => ForwardTemporary(e, g, i, size)))}, {e.Values(e.Node)}{Dropout(e, g, backward: false)}" +
                e.MaskArgument(0, "queryMask") + e.MaskArgument(1, "valueMask") +
                (Sequences(e.NodeSpec) > 2 && e.Inputs[2] != e.Inputs[1] ? e.MaskArgument(2, "keyMask") : string.Empty) + AttentionMaskArgument(e) +
                (ReturnsScores(e.NodeSpec) ? string.Empty : ", keepWeights: workspace.TrainingPass") + ");");
     }
+
+    /// <summary>A temporary as the forward pass passes it: the weights' region only in a training pass when a pass that keeps
+    /// no weights takes one head's scores from the fixed scratch (the region has no room in a prediction workspace).</summary>
+    private static string ForwardTemporary(NodeEmitter e, MultiHead g, int index, int size)
+        => index == ScoresTemporary && ScoresFromScratch(e.ShapeOf, e.Layer, e.NodeSpec, e.Dims)
+            ? $"(workspace.TrainingPass ? {e.Temporary(index, size)} : {e.Scratch})"
+            : e.Temporary(index, size);
 
     public override void Backward(NodeEmitter e)
     {
@@ -581,16 +628,23 @@ internal sealed class MultiHeadAttentionRule : LayerRule
     /// aliases) then joins the weights' own, and backward works in the node's scratch instead.</summary>
     private static bool ReturnsScores(NodeSpec node) => node.CallSettings<MultiHeadAttentionCall>()?.ReturnScores == true;
 
-    /// <summary>With returned scores, one head's score gradients (query steps × key steps).</summary>
+    /// <summary>With returned scores, one head's score gradients (query steps × key steps) per row; otherwise, with fixed
+    /// steps, one head's scores once per workspace, for the passes that keep no weights (see
+    /// <see cref="PredictionTemporaries"/>).</summary>
     public override int Scratch(PlanContext c)
     {
-        if (!ReturnsScores(c.NodeSpec))
+        if (ReturnsScores(c.NodeSpec))
         {
-            return 0;
+            var g = Geometry(c.Model.ShapeOf, c.Layer, c.NodeSpec, c.Dims);
+            return c.Dims.Mul(g.Tq, g.Tk);
         }
 
-        var g = Geometry(c.Model.ShapeOf, c.Layer, c.NodeSpec, c.Dims);
-        return c.Dims.Mul(g.Tq, g.Tk);
+        if (ScoresFromScratch(c.Model.ShapeOf, c.Layer, c.NodeSpec, c.Dims))
+        {
+            c.BoundScratch();
+        }
+
+        return 0;
     }
 
     /// <summary>Which temporary the returned scores alias: the weights before dropout.</summary>

@@ -77,6 +77,10 @@ internal abstract class LayerRule
     /// gets a gradient region of the same size too).</summary>
     public virtual int[] Temporaries(PlanContext c) => System.Array.Empty<int>();
 
+    /// <summary>The temporaries' sizes in a prediction workspace: <see cref="Temporaries"/>'s, or 0 for a region only a
+    /// training pass reads (its generated code must then not touch that region outside one).</summary>
+    public virtual int[] PredictionTemporaries(PlanContext c) => Temporaries(c);
+
     /// <summary>The scratch its kernels need per row, reused by the next node.</summary>
     public virtual int Scratch(PlanContext c) => 0;
 

@@ -35,6 +35,7 @@ internal sealed class ExecutionPlan
         // for prediction, where a region is reused once its last reader has run.
         int parameters = 0;
         var regionSizes = new int[]?[spec.Nodes.Count];
+        var predictionSizes = new int[]?[spec.Nodes.Count];
         var hasPreActivation = new bool[spec.Nodes.Count];
         foreach (int n in model.UsedNodes)
         {
@@ -53,10 +54,11 @@ internal sealed class ExecutionPlan
 
             // What the node keeps for backward besides its value; the gradient buffer mirrors it, giving each a gradient too.
             var context = new PlanContext(this, model, n);
-            int[] temporaries;
+            int[] temporaries, predictionTemporaries;
             try
             {
                 temporaries = node.Inputs.Count == 0 ? System.Array.Empty<int>() : rule.Temporaries(context);
+                predictionTemporaries = node.Inputs.Count == 0 ? temporaries : rule.PredictionTemporaries(context);
                 NodeScratch[n] = node.Inputs.Count == 0 ? 0 : rule.Scratch(context);
                 Scratch = Dims.Max(Scratch, Dims.Mul(NodeScratch[n], model.ShapeOf(n).Repeat));
             }
@@ -69,6 +71,7 @@ internal sealed class ExecutionPlan
 
             hasPreActivation[n] = preActivation;
             regionSizes[n] = (preActivation ? new[] { size, size } : new[] { size }).Concat(temporaries).ToArray();
+            predictionSizes[n] = (preActivation ? new[] { size, size } : new[] { size }).Concat(predictionTemporaries).ToArray();
 
             if (!Layers.Contains(node.Layer))
             {
@@ -96,7 +99,10 @@ internal sealed class ExecutionPlan
         }
 
         Training = RegionLayout.Create(this, regionSizes, hasPreActivation, reuse: false);
-        Predict = RegionLayout.Create(this, regionSizes, hasPreActivation, reuse: true);
+        Gradients = RegionLayout.Create(this, regionSizes, hasPreActivation, reuse: true);
+        Predict = predictionSizes.Zip(regionSizes, (p, r) => p is null ? r is null : r is not null && p.SequenceEqual(r)).All(same => same)
+            ? Gradients
+            : RegionLayout.Create(this, predictionSizes, hasPreActivation, reuse: true);
         ParameterCount = parameters;
         Folds = ProjectionFolds.Find(model, Aliased);
         WinogradNodes = model.UsedNodes.Where(n => !Aliased[n] && ConvolutionRule.MayUseWinograd(model, n)).ToList();
@@ -119,8 +125,12 @@ internal sealed class ExecutionPlan
     /// <summary>Where the regions lie in a training workspace: every region of its own, kept from forward for backward.</summary>
     public RegionLayout Training { get; }
 
-    /// <summary>Where the regions lie in a prediction workspace: a region is reused once its last reader has run.</summary>
+    /// <summary>Where the regions lie in a prediction workspace: a region is reused once its last reader has run, and one
+    /// only training reads takes no room (<see cref="Layers.LayerRule.PredictionTemporaries"/>).</summary>
     public RegionLayout Predict { get; }
+
+    /// <summary>Where the gradients lie in a training workspace: by reuse, as <see cref="Predict"/>, with every region.</summary>
+    public RegionLayout Gradients { get; }
 
     /// <summary>Per node: offset of its output in a training workspace, in floats per sample (a dimension).</summary>
     public int[] ValueOffset => Training.ValueOffset;

@@ -123,11 +123,33 @@ internal sealed class RegionLayout
             return at;
         });
 
+        // Pinned values (and pre-activations) first, then the pinned nodes' temporaries: a value then lies at the same
+        // offset in every layout, which the inputs' and outputs' ports rely on, even where a layout gives a temporary
+        // less room (a prediction's, see LayerRule.PredictionTemporaries).
+        var pinnedOffsets = new Dictionary<(int Node, int Region), int>();
+        foreach (bool temporaries in new[] { false, true })
+        {
+            foreach (int n in order.Where(pinned.Contains))
+            {
+                if (regionSizes[n] is not { } sizes)
+                {
+                    continue;
+                }
+
+                int first = hasPreActivation[n] ? 2 : 1;
+                for (int r = temporaries ? first : 0; r < (temporaries ? sizes.Length : first); r++)
+                {
+                    pinnedOffsets[(n, r)] = offset;
+                    offset = dims.Add(offset, sizes[r]);
+                }
+            }
+        }
+
         foreach (int n in order.Where(pinned.Contains))
         {
             if (regionSizes[n] is { } sizes)
             {
-                Append(n, sizes);
+                Place(layout, n, sizes, hasPreActivation[n], r => pinnedOffsets[(n, r)]);
             }
         }
 

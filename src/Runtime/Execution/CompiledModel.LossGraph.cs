@@ -17,7 +17,7 @@ public abstract partial class CompiledModel
         if (current is null || current.Capacity < samples)
         {
             _trainingWorkspace = current = NewWorkspace(current, samples,
-                new(_layout.ActivationSize, _layout.ScratchSize, _layout.PredictActivationSize, 0), training: true, _randomSeed);
+                new(_layout.ActivationSize, _layout.ScratchSize, _layout.GradientActivationSize, 0), training: true, _randomSeed);
         }
 
         int size = _layout.InputSize(1);

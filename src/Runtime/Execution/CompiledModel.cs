@@ -550,12 +550,12 @@ public abstract partial class CompiledModel
         var compiled = RequireCompiled();
         var current = _trainingWorkspace;
         if (current is null || current.Capacity < batchSize || current.ActivationCapacity < _layout.ActivationSize ||
-            current.GradientCapacity < _layout.PredictActivationSize ||
+            current.GradientCapacity < _layout.GradientActivationSize ||
             current.ScratchCapacity < _layout.ScratchSize || current.TargetCapacity < compiled.TargetSize)
         {
-            // The gradients use the prediction layout (see Workspace).
+            // The gradients are laid out by reuse, as a prediction's activations (see Workspace).
             _trainingWorkspace = current = NewWorkspace(current, batchSize,
-                new(_layout.ActivationSize, _layout.ScratchSize, _layout.PredictActivationSize, compiled.TargetSize),
+                new(_layout.ActivationSize, _layout.ScratchSize, _layout.GradientActivationSize, compiled.TargetSize),
                 training: true, current?.RandomState ?? _restoredRandomState ?? _randomSeed);
         }
 

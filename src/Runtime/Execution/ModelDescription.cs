@@ -24,13 +24,18 @@ public sealed class ModelDescription
     /// <param name="graph">The model's graph; empty when not given.</param>
     /// <param name="frozenLayers">The layers and nested models the builder froze (<c>trainable: false</c>, or
     /// <c>Model.Trainable = false</c>), by name; the model's own name freezes it all.</param>
+    /// <param name="gradientActivationSize">Floats per sample of a training workspace's gradient buffer, whose regions
+    /// are reused once their backward step has run; by default <paramref name="predictActivationSize"/> (the two differ
+    /// where a layer keeps a region for training that a prediction does not need).</param>
     public ModelDescription(string name, TensorInfo[] inputs, TensorInfo[] outputs, int parameterCount,
         int activationSize, int scratchSize, string summary, WeightInfo[]? weights = null, LengthInfo[]? lengths = null,
-        int? predictActivationSize = null, int fixedScratchSize = 0, ModelGraph? graph = null, string[]? frozenLayers = null)
+        int? predictActivationSize = null, int fixedScratchSize = 0, ModelGraph? graph = null, string[]? frozenLayers = null,
+        int? gradientActivationSize = null)
     {
         FrozenLayers = frozenLayers ?? Array.Empty<string>();
         FixedScratchSize = fixedScratchSize;
         PredictActivationSize = predictActivationSize ?? activationSize;
+        GradientActivationSize = gradientActivationSize ?? PredictActivationSize;
         Weights = weights ?? Array.Empty<WeightInfo>();
         Lengths = lengths ?? Array.Empty<LengthInfo>();
         Name = name;
@@ -72,11 +77,15 @@ public sealed class ModelDescription
     /// the run-time lengths.</summary>
     public int ActivationSize { get; }
 
-    /// <summary>Floats per sample in a prediction workspace's activation buffer, and in a training workspace's gradient
-    /// buffer: smaller than <see cref="ActivationSize"/> when the generator reuses regions whose readers have run
-    /// (training keeps every activation for the backward pass, but a gradient lives only from its last reader's backward
-    /// step to its own); -1 when it depends on the run-time lengths.</summary>
+    /// <summary>Floats per sample in a prediction workspace's activation buffer: smaller than <see cref="ActivationSize"/>
+    /// when the generator reuses regions whose readers have run, and leaves out what only training reads (the attention
+    /// weights of <c>MultiHeadAttention</c>); -1 when it depends on the run-time lengths.</summary>
     public int PredictActivationSize { get; }
+
+    /// <summary>Floats per sample in a training workspace's gradient buffer, laid out as a prediction's is, by reuse (a
+    /// gradient lives only from its last reader's backward step to its own), but with every region a training pass keeps;
+    /// -1 when it depends on the run-time lengths.</summary>
+    public int GradientActivationSize { get; }
 
     /// <summary>Scratch floats a workspace holds whatever its batch: the working space of the convolutions, whose
     /// kernels need a bounded amount (see <c>Conv2D.ScratchBound</c>), not an amount per sample.</summary>

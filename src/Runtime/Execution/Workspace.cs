@@ -27,7 +27,7 @@ public sealed class Workspace
         Scratch = new float[Math.Max(checked(scratchSize * capacity), description.FixedScratchSize)];
         if (training)
         {
-            // The gradients use the prediction layout (regions reused once their backward step has run).
+            // The gradients are laid out by reuse (regions reused once their backward step has run).
             Gradients = new float[checked(gradientSize * capacity)];
             ParameterGradients = new float[description.ParameterCount];
             Targets = new float[checked(targetSize * capacity)];

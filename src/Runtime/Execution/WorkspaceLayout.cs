@@ -44,6 +44,7 @@ public sealed class WorkspaceLayout
 
             ActivationSize = description.ActivationSize;
             PredictActivationSize = description.PredictActivationSize;
+            GradientActivationSize = description.GradientActivationSize;
             ScratchSize = description.ScratchSize;
             IsMeasured = true;
         }
@@ -57,6 +58,10 @@ public sealed class WorkspaceLayout
 
     /// <summary>Floats per sample of a prediction workspace's activation buffer (regions reused once read).</summary>
     public int PredictActivationSize { get; set; }
+
+    /// <summary>Floats per sample of a training workspace's gradient buffer (the reuse of a prediction's layout, with every
+    /// region training keeps).</summary>
+    public int GradientActivationSize { get; set; }
 
     /// <summary>Floats per sample of the scratch buffer (room for convolution and recurrent kernels).</summary>
     public int ScratchSize { get; set; }

@@ -76,7 +76,8 @@ public static partial class MultiHeadAttention
     /// not kept: the fused path scales the scores).</param>
     /// <param name="k">[batch, Tk, heads·keyDim]: the projected keys.</param>
     /// <param name="v">[batch, Tk, heads·valueDim]: the projected values.</param>
-    /// <param name="probabilities">[batch, heads, Tq, Tk]: the attention weights (0 where masked).</param>
+    /// <param name="probabilities">[batch, heads, Tq, Tk]: the attention weights (0 where masked). Without
+    /// <paramref name="keepWeights"/>, work space of at least Tq·Tk floats, one head's, used where a head is not fused.</param>
     /// <param name="combined">[batch, Tq, heads·valueDim]: the heads' outputs, side by side.</param>
     /// <param name="y">[batch, Tq, outputFeatures].</param>
     /// <param name="dropped">In a training step with dropout on the attention weights: [batch, heads, Tq, Tk], receives
@@ -93,7 +94,8 @@ public static partial class MultiHeadAttention
     /// <param name="keepWeights">Whether <paramref name="probabilities"/> must receive the attention weights (a training
     /// pass, whose backward reads them, or a call that returns them). Without, a head's scores, softmax and weighted sum
     /// run a block of query rows at a time in the L1 cache and each output row is divided by its softmax sum once,
-    /// instead of every weight (see <see cref="FusedHead"/>); <paramref name="probabilities"/> is then left as it was.</param>
+    /// instead of every weight (see <see cref="FusedHead"/>); <paramref name="probabilities"/> is then left as it was, or,
+    /// where a head cannot be fused, holds the last head's weights.</param>
     public static void Forward(in MultiHeadShape s, ReadOnlySpan<float> query, ReadOnlySpan<float> value, ReadOnlySpan<float> key,
         ReadOnlySpan<float> queryKernel, ReadOnlySpan<float> queryBias, ReadOnlySpan<float> keyKernel, ReadOnlySpan<float> keyBias,
         ReadOnlySpan<float> valueKernel, ReadOnlySpan<float> valueBias, ReadOnlySpan<float> outputKernel, ReadOnlySpan<float> outputBias,
@@ -119,7 +121,7 @@ public static partial class MultiHeadAttention
         Need(q, rowsQ, s.QueryWidth, nameof(q));
         Need(k, rowsK, s.QueryWidth, nameof(k));
         Need(v, rowsK, s.ValueWidth, nameof(v));
-        Need(probabilities, s.Batch * s.Heads, s.Scores, nameof(probabilities));
+        Need(probabilities, keepWeights ? s.Batch * s.Heads : 1, s.Scores, nameof(probabilities));
         Need(combined, rowsQ, s.ValueWidth, nameof(combined));
         Need(y, rowsQ, s.OutputFeatures, nameof(y));
         if (!dropped.IsEmpty)
@@ -142,7 +144,8 @@ public static partial class MultiHeadAttention
         {
             for (int h = 0; h < s.Heads; h++)
             {
-                var p = probabilities.Slice(((b * s.Heads) + h) * s.Scores, s.Scores);
+                // Weights not kept: one head's region serves every head in turn.
+                var p = keepWeights ? probabilities.Slice(((b * s.Heads) + h) * s.Scores, s.Scores) : probabilities[..s.Scores];
                 if (tq == 0 || tk == 0)
                 {
                     continue;
