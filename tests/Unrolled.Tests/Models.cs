@@ -281,6 +281,24 @@ public partial class MultiHeadAttentionLayers
     }
 }
 
+/// <summary>
+/// Outputs that lie in temporaries next to an attention whose weights a prediction does not keep: a MultiHeadAttention's
+/// output, an LSTM's returned state (a view of its temporaries) and another attention's returned scores. The ports must
+/// lie at the same offsets in the prediction and training layouts.
+/// </summary>
+public partial class AttentionBesideReturnedStates
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([6, 4], name: "x");
+        var attended = MultiHeadAttention(numHeads: 2, keyDim: 3, name: "plain")(x, x);                  // (6, 4)
+        var (last, h, c) = LSTM(3, returnState: true)(attended);
+        var (output, scores) = MultiHeadAttention(numHeads: 2, keyDim: 2, name: "scored")(x, attended, returnAttentionScores: true);
+        return new Model(x, [attended, last, h, scores, output]);
+    }
+}
+
 /// <summary>Causal attention over more query steps than one block of the kernel computes at a time, self and cross
 /// (more queries than keys), for the flat-graph reference.</summary>
 public partial class LongCausalAttention

@@ -131,6 +131,26 @@ public class MultiHeadAttentionTests
     }
 
     [Fact]
+    public void Outputs_in_temporaries_beside_an_attention_without_kept_weights_are_read_where_they_are()
+    {
+        // A returned state equals the LSTM's output and returned weights are rows summing to 1: read from a wrong offset
+        // (the prediction layout gives the first attention's weights no room), neither holds.
+        var model = new AttentionBesideReturnedStates(seed: 3);
+        const int batch = 3;
+        float[] x = GradientTests.Random(batch * 6 * 4, 5);
+        float[][] outputs = model.Predict([x], batch);
+        Assert.Equal(outputs[1], outputs[2]);
+        float[] scores = outputs[3];
+        Assert.Equal(batch * 2 * 6 * 6, scores.Length);
+        for (int row = 0; row < scores.Length / 6; row++)
+        {
+            Assert.Equal(1.0, scores.Skip(row * 6).Take(6).Sum(v => (double)v), 1e-5);
+        }
+
+        Assert.All(outputs[4], v => Assert.True(float.IsFinite(v)));
+    }
+
+    [Fact]
     public void Predict_and_the_train_step_allocate_nothing()
     {
         const int batch = 8;

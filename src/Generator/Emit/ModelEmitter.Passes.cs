@@ -11,7 +11,8 @@ namespace Unrolled.Generator.Emit;
 /// <summary>The passes: the workspace's measure, forward and backward, each node's code written by its layer rule.</summary>
 internal sealed partial class ModelEmitter
 {
-    /// <summary>The scratch the fixed-shape convolutions need whatever the batch: the most any of them needs.</summary>
+    /// <summary>The scratch the bounded nodes (fixed-shape convolutions, attention's one head of scores) need whatever the
+    /// batch: the most any of them needs.</summary>
     private void WriteFixedScratch()
     {
         if (_plan.BoundedScratch.Count == 0)

@@ -267,8 +267,8 @@ internal sealed class PlanContext
     /// <summary>Floats per row, times the rows a sample has here (several inside TimeDistributed).</summary>
     public int PerRow(int floats) => Dims.Mul(floats, Output.Repeat);
 
-    /// <summary>Marks the node's scratch as bounded whatever the batch (fixed-shape convolutions): the workspace keeps
-    /// it once, sized by the kernels' own bound.</summary>
+    /// <summary>Marks the node's scratch as bounded whatever the batch (fixed-shape convolutions, MultiHeadAttention's
+    /// one head of scores): the workspace keeps it once, sized by <see cref="LayerRule.BoundedScratch"/>.</summary>
     public void BoundScratch() => _plan.BoundedScratch.Add(Node);
 }
 

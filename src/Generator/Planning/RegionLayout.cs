@@ -123,11 +123,25 @@ internal sealed class RegionLayout
             return at;
         });
 
-        // Pinned values (and pre-activations) first, then the pinned nodes' temporaries: a value then lies at the same
-        // offset in every layout, which the inputs' and outputs' ports rely on, even where a layout gives a temporary
-        // less room (a prediction's, see LayerRule.PredictionTemporaries).
+        // The pinned regions a port reads first (values, pre-activations, and temporaries an output views: a returned
+        // state, returned attention scores), then the other pinned temporaries: a port then lies at the same offset in
+        // every layout, as the runtime's single set of port offsets needs, even where a layout gives a temporary less
+        // room (a prediction's, see LayerRule.PredictionTemporaries; a port's own regions never shrink).
+        var portTemporaries = new HashSet<(int Node, int Temporary)>();
+        foreach (int output in spec.Outputs)
+        {
+            for (int n = output; plan.Aliased[n]; n = spec.Nodes[n].Inputs[0])
+            {
+                var layer = spec.Layers[spec.Nodes[n].Layer];
+                if (Layers.LayerRules.Of(layer.Kind).AliasedTemporary(layer) is int temporary)
+                {
+                    portTemporaries.Add((spec.Nodes[n].Inputs[0], temporary));
+                }
+            }
+        }
+
         var pinnedOffsets = new Dictionary<(int Node, int Region), int>();
-        foreach (bool temporaries in new[] { false, true })
+        foreach (bool ports in new[] { true, false })
         {
             foreach (int n in order.Where(pinned.Contains))
             {
@@ -137,10 +151,13 @@ internal sealed class RegionLayout
                 }
 
                 int first = hasPreActivation[n] ? 2 : 1;
-                for (int r = temporaries ? first : 0; r < (temporaries ? sizes.Length : first); r++)
+                for (int r = 0; r < sizes.Length; r++)
                 {
-                    pinnedOffsets[(n, r)] = offset;
-                    offset = dims.Add(offset, sizes[r]);
+                    if ((r < first || portTemporaries.Contains((n, r - first))) == ports)
+                    {
+                        pinnedOffsets[(n, r)] = offset;
+                        offset = dims.Add(offset, sizes[r]);
+                    }
                 }
             }
         }

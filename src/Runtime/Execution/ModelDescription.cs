@@ -87,8 +87,9 @@ public sealed class ModelDescription
     /// -1 when it depends on the run-time lengths.</summary>
     public int GradientActivationSize { get; }
 
-    /// <summary>Scratch floats a workspace holds whatever its batch: the working space of the convolutions, whose
-    /// kernels need a bounded amount (see <c>Conv2D.ScratchBound</c>), not an amount per sample.</summary>
+    /// <summary>Scratch floats a workspace holds whatever its batch: the working space of the fixed-shape convolutions,
+    /// whose kernels need a bounded amount (see <c>Conv2D.ScratchBound</c>), and one head's attention scores for a
+    /// MultiHeadAttention that keeps no weights, not an amount per sample.</summary>
     public int FixedScratchSize { get; }
 
     /// <summary>Floats per sample in a workspace's scratch buffer.</summary>

@@ -281,8 +281,8 @@ public static class ActivationKernels
     }
 
     /// <summary>
-    /// The numerators of a softmax row of <paramref name="scale"/>·z: y = exp(scale·(z − max z)), returning their sum (at
-    /// least 1 unless the row holds NaN). Rows of 16 floats or more go through 16-float vectors, the last, partial vector
+    /// The numerators of a softmax row of <paramref name="scale"/>·z: y = exp(scale·(z − max z)), returning their sum (the
+    /// maximum's own numerator is 1 to within 0.2 %, so the sum is not below 0.99 unless the row holds NaN). Rows of 16 floats or more go through 16-float vectors, the last, partial vector
     /// being the row's last 16 floats again with the lanes already done masked out of the sum; shorter rows through
     /// scalars. <paramref name="y"/> may be <paramref name="z"/>. The fused attention of <see cref="MultiHeadAttention"/>
     /// divides its weighted sums by the returned sum instead of every weight, and passes 1/√keyDim as the scale instead of
@@ -304,10 +304,10 @@ public static class ActivationKernels
             max = v > max || float.IsNaN(v) ? v : max;
         }
 
-        float sum = 0f, shift = -max * scale;
+        float sum = 0f;
         for (int i = 0; i < z.Length; i++)
         {
-            float e = MathF.Exp(MathF.FusedMultiplyAdd(z[i], scale, shift));
+            float e = MathF.Exp((z[i] - max) * scale);
             y[i] = e;
             sum += e;
         }
@@ -344,19 +344,32 @@ public static class ActivationKernels
         }
 
         max = Avx512F.Max(max, max2);
-        // exp(scale·(z − max)) = 2^t with t = c·z − c·max, c = scale·log₂e, in one rounding: the maximum's own t is within
-        // an ulp of 0, which the exponential takes as it comes; the rounding of c·max shifts every t of the row alike and
-        // cancels in the softmax's ratio. t's own rounding (|t|·2⁻²⁴) moves a numerator by at most 2⁻²⁴/(e·ln 2) ≈ 3e-8.
-        float log2Scale = scale * 1.44269504088896341f;
+
+        // exp(scale·(z − max)) = 2^t with c = scale·log₂e. Near 0, t = c·z − c·max in one rounding: the rounding of c·max
+        // shifts every t of the row alike and cancels in the softmax's ratio (the maximum's own t is within 2⁻⁸ of 0), and
+        // t's own rounding (|t|·2⁻²⁴) moves a numerator by at most 2⁻²⁴/e ≈ 2.2e-8. Where c·max is large that rounding is
+        // not small (above 2³¹ it exceeds 128, and every numerator would overflow or vanish), so t = (z − max)·c there.
+        float log2Scale = scale * 1.44269504088896341f, m = HorizontalMax(max), shift = -m * log2Scale;
+        return MathF.Abs(shift) <= 65536f
+            ? Numerators512<NearShift>(ref zr, ref yr, n, log2Scale, shift, m)
+            : Numerators512<FarShift>(ref zr, ref yr, n, log2Scale, shift, m);
+    }
+
+    /// <summary>Writes 2^t for each of the row's floats and returns their sum, t as <typeparamref name="TShift"/> says.</summary>
+    private static float Numerators512<TShift>(ref float zr, ref float yr, int n, float log2Scale, float shift, float max)
+        where TShift : struct, IShift
+    {
+        int main = n & ~15, tail = n - main;
         var c = Vector512.Create(log2Scale);
-        var shift = Vector512.Create(-HorizontalMax(max) * log2Scale);
+        var s = Vector512.Create(shift);
+        var m = Vector512.Create(max);
 
         // z's last 16 floats, read before the stores below reach them (y may be z).
         var last = tail != 0 ? Vector512.LoadUnsafe(ref zr, (nuint)(n - 16)) : default;
         var sum = Vector512<float>.Zero;
         for (int j = 0; j < main; j += 16)
         {
-            var e = Simd.Exp2NonPositive(Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref zr, (nuint)j), c, shift));
+            var e = Simd.Exp2NonPositive(TShift.Exponent(Vector512.LoadUnsafe(ref zr, (nuint)j), c, s, m));
             e.StoreUnsafe(ref yr, (nuint)j);
             sum += e;
         }
@@ -364,12 +377,33 @@ public static class ActivationKernels
         if (tail != 0)
         {
             var fresh = Fresh(tail);
-            var e = Simd.Exp2NonPositive(Vector512.FusedMultiplyAdd(last, c, shift));
+            var e = Simd.Exp2NonPositive(TShift.Exponent(last, c, s, m));
             sum += Vector512.ConditionalSelect(fresh, e, Vector512<float>.Zero);
             Vector512.ConditionalSelect(fresh, e, Vector512.LoadUnsafe(ref yr, (nuint)(n - 16))).StoreUnsafe(ref yr, (nuint)(n - 16));
         }
 
         return Vector512.Sum(sum);
+    }
+
+    /// <summary>How a softmax row's exponent t is formed from a score z, the scale c (log₂e folded in), the shift −c·max
+    /// and the maximum.</summary>
+    private interface IShift
+    {
+        static abstract Vector512<float> Exponent(Vector512<float> z, Vector512<float> c, Vector512<float> shift, Vector512<float> max);
+    }
+
+    /// <summary>t = c·z − c·max in one fused multiply-add, for rows whose c·max is small.</summary>
+    private readonly struct NearShift : IShift
+    {
+        public static Vector512<float> Exponent(Vector512<float> z, Vector512<float> c, Vector512<float> shift, Vector512<float> max)
+            => Vector512.FusedMultiplyAdd(z, c, shift);
+    }
+
+    /// <summary>t = (z − max)·c, for rows whose c·max is too large to round once for the row.</summary>
+    private readonly struct FarShift : IShift
+    {
+        public static Vector512<float> Exponent(Vector512<float> z, Vector512<float> c, Vector512<float> shift, Vector512<float> max)
+            => (z - max) * c;
     }
 
     /// <summary>The lanes of a row's last 16 floats that lie past its last whole vector (<paramref name="tail"/> of them).</summary>

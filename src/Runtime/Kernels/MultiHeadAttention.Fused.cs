@@ -13,7 +13,9 @@ public static partial class MultiHeadAttention
     private const int FusedRows = 8;
 
     /// <summary>Stack the fused path may take: one head's keys transposed (keyDim × Tk, rounded up to whole vectors) and
-    /// a block's scores. 64 KiB: 200 keys of 32 take 8,320 floats, 512 keys of 16 take 12,288.</summary>
+    /// a block's scores. 64 KiB: 200 keys of 32 take 8,320 floats, 512 keys of 16 take 12,288. With the GEMM driver's
+    /// tiles under it (16 KiB more for a value dim that is not a whole number of vectors) a call needs about 84 KiB of
+    /// the caller's stack.</summary>
     private const int FusedStackFloats = 16384;
 
     /// <summary>Whether <see cref="FusedHead"/> can run these sizes here: AVX-512, and the keys and a block of scores fit

@@ -72,8 +72,8 @@ public static partial class MultiHeadAttention
     /// <param name="valueBias">[heads·valueDim], or empty.</param>
     /// <param name="outputKernel">[heads·valueDim, outputFeatures].</param>
     /// <param name="outputBias">[outputFeatures], or empty.</param>
-    /// <param name="q">[batch, Tq, heads·keyDim]: the projected queries, scaled by 1/√keyDim (unscaled when the weights are
-    /// not kept: the fused path scales the scores).</param>
+    /// <param name="q">[batch, Tq, heads·keyDim]: the projected queries, scaled by 1/√keyDim (unscaled when the call fuses
+    /// its heads, which scale the scores instead).</param>
     /// <param name="k">[batch, Tk, heads·keyDim]: the projected keys.</param>
     /// <param name="v">[batch, Tk, heads·valueDim]: the projected values.</param>
     /// <param name="probabilities">[batch, heads, Tq, Tk]: the attention weights (0 where masked). Without

@@ -17,15 +17,15 @@ internal static class Simd
     /// scale): t = n + f with n the nearest integer, 2^f by a degree-6 polynomial fitted on [−½, ½] (within 1.7 × 2⁻²⁴
     /// relative), and AVX-512's scalef for 2ⁿ, which also rounds the subnormal results; 0 from −150 down, NaN for NaN.
     /// Against e^x by Cody–Waite reduction this drops the multiply by log₂e and the two-part reduction (t − n is exact):
-    /// 8 floating-point operations a vector instead of 12. .NET's Vector512.Exp computes in double and took 1.7× as long
-    /// over the text transformer's scores; it is used where AVX-512F is missing.
+    /// 8 floating-point operations a vector instead of 12 (.NET's Vector512.Exp computes in double and took 1.7× as long
+    /// over the text transformer's scores). Without AVX-512F, <see cref="Exp2NonPositivePortable"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Exp2NonPositive(Vector512<float> t)
     {
         if (!Avx512F.IsSupported)
         {
-            return Vector512.Exp(t * Vector512.Create(0.693147180559945309f));
+            return Exp2NonPositivePortable(t);
         }
 
         // vmaxps returns its second operand, t, when t is NaN; 2^−150 is half the smallest subnormal and rounds to 0.
@@ -40,6 +40,31 @@ internal static class Simd
         p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(6.9314718246e-1f));
         p = Vector512.FusedMultiplyAdd(p, f, Vector512<float>.One);
         return Avx512F.Scale(p, n);
+    }
+
+    /// <summary>
+    /// <see cref="Exp2NonPositive"/> without AVX-512's roundscale and scalef (the softmax rows take it only where
+    /// Vector512 is emulated): the same polynomial, and 2ⁿ as two normal powers of two 2^⌊n/2⌋ · 2^(n − ⌊n/2⌋), so that
+    /// a subnormal result is rounded once.
+    /// </summary>
+    internal static Vector512<float> Exp2NonPositivePortable(Vector512<float> t)
+    {
+        t = Vector512.Max(Vector512.Create(-150f), t); // NaN stays NaN
+        var n = Vector512.Round(t);
+        var f = t - n;
+        var p = Vector512.Create(1.535336196e-4f);
+        p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(1.3398875017e-3f));
+        p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(9.6184369177e-3f));
+        p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(5.5503323674e-2f));
+        p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(2.4022647738e-1f));
+        p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(6.9314718246e-1f));
+        p = Vector512.FusedMultiplyAdd(p, f, Vector512<float>.One);
+        var whole = Vector512.ConvertToInt32(n);
+        var half = Vector512.ShiftRightArithmetic(whole, 1);
+        var bias = Vector512.Create(127);
+        var first = Vector512.ShiftLeft(half + bias, 23).AsSingle();
+        var second = Vector512.ShiftLeft(whole - half + bias, 23).AsSingle();
+        return p * first * second;
     }
 
     /// <summary>destination[i] = a[i] + b[i] for i &lt; length; destination may be a or b.</summary>
