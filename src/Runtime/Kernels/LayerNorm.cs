@@ -166,8 +166,18 @@ public static class LayerNorm
         }
 
         inverse = 1f / MathF.Sqrt((Vector512.Sum(squares) / n) + epsilon);
+        NormaliseRow512(ref xr, ref yr, n, mean, inverse, gamma, beta);
+    }
+
+    /// <summary>y = (x − mean)·γ·inverse + β over one row of whole 16-float vectors; γ and β may be empty (Forward checked
+    /// that each holds a value per feature otherwise).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void NormaliseRow512(ref float xr, ref float yr, int n, float mean, float inverse, ReadOnlySpan<float> gamma,
+        ReadOnlySpan<float> beta)
+    {
+        var m = Vector512.Create(mean);
         var scale = Vector512.Create(inverse);
-        bool hasGamma = !gamma.IsEmpty, hasBeta = !beta.IsEmpty; // Forward checked that each holds a value per feature
+        bool hasGamma = !gamma.IsEmpty, hasBeta = !beta.IsEmpty;
         ref float gr = ref MemoryMarshal.GetReference(gamma);
         ref float br = ref MemoryMarshal.GetReference(beta);
         for (int j = 0; j < n; j += 16)
@@ -205,30 +215,9 @@ public static class LayerNorm
         var inverse = Avx.Divide(Vector256<float>.One, Avx.Sqrt(variance + Vector256.Create(epsilon)));
         mean.StoreUnsafe(ref MemoryMarshal.GetReference(means));
         inverse.StoreUnsafe(ref MemoryMarshal.GetReference(inverses));
-        bool hasGamma = !gamma.IsEmpty, hasBeta = !beta.IsEmpty; // Forward checked that each holds a value per feature
-        ref float gr = ref MemoryMarshal.GetReference(gamma);
-        ref float br = ref MemoryMarshal.GetReference(beta);
         for (int r = 0; r < 8; r++)
         {
-            var m = Vector512.Create(mean.GetElement(r));
-            var scale = Vector512.Create(inverse.GetElement(r));
-            nuint row = (nuint)(r * n);
-            for (int j = 0; j < n; j += 16)
-            {
-                var d = Vector512.LoadUnsafe(ref xr, row + (nuint)j) - m;
-                if (hasGamma)
-                {
-                    d *= Vector512.LoadUnsafe(ref gr, (nuint)j);
-                }
-
-                d *= scale;
-                if (hasBeta)
-                {
-                    d += Vector512.LoadUnsafe(ref br, (nuint)j);
-                }
-
-                d.StoreUnsafe(ref yr, row + (nuint)j);
-            }
+            NormaliseRow512(ref Unsafe.Add(ref xr, r * n), ref Unsafe.Add(ref yr, r * n), n, mean.GetElement(r), inverse.GetElement(r), gamma, beta);
         }
     }
 
