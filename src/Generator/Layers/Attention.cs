@@ -533,7 +533,7 @@ internal sealed class MultiHeadAttentionRule : LayerRule
     public override int[] Temporaries(PlanContext c)
     {
         var g = Geometry(c.Model.ShapeOf, c.Layer, c.NodeSpec, c.Dims);
-        var sizes = g.Config.Dropout > 0 ? g.Sizes.Append(g.Sizes[3]) : g.Sizes;
+        var sizes = g.Config.Dropout > 0 ? g.Sizes.Append(g.Sizes[ScoresTemporary]) : g.Sizes;
         return sizes.Select(c.PerRow).ToArray();
     }
 
@@ -549,9 +549,9 @@ internal sealed class MultiHeadAttentionRule : LayerRule
         if (ScoresFromScratch(c.Model.ShapeOf, c.Layer, c.NodeSpec, c.Dims))
         {
             sizes[ScoresTemporary] = 0;
-            if (sizes.Length > 5)
+            if (sizes.Length > DroppedTemporary)
             {
-                sizes[5] = 0;
+                sizes[DroppedTemporary] = 0;
             }
         }
 
@@ -590,7 +590,7 @@ internal sealed class MultiHeadAttentionRule : LayerRule
             return string.Empty;
         }
 
-        return AttentionRule.DropoutArguments(e.Temporary(5, g.Sizes[3]), g.Config.Dropout, backward);
+        return AttentionRule.DropoutArguments(e.Temporary(DroppedTemporary, g.Sizes[ScoresTemporary]), g.Config.Dropout, backward);
     }
 
     public override void Forward(NodeEmitter e)
@@ -649,6 +649,9 @@ internal sealed class MultiHeadAttentionRule : LayerRule
 
     /// <summary>Which temporary the returned scores alias: the weights before dropout.</summary>
     public const int ScoresTemporary = 3;
+
+    /// <summary>The temporary of the weights after dropout (with a dropout rate only), the weights' size.</summary>
+    private const int DroppedTemporary = 5;
 
     public override string WeightPath(LayerSpec layer, int index, WeightSpec weight)
     {

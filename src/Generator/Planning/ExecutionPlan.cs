@@ -70,8 +70,9 @@ internal sealed class ExecutionPlan
             }
 
             hasPreActivation[n] = preActivation;
-            regionSizes[n] = (preActivation ? new[] { size, size } : new[] { size }).Concat(temporaries).ToArray();
-            predictionSizes[n] = (preActivation ? new[] { size, size } : new[] { size }).Concat(predictionTemporaries).ToArray();
+            int[] value = preActivation ? new[] { size, size } : new[] { size };
+            regionSizes[n] = value.Concat(temporaries).ToArray();
+            predictionSizes[n] = value.Concat(predictionTemporaries).ToArray();
 
             if (!Layers.Contains(node.Layer))
             {
