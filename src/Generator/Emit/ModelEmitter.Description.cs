@@ -88,6 +88,7 @@ internal sealed partial class ModelEmitter
                     ? $", l1: {l1.ToString("R", CultureInfo.InvariantCulture)}, l2: {l2.ToString("R", CultureInfo.InvariantCulture)}"
                     : string.Empty;
                 trainable += layer.ConstraintOf(weights[w].Name) is { } constraint ? $", constraint: {Naming.Literal(constraint)}" : string.Empty;
+                trainable += weights[w].RowSparse ? ", rowSparse: true" : string.Empty;
                 // Where Keras keeps the weight (saving_lib path, model.layers entry, model.weights position): what
                 // LoadKerasWeights needs to read files by position as Keras does.
                 string where = place is null ? string.Empty

@@ -30,6 +30,21 @@ internal sealed partial class ModelEmitter
         return $"{(buffer == "weights" ? ReadOnlySpan : Span)}.Empty";
     }
 
+    /// <summary>Where layer <paramref name="layer"/>'s weight <paramref name="name"/> starts in the weight buffer, or -1.</summary>
+    internal int WeightOffset(int layer, string name)
+    {
+        var weights = _plan.Model.WeightsOf(layer);
+        for (int w = 0; w < weights.Count; w++)
+        {
+            if (weights[w].Name == name)
+            {
+                return _plan.WeightOffsets[layer][w];
+            }
+        }
+
+        return -1;
+    }
+
     /// <summary>A node's scratch: what its kernels need per row, times the rows of this call.</summary>
     internal string ScratchFor(int n) => _plan.BoundedScratch.Contains(n)
         ? "workspace.FixedScratch"

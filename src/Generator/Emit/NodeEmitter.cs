@@ -128,6 +128,10 @@ internal sealed class NodeEmitter
     /// <summary>The layer's weight called <paramref name="name"/>, or an empty span when it has none of that name.</summary>
     public string Weight(string name) => _emitter.Slice("weights", NodeSpec.Layer, name);
 
+    /// <summary>Where the layer's weight called <paramref name="name"/> starts in the weight buffer (a row table's key for
+    /// <c>workspace.TouchedRows</c>).</summary>
+    public int WeightOffset(string name) => _emitter.WeightOffset(NodeSpec.Layer, name);
+
     /// <summary>The gradient of the layer's weight called <paramref name="name"/>, or an empty span. For code inside
     /// <see cref="OpenIfTrains"/>; a kernel that takes the weight and input gradients together gets
     /// <see cref="WeightGradientOrEmpty"/>.</summary>

@@ -38,7 +38,7 @@ internal sealed class EmbeddingRule : LayerRule
         }
 
         var s = c.Settings<EmbeddingConfig>();
-        c.Weight("embeddings", WeightInit.Uniform, s.InputDim, s.OutputDim);
+        c.RowTable("embeddings", WeightInit.Uniform, s.InputDim, s.OutputDim);
         return c.Shape(c.Input.Dims.Concat(new[] { s.OutputDim }));
     }
 
@@ -65,7 +65,9 @@ internal sealed class EmbeddingRule : LayerRule
         int count = e.Dims.Product(e.ShapeOf(e.Input).Dims);
         e.Line($"var dy = {e.Gradient(e.Node)};");
         bool trains = e.OpenIfTrains();
-        e.Line($"{Kernels}Embedding.Backward({e.Values(e.Input)}, dy, {e.WeightGradient("embeddings")}, batchSize * {e.D(count)}, {N(e.Settings<EmbeddingConfig>().OutputDim)});");
+        // The rows the ids name are recorded while a step updates only those (a row table, LayerRule.RowTable).
+        e.Line($"{Kernels}Embedding.Backward({e.Values(e.Input)}, dy, {e.WeightGradient("embeddings")}, batchSize * {e.D(count)}, {N(e.Settings<EmbeddingConfig>().OutputDim)}, " +
+               $"workspace.TouchedRows({N(e.WeightOffset("embeddings"))}));");
         e.CloseIf(trains);
     }
 

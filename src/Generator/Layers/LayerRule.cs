@@ -171,6 +171,11 @@ internal sealed class ShapeContext
     public void Weight(string name, WeightInit init, params int[] dims)
         => Weights.Add(new WeightSpec(name, dims.ToEquatableArray(), Layer.InitializerFor(name, init)));
 
+    /// <summary>A [rows, width] table whose gradient the layer's backward pass writes only in the rows its ids name, and
+    /// records them with <c>workspace.TouchedRows(offset)</c> (<see cref="NodeEmitter.WeightOffset"/>).</summary>
+    public void RowTable(string name, WeightInit init, int rows, int width)
+        => Weights.Add(new WeightSpec(name, new[] { rows, width }.ToEquatableArray(), Layer.InitializerFor(name, init), RowSparse: true));
+
     /// <summary>State the optimizer leaves alone (moving statistics).</summary>
     public void State(string name, WeightInit init, params int[] dims) => Weights.Add(new WeightSpec(name, dims.ToEquatableArray(), init, Trainable: false));
 

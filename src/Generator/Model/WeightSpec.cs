@@ -148,7 +148,9 @@ internal static class Initializers
 /// <param name="Dims">Its shape, all constants.</param>
 /// <param name="Init">How it starts.</param>
 /// <param name="Trainable">False for state the optimizer leaves alone (BatchNormalization's moving statistics).</param>
-internal sealed record WeightSpec(string Name, EquatableArray<int> Dims, WeightInit Init, bool Trainable = true)
+/// <param name="RowSparse">A [rows, width] table whose gradient the layer's backward pass writes only in the rows its ids
+/// name, recording them (<c>workspace.TouchedRows</c>): an Embedding's.</param>
+internal sealed record WeightSpec(string Name, EquatableArray<int> Dims, WeightInit Init, bool Trainable = true, bool RowSparse = false)
 {
     public int Size
     {

@@ -20,9 +20,12 @@ public sealed class WeightInfo
     /// <param name="l2">The L2 factor of its regularizer, or 0.</param>
     /// <param name="constraint">Its constraint (Keras's <c>kernel_constraint</c>, …) as the generator writes it
     /// (<c>MaxNorm:0:3:1:0</c>: kind, minimum, maximum, rate, axes), or null.</param>
+    /// <param name="rowSparse">Whether its gradient is zero outside the rows a step's ids look up, which the generated
+    /// backward pass records (an <c>Embedding</c> table, [rows, width]).</param>
     public WeightInfo(string layer, string name, int[] shape, int offset, bool trainable = true, string? kerasPath = null,
-        string? kerasLayer = null, int kerasIndex = -1, double l1 = 0, double l2 = 0, string? constraint = null)
+        string? kerasLayer = null, int kerasIndex = -1, double l1 = 0, double l2 = 0, string? constraint = null, bool rowSparse = false)
     {
+        RowSparse = rowSparse && shape is { Length: 2 };
         Constraint = constraint;
         L1 = l1 >= 0 && double.IsFinite(l1) ? l1 : throw new ArgumentOutOfRangeException(nameof(l1), l1, "l1 must be finite and ≥ 0.");
         L2 = l2 >= 0 && double.IsFinite(l2) ? l2 : throw new ArgumentOutOfRangeException(nameof(l2), l2, "l2 must be finite and ≥ 0.");
@@ -39,6 +42,14 @@ public sealed class WeightInfo
 
     /// <summary>Whether the optimizer trains it (Keras's <c>trainable_weights</c>) or it is state (<c>non_trainable_weights</c>).</summary>
     public bool Trainable { get; }
+
+    /// <summary>
+    /// Whether the weight's gradient is zero outside the rows a training step's ids look up (an <c>Embedding</c> table,
+    /// whose rows the generated backward pass records): with an optimizer that leaves a weight whose gradient is zero
+    /// as it is (SGD without momentum, Adagrad, RMSprop without momentum), a step clears, checks and updates only those
+    /// rows, with the same result as updating every row (docs/performance.md, <em>Embedding rows</em>).
+    /// </summary>
+    public bool RowSparse { get; }
 
     /// <summary>The weight's constraint, applied after every update (<c>MaxNorm:0:3:1:0</c>), or null.</summary>
     public string? Constraint { get; }

@@ -53,6 +53,41 @@ public sealed class Workspace
     /// <returns>Whether it trains.</returns>
     public bool Trains(int slot) => Trainability is not { } state || state.Slots[slot];
 
+    /// <summary>
+    /// The row set of the embedding table at <paramref name="offset"/> in the weight buffer while this training step
+    /// updates only the rows its ids name (see <see cref="Kernels.RowSet"/>); null when the step clears, checks and
+    /// updates the whole table. The generated backward pass hands it to the table's gradient kernel.
+    /// </summary>
+    /// <param name="offset">Where the table starts in the weight buffer.</param>
+    /// <returns>The table's row set, or null.</returns>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    public Kernels.RowSet? TouchedRows(int offset)
+    {
+        if (TracksRows)
+        {
+            foreach (var rows in RowSets)
+            {
+                if (rows.Offset == offset)
+                {
+                    return rows;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>One row set per embedding table whose rows a training step may track (made by the first such step).</summary>
+    internal Kernels.RowSet[] RowSets { get; set; } = [];
+
+    /// <summary>Whether the running step records the rows of <see cref="RowSets"/>' tables.</summary>
+    internal bool TracksRows { get; set; }
+
+    /// <summary>Whether the gradient of <see cref="RowSets"/>' tables is zero outside the rows the sets hold: set by a step
+    /// that records rows, cleared by one that does not (which writes the tables without recording); while it is false
+    /// the next step that records rows clears the tables whole.</summary>
+    internal bool RowSetsHoldGradient { get; set; }
+
     /// <summary>Whether the backward pass computes the gradient of generated node <paramref name="node"/> now: false below
     /// the lowest layer that trains.</summary>
     /// <param name="node">The generated node number.</param>

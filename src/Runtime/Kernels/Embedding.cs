@@ -146,13 +146,35 @@ public static class Embedding
     /// <param name="dTable">Table gradient, [vocabulary, dim], accumulated into.</param>
     /// <param name="count">Ids.</param>
     /// <param name="dim">Embedding width.</param>
-    public static unsafe void Backward(ReadOnlySpan<float> indices, ReadOnlySpan<float> dy, Span<float> dTable, int count, int dim)
+    public static void Backward(ReadOnlySpan<float> indices, ReadOnlySpan<float> dy, Span<float> dTable, int count, int dim)
+        => Backward(indices, dy, dTable, count, dim, null);
+
+    /// <summary>
+    /// <see cref="Backward(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int)"/>, recording in
+    /// <paramref name="touched"/> (when a training step tracks the table's rows) every row it adds to, before adding.
+    /// </summary>
+    /// <param name="indices"><paramref name="count"/> ids, already checked by <see cref="Forward"/>.</param>
+    /// <param name="dy">Output gradient, [count, dim].</param>
+    /// <param name="dTable">Table gradient, [vocabulary, dim], accumulated into.</param>
+    /// <param name="count">Ids.</param>
+    /// <param name="dim">Embedding width.</param>
+    /// <param name="touched">The table's rows this step, or null when the step does not track them.</param>
+    public static unsafe void Backward(ReadOnlySpan<float> indices, ReadOnlySpan<float> dy, Span<float> dTable, int count, int dim, RowSet? touched)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         ArgumentOutOfRangeException.ThrowIfNegative(dim);
         indices = indices[..count];
         dy = dy[..checked(count * dim)];
         int vocabulary = dim == 0 ? 0 : dTable.Length / dim;
+        if (touched is not null)
+        {
+            // Checked: a row the set does not hold would be updated in the gradient but never by the optimizer.
+            foreach (float id in indices)
+            {
+                touched.Add(IsId(id, touched.Rows) ? (int)id : -1);
+            }
+        }
+
         if (Halves.Worth(3L * dy.Length) && AllIn(indices, vocabulary))
         {
             // Split by table rows, not by ids: each thread walks every id in order and adds those in its half of the

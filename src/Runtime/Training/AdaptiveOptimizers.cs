@@ -65,6 +65,10 @@ public sealed class Adagrad : Optimizer
     /// <inheritdoc/>
     private protected override bool ElementWise => true;
 
+    /// <summary>A zero gradient adds nothing to the accumulator and moves the weight by lr·0 / √(a + ε), which is 0 while
+    /// a + ε is positive (the accumulator never falls below its initial value).</summary>
+    private protected override bool LeavesZeroGradientAlone => InitialAccumulatorValue > 0 || Epsilon > 0;
+
     private protected override void Update(Span<float> weights, ReadOnlySpan<float> gradients, int offset, long iteration)
     {
         float lr = LearningRate, eps = Epsilon;

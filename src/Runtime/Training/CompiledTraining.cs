@@ -115,7 +115,38 @@ internal sealed class CompiledTraining
 
         Constrained = constrained.ToArray();
         StateBackup = new float[stateSize];
+
+        // Embedding tables whose unused rows a step can leave alone: their gradient is zero outside the rows the ids
+        // name, nothing else adds to it (no regularizer), nothing rewrites every row after the update (no constraint),
+        // and the optimizer leaves a weight with a zero gradient as it is.
+        var tables = new List<(int, WeightInfo)>();
+        var dense = new List<(int Offset, int Size)>();
+        int from = 0;
+        for (int w = 0; w < description.Weights.Count && optimizer.UpdatesRowsAlone; w++)
+        {
+            var weight = description.Weights[w];
+            if (weight is { RowSparse: true, Trainable: true, L1: 0, L2: 0, Constraint: null } && weight.Size > 0)
+            {
+                tables.Add((w, weight));
+                dense.Add((from, weight.Offset - from));
+                from = weight.Offset + weight.Size;
+            }
+        }
+
+        dense.Add((from, description.ParameterCount - from));
+        RowTables = tables.ToArray();
+        DenseRuns = dense.FindAll(r => r.Size > 0).ToArray();
     }
+
+    /// <summary>
+    /// The embedding tables a training step clears, checks and updates only in the rows its ids name (index in the
+    /// description's weights, the weight), in the order of the weight buffer; empty when the optimizer changes weights
+    /// whose gradient is zero (then every step updates every weight).
+    /// </summary>
+    public (int Index, WeightInfo Weight)[] RowTables { get; }
+
+    /// <summary>The weight buffer without <see cref="RowTables"/>: the runs a step clears and checks whole.</summary>
+    public (int Offset, int Size)[] DenseRuns { get; }
 
     /// <summary>The weights with a constraint: index in the description's weights, the weight, its parsed form.</summary>
     public (int Index, WeightInfo Weight, WeightConstraint Constraint)[] Constrained { get; }

@@ -228,7 +228,27 @@ public abstract class Optimizer
     /// <param name="trainable">The runs of the weight buffer to update (the trainable weights of trainable layers, as
     /// Keras's <c>trainable_variables</c>); null for the whole buffer. The rest, and its state, is left untouched.</param>
     internal void Apply(Span<float> weights, ReadOnlySpan<float> gradients, (int Offset, int Size)[]? trainable = null)
+        => Apply(weights, gradients, trainable, []);
+
+    /// <summary>
+    /// Applies one update and counts it; the embedding tables of <paramref name="rows"/> (each inside
+    /// <paramref name="trainable"/>, with a gradient that is zero outside its recorded rows) are updated only in those rows.
+    /// Only for an optimizer whose <see cref="UpdatesRowsAlone"/> is true: the result is the one a whole update gives, bit
+    /// for bit, since it leaves a weight whose gradient is zero as it is, and what it does to such a weight's state
+    /// (RMSprop's decay) is applied to a row when the row is next updated or the state is read (<see cref="StateBuffers"/>).
+    /// </summary>
+    /// <param name="weights">The weights, updated in place.</param>
+    /// <param name="gradients">The loss's gradient with respect to each weight.</param>
+    /// <param name="trainable">The runs of the weight buffer to update; null for the whole buffer.</param>
+    /// <param name="rows">The tables whose rows the step recorded; a table outside <paramref name="trainable"/> (a frozen
+    /// layer's) is not updated and counts no update, as Keras leaves a frozen variable's state alone.</param>
+    internal void Apply(Span<float> weights, ReadOnlySpan<float> gradients, (int Offset, int Size)[]? trainable, ReadOnlySpan<Kernels.RowSet> rows)
     {
+        if (!rows.IsEmpty && !UpdatesRowsAlone)
+        {
+            throw new InvalidOperationException($"{Name} with these settings changes weights whose gradient is zero; it cannot update only a table's used rows.");
+        }
+
         if (weights.Length != gradients.Length)
         {
             throw new ArgumentException("Weights and gradients differ in length.", nameof(gradients));
@@ -297,11 +317,42 @@ public abstract class Optimizer
             }
         }
 
-        foreach (var (offset, size) in trainable)
+        if (rows.IsEmpty)
         {
-            if (!UpdateOnTwoCores(weights.Slice(offset, size), gradients.Slice(offset, size), offset))
+            // Every row of the tables is updated now, so each first takes what it is owed from steps that skipped it.
+            CatchUpRows();
+            foreach (var (offset, size) in trainable)
             {
-                Update(weights.Slice(offset, size), gradients.Slice(offset, size), offset, Iterations);
+                UpdateRun(weights, gradients, offset, size);
+            }
+        }
+        else
+        {
+            foreach (var (offset, size) in trainable)
+            {
+                // The run without the tables of rows (which lie inside the runs), in order.
+                int at = offset, end = offset + size;
+                while (at < end)
+                {
+                    int next = end;
+                    Kernels.RowSet? table = null;
+                    foreach (var set in rows)
+                    {
+                        if (set.Offset >= at && set.Offset < next)
+                        {
+                            (next, table) = (set.Offset, set);
+                        }
+                    }
+
+                    UpdateRun(weights, gradients, at, next - at);
+                    if (table is null)
+                    {
+                        break;
+                    }
+
+                    UpdateRows(weights, gradients, table);
+                    at = next + (table.Rows * table.Width);
+                }
             }
         }
 
@@ -324,6 +375,172 @@ public abstract class Optimizer
         }
 
         Iterations++;
+    }
+
+    /// <summary>One run of the weight buffer, on two cores when it pays.</summary>
+    private void UpdateRun(Span<float> weights, ReadOnlySpan<float> gradients, int offset, int size)
+    {
+        if (size > 0 && !UpdateOnTwoCores(weights.Slice(offset, size), gradients.Slice(offset, size), offset))
+        {
+            Update(weights.Slice(offset, size), gradients.Slice(offset, size), offset, Iterations);
+        }
+    }
+
+    /// <summary>
+    /// Whether an update may skip the weights whose gradient is zero (the rows of an embedding table no id of the batch
+    /// named): true when the update leaves such a weight as it is and its state changes only as
+    /// <see cref="CatchUp"/> can replay later (<see cref="SGD"/> without momentum, <see cref="Adagrad"/>, <see cref="RMSprop"/>
+    /// neither centered nor with momentum, each with a positive denominator), and nothing else touches every weight
+    /// (no clipping, weight decay or moving average).
+    /// </summary>
+    internal bool UpdatesRowsAlone
+        => LeavesZeroGradientAlone && _clipNorm is null && _clipValue is null && _globalClipNorm is null && _weightDecay is not > 0 && !UseEma;
+
+    /// <summary>
+    /// Whether <see cref="Update"/> leaves a weight whose gradient is zero exactly as it is, and changes its state only as
+    /// <see cref="CatchUp"/> replays (the base's answer: no).
+    /// </summary>
+    private protected virtual bool LeavesZeroGradientAlone => false;
+
+    /// <summary>
+    /// Applies to the state of weights [<paramref name="offset"/>, offset + <paramref name="length"/>) what
+    /// <paramref name="steps"/> updates with a zero gradient would have done, operation for operation (RMSprop:
+    /// <paramref name="steps"/> times v ← ρ·v); nothing for an optimizer whose state such an update leaves alone.
+    /// </summary>
+    /// <param name="offset">Where the weights start in the weight buffer and in each state buffer.</param>
+    /// <param name="length">The number of weights.</param>
+    /// <param name="steps">The updates the weights missed.</param>
+    private protected virtual void CatchUp(int offset, int length, long steps)
+    {
+    }
+
+    /// <summary>
+    /// Per embedding table updated by rows: the table's updates so far and, per row, how many of them its state has seen
+    /// (the rest it is owed, as <see cref="CatchUp"/>).
+    /// </summary>
+    private sealed class RowLag(int offset, int rows, int width)
+    {
+        public int Offset { get; } = offset;
+        public int Width { get; } = width;
+        public long Steps { get; set; }
+        public long[] Seen { get; } = new long[rows];
+    }
+
+    private RowLag[] _lags = [];
+
+    /// <summary>The recorded rows of one table: each catches up what it is owed, then takes this step's update.</summary>
+    private void UpdateRows(Span<float> weights, ReadOnlySpan<float> gradients, Kernels.RowSet table)
+    {
+        RowLag? lag = null;
+        foreach (var candidate in _lags)
+        {
+            if (candidate.Offset == table.Offset)
+            {
+                lag = candidate;
+            }
+        }
+
+        if (lag is null)
+        {
+            // The table's first update by rows (once per model and table): its state is current as it stands.
+            lag = new RowLag(table.Offset, table.Rows, table.Width);
+            _lags = [.. _lags, lag];
+        }
+
+        long steps = lag.Steps;
+        if (!UpdateRowsOnTwoCores(weights, gradients, table, lag, steps))
+        {
+            UpdateRowRange(weights, gradients, table, lag, steps, 0, table.Rows);
+        }
+
+        lag.Steps = steps + 1;
+    }
+
+    /// <summary>The runs of <paramref name="table"/>'s recorded rows in [<paramref name="from"/>, <paramref name="end"/>).</summary>
+    private void UpdateRowRange(Span<float> weights, ReadOnlySpan<float> gradients, Kernels.RowSet table, RowLag lag, long steps, int from, int end)
+    {
+        int width = table.Width;
+        for (int first = table.NextRun(from, out int last); first >= 0 && first < end; first = table.NextRun(last + 1, out last))
+        {
+            // The rows between recorded ones in a run have a zero gradient: after catching up, the update does to them
+            // what the whole update does.
+            last = Math.Min(last, end - 1);
+            for (int row = first; row <= last; row++)
+            {
+                long owed = steps - lag.Seen[row];
+                if (owed > 0)
+                {
+                    CatchUp(table.Offset + (row * width), width, owed);
+                }
+
+                lag.Seen[row] = steps + 1;
+            }
+
+            int at = table.Offset + (first * width), length = (last - first + 1) * width;
+            Update(weights.Slice(at, length), gradients.Slice(at, length), at, Iterations);
+        }
+    }
+
+    /// <summary>A large table's rows in two halves of the table on two cores (each row's update and catching up touch
+    /// only that row); false, having done nothing, when it should run on this thread.</summary>
+    private unsafe bool UpdateRowsOnTwoCores(Span<float> weights, ReadOnlySpan<float> gradients, Kernels.RowSet table, RowLag lag, long steps)
+    {
+        if (!ElementWise || !Kernels.Halves.Worth(5L * table.Count * table.Width))
+        {
+            return false;
+        }
+
+        (_rowTable, _rowLag) = (table, lag);
+        try
+        {
+            fixed (float* w = weights, g = gradients)
+            {
+                var job = new RowJob { Weights = w, Gradients = g, Length = weights.Length, Steps = steps };
+                return Kernels.Halves.TryRun(&UpdateRowHalf, &job, table.Rows, this);
+            }
+        }
+        finally
+        {
+            (_rowTable, _rowLag) = (null, null);
+        }
+    }
+
+    private static unsafe void UpdateRowHalf(void* state, int first, int end, int part)
+    {
+        ref readonly RowJob job = ref *(RowJob*)state;
+        var optimizer = (Optimizer)Kernels.Halves.Context!;
+        optimizer.UpdateRowRange(new Span<float>(job.Weights, job.Length), new ReadOnlySpan<float>(job.Gradients, job.Length), optimizer._rowTable!,
+            optimizer._rowLag!, job.Steps, first, end);
+    }
+
+    private unsafe struct RowJob
+    {
+        public float* Weights;
+        public float* Gradients;
+        public int Length;
+        public long Steps;
+    }
+
+    /// <summary>The table and lag of the row update running on two cores.</summary>
+    private Kernels.RowSet? _rowTable;
+    private RowLag? _rowLag;
+
+    /// <summary>Brings every row of the tables updated by rows up to date (before a whole update, or before the state is
+    /// read).</summary>
+    private void CatchUpRows()
+    {
+        foreach (var lag in _lags)
+        {
+            for (int row = 0; row < lag.Seen.Length; row++)
+            {
+                long owed = lag.Steps - lag.Seen[row];
+                if (owed > 0)
+                {
+                    CatchUp(lag.Offset + (row * lag.Width), lag.Width, owed);
+                    lag.Seen[row] = lag.Steps;
+                }
+            }
+        }
     }
 
     /// <summary>
@@ -448,7 +665,16 @@ public abstract class Optimizer
     /// <c>velocity</c>, …), each laid out as the model's weight buffer; empty before <see cref="Build"/>. The arrays are
     /// the live state: a weights file reads them to save and overwrites them to restore.
     /// </summary>
-    internal (string Name, float[] Values)[] StateBuffers => UseEma && IsBuilt ? [.. OwnStateBuffers, ("average", _average)] : OwnStateBuffers;
+    internal (string Name, float[] Values)[] StateBuffers
+    {
+        get
+        {
+            // Rows an update skipped hold their state as it was; what they are owed is applied before anyone reads it, so
+            // that the arrays returned hold every row's state, and a weights file that overwrites them leaves nothing owed.
+            CatchUpRows();
+            return UseEma && IsBuilt ? [.. OwnStateBuffers, ("average", _average)] : OwnStateBuffers;
+        }
+    }
 
     /// <summary>The optimizer's own state buffers (the base adds the moving average's).</summary>
     private protected abstract (string Name, float[] Values)[] OwnStateBuffers { get; }

@@ -81,6 +81,46 @@ public sealed class RMSprop : Optimizer
     /// <inheritdoc/>
     private protected override bool ElementWise => true;
 
+    /// <summary>Without momentum or centering, a zero gradient leaves the weight (lr·0 / √(v + ε) is 0 when ε &gt; 0) and
+    /// only decays v.</summary>
+    private protected override bool LeavesZeroGradientAlone => Momentum == 0 && !Centered && Epsilon > 0;
+
+    /// <summary>v ← ρ·v, <paramref name="steps"/> times, as many rounded products as the whole updates would have made
+    /// (ρ·v + (1 − ρ)·0·0 is ρ·v exactly), stopping once the velocities are all zero.</summary>
+    private protected override void CatchUp(int offset, int length, long steps)
+    {
+        if (Rho == 1)
+        {
+            return;
+        }
+
+        Span<float> v = _velocities.AsSpan(offset, length);
+        var rho = new Vector<float>(Rho);
+        for (long s = 0; s < steps; s++)
+        {
+            var any = Vector<float>.Zero;
+            int i = 0;
+            for (; i <= v.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var decayed = rho * new Vector<float>(v[i..]);
+                decayed.CopyTo(v[i..]);
+                any = Vector.Max(any, decayed);
+            }
+
+            float rest = 0;
+            for (; i < v.Length; i++)
+            {
+                v[i] = Rho * v[i];
+                rest = MathF.Max(rest, v[i]);
+            }
+
+            if (rest == 0 && any == Vector<float>.Zero)
+            {
+                break;
+            }
+        }
+    }
+
     private protected override void Update(Span<float> weights, ReadOnlySpan<float> gradients, int offset, long iteration)
     {
         float lr = LearningRate, rho = Rho, oneMinusRho = 1f - Rho, mu = Momentum, eps = Epsilon;

@@ -41,6 +41,9 @@ public sealed class SGD : Optimizer
     /// <inheritdoc/>
     private protected override bool ElementWise => true;
 
+    /// <summary>Without momentum, w − lr·0 is w, and there is no state.</summary>
+    private protected override bool LeavesZeroGradientAlone => Momentum == 0;
+
     private protected override void Update(Span<float> weights, ReadOnlySpan<float> gradients, int offset, long iteration)
     {
         float lr = LearningRate, mu = Momentum;
