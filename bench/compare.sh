@@ -45,7 +45,7 @@ def ratio(case, peer):
     r = [y / x for x, y in zip(a, b)]
     return f"{statistics.median(r):.1f}× ({min(r):.1f}–{max(r):.1f})"
 cases = ["mlp_predict_b1", "mlp_predict_b64", "mlp_train_b64", "conv_predict_b1", "conv_predict_b64", "conv_train_b64",
-         "lstm_predict_b1", "lstm_predict_b64", "lstm_train_b64", "resnet_predict_b1", "resnet_predict_b64", "resnet_train_b64",
+         "lstm_predict_b1", "lstm_predict_b64", "lstm_train_b64", "lstm_train_b64_zipf", "resnet_predict_b1", "resnet_predict_b64", "resnet_train_b64",
          "transformer_predict_b1", "transformer_predict_b64", "transformer_train_b64",
          "attention128_predict_b1", "attention128_predict_b32", "attention512_predict_b1", "attention512_predict_b32",
          "causal512_predict_b1", "causal512_predict_b32"]

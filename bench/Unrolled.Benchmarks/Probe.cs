@@ -31,6 +31,10 @@ public static class Probe
         float[] ids = Enumerable.Range(0, 64 * 100).Select(i => (float)(i * 7919 % 10000)).ToArray(), aux = Random(64 * 5);
         float[] main = new float[64], auxOut = new float[64], mainT = Random(64), auxT = Random(64);
 
+        // Ids as words come in text: Zipf's law over the 10,000 ids (rank r drawn with weight 1/r), so that a batch of 6,400
+        // names about 2,100 distinct rows of the embedding, where the ids above name 6,400.
+        float[] zipfIds = ZipfIds(64 * 100, 10000, seed: 7);
+
         var resnet = new ToyResNet(seed: 1);
         resnet.Compile(new RMSprop(), new CategoricalCrossentropy());
         float[] pictures = Random(64 * 32 * 32 * 3), classes = new float[64 * 10], labels = new float[64 * 10];
@@ -101,6 +105,7 @@ public static class Probe
             ("lstm_predict_b1", () => news.Predict(ids.AsSpan(0, 100), aux.AsSpan(0, 5), main.AsSpan(0, 1), auxOut.AsSpan(0, 1), 1), ortNews1.Run),
             ("lstm_predict_b64", () => news.Predict(ids, aux, main, auxOut, 64), ortNews64.Run),
             ("lstm_train_b64", () => news.TrainOnBatch(ids, aux, mainT, auxT, 64), null),
+            ("lstm_train_b64_zipf", () => news.TrainOnBatch(zipfIds, aux, mainT, auxT, 64), null),
             ("resnet_predict_b1", () => resnet.Predict(pictures.AsSpan(0, 32 * 32 * 3), classes.AsSpan(0, 10), 1), ortResNet1.Run),
             ("resnet_predict_b64", () => resnet.Predict(pictures, classes, 64), ortResNet64.Run),
             ("resnet_train_b64", () => resnet.TrainOnBatch(pictures, labels, 64), null),
@@ -267,5 +272,28 @@ public static class Probe
         {
             throw new InvalidOperationException($"ONNX Runtime and Unrolled disagree on {name} ({worst:G3}): not the same computation");
         }
+    }
+
+    /// <summary><paramref name="count"/> ids in [0, <paramref name="vocabulary"/>) drawn by Zipf's law: id r − 1 with weight
+    /// 1/r.</summary>
+    private static float[] ZipfIds(int count, int vocabulary, int seed)
+    {
+        var cumulative = new double[vocabulary];
+        double total = 0;
+        for (int r = 0; r < vocabulary; r++)
+        {
+            total += 1.0 / (r + 1);
+            cumulative[r] = total;
+        }
+
+        var random = new Random(seed);
+        var ids = new float[count];
+        for (int i = 0; i < count; i++)
+        {
+            int at = Array.BinarySearch(cumulative, random.NextDouble() * total);
+            ids[i] = Math.Min(at < 0 ? ~at : at, vocabulary - 1);
+        }
+
+        return ids;
     }
 }
