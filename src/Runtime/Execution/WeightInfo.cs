@@ -46,8 +46,10 @@ public sealed class WeightInfo
     /// <summary>
     /// Whether the weight's gradient is zero outside the rows a training step's ids look up (an <c>Embedding</c> table,
     /// whose rows the generated backward pass records): with an optimizer that leaves a weight whose gradient is zero
-    /// as it is (SGD without momentum, Adagrad, RMSprop without momentum), a step clears, checks and updates only those
-    /// rows, with the same result as updating every row (docs/performance.md, <em>Embedding rows</em>).
+    /// as it is (SGD without momentum; Adagrad; RMSprop neither centered nor with momentum, with ρ and ε positive; none of
+    /// them clipping, decaying weights or averaging them) and no regularizer or constraint on the table, a step clears,
+    /// checks and updates only those rows, with the same result as updating every row (docs/performance.md,
+    /// <em>Embedding rows</em>).
     /// </summary>
     public bool RowSparse { get; }
 

@@ -66,6 +66,30 @@ public sealed class RowSet
         }
     }
 
+    /// <summary>The recorded row that <paramref name="index"/> recorded rows precede, or <see cref="Rows"/> when there are
+    /// not that many.</summary>
+    internal int RowAt(int index)
+    {
+        for (int word = 0; word < _bits.Length; word++)
+        {
+            int here = BitOperations.PopCount(_bits[word]);
+            if (index < here)
+            {
+                ulong bits = _bits[word];
+                for (; index > 0; index--)
+                {
+                    bits &= bits - 1;
+                }
+
+                return (word << 6) + BitOperations.TrailingZeroCount(bits);
+            }
+
+            index -= here;
+        }
+
+        return Rows;
+    }
+
     /// <summary>The first recorded row at or after <paramref name="from"/>, or -1 when there is none.</summary>
     internal int Next(int from)
     {

@@ -66,8 +66,18 @@ public sealed class Adagrad : Optimizer
     private protected override bool ElementWise => true;
 
     /// <summary>A zero gradient adds nothing to the accumulator and moves the weight by lr·0 / √(a + ε), which is 0 while
-    /// a + ε is positive (the accumulator never falls below its initial value).</summary>
+    /// a + ε is positive (training only adds to the accumulator's initial value).</summary>
     private protected override bool LeavesZeroGradientAlone => InitialAccumulatorValue > 0 || Epsilon > 0;
+
+    /// <summary>The whole update's a += 0·0 for a skipped weight: a + 0, which changes a only from −0 to +0, so once is as
+    /// many times.</summary>
+    private protected override void CatchUp(int offset, int length, long steps)
+    {
+        foreach (ref float a in _accumulators.AsSpan(offset, length))
+        {
+            a += 0f;
+        }
+    }
 
     private protected override void Update(Span<float> weights, ReadOnlySpan<float> gradients, int offset, long iteration)
     {

@@ -1,4 +1,5 @@
 using System;
+using System.Threading;
 
 namespace Unrolled;
 
@@ -350,6 +351,8 @@ public abstract class Optimizer
                         break;
                     }
 
+                    // A table is one weight and the runs are whole weights, so a table lies inside one run.
+                    System.Diagnostics.Debug.Assert(next + ((long)table.Rows * table.Width) <= end, "A table straddles the end of a trained run.");
                     UpdateRows(weights, gradients, table);
                     at = next + (table.Rows * table.Width);
                 }
@@ -428,6 +431,9 @@ public abstract class Optimizer
 
     private RowLag[] _lags = [];
 
+    /// <summary>The tables updated by rows so far (for tests: that a step took that path).</summary>
+    internal int TablesUpdatedByRows => _lags.Length;
+
     /// <summary>The recorded rows of one table: each catches up what it is owed, then takes this step's update.</summary>
     private void UpdateRows(Span<float> weights, ReadOnlySpan<float> gradients, Kernels.RowSet table)
     {
@@ -485,7 +491,8 @@ public abstract class Optimizer
     /// only that row); false, having done nothing, when it should run on this thread.</summary>
     private unsafe bool UpdateRowsOnTwoCores(Span<float> weights, ReadOnlySpan<float> gradients, Kernels.RowSet table, RowLag lag, long steps)
     {
-        if (!ElementWise || !Kernels.Halves.Worth(5L * table.Count * table.Width))
+        int count = table.Count;
+        if (!ElementWise || !Kernels.Halves.Worth(5L * count * table.Width))
         {
             return false;
         }
@@ -495,8 +502,15 @@ public abstract class Optimizer
         {
             fixed (float* w = weights, g = gradients)
             {
-                var job = new RowJob { Weights = w, Gradients = g, Length = weights.Length, Steps = steps };
-                return Kernels.Halves.TryRun(&UpdateRowHalf, &job, table.Rows, this);
+                // Split by recorded rows, not table rows: ids drawn as words are crowd the table's first rows.
+                var job = new RowJob { Weights = w, Gradients = g, Length = weights.Length, Steps = steps, Count = count };
+                if (!Kernels.Halves.TryRun(&UpdateRowHalf, &job, count, this))
+                {
+                    return false;
+                }
+
+                Interlocked.Increment(ref s_rowSplits);
+                return true;
             }
         }
         finally
@@ -509,8 +523,12 @@ public abstract class Optimizer
     {
         ref readonly RowJob job = ref *(RowJob*)state;
         var optimizer = (Optimizer)Kernels.Halves.Context!;
-        optimizer.UpdateRowRange(new Span<float>(job.Weights, job.Length), new ReadOnlySpan<float>(job.Gradients, job.Length), optimizer._rowTable!,
-            optimizer._rowLag!, job.Steps, first, end);
+        var table = optimizer._rowTable!;
+
+        // Recorded rows [first, end) as table rows: from the first one's row to the row of the next half's first.
+        int from = first == 0 ? 0 : table.RowAt(first), to = end >= job.Count ? table.Rows : table.RowAt(end);
+        optimizer.UpdateRowRange(new Span<float>(job.Weights, job.Length), new ReadOnlySpan<float>(job.Gradients, job.Length), table,
+            optimizer._rowLag!, job.Steps, from, to);
     }
 
     private unsafe struct RowJob
@@ -519,7 +537,13 @@ public abstract class Optimizer
         public float* Gradients;
         public int Length;
         public long Steps;
+        public int Count;
     }
+
+    private static int s_rowSplits;
+
+    /// <summary>Row updates split over two cores so far, in this process (for tests).</summary>
+    internal static int RowSplits => Volatile.Read(ref s_rowSplits);
 
     /// <summary>The table and lag of the row update running on two cores.</summary>
     private Kernels.RowSet? _rowTable;

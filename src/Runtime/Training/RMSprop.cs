@@ -82,39 +82,41 @@ public sealed class RMSprop : Optimizer
     private protected override bool ElementWise => true;
 
     /// <summary>Without momentum or centering, a zero gradient leaves the weight (lr·0 / √(v + ε) is 0 when ε &gt; 0) and
-    /// only decays v.</summary>
-    private protected override bool LeavesZeroGradientAlone => Momentum == 0 && !Centered && Epsilon > 0;
+    /// only decays v. ρ &gt; 0 too: with ρ = 0 an infinite v (from a finite gradient above 1.8e19) becomes 0·∞ = NaN in the
+    /// next update, which would turn an unused row's weights into NaN at once in the whole update but only when the row is
+    /// next used here.</summary>
+    private protected override bool LeavesZeroGradientAlone => Momentum == 0 && !Centered && Epsilon > 0 && Rho > 0;
 
-    /// <summary>v ← ρ·v, <paramref name="steps"/> times, as many rounded products as the whole updates would have made
-    /// (ρ·v + (1 − ρ)·0·0 is ρ·v exactly), stopping once the velocities are all zero.</summary>
+    /// <summary>
+    /// What <paramref name="steps"/> whole updates with a zero gradient do to v: v ← ρ·v + (1 − ρ)·0·0, that is ρ·v + 0
+    /// (the + 0 turns −0 into +0, as there), as the same rounded operations, stopping once a pass changes no bit (all
+    /// zero, or ρ = 1), after which every further pass would change none either.
+    /// </summary>
     private protected override void CatchUp(int offset, int length, long steps)
     {
-        if (Rho == 1)
-        {
-            return;
-        }
-
         Span<float> v = _velocities.AsSpan(offset, length);
         var rho = new Vector<float>(Rho);
         for (long s = 0; s < steps; s++)
         {
-            var any = Vector<float>.Zero;
+            var changed = Vector<int>.Zero;
             int i = 0;
             for (; i <= v.Length - Vector<float>.Count; i += Vector<float>.Count)
             {
-                var decayed = rho * new Vector<float>(v[i..]);
+                var old = new Vector<float>(v[i..]);
+                var decayed = (rho * old) + Vector<float>.Zero;
                 decayed.CopyTo(v[i..]);
-                any = Vector.Max(any, decayed);
+                changed |= Vector.AsVectorInt32(old) ^ Vector.AsVectorInt32(decayed);
             }
 
-            float rest = 0;
+            int rest = 0;
             for (; i < v.Length; i++)
             {
-                v[i] = Rho * v[i];
-                rest = MathF.Max(rest, v[i]);
+                float decayed = (Rho * v[i]) + 0f;
+                rest |= BitConverter.SingleToInt32Bits(v[i]) ^ BitConverter.SingleToInt32Bits(decayed);
+                v[i] = decayed;
             }
 
-            if (rest == 0 && any == Vector<float>.Zero)
+            if (rest == 0 && changed == Vector<int>.Zero)
             {
                 break;
             }
