@@ -81,6 +81,11 @@ internal abstract class LayerRule
     /// training pass reads (its generated code must then not touch that region outside one).</summary>
     public virtual int[] PredictionTemporaries(PlanContext c) => Temporaries(c);
 
+    /// <summary>Whether Backward reads or writes the gradient region of temporary <paramref name="temporary"/> (the
+    /// generated pass zeroes it where it starts, which costs a pass over it every step); false when only the values
+    /// are used (a recurrent layer's per-step cache).</summary>
+    public virtual bool TemporaryHasGradient(LayerSpec layer, int temporary) => true;
+
     /// <summary>The scratch its kernels need per row, reused by the next node.</summary>
     public virtual int Scratch(PlanContext c) => 0;
 

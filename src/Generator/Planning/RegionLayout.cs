@@ -235,9 +235,13 @@ internal sealed class RegionLayout
                 layout.GradientClears[order[valueStart]].Add((layout.ValueOffset[n], sizes[0]));
                 int first = hasPreActivation[n] ? 2 : 1;
                 int temporaryStart = System.Math.Max(s, temporaryEnd.TryGetValue(n, out int t) ? t : s);
+                var rule = Layers.LayerRules.Of(spec.Layers[spec.Nodes[n].Layer].Kind);
                 for (int r = first; r < sizes.Length; r++)
                 {
-                    layout.GradientClears[order[temporaryStart]].Add((layout.TemporaryOffsets[n][r - first], sizes[r]));
+                    if (rule.TemporaryHasGradient(spec.Layers[spec.Nodes[n].Layer], r - first))
+                    {
+                        layout.GradientClears[order[temporaryStart]].Add((layout.TemporaryOffsets[n][r - first], sizes[r]));
+                    }
                 }
             }
         }
@@ -259,8 +263,10 @@ internal sealed class RegionLayout
             {
                 var sizes = regionSizes[n]!;
                 int first = hasPreActivation[n] ? 2 : 1;
+                var layer = spec.Layers[spec.Nodes[n].Layer];
+                var rule = Layers.LayerRules.Of(layer.Kind);
                 var regions = new[] { (layout.ValueOffset[n], sizes[0]) }
-                    .Concat(layout.TemporaryOffsets[n].Select((at, t) => (at, sizes[first + t])));
+                    .Concat(layout.TemporaryOffsets[n].Select((at, t) => (at, sizes[first + t])).Where((_, t) => rule.TemporaryHasGradient(layer, t)));
                 layout.GradientClearsAtStart.AddRange(regions.Where(r => !ports.Contains(r.Item1)));
             }
         }
