@@ -18,7 +18,7 @@ public class FreezingTests
     public static IEnumerable<object[]> Models => OnnxExportTests.s_models.Keys.Select(k => new object[] { k });
 
     /// <summary>The model's inputs and mse targets for one batch, seeded by the model's name.</summary>
-    private static (float[][] Inputs, float[][] Targets) Data(string name, CompiledModel model)
+    internal static (float[][] Inputs, float[][] Targets) Data(string name, CompiledModel model)
     {
         var random = new Random(name.Aggregate(29, (hash, c) => unchecked((hash * 31) + c)) & 0xffff);
         var description = model.Description;

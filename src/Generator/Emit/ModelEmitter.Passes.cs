@@ -459,6 +459,45 @@ internal sealed partial class ModelEmitter
         }
     }
 
+    /// <summary>Inputs of the node being written whose gradient it writes first, uncleared (<see cref="NodeEmitter.InputGradientFresh"/>).</summary>
+    internal HashSet<int> FreshInputs { get; } = new();
+
+    /// <summary>
+    /// The clears before node <paramref name="n"/>'s backward step without those of its inputs' gradients that its rule
+    /// writes whole (<see cref="LayerRule.OverwritesInputGradient"/>): a region cleared here starts here, so this node is the
+    /// first to write it and others add after it. The inputs are noted in <see cref="FreshInputs"/>.
+    /// </summary>
+    private List<(int Offset, int Size)> SkipOverwritten(int n, List<(int Offset, int Size)> clears)
+    {
+        var node = _spec.Nodes[n];
+        var layer = _spec.Layers[node.Layer];
+        var rule = LayerRules.Of(layer.Kind);
+        if (clears.Count == 0 || _plan.Aliased[n] || !_plan.NeedsGradient[n] || layer.Kind == LayerKind.InputLayer)
+        {
+            return clears;
+        }
+
+        var kept = clears;
+        for (int i = 0; i < node.Inputs.Count; i++)
+        {
+            int m = node.Inputs[i];
+            if (!rule.OverwritesInputGradient(layer, i) || _plan.Aliased[m] || node.Inputs.Count(x => x == m) > 1)
+            {
+                continue;
+            }
+
+            int at = kept.FindIndex(c => c.Offset == _plan.Gradients.ValueOffset[m]);
+            if (at >= 0)
+            {
+                kept = new List<(int Offset, int Size)>(kept);
+                kept.RemoveAt(at);
+                FreshInputs.Add(i);
+            }
+        }
+
+        return kept;
+    }
+
     private void WriteBackward()
     {
         _w.Line("/// <inheritdoc/>");
@@ -476,7 +515,7 @@ internal sealed partial class ModelEmitter
         {
             var node = _spec.Nodes[n];
             var layer = _spec.Layers[node.Layer];
-            var clears = _plan.Gradients.GradientClears[n];
+            var clears = SkipOverwritten(n, _plan.Gradients.GradientClears[n]);
             if (clears.Count > 0)
             {
                 // Gradient regions that start here; their floats may hold a gradient that ended further down the graph.
@@ -494,6 +533,7 @@ internal sealed partial class ModelEmitter
 
             // Below the lowest layer that trains nothing needs this node's gradient (GradientNeeds).
             WriteNode(n, backward: true, guard: $"if (workspace.NeedsGradient({N(n)}))");
+            FreshInputs.Clear();
         }
 
         _w.Close();

@@ -106,6 +106,11 @@ internal sealed class NodeEmitter
     /// inputs feed) or at run time (below the lowest layer that trains, <c>workspace.NeedsGradient</c>).</summary>
     public string GradientOrEmpty(int node) => NeedsGradient(node) ? $"(workspace.NeedsGradient({N(node)}) ? {Gradient(node)} : {Span}.Empty)" : $"{Span}.Empty";
 
+    /// <summary>Whether this node is the first in the backward pass to write input <paramref name="input"/>'s gradient and
+    /// the pass left it uncleared, so Backward must write it with "=" (only for a rule whose
+    /// <see cref="Layers.LayerRule.OverwritesInputGradient"/> says it can).</summary>
+    public bool InputGradientFresh(int input) => _emitter.FreshInputs.Contains(input);
+
     /// <summary>Opens a block that runs only while the backward pass needs <paramref name="node"/>'s gradient (false below
     /// the lowest layer that trains); close it with <see cref="Close"/>.</summary>
     public void OpenIfNeedsGradient(int node) => Open($"if (workspace.NeedsGradient({N(node)}))");

@@ -81,6 +81,11 @@ internal abstract class LayerRule
     /// training pass reads (its generated code must then not touch that region outside one).</summary>
     public virtual int[] PredictionTemporaries(PlanContext c) => Temporaries(c);
 
+    /// <summary>Whether Backward writes every element of input <paramref name="input"/>'s gradient with "=" when
+    /// <see cref="NodeEmitter.InputGradientFresh"/> says this node is the first to write it in the backward pass (the pass
+    /// then skips clearing that region); false: Backward adds to it, as always.</summary>
+    public virtual bool OverwritesInputGradient(LayerSpec layer, int input) => false;
+
     /// <summary>Whether Backward reads or writes the gradient region of temporary <paramref name="temporary"/> (the
     /// generated pass zeroes it where it starts, which costs a pass over it every step); false when only the values
     /// are used (a recurrent layer's per-step cache).</summary>

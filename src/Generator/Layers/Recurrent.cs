@@ -168,6 +168,11 @@ internal sealed class RecurrentRule : LayerRule
     /// <summary>A returned state is the layer's temporary of its index (1: h, 2: c).</summary>
     public override int? AliasedTemporary(LayerSpec layer) => layer.Kind == LayerKind.RecurrentState ? layer.Settings<RecurrentStateConfig>().Index : null;
 
+    /// <summary>The kernels write the sequence's gradient with one product (overwriteDx), unless dropout across the steps
+    /// routes it through the dropped input's gradient first.</summary>
+    public override bool OverwritesInputGradient(LayerSpec layer, int input)
+        => input == 0 && layer.Config is RecurrentConfig s && layer.Kind != LayerKind.RecurrentState && !(s.Dropout > 0 && !s.GateMasks);
+
     /// <summary>The per-step cache (temporary 0) is read by backward as values only: no gradient to clear (4.9 MB a step
     /// for the news LSTM at batch 64).</summary>
     public override bool TemporaryHasGradient(LayerSpec layer, int temporary) => temporary != 0;
@@ -316,7 +321,7 @@ internal sealed class RecurrentRule : LayerRule
         e.Line($"{Kernels}Recurrent.{KernelName(e.Layer.Kind)}Backward({x}, {e.Weight("kernel")}, {e.Weight("recurrent_kernel")}, {cache}, " +
                $"dy, {States(e, backward: true)}, {dx}, {e.WeightGradientOrEmpty("kernel")}, {e.WeightGradientOrEmpty("recurrent_kernel")}, " +
                $"{e.WeightGradientOrEmpty("bias")}, {e.Scratch}, {Tail(e, steps, features)}{InitialState(e, backward: true)}{Masked(e)}" +
-               (s.GateMasks ? GateMaskArguments(e, features) : string.Empty) + ");");
+               (s.GateMasks ? GateMaskArguments(e, features) : string.Empty) + (!acrossSteps && e.InputGradientFresh(0) ? ", overwriteDx: true" : string.Empty) + ");");
         if (acrossSteps && e.NeedsGradient(e.Input))
         {
             e.Line($"{Kernels}Dropout.AcrossStepsBackward({dropped.InputGradient}, {dropped.Mask}, {e.Gradient(e.Input)}, batchSize, {e.D(steps)}, {N(features)});");

@@ -259,11 +259,13 @@ public static partial class Recurrent
     /// <param name="zeroOutputForMask">The forward's.</param>
     /// <param name="inputMasks">The forward's input dropout masks, or empty.</param>
     /// <param name="stateMasks">The forward's recurrent dropout masks, or empty.</param>
+    /// <param name="overwriteDx">Whether to write <paramref name="dx"/> (every element) instead of adding to it: the
+    /// generated pass sets it when this layer is the first to write its input's gradient, which it then need not clear.</param>
     public static void GruBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> cache,
         ReadOnlySpan<float> dy, ReadOnlySpan<float> dLastH, Span<float> dx, Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias,
         Span<float> scratch, int batch, int steps, int inputSize, int units, bool returnSequences, bool resetAfter, bool goBackwards = false,
         ReadOnlySpan<float> initialH = default, Span<float> dInitialH = default, ReadOnlySpan<float> mask = default, bool zeroOutputForMask = false,
-        ReadOnlySpan<float> inputMasks = default, ReadOnlySpan<float> stateMasks = default)
+        ReadOnlySpan<float> inputMasks = default, ReadOnlySpan<float> stateMasks = default, bool overwriteDx = false)
     {
         CheckMask(mask.Length, batch, steps);
         ReadOnlySpan<float> zeroed = zeroOutputForMask ? mask : default;
@@ -411,7 +413,7 @@ public static partial class Recurrent
         }
 
         ReverseSteps(dp, batch, steps, g3, timeMajor: false, goBackwards); // back to the input's order (the bias sums ignore it)
-        AccumulateInputGradientsMasked(x, kernel, dp, dx, dKernel, dBias.IsEmpty ? default : dBias[..g3], batch, steps, inputSize, 3, u, inputMasks, buffer);
+        AccumulateInputGradientsMasked(x, kernel, dp, dx, dKernel, dBias.IsEmpty ? default : dBias[..g3], batch, steps, inputSize, 3, u, inputMasks, buffer, overwriteDx);
         if (resetAfter && !dBias.IsEmpty)
         {
             // The recurrent bias: z's and r's gradients are the input bias's; h's is e's.

@@ -196,12 +196,14 @@ public static partial class Recurrent
     /// <param name="zeroOutputForMask">The forward's.</param>
     /// <param name="inputMasks">The forward's input dropout masks, or empty.</param>
     /// <param name="stateMasks">The forward's recurrent dropout masks, or empty.</param>
+    /// <param name="overwriteDx">Whether to write <paramref name="dx"/> (every element) instead of adding to it: the
+    /// generated pass sets it when this layer is the first to write its input's gradient, which it then need not clear.</param>
     public static void LstmBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> cache,
         ReadOnlySpan<float> dy, ReadOnlySpan<float> dLastH, ReadOnlySpan<float> dLastC, Span<float> dx,
         Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias, Span<float> scratch, int batch, int steps, int inputSize, int units,
         bool returnSequences, bool goBackwards = false, ReadOnlySpan<float> initialH = default, ReadOnlySpan<float> initialC = default,
         Span<float> dInitialH = default, Span<float> dInitialC = default, ReadOnlySpan<float> mask = default, bool zeroOutputForMask = false,
-        ReadOnlySpan<float> inputMasks = default, ReadOnlySpan<float> stateMasks = default)
+        ReadOnlySpan<float> inputMasks = default, ReadOnlySpan<float> stateMasks = default, bool overwriteDx = false)
     {
         int u = units, g4 = 4 * units, slot = LstmSlot * units, rows = batch * steps;
         CheckMask(mask.Length, batch, steps);
@@ -315,12 +317,12 @@ public static partial class Recurrent
         InitialStateGradients(initialH, dInitialH, dz, steps * g4, recurrentKernel, dRecurrentKernel, batch, u, 4, stateMasks, buffer);
 
         ReverseSteps(dz, batch, steps, g4, timeMajor: false, goBackwards); // back to the input's order
-        AccumulateInputGradientsMasked(x, kernel, dz, dx, dKernel, dBias, batch, steps, inputSize, 4, u, inputMasks, buffer);
+        AccumulateInputGradientsMasked(x, kernel, dz, dx, dKernel, dBias, batch, steps, inputSize, 4, u, inputMasks, buffer, overwriteDx);
     }
 
     /// <summary>The gradients of the input projection x·W + b of every step at once, from dz [rows, gates].</summary>
     private static void AccumulateInputGradients(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> dz,
-        Span<float> dx, Span<float> dKernel, Span<float> dBias, int rows, int inputSize, int gates)
+        Span<float> dx, Span<float> dKernel, Span<float> dBias, int rows, int inputSize, int gates, bool overwriteDx)
     {
         if (!dKernel.IsEmpty)
         {
@@ -329,7 +331,7 @@ public static partial class Recurrent
 
         if (!dx.IsEmpty)
         {
-            Gemm.MultiplyTransposedB(dz, kernel, dx, rows, gates, inputSize, accumulate: true);
+            Gemm.MultiplyTransposedB(dz, kernel, dx, rows, gates, inputSize, accumulate: !overwriteDx);
         }
 
         if (!dBias.IsEmpty)

@@ -158,11 +158,13 @@ public static partial class Recurrent
     /// <param name="zeroOutputForMask">The forward's.</param>
     /// <param name="inputMasks">The forward's input dropout mask, or empty.</param>
     /// <param name="stateMasks">The forward's recurrent dropout mask, or empty.</param>
+    /// <param name="overwriteDx">Whether to write <paramref name="dx"/> (every element) instead of adding to it: the
+    /// generated pass sets it when this layer is the first to write its input's gradient, which it then need not clear.</param>
     public static void SimpleRnnBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> cache,
         ReadOnlySpan<float> dy, ReadOnlySpan<float> dLastH, Span<float> dx, Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias,
         Span<float> scratch, int batch, int steps, int inputSize, int units, bool returnSequences, bool goBackwards = false,
         ReadOnlySpan<float> initialH = default, Span<float> dInitialH = default, ReadOnlySpan<float> mask = default, bool zeroOutputForMask = false,
-        ReadOnlySpan<float> inputMasks = default, ReadOnlySpan<float> stateMasks = default)
+        ReadOnlySpan<float> inputMasks = default, ReadOnlySpan<float> stateMasks = default, bool overwriteDx = false)
     {
         CheckMask(mask.Length, batch, steps);
         ReadOnlySpan<float> zeroed = zeroOutputForMask ? mask : default;
@@ -239,6 +241,6 @@ public static partial class Recurrent
 
         InitialStateGradients(initialH, dInitialH, dz, steps * u, recurrentKernel, dRecurrentKernel, batch, u, 1, stateMasks, buffer);
         ReverseSteps(dz, batch, steps, u, timeMajor: false, goBackwards); // back to the input's order
-        AccumulateInputGradientsMasked(x, kernel, dz, dx, dKernel, dBias, batch, steps, inputSize, 1, u, inputMasks, buffer);
+        AccumulateInputGradientsMasked(x, kernel, dz, dx, dKernel, dBias, batch, steps, inputSize, 1, u, inputMasks, buffer, overwriteDx);
     }
 }

@@ -263,13 +263,18 @@ public static partial class Recurrent
     /// <summary>The gradients of <see cref="ProjectMasked"/>: per gate, dW_k += (x ⊙ m_k)ᵀ·dz_k and dx += (dz_k·W_kᵀ) ⊙ m_k.</summary>
     private static void AccumulateInputGradientsMasked(ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> dz,
         Span<float> dx, Span<float> dKernel, Span<float> dBias, int batch, int steps, int inputSize, int gates, int units,
-        ReadOnlySpan<float> inputMasks, Span<float> buffer)
+        ReadOnlySpan<float> inputMasks, Span<float> buffer, bool overwriteDx)
     {
         int rows = batch * steps, width = gates * units;
         if (inputMasks.IsEmpty)
         {
-            AccumulateInputGradients(x, kernel, dz, dx, dKernel, dBias, rows, inputSize, width);
+            AccumulateInputGradients(x, kernel, dz, dx, dKernel, dBias, rows, inputSize, width, overwriteDx);
             return;
+        }
+
+        if (overwriteDx)
+        {
+            dx.Clear(); // each gate's product is added below
         }
 
         for (int k = 0; k < gates; k++)
