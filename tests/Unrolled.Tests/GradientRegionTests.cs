@@ -2,8 +2,24 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using Xunit;
+using static Unrolled.Layers;
 
 namespace Unrolled.Tests;
+
+/// <summary>One step of 8 features whose flattened view is also the LSTM's initial state: the sequence's gradient and the
+/// initial state's are the same floats, so the LSTM must add to them, not write over them.</summary>
+public partial class ViewAsInitialStateModel
+{
+    [ModelBuilder]
+    static Model Build()
+    {
+        var x = Input([1, 5], name: "x");
+        var c0 = Input([8], name: "c0");
+        var m = Dense(8, Activation.Tanh, name: "projected")(x);
+        var h = LSTM(8, name: "lstm")(m, initialState: [Flatten(name: "state")(m), c0]);
+        return new Model([x, c0], Dense(2, name: "out")(h));
+    }
+}
 
 /// <summary>
 /// The backward pass reads no gradient it has not written or cleared in the same step. Gradient regions are reused
@@ -50,5 +66,15 @@ public class GradientRegionTests
         }
 
         Assert.Equal(clean.ReadOnlyWeights.ToArray(), poisoned.ReadOnlyWeights.ToArray());
+    }
+
+    [Fact]
+    public void A_layer_that_reads_its_input_again_through_a_view_adds_to_its_gradient()
+    {
+        var model = new ViewAsInitialStateModel(seed: 6);
+        const int batch = 3;
+        float[][] inputs = [GradientTests.Random(batch * 5, 301), GradientTests.Random(batch * 8, 302)];
+        float[][] targets = [GradientTests.Random(batch * 2, 303)];
+        GradientTests.AssertTrainingGradientMatchesFiniteDifferences(model, () => new ViewAsInitialStateModel(seed: 6), inputs, targets, batch);
     }
 }

@@ -480,13 +480,16 @@ internal sealed partial class ModelEmitter
         var kept = clears;
         for (int i = 0; i < node.Inputs.Count; i++)
         {
+            // Not when another input of the node is m again or a view (which may be of m: its gradient is m's floats, to
+            // which the node adds its initial state's gradient, say, before writing the input's).
             int m = node.Inputs[i];
-            if (!rule.OverwritesInputGradient(layer, i) || _plan.Aliased[m] || node.Inputs.Count(x => x == m) > 1)
+            if (!rule.OverwritesInputGradient(layer, i) || _plan.Aliased[m]
+                || node.Inputs.Where((x, j) => j != i && (x == m || _plan.Aliased[x])).Any())
             {
                 continue;
             }
 
-            int at = kept.FindIndex(c => c.Offset == _plan.Gradients.ValueOffset[m]);
+            int at = kept.FindIndex(c => c.Offset == _plan.Gradients.ValueOffset[m] && c.Size == Sz(m));
             if (at >= 0)
             {
                 kept = new List<(int Offset, int Size)>(kept);
