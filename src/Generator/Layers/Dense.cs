@@ -151,10 +151,15 @@ internal sealed class DenseRule : LayerRule
         if (e.NeedsGradient(e.Input))
         {
             e.OpenIfNeedsGradient(e.Input);
-            e.Line($"{Kernels}Gemm.MultiplyTransposedB(dy, {e.Weight("kernel")}, {e.Gradient(e.Input)}, {rows}, {N(config.Units)}, {N(k)}, accumulate: true);");
+            // The first writer of the input's gradient writes it (the pass left it uncleared); later ones add.
+            e.Line($"{Kernels}Gemm.MultiplyTransposedB(dy, {e.Weight("kernel")}, {e.Gradient(e.Input)}, {rows}, {N(config.Units)}, {N(k)}, " +
+                   $"accumulate: {(e.InputGradientFresh(0) ? "false" : "true")});");
             e.Close();
         }
     }
+
+    /// <summary>One product writes every element of the input's gradient: dy·Wᵀ over every position.</summary>
+    public override bool OverwritesInputGradient(LayerSpec layer, int input) => input == 0;
 
     public override void Describe(LayerSpec layer, KerasConfig config)
     {
