@@ -124,8 +124,6 @@ namespace Samples
             global::System.ReadOnlySpan<float> weights = CurrentWeights;
             global::System.Span<float> gradients = workspace.ParameterGradients;
 
-            global::Unrolled.Kernels.TensorOps.Clear(workspace.Gradient(858, batchSize * 64));
-
             // dense_2 (Dense): (None, 64) -> (None, 10)
             if (workspace.NeedsGradient(3))
             {
@@ -143,11 +141,9 @@ namespace Samples
                 }
                 if (workspace.NeedsGradient(2))
                 {
-                    global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(54400, 640), workspace.Gradient(858, batchSize * 64), batchSize, 10, 64, accumulate: true);
+                    global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(54400, 640), workspace.Gradient(858, batchSize * 64), batchSize, 10, 64, accumulate: false);
                 }
             }
-
-            global::Unrolled.Kernels.TensorOps.Clear(workspace.Gradient(794, batchSize * 64));
 
             // dense_1 (Dense): (None, 64) -> (None, 64)
             if (workspace.NeedsGradient(2))
@@ -163,7 +159,7 @@ namespace Samples
                 }
                 if (workspace.NeedsGradient(1))
                 {
-                    global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(50240, 4096), workspace.Gradient(794, batchSize * 64), batchSize, 64, 64, accumulate: true);
+                    global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(50240, 4096), workspace.Gradient(794, batchSize * 64), batchSize, 64, 64, accumulate: false);
                 }
             }
 

@@ -221,8 +221,6 @@ namespace Samples.Nested
                 global::System.ReadOnlySpan<float> weights = CurrentWeights;
                 global::System.Span<float> gradients = workspace.ParameterGradients;
 
-                global::Unrolled.Kernels.TensorOps.Clear(workspace.Gradient(109, batchSize * 32));
-
                 // department (Dense): (None, 32) -> (None, 4)
                 if (workspace.NeedsGradient(11))
                 {
@@ -240,7 +238,7 @@ namespace Samples.Nested
                     }
                     if (workspace.NeedsGradient(9))
                     {
-                        global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(5537, 128), workspace.Gradient(109, batchSize * 32), batchSize, 4, 32, accumulate: true);
+                        global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(5537, 128), workspace.Gradient(109, batchSize * 32), batchSize, 4, 32, accumulate: false);
                     }
                 }
 
@@ -276,8 +274,6 @@ namespace Samples.Nested
                     global::Unrolled.Kernels.TensorOps.Accumulate(dy, workspace.Gradient(77, batchSize * 32));
                 }
 
-                global::Unrolled.Kernels.TensorOps.Clear(workspace.Gradient(109, batchSize * 44));
-
                 // dense_2 (Dense): (None, 44) -> (None, 32)
                 if (workspace.NeedsGradient(8))
                 {
@@ -289,7 +285,7 @@ namespace Samples.Nested
                     }
                     if (workspace.NeedsGradient(7))
                     {
-                        global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(4096, 1408), workspace.Gradient(109, batchSize * 44), batchSize, 32, 44, accumulate: true);
+                        global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(4096, 1408), workspace.Gradient(109, batchSize * 44), batchSize, 32, 44, accumulate: false);
                     }
                 }
 
@@ -301,8 +297,6 @@ namespace Samples.Nested
                     var dy = workspace.Gradient(109, batchSize * 44);
                     global::Unrolled.Kernels.TensorOps.AccumulateSlices(dy, workspace.Gradient(77, batchSize * 32), batchSize, 32, 44, 0);
                 }
-
-                global::Unrolled.Kernels.TensorOps.Clear(workspace.Gradient(109, batchSize * 32));
 
                 // hidden_1 (Dense): (None, 32) -> (None, 32)
                 if (workspace.NeedsGradient(6))
@@ -318,11 +312,9 @@ namespace Samples.Nested
                     }
                     if (workspace.NeedsGradient(5))
                     {
-                        global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(3040, 1024), workspace.Gradient(109, batchSize * 32), batchSize, 32, 32, accumulate: true);
+                        global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(3040, 1024), workspace.Gradient(109, batchSize * 32), batchSize, 32, 32, accumulate: false);
                     }
                 }
-
-                global::Unrolled.Kernels.TensorOps.Clear(workspace.Gradient(33, batchSize * 44));
 
                 // hidden_0 (Dense): (None, 44) -> (None, 32)
                 if (workspace.NeedsGradient(5))
@@ -338,7 +330,7 @@ namespace Samples.Nested
                     }
                     if (workspace.NeedsGradient(4))
                     {
-                        global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(1600, 1408), workspace.Gradient(33, batchSize * 44), batchSize, 32, 44, accumulate: true);
+                        global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(1600, 1408), workspace.Gradient(33, batchSize * 44), batchSize, 32, 44, accumulate: false);
                     }
                 }
 
@@ -348,8 +340,6 @@ namespace Samples.Nested
                     var dy = workspace.Gradient(33, batchSize * 44);
                     global::Unrolled.Kernels.TensorOps.AccumulateSlices(dy, workspace.Gradient(77, batchSize * 32), batchSize, 32, 44, 0);
                 }
-
-                global::Unrolled.Kernels.TensorOps.Clear(workspace.Gradient(33, batchSize * 32));
 
                 // dense_1 (Dense): (None, 32) -> (None, 32)
                 if (workspace.NeedsGradient(3))
@@ -365,7 +355,7 @@ namespace Samples.Nested
                     }
                     if (workspace.NeedsGradient(2))
                     {
-                        global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(544, 1024), workspace.Gradient(33, batchSize * 32), batchSize, 32, 32, accumulate: true);
+                        global::Unrolled.Kernels.Gemm.MultiplyTransposedB(dy, weights.Slice(544, 1024), workspace.Gradient(33, batchSize * 32), batchSize, 32, 32, accumulate: false);
                     }
                 }
 
