@@ -17,32 +17,26 @@ internal sealed partial class ModelEmitter
     private bool UsesTrainingFlag => _plan.Model.UsedNodes.Any(n => LayerRules.Of(_spec.Layers[_spec.Nodes[n].Layer].Kind).UsesTrainingFlag(_spec.Layers[_spec.Nodes[n].Layer]));
 
     internal string Slice(string buffer, int layer, string name)
-    {
-        var weights = _plan.Model.WeightsOf(layer);
-        for (int w = 0; w < weights.Count; w++)
-        {
-            if (weights[w].Name == name)
-            {
-                return $"{buffer}.Slice({N(_plan.WeightOffsets[layer][w])}, {N(weights[w].Size)})";
-            }
-        }
-
-        return $"{(buffer == "weights" ? ReadOnlySpan : Span)}.Empty";
-    }
+        => Place(layer, name) is var (offset, size) && offset >= 0
+            ? $"{buffer}.Slice({N(offset)}, {N(size)})"
+            : $"{(buffer == "weights" ? ReadOnlySpan : Span)}.Empty";
 
     /// <summary>Where layer <paramref name="layer"/>'s weight <paramref name="name"/> starts in the weight buffer, or -1.</summary>
-    internal int WeightOffset(int layer, string name)
+    internal int WeightOffset(int layer, string name) => Place(layer, name).Offset;
+
+    /// <summary>Layer <paramref name="layer"/>'s weight <paramref name="name"/> in the weight buffer, or offset -1.</summary>
+    private (int Offset, int Size) Place(int layer, string name)
     {
         var weights = _plan.Model.WeightsOf(layer);
         for (int w = 0; w < weights.Count; w++)
         {
             if (weights[w].Name == name)
             {
-                return _plan.WeightOffsets[layer][w];
+                return (_plan.WeightOffsets[layer][w], weights[w].Size);
             }
         }
 
-        return -1;
+        return (-1, 0);
     }
 
     /// <summary>A node's scratch: what its kernels need per row, times the rows of this call.</summary>

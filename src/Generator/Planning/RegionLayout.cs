@@ -235,10 +235,10 @@ internal sealed class RegionLayout
                 layout.GradientClears[order[valueStart]].Add((layout.ValueOffset[n], sizes[0]));
                 int first = hasPreActivation[n] ? 2 : 1;
                 int temporaryStart = System.Math.Max(s, temporaryEnd.TryGetValue(n, out int t) ? t : s);
-                var rule = Layers.LayerRules.Of(spec.Layers[spec.Nodes[n].Layer].Kind);
+                var layer = spec.Layers[spec.Nodes[n].Layer];
                 for (int r = first; r < sizes.Length; r++)
                 {
-                    if (rule.TemporaryHasGradient(spec.Layers[spec.Nodes[n].Layer], r - first))
+                    if (Layers.LayerRules.Of(layer.Kind).TemporaryHasGradient(layer, r - first))
                     {
                         layout.GradientClears[order[temporaryStart]].Add((layout.TemporaryOffsets[n][r - first], sizes[r]));
                     }

@@ -216,7 +216,6 @@ public abstract partial class CompiledModel
         {
             Kernels.Halves.Clear(workspace.ParameterGradients);
             workspace.TracksRows = false;
-            workspace.RowSetsHoldGradient = false;
         }
         double total = 0;
         Span<double> losses = compiled.BatchLosses;
@@ -317,7 +316,7 @@ public abstract partial class CompiledModel
         {
             // Once per workspace and compilation.
             workspace.RowSets = Array.ConvertAll(tables, t => new Kernels.RowSet(t.Index, t.Weight.Offset, t.Weight.Shape[0], t.Weight.Shape[1]));
-            workspace.RowSetsHoldGradient = false;
+            workspace.TracksRows = false;
         }
 
         float[] gradients = workspace.ParameterGradients;
@@ -328,23 +327,22 @@ public abstract partial class CompiledModel
 
         foreach (var set in workspace.RowSets)
         {
-            if (workspace.RowSetsHoldGradient && !Dense(set))
+            if (workspace.TracksRows && !Dense(set))
             {
                 for (int first = set.NextRun(0, out int last); first >= 0; first = set.NextRun(last + 1, out last))
                 {
-                    gradients.AsSpan(set.Offset + (first * set.Width), (last - first + 1) * set.Width).Clear();
+                    set.Of(gradients, first, last).Clear();
                 }
             }
             else
             {
-                Kernels.Halves.Clear(gradients.AsSpan(set.Offset, set.Rows * set.Width));
+                Kernels.Halves.Clear(set.Of(gradients, 0, set.Rows - 1));
             }
 
             set.Clear();
         }
 
         // From here every row the backward pass adds to is recorded first, even in a step that fails half-way.
-        workspace.RowSetsHoldGradient = true;
         workspace.TracksRows = true;
     }
 
@@ -390,7 +388,7 @@ public abstract partial class CompiledModel
         {
             if (Dense(set))
             {
-                if (!Kernels.Halves.AllFinite(gradients.AsSpan(set.Offset, set.Rows * set.Width)))
+                if (!Kernels.Halves.AllFinite(set.Of(gradients, 0, set.Rows - 1)))
                 {
                     return false;
                 }
@@ -400,7 +398,7 @@ public abstract partial class CompiledModel
 
             for (int first = set.NextRun(0, out int last); first >= 0; first = set.NextRun(last + 1, out last))
             {
-                if (!Kernels.FiniteCheck.AllFinite(gradients.AsSpan(set.Offset + (first * set.Width), (last - first + 1) * set.Width)))
+                if (!Kernels.FiniteCheck.AllFinite(set.Of(gradients, first, last)))
                 {
                     return false;
                 }

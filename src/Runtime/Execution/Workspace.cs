@@ -80,13 +80,12 @@ public sealed class Workspace
     /// <summary>One row set per embedding table whose rows a training step may track (made by the first such step).</summary>
     internal Kernels.RowSet[] RowSets { get; set; } = [];
 
-    /// <summary>Whether the running step records the rows of <see cref="RowSets"/>' tables.</summary>
+    /// <summary>
+    /// Whether training steps record the rows of <see cref="RowSets"/>' tables: set by a step that does, cleared by one
+    /// that does not (which writes the tables without recording). While it is set, the tables' gradient is zero outside
+    /// the rows the sets hold; while it is not, the next step that records rows clears the tables whole.
+    /// </summary>
     internal bool TracksRows { get; set; }
-
-    /// <summary>Whether the gradient of <see cref="RowSets"/>' tables is zero outside the rows the sets hold: set by a step
-    /// that records rows, cleared by one that does not (which writes the tables without recording); while it is false
-    /// the next step that records rows clears the tables whole.</summary>
-    internal bool RowSetsHoldGradient { get; set; }
 
     /// <summary>Whether the backward pass computes the gradient of generated node <paramref name="node"/> now: false below
     /// the lowest layer that trains.</summary>

@@ -138,6 +138,9 @@ public sealed class RowSet
     /// <summary>How many unrecorded rows a run may step over: 4 KiB of them.</summary>
     internal int GapRows => Width == 0 ? Rows : 1024 / Width;
 
+    /// <summary>Rows [<paramref name="first"/>, <paramref name="last"/>] of the table in a buffer laid out as the weights.</summary>
+    internal Span<float> Of(float[] buffer, int first, int last) => buffer.AsSpan(Offset + (first * Width), (last - first + 1) * Width);
+
     /// <summary>Forgets every row.</summary>
     internal void Clear() => Array.Clear(_bits);
 }

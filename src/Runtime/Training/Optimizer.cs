@@ -241,8 +241,9 @@ public abstract class Optimizer
     /// <param name="weights">The weights, updated in place.</param>
     /// <param name="gradients">The loss's gradient with respect to each weight.</param>
     /// <param name="trainable">The runs of the weight buffer to update; null for the whole buffer.</param>
-    /// <param name="rows">The tables whose rows the step recorded; a table outside <paramref name="trainable"/> (a frozen
-    /// layer's) is not updated and counts no update, as Keras leaves a frozen variable's state alone.</param>
+    /// <param name="rows">The tables whose rows the step recorded, in the order of the weight buffer; a table outside
+    /// <paramref name="trainable"/> (a frozen layer's) is not updated and counts no update, as Keras leaves a frozen
+    /// variable's state alone.</param>
     internal void Apply(Span<float> weights, ReadOnlySpan<float> gradients, (int Offset, int Size)[]? trainable, ReadOnlySpan<Kernels.RowSet> rows)
     {
         if (!rows.IsEmpty && !UpdatesRowsAlone)
@@ -322,41 +323,25 @@ public abstract class Optimizer
         {
             // Every row of the tables is updated now, so each first takes what it is owed from steps that skipped it.
             CatchUpRows();
-            foreach (var (offset, size) in trainable)
-            {
-                UpdateRun(weights, gradients, offset, size);
-            }
         }
-        else
+
+        foreach (var (offset, size) in trainable)
         {
-            foreach (var (offset, size) in trainable)
+            // The run, with the tables of rows that lie inside it (in the order of the weight buffer) updated by rows.
+            int at = offset, end = offset + size;
+            foreach (var table in rows)
             {
-                // The run without the tables of rows (which lie inside the runs), in order.
-                int at = offset, end = offset + size;
-                while (at < end)
+                if (table.Offset >= at && table.Offset < end)
                 {
-                    int next = end;
-                    Kernels.RowSet? table = null;
-                    foreach (var set in rows)
-                    {
-                        if (set.Offset >= at && set.Offset < next)
-                        {
-                            (next, table) = (set.Offset, set);
-                        }
-                    }
-
-                    UpdateRun(weights, gradients, at, next - at);
-                    if (table is null)
-                    {
-                        break;
-                    }
-
                     // A table is one weight and the runs are whole weights, so a table lies inside one run.
-                    System.Diagnostics.Debug.Assert(next + ((long)table.Rows * table.Width) <= end, "A table straddles the end of a trained run.");
+                    System.Diagnostics.Debug.Assert(table.Offset + ((long)table.Rows * table.Width) <= end, "A table straddles the end of a trained run.");
+                    UpdateRun(weights, gradients, at, table.Offset - at);
                     UpdateRows(weights, gradients, table);
-                    at = next + (table.Rows * table.Width);
+                    at = table.Offset + (table.Rows * table.Width);
                 }
             }
+
+            UpdateRun(weights, gradients, at, end - at);
         }
 
         if (UseEma)
